@@ -1,0 +1,223 @@
+// Level-1 BLAS, f64, SIMD (f64x2). Every kernel is SPMD: it takes
+// (team, tid, nthreads) and does its own share; elementwise kernels split by
+// fixed chunks, reductions combine per-chunk partials in chunk order
+// (core/chunks.ts) so results do not depend on the thread count.
+import { barrier, rangeStart } from "../core/team";
+import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
+
+// ---- per-chunk building blocks --------------------------------------------
+
+function dotContiguous(x: usize, y: usize, len: i32): f64 {
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 8 <= len; i += 8) {
+    const o = <usize>i << 3;
+    a0 = f64x2.add(a0, f64x2.mul(v128.load(x + o), v128.load(y + o)));
+    a1 = f64x2.add(a1, f64x2.mul(v128.load(x + o, 16), v128.load(y + o, 16)));
+    a2 = f64x2.add(a2, f64x2.mul(v128.load(x + o, 32), v128.load(y + o, 32)));
+    a3 = f64x2.add(a3, f64x2.mul(v128.load(x + o, 48), v128.load(y + o, 48)));
+  }
+  for (; i + 2 <= len; i += 2) {
+    const o = <usize>i << 3;
+    a0 = f64x2.add(a0, f64x2.mul(v128.load(x + o), v128.load(y + o)));
+  }
+  const a = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+  let s = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+  if (i < len) s += load<f64>(x + (<usize>i << 3)) * load<f64>(y + (<usize>i << 3));
+  return s;
+}
+
+function dotStrided(x: usize, incx: i32, y: usize, incy: i32, len: i32): f64 {
+  const sx = <usize>incx << 3, sy = <usize>incy << 3;
+  let s0: f64 = 0, s1: f64 = 0;
+  let i = 0;
+  for (; i + 2 <= len; i += 2) {
+    s0 += load<f64>(x) * load<f64>(y);
+    s1 += load<f64>(x + sx) * load<f64>(y + sy);
+    x += sx << 1; y += sy << 1;
+  }
+  if (i < len) s0 += load<f64>(x) * load<f64>(y);
+  return s0 + s1;
+}
+
+function sumSquaresScaled(x: usize, incx: i32, len: i32, scale: f64): f64 {
+  if (incx == 1) {
+    const sv = f64x2.splat(scale);
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+    let i = 0;
+    for (; i + 4 <= len; i += 4) {
+      const o = <usize>i << 3;
+      const u = f64x2.mul(v128.load(x + o), sv), w = f64x2.mul(v128.load(x + o, 16), sv);
+      a0 = f64x2.add(a0, f64x2.mul(u, u));
+      a1 = f64x2.add(a1, f64x2.mul(w, w));
+    }
+    const a = f64x2.add(a0, a1);
+    let s = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+    for (; i < len; i++) { const v = load<f64>(x + (<usize>i << 3)) * scale; s += v * v; }
+    return s;
+  }
+  const sx = <usize>incx << 3;
+  let s: f64 = 0;
+  for (let i = 0; i < len; i++) { const v = load<f64>(x) * scale; s += v * v; x += sx; }
+  return s;
+}
+
+function maxAbs(x: usize, incx: i32, len: i32): f64 {
+  // NaN must win so that nrm2 of a vector with a NaN is NaN.
+  let m: f64 = 0;
+  const sx = <usize>incx << 3;
+  for (let i = 0; i < len; i++) {
+    const v = Math.abs(load<f64>(x));
+    if (!(v <= m)) m = v;
+    x += sx;
+  }
+  return m;
+}
+
+// ---- exported kernels --------------------------------------------------------
+
+/** out[0] = Σ x[i·incx]·y[i·incy]. `partials` holds chunkCount(n) f64. */
+export function dot_f64(
+  x: usize, incx: i32, y: usize, incy: i32, n: i32,
+  partials: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  const chunks = chunkCount(n);
+  const c1 = rangeStart(chunks, tid + 1, nthreads);
+  for (let c = rangeStart(chunks, tid, nthreads); c < c1; c++) {
+    const i0 = c * CHUNK;
+    const len = min(CHUNK, n - i0);
+    const s = incx == 1 && incy == 1
+      ? dotContiguous(x + (<usize>i0 << 3), y + (<usize>i0 << 3), len)
+      : dotStrided(x + (<usize>i0 * incx << 3), incx, y + (<usize>i0 * incy << 3), incy, len);
+    store<f64>(partials + (<usize>c << 3), s);
+  }
+  barrier(team, nthreads);
+  if (tid == 0) store<f64>(out, sumPartials(partials, chunks));
+}
+
+/** ‖x‖₂ without overflow or harmful underflow. `partials` holds 2·chunkCount(n) f64. */
+export function nrm2_f64(
+  x: usize, incx: i32, n: i32,
+  partials: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  const chunks = chunkCount(n);
+  const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
+  // Fast path: plain sum of squares. It is exact enough unless it overflowed
+  // or sank to where squares of the entries may have underflowed.
+  for (let c = c0; c < c1; c++) {
+    const i0 = c * CHUNK;
+    store<f64>(partials + (<usize>c << 3), sumSquaresScaled(x + (<usize>i0 * incx << 3), incx, min(CHUNK, n - i0), 1.0));
+  }
+  barrier(team, nthreads);
+  // Every thread combines the partials itself (same order, same result), so
+  // the decision below needs no broadcast.
+  const plain = sumPartials(partials, chunks);
+  if (plain >= 4.0e-292 && plain < Infinity) {
+    if (tid == 0) store<f64>(out, Math.sqrt(plain));
+    return;
+  }
+  // Slow path: find max |x|, scale by an exact power of two, sum again.
+  const maxes = partials + (<usize>chunks << 3);
+  for (let c = c0; c < c1; c++) {
+    const i0 = c * CHUNK;
+    store<f64>(maxes + (<usize>c << 3), maxAbs(x + (<usize>i0 * incx << 3), incx, min(CHUNK, n - i0)));
+  }
+  barrier(team, nthreads);
+  let amax: f64 = 0;
+  for (let c = 0; c < chunks; c++) {
+    const v = load<f64>(maxes + (<usize>c << 3));
+    if (!(v <= amax)) amax = v;
+  }
+  if (isNaN(amax) || amax == Infinity || amax == 0) {
+    if (tid == 0) store<f64>(out, amax);
+    return;
+  }
+  const biased = <i32>((reinterpret<u64>(amax) >> 52) & 0x7ff);
+  // scale ≈ 1/amax as a power of two (exact multiplications).
+  const scaleBiased = biased >= 2045 ? 1 : 2046 - biased;
+  const scale = reinterpret<f64>(<u64>scaleBiased << 52);
+  for (let c = c0; c < c1; c++) {
+    const i0 = c * CHUNK;
+    store<f64>(partials + (<usize>c << 3), sumSquaresScaled(x + (<usize>i0 * incx << 3), incx, min(CHUNK, n - i0), scale));
+  }
+  barrier(team, nthreads);
+  if (tid == 0) store<f64>(out, Math.sqrt(sumPartials(partials, chunks)) * (1.0 / scale));
+}
+
+/** out = alpha·x + y (elementwise over n strided elements; out may be y). */
+export function axpy_f64(
+  alpha: f64, x: usize, incx: i32, y: usize, incy: i32, out: usize, incout: i32, n: i32,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const chunks = chunkCount(n);
+  const i0 = rangeStart(chunks, tid, nthreads) * CHUNK;
+  const i1 = min(n, rangeStart(chunks, tid + 1, nthreads) * CHUNK);
+  if (incx == 1 && incy == 1 && incout == 1) {
+    const av = f64x2.splat(alpha);
+    let i = i0;
+    for (; i + 4 <= i1; i += 4) {
+      const o = <usize>i << 3;
+      const r0 = f64x2.add(f64x2.mul(av, v128.load(x + o)), v128.load(y + o));
+      const r1 = f64x2.add(f64x2.mul(av, v128.load(x + o, 16)), v128.load(y + o, 16));
+      v128.store(out + o, r0);
+      v128.store(out + o, r1, 16);
+    }
+    for (; i < i1; i++) {
+      const o = <usize>i << 3;
+      store<f64>(out + o, alpha * load<f64>(x + o) + load<f64>(y + o));
+    }
+    return;
+  }
+  for (let i = i0; i < i1; i++) {
+    store<f64>(out + (<usize>i * incout << 3), alpha * load<f64>(x + (<usize>i * incx << 3)) + load<f64>(y + (<usize>i * incy << 3)));
+  }
+}
+
+/** out = alpha·x (out may be x). */
+export function scal_f64(
+  alpha: f64, x: usize, incx: i32, out: usize, incout: i32, n: i32,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const chunks = chunkCount(n);
+  const i0 = rangeStart(chunks, tid, nthreads) * CHUNK;
+  const i1 = min(n, rangeStart(chunks, tid + 1, nthreads) * CHUNK);
+  if (incx == 1 && incout == 1) {
+    const av = f64x2.splat(alpha);
+    let i = i0;
+    for (; i + 4 <= i1; i += 4) {
+      const o = <usize>i << 3;
+      v128.store(out + o, f64x2.mul(av, v128.load(x + o)));
+      v128.store(out + o, f64x2.mul(av, v128.load(x + o, 16)), 16);
+    }
+    for (; i < i1; i++) store<f64>(out + (<usize>i << 3), alpha * load<f64>(x + (<usize>i << 3)));
+    return;
+  }
+  for (let i = i0; i < i1; i++) {
+    store<f64>(out + (<usize>i * incout << 3), alpha * load<f64>(x + (<usize>i * incx << 3)));
+  }
+}
+
+/** out = x, element by element over strided views. */
+export function copy_f64(
+  x: usize, incx: i32, out: usize, incout: i32, n: i32,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const chunks = chunkCount(n);
+  const i0 = rangeStart(chunks, tid, nthreads) * CHUNK;
+  const i1 = min(n, rangeStart(chunks, tid + 1, nthreads) * CHUNK);
+  if (incx == 1 && incout == 1) {
+    memory.copy(out + (<usize>i0 << 3), x + (<usize>i0 << 3), <usize>(i1 - i0) << 3);
+    return;
+  }
+  for (let i = i0; i < i1; i++) {
+    store<f64>(out + (<usize>i * incout << 3), load<f64>(x + (<usize>i * incx << 3)));
+  }
+}
+
+/** STREAM triad a = b + s·c: the benchmarks' yardstick for memory bandwidth. */
+export function triad_f64(
+  a: usize, b: usize, c: usize, s: f64, n: i32,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  axpy_f64(s, c, 1, b, 1, a, 1, n, team, tid, nthreads);
+}

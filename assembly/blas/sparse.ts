@@ -1,0 +1,40 @@
+// Sparse kernels over CSR (indptr, indices: i32; data: f64). Threads split the
+// rows so each gets about the same number of nonzeros; every row is summed by
+// one thread in index order, so the thread count never changes a result.
+// Aᵀ·x is this same kernel run on the transpose in CSR form (the host builds
+// and caches it), which keeps it parallel and deterministic.
+
+/** First row whose nonzeros start at or after `target` (binary search on indptr). */
+function rowAtNnz(indptr: usize, rows: i32, target: i32): i32 {
+  let lo = 0, hi = rows;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (load<i32>(indptr + (<usize>mid << 2)) < target) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+/** y[i] = alpha·Σ_k data[k]·x[indices[k]] + beta·y[i] over the rows of a CSR matrix. */
+export function spmv_csr_f64(
+  indptr: usize, indices: usize, data: usize, rows: i32,
+  x: usize, y: usize, alpha: f64, beta: f64,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const nnz = load<i32>(indptr + (<usize>rows << 2));
+  const start = tid == 0 ? 0 : rowAtNnz(indptr, rows, <i32>((<i64>nnz * tid) / nthreads));
+  const end = tid == nthreads - 1 ? rows : rowAtNnz(indptr, rows, <i32>((<i64>nnz * (tid + 1)) / nthreads));
+  for (let i = start; i < end; i++) {
+    const k0 = load<i32>(indptr + (<usize>i << 2));
+    const k1 = load<i32>(indptr + (<usize>(i + 1) << 2));
+    let s0: f64 = 0, s1: f64 = 0;
+    let k = k0;
+    for (; k + 2 <= k1; k += 2) {
+      s0 += load<f64>(data + (<usize>k << 3)) * load<f64>(x + (<usize>load<i32>(indices + (<usize>k << 2)) << 3));
+      s1 += load<f64>(data + (<usize>k << 3), 8) * load<f64>(x + (<usize>load<i32>(indices + (<usize>k << 2), 4) << 3));
+    }
+    if (k < k1) s0 += load<f64>(data + (<usize>k << 3)) * load<f64>(x + (<usize>load<i32>(indices + (<usize>k << 2)) << 3));
+    const p = y + (<usize>i << 3);
+    const s = s0 + s1;
+    store<f64>(p, beta == 0 ? alpha * s : alpha * s + beta * load<f64>(p));
+  }
+}

@@ -1,0 +1,53 @@
+// A team is the set of threads running one SPMD launch. Its state lives in a
+// small block of (shared) memory that the host allocates and hands to every
+// kernel as `team`; kernels keep no state of their own.
+//
+// Layout (byte offsets; each hot word on its own 64-byte line):
+//   0   barrier arrival count (i32)
+//   64  barrier generation    (i32)
+//   128 abort flag            (i32)  set by the host, polled by long kernels
+//   192 progress: iteration   (i32)  written by tid 0 of long kernels
+//   200 progress: value       (f64)  e.g. a residual norm
+export const TEAM_COUNT: usize = 0;
+export const TEAM_GENERATION: usize = 64;
+export const TEAM_ABORT: usize = 128;
+export const TEAM_PROGRESS_ITER: usize = 192;
+export const TEAM_PROGRESS_VALUE: usize = 200;
+export const TEAM_BYTES: usize = 256;
+
+// Busy-wait this many polls before sleeping: a barrier phase on idle cores
+// then costs well under a microsecond instead of a futex round trip.
+const SPIN: i32 = 20000;
+
+/** Waits until all `nthreads` threads of the team have arrived. */
+export function barrier(team: usize, nthreads: i32): void {
+  if (!ASC_FEATURE_THREADS) return;
+  if (nthreads <= 1) return;
+  // Read the generation before arriving: the last thread bumps it only after
+  // every thread has arrived, so nobody can miss the release.
+  const gen = atomic.load<i32>(team + TEAM_GENERATION);
+  if (atomic.add<i32>(team + TEAM_COUNT, 1) == nthreads - 1) {
+    atomic.store<i32>(team + TEAM_COUNT, 0);
+    atomic.add<i32>(team + TEAM_GENERATION, 1);
+    atomic.notify(team + TEAM_GENERATION, -1);
+    return;
+  }
+  for (let i = 0; i < SPIN; i++) {
+    if (atomic.load<i32>(team + TEAM_GENERATION) != gen) return;
+  }
+  while (atomic.load<i32>(team + TEAM_GENERATION) == gen) {
+    atomic.wait<i32>(team + TEAM_GENERATION, gen, -1);
+  }
+}
+
+/** True once the host has asked the launch to stop. */
+export function aborted(team: usize): bool {
+  if (ASC_FEATURE_THREADS) return atomic.load<i32>(team + TEAM_ABORT) != 0;
+  return load<i32>(team + TEAM_ABORT) != 0;
+}
+
+/** First index of thread `tid`'s share of `count` items split evenly. */
+// @ts-ignore: decorator
+@inline export function rangeStart(count: i32, tid: i32, nthreads: i32): i32 {
+  return <i32>((<i64>count * tid) / nthreads);
+}

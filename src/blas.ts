@@ -1,0 +1,200 @@
+// nl.blas: level-1/2 BLAS and CSR SpMV on typed arrays. Inputs are never
+// modified (unless opts.inPlace); arrays from nl.alloc are used in place.
+import { NumlaneError } from "./errors.js";
+import type { CallOptions, Engine } from "./engine.js";
+import { CsrMatrix, toMatrix, type MatrixLike } from "./matrix.js";
+import { CallScope } from "./runtime/heap.js";
+import { float64Array, finiteNumber, integer, stridedCount } from "./validate.js";
+
+const CHUNK = 2048; // assembly/core/chunks.ts
+const chunks = (n: number) => Math.ceil(n / CHUNK);
+
+export interface StrideOptions extends CallOptions {
+  /** Elements to use (default: all that the strides allow). */
+  n?: number;
+  incx?: number;
+  incy?: number;
+}
+
+export interface UpdateOptions extends StrideOptions {
+  /** Write the result into the output argument (y, x) instead of a new array. */
+  inPlace?: boolean;
+}
+
+export interface GemvOptions extends CallOptions {
+  /** Multiply by Aᵀ instead of A. */
+  trans?: boolean;
+  alpha?: number;
+  beta?: number;
+  /** Added as beta·y (never modified unless inPlace). */
+  y?: Float64Array;
+  inPlace?: boolean;
+}
+
+export class Blas {
+  constructor(private readonly e: Engine) {}
+
+  private strides(opts: StrideOptions | undefined, x: Float64Array, y?: Float64Array) {
+    const incx = integer("opts.incx", opts?.incx ?? 1, 1);
+    const incy = integer("opts.incy", opts?.incy ?? 1, 1);
+    let n: number;
+    if (opts?.n !== undefined) {
+      n = integer("opts.n", opts.n, 0);
+      stridedCount("x", x, incx, n);
+      if (y) stridedCount("y", y, incy, n);
+    } else {
+      n = stridedCount("x", x, incx);
+      if (y) {
+        const ny = stridedCount("y", y, incy);
+        if (ny !== n) throw new NumlaneError("invalid-shape", `x holds ${n} elements (stride ${incx}), y holds ${ny} (stride ${incy})`, "y");
+      }
+    }
+    return { n, incx, incy };
+  }
+
+  /** Σ x[i]·y[i]. */
+  async dot(x: Float64Array, y: Float64Array, opts?: StrideOptions): Promise<number> {
+    float64Array("x", x); float64Array("y", y);
+    const { n, incx, incy } = this.strides(opts, x, y);
+    return this.reduce("dot_f64", n, 16 * n, opts, (s) => [s.input(x), incx, s.input(y), incy, n], chunks(n));
+  }
+
+  /** ‖x‖₂, safe from overflow and underflow. */
+  async nrm2(x: Float64Array, opts?: StrideOptions): Promise<number> {
+    float64Array("x", x);
+    const { n, incx } = this.strides(opts, x);
+    return this.reduce("nrm2_f64", n, 8 * n, opts, (s) => [s.input(x), incx, n], 2 * chunks(n));
+  }
+
+  private async reduce(
+    kernel: string, n: number, bytes: number, opts: CallOptions | undefined,
+    args: (s: CallScope) => number[], partialCount: number,
+  ): Promise<number> {
+    if (n === 0) return 0;
+    const scope = new CallScope(this.e.heap);
+    try {
+      const a = args(scope);
+      const partials = scope.alloc(8 * partialCount);
+      const out = scope.alloc(8);
+      await this.e.pool.run(kernel, [...a, partials, out], { ...opts, threads: this.e.threadsFor(bytes, opts) });
+      return this.e.heap.f64[out >> 3];
+    } finally {
+      scope.free();
+    }
+  }
+
+  /** alpha·x + y (a new array shaped like y, or y itself with inPlace). */
+  async axpy(alpha: number, x: Float64Array, y: Float64Array, opts?: UpdateOptions): Promise<Float64Array> {
+    finiteOrNan("alpha", alpha); float64Array("x", x); float64Array("y", y);
+    const { n, incx, incy } = this.strides(opts, x, y);
+    return this.elementwise(y, opts, 24 * n, (s, out) => ["axpy_f64", [alpha, s.input(x), incx, s.input(y), incy, out, incy, n]]);
+  }
+
+  /** alpha·x (a new array shaped like x, or x itself with inPlace). */
+  async scal(alpha: number, x: Float64Array, opts?: UpdateOptions): Promise<Float64Array> {
+    finiteOrNan("alpha", alpha); float64Array("x", x);
+    const { n, incx } = this.strides(opts, x);
+    return this.elementwise(x, opts, 16 * n, (s, out) => ["scal_f64", [alpha, s.input(x), incx, out, incx, n]]);
+  }
+
+  /** Copies n strided elements of x into y (a new array shaped like y, or y itself with inPlace). */
+  async copy(x: Float64Array, y: Float64Array, opts?: UpdateOptions): Promise<Float64Array> {
+    float64Array("x", x); float64Array("y", y);
+    const { n, incx, incy } = this.strides(opts, x, y);
+    return this.elementwise(y, opts, 16 * n, (s, out) => ["copy_f64", [s.input(x), incx, out, incy, n]]);
+  }
+
+  /** STREAM triad b + s·c, the bandwidth yardstick. */
+  async triad(b: Float64Array, c: Float64Array, s: number, opts?: CallOptions & { out?: Float64Array }): Promise<Float64Array> {
+    float64Array("b", b); float64Array("c", c); finiteNumber("s", s);
+    if (b.length !== c.length) throw new NumlaneError("invalid-shape", `b has ${b.length} entries, c has ${c.length}`, "c");
+    const out = opts?.out ? float64Array("opts.out", opts.out) : undefined;
+    if (out && out.length !== b.length) throw new NumlaneError("invalid-shape", `expected length ${b.length}, got ${out.length}`, "opts.out");
+    const n = b.length;
+    const target = out ?? new Float64Array(n);
+    return this.elementwise(target, { ...opts, inPlace: true }, 24 * n, (sc, o) => ["triad_f64", [o, sc.input(b), sc.input(c), s, n]], false);
+  }
+
+  /**
+   * Runs an elementwise kernel writing into a buffer shaped like `base`: base
+   * itself when inPlace, else a copy of it (so untouched strided entries stay).
+   */
+  private async elementwise(
+    base: Float64Array, opts: UpdateOptions | undefined, bytes: number,
+    make: (s: CallScope, out: number) => [string, number[]], seed = true,
+  ): Promise<Float64Array> {
+    const heap = this.e.heap;
+    const inPlace = opts?.inPlace === true;
+    const scope = new CallScope(heap);
+    try {
+      let out: number;
+      if (inPlace && heap.owns(base)) out = base.byteOffset;
+      else {
+        out = scope.alloc(base.byteLength);
+        if (seed) heap.f64.set(base, out >> 3);
+      }
+      const [kernel, args] = make(scope, out);
+      await this.e.pool.run(kernel, args, { ...opts, threads: this.e.threadsFor(bytes, opts) });
+      if (inPlace) {
+        if (!heap.owns(base)) base.set(heap.f64.subarray(out >> 3, (out >> 3) + base.length));
+        return base;
+      }
+      return heap.f64.slice(out >> 3, (out >> 3) + base.length);
+    } finally {
+      scope.free();
+    }
+  }
+
+  /** alpha·A·x + beta·y (or with Aᵀ), A dense in either layout. */
+  async gemv(A: MatrixLike, x: Float64Array, opts?: GemvOptions): Promise<Float64Array> {
+    const m = toMatrix("A", A);
+    if (m instanceof CsrMatrix) return this.spmv(m, x, opts);
+    float64Array("x", x);
+    const trans = opts?.trans === true;
+    const alpha = finiteOrNan("opts.alpha", opts?.alpha ?? 1);
+    const beta = finiteOrNan("opts.beta", opts?.beta ?? 0);
+    const [inLen, outLen] = trans ? [m.rows, m.cols] : [m.cols, m.rows];
+    if (x.length !== inLen) throw new NumlaneError("invalid-shape", `A${trans ? "ᵀ" : ""} is ${outLen}×${inLen}, x has ${x.length} entries`, "x");
+    const y = this.outputSeed(opts, outLen);
+    // Lines of A that are contiguous in memory: rows for row-major, columns for column-major.
+    const lineIsRow = m.layout === "row-major";
+    const lda = lineIsRow ? m.cols : m.rows;
+    const kernel = trans === lineIsRow ? "gemv_cols_f64" : "gemv_rows_f64";
+    // rows kernel: outLen lines of length inLen; cols kernel: inLen lines of length outLen.
+    const bytes = 8 * (m.rows * m.cols + inLen + 2 * outLen);
+    return this.elementwise(y, { ...opts, inPlace: true }, bytes,
+      (s, out) => [kernel, [s.input(m.data), lda, s.input(x), out, outLen, inLen, alpha, beta]], beta !== 0)
+  }
+
+  /** alpha·A·x + beta·y (or with Aᵀ), A in CSR. */
+  async spmv(A: CsrMatrix, x: Float64Array, opts?: GemvOptions): Promise<Float64Array> {
+    if (!(A instanceof CsrMatrix)) throw new NumlaneError("invalid-type", "expected a CsrMatrix", "A");
+    float64Array("x", x);
+    const trans = opts?.trans === true;
+    const alpha = finiteOrNan("opts.alpha", opts?.alpha ?? 1);
+    const beta = finiteOrNan("opts.beta", opts?.beta ?? 0);
+    const M = trans ? A.transpose() : A;
+    if (x.length !== M.cols) throw new NumlaneError("invalid-shape", `A${trans ? "ᵀ" : ""} is ${M.rows}×${M.cols}, x has ${x.length} entries`, "x");
+    const y = this.outputSeed(opts, M.rows);
+    const bytes = 12 * M.nnz + 8 * (M.cols + 2 * M.rows);
+    return this.elementwise(y, { ...opts, inPlace: true }, bytes,
+      (s, out) => ["spmv_csr_f64", [s.input(M.indptr), s.input(M.indices), s.input(M.data), M.rows, s.input(x), out, alpha, beta]], beta !== 0)
+  }
+
+  /** The array the matrix-vector product accumulates into: y itself (inPlace) or a fresh one. */
+  private outputSeed(opts: GemvOptions | undefined, len: number): Float64Array {
+    if (opts?.y === undefined) {
+      if (opts?.inPlace) throw new NumlaneError("invalid-value", "inPlace needs opts.y to write into", "opts.inPlace");
+      return new Float64Array(len);
+    }
+    const y = float64Array("opts.y", opts.y);
+    if (y.length !== len) throw new NumlaneError("invalid-shape", `expected ${len} entries, got ${y.length}`, "opts.y");
+    return opts.inPlace ? y : Float64Array.from(y);
+  }
+}
+
+/** Scalars may be any number BLAS accepts (NaN propagates), but must be numbers. */
+function finiteOrNan(name: string, v: unknown): number {
+  if (typeof v !== "number") throw new NumlaneError("invalid-type", `expected a number, got ${typeof v}`, name);
+  return v;
+}

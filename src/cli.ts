@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// The `numlane` command: a tour of what numlane does, on built-in real data.
+import { readFileSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+import { init, readMatrixMarket, CsrMatrix, type Numlane } from "./index.js";
+
+const HELP = `numlane — WebAssembly SIMD numerics
+
+usage:
+  numlane tour              every family on built-in real data, with timings
+  numlane info              what init() chose on this machine
+  numlane bench [family]    benchmarks against peers (from a source checkout)
+  numlane --help
+`;
+
+/** Median wall time of fn in microseconds over `reps` runs. */
+async function time(fn: () => Promise<unknown>, reps = 21): Promise<number> {
+  const t: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    t.push((performance.now() - t0) * 1e3);
+  }
+  return t.sort((a, b) => a - b)[reps >> 1];
+}
+
+function dataFile(rel: string): string | undefined {
+  for (const base of ["../../shared/", "../shared/"]) {
+    const p = fileURLToPath(new URL(base + rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+async function tour(nl: Numlane): Promise<void> {
+  console.log(`numlane on ${nl.info.runtime}: build ${nl.info.build}, ${nl.info.threads} thread(s)` +
+    `${nl.info.reason ? ` (${nl.info.reason})` : ""}, relaxed SIMD ${nl.info.relaxedSimd ? "available" : "absent"}\n`);
+  console.log("BLAS (f64, SIMD):");
+  const n = 1 << 20;
+  const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i));
+  const y = Float64Array.from({ length: n }, (_, i) => Math.cos(i));
+  const d = await nl.blas.dot(x, y);
+  console.log(`  dot   n=${n}: ${d.toPrecision(12)}  median ${(await time(() => nl.blas.dot(x, y))).toFixed(0)} µs`);
+  const r = await nl.blas.nrm2(x);
+  console.log(`  nrm2  n=${n}: ${r.toPrecision(12)}  median ${(await time(() => nl.blas.nrm2(x))).toFixed(0)} µs`);
+  const mtx = dataFile("matrices/lap3D_7pt_n20.mtx");
+  if (mtx) {
+    const A = readMatrixMarket(readFileSync(mtx, "utf8")) as CsrMatrix;
+    const ones = new Float64Array(A.cols).fill(1);
+    const b = await nl.blas.spmv(A, ones);
+    console.log(`  spmv  lap3D_7pt_n20 (${A.rows}×${A.cols}, nnz ${A.nnz}): ‖A·1‖ = ${(await nl.blas.nrm2(b)).toPrecision(8)}` +
+      `  median ${(await time(() => nl.blas.spmv(A, ones))).toFixed(0)} µs`);
+  } else {
+    console.log("  (shared/matrices not found: skipping the Matrix Market SpMV)");
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const cmd = argv[0] ?? "--help";
+  if (cmd === "--help" || cmd === "-h" || cmd === "help") { process.stdout.write(HELP); return; }
+  if (cmd === "bench") {
+    const { spawnSync } = await import("node:child_process");
+    const script = fileURLToPath(new URL("../bench/run.mjs", import.meta.url));
+    if (!existsSync(script)) throw new Error("benchmarks live in a source checkout: run `npm run bench` there");
+    spawnSync(process.execPath, [script, ...argv.slice(1)], { stdio: "inherit" });
+    return;
+  }
+  const nl = await init();
+  try {
+    if (cmd === "info") console.log(JSON.stringify(nl.info, null, 2));
+    else if (cmd === "tour") await tour(nl);
+    else { process.stderr.write(`unknown command ${cmd}\n${HELP}`); process.exitCode = 2; }
+  } finally {
+    await nl.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exitCode = 1;
+});

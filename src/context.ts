@@ -1,0 +1,157 @@
+// init() and the context it returns: picks the build and thread count,
+// instantiates the wasm over one memory, starts the pool, and exposes the
+// families. Runtime specifics come in through a Platform (runtime/*.ts).
+import { Blas } from "./blas.js";
+import { Engine } from "./engine.js";
+import { NumlaneError } from "./errors.js";
+import { Pool, type WorkerHandle } from "./pool/pool.js";
+import { detectFeatures, type RuntimeName } from "./runtime/features.js";
+import { Heap } from "./runtime/heap.js";
+import { integer } from "./validate.js";
+
+export type Build = "threads" | "single";
+export type WasmSource = WebAssembly.Module | URL | string | ArrayBuffer | ArrayBufferView;
+
+/** How one runtime finds the wasm, starts workers and counts cores. */
+export interface Platform {
+  runtime: RuntimeName;
+  /** Compiles numlane's own wasm for `build`. */
+  loadWasm(build: Build): Promise<WebAssembly.Module>;
+  /** Compiles wasm from a URL or path the caller gave. */
+  loadWasmFrom?(source: URL | string): Promise<WebAssembly.Module>;
+  cores(): number;
+  /** Starts pool worker `index`; absent where the runtime has no workers. */
+  startWorker?(index: number): WorkerHandle;
+  /** The caller may block on Atomics.wait (not on a browser's main thread). */
+  canBlock: boolean;
+}
+
+export interface InitOptions {
+  /** Threads for the pool: a number, or "auto" (default) for the cores available. */
+  threads?: number | "auto";
+  /** numlane's wasm as a Module, URL, path or bytes; by default the runtime finds it. */
+  wasm?: WasmSource;
+  /** Force a build; by default "threads" where shared memory exists, else "single". */
+  build?: Build;
+}
+
+export interface Info {
+  threads: number;
+  simd: boolean;
+  relaxedSimd: boolean;
+  sharedMemory: boolean;
+  runtime: RuntimeName;
+  build: Build;
+  /** Why fewer threads than asked for (or than cores) are used, if so. */
+  reason?: string;
+  /** The most wasm memory problems may use, in bytes. */
+  memoryLimit: number;
+}
+
+const INITIAL_PAGES = 64;   // 4 MiB: small start, grown on demand
+const MAXIMUM_PAGES = 32768; // 2 GiB, as declared by the wasm (asconfig.json)
+
+export class Numlane {
+  /** Level-1/2 BLAS and CSR SpMV. */
+  readonly blas: Blas;
+  /** @internal */
+  readonly engine: Engine;
+
+  constructor(readonly info: Info, engine: Engine) {
+    this.engine = engine;
+    this.blas = new Blas(engine);
+  }
+
+  /**
+   * A typed array living in wasm memory: pass it to any method and no copy is
+   * made. With the "threads" build it stays valid until freed; with "single"
+   * memory growth detaches it (as for any non-shared wasm memory), so
+   * allocate what you need up front there. Free it with nl.free().
+   */
+  alloc(length: number, type: Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor = Float64Array) {
+    integer("length", length, 0);
+    const heap = this.engine.heap;
+    const ptr = heap.alloc(length * type.BYTES_PER_ELEMENT);
+    return new type(heap.memory.buffer, ptr, length);
+  }
+
+  /** Returns an array from alloc() to the heap. */
+  free(view: Float64Array | Float32Array | Int32Array): void {
+    if (!this.engine.heap.owns(view)) throw new NumlaneError("invalid-value", "was not allocated by this context's alloc()", "view");
+    this.engine.heap.free(view.byteOffset);
+  }
+
+  /** Ends the workers; afterwards a Node process can exit on its own. */
+  async close(): Promise<void> {
+    await this.engine.pool.close();
+  }
+}
+
+async function compile(platform: Platform, build: Build, source?: WasmSource): Promise<WebAssembly.Module> {
+  if (source === undefined) return platform.loadWasm(build);
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof URL || typeof source === "string") {
+    if (platform.loadWasmFrom) return platform.loadWasmFrom(source);
+    const res = await fetch(source);
+    if (!res.ok) throw new NumlaneError("invalid-value", `fetching ${String(source)} failed: HTTP ${res.status}`, "wasm");
+    return WebAssembly.compile(await res.arrayBuffer());
+  }
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source as BufferSource);
+  throw new NumlaneError("invalid-type", "expected a WebAssembly.Module, URL, path or bytes", "wasm");
+}
+
+export async function initWith(platform: Platform, opts: InitOptions = {}): Promise<Numlane> {
+  const features = detectFeatures();
+  if (!features.simd) {
+    throw new NumlaneError("unsupported", "this JavaScript engine lacks WebAssembly SIMD (128-bit), which numlane requires; Node ≥ 16.4, Deno, Bun, Chrome ≥ 91, Firefox ≥ 89 and Safari ≥ 16.4 have it");
+  }
+  const cores = platform.cores();
+  const asked = opts.threads === undefined || opts.threads === "auto" ? cores : integer("threads", opts.threads, 1, 64);
+  const reasons: string[] = [];
+  let build: Build = opts.build ?? (features.sharedMemory ? "threads" : "single");
+  if (build === "threads" && !features.sharedMemory) {
+    reasons.push(features.sharedMemoryReason ?? "no shared memory");
+    build = "single";
+  }
+  let threads = asked;
+  if (build === "single" && threads > 1) {
+    if (!reasons.length) reasons.push("the single build runs on one thread");
+    threads = 1;
+  } else if (threads > 1 && !platform.startWorker) {
+    reasons.push(`${platform.runtime} offers no workers`);
+    threads = 1;
+  }
+  let module = await compile(platform, build, opts.wasm);
+  const makeMemory = (shared: boolean) =>
+    new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared } as WebAssembly.MemoryDescriptor);
+  let memory = makeMemory(build === "threads");
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, { env: { memory } });
+  } catch (e) {
+    if (opts.wasm === undefined || !(e instanceof WebAssembly.LinkError) || build !== "threads") throw e;
+    // A caller-supplied module that wants unshared memory is the single build.
+    reasons.push("the wasm given is the single build");
+    build = "single";
+    threads = 1;
+    memory = makeMemory(false);
+    instance = await WebAssembly.instantiate(module, { env: { memory } });
+  }
+  const heapBase = (instance.exports.heap_base as () => number)();
+  const heap = new Heap(memory, heapBase, MAXIMUM_PAGES);
+  const workers: WorkerHandle[] = [];
+  if (threads > 1) for (let i = 0; i < threads; i++) workers.push(platform.startWorker!(i));
+  const pool = await Pool.create(module, instance, heap, workers, platform.canBlock);
+  const info: Info = {
+    threads,
+    simd: features.simd,
+    relaxedSimd: features.relaxedSimd,
+    sharedMemory: features.sharedMemory,
+    runtime: platform.runtime,
+    build,
+    memoryLimit: MAXIMUM_PAGES * 65536,
+  };
+  if (threads < asked || reasons.length) info.reason = reasons.join("; ") || undefined;
+  if (threads === 1 && asked > 1 && !info.reason) info.reason = "one thread";
+  return new Numlane(info, new Engine(heap, pool, threads));
+}

@@ -1,0 +1,15 @@
+// numlane's face (Node entry): init() plus the types and helpers that need no context.
+import { initWith, type InitOptions, type Numlane } from "./context.js";
+import { nodePlatform } from "./runtime/node.js";
+
+export { NumlaneError, type NumlaneErrorCode } from "./errors.js";
+export { DenseMatrix, CsrMatrix, type Layout, type MatrixLike } from "./matrix.js";
+export { readMatrixMarket, writeMatrixMarket } from "./io/matrix-market.js";
+export type { Numlane, InitOptions, Info, Build, WasmSource } from "./context.js";
+export type { CallOptions } from "./engine.js";
+export type { Progress } from "./pool/pool.js";
+
+/** Loads numlane and starts its worker pool. */
+export function init(opts?: InitOptions): Promise<Numlane> {
+  return initWith(nodePlatform, opts);
+}

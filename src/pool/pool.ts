@@ -1,0 +1,232 @@
+// SPMD launches over shared memory. One launch runs a kernel on `threads`
+// threads at once, each with its own (tid, nthreads); a multi-phase kernel
+// synchronises with the barrier in the team block and runs to its end inside
+// wasm. The hot path is Atomics on the control block (protocol.ts); comlink
+// only sets workers up and shuts them down.
+import type { Remote } from "comlink";
+import { NumlaneError, abortError } from "../errors.js";
+import type { Heap } from "../runtime/heap.js";
+import {
+  CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS,
+  CTL_NWORKERS, CTL_SOLO_TEAM_BYTE, CTL_STOP, CTL_TEAM_BYTE, CTL_TID_BASE, SPIN, TEAM_ABORT_BYTE,
+  TEAM_PROGRESS_ITER_BYTE, TEAM_PROGRESS_VALUE_BYTE, kernelNames, mailboxWord, type WorkerApi,
+} from "./protocol.js";
+
+type Kernel = (...args: number[]) => void;
+
+/** A started worker, whatever the runtime's worker API. */
+export interface WorkerHandle {
+  api: Remote<WorkerApi>;
+  terminate(): void | Promise<unknown>;
+}
+
+export interface Progress {
+  /** Iterations (or items) done so far, as the kernel reports them. */
+  iteration: number;
+  /** The kernel's figure of merit at that point, e.g. a residual norm. */
+  value: number;
+}
+
+export interface RunOptions {
+  /** Threads for this launch, the caller's included; clamped to the pool. */
+  threads?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** A long launch never blocks the caller: it runs on workers only. */
+  long?: boolean;
+}
+
+export class Pool {
+  private readonly fns: Kernel[];
+  private readonly index = new Map<string, number>();
+  private readonly ctl: Int32Array;
+  private readonly args: Float64Array;
+  private readonly teamPtr: number;
+  private readonly soloTeamPtr: number;
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly serving: Promise<unknown>[] = [];
+
+  private constructor(
+    module: WebAssembly.Module,
+    instance: WebAssembly.Instance,
+    readonly heap: Heap,
+    readonly ctlPtr: number,
+    private readonly workers: WorkerHandle[],
+    /** The caller may block (Atomics.wait) — true off a browser's main thread. */
+    private readonly canBlock: boolean,
+  ) {
+    const exports = instance.exports as Record<string, Kernel>;
+    this.fns = kernelNames(module).map((n, i) => (this.index.set(n, i), exports[n]));
+    const buf = heap.memory.buffer;
+    this.ctl = new Int32Array(buf, ctlPtr, CTL_BYTES >> 2);
+    this.args = new Float64Array(buf, ctlPtr + CTL_ARGS_BYTE, CTL_MAX_ARGS);
+    this.teamPtr = ctlPtr + CTL_TEAM_BYTE;
+    this.soloTeamPtr = ctlPtr + CTL_SOLO_TEAM_BYTE;
+  }
+
+  /** Builds the pool: the caller's own instance plus `workers`, each joined to the memory. */
+  static async create(
+    module: WebAssembly.Module,
+    instance: WebAssembly.Instance,
+    heap: Heap,
+    workers: WorkerHandle[],
+    canBlock: boolean,
+  ): Promise<Pool> {
+    const ctl = heap.alloc(CTL_BYTES);
+    heap.u8.fill(0, ctl, ctl + CTL_BYTES);
+    const pool = new Pool(module, instance, heap, ctl, workers, canBlock);
+    await Promise.all(workers.map((w, index) => w.api.setup({ module, memory: heap.memory, ctl, index })));
+    for (const w of workers) pool.serving.push(w.api.serve());
+    return pool;
+  }
+
+  /** The most threads one launch can use. */
+  get maxThreads(): number {
+    return Math.max(1, this.workers.length);
+  }
+
+  has(kernel: string): boolean {
+    return this.index.has(kernel);
+  }
+
+  /** Runs `kernel(...args, team, tid, nthreads)` on every thread of the launch. */
+  async run(kernel: string, args: number[], opts: RunOptions = {}): Promise<void> {
+    if (this.closed) throw new NumlaneError("closed", "this numlane context was closed");
+    const k = this.index.get(kernel);
+    if (k === undefined) throw new Error(`numlane: no kernel named ${kernel}`);
+    if (opts.signal?.aborted) throw abortError(opts.signal);
+    const threads = Math.max(1, Math.min(opts.threads ?? 1, this.maxThreads));
+    // A short one-thread call runs right here; a long one goes to a worker so
+    // the caller stays responsive (abort, progress) — unless there are none.
+    if (threads === 1 && (!opts.long || this.workers.length === 0)) {
+      this.runSolo(k, args);
+      return;
+    }
+    const previous = this.queue;
+    let release!: () => void;
+    this.queue = new Promise((r) => (release = r));
+    await previous;
+    try {
+      if (this.closed) throw new NumlaneError("closed", "this numlane context was closed");
+      if (opts.signal?.aborted) throw abortError(opts.signal);
+      if (!opts.long && this.canBlock) this.launchBlocking(k, args, threads);
+      else await this.launchDetached(k, args, threads, opts);
+    } finally {
+      release();
+    }
+  }
+
+  /** The whole kernel on the calling thread (nthreads = 1: barriers are no-ops). */
+  runSolo(k: number, args: number[]): void {
+    const i32 = this.heap.i32;
+    i32[(this.soloTeamPtr + TEAM_ABORT_BYTE) >> 2] = 0;
+    try {
+      this.fns[k](...args, this.soloTeamPtr, 0, 1);
+    } catch (e) {
+      throw new NumlaneError("kernel-failed", `kernel ${this.nameOf(k)} trapped: ${(e as Error).message}`);
+    }
+  }
+
+  private prepare(k: number, args: number[], nthreads: number, tidBase: number, nworkers: number): void {
+    if (args.length > CTL_MAX_ARGS) throw new Error("numlane: too many kernel arguments");
+    const ctl = this.ctl;
+    ctl[CTL_KERNEL] = k;
+    ctl[CTL_NARGS] = args.length;
+    ctl[CTL_NTHREADS] = nthreads;
+    ctl[CTL_TID_BASE] = tidBase;
+    ctl[CTL_NWORKERS] = nworkers;
+    this.args.set(args);
+    Atomics.store(ctl, CTL_DONE, 0);
+    Atomics.store(ctl, CTL_FAILED, 0);
+    Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2, 0);
+    Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_PROGRESS_ITER_BYTE) >> 2, 0);
+    for (let w = 0; w < nworkers; w++) {
+      const box = mailboxWord(w);
+      Atomics.add(ctl, box, 1);
+      Atomics.notify(ctl, box, 1);
+    }
+  }
+
+  /** The caller is thread 0 and blocks until the workers are done. */
+  private launchBlocking(k: number, args: number[], threads: number): void {
+    const ctl = this.ctl;
+    const nworkers = threads - 1;
+    this.prepare(k, args, threads, 1, nworkers);
+    let failure: unknown;
+    try {
+      this.fns[k](...args, this.teamPtr, 0, threads);
+    } catch (e) {
+      failure = e;
+    }
+    let done = Atomics.load(ctl, CTL_DONE);
+    for (let i = 0; i < SPIN && done !== nworkers; i++) done = Atomics.load(ctl, CTL_DONE);
+    while ((done = Atomics.load(ctl, CTL_DONE)) !== nworkers) Atomics.wait(ctl, CTL_DONE, done);
+    if (failure !== undefined || Atomics.load(ctl, CTL_FAILED) !== 0) {
+      throw new NumlaneError("kernel-failed", `kernel ${this.nameOf(k)} trapped${failure ? `: ${(failure as Error).message}` : ""}`);
+    }
+  }
+
+  /** Workers do everything; the caller awaits without blocking, relaying progress and abort. */
+  private async launchDetached(k: number, args: number[], threads: number, opts: RunOptions): Promise<void> {
+    const ctl = this.ctl;
+    const abortWord = (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2;
+    const onAbort = () => Atomics.store(ctl, abortWord, 1);
+    opts.signal?.addEventListener("abort", onAbort);
+    try {
+      this.prepare(k, args, threads, 0, threads);
+      let lastIter = -1;
+      const report = () => {
+        if (!opts.onProgress) return;
+        const iteration = Atomics.load(ctl, (CTL_TEAM_BYTE + TEAM_PROGRESS_ITER_BYTE) >> 2);
+        if (iteration === lastIter) return;
+        lastIter = iteration;
+        const value = this.heap.f64[(this.teamPtr + TEAM_PROGRESS_VALUE_BYTE) >> 3];
+        opts.onProgress({ iteration, value });
+      };
+      let done: number;
+      while ((done = Atomics.load(ctl, CTL_DONE)) !== threads) {
+        await waitChange(ctl, CTL_DONE, done, opts.onProgress ? 50 : 1000);
+        report();
+      }
+      if (Atomics.load(ctl, CTL_FAILED) !== 0) {
+        throw new NumlaneError("kernel-failed", `kernel ${this.nameOf(k)} trapped`);
+      }
+      if (opts.signal?.aborted) throw abortError(opts.signal);
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private nameOf(k: number): string {
+    for (const [name, i] of this.index) if (i === k) return name;
+    return String(k);
+  }
+
+  /** Stops the workers after the launches in flight; the pool is unusable after. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.queue;
+    this.closed = true;
+    Atomics.store(this.ctl, CTL_STOP, 1);
+    for (let w = 0; w < this.workers.length; w++) {
+      Atomics.add(this.ctl, mailboxWord(w), 1);
+      Atomics.notify(this.ctl, mailboxWord(w));
+    }
+    await Promise.allSettled(this.serving);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Resolves when ctl[index] may have changed from `value`, or after `timeoutMs`. */
+function waitChange(ctl: Int32Array, index: number, value: number, timeoutMs: number): Promise<unknown> {
+  const waitAsync = (Atomics as unknown as {
+    waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<unknown> | string };
+  }).waitAsync;
+  if (waitAsync) {
+    const r = waitAsync(ctl, index, value, timeoutMs);
+    return r.async ? (r.value as Promise<unknown>) : Promise.resolve();
+  }
+  // No Atomics.waitAsync (older Firefox): poll.
+  return new Promise((r) => setTimeout(r, 1));
+}

@@ -1,0 +1,149 @@
+// The host's heap: an allocator over wasm memory, driven from JavaScript only
+// (kernels never allocate). Blocks are 64-byte aligned so SIMD loads and
+// threads' cache lines line up. Memory grows geometrically when a request does
+// not fit; typed views are re-created after growth.
+import { NumlaneError } from "../errors.js";
+
+const ALIGN = 64;
+const PAGE = 65536;
+
+const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
+
+interface Block { start: number; end: number }
+
+export class Heap {
+  readonly memory: WebAssembly.Memory;
+  readonly maxBytes: number;
+  /** Free blocks, sorted by address, never adjacent (they are merged). */
+  private readonly freeBlocks: Block[];
+  private readonly sizes = new Map<number, number>();
+  /** Every ArrayBuffer / SharedArrayBuffer that has backed this memory. */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  u8!: Uint8Array;
+  i32!: Int32Array;
+  f32!: Float32Array;
+  f64!: Float64Array;
+
+  constructor(memory: WebAssembly.Memory, base: number, maxPages: number) {
+    this.memory = memory;
+    this.maxBytes = maxPages * PAGE;
+    this.refreshViews();
+    const start = alignUp(base, ALIGN);
+    this.freeBlocks = [{ start, end: memory.buffer.byteLength }];
+  }
+
+  /** Re-creates the typed views; needed after memory grows. */
+  refreshViews(): void {
+    const buf = this.memory.buffer;
+    this.buffers.add(buf);
+    this.u8 = new Uint8Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.f32 = new Float32Array(buf);
+    this.f64 = new Float64Array(buf);
+  }
+
+  /** True when `view` lives in this heap's memory (so no copy is needed). */
+  owns(view: ArrayBufferView): boolean {
+    return this.buffers.has(view.buffer);
+  }
+
+  get bytesInUse(): number {
+    let s = 0;
+    for (const v of this.sizes.values()) s += v;
+    return s;
+  }
+
+  /** Allocates `bytes` (rounded up to 64) and returns the address. */
+  alloc(bytes: number): number {
+    const size = alignUp(Math.max(bytes, 1), ALIGN);
+    let i = this.freeBlocks.findIndex((b) => b.end - b.start >= size);
+    if (i < 0) {
+      this.grow(size);
+      i = this.freeBlocks.findIndex((b) => b.end - b.start >= size);
+    }
+    const block = this.freeBlocks[i];
+    const ptr = block.start;
+    block.start += size;
+    if (block.start === block.end) this.freeBlocks.splice(i, 1);
+    this.sizes.set(ptr, size);
+    return ptr;
+  }
+
+  free(ptr: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) throw new Error(`numlane heap: free of unknown address ${ptr}`);
+    this.sizes.delete(ptr);
+    const blocks = this.freeBlocks;
+    let lo = 0, hi = blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (blocks[mid].start < ptr) lo = mid + 1; else hi = mid;
+    }
+    const prev = blocks[lo - 1], next = blocks[lo];
+    const end = ptr + size;
+    if (prev && prev.end === ptr) {
+      prev.end = end;
+      if (next && next.start === end) { prev.end = next.end; blocks.splice(lo, 1); }
+    } else if (next && next.start === end) {
+      next.start = ptr;
+    } else {
+      blocks.splice(lo, 0, { start: ptr, end });
+    }
+  }
+
+  private grow(size: number): void {
+    const oldEnd = this.memory.buffer.byteLength;
+    const last = this.freeBlocks[this.freeBlocks.length - 1];
+    const tailFree = last && last.end === oldEnd ? last.end - last.start : 0;
+    const need = size - tailFree;
+    // Grow by at least half the current size so repeated growth stays cheap.
+    const wanted = Math.max(need, oldEnd >> 1);
+    let pages = Math.ceil(wanted / PAGE);
+    const maxPages = this.maxBytes / PAGE - oldEnd / PAGE;
+    if (Math.ceil(need / PAGE) > maxPages) {
+      throw new NumlaneError(
+        "out-of-memory",
+        `the problem needs ${need + oldEnd} bytes of wasm memory, more than the ${this.maxBytes}-byte limit`,
+      );
+    }
+    pages = Math.min(pages, maxPages);
+    try {
+      this.memory.grow(pages);
+    } catch (e) {
+      throw new NumlaneError("out-of-memory", `wasm memory could not grow by ${pages} pages: ${(e as Error).message}`);
+    }
+    const newEnd = this.memory.buffer.byteLength;
+    if (last && last.end === oldEnd) last.end = newEnd;
+    else this.freeBlocks.push({ start: oldEnd, end: newEnd });
+    this.refreshViews();
+  }
+}
+
+/**
+ * Allocations for one call, freed together when the call ends: inputs are
+ * copied in with one memcpy each (or used in place when they already live in
+ * the heap), outputs copied out with one memcpy.
+ */
+export class CallScope {
+  private readonly ptrs: number[] = [];
+  constructor(readonly heap: Heap) {}
+
+  alloc(bytes: number): number {
+    const p = this.heap.alloc(bytes);
+    this.ptrs.push(p);
+    return p;
+  }
+
+  /** Address of `view`'s data in wasm memory, copying it in unless it lives there already. */
+  input(view: Float64Array | Float32Array | Int32Array): number {
+    if (this.heap.owns(view)) return view.byteOffset;
+    const p = this.alloc(view.byteLength);
+    this.heap.u8.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), p);
+    return p;
+  }
+
+  free(): void {
+    for (const p of this.ptrs) this.heap.free(p);
+    this.ptrs.length = 0;
+  }
+}

@@ -1,0 +1,28 @@
+// Node (and Bun through the node condition): wasm from disk next to this
+// file, pool workers on worker_threads.
+import { readFile } from "node:fs/promises";
+import os from "node:os";
+import { Worker } from "node:worker_threads";
+import * as Comlink from "comlink";
+import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
+import type { Build, Platform } from "../context.js";
+import type { WorkerApi } from "../pool/protocol.js";
+import { detectRuntime } from "./features.js";
+
+const compileFile = async (url: URL | string) =>
+  WebAssembly.compile(await readFile(url instanceof URL || /^file:/.test(url) ? new URL(url) : url));
+
+export const nodePlatform: Platform = {
+  runtime: detectRuntime(),
+  loadWasm: (build: Build) => compileFile(new URL(`./numlane-${build}.wasm`, import.meta.url)),
+  loadWasmFrom: compileFile,
+  cores: () => (typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length),
+  startWorker() {
+    const worker = new Worker(new URL("./worker-node.js", import.meta.url));
+    return {
+      api: Comlink.wrap<WorkerApi>(nodeEndpoint(worker)),
+      terminate: () => worker.terminate(),
+    };
+  },
+  canBlock: true,
+};
