@@ -56,22 +56,22 @@ export class Blas {
   async dot(x: Float64Array, y: Float64Array, opts?: StrideOptions): Promise<number> {
     float64Array("x", x); float64Array("y", y);
     const { n, incx, incy } = this.strides(opts, x, y);
-    return this.reduce("dot_f64", n, 16 * n, opts, (s) => [s.input(x), incx, s.input(y), incy, n], chunks(n));
+    return this.reduce("dot_f64", n, 16 * n, opts, [x, y], (s) => [s.input(x), incx, s.input(y), incy, n], chunks(n));
   }
 
   /** ‖x‖₂, safe from overflow and underflow. */
   async nrm2(x: Float64Array, opts?: StrideOptions): Promise<number> {
     float64Array("x", x);
     const { n, incx } = this.strides(opts, x);
-    return this.reduce("nrm2_f64", n, 8 * n, opts, (s) => [s.input(x), incx, n], 2 * chunks(n));
+    return this.reduce("nrm2_f64", n, 8 * n, opts, [x], (s) => [s.input(x), incx, n], 2 * chunks(n));
   }
 
   private async reduce(
     kernel: string, n: number, bytes: number, opts: CallOptions | undefined,
-    args: (s: CallScope) => number[], partialCount: number,
+    inputs: Float64Array[], args: (s: CallScope) => number[], partialCount: number,
   ): Promise<number> {
     if (n === 0) return 0;
-    const scope = new CallScope(this.e.heap);
+    const scope = new CallScope(this.e.heap, inputs, 8 * partialCount + 64);
     try {
       const a = args(scope);
       const partials = scope.alloc(8 * partialCount);
@@ -87,21 +87,21 @@ export class Blas {
   async axpy(alpha: number, x: Float64Array, y: Float64Array, opts?: UpdateOptions): Promise<Float64Array> {
     finiteOrNan("alpha", alpha); float64Array("x", x); float64Array("y", y);
     const { n, incx, incy } = this.strides(opts, x, y);
-    return this.elementwise(y, opts, 24 * n, (s, out) => ["axpy_f64", [alpha, s.input(x), incx, s.input(y), incy, out, incy, n]]);
+    return this.elementwise(y, opts, 24 * n, [x, y], (s, out) => ["axpy_f64", [alpha, s.input(x), incx, s.input(y), incy, out, incy, n]]);
   }
 
   /** alpha·x (a new array shaped like x, or x itself with inPlace). */
   async scal(alpha: number, x: Float64Array, opts?: UpdateOptions): Promise<Float64Array> {
     finiteOrNan("alpha", alpha); float64Array("x", x);
     const { n, incx } = this.strides(opts, x);
-    return this.elementwise(x, opts, 16 * n, (s, out) => ["scal_f64", [alpha, s.input(x), incx, out, incx, n]]);
+    return this.elementwise(x, opts, 16 * n, [x], (s, out) => ["scal_f64", [alpha, s.input(x), incx, out, incx, n]]);
   }
 
   /** Copies n strided elements of x into y (a new array shaped like y, or y itself with inPlace). */
   async copy(x: Float64Array, y: Float64Array, opts?: UpdateOptions): Promise<Float64Array> {
     float64Array("x", x); float64Array("y", y);
     const { n, incx, incy } = this.strides(opts, x, y);
-    return this.elementwise(y, opts, 16 * n, (s, out) => ["copy_f64", [s.input(x), incx, out, incy, n]]);
+    return this.elementwise(y, opts, 16 * n, [x], (s, out) => ["copy_f64", [s.input(x), incx, out, incy, n]]);
   }
 
   /** STREAM triad b + s·c, the bandwidth yardstick. */
@@ -112,7 +112,7 @@ export class Blas {
     if (out && out.length !== b.length) throw new NumlaneError("invalid-shape", `expected length ${b.length}, got ${out.length}`, "opts.out");
     const n = b.length;
     const target = out ?? new Float64Array(n);
-    return this.elementwise(target, { ...opts, inPlace: true }, 24 * n, (sc, o) => ["triad_f64", [o, sc.input(b), sc.input(c), s, n]], false);
+    return this.elementwise(target, { ...opts, inPlace: true }, 24 * n, [b, c], (sc, o) => ["triad_f64", [o, sc.input(b), sc.input(c), s, n]], false);
   }
 
   /**
@@ -120,12 +120,12 @@ export class Blas {
    * itself when inPlace, else a copy of it (so untouched strided entries stay).
    */
   private async elementwise(
-    base: Float64Array, opts: UpdateOptions | undefined, bytes: number,
+    base: Float64Array, opts: UpdateOptions | undefined, bytes: number, inputs: ArrayBufferView[],
     make: (s: CallScope, out: number) => [string, number[]], seed = true,
   ): Promise<Float64Array> {
     const heap = this.e.heap;
     const inPlace = opts?.inPlace === true;
-    const scope = new CallScope(heap);
+    const scope = new CallScope(heap, inputs, base.byteLength);
     try {
       let out: number;
       if (inPlace && heap.owns(base)) out = base.byteOffset;
@@ -162,7 +162,7 @@ export class Blas {
     const kernel = trans === lineIsRow ? "gemv_cols_f64" : "gemv_rows_f64";
     // rows kernel: outLen lines of length inLen; cols kernel: inLen lines of length outLen.
     const bytes = 8 * (m.rows * m.cols + inLen + 2 * outLen);
-    return this.elementwise(y, { ...opts, inPlace: true }, bytes,
+    return this.elementwise(y, { ...opts, inPlace: true }, bytes, [m.data, x],
       (s, out) => [kernel, [s.input(m.data), lda, s.input(x), out, outLen, inLen, alpha, beta]], beta !== 0)
   }
 
@@ -177,7 +177,7 @@ export class Blas {
     if (x.length !== M.cols) throw new NumlaneError("invalid-shape", `A${trans ? "ᵀ" : ""} is ${M.rows}×${M.cols}, x has ${x.length} entries`, "x");
     const y = this.outputSeed(opts, M.rows);
     const bytes = 12 * M.nnz + 8 * (M.cols + 2 * M.rows);
-    return this.elementwise(y, { ...opts, inPlace: true }, bytes,
+    return this.elementwise(y, { ...opts, inPlace: true }, bytes, [M.indptr, M.indices, M.data, x],
       (s, out) => ["spmv_csr_f64", [s.input(M.indptr), s.input(M.indices), s.input(M.data), M.rows, s.input(x), out, alpha, beta]], beta !== 0)
   }
 

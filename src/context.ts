@@ -72,7 +72,7 @@ export class Numlane {
     integer("length", length, 0);
     const heap = this.engine.heap;
     const ptr = heap.alloc(length * type.BYTES_PER_ELEMENT);
-    return new type(heap.memory.buffer, ptr, length);
+    return new type(heap.u8.buffer as ArrayBuffer, ptr, length);
   }
 
   /** Returns an array from alloc() to the heap. */

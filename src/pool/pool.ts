@@ -39,8 +39,6 @@ export interface RunOptions {
 export class Pool {
   private readonly fns: Kernel[];
   private readonly index = new Map<string, number>();
-  private readonly ctl: Int32Array;
-  private readonly args: Float64Array;
   private readonly teamPtr: number;
   private readonly soloTeamPtr: number;
   private queue: Promise<void> = Promise.resolve();
@@ -58,11 +56,17 @@ export class Pool {
   ) {
     const exports = instance.exports as Record<string, Kernel>;
     this.fns = kernelNames(module).map((n, i) => (this.index.set(n, i), exports[n]));
-    const buf = heap.memory.buffer;
-    this.ctl = new Int32Array(buf, ctlPtr, CTL_BYTES >> 2);
-    this.args = new Float64Array(buf, ctlPtr + CTL_ARGS_BYTE, CTL_MAX_ARGS);
     this.teamPtr = ctlPtr + CTL_TEAM_BYTE;
     this.soloTeamPtr = ctlPtr + CTL_SOLO_TEAM_BYTE;
+  }
+
+  /**
+   * The control block as an Int32Array. Re-made on each use: with unshared
+   * memory (single build) growth detaches older views.
+   */
+  private get ctl(): Int32Array {
+    const i32 = this.heap.i32;
+    return new Int32Array(i32.buffer, this.ctlPtr, CTL_BYTES >> 2);
   }
 
   /** Builds the pool: the caller's own instance plus `workers`, each joined to the memory. */
@@ -136,7 +140,7 @@ export class Pool {
     ctl[CTL_NTHREADS] = nthreads;
     ctl[CTL_TID_BASE] = tidBase;
     ctl[CTL_NWORKERS] = nworkers;
-    this.args.set(args);
+    this.heap.f64.set(args, (this.ctlPtr + CTL_ARGS_BYTE) >> 3);
     Atomics.store(ctl, CTL_DONE, 0);
     Atomics.store(ctl, CTL_FAILED, 0);
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2, 0);
@@ -208,10 +212,11 @@ export class Pool {
     if (this.closed) return;
     await this.queue;
     this.closed = true;
-    Atomics.store(this.ctl, CTL_STOP, 1);
+    const ctl = this.ctl;
+    Atomics.store(ctl, CTL_STOP, 1);
     for (let w = 0; w < this.workers.length; w++) {
-      Atomics.add(this.ctl, mailboxWord(w), 1);
-      Atomics.notify(this.ctl, mailboxWord(w));
+      Atomics.add(ctl, mailboxWord(w), 1);
+      Atomics.notify(ctl, mailboxWord(w));
     }
     await Promise.allSettled(this.serving);
     await Promise.all(this.workers.map((w) => w.terminate()));

@@ -126,7 +126,18 @@ export class Heap {
  */
 export class CallScope {
   private readonly ptrs: number[] = [];
-  constructor(readonly heap: Heap) {}
+  /**
+   * `inputs` and `extraBytes` (outputs, scratch) are what the call will need:
+   * checked up front, so a problem too big for wasm memory fails before
+   * anything is copied or grown.
+   */
+  constructor(readonly heap: Heap, inputs: ArrayBufferView[] = [], extraBytes = 0) {
+    let need = extraBytes;
+    for (const v of inputs) if (!heap.owns(v)) need += v.byteLength + ALIGN;
+    if (heap.bytesInUse + need > heap.maxBytes) {
+      throw new NumlaneError("out-of-memory", `the call needs ${need} bytes of wasm memory; the limit is ${heap.maxBytes} (${heap.bytesInUse} in use)`);
+    }
+  }
 
   alloc(bytes: number): number {
     const p = this.heap.alloc(bytes);

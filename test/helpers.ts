@@ -1,0 +1,33 @@
+// Test helpers: a seeded PRNG so failures reproduce, and float comparisons.
+
+/** mulberry32: small, fast, deterministic. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n uniform values in [lo, hi). */
+export function uniform(n: number, seed: number, lo = -1, hi = 1): Float64Array {
+  const r = rng(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
+/** Same bits? (NaN-safe, distinguishes -0.) */
+export function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Float64Array(1), y = new Float64Array(1);
+  const xb = new BigUint64Array(x.buffer), yb = new BigUint64Array(y.buffer);
+  for (let i = 0; i < a.length; i++) {
+    x[0] = a[i]; y[0] = b[i];
+    if (xb[0] !== yb[0]) return false;
+  }
+  return true;
+}
