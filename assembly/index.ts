@@ -4,6 +4,11 @@ export { dot_f64, nrm2_f64, axpy_f64, scal_f64, copy_f64, triad_f64 } from "./bl
 export { gemv_rows_f64, gemv_cols_f64 } from "./blas/level2";
 export { spmv_csr_f64 } from "./blas/sparse";
 export { spmd_noop, spmd_barriers } from "./core/probe";
+export {
+  softmax_f32_twopass, softmax_f32_threepass, softmax_f32_online, logsoftmax_f32_twopass, logsoftmax_f32_threepass, logsoftmax_f32_online,
+  softmax_f64_twopass, softmax_f64_threepass, softmax_f64_online, logsoftmax_f64_twopass, logsoftmax_f64_threepass, logsoftmax_f64_online,
+} from "./softmax/softmax";
+export { vexp_f32_ulp, vexp_f64_ulp } from "./core/vexp";
 
 /** End of the module's static data: the host's heap starts above it. */
 export function heap_base(): usize {

@@ -1,0 +1,233 @@
+// Softmax building blocks for f32, each over one contiguous piece (a chunk)
+// of one row. Loops take blocks of 4 vectors: a block's partial sum is a
+// balanced tree (exact for equal terms), and blocks are added into per-lane
+// accumulators with Kahan compensation, so chunk sums are accurate to a few
+// ulps even for long rows. Lanes past the end are padded with −∞ (weight 0).
+// Chunk results go to f64 "slots" that softmax.ts folds in chunk order.
+import {
+  expExponent_f32x4, expMantissa_f32x4, expNonPositive_f32x4, pow2_f32x4, pow2_f64,
+} from "../core/vexp";
+
+/** The two-pass clamps inputs to ±LIM_F so |n| < 2^15 (exact n·LN2_HI_F and magic rounding). */
+const LIM_F: f32 = 22000;
+const F32_MAX: f32 = 3.4028234663852886e38;
+
+// @ts-ignore: decorator
+@inline function loadPad(p: usize, i: i32, len: i32): v128 {
+  if (i + 4 <= len) return v128.load(p + (<usize>i << 2));
+  let v = f32x4.splat(-Infinity);
+  const a = p + (<usize>i << 2);
+  if (i < len) v = f32x4.replace_lane(v, 0, load<f32>(a));
+  if (i + 1 < len) v = f32x4.replace_lane(v, 1, load<f32>(a, 4));
+  if (i + 2 < len) v = f32x4.replace_lane(v, 2, load<f32>(a, 8));
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline function storePart(p: usize, i: i32, len: i32, v: v128): void {
+  const a = p + (<usize>i << 2);
+  if (i + 4 <= len) { v128.store(a, v); return; }
+  if (i < len) store<f32>(a, f32x4.extract_lane(v, 0));
+  if (i + 1 < len) store<f32>(a, f32x4.extract_lane(v, 1), 4);
+  if (i + 2 < len) store<f32>(a, f32x4.extract_lane(v, 2), 8);
+}
+
+// @ts-ignore: decorator
+@inline function lanesMax(v: v128): f32 {
+  const a = max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1));
+  const b = max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3));
+  return max(a, b);
+}
+
+// @ts-ignore: decorator
+@inline function clampTwoPass(v: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(v, f32x4.splat(-LIM_F)), f32x4.splat(LIM_F));
+}
+
+/**
+ * Two-pass, pass 1: Σ exp(x) as (M, E) with Σ = M·2^E, never overflowing.
+ * Per block, each exp is kept as p·2^n, scaled to the block's max exponent,
+ * and the block sum is merged into per-lane (M, E) accumulators.
+ * slot[0] = M, slot[1] = E (f64).
+ */
+export function twoPassChunk_f32(x: usize, len: i32, slot: usize): void {
+  let accM = f32x4.splat(0), accC = f32x4.splat(0), accE = f32x4.splat(-65536);
+  for (let i = 0; i < len; i += 16) {
+    let v0: v128, v1: v128, v2: v128, v3: v128;
+    if (i + 16 <= len) {
+      const a = x + (<usize>i << 2);
+      v0 = v128.load(a); v1 = v128.load(a, 16); v2 = v128.load(a, 32); v3 = v128.load(a, 48);
+    } else {
+      v0 = loadPad(x, i, len); v1 = loadPad(x, i + 4, len); v2 = loadPad(x, i + 8, len); v3 = loadPad(x, i + 12, len);
+    }
+    v0 = clampTwoPass(v0); v1 = clampTwoPass(v1); v2 = clampTwoPass(v2); v3 = clampTwoPass(v3);
+    const n0 = expExponent_f32x4(v0), n1 = expExponent_f32x4(v1);
+    const n2 = expExponent_f32x4(v2), n3 = expExponent_f32x4(v3);
+    const eb = f32x4.pmax(f32x4.pmax(n0, n1), f32x4.pmax(n2, n3));
+    const s0 = f32x4.mul(expMantissa_f32x4(v0, n0), pow2_f32x4(f32x4.sub(n0, eb)));
+    const s1 = f32x4.mul(expMantissa_f32x4(v1, n1), pow2_f32x4(f32x4.sub(n1, eb)));
+    const s2 = f32x4.mul(expMantissa_f32x4(v2, n2), pow2_f32x4(f32x4.sub(n2, eb)));
+    const s3 = f32x4.mul(expMantissa_f32x4(v3, n3), pow2_f32x4(f32x4.sub(n3, eb)));
+    const s = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
+    const e2 = f32x4.pmax(accE, eb);
+    const sa = pow2_f32x4(f32x4.sub(accE, e2));
+    accM = f32x4.mul(accM, sa); accC = f32x4.mul(accC, sa);
+    const t = f32x4.sub(f32x4.mul(s, pow2_f32x4(f32x4.sub(eb, e2))), accC);
+    const sum = f32x4.add(accM, t);
+    accC = f32x4.sub(f32x4.sub(sum, accM), t);
+    accM = sum;
+    accE = e2;
+  }
+  const E = <f64>lanesMax(accE);
+  let M: f64 = 0;
+  M += (<f64>f32x4.extract_lane(accM, 0) - <f64>f32x4.extract_lane(accC, 0)) * pow2_f64(<f64>f32x4.extract_lane(accE, 0) - E);
+  M += (<f64>f32x4.extract_lane(accM, 1) - <f64>f32x4.extract_lane(accC, 1)) * pow2_f64(<f64>f32x4.extract_lane(accE, 1) - E);
+  M += (<f64>f32x4.extract_lane(accM, 2) - <f64>f32x4.extract_lane(accC, 2)) * pow2_f64(<f64>f32x4.extract_lane(accE, 2) - E);
+  M += (<f64>f32x4.extract_lane(accM, 3) - <f64>f32x4.extract_lane(accC, 3)) * pow2_f64(<f64>f32x4.extract_lane(accE, 3) - E);
+  store<f64>(slot, M);
+  store<f64>(slot, E, 8);
+}
+
+/** Two-pass, pass 2: y = p·2^(n − K)·c, where K and c come from the row's (M, E). */
+export function twoPassOut_f32(x: usize, y: usize, len: i32, K: f32, c: f32): void {
+  const kv = f32x4.splat(K), cv = f32x4.splat(c);
+  let i = 0;
+  for (; i + 8 <= len; i += 8) {
+    const o = <usize>i << 2;
+    const v0 = clampTwoPass(v128.load(x + o)), v1 = clampTwoPass(v128.load(x + o, 16));
+    const n0 = expExponent_f32x4(v0), n1 = expExponent_f32x4(v1);
+    const p0 = f32x4.mul(expMantissa_f32x4(v0, n0), pow2_f32x4(f32x4.sub(n0, kv)));
+    const p1 = f32x4.mul(expMantissa_f32x4(v1, n1), pow2_f32x4(f32x4.sub(n1, kv)));
+    v128.store(y + o, f32x4.mul(p0, cv));
+    v128.store(y + o, f32x4.mul(p1, cv), 16);
+  }
+  for (; i < len; i += 4) {
+    const v = clampTwoPass(loadPad(x, i, len));
+    const n = expExponent_f32x4(v);
+    storePart(y, i, len, f32x4.mul(f32x4.mul(expMantissa_f32x4(v, n), pow2_f32x4(f32x4.sub(n, kv))), cv));
+  }
+}
+
+/** y = (x − a) − b: log-softmax outputs once the row's shift a + b is known. */
+export function shiftOut_f32(x: usize, y: usize, len: i32, a: f32, b: f32): void {
+  const av = f32x4.splat(a), bv = f32x4.splat(b);
+  let i = 0;
+  for (; i + 8 <= len; i += 8) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.sub(f32x4.sub(v128.load(x + o), av), bv));
+    v128.store(y + o, f32x4.sub(f32x4.sub(v128.load(x + o, 16), av), bv), 16);
+  }
+  for (; i < len; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, (load<f32>(x + o) - a) - b);
+  }
+}
+
+/** max(x) over the piece (NaN may be lost here; the sum pass catches it). */
+export function maxChunk_f32(x: usize, len: i32): f64 {
+  let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
+  let i = 0;
+  for (; i + 16 <= len; i += 16) {
+    const a = x + (<usize>i << 2);
+    m0 = f32x4.pmax(m0, v128.load(a)); m1 = f32x4.pmax(m1, v128.load(a, 16));
+    m2 = f32x4.pmax(m2, v128.load(a, 32)); m3 = f32x4.pmax(m3, v128.load(a, 48));
+  }
+  for (; i < len; i += 4) m0 = f32x4.pmax(m0, loadPad(x, i, len));
+  return <f64>lanesMax(f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3)));
+}
+
+/** Σ exp(x − mx); also stores the exps in y when `keep`. */
+export function expSumChunk_f32(x: usize, y: usize, len: i32, mx: f32, keep: bool): f64 {
+  const mv = f32x4.splat(mx);
+  let acc = f32x4.splat(0), comp = f32x4.splat(0);
+  for (let i = 0; i < len; i += 16) {
+    let e0: v128, e1: v128, e2: v128, e3: v128;
+    if (i + 16 <= len) {
+      const a = x + (<usize>i << 2);
+      e0 = expNonPositive_f32x4(f32x4.sub(v128.load(a), mv));
+      e1 = expNonPositive_f32x4(f32x4.sub(v128.load(a, 16), mv));
+      e2 = expNonPositive_f32x4(f32x4.sub(v128.load(a, 32), mv));
+      e3 = expNonPositive_f32x4(f32x4.sub(v128.load(a, 48), mv));
+      if (keep) {
+        const b = y + (<usize>i << 2);
+        v128.store(b, e0); v128.store(b, e1, 16); v128.store(b, e2, 32); v128.store(b, e3, 48);
+      }
+    } else {
+      e0 = expNonPositive_f32x4(f32x4.sub(loadPad(x, i, len), mv));
+      e1 = expNonPositive_f32x4(f32x4.sub(loadPad(x, i + 4, len), mv));
+      e2 = expNonPositive_f32x4(f32x4.sub(loadPad(x, i + 8, len), mv));
+      e3 = expNonPositive_f32x4(f32x4.sub(loadPad(x, i + 12, len), mv));
+      if (keep) {
+        storePart(y, i, len, e0); storePart(y, i + 4, len, e1);
+        storePart(y, i + 8, len, e2); storePart(y, i + 12, len, e3);
+      }
+    }
+    const t = f32x4.sub(f32x4.add(f32x4.add(e0, e1), f32x4.add(e2, e3)), comp);
+    const s = f32x4.add(acc, t);
+    comp = f32x4.sub(f32x4.sub(s, acc), t);
+    acc = s;
+  }
+  const r = f32x4.sub(acc, comp);
+  return (<f64>f32x4.extract_lane(r, 0) + <f64>f32x4.extract_lane(r, 1)) + (<f64>f32x4.extract_lane(r, 2) + <f64>f32x4.extract_lane(r, 3));
+}
+
+/** y = y·c */
+export function scaleChunk_f32(y: usize, len: i32, c: f32): void {
+  const cv = f32x4.splat(c);
+  let i = 0;
+  for (; i + 8 <= len; i += 8) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.mul(v128.load(y + o), cv));
+    v128.store(y + o, f32x4.mul(v128.load(y + o, 16), cv), 16);
+  }
+  for (; i < len; i++) store<f32>(y + (<usize>i << 2), load<f32>(y + (<usize>i << 2)) * c);
+}
+
+/**
+ * Online (Milakov & Gimelshein), pass 1: running per-lane max m and sum d of
+ * exp(x − m), rescaled once per block when the max grows.
+ * slot[0] = d, slot[1] = m (f64).
+ */
+export function onlineChunk_f32(x: usize, len: i32, slot: usize): void {
+  let m = f32x4.splat(-F32_MAX), d = f32x4.splat(0), comp = f32x4.splat(0);
+  for (let i = 0; i < len; i += 16) {
+    let v0: v128, v1: v128, v2: v128, v3: v128;
+    if (i + 16 <= len) {
+      const a = x + (<usize>i << 2);
+      v0 = v128.load(a); v1 = v128.load(a, 16); v2 = v128.load(a, 32); v3 = v128.load(a, 48);
+    } else {
+      v0 = loadPad(x, i, len); v1 = loadPad(x, i + 4, len); v2 = loadPad(x, i + 8, len); v3 = loadPad(x, i + 12, len);
+    }
+    const m2 = f32x4.pmax(m, f32x4.pmax(f32x4.pmax(v0, v1), f32x4.pmax(v2, v3)));
+    const sa = expNonPositive_f32x4(f32x4.sub(m, m2));
+    const s = f32x4.add(
+      f32x4.add(expNonPositive_f32x4(f32x4.sub(v0, m2)), expNonPositive_f32x4(f32x4.sub(v1, m2))),
+      f32x4.add(expNonPositive_f32x4(f32x4.sub(v2, m2)), expNonPositive_f32x4(f32x4.sub(v3, m2))));
+    d = f32x4.mul(d, sa); comp = f32x4.mul(comp, sa);
+    const t = f32x4.sub(s, comp);
+    const sum = f32x4.add(d, t);
+    comp = f32x4.sub(f32x4.sub(sum, d), t);
+    d = sum;
+    m = m2;
+  }
+  const M = <f64>lanesMax(m);
+  let D: f64 = 0;
+  D += (<f64>f32x4.extract_lane(d, 0) - <f64>f32x4.extract_lane(comp, 0)) * Math.exp(<f64>f32x4.extract_lane(m, 0) - M);
+  D += (<f64>f32x4.extract_lane(d, 1) - <f64>f32x4.extract_lane(comp, 1)) * Math.exp(<f64>f32x4.extract_lane(m, 1) - M);
+  D += (<f64>f32x4.extract_lane(d, 2) - <f64>f32x4.extract_lane(comp, 2)) * Math.exp(<f64>f32x4.extract_lane(m, 2) - M);
+  D += (<f64>f32x4.extract_lane(d, 3) - <f64>f32x4.extract_lane(comp, 3)) * Math.exp(<f64>f32x4.extract_lane(m, 3) - M);
+  store<f64>(slot, D);
+  store<f64>(slot, M, 8);
+}
+
+/** y = exp(x − mx)·c (online pass 2). */
+export function expScaleChunk_f32(x: usize, y: usize, len: i32, mx: f32, c: f32): void {
+  const mv = f32x4.splat(mx), cv = f32x4.splat(c);
+  let i = 0;
+  for (; i + 8 <= len; i += 8) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.mul(expNonPositive_f32x4(f32x4.sub(v128.load(x + o), mv)), cv));
+    v128.store(y + o, f32x4.mul(expNonPositive_f32x4(f32x4.sub(v128.load(x + o, 16), mv)), cv), 16);
+  }
+  for (; i < len; i += 4) storePart(y, i, len, f32x4.mul(expNonPositive_f32x4(f32x4.sub(loadPad(x, i, len), mv)), cv));
+}

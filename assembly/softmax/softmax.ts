@@ -1,0 +1,187 @@
+// Softmax and log-softmax over rows × cols row-major data, f32 and f64, three
+// algorithms:
+//   two-pass   (Dukhan & Ablavatski): pass 1 sums exp(x) as (mantissa, exponent)
+//              pairs, no max pass, nothing overflows; pass 2 writes outputs.
+//   three-pass max; exp + store + sum; scale (reloading the stored exps).
+//   online     (Milakov & Gimelshein): running max and rescaled sum; then outputs.
+// Determinism: every row is cut into fixed CHUNK-element chunks whatever the
+// thread count; each chunk's partial lands in a 32-byte slot and partials are
+// folded in chunk order by the same code, so the bits never depend on how
+// rows or chunks were shared out. Rows are shared out whole when there are
+// enough of them; otherwise each row's chunks are shared and threads meet at
+// a barrier per pass (slots double-buffered by row parity).
+//
+// Slot (f64 ×4): [0] two-pass M / online d, [1] two-pass E / online m,
+//                [2] three-pass max, [3] three-pass sum.
+// Scratch: (nthreads + 2) · chunkCount(cols) · 32 bytes.
+import { barrier, rangeStart } from "../core/team";
+import { CHUNK, chunkCount } from "../core/chunks";
+import { LN2_HI_F, LN2_HI_D, LN2_LO_D, pow2_f64 } from "../core/vexp";
+import {
+  twoPassChunk_f32, twoPassOut_f32, shiftOut_f32, maxChunk_f32, expSumChunk_f32, scaleChunk_f32,
+  onlineChunk_f32, expScaleChunk_f32,
+} from "./rows_f32";
+import {
+  twoPassChunk_f64, twoPassOut_f64, shiftOut_f64, maxChunk_f64, expSumChunk_f64, scaleChunk_f64,
+  onlineChunk_f64, expScaleChunk_f64,
+} from "./rows_f64";
+
+const TWO_PASS: i32 = 0;
+const THREE_PASS: i32 = 1;
+const ONLINE: i32 = 2;
+const SLOT: usize = 32;
+const LN2: f64 = 0.6931471805599453;
+/** Largest |E| for which the two-pass pairs are exact (else the row falls back to three-pass). */
+const NLIM_F: f64 = 16384;
+const NLIM_D: f64 = 1048576;
+
+// Bytes of scratch a launch needs (mirrored in src/softmax.ts).
+function softmax_scratch_bytes(cols: i32, nthreads: i32): i32 {
+  return (nthreads + 2) * chunkCount(cols) * <i32>SLOT;
+}
+
+// @ts-ignore: decorator
+@inline function isF32<T>(): bool { return sizeof<T>() == 4; }
+
+function row<T>(
+  alg: i32, log: bool, x: usize, y: usize, n: i32, chunks: i32, slots: usize,
+  team: usize, tid: i32, nth: i32,
+): void {
+  const shift: usize = isF32<T>() ? 2 : 3;
+  const c0 = rangeStart(chunks, tid, nth), c1 = rangeStart(chunks, tid + 1, nth);
+  if (alg == TWO_PASS) {
+    for (let c = c0; c < c1; c++) {
+      const i0 = c * CHUNK, len = min(CHUNK, n - i0);
+      if (isF32<T>()) twoPassChunk_f32(x + (<usize>i0 << shift), len, slots + <usize>c * SLOT);
+      else twoPassChunk_f64(x + (<usize>i0 << shift), len, slots + <usize>c * SLOT);
+    }
+    barrier(team, nth);
+    // Fold (M, E) pairs in chunk order: Σ = M·2^E.
+    let M: f64 = 0, E: f64 = -Infinity;
+    for (let c = 0; c < chunks; c++) {
+      const s = slots + <usize>c * SLOT;
+      const mc = load<f64>(s), ec = load<f64>(s, 8);
+      const e2 = max(E, ec);
+      M = M * pow2_f64(E - e2) + mc * pow2_f64(ec - e2);
+      E = e2;
+    }
+    const lim = isF32<T>() ? NLIM_F : NLIM_D;
+    // Valid unless NaN/±∞ inputs or |max x| beyond the exact range: then fall back.
+    if (M > 0 && M < Infinity && E >= -lim && E <= lim) {
+      if (log) {
+        // log Σ = E·ln2 + log M; y = (x − E·ln2_hi) − (E·ln2_lo + log M), exact first step.
+        const hi = isF32<T>() ? <f64>LN2_HI_F : LN2_HI_D;
+        const b = E * (isF32<T>() ? LN2 - hi : LN2_LO_D) + Math.log(M);
+        for (let c = c0; c < c1; c++) {
+          const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
+          if (isF32<T>()) shiftOut_f32(x + o, y + o, len, <f32>(E * hi), <f32>b);
+          else shiftOut_f64(x + o, y + o, len, E * hi, b);
+        }
+      } else {
+        // M = Mm·2^Me with Mm ∈ [1, 2): y = p·2^(n − E − Me)·(1/Mm).
+        const Me = <f64>(<i32>((reinterpret<u64>(M) >> 52) & 0x7ff) - 1023);
+        const inv = 1.0 / (M * pow2_f64(-Me));
+        for (let c = c0; c < c1; c++) {
+          const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
+          if (isF32<T>()) twoPassOut_f32(x + o, y + o, len, <f32>(E + Me), <f32>inv);
+          else twoPassOut_f64(x + o, y + o, len, E + Me, inv);
+        }
+      }
+      return;
+    }
+    alg = THREE_PASS;
+  }
+  if (alg == ONLINE) {
+    for (let c = c0; c < c1; c++) {
+      const i0 = c * CHUNK, len = min(CHUNK, n - i0);
+      if (isF32<T>()) onlineChunk_f32(x + (<usize>i0 << shift), len, slots + <usize>c * SLOT);
+      else onlineChunk_f64(x + (<usize>i0 << shift), len, slots + <usize>c * SLOT);
+    }
+    barrier(team, nth);
+    let d: f64 = 0, m: f64 = -Infinity;
+    for (let c = 0; c < chunks; c++) {
+      const s = slots + <usize>c * SLOT;
+      const dc = load<f64>(s), mc = load<f64>(s, 8);
+      const m2 = max(m, mc);
+      d = (m == -Infinity ? 0 : d * Math.exp(m - m2)) + dc * Math.exp(mc - m2);
+      m = m2;
+    }
+    for (let c = c0; c < c1; c++) {
+      const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
+      if (log) {
+        if (isF32<T>()) shiftOut_f32(x + o, y + o, len, <f32>m, <f32>Math.log(d));
+        else shiftOut_f64(x + o, y + o, len, m, Math.log(d));
+      } else {
+        if (isF32<T>()) expScaleChunk_f32(x + o, y + o, len, <f32>m, <f32>(1.0 / d));
+        else expScaleChunk_f64(x + o, y + o, len, m, 1.0 / d);
+      }
+    }
+    return;
+  }
+  // Three-pass.
+  for (let c = c0; c < c1; c++) {
+    const i0 = c * CHUNK, len = min(CHUNK, n - i0);
+    store<f64>(slots + <usize>c * SLOT, isF32<T>()
+      ? maxChunk_f32(x + (<usize>i0 << shift), len)
+      : maxChunk_f64(x + (<usize>i0 << shift), len), 16);
+  }
+  barrier(team, nth);
+  let mx: f64 = -Infinity;
+  for (let c = 0; c < chunks; c++) mx = max(mx, load<f64>(slots + <usize>c * SLOT, 16));
+  for (let c = c0; c < c1; c++) {
+    const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
+    store<f64>(slots + <usize>c * SLOT, isF32<T>()
+      ? expSumChunk_f32(x + o, y + o, len, <f32>mx, !log)
+      : expSumChunk_f64(x + o, y + o, len, mx, !log), 24);
+  }
+  barrier(team, nth);
+  let sum: f64 = 0;
+  for (let c = 0; c < chunks; c++) sum += load<f64>(slots + <usize>c * SLOT, 24);
+  for (let c = c0; c < c1; c++) {
+    const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
+    if (log) {
+      if (isF32<T>()) shiftOut_f32(x + o, y + o, len, <f32>mx, <f32>Math.log(sum));
+      else shiftOut_f64(x + o, y + o, len, mx, Math.log(sum));
+    } else {
+      if (isF32<T>()) scaleChunk_f32(y + o, len, <f32>(1.0 / sum));
+      else scaleChunk_f64(y + o, len, 1.0 / sum);
+    }
+  }
+}
+
+function rows<T>(
+  alg: i32, log: bool, x: usize, y: usize, nrows: i32, cols: i32, scratch: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const chunks = chunkCount(cols);
+  const rowBytes = <usize>cols << (isF32<T>() ? 2 : 3);
+  const region = <usize>chunks * SLOT;
+  const byRows = chunks == 1 || nrows >= 4 * nthreads || (nrows >= nthreads && nrows % nthreads == 0);
+  if (byRows) {
+    const slots = scratch + <usize>(tid + 2) * region;
+    const r1 = rangeStart(nrows, tid + 1, nthreads);
+    for (let r = rangeStart(nrows, tid, nthreads); r < r1; r++) {
+      row<T>(alg, log, x + <usize>r * rowBytes, y + <usize>r * rowBytes, cols, chunks, slots, team, 0, 1);
+    }
+    return;
+  }
+  for (let r = 0; r < nrows; r++) {
+    row<T>(alg, log, x + <usize>r * rowBytes, y + <usize>r * rowBytes, cols, chunks,
+      scratch + <usize>(r & 1) * region, team, tid, nthreads);
+  }
+}
+
+// ---- exported kernels: (x, y, rows, cols, scratch, team, tid, nthreads) ------
+
+export function softmax_f32_twopass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(TWO_PASS, false, x, y, r, c, s, team, tid, nt); }
+export function softmax_f32_threepass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(THREE_PASS, false, x, y, r, c, s, team, tid, nt); }
+export function softmax_f32_online(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(ONLINE, false, x, y, r, c, s, team, tid, nt); }
+export function logsoftmax_f32_twopass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(TWO_PASS, true, x, y, r, c, s, team, tid, nt); }
+export function logsoftmax_f32_threepass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(THREE_PASS, true, x, y, r, c, s, team, tid, nt); }
+export function logsoftmax_f32_online(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(ONLINE, true, x, y, r, c, s, team, tid, nt); }
+export function softmax_f64_twopass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(TWO_PASS, false, x, y, r, c, s, team, tid, nt); }
+export function softmax_f64_threepass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(THREE_PASS, false, x, y, r, c, s, team, tid, nt); }
+export function softmax_f64_online(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(ONLINE, false, x, y, r, c, s, team, tid, nt); }
+export function logsoftmax_f64_twopass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(TWO_PASS, true, x, y, r, c, s, team, tid, nt); }
+export function logsoftmax_f64_threepass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(THREE_PASS, true, x, y, r, c, s, team, tid, nt); }
+export function logsoftmax_f64_online(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(ONLINE, true, x, y, r, c, s, team, tid, nt); }
