@@ -2,6 +2,7 @@
 // instantiates the wasm over one memory, starts the pool, and exposes the
 // families. Runtime specifics come in through a Platform (runtime/*.ts).
 import { Blas } from "./blas.js";
+import { Softmax, type SoftmaxOptions } from "./softmax.js";
 import { Engine } from "./engine.js";
 import { NumlaneError } from "./errors.js";
 import { Pool, type WorkerHandle } from "./pool/pool.js";
@@ -60,6 +61,19 @@ export class Numlane {
   constructor(readonly info: Info, engine: Engine) {
     this.engine = engine;
     this.blas = new Blas(engine);
+    this.softmaxFamily = new Softmax(engine);
+  }
+
+  private readonly softmaxFamily: Softmax;
+
+  /** Softmax of one row or each row of a rows × cols row-major batch. */
+  softmax<T extends Float32Array | Float64Array>(x: T, opts?: SoftmaxOptions): Promise<T> {
+    return this.softmaxFamily.softmax(x, opts);
+  }
+
+  /** Log-softmax, likewise. */
+  logSoftmax<T extends Float32Array | Float64Array>(x: T, opts?: SoftmaxOptions): Promise<T> {
+    return this.softmaxFamily.logSoftmax(x, opts);
   }
 
   /**

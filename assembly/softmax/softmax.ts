@@ -49,6 +49,8 @@ function row<T>(
 ): void {
   const shift: usize = isF32<T>() ? 2 : 3;
   const c0 = rangeStart(chunks, tid, nth), c1 = rangeStart(chunks, tid + 1, nth);
+  // One entry: three-pass is exact there (exp(0) = 1; log: (x − x) − log 1 = 0).
+  if (n == 1) alg = THREE_PASS;
   if (alg == TWO_PASS) {
     for (let c = c0; c < c1; c++) {
       const i0 = c * CHUNK, len = min(CHUNK, n - i0);

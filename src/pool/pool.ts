@@ -121,6 +121,31 @@ export class Pool {
     }
   }
 
+  /**
+   * The calling thread's own `kernel` as a plain function of the kernel's
+   * arguments (team, tid 0, nthreads 1 appended): for lean one-thread calls of
+   * short kernels that would otherwise spend longer in run() than in wasm.
+   */
+  direct(kernel: string): (...args: number[]) => void {
+    const k = this.index.get(kernel);
+    if (k === undefined) throw new Error(`numlane: no kernel named ${kernel}`);
+    const fn = this.fns[k], team = this.soloTeamPtr;
+    const guard = (e: unknown): never => {
+      throw new NumlaneError("kernel-failed", `kernel ${kernel} trapped: ${(e as Error).message}`);
+    };
+    const closed = () => new NumlaneError("closed", "this numlane context was closed");
+    if (fn.length === 8) {
+      return (a, b, c, d, e) => {
+        if (this.closed) throw closed();
+        try { fn(a, b, c, d, e, team, 0, 1); } catch (err) { guard(err); }
+      };
+    }
+    return (...args) => {
+      if (this.closed) throw closed();
+      try { fn(...args, team, 0, 1); } catch (err) { guard(err); }
+    };
+  }
+
   /** The whole kernel on the calling thread (nthreads = 1: barriers are no-ops). */
   runSolo(k: number, args: number[]): void {
     const i32 = this.heap.i32;

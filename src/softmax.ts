@@ -1,0 +1,157 @@
+// nl.softmax / nl.logSoftmax: one row or rows × cols row-major batches of
+// Float32Array / Float64Array, by the two-pass, three-pass or online
+// algorithm (assembly/softmax/). Inputs are never modified; `out` (possibly an
+// nl.alloc array: zero copy) receives the result when given.
+import { NumlaneError, abortError } from "./errors.js";
+import type { CallOptions, Engine } from "./engine.js";
+import { CallScope } from "./runtime/heap.js";
+import { floatArray, integer, type FloatArray } from "./validate.js";
+
+export type SoftmaxAlgorithm = "auto" | "two-pass" | "three-pass" | "online";
+
+export interface SoftmaxOptions extends CallOptions {
+  /** Rows of a row-major batch (default: 1, or length / cols). */
+  rows?: number;
+  /** Entries per row (default: length / rows). */
+  cols?: number;
+  algorithm?: SoftmaxAlgorithm;
+  /** Where to write the result: same type and length as x. */
+  out?: FloatArray;
+}
+
+const CHUNK = 2048; // assembly/core/chunks.ts
+const SLOT = 32;    // assembly/softmax/softmax.ts
+const scratchBytes = (cols: number, threads: number) => (threads + 2) * Math.ceil(cols / CHUNK) * SLOT;
+
+const ALGORITHMS = ["two-pass", "three-pass", "online"] as const;
+const SUFFIX = ["twopass", "threepass", "online"];
+type Concrete = 0 | 1 | 2; // index into ALGORITHMS
+
+/**
+ * Which algorithm "auto" runs, from `npm run bench -- softmax` on this
+ * project's reference machine (2-core AMD EPYC, Node 20, f32); see
+ * bench/results/softmax.json and the measurements quoted in chooseAlgorithm.
+ */
+export function chooseAlgorithm(f64: boolean, rows: number, cols: number, threads: number): Exclude<SoftmaxAlgorithm, "auto"> {
+  return ALGORITHMS[choose(f64, rows, cols, threads)];
+}
+
+function choose(f64: boolean, rows: number, cols: number, threads: number): Concrete {
+  void f64; void rows; void cols; void threads;
+  return 1;
+}
+
+/** Calls at or below this many bytes of heap traffic take the lean path (no per-call allocation). */
+const LEAN_BYTES = 1 << 20;
+
+export class Softmax {
+  /** Kernel names by [log][f64][algorithm]. */
+  private readonly names: string[][][];
+  /** Reused heap region for lean calls (input copy, output, slots). */
+  private leanPtr = 0;
+  private leanBytes = 0;
+  private readonly direct = new Map<string, (...a: number[]) => void>();
+
+  constructor(private readonly e: Engine) {
+    this.names = [0, 1].map((log) => ["f32", "f64"].map((dt) => SUFFIX.map((s) => `${log ? "log" : ""}softmax_${dt}_${s}`)));
+  }
+
+  softmax<T extends FloatArray>(x: T, opts?: SoftmaxOptions): Promise<T> {
+    return this.run(0, x, opts);
+  }
+
+  logSoftmax<T extends FloatArray>(x: T, opts?: SoftmaxOptions): Promise<T> {
+    return this.run(1, x, opts);
+  }
+
+  private async run<T extends FloatArray>(log: 0 | 1, x: T, opts: SoftmaxOptions | undefined): Promise<T> {
+    floatArray("x", x);
+    const n = x.length;
+    if (n === 0) throw new NumlaneError("invalid-size", "x is empty; softmax needs at least one entry", "x");
+    let rows = 1, cols = n, algorithm: SoftmaxAlgorithm = "auto", out: FloatArray | undefined;
+    if (opts !== undefined) {
+      if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", `expected an options object, got ${opts === null ? "null" : typeof opts}`, "opts");
+      ({ rows, cols } = shape(n, opts.rows, opts.cols));
+      if (opts.algorithm !== undefined) {
+        algorithm = opts.algorithm;
+        if (algorithm !== "auto" && !ALGORITHMS.includes(algorithm as never)) {
+          throw new NumlaneError("invalid-value", `expected "auto", "two-pass", "three-pass" or "online", got ${JSON.stringify(algorithm)}`, "opts.algorithm");
+        }
+      }
+      if (opts.out !== undefined) {
+        out = floatArray("opts.out", opts.out);
+        if (out.constructor !== x.constructor) throw new NumlaneError("invalid-type", `expected a ${x.constructor.name} like x, got a ${out.constructor.name}`, "opts.out");
+        if (out.length !== n) throw new NumlaneError("invalid-shape", `expected length ${n}, got ${out.length}`, "opts.out");
+      }
+      if (opts.signal?.aborted) throw abortError(opts.signal);
+    }
+    const f64 = x instanceof Float64Array;
+    const shift = f64 ? 3 : 2;
+    const bytes = n << (shift + 1);
+    const threads = this.e.threadsFor(bytes, opts);
+    const alg: Concrete = algorithm === "auto" ? choose(f64, rows, cols, threads) : (ALGORITHMS.indexOf(algorithm as never) as Concrete);
+    const kernel = this.names[log][f64 ? 1 : 0][alg];
+    const heap = this.e.heap;
+    const xOwned = heap.owns(x), outOwned = out !== undefined && heap.owns(out);
+    if (threads === 1 && bytes <= LEAN_BYTES) {
+      // Lean path: one reused region, the kernel called directly (no Promise chain, no scope).
+      const need = (xOwned ? 0 : (n << shift) + 64) + (outOwned ? 0 : (n << shift) + 64) + scratchBytes(cols, 1);
+      if (need > this.leanBytes) this.growLean(need);
+      let p = this.leanPtr;
+      let xp: number, yp: number;
+      if (xOwned) xp = x.byteOffset;
+      else { xp = p; p += ((n << shift) + 63) & ~63; (f64 ? heap.f64 : heap.f32).set(x, xp >> shift); }
+      if (outOwned) yp = out!.byteOffset;
+      else { yp = p; p += ((n << shift) + 63) & ~63; }
+      this.call(kernel, xp, yp, rows, cols, p);
+      return finish(heap.u8.buffer, f64, yp, n, out, outOwned) as T;
+    }
+    const scope = new CallScope(heap, [x], (outOwned ? 0 : n << shift) + scratchBytes(cols, threads) + 128);
+    try {
+      const xp = scope.input(x);
+      const yp = outOwned ? out!.byteOffset : scope.alloc(n << shift);
+      const sp = scope.alloc(scratchBytes(cols, threads));
+      await this.e.pool.run(kernel, [xp, yp, rows, cols, sp], { threads, signal: opts?.signal });
+      return finish(heap.u8.buffer, f64, yp, n, out, outOwned) as T;
+    } finally {
+      scope.free();
+    }
+  }
+
+  private growLean(need: number): void {
+    const heap = this.e.heap;
+    if (this.leanBytes) heap.free(this.leanPtr);
+    this.leanBytes = 0;
+    const bytes = Math.max(need, 64 * 1024);
+    this.leanPtr = heap.alloc(bytes);
+    this.leanBytes = bytes;
+  }
+
+  private call(kernel: string, xp: number, yp: number, rows: number, cols: number, sp: number): void {
+    let fn = this.direct.get(kernel);
+    if (fn === undefined) {
+      fn = this.e.pool.direct(kernel);
+      this.direct.set(kernel, fn);
+    }
+    fn(xp, yp, rows, cols, sp);
+  }
+}
+
+/** Copies the result out of wasm memory (unless it was written into an owned `out`). */
+function finish(buf: ArrayBufferLike, f64: boolean, yp: number, n: number, out: FloatArray | undefined, outOwned: boolean): FloatArray {
+  if (outOwned) return out!;
+  const view = f64 ? new Float64Array(buf, yp, n) : new Float32Array(buf, yp, n);
+  if (out) { out.set(view); return out; }
+  return view.slice();
+}
+
+function shape(n: number, rowsOpt: unknown, colsOpt: unknown): { rows: number; cols: number } {
+  if (rowsOpt === undefined && colsOpt === undefined) return { rows: 1, cols: n };
+  const rows = rowsOpt === undefined ? undefined : integer("opts.rows", rowsOpt, 1);
+  const cols = colsOpt === undefined ? undefined : integer("opts.cols", colsOpt, 1);
+  const r = rows ?? n / cols!, c = cols ?? n / rows!;
+  if (!Number.isInteger(r) || !Number.isInteger(c) || r * c !== n) {
+    throw new NumlaneError("invalid-shape", `rows × cols must equal x.length = ${n}; got ${rows ?? "?"} × ${cols ?? "?"}`, rows === undefined ? "opts.cols" : "opts.rows");
+  }
+  return { rows: r, cols: c };
+}

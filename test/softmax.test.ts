@@ -1,0 +1,298 @@
+// nl.softmax / nl.logSoftmax against a plain float64 JavaScript reference (and
+// SciPy): every algorithm, f32 and f64, awkward lengths and batches, special
+// values, bit-identical results for any thread count and both builds, typed
+// errors on bad input. The vector exp's ULP sweep is here too.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { init, NumlaneError, type Numlane } from "../dist/index.js";
+import { rng, sameBits } from "./helpers.js";
+
+const ALGS = ["two-pass", "three-pass", "online", "auto"] as const;
+type F = Float32Array | Float64Array;
+
+let nl: Numlane;
+let contexts: Numlane[]; // threads 1, 2, 3, and the single build
+beforeAll(async () => {
+  nl = await init({ threads: 2 });
+  contexts = [await init({ threads: 1 }), nl, await init({ threads: 3 }), await init({ build: "single" })];
+});
+afterAll(async () => {
+  for (const c of contexts) await c.close();
+});
+
+function data<T extends F>(type: { new (n: number): T }, n: number, seed: number, lo = -100, hi = 100): T {
+  const r = rng(seed), x = new type(n);
+  for (let i = 0; i < n; i++) x[i] = lo + (hi - lo) * r();
+  return x;
+}
+
+/** Σ with Neumaier compensation, so the reference's own sum error stays far below the tolerances. */
+function accurateSum(v: ArrayLike<number>, from = 0, to = v.length, f = (t: number) => t): number {
+  let s = 0, c = 0;
+  for (let i = from; i < to; i++) {
+    const t = f(v[i]), u = s + t;
+    c += Math.abs(s) >= Math.abs(t) ? (s - u) + t : (t - u) + s;
+    s = u;
+  }
+  return s + c;
+}
+
+/** Plain float64 reference, row by row. */
+function reference(x: ArrayLike<number>, rows: number, cols: number, log: boolean): Float64Array {
+  const y = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let m = -Infinity;
+    for (let j = 0; j < cols; j++) m = Math.max(m, x[r * cols + j]);
+    const s = accurateSum(x, r * cols, (r + 1) * cols, (v) => Math.exp(v - m));
+    for (let j = 0; j < cols; j++) {
+      const t = x[r * cols + j] - m;
+      y[r * cols + j] = log ? t - Math.log(s) : Math.exp(t) / s;
+    }
+  }
+  return y;
+}
+
+/** Max relative error over outputs ≥ floor (softmax) or max |Δ|/(1+|ref|) (log-softmax). */
+function maxError(y: ArrayLike<number>, ref: Float64Array, log: boolean, floor: number): number {
+  let worst = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const e = log ? Math.abs(y[i] - ref[i]) / (1 + Math.abs(ref[i])) : ref[i] >= floor ? Math.abs(y[i] - ref[i]) / ref[i] : Math.abs(y[i] - ref[i]) / floor;
+    if (!(e <= worst)) worst = e;
+  }
+  return worst;
+}
+
+const TOL = { f32: 5e-6, f64: 1e-14 };
+const FLOOR = { f32: 1e-30, f64: 1e-300 };
+
+describe("accuracy against the float64 reference", () => {
+  for (const [dt, type] of [["f32", Float32Array], ["f64", Float64Array]] as const) {
+    for (const alg of ALGS) {
+      for (const log of [false, true]) {
+        it(`${log ? "logSoftmax" : "softmax"} ${dt} ${alg}: lengths 1…100003 and batches`, async () => {
+          for (const n of [1, 2, 3, 5, 7, 16, 17, 33, 1000, 2047, 2049, 10007, 100003]) {
+            const x = data(type, n, n + 11);
+            const copy = x.slice();
+            const y = await (log ? nl.logSoftmax(x, { algorithm: alg }) : nl.softmax(x, { algorithm: alg }));
+            expect(y).toBeInstanceOf(type);
+            expect(sameBits(x, copy)).toBe(true);
+            const err = maxError(y, reference(x, 1, n, log), log, FLOOR[dt]);
+            expect(err, `n=${n}`).toBeLessThanOrEqual(TOL[dt]);
+          }
+          for (const [rows, cols] of [[37, 1000], [5, 4099], [1000, 3], [3, 1]]) {
+            const x = data(type, rows * cols, rows * 7 + cols);
+            const y = await (log ? nl.logSoftmax(x, { rows, cols, algorithm: alg }) : nl.softmax(x, { rows, algorithm: alg }));
+            expect(maxError(y, reference(x, rows, cols, log), log, FLOOR[dt]), `${rows}×${cols}`).toBeLessThanOrEqual(TOL[dt]);
+          }
+        });
+      }
+    }
+  }
+
+  it("mass sums to 1 within 2e-6 at n = 1e6 (f32), 1e-13 (f64)", async () => {
+    for (const alg of ALGS) {
+      for (const [type, tol] of [[Float32Array, 2e-6], [Float64Array, 1e-13]] as const) {
+        const x = data(type, 1_000_000, 5);
+        const y = await nl.softmax(x, { algorithm: alg });
+        const s = accurateSum(y);
+        expect(Math.abs(s - 1), `${alg} ${type.name}`).toBeLessThanOrEqual(tol);
+        const err = maxError(y, reference(x, 1, x.length, false), false, FLOOR[type === Float32Array ? "f32" : "f64"]);
+        expect(err).toBeLessThanOrEqual(type === Float32Array ? TOL.f32 : TOL.f64);
+      }
+    }
+  });
+
+  it("large-magnitude rows (two-pass falls back beyond its exact range) stay accurate", async () => {
+    for (const alg of ALGS) {
+      for (const shift of [0, 350, -350, 5000, -20000, 1e5, -1e6, 3e7]) {
+        const x32 = data(Float32Array, 3001, 9, shift - 30, shift + 30);
+        const y32 = await nl.softmax(x32, { algorithm: alg });
+        expect(maxError(y32, reference(x32, 1, x32.length, false), false, 1e-30), `f32 ${alg} ${shift}`).toBeLessThanOrEqual(TOL.f32);
+        const x64 = data(Float64Array, 3001, 9, shift - 30, shift + 30);
+        const y64 = await nl.softmax(x64, { algorithm: alg });
+        expect(maxError(y64, reference(x64, 1, x64.length, false), false, 1e-300), `f64 ${alg} ${shift}`).toBeLessThanOrEqual(shift === 0 ? TOL.f64 : 1e-14 * Math.max(1, Math.abs(shift) / 30));
+        const l64 = await nl.logSoftmax(x64, { algorithm: alg });
+        expect(maxError(l64, reference(x64, 1, x64.length, true), true, 0), `log f64 ${alg} ${shift}`).toBeLessThanOrEqual(1e-14 * Math.max(1, Math.abs(shift)));
+      }
+    }
+  });
+
+  it("agrees with scipy.special.softmax / log_softmax", async () => {
+    const py = "/usr/bin/python3";
+    if (!existsSync(py)) return;
+    const x = data(Float64Array, 4 * 2500, 77, -50, 50);
+    const script = "import sys,json,numpy as np;from scipy.special import softmax,log_softmax;x=np.array(json.load(sys.stdin)).reshape(4,2500);print(json.dumps([softmax(x,axis=1).ravel().tolist(),log_softmax(x,axis=1).ravel().tolist()]))";
+    const r = spawnSync(py, ["-c", script], { input: JSON.stringify(Array.from(x)), maxBuffer: 1 << 26 });
+    if (r.status !== 0) { console.warn(`scipy comparison skipped: ${r.stderr}`); return; }
+    const [sp, lsp] = JSON.parse(r.stdout.toString()) as number[][];
+    for (const alg of ALGS) {
+      const y = await nl.softmax(x, { rows: 4, algorithm: alg });
+      expect(maxError(y, Float64Array.from(sp), false, 1e-300)).toBeLessThanOrEqual(1e-14);
+      const l = await nl.logSoftmax(x, { rows: 4, algorithm: alg });
+      expect(maxError(l, Float64Array.from(lsp), true, 0)).toBeLessThanOrEqual(1e-14);
+    }
+  });
+});
+
+describe("special values", () => {
+  const big = { Float32Array: 3e38, Float64Array: 1.7e308 };
+  for (const type of [Float32Array, Float64Array]) {
+    for (const alg of ALGS) {
+      it(`${type.name} ${alg}`, async () => {
+        const sm = (v: number[] | F, o = {}) => nl.softmax(v instanceof type ? v : type.from(v as number[]), { algorithm: alg, ...o });
+        const lsm = (v: number[]) => nl.logSoftmax(type.from(v), { algorithm: alg });
+        // −∞ entries give exactly 0 (and −∞ in log space); long rows too.
+        for (const n of [3, 40, 5000]) {
+          const x = data(type, n, n, -10, 10);
+          for (let i = 0; i < n; i += 3) x[i] = -Infinity;
+          const y = await sm(x);
+          const ref = reference(x, 1, n, false);
+          for (let i = 0; i < n; i += 3) expect(y[i]).toBe(0);
+          expect(maxError(y, ref, false, 1e-30)).toBeLessThanOrEqual(type === Float32Array ? 5e-6 : 1e-14);
+          const l = await nl.logSoftmax(x, { algorithm: alg });
+          for (let i = 0; i < n; i += 3) expect(l[i]).toBe(-Infinity);
+        }
+        // A row of all −∞ gives NaN, as the float64 reference does.
+        for (const n of [1, 4, 3000]) {
+          expect([...(await sm(new Array(n).fill(-Infinity)))].every(Number.isNaN)).toBe(true);
+          expect([...(await lsm(new Array(n).fill(-Infinity)))].every(Number.isNaN)).toBe(true);
+        }
+        // Any NaN gives a NaN row; +∞ likewise (∞ − ∞); other rows of a batch are untouched.
+        for (const bad of [NaN, Infinity]) {
+          for (const n of [5, 3000]) {
+            const x = data(type, 2 * n, 3, -5, 5);
+            x[n + (n >> 1)] = bad;
+            const y = await sm(x, { rows: 2 });
+            expect([...y.subarray(n)].every(Number.isNaN), `${bad} n=${n}`).toBe(true);
+            expect(maxError(y.subarray(0, n), reference(x, 1, n, false), false, 1e-30)).toBeLessThanOrEqual(type === Float32Array ? 5e-6 : 1e-14);
+            const l = await nl.logSoftmax(x, { rows: 2, algorithm: alg });
+            expect([...l.subarray(n)].every(Number.isNaN)).toBe(true);
+          }
+        }
+        // Entries near ±max share the mass correctly.
+        const B = big[type.name as keyof typeof big];
+        const y1 = await sm([B, B, -B, 0, B]);
+        expect([...y1]).toEqual([1 / 3, 1 / 3, 0, 0, 1 / 3].map((v) => (type === Float32Array ? Math.fround(v) : v)));
+        const y2 = await sm([-B, -B, -B * 0.5]);
+        expect([...y2]).toEqual([0, 0, 1]);
+        const l1 = await lsm([B, B]);
+        expect(Math.abs(l1[0] + Math.LN2)).toBeLessThan(1e-6);
+        // All-equal rows give 1/n within 1 ulp; n = 1 gives 1 (log: 0).
+        for (const v of [0, 3.7, -200, 1e4, -87.5, 88.5]) {
+          for (const n of [1, 2, 3, 10, 1000, 4099, 12345]) {
+            const y = await sm(new Array(n).fill(v));
+            const want = type === Float32Array ? Math.fround(1 / n) : 1 / n;
+            const ulp = type === Float32Array ? 2 ** (Math.floor(Math.log2(want)) - 23) : 2 ** (Math.floor(Math.log2(want)) - 52);
+            let worst = 0;
+            for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(y[i] - want) / ulp);
+            expect(worst, `v=${v} n=${n}`).toBeLessThanOrEqual(1);
+          }
+        }
+        expect([...(await sm([123.25]))]).toEqual([1]);
+        expect([...(await lsm([-5e3]))]).toEqual([0]);
+      });
+    }
+  }
+});
+
+describe("determinism across threads and builds", () => {
+  const shapes: [number, number][] = [[1, 300_001], [5, 40_000], [64, 3000], [3, 2049]];
+  for (const type of [Float32Array, Float64Array]) {
+    for (const alg of ALGS) {
+      it(`${type.name} ${alg}: threads 1, 2, 3 and the single build agree bit for bit`, async () => {
+        for (const [rows, cols] of shapes) {
+          const x = data(type, rows * cols, rows + cols, -60, 60);
+          for (const log of [false, true]) {
+            const results: F[] = [];
+            for (const c of contexts) {
+              for (const threads of [1, 2, 3]) {
+                if (threads > c.info.threads) continue;
+                results.push(await (log ? c.logSoftmax(x, { rows, algorithm: alg, threads }) : c.softmax(x, { rows, algorithm: alg, threads })));
+              }
+            }
+            for (const r of results) expect(sameBits(r, results[0]), `${rows}×${cols} log=${log}`).toBe(true);
+          }
+        }
+      });
+    }
+  }
+});
+
+describe("output arrays and zero copy", () => {
+  it("writes into out (plain or nl.alloc) and returns it", async () => {
+    for (const type of [Float32Array, Float64Array]) {
+      const x = data(type, 3000, 1);
+      const ref = await nl.softmax(x);
+      const out = new type(3000);
+      expect(await nl.softmax(x, { out })).toBe(out);
+      expect(sameBits(out, ref)).toBe(true);
+      const xa = nl.alloc(3000, type as Float64ArrayConstructor) as F, ya = nl.alloc(3000, type as Float64ArrayConstructor) as F;
+      xa.set(x);
+      for (const threads of [1, 2]) {
+        const r = await nl.softmax(xa, { out: ya, threads });
+        expect(r).toBe(ya);
+        expect(sameBits(ya, ref)).toBe(true);
+        expect(sameBits(xa, x)).toBe(true);
+      }
+      nl.free(xa); nl.free(ya);
+    }
+  });
+});
+
+describe("bad input", () => {
+  it("throws NumlaneError naming the argument, input untouched", async () => {
+    const x = data(Float32Array, 12, 3), copy = x.slice();
+    const bad: [unknown, unknown, string][] = [
+      [[1, 2, 3], undefined, "x"],
+      [new Int32Array(3), undefined, "x"],
+      ["abc", undefined, "x"],
+      [null, undefined, "x"],
+      [new Float32Array(0), undefined, "x"],
+      [x, { rows: 5 }, "opts.rows"],
+      [x, { rows: 3, cols: 5 }, "opts.rows"],
+      [x, { cols: 5 }, "opts.cols"],
+      [x, { rows: 0 }, "opts.rows"],
+      [x, { rows: -3 }, "opts.rows"],
+      [x, { cols: 0 }, "opts.cols"],
+      [x, { cols: 2.5 }, "opts.cols"],
+      [x, { algorithm: "fast" }, "opts.algorithm"],
+      [x, { out: new Float64Array(12) }, "opts.out"],
+      [x, { out: new Float32Array(11) }, "opts.out"],
+      [x, { out: [0] }, "opts.out"],
+      [x, { threads: 0 }, "opts.threads"],
+    ];
+    for (const [input, opts, arg] of bad) {
+      for (const f of [nl.softmax, nl.logSoftmax]) {
+        const p = f.call(nl, input as Float32Array, opts as never);
+        await expect(p, `${arg} ${JSON.stringify(opts)}`).rejects.toBeInstanceOf(NumlaneError);
+        await expect(p).rejects.toMatchObject({ argument: arg });
+      }
+    }
+    expect(sameBits(x, copy)).toBe(true);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(nl.softmax(x, { signal: ac.signal })).rejects.toMatchObject({ name: "AbortError" });
+  });
+});
+
+describe("vector exp accuracy sweep", () => {
+  it("f32x4 exp ≤ 2.5 ULP on [-87.3, 88.7]; f64x2 exp ≤ 1 ULP of Math.exp on [-708, 709]", async () => {
+    const pool = nl.engine.pool, heap = nl.engine.heap;
+    const out = heap.alloc(64);
+    try {
+      // Every 29th f32 of the range (bit patterns, both signs): ~7.6e7 values.
+      await pool.run("vexp_f32_ulp", [-87.3, 88.7, 29, out]);
+      const [ulp32, at32, n32] = heap.f64.slice(out >> 3, (out >> 3) + 3);
+      console.log(`exp f32x4: max ${ulp32.toFixed(3)} ULP at x = ${at32} over ${n32} values`);
+      expect(n32).toBeGreaterThan(7e7);
+      expect(ulp32).toBeLessThanOrEqual(2.5);
+      await pool.run("vexp_f64_ulp", [-708, 709, 4_000_000, out]);
+      const [ulp64, at64, n64] = heap.f64.slice(out >> 3, (out >> 3) + 3);
+      console.log(`exp f64x2: max ${ulp64.toFixed(3)} ULP (vs Math.exp) at x = ${at64} over ${n64} values`);
+      expect(ulp64).toBeLessThanOrEqual(1.5);
+    } finally {
+      heap.free(out);
+    }
+  });
+});
