@@ -25,12 +25,10 @@ async function time(fn: () => Promise<unknown>, reps = 21): Promise<number> {
   return t.sort((a, b) => a - b)[reps >> 1];
 }
 
+/** A file from the checkout's data/ folder (real matrices and datasets). */
 function dataFile(rel: string): string | undefined {
-  for (const base of ["../../shared/", "../shared/"]) {
-    const p = fileURLToPath(new URL(base + rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  return undefined;
+  const p = fileURLToPath(new URL("../data/" + rel, import.meta.url));
+  return existsSync(p) ? p : undefined;
 }
 
 async function tour(nl: Numlane): Promise<void> {
@@ -52,7 +50,22 @@ async function tour(nl: Numlane): Promise<void> {
     console.log(`  spmv  lap3D_7pt_n20 (${A.rows}×${A.cols}, nnz ${A.nnz}): ‖A·1‖ = ${(await nl.blas.nrm2(b)).toPrecision(8)}` +
       `  median ${(await time(() => nl.blas.spmv(A, ones))).toFixed(0)} µs`);
   } else {
-    console.log("  (shared/matrices not found: skipping the Matrix Market SpMV)");
+    console.log("  (data/matrices not found: skipping the Matrix Market SpMV)");
+  }
+
+  console.log("\nsoftmax (f32, SIMD, rows split across threads):");
+  const rows = 1000, cols = 1000;
+  const logits = Float32Array.from({ length: rows * cols }, (_, i) => 20 * Math.sin(i * 0.618));
+  for (const algorithm of ["auto", "two-pass", "three-pass", "online"] as const) {
+    const p = await nl.softmax(logits, { rows, algorithm });
+    let worst = 0;
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += p[r * cols + c];
+      worst = Math.max(worst, Math.abs(s - 1));
+    }
+    const us = await time(() => nl.softmax(logits, { rows, algorithm }));
+    console.log(`  ${algorithm.padEnd(10)} ${rows}×${cols}: max |Σp − 1| = ${worst.toExponential(1)}  median ${us.toFixed(0)} µs`);
   }
 }
 

@@ -10,17 +10,21 @@ import {
 type Kernel = (...args: number[]) => void;
 
 export function createWorkerApi(): WorkerApi {
-  let state: { fns: Kernel[]; ctl: Int32Array; args: Float64Array; team: number; index: number } | undefined;
+  let state: { fns: Kernel[]; ctl: Int32Array; args: Float64Array; team: number; index: number; seen: number } | undefined;
   return {
     setup({ module, memory, ctl, index }: WorkerSetup) {
       const instance = new WebAssembly.Instance(module, { env: { memory } });
       const exports = instance.exports as Record<string, Kernel>;
+      const words = new Int32Array(memory.buffer, ctl, 1024);
       state = {
         fns: kernelNames(module).map((n) => exports[n]),
-        ctl: new Int32Array(memory.buffer, ctl, 1024),
+        ctl: words,
         args: new Float64Array(memory.buffer, ctl + CTL_ARGS_BYTE, 32),
         team: ctl + CTL_TEAM_BYTE,
         index,
+        // Read the mailbox now, while the host awaits setup() and launches
+        // nothing: serve() starts later, after launches may have been posted.
+        seen: Atomics.load(words, mailboxWord(index)),
       };
     },
     serve() {
@@ -28,7 +32,7 @@ export function createWorkerApi(): WorkerApi {
       const { fns, ctl, args, team, index } = state;
       const box = mailboxWord(index);
       const argv: number[] = [];
-      let seen = Atomics.load(ctl, box);
+      let seen = state.seen;
       for (;;) {
         let now = seen;
         for (let i = 0; i < SPIN && (now = Atomics.load(ctl, box)) === seen; i++);

@@ -18,7 +18,10 @@ export const nodePlatform: Platform = {
   loadWasmFrom: compileFile,
   cores: () => (typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length),
   startWorker() {
-    const worker = new Worker(new URL("./worker-node.js", import.meta.url));
+    // Workers inherit the parent's execArgv; --input-type (node -e scripts)
+    // is refused for a file entry, so leave it out.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
+    const worker = new Worker(new URL("./worker-node.js", import.meta.url), { execArgv });
     return {
       api: Comlink.wrap<WorkerApi>(nodeEndpoint(worker)),
       terminate: () => worker.terminate(),
