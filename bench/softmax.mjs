@@ -1,0 +1,134 @@
+// npm run bench -- softmax: numlane's three algorithms (and auto), 1 thread and
+// all threads, against naive JavaScript, tfjs-backend-wasm (XNNPACK, SIMD)
+// and onnxruntime-web (a one-node Softmax model), interleaved in one run.
+// numlane is timed as users call it: copy in, kernel, a fresh output array.
+// Reports medians, ratios to tfjs-wasm, and GB/s (n·4 bytes in + out) against
+// the STREAM triad bandwidth measured in the same run.
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { init } from "../dist/index.js";
+import { compare, gbps, machine, printTable, triadBandwidth, writeResults } from "./lib.mjs";
+
+const require = createRequire(import.meta.url);
+const ALGS = ["two-pass", "three-pass", "online", "auto"];
+const SHAPES = [[1, 1e3], [1, 1e4], [1, 1e5], [1, 1e6], [1, 1e7], [1000, 1000]];
+
+function naiveSoftmax(x, rows, cols) {
+  const y = new Float32Array(x.length);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let m = -Infinity;
+    for (let j = 0; j < cols; j++) if (x[o + j] > m) m = x[o + j];
+    let s = 0;
+    for (let j = 0; j < cols; j++) { const e = Math.exp(x[o + j] - m); y[o + j] = e; s += e; }
+    const inv = 1 / s;
+    for (let j = 0; j < cols; j++) y[o + j] *= inv;
+  }
+  return y;
+}
+
+export async function loadTfjs() {
+  try {
+    const tf = await import("@tensorflow/tfjs-core");
+    const wasm = await import("@tensorflow/tfjs-backend-wasm");
+    const dist = dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"));
+    wasm.setWasmPaths(dist + "/");
+    wasm.setThreadsCount?.(1);
+    await tf.setBackend("wasm");
+    await tf.ready();
+    // The input tensor is made once per shape (tf.tensor2d + first upload cost
+    // ~0.35 µs/element in tfjs-wasm under Node, which would swamp the kernel);
+    // each call runs tf.softmax and reads the result back, like ours returns it.
+    return {
+      name: `tfjs-wasm ${tf.version_core}`,
+      prepare: (x, rows, cols) => {
+        const t = tf.tensor2d(x, [rows, cols]);
+        // No tf.tidy here: tidy walks a returned typed array element by element
+        // (10× the kernel's time at n = 1e4); dispose explicitly instead.
+        return { run: () => { const y = tf.softmax(t); const d = y.dataSync(); y.dispose(); return d; }, dispose: () => t.dispose() };
+      },
+    };
+  } catch (e) {
+    console.warn(`tfjs-backend-wasm peer skipped: ${e.message}`);
+    return undefined;
+  }
+}
+
+// ---- a one-node Softmax ONNX model, protobuf written by hand -------------------
+const varint = (n) => { const b = []; do { let c = n & 0x7f; n = Math.floor(n / 128); if (n) c |= 0x80; b.push(c); } while (n); return b; };
+const field = (num, bytes) => [...varint((num << 3) | 2), ...varint(bytes.length), ...bytes];
+const fieldInt = (num, v) => [...varint(num << 3), ...varint(v)];
+const str = (s) => [...new TextEncoder().encode(s)];
+function softmaxModel() {
+  const dim = (name) => field(1, field(2, str(name)));                        // Dimension.dim_param
+  const tensorType = field(1, [...fieldInt(1, 1), ...field(2, [...dim("R"), ...dim("C")])]); // TypeProto.tensor_type: FLOAT, [R, C]
+  const valueInfo = (name) => [...field(1, str(name)), ...field(2, tensorType)];
+  const node = [...field(1, str("x")), ...field(2, str("y")), ...field(4, str("Softmax"))]; // axis defaults to −1 (opset 13)
+  const graph = [...field(1, node), ...field(2, str("softmax")), ...field(11, valueInfo("x")), ...field(12, valueInfo("y"))];
+  const opset = [...field(1, []), ...fieldInt(2, 13)];
+  return new Uint8Array([...fieldInt(1, 8), ...field(7, graph), ...field(8, opset)]);
+}
+
+export async function loadOrt() {
+  try {
+    const ort = await import("onnxruntime-web");
+    const dist = dirname(require.resolve("onnxruntime-web")) + "/"; // …/onnxruntime-web/dist/
+    ort.env.wasm.wasmPaths = pathToFileURL(dist).href;
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.simd = true;
+    const session = await ort.InferenceSession.create(softmaxModel(), { executionProviders: ["wasm"] });
+    return {
+      name: `onnxruntime-web ${ort.env.versions?.web ?? ""}`.trim(),
+      softmax: async (x, rows, cols) => (await session.run({ x: new ort.Tensor("float32", x, [rows, cols]) })).y.data,
+    };
+  } catch (e) {
+    console.warn(`onnxruntime-web peer skipped: ${e.message}`);
+    return undefined;
+  }
+}
+
+export default async function main() {
+  const nl = await init();
+  const all = nl.info.threads;
+  const bw1 = await triadBandwidth(nl, 1), bwAll = await triadBandwidth(nl, all);
+  console.log(`triad bandwidth: ${bw1.gbps.toFixed(1)} GB/s (1 thread), ${bwAll.gbps.toFixed(1)} GB/s (${all} threads)`);
+  const tfjs = await loadTfjs(), ort = await loadOrt();
+  const rows = [], results = [];
+  for (const [r, c] of SHAPES) {
+    const n = r * c, label = r === 1 ? `n=${n.toExponential(0)}` : `${r}×${c}`;
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = Math.sin(i * 12.9898) * 100;  // uniform-ish in [−100, 100]
+    const cases = [];
+    for (const alg of ALGS) cases.push({ name: `numlane ${alg} 1t`, threads: 1, fn: () => nl.softmax(x, { rows: r, algorithm: alg, threads: 1 }) });
+    if (all > 1) for (const alg of ALGS) cases.push({ name: `numlane ${alg} ${all}t`, threads: all, fn: () => nl.softmax(x, { rows: r, algorithm: alg, threads: all }) });
+    const tfx = tfjs?.prepare(x, r, c);
+    if (tfx) cases.push({ name: "tfjs-wasm", threads: 1, fn: tfx.run });
+    if (ort) cases.push({ name: "onnxruntime-web", threads: 1, fn: () => ort.softmax(x, r, c) });
+    cases.push({ name: "naive JS", threads: 1, fn: () => naiveSoftmax(x, r, c) });
+    const big = n >= 1e7;
+    const t = await compare(cases, { rounds: big ? 7 : 15, minMs: big ? 1 : 20 });
+    tfx?.dispose();
+    const ref = t["tfjs-wasm"];
+    for (const k of cases) {
+      const us = t[k.name], bw = k.threads === 1 ? bw1.gbps : bwAll.gbps;
+      const row = {
+        shape: label, impl: k.name, "µs": us,
+        "vs tfjs": ref ? us / ref : undefined,
+        "vs naive": t["naive JS"] / us,
+        "GB/s": gbps(8 * n, us),
+        "% triad": (100 * gbps(8 * n, us)) / bw,
+      };
+      rows.push(row);
+      results.push({ ...row });
+    }
+    console.log(`${label} done`);
+  }
+  printTable(rows);
+  writeResults("softmax", {
+    machine: machine(), bandwidth: { oneThread: bw1.gbps, allThreads: bwAll.gbps, threads: all },
+    peers: { tfjs: tfjs?.name, onnx: ort?.name }, results,
+  });
+  await nl.close();
+  process.exit(0);
+}
