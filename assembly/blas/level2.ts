@@ -66,8 +66,9 @@ export function gemv_rows_f64(
   for (; i < i1; i++) finish(y, i, alpha, lineDot(a + <usize>i * stride, x, n), beta);
 }
 
-// Rows of y handled per pass over the columns: small enough to stay in L1.
-const BLOCK: i32 = 512;
+// Rows of y handled per pass over the lines: 8 KiB of y stays in L1 while
+// the lines stream through in contiguous 8 KiB runs.
+const BLOCK: i32 = 1024;
 
 /** y = alpha·Σ_j x[j]·A[:,j] + beta·y, A given as n contiguous lines of length m, stride lda. */
 export function gemv_cols_f64(
@@ -88,7 +89,32 @@ export function gemv_cols_f64(
     else if (beta != 1) {
       for (let i = 0; i < len; i++) store<f64>(yb + (<usize>i << 3), beta * load<f64>(yb + (<usize>i << 3)));
     }
-    for (let j = 0; j < n; j++) {
+    // Four lines per sweep of y: one load and store of y per four updates.
+    // Each y element still takes the updates one line at a time, in line
+    // order, so the rounding is that of the one-line loop below.
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const c0 = alpha * load<f64>(x + (<usize>j << 3)), c1 = alpha * load<f64>(x + (<usize>j << 3), 8);
+      const c2 = alpha * load<f64>(x + (<usize>j << 3), 16), c3 = alpha * load<f64>(x + (<usize>j << 3), 24);
+      const v0 = f64x2.splat(c0), v1 = f64x2.splat(c1), v2 = f64x2.splat(c2), v3 = f64x2.splat(c3);
+      const l0 = a + <usize>j * stride + (<usize>b0 << 3), l1 = l0 + stride, l2 = l1 + stride, l3 = l2 + stride;
+      let i = 0;
+      for (; i < vend; i += 2) {
+        const o = <usize>i << 3;
+        let t = f64x2.add(v128.load(yb + o), f64x2.mul(v0, v128.load(l0 + o)));
+        t = f64x2.add(t, f64x2.mul(v1, v128.load(l1 + o)));
+        t = f64x2.add(t, f64x2.mul(v2, v128.load(l2 + o)));
+        v128.store(yb + o, f64x2.add(t, f64x2.mul(v3, v128.load(l3 + o))));
+      }
+      if (i < len) {
+        const o = <usize>i << 3;
+        let t = load<f64>(yb + o) + c0 * load<f64>(l0 + o);
+        t = t + c1 * load<f64>(l1 + o);
+        t = t + c2 * load<f64>(l2 + o);
+        store<f64>(yb + o, t + c3 * load<f64>(l3 + o));
+      }
+    }
+    for (; j < n; j++) {
       const c = alpha * load<f64>(x + (<usize>j << 3));
       const cv = f64x2.splat(c);
       const col = a + <usize>j * stride + (<usize>b0 << 3);
