@@ -74,8 +74,9 @@ export class Blas {
     const scope = new CallScope(this.e.heap, inputs, 8 * partialCount + 64);
     try {
       const a = args(scope);
-      const partials = scope.alloc(8 * partialCount);
-      const out = scope.alloc(8);
+      // One block: the result word, then the per-chunk partials.
+      const out = scope.alloc(8 * partialCount + 8);
+      const partials = out + 8;
       await this.e.pool.run(kernel, [...a, partials, out], { ...opts, threads: this.e.threadsFor(bytes, opts) });
       return this.e.heap.f64[out >> 3];
     } finally {

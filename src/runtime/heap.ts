@@ -17,6 +17,7 @@ export class Heap {
   /** Free blocks, sorted by address, never adjacent (they are merged). */
   private readonly freeBlocks: Block[];
   private readonly sizes = new Map<number, number>();
+  private inUse = 0;
   /** Every ArrayBuffer / SharedArrayBuffer that has backed this memory. */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
   u8!: Uint8Array;
@@ -48,9 +49,7 @@ export class Heap {
   }
 
   get bytesInUse(): number {
-    let s = 0;
-    for (const v of this.sizes.values()) s += v;
-    return s;
+    return this.inUse;
   }
 
   /** Allocates `bytes` (rounded up to 64) and returns the address. */
@@ -66,6 +65,7 @@ export class Heap {
     block.start += size;
     if (block.start === block.end) this.freeBlocks.splice(i, 1);
     this.sizes.set(ptr, size);
+    this.inUse += size;
     return ptr;
   }
 
@@ -73,6 +73,7 @@ export class Heap {
     const size = this.sizes.get(ptr);
     if (size === undefined) throw new Error(`numlane heap: free of unknown address ${ptr}`);
     this.sizes.delete(ptr);
+    this.inUse -= size;
     const blocks = this.freeBlocks;
     let lo = 0, hi = blocks.length;
     while (lo < hi) {
