@@ -3,6 +3,8 @@
 // families. Runtime specifics come in through a Platform (runtime/*.ts).
 import { Blas } from "./blas.js";
 import { Softmax, type SoftmaxOptions } from "./softmax.js";
+import { Krylov, type CgOptions, type CgResult } from "./krylov.js";
+import type { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { Engine } from "./engine.js";
 import { NumlaneError } from "./errors.js";
 import { Pool, type WorkerHandle } from "./pool/pool.js";
@@ -62,6 +64,14 @@ export class Numlane {
     this.engine = engine;
     this.blas = new Blas(engine);
     this.softmaxFamily = new Softmax(engine);
+    this.krylov = new Krylov(engine);
+  }
+
+  private readonly krylov: Krylov;
+
+  /** Conjugate gradients for A·x = b, A symmetric positive definite; the solve runs inside wasm. */
+  cg(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts?: CgOptions): Promise<CgResult> {
+    return this.krylov.cg(A, b, opts);
   }
 
   private readonly softmaxFamily: Softmax;

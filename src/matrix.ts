@@ -112,6 +112,51 @@ export class CsrMatrix {
     return new CsrMatrix(rows, cols, indptr, Int32Array.from(indices), Float64Array.from(data));
   }
 
+  /** The nonzeros of a dense matrix, row by row. */
+  static fromDense(m: DenseMatrix): CsrMatrix {
+    const indptr = new Int32Array(m.rows + 1);
+    const indices: number[] = [], data: number[] = [];
+    for (let i = 0; i < m.rows; i++) {
+      for (let j = 0; j < m.cols; j++) {
+        const v = m.get(i, j);
+        if (v !== 0) { indices.push(j); data.push(v); }
+      }
+      indptr[i + 1] = indices.length;
+    }
+    return new CsrMatrix(m.rows, m.cols, indptr, Int32Array.from(indices), Float64Array.from(data));
+  }
+
+  /**
+   * max |a_ij − a_ji| / max |a_ij| (0 for a symmetric matrix; NaN entries give
+   * NaN). Rows may hold duplicates in any order: they are summed first.
+   */
+  asymmetry(): number {
+    if (this.rows !== this.cols) return Infinity;
+    const t = this.transpose(), n = this.rows;
+    const acc = new Float64Array(n), mark = new Int32Array(n).fill(-1);
+    let diff = 0, scale = 0;
+    for (let i = 0; i < n; i++) {
+      // acc = row i of A − row i of Aᵀ, over the union of their columns.
+      const touched: number[] = [];
+      for (let k = this.indptr[i]; k < this.indptr[i + 1]; k++) {
+        const j = this.indices[k];
+        if (mark[j] !== i) { mark[j] = i; acc[j] = 0; touched.push(j); }
+        acc[j] += this.data[k];
+        scale = Math.max(scale, Math.abs(this.data[k]));
+      }
+      for (let k = t.indptr[i]; k < t.indptr[i + 1]; k++) {
+        const j = t.indices[k];
+        if (mark[j] !== i) { mark[j] = i; acc[j] = 0; touched.push(j); }
+        acc[j] -= t.data[k];
+      }
+      for (const j of touched) {
+        const d = Math.abs(acc[j]);
+        if (!(d <= diff)) diff = d;  // NaN propagates
+      }
+    }
+    return scale === 0 ? (Number.isNaN(diff) ? NaN : 0) : diff / scale;
+  }
+
   /** Aᵀ in CSR form (cached): rows of Aᵀ list their entries in increasing row of A. */
   transpose(): CsrMatrix {
     if (this.transposed) return this.transposed;

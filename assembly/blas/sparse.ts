@@ -14,6 +14,20 @@ function rowAtNnz(indptr: usize, rows: i32, target: i32): i32 {
   return lo;
 }
 
+/** Σ_k data[k]·x[indices[k]] over row i: the one summation order every caller uses. */
+// @ts-ignore: decorator
+@inline export function csrRowDot(indptr: usize, indices: usize, data: usize, x: usize, i: i32): f64 {
+  const k1 = load<i32>(indptr + (<usize>(i + 1) << 2));
+  let k = load<i32>(indptr + (<usize>i << 2));
+  let s0: f64 = 0, s1: f64 = 0;
+  for (; k + 2 <= k1; k += 2) {
+    s0 += load<f64>(data + (<usize>k << 3)) * load<f64>(x + (<usize>load<i32>(indices + (<usize>k << 2)) << 3));
+    s1 += load<f64>(data + (<usize>k << 3), 8) * load<f64>(x + (<usize>load<i32>(indices + (<usize>k << 2), 4) << 3));
+  }
+  if (k < k1) s0 += load<f64>(data + (<usize>k << 3)) * load<f64>(x + (<usize>load<i32>(indices + (<usize>k << 2)) << 3));
+  return s0 + s1;
+}
+
 /** y[i] = alpha·Σ_k data[k]·x[indices[k]] + beta·y[i] over the rows of a CSR matrix. */
 export function spmv_csr_f64(
   indptr: usize, indices: usize, data: usize, rows: i32,
@@ -24,17 +38,8 @@ export function spmv_csr_f64(
   const start = tid == 0 ? 0 : rowAtNnz(indptr, rows, <i32>((<i64>nnz * tid) / nthreads));
   const end = tid == nthreads - 1 ? rows : rowAtNnz(indptr, rows, <i32>((<i64>nnz * (tid + 1)) / nthreads));
   for (let i = start; i < end; i++) {
-    const k0 = load<i32>(indptr + (<usize>i << 2));
-    const k1 = load<i32>(indptr + (<usize>(i + 1) << 2));
-    let s0: f64 = 0, s1: f64 = 0;
-    let k = k0;
-    for (; k + 2 <= k1; k += 2) {
-      s0 += load<f64>(data + (<usize>k << 3)) * load<f64>(x + (<usize>load<i32>(indices + (<usize>k << 2)) << 3));
-      s1 += load<f64>(data + (<usize>k << 3), 8) * load<f64>(x + (<usize>load<i32>(indices + (<usize>k << 2), 4) << 3));
-    }
-    if (k < k1) s0 += load<f64>(data + (<usize>k << 3)) * load<f64>(x + (<usize>load<i32>(indices + (<usize>k << 2)) << 3));
     const p = y + (<usize>i << 3);
-    const s = s0 + s1;
+    const s = csrRowDot(indptr, indices, data, x, i);
     store<f64>(p, beta == 0 ? alpha * s : alpha * s + beta * load<f64>(p));
   }
 }

@@ -1,0 +1,238 @@
+// nl.cg: against SciPy's cg and dense direct solves on the real SPD matrices in
+// data/matrices, against a plain Cholesky solve on random SPD systems, the
+// stopping reasons, progress and cancellation, determinism, bad input.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CsrMatrix, DenseMatrix, init, NumlaneError, readMatrixMarket, type Numlane } from "../dist/index.js";
+import { rng, sameBits, uniform } from "./helpers.js";
+
+let nl: Numlane;
+beforeAll(async () => { nl = await init({ threads: 2 }); });
+afterAll(async () => { await nl.close(); });
+
+const MATRICES = ["gr_900_900_crg", "ani4", "lap3D_7pt_n20"];
+const load = (name: string) =>
+  readMatrixMarket(readFileSync(new URL(`../data/matrices/${name}.mtx`, import.meta.url), "utf8")) as CsrMatrix;
+
+/** Plain float64 A·x. */
+function matvec(A: CsrMatrix, x: Float64Array): Float64Array {
+  const y = new Float64Array(A.rows);
+  for (let i = 0; i < A.rows; i++) for (let k = A.indptr[i]; k < A.indptr[i + 1]; k++) y[i] += A.data[k] * x[A.indices[k]];
+  return y;
+}
+const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, a) => s + a * a, 0));
+const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => norm(Array.from(a, (v, i) => v - b[i]));
+
+/** M·Mᵀ + n·I: a random dense SPD matrix, and its Cholesky solve as the reference. */
+function randomSpd(n: number, seed: number): { A: DenseMatrix; solve: (b: Float64Array) => Float64Array } {
+  const r = rng(seed), M = Array.from({ length: n }, () => Array.from({ length: n }, () => r() - 0.5));
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    let s = i === j ? n / 4 : 0;
+    for (let k = 0; k < n; k++) s += M[i][k] * M[j][k];
+    a[i * n + j] = s;
+  }
+  const L = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let d = a[j * n + j];
+    for (let k = 0; k < j; k++) d -= L[j * n + k] ** 2;
+    L[j * n + j] = Math.sqrt(d);
+    for (let i = j + 1; i < n; i++) {
+      let s = a[i * n + j];
+      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = s / L[j * n + j];
+    }
+  }
+  const solve = (b: Float64Array) => {
+    const y = new Float64Array(n), x = new Float64Array(n);
+    for (let i = 0; i < n; i++) { let s = b[i]; for (let k = 0; k < i; k++) s -= L[i * n + k] * y[k]; y[i] = s / L[i * n + i]; }
+    for (let i = n - 1; i >= 0; i--) { let s = y[i]; for (let k = i + 1; k < n; k++) s -= L[k * n + i] * x[k]; x[i] = s / L[i * n + i]; }
+    return x;
+  };
+  return { A: new DenseMatrix(n, n, a), solve };
+}
+
+describe("cg: accuracy", () => {
+  it("random dense SPD systems: the Cholesky solution to the accuracy rtol promises", async () => {
+    for (const [n, seed] of [[1, 1], [2, 2], [17, 3], [120, 4]]) {
+      const { A, solve } = randomSpd(n, seed);
+      const b = uniform(n, seed + 10);
+      const want = solve(b);
+      for (const preconditioner of ["none", "jacobi"] as const) {
+        const r = await nl.cg(A, b, { rtol: 1e-12, preconditioner });
+        expect(r.reason).toBe("converged");
+        expect(r.converged).toBe(true);
+        expect(r.iterations).toBeLessThanOrEqual(n + 5);
+        // cond(A) is small here, so a 1e-12 residual pins x down to ~1e-10.
+        expect(diff(r.x, want) / norm(want)).toBeLessThan(1e-9);
+        expect(r.residualNorm).toBeLessThanOrEqual(1e-12 * norm(b) * 10);
+        expect(r.residualHistory.length).toBe(r.iterations + 1);
+        expect(r.residualHistory[0]).toBeCloseTo(norm(b), 10);
+      }
+    }
+  });
+
+  it("real SPD matrices (data/matrices): solution of A·x = A·1, residual recomputed independently", async () => {
+    for (const name of MATRICES) {
+      const A = load(name);
+      const ones = new Float64Array(A.rows).fill(1);
+      const b = matvec(A, ones);
+      for (const preconditioner of ["none", "jacobi"] as const) {
+        const r = await nl.cg(A, b, { rtol: 1e-10, preconditioner });
+        expect(r.reason, name).toBe("converged");
+        const res = diff(matvec(A, r.x), b);
+        expect(res / norm(b), name).toBeLessThan(1.5e-10);
+        expect(Math.abs(r.residualNorm - res) / norm(b)).toBeLessThan(1e-12);
+        // cond ≤ 1.8e3 (data/matrices/README.md): the error is within cond · rtol.
+        expect(diff(r.x, ones) / norm(ones), name).toBeLessThan(2e3 * 1e-10);
+      }
+    }
+  });
+
+  it("agrees with scipy.sparse.linalg.cg: iterations and solution", async () => {
+    const py = "/usr/bin/python3";
+    if (!existsSync(py) && !process.env.CI) return;
+    const script = `
+import sys, json, numpy as np, scipy.io, scipy.sparse.linalg as sl
+out = {}
+for name in sys.argv[1:]:
+    A = scipy.io.mmread("data/matrices/" + name + ".mtx").tocsr()
+    b = A @ np.ones(A.shape[0])
+    it = [0]
+    def cb(xk): it[0] += 1
+    try:
+        x, info = sl.cg(A, b, rtol=1e-10, atol=0.0, maxiter=100000, callback=cb)
+    except TypeError:  # SciPy < 1.12 names rtol "tol"
+        x, info = sl.cg(A, b, tol=1e-10, atol=0.0, maxiter=100000, callback=cb)
+    out[name] = {"iterations": it[0], "info": int(info), "x": x.tolist()}
+print(json.dumps(out))`;
+    const run = spawnSync(py, ["-c", script, ...MATRICES], { maxBuffer: 1 << 27 });
+    if (run.status !== 0) {
+      if (process.env.CI) throw new Error(`SciPy is required in CI: ${run.stderr}`);
+      console.warn(`SciPy comparison skipped: ${run.stderr}`);
+      return;
+    }
+    const sp = JSON.parse(run.stdout.toString()) as Record<string, { iterations: number; info: number; x: number[] }>;
+    for (const name of MATRICES) {
+      const A = load(name);
+      const b = matvec(A, new Float64Array(A.rows).fill(1));
+      const r = await nl.cg(A, b, { rtol: 1e-10 });
+      expect(sp[name].info, name).toBe(0);
+      // Same method, same stopping rule: the counts may differ by rounding only.
+      expect(Math.abs(r.iterations - sp[name].iterations), `${name}: ${r.iterations} vs SciPy ${sp[name].iterations}`).toBeLessThanOrEqual(2);
+      expect(diff(r.x, sp[name].x) / norm(sp[name].x), name).toBeLessThan(1e-8);
+    }
+  });
+});
+
+describe("cg: reasons, progress, cancellation", () => {
+  it("an indefinite matrix is reported, not solved wrongly", async () => {
+    const A = DenseMatrix.from([[1, 0, 0], [0, -2, 0], [0, 0, 3]]);
+    const r = await nl.cg(A, Float64Array.of(1, 1, 1));
+    expect(r.reason).toBe("indefinite");
+    expect(r.converged).toBe(false);
+  });
+
+  it("max-iterations: stops where told, with the residual it reached", async () => {
+    const A = load("ani4");
+    const b = matvec(A, new Float64Array(A.rows).fill(1));
+    const r = await nl.cg(A, b, { maxIter: 7 });
+    expect(r.reason).toBe("max-iterations");
+    expect(r.iterations).toBe(7);
+    expect(r.residualHistory.length).toBe(8);
+    expect(r.residualNorm).toBeGreaterThan(1e-8 * norm(b));
+    expect(Math.abs(r.residualNorm - diff(matvec(A, r.x), b))).toBeLessThan(1e-9 * norm(b));
+  });
+
+  it("b = 0 converges at once to x = 0; a good x0 is kept and not modified", async () => {
+    const A = load("gr_900_900_crg");
+    const zero = await nl.cg(A, new Float64Array(A.rows));
+    expect(zero).toMatchObject({ reason: "converged", iterations: 0, residualNorm: 0 });
+    expect(zero.x.every((v) => v === 0)).toBe(true);
+    const ones = new Float64Array(A.rows).fill(1);
+    const b = matvec(A, ones);
+    const x0 = ones.slice();
+    const r = await nl.cg(A, b, { x0 });
+    expect(r.iterations).toBe(0);
+    expect(sameBits(x0, ones)).toBe(true);
+  });
+
+  it("onProgress sees the iterations; an abort mid-solve rejects with AbortError and the pool stays usable", async () => {
+    const A = load("ani4");
+    const b = matvec(A, new Float64Array(A.rows).fill(1));
+    const seen: number[] = [];
+    const r = await nl.cg(A, b, { rtol: 1e-14, maxIter: 20000, onProgress: (p) => seen.push(p.iteration) });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((v, i) => i === 0 || v > seen[i - 1])).toBe(true);
+    expect(seen[seen.length - 1]).toBeLessThanOrEqual(r.iterations);
+
+    // rtol = 0: thousands of iterations until the residual underflows; the abort comes first.
+    const c = new AbortController();
+    const t0 = Date.now();
+    const pending = nl.cg(A, b, { rtol: 0, maxIter: 2 ** 30 - 1, signal: c.signal, onProgress: (p) => { if (p.iteration > 50) c.abort(); } });
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect((await nl.cg(A, b)).reason).toBe("converged");
+  });
+});
+
+describe("cg: determinism", () => {
+  it("bit-identical iterates for threads 1, 2, 3 and the single build", async () => {
+    const A = load("lap3D_7pt_n20");
+    const b = uniform(A.rows, 5);
+    const ref = await nl.cg(A, b, { threads: 1, preconditioner: "jacobi" });
+    const two = await nl.cg(A, b, { threads: 2, preconditioner: "jacobi" });
+    const nl3 = await init({ threads: 3 });
+    const single = await init({ build: "single" });
+    try {
+      const three = await nl3.cg(A, b, { threads: 3, preconditioner: "jacobi" });
+      const one = await single.cg(A, b, { preconditioner: "jacobi" });
+      for (const r of [two, three, one]) {
+        expect(r.iterations).toBe(ref.iterations);
+        expect(sameBits(r.x, ref.x)).toBe(true);
+        expect(sameBits(r.residualHistory, ref.residualHistory)).toBe(true);
+      }
+    } finally {
+      await nl3.close();
+      await single.close();
+    }
+  });
+});
+
+describe("cg: bad input", () => {
+  const A = DenseMatrix.from([[4, 1], [1, 3]]);
+  const b = Float64Array.of(1, 2);
+  const cases: [string, () => Promise<unknown>, string, string][] = [
+    ["non-square", () => nl.cg(new DenseMatrix(2, 3, new Float64Array(6)), b), "invalid-shape", "A"],
+    ["non-symmetric", () => nl.cg(DenseMatrix.from([[4, 1], [0, 3]]), b), "invalid-value", "A"],
+    ["NaN in A", () => nl.cg(DenseMatrix.from([[4, NaN], [NaN, 3]]), b), "invalid-value", "A"],
+    ["b of the wrong length", () => nl.cg(A, Float64Array.of(1)), "invalid-shape", "b"],
+    ["b not a Float64Array", () => nl.cg(A, [1, 2] as unknown as Float64Array), "invalid-type", "b"],
+    ["Infinity in b", () => nl.cg(A, Float64Array.of(1, Infinity)), "invalid-value", "b"],
+    ["x0 of the wrong length", () => nl.cg(A, b, { x0: new Float64Array(3) }), "invalid-shape", "opts.x0"],
+    ["negative rtol", () => nl.cg(A, b, { rtol: -1 }), "invalid-value", "opts.rtol"],
+    ["fractional maxIter", () => nl.cg(A, b, { maxIter: 2.5 }), "invalid-size", "opts.maxIter"],
+    ["unknown preconditioner", () => nl.cg(A, b, { preconditioner: "ilu" as never }), "invalid-value", "opts.preconditioner"],
+    ["ssor (not built yet)", () => nl.cg(A, b, { preconditioner: "ssor" }), "unsupported", "opts.preconditioner"],
+    ["Jacobi on a non-positive diagonal", () => nl.cg(DenseMatrix.from([[0, 1], [1, 3]]), b, { preconditioner: "jacobi" }), "invalid-value", "A"],
+  ];
+  for (const [what, call, code, argument] of cases) {
+    it(`${what} → NumlaneError ${code} on ${argument}`, async () => {
+      const err = await call().catch((e) => e);
+      expect(err).toBeInstanceOf(NumlaneError);
+      expect(err).toMatchObject({ code, argument });
+    });
+  }
+
+  it("inputs are never modified", async () => {
+    const S = load("gr_900_900_crg");
+    const before = [S.indptr.slice(), S.indices.slice(), S.data.slice()];
+    const bb = uniform(S.rows, 9), bCopy = bb.slice();
+    await nl.cg(S, bb, { preconditioner: "jacobi" });
+    expect(sameBits(bb, bCopy)).toBe(true);
+    expect(sameBits(S.data, before[2])).toBe(true);
+    expect(Array.from(S.indptr)).toEqual(Array.from(before[0]));
+    expect(Array.from(S.indices)).toEqual(Array.from(before[1]));
+  });
+});
