@@ -10,6 +10,8 @@ const HELP = `numlane — WebAssembly SIMD numerics
 usage:
   numlane tour              every family on built-in real data, with timings
   numlane info              what init() chose on this machine
+  numlane solve A.mtx [b.mtx]  CG on a symmetric positive definite Matrix Market
+                            matrix (b = A·1 if not given); prints the result
   numlane bench [family]    benchmarks against peers (from a source checkout)
   numlane --help
 `;
@@ -53,6 +55,19 @@ async function tour(nl: Numlane): Promise<void> {
     console.log("  (data/matrices not found: skipping the Matrix Market SpMV)");
   }
 
+  console.log("\nconjugate gradients (the whole solve inside wasm), A·x = A·1 on data/matrices:");
+  for (const name of ["gr_900_900_crg", "ani4", "lap3D_7pt_n20"]) {
+    const file = dataFile(`matrices/${name}.mtx`);
+    if (!file) continue;
+    const A = readMatrixMarket(readFileSync(file, "utf8")) as CsrMatrix;
+    const b = await nl.blas.spmv(A, new Float64Array(A.cols).fill(1));
+    const r = await nl.cg(A, b, { rtol: 1e-10, preconditioner: "jacobi" });
+    let err = 0;
+    for (const v of r.x) err = Math.max(err, Math.abs(v - 1));
+    const us = await time(() => nl.cg(A, b, { rtol: 1e-10, preconditioner: "jacobi" }), 5);
+    console.log(`  ${name.padEnd(15)} n=${A.rows}: ${r.reason} in ${r.iterations} iterations, ‖b − A·x‖ = ${r.residualNorm.toExponential(1)}, max |x − 1| = ${err.toExponential(1)}  median ${(us / 1e3).toFixed(1)} ms`);
+  }
+
   console.log("\nsoftmax (f32, SIMD, rows split across threads):");
   const rows = 1000, cols = 1000;
   const logits = Float32Array.from({ length: rows * cols }, (_, i) => 20 * Math.sin(i * 0.618));
@@ -69,6 +84,26 @@ async function tour(nl: Numlane): Promise<void> {
   }
 }
 
+async function solve(nl: Numlane, files: string[]): Promise<void> {
+  if (!files[0]) throw new Error("usage: numlane solve A.mtx [b.mtx]");
+  const m = readMatrixMarket(readFileSync(files[0], "utf8"));
+  const A = m instanceof CsrMatrix ? m : CsrMatrix.fromDense(m);
+  let b: Float64Array;
+  if (files[1]) {
+    const B = readMatrixMarket(readFileSync(files[1], "utf8"));
+    b = (B instanceof CsrMatrix ? B.toDense() : B).data;
+  } else {
+    b = await nl.blas.spmv(A, new Float64Array(A.cols).fill(1));
+  }
+  const t0 = performance.now();
+  const r = await nl.cg(A, b, { preconditioner: "jacobi", onProgress: (p) => process.stderr.write(`\riteration ${p.iteration}  ‖r‖ = ${p.value.toExponential(3)}`) });
+  process.stderr.write("\n");
+  console.log(JSON.stringify({
+    n: A.rows, nnz: A.nnz, reason: r.reason, iterations: r.iterations, residualNorm: r.residualNorm,
+    ms: +(performance.now() - t0).toFixed(2), x: Array.from(r.x.subarray(0, 10)),
+  }, null, 2));
+}
+
 async function main(argv: string[]): Promise<void> {
   const cmd = argv[0] ?? "--help";
   if (cmd === "--help" || cmd === "-h" || cmd === "help") { process.stdout.write(HELP); return; }
@@ -83,6 +118,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     if (cmd === "info") console.log(JSON.stringify(nl.info, null, 2));
     else if (cmd === "tour") await tour(nl);
+    else if (cmd === "solve") await solve(nl, argv.slice(1));
     else { process.stderr.write(`unknown command ${cmd}\n${HELP}`); process.exitCode = 2; }
   } finally {
     await nl.close();
