@@ -1,0 +1,99 @@
+// npm run bench -- krylov: whole CG solves (Jacobi-preconditioned, rtol 1e-8,
+// b = A·1) on the real matrices in data/matrices and a 100³ Laplacian;
+// numlane on 1 thread and all threads (the solve runs inside wasm, one
+// launch), against SciPy's cg (Debian, one OpenBLAS thread) and a plain
+// JavaScript CG, interleaved in one run. Reports the median solve time, the
+// iterations, and the memory traffic per iteration against the triad bandwidth.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { init, CsrMatrix, readMatrixMarket } from "../dist/index.js";
+import { compare, gbps, machine, printTable, pythonPeer, triadBandwidth, writeResults } from "./lib.mjs";
+
+const RTOL = 1e-8;
+
+/** Plain JavaScript Jacobi-PCG, written as one would by hand. */
+function jsCg(A, b, rtol) {
+  const n = A.rows, { indptr, indices, data } = A;
+  const dinv = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let k = indptr[i]; k < indptr[i + 1]; k++) if (indices[k] === i) dinv[i] = 1 / data[k];
+  const x = new Float64Array(n), r = b.slice(), z = new Float64Array(n), p = new Float64Array(n), q = new Float64Array(n);
+  let rz = 0, rr = 0, bb = 0;
+  for (let i = 0; i < n; i++) { z[i] = dinv[i] * r[i]; p[i] = z[i]; rz += r[i] * z[i]; bb += b[i] * b[i]; }
+  const tol = rtol * Math.sqrt(bb);
+  let k = 0;
+  for (; k < 10 * n; k++) {
+    let pq = 0;
+    for (let i = 0; i < n; i++) { let s = 0; for (let j = indptr[i]; j < indptr[i + 1]; j++) s += data[j] * p[indices[j]]; q[i] = s; pq += p[i] * s; }
+    const alpha = rz / pq;
+    rr = 0; let rzn = 0;
+    for (let i = 0; i < n; i++) { x[i] += alpha * p[i]; r[i] -= alpha * q[i]; z[i] = dinv[i] * r[i]; rr += r[i] * r[i]; rzn += r[i] * z[i]; }
+    if (Math.sqrt(rr) <= tol) { k++; break; }
+    const beta = rzn / rz; rz = rzn;
+    for (let i = 0; i < n; i++) p[i] = z[i] + beta * p[i];
+  }
+  return { x, iterations: k };
+}
+
+function laplacian3d(k) {
+  const n = k * k * k, I = [], J = [], V = [];
+  const id = (a, b, c) => (a * k + b) * k + c;
+  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) for (let c = 0; c < k; c++) {
+    const r = id(a, b, c);
+    I.push(r); J.push(r); V.push(6);
+    if (a > 0) { I.push(r); J.push(id(a - 1, b, c)); V.push(-1); }
+    if (a < k - 1) { I.push(r); J.push(id(a + 1, b, c)); V.push(-1); }
+    if (b > 0) { I.push(r); J.push(id(a, b - 1, c)); V.push(-1); }
+    if (b < k - 1) { I.push(r); J.push(id(a, b + 1, c)); V.push(-1); }
+    if (c > 0) { I.push(r); J.push(id(a, b, c - 1)); V.push(-1); }
+    if (c < k - 1) { I.push(r); J.push(id(a, b, c + 1)); V.push(-1); }
+  }
+  return CsrMatrix.fromCoo(n, n, I, J, V);
+}
+
+export default async function main() {
+  process.env.OPENBLAS_NUM_THREADS = "1";
+  const nl = await init();
+  const all = nl.info.threads;
+  const bw1 = await triadBandwidth(nl, 1), bwAll = await triadBandwidth(nl, all);
+  console.log(`triad bandwidth: ${bw1.gbps.toFixed(1)} GB/s (1 thread), ${bwAll.gbps.toFixed(1)} GB/s (${all} threads)`);
+  const py = await pythonPeer(fileURLToPath(new URL("./krylov_peer.py", import.meta.url)));
+  if (py) console.log(`SciPy ${py.versions.scipy} (OPENBLAS_NUM_THREADS=1)`);
+  const problems = ["gr_900_900_crg", "ani4", "lap3D_7pt_n20"].map((name) => ({
+    name, path: fileURLToPath(new URL(`../data/matrices/${name}.mtx`, import.meta.url)),
+  }));
+  problems.push({ name: "lap3D 100³", k: 100 });
+  const rows = [];
+  for (const pr of problems) {
+    const A = pr.path ? readMatrixMarket(readFileSync(pr.path, "utf8")) : laplacian3d(pr.k);
+    const b = await nl.blas.spmv(A, new Float64Array(A.cols).fill(1));
+    const mine = await nl.cg(A, b, { rtol: RTOL, preconditioner: "jacobi" });
+    const js = jsCg(A, b, RTOL);
+    const cases = [1, ...(all > 1 ? [all] : [])].map((t) => ({
+      name: `numlane ${t}t`, threads: t, fn: () => nl.cg(A, b, { rtol: RTOL, preconditioner: "jacobi", threads: t }),
+    }));
+    cases.push({ name: "plain JS", threads: 1, fn: () => jsCg(A, b, RTOL) });
+    let pyIters;
+    if (py) {
+      pyIters = (await py.ask({ op: "setup", ...(pr.path ? { path: pr.path } : { k: pr.k }), jacobi: true, rtol: RTOL })).iterations;
+      cases.push({ name: "SciPy cg", threads: 1, remote: async () => (await py.ask({ op: "solve" })).us });
+    }
+    const big = A.nnz > 1e6;
+    const t = await compare(cases, { rounds: big ? 5 : 11, minMs: big ? 1 : 20 });
+    // Per iteration: one SpMV (12 B per nonzero + row pointers) and ~10 vector sweeps of n doubles.
+    const perIter = 12 * A.nnz + 4 * A.rows + 8 * 10 * A.rows;
+    const iters = { "numlane 1t": mine.iterations, [`numlane ${all}t`]: mine.iterations, "plain JS": js.iterations, "SciPy cg": pyIters };
+    for (const c of cases) {
+      const us = t[c.name], it = iters[c.name];
+      rows.push({
+        matrix: `${pr.name} (n ${A.rows}, nnz ${A.nnz})`, impl: c.name, "ms": us / 1e3, iterations: it,
+        "µs/iter": us / it, "% triad": (100 * gbps(perIter * it, us)) / (c.threads > 1 ? bwAll.gbps : bw1.gbps),
+        "× SciPy": t["SciPy cg"] ? t["SciPy cg"] / us : undefined, "× plain JS": t["plain JS"] / us,
+      });
+    }
+    console.log(`${pr.name} done`);
+  }
+  py?.close();
+  printTable(rows);
+  writeResults("krylov", { machine: machine(), bandwidth: { oneThread: bw1.gbps, allThreads: bwAll.gbps, threads: all }, peers: { scipy: py?.versions }, rtol: RTOL, results: rows });
+  await nl.close();
+}
