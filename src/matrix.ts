@@ -133,6 +133,17 @@ export class CsrMatrix {
   asymmetry(): number {
     if (this.rows !== this.cols) return Infinity;
     const t = this.transpose(), n = this.rows;
+    // Fast path: strictly sorted rows (as readMatrixMarket and fromCoo make)
+    // with the transpose's pattern compare entry by entry.
+    if (this.sortedRows() && sameEntries(this.indptr, t.indptr) && sameEntries(this.indices, t.indices)) {
+      let diff = 0, scale = 0;
+      for (let k = 0; k < this.data.length; k++) {
+        const d = Math.abs(this.data[k] - t.data[k]);
+        if (!(d <= diff)) diff = d;
+        scale = Math.max(scale, Math.abs(this.data[k]));
+      }
+      return scale === 0 ? (Number.isNaN(diff) ? NaN : 0) : diff / scale;
+    }
     const acc = new Float64Array(n), mark = new Int32Array(n).fill(-1);
     let diff = 0, scale = 0;
     for (let i = 0; i < n; i++) {
@@ -155,6 +166,15 @@ export class CsrMatrix {
       }
     }
     return scale === 0 ? (Number.isNaN(diff) ? NaN : 0) : diff / scale;
+  }
+
+  /** Columns strictly increasing within every row (so no duplicates). */
+  private sortedRows(): boolean {
+    const { indptr, indices } = this;
+    for (let i = 0; i < this.rows; i++) {
+      for (let k = indptr[i] + 1; k < indptr[i + 1]; k++) if (indices[k] <= indices[k - 1]) return false;
+    }
+    return true;
   }
 
   /** Aᵀ in CSR form (cached): rows of Aᵀ list their entries in increasing row of A. */
@@ -216,4 +236,10 @@ export function toMatrix(name: string, m: unknown): DenseMatrix | CsrMatrix {
     }
   }
   throw new NumlaneError("invalid-type", "expected a DenseMatrix, CsrMatrix or number[][]", name);
+}
+
+function sameEntries(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -225,6 +225,16 @@ describe("cg: bad input", () => {
     });
   }
 
+  it("symmetry is judged right for CSR rows in any order, with duplicates", async () => {
+    // [[4, 1], [1, 3]] with row 0 stored unsorted and its 1 split in two.
+    const sym = new CsrMatrix(2, 2, Int32Array.of(0, 3, 5), Int32Array.of(1, 0, 1, 0, 1), Float64Array.of(0.5, 4, 0.5, 1, 3));
+    const r = await nl.cg(sym, b, { rtol: 1e-14 });
+    expect(r.reason).toBe("converged");
+    expect(diff(r.x, [5 / 11, 6 / 11])).toBeLessThan(1e-14);
+    const asym = new CsrMatrix(2, 2, Int32Array.of(0, 3, 5), Int32Array.of(1, 0, 1, 0, 1), Float64Array.of(0.5, 4, 0.7, 1, 3));
+    await expect(nl.cg(asym, b)).rejects.toMatchObject({ code: "invalid-value", argument: "A" });
+  });
+
   it("inputs are never modified", async () => {
     const S = load("gr_900_900_crg");
     const before = [S.indptr.slice(), S.indices.slice(), S.data.slice()];
