@@ -6,6 +6,7 @@ import type { CallOptions, Engine } from "./engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { allFinite, float64Array, integer } from "./validate.js";
+import { symmetricEigen } from "./linalg/eigen.js";
 
 const CHUNK = 2048; // assembly/core/chunks.ts
 
@@ -13,6 +14,53 @@ export type Preconditioner = "none" | "jacobi" | "ssor" | "ic0";
 export type CgReason = "converged" | "max-iterations" | "breakdown" | "indefinite" | "aborted";
 // Indexed by the kernel's reason codes.
 const REASONS: CgReason[] = ["converged", "max-iterations", "breakdown", "indefinite", "aborted"];
+
+/** Options of nl.recycleSpace. */
+export interface RecycleOptions {
+  /** Vectors deflated in each solve (the recycle space's dimension). */
+  k: number;
+  /**
+   * Search directions kept from each solve to build the next space from.
+   * Default max(4k, 40), lowered for big systems so the kept directions take
+   * at most 256 MiB. More is better: measured on data/matrices (8 solves of
+   * one matrix, k = 8), ℓ = 16 saved 0–9 % of the iterations, ℓ = 40 saved 2–23 %.
+   */
+  ell?: number;
+}
+
+/**
+ * A recycled Krylov subspace carried from one solve to the next: after each
+ * solve it becomes the k Ritz vectors of smallest Ritz value in the span of
+ * the old space and the solve's first ℓ search directions (Rayleigh–Ritz with
+ * A); the next solve deflates it (Saad et al.'s deflated CG). Systems that
+ * change little from one to the next then converge in fewer iterations.
+ */
+export class RecycleSpace {
+  readonly k: number;
+  readonly ell: number;
+  /** The space's vectors, one after another (size × n); empty before the first solve. */
+  vectors = new Float64Array(0);
+  /** Length of the vectors (the systems' size); 0 before the first solve. */
+  n = 0;
+  /** How many vectors the space holds now (≤ k). */
+  size = 0;
+  /** Ritz values of the current vectors (approximations of A's smallest eigenvalues). */
+  ritzValues = new Float64Array(0);
+
+  constructor(opts: RecycleOptions) {
+    if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { k, ell? }", "opts");
+    this.k = integer("opts.k", opts.k, 1, 64);
+    this.ellGiven = opts.ell !== undefined;
+    this.ell = integer("opts.ell", opts.ell ?? Math.max(4 * this.k, 40), 1, 1024);
+  }
+
+  private readonly ellGiven: boolean;
+
+  /** Directions to keep in a solve of n unknowns. */
+  keptFor(n: number): number {
+    return this.ellGiven ? this.ell : Math.max(1, Math.min(this.ell, Math.floor(2 ** 24 / n)));
+  }
+}
 
 export interface CgOptions extends CallOptions {
   /** Initial guess (default zeros). Never modified. */
@@ -25,6 +73,8 @@ export interface CgOptions extends CallOptions {
   maxIter?: number;
   /** Default "none". "jacobi" scales by the inverse diagonal. */
   preconditioner?: Preconditioner;
+  /** Deflate this space, then update it from this solve for the next one. */
+  recycle?: RecycleSpace;
 }
 
 export interface CgResult {
@@ -93,10 +143,24 @@ export class Krylov {
     for (let i = 0; i < n; i++) bnorm += b[i] * b[i];
     const tol = Math.max(rtol * Math.sqrt(bnorm), atol);
 
+    const recycle = opts.recycle;
+    if (recycle !== undefined) {
+      if (!(recycle instanceof RecycleSpace)) throw new NumlaneError("invalid-type", "expected a space from nl.recycleSpace()", "opts.recycle");
+      if (recycle.n !== 0 && recycle.n !== n) {
+        throw new NumlaneError("invalid-shape", `the recycle space holds vectors of length ${recycle.n}, the system has ${n} unknowns`, "opts.recycle");
+      }
+    }
+
     const chunks = Math.ceil(n / CHUNK);
     const heap = this.e.heap;
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
-    const work = 8 * (4 * n + 4 * chunks + historyCap + 8) + 4 * 64;
+    // Deflation: s vectors now, room for ℓ kept directions (and A times each).
+    const s = recycle?.size ?? 0, ell = recycle ? recycle.keptFor(n) : 0;
+    const kk = (s * (s + 1)) / 2;
+    const lines = s + ell;
+    const scratchBytes = 8 * 64 * (s * s + kk + 2 * s) + 64;
+    const updateBytes = recycle ? 8 * (lines * lines * (chunks + 2) + lines * recycle.k + recycle.k * n) + 4 * 64 : 0;
+    const work = 8 * (4 * n + (4 + kk + 2 * s) * chunks + historyCap + 8 + 2 * lines * n) + scratchBytes + 8 * 64 + updateBytes;
     const scope = new CallScope(heap, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : [])], 8 * n + work);
     try {
       const indptr = scope.input(S.indptr), indices = scope.input(S.indices), data = scope.input(S.data);
@@ -104,27 +168,76 @@ export class Krylov {
       const dp = dinv ? scope.input(dinv) : 0;
       const xp = scope.alloc(8 * n);
       if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
-      const wp = scope.alloc(8 * 4 * n), pp = scope.alloc(8 * 4 * chunks);
+      const wp = scope.alloc(8 * 4 * n), pp = scope.alloc(8 * (4 + kk + 2 * s) * chunks);
       const hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
       heap.f64.fill(0, out >> 3, (out >> 3) + 8);
-      const bytes = 12 * S.nnz + 8 * 7 * n;
-      await this.e.pool.run("cg_f64", [indptr, indices, data, n, bp, xp, dp, wp, pp, hp, historyCap, maxIter, tol, out], {
-        signal: opts.signal, onProgress: opts.onProgress, long: true, threads: this.e.threadsFor(bytes, opts),
-      });
+      // Z = [W, kept p's] and AZ = [A·W, kept A·p's], each one block of lines.
+      const zb = scope.alloc(8 * Math.max(1, lines * n)), azb = scope.alloc(8 * Math.max(1, lines * n));
+      if (s > 0) heap.f64.set(recycle!.vectors.subarray(0, s * n), zb >> 3);
+      const scratch = scope.alloc(scratchBytes);
+      const bytes = 12 * S.nnz + 8 * (7 + 2 * s) * n;
+      const threads = this.e.threadsFor(bytes, opts);
+      await this.e.pool.run("cg_f64", [
+        indptr, indices, data, n, bp, xp, dp, wp, pp, hp, historyCap, maxIter, tol, out,
+        zb, azb, s, zb + 8 * s * n, azb + 8 * s * n, ell, scratch,
+      ], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
       const f64 = heap.f64, o = out >> 3;
       const iterations = f64[o];
       const reason = REASONS[f64[o + 1]];
+      if (recycle && reason !== "indefinite") await this.updateRecycle(recycle, scope, n, zb, azb, s + f64[o + 5], threads);
       return {
-        x: f64.slice(xp >> 3, (xp >> 3) + n),
+        x: heap.f64.slice(xp >> 3, (xp >> 3) + n),
         iterations,
         converged: reason === "converged",
         reason,
-        residualNorm: f64[o + 3],
-        residualHistory: f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap)),
+        residualNorm: heap.f64[o + 3],
+        residualHistory: heap.f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap)),
       };
     } finally {
       scope.free();
     }
+  }
+
+  /**
+   * Rayleigh–Ritz on span Z (m lines at zb, A·Z at azb): the k Ritz vectors of
+   * smallest Ritz value become the recycle space. Gram matrices are formed in
+   * wasm (one pass over Z each); the m×m eigenproblems are solved here.
+   */
+  private async updateRecycle(space: RecycleSpace, scope: CallScope, n: number, zb: number, azb: number, m: number, threads: number) {
+    if (m === 0) return;
+    const heap = this.e.heap, chunks = Math.ceil(n / CHUNK);
+    const partials = scope.alloc(8 * m * m * chunks), gp = scope.alloc(8 * m * m), fp = scope.alloc(8 * m * m);
+    await this.e.pool.run("gram_f64", [zb, m, azb, m, n, partials, gp], { threads });
+    await this.e.pool.run("gram_f64", [zb, m, zb, m, n, partials, fp], { threads });
+    const G = heap.f64.slice(gp >> 3, (gp >> 3) + m * m), F = heap.f64.slice(fp >> 3, (fp >> 3) + m * m);
+    for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) G[i * m + j] = G[j * m + i] = (G[i * m + j] + G[j * m + i]) / 2;
+    // An orthonormal basis of span Z: F = V·D·Vᵀ, T = V_r·D_r^(−1/2), dropping
+    // directions Z barely spans (kept directions may be nearly dependent).
+    const f = symmetricEigen(F, m);
+    const dmax = f.values[m - 1];
+    const keep: number[] = [];
+    for (let j = 0; j < m; j++) if (f.values[j] > 1e-12 * dmax) keep.push(j);
+    const r = keep.length;
+    if (r === 0) return;
+    const T = new Float64Array(m * r);
+    keep.forEach((j, c) => { const sc = 1 / Math.sqrt(f.values[j]); for (let i = 0; i < m; i++) T[i * r + c] = f.vectors[i * m + j] * sc; });
+    // C = Tᵀ·G·T, whose eigenpairs are the Ritz pairs.
+    const GT = new Float64Array(m * r);
+    for (let i = 0; i < m; i++) for (let c = 0; c < r; c++) { let acc = 0; for (let t = 0; t < m; t++) acc += G[i * m + t] * T[t * r + c]; GT[i * r + c] = acc; }
+    const C = new Float64Array(r * r);
+    for (let a = 0; a < r; a++) for (let c = 0; c < r; c++) { let acc = 0; for (let t = 0; t < m; t++) acc += T[t * r + a] * GT[t * r + c]; C[a * r + c] = acc; }
+    const e = symmetricEigen(C, r);
+    const k = Math.min(space.k, r);
+    // Y = T·U_k (m×k); W_j = Σ_i Y[i][j]·Z_i, formed in wasm line by line.
+    const yp = scope.alloc(8 * m), wnew = scope.alloc(8 * k * n);
+    for (let j = 0; j < k; j++) {
+      for (let i = 0; i < m; i++) { let acc = 0; for (let c = 0; c < r; c++) acc += T[i * r + c] * e.vectors[c * r + j]; heap.f64[(yp >> 3) + i] = acc; }
+      await this.e.pool.run("gemv_cols_f64", [zb, n, yp, wnew + 8 * j * n, n, m, 1, 0], { threads });
+    }
+    space.vectors = heap.f64.slice(wnew >> 3, (wnew >> 3) + k * n);
+    space.n = n;
+    space.size = k;
+    space.ritzValues = e.values.slice(0, k);
   }
 }
 

@@ -177,6 +177,83 @@ describe("cg: reasons, progress, cancellation", () => {
   });
 });
 
+/** The 7-point Laplacian's exact eigenvectors on a K³ grid (sin modes), normalised, one after another. */
+function laplacianModes(K: number, modes: number[][]): Float64Array {
+  const n = K ** 3, V = new Float64Array(modes.length * n);
+  modes.forEach(([p, q, r], j) => {
+    let nn = 0;
+    for (let a = 0; a < K; a++) for (let b = 0; b < K; b++) for (let c = 0; c < K; c++) {
+      const v = Math.sin((Math.PI * p * (a + 1)) / (K + 1)) * Math.sin((Math.PI * q * (b + 1)) / (K + 1)) * Math.sin((Math.PI * r * (c + 1)) / (K + 1));
+      V[j * n + (a * K + b) * K + c] = v;
+      nn += v * v;
+    }
+    for (let i = 0; i < n; i++) V[j * n + i] /= Math.sqrt(nn);
+  });
+  return V;
+}
+
+describe("cg: deflation and recycling", () => {
+  it("deflating exact eigenvectors removes their eigenvalues: fewer iterations, same solution", async () => {
+    const A = load("lap3D_7pt_n20");
+    const b = uniform(A.rows, 21);
+    const plain = await nl.cg(A, b, { rtol: 1e-10 });
+    const space = nl.recycleSpace({ k: 8, ell: 1 });
+    space.vectors = laplacianModes(20, [[1, 1, 1], [2, 1, 1], [1, 2, 1], [1, 1, 2], [2, 2, 1], [2, 1, 2], [1, 2, 2], [3, 1, 1]]);
+    space.n = A.rows;
+    space.size = 8;
+    const r = await nl.cg(A, b, { rtol: 1e-10, recycle: space });
+    expect(r.reason).toBe("converged");
+    expect(r.iterations).toBeLessThan(0.8 * plain.iterations); // measured 52 vs 70
+    expect(diff(matvec(A, r.x), b) / norm(b)).toBeLessThan(1.5e-10);
+    expect(diff(r.x, plain.x) / norm(plain.x)).toBeLessThan(1e-8);
+    // Rayleigh–Ritz on a space holding exact eigenvectors returns their eigenvalues:
+    // λ = Σ 2 − 2cos(π·m/21) over the three mode numbers.
+    const lam = (m: number[]) => m.reduce((s, v) => s + 2 - 2 * Math.cos((Math.PI * v) / 21), 0);
+    expect(space.ritzValues[0]).toBeCloseTo(lam([1, 1, 1]), 10);
+    expect(space.ritzValues[1]).toBeCloseTo(lam([2, 1, 1]), 10);
+  });
+
+  it("a sequence of solves with one recycle space: fewer iterations in all, every solution right", async () => {
+    const A = load("gr_900_900_crg");
+    const space = nl.recycleSpace({ k: 8, ell: 40 });
+    let plainTotal = 0, recycledTotal = 0;
+    for (let t = 0; t < 8; t++) {
+      const b = Float64Array.from({ length: A.rows }, (_, i) => Math.cos(i * (t + 1)));
+      const plain = await nl.cg(A, b, { rtol: 1e-10 });
+      const r = await nl.cg(A, b, { rtol: 1e-10, recycle: space });
+      expect(r.reason).toBe("converged");
+      expect(diff(matvec(A, r.x), b) / norm(b)).toBeLessThan(1.5e-10);
+      plainTotal += plain.iterations;
+      recycledTotal += r.iterations;
+    }
+    expect(recycledTotal).toBeLessThan(0.85 * plainTotal); // measured 413 vs 537
+    // λ_min of gr_900_900_crg is 0.0615 (data/matrices/README.md); Ritz values bound it from above.
+    expect(space.ritzValues[0]).toBeGreaterThanOrEqual(0.0615 * (1 - 1e-3));
+    expect(space.ritzValues[0]).toBeLessThan(0.0615 * 1.05);
+  });
+
+  it("recycled solves are bit-identical for threads 1 and 2", async () => {
+    const A = load("lap3D_7pt_n20");
+    const runs = [];
+    for (const threads of [1, 2]) {
+      const space = nl.recycleSpace({ k: 4, ell: 20 });
+      const xs = [];
+      for (let t = 0; t < 3; t++) xs.push((await nl.cg(A, uniform(A.rows, 30 + t), { threads, recycle: space })).x);
+      runs.push(xs);
+    }
+    runs[0].forEach((x, t) => expect(sameBits(x, runs[1][t])).toBe(true));
+  });
+
+  it("a space for another size, or a bad k, is refused", async () => {
+    const space = nl.recycleSpace({ k: 2 });
+    await nl.cg(load("gr_900_900_crg"), uniform(900, 1), { recycle: space });
+    await expect(nl.cg(DenseMatrix.from([[2, 0], [0, 3]]), Float64Array.of(1, 1), { recycle: space }))
+      .rejects.toMatchObject({ code: "invalid-shape", argument: "opts.recycle" });
+    expect(() => nl.recycleSpace({ k: 0 })).toThrow(NumlaneError);
+    expect(() => nl.recycleSpace({ k: 2.5 })).toThrow(NumlaneError);
+  });
+});
+
 describe("cg: determinism", () => {
   it("bit-identical iterates for threads 1, 2, 3 and the single build", async () => {
     const A = load("lap3D_7pt_n20");

@@ -7,7 +7,7 @@ import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 
 // ---- per-chunk building blocks --------------------------------------------
 
-function dotContiguous(x: usize, y: usize, len: i32): f64 {
+export function dotContiguous(x: usize, y: usize, len: i32): f64 {
   let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
   let i = 0;
   for (; i + 8 <= len; i += 8) {
