@@ -3,7 +3,7 @@
 // families. Runtime specifics come in through a Platform (runtime/*.ts).
 import { Blas } from "./blas.js";
 import { Softmax, type SoftmaxOptions } from "./softmax.js";
-import { Krylov, RecycleSpace, type CgOptions, type CgResult, type RecycleOptions } from "./krylov.js";
+import { Krylov, RecycleSpace, type CgOptions, type CgResult, type RecycleOptions, type SequenceOptions, type SequenceResult } from "./krylov.js";
 import type { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { Engine } from "./engine.js";
 import { NumlaneError } from "./errors.js";
@@ -64,7 +64,7 @@ export class Numlane {
     this.engine = engine;
     this.blas = new Blas(engine);
     this.softmaxFamily = new Softmax(engine);
-    this.krylov = new Krylov(engine);
+    this.krylov = new Krylov(engine, this.blas);
   }
 
   private readonly krylov: Krylov;
@@ -72,6 +72,11 @@ export class Numlane {
   /** Conjugate gradients for A·x = b, A symmetric positive definite; the solve runs inside wasm. */
   cg(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts?: CgOptions): Promise<CgResult> {
     return this.krylov.cg(A, b, opts);
+  }
+
+  /** Solves related SPD systems in similarity order, recycling a Krylov subspace between them. */
+  solveSequence(systems: { A: CsrMatrix | DenseMatrix | number[][]; b: Float64Array }[], opts?: SequenceOptions): Promise<SequenceResult> {
+    return this.krylov.solveSequence(systems, opts);
   }
 
   /** A recycle space to pass as `recycle` to successive cg() calls on related systems. */

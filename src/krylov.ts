@@ -3,10 +3,12 @@
 // JavaScript sets it up, then only relays progress and cancellation.
 import { NumlaneError } from "./errors.js";
 import type { CallOptions, Engine } from "./engine.js";
+import type { Blas } from "./blas.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { allFinite, float64Array, integer } from "./validate.js";
 import { symmetricEigen } from "./linalg/eigen.js";
+import type { Progress } from "./pool/pool.js";
 
 const CHUNK = 2048; // assembly/core/chunks.ts
 
@@ -94,8 +96,35 @@ const HISTORY_CAP = 1 << 20;
 // Relative asymmetry above this is not a symmetric matrix that rounding spoiled.
 const SYMMETRY_TOL = 1e-10;
 
+export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onProgress"> {
+  /** "sorted" (default): solve neighbours in similarity order; "given": as passed. */
+  order?: "sorted" | "given";
+  /** Recycle a k-dimensional space from each solve to the next (default { k: 8 }); false: plain CG. */
+  recycle?: RecycleOptions | false;
+  /** Progress of the solve in hand, with its index in the caller's order. */
+  onProgress?: (p: Progress & { system: number }) => void;
+}
+
+export interface SequenceResult {
+  /** In the caller's order. */
+  solutions: Float64Array[];
+  /** Iterations of each solve, in the caller's order. */
+  iterations: number[];
+  /** Reason each solve stopped, in the caller's order. */
+  reasons: CgReason[];
+  /** The order the systems were solved in (indices into the caller's list). */
+  order: number[];
+  totalIterations: number;
+}
+
+// Sorting signature: each matrix's action on a few fixed probe vectors
+// (E‖(A_i − A_j)·g‖² = ‖A_i − A_j‖²_F for g of independent unit-variance
+// entries), count-sketched down to a short vector so ordering s systems costs
+// O(s²·SKETCH) after one pass over each.
+const PROBES = 4, SKETCH = 256;
+
 export class Krylov {
-  constructor(private readonly e: Engine) {}
+  constructor(private readonly e: Engine, private readonly blas: Blas) {}
 
   async cg(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: CgOptions = {}): Promise<CgResult> {
     const m = toMatrix("A", A);
@@ -196,6 +225,83 @@ export class Krylov {
     } finally {
       scope.free();
     }
+  }
+
+  /**
+   * Solves a sequence of SPD systems, recycling a Krylov subspace from each
+   * solve to the next, after ordering them so that neighbours are similar
+   * (as SKR does for data generation), which is what makes recycling pay.
+   */
+  async solveSequence(systems: { A: CsrMatrix | DenseMatrix | number[][]; b: Float64Array }[], opts: SequenceOptions = {}): Promise<SequenceResult> {
+    if (!Array.isArray(systems) || systems.length === 0) throw new NumlaneError("invalid-size", "expected a non-empty array of { A, b }", "systems");
+    const mats = systems.map((sys, i) => {
+      if (sys === null || typeof sys !== "object") throw new NumlaneError("invalid-type", "expected { A, b }", `systems[${i}]`);
+      const m = toMatrix(`systems[${i}].A`, sys.A);
+      return m instanceof CsrMatrix ? m : CsrMatrix.fromDense(m);
+    });
+    const order = opts.order ?? "sorted";
+    if (order !== "sorted" && order !== "given") throw new NumlaneError("invalid-value", `expected "sorted" or "given", got ${String(order)}`, "opts.order");
+    const recycleOpts = opts.recycle === undefined ? { k: 8 } : opts.recycle;
+    if (recycleOpts !== false) {
+      for (let i = 1; i < mats.length; i++) {
+        if (mats[i].rows !== mats[0].rows) {
+          throw new NumlaneError("invalid-shape", `recycling needs systems of one size: ${mats[0].rows} unknowns, then ${mats[i].rows}`, `systems[${i}].A`);
+        }
+      }
+    }
+    const space = recycleOpts === false ? undefined : new RecycleSpace(recycleOpts);
+    const sequence = order === "given" ? mats.map((_, i) => i) : await this.similarityOrder(mats, opts);
+    const solutions: Float64Array[] = new Array(mats.length);
+    const iterations: number[] = new Array(mats.length);
+    const reasons: CgReason[] = new Array(mats.length);
+    const { onProgress, order: _o, recycle: _r, ...cgOpts } = opts;
+    for (const i of sequence) {
+      const r = await this.cg(mats[i], systems[i].b, {
+        ...cgOpts, recycle: space, onProgress: onProgress && ((p) => onProgress({ ...p, system: i })),
+      });
+      solutions[i] = r.x;
+      iterations[i] = r.iterations;
+      reasons[i] = r.reason;
+    }
+    return { solutions, iterations, reasons, order: sequence, totalIterations: iterations.reduce((a, b) => a + b, 0) };
+  }
+
+  /** Greedy nearest-neighbour tour from the first system over sketched matrix signatures. */
+  private async similarityOrder(mats: CsrMatrix[], opts: { signal?: AbortSignal }): Promise<number[]> {
+    const sigs: Float64Array[] = [];
+    const probesFor = new Map<number, Float64Array[]>();
+    for (const A of mats) {
+      let probes = probesFor.get(A.cols);
+      if (!probes) {
+        // Fixed ±1 probes from a seeded generator: the order is reproducible.
+        let seed = 0x9e3779b9 ^ A.cols;
+        const next = () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0) >>> 0);
+        probes = Array.from({ length: PROBES }, () => Float64Array.from({ length: A.cols }, () => (next() & 1 ? 1 : -1)));
+        probesFor.set(A.cols, probes);
+      }
+      const sig = new Float64Array(SKETCH);
+      for (let p = 0; p < PROBES; p++) {
+        const y = await this.blas.spmv(A, probes[p], { signal: opts.signal });
+        // Count sketch: coordinate i of probe p goes to a hashed bucket with a hashed sign.
+        for (let i = 0; i < y.length; i++) {
+          const h = Math.imul(i * PROBES + p + 1, 0x9e3779b1) >>> 0;
+          sig[h % SKETCH] += (h & 0x80000000 ? -1 : 1) * y[i];
+        }
+      }
+      sigs.push(sig);
+    }
+    const dist = (a: Float64Array, b: Float64Array) => { let s = 0; for (let i = 0; i < SKETCH; i++) s += (a[i] - b[i]) ** 2; return s; };
+    const left = new Set(mats.map((_, i) => i));
+    const tour = [0];
+    left.delete(0);
+    while (left.size) {
+      const last = sigs[tour[tour.length - 1]];
+      let best = -1, bestD = Infinity;
+      for (const j of left) { const d = dist(last, sigs[j]); if (d < bestD) { bestD = d; best = j; } }
+      tour.push(best);
+      left.delete(best);
+    }
+    return tour;
   }
 
   /**

@@ -13,18 +13,17 @@ export function symmetricEigen(a: Float64Array, m: number): { values: Float64Arr
   for (let i = 0; i < m; i++) for (let j = i; j < m; j++) s[i * m + j] = s[j * m + i] = a[i * m + j];
   const v = new Float64Array(m * m);
   for (let i = 0; i < m; i++) v[i * m + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0, total = 0;
-    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) {
-      const x = s[i * m + j] * s[i * m + j];
-      total += x;
-      if (i !== j) off += x;
-    }
-    if (off <= 1e-30 * total || off === 0) break;
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let rotations = 0;
     for (let p = 0; p < m - 1; p++) {
       for (let q = p + 1; q < m; q++) {
         const apq = s[p * m + q];
-        if (apq === 0) continue;
+        // Negligible next to its diagonal (the classic test): zero it, no rotation.
+        if (Math.abs(apq) <= 1e-18 * Math.sqrt(Math.abs(s[p * m + p] * s[q * m + q])) || apq === 0) {
+          s[p * m + q] = s[q * m + p] = 0;
+          continue;
+        }
+        rotations++;
         // The rotation that zeroes s[p][q] (Rutishauser's stable form).
         const theta = (s[q * m + q] - s[p * m + p]) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
@@ -46,6 +45,7 @@ export function symmetricEigen(a: Float64Array, m: number): { values: Float64Arr
         }
       }
     }
+    if (rotations === 0) break;
   }
   const order = Array.from({ length: m }, (_, i) => i).sort((x, y) => s[x * m + x] - s[y * m + y]);
   const values = Float64Array.from(order, (i) => s[i * m + i]);
