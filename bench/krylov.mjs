@@ -92,6 +92,26 @@ export default async function main() {
     }
     console.log(`${pr.name} done`);
   }
+  // A sequence: A(μ) = L + μ·D on a 40³ Laplacian (D a positive diagonal), 8 values
+  // of μ listed shuffled; numlane plain CG per system vs solveSequence (sorted,
+  // recycled, k = 8). Iterations summed over the sequence.
+  const L = laplacian3d(40), mus = [0.3, 0.05, 0.25, 0, 0.15, 0.35, 0.1, 0.2];
+  const family = mus.map((mu) => {
+    const data = L.data.slice();
+    for (let i = 0; i < L.rows; i++) for (let k = L.indptr[i]; k < L.indptr[i + 1]; k++) if (L.indices[k] === i) data[k] += 0.05 * mu * (1 + Math.sin(i));
+    return { A: new CsrMatrix(L.rows, L.cols, L.indptr, L.indices, data), b: Float64Array.from({ length: L.rows }, (_, i) => Math.cos(i * 0.37)) };
+  });
+  let plainIters = 0, recIters = 0;
+  const seqCases = [
+    { name: "numlane cg each", threads: 1, fn: async () => { plainIters = 0; for (const s of family) plainIters += (await nl.cg(s.A, s.b, { rtol: RTOL, threads: 1 })).iterations; } },
+    { name: "numlane solveSequence k=8", threads: 1, fn: async () => { recIters = (await nl.solveSequence(family, { rtol: RTOL, threads: 1, recycle: { k: 8 } })).totalIterations; } },
+  ];
+  const ts = await compare(seqCases, { rounds: 5, minMs: 1 });
+  for (const c of seqCases) {
+    const it = c.name.includes("each") ? plainIters : recIters;
+    rows.push({ matrix: `sequence of 8, lap3D 40³ + μD (n ${L.rows})`, impl: c.name, ms: ts[c.name] / 1e3, iterations: it, "µs/iter": ts[c.name] / it,
+      "% triad": undefined, "× SciPy": undefined, "× plain JS": undefined });
+  }
   py?.close();
   printTable(rows);
   writeResults("krylov", { machine: machine(), bandwidth: { oneThread: bw1.gbps, allThreads: bwAll.gbps, threads: all }, peers: { scipy: py?.versions }, rtol: RTOL, results: rows });

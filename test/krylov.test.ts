@@ -285,10 +285,10 @@ describe("solveSequence", () => {
 
   it("reports progress with the system's index; refuses mixed sizes when recycling, and bad options", async () => {
     const seen = new Set<number>();
-    await nl.solveSequence(family.slice(0, 3), { rtol: 1e-12, onProgress: (p) => seen.add(p.system) });
+    await nl.solveSequence(family.slice(0, 3), { rtol: 1e-12, recycle: { k: 2 }, onProgress: (p) => seen.add(p.system) });
     for (const i of seen) expect([0, 1, 2]).toContain(i);
     const small = { A: DenseMatrix.from([[2, 0], [0, 3]]), b: Float64Array.of(1, 1) };
-    await expect(nl.solveSequence([family[0], small])).rejects.toMatchObject({ code: "invalid-shape", argument: "systems[1].A" });
+    await expect(nl.solveSequence([family[0], small], { recycle: { k: 2 } })).rejects.toMatchObject({ code: "invalid-shape", argument: "systems[1].A" });
     const mixed = await nl.solveSequence([family[0], small], { recycle: false });
     expect(mixed.reasons).toEqual(["converged", "converged"]);
     await expect(nl.solveSequence([])).rejects.toMatchObject({ code: "invalid-size", argument: "systems" });
