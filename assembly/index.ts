@@ -5,6 +5,7 @@ export { gemv_rows_f64, gemv_cols_f64 } from "./blas/level2";
 export { spmv_csr_f64 } from "./blas/sparse";
 export { cg_f64 } from "./krylov/cg";
 export { gram_f64 } from "./blas/gram";
+export { lasso_cd_f64 } from "./bcd/lasso";
 export { spmd_noop, spmd_barriers } from "./core/probe";
 export {
   softmax_f32_twopass, softmax_f32_threepass, softmax_f32_online, logsoftmax_f32_twopass, logsoftmax_f32_threepass, logsoftmax_f32_online,

@@ -5,6 +5,7 @@ import { Blas } from "./blas.js";
 import { Softmax, type SoftmaxOptions } from "./softmax.js";
 import { Krylov, RecycleSpace, type CgOptions, type CgResult, type RecycleOptions, type SequenceOptions, type SequenceResult } from "./krylov.js";
 import type { CsrMatrix, DenseMatrix } from "./matrix.js";
+import { Bcd, type BcdResult, type LassoOptions } from "./bcd.js";
 import { Engine } from "./engine.js";
 import { NumlaneError } from "./errors.js";
 import { Pool, type WorkerHandle } from "./pool/pool.js";
@@ -65,6 +66,14 @@ export class Numlane {
     this.blas = new Blas(engine);
     this.softmaxFamily = new Softmax(engine);
     this.krylov = new Krylov(engine, this.blas);
+    this.bcdFamily = new Bcd(engine);
+  }
+
+  private readonly bcdFamily: Bcd;
+
+  /** Lasso (scikit-learn's objective 1/(2n)‖b − A·x‖² + λ‖x‖₁) by coordinate descent with a duality-gap stop. */
+  lasso(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<BcdResult> {
+    return this.bcdFamily.lasso(A, b, opts);
   }
 
   private readonly krylov: Krylov;

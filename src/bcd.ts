@@ -1,0 +1,120 @@
+// Coordinate descent family. nl.lasso: scikit-learn's Lasso objective
+// 1/(2n)‖b − A·x‖² + λ‖x‖₁, cyclic coordinate descent with the duality-gap
+// stopping rule, the whole fit in one SPMD launch (assembly/bcd/lasso.ts).
+import { NumlaneError } from "./errors.js";
+import type { CallOptions, Engine } from "./engine.js";
+import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
+import { CallScope } from "./runtime/heap.js";
+import { allFinite, float64Array, integer } from "./validate.js";
+
+const CHUNK = 2048; // assembly/core/chunks.ts
+const HISTORY_CAP = 1 << 20;
+
+export type BcdReason = "converged" | "max-iterations" | "aborted";
+const REASONS: Record<number, BcdReason> = { 0: "converged", 1: "max-iterations", 4: "aborted" };
+
+export interface LassoOptions extends CallOptions {
+  /** The L1 weight λ ≥ 0 (scikit-learn's alpha). */
+  lambda: number;
+  /** Full sweeps over the coordinates; default 1000 (as scikit-learn). */
+  maxIter?: number;
+  /** Stop when the duality gap ≤ tol·‖b‖²/n (scikit-learn's rule); default 1e-4. */
+  tol?: number;
+  /** Starting point (default zeros). Never modified. */
+  x0?: Float64Array;
+}
+
+export interface BcdResult {
+  x: Float64Array;
+  /** 1/(2n)‖b − A·x‖² + λ‖x‖₁ at x. */
+  objective: number;
+  /** Sweeps done. */
+  iterations: number;
+  converged: boolean;
+  reason: BcdReason;
+  /** Duality gap at the last check, in the objective's units (scikit-learn's dual_gap_). */
+  gap?: number;
+  /** Gap after each sweep where it was checked (NaN where it was not). */
+  history: Float64Array;
+}
+
+export class Bcd {
+  constructor(private readonly e: Engine) {}
+
+  async lasso(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<BcdResult> {
+    const m = toMatrix("A", A);
+    const D = m instanceof CsrMatrix ? m.toDense() : m;
+    const n = D.rows, p = D.cols;
+    if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "A");
+    allFinite("A", D.data);
+    float64Array("b", b);
+    if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A's rows, got ${b.length}`, "b");
+    allFinite("b", b);
+    if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { lambda, ... }", "opts");
+    const lambda = opts.lambda;
+    if (typeof lambda !== "number" || !(lambda >= 0) || lambda === Infinity) {
+      throw new NumlaneError("invalid-value", `expected a finite λ ≥ 0, got ${String(lambda)}`, "opts.lambda");
+    }
+    const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
+    const tol = opts.tol ?? 1e-4;
+    if (typeof tol !== "number" || !(tol >= 0) || tol === Infinity) throw new NumlaneError("invalid-value", `expected a finite tol ≥ 0, got ${String(tol)}`, "opts.tol");
+    let x0: Float64Array | undefined;
+    if (opts.x0 !== undefined) {
+      x0 = float64Array("opts.x0", opts.x0);
+      if (x0.length !== p) throw new NumlaneError("invalid-shape", `expected ${p} entries (A's columns), got ${x0.length}`, "opts.x0");
+      allFinite("opts.x0", x0);
+    }
+
+    // Columns contiguous (column-major), their squared norms, r = b − A·x0.
+    const cols = D.layout === "column-major" ? D.data : columnMajor(D);
+    const colSq = new Float64Array(p);
+    for (let j = 0; j < p; j++) { let s = 0; for (let i = 0; i < n; i++) s += cols[j * n + i] ** 2; colSq[j] = s; }
+    const r = b.slice();
+    if (x0) for (let j = 0; j < p; j++) if (x0[j] !== 0) for (let i = 0; i < n; i++) r[i] -= cols[j * n + i] * x0[j];
+    let bb = 0;
+    for (let i = 0; i < n; i++) bb += b[i] * b[i];
+
+    const chunks = Math.ceil(n / CHUNK);
+    const historyCap = Math.min(maxIter, HISTORY_CAP);
+    const heap = this.e.heap;
+    const scope = new CallScope(heap, [cols, b, r, colSq], 8 * (p + (4 + p) * chunks + historyCap + 8) + 4 * 64);
+    try {
+      const ap = scope.input(cols), bp = scope.input(b), cp = scope.input(colSq);
+      const rp = scope.alloc(8 * n);
+      heap.f64.set(r, rp >> 3);
+      const xp = scope.alloc(8 * p);
+      if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + p);
+      const pp = scope.alloc(8 * (4 + p) * chunks), hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
+      // Rows per thread must pay for one barrier per coordinate step.
+      const threads = this.e.threadsFor(8 * n * 16, opts);
+      await this.e.pool.run("lasso_cd_f64", [ap, n, p, bp, xp, rp, cp, lambda * n, maxIter, tol * bb, tol, pp, hp, historyCap, out], {
+        signal: opts.signal, onProgress: opts.onProgress, long: true, threads,
+      });
+      const f64 = heap.f64, o = out >> 3;
+      const iterations = f64[o];
+      const reason = REASONS[f64[o + 1]];
+      const x = f64.slice(xp >> 3, (xp >> 3) + p);
+      let rr = 0, l1 = 0;
+      for (let i = 0; i < n; i++) rr += f64[(rp >> 3) + i] ** 2;
+      for (let j = 0; j < p; j++) l1 += Math.abs(x[j]);
+      return {
+        x,
+        objective: rr / (2 * n) + lambda * l1,
+        iterations,
+        converged: reason === "converged",
+        reason,
+        gap: f64[o + 2] / n,
+        history: f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations, historyCap)).map((g) => g / n),
+      };
+    } finally {
+      scope.free();
+    }
+  }
+}
+
+function columnMajor(D: DenseMatrix): Float64Array {
+  const { rows, cols, data } = D;
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j];
+  return out;
+}

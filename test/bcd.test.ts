@@ -1,0 +1,158 @@
+// nl.lasso: against scikit-learn's Lasso on the diabetes data, against the
+// optimality (KKT) conditions on random problems, λ ≥ λ_max, determinism
+// across threads and builds, progress and abort, bad input.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DenseMatrix, init, NumlaneError, type Numlane } from "../dist/index.js";
+import { sameBits, uniform } from "./helpers.js";
+
+let nl: Numlane;
+beforeAll(async () => { nl = await init({ threads: 2 }); });
+afterAll(async () => { await nl.close(); });
+
+function diabetes(): { A: DenseMatrix; b: Float64Array } {
+  const rows = readFileSync(new URL("../data/datasets/diabetes.csv", import.meta.url), "utf8").trim().split("\n").slice(1).map((l) => l.split(",").map(Number));
+  const p = rows[0].length - 1;
+  return { A: new DenseMatrix(rows.length, p, Float64Array.from(rows.flatMap((r) => r.slice(0, p)))), b: Float64Array.from(rows, (r) => r[p]) };
+}
+
+/** Aᵀ(b − A·x)/n, plainly. */
+function correlations(A: DenseMatrix, b: Float64Array, x: Float64Array): Float64Array {
+  const { rows: n, cols: p } = A, r = b.slice(), g = new Float64Array(p);
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) r[i] -= A.get(i, j) * x[j];
+  for (let j = 0; j < p; j++) { let s = 0; for (let i = 0; i < n; i++) s += A.get(i, j) * r[i]; g[j] = s / n; }
+  return g;
+}
+
+/** A random problem whose answer is sparse: b = A·x* + noise with 5 nonzeros in x*. */
+function sparseProblem(n: number, p: number, seed: number) {
+  const A = new DenseMatrix(n, p, uniform(n * p, seed));
+  const xs = new Float64Array(p);
+  for (let j = 0; j < 5; j++) xs[(j * 7) % p] = (j % 2 ? -1 : 1) * (1 + j);
+  const noise = uniform(n, seed + 1, -0.1, 0.1);
+  const b = Float64Array.from({ length: n }, (_, i) => { let s = noise[i]; for (let j = 0; j < p; j++) s += A.get(i, j) * xs[j]; return s; });
+  return { A, b, xs };
+}
+
+describe("lasso: accuracy", () => {
+  it("matches scikit-learn's Lasso (fit_intercept=False) on the diabetes data", async () => {
+    const py = "/usr/bin/python3";
+    if (!existsSync(py) && !process.env.CI) return;
+    const lambdas = [0.003, 0.03, 0.3, 3];
+    const script = `
+import json, sys, numpy as np
+from sklearn.linear_model import Lasso
+d = np.loadtxt("data/datasets/diabetes.csv", delimiter=",", skiprows=1)
+out = []
+for lam in map(float, sys.argv[1:]):
+    m = Lasso(alpha=lam, fit_intercept=False, tol=1e-12, max_iter=1000000).fit(d[:, :-1], d[:, -1])
+    out.append({"x": m.coef_.tolist(), "gap": float(m.dual_gap_)})
+print(json.dumps(out))`;
+    const run = spawnSync(py, ["-c", script, ...lambdas.map(String)]);
+    if (run.status !== 0) {
+      if (process.env.CI) throw new Error(`scikit-learn is required in CI: ${run.stderr}`);
+      console.warn(`scikit-learn comparison skipped: ${run.stderr}`);
+      return;
+    }
+    const sk = JSON.parse(run.stdout.toString()) as { x: number[]; gap: number }[];
+    const { A, b } = diabetes();
+    for (const [k, lambda] of lambdas.entries()) {
+      const r = await nl.lasso(A, b, { lambda, tol: 1e-12, maxIter: 1_000_000 });
+      expect(r.reason, `λ=${lambda}`).toBe("converged");
+      const scale = Math.max(1, ...sk[k].x.map(Math.abs));
+      for (let j = 0; j < A.cols; j++) expect(Math.abs(r.x[j] - sk[k].x[j]) / scale, `λ=${lambda}, x[${j}]`).toBeLessThan(1e-6);
+      // Same zero pattern: the L1 penalty's point.
+      expect(Array.from(r.x, (v) => v === 0)).toEqual(sk[k].x.map((v) => v === 0));
+    }
+  });
+
+  it("satisfies the optimality conditions on random sparse problems; recovers the support", async () => {
+    for (const [n, p, seed] of [[200, 30, 1], [5000, 40, 2]]) {
+      const { A, b, xs } = sparseProblem(n, p, seed);
+      const lambda = 0.05;
+      const r = await nl.lasso(A, b, { lambda, tol: 1e-12, maxIter: 100_000 });
+      expect(r.reason).toBe("converged");
+      const g = correlations(A, b, r.x);
+      for (let j = 0; j < p; j++) {
+        // KKT: |a_jᵀr|/n ≤ λ, with equality and the sign of x_j where x_j ≠ 0.
+        if (r.x[j] === 0) expect(Math.abs(g[j])).toBeLessThanOrEqual(lambda * (1 + 1e-6));
+        else expect(Math.abs(g[j] - lambda * Math.sign(r.x[j]))).toBeLessThan(1e-6 * lambda);
+      }
+      for (let j = 0; j < p; j++) expect(r.x[j] !== 0).toBe(xs[j] !== 0);
+      expect(r.gap!).toBeLessThanOrEqual(1e-12 * b.reduce((s, v) => s + v * v, 0) / n);
+    }
+  });
+
+  it("λ ≥ λ_max = max|Aᵀb|/n gives x = 0 at once; λ = 0 is least squares", async () => {
+    const { A, b } = sparseProblem(300, 20, 3);
+    const lmax = Math.max(...Array.from(correlations(A, b, new Float64Array(20)), Math.abs));
+    const r = await nl.lasso(A, b, { lambda: lmax * 1.0001 });
+    expect(r.x.every((v) => v === 0)).toBe(true);
+    expect(r.reason).toBe("converged");
+    const ls = await nl.lasso(A, b, { lambda: 0, tol: 1e-14, maxIter: 100_000 });
+    const g = correlations(A, b, ls.x);
+    expect(Math.max(...Array.from(g, Math.abs))).toBeLessThan(1e-9); // normal equations hold
+  });
+});
+
+describe("lasso: determinism, progress, abort", () => {
+  it("bit-identical for threads 1, 2, 3 and the single build", async () => {
+    const { A, b } = sparseProblem(9000, 12, 4);
+    const ref = await nl.lasso(A, b, { lambda: 0.02, threads: 1, tol: 1e-10 });
+    const nl3 = await init({ threads: 3 });
+    const single = await init({ build: "single" });
+    try {
+      for (const r of [
+        await nl.lasso(A, b, { lambda: 0.02, threads: 2, tol: 1e-10 }),
+        await nl3.lasso(A, b, { lambda: 0.02, threads: 3, tol: 1e-10 }),
+        await single.lasso(A, b, { lambda: 0.02, tol: 1e-10 }),
+      ]) {
+        expect(r.iterations).toBe(ref.iterations);
+        expect(sameBits(r.x, ref.x)).toBe(true);
+      }
+    } finally {
+      await nl3.close();
+      await single.close();
+    }
+  });
+
+  it("reports the gap as progress; an abort rejects with AbortError", async () => {
+    const { A, b } = sparseProblem(3000, 60, 5);
+    const c = new AbortController();
+    const seen: number[] = [];
+    // tol = 0 is never met: only the abort (or maxIter) ends this fit.
+    const pending = nl.lasso(A, b, { lambda: 1e-6, tol: 0, maxIter: 2 ** 30, signal: c.signal, onProgress: (p) => { seen.push(p.value); c.abort(); } });
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+    expect(seen.length).toBeGreaterThan(0);
+    expect((await nl.lasso(A, b, { lambda: 0.1 })).reason).toBe("converged");
+  });
+});
+
+describe("lasso: bad input", () => {
+  const A = DenseMatrix.from([[1, 2], [3, 4], [5, 6]]);
+  const b = Float64Array.of(1, 2, 3);
+  const cases: [string, () => Promise<unknown>, string, string][] = [
+    ["b of the wrong length", () => nl.lasso(A, Float64Array.of(1, 2), { lambda: 1 }), "invalid-shape", "b"],
+    ["NaN in b", () => nl.lasso(A, Float64Array.of(1, NaN, 3), { lambda: 1 }), "invalid-value", "b"],
+    ["negative λ", () => nl.lasso(A, b, { lambda: -1 }), "invalid-value", "opts.lambda"],
+    ["missing λ", () => nl.lasso(A, b, {} as never), "invalid-value", "opts.lambda"],
+    ["x0 of the wrong length", () => nl.lasso(A, b, { lambda: 1, x0: new Float64Array(3) }), "invalid-shape", "opts.x0"],
+    ["zero maxIter", () => nl.lasso(A, b, { lambda: 1, maxIter: 0 }), "invalid-size", "opts.maxIter"],
+    ["Infinity in A", () => nl.lasso(DenseMatrix.from([[1, Infinity], [3, 4], [5, 6]]), b, { lambda: 1 }), "invalid-value", "A"],
+  ];
+  for (const [what, call, code, argument] of cases) {
+    it(`${what} → NumlaneError ${code} on ${argument}`, async () => {
+      const err = await call().catch((e) => e);
+      expect(err).toBeInstanceOf(NumlaneError);
+      expect(err).toMatchObject({ code, argument });
+    });
+  }
+
+  it("inputs are never modified", async () => {
+    const { A: M, b: y } = sparseProblem(100, 10, 6);
+    const a0 = M.data.slice(), b0 = y.slice(), x0 = uniform(10, 7), x00 = x0.slice();
+    await nl.lasso(M, y, { lambda: 0.01, x0 });
+    expect(sameBits(M.data, a0) && sameBits(y, b0) && sameBits(x0, x00)).toBe(true);
+  });
+});
