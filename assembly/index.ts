@@ -6,6 +6,7 @@ export { spmv_csr_f64 } from "./blas/sparse";
 export { cg_f64 } from "./krylov/cg";
 export { gram_f64 } from "./blas/gram";
 export { lasso_cd_f64 } from "./bcd/lasso";
+export { transpose_f64 } from "./blas/transpose";
 export { spmd_noop, spmd_barriers } from "./core/probe";
 export {
   softmax_f32_twopass, softmax_f32_threepass, softmax_f32_online, logsoftmax_f32_twopass, logsoftmax_f32_threepass, logsoftmax_f32_online,

@@ -65,27 +65,29 @@ export class Bcd {
       allFinite("opts.x0", x0);
     }
 
-    // Columns contiguous (column-major), their squared norms, r = b − A·x0.
-    const cols = D.layout === "column-major" ? D.data : columnMajor(D);
-    const colSq = new Float64Array(p);
-    for (let j = 0; j < p; j++) { let s = 0; for (let i = 0; i < n; i++) s += cols[j * n + i] ** 2; colSq[j] = s; }
-    const r = b.slice();
-    if (x0) for (let j = 0; j < p; j++) if (x0[j] !== 0) for (let i = 0; i < n; i++) r[i] -= cols[j * n + i] * x0[j];
     let bb = 0;
     for (let i = 0; i < n; i++) bb += b[i] * b[i];
 
     const chunks = Math.ceil(n / CHUNK);
     const historyCap = Math.min(maxIter, HISTORY_CAP);
     const heap = this.e.heap;
-    const scope = new CallScope(heap, [cols, b, r, colSq], 8 * (p + (4 + p) * chunks + historyCap + 8) + 4 * 64);
+    const rowMajor = D.layout === "row-major";
+    // The kernel wants columns contiguous: a row-major A is transposed in wasm.
+    const extra = 8 * (n + 2 * p + (4 + p) * chunks + historyCap + 8 + (rowMajor ? n * p : 0)) + 6 * 64;
+    const scope = new CallScope(heap, [D.data, b], extra);
     try {
-      const ap = scope.input(cols), bp = scope.input(b), cp = scope.input(colSq);
+      const threadsMove = this.e.threadsFor(16 * n * p, opts);
+      let ap = scope.input(D.data);
+      if (rowMajor) {
+        const t = scope.alloc(8 * n * p);
+        await this.e.pool.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: threadsMove });
+        ap = t;
+      }
+      const bp = scope.input(b), cp = scope.alloc(8 * p);
       const rp = scope.alloc(8 * n);
-      heap.f64.set(r, rp >> 3);
       const xp = scope.alloc(8 * p);
       if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + p);
       const pp = scope.alloc(8 * (4 + p) * chunks), hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
-      // Rows per thread must pay for one barrier per coordinate step.
       const threads = this.e.threadsFor(8 * n * 16, opts);
       await this.e.pool.run("lasso_cd_f64", [ap, n, p, bp, xp, rp, cp, lambda * n, maxIter, tol * bb, tol, pp, hp, historyCap, out], {
         signal: opts.signal, onProgress: opts.onProgress, long: true, threads,
@@ -112,9 +114,3 @@ export class Bcd {
   }
 }
 
-function columnMajor(D: DenseMatrix): Float64Array {
-  const { rows, cols, data } = D;
-  const out = new Float64Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j];
-  return out;
-}

@@ -24,9 +24,51 @@ const OUT_STOP = 3;     // abort broadcast, two slots (by sweep parity)
   return v + (<usize>i << 3);
 }
 
+/** The first column from j on with a nonzero norm (p if none). */
+function nextColumn(colSq: usize, p: i32, j: i32): i32 {
+  while (j < p && load<f64>(at(colSq, j)) == 0) j++;
+  return j;
+}
+
+/** buf[c] = col·r over each of this thread's chunks. */
+function partialDots(col: usize, r: usize, buf: usize, c0: i32, c1: i32, n: i32): void {
+  for (let c = c0; c < c1; c++) {
+    const s = c * CHUNK;
+    store<f64>(at(buf, c), dotContiguous(at(col, s), at(r, s), min(CHUNK, n - s)));
+  }
+}
+
+/** r −= d·col, then Σ next·r over the updated r, in one pass over len rows. */
+function updateDot(col: usize, next: usize, r: usize, d: f64, len: i32): f64 {
+  const dv = f64x2.splat(d);
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 8 <= len; i += 8) {
+    const o = <usize>i << 3;
+    const r0 = f64x2.sub(v128.load(r + o), f64x2.mul(dv, v128.load(col + o)));
+    const r1 = f64x2.sub(v128.load(r + o, 16), f64x2.mul(dv, v128.load(col + o, 16)));
+    const r2 = f64x2.sub(v128.load(r + o, 32), f64x2.mul(dv, v128.load(col + o, 32)));
+    const r3 = f64x2.sub(v128.load(r + o, 48), f64x2.mul(dv, v128.load(col + o, 48)));
+    v128.store(r + o, r0); v128.store(r + o, r1, 16); v128.store(r + o, r2, 32); v128.store(r + o, r3, 48);
+    a0 = f64x2.add(a0, f64x2.mul(v128.load(next + o), r0));
+    a1 = f64x2.add(a1, f64x2.mul(v128.load(next + o, 16), r1));
+    a2 = f64x2.add(a2, f64x2.mul(v128.load(next + o, 32), r2));
+    a3 = f64x2.add(a3, f64x2.mul(v128.load(next + o, 48), r3));
+  }
+  const acc = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+  let sum = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  for (; i < len; i++) {
+    const o = <usize>i << 3;
+    const ri = load<f64>(r + o) - d * load<f64>(col + o);
+    store<f64>(r + o, ri);
+    sum += load<f64>(next + o) * ri;
+  }
+  return sum;
+}
+
 /**
- * On entry x holds x0 and r = b − A·x0; on exit both are updated.
- * `colSq` holds ‖a_j‖²; `partials` (2 + p + 2)·chunkCount(n) f64;
+ * On entry x holds x0; on exit x and r = b − A·x hold the fit. `colSq`
+ * receives ‖a_j‖²; `partials` holds (2 + p + 2)·chunkCount(n) f64;
  * `history` historyCap f64 (the gap after each checked sweep, else NaN).
  * Stops when gap ≤ tol (absolute, objective units), checked as scikit-learn
  * does: after a sweep whose largest step is small next to the largest |x_j|.
@@ -43,6 +85,20 @@ export function lasso_cd_f64(
   const steps = partials;                      // 2 buffers
   const grad = at(partials, 2 * chunks);       // p arrays: a_jᵀr for the gap
   const rrP = at(grad, p * chunks), rbP = at(rrP, chunks);
+  // r = b − A·x0 and ‖a_j‖² (summed in chunk order, stored by tid 0).
+  for (let i = i0; i < i1; i++) store<f64>(at(r, i), load<f64>(at(b, i)));
+  for (let j = 0; j < p; j++) {
+    const xj = load<f64>(at(x, j)), col = a + ((<usize>j * n) << 3);
+    if (xj != 0) for (let i = i0; i < i1; i++) store<f64>(at(r, i), load<f64>(at(r, i)) - xj * load<f64>(at(col, i)));
+    for (let c = c0; c < c1; c++) {
+      const s = c * CHUNK;
+      store<f64>(at(grad, j * chunks + c), dotContiguous(at(col, s), at(col, s), min(CHUNK, n - s)));
+    }
+  }
+  barrier(team, nthreads);
+  if (tid == 0) for (let j = 0; j < p; j++) store<f64>(at(colSq, j), sumPartials(at(grad, j * chunks), chunks));
+  barrier(team, nthreads);
+
   let reason = 1;
   let iter = 0;
   let gap: f64 = Infinity;
@@ -55,34 +111,44 @@ export function lasso_cd_f64(
     const stop = out + ((OUT_STOP + (iter & 1)) << 3);
     if (tid == 0) store<f64>(stop, aborted(team) ? 1 : 0);
     let stepMax: f64 = 0, xMax: f64 = 0;
-    for (let j = 0; j < p; j++) {
+    // Each pass over this thread's rows applies step j to r and, in the same
+    // pass, forms the partials of the next column's a_jᵀr: r is read once.
+    let j = nextColumn(colSq, p, 0);
+    if (j < p) partialDots(a + ((<usize>j * n) << 3), r, at(steps, (step & 1) * chunks), c0, c1, n);
+    while (j < p) {
       const nj = load<f64>(at(colSq, j));
-      if (nj == 0) continue;
       const col = a + ((<usize>j * n) << 3);
       const buf = at(steps, (step & 1) * chunks);
-      step++;
-      for (let c = c0; c < c1; c++) {
-        const s = c * CHUNK;
-        store<f64>(at(buf, c), dotContiguous(at(col, s), at(r, s), min(CHUNK, n - s)));
-      }
       const old = load<f64>(at(x, j));
       barrier(team, nthreads);
+      step++;
       const t = sumPartials(buf, chunks) + old * nj;
       // Soft threshold.
       const mag = Math.abs(t) - lambdaN;
       const next = mag > 0 ? (t > 0 ? mag : -mag) / nj : 0.0;
       const d = next - old;
-      if (d != 0) {
+      const jn = nextColumn(colSq, p, j + 1);
+      if (jn < p) {
+        const ncol = a + ((<usize>jn * n) << 3), nbuf = at(steps, (step & 1) * chunks);
+        if (d == 0) partialDots(ncol, r, nbuf, c0, c1, n);
+        else {
+          for (let c = c0; c < c1; c++) {
+            const s = c * CHUNK;
+            store<f64>(at(nbuf, c), updateDot(at(col, s), at(ncol, s), at(r, s), d, min(CHUNK, n - s)));
+          }
+        }
+      } else if (d != 0) {
         const dv = f64x2.splat(d);
         let i = i0;
         for (; i + 2 <= i1; i += 2) {
           v128.store(at(r, i), f64x2.sub(v128.load(at(r, i)), f64x2.mul(dv, v128.load(at(col, i)))));
         }
         if (i < i1) store<f64>(at(r, i), load<f64>(at(r, i)) - d * load<f64>(at(col, i)));
-        if (tid == 0) store<f64>(at(x, j), next);
       }
+      if (d != 0 && tid == 0) store<f64>(at(x, j), next);
       stepMax = max(stepMax, Math.abs(d));
       xMax = max(xMax, Math.abs(next));
+      j = jn;
     }
     if (tid == 0 && iter <= historyCap) store<f64>(at(history, iter - 1), NaN);
     if (xMax == 0 || stepMax / xMax < stepTol || iter == maxIter) {
