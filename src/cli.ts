@@ -3,7 +3,7 @@
 import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import { init, readMatrixMarket, CsrMatrix, type Numlane } from "./index.js";
+import { init, readMatrixMarket, CsrMatrix, DenseMatrix, type Numlane } from "./index.js";
 
 const HELP = `numlane — WebAssembly SIMD numerics
 
@@ -66,6 +66,21 @@ async function tour(nl: Numlane): Promise<void> {
     for (const v of r.x) err = Math.max(err, Math.abs(v - 1));
     const us = await time(() => nl.cg(A, b, { rtol: 1e-10, preconditioner: "jacobi" }), 5);
     console.log(`  ${name.padEnd(15)} n=${A.rows}: ${r.reason} in ${r.iterations} iterations, ‖b − A·x‖ = ${r.residualNorm.toExponential(1)}, max |x − 1| = ${err.toExponential(1)}  median ${(us / 1e3).toFixed(1)} ms`);
+  }
+
+  const diabetes = dataFile("datasets/diabetes.csv");
+  if (diabetes) {
+    console.log("\nlasso by coordinate descent (scikit-learn's objective and duality-gap rule), diabetes 442×10:");
+    const rows = readFileSync(diabetes, "utf8").trim().split("\n").slice(1).map((l) => l.split(",").map(Number));
+    const p = rows[0].length - 1;
+    const A = new DenseMatrix(rows.length, p, Float64Array.from(rows.flatMap((r) => r.slice(0, p))));
+    const b = Float64Array.from(rows, (r) => r[p]);
+    for (const lambda of [0.01, 0.1, 1]) {
+      const r = await nl.lasso(A, b, { lambda });
+      const us = await time(() => nl.lasso(A, b, { lambda }), 11);
+      console.log(`  λ = ${String(lambda).padEnd(4)}: ${r.reason} in ${r.iterations} sweeps, gap ${r.gap!.toExponential(1)}, ` +
+        `${Array.from(r.x).filter((v) => v !== 0).length} of ${p} coefficients nonzero  median ${(us / 1e3).toFixed(2)} ms`);
+    }
   }
 
   console.log("\nsoftmax (f32, SIMD, rows split across threads):");
