@@ -1,4 +1,4 @@
-// npm run build: both wasm builds (asc), the JS bundles (esbuild), the types (tsc).
+// npm run build: both wasm builds (asc), the JS bundles per runtime (esbuild), the types (tsc).
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import * as esbuild from "esbuild";
@@ -9,11 +9,40 @@ for (const target of ["threads", "single"]) {
   run("npx", ["asc", "assembly/index.ts", "--config", "asconfig.json", "--target", target]);
 }
 const common = { bundle: true, format: "esm", target: "es2022", sourcemap: true, logLevel: "warning" };
+
+// Node (and Bun): wasm read with fs, workers on worker_threads.
 await esbuild.build({
   ...common,
   platform: "node",
   entryPoints: { index: "src/index.ts", "worker-node": "workers/node.ts", cli: "src/cli.ts" },
   outdir: "dist",
-  banner: { js: "" },
+});
+
+// Browsers, Deno, bundlers: the pool worker travels inside dist/web.js as a
+// string (started from a Blob URL), so only the .wasm must sit beside it.
+const worker = await esbuild.build({
+  ...common, platform: "browser", sourcemap: false, minify: true, write: false, entryPoints: ["workers/web.ts"],
+});
+await esbuild.build({
+  ...common,
+  platform: "browser",
+  entryPoints: { web: "src/entries/web.ts" },
+  outdir: "dist",
+  define: { __NUMLANE_WEB_WORKER__: JSON.stringify(worker.outputFiles[0].text) },
+});
+
+// Edge runtimes: the .wasm stays an import (the runtime compiles it as a module), next to the bundle.
+const wasmAsModule = {
+  name: "wasm-as-module",
+  setup(b) {
+    b.onResolve({ filter: /\.wasm(\?module)?$/ }, (a) => ({ path: a.path, external: true }));
+  },
+};
+await esbuild.build({
+  ...common,
+  platform: "neutral",
+  entryPoints: { workerd: "src/entries/workerd.ts", "edge-light": "src/entries/edge-light.ts" },
+  outdir: "dist",
+  plugins: [wasmAsModule],
 });
 run("npx", ["tsc", "-p", "tsconfig.json"]);

@@ -137,10 +137,20 @@ async function compile(platform: Platform, build: Build, source?: WasmSource): P
     if (platform.loadWasmFrom) return platform.loadWasmFrom(source);
     const res = await fetch(source);
     if (!res.ok) throw new NumlaneError("invalid-value", `fetching ${String(source)} failed: HTTP ${res.status}`, "wasm");
-    return WebAssembly.compile(await res.arrayBuffer());
+    return compileBytes(await res.arrayBuffer());
   }
-  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source as BufferSource);
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return compileBytes(source as BufferSource);
   throw new NumlaneError("invalid-type", "expected a WebAssembly.Module, URL, path or bytes", "wasm");
+}
+
+async function compileBytes(bytes: BufferSource): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (e) {
+    // Edge runtimes forbid run-time compilation ("Wasm code generation disallowed by embedder").
+    if (!/disallowed|not allowed/i.test((e as Error).message)) throw e;
+    throw new NumlaneError("unsupported", `this runtime refuses to compile wasm at run time (${(e as Error).message}); pass an imported WebAssembly.Module, or use numlane's edge entry`, "wasm");
+  }
 }
 
 export async function initWith(platform: Platform, opts: InitOptions = {}): Promise<Numlane> {
@@ -150,18 +160,16 @@ export async function initWith(platform: Platform, opts: InitOptions = {}): Prom
   }
   const cores = platform.cores();
   const asked = opts.threads === undefined || opts.threads === "auto" ? cores : integer("threads", opts.threads, 1, 64);
+  // Every reason the context runs with less than the threads build on the
+  // cores asked for goes into info.reason, whether or not it changed the count.
   const reasons: string[] = [];
-  let build: Build = opts.build ?? (features.sharedMemory ? "threads" : "single");
-  if (build === "threads" && !features.sharedMemory) {
-    reasons.push(features.sharedMemoryReason ?? "no shared memory");
-    build = "single";
-  }
+  if (!features.sharedMemory) reasons.push(features.sharedMemoryReason ?? "no shared memory");
+  if (!platform.startWorker) reasons.push(`${platform.runtime} offers no workers: numlane runs on the calling thread`);
+  let build: Build = opts.build ?? (features.sharedMemory && platform.startWorker ? "threads" : "single");
+  if (build === "threads" && !features.sharedMemory) build = "single";
   let threads = asked;
-  if (build === "single" && threads > 1) {
+  if (threads > 1 && (build === "single" || !platform.startWorker)) {
     if (!reasons.length) reasons.push("the single build runs on one thread");
-    threads = 1;
-  } else if (threads > 1 && !platform.startWorker) {
-    reasons.push(`${platform.runtime} offers no workers`);
     threads = 1;
   }
   let module = await compile(platform, build, opts.wasm);
@@ -194,7 +202,6 @@ export async function initWith(platform: Platform, opts: InitOptions = {}): Prom
     build,
     memoryLimit: MAXIMUM_PAGES * 65536,
   };
-  if (threads < asked || reasons.length) info.reason = reasons.join("; ") || undefined;
-  if (threads === 1 && asked > 1 && !info.reason) info.reason = "one thread";
+  if (reasons.length) info.reason = reasons.join("; ");
   return new Numlane(info, new Engine(heap, pool, threads));
 }

@@ -7,6 +7,7 @@ export type NumlaneErrorCode =
   | "detached"         // an ArrayBuffer that was transferred away
   | "out-of-memory"    // the problem cannot fit in wasm memory
   | "unsupported"      // the runtime lacks a required feature (e.g. wasm SIMD)
+  | "wasm-not-found"   // numlane's .wasm could not be fetched (not served beside the bundle?)
   | "closed"           // the context was closed
   | "kernel-failed";   // a kernel trapped: a bug in numlane, please report it
 

@@ -1,17 +1,10 @@
-// numlane's face (Node entry): init() plus the types and helpers that need no context.
+// numlane's face, Node entry (package.json `node` condition; Bun too): wasm
+// from disk, pool on worker_threads. The other runtimes' entries are in
+// entries/; what they all export besides init() is listed once, in exports.ts.
 import { initWith, type InitOptions, type Numlane } from "./context.js";
 import { nodePlatform } from "./runtime/node.js";
 
-export { NumlaneError, type NumlaneErrorCode } from "./errors.js";
-export { DenseMatrix, CsrMatrix, type Layout, type MatrixLike } from "./matrix.js";
-export { readMatrixMarket, writeMatrixMarket } from "./io/matrix-market.js";
-export type { Numlane, InitOptions, Info, Build, WasmSource } from "./context.js";
-export type { CallOptions } from "./engine.js";
-export type { SoftmaxOptions, SoftmaxAlgorithm } from "./softmax.js";
-export { RecycleSpace } from "./krylov.js";
-export type { BcdResult, BcdReason, LassoOptions } from "./bcd.js";
-export type { CgOptions, CgResult, CgReason, Preconditioner, RecycleOptions, SequenceOptions, SequenceResult } from "./krylov.js";
-export type { Progress } from "./pool/pool.js";
+export * from "./exports.js";
 
 /** Loads numlane and starts its worker pool. */
 export function init(opts?: InitOptions): Promise<Numlane> {

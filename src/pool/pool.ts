@@ -105,6 +105,9 @@ export class Pool {
     // the caller stays responsive (abort, progress) — unless there are none.
     if (threads === 1 && (!opts.long || this.workers.length === 0)) {
       this.runSolo(k, args);
+      // Nothing can interrupt a kernel on the calling thread; the caller still
+      // hears where a long one ended (single build, edge runtimes).
+      if (opts.long && opts.onProgress) this.reportSolo(opts.onProgress);
       return;
     }
     const previous = this.queue;
@@ -150,11 +153,18 @@ export class Pool {
   runSolo(k: number, args: number[]): void {
     const i32 = this.heap.i32;
     i32[(this.soloTeamPtr + TEAM_ABORT_BYTE) >> 2] = 0;
+    i32[(this.soloTeamPtr + TEAM_PROGRESS_ITER_BYTE) >> 2] = 0;
     try {
       this.fns[k](...args, this.soloTeamPtr, 0, 1);
     } catch (e) {
       throw new NumlaneError("kernel-failed", `kernel ${this.nameOf(k)} trapped: ${(e as Error).message}`);
     }
+  }
+
+  private reportSolo(onProgress: (p: Progress) => void): void {
+    const iteration = this.heap.i32[(this.soloTeamPtr + TEAM_PROGRESS_ITER_BYTE) >> 2];
+    const value = this.heap.f64[(this.soloTeamPtr + TEAM_PROGRESS_VALUE_BYTE) >> 3];
+    onProgress({ iteration, value });
   }
 
   private prepare(k: number, args: number[], nthreads: number, tidBase: number, nworkers: number): void {

@@ -1,0 +1,12 @@
+// What every entry (index.ts for Node, entries/* for the others) exports
+// besides init(): types and helpers that need no context. Add new ones here.
+export { NumlaneError, type NumlaneErrorCode } from "./errors.js";
+export { DenseMatrix, CsrMatrix, type Layout, type MatrixLike } from "./matrix.js";
+export { readMatrixMarket, writeMatrixMarket } from "./io/matrix-market.js";
+export type { Numlane, InitOptions, Info, Build, WasmSource } from "./context.js";
+export type { CallOptions } from "./engine.js";
+export type { SoftmaxOptions, SoftmaxAlgorithm } from "./softmax.js";
+export { RecycleSpace } from "./krylov.js";
+export type { BcdResult, BcdReason, LassoOptions } from "./bcd.js";
+export type { CgOptions, CgResult, CgReason, Preconditioner, RecycleOptions, SequenceOptions, SequenceResult } from "./krylov.js";
+export type { Progress } from "./pool/pool.js";

@@ -1,0 +1,58 @@
+// Browsers and Deno: the wasm is fetched from beside this bundle
+// (new URL(…, import.meta.url), which bundlers such as Vite, webpack and
+// Parcel also follow), pool workers are module Workers started from the
+// worker code bundled into this file, so no second file must be found.
+import * as Comlink from "comlink";
+import type { Build, Platform } from "../context.js";
+import { NumlaneError } from "../errors.js";
+import type { WorkerApi } from "../pool/protocol.js";
+import { detectRuntime } from "./features.js";
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+/** Fetches and compiles wasm, saying clearly what was found instead when it is not wasm. */
+export async function fetchWasm(url: URL | string, argument?: string): Promise<WebAssembly.Module> {
+  const hint = argument ? "" : "; serve node_modules/numlane/dist/numlane-*.wasm beside the script that bundles numlane (see the README, \"Runtimes\"), or pass init({ wasm })";
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new NumlaneError("wasm-not-found", `fetching ${String(url)} failed: ${(e as Error).message}${hint}`, argument);
+  }
+  if (!res.ok) throw new NumlaneError("wasm-not-found", `fetching ${String(url)} failed: HTTP ${res.status}${hint}`, argument);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  // A dev server's HTML fallback page would otherwise surface as a CompileError.
+  if (!WASM_MAGIC.every((b, i) => bytes[i] === b)) {
+    throw new NumlaneError("wasm-not-found", `${String(url)} is not WebAssembly (content-type ${res.headers.get("content-type") ?? "none"})${hint}`, argument);
+  }
+  return WebAssembly.compile(bytes);
+}
+
+/** Atomics.wait throws on a browser's main thread; workers and Deno may block. */
+function mayBlock(): boolean {
+  if (typeof SharedArrayBuffer === "undefined") return false;
+  try {
+    // Expected value 1 ≠ 0: returns at once where waiting is allowed.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let workerUrl: string | undefined;
+
+export function webPlatform(): Platform {
+  return {
+    runtime: detectRuntime(),
+    loadWasm: (build: Build) => fetchWasm(new URL(`./numlane-${build}.wasm`, import.meta.url)),
+    loadWasmFrom: (source) => fetchWasm(source, "wasm"),
+    cores: () => (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency || 1,
+    startWorker(index: number) {
+      workerUrl ??= URL.createObjectURL(new Blob([__NUMLANE_WEB_WORKER__], { type: "text/javascript" }));
+      const worker = new Worker(workerUrl, { type: "module", name: `numlane-${index}` });
+      return { api: Comlink.wrap<WorkerApi>(worker), terminate: () => worker.terminate() };
+    },
+    canBlock: mayBlock(),
+  };
+}

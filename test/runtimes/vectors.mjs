@@ -1,0 +1,150 @@
+// The shared test vectors of the runtime matrix: a fixed set of blas, softmax
+// and cg calls on deterministic inputs, hashed (SHA-256 over the outputs'
+// bytes). Plain JavaScript with web APIs only, so Node, Deno, Bun, Chromium
+// and workerd all run this very file; every one must produce Node's hashes.
+
+/** mulberry32: a tiny deterministic generator, so no data files are needed. */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function uniform(Type, n, seed, lo = -1, hi = 1) {
+  const r = rng(seed), out = new Type(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
+/** 5-point Laplacian on an m×m grid, plus a small random diagonal shift so it is not too easy. */
+function laplacian(lib, m, seed) {
+  const r = rng(seed), n = m * m, I = [], J = [], V = [];
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) {
+    const k = i * m + j;
+    I.push(k); J.push(k); V.push(4 + 0.1 * r());
+    if (i > 0) { I.push(k); J.push(k - m); V.push(-1); }
+    if (i < m - 1) { I.push(k); J.push(k + m); V.push(-1); }
+    if (j > 0) { I.push(k); J.push(k - 1); V.push(-1); }
+    if (j < m - 1) { I.push(k); J.push(k + 1); V.push(-1); }
+  }
+  return lib.CsrMatrix.fromCoo(n, n, I, J, V);
+}
+
+/** A random sparse n×n matrix, `per` entries a row. */
+function sparse(lib, n, per, seed) {
+  const r = rng(seed), I = [], J = [], V = [];
+  for (let i = 0; i < n; i++) for (let k = 0; k < per; k++) { I.push(i); J.push(Math.floor(r() * n)); V.push(r() - 0.5); }
+  return lib.CsrMatrix.fromCoo(n, n, I, J, V);
+}
+
+const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
+const bytesOf = (v) => typeof v === "number" ? new Uint8Array(Float64Array.of(v).buffer)
+  : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+
+/**
+ * Runs every vector on `nl` (a context from `lib.init`) and returns
+ * { hashes: { name: sha256 }, all: sha256 of the concatenated hashes }.
+ * Sizes are large enough that every call spreads over the context's threads.
+ */
+export async function runVectors(lib, nl) {
+  const n = 200_003;
+  const x = uniform(Float64Array, n, 1), y = uniform(Float64Array, n, 2);
+  const A = new lib.DenseMatrix(600, 500, uniform(Float64Array, 600 * 500, 3));
+  const v = uniform(Float64Array, 500, 4), w = uniform(Float64Array, 600, 5);
+  const S = sparse(lib, 30_000, 12, 6), s = uniform(Float64Array, 30_000, 7);
+  const L = laplacian(lib, 120, 8), b = uniform(Float64Array, 120 * 120, 9);
+  const batch32 = uniform(Float32Array, 256 * 1500, 10, -30, 30);
+  const row64 = uniform(Float64Array, 250_000, 11, -700, 700);
+
+  const results = {
+    dot: await nl.blas.dot(x, y),
+    nrm2: await nl.blas.nrm2(x),
+    axpy: await nl.blas.axpy(0.75, x, y),
+    scal: await nl.blas.scal(-1.25, x),
+    gemv: await nl.blas.gemv(A, v),
+    gemvT: await nl.blas.gemv(A, w, { trans: true }),
+    spmv: await nl.blas.spmv(S, s),
+    softmax_f32_twopass: await nl.softmax(batch32, { rows: 256, algorithm: "two-pass" }),
+    softmax_f32_threepass: await nl.softmax(batch32, { rows: 256, algorithm: "three-pass" }),
+    softmax_f32_online: await nl.softmax(batch32, { rows: 256, algorithm: "online" }),
+    softmax_f64: await nl.softmax(row64),
+    logSoftmax_f32: await nl.logSoftmax(batch32, { rows: 256 }),
+    logSoftmax_f64: await nl.logSoftmax(row64, { algorithm: "two-pass" }),
+  };
+  const cg = await nl.cg(L, b, { preconditioner: "jacobi", rtol: 1e-10 });
+  results.cg_x = cg.x;
+  results.cg_iterations = cg.iterations;
+  results.cg_history = cg.residualHistory;
+
+  const hashes = {};
+  for (const [name, value] of Object.entries(results)) {
+    hashes[name] = hex(await crypto.subtle.digest("SHA-256", bytesOf(value)));
+  }
+  const all = hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(Object.values(hashes).join(""))));
+  return { hashes, all };
+}
+
+/**
+ * signal and onProgress in this runtime: an aborted signal rejects every
+ * family with AbortError before running; cg reports progress; with workers, an
+ * abort mid-solve stops the solve and the pool stays usable.
+ */
+export async function runControls(lib, nl) {
+  const out = {};
+  const aborted = new AbortController();
+  aborted.abort();
+  const rejects = async (p) => { try { await p; return "resolved"; } catch (e) { return e?.name ?? String(e); } };
+  const x = uniform(Float64Array, 1000, 12);
+  const L = laplacian(lib, 60, 13), b = uniform(Float64Array, 3600, 14);
+  out.preAbort = {
+    blas: await rejects(nl.blas.dot(x, x, { signal: aborted.signal })),
+    softmax: await rejects(nl.softmax(x, { signal: aborted.signal })),
+    cg: await rejects(nl.cg(L, b, { signal: aborted.signal })),
+  };
+  const seen = [];
+  const r = await nl.cg(L, b, { rtol: 1e-12, onProgress: (p) => seen.push(p.iteration) });
+  out.progress = { calls: seen.length, last: seen[seen.length - 1], iterations: r.iterations };
+  if (nl.info.threads > 1) {
+    // rtol 0 on a big grid: thousands of iterations, so the abort comes first.
+    const big = laplacian(lib, 200, 15), bb = uniform(Float64Array, 200 * 200, 16);
+    const c = new AbortController();
+    out.midAbort = await rejects(nl.cg(big, bb, { rtol: 0, maxIter: 1e6, threads: nl.info.threads, signal: c.signal, onProgress: (p) => { if (p.iteration > 20) c.abort(); } }));
+    out.afterAbort = await nl.blas.dot(x, x) > 0;
+  }
+  let badInput;
+  try { await nl.blas.dot(x, new Float64Array(3)); } catch (e) { badInput = e instanceof lib.NumlaneError ? e.code : String(e); }
+  out.badInput = badInput;
+  return out;
+}
+
+/**
+ * What each runtime's runner does: cold start (import + init) of the entry,
+ * then the vectors under every configuration the runtime supports.
+ * `load` imports numlane; `configs` are init() options to try in turn.
+ */
+export async function runMatrix(load, configs) {
+  const t0 = performance.now();
+  const lib = await load();
+  const t1 = performance.now();
+  const first = await lib.init();
+  const t2 = performance.now();
+  const cold = { importMs: t1 - t0, initMs: t2 - t1, totalMs: t2 - t0, info: first.info };
+  await first.close();
+  const runs = [];
+  for (const opts of configs) {
+    const nl = await lib.init(opts);
+    try {
+      const vectors = await runVectors(lib, nl);
+      const controls = await runControls(lib, nl);
+      runs.push({ opts, info: nl.info, ...vectors, controls });
+    } finally {
+      await nl.close();
+    }
+  }
+  return { cold, runs };
+}
