@@ -1,0 +1,198 @@
+// The runtime matrix, for real and on loopback only: Node, Deno, Bun,
+// Chromium (with and without cross-origin isolation, an esbuild-bundled
+// consumer, and the Electron renderer path), Cloudflare's workerd. Every
+// runtime runs the same vectors (vectors.mjs) and must produce Node's hashes
+// bit for bit, under every build and thread count it supports.
+// A missing runtime binary fails under CI=1; elsewhere it is skipped with a warning.
+import { readFileSync } from "node:fs";
+import { extname, join } from "node:path";
+import * as esbuild from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  PAGE, ROOT, binary, browserMounts, launchChromium, makeProject, runCli, runPage, serve, startWorkerd,
+} from "./harness.mjs";
+
+type Run = { opts: object; info: Record<string, unknown>; hashes: Record<string, string>; all: string; controls: Record<string, any> };
+type Matrix = { cold: { totalMs: number; info: Record<string, unknown> }; runs: Run[]; entry?: string };
+
+/** true: run; false: skipped (warned). Under CI a missing binary runs, and fails on `need`. */
+function available(name: string): boolean {
+  const b = binary(name);
+  if (b.missing && !process.env.CI) {
+    console.warn(`numlane runtime tests: skipping ${name}: ${b.missing} (under CI=1 this fails)`);
+    return false;
+  }
+  return true;
+}
+function need(name: string): void {
+  const b = binary(name);
+  if (b.missing) throw new Error(`${b.missing}; .ci/run installs it (npm devDependencies, apt chromium)`);
+}
+
+let project: ReturnType<typeof makeProject>;
+let reference: Run;
+beforeAll(async () => {
+  project = makeProject();
+  // Node, one thread, threads build: the reference every other run must match.
+  reference = (await runCli("node", project, [{ threads: 1 }])).runs[0];
+});
+afterAll(() => project?.cleanup());
+
+/** Bit-identical to Node, signal and onProgress working, bad input typed. */
+function expectAgrees(run: Run) {
+  expect(run.hashes).toEqual(reference.hashes);
+  expect(run.all).toBe(reference.all);
+  const c = run.controls;
+  expect(c.preAbort).toEqual({ blas: "AbortError", softmax: "AbortError", cg: "AbortError" });
+  expect(c.progress.calls).toBeGreaterThanOrEqual(1);
+  expect(c.progress.last).toBe(c.progress.iterations);
+  if ((run.info.threads as number) > 1) {
+    expect(c.midAbort).toBe("AbortError");
+    expect(c.afterAbort).toBe(true);
+  }
+  expect(c.badInput).toBe("invalid-shape");
+}
+
+describe("test vectors", () => {
+  it("exercise every family and differ from call to call", () => {
+    const names = Object.keys(reference.hashes);
+    expect(names).toEqual(expect.arrayContaining(["dot", "gemv", "spmv", "softmax_f32_twopass", "softmax_f64", "logSoftmax_f32", "cg_x"]));
+    expect(new Set(Object.values(reference.hashes)).size).toBe(names.length);
+  });
+});
+
+describe("exports conditions", () => {
+  const resolveWith = async (conditions: string[], platform: esbuild.Platform) => {
+    const r = await esbuild.build({
+      stdin: { contents: 'export * from "numlane";', resolveDir: project.dir }, bundle: true, write: false,
+      format: "esm", platform, conditions, metafile: true, logLevel: "silent",
+      plugins: [{ name: "ext", setup(b) { b.onResolve({ filter: /\.wasm(\?module)?$/ }, (a) => ({ path: a.path, external: true })); } }],
+    });
+    return Object.keys(r.metafile!.inputs).find((f) => /(^|\/)dist\/[\w-]+\.js$/.test(f));
+  };
+  it("pick the entry per runtime", async () => {
+    expect(await resolveWith([], "browser")).toMatch(/dist\/web\.js$/);
+    expect(await resolveWith(["workerd", "worker", "browser"], "neutral")).toMatch(/dist\/workerd\.js$/);
+    expect(await resolveWith(["edge-light", "worker", "browser"], "neutral")).toMatch(/dist\/edge-light\.js$/);
+    expect(await resolveWith([], "node")).toMatch(/dist\/index\.js$/);
+    expect(await resolveWith([], "neutral")).toMatch(/dist\/web\.js$/); // default
+  });
+  it("edge entries import the single build as a module and never compile bytes", () => {
+    const workerd = readFileSync(join(ROOT, "dist/workerd.js"), "utf8");
+    const edge = readFileSync(join(ROOT, "dist/edge-light.js"), "utf8");
+    expect(workerd).toMatch(/import \w+ from "\.\/numlane-single\.wasm";/);
+    expect(edge).toMatch(/import \w+ from "\.\/numlane-single\.wasm\?module";/);
+    for (const src of [workerd, edge]) expect(src).not.toMatch(/numlane-threads\.wasm|__NUMLANE_WEB_WORKER__|new Worker\(/);
+  });
+});
+
+describe("node", () => {
+  it("bare import resolves to the node entry; 1, 2, 3 threads and the single build agree", async () => {
+    const r: Matrix = await runCli("node", project, [{ threads: 2 }, { threads: 3 }, { build: "single" }]);
+    expect(r.entry).toMatch(/dist\/index\.js$/);
+    expect(r.runs.map((x) => [x.info.runtime, x.info.build, x.info.threads])).toEqual([
+      ["node", "threads", 2], ["node", "threads", 3], ["node", "single", 1],
+    ]);
+    r.runs.forEach(expectAgrees);
+  });
+});
+
+describe.runIf(available("deno"))("deno", () => {
+  it("bare import resolves to the web entry; module Workers over shared memory; single build agrees", async () => {
+    need("deno");
+    const r: Matrix = await runCli("deno", project, [{ threads: 2 }, { build: "single" }]);
+    expect(r.entry).toMatch(/dist\/web\.js$/);
+    expect(r.runs.map((x) => [x.info.runtime, x.info.build, x.info.threads])).toEqual([["deno", "threads", 2], ["deno", "single", 1]]);
+    r.runs.forEach(expectAgrees);
+  });
+});
+
+describe.runIf(available("bun"))("bun", () => {
+  it("bare import resolves to the node entry; worker_threads; single build agrees", async () => {
+    need("bun");
+    const r: Matrix = await runCli("bun", project, [{ threads: 2 }, { build: "single" }]);
+    expect(r.entry).toMatch(/dist\/index\.js$/);
+    expect(r.runs.map((x) => [x.info.runtime, x.info.build, x.info.threads])).toEqual([["bun", "threads", 2], ["bun", "single", 1]]);
+    r.runs.forEach(expectAgrees);
+  });
+});
+
+describe.runIf(available("chromium"))("chromium", () => {
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let server: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    need("chromium");
+    server = await serve(await browserMounts(project));
+    browser = await launchChromium();
+  });
+  afterAll(async () => { await browser?.close(); await server?.close(); });
+  const page = (prefix: string, configs: object[]) => `${server.origin}${prefix}${PAGE}?configs=${encodeURIComponent(JSON.stringify(configs))}`;
+
+  it("COOP/COEP page: threads on module Workers, the main thread never blocks; 1 and 2 threads agree", async () => {
+    const r = await runPage(browser, page("/coi/", [{ threads: 2 }, { threads: 1 }]));
+    expect(r.isolated).toBe(true);
+    expect(r.runs.map((x: Run) => [x.info.runtime, x.info.build, x.info.threads])).toEqual([["browser", "threads", 2], ["browser", "threads", 1]]);
+    r.runs.forEach(expectAgrees);
+  });
+
+  it("page without isolation: works on the single build and says why", async () => {
+    const r = await runPage(browser, page("/plain/", [{}, { threads: 4 }]));
+    expect(r.isolated).toBe(false);
+    for (const x of r.runs as Run[]) {
+      expect([x.info.build, x.info.threads, x.info.sharedMemory]).toEqual(["single", 1, false]);
+      expect(x.info.reason).toMatch(/not cross-origin isolated/);
+      expectAgrees(x);
+    }
+  });
+
+  it("an app bundled with esbuild (README recipe) finds and loads the wasm", async () => {
+    const r = await runPage(browser, `${server.origin}/consumer/index.html`);
+    expect(r.isolated).toBe(true);
+    expect([r.runs[0].info.build, r.runs[0].info.threads]).toEqual(["threads", 2]);
+    r.runs.forEach(expectAgrees);
+  });
+
+  it("Electron renderer path: files from a protocol handler that adds COOP/COEP (docs/electron.md)", async () => {
+    // As Electron's protocol.handle does: every response is made by the app
+    // from the package's files, with the isolation headers added.
+    const context = await browser.newContext();
+    await context.route("http://numlane-app.localhost/**", (route) => {
+      const path = new URL(route.request().url()).pathname;
+      let body: Buffer;
+      try { body = readFileSync(join(ROOT, path)); } catch { return route.fulfill({ status: 404 }); }
+      const type = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm" }[extname(path)] ?? "application/octet-stream";
+      return route.fulfill({ body, headers: { "Content-Type": type, "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } });
+    });
+    try {
+      const r = await runPage(context, `http://numlane-app.localhost/${PAGE}?configs=${encodeURIComponent(JSON.stringify([{ threads: 2 }]))}`);
+      expect(r.isolated).toBe(true);
+      expect([r.runs[0].info.build, r.runs[0].info.threads]).toEqual(["threads", 2]);
+      r.runs.forEach(expectAgrees);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe.runIf(available("workerd"))("workerd", () => {
+  let w: Awaited<ReturnType<typeof startWorkerd>>;
+  beforeAll(async () => { need("workerd"); w = await startWorkerd(project); });
+  afterAll(async () => { await w?.stop(); });
+
+  it("starts well inside Cloudflare's 400 ms start-up limit", () => {
+    // Spawn → first answer of a request that runs init(): workerd's own boot included.
+    expect(w.startMs).toBeLessThan(400);
+  });
+
+  it("single build on the calling thread, saying why; agrees with Node", async () => {
+    expect(w.first.info).toMatchObject({ runtime: "workerd", build: "single", threads: 1 });
+    expect(w.first.info.reason).toMatch(/no workers/);
+    const r = await w.get("/vectors");
+    if (r.error) throw new Error(r.error);
+    expectAgrees(r);
+  });
+
+  it("bytes handed to init() get a NumlaneError: the runtime refuses to compile at run time", async () => {
+    expect(await w.get("/bytes")).toMatchObject({ error: "unsupported", message: expect.stringMatching(/refuses to compile/) });
+  });
+});
