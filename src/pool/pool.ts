@@ -228,6 +228,7 @@ export class Pool {
         await waitChange(ctl, CTL_DONE, done, opts.onProgress ? 50 : 1000);
         report();
       }
+      report(); // a launch that ended before the first poll still reports where it ended
       if (Atomics.load(ctl, CTL_FAILED) !== 0) {
         throw new NumlaneError("kernel-failed", `kernel ${this.nameOf(k)} trapped`);
       }

@@ -43,9 +43,11 @@ function expectAgrees(run: Run) {
   expect(run.hashes).toEqual(reference.hashes);
   expect(run.all).toBe(reference.all);
   const c = run.controls;
-  expect(c.preAbort).toEqual({ blas: "AbortError", softmax: "AbortError", cg: "AbortError" });
-  expect(c.progress.calls).toBeGreaterThanOrEqual(1);
-  expect(c.progress.last).toBe(c.progress.iterations);
+  expect(c.preAbort).toEqual({ blas: "AbortError", softmax: "AbortError", cg: "AbortError", lasso: "AbortError" });
+  for (const p of [c.progress, c.lassoProgress]) {
+    expect(p.calls).toBeGreaterThanOrEqual(1);
+    expect(p.last).toBe(p.iterations);
+  }
   if ((run.info.threads as number) > 1) {
     expect(c.midAbort).toBe("AbortError");
     expect(c.afterAbort).toBe(true);
@@ -56,7 +58,7 @@ function expectAgrees(run: Run) {
 describe("test vectors", () => {
   it("exercise every family and differ from call to call", () => {
     const names = Object.keys(reference.hashes);
-    expect(names).toEqual(expect.arrayContaining(["dot", "gemv", "spmv", "softmax_f32_twopass", "softmax_f64", "logSoftmax_f32", "cg_x"]));
+    expect(names).toEqual(expect.arrayContaining(["dot", "gemv", "spmv", "softmax_f32_twopass", "softmax_f64", "logSoftmax_f32", "cg_x", "lasso_x"]));
     expect(new Set(Object.values(reference.hashes)).size).toBe(names.length);
   });
 });

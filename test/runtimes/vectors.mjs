@@ -1,5 +1,5 @@
-// The shared test vectors of the runtime matrix: a fixed set of blas, softmax
-// and cg calls on deterministic inputs, hashed (SHA-256 over the outputs'
+// The shared test vectors of the runtime matrix: a fixed set of blas, softmax,
+// cg and lasso calls on deterministic inputs, hashed (SHA-256 over the outputs'
 // bytes). Plain JavaScript with web APIs only, so Node, Deno, Bun, Chromium
 // and workerd all run this very file; every one must produce Node's hashes.
 
@@ -60,6 +60,7 @@ export async function runVectors(lib, nl) {
   const L = laplacian(lib, 120, 8), b = uniform(Float64Array, 120 * 120, 9);
   const batch32 = uniform(Float32Array, 256 * 1500, 10, -30, 30);
   const row64 = uniform(Float64Array, 250_000, 11, -700, 700);
+  const D = new lib.DenseMatrix(3000, 120, uniform(Float64Array, 3000 * 120, 17)), d = uniform(Float64Array, 3000, 18);
 
   const results = {
     dot: await nl.blas.dot(x, y),
@@ -81,6 +82,10 @@ export async function runVectors(lib, nl) {
   results.cg_iterations = cg.iterations;
   results.cg_history = cg.residualHistory;
 
+  const lasso = await nl.lasso(D, d, { lambda: 0.02, tol: 1e-8 });
+  results.lasso_x = lasso.x;
+  results.lasso_history = lasso.history;
+
   const hashes = {};
   for (const [name, value] of Object.entries(results)) {
     hashes[name] = hex(await crypto.subtle.digest("SHA-256", bytesOf(value)));
@@ -91,7 +96,7 @@ export async function runVectors(lib, nl) {
 
 /**
  * signal and onProgress in this runtime: an aborted signal rejects every
- * family with AbortError before running; cg reports progress; with workers, an
+ * family with AbortError before running; cg and lasso report progress; with workers, an
  * abort mid-solve stops the solve and the pool stays usable.
  */
 export async function runControls(lib, nl) {
@@ -105,10 +110,15 @@ export async function runControls(lib, nl) {
     blas: await rejects(nl.blas.dot(x, x, { signal: aborted.signal })),
     softmax: await rejects(nl.softmax(x, { signal: aborted.signal })),
     cg: await rejects(nl.cg(L, b, { signal: aborted.signal })),
+    lasso: await rejects(nl.lasso([[1, 2], [3, 4]], Float64Array.of(1, 2), { lambda: 0.1, signal: aborted.signal })),
   };
   const seen = [];
   const r = await nl.cg(L, b, { rtol: 1e-12, onProgress: (p) => seen.push(p.iteration) });
   out.progress = { calls: seen.length, last: seen[seen.length - 1], iterations: r.iterations };
+  const sweeps = [];
+  const D = new lib.DenseMatrix(400, 50, uniform(Float64Array, 400 * 50, 19));
+  const lasso = await nl.lasso(D, uniform(Float64Array, 400, 20), { lambda: 0.01, tol: 1e-10, onProgress: (p) => sweeps.push(p.iteration) });
+  out.lassoProgress = { calls: sweeps.length, last: sweeps[sweeps.length - 1], iterations: lasso.iterations };
   if (nl.info.threads > 1) {
     // rtol 0 on a big grid: thousands of iterations, so the abort comes first.
     const big = laplacian(lib, 200, 15), bb = uniform(Float64Array, 200 * 200, 16);
