@@ -7,6 +7,9 @@ export { cg_f64 } from "./krylov/cg";
 export { gram_f64 } from "./blas/gram";
 export { lasso_cd_f64 } from "./bcd/lasso";
 export { transpose_f64 } from "./blas/transpose";
+export { qr_householder_f64 } from "./blas/qr";
+export { sketch_sparse_f64 } from "./sketch/sketch";
+export { lsqr_f64 } from "./sketch/lsqr";
 export { spmd_noop, spmd_barriers } from "./core/probe";
 export {
   softmax_f32_twopass, softmax_f32_threepass, softmax_f32_online, logsoftmax_f32_twopass, logsoftmax_f32_threepass, logsoftmax_f32_online,

@@ -6,6 +6,7 @@ import { Softmax, type SoftmaxOptions } from "./softmax.js";
 import { Krylov, RecycleSpace, type CgOptions, type CgResult, type RecycleOptions, type SequenceOptions, type SequenceResult } from "./krylov.js";
 import type { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { Bcd, type BcdResult, type LassoOptions } from "./bcd.js";
+import { Sketch, type LstsqOptions, type LstsqResult } from "./sketch.js";
 import { Engine } from "./engine.js";
 import { NumlaneError } from "./errors.js";
 import { Pool, type WorkerHandle } from "./pool/pool.js";
@@ -67,6 +68,14 @@ export class Numlane {
     this.softmaxFamily = new Softmax(engine);
     this.krylov = new Krylov(engine, this.blas);
     this.bcdFamily = new Bcd(engine);
+    this.sketchFamily = new Sketch(engine);
+  }
+
+  private readonly sketchFamily: Sketch;
+
+  /** Least squares min ‖A·x − b‖ (A tall): Householder QR, or sketched (sketch-and-solve, sketch-and-precondition + LSQR). */
+  lstsq(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts?: LstsqOptions): Promise<LstsqResult> {
+    return this.sketchFamily.lstsq(A, b, opts);
   }
 
   private readonly bcdFamily: Bcd;

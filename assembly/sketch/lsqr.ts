@@ -1,0 +1,174 @@
+// Preconditioned LSQR (Paige & Saunders) for min ‖A·x − b‖, A row-major m×n,
+// right-preconditioned by an upper-triangular R (from a QR of a sketch S·A,
+// as Blendenpik and LSRN do): LSQR runs on M = A·R⁻¹, whose condition number
+// is a small constant, and x = R⁻¹·y. The whole solve is one SPMD launch.
+//
+// One pass over A per iteration: each thread takes its chunks of rows and,
+// row by row, forms ũ_i = (A·t)_i − (α/β)·ũ_i (t = R⁻¹·v) and adds ũ_i·A[i,:]
+// to its chunk's partial of Aᵀũ, so A is read once. Partials (of ‖ũ‖² and of
+// the n-vector Aᵀũ) are summed in chunk order, so the iterates do not depend
+// on the thread count. The O(n²) steps (triangular solves, the Givens
+// rotation, the updates of y and w) are tid 0's, between barriers.
+import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
+import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
+import { dotContiguous } from "../blas/level1";
+
+// Scalar block (f64 slots), shared by the team.
+const S_ALPHA = 0, S_BETA = 1, S_RATIO = 2, S_STOP = 3;
+// Result block.
+const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_ANORM = 3, OUT_ARNORM = 4;
+// Reasons: 0 converged (‖Mᵀr‖ small), 1 max-iterations, 2 converged (r = 0), 4 aborted.
+
+// @ts-ignore: decorator
+@inline function at(v: usize, i: i32): usize {
+  return v + (<usize>i << 3);
+}
+
+/** z = R⁻¹·v (R upper triangular, row-major n×n). */
+function backSolve(rm: usize, n: i32, v: usize, z: usize): void {
+  for (let i = n - 1; i >= 0; i--) {
+    let s = load<f64>(at(v, i));
+    const row = rm + ((<usize>i * n) << 3);
+    for (let j = i + 1; j < n; j++) s -= load<f64>(at(row, j)) * load<f64>(at(z, j));
+    store<f64>(at(z, i), s / load<f64>(at(row, i)));
+  }
+}
+
+/** z = R⁻ᵀ·s. */
+function forwardSolveT(rm: usize, n: i32, s: usize, z: usize): void {
+  for (let j = 0; j < n; j++) {
+    let acc = load<f64>(at(s, j));
+    for (let i = 0; i < j; i++) acc -= load<f64>(at(rm, i * n + j)) * load<f64>(at(z, i));
+    store<f64>(at(z, j), acc / load<f64>(at(rm, j * n + j)));
+  }
+}
+
+/** ũ over this thread's rows, with partials of ‖ũ‖² and Aᵀũ. */
+function sweep(
+  a: usize, lda: i32, m: i32, n: i32, u: usize, t: usize, ratio: f64, first: bool, b: usize,
+  norms: usize, vecs: usize, c0: i32, c1: i32,
+): void {
+  for (let c = c0; c < c1; c++) {
+    const i0 = c * CHUNK, i1 = min(m, i0 + CHUNK);
+    const part = vecs + ((<usize>c * n) << 3);
+    memory.fill(part, 0, <usize>n << 3);
+    let nn: f64 = 0;
+    for (let i = i0; i < i1; i++) {
+      const row = a + ((<usize>i * lda) << 3);
+      const ui = first ? load<f64>(at(b, i)) : dotContiguous(row, t, n) - ratio * load<f64>(at(u, i));
+      store<f64>(at(u, i), ui);
+      nn += ui * ui;
+      const uv = f64x2.splat(ui);
+      let j = 0;
+      for (; j + 2 <= n; j += 2) {
+        const o = <usize>j << 3;
+        v128.store(part + o, f64x2.add(v128.load(part + o), f64x2.mul(uv, v128.load(row + o))));
+      }
+      if (j < n) store<f64>(at(part, j), load<f64>(at(part, j)) + ui * load<f64>(at(row, j)));
+    }
+    store<f64>(at(norms, c), nn);
+  }
+}
+
+/**
+ * Solves min ‖A·x − b‖ (row i of A at a + i·lda). `rm` is R (n×n row-major upper triangular); `work`
+ * holds m + 6n f64; `vecs` chunkCount(m)·n f64; `norms` chunkCount(m) f64;
+ * `sc` 8 f64; `out` 8 f64; x receives the solution. Stops when
+ * ‖Mᵀr‖ ≤ rtol·‖M‖·‖r‖ (or ‖r‖ ≤ rtol·‖b‖), M = A·R⁻¹.
+ */
+export function lsqr_f64(
+  a: usize, lda: i32, m: i32, n: i32, b: usize, rm: usize, x: usize,
+  maxIter: i32, rtol: f64, work: usize, vecs: usize, norms: usize, sc: usize, out: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const u = work, v = at(work, m), w = at(v, n), t = at(w, n), y = at(t, n), s = at(y, n), z = at(s, n);
+  const chunks = chunkCount(m);
+  const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
+  const j0 = rangeStart(n, tid, nthreads), j1 = rangeStart(n, tid + 1, nthreads);
+
+  // tid 0's running state (only tid 0 uses it).
+  let alpha: f64 = 0, rhoBar: f64 = 0, phiBar: f64 = 0, anorm2: f64 = 0, bnorm: f64 = 0, arnorm: f64 = 0;
+  let iter = 0;
+  let reason = 1;
+  let first = true;
+  for (;;) {
+    // ũ = A·t − (α/β)·ũ (first: ũ = b), with ‖ũ‖² and Aᵀũ partials.
+    sweep(a, lda, m, n, u, t, load<f64>(sc + (S_RATIO << 3)), first, b, norms, vecs, c0, c1);
+    barrier(team, nthreads);
+    const beta = Math.sqrt(sumPartials(norms, chunks));
+    // s = Aᵀũ / β, each thread summing a slice of the n entries in chunk order.
+    for (let j = j0; j < j1; j++) {
+      let acc: f64 = 0;
+      for (let c = 0; c < chunks; c++) acc += load<f64>(vecs + ((<usize>c * n + j) << 3));
+      store<f64>(at(s, j), beta > 0 ? acc / beta : 0.0);
+    }
+    barrier(team, nthreads);
+    if (tid == 0) {
+      let stop = false;
+      if (first) {
+        bnorm = beta;
+        phiBar = beta;
+        // v = R⁻ᵀ·s, α = ‖v‖, v /= α; w = v; y = 0.
+        forwardSolveT(rm, n, s, z);
+        alpha = Math.sqrt(dotContiguous(z, z, n));
+        for (let j = 0; j < n; j++) {
+          const vj = alpha > 0 ? load<f64>(at(z, j)) / alpha : 0.0;
+          store<f64>(at(v, j), vj);
+          store<f64>(at(w, j), vj);
+          store<f64>(at(y, j), 0);
+        }
+        rhoBar = alpha;
+        arnorm = alpha * beta;
+        if (beta == 0) { reason = 2; stop = true; }
+        else if (alpha == 0) { reason = 0; stop = true; }
+      } else {
+        iter++;
+        anorm2 += alpha * alpha + beta * beta;
+        // v = R⁻ᵀ·s − β·v, α = ‖v‖.
+        forwardSolveT(rm, n, s, z);
+        for (let j = 0; j < n; j++) store<f64>(at(z, j), load<f64>(at(z, j)) - beta * load<f64>(at(v, j)));
+        alpha = Math.sqrt(dotContiguous(z, z, n));
+        for (let j = 0; j < n; j++) store<f64>(at(v, j), alpha > 0 ? load<f64>(at(z, j)) / alpha : 0.0);
+        // The Givens rotation that eliminates β from the bidiagonal.
+        const rho = Math.sqrt(rhoBar * rhoBar + beta * beta);
+        const cs = rhoBar / rho, sn = beta / rho;
+        const theta = sn * alpha;
+        rhoBar = -cs * alpha;
+        const phi = cs * phiBar;
+        phiBar = sn * phiBar;
+        const f = phi / rho, g = theta / rho;
+        for (let j = 0; j < n; j++) {
+          const wj = load<f64>(at(w, j));
+          store<f64>(at(y, j), load<f64>(at(y, j)) + f * wj);
+          store<f64>(at(w, j), load<f64>(at(v, j)) - g * wj);
+        }
+        // ‖r‖ = φ̄, ‖Mᵀr‖ = φ̄·α·|c|.
+        arnorm = phiBar * alpha * Math.abs(cs);
+        store<f64>(team + TEAM_PROGRESS_VALUE, phiBar);
+        if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
+        else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+        if (phiBar <= rtol * bnorm) { reason = 2; stop = true; }
+        else if (arnorm <= rtol * Math.sqrt(anorm2) * phiBar) { reason = 0; stop = true; }
+        else if (iter >= maxIter) { reason = 1; stop = true; }
+        else if (aborted(team)) { reason = 4; stop = true; }
+      }
+      // t = R⁻¹·v for the next sweep; ũ is scaled by α/β there.
+      backSolve(rm, n, v, t);
+      store<f64>(sc + (S_RATIO << 3), beta > 0 ? alpha / beta : 0.0);
+      store<f64>(sc + (S_STOP << 3), stop ? 1 : 0);
+      store<f64>(sc + (S_ALPHA << 3), alpha);
+      store<f64>(sc + (S_BETA << 3), beta);
+      if (stop) {
+        backSolve(rm, n, y, x);
+        store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);
+        store<f64>(out + (OUT_REASON << 3), <f64>reason);
+        store<f64>(out + (OUT_RESIDUAL << 3), phiBar);
+        store<f64>(out + (OUT_ANORM << 3), Math.sqrt(anorm2));
+        store<f64>(out + (OUT_ARNORM << 3), arnorm);
+      }
+    }
+    barrier(team, nthreads);
+    first = false;
+    if (load<f64>(sc + (S_STOP << 3)) != 0) break;
+  }
+}
