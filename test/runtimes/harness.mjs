@@ -159,11 +159,13 @@ export const PAGE = "test/runtimes/fixtures/page.html";
  * starts workerd on a free loopback port. Resolves once it answers; startMs
  * is spawn → first answer of /init (boot + script load + import + init).
  */
-export async function startWorkerd(project) {
-  const dir = join(project.dir, "workerd");
+export async function startWorkerd(project, { bare = false } = {}) {
+  const dir = join(project.dir, bare ? "workerd-bare" : "workerd");
   mkdirSync(dir, { recursive: true });
   copyFileSync(join(FIXTURES, "workerd-worker.mjs"), join(project.dir, "workerd-worker.mjs"));
-  await esbuild.build({
+  // bare: a worker without numlane answering {}, for workerd's own start-up time.
+  if (bare) writeFileSync(join(dir, "worker.js"), 'export default { fetch: () => new Response("{}") };\n');
+  else await esbuild.build({
     entryPoints: [join(project.dir, "workerd-worker.mjs")], bundle: true, format: "esm", platform: "neutral",
     conditions: ["workerd", "worker", "browser"], mainFields: ["module", "main"],
     outfile: join(dir, "worker.js"), logLevel: "warning", absWorkingDir: project.dir,
@@ -179,8 +181,7 @@ const config :Workerd.Config = (
 const numlaneWorker :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "worker.js"),
-    (name = "numlane-single.wasm", wasm = embed "numlane-single.wasm"),
-  ],
+${bare ? "" : '    (name = "numlane-single.wasm", wasm = embed "numlane-single.wasm"),\n'}  ],
   compatibilityDate = "2025-01-01",
 );
 `);

@@ -1,0 +1,84 @@
+// npm run bench -- runtimes: what numlane costs to ship and to start in each
+// runtime. Sizes: each wasm build raw and gzipped, and each entry's JS.
+// Cold start: import + init() measured inside the runtime in a fresh process
+// (Node, Deno, Bun), a fresh browser context (Chromium, with and without
+// COOP/COEP), and for workerd from spawn to the first answer of a request that
+// runs init(), next to a worker without numlane (workerd's own start-up).
+// Medians of REPS; writes bench/results/runtimes.json.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import {
+  PAGE, ROOT, binary, browserMounts, launchChromium, makeProject, runCli, runPage, serve, startWorkerd,
+} from "../test/runtimes/harness.mjs";
+import { machine, median, printTable, writeResults } from "./lib.mjs";
+
+const REPS = 7;
+
+function sizes() {
+  const files = ["numlane-threads.wasm", "numlane-single.wasm", "index.js", "web.js", "workerd.js", "edge-light.js"];
+  return files.map((f) => {
+    const bytes = readFileSync(join(ROOT, "dist", f));
+    return { file: `dist/${f}`, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+  });
+}
+
+const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), samples: xs });
+
+export default async function bench() {
+  const project = makeProject();
+  const rows = [];
+  const add = (runtime, entry, info, importMs, initMs, totalMs, note = "") =>
+    rows.push({ runtime, entry, build: info?.build, threads: String(info?.threads ?? ""), importMs: importMs?.median, initMs: initMs?.median, "cold ms": totalMs.median, note, _samples: { importMs, initMs, totalMs } });
+  try {
+    for (const rt of ["node", "deno", "bun"]) {
+      if (binary(rt).missing) { console.warn(`skipping ${rt}: ${binary(rt).missing}`); continue; }
+      const runs = [];
+      for (let i = 0; i < REPS; i++) runs.push(await runCli(rt, project, []));
+      add(rt, runs[0].entry.replace(/.*\/dist\//, "dist/"), runs[0].cold.info,
+        summary(runs.map((r) => r.cold.importMs)), summary(runs.map((r) => r.cold.initMs)), summary(runs.map((r) => r.cold.totalMs)),
+        `process start→exit ${median(runs.map((r) => r.wallMs)).toFixed(0)} ms`);
+    }
+    if (!binary("chromium").missing) {
+      const server = await serve(await browserMounts(project));
+      const browser = await launchChromium();
+      try {
+        for (const [prefix, note] of [["/coi/", "COOP/COEP"], ["/plain/", "not isolated"]]) {
+          const runs = [];
+          for (let i = 0; i < REPS; i++) {
+            const context = await browser.newContext(); // empty cache: a first visit
+            try { runs.push(await runPage(context, `${server.origin}${prefix}${PAGE}?configs=[]`)); } finally { await context.close(); }
+          }
+          add("chromium", "dist/web.js", runs[0].cold.info, summary(runs.map((r) => r.cold.importMs)),
+            summary(runs.map((r) => r.cold.initMs)), summary(runs.map((r) => r.cold.totalMs)), note);
+        }
+      } finally {
+        await browser.close();
+        await server.close();
+      }
+    } else console.warn(`skipping chromium: ${binary("chromium").missing}`);
+    if (!binary("workerd").missing) {
+      const withNumlane = [], bare = [];
+      let info;
+      for (let i = 0; i < REPS; i++) {
+        const b = await startWorkerd(project, { bare: true });
+        bare.push(b.startMs); await b.stop();
+        const w = await startWorkerd(project);
+        withNumlane.push(w.startMs); info = w.first.info; await w.stop();
+      }
+      add("workerd", "dist/workerd.js", info, undefined, undefined, summary(withNumlane),
+        `spawn→first init() answer; a worker without numlane: ${median(bare).toFixed(0)} ms`);
+      rows[rows.length - 1]._samples.bareMs = summary(bare);
+    } else console.warn(`skipping workerd: ${binary("workerd").missing}`);
+  } finally {
+    project.cleanup();
+  }
+  const size = sizes();
+  console.log("\nsizes (bytes)");
+  printTable(size);
+  console.log(`\ncold start: import + init(), median of ${REPS} fresh starts (ms)`);
+  printTable(rows.map(({ _samples, ...r }) => r));
+  writeResults("runtimes", { machine: machine(), reps: REPS, sizes: size, coldStart: rows.map(({ _samples, ...r }) => ({ ...r, ..._samples })) });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await bench();
