@@ -57,7 +57,7 @@ function exec(cmd, args, { cwd, timeoutMs = 120_000, env } = {}) {
  * `project`; resolves to { cold, runs, entry, wallMs } (wallMs: process start to exit).
  */
 export async function runCli(runtime, project, configs) {
-  const args = { node: ["runner.mjs"], bun: ["runner.mjs"], deno: ["run", "--allow-read", "--allow-env", "runner.mjs"] }[runtime];
+  const args = { node: ["runner.mjs"], bun: ["runner.mjs"], deno: ["run", "--allow-read", "runner.mjs"] }[runtime];
   const t0 = performance.now();
   const { code, stdout, stderr } = await exec(BINARIES[runtime], [...args, JSON.stringify(configs)], {
     cwd: project.dir, env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
