@@ -1,5 +1,5 @@
 // The shared test vectors of the runtime matrix: a fixed set of blas, softmax,
-// cg and lasso calls on deterministic inputs, hashed (SHA-256 over the outputs'
+// cg, lasso and lstsq calls on deterministic inputs, hashed (SHA-256 over the outputs'
 // bytes). Plain JavaScript with web APIs only, so Node, Deno, Bun, Chromium
 // and workerd all run this very file; every one must produce Node's hashes.
 
@@ -42,6 +42,17 @@ function sparse(lib, n, per, seed) {
   return lib.CsrMatrix.fromCoo(n, n, I, J, V);
 }
 
+/** b = D·x + noise with every fifth x nonzero: a lasso problem with a sparse, non-trivial solution. */
+function planted(D, seed) {
+  const r = rng(seed), { rows, cols, data } = D, b = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let j = 0; j < cols; j += 5) s += data[i * cols + j] * (1 + (j % 3));
+    b[i] = s + 0.1 * (r() - 0.5);
+  }
+  return b;
+}
+
 const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
 const bytesOf = (v) => typeof v === "number" ? new Uint8Array(Float64Array.of(v).buffer)
   : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
@@ -60,7 +71,7 @@ export async function runVectors(lib, nl) {
   const L = laplacian(lib, 120, 8), b = uniform(Float64Array, 120 * 120, 9);
   const batch32 = uniform(Float32Array, 256 * 1500, 10, -30, 30);
   const row64 = uniform(Float64Array, 250_000, 11, -700, 700);
-  const D = new lib.DenseMatrix(3000, 120, uniform(Float64Array, 3000 * 120, 17)), d = uniform(Float64Array, 3000, 18);
+  const D = new lib.DenseMatrix(3000, 120, uniform(Float64Array, 3000 * 120, 17)), d = planted(D, 18);
 
   const results = {
     dot: await nl.blas.dot(x, y),
@@ -82,9 +93,17 @@ export async function runVectors(lib, nl) {
   results.cg_iterations = cg.iterations;
   results.cg_history = cg.residualHistory;
 
-  const lasso = await nl.lasso(D, d, { lambda: 0.02, tol: 1e-8 });
+  const lasso = await nl.lasso(D, d, { lambda: 0.01, tol: 1e-8 });
   results.lasso_x = lasso.x;
   results.lasso_history = lasso.history;
+  results.lasso_objective = lasso.objective;
+
+  const T = new lib.DenseMatrix(6000, 40, uniform(Float64Array, 6000 * 40, 21)), t = uniform(Float64Array, 6000, 22);
+  for (const method of ["qr", "sketch-and-precondition"]) {
+    const ls = await nl.lstsq(T, t, { method, seed: 7 });
+    results[`lstsq_${method}_x`] = ls.x;
+    if (method !== "qr") results[`lstsq_${method}_iterations`] = ls.iterations; // qr: always 0
+  }
 
   const hashes = {};
   for (const [name, value] of Object.entries(results)) {
@@ -96,7 +115,7 @@ export async function runVectors(lib, nl) {
 
 /**
  * signal and onProgress in this runtime: an aborted signal rejects every
- * family with AbortError before running; cg and lasso report progress; with workers, an
+ * family with AbortError before running; cg, lasso and lstsq report progress; with workers, an
  * abort mid-solve stops the solve and the pool stays usable.
  */
 export async function runControls(lib, nl) {
@@ -111,14 +130,19 @@ export async function runControls(lib, nl) {
     softmax: await rejects(nl.softmax(x, { signal: aborted.signal })),
     cg: await rejects(nl.cg(L, b, { signal: aborted.signal })),
     lasso: await rejects(nl.lasso([[1, 2], [3, 4]], Float64Array.of(1, 2), { lambda: 0.1, signal: aborted.signal })),
+    lstsq: await rejects(nl.lstsq([[1, 2], [3, 4], [5, 7]], Float64Array.of(1, 2, 3), { signal: aborted.signal })),
   };
   const seen = [];
   const r = await nl.cg(L, b, { rtol: 1e-12, onProgress: (p) => seen.push(p.iteration) });
   out.progress = { calls: seen.length, last: seen[seen.length - 1], iterations: r.iterations };
   const sweeps = [];
   const D = new lib.DenseMatrix(400, 50, uniform(Float64Array, 400 * 50, 19));
-  const lasso = await nl.lasso(D, uniform(Float64Array, 400, 20), { lambda: 0.01, tol: 1e-10, onProgress: (p) => sweeps.push(p.iteration) });
+  const lasso = await nl.lasso(D, planted(D, 20), { lambda: 0.01, tol: 1e-10, onProgress: (p) => sweeps.push(p.iteration) });
   out.lassoProgress = { calls: sweeps.length, last: sweeps[sweeps.length - 1], iterations: lasso.iterations };
+  const steps = [];
+  const T = new lib.DenseMatrix(2000, 20, uniform(Float64Array, 2000 * 20, 23));
+  const ls = await nl.lstsq(T, uniform(Float64Array, 2000, 24), { method: "sketch-and-precondition", onProgress: (p) => steps.push(p.iteration) });
+  out.lstsqProgress = { calls: steps.length, last: steps[steps.length - 1], iterations: ls.iterations };
   if (nl.info.threads > 1) {
     // rtol 0 on a big grid: thousands of iterations, so the abort comes first.
     const big = laplacian(lib, 200, 15), bb = uniform(Float64Array, 200 * 200, 16);
