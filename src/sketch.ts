@@ -121,14 +121,14 @@ export class Sketch {
         }
         const f = await qr(block, rows);
         R = f.R;
-        if (rankDeficient(R, n)) reason = "rank-deficient";
+        if (rankDeficient(R, n, rows)) reason = "rank-deficient";
         x = backSolve(R, n, f.c);
       } else {
         // Sketch S·A (the b column rides along unused), R from its QR, then LSQR on A·R⁻¹.
         const sa = scope.alloc(8 * d * w);
         await run("sketch_sparse_f64", [ab, m, w, d, s, seed, sa]);
         R = (await qr(sa, d)).R;
-        if (rankDeficient(R, n)) {
+        if (rankDeficient(R, n, d)) {
           reason = "rank-deficient";
           x = new Float64Array(n).fill(NaN);
         } else {
@@ -154,7 +154,7 @@ export class Sketch {
       await run("nrm2_f64", [y, 1, m, parts + 8, parts]);
       return {
         x, residualNorm: f64()[parts >> 3], iterations, sketchSize: d,
-        conditionEstimate: conditionEstimate(R, n), method, reason,
+        conditionEstimate: reason === "rank-deficient" ? Infinity : conditionEstimate(R, n), method, reason,
       };
     } finally {
       scope.free();
@@ -168,11 +168,15 @@ function rowMajor(D: DenseMatrix): Float64Array {
   return out;
 }
 
-/** A pivot of R that is zero next to the largest: A·x = b has no unique least-squares solution. */
-function rankDeficient(R: Float64Array, n: number): boolean {
+/**
+ * A pivot of R at rounding level next to the largest (LAPACK's default rank
+ * tolerance, rows·ε): A is numerically rank-deficient, x is not unique.
+ */
+function rankDeficient(R: Float64Array, n: number, rows: number): boolean {
   let big = 0;
   for (let i = 0; i < n; i++) big = Math.max(big, Math.abs(R[i * n + i]));
-  for (let i = 0; i < n; i++) if (!(Math.abs(R[i * n + i]) > 1e-14 * big)) return true;
+  const tol = Math.max(rows, n) * Number.EPSILON * big;
+  for (let i = 0; i < n; i++) if (!(Math.abs(R[i * n + i]) > tol)) return true;
   return false;
 }
 
@@ -188,7 +192,6 @@ function backSolve(R: Float64Array, n: number, c: Float64Array): Float64Array {
 
 /** ‖R‖₂·‖R⁻¹‖₂ by power iterations on RᵀR and (RᵀR)⁻¹ (an estimate, from below). */
 function conditionEstimate(R: Float64Array, n: number): number {
-  if (rankDeficient(R, n)) return Infinity;
   const mul = (v: Float64Array, t: boolean) => {
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) for (let j = i; j < n; j++) {
