@@ -83,6 +83,22 @@ async function tour(nl: Numlane): Promise<void> {
     }
   }
 
+  {
+    console.log("\nleast squares, 20000×100 dense, columns graded to cond 1e4:");
+    const m = 20000, n = 100;
+    let seed = 7;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+    const a = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) a[i * n + j] = rand() * 1e4 ** (-j / (n - 1));
+    const A = new DenseMatrix(m, n, a), b = Float64Array.from({ length: m }, rand);
+    for (const method of ["qr", "sketch-and-solve", "sketch-and-precondition"] as const) {
+      const r = await nl.lstsq(A, b, { method });
+      const us = await time(() => nl.lstsq(A, b, { method }), 5);
+      console.log(`  ${method.padEnd(23)}: ‖b − A·x‖ = ${r.residualNorm.toPrecision(10)}, cond ≈ ${r.conditionEstimate.toExponential(1)}` +
+        `${r.iterations ? `, ${r.iterations} LSQR iterations` : ""}  median ${(us / 1e3).toFixed(1)} ms`);
+    }
+  }
+
   console.log("\nsoftmax (f32, SIMD, rows split across threads):");
   const rows = 1000, cols = 1000;
   const logits = Float32Array.from({ length: rows * cols }, (_, i) => 20 * Math.sin(i * 0.618));
