@@ -6,7 +6,7 @@ import { Softmax, type SoftmaxOptions } from "./softmax.js";
 import { Krylov, RecycleSpace, type CgOptions, type CgResult, type RecycleOptions, type SequenceOptions, type SequenceResult } from "./krylov.js";
 import type { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { Bcd, type BcdResult, type LassoOptions } from "./bcd.js";
-import { Sketch, type LstsqOptions, type LstsqResult } from "./sketch.js";
+import { Sketch, type LstsqOptions, type LstsqResult, type SketchOptions } from "./sketch.js";
 import { Engine } from "./engine.js";
 import { NumlaneError } from "./errors.js";
 import { Pool, type WorkerHandle } from "./pool/pool.js";
@@ -72,6 +72,11 @@ export class Numlane {
   }
 
   private readonly sketchFamily: Sketch;
+
+  /** A sparse sketch S·A on its own (sparse sign or CountSketch), reproducible from its seed. */
+  sketch(A: CsrMatrix | DenseMatrix | number[][], opts: SketchOptions): Promise<DenseMatrix> {
+    return this.sketchFamily.sketch(A, opts);
+  }
 
   /** Least squares min ‖A·x − b‖ (A tall): Householder QR, or sketched (sketch-and-solve, sketch-and-precondition + LSQR). */
   lstsq(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts?: LstsqOptions): Promise<LstsqResult> {

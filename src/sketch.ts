@@ -48,8 +48,39 @@ export interface LstsqResult {
 
 const LSQR_REASONS: Record<number, LstsqReason> = { 0: "converged", 1: "max-iterations", 2: "converged", 4: "aborted" };
 
+export interface SketchOptions extends CallOptions {
+  /** "sparse-sign" (default, 8 nonzeros per row of A) or "countsketch" (1). */
+  kind?: SketchKind;
+  /** Rows of S·A (≥ 8 for sparse-sign). */
+  size: number;
+  /** Default 1: the same seed gives the same sketch in every runtime and thread count. */
+  seed?: number;
+}
+
 export class Sketch {
   constructor(private readonly e: Engine) {}
+
+  /** S·A on its own (a size × n dense matrix, row-major). */
+  async sketch(A: DenseMatrix | CsrMatrix | number[][], opts: SketchOptions): Promise<DenseMatrix> {
+    const m0 = toMatrix("A", A);
+    const D = m0 instanceof CsrMatrix ? m0.toDense() : m0;
+    const m = D.rows, n = D.cols;
+    allFinite("A", D.data);
+    if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { size, kind?, seed? }", "opts");
+    const kind = checkKind(opts.kind ?? "sparse-sign", "opts.kind");
+    const s = kind === "countsketch" ? 1 : 8;
+    const d = integer("opts.size", opts.size, s, 2 ** 31 - 1);
+    const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
+    const scope = new CallScope(this.e.heap, [D.data], 8 * (m * n + d * n) + 2 * 64);
+    try {
+      const src = D.layout === "row-major" ? D.data : rowMajor(D);
+      const ap = scope.input(src), out = scope.alloc(8 * Math.max(1, d * n));
+      await this.e.pool.run("sketch_sparse_f64", [ap, m, n, d, s, seed, out], { signal: opts.signal, threads: this.e.threadsFor(8 * m * n, opts) });
+      return new DenseMatrix(d, n, this.e.heap.f64.slice(out >> 3, (out >> 3) + d * n));
+    } finally {
+      scope.free();
+    }
+  }
 
   async lstsq(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LstsqOptions = {}): Promise<LstsqResult> {
     const m0 = toMatrix("A", A);
@@ -66,11 +97,7 @@ export class Sketch {
       throw new NumlaneError("invalid-value", `unknown method ${String(method)}`, "opts.method");
     }
     if (method === "iterative-sketching") throw new NumlaneError("unsupported", "iterative-sketching is not built yet; use sketch-and-precondition", "opts.method");
-    const kind = opts.sketch ?? "sparse-sign";
-    if (!["gaussian", "srht", "countsketch", "sparse-sign", "leverage"].includes(kind)) throw new NumlaneError("invalid-value", `unknown sketch ${String(kind)}`, "opts.sketch");
-    if (kind !== "countsketch" && kind !== "sparse-sign") {
-      throw new NumlaneError("unsupported", `the ${kind} sketch is not built yet; use "sparse-sign" or "countsketch"`, "opts.sketch");
-    }
+    const kind = checkKind(opts.sketch ?? "sparse-sign", "opts.sketch");
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
     const rtol = opts.rtol ?? 1e-12;
     if (typeof rtol !== "number" || !(rtol >= 0) || rtol === Infinity) throw new NumlaneError("invalid-value", `expected a finite rtol ≥ 0, got ${String(rtol)}`, "opts.rtol");
@@ -160,6 +187,14 @@ export class Sketch {
       scope.free();
     }
   }
+}
+
+function checkKind(kind: unknown, name: string): "countsketch" | "sparse-sign" {
+  if (!["gaussian", "srht", "countsketch", "sparse-sign", "leverage"].includes(kind as string)) throw new NumlaneError("invalid-value", `unknown sketch ${String(kind)}`, name);
+  if (kind !== "countsketch" && kind !== "sparse-sign") {
+    throw new NumlaneError("unsupported", `the ${String(kind)} sketch is not built yet; use "sparse-sign" or "countsketch"`, name);
+  }
+  return kind;
 }
 
 function rowMajor(D: DenseMatrix): Float64Array {

@@ -100,6 +100,39 @@ describe("lstsq: accuracy", () => {
   });
 });
 
+describe("sketch", () => {
+  it("S·A preserves norms of A·x (a subspace embedding), is exactly linear, and follows its seed", async () => {
+    const { A } = problem(6000, 10, 1, 8);
+    const SA = await nl.sketch(A, { size: 200 });
+    expect([SA.rows, SA.cols]).toEqual([200, 10]);
+    const r = rng(9);
+    for (let t = 0; t < 20; t++) {
+      const x = Float64Array.from({ length: 10 }, () => r() - 0.5);
+      let ax = 0, sax = 0;
+      for (let i = 0; i < 6000; i++) { let s = 0; for (let j = 0; j < 10; j++) s += A.get(i, j) * x[j]; ax += s * s; }
+      for (let i = 0; i < 200; i++) { let s = 0; for (let j = 0; j < 10; j++) s += SA.get(i, j) * x[j]; sax += s * s; }
+      // d = 20n: distortion well under ±50 %, the bound sketch-and-precondition relies on.
+      expect(Math.sqrt(sax / ax)).toBeGreaterThan(0.6);
+      expect(Math.sqrt(sax / ax)).toBeLessThan(1.4);
+    }
+    // Linear: S·(2A) = 2·S·A exactly (powers of two do not round).
+    const twice = await nl.sketch(new DenseMatrix(6000, 10, A.data.map((v) => 2 * v)), { size: 200 });
+    expect(sameBits(twice.data, SA.data.map((v) => 2 * v))).toBe(true);
+    const again = await nl.sketch(A, { size: 200 });
+    expect(sameBits(again.data, SA.data)).toBe(true);
+    const other = await nl.sketch(A, { size: 200, seed: 5 });
+    expect(sameBits(other.data, SA.data)).toBe(false);
+    const cs = await nl.sketch(A, { size: 200, kind: "countsketch" });
+    // CountSketch: every row of A lands in exactly one row of S·A, with a sign, so column sums of |·| only shrink.
+    for (let j = 0; j < 10; j++) {
+      let a = 0, s = 0;
+      for (let i = 0; i < 6000; i++) a += Math.abs(A.get(i, j));
+      for (let i = 0; i < 200; i++) s += Math.abs(cs.get(i, j));
+      expect(s).toBeLessThanOrEqual(a * (1 + 1e-12));
+    }
+  });
+});
+
 describe("lstsq: determinism and bad input", () => {
   it("bit-identical for threads 1 and 2 and the single build; the seed picks the sketch", async () => {
     const { A, b } = problem(9000, 30, 1e4, 5);
