@@ -205,8 +205,19 @@ export async function initWith(platform: Platform, opts: InitOptions = {}): Prom
   const heapBase = (instance.exports.heap_base as () => number)();
   const heap = new Heap(memory, heapBase, MAXIMUM_PAGES);
   const workers: WorkerHandle[] = [];
-  if (threads > 1) for (let i = 0; i < threads; i++) workers.push(platform.startWorker!(i));
-  const pool = await Pool.create(module, instance, heap, workers, platform.canBlock);
+  let pool: Pool;
+  try {
+    if (threads > 1) for (let i = 0; i < threads; i++) workers.push(platform.startWorker!(i));
+    pool = await Pool.create(module, instance, heap, workers, platform.canBlock);
+  } catch (e) {
+    if (!workers.length && threads <= 1) throw e;
+    // Workers refused (a page's CSP, a sandbox): numlane still works, on the calling thread.
+    await Promise.allSettled(workers.map((w) => w.terminate()));
+    workers.length = 0;
+    reasons.push(`workers could not start (${(e as Error).message}): numlane runs on the calling thread`);
+    threads = 1;
+    pool = await Pool.create(module, instance, heap, workers, platform.canBlock);
+  }
   const info: Info = {
     threads,
     simd: features.simd,

@@ -80,7 +80,12 @@ export class Pool {
     const ctl = heap.alloc(CTL_BYTES);
     heap.u8.fill(0, ctl, ctl + CTL_BYTES);
     const pool = new Pool(module, instance, heap, ctl, workers, canBlock);
-    await Promise.all(workers.map((w, index) => w.api.setup({ module, memory: heap.memory, ctl, index })));
+    try {
+      await Promise.all(workers.map((w, index) => w.api.setup({ module, memory: heap.memory, ctl, index })));
+    } catch (e) {
+      heap.free(ctl); // the caller may retry without workers on the same heap
+      throw e;
+    }
     for (const w of workers) pool.serving.push(w.api.serve());
     return pool;
   }

@@ -72,20 +72,20 @@ const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/ja
 const ISOLATION = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
 
 /**
- * A loopback static server. `mounts` maps a URL prefix to { dir, isolated }:
+ * A loopback static server. `mounts` maps a URL prefix to { dir, isolated, headers }:
  * isolated mounts send COOP/COEP (what an Electron app's custom protocol or
- * onHeadersReceived adds), the others send neither.
+ * onHeadersReceived adds), the others send neither; `headers` are added as given.
  */
 export async function serve(mounts) {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    for (const [prefix, { dir, isolated }] of Object.entries(mounts)) {
+    for (const [prefix, { dir, isolated, headers }] of Object.entries(mounts)) {
       if (!path.startsWith(prefix)) continue;
       const file = normalize(join(dir, path.slice(prefix.length)));
       if (!file.startsWith(resolve(dir)) || !existsSync(file)) break;
       let body;
       try { body = readFileSync(file); } catch { break; }
-      res.writeHead(200, { "Content-Type": TYPES[extname(file)] ?? "application/octet-stream", ...(isolated ? ISOLATION : {}) });
+      res.writeHead(200, { "Content-Type": TYPES[extname(file)] ?? "application/octet-stream", ...(isolated ? ISOLATION : {}), ...headers });
       res.end(body);
       return;
     }
@@ -142,12 +142,14 @@ export async function runPage(browser, url, timeoutMs = 90_000) {
   }
 }
 
-/** The browser pages: the runtime page with and without isolation, and the esbuild consumer. */
+/** The browser pages: the runtime page with and without isolation or workers, and the esbuild consumer. */
 export async function browserMounts(project) {
   const consumer = await bundleConsumer(project);
   return {
     "/coi/": { dir: ROOT, isolated: true },
     "/plain/": { dir: ROOT, isolated: false },
+    // Isolated, but a CSP that refuses Blob URL workers.
+    "/csp/": { dir: ROOT, isolated: true, headers: { "Content-Security-Policy": "worker-src 'self'" } },
     "/consumer/": { dir: consumer, isolated: true },
   };
 }

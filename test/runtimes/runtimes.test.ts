@@ -147,6 +147,15 @@ describe.runIf(available("chromium"))("chromium", () => {
     }
   });
 
+  it("page whose CSP refuses Blob URL workers: works on the calling thread and says why", async () => {
+    const r = await runPage(browser, page("/csp/", [{ threads: 2 }]));
+    expect(r.isolated).toBe(true);
+    const x = r.runs[0] as Run;
+    expect([x.info.build, x.info.threads]).toEqual(["threads", 1]);
+    expect(x.info.reason).toMatch(/workers could not start/);
+    expectAgrees(x);
+  });
+
   it("an app bundled with esbuild (README recipe) finds and loads the wasm", async () => {
     const r = await runPage(browser, `${server.origin}/consumer/index.html`);
     expect(r.isolated).toBe(true);
