@@ -1,5 +1,5 @@
 // The shared test vectors of the runtime matrix: a fixed set of blas, softmax,
-// cg, lasso and lstsq calls on deterministic inputs, hashed (SHA-256 over the outputs'
+// cg, lasso, lstsq and sketch calls on deterministic inputs, hashed (SHA-256 over the outputs'
 // bytes). Plain JavaScript with web APIs only, so Node, Deno, Bun, Chromium
 // and workerd all run this very file; every one must produce Node's hashes.
 
@@ -104,6 +104,7 @@ export async function runVectors(lib, nl) {
     results[`lstsq_${method}_x`] = ls.x;
     if (method !== "qr") results[`lstsq_${method}_iterations`] = ls.iterations; // qr: always 0
   }
+  for (const kind of ["sparse-sign", "countsketch"]) results[`sketch_${kind}`] = (await nl.sketch(T, { kind, size: 200, seed: 3 })).data;
 
   const hashes = {};
   for (const [name, value] of Object.entries(results)) {
