@@ -20,6 +20,28 @@ export interface WorkerHandle {
   terminate(): void | Promise<unknown>;
 }
 
+/**
+ * A worker's comlink API whose setup() also rejects if the worker reports an
+ * error before it is set up (`watch` installs the listener and returns its
+ * removal): a worker that never starts would otherwise leave init() waiting
+ * forever. Later errors take the runtime's usual course.
+ */
+export function guardStart(remote: Remote<WorkerApi>, watch: (fail: (e: unknown) => void) => () => void): Remote<WorkerApi> {
+  const api = {
+    async setup(s: Parameters<WorkerApi["setup"]>[0]) {
+      let unwatch = () => {};
+      const failed = new Promise<never>((_, reject) => (unwatch = watch(reject)));
+      try {
+        return await Promise.race([remote.setup(s), failed]);
+      } finally {
+        unwatch();
+      }
+    },
+    serve: () => remote.serve(),
+  };
+  return api as unknown as Remote<WorkerApi>;
+}
+
 export interface Progress {
   /** Iterations (or items) done so far, as the kernel reports them. */
   iteration: number;

@@ -6,6 +6,7 @@ import { Worker } from "node:worker_threads";
 import * as Comlink from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import type { Build, Platform } from "../context.js";
+import { guardStart } from "../pool/pool.js";
 import type { WorkerApi } from "../pool/protocol.js";
 import { detectRuntime } from "./features.js";
 
@@ -22,8 +23,9 @@ export const nodePlatform: Platform = {
     // is refused for a file entry, so leave it out.
     const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
     const worker = new Worker(new URL("./worker-node.js", import.meta.url), { execArgv });
+    const watch = (fail: (e: unknown) => void) => (worker.on("error", fail), () => void worker.off("error", fail));
     return {
-      api: Comlink.wrap<WorkerApi>(nodeEndpoint(worker)),
+      api: guardStart(Comlink.wrap<WorkerApi>(nodeEndpoint(worker)), watch),
       terminate: () => worker.terminate(),
     };
   },

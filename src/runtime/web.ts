@@ -3,10 +3,10 @@
 // Parcel also follow), pool workers are module Workers started from the
 // worker code bundled into this file, so no second file must be found.
 import * as Comlink from "comlink";
-import type { Remote } from "comlink";
 import type { Build, Platform } from "../context.js";
 import { NumlaneError } from "../errors.js";
-import type { WorkerApi, WorkerSetup } from "../pool/protocol.js";
+import { guardStart } from "../pool/pool.js";
+import type { WorkerApi } from "../pool/protocol.js";
 import { detectRuntime } from "./features.js";
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
@@ -52,15 +52,13 @@ export function webPlatform(): Platform {
     startWorker(index: number) {
       workerUrl ??= URL.createObjectURL(new Blob([__NUMLANE_WEB_WORKER__], { type: "text/javascript" }));
       const worker = new Worker(workerUrl, { type: "module", name: `numlane-${index}` });
-      // A worker that cannot start (e.g. a CSP without worker-src blob:) only
-      // fires "error": without this race setup() would wait forever.
-      const failed = new Promise<never>((_, reject) => worker.addEventListener("error", (e) => {
-        reject(new NumlaneError("unsupported", (e as ErrorEvent).message || "blocked: a Content-Security-Policy must allow worker-src blob:"));
-      }, { once: true }));
-      failed.catch(() => {}); // after setup, an error has nobody left to tell
-      const remote = Comlink.wrap<WorkerApi>(worker);
-      const api = { setup: (s: WorkerSetup) => Promise.race([remote.setup(s), failed]), serve: () => remote.serve() };
-      return { api: api as unknown as Remote<WorkerApi>, terminate: () => worker.terminate() };
+      // A worker that cannot start (e.g. a CSP without worker-src blob:) only fires "error".
+      const watch = (fail: (e: unknown) => void) => {
+        const onError = (e: Event) => fail(new NumlaneError("unsupported", (e as ErrorEvent).message || "blocked: a Content-Security-Policy must allow worker-src blob:"));
+        worker.addEventListener("error", onError);
+        return () => worker.removeEventListener("error", onError);
+      };
+      return { api: guardStart(Comlink.wrap<WorkerApi>(worker), watch), terminate: () => worker.terminate() };
     },
     canBlock: mayBlock(),
   };

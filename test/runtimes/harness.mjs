@@ -40,7 +40,7 @@ export function makeProject() {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-function exec(cmd, args, { cwd, timeoutMs = 120_000, env } = {}) {
+export function exec(cmd, args, { cwd, timeoutMs = 120_000, env } = {}) {
   return new Promise((res, rej) => {
     const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "", stderr = "";

@@ -4,12 +4,12 @@
 // runtime runs the same vectors (vectors.mjs) and must produce Node's hashes
 // bit for bit, under every build and thread count it supports.
 // A missing runtime binary fails under CI=1; elsewhere it is skipped with a warning.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import * as esbuild from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  PAGE, ROOT, binary, browserMounts, launchChromium, makeProject, runCli, runPage, serve, startWorkerd,
+  PAGE, ROOT, binary, browserMounts, exec, launchChromium, makeProject, runCli, runPage, serve, startWorkerd,
 } from "./harness.mjs";
 
 type Run = { opts: object; info: Record<string, unknown>; hashes: Record<string, string>; all: string; controls: Record<string, any> };
@@ -96,6 +96,22 @@ describe("node", () => {
       ["node", "threads", 2], ["node", "threads", 3], ["node", "single", 1],
     ]);
     r.runs.forEach(expectAgrees);
+  });
+});
+
+describe("node without workers", () => {
+  it("a permission model that refuses worker_threads: one thread, saying why", async () => {
+    writeFileSync(join(project.dir, "no-workers.mjs"), `import { init } from "numlane";
+const nl = await init({ threads: 2 });
+console.log("RESULT " + JSON.stringify({ info: nl.info, dot: await nl.blas.dot(Float64Array.of(1, 2), Float64Array.of(3, 4)) }));
+await nl.close();`);
+    const { stdout, stderr } = await exec(process.execPath, ["--experimental-permission", "--allow-fs-read=*", "no-workers.mjs"], { cwd: project.dir });
+    const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
+    if (!line) throw new Error(stderr);
+    const r = JSON.parse(line.slice(7));
+    expect(r.dot).toBe(11);
+    expect(r.info.threads).toBe(1);
+    expect(r.info.reason).toMatch(/workers could not start/);
   });
 });
 
