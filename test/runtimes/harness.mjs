@@ -161,17 +161,19 @@ export const PAGE = "test/runtimes/fixtures/page.html";
  * starts workerd on a free loopback port. Resolves once it answers; startMs
  * is spawn → first answer of /init (boot + script load + import + init).
  */
-export async function startWorkerd(project, { bare = false } = {}) {
-  const dir = join(project.dir, bare ? "workerd-bare" : "workerd");
+export async function startWorkerd(project, { bare = false, condition = "workerd" } = {}) {
+  const dir = join(project.dir, bare ? "workerd-bare" : condition);
+  // The edge-light entry imports "./numlane-single.wasm?module" (Vercel's form); workerd takes the name as given.
+  const wasmName = condition === "edge-light" ? "numlane-single.wasm?module" : "numlane-single.wasm";
   mkdirSync(dir, { recursive: true });
   copyFileSync(join(FIXTURES, "workerd-worker.mjs"), join(project.dir, "workerd-worker.mjs"));
   // bare: a worker without numlane answering {}, for workerd's own start-up time.
   if (bare) writeFileSync(join(dir, "worker.js"), 'export default { fetch: () => new Response("{}") };\n');
   else await esbuild.build({
     entryPoints: [join(project.dir, "workerd-worker.mjs")], bundle: true, format: "esm", platform: "neutral",
-    conditions: ["workerd", "worker", "browser"], mainFields: ["module", "main"],
+    conditions: [condition, "worker", "browser"], mainFields: ["module", "main"],
     outfile: join(dir, "worker.js"), logLevel: "warning", absWorkingDir: project.dir,
-    plugins: [{ name: "wasm-module", setup(b) { b.onResolve({ filter: /\.wasm$/ }, (a) => ({ path: a.path, external: true })); } }],
+    plugins: [{ name: "wasm-module", setup(b) { b.onResolve({ filter: /\.wasm(\?module)?$/ }, (a) => ({ path: a.path, external: true })); } }],
   });
   copyFileSync(join(project.dir, "node_modules/numlane/dist/numlane-single.wasm"), join(dir, "numlane-single.wasm"));
   const port = await freePort();
@@ -183,7 +185,7 @@ const config :Workerd.Config = (
 const numlaneWorker :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "worker.js"),
-${bare ? "" : '    (name = "numlane-single.wasm", wasm = embed "numlane-single.wasm"),\n'}  ],
+${bare ? "" : `    (name = "${wasmName}", wasm = embed "numlane-single.wasm"),\n`}  ],
   compatibilityDate = "2025-01-01",
 );
 `);

@@ -222,4 +222,17 @@ describe.runIf(available("workerd"))("workerd", () => {
   it("bytes handed to init() get a NumlaneError: the runtime refuses to compile at run time", async () => {
     expect(await w.get("/bytes")).toMatchObject({ error: "unsupported", message: expect.stringMatching(/refuses to compile/) });
   });
+
+  it("the edge-light entry (Vercel's `?module` wasm import) in the same isolate runtime agrees too", async () => {
+    // Vercel Edge itself cannot run here; workerd stands in as a V8 isolate without run-time compilation.
+    const e = await startWorkerd(project, { condition: "edge-light" });
+    try {
+      expect(e.first.info).toMatchObject({ build: "single", threads: 1 });
+      const r = await e.get("/vectors");
+      if (r.error) throw new Error(r.error);
+      expectAgrees(r);
+    } finally {
+      await e.stop();
+    }
+  });
 });
