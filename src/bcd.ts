@@ -2,13 +2,11 @@
 // 1/(2n)‖b − A·x‖² + λ‖x‖₁, cyclic coordinate descent with the duality-gap
 // stopping rule, the whole fit in one SPMD launch (assembly/bcd/lasso.ts).
 import { NumlaneError } from "./errors.js";
-import type { CallOptions, Engine } from "./engine.js";
+import { chunkCount, HISTORY_CAP, type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
-import { allFinite, float64Array, integer } from "./validate.js";
+import { allFinite, float64Array, integer, nonNegative } from "./validate.js";
 
-const CHUNK = 2048; // assembly/core/chunks.ts
-const HISTORY_CAP = 1 << 20;
 
 export type BcdReason = "converged" | "max-iterations" | "aborted";
 const REASONS: Record<number, BcdReason> = { 0: "converged", 1: "max-iterations", 4: "aborted" };
@@ -51,13 +49,9 @@ export class Bcd {
     if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A's rows, got ${b.length}`, "b");
     allFinite("b", b);
     if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { lambda, ... }", "opts");
-    const lambda = opts.lambda;
-    if (typeof lambda !== "number" || !(lambda >= 0) || lambda === Infinity) {
-      throw new NumlaneError("invalid-value", `expected a finite λ ≥ 0, got ${String(lambda)}`, "opts.lambda");
-    }
+    const lambda = nonNegative("opts.lambda", opts.lambda);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
-    const tol = opts.tol ?? 1e-4;
-    if (typeof tol !== "number" || !(tol >= 0) || tol === Infinity) throw new NumlaneError("invalid-value", `expected a finite tol ≥ 0, got ${String(tol)}`, "opts.tol");
+    const tol = nonNegative("opts.tol", opts.tol ?? 1e-4);
     let x0: Float64Array | undefined;
     if (opts.x0 !== undefined) {
       x0 = float64Array("opts.x0", opts.x0);
@@ -68,7 +62,7 @@ export class Bcd {
     let bb = 0;
     for (let i = 0; i < n; i++) bb += b[i] * b[i];
 
-    const chunks = Math.ceil(n / CHUNK);
+    const chunks = chunkCount(n);
     const historyCap = Math.min(maxIter, HISTORY_CAP);
     const heap = this.e.heap;
     const rowMajor = D.layout === "row-major";

@@ -1,13 +1,11 @@
 // nl.blas: level-1/2 BLAS and CSR SpMV on typed arrays. Inputs are never
 // modified (unless opts.inPlace); arrays from nl.alloc are used in place.
 import { NumlaneError } from "./errors.js";
-import type { CallOptions, Engine } from "./engine.js";
+import { chunkCount as chunks, type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, toMatrix, type MatrixLike } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { float64Array, finiteNumber, integer, stridedCount } from "./validate.js";
 
-const CHUNK = 2048; // assembly/core/chunks.ts
-const chunks = (n: number) => Math.ceil(n / CHUNK);
 
 export interface StrideOptions extends CallOptions {
   /** Elements to use (default: all that the strides allow). */

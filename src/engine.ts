@@ -4,6 +4,13 @@ import type { Heap } from "./runtime/heap.js";
 import type { Pool, RunOptions } from "./pool/pool.js";
 import { integer } from "./validate.js";
 
+/** Reductions are cut into chunks of this many elements (assembly/core/chunks.ts). */
+export const CHUNK = 2048;
+/** Number of CHUNK-sized chunks covering n elements: the size of a partials array. */
+export const chunkCount = (n: number) => Math.ceil(n / CHUNK);
+/** Iteration histories (residuals, gaps) keep at most this many entries (8 MiB). */
+export const HISTORY_CAP = 1 << 20;
+
 // Below this many bytes touched per thread, a launch costs more than it saves.
 const MIN_BYTES_PER_THREAD = 256 * 1024;
 

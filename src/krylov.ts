@@ -2,15 +2,14 @@
 // whole solve runs in one SPMD launch inside wasm (assembly/krylov/cg.ts):
 // JavaScript sets it up, then only relays progress and cancellation.
 import { NumlaneError } from "./errors.js";
-import type { CallOptions, Engine } from "./engine.js";
+import { chunkCount, HISTORY_CAP, type CallOptions, type Engine } from "./engine.js";
 import type { Blas } from "./blas.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
-import { allFinite, float64Array, integer } from "./validate.js";
+import { allFinite, float64Array, integer, nonNegative } from "./validate.js";
 import { symmetricEigen } from "./linalg/eigen.js";
 import type { Progress } from "./pool/pool.js";
 
-const CHUNK = 2048; // assembly/core/chunks.ts
 
 export type Preconditioner = "none" | "jacobi" | "ssor" | "ic0";
 export type CgReason = "converged" | "max-iterations" | "breakdown" | "indefinite" | "aborted";
@@ -89,9 +88,6 @@ export interface CgResult {
   /** Recursive ‖r_k‖ for k = 0..iterations (the first 2²⁰ of them). */
   residualHistory: Float64Array;
 }
-
-// residualHistory keeps at most this many norms (8 MiB), whatever maxIter is.
-const HISTORY_CAP = 1 << 20;
 
 // Relative asymmetry above this is not a symmetric matrix that rounding spoiled.
 const SYMMETRY_TOL = 1e-10;
@@ -187,7 +183,7 @@ export class Krylov {
       }
     }
 
-    const chunks = Math.ceil(n / CHUNK);
+    const chunks = chunkCount(n);
     const heap = this.e.heap;
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
     // Deflation: s vectors now, room for ℓ kept directions (and A times each).
@@ -318,7 +314,7 @@ export class Krylov {
    */
   private async updateRecycle(space: RecycleSpace, scope: CallScope, n: number, zb: number, azb: number, m: number, threads: number) {
     if (m === 0) return;
-    const heap = this.e.heap, chunks = Math.ceil(n / CHUNK);
+    const heap = this.e.heap, chunks = chunkCount(n);
     const partials = scope.alloc(8 * m * m * chunks), gp = scope.alloc(8 * m * m), fp = scope.alloc(8 * m * m);
     await this.e.pool.run("gram_f64", [zb, m, azb, m, n, partials, gp], { threads });
     await this.e.pool.run("gram_f64", [zb, m, zb, m, n, partials, fp], { threads });
@@ -352,11 +348,4 @@ export class Krylov {
     space.size = k;
     space.ritzValues = e.values.slice(0, k);
   }
-}
-
-function nonNegative(name: string, v: unknown): number {
-  if (typeof v !== "number" || !(v >= 0) || v === Infinity) {
-    throw new NumlaneError("invalid-value", `expected a finite number ≥ 0, got ${String(v)}`, name);
-  }
-  return v;
 }

@@ -5,12 +5,11 @@
 // Blendenpik / LSRN: full accuracy, iterations independent of cond(A)).
 // Every O(m·n) step runs in wasm; the LSQR loop is one SPMD launch.
 import { NumlaneError } from "./errors.js";
-import type { CallOptions, Engine } from "./engine.js";
+import { chunkCount, type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
-import { allFinite, float64Array, integer } from "./validate.js";
+import { allFinite, float64Array, integer, nonNegative } from "./validate.js";
 
-const CHUNK = 2048; // assembly/core/chunks.ts
 
 export type LstsqMethod = "auto" | "qr" | "sketch-and-solve" | "sketch-and-precondition" | "iterative-sketching";
 export type SketchKind = "gaussian" | "srht" | "countsketch" | "sparse-sign" | "leverage";
@@ -99,8 +98,7 @@ export class Sketch {
     if (method === "iterative-sketching") throw new NumlaneError("unsupported", "iterative-sketching is not built yet; use sketch-and-precondition", "opts.method");
     const kind = checkKind(opts.sketch ?? "sparse-sign", "opts.sketch");
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
-    const rtol = opts.rtol ?? 1e-12;
-    if (typeof rtol !== "number" || !(rtol >= 0) || rtol === Infinity) throw new NumlaneError("invalid-value", `expected a finite rtol ≥ 0, got ${String(rtol)}`, "opts.rtol");
+    const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-12);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
     if (method === "auto") method = m >= 8 * n && m * n >= 2e5 ? "sketch-and-precondition" : "qr";
     const s = kind === "countsketch" ? 1 : 8;
@@ -108,7 +106,7 @@ export class Sketch {
 
     const heap = this.e.heap;
     const w = n + 1; // columns of [A b]
-    const chunks = Math.ceil(m / CHUNK);
+    const chunks = chunkCount(m);
     const need = 8 * (m * w + 2 * Math.max(m, d) * w + n * n + 10 * n + 2 * m + chunks * (n + 3) + 64) + 16 * 64;
     const scope = new CallScope(heap, [D.data, b], need);
     try {
