@@ -13,7 +13,9 @@ const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 /** Fetches and compiles wasm, saying clearly what was found instead when it is not wasm. */
 export async function fetchWasm(url: URL | string, argument?: string): Promise<WebAssembly.Module> {
-  const hint = argument ? "" : "; serve node_modules/numlane/dist/numlane-*.wasm beside the script that bundles numlane (see the README, \"Runtimes\"), or pass init({ wasm })";
+  const hint = argument ? ""
+    : detectRuntime() === "deno" ? "; Deno needs --allow-read for numlane's wasm, or pass init({ wasm })"
+    : "; serve node_modules/numlane/dist/numlane-*.wasm beside the script that bundles numlane (see the README, \"Runtimes\"), or pass init({ wasm })";
   let res: Response;
   try {
     res = await fetch(url);

@@ -100,15 +100,15 @@ export async function serve(mounts) {
  * tells users to: resolve numlane by name (browser condition), then copy
  * node_modules/numlane/dist/numlane-*.wasm beside the bundle.
  */
-export async function bundleConsumer(project) {
-  const out = join(project.dir, "consumer-out");
+export async function bundleConsumer(project, { copyWasm = true } = {}) {
+  const out = join(project.dir, copyWasm ? "consumer-out" : "consumer-nowasm");
   mkdirSync(join(project.dir, "consumer"), { recursive: true });
   copyFileSync(join(FIXTURES, "consumer/app.mjs"), join(project.dir, "consumer/app.mjs"));
   await esbuild.build({
     entryPoints: [join(project.dir, "consumer/app.mjs")], bundle: true, format: "esm", platform: "browser",
     outfile: join(out, "app.js"), logLevel: "warning", absWorkingDir: project.dir,
   });
-  for (const build of ["threads", "single"]) {
+  for (const build of copyWasm ? ["threads", "single"] : []) {
     copyFileSync(join(project.dir, `node_modules/numlane/dist/numlane-${build}.wasm`), join(out, `numlane-${build}.wasm`));
   }
   copyFileSync(join(FIXTURES, "consumer/index.html"), join(out, "index.html"));
@@ -126,7 +126,7 @@ export async function launchChromium() {
 }
 
 /** Opens `url` in a fresh page and waits for the fixture's window.__numlane. */
-export async function runPage(browser, url, timeoutMs = 90_000) {
+export async function runPage(browser, url, { timeoutMs = 90_000, expectError = false } = {}) {
   const page = await browser.newPage();
   const logs = [];
   page.on("console", (m) => logs.push(m.text()));
@@ -135,7 +135,7 @@ export async function runPage(browser, url, timeoutMs = 90_000) {
     await page.goto(url);
     await page.waitForFunction(() => window.__numlane !== undefined, null, { timeout: timeoutMs });
     const result = await page.evaluate(() => window.__numlane);
-    if (result.error) throw new Error(`${url}: ${result.error}\n${logs.join("\n")}`);
+    if (result.error && !expectError) throw new Error(`${url}: ${result.error}\n${logs.join("\n")}`);
     return result;
   } finally {
     await page.close();
@@ -151,6 +151,8 @@ export async function browserMounts(project) {
     // Isolated, but a CSP that refuses Blob URL workers.
     "/csp/": { dir: ROOT, isolated: true, headers: { "Content-Security-Policy": "worker-src 'self'" } },
     "/consumer/": { dir: consumer, isolated: true },
+    // The same app with the copy step of the recipe forgotten.
+    "/consumer-nowasm/": { dir: await bundleConsumer(project, { copyWasm: false }), isolated: true },
   };
 }
 export const PAGE = "test/runtimes/fixtures/page.html";

@@ -179,6 +179,12 @@ describe.runIf(available("chromium"))("chromium", () => {
     r.runs.forEach(expectAgrees);
   });
 
+  it("the same app without the wasm copied: a NumlaneError that says what to do", async () => {
+    const r = await runPage(browser, `${server.origin}/consumer-nowasm/index.html`, { expectError: true });
+    expect([r.name, r.code]).toEqual(["NumlaneError", "wasm-not-found"]);
+    expect(r.error).toMatch(/numlane-threads\.wasm failed: HTTP 404; serve node_modules\/numlane\/dist\/numlane-\*\.wasm beside/);
+  });
+
   it("Electron renderer path: files from a protocol handler that adds COOP/COEP (docs/electron.md)", async () => {
     // As Electron's protocol.handle does: every response is made by the app
     // from the package's files, with the isolation headers added.
