@@ -4,7 +4,7 @@
 // nl.alloc array: zero copy) receives the result when given.
 import { NumlaneError, abortError } from "./errors.js";
 import type { CallOptions, Engine } from "./engine.js";
-import { CallScope } from "./runtime/heap.js";
+import { CallScope, type Heap } from "./runtime/heap.js";
 import { floatArray, integer, type FloatArray } from "./validate.js";
 
 export type SoftmaxAlgorithm = "auto" | "two-pass" | "three-pass" | "online";
@@ -52,7 +52,7 @@ function choose(f64: boolean, rows: number, cols: number, threads: number): Conc
   return 1;
 }
 
-/** Calls at or below this many bytes of heap traffic take the lean path (no per-call allocation). */
+/** One-thread calls needing at most this many heap bytes reuse one region (no per-call allocation). */
 const LEAN_BYTES = 1 << 20;
 
 export class Softmax {
@@ -104,26 +104,39 @@ export class Softmax {
     const kernel = this.names[log][f64 ? 1 : 0][alg];
     const heap = this.e.heap;
     const xOwned = heap.owns(x), outOwned = out !== undefined && heap.owns(out);
-    if (threads === 1 && bytes <= LEAN_BYTES) {
-      // Lean path: one reused region, the kernel called directly (no Promise chain, no scope).
-      const need = (xOwned ? 0 : (n << shift) + 64) + (outOwned ? 0 : (n << shift) + 64) + scratchBytes(cols, 1);
-      if (need > this.leanBytes) this.growLean(need);
-      let p = this.leanPtr;
-      let xp: number, yp: number;
-      if (xOwned) xp = x.byteOffset;
-      else { xp = p; p += ((n << shift) + 63) & ~63; (f64 ? heap.f64 : heap.f32).set(x, xp >> shift); }
-      if (outOwned) yp = out!.byteOffset;
-      else { yp = p; p += ((n << shift) + 63) & ~63; }
-      this.call(kernel, xp, yp, rows, cols, p);
-      return finish(heap.u8.buffer, f64, yp, n, out, outOwned) as T;
+    const dataBytes = n << shift, padded = (dataBytes + 63) & ~63;
+    if (threads === 1) {
+      // One thread: the kernel is called right here, synchronously (no launch,
+      // no Promise chain). Small calls reuse one region; bigger ones take a
+      // region for the call and give it back before returning.
+      const need = (xOwned ? 0 : padded) + (outOwned ? 0 : padded) + scratchBytes(cols, 1);
+      let base: number, temp = false;
+      if (need <= LEAN_BYTES) {
+        if (need > this.leanBytes) this.growLean(need);
+        base = this.leanPtr;
+      } else {
+        base = heap.alloc(need);
+        temp = true;
+      }
+      try {
+        let p = base, xp: number, yp: number;
+        if (xOwned) xp = x.byteOffset;
+        else { xp = p; p += padded; (f64 ? heap.f64 : heap.f32).set(x, xp >> shift); }
+        if (outOwned) yp = out!.byteOffset;
+        else { yp = p; p += padded; }
+        this.call(kernel, xp, yp, rows, cols, p);
+        return finish(heap, f64, yp, n, out, outOwned) as T;
+      } finally {
+        if (temp) heap.free(base);
+      }
     }
-    const scope = new CallScope(heap, [x], (outOwned ? 0 : n << shift) + scratchBytes(cols, threads) + 128);
+    const scope = new CallScope(heap, [x], (outOwned ? 0 : dataBytes) + scratchBytes(cols, threads) + 128);
     try {
       const xp = scope.input(x);
-      const yp = outOwned ? out!.byteOffset : scope.alloc(n << shift);
+      const yp = outOwned ? out!.byteOffset : scope.alloc(dataBytes);
       const sp = scope.alloc(scratchBytes(cols, threads));
       await this.e.pool.run(kernel, [xp, yp, rows, cols, sp], { threads, signal: opts?.signal });
-      return finish(heap.u8.buffer, f64, yp, n, out, outOwned) as T;
+      return finish(heap, f64, yp, n, out, outOwned) as T;
     } finally {
       scope.free();
     }
@@ -148,12 +161,17 @@ export class Softmax {
   }
 }
 
-/** Copies the result out of wasm memory (unless it was written into an owned `out`). */
-function finish(buf: ArrayBufferLike, f64: boolean, yp: number, n: number, out: FloatArray | undefined, outOwned: boolean): FloatArray {
+/**
+ * Copies the result out of wasm memory (unless it was written into an owned
+ * `out`) with one memcpy into a fresh array: `new T(n).set(view)` measured
+ * 1.2–2× faster than `view.slice()` on a shared-memory view (V8 20, 1e4–1e6).
+ */
+function finish(heap: Heap, f64: boolean, yp: number, n: number, out: FloatArray | undefined, outOwned: boolean): FloatArray {
   if (outOwned) return out!;
-  const view = f64 ? new Float64Array(buf, yp, n) : new Float32Array(buf, yp, n);
-  if (out) { out.set(view); return out; }
-  return view.slice();
+  const view = f64 ? heap.f64.subarray(yp >> 3, (yp >> 3) + n) : heap.f32.subarray(yp >> 2, (yp >> 2) + n);
+  const y = out ?? (f64 ? new Float64Array(n) : new Float32Array(n));
+  y.set(view);
+  return y;
 }
 
 function shape(n: number, rowsOpt: unknown, colsOpt: unknown): { rows: number; cols: number } {
