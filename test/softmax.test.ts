@@ -287,11 +287,20 @@ describe("vector exp accuracy sweep", () => {
     const out = heap.alloc(64);
     try {
       // Every 29th f32 of the range (bit patterns, both signs): ~7.6e7 values.
-      await pool.run("vexp_f32_ulp", [-87.3, 88.7, 29, out]);
+      await pool.run("vexp_f32_ulp", [-87.3, 88.7, 29, 0, out]);
       const [ulp32, at32, n32] = heap.f64.slice(out >> 3, (out >> 3) + 3);
       console.log(`exp f32x4: max ${ulp32.toFixed(3)} ULP at x = ${at32} over ${n32} values`);
       expect(n32).toBeGreaterThan(7e7);
       expect(ulp32).toBeLessThanOrEqual(2.5);
+      // The softmax kernels' own exps: three-pass/online exp(t ≤ 0) and the two-pass p·2^n
+      // (normal results: above 2^-126, where the kernels flush to 0).
+      for (const [variant, lo, hi, name] of [[1, -87.3, 0, "three-pass exp(t ≤ 0)"], [2, -87.3, 88.7, "two-pass p·2^n"]] as const) {
+        await pool.run("vexp_f32_ulp", [lo, hi, 29, variant, out]);
+        const [u, at, cnt] = heap.f64.slice(out >> 3, (out >> 3) + 3);
+        console.log(`exp f32 ${name}: max ${u.toFixed(3)} ULP at x = ${at} over ${cnt} values`);
+        expect(cnt).toBeGreaterThan(3e7);
+        expect(u, name).toBeLessThanOrEqual(2.5);
+      }
       await pool.run("vexp_f64_ulp", [-708, 709, 4_000_000, out]);
       const [ulp64, at64, n64] = heap.f64.slice(out >> 3, (out >> 3) + 3);
       console.log(`exp f64x2: max ${ulp64.toFixed(3)} ULP (vs Math.exp) at x = ${at64} over ${n64} values`);

@@ -17,7 +17,7 @@
 // ---- f32 -------------------------------------------------------------------
 export const LOG2E_F: f32 = 1.44269504088896341;
 export const MAGIC_F: f32 = 12582912.0;        // 1.5·2^23
-const MAGIC_BIASED_F: f32 = 12583039.0;        // 1.5·2^23 + 127
+export const MAGIC_BIASED_F: f32 = 12583039.0;        // 1.5·2^23 + 127
 // Cephes split: LN2_HI_F has 9 significant bits, so n·LN2_HI_F is exact for |n| < 2^15.
 export const LN2_HI_F: f32 = 0.693359375;
 export const LN2_LO_F: f32 = -2.12194440e-4;
@@ -49,6 +49,48 @@ export const EXP_CUTOFF_F: f32 = -87.33;
 }
 
 /**
+ * The same constants as a table in memory, read with v128.load: in loops
+ * that keep many vectors live, V8 (TurboFan) re-materialises each v128.const
+ * at every use (3 instructions each) instead of keeping it in a register; a
+ * load from this table is one instruction and usually folds into the use.
+ * Layout: 16 bytes per constant, in EXPK_* order.
+ */
+export const EXPK_F: usize = memory.data<f32>([
+  LN2_HI_F, LN2_HI_F, LN2_HI_F, LN2_HI_F,
+  LN2_LO_F, LN2_LO_F, LN2_LO_F, LN2_LO_F,
+  Q4_F, Q4_F, Q4_F, Q4_F,
+  Q3_F, Q3_F, Q3_F, Q3_F,
+  Q2_F, Q2_F, Q2_F, Q2_F,
+  Q1_F, Q1_F, Q1_F, Q1_F,
+  Q0_F, Q0_F, Q0_F, Q0_F,
+  1, 1, 1, 1,
+  LOG2E_F, LOG2E_F, LOG2E_F, LOG2E_F,
+  MAGIC_F, MAGIC_F, MAGIC_F, MAGIC_F,
+  MAGIC_BIASED_F, MAGIC_BIASED_F, MAGIC_BIASED_F, MAGIC_BIASED_F,
+  -127, -127, -127, -127,
+  -22000, -22000, -22000, -22000,
+], 16);
+export const EXPK_LOG2E: usize = 128;
+export const EXPK_MAGIC: usize = 144;
+export const EXPK_MAGIC_BIASED: usize = 160;
+export const EXPK_M127: usize = 176;
+/** −22000: the two-pass softmax clamps inputs below here (|n| < 2^15). */
+export const EXPK_LIM: usize = 192;
+
+/** expMantissa_f32x4 with its constants read from EXPK_F. */
+// @ts-ignore: decorator
+@inline export function expMantissaT_f32x4(x: v128, n: v128): v128 {
+  const k = EXPK_F;
+  let r = f32x4.sub(x, f32x4.mul(n, v128.load(k, 0)));
+  r = f32x4.sub(r, f32x4.mul(n, v128.load(k, 16)));
+  let q = f32x4.add(f32x4.mul(r, v128.load(k, 32)), v128.load(k, 48));
+  q = f32x4.add(f32x4.mul(q, r), v128.load(k, 64));
+  q = f32x4.add(f32x4.mul(q, r), v128.load(k, 80));
+  q = f32x4.add(f32x4.mul(q, r), v128.load(k, 96));
+  return f32x4.add(f32x4.mul(q, r), v128.load(k, 112));
+}
+
+/**
  * 2^k for integer-valued k ≤ 127; k ≤ −127 gives exactly +0 (flush), so
  * callers never need a separate underflow mask.
  */
@@ -60,12 +102,15 @@ export const EXP_CUTOFF_F: f32 = -87.33;
 /**
  * exp(t) for t ≤ 0 (as in exp(x − max)); 0 below EXP_CUTOFF_F and for −∞,
  * NaN for NaN. One scale, no overflow handling: the softmax inner loop.
+ * The magic constant carries the exponent bias, so 2^n is a single shift of
+ * the rounded value (n + 127 sits in its low mantissa bits): 21 operations.
  */
 // @ts-ignore: decorator
 @inline export function expNonPositive_f32x4(t: v128): v128 {
-  const n = expExponent_f32x4(t);
-  const p = expMantissa_f32x4(t, n);
-  const s = i32x4.shl(f32x4.add(n, f32x4.splat(MAGIC_BIASED_F)), 23);
+  const b = f32x4.splat(MAGIC_BIASED_F);
+  const vn = f32x4.add(f32x4.mul(t, f32x4.splat(LOG2E_F)), b);
+  const s = i32x4.shl(vn, 23);
+  const p = expMantissa_f32x4(t, f32x4.sub(vn, b));
   return v128.andnot(f32x4.mul(p, s), f32x4.lt(t, f32x4.splat(EXP_CUTOFF_F)));
 }
 
@@ -88,7 +133,7 @@ export const EXP_CUTOFF_F: f32 = -87.33;
 // ---- f64 -------------------------------------------------------------------
 export const LOG2E_D: f64 = 1.4426950408889634;
 export const MAGIC_D: f64 = 6755399441055744.0;     // 1.5·2^52
-const MAGIC_BIASED_D: f64 = 6755399441056767.0;     // 1.5·2^52 + 1023
+export const MAGIC_BIASED_D: f64 = 6755399441056767.0;     // 1.5·2^52 + 1023
 // fdlibm split: LN2_HI_D has 32 significant bits, so n·LN2_HI_D is exact for |n| < 2^21.
 export const LN2_HI_D: f64 = 6.93147180369123816490e-01;
 export const LN2_LO_D: f64 = 1.90821492927058770002e-10;
@@ -135,9 +180,10 @@ export const EXP_CUTOFF_D: f64 = -708.3;
 
 // @ts-ignore: decorator
 @inline export function expNonPositive_f64x2(t: v128): v128 {
-  const n = expExponent_f64x2(t);
-  const p = expMantissa_f64x2(t, n);
-  const s = i64x2.shl(f64x2.add(n, f64x2.splat(MAGIC_BIASED_D)), 52);
+  const b = f64x2.splat(MAGIC_BIASED_D);
+  const vn = f64x2.add(f64x2.mul(t, f64x2.splat(LOG2E_D)), b);
+  const s = i64x2.shl(vn, 52);
+  const p = expMantissa_f64x2(t, f64x2.sub(vn, b));
   return v128.andnot(f64x2.mul(p, s), f64x2.lt(t, f64x2.splat(EXP_CUTOFF_D)));
 }
 
@@ -164,11 +210,14 @@ export function pow2_f64(k: f64): f64 {
 // ---- accuracy probes (exported kernels; the sweep tests call them) ---------
 
 /**
- * Max error of exp_f32x4 in ULPs of the correctly rounded f32 result, over
- * every `step`-th f32 in [lo, hi] (by bit pattern, both signs). out[0] = max
- * ULP, out[1] = the x where it occurs, out[2] = values tested.
+ * Max error in ULPs of the correctly rounded f32 result, over every
+ * `step`-th f32 in [lo, hi] (by bit pattern, both signs), of
+ * variant 0: exp_f32x4 (whole range); 1: expNonPositive_f32x4, the
+ * three-pass/online softmax exp (use hi ≤ 0); 2: the two-pass softmax's
+ * p·2^n (expMantissaT_f32x4 and a shifted exponent, as in twoPassOut_f32).
+ * out[0] = max ULP, out[1] = the x where it occurs, out[2] = values tested.
  */
-export function vexp_f32_ulp(lo: f32, hi: f32, step: i32, out: usize, team: usize, tid: i32, nthreads: i32): void {
+export function vexp_f32_ulp(lo: f32, hi: f32, step: i32, variant: i32, out: usize, team: usize, tid: i32, nthreads: i32): void {
   let worst: f64 = 0, at: f64 = 0, count: f64 = 0;
   for (let side = 0; side < 2; side++) {
     const end = side == 0 ? hi : -lo;          // magnitudes on each side
@@ -181,7 +230,16 @@ export function vexp_f32_ulp(lo: f32, hi: f32, step: i32, out: usize, team: usiz
       v = f32x4.replace_lane(v, 2, reinterpret<f32>(min(b + <u32>step * 2, last)));
       v = f32x4.replace_lane(v, 3, reinterpret<f32>(min(b + <u32>step * 3, last)));
       if (side == 1) v = f32x4.neg(v);
-      const y = exp_f32x4(v);
+      let y: v128;
+      if (variant == 1) y = expNonPositive_f32x4(v);
+      else if (variant == 2) {
+        const m = f32x4.splat(MAGIC_F);
+        const vn = f32x4.add(f32x4.mul(v, f32x4.splat(LOG2E_F)), m);
+        // As in the kernel, n − K ≤ 1 keeps 2^(n−K) finite: K = 1 (then ×2, exact) for x > 0.
+        const K: f32 = side == 0 ? 1 : 0;
+        const sc = i32x4.shl(f32x4.pmax(f32x4.add(vn, f32x4.splat(127 - K)), m), 23);
+        y = f32x4.mul(f32x4.mul(expMantissaT_f32x4(v, f32x4.sub(vn, m)), sc), f32x4.splat(side == 0 ? 2 : 1));
+      } else y = exp_f32x4(v);
       for (let l = 0; l < 4; l++) {
         const xv = l == 0 ? f32x4.extract_lane(v, 0) : l == 1 ? f32x4.extract_lane(v, 1) : l == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
         const yv = l == 0 ? f32x4.extract_lane(y, 0) : l == 1 ? f32x4.extract_lane(y, 1) : l == 2 ? f32x4.extract_lane(y, 2) : f32x4.extract_lane(y, 3);

@@ -5,10 +5,11 @@
 // ulps even for long rows. Lanes past the end are padded with −∞ (weight 0).
 // Chunk results go to f64 "slots" that softmax.ts folds in chunk order.
 import {
-  expExponent_f32x4, expMantissa_f32x4, expNonPositive_f32x4, pow2_f32x4, pow2_f64,
+  LOG2E_F, MAGIC_F, EXPK_F, EXPK_LOG2E, EXPK_MAGIC, EXPK_MAGIC_BIASED, EXPK_M127, EXPK_LIM,
+  expMantissa_f32x4, expMantissaT_f32x4, expNonPositive_f32x4, pow2_f64,
 } from "../core/vexp";
 
-/** The two-pass clamps inputs to ±LIM_F so |n| < 2^15 (exact n·LN2_HI_F and magic rounding). */
+/** The two-pass clamps inputs below at −LIM_F so |n| < 2^15 (exact n·LN2_HI_F and magic rounding). */
 const LIM_F: f32 = 22000;
 const F32_MAX: f32 = 3.4028234663852886e38;
 
@@ -39,18 +40,22 @@ const F32_MAX: f32 = 3.4028234663852886e38;
   return max(a, b);
 }
 
-// @ts-ignore: decorator
-@inline function clampTwoPass(v: v128): v128 {
-  return f32x4.pmin(f32x4.pmax(v, f32x4.splat(-LIM_F)), f32x4.splat(LIM_F));
-}
-
 /**
  * Two-pass, pass 1: Σ exp(x) as (M, E) with Σ = M·2^E, never overflowing.
- * Per block, each exp is kept as p·2^n, scaled to the block's max exponent,
- * and the block sum is merged into per-lane (M, E) accumulators.
- * slot[0] = M, slot[1] = E (f64).
+ * Per block of 4 vectors, each exp is kept as p·2^n, scaled to the block's
+ * max exponent, and the block sum is merged into per-lane (M, E)
+ * accumulators. slot[0] = M, slot[1] = E (f64).
+ *
+ * Exponents stay in "magic" form vn = x·log2e + 1.5·2^23 (n in the low
+ * mantissa bits), so 2^(n − eb) is vn − (eb − 127) then a shift: no
+ * conversions. Inputs are clamped below only (−∞ → −LIM_F: weight exactly
+ * 0); a large positive, +∞ or NaN input makes E out of range or M non-finite,
+ * and softmax.ts then falls back to the three-pass, so no clamp is needed there.
  */
 export function twoPassChunk_f32(x: usize, len: i32, slot: usize): void {
+  // Constants come from EXPK_F by v128.load (see there): this loop keeps too
+  // many vectors live for V8 to hold v128.const values in registers.
+  const k = EXPK_F;
   let accM = f32x4.splat(0), accC = f32x4.splat(0), accE = f32x4.splat(-65536);
   for (let i = 0; i < len; i += 16) {
     let v0: v128, v1: v128, v2: v128, v3: v128;
@@ -60,19 +65,32 @@ export function twoPassChunk_f32(x: usize, len: i32, slot: usize): void {
     } else {
       v0 = loadPad(x, i, len); v1 = loadPad(x, i + 4, len); v2 = loadPad(x, i + 8, len); v3 = loadPad(x, i + 12, len);
     }
-    v0 = clampTwoPass(v0); v1 = clampTwoPass(v1); v2 = clampTwoPass(v2); v3 = clampTwoPass(v3);
-    const n0 = expExponent_f32x4(v0), n1 = expExponent_f32x4(v1);
-    const n2 = expExponent_f32x4(v2), n3 = expExponent_f32x4(v3);
-    const eb = f32x4.pmax(f32x4.pmax(n0, n1), f32x4.pmax(n2, n3));
-    const s0 = f32x4.mul(expMantissa_f32x4(v0, n0), pow2_f32x4(f32x4.sub(n0, eb)));
-    const s1 = f32x4.mul(expMantissa_f32x4(v1, n1), pow2_f32x4(f32x4.sub(n1, eb)));
-    const s2 = f32x4.mul(expMantissa_f32x4(v2, n2), pow2_f32x4(f32x4.sub(n2, eb)));
-    const s3 = f32x4.mul(expMantissa_f32x4(v3, n3), pow2_f32x4(f32x4.sub(n3, eb)));
+    v0 = f32x4.pmax(v0, v128.load(k, EXPK_LIM)); v1 = f32x4.pmax(v1, v128.load(k, EXPK_LIM));
+    v2 = f32x4.pmax(v2, v128.load(k, EXPK_LIM)); v3 = f32x4.pmax(v3, v128.load(k, EXPK_LIM));
+    const vn0 = f32x4.add(f32x4.mul(v0, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
+    const vn1 = f32x4.add(f32x4.mul(v1, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
+    const vn2 = f32x4.add(f32x4.mul(v2, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
+    const vn3 = f32x4.add(f32x4.mul(v3, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
+    const p0 = expMantissaT_f32x4(v0, f32x4.sub(vn0, v128.load(k, EXPK_MAGIC)));
+    const p1 = expMantissaT_f32x4(v1, f32x4.sub(vn1, v128.load(k, EXPK_MAGIC)));
+    const p2 = expMantissaT_f32x4(v2, f32x4.sub(vn2, v128.load(k, EXPK_MAGIC)));
+    const p3 = expMantissaT_f32x4(v3, f32x4.sub(vn3, v128.load(k, EXPK_MAGIC)));
+    const ebv = f32x4.pmax(f32x4.pmax(vn0, vn1), f32x4.pmax(vn2, vn3));
+    const eb = f32x4.sub(ebv, v128.load(k, EXPK_MAGIC));          // the block's max n per lane
+    const ebb = f32x4.sub(ebv, v128.load(k, EXPK_MAGIC_BIASED));  // eb − 127: vn − ebb = magic + 127 + n − eb
+    const s0 = f32x4.mul(p0, i32x4.shl(f32x4.pmax(f32x4.sub(vn0, ebb), v128.load(k, EXPK_MAGIC)), 23));
+    const s1 = f32x4.mul(p1, i32x4.shl(f32x4.pmax(f32x4.sub(vn1, ebb), v128.load(k, EXPK_MAGIC)), 23));
+    const s2 = f32x4.mul(p2, i32x4.shl(f32x4.pmax(f32x4.sub(vn2, ebb), v128.load(k, EXPK_MAGIC)), 23));
+    const s3 = f32x4.mul(p3, i32x4.shl(f32x4.pmax(f32x4.sub(vn3, ebb), v128.load(k, EXPK_MAGIC)), 23));
     const s = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
+    // Merge into the lane accumulators at exponent e2 = max(accE, eb); both
+    // scale factors are ≤ 1 (2^(d) with d ≤ 0, flushed to 0 below 2^−127).
     const e2 = f32x4.pmax(accE, eb);
-    const sa = pow2_f32x4(f32x4.sub(accE, e2));
+    const mb = v128.load(k, EXPK_MAGIC_BIASED), m127 = v128.load(k, EXPK_M127);
+    const sa = i32x4.shl(f32x4.add(f32x4.pmax(f32x4.sub(accE, e2), m127), mb), 23);
+    const sb = i32x4.shl(f32x4.add(f32x4.pmax(f32x4.sub(eb, e2), m127), mb), 23);
     accM = f32x4.mul(accM, sa); accC = f32x4.mul(accC, sa);
-    const t = f32x4.sub(f32x4.mul(s, pow2_f32x4(f32x4.sub(eb, e2))), accC);
+    const t = f32x4.sub(f32x4.mul(s, sb), accC);
     const sum = f32x4.add(accM, t);
     accC = f32x4.sub(f32x4.sub(sum, accM), t);
     accM = sum;
@@ -88,23 +106,32 @@ export function twoPassChunk_f32(x: usize, len: i32, slot: usize): void {
   store<f64>(slot, E, 8);
 }
 
-/** Two-pass, pass 2: y = p·2^(n − K)·c, where K and c come from the row's (M, E). */
+/**
+ * Two-pass, pass 2: y = p·2^(n − K)·c, where K and c come from the row's
+ * (M, E) and n − K ≤ 1. 2^(n − K) is max(vn + (127 − K), magic) shifted:
+ * below 2^−126 it is exactly 0. Only called when pass 1 found every input
+ * below the exact range's top, so only the −∞ clamp is needed.
+ */
 export function twoPassOut_f32(x: usize, y: usize, len: i32, K: f32, c: f32): void {
-  const kv = f32x4.splat(K), cv = f32x4.splat(c);
+  const kb = f32x4.splat(127 - K), cv = f32x4.splat(c);
+  const lo = f32x4.splat(-LIM_F), m = f32x4.splat(MAGIC_F), l2e = f32x4.splat(LOG2E_F);
   let i = 0;
   for (; i + 8 <= len; i += 8) {
     const o = <usize>i << 2;
-    const v0 = clampTwoPass(v128.load(x + o)), v1 = clampTwoPass(v128.load(x + o, 16));
-    const n0 = expExponent_f32x4(v0), n1 = expExponent_f32x4(v1);
-    const p0 = f32x4.mul(expMantissa_f32x4(v0, n0), pow2_f32x4(f32x4.sub(n0, kv)));
-    const p1 = f32x4.mul(expMantissa_f32x4(v1, n1), pow2_f32x4(f32x4.sub(n1, kv)));
-    v128.store(y + o, f32x4.mul(p0, cv));
-    v128.store(y + o, f32x4.mul(p1, cv), 16);
+    const v0 = f32x4.pmax(v128.load(x + o), lo), v1 = f32x4.pmax(v128.load(x + o, 16), lo);
+    const vn0 = f32x4.add(f32x4.mul(v0, l2e), m), vn1 = f32x4.add(f32x4.mul(v1, l2e), m);
+    const p0 = expMantissa_f32x4(v0, f32x4.sub(vn0, m)), p1 = expMantissa_f32x4(v1, f32x4.sub(vn1, m));
+    const s0 = i32x4.shl(f32x4.pmax(f32x4.add(vn0, kb), m), 23);
+    const s1 = i32x4.shl(f32x4.pmax(f32x4.add(vn1, kb), m), 23);
+    v128.store(y + o, f32x4.mul(f32x4.mul(p0, s0), cv));
+    v128.store(y + o, f32x4.mul(f32x4.mul(p1, s1), cv), 16);
   }
   for (; i < len; i += 4) {
-    const v = clampTwoPass(loadPad(x, i, len));
-    const n = expExponent_f32x4(v);
-    storePart(y, i, len, f32x4.mul(f32x4.mul(expMantissa_f32x4(v, n), pow2_f32x4(f32x4.sub(n, kv))), cv));
+    const v = f32x4.pmax(loadPad(x, i, len), lo);
+    const vn = f32x4.add(f32x4.mul(v, l2e), m);
+    const p = expMantissa_f32x4(v, f32x4.sub(vn, m));
+    const sc = i32x4.shl(f32x4.pmax(f32x4.add(vn, kb), m), 23);
+    storePart(y, i, len, f32x4.mul(f32x4.mul(p, sc), cv));
   }
 }
 
