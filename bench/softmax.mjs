@@ -94,7 +94,7 @@ export default async function main() {
   const bw1 = await triadBandwidth(nl, 1), bwAll = await triadBandwidth(nl, all);
   console.log(`triad bandwidth: ${bw1.gbps.toFixed(1)} GB/s (1 thread), ${bwAll.gbps.toFixed(1)} GB/s (${all} threads)`);
   const tfjs = await loadTfjs(), ort = await loadOrt();
-  const rows = [], results = [];
+  const rows = [], results = [], speedups = [];
   for (const [r, c] of SHAPES) {
     const n = r * c, label = r === 1 ? `n=${n.toExponential(0)}` : `${r}×${c}`;
     const x = new Float32Array(n);
@@ -102,6 +102,15 @@ export default async function main() {
     const cases = [];
     for (const alg of ALGS) cases.push({ name: `numlane ${alg} 1t`, threads: 1, fn: () => nl.softmax(x, { rows: r, algorithm: alg, threads: 1 }) });
     if (all > 1) for (const alg of ALGS) cases.push({ name: `numlane ${alg} ${all}t`, threads: all, fn: () => nl.softmax(x, { rows: r, algorithm: alg, threads: all }) });
+    // What a caller gets with no options at all: auto algorithm and auto thread count.
+    const plan = nl.softmaxPlan(x, { rows: r });
+    cases.push({ name: `numlane auto (${plan.algorithm}, ${plan.threads}t)`, threads: plan.threads, auto: true, fn: () => nl.softmax(x, { rows: r }) });
+    // Zero copy: input and output live in wasm memory (nl.alloc), as tfjs's input
+    // tensor lives in its wasm heap; the result is written into `out`.
+    const xa = nl.alloc(n, Float32Array), ya = nl.alloc(n, Float32Array);
+    xa.set(x);
+    cases.push({ name: "numlane auto 1t nl.alloc", threads: 1, fn: () => nl.softmax(xa, { rows: r, threads: 1, out: ya }) });
+    if (all > 1) cases.push({ name: `numlane auto ${all}t nl.alloc`, threads: all, fn: () => nl.softmax(xa, { rows: r, threads: all, out: ya }) });
     const tfx = tfjs?.prepare(x, r, c);
     if (tfx) cases.push({ name: "tfjs-wasm", threads: 1, fn: tfx.run });
     if (ort) cases.push({ name: "onnxruntime-web", threads: 1, fn: () => ort.softmax(x, r, c) });
@@ -109,7 +118,16 @@ export default async function main() {
     const big = n >= 1e7;
     const t = await compare(cases, { rounds: big ? 7 : 15, minMs: big ? 1 : 20 });
     tfx?.dispose();
+    nl.free(xa); nl.free(ya);
     const ref = t["tfjs-wasm"];
+    if (all > 1) {
+      speedups.push({
+        shape: label,
+        "auto 1t µs": t["numlane auto 1t"], [`auto ${all}t µs`]: t[`numlane auto ${all}t`], "speed-up": t["numlane auto 1t"] / t[`numlane auto ${all}t`],
+        "nl.alloc 1t µs": t["numlane auto 1t nl.alloc"], [`nl.alloc ${all}t µs`]: t[`numlane auto ${all}t nl.alloc`],
+        "nl.alloc speed-up": t["numlane auto 1t nl.alloc"] / t[`numlane auto ${all}t nl.alloc`],
+      });
+    }
     for (const k of cases) {
       const us = t[k.name], bw = k.threads === 1 ? bw1.gbps : bwAll.gbps;
       const row = {
@@ -125,9 +143,10 @@ export default async function main() {
     console.log(`${label} done`);
   }
   printTable(rows);
+  if (speedups.length) { console.log(`\n${all} threads vs 1 (auto algorithm; copying path and nl.alloc zero-copy path):`); printTable(speedups); }
   writeResults("softmax", {
     machine: machine(), bandwidth: { oneThread: bw1.gbps, allThreads: bwAll.gbps, threads: all },
-    peers: { tfjs: tfjs?.name, onnx: ort?.name }, results,
+    peers: { tfjs: tfjs?.name, onnx: ort?.name }, results, speedups,
   });
   await nl.close();
   process.exit(0);

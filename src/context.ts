@@ -114,6 +114,11 @@ export class Numlane {
     return this.softmaxFamily.softmax(x, opts);
   }
 
+  /** The algorithm and thread count nl.softmax would use for `x` with `opts` (what "auto" picks). */
+  softmaxPlan(x: Float32Array | Float64Array, opts?: SoftmaxOptions): { algorithm: "two-pass" | "three-pass" | "online"; threads: number } {
+    return this.softmaxFamily.plan(x, opts);
+  }
+
   /** Log-softmax, likewise. */
   logSoftmax<T extends Float32Array | Float64Array>(x: T, opts?: SoftmaxOptions): Promise<T> {
     return this.softmaxFamily.logSoftmax(x, opts);

@@ -52,6 +52,13 @@ function choose(f64: boolean, rows: number, cols: number, threads: number): Conc
   return 1;
 }
 
+/** Threads "auto" uses (when opts.threads is not given). */
+export function chooseThreads(f64: boolean, rows: number, cols: number, maxThreads: number): number {
+  const n = rows * cols;
+  void f64;
+  return n >= 65536 ? maxThreads : 1;
+}
+
 /** One-thread calls needing at most this many heap bytes reuse one region (no per-call allocation). */
 const LEAN_BYTES = 1 << 20;
 
@@ -99,7 +106,7 @@ export class Softmax {
     const f64 = x instanceof Float64Array;
     const shift = f64 ? 3 : 2;
     const bytes = n << (shift + 1);
-    const threads = this.e.threadsFor(bytes, opts);
+    const threads = opts?.threads !== undefined ? this.e.threadsFor(bytes, opts) : chooseThreads(f64, rows, cols, this.e.threads);
     const alg: Concrete = algorithm === "auto" ? choose(f64, rows, cols, threads) : (ALGORITHMS.indexOf(algorithm as never) as Concrete);
     const kernel = this.names[log][f64 ? 1 : 0][alg];
     const heap = this.e.heap;
@@ -140,6 +147,16 @@ export class Softmax {
     } finally {
       scope.free();
     }
+  }
+
+  /** What a call with these options would run: the algorithm and thread count `auto` picks. */
+  plan(x: FloatArray, opts?: SoftmaxOptions): { algorithm: Exclude<SoftmaxAlgorithm, "auto">; threads: number } {
+    floatArray("x", x);
+    const { rows, cols } = shape(x.length, opts?.rows, opts?.cols);
+    const f64 = x instanceof Float64Array;
+    const threads = opts?.threads !== undefined ? this.e.threadsFor(x.length << (f64 ? 4 : 3), opts) : chooseThreads(f64, rows, cols, this.e.threads);
+    const algorithm = opts?.algorithm !== undefined && opts.algorithm !== "auto" ? opts.algorithm : chooseAlgorithm(f64, rows, cols, threads);
+    return { algorithm, threads };
   }
 
   private growLean(need: number): void {

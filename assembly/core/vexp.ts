@@ -69,6 +69,7 @@ export const EXPK_F: usize = memory.data<f32>([
   MAGIC_BIASED_F, MAGIC_BIASED_F, MAGIC_BIASED_F, MAGIC_BIASED_F,
   -127, -127, -127, -127,
   -22000, -22000, -22000, -22000,
+  EXP_CUTOFF_F, EXP_CUTOFF_F, EXP_CUTOFF_F, EXP_CUTOFF_F,
 ], 16);
 export const EXPK_LOG2E: usize = 128;
 export const EXPK_MAGIC: usize = 144;
@@ -76,6 +77,7 @@ export const EXPK_MAGIC_BIASED: usize = 160;
 export const EXPK_M127: usize = 176;
 /** −22000: the two-pass softmax clamps inputs below here (|n| < 2^15). */
 export const EXPK_LIM: usize = 192;
+export const EXPK_CUTOFF: usize = 208;
 
 /** expMantissa_f32x4 with its constants read from EXPK_F. */
 // @ts-ignore: decorator
@@ -88,6 +90,16 @@ export const EXPK_LIM: usize = 192;
   q = f32x4.add(f32x4.mul(q, r), v128.load(k, 80));
   q = f32x4.add(f32x4.mul(q, r), v128.load(k, 96));
   return f32x4.add(f32x4.mul(q, r), v128.load(k, 112));
+}
+
+/** expNonPositive_f32x4 with its constants read from EXPK_F (same results). */
+// @ts-ignore: decorator
+@inline export function expNonPositiveT_f32x4(t: v128): v128 {
+  const k = EXPK_F;
+  const vn = f32x4.add(f32x4.mul(t, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC_BIASED));
+  const s = i32x4.shl(vn, 23);
+  const p = expMantissaT_f32x4(t, f32x4.sub(vn, v128.load(k, EXPK_MAGIC_BIASED)));
+  return v128.andnot(f32x4.mul(p, s), f32x4.lt(t, v128.load(k, EXPK_CUTOFF)));
 }
 
 /**

@@ -5,12 +5,12 @@
 // ulps even for long rows. Lanes past the end are padded with −∞ (weight 0).
 // Chunk results go to f64 "slots" that softmax.ts folds in chunk order.
 import {
-  LOG2E_F, MAGIC_F, EXPK_F, EXPK_LOG2E, EXPK_MAGIC, EXPK_MAGIC_BIASED, EXPK_M127, EXPK_LIM,
-  expMantissa_f32x4, expMantissaT_f32x4, expNonPositive_f32x4, pow2_f64,
+  EXPK_F, EXPK_LOG2E, EXPK_MAGIC, EXPK_MAGIC_BIASED, EXPK_M127, EXPK_LIM,
+  expMantissaT_f32x4, expNonPositiveT_f32x4, pow2_f64,
 } from "../core/vexp";
 
-/** The two-pass clamps inputs below at −LIM_F so |n| < 2^15 (exact n·LN2_HI_F and magic rounding). */
-const LIM_F: f32 = 22000;
+// The two-pass clamps inputs below at −22000 (EXPK_LIM) so |n| < 2^15: exact
+// n·LN2_HI_F and magic rounding.
 const F32_MAX: f32 = 3.4028234663852886e38;
 
 // @ts-ignore: decorator
@@ -48,7 +48,7 @@ const F32_MAX: f32 = 3.4028234663852886e38;
  *
  * Exponents stay in "magic" form vn = x·log2e + 1.5·2^23 (n in the low
  * mantissa bits), so 2^(n − eb) is vn − (eb − 127) then a shift: no
- * conversions. Inputs are clamped below only (−∞ → −LIM_F: weight exactly
+ * conversions. Inputs are clamped below only (−∞ → −22000: weight exactly
  * 0); a large positive, +∞ or NaN input makes E out of range or M non-finite,
  * and softmax.ts then falls back to the three-pass, so no clamp is needed there.
  */
@@ -114,23 +114,26 @@ export function twoPassChunk_f32(x: usize, len: i32, slot: usize): void {
  */
 export function twoPassOut_f32(x: usize, y: usize, len: i32, K: f32, c: f32): void {
   const kb = f32x4.splat(127 - K), cv = f32x4.splat(c);
-  const lo = f32x4.splat(-LIM_F), m = f32x4.splat(MAGIC_F), l2e = f32x4.splat(LOG2E_F);
+  const k = EXPK_F;
   let i = 0;
   for (; i + 8 <= len; i += 8) {
     const o = <usize>i << 2;
-    const v0 = f32x4.pmax(v128.load(x + o), lo), v1 = f32x4.pmax(v128.load(x + o, 16), lo);
-    const vn0 = f32x4.add(f32x4.mul(v0, l2e), m), vn1 = f32x4.add(f32x4.mul(v1, l2e), m);
-    const p0 = expMantissa_f32x4(v0, f32x4.sub(vn0, m)), p1 = expMantissa_f32x4(v1, f32x4.sub(vn1, m));
-    const s0 = i32x4.shl(f32x4.pmax(f32x4.add(vn0, kb), m), 23);
-    const s1 = i32x4.shl(f32x4.pmax(f32x4.add(vn1, kb), m), 23);
+    const v0 = f32x4.pmax(v128.load(x + o), v128.load(k, EXPK_LIM));
+    const v1 = f32x4.pmax(v128.load(x + o, 16), v128.load(k, EXPK_LIM));
+    const vn0 = f32x4.add(f32x4.mul(v0, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
+    const vn1 = f32x4.add(f32x4.mul(v1, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
+    const p0 = expMantissaT_f32x4(v0, f32x4.sub(vn0, v128.load(k, EXPK_MAGIC)));
+    const p1 = expMantissaT_f32x4(v1, f32x4.sub(vn1, v128.load(k, EXPK_MAGIC)));
+    const s0 = i32x4.shl(f32x4.pmax(f32x4.add(vn0, kb), v128.load(k, EXPK_MAGIC)), 23);
+    const s1 = i32x4.shl(f32x4.pmax(f32x4.add(vn1, kb), v128.load(k, EXPK_MAGIC)), 23);
     v128.store(y + o, f32x4.mul(f32x4.mul(p0, s0), cv));
     v128.store(y + o, f32x4.mul(f32x4.mul(p1, s1), cv), 16);
   }
   for (; i < len; i += 4) {
-    const v = f32x4.pmax(loadPad(x, i, len), lo);
-    const vn = f32x4.add(f32x4.mul(v, l2e), m);
-    const p = expMantissa_f32x4(v, f32x4.sub(vn, m));
-    const sc = i32x4.shl(f32x4.pmax(f32x4.add(vn, kb), m), 23);
+    const v = f32x4.pmax(loadPad(x, i, len), v128.load(k, EXPK_LIM));
+    const vn = f32x4.add(f32x4.mul(v, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
+    const p = expMantissaT_f32x4(v, f32x4.sub(vn, v128.load(k, EXPK_MAGIC)));
+    const sc = i32x4.shl(f32x4.pmax(f32x4.add(vn, kb), v128.load(k, EXPK_MAGIC)), 23);
     storePart(y, i, len, f32x4.mul(f32x4.mul(p, sc), cv));
   }
 }
@@ -163,31 +166,35 @@ export function maxChunk_f32(x: usize, len: i32): f64 {
   return <f64>lanesMax(f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3)));
 }
 
-/** Σ exp(x − mx); also stores the exps in y when `keep`. */
-export function expSumChunk_f32(x: usize, y: usize, len: i32, mx: f32, keep: bool): f64 {
+// @ts-ignore: decorator
+@inline function expSumBody(x: usize, y: usize, len: i32, mx: f32, keep: bool): f64 {
   const mv = f32x4.splat(mx);
   let acc = f32x4.splat(0), comp = f32x4.splat(0);
-  for (let i = 0; i < len; i += 16) {
-    let e0: v128, e1: v128, e2: v128, e3: v128;
-    if (i + 16 <= len) {
-      const a = x + (<usize>i << 2);
-      e0 = expNonPositive_f32x4(f32x4.sub(v128.load(a), mv));
-      e1 = expNonPositive_f32x4(f32x4.sub(v128.load(a, 16), mv));
-      e2 = expNonPositive_f32x4(f32x4.sub(v128.load(a, 32), mv));
-      e3 = expNonPositive_f32x4(f32x4.sub(v128.load(a, 48), mv));
-      if (keep) {
-        const b = y + (<usize>i << 2);
-        v128.store(b, e0); v128.store(b, e1, 16); v128.store(b, e2, 32); v128.store(b, e3, 48);
-      }
-    } else {
-      e0 = expNonPositive_f32x4(f32x4.sub(loadPad(x, i, len), mv));
-      e1 = expNonPositive_f32x4(f32x4.sub(loadPad(x, i + 4, len), mv));
-      e2 = expNonPositive_f32x4(f32x4.sub(loadPad(x, i + 8, len), mv));
-      e3 = expNonPositive_f32x4(f32x4.sub(loadPad(x, i + 12, len), mv));
-      if (keep) {
-        storePart(y, i, len, e0); storePart(y, i + 4, len, e1);
-        storePart(y, i + 8, len, e2); storePart(y, i + 12, len, e3);
-      }
+  let i = 0;
+  for (; i + 16 <= len; i += 16) {
+    const a = x + (<usize>i << 2);
+    const e0 = expNonPositiveT_f32x4(f32x4.sub(v128.load(a), mv));
+    const e1 = expNonPositiveT_f32x4(f32x4.sub(v128.load(a, 16), mv));
+    const e2 = expNonPositiveT_f32x4(f32x4.sub(v128.load(a, 32), mv));
+    const e3 = expNonPositiveT_f32x4(f32x4.sub(v128.load(a, 48), mv));
+    if (keep) {
+      const b = y + (<usize>i << 2);
+      v128.store(b, e0); v128.store(b, e1, 16); v128.store(b, e2, 32); v128.store(b, e3, 48);
+    }
+    const t = f32x4.sub(f32x4.add(f32x4.add(e0, e1), f32x4.add(e2, e3)), comp);
+    const s = f32x4.add(acc, t);
+    comp = f32x4.sub(f32x4.sub(s, acc), t);
+    acc = s;
+  }
+  if (i < len) {
+    // The last partial block, padded with −∞ (weight 0), summed the same way.
+    const e0 = expNonPositiveT_f32x4(f32x4.sub(loadPad(x, i, len), mv));
+    const e1 = expNonPositiveT_f32x4(f32x4.sub(loadPad(x, i + 4, len), mv));
+    const e2 = expNonPositiveT_f32x4(f32x4.sub(loadPad(x, i + 8, len), mv));
+    const e3 = expNonPositiveT_f32x4(f32x4.sub(loadPad(x, i + 12, len), mv));
+    if (keep) {
+      storePart(y, i, len, e0); storePart(y, i + 4, len, e1);
+      storePart(y, i + 8, len, e2); storePart(y, i + 12, len, e3);
     }
     const t = f32x4.sub(f32x4.add(f32x4.add(e0, e1), f32x4.add(e2, e3)), comp);
     const s = f32x4.add(acc, t);
@@ -196,6 +203,14 @@ export function expSumChunk_f32(x: usize, y: usize, len: i32, mx: f32, keep: boo
   }
   const r = f32x4.sub(acc, comp);
   return (<f64>f32x4.extract_lane(r, 0) + <f64>f32x4.extract_lane(r, 1)) + (<f64>f32x4.extract_lane(r, 2) + <f64>f32x4.extract_lane(r, 3));
+}
+
+/**
+ * Σ exp(x − mx); also stores the exps in y when `keep`. Full blocks of 16 run
+ * in a branch-free loop (one per value of `keep`), the padded rest after it.
+ */
+export function expSumChunk_f32(x: usize, y: usize, len: i32, mx: f32, keep: bool): f64 {
+  return keep ? expSumBody(x, y, len, mx, true) : expSumBody(x, y, len, mx, false);
 }
 
 /** y = y·c */
@@ -226,10 +241,10 @@ export function onlineChunk_f32(x: usize, len: i32, slot: usize): void {
       v0 = loadPad(x, i, len); v1 = loadPad(x, i + 4, len); v2 = loadPad(x, i + 8, len); v3 = loadPad(x, i + 12, len);
     }
     const m2 = f32x4.pmax(m, f32x4.pmax(f32x4.pmax(v0, v1), f32x4.pmax(v2, v3)));
-    const sa = expNonPositive_f32x4(f32x4.sub(m, m2));
+    const sa = expNonPositiveT_f32x4(f32x4.sub(m, m2));
     const s = f32x4.add(
-      f32x4.add(expNonPositive_f32x4(f32x4.sub(v0, m2)), expNonPositive_f32x4(f32x4.sub(v1, m2))),
-      f32x4.add(expNonPositive_f32x4(f32x4.sub(v2, m2)), expNonPositive_f32x4(f32x4.sub(v3, m2))));
+      f32x4.add(expNonPositiveT_f32x4(f32x4.sub(v0, m2)), expNonPositiveT_f32x4(f32x4.sub(v1, m2))),
+      f32x4.add(expNonPositiveT_f32x4(f32x4.sub(v2, m2)), expNonPositiveT_f32x4(f32x4.sub(v3, m2))));
     d = f32x4.mul(d, sa); comp = f32x4.mul(comp, sa);
     const t = f32x4.sub(s, comp);
     const sum = f32x4.add(d, t);
@@ -253,8 +268,8 @@ export function expScaleChunk_f32(x: usize, y: usize, len: i32, mx: f32, c: f32)
   let i = 0;
   for (; i + 8 <= len; i += 8) {
     const o = <usize>i << 2;
-    v128.store(y + o, f32x4.mul(expNonPositive_f32x4(f32x4.sub(v128.load(x + o), mv)), cv));
-    v128.store(y + o, f32x4.mul(expNonPositive_f32x4(f32x4.sub(v128.load(x + o, 16), mv)), cv), 16);
+    v128.store(y + o, f32x4.mul(expNonPositiveT_f32x4(f32x4.sub(v128.load(x + o), mv)), cv));
+    v128.store(y + o, f32x4.mul(expNonPositiveT_f32x4(f32x4.sub(v128.load(x + o, 16), mv)), cv), 16);
   }
-  for (; i < len; i += 4) storePart(y, i, len, f32x4.mul(expNonPositive_f32x4(f32x4.sub(loadPad(x, i, len), mv)), cv));
+  for (; i < len; i += 4) storePart(y, i, len, f32x4.mul(expNonPositiveT_f32x4(f32x4.sub(loadPad(x, i, len), mv)), cv));
 }
