@@ -243,7 +243,7 @@ export function vexp_f32_ulp(lo: f32, hi: f32, step: i32, variant: i32, out: usi
       v = f32x4.replace_lane(v, 3, reinterpret<f32>(min(b + <u32>step * 3, last)));
       if (side == 1) v = f32x4.neg(v);
       let y: v128;
-      if (variant == 1) y = expNonPositive_f32x4(v);
+      if (variant == 1) y = expNonPositiveT_f32x4(v);
       else if (variant == 2) {
         const m = f32x4.splat(MAGIC_F);
         const vn = f32x4.add(f32x4.mul(v, f32x4.splat(LOG2E_F)), m);
