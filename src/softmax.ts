@@ -3,7 +3,7 @@
 // algorithm (assembly/softmax/). Inputs are never modified; `out` (possibly an
 // nl.alloc array: zero copy) receives the result when given.
 import { NumlaneError, abortError } from "./errors.js";
-import type { CallOptions, Engine } from "./engine.js";
+import { chunkCount, type CallOptions, type Engine } from "./engine.js";
 import { CallScope, type Heap } from "./runtime/heap.js";
 import { floatArray, integer, type FloatArray } from "./validate.js";
 
@@ -19,9 +19,8 @@ export interface SoftmaxOptions extends CallOptions {
   out?: FloatArray;
 }
 
-const CHUNK = 2048; // assembly/core/chunks.ts
 const SLOT = 32;    // assembly/softmax/softmax.ts
-const scratchBytes = (cols: number, threads: number) => (threads + 2) * Math.ceil(cols / CHUNK) * SLOT;
+const scratchBytes = (cols: number, threads: number) => (threads + 2) * chunkCount(cols) * SLOT;
 
 const ALGORITHMS = ["two-pass", "three-pass", "online"] as const;
 const SUFFIX = ["twopass", "threepass", "online"];
