@@ -8,6 +8,7 @@ import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { allFinite, float64Array, integer, nonNegative } from "./validate.js";
 import { symmetricEigen } from "./linalg/eigen.js";
+import { ic0Factor, ssorFactor, type TriangularFactor } from "./linalg/precond.js";
 import type { Progress } from "./pool/pool.js";
 
 
@@ -72,8 +73,15 @@ export interface CgOptions extends CallOptions {
   atol?: number;
   /** Default 10·n, as SciPy. */
   maxIter?: number;
-  /** Default "none". "jacobi" scales by the inverse diagonal. */
+  /**
+   * Default "none". "jacobi" scales by the inverse diagonal; "ssor" (with
+   * `omega`) and "ic0" (incomplete Cholesky on A's pattern, diagonally
+   * shifted if it breaks down) cut iterations further, but their triangular
+   * solves run on one thread.
+   */
   preconditioner?: Preconditioner;
+  /** SSOR's relaxation factor, 0 < ω < 2; default 1 (symmetric Gauss–Seidel). */
+  omega?: number;
   /** Deflate this space, then update it from this solve for the next one. */
   recycle?: RecycleSpace;
 }
@@ -87,6 +95,8 @@ export interface CgResult {
   residualNorm: number;
   /** Recursive ‖r_k‖ for k = 0..iterations (the first 2²⁰ of them). */
   residualHistory: Float64Array;
+  /** IC(0) only: the diagonal shift α it needed (factor of A + α·diag(A)); 0 when none. */
+  preconditionerShift?: number;
 }
 
 // Relative asymmetry above this is not a symmetric matrix that rounding spoiled.
@@ -153,12 +163,12 @@ export class Krylov {
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
     const pre = opts.preconditioner ?? "none";
-    if (pre === "ssor" || pre === "ic0") {
-      throw new NumlaneError("unsupported", `the ${pre} preconditioner is not built yet; use "none" or "jacobi"`, "opts.preconditioner");
+    if (pre !== "none" && pre !== "jacobi" && pre !== "ssor" && pre !== "ic0") {
+      throw new NumlaneError("invalid-value", `expected "none", "jacobi", "ssor" or "ic0", got ${String(pre)}`, "opts.preconditioner");
     }
-    if (pre !== "none" && pre !== "jacobi") {
-      throw new NumlaneError("invalid-value", `expected "none" or "jacobi", got ${String(pre)}`, "opts.preconditioner");
-    }
+    // SSOR and IC(0) are M = L·Lᵀ, solved by triangular sweeps in wasm.
+    const factor: TriangularFactor | undefined =
+      pre === "ic0" ? ic0Factor(S) : pre === "ssor" ? ssorFactor(S, opts.omega ?? 1) : undefined;
     let dinv: Float64Array | undefined;
     if (pre === "jacobi") {
       dinv = new Float64Array(n);
@@ -193,11 +203,17 @@ export class Krylov {
     const scratchBytes = 8 * 64 * (s * s + kk + 2 * s) + 64;
     const updateBytes = recycle ? 8 * (lines * lines * (chunks + 2) + lines * recycle.k + recycle.k * n) + 4 * 64 : 0;
     const work = 8 * (4 * n + (4 + kk + 2 * s) * chunks + historyCap + 8 + 2 * lines * n) + scratchBytes + 8 * 64 + updateBytes;
-    const scope = new CallScope(heap, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : [])], 8 * n + work);
+    const factorArrays = factor ? [factor.lower.indptr, factor.lower.indices, factor.lower.data, factor.upper.indptr, factor.upper.indices, factor.upper.data, factor.diag] : [];
+    const scope = new CallScope(heap, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : []), ...factorArrays], 8 * n + work + 64);
     try {
       const indptr = scope.input(S.indptr), indices = scope.input(S.indices), data = scope.input(S.data);
       const bp = scope.input(b);
       const dp = dinv ? scope.input(dinv) : 0;
+      let tri = 0;
+      if (factor) {
+        tri = scope.alloc(64);
+        heap.f64.set(factorArrays.map((a) => scope.input(a)), tri >> 3);
+      }
       const xp = scope.alloc(8 * n);
       if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
       const wp = scope.alloc(8 * 4 * n), pp = scope.alloc(8 * (4 + kk + 2 * s) * chunks);
@@ -210,7 +226,7 @@ export class Krylov {
       const bytes = 12 * S.nnz + 8 * (7 + 2 * s) * n;
       const threads = this.e.threadsFor(bytes, opts);
       await this.e.pool.run("cg_f64", [
-        indptr, indices, data, n, bp, xp, dp, wp, pp, hp, historyCap, maxIter, tol, out,
+        indptr, indices, data, n, bp, xp, dp, tri, wp, pp, hp, historyCap, maxIter, tol, out,
         zb, azb, s, zb + 8 * s * n, azb + 8 * s * n, ell, scratch,
       ], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
       const f64 = heap.f64, o = out >> 3;
@@ -224,6 +240,7 @@ export class Krylov {
         reason,
         residualNorm: heap.f64[o + 3],
         residualHistory: heap.f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap)),
+        ...(factor && pre === "ic0" ? { preconditionerShift: factor.shift } : {}),
       };
     } finally {
       scope.free();

@@ -89,26 +89,82 @@ function cholSolve(l: usize, k: i32, rhs: usize, mu: usize): void {
   return s;
 }
 
+/** Partials of (AW)ᵀz over chunks cFirst..cLast. */
+function deflationPartials(aw: usize, z: usize, azp: usize, n: i32, k: i32, chunks: i32, cFirst: i32, cLast: i32): void {
+  for (let c = cFirst; c <= cLast; c++) {
+    const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+    for (let j = 0; j < k; j++) {
+      let s: f64 = 0;
+      for (let i = i0; i < i1; i++) s += load<f64>(at(aw, j * n + i)) * load<f64>(at(z, i));
+      store<f64>(at(azp, j * chunks + c), s);
+    }
+  }
+}
+
+/**
+ * z = (L·Lᵀ)⁻¹·r for a factored preconditioner (IC(0), SSOR). `tri` holds
+ * seven addresses (as f64): the strictly lower part of L in CSR (indptr,
+ * indices, values), the strictly upper part of Lᵀ likewise, and L's diagonal.
+ */
+function triSolve(tri: usize, n: i32, r: usize, z: usize): void {
+  const lp = <usize>load<f64>(tri), li = <usize>load<f64>(tri, 8), lv = <usize>load<f64>(tri, 16);
+  const up = <usize>load<f64>(tri, 24), ui = <usize>load<f64>(tri, 32), uv = <usize>load<f64>(tri, 40);
+  const d = <usize>load<f64>(tri, 48);
+  for (let i = 0; i < n; i++) {
+    let s = load<f64>(at(r, i));
+    const k1 = load<i32>(lp + (<usize>(i + 1) << 2));
+    for (let k = load<i32>(lp + (<usize>i << 2)); k < k1; k++) s -= load<f64>(at(lv, k)) * load<f64>(at(z, load<i32>(li + (<usize>k << 2))));
+    store<f64>(at(z, i), s / load<f64>(at(d, i)));
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = load<f64>(at(z, i));
+    const k1 = load<i32>(up + (<usize>(i + 1) << 2));
+    for (let k = load<i32>(up + (<usize>i << 2)); k < k1; k++) s -= load<f64>(at(uv, k)) * load<f64>(at(z, load<i32>(ui + (<usize>k << 2))));
+    store<f64>(at(z, i), s / load<f64>(at(d, i)));
+  }
+}
+
+/**
+ * The triangular solves are sequential: once every thread's rows of r are in
+ * (barrier), tid 0 solves and forms the r·z partials of every chunk; a second
+ * barrier publishes z.
+ */
+function applyTri(tri: usize, n: i32, r: usize, z: usize, rz: usize, chunks: i32, team: usize, tid: i32, nthreads: i32): void {
+  barrier(team, nthreads);
+  if (tid == 0) {
+    triSolve(tri, n, r, z);
+    for (let c = 0; c < chunks; c++) {
+      const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+      let s: f64 = 0;
+      for (let i = i0; i < i1; i++) s += load<f64>(at(r, i)) * load<f64>(at(z, i));
+      store<f64>(at(rz, c), s);
+    }
+  }
+  barrier(team, nthreads);
+}
+
 /**
  * Solves A·x = b. On entry x holds x0; on exit the last iterate.
  * `work` holds 4·n f64 (r, p, q, z; z unused without preconditioner);
  * `partials` (4 + k(k+1)/2 + 2k)·chunkCount(n) f64; `history` historyCap
- * f64 (‖r_k‖ for k < historyCap); `out` 8 f64; `dinv` the inverse diagonal,
- * or 0 for no preconditioner.
+ * f64 (‖r_k‖ for k < historyCap); `out` 8 f64; `dinv` the inverse diagonal
+ * (Jacobi), or 0; `tri` a factored preconditioner M = L·Lᵀ (see triSolve),
+ * or 0; both 0: none.
  * Deflation: `w` holds W (k lines of length n), `aw` room for A·W (k lines);
  * `keepP`, `keepQ` room for ℓ lines each (the first p's and A·p's);
  * `scratch` (k² + k(k+1)/2 + 2k)·64 f64.
  */
 export function cg_f64(
   indptr: usize, indices: usize, data: usize, n: i32,
-  b: usize, x: usize, dinv: usize,
+  b: usize, x: usize, dinv: usize, tri: usize,
   work: usize, partials: usize, history: usize, historyCap: i32,
   maxIter: i32, tol: f64, out: usize,
   w: usize, aw: usize, k: i32, keepP: usize, keepQ: usize, ell: i32, scratch: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   const r = work, p = at(work, n), q = at(work, 2 * n);
-  const z = dinv != 0 ? at(work, 3 * n) : r;  // without preconditioner z is r
+  const z = dinv != 0 || tri != 0 ? at(work, 3 * n) : r;  // without preconditioner z is r
+  const local = tri == 0;  // z_i from r_i alone (none, Jacobi): no barrier before z
   const chunks = chunkCount(n);
   const pq = partials, rz = at(partials, chunks), rr = at(partials, 2 * chunks);
   // The exit residual gets its own partials: a thread may still be reading
@@ -178,20 +234,25 @@ export function cg_f64(
         } else {
           ri = load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i);
         }
-        const zi = dinv != 0 ? load<f64>(at(dinv, i)) * ri : ri;
         store<f64>(at(r, i), ri);
-        store<f64>(at(z, i), zi);
-        store<f64>(at(p, i), zi);
         srr += ri * ri;
-        srz += ri * zi;
+        if (local) {
+          const zi = dinv != 0 ? load<f64>(at(dinv, i)) * ri : ri;
+          store<f64>(at(z, i), zi);
+          store<f64>(at(p, i), zi);
+          srz += ri * zi;
+        }
       }
       store<f64>(at(rr, c), srr);
-      store<f64>(at(rz, c), srz);
-      for (let j = 0; j < k; j++) {
-        let s: f64 = 0;
-        for (let i = i0; i < i1; i++) s += load<f64>(at(aw, j * n + i)) * load<f64>(at(z, i));
-        store<f64>(at(azp, j * chunks + c), s);
+      if (local) {
+        store<f64>(at(rz, c), srz);
+        deflationPartials(aw, z, azp, n, k, chunks, c, c);
       }
+    }
+    if (!local) {
+      applyTri(tri, n, r, z, rz, chunks, team, tid, nthreads);
+      for (let i = my0; i < my1; i++) store<f64>(at(p, i), load<f64>(at(z, i)));
+      deflationPartials(aw, z, azp, n, k, chunks, c0, c1 - 1);
     }
     barrier(team, nthreads);
     rho = sumPartials(rz, chunks);
@@ -240,7 +301,7 @@ export function cg_f64(
         }
         const alpha = rho / curvature;
 
-        // B: x += α·p, r −= α·q, z = D⁻¹·r, with r·z, r·r and (AW)ᵀz.
+        // B: x += α·p, r −= α·q, z = M⁻¹·r, with r·z, r·r and (AW)ᵀz.
         for (let c = c0; c < c1; c++) {
           const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
           let srr: f64 = 0, srz: f64 = 0;
@@ -256,12 +317,14 @@ export function cg_f64(
             }
           }
           store<f64>(at(rr, c), srr);
-          store<f64>(at(rz, c), dinv != 0 ? srz : srr);
-          for (let j = 0; j < k; j++) {
-            let s: f64 = 0;
-            for (let i = i0; i < i1; i++) s += load<f64>(at(aw, j * n + i)) * load<f64>(at(z, i));
-            store<f64>(at(azp, j * chunks + c), s);
+          if (local) {
+            store<f64>(at(rz, c), dinv != 0 ? srz : srr);
+            deflationPartials(aw, z, azp, n, k, chunks, c, c);
           }
+        }
+        if (!local) {
+          applyTri(tri, n, r, z, rz, chunks, team, tid, nthreads);
+          deflationPartials(aw, z, azp, n, k, chunks, c0, c1 - 1);
         }
         if (tid == 0) store<f64>(out + (OUT_STOP << 3), aborted(team) ? 1 : 0);
         barrier(team, nthreads);
