@@ -61,11 +61,14 @@ async function tour(nl: Numlane): Promise<void> {
     if (!file) continue;
     const A = readMatrixMarket(readFileSync(file, "utf8")) as CsrMatrix;
     const b = await nl.blas.spmv(A, new Float64Array(A.cols).fill(1));
-    const r = await nl.cg(A, b, { rtol: 1e-10, preconditioner: "jacobi" });
-    let err = 0;
-    for (const v of r.x) err = Math.max(err, Math.abs(v - 1));
-    const us = await time(() => nl.cg(A, b, { rtol: 1e-10, preconditioner: "jacobi" }), 5);
-    console.log(`  ${name.padEnd(15)} n=${A.rows}: ${r.reason} in ${r.iterations} iterations, ‖b − A·x‖ = ${r.residualNorm.toExponential(1)}, max |x − 1| = ${err.toExponential(1)}  median ${(us / 1e3).toFixed(1)} ms`);
+    for (const preconditioner of ["jacobi", "ic0"] as const) {
+      const r = await nl.cg(A, b, { rtol: 1e-10, preconditioner });
+      let err = 0;
+      for (const v of r.x) err = Math.max(err, Math.abs(v - 1));
+      const us = await time(() => nl.cg(A, b, { rtol: 1e-10, preconditioner }), 5);
+      console.log(`  ${name.padEnd(15)} n=${String(A.rows).padEnd(5)} ${preconditioner.padEnd(6)}: ${r.reason} in ${r.iterations} iterations, ` +
+        `‖b − A·x‖ = ${r.residualNorm.toExponential(1)}, max |x − 1| = ${err.toExponential(1)}  median ${(us / 1e3).toFixed(1)} ms`);
+    }
   }
 
   const diabetes = dataFile("datasets/diabetes.csv");
