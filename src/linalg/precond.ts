@@ -16,27 +16,33 @@ export interface TriangularFactor {
 /** The lower triangle of A (columns sorted, duplicates summed) with the diagonal apart. */
 function lowerOf(A: CsrMatrix): { ptr: Int32Array; idx: Int32Array; val: Float64Array; d: Float64Array } {
   const n = A.rows, d = new Float64Array(n);
-  const rows: Map<number, number>[] = [];
+  const ptr = new Int32Array(n + 1);
+  const idx: number[] = [], val: number[] = [];
+  // Columns → position in this row's output, to sum duplicates in any order.
+  const at = new Int32Array(n).fill(-1);
   for (let i = 0; i < n; i++) {
-    const m = new Map<number, number>();
+    const start = idx.length;
     for (let k = A.indptr[i]; k < A.indptr[i + 1]; k++) {
       const j = A.indices[k];
-      if (j < i) m.set(j, (m.get(j) ?? 0) + A.data[k]);
-      else if (j === i) d[i] += A.data[k];
+      if (j === i) d[i] += A.data[k];
+      else if (j < i) {
+        if (at[j] < start) { at[j] = idx.length; idx.push(j); val.push(A.data[k]); } else val[at[j]] += A.data[k];
+      }
     }
-    rows.push(m);
+    // Sort the row by column if it came unsorted.
+    let sorted = true;
+    for (let t = start + 1; t < idx.length; t++) if (idx[t] < idx[t - 1]) { sorted = false; break; }
+    if (!sorted) {
+      const order = Array.from({ length: idx.length - start }, (_, t) => start + t).sort((a, b) => idx[a] - idx[b]);
+      const ci = order.map((t) => idx[t]), cv = order.map((t) => val[t]);
+      ci.forEach((c, t) => { idx[start + t] = c; val[start + t] = cv[t]; });
+    }
+    ptr[i + 1] = idx.length;
   }
-  const ptr = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) ptr[i + 1] = ptr[i] + rows[i].size;
-  const idx = new Int32Array(ptr[n]), val = new Float64Array(ptr[n]);
-  rows.forEach((m, i) => {
-    const cols = [...m.keys()].sort((a, b) => a - b);
-    cols.forEach((j, t) => { idx[ptr[i] + t] = j; val[ptr[i] + t] = m.get(j)!; });
-  });
   for (let i = 0; i < n; i++) {
     if (!(d[i] > 0)) throw new NumlaneError("invalid-value", `diagonal entry ${i} is ${d[i]}: not positive definite, so this preconditioner cannot be built`, "A");
   }
-  return { ptr, idx, val, d };
+  return { ptr, idx: Int32Array.from(idx), val: Float64Array.from(val), d };
 }
 
 /** Lᵀ's strictly upper part in CSR from L's strictly lower part. */
