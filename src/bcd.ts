@@ -36,20 +36,72 @@ export interface BcdResult {
   history: Float64Array;
 }
 
+export interface LassoPathOptions extends Omit<LassoOptions, "lambda"> {
+  /** The λ to fit, in the order given (best decreasing, for warm starts). */
+  lambdas?: ArrayLike<number>;
+  /** Without lambdas: how many, log-spaced from λ_max down to eps·λ_max; default 100. */
+  nLambdas?: number;
+  /** Default 1e-3 (scikit-learn's). */
+  eps?: number;
+}
+
+export interface LassoPathResult {
+  lambdas: Float64Array;
+  /** One fit per λ, in the same order. */
+  fits: BcdResult[];
+}
+
+function toDense(A: unknown): DenseMatrix {
+  const m = toMatrix("A", A);
+  return m instanceof CsrMatrix ? m.toDense() : m;
+}
+
 export class Bcd {
   constructor(private readonly e: Engine) {}
 
   async lasso(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<BcdResult> {
-    const m = toMatrix("A", A);
-    const D = m instanceof CsrMatrix ? m.toDense() : m;
+    if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { lambda, ... }", "opts");
+    const lambda = nonNegative("opts.lambda", opts.lambda);
+    return (await this.fit(A, b, [lambda], opts))[0];
+  }
+
+  /**
+   * The lasso along a decreasing sequence of λ (scikit-learn's lasso_path):
+   * by default nLambdas values log-spaced from λ_max = max|Aᵀb|/n, where
+   * x = 0, down to eps·λ_max; each fit starts from the previous solution.
+   */
+  async lassoPath(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoPathOptions = {}): Promise<LassoPathResult> {
+    if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { lambdas | nLambdas, ... }", "opts");
+    let lambdas: number[];
+    if (opts.lambdas !== undefined) {
+      if (!Array.isArray(opts.lambdas) && !ArrayBuffer.isView(opts.lambdas)) throw new NumlaneError("invalid-type", "expected an array of λ ≥ 0", "opts.lambdas");
+      lambdas = Array.from(opts.lambdas as ArrayLike<number>, (v, i) => nonNegative(`opts.lambdas[${i}]`, v));
+      if (lambdas.length === 0) throw new NumlaneError("invalid-size", "expected at least one λ", "opts.lambdas");
+    } else {
+      const count = integer("opts.nLambdas", opts.nLambdas ?? 100, 1, 10_000);
+      const eps = nonNegative("opts.eps", opts.eps ?? 1e-3);
+      const D = toDense(A);
+      if (D.rows === 0 || D.cols === 0) throw new NumlaneError("invalid-size", `A is ${D.rows}×${D.cols}: nothing to fit`, "A");
+      float64Array("b", b);
+      if (b.length !== D.rows) throw new NumlaneError("invalid-shape", `expected ${D.rows} entries to match A's rows, got ${b.length}`, "b");
+      let lmax = 0;
+      for (let j = 0; j < D.cols; j++) { let g = 0; for (let i = 0; i < D.rows; i++) g += D.get(i, j) * b[i]; lmax = Math.max(lmax, Math.abs(g)); }
+      lmax /= D.rows;
+      lambdas = Array.from({ length: count }, (_, k) => (count === 1 ? lmax : lmax * eps ** (k / (count - 1))));
+    }
+    const fits = await this.fit(A, b, lambdas, opts);
+    return { lambdas: Float64Array.from(lambdas), fits };
+  }
+
+  /** Lasso fits for each λ in turn, warm-started, with A, b and the workspace in wasm memory once. */
+  private async fit(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, lambdas: number[], opts: Omit<LassoOptions, "lambda">): Promise<BcdResult[]> {
+    const D = toDense(A);
     const n = D.rows, p = D.cols;
     if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "A");
     allFinite("A", D.data);
     float64Array("b", b);
     if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A's rows, got ${b.length}`, "b");
     allFinite("b", b);
-    if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { lambda, ... }", "opts");
-    const lambda = nonNegative("opts.lambda", opts.lambda);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
     const tol = nonNegative("opts.tol", opts.tol ?? 1e-4);
     let x0: Float64Array | undefined;
@@ -83,25 +135,30 @@ export class Bcd {
       if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + p);
       const pp = scope.alloc(8 * (4 + p) * chunks), hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
       const threads = this.e.threadsFor(8 * n * 16, opts);
-      await this.e.pool.run("lasso_cd_f64", [ap, n, p, bp, xp, rp, cp, lambda * n, maxIter, tol * bb, tol, pp, hp, historyCap, out], {
-        signal: opts.signal, onProgress: opts.onProgress, long: true, threads,
-      });
-      const f64 = heap.f64, o = out >> 3;
-      const iterations = f64[o];
-      const reason = REASONS[f64[o + 1]];
-      const x = f64.slice(xp >> 3, (xp >> 3) + p);
-      let rr = 0, l1 = 0;
-      for (let i = 0; i < n; i++) rr += f64[(rp >> 3) + i] ** 2;
-      for (let j = 0; j < p; j++) l1 += Math.abs(x[j]);
-      return {
-        x,
-        objective: rr / (2 * n) + lambda * l1,
-        iterations,
-        converged: reason === "converged",
-        reason,
-        gap: f64[o + 2] / n,
-        history: f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations, historyCap)).map((g) => g / n),
-      };
+      const results: BcdResult[] = [];
+      for (const lambda of lambdas) {
+        // x stays in wasm memory: each fit starts where the previous one ended.
+        await this.e.pool.run("lasso_cd_f64", [ap, n, p, bp, xp, rp, cp, lambda * n, maxIter, tol * bb, tol, pp, hp, historyCap, out], {
+          signal: opts.signal, onProgress: opts.onProgress, long: true, threads,
+        });
+        const f64 = heap.f64, o = out >> 3;
+        const iterations = f64[o];
+        const reason = REASONS[f64[o + 1]];
+        const x = f64.slice(xp >> 3, (xp >> 3) + p);
+        let rr = 0, l1 = 0;
+        for (let i = 0; i < n; i++) rr += f64[(rp >> 3) + i] ** 2;
+        for (let j = 0; j < p; j++) l1 += Math.abs(x[j]);
+        results.push({
+          x,
+          objective: rr / (2 * n) + lambda * l1,
+          iterations,
+          converged: reason === "converged",
+          reason,
+          gap: f64[o + 2] / n,
+          history: f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations, historyCap)).map((g) => g / n),
+        });
+      }
+      return results;
     } finally {
       scope.free();
     }

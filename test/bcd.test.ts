@@ -96,6 +96,51 @@ print(json.dumps(out))`;
   });
 });
 
+describe("lassoPath", () => {
+  it("matches scikit-learn's lasso_path on the diabetes data: the same λ grid and coefficients", async () => {
+    const py = "/usr/bin/python3";
+    if (!existsSync(py) && !process.env.CI) return;
+    const script = `
+import json, numpy as np
+from sklearn.linear_model import lasso_path
+d = np.loadtxt("data/datasets/diabetes.csv", delimiter=",", skiprows=1)
+alphas, coefs, _ = lasso_path(d[:, :-1], d[:, -1], n_alphas=30, eps=1e-3, tol=1e-12, max_iter=1000000)
+print(json.dumps({"alphas": alphas.tolist(), "coefs": coefs.T.tolist()}))`;
+    const run = spawnSync(py, ["-c", script], { maxBuffer: 1 << 24 });
+    if (run.status !== 0) {
+      if (process.env.CI) throw new Error(`scikit-learn is required in CI: ${run.stderr}`);
+      return;
+    }
+    const sk = JSON.parse(run.stdout.toString()) as { alphas: number[]; coefs: number[][] };
+    const { A, b } = diabetes();
+    const path = await nl.lassoPath(A, b, { nLambdas: 30, eps: 1e-3, tol: 1e-12, maxIter: 1_000_000 });
+    expect(path.lambdas.length).toBe(30);
+    path.lambdas.forEach((l, k) => expect(Math.abs(l - sk.alphas[k]) / sk.alphas[k]).toBeLessThan(1e-12));
+    path.fits.forEach((f, k) => {
+      expect(f.reason).toBe("converged");
+      const scale = Math.max(1, ...sk.coefs[k].map(Math.abs));
+      for (let j = 0; j < A.cols; j++) expect(Math.abs(f.x[j] - sk.coefs[k][j]) / scale, `λ #${k}, x[${j}]`).toBeLessThan(1e-6);
+    });
+    // λ_max gives x = 0; the support only grows along this path.
+    expect(path.fits[0].x.every((v) => v === 0)).toBe(true);
+    expect(path.fits[29].x.filter((v) => v !== 0).length).toBe(A.cols);
+  });
+
+  it("warm starts make the path cheaper than cold fits; explicit λ lists are refused when negative", async () => {
+    const { A, b } = sparseProblem(2000, 40, 11);
+    const path = await nl.lassoPath(A, b, { nLambdas: 20, tol: 1e-8 });
+    let cold = 0;
+    for (const [k, lambda] of path.lambdas.entries()) {
+      const r = await nl.lasso(A, b, { lambda, tol: 1e-8 });
+      cold += r.iterations;
+      expect(Math.max(...Array.from(r.x, (v, j) => Math.abs(v - path.fits[k].x[j])))).toBeLessThan(1e-4);
+    }
+    const warm = path.fits.reduce((s, f) => s + f.iterations, 0);
+    expect(warm).toBeLessThan(cold);
+    await expect(nl.lassoPath(A, b, { lambdas: [0.1, -1] })).rejects.toMatchObject({ code: "invalid-value", argument: "opts.lambdas[1]" });
+  });
+});
+
 describe("lasso: determinism, progress, abort", () => {
   it("bit-identical for threads 1, 2, 3 and the single build", async () => {
     const { A, b } = sparseProblem(9000, 12, 4);
