@@ -4,6 +4,7 @@ export { dot_f64, nrm2_f64, axpy_f64, scal_f64, copy_f64, triad_f64 } from "./bl
 export { gemv_rows_f64, gemv_cols_f64 } from "./blas/level2";
 export { spmv_csr_f64 } from "./blas/sparse";
 export { cg_f64 } from "./krylov/cg";
+export { gmres_f64 } from "./krylov/gmres";
 export { gram_f64 } from "./blas/gram";
 export { lasso_cd_f64 } from "./bcd/lasso";
 export { transpose_f64 } from "./blas/transpose";

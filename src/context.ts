@@ -3,7 +3,7 @@
 // families. Runtime specifics come in through a Platform (runtime/*.ts).
 import { Blas } from "./blas.js";
 import { Softmax, type SoftmaxOptions } from "./softmax.js";
-import { Krylov, RecycleSpace, type CgOptions, type CgResult, type RecycleOptions, type SequenceOptions, type SequenceResult } from "./krylov.js";
+import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions, type RecycleOptions, type SequenceOptions, type SequenceResult } from "./krylov.js";
 import type { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult } from "./bcd.js";
 import { Sketch, type LstsqOptions, type LstsqResult, type SketchOptions } from "./sketch.js";
@@ -100,6 +100,11 @@ export class Numlane {
   /** Conjugate gradients for A·x = b, A symmetric positive definite; the solve runs inside wasm. */
   cg(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts?: CgOptions): Promise<CgResult> {
     return this.krylov.cg(A, b, opts);
+  }
+
+  /** Restarted GMRES for a general (nonsymmetric) square system; the solve runs inside wasm. */
+  gmres(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts?: GmresOptions): Promise<CgResult> {
+    return this.krylov.gmres(A, b, opts);
   }
 
   /** Solves related SPD systems in similarity order, recycling a Krylov subspace between them. */

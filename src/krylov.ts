@@ -102,6 +102,20 @@ export interface CgResult {
 // Relative asymmetry above this is not a symmetric matrix that rounding spoiled.
 const SYMMETRY_TOL = 1e-10;
 
+export interface GmresOptions extends CallOptions {
+  /** Initial guess (default zeros). Never modified. */
+  x0?: Float64Array;
+  /** Stop when ‖r‖ ≤ max(rtol·‖b‖, atol). Default 1e-8. */
+  rtol?: number;
+  atol?: number;
+  /** Total Arnoldi steps allowed; default 10·n. */
+  maxIter?: number;
+  /** Steps per cycle before a restart (the Krylov basis size); default min(30, n). */
+  restart?: number;
+  /** "none" (default) or "jacobi" (right preconditioning by the inverse diagonal). */
+  preconditioner?: "none" | "jacobi";
+}
+
 export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onProgress"> {
   /** "sorted" (default): solve neighbours in similarity order; "given": as passed. */
   order?: "sorted" | "given";
@@ -241,6 +255,71 @@ export class Krylov {
         residualNorm: heap.f64[o + 3],
         residualHistory: heap.f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap)),
         ...(factor && pre === "ic0" ? { preconditionerShift: factor.shift } : {}),
+      };
+    } finally {
+      scope.free();
+    }
+  }
+
+  /** Restarted GMRES for a general square (nonsymmetric) system, in one SPMD launch. */
+  async gmres(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: GmresOptions = {}): Promise<CgResult> {
+    const m0 = toMatrix("A", A);
+    const S = m0 instanceof CsrMatrix ? m0 : CsrMatrix.fromDense(m0);
+    if (S.rows !== S.cols) throw new NumlaneError("invalid-shape", `GMRES needs a square matrix, got ${S.rows}×${S.cols}`, "A");
+    const n = S.rows;
+    if (n === 0) throw new NumlaneError("invalid-size", "the matrix is empty", "A");
+    allFinite("A", S.data);
+    float64Array("b", b);
+    if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${b.length}`, "b");
+    allFinite("b", b);
+    let x0: Float64Array | undefined;
+    if (opts.x0 !== undefined) {
+      x0 = float64Array("opts.x0", opts.x0);
+      if (x0.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${x0.length}`, "opts.x0");
+      allFinite("opts.x0", x0);
+    }
+    const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
+    const atol = nonNegative("opts.atol", opts.atol ?? 0);
+    const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
+    const restart = integer("opts.restart", opts.restart ?? Math.min(30, n), 1, 1000);
+    const pre = opts.preconditioner ?? "none";
+    if (pre !== "none" && pre !== "jacobi") throw new NumlaneError("invalid-value", `expected "none" or "jacobi", got ${String(pre)}`, "opts.preconditioner");
+    let dinv: Float64Array | undefined;
+    if (pre === "jacobi") {
+      dinv = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let d = 0;
+        for (let k = S.indptr[i]; k < S.indptr[i + 1]; k++) if (S.indices[k] === i) d += S.data[k];
+        if (d === 0) throw new NumlaneError("invalid-value", `diagonal entry ${i} is 0: Jacobi cannot scale it`, "A");
+        dinv[i] = 1 / d;
+      }
+    }
+    let bnorm = 0;
+    for (let i = 0; i < n; i++) bnorm += b[i] * b[i];
+    const tol = Math.max(rtol * Math.sqrt(bnorm), atol);
+    const chunks = chunkCount(n), m = restart, heap = this.e.heap;
+    const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
+    const scratchBytes = 8 * 64 * ((m + 1) * m + 4 * (m + 1));
+    const work = 8 * ((m + 2) * n + n + (2 * (m + 1) + 2) * chunks + historyCap + 8) + scratchBytes + 8 * 64;
+    const scope = new CallScope(heap, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : [])], work);
+    try {
+      const indptr = scope.input(S.indptr), indices = scope.input(S.indices), data = scope.input(S.data);
+      const bp = scope.input(b), dp = dinv ? scope.input(dinv) : 0;
+      const xp = scope.alloc(8 * n);
+      if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
+      const basis = scope.alloc(8 * (m + 1) * n), t = scope.alloc(8 * n);
+      const pp = scope.alloc(8 * (2 * (m + 1) + 2) * chunks), scratch = scope.alloc(scratchBytes);
+      const hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
+      heap.f64.fill(0, out >> 3, (out >> 3) + 8);
+      const threads = this.e.threadsFor(12 * S.nnz + 8 * (2 * m + 6) * n, opts);
+      await this.e.pool.run("gmres_f64", [indptr, indices, data, n, bp, xp, dp, m, basis, t, pp, scratch, hp, historyCap, maxIter, tol, out], {
+        signal: opts.signal, onProgress: opts.onProgress, long: true, threads,
+      });
+      const f64 = heap.f64, o = out >> 3;
+      const iterations = f64[o], reason = REASONS[f64[o + 1]];
+      return {
+        x: f64.slice(xp >> 3, (xp >> 3) + n), iterations, converged: reason === "converged", reason,
+        residualNorm: f64[o + 3], residualHistory: f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap)),
       };
     } finally {
       scope.free();

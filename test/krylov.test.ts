@@ -350,6 +350,103 @@ describe("solveSequence", () => {
   });
 });
 
+/** 2D convection–diffusion on a k×k grid, upwind differences: nonsymmetric. */
+function convectionDiffusion(k: number, peclet: number): CsrMatrix {
+  const I: number[] = [], J: number[] = [], V: number[] = [];
+  const id = (a: number, c: number) => a * k + c;
+  for (let a = 0; a < k; a++) for (let c = 0; c < k; c++) {
+    const r = id(a, c);
+    I.push(r); J.push(r); V.push(4 + peclet);
+    if (a > 0) { I.push(r); J.push(id(a - 1, c)); V.push(-1 - peclet); }
+    if (a < k - 1) { I.push(r); J.push(id(a + 1, c)); V.push(-1); }
+    if (c > 0) { I.push(r); J.push(id(a, c - 1)); V.push(-1); }
+    if (c < k - 1) { I.push(r); J.push(id(a, c + 1)); V.push(-1); }
+  }
+  return CsrMatrix.fromCoo(k * k, k * k, I, J, V);
+}
+
+describe("gmres", () => {
+  it("matches scipy.sparse.linalg.gmres on a convection–diffusion matrix: iterations and residual", async () => {
+    const py = "/usr/bin/python3";
+    if (!existsSync(py) && !process.env.CI) return;
+    const A = convectionDiffusion(40, 1.5), n = A.rows;
+    const b = Float64Array.from({ length: n }, (_, i) => Math.sin(i));
+    const script = `
+import sys, json, numpy as np, scipy.sparse as sp, scipy.sparse.linalg as sl
+d = json.load(sys.stdin)
+A = sp.csr_matrix((d["v"], d["j"], d["p"]), shape=(d["n"], d["n"])); b = np.array(d["b"])
+it = [0]
+def cb(r): it[0] += 1
+try:
+    x, info = sl.gmres(A, b, rtol=1e-10, atol=0, restart=20, maxiter=1000, callback=cb, callback_type="pr_norm")
+except TypeError:  # SciPy < 1.12
+    x, info = sl.gmres(A, b, tol=1e-10, atol=0, restart=20, maxiter=1000, callback=cb, callback_type="pr_norm")
+print(json.dumps({"info": info, "it": it[0], "x": x.tolist()}))`;
+    const run = spawnSync(py, ["-c", script], { input: JSON.stringify({ p: Array.from(A.indptr), j: Array.from(A.indices), v: Array.from(A.data), n, b: Array.from(b) }), maxBuffer: 1 << 26 });
+    if (run.status !== 0) {
+      if (process.env.CI) throw new Error(`SciPy is required in CI: ${run.stderr}`);
+      return;
+    }
+    const sp = JSON.parse(run.stdout.toString()) as { info: number; it: number; x: number[] };
+    const r = await nl.gmres(A, b, { rtol: 1e-10, restart: 20 });
+    expect(sp.info).toBe(0);
+    expect(r.reason).toBe("converged");
+    expect(Math.abs(r.iterations - sp.it)).toBeLessThanOrEqual(2);
+    expect(diff(matvec(A, r.x), b) / norm(b)).toBeLessThan(1.5e-10);
+    expect(diff(r.x, sp.x) / norm(sp.x)).toBeLessThan(1e-7);
+  });
+
+  it("solves random nonsymmetric dense systems like Gaussian elimination; Jacobi rescues a badly scaled one", async () => {
+    const n = 60, rnd = rng(17);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = (i === j ? n : 0) + rnd() - 0.5;
+    const b = uniform(n, 18);
+    // Reference: Gaussian elimination with partial pivoting, plainly.
+    const M = Array.from({ length: n }, (_, i) => [...a.subarray(i * n, i * n + n), b[i]]);
+    for (let c = 0; c < n; c++) {
+      let piv = c;
+      for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[piv][c])) piv = r;
+      [M[c], M[piv]] = [M[piv], M[c]];
+      for (let r = c + 1; r < n; r++) { const f = M[r][c] / M[c][c]; for (let k = c; k <= n; k++) M[r][k] -= f * M[c][k]; }
+    }
+    const want = new Array(n).fill(0);
+    for (let i = n - 1; i >= 0; i--) { let s = M[i][n]; for (let k = i + 1; k < n; k++) s -= M[i][k] * want[k]; want[i] = s / M[i][i]; }
+    const r = await nl.gmres(new DenseMatrix(n, n, a), b, { rtol: 1e-13 });
+    expect(r.reason).toBe("converged");
+    expect(diff(r.x, want) / norm(want)).toBeLessThan(1e-11);
+    // Rows scaled over 8 decades: Jacobi (right-preconditioned) undoes it.
+    const scaled = a.map((v, k) => v * 10 ** (8 * Math.floor(k / n) / n));
+    const bs = b.map((v, i) => v * 10 ** (8 * i / n));
+    const plain = await nl.gmres(new DenseMatrix(n, n, scaled), bs, { rtol: 1e-10, restart: 10, maxIter: 200 });
+    const jac = await nl.gmres(new DenseMatrix(n, n, scaled), bs, { rtol: 1e-10, restart: 10, maxIter: 200, preconditioner: "jacobi" });
+    expect(jac.reason).toBe("converged");
+    expect(jac.iterations).toBeLessThan(plain.iterations);
+    expect(diff(jac.x, want) / norm(want)).toBeLessThan(1e-7);
+  });
+
+  it("bit-identical for threads 1, 2, 3 and the single build; max-iterations and abort are reported", async () => {
+    const A = convectionDiffusion(50, 0.8), b = uniform(2500, 19);
+    const ref = await nl.gmres(A, b, { threads: 1, restart: 15 });
+    const nl3 = await init({ threads: 3 });
+    const single = await init({ build: "single" });
+    try {
+      for (const r of [await nl.gmres(A, b, { threads: 2, restart: 15 }), await nl3.gmres(A, b, { threads: 3, restart: 15 }), await single.gmres(A, b, { restart: 15 })]) {
+        expect(r.iterations).toBe(ref.iterations);
+        expect(sameBits(r.x, ref.x)).toBe(true);
+      }
+    } finally {
+      await nl3.close();
+      await single.close();
+    }
+    const capped = await nl.gmres(A, b, { maxIter: 7, restart: 5 });
+    expect(capped).toMatchObject({ reason: "max-iterations", iterations: 7, converged: false });
+    const c = new AbortController();
+    await expect(nl.gmres(A, b, { rtol: 0, maxIter: 2 ** 30 - 1, signal: c.signal, onProgress: () => c.abort() })).rejects.toMatchObject({ name: "AbortError" });
+    await expect(nl.gmres(new DenseMatrix(2, 3, new Float64Array(6)), Float64Array.of(1, 2))).rejects.toMatchObject({ code: "invalid-shape", argument: "A" });
+    await expect(nl.gmres(A, b, { restart: 0 })).rejects.toMatchObject({ code: "invalid-size", argument: "opts.restart" });
+  });
+});
+
 describe("cg: determinism", () => {
   it("bit-identical iterates for threads 1, 2, 3 and the single build", async () => {
     const A = load("lap3D_7pt_n20");

@@ -1,0 +1,184 @@
+// Restarted GMRES(m) for nonsymmetric A (CSR), right-preconditioned by a
+// diagonal (Jacobi) or not at all, the whole solve in one SPMD launch.
+//
+// Threads own fixed chunks of rows of every Krylov vector. Each Arnoldi step:
+//   w = A·M⁻¹·v_j (own rows; v_j is complete after the previous barrier)
+//   CGS2: h = Vᵀw (partials | barrier | sums), w −= V·h; again for the
+//         re-orthogonalisation (its own partials | barrier)
+//   ‖w‖ (partials | barrier), v_{j+1} = w/‖w‖
+// The small Hessenberg least-squares problem (Givens rotations) is solved by
+// every thread on its own copy: same sums in, same decisions out, so all
+// threads leave loops together and results do not depend on the thread count.
+import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
+import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
+import { csrRowDot } from "../blas/sparse";
+
+const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 3, OUT_STOP = 4;
+const CONVERGED = 0, MAX_ITERATIONS = 1, BREAKDOWN = 2, ABORTED = 4;
+
+// @ts-ignore: decorator
+@inline function at(v: usize, i: i32): usize {
+  return v + (<usize>i << 3);
+}
+
+/**
+ * Solves A·x = b; x holds x0 on entry. `basis` holds (m + 1)·n f64 (V),
+ * `t` n f64; `partials` (2(m + 1) + 2)·chunkCount(n) f64; `scratch`
+ * ((m + 1)·m + 4(m + 1))·64 f64; `history` historyCap f64; `out` 8 f64.
+ */
+export function gmres_f64(
+  indptr: usize, indices: usize, data: usize, n: i32,
+  b: usize, x: usize, dinv: usize, m: i32,
+  basis: usize, t: usize, partials: usize, scratch: usize,
+  history: usize, historyCap: i32, maxIter: i32, tol: f64, out: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const chunks = chunkCount(n);
+  const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
+  const my0 = c0 * CHUNK, my1 = min(n, c1 * CHUNK);
+  const p1 = partials, p2 = at(partials, (m + 1) * chunks);
+  const pn = at(partials, 2 * (m + 1) * chunks), pt = at(pn, chunks);
+  // This thread's Hessenberg matrix H ((m+1)×m, column-major), rotations, g, y.
+  const stride = (m + 1) * m + 4 * (m + 1);
+  const H = at(scratch, tid * stride), cs = at(H, (m + 1) * m), sn = at(cs, m + 1), g = at(sn, m + 1), y = at(g, m + 1);
+  const w = at(basis, m * n);  // the last basis slot doubles as w while it is built
+
+  let iter = 0, step = 0;
+  let reason = MAX_ITERATIONS;
+  let resid: f64 = 0;
+  let done = false;
+  while (!done) {
+    // r = b − A·x into v_0, β = ‖r‖.
+    for (let c = c0; c < c1; c++) {
+      const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+      let s: f64 = 0;
+      for (let i = i0; i < i1; i++) {
+        const ri = load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i);
+        store<f64>(at(basis, i), ri);
+        s += ri * ri;
+      }
+      store<f64>(at(pn, c), s);
+    }
+    barrier(team, nthreads);
+    const beta = Math.sqrt(sumPartials(pn, chunks));
+    resid = beta;
+    if (tid == 0 && iter == 0) store<f64>(history, beta);
+    if (beta <= tol) { reason = CONVERGED; break; }
+    if (!isFinite(beta)) { reason = BREAKDOWN; break; }
+    if (iter >= maxIter) { reason = MAX_ITERATIONS; break; }
+    for (let i = my0; i < my1; i++) store<f64>(at(basis, i), load<f64>(at(basis, i)) / beta);
+    store<f64>(g, beta);
+    for (let i = 1; i <= m; i++) store<f64>(at(g, i), 0);
+
+    let j = 0;
+    for (; j < m; j++) {
+      const vj = at(basis, j * n), wj = at(basis, (j + 1) * n);
+      // t = M⁻¹·v_j needs every row of v_j before the SpMV reads it.
+      let src = vj;
+      if (dinv != 0) {
+        barrier(team, nthreads);  // v_j complete (its rows were just scaled)
+        for (let i = my0; i < my1; i++) store<f64>(at(t, i), load<f64>(at(dinv, i)) * load<f64>(at(vj, i)));
+        src = t;
+      }
+      barrier(team, nthreads);
+      for (let i = my0; i < my1; i++) store<f64>(at(wj, i), csrRowDot(indptr, indices, data, src, i));
+      // Two passes of classical Gram–Schmidt against v_0..v_j.
+      for (let pass = 0; pass < 2; pass++) {
+        const pp = pass == 0 ? p1 : p2;
+        for (let c = c0; c < c1; c++) {
+          const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+          for (let k = 0; k <= j; k++) {
+            const vk = at(basis, k * n);
+            let s: f64 = 0;
+            for (let i = i0; i < i1; i++) s += load<f64>(at(vk, i)) * load<f64>(at(wj, i));
+            store<f64>(at(pp, k * chunks + c), s);
+          }
+        }
+        barrier(team, nthreads);
+        for (let k = 0; k <= j; k++) {
+          const h = sumPartials(at(pp, k * chunks), chunks);
+          store<f64>(at(H, j * (m + 1) + k), pass == 0 ? h : load<f64>(at(H, j * (m + 1) + k)) + h);
+          const vk = at(basis, k * n);
+          for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) - h * load<f64>(at(vk, i)));
+        }
+      }
+      for (let c = c0; c < c1; c++) {
+        const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+        let s: f64 = 0;
+        for (let i = i0; i < i1; i++) s += load<f64>(at(wj, i)) * load<f64>(at(wj, i));
+        store<f64>(at(pn, c), s);
+      }
+      // The abort flag, broadcast through a slot per step parity (written
+      // before this barrier, read after it, rewritten two steps later).
+      const stop = out + ((OUT_STOP + (step & 1)) << 3);
+      step++;
+      if (tid == 0) store<f64>(stop, aborted(team) ? 1 : 0);
+      barrier(team, nthreads);
+      const hnext = Math.sqrt(sumPartials(pn, chunks));
+      store<f64>(at(H, j * (m + 1) + j + 1), hnext);
+      if (hnext > 0) for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) / hnext);
+      // Apply the earlier rotations to column j, then one that zeroes H[j+1][j].
+      for (let k = 0; k < j; k++) {
+        const a = load<f64>(at(H, j * (m + 1) + k)), bb = load<f64>(at(H, j * (m + 1) + k + 1));
+        const c = load<f64>(at(cs, k)), s = load<f64>(at(sn, k));
+        store<f64>(at(H, j * (m + 1) + k), c * a + s * bb);
+        store<f64>(at(H, j * (m + 1) + k + 1), -s * a + c * bb);
+      }
+      const a = load<f64>(at(H, j * (m + 1) + j));
+      const rho = Math.sqrt(a * a + hnext * hnext);
+      const c = rho == 0 ? 1.0 : a / rho, s = rho == 0 ? 0.0 : hnext / rho;
+      store<f64>(at(cs, j), c);
+      store<f64>(at(sn, j), s);
+      store<f64>(at(H, j * (m + 1) + j), rho);
+      store<f64>(at(H, j * (m + 1) + j + 1), 0);
+      const gj = load<f64>(at(g, j));
+      store<f64>(at(g, j), c * gj);
+      store<f64>(at(g, j + 1), -s * gj);
+      resid = Math.abs(-s * gj);
+      iter++;
+      if (tid == 0) {
+        if (iter < historyCap) store<f64>(at(history, iter), resid);
+        store<f64>(team + TEAM_PROGRESS_VALUE, resid);
+        if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
+        else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+      }
+      if (!isFinite(resid) || rho == 0) { reason = BREAKDOWN; done = true; j++; break; }
+      if (resid <= tol) { reason = CONVERGED; done = true; j++; break; }
+      if (load<f64>(stop) != 0) { reason = ABORTED; done = true; j++; break; }
+      if (iter >= maxIter) { reason = MAX_ITERATIONS; done = true; j++; break; }
+      if (hnext == 0) { done = true; reason = CONVERGED; j++; break; }  // invariant subspace: exact
+    }
+    // y = H⁻¹·g over the j columns built; x += M⁻¹·V·y (own rows).
+    for (let k = j - 1; k >= 0; k--) {
+      let s = load<f64>(at(g, k));
+      for (let l = k + 1; l < j; l++) s -= load<f64>(at(H, l * (m + 1) + k)) * load<f64>(at(y, l));
+      store<f64>(at(y, k), s / load<f64>(at(H, k * (m + 1) + k)));
+    }
+    for (let i = my0; i < my1; i++) {
+      let s: f64 = 0;
+      for (let k = 0; k < j; k++) s += load<f64>(at(basis, k * n + i)) * load<f64>(at(y, k));
+      if (dinv != 0) s *= load<f64>(at(dinv, i));
+      store<f64>(at(x, i), load<f64>(at(x, i)) + s);
+    }
+    // Every row of x must be in before the next cycle's (or the exit's) SpMV.
+    barrier(team, nthreads);
+  }
+
+  // The true residual of the returned x.
+  for (let c = c0; c < c1; c++) {
+    const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+    let s: f64 = 0;
+    for (let i = i0; i < i1; i++) {
+      const ri = load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i);
+      s += ri * ri;
+    }
+    store<f64>(at(pt, c), s);
+  }
+  barrier(team, nthreads);
+  if (tid == 0) {
+    store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);
+    store<f64>(out + (OUT_REASON << 3), <f64>reason);
+    store<f64>(out + (OUT_RESIDUAL << 3), resid);
+    store<f64>(out + (OUT_TRUE_RESIDUAL << 3), Math.sqrt(sumPartials(pt, chunks)));
+  }
+}
