@@ -20,7 +20,8 @@ export interface SoftmaxOptions extends CallOptions {
 }
 
 const SLOT = 32;    // assembly/softmax/softmax.ts
-const scratchBytes = (cols: number, threads: number) => (threads + 2) * chunkCount(cols) * SLOT;
+/** Mirrors softmax_scratch_bytes: a 64-byte header (row-claim counter) and the chunk slots. */
+const scratchBytes = (cols: number, threads: number) => 64 + (threads + 2) * chunkCount(cols) * SLOT;
 
 const ALGORITHMS = ["two-pass", "three-pass", "online"] as const;
 const SUFFIX = ["twopass", "threepass", "online"];
@@ -55,7 +56,7 @@ function choose(f64: boolean, rows: number, cols: number, threads: number): Conc
 export function chooseThreads(f64: boolean, rows: number, cols: number, maxThreads: number): number {
   const n = rows * cols;
   void f64;
-  return n >= 65536 ? maxThreads : 1;
+  return n >= 1 << 18 ? maxThreads : 1;
 }
 
 /** One-thread calls needing at most this many heap bytes reuse one region (no per-call allocation). */
@@ -141,6 +142,7 @@ export class Softmax {
       const xp = scope.input(x);
       const yp = outOwned ? out!.byteOffset : scope.alloc(dataBytes);
       const sp = scope.alloc(scratchBytes(cols, threads));
+      heap.i32[sp >> 2] = 0; // the kernel's row-claim counter
       await this.e.pool.run(kernel, [xp, yp, rows, cols, sp], { threads, signal: opts?.signal });
       return finish(heap, f64, yp, n, out, outOwned) as T;
     } finally {

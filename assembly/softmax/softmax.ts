@@ -8,12 +8,13 @@
 // thread count; each chunk's partial lands in a 32-byte slot and partials are
 // folded in chunk order by the same code, so the bits never depend on how
 // rows or chunks were shared out. Rows are shared out whole when there are
-// enough of them; otherwise each row's chunks are shared and threads meet at
-// a barrier per pass (slots double-buffered by row parity).
+// enough of them (claimed in blocks from a counter, so a late thread does
+// fewer); otherwise each row's chunks are shared and threads meet at a
+// barrier per pass (slots double-buffered by row parity).
 //
 // Slot (f64 ×4): [0] two-pass M / online d, [1] two-pass E / online m,
 //                [2] three-pass max, [3] three-pass sum.
-// Scratch: (nthreads + 2) · chunkCount(cols) · 32 bytes.
+// Scratch: 64-byte header (row-claim counter) + (nthreads + 2) · chunkCount(cols) · 32 bytes.
 import { barrier, rangeStart } from "../core/team";
 import { CHUNK, chunkCount } from "../core/chunks";
 import { LN2_HI_F, LN2_HI_D, LN2_LO_D, pow2_f64 } from "../core/vexp";
@@ -35,9 +36,14 @@ const LN2: f64 = 0.6931471805599453;
 const NLIM_F: f64 = 16384;
 const NLIM_D: f64 = 1048576;
 
+/** Scratch header: [0] the row-claim counter (i32, zeroed by the host before a launch). */
+const HEADER: usize = 64;
+/** Elements per row claim when rows are shared out (at least one row). */
+const ROWS_CLAIM_ELEMS: i32 = 16384;
+
 // Bytes of scratch a launch needs (mirrored in src/softmax.ts).
 function softmax_scratch_bytes(cols: i32, nthreads: i32): i32 {
-  return (nthreads + 2) * chunkCount(cols) * <i32>SLOT;
+  return <i32>HEADER + (nthreads + 2) * chunkCount(cols) * <i32>SLOT;
 }
 
 // @ts-ignore: decorator
@@ -159,17 +165,32 @@ function rows<T>(
   const rowBytes = <usize>cols << (isF32<T>() ? 2 : 3);
   const region = <usize>chunks * SLOT;
   const byRows = chunks == 1 || nrows >= 4 * nthreads || (nrows >= nthreads && nrows % nthreads == 0);
+  const slotBase = scratch + HEADER;
   if (byRows) {
-    const slots = scratch + <usize>(tid + 2) * region;
-    const r1 = rangeStart(nrows, tid + 1, nthreads);
-    for (let r = rangeStart(nrows, tid, nthreads); r < r1; r++) {
+    const slots = slotBase + <usize>(tid + 2) * region;
+    if (ASC_FEATURE_THREADS && nthreads > 1) {
+      // Rows are claimed in blocks from a counter (zeroed by the host), so a
+      // thread that starts late or is descheduled just does fewer rows; each
+      // row is still computed whole by one thread, so the bits do not change.
+      const block = max(1, ROWS_CLAIM_ELEMS / cols);
+      for (;;) {
+        const r0 = atomic.add<i32>(scratch, block);
+        if (r0 >= nrows) break;
+        const r1 = min(nrows, r0 + block);
+        for (let r = r0; r < r1; r++) {
+          row<T>(alg, log, x + <usize>r * rowBytes, y + <usize>r * rowBytes, cols, chunks, slots, team, 0, 1);
+        }
+      }
+      return;
+    }
+    for (let r = 0; r < nrows; r++) {
       row<T>(alg, log, x + <usize>r * rowBytes, y + <usize>r * rowBytes, cols, chunks, slots, team, 0, 1);
     }
     return;
   }
   for (let r = 0; r < nrows; r++) {
     row<T>(alg, log, x + <usize>r * rowBytes, y + <usize>r * rowBytes, cols, chunks,
-      scratch + <usize>(r & 1) * region, team, tid, nthreads);
+      slotBase + <usize>(r & 1) * region, team, tid, nthreads);
   }
 }
 
