@@ -1,7 +1,10 @@
 // npm run bench -- softmax: numlane's three algorithms (and auto), 1 thread and
 // all threads, against naive JavaScript, tfjs-backend-wasm (XNNPACK, SIMD)
 // and onnxruntime-web (a one-node Softmax model), interleaved in one run.
-// numlane is timed as users call it: copy in, kernel, a fresh output array.
+// numlane is timed as users call it: copy in, kernel, a fresh output array;
+// "auto (…)" is a call with no options (auto algorithm and thread count), and
+// the "nl.alloc" rows keep input and output in wasm memory (zero copy), as
+// tfjs keeps its input tensor in its own wasm heap.
 // Reports medians, ratios to tfjs-wasm, and GB/s (n·4 bytes in + out) against
 // the STREAM triad bandwidth measured in the same run.
 import { createRequire } from "node:module";

@@ -36,27 +36,47 @@ export function chooseAlgorithm(f64: boolean, rows: number, cols: number, thread
   return ALGORITHMS[choose(f64, rows, cols, threads)];
 }
 
-// Measured (bench/results/softmax.json, f32, median µs per call including
-// copies; two-pass / three-pass / online):
-//   1 thread : 1e3 4.53/4.25/5.44, 1e4 37.9/26.7/42.9, 1e5 334/246/407,
-//              1e6 4626/3179/4708, 1e7 83598/54628/72002, 1000×1000 5592/3470/4029
-//   2 threads: 1e5 239/201/288, 1e6 2642/2144/2940, 1e7 50214/46821/54121,
-//              1000×1000 2503/1976/2747
-// Three-pass wins every shape and thread count measured here: with a
-// 21-op exp and no FMA in 128-bit wasm, exponentiating twice costs more than
-// the extra read pass saves, even at 1e7 (out of the 32 MiB L3). f64 has the
-// same structure (and a costlier exp), so the same choice. Revisit when a
-// relaxed-SIMD (FMA) build exists: the two-pass gains most from a cheaper exp.
+// Why three-pass everywhere. Kernel alone, one thread, CPU µs per call
+// (median of 15 interleaved rounds, process.cpuUsage so that the other jobs
+// on this 2-core machine do not count; data in wasm memory; 2026-11-23):
+//            two-pass  three-pass  online
+//   f32 1e3     2.13       1.35       –
+//   f32 1e4    21.1       13.1        –
+//   f32 1e5   208        137          –
+//   f32 1e6  2112       1409          –
+//   f64 1e3     7.5        4.2        8.7
+//   f64 1e4    73.6       42.1       86.0
+//   f64 1e5   760        439        880
+//   f64 1e6  8085       5079       9443
+// and bench/results/softmax.json for whole calls (copies included) with
+// tfjs-wasm beside them. The exp is 21 SIMD operations (no FMA in 128-bit
+// wasm); the two-pass evaluates it twice per element (≈18 machine
+// instructions per element against ≈9.5 for the three-pass, counted in the
+// TurboFan code), and that costs more than the extra read pass the three-pass
+// makes, even at f32 1e7 (40 MB, beyond the 32 MiB L3): 27.6 ms two-pass
+// against 23.3 ms three-pass, one thread, same method.
+// Online is slower than both (an exp per element plus rescaling). So auto
+// picks three-pass for every shape, dtype and thread count measured. Revisit
+// with a relaxed-SIMD (FMA) build or more cores per memory channel: the
+// two-pass gains when the kernel becomes bandwidth-bound.
 function choose(f64: boolean, rows: number, cols: number, threads: number): Concrete {
   void f64; void rows; void cols; void threads;
   return 1;
 }
 
-/** Threads "auto" uses (when opts.threads is not given). */
+/**
+ * Threads "auto" uses when opts.threads is not given: all of the context's
+ * from 2^17 elements up, else 1. A launch on the pool's workers costs tens of
+ * µs on an idle machine (futex wake-up of a sleeping worker) and far more on
+ * a busy one (bench: a no-op 2-thread launch took ~0.4–0.8 ms while other jobs
+ * held the cores); a one-thread call below 2^17 f32 elements takes < ~200 µs,
+ * where a second thread could at best save ~100 µs. Earlier quiet-machine runs
+ * (previous auto table) gave 2 threads 1.2× at 1e5, 1.5× at 1e6 and 1.75× at
+ * 1000×1000 (copies included).
+ */
 export function chooseThreads(f64: boolean, rows: number, cols: number, maxThreads: number): number {
-  const n = rows * cols;
   void f64;
-  return n >= 1 << 18 ? maxThreads : 1;
+  return rows * cols >= 1 << 17 ? maxThreads : 1;
 }
 
 /** One-thread calls needing at most this many heap bytes reuse one region (no per-call allocation). */

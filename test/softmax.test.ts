@@ -224,6 +224,17 @@ describe("determinism across threads and builds", () => {
   }
 });
 
+describe("auto", () => {
+  it("plans one thread for small inputs, all of the context's for large ones; three-pass", () => {
+    for (const [n, rows, threads] of [[1000, 1, 1], [100_000, 1, 1], [1 << 17, 1, 2], [1_000_000, 1, 2], [1_000_000, 1000, 2], [4096, 64, 1]] as const) {
+      const plan = nl.softmaxPlan(new Float32Array(n), { rows });
+      expect(plan, `${rows}×${n / rows}`).toEqual({ algorithm: "three-pass", threads: Math.min(threads, nl.info.threads) });
+    }
+    expect(nl.softmaxPlan(new Float32Array(10), { algorithm: "two-pass", threads: 1 })).toEqual({ algorithm: "two-pass", threads: 1 });
+    expect(() => nl.softmaxPlan(new Float32Array(10), { rows: 3 })).toThrow(NumlaneError);
+  });
+});
+
 describe("output arrays and zero copy", () => {
   it("writes into out (plain or nl.alloc) and returns it", async () => {
     for (const type of [Float32Array, Float64Array]) {
