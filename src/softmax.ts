@@ -79,6 +79,9 @@ export function chooseThreads(f64: boolean, rows: number, cols: number, maxThrea
   return rows * cols >= 1 << 17 ? maxThreads : 1;
 }
 
+/** autoThreads re-tries the option it currently rates slower on every EXPLORE-th call. */
+const EXPLORE = 32;
+
 /** One-thread calls needing at most this many heap bytes reuse one region (no per-call allocation). */
 const LEAN_BYTES = 1 << 20;
 
@@ -89,6 +92,8 @@ export class Softmax {
   private leanPtr = 0;
   private leanBytes = 0;
   private readonly direct = new Map<string, (...a: number[]) => void>();
+  /** Running ms per element with one and with all threads, by size class (see autoThreads). */
+  private readonly stats = new Map<number, { t1: number; tN: number; calls: number }>();
 
   constructor(private readonly e: Engine) {
     this.names = [0, 1].map((log) => ["f32", "f64"].map((dt) => SUFFIX.map((s) => `${log ? "log" : ""}softmax_${dt}_${s}`)));
@@ -126,7 +131,10 @@ export class Softmax {
     const f64 = x instanceof Float64Array;
     const shift = f64 ? 3 : 2;
     const bytes = n << (shift + 1);
-    const threads = opts?.threads !== undefined ? this.e.threadsFor(bytes, opts) : chooseThreads(f64, rows, cols, this.e.threads);
+    // Timings feed autoThreads only where it has a choice to make.
+    const adaptive = opts?.threads === undefined && chooseThreads(f64, rows, cols, this.e.threads) > 1;
+    const statsKey = (f64 ? 64 : 0) + Math.floor(Math.log2(n));
+    const threads = opts?.threads === undefined ? this.autoThreads(f64, rows, cols, statsKey, false) : this.e.threadsFor(bytes, opts);
     const alg: Concrete = algorithm === "auto" ? choose(f64, rows, cols, threads) : (ALGORITHMS.indexOf(algorithm as never) as Concrete);
     const kernel = this.names[log][f64 ? 1 : 0][alg];
     const heap = this.e.heap;
@@ -151,7 +159,9 @@ export class Softmax {
         else { xp = p; p += padded; (f64 ? heap.f64 : heap.f32).set(x, xp >> shift); }
         if (outOwned) yp = out!.byteOffset;
         else { yp = p; p += padded; }
+        const t0 = adaptive ? performance.now() : 0;
         this.call(kernel, xp, yp, rows, cols, p);
+        if (adaptive) this.record(statsKey, 1, (performance.now() - t0) / n);
         return finish(heap, f64, yp, n, out, outOwned) as T;
       } finally {
         if (temp) heap.free(base);
@@ -163,7 +173,9 @@ export class Softmax {
       const yp = outOwned ? out!.byteOffset : scope.alloc(dataBytes);
       const sp = scope.alloc(scratchBytes(cols, threads));
       heap.i32[sp >> 2] = 0; // the kernel's row-claim counter
+      const t0 = adaptive ? performance.now() : 0;
       await this.e.pool.run(kernel, [xp, yp, rows, cols, sp], { threads, signal: opts?.signal });
+      if (adaptive) this.record(statsKey, threads, (performance.now() - t0) / n);
       return finish(heap, f64, yp, n, out, outOwned) as T;
     } finally {
       scope.free();
@@ -175,9 +187,41 @@ export class Softmax {
     floatArray("x", x);
     const { rows, cols } = shape(x.length, opts?.rows, opts?.cols);
     const f64 = x instanceof Float64Array;
-    const threads = opts?.threads !== undefined ? this.e.threadsFor(x.length << (f64 ? 4 : 3), opts) : chooseThreads(f64, rows, cols, this.e.threads);
+    const threads = opts?.threads !== undefined ? this.e.threadsFor(x.length << (f64 ? 4 : 3), opts)
+      : this.autoThreads(f64, rows, cols, (f64 ? 64 : 0) + Math.floor(Math.log2(x.length)), true);
     const algorithm = opts?.algorithm !== undefined && opts.algorithm !== "auto" ? opts.algorithm : chooseAlgorithm(f64, rows, cols, threads);
     return { algorithm, threads };
+  }
+
+  /**
+   * Threads for a call without opts.threads. Below chooseThreads' threshold,
+   * one. Above it the static choice (all threads) runs first, then one thread
+   * once, and from then on whichever has the lower running time per element
+   * for this size class (dtype, ⌊log2 n⌋) — with the other re-tried every
+   * EXPLORE-th call. So a machine whose cores are busy with other work (where
+   * a worker may wait milliseconds for a core) falls back to one thread, and
+   * returns to all threads when they pay again. Results are bit-identical for
+   * any thread count, so this changes speed only. The kernel launch alone
+   * is timed (copies cost the same either way).
+   */
+  private autoThreads(f64: boolean, rows: number, cols: number, key: number, peek: boolean): number {
+    const all = chooseThreads(f64, rows, cols, this.e.threads);
+    if (all === 1) return 1;
+    const s = this.stats.get(key);
+    if (s === undefined) return all;
+    if (!peek) s.calls++;
+    if (Number.isNaN(s.t1)) return 1;
+    if (Number.isNaN(s.tN)) return all;
+    const best = s.t1 <= s.tN ? 1 : all;
+    return !peek && s.calls % EXPLORE === 0 ? (best === 1 ? all : 1) : best;
+  }
+
+  /** Folds one timing (ms per element) into the running estimates. */
+  private record(key: number, threads: number, msPerElement: number): void {
+    let s = this.stats.get(key);
+    if (s === undefined) this.stats.set(key, (s = { t1: NaN, tN: NaN, calls: 0 }));
+    const k = threads === 1 ? "t1" : "tN";
+    s[k] = Number.isNaN(s[k]) ? msPerElement : s[k] + 0.3 * (msPerElement - s[k]);
   }
 
   private growLean(need: number): void {

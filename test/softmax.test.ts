@@ -225,12 +225,30 @@ describe("determinism across threads and builds", () => {
 });
 
 describe("auto", () => {
-  it("plans one thread for small inputs, all of the context's for large ones; three-pass", () => {
+  it("plans one thread for small inputs, all of the context's for large ones (before any timing); three-pass", async () => {
+    const c = await init({ threads: 2 });
     for (const [n, rows, threads] of [[1000, 1, 1], [100_000, 1, 1], [1 << 17, 1, 2], [1_000_000, 1, 2], [1_000_000, 1000, 2], [4096, 64, 1]] as const) {
-      const plan = nl.softmaxPlan(new Float32Array(n), { rows });
-      expect(plan, `${rows}×${n / rows}`).toEqual({ algorithm: "three-pass", threads: Math.min(threads, nl.info.threads) });
+      const plan = c.softmaxPlan(new Float32Array(n), { rows });
+      expect(plan, `${rows}×${n / rows}`).toEqual({ algorithm: "three-pass", threads: Math.min(threads, c.info.threads) });
     }
+    await c.close();
     expect(nl.softmaxPlan(new Float32Array(10), { algorithm: "two-pass", threads: 1 })).toEqual({ algorithm: "two-pass", threads: 1 });
+  });
+
+  it("above the threshold, times all threads first, then one; results never change", async () => {
+    const c = await init({ threads: 2 });
+    try {
+      const x = data(Float32Array, 1 << 18, 4);
+      const seen = new Set<number>([c.softmaxPlan(x).threads]);
+      const first = await c.softmax(x);
+      for (let i = 0; i < 70; i++) {
+        seen.add(c.softmaxPlan(x).threads);
+        expect(sameBits(await c.softmax(x), first)).toBe(true);
+      }
+      expect([...seen].sort()).toEqual([1, 2]);
+    } finally {
+      await c.close();
+    }
     expect(() => nl.softmaxPlan(new Float32Array(10), { rows: 3 })).toThrow(NumlaneError);
   });
 });
