@@ -184,6 +184,44 @@ export const EXP_CUTOFF_D: f64 = -708.3;
   return f64x2.add(f64x2.mul(q, r), f64x2.splat(1.0));
 }
 
+/** The f64 exp's constants as a table read with v128.load (see EXPK_F). */
+export const EXPK_D: usize = memory.data<f64>([
+  LN2_HI_D, LN2_HI_D, LN2_LO_D, LN2_LO_D,
+  P10_D, P10_D, P9_D, P9_D, P8_D, P8_D, P7_D, P7_D, P6_D, P6_D,
+  P5_D, P5_D, P4_D, P4_D, P3_D, P3_D, P2_D, P2_D, P1_D, P1_D,
+  1, 1,
+  LOG2E_D, LOG2E_D, MAGIC_BIASED_D, MAGIC_BIASED_D, EXP_CUTOFF_D, EXP_CUTOFF_D,
+], 16);
+
+/** expMantissa_f64x2 with its constants read from EXPK_D (same results). */
+// @ts-ignore: decorator
+@inline export function expMantissaT_f64x2(x: v128, n: v128): v128 {
+  const k = EXPK_D;
+  let r = f64x2.sub(x, f64x2.mul(n, v128.load(k, 0)));
+  r = f64x2.sub(r, f64x2.mul(n, v128.load(k, 16)));
+  let q = f64x2.add(f64x2.mul(r, v128.load(k, 32)), v128.load(k, 48));
+  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 64));
+  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 80));
+  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 96));
+  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 112));
+  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 128));
+  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 144));
+  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 160));
+  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 176));
+  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 192));
+  return f64x2.add(f64x2.mul(q, r), v128.load(k, 192));
+}
+
+/** expNonPositive_f64x2 with its constants read from EXPK_D (same results). */
+// @ts-ignore: decorator
+@inline export function expNonPositiveT_f64x2(t: v128): v128 {
+  const k = EXPK_D;
+  const vn = f64x2.add(f64x2.mul(t, v128.load(k, 208)), v128.load(k, 224));
+  const s = i64x2.shl(vn, 52);
+  const p = expMantissaT_f64x2(t, f64x2.sub(vn, v128.load(k, 224)));
+  return v128.andnot(f64x2.mul(p, s), f64x2.lt(t, v128.load(k, 240)));
+}
+
 /** 2^k for integer-valued k ≤ 1023; k ≤ −1023 gives exactly +0. */
 // @ts-ignore: decorator
 @inline export function pow2_f64x2(k: v128): v128 {

@@ -1,7 +1,7 @@
 // Softmax building blocks for f64: the same pieces as rows_f32.ts over f64x2
 // (blocks of 4 vectors = 8 elements). See rows_f32.ts for the why.
 import {
-  expExponent_f64x2, expMantissa_f64x2, expNonPositive_f64x2, pow2_f64x2, pow2_f64,
+  expExponent_f64x2, expMantissa_f64x2, expNonPositiveT_f64x2, pow2_f64x2, pow2_f64,
 } from "../core/vexp";
 
 /** The two-pass clamps inputs to ±LIM_D so |n| < 2^21 (exact n·LN2_HI_D). */
@@ -114,30 +114,34 @@ export function maxChunk_f64(x: usize, len: i32): f64 {
   return lanesMax(f64x2.pmax(f64x2.pmax(m0, m1), f64x2.pmax(m2, m3)));
 }
 
-export function expSumChunk_f64(x: usize, y: usize, len: i32, mx: f64, keep: bool): f64 {
+// @ts-ignore: decorator
+@inline function expSumBody(x: usize, y: usize, len: i32, mx: f64, keep: bool): f64 {
   const mv = f64x2.splat(mx);
   let acc = f64x2.splat(0), comp = f64x2.splat(0);
-  for (let i = 0; i < len; i += 8) {
-    let e0: v128, e1: v128, e2: v128, e3: v128;
-    if (i + 8 <= len) {
-      const a = x + (<usize>i << 3);
-      e0 = expNonPositive_f64x2(f64x2.sub(v128.load(a), mv));
-      e1 = expNonPositive_f64x2(f64x2.sub(v128.load(a, 16), mv));
-      e2 = expNonPositive_f64x2(f64x2.sub(v128.load(a, 32), mv));
-      e3 = expNonPositive_f64x2(f64x2.sub(v128.load(a, 48), mv));
-      if (keep) {
-        const b = y + (<usize>i << 3);
-        v128.store(b, e0); v128.store(b, e1, 16); v128.store(b, e2, 32); v128.store(b, e3, 48);
-      }
-    } else {
-      e0 = expNonPositive_f64x2(f64x2.sub(loadPad(x, i, len), mv));
-      e1 = expNonPositive_f64x2(f64x2.sub(loadPad(x, i + 2, len), mv));
-      e2 = expNonPositive_f64x2(f64x2.sub(loadPad(x, i + 4, len), mv));
-      e3 = expNonPositive_f64x2(f64x2.sub(loadPad(x, i + 6, len), mv));
-      if (keep) {
-        storePart(y, i, len, e0); storePart(y, i + 2, len, e1);
-        storePart(y, i + 4, len, e2); storePart(y, i + 6, len, e3);
-      }
+  let i = 0;
+  for (; i + 8 <= len; i += 8) {
+    const a = x + (<usize>i << 3);
+    const e0 = expNonPositiveT_f64x2(f64x2.sub(v128.load(a), mv));
+    const e1 = expNonPositiveT_f64x2(f64x2.sub(v128.load(a, 16), mv));
+    const e2 = expNonPositiveT_f64x2(f64x2.sub(v128.load(a, 32), mv));
+    const e3 = expNonPositiveT_f64x2(f64x2.sub(v128.load(a, 48), mv));
+    if (keep) {
+      const b = y + (<usize>i << 3);
+      v128.store(b, e0); v128.store(b, e1, 16); v128.store(b, e2, 32); v128.store(b, e3, 48);
+    }
+    const t = f64x2.sub(f64x2.add(f64x2.add(e0, e1), f64x2.add(e2, e3)), comp);
+    const s = f64x2.add(acc, t);
+    comp = f64x2.sub(f64x2.sub(s, acc), t);
+    acc = s;
+  }
+  if (i < len) {
+    const e0 = expNonPositiveT_f64x2(f64x2.sub(loadPad(x, i, len), mv));
+    const e1 = expNonPositiveT_f64x2(f64x2.sub(loadPad(x, i + 2, len), mv));
+    const e2 = expNonPositiveT_f64x2(f64x2.sub(loadPad(x, i + 4, len), mv));
+    const e3 = expNonPositiveT_f64x2(f64x2.sub(loadPad(x, i + 6, len), mv));
+    if (keep) {
+      storePart(y, i, len, e0); storePart(y, i + 2, len, e1);
+      storePart(y, i + 4, len, e2); storePart(y, i + 6, len, e3);
     }
     const t = f64x2.sub(f64x2.add(f64x2.add(e0, e1), f64x2.add(e2, e3)), comp);
     const s = f64x2.add(acc, t);
@@ -146,6 +150,11 @@ export function expSumChunk_f64(x: usize, y: usize, len: i32, mx: f64, keep: boo
   }
   const r = f64x2.sub(acc, comp);
   return f64x2.extract_lane(r, 0) + f64x2.extract_lane(r, 1);
+}
+
+/** Σ exp(x − mx); also stores the exps in y when `keep` (full blocks branch-free, as for f32). */
+export function expSumChunk_f64(x: usize, y: usize, len: i32, mx: f64, keep: bool): f64 {
+  return keep ? expSumBody(x, y, len, mx, true) : expSumBody(x, y, len, mx, false);
 }
 
 export function scaleChunk_f64(y: usize, len: i32, c: f64): void {
@@ -170,10 +179,10 @@ export function onlineChunk_f64(x: usize, len: i32, slot: usize): void {
       v0 = loadPad(x, i, len); v1 = loadPad(x, i + 2, len); v2 = loadPad(x, i + 4, len); v3 = loadPad(x, i + 6, len);
     }
     const m2 = f64x2.pmax(m, f64x2.pmax(f64x2.pmax(v0, v1), f64x2.pmax(v2, v3)));
-    const sa = expNonPositive_f64x2(f64x2.sub(m, m2));
+    const sa = expNonPositiveT_f64x2(f64x2.sub(m, m2));
     const s = f64x2.add(
-      f64x2.add(expNonPositive_f64x2(f64x2.sub(v0, m2)), expNonPositive_f64x2(f64x2.sub(v1, m2))),
-      f64x2.add(expNonPositive_f64x2(f64x2.sub(v2, m2)), expNonPositive_f64x2(f64x2.sub(v3, m2))));
+      f64x2.add(expNonPositiveT_f64x2(f64x2.sub(v0, m2)), expNonPositiveT_f64x2(f64x2.sub(v1, m2))),
+      f64x2.add(expNonPositiveT_f64x2(f64x2.sub(v2, m2)), expNonPositiveT_f64x2(f64x2.sub(v3, m2))));
     d = f64x2.mul(d, sa); comp = f64x2.mul(comp, sa);
     const t = f64x2.sub(s, comp);
     const sum = f64x2.add(d, t);
@@ -194,8 +203,8 @@ export function expScaleChunk_f64(x: usize, y: usize, len: i32, mx: f64, c: f64)
   let i = 0;
   for (; i + 4 <= len; i += 4) {
     const o = <usize>i << 3;
-    v128.store(y + o, f64x2.mul(expNonPositive_f64x2(f64x2.sub(v128.load(x + o), mv)), cv));
-    v128.store(y + o, f64x2.mul(expNonPositive_f64x2(f64x2.sub(v128.load(x + o, 16), mv)), cv), 16);
+    v128.store(y + o, f64x2.mul(expNonPositiveT_f64x2(f64x2.sub(v128.load(x + o), mv)), cv));
+    v128.store(y + o, f64x2.mul(expNonPositiveT_f64x2(f64x2.sub(v128.load(x + o, 16), mv)), cv), 16);
   }
-  for (; i < len; i += 2) storePart(y, i, len, f64x2.mul(expNonPositive_f64x2(f64x2.sub(loadPad(x, i, len), mv)), cv));
+  for (; i < len; i += 2) storePart(y, i, len, f64x2.mul(expNonPositiveT_f64x2(f64x2.sub(loadPad(x, i, len), mv)), cv));
 }
