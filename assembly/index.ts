@@ -7,6 +7,7 @@ export { cg_f64 } from "./krylov/cg";
 export { gmres_f64 } from "./krylov/gmres";
 export { gram_f64 } from "./blas/gram";
 export { lasso_cd_f64 } from "./bcd/lasso";
+export { logistic_cdn_f64 } from "./bcd/logistic";
 export { transpose_f64 } from "./blas/transpose";
 export { qr_householder_f64 } from "./blas/qr";
 export { sketch_sparse_f64 } from "./sketch/sketch";

@@ -51,6 +51,20 @@ export interface LassoPathResult {
   fits: BcdResult[];
 }
 
+export interface LogisticOptions extends CallOptions {
+  /** Inverse regularisation strength (scikit-learn's C); or give lambda = 1/(n·C). Default C = 1. */
+  C?: number;
+  lambda?: number;
+  /** "l2" (default): ½‖w‖² + C·Σ loss; "l1": ‖w‖₁ + C·Σ loss (sparse w). */
+  penalty?: "l2" | "l1";
+  /** Stop when the largest optimality violation of a sweep ≤ tol × the first sweep's; default 1e-6. */
+  tol?: number;
+  /** Sweeps over the coordinates; default 1000. */
+  maxIter?: number;
+  /** Only binary (labels −1/1) is built so far. */
+  multiClass?: false;
+}
+
 function toDense(A: unknown): DenseMatrix {
   const m = toMatrix("A", A);
   return m instanceof CsrMatrix ? m.toDense() : m;
@@ -91,6 +105,58 @@ export class Bcd {
     }
     const fits = await this.fit(A, b, lambdas, opts);
     return { lambdas: Float64Array.from(lambdas), fits };
+  }
+
+  /**
+   * Binary logistic regression (no intercept: add a column of ones to A for
+   * one), labels y ∈ {−1, 1}, by coordinate descent with Newton steps and an
+   * Armijo line search (LIBLINEAR's primal CDN), one SPMD launch.
+   */
+  async logisticRegression(A: DenseMatrix | CsrMatrix | number[][], y: Float64Array, opts: LogisticOptions = {}): Promise<BcdResult> {
+    const D = toDense(A);
+    const n = D.rows, p = D.cols;
+    if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "A");
+    allFinite("A", D.data);
+    float64Array("y", y);
+    if (y.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} labels to match A's rows, got ${y.length}`, "y");
+    for (let i = 0; i < n; i++) if (y[i] !== 1 && y[i] !== -1) throw new NumlaneError("invalid-value", `labels must be −1 or 1; y[${i}] is ${y[i]}`, "y");
+    if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected an options object", "opts");
+    if (opts.multiClass) throw new NumlaneError("unsupported", "multinomial logistic regression is not built yet; fit one-vs-rest with binary labels", "opts.multiClass");
+    if (opts.C !== undefined && opts.lambda !== undefined) throw new NumlaneError("invalid-value", "give C or lambda, not both", "opts.C");
+    const C = opts.lambda !== undefined ? 1 / (n * nonNegative("opts.lambda", opts.lambda)) : nonNegative("opts.C", opts.C ?? 1);
+    if (!(C > 0) || C === Infinity) throw new NumlaneError("invalid-value", `the regularisation must be positive and finite (C = ${C})`, opts.lambda !== undefined ? "opts.lambda" : "opts.C");
+    const penalty = opts.penalty ?? "l2";
+    if (penalty !== "l2" && penalty !== "l1") throw new NumlaneError("invalid-value", `expected "l2" or "l1", got ${String(penalty)}`, "opts.penalty");
+    const tol = nonNegative("opts.tol", opts.tol ?? 1e-6);
+    const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
+    const chunks = chunkCount(n), heap = this.e.heap;
+    const rowMajor = D.layout === "row-major";
+    const scope = new CallScope(heap, [D.data, y], 8 * (n + p + 6 * chunks + 8 + (rowMajor ? n * p : 0)) + 5 * 64);
+    try {
+      let ap = scope.input(D.data);
+      if (rowMajor) {
+        const t = scope.alloc(8 * n * p);
+        await this.e.pool.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: this.e.threadsFor(16 * n * p, opts) });
+        ap = t;
+      }
+      const yp = scope.input(y), wp = scope.alloc(8 * p), zp = scope.alloc(8 * n);
+      heap.f64.fill(0, wp >> 3, (wp >> 3) + p);
+      heap.f64.fill(0, zp >> 3, (zp >> 3) + n);
+      const pp = scope.alloc(8 * 6 * chunks), out = scope.alloc(64);
+      heap.f64.fill(0, out >> 3, (out >> 3) + 8);
+      await this.e.pool.run("logistic_cdn_f64", [ap, n, p, yp, wp, zp, C, penalty === "l1" ? 1 : 0, maxIter, tol, pp, out], {
+        signal: opts.signal, onProgress: opts.onProgress, long: true, threads: this.e.threadsFor(8 * n * 16, opts),
+      });
+      const f64 = heap.f64, o = out >> 3;
+      const x = f64.slice(wp >> 3, (wp >> 3) + p);
+      let loss = 0, pen = 0;
+      for (let i = 0; i < n; i++) { const t = -y[i] * f64[(zp >> 3) + i]; loss += t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t)); }
+      for (let j = 0; j < p; j++) pen += penalty === "l1" ? Math.abs(x[j]) : 0.5 * x[j] * x[j];
+      const reason = REASONS[f64[o + 1]];
+      return { x, objective: pen + C * loss, iterations: f64[o], converged: reason === "converged", reason, history: new Float64Array(0) };
+    } finally {
+      scope.free();
+    }
   }
 
   /** Lasso fits for each λ in turn, warm-started, with A, b and the workspace in wasm memory once. */

@@ -5,7 +5,7 @@ import { Blas } from "./blas.js";
 import { Softmax, type SoftmaxOptions } from "./softmax.js";
 import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions, type RecycleOptions, type SequenceOptions, type SequenceResult } from "./krylov.js";
 import type { CsrMatrix, DenseMatrix } from "./matrix.js";
-import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult } from "./bcd.js";
+import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LogisticOptions } from "./bcd.js";
 import { Sketch, type LstsqOptions, type LstsqResult, type SketchOptions } from "./sketch.js";
 import { Engine } from "./engine.js";
 import { NumlaneError } from "./errors.js";
@@ -88,6 +88,11 @@ export class Numlane {
   /** Lasso (scikit-learn's objective 1/(2n)‖b − A·x‖² + λ‖x‖₁) by coordinate descent with a duality-gap stop. */
   lasso(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<BcdResult> {
     return this.bcdFamily.lasso(A, b, opts);
+  }
+
+  /** Binary logistic regression (labels −1/1), L2 or L1 penalty, by coordinate Newton descent. */
+  logisticRegression(A: CsrMatrix | DenseMatrix | number[][], y: Float64Array, opts?: LogisticOptions): Promise<BcdResult> {
+    return this.bcdFamily.logisticRegression(A, y, opts);
   }
 
   /** The lasso along a decreasing sequence of λ, warm-started (scikit-learn's lasso_path). */

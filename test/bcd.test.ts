@@ -141,6 +141,71 @@ print(json.dumps({"alphas": alphas.tolist(), "coefs": coefs.T.tolist()}))`;
   });
 });
 
+describe("logisticRegression", () => {
+  // iris, versicolor (1) against the rest: not separable, so the fit is finite.
+  function iris() {
+    const rows = readFileSync(new URL("../data/datasets/iris.csv", import.meta.url), "utf8").trim().split("\n").slice(1).map((l) => l.split(",").map(Number));
+    const p = rows[0].length - 1;
+    return { A: new DenseMatrix(rows.length, p, Float64Array.from(rows.flatMap((r) => r.slice(0, p)))), y: Float64Array.from(rows, (r) => (r[p] === 1 ? 1 : -1)) };
+  }
+
+  it("reaches scikit-learn's optimum (L2 with lbfgs, L1 with liblinear) on iris", async () => {
+    const py = "/usr/bin/python3";
+    if (!existsSync(py) && !process.env.CI) return;
+    const script = `
+import json, numpy as np
+from sklearn.linear_model import LogisticRegression
+d = np.loadtxt("data/datasets/iris.csv", delimiter=",", skiprows=1)
+X = d[:, :-1]; y = np.where(d[:, -1] == 1, 1, -1)
+out = {}
+for pen, solver in (("l2", "lbfgs"), ("l1", "liblinear")):
+    for C in (0.1, 10.0):
+        # liblinear at tighter tol only spins (100000 iterations, no gain); 1e-8 is its optimum to 1e-15.
+        w = LogisticRegression(penalty=pen, C=C, fit_intercept=False, tol=1e-12 if pen == "l2" else 1e-8, max_iter=100000, solver=solver).fit(X, y).coef_.ravel()
+        z = X @ w
+        obj = (np.abs(w).sum() if pen == "l1" else 0.5 * w @ w) + C * np.logaddexp(0, -y * z).sum()
+        out[f"{pen} {C}"] = {"w": w.tolist(), "obj": float(obj)}
+print(json.dumps(out))`;
+    const run = spawnSync(py, ["-W", "ignore", "-c", script]);
+    if (run.status !== 0) {
+      if (process.env.CI) throw new Error(`scikit-learn is required in CI: ${run.stderr}`);
+      return;
+    }
+    const sk = JSON.parse(run.stdout.toString()) as Record<string, { w: number[]; obj: number }>;
+    const { A, y } = iris();
+    for (const penalty of ["l2", "l1"] as const) {
+      for (const C of [0.1, 10]) {
+        const r = await nl.logisticRegression(A, y, { C, penalty, tol: 1e-10, maxIter: 100_000 });
+        const ref = sk[`${penalty} ${C === 10 ? "10.0" : C}`];
+        expect(r.reason, `${penalty} C=${C}`).toBe("converged");
+        // Same convex objective: ours may not be worse, and the minimisers agree.
+        expect(r.objective).toBeLessThanOrEqual(ref.obj * (1 + 1e-9));
+        const scale = Math.max(...ref.w.map(Math.abs));
+        for (let j = 0; j < A.cols; j++) expect(Math.abs(r.x[j] - ref.w[j]) / scale, `${penalty} C=${C} w[${j}]`).toBeLessThan(1e-4);
+        if (penalty === "l1") expect(Array.from(r.x, (v) => v === 0)).toEqual(ref.w.map((v) => v === 0));
+      }
+    }
+  });
+
+  it("gradient is zero at the L2 optimum (checked plainly); lambda = 1/(n·C); bad labels refused", async () => {
+    const { A, y } = iris();
+    const C = 1, r = await nl.logisticRegression(A, y, { C, tol: 1e-12, maxIter: 100_000 });
+    for (let j = 0; j < A.cols; j++) {
+      let g = r.x[j];
+      for (let i = 0; i < A.rows; i++) {
+        let z = 0;
+        for (let k = 0; k < A.cols; k++) z += A.get(i, k) * r.x[k];
+        g += C * (1 / (1 + Math.exp(-y[i] * z)) - 1) * y[i] * A.get(i, j);
+      }
+      expect(Math.abs(g)).toBeLessThan(1e-7);
+    }
+    const viaLambda = await nl.logisticRegression(A, y, { lambda: 1 / (A.rows * C), tol: 1e-12, maxIter: 100_000 });
+    expect(sameBits(viaLambda.x, r.x)).toBe(true);
+    await expect(nl.logisticRegression(A, y.map((v) => (v > 0 ? 1 : 0)))).rejects.toMatchObject({ code: "invalid-value", argument: "y" });
+    await expect(nl.logisticRegression(A, y, { multiClass: true as never })).rejects.toMatchObject({ code: "unsupported" });
+  });
+});
+
 describe("lasso: determinism, progress, abort", () => {
   it("bit-identical for threads 1, 2, 3 and the single build", async () => {
     const { A, b } = sparseProblem(9000, 12, 4);
