@@ -4,7 +4,8 @@
 // numlane is timed as users call it: copy in, kernel, a fresh output array;
 // "auto (…)" is a call with no options (auto algorithm and thread count), and
 // the "nl.alloc" rows keep input and output in wasm memory (zero copy), as
-// tfjs keeps its input tensor in its own wasm heap.
+// tfjs keeps its input tensor in its own wasm heap ("nl.alloc in, fresh out"
+// is tfjs's case exactly: resident input, a new output array per call).
 // Reports medians, ratios to tfjs-wasm, and GB/s (n·4 bytes in + out) against
 // the STREAM triad bandwidth measured in the same run.
 import { createRequire } from "node:module";
@@ -91,8 +92,43 @@ export async function loadOrt() {
   }
 }
 
+/**
+ * NUMLANE_BENCH=kernels npm run bench -- softmax: the kernels alone (data
+ * already in wasm memory, one thread, called directly), timed in CPU time
+ * (process.cpuUsage, median of 15 interleaved rounds), so that other jobs on
+ * a busy machine do not count: the figures behind chooseAlgorithm.
+ */
+async function kernels(nl) {
+  const heap = nl.engine.heap, pool = nl.engine.pool;
+  const med = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
+  const rows = [];
+  for (const dt of ["f32", "f64"]) {
+    for (const n of [1e3, 1e4, 1e5, 1e6, ...(dt === "f32" ? [1e7] : [])]) {
+      const T = dt === "f32" ? Float32Array : Float64Array;
+      const x = nl.alloc(n, T), y = nl.alloc(n, T), sp = heap.alloc(64 + 3 * Math.ceil(n / 2048) * 32);
+      for (let i = 0; i < n; i++) x[i] = Math.sin(i * 12.9898) * 100;
+      const fns = Object.fromEntries(["twopass", "threepass", "online"].map((a) => [a, pool.direct(`softmax_${dt}_${a}`)]));
+      const reps = Math.max(1, Math.round(3e6 / n)), res = { twopass: [], threepass: [], online: [] };
+      for (const a in fns) for (let i = 0; i < reps; i++) fns[a](x.byteOffset, y.byteOffset, 1, n, sp);
+      for (let round = 0; round < (n >= 1e7 ? 5 : 15); round++) {
+        for (const a in fns) {
+          const u0 = process.cpuUsage();
+          for (let i = 0; i < reps; i++) fns[a](x.byteOffset, y.byteOffset, 1, n, sp);
+          const u = process.cpuUsage(u0);
+          res[a].push((u.user + u.system) / reps);
+        }
+      }
+      rows.push({ dtype: dt, n: n.toExponential(0), "two-pass µs": med(res.twopass), "three-pass µs": med(res.threepass), "online µs": med(res.online),
+        "three-pass ns/elem": (1e3 * med(res.threepass)) / n, "two/three": med(res.twopass) / med(res.threepass) });
+      nl.free(x); nl.free(y); heap.free(sp);
+    }
+  }
+  printTable(rows);
+}
+
 export default async function main() {
   const nl = await init();
+  if (process.env.NUMLANE_BENCH === "kernels") { await kernels(nl); await nl.close(); process.exit(0); }
   const all = nl.info.threads;
   const bw1 = await triadBandwidth(nl, 1), bwAll = await triadBandwidth(nl, all);
   console.log(`triad bandwidth: ${bw1.gbps.toFixed(1)} GB/s (1 thread), ${bwAll.gbps.toFixed(1)} GB/s (${all} threads)`);
@@ -113,6 +149,8 @@ export default async function main() {
     const xa = nl.alloc(n, Float32Array), ya = nl.alloc(n, Float32Array);
     xa.set(x);
     cases.push({ name: "numlane auto 1t nl.alloc", threads: 1, fn: () => nl.softmax(xa, { rows: r, threads: 1, out: ya }) });
+    // tfjs's terms exactly: input resident in wasm memory, a fresh output array per call.
+    cases.push({ name: "numlane auto 1t nl.alloc in, fresh out", threads: 1, fn: () => nl.softmax(xa, { rows: r, threads: 1 }) });
     if (all > 1) cases.push({ name: `numlane auto ${all}t nl.alloc`, threads: all, fn: () => nl.softmax(xa, { rows: r, threads: all, out: ya }) });
     const tfx = tfjs?.prepare(x, r, c);
     if (tfx) cases.push({ name: "tfjs-wasm", threads: 1, fn: tfx.run });
