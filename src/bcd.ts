@@ -101,7 +101,15 @@ export class Bcd {
       let lmax = 0;
       for (let j = 0; j < D.cols; j++) { let g = 0; for (let i = 0; i < D.rows; i++) g += D.get(i, j) * b[i]; lmax = Math.max(lmax, Math.abs(g)); }
       lmax /= D.rows;
-      lambdas = Array.from({ length: count }, (_, k) => (count === 1 ? lmax : lmax * eps ** (k / (count - 1))));
+      // The grid comes from wasm: JavaScript's ** differs in the last bit between engines.
+      const scope = new CallScope(this.e.heap, [], 8 * count + 64);
+      try {
+        const gp = scope.alloc(8 * count);
+        await this.e.pool.run("logspace_f64", [lmax, eps, count, gp], {});
+        lambdas = Array.from(this.e.heap.f64.subarray(gp >> 3, (gp >> 3) + count));
+      } finally {
+        scope.free();
+      }
     }
     const fits = await this.fit(A, b, lambdas, opts);
     return { lambdas: Float64Array.from(lambdas), fits };
@@ -149,8 +157,8 @@ export class Bcd {
       });
       const f64 = heap.f64, o = out >> 3;
       const x = f64.slice(wp >> 3, (wp >> 3) + p);
-      let loss = 0, pen = 0;
-      for (let i = 0; i < n; i++) { const t = -y[i] * f64[(zp >> 3) + i]; loss += t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t)); }
+      const loss = f64[o + 6];  // summed in wasm: the same bits in every runtime
+      let pen = 0;
       for (let j = 0; j < p; j++) pen += penalty === "l1" ? Math.abs(x[j]) : 0.5 * x[j] * x[j];
       const reason = REASONS[f64[o + 1]];
       return { x, objective: pen + C * loss, iterations: f64[o], converged: reason === "converged", reason, history: new Float64Array(0) };

@@ -8,7 +8,7 @@
 import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 
-const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_VIOLATION = 2, OUT_STOP = 3;
+const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_VIOLATION = 2, OUT_STOP = 3, OUT_LOSS = 6; // STOP: slots 3, 4
 const SIGMA: f64 = 0.01;   // Armijo sufficient-decrease fraction
 const MAX_HALVINGS = 20;
 
@@ -128,7 +128,21 @@ export function logistic_cdn_f64(
     if (viol <= tol * first || !moved) { reason = 0; break; }
     if (load<f64>(stop) != 0) { reason = 4; break; }
   }
+  // Σ log(1 + exp(−y·z)) at the end, here so the reported objective is the
+  // same in every runtime (JavaScript's exp/log1p differ between engines).
+  const lossP = at(partials, 4 * chunks + (step & 1) * chunks);
+  for (let cc = c0; cc < c1; cc++) {
+    const s0 = cc * CHUNK, s1 = min(n, s0 + CHUNK);
+    let ls: f64 = 0;
+    for (let i = s0; i < s1; i++) {
+      const t = -load<f64>(at(y, i)) * load<f64>(at(z, i));
+      ls += t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
+    }
+    store<f64>(at(lossP, cc), ls);
+  }
+  barrier(team, nthreads);
   if (tid == 0) {
+    store<f64>(out + (OUT_LOSS << 3), sumPartials(lossP, chunks));
     store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);
     store<f64>(out + (OUT_REASON << 3), <f64>reason);
     store<f64>(out + (OUT_VIOLATION << 3), viol);
