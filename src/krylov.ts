@@ -154,24 +154,10 @@ export class Krylov {
   constructor(private readonly e: Engine, private readonly blas: Blas) {}
 
   async cg(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: CgOptions = {}): Promise<CgResult> {
-    const m = toMatrix("A", A);
-    const S = m instanceof CsrMatrix ? m : CsrMatrix.fromDense(m);
-    if (S.rows !== S.cols) throw new NumlaneError("invalid-shape", `CG needs a square matrix, got ${S.rows}×${S.cols}`, "A");
-    const n = S.rows;
-    if (n === 0) throw new NumlaneError("invalid-size", "the matrix is empty", "A");
-    allFinite("A", S.data);
+    const { S, n, x0 } = squareSystem("CG", A, b, opts.x0);
     const asym = S.asymmetry();
     if (!(asym <= SYMMETRY_TOL)) {
       throw new NumlaneError("invalid-value", `CG needs a symmetric matrix; max |a_ij − a_ji| / max |a_ij| = ${asym.toExponential(2)}`, "A");
-    }
-    float64Array("b", b);
-    if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${b.length}`, "b");
-    allFinite("b", b);
-    let x0: Float64Array | undefined;
-    if (opts.x0 !== undefined) {
-      x0 = float64Array("opts.x0", opts.x0);
-      if (x0.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${x0.length}`, "opts.x0");
-      allFinite("opts.x0", x0);
     }
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
@@ -183,17 +169,8 @@ export class Krylov {
     // SSOR and IC(0) are M = L·Lᵀ, solved by triangular sweeps in wasm.
     const factor: TriangularFactor | undefined =
       pre === "ic0" ? ic0Factor(S) : pre === "ssor" ? ssorFactor(S, opts.omega ?? 1) : undefined;
-    let dinv: Float64Array | undefined;
-    if (pre === "jacobi") {
-      dinv = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        let d = 0;
-        for (let k = S.indptr[i]; k < S.indptr[i + 1]; k++) if (S.indices[k] === i) d += S.data[k];
-        // A symmetric positive definite matrix has a positive diagonal.
-        if (!(d > 0)) throw new NumlaneError("invalid-value", `diagonal entry ${i} is ${d}: not positive definite, so Jacobi cannot scale it`, "A");
-        dinv[i] = 1 / d;
-      }
-    }
+    // A symmetric positive definite matrix has a positive diagonal.
+    const dinv = pre === "jacobi" ? inverseDiagonal(S, true) : undefined;
 
     let bnorm = 0;
     for (let i = 0; i < n; i++) bnorm += b[i] * b[i];
@@ -263,37 +240,14 @@ export class Krylov {
 
   /** Restarted GMRES for a general square (nonsymmetric) system, in one SPMD launch. */
   async gmres(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: GmresOptions = {}): Promise<CgResult> {
-    const m0 = toMatrix("A", A);
-    const S = m0 instanceof CsrMatrix ? m0 : CsrMatrix.fromDense(m0);
-    if (S.rows !== S.cols) throw new NumlaneError("invalid-shape", `GMRES needs a square matrix, got ${S.rows}×${S.cols}`, "A");
-    const n = S.rows;
-    if (n === 0) throw new NumlaneError("invalid-size", "the matrix is empty", "A");
-    allFinite("A", S.data);
-    float64Array("b", b);
-    if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${b.length}`, "b");
-    allFinite("b", b);
-    let x0: Float64Array | undefined;
-    if (opts.x0 !== undefined) {
-      x0 = float64Array("opts.x0", opts.x0);
-      if (x0.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${x0.length}`, "opts.x0");
-      allFinite("opts.x0", x0);
-    }
+    const { S, n, x0 } = squareSystem("GMRES", A, b, opts.x0);
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
     const restart = integer("opts.restart", opts.restart ?? Math.min(30, n), 1, 1000);
     const pre = opts.preconditioner ?? "none";
     if (pre !== "none" && pre !== "jacobi") throw new NumlaneError("invalid-value", `expected "none" or "jacobi", got ${String(pre)}`, "opts.preconditioner");
-    let dinv: Float64Array | undefined;
-    if (pre === "jacobi") {
-      dinv = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        let d = 0;
-        for (let k = S.indptr[i]; k < S.indptr[i + 1]; k++) if (S.indices[k] === i) d += S.data[k];
-        if (d === 0) throw new NumlaneError("invalid-value", `diagonal entry ${i} is 0: Jacobi cannot scale it`, "A");
-        dinv[i] = 1 / d;
-      }
-    }
+    const dinv = pre === "jacobi" ? inverseDiagonal(S, false) : undefined;
     let bnorm = 0;
     for (let i = 0; i < n; i++) bnorm += b[i] * b[i];
     const tol = Math.max(rtol * Math.sqrt(bnorm), atol);
@@ -444,4 +398,37 @@ export class Krylov {
     space.size = k;
     space.ritzValues = e.values.slice(0, k);
   }
+}
+
+/** A square CSR system A·x = b (and x0) checked: shapes, emptiness, NaN/∞. */
+function squareSystem(method: string, A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, x0?: Float64Array) {
+  const m = toMatrix("A", A);
+  const S = m instanceof CsrMatrix ? m : CsrMatrix.fromDense(m);
+  if (S.rows !== S.cols) throw new NumlaneError("invalid-shape", `${method} needs a square matrix, got ${S.rows}×${S.cols}`, "A");
+  const n = S.rows;
+  if (n === 0) throw new NumlaneError("invalid-size", "the matrix is empty", "A");
+  allFinite("A", S.data);
+  float64Array("b", b);
+  if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${b.length}`, "b");
+  allFinite("b", b);
+  if (x0 !== undefined) {
+    float64Array("opts.x0", x0);
+    if (x0.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${x0.length}`, "opts.x0");
+    allFinite("opts.x0", x0);
+  }
+  return { S, n, x0 };
+}
+
+/** 1/a_ii for Jacobi; `positive`: the diagonal must be > 0 (SPD), else only ≠ 0. */
+function inverseDiagonal(S: CsrMatrix, positive: boolean): Float64Array {
+  const n = S.rows, dinv = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let d = 0;
+    for (let k = S.indptr[i]; k < S.indptr[i + 1]; k++) if (S.indices[k] === i) d += S.data[k];
+    if (positive ? !(d > 0) : d === 0) {
+      throw new NumlaneError("invalid-value", `diagonal entry ${i} is ${d}: ${positive ? "not positive definite, so " : ""}Jacobi cannot scale it`, "A");
+    }
+    dinv[i] = 1 / d;
+  }
+  return dinv;
 }

@@ -4,6 +4,8 @@
 // Aᵀ·x is this same kernel run on the transpose in CSR form (the host builds
 // and caches it), which keeps it parallel and deterministic.
 
+import { CHUNK } from "../core/chunks";
+
 /** First row whose nonzeros start at or after `target` (binary search on indptr). */
 function rowAtNnz(indptr: usize, rows: i32, target: i32): i32 {
   let lo = 0, hi = rows;
@@ -41,5 +43,24 @@ export function spmv_csr_f64(
     const p = y + (<usize>i << 3);
     const s = csrRowDot(indptr, indices, data, x, i);
     store<f64>(p, beta == 0 ? alpha * s : alpha * s + beta * load<f64>(p));
+  }
+}
+
+/**
+ * Per-chunk partials of ‖b − A·x‖² over chunks c0..c1−1 (chunks of CHUNK rows):
+ * the true residual the iterative solvers report at exit.
+ */
+export function residualPartials(
+  indptr: usize, indices: usize, data: usize, n: i32, b: usize, x: usize,
+  partials: usize, c0: i32, c1: i32,
+): void {
+  for (let c = c0; c < c1; c++) {
+    const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+    let s: f64 = 0;
+    for (let i = i0; i < i1; i++) {
+      const ri = load<f64>(b + (<usize>i << 3)) - csrRowDot(indptr, indices, data, x, i);
+      s += ri * ri;
+    }
+    store<f64>(partials + (<usize>c << 3), s);
   }
 }

@@ -22,7 +22,7 @@
 // ℓ iterations are kept for the host to build the next recycle space from.
 import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
-import { csrRowDot } from "../blas/sparse";
+import { csrRowDot, residualPartials } from "../blas/sparse";
 
 // Result block (f64 slots) written by tid 0; slot STOP is the abort broadcast.
 const OUT_ITERATIONS = 0;
@@ -358,15 +358,7 @@ export function cg_f64(
   }
 
   // The true residual of the returned x (the recursive one drifts).
-  for (let c = c0; c < c1; c++) {
-    const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-    let s: f64 = 0;
-    for (let i = i0; i < i1; i++) {
-      const ri = load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i);
-      s += ri * ri;
-    }
-    store<f64>(at(tr, c), s);
-  }
+  residualPartials(indptr, indices, data, n, b, x, tr, c0, c1);
   barrier(team, nthreads);
   if (tid == 0) {
     store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);

@@ -11,7 +11,7 @@
 // threads leave loops together and results do not depend on the thread count.
 import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
-import { csrRowDot } from "../blas/sparse";
+import { csrRowDot, residualPartials } from "../blas/sparse";
 
 const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 3, OUT_STOP = 4;
 const CONVERGED = 0, MAX_ITERATIONS = 1, BREAKDOWN = 2, ABORTED = 4;
@@ -164,16 +164,8 @@ export function gmres_f64(
     barrier(team, nthreads);
   }
 
-  // The true residual of the returned x.
-  for (let c = c0; c < c1; c++) {
-    const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-    let s: f64 = 0;
-    for (let i = i0; i < i1; i++) {
-      const ri = load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i);
-      s += ri * ri;
-    }
-    store<f64>(at(pt, c), s);
-  }
+  // The true residual of the returned x (the recursive one drifts).
+  residualPartials(indptr, indices, data, n, b, x, pt, c0, c1);
   barrier(team, nthreads);
   if (tid == 0) {
     store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);
