@@ -126,9 +126,52 @@ async function kernels(nl) {
   printTable(rows);
 }
 
+/**
+ * NUMLANE_BENCH=cpu npm run bench -- softmax: whole calls, one thread, against
+ * tfjs-wasm, in CPU time like `kernels` (steadier than wall time when other
+ * jobs share the cores; GC and page faults still count).
+ */
+async function cpuCalls(nl) {
+  const tfjs = await loadTfjs();
+  const med = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
+  const rows = [];
+  for (const [r, c] of SHAPES) {
+    const n = r * c, label = r === 1 ? `n=${n.toExponential(0)}` : `${r}×${c}`;
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = Math.sin(i * 12.9898) * 100;
+    const xa = nl.alloc(n, Float32Array), ya = nl.alloc(n, Float32Array), out = new Float32Array(n);
+    xa.set(x);
+    const tfx = tfjs?.prepare(x, r, c);
+    const cases = {
+      "tfjs-wasm": tfx?.run,
+      "auto 1t": () => nl.softmax(x, { rows: r, threads: 1 }),
+      "two-pass 1t": () => nl.softmax(x, { rows: r, threads: 1, algorithm: "two-pass" }),
+      "auto 1t, out": () => nl.softmax(x, { rows: r, threads: 1, out }),
+      "auto 1t nl.alloc in, fresh out": () => nl.softmax(xa, { rows: r, threads: 1 }),
+      "auto 1t nl.alloc in+out": () => nl.softmax(xa, { rows: r, threads: 1, out: ya }),
+    };
+    if (!tfx) delete cases["tfjs-wasm"];
+    const reps = Math.max(1, Math.round(2e6 / n)), res = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+    for (const k in cases) for (let i = 0; i < reps; i++) await cases[k]();
+    for (let round = 0; round < (n >= 1e7 ? 5 : 11); round++) {
+      for (const [k, f] of Object.entries(cases)) {
+        const u0 = process.cpuUsage();
+        for (let i = 0; i < reps; i++) await f();
+        const u = process.cpuUsage(u0);
+        res[k].push((u.user + u.system) / reps);
+      }
+    }
+    const tf = res["tfjs-wasm"] ? med(res["tfjs-wasm"]) : undefined;
+    for (const k in res) rows.push({ shape: label, impl: k, "CPU µs": med(res[k]), "vs tfjs": tf ? med(res[k]) / tf : undefined });
+    tfx?.dispose(); nl.free(xa); nl.free(ya);
+  }
+  printTable(rows);
+}
+
 export default async function main() {
   const nl = await init();
   if (process.env.NUMLANE_BENCH === "kernels") { await kernels(nl); await nl.close(); process.exit(0); }
+  if (process.env.NUMLANE_BENCH === "cpu") { await cpuCalls(nl); await nl.close(); process.exit(0); }
   const all = nl.info.threads;
   const bw1 = await triadBandwidth(nl, 1), bwAll = await triadBandwidth(nl, all);
   console.log(`triad bandwidth: ${bw1.gbps.toFixed(1)} GB/s (1 thread), ${bwAll.gbps.toFixed(1)} GB/s (${all} threads)`);
