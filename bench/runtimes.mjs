@@ -6,6 +6,7 @@
 // runs init(), next to a worker without numlane (workerd's own start-up).
 // Medians of REPS; writes bench/results/runtimes.json.
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import {
@@ -78,7 +79,7 @@ export default async function bench() {
   printTable(size);
   console.log(`\ncold start: import + init(), median of ${REPS} fresh starts (ms)`);
   printTable(rows.map(({ _samples, ...r }) => r));
-  writeResults("runtimes", { machine: machine(), reps: REPS, sizes: size, coldStart: rows.map(({ _samples, ...r }) => ({ ...r, ..._samples })) });
+  writeResults("runtimes", { machine: { ...machine(), loadavg: loadavg() }, reps: REPS, sizes: size, coldStart: rows.map(({ _samples, ...r }) => ({ ...r, ..._samples })) });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await bench();
