@@ -51,6 +51,12 @@ export interface Info {
   reason?: string;
   /** The most wasm memory problems may use, in bytes. */
   memoryLimit: number;
+  /**
+   * Pool workers started. Long calls (solvers) run on them, so they can be
+   * aborted mid-way and never block the caller; with none they run on the
+   * calling thread.
+   */
+  workers: number;
 }
 
 const INITIAL_PAGES = 64;   // 4 MiB: small start, grown on demand
@@ -225,12 +231,15 @@ export async function initWith(platform: Platform, opts: InitOptions = {}): Prom
   const heapBase = (instance.exports.heap_base as () => number)();
   const heap = new Heap(memory, heapBase, MAXIMUM_PAGES);
   const workers: WorkerHandle[] = [];
+  // A caller that may not block (a page's main thread) gets one worker even
+  // for one thread, so long calls leave it free and can be aborted.
+  const count = threads > 1 ? threads : build === "threads" && !platform.canBlock && platform.startWorker ? 1 : 0;
   let pool: Pool;
   try {
-    if (threads > 1) for (let i = 0; i < threads; i++) workers.push(platform.startWorker!(i));
+    for (let i = 0; i < count; i++) workers.push(platform.startWorker!(i));
     pool = await Pool.create(module, instance, heap, workers, platform.canBlock);
   } catch (e) {
-    if (!workers.length && threads <= 1) throw e;
+    if (count === 0) throw e;
     // Workers refused (a page's CSP, a sandbox): numlane still works, on the calling thread.
     await Promise.allSettled(workers.map((w) => w.terminate()));
     workers.length = 0;
@@ -246,6 +255,7 @@ export async function initWith(platform: Platform, opts: InitOptions = {}): Prom
     runtime: platform.runtime,
     build,
     memoryLimit: MAXIMUM_PAGES * 65536,
+    workers: workers.length,
   };
   if (reasons.length) info.reason = reasons.join("; ");
   return new Numlane(info, new Engine(heap, pool, threads));

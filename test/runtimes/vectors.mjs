@@ -144,11 +144,11 @@ export async function runControls(lib, nl) {
   const T = new lib.DenseMatrix(2000, 20, uniform(Float64Array, 2000 * 20, 23));
   const ls = await nl.lstsq(T, uniform(Float64Array, 2000, 24), { method: "sketch-and-precondition", onProgress: (p) => steps.push(p.iteration) });
   out.lstsqProgress = { calls: steps.length, last: steps[steps.length - 1], iterations: ls.iterations };
-  if (nl.info.threads > 1) {
+  if (nl.info.workers > 0) {
     // rtol 0 on a big grid: thousands of iterations, so the abort comes first.
     const big = laplacian(lib, 200, 15), bb = uniform(Float64Array, 200 * 200, 16);
     const c = new AbortController();
-    out.midAbort = await rejects(nl.cg(big, bb, { rtol: 0, maxIter: 1e6, threads: nl.info.threads, signal: c.signal, onProgress: (p) => { if (p.iteration > 20) c.abort(); } }));
+    out.midAbort = await rejects(nl.cg(big, bb, { rtol: 0, maxIter: 1e6, signal: c.signal, onProgress: (p) => { if (p.iteration > 20) c.abort(); } }));
     out.afterAbort = await nl.blas.dot(x, x) > 0;
   }
   let badInput;
