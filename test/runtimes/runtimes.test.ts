@@ -12,7 +12,7 @@ import {
   PAGE, ROOT, binary, browserMounts, exec, launchChromium, makeProject, runCli, runPage, serve, startWorkerd,
 } from "./harness.mjs";
 
-type Run = { opts: object; info: Record<string, unknown>; hashes: Record<string, string>; all: string; controls: Record<string, any> };
+type Run = { opts: object; info: Record<string, unknown>; hashes: Record<string, string>; all: string; lassoGrid: string; controls: Record<string, any> };
 type Matrix = { cold: { totalMs: number; info: Record<string, unknown> }; runs: Run[]; entry?: string };
 
 /** true: run; false: skipped (warned). Under CI a missing binary runs, and fails on `need`. */
@@ -38,12 +38,16 @@ beforeAll(async () => {
 });
 afterAll(() => project?.cleanup());
 
+/** Every run checked, by runtime, for the known divergence at the end. */
+const grids: { runtime: string; lassoGrid: string }[] = [];
+
 /** Bit-identical to Node, signal and onProgress working, bad input typed. */
 function expectAgrees(run: Run) {
+  grids.push({ runtime: String(run.info.runtime), lassoGrid: run.lassoGrid });
   expect(run.hashes).toEqual(reference.hashes);
   expect(run.all).toBe(reference.all);
   const c = run.controls;
-  expect(c.preAbort).toEqual({ blas: "AbortError", softmax: "AbortError", cg: "AbortError", lasso: "AbortError", lstsq: "AbortError" });
+  expect(c.preAbort).toEqual({ blas: "AbortError", softmax: "AbortError", cg: "AbortError", gmres: "AbortError", lasso: "AbortError", lstsq: "AbortError" });
   for (const p of [c.progress, c.lassoProgress, c.lstsqProgress]) {
     expect(p.calls).toBeGreaterThanOrEqual(1);
     expect(p.last).toBe(p.iterations);
@@ -58,7 +62,7 @@ function expectAgrees(run: Run) {
 describe("test vectors", () => {
   it("exercise every family and differ from call to call", () => {
     const names = Object.keys(reference.hashes);
-    expect(names).toEqual(expect.arrayContaining(["dot", "gemv", "spmv", "softmax_f32_twopass", "softmax_f64", "logSoftmax_f32", "cg_x", "lasso_x", "lstsq_sketch-and-precondition_x"]));
+    expect(names).toEqual(expect.arrayContaining(["dot", "gemv", "spmv", "softmax_f32_twopass", "softmax_f64", "logSoftmax_f32", "cg_x", "gmres_x", "lasso_x", "lassoPath_x", "lstsq_sketch-and-precondition_x", "sketch_countsketch"]));
     expect(new Set(Object.values(reference.hashes)).size).toBe(names.length);
   });
 });
@@ -240,5 +244,18 @@ describe.runIf(available("workerd"))("workerd", () => {
     } finally {
       await e.stop();
     }
+  });
+});
+
+describe.runIf(available("deno") || available("bun") || available("chromium"))("known divergence", () => {
+  // nl.lassoPath's default λ grid is lmax·eps ** (k/(n−1)) in JavaScript
+  // (src/bcd.ts), and pow differs by an ulp between engines (Node 20's V8 vs
+  // Deno's, Bun's JSC). The fits on given λ agree (lassoPath_x above). This
+  // test fails on purpose while the divergence lasts: once the grid is made
+  // portable, it passes, vitest reports that, and `.fails` must go.
+  it.fails("lassoPath's default λ grid is bit-identical to Node's everywhere", () => {
+    const others = grids.filter((g) => g.runtime !== "node");
+    expect(others.length).toBeGreaterThan(0);
+    for (const g of others) expect(g, g.runtime).toEqual({ runtime: g.runtime, lassoGrid: reference.lassoGrid });
   });
 });

@@ -1,5 +1,5 @@
 // The shared test vectors of the runtime matrix: a fixed set of blas, softmax,
-// cg, lasso, lstsq and sketch calls on deterministic inputs, hashed (SHA-256 over the outputs'
+// cg, gmres, lasso, lassoPath, lstsq and sketch calls on deterministic inputs, hashed (SHA-256 over the outputs'
 // bytes). Plain JavaScript with web APIs only, so Node, Deno, Bun, Chromium
 // and workerd all run this very file; every one must produce Node's hashes.
 
@@ -35,6 +35,20 @@ function laplacian(lib, m, seed) {
   return lib.CsrMatrix.fromCoo(n, n, I, J, V);
 }
 
+/** Convection–diffusion on an m×m grid (upwind): nonsymmetric, for GMRES. */
+function convection(lib, m, seed) {
+  const r = rng(seed), n = m * m, I = [], J = [], V = [];
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) {
+    const k = i * m + j, c = 0.5 + r();
+    I.push(k); J.push(k); V.push(4.5 + 2 * c); // diagonally dominant: GMRES converges in tens of steps
+    if (i > 0) { I.push(k); J.push(k - m); V.push(-1 - c); }
+    if (i < m - 1) { I.push(k); J.push(k + m); V.push(-1); }
+    if (j > 0) { I.push(k); J.push(k - 1); V.push(-1 - 0.5 * c); }
+    if (j < m - 1) { I.push(k); J.push(k + 1); V.push(-1); }
+  }
+  return lib.CsrMatrix.fromCoo(n, n, I, J, V);
+}
+
 /** A random sparse n×n matrix, `per` entries a row. */
 function sparse(lib, n, per, seed) {
   const r = rng(seed), I = [], J = [], V = [];
@@ -59,7 +73,8 @@ const bytesOf = (v) => typeof v === "number" ? new Uint8Array(Float64Array.of(v)
 
 /**
  * Runs every vector on `nl` (a context from `lib.init`) and returns
- * { hashes: { name: sha256 }, all: sha256 of the concatenated hashes }.
+ * { hashes: { name: sha256 }, all: sha256 of the concatenated hashes,
+ *   lassoGrid: sha256 of lassoPath's default λ grid (a known divergence) }.
  * Sizes are large enough that every call spreads over the context's threads.
  */
 export async function runVectors(lib, nl) {
@@ -93,10 +108,21 @@ export async function runVectors(lib, nl) {
   results.cg_iterations = cg.iterations;
   results.cg_history = cg.residualHistory;
 
+  const N = convection(lib, 60, 25), g = uniform(Float64Array, 60 * 60, 26);
+  const gm = await nl.gmres(N, g, { preconditioner: "jacobi", rtol: 1e-10, restart: 20, maxIter: 500 });
+  results.gmres_iterations = gm.iterations;
+  results.gmres_x = gm.x;
+  results.gmres_history = gm.residualHistory;
+
   const lasso = await nl.lasso(D, d, { lambda: 0.01, tol: 1e-8 });
   results.lasso_x = lasso.x;
   results.lasso_history = lasso.history;
   results.lasso_objective = lasso.objective;
+  // Given λ: the default grid (lmax·eps^(k/(n−1))) comes from the engine's
+  // pow, which differs by an ulp between engines; hashed apart (grid below).
+  const path = await nl.lassoPath(D, d, { lambdas: [0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005], tol: 1e-6 });
+  results.lassoPath_x = Float64Array.from(path.fits.flatMap((f) => [...f.x]));
+  const grid = (await nl.lassoPath(D, d, { nLambdas: 8, tol: 1e-4 })).lambdas;
 
   const T = new lib.DenseMatrix(6000, 40, uniform(Float64Array, 6000 * 40, 21)), t = uniform(Float64Array, 6000, 22);
   for (const method of ["qr", "sketch-and-precondition"]) {
@@ -111,7 +137,8 @@ export async function runVectors(lib, nl) {
     hashes[name] = hex(await crypto.subtle.digest("SHA-256", bytesOf(value)));
   }
   const all = hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(Object.values(hashes).join(""))));
-  return { hashes, all };
+  const lassoGrid = hex(await crypto.subtle.digest("SHA-256", bytesOf(grid)));
+  return { hashes, all, lassoGrid };
 }
 
 /**
@@ -130,6 +157,7 @@ export async function runControls(lib, nl) {
     blas: await rejects(nl.blas.dot(x, x, { signal: aborted.signal })),
     softmax: await rejects(nl.softmax(x, { signal: aborted.signal })),
     cg: await rejects(nl.cg(L, b, { signal: aborted.signal })),
+    gmres: await rejects(nl.gmres(L, b, { signal: aborted.signal })),
     lasso: await rejects(nl.lasso([[1, 2], [3, 4]], Float64Array.of(1, 2), { lambda: 0.1, signal: aborted.signal })),
     lstsq: await rejects(nl.lstsq([[1, 2], [3, 4], [5, 7]], Float64Array.of(1, 2, 3), { signal: aborted.signal })),
   };
