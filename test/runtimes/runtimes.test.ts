@@ -12,7 +12,7 @@ import {
   PAGE, ROOT, binary, browserMounts, exec, launchChromium, makeProject, runCli, runPage, serve, startWorkerd,
 } from "./harness.mjs";
 
-type Run = { opts: object; info: Record<string, unknown>; hashes: Record<string, string>; all: string; lassoGrid: string; controls: Record<string, any> };
+type Run = { opts: object; info: Record<string, unknown>; hashes: Record<string, string>; all: string; controls: Record<string, any> };
 type Matrix = { cold: { totalMs: number; info: Record<string, unknown> }; runs: Run[]; entry?: string };
 
 /** true: run; false: skipped (warned). Under CI a missing binary runs, and fails on `need`. */
@@ -38,12 +38,8 @@ beforeAll(async () => {
 });
 afterAll(() => project?.cleanup());
 
-/** Every run checked, by runtime, for the known divergence at the end. */
-const grids: { runtime: string; lassoGrid: string }[] = [];
-
 /** Bit-identical to Node, signal and onProgress working, bad input typed. */
 function expectAgrees(run: Run) {
-  grids.push({ runtime: String(run.info.runtime), lassoGrid: run.lassoGrid });
   expect(run.hashes).toEqual(reference.hashes);
   expect(run.all).toBe(reference.all);
   const c = run.controls;
@@ -247,15 +243,3 @@ describe.runIf(available("workerd"))("workerd", () => {
   });
 });
 
-describe.runIf(available("deno") || available("bun") || available("chromium"))("known divergence", () => {
-  // nl.lassoPath's default λ grid is lmax·eps ** (k/(n−1)) in JavaScript
-  // (src/bcd.ts), and pow differs by an ulp between engines (Node 20's V8 vs
-  // Deno's, Bun's JSC). The fits on given λ agree (lassoPath_x above). This
-  // test fails on purpose while the divergence lasts: once the grid is made
-  // portable, it passes, vitest reports that, and `.fails` must go.
-  it.fails("lassoPath's default λ grid is bit-identical to Node's everywhere", () => {
-    const others = grids.filter((g) => g.runtime !== "node");
-    expect(others.length).toBeGreaterThan(0);
-    for (const g of others) expect(g, g.runtime).toEqual({ runtime: g.runtime, lassoGrid: reference.lassoGrid });
-  });
-});
