@@ -43,7 +43,7 @@ function expectAgrees(run: Run) {
   expect(run.hashes).toEqual(reference.hashes);
   expect(run.all).toBe(reference.all);
   const c = run.controls;
-  expect(c.preAbort).toEqual({ blas: "AbortError", softmax: "AbortError", cg: "AbortError", gmres: "AbortError", lasso: "AbortError", lstsq: "AbortError" });
+  expect(c.preAbort).toEqual({ blas: "AbortError", softmax: "AbortError", cg: "AbortError", gmres: "AbortError", lasso: "AbortError", logistic: "AbortError", lstsq: "AbortError" });
   for (const p of [c.progress, c.lassoProgress, c.lstsqProgress]) {
     expect(p.calls).toBeGreaterThanOrEqual(1);
     expect(p.last).toBe(p.iterations);
@@ -58,7 +58,7 @@ function expectAgrees(run: Run) {
 describe("test vectors", () => {
   it("exercise every family and differ from call to call", () => {
     const names = Object.keys(reference.hashes);
-    expect(names).toEqual(expect.arrayContaining(["dot", "gemv", "spmv", "softmax_f32_twopass", "softmax_f64", "logSoftmax_f32", "cg_x", "gmres_x", "lasso_x", "lassoPath_x", "lstsq_sketch-and-precondition_x", "sketch_countsketch"]));
+    expect(names).toEqual(expect.arrayContaining(["dot", "gemv", "spmv", "softmax_f32_twopass", "softmax_f64", "logSoftmax_f32", "cg_x", "gmres_x", "lasso_x", "lassoPath_x", "logistic_l1_x", "lstsq_sketch-and-precondition_x", "sketch_countsketch"]));
     expect(new Set(Object.values(reference.hashes)).size).toBe(names.length);
   });
 });

@@ -1,5 +1,5 @@
 // The shared test vectors of the runtime matrix: a fixed set of blas, softmax,
-// cg, gmres, lasso, lassoPath, lstsq and sketch calls on deterministic inputs, hashed (SHA-256 over the outputs'
+// cg, gmres, lasso, lassoPath, logisticRegression, lstsq and sketch calls on deterministic inputs, hashed (SHA-256 over the outputs'
 // bytes). Plain JavaScript with web APIs only, so Node, Deno, Bun, Chromium
 // and workerd all run this very file; every one must produce Node's hashes.
 
@@ -122,6 +122,15 @@ export async function runVectors(lib, nl) {
   results.lassoPath_lambdas = path.lambdas;
   results.lassoPath_x = Float64Array.from(path.fits.flatMap((f) => [...f.x]));
 
+  // Logistic regression: labels from a planted separator with noise, L2 and L1.
+  const G = new lib.DenseMatrix(1000, 30, uniform(Float64Array, 1000 * 30, 27));
+  const Y = Float64Array.from(planted(G, 28), (v, i) => ((v + 0.3 * Math.sin(i)) > 0 ? 1 : -1));
+  for (const penalty of ["l2", "l1"]) {
+    const lr = await nl.logisticRegression(G, Y, { penalty, C: 0.5, tol: 1e-6 });
+    results[`logistic_${penalty}_x`] = lr.x;
+    results[`logistic_${penalty}_objective`] = lr.objective;
+  }
+
   const T = new lib.DenseMatrix(6000, 40, uniform(Float64Array, 6000 * 40, 21)), t = uniform(Float64Array, 6000, 22);
   for (const method of ["qr", "sketch-and-precondition"]) {
     const ls = await nl.lstsq(T, t, { method, seed: 7 });
@@ -156,6 +165,7 @@ export async function runControls(lib, nl) {
     cg: await rejects(nl.cg(L, b, { signal: aborted.signal })),
     gmres: await rejects(nl.gmres(L, b, { signal: aborted.signal })),
     lasso: await rejects(nl.lasso([[1, 2], [3, 4]], Float64Array.of(1, 2), { lambda: 0.1, signal: aborted.signal })),
+    logistic: await rejects(nl.logisticRegression([[1, 2], [3, 4]], Float64Array.of(1, -1), { signal: aborted.signal })),
     lstsq: await rejects(nl.lstsq([[1, 2], [3, 4], [5, 7]], Float64Array.of(1, 2, 3), { signal: aborted.signal })),
   };
   const seen = [];
