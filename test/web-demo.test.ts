@@ -53,8 +53,13 @@ describe.skipIf(!!missing && !process.env.CI)("web demo", () => {
           await page.selectOption("#matrix", "ani4");
           await page.fill("#rtol", "0");
           await page.click("#solve");
-          await page.waitForFunction(() => /iteration \d+/.test(document.querySelector("#cg")!.textContent!), null, { timeout: 30_000 });
-          await page.click("#cancel");
+          // Click Cancel from inside the page the moment progress shows: a click
+          // from the test side can arrive after a loaded machine finished the solve.
+          await page.waitForFunction(() => {
+            if (!/iteration \d+/.test(document.querySelector("#cg")!.textContent!)) return false;
+            (document.querySelector("#cancel") as HTMLButtonElement).click();
+            return true;
+          }, null, { timeout: 30_000, polling: 10 });
           await page.waitForFunction(() => !/iteration \d+/.test(document.querySelector("#cg")!.textContent!), null, { timeout: 30_000 });
           expect(await page.textContent("#cg")).toBe("cancelled");
         }
