@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { init, CsrMatrix, DenseMatrix, readMatrixMarket } from "../dist/index.js";
-import { compare, gbps, machine, median, printTable, pythonPeer, triadBandwidth, writeResults } from "./lib.mjs";
+import { compare, gbps, laplacian3d, machine, median, printTable, pythonPeer, triadBandwidth, writeResults } from "./lib.mjs";
 
 const IN_CACHE = 8192, OUT_OF_CACHE = 1 << 22;
 
@@ -34,21 +34,6 @@ const js = {
     for (let r = 0; r < S.rows; r++) { let s = 0; for (let k = indptr[r]; k < indptr[r + 1]; k++) s += data[k] * x[indices[k]]; y[r] = s; }
   },
 };
-
-/** The 7-point Laplacian on a k³ grid (what data/matrices/lap3D_7pt_n20.mtx is for k = 20). */
-function laplacian3d(k) {
-  const n = k * k * k, I = [], J = [], V = [];
-  const id = (a, b, c) => (a * k + b) * k + c;
-  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) for (let c = 0; c < k; c++) {
-    const r = id(a, b, c);
-    I.push(r); J.push(r); V.push(6);
-    for (const [da, db, dc] of [[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]]) {
-      const A = a + da, B = b + db, C = c + dc;
-      if (A >= 0 && A < k && B >= 0 && B < k && C >= 0 && C < k) { I.push(r); J.push(id(A, B, C)); V.push(-1); }
-    }
-  }
-  return CsrMatrix.fromCoo(n, n, I, J, V);
-}
 
 /** A heap-resident copy of a typed array. */
 function resident(nl, a) {

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { init, CsrMatrix, readMatrixMarket } from "../dist/index.js";
-import { compare, gbps, machine, printTable, pythonPeer, triadBandwidth, writeResults } from "./lib.mjs";
+import { compare, gbps, laplacian3d, machine, printTable, pythonPeer, triadBandwidth, writeResults } from "./lib.mjs";
 
 const RTOL = 1e-8;
 
@@ -32,22 +32,6 @@ function jsCg(A, b, rtol) {
     for (let i = 0; i < n; i++) p[i] = z[i] + beta * p[i];
   }
   return { x, iterations: k };
-}
-
-function laplacian3d(k) {
-  const n = k * k * k, I = [], J = [], V = [];
-  const id = (a, b, c) => (a * k + b) * k + c;
-  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) for (let c = 0; c < k; c++) {
-    const r = id(a, b, c);
-    I.push(r); J.push(r); V.push(6);
-    if (a > 0) { I.push(r); J.push(id(a - 1, b, c)); V.push(-1); }
-    if (a < k - 1) { I.push(r); J.push(id(a + 1, b, c)); V.push(-1); }
-    if (b > 0) { I.push(r); J.push(id(a, b - 1, c)); V.push(-1); }
-    if (b < k - 1) { I.push(r); J.push(id(a, b + 1, c)); V.push(-1); }
-    if (c > 0) { I.push(r); J.push(id(a, b, c - 1)); V.push(-1); }
-    if (c < k - 1) { I.push(r); J.push(id(a, b, c + 1)); V.push(-1); }
-  }
-  return CsrMatrix.fromCoo(n, n, I, J, V);
 }
 
 export default async function main() {

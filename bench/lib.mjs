@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
+import { CsrMatrix } from "../dist/index.js";
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -100,4 +101,19 @@ export function printTable(rows) {
 
 export function machine() {
   return { node: process.version, platform: `${process.platform}-${process.arch}`, date: new Date().toISOString() };
+}
+
+/** The 7-point Laplacian on a k³ grid (what data/matrices/lap3D_7pt_n20.mtx is for k = 20). */
+export function laplacian3d(k) {
+  const n = k * k * k, I = [], J = [], V = [];
+  const id = (a, b, c) => (a * k + b) * k + c;
+  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) for (let c = 0; c < k; c++) {
+    const r = id(a, b, c);
+    I.push(r); J.push(r); V.push(6);
+    for (const [da, db, dc] of [[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]]) {
+      const A = a + da, B = b + db, C = c + dc;
+      if (A >= 0 && A < k && B >= 0 && B < k && C >= 0 && C < k) { I.push(r); J.push(id(A, B, C)); V.push(-1); }
+    }
+  }
+  return CsrMatrix.fromCoo(n, n, I, J, V);
 }
