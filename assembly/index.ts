@@ -16,6 +16,7 @@ export { spmd_noop, spmd_barriers } from "./core/probe";
 export {
   softmax_f32_twopass, softmax_f32_threepass, softmax_f32_online, logsoftmax_f32_twopass, logsoftmax_f32_threepass, logsoftmax_f32_online,
   softmax_f64_twopass, softmax_f64_threepass, softmax_f64_online, logsoftmax_f64_twopass, logsoftmax_f64_threepass, logsoftmax_f64_online,
+  softmax_f32_blocked, logsoftmax_f32_blocked, softmax_f64_blocked, logsoftmax_f64_blocked,
 } from "./softmax/softmax";
 export { logspace_f64 } from "./core/grid";
 export { vexp_f32_ulp, vexp_f64_ulp } from "./core/vexp";

@@ -15,7 +15,7 @@ import { init } from "../dist/index.js";
 import { compare, gbps, machine, printTable, triadBandwidth, writeResults } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
-const ALGS = ["two-pass", "three-pass", "online", "auto"];
+const ALGS = ["two-pass", "three-pass", "online", "blocked", "auto"];
 const SHAPES = [[1, 1e3], [1, 1e4], [1, 1e5], [1, 1e6], [1, 1e7], [1000, 1000]];
 
 function naiveSoftmax(x, rows, cols) {

@@ -2,7 +2,7 @@
 // instantiates the wasm over one memory, starts the pool, and exposes the
 // families. Runtime specifics come in through a Platform (runtime/*.ts).
 import { Blas } from "./blas.js";
-import { Softmax, type SoftmaxOptions } from "./softmax.js";
+import { Softmax, type SoftmaxAlgorithm, type SoftmaxOptions } from "./softmax.js";
 import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions, type RecycleOptions, type SequenceOptions, type SequenceResult } from "./krylov.js";
 import type { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LogisticOptions } from "./bcd.js";
@@ -136,7 +136,7 @@ export class Numlane {
   }
 
   /** The algorithm and thread count nl.softmax would use for `x` with `opts` (what "auto" picks). */
-  softmaxPlan(x: Float32Array | Float64Array, opts?: SoftmaxOptions): { algorithm: "two-pass" | "three-pass" | "online"; threads: number } {
+  softmaxPlan(x: Float32Array | Float64Array, opts?: SoftmaxOptions): { algorithm: Exclude<SoftmaxAlgorithm, "auto">; threads: number } {
     return this.softmaxFamily.plan(x, opts);
   }
 

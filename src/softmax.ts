@@ -7,7 +7,7 @@ import { chunkCount, type CallOptions, type Engine } from "./engine.js";
 import { CallScope, type Heap } from "./runtime/heap.js";
 import { floatArray, integer, type FloatArray } from "./validate.js";
 
-export type SoftmaxAlgorithm = "auto" | "two-pass" | "three-pass" | "online";
+export type SoftmaxAlgorithm = "auto" | "two-pass" | "three-pass" | "online" | "blocked";
 
 export interface SoftmaxOptions extends CallOptions {
   /** Rows of a row-major batch (default: 1, or length / cols). */
@@ -23,9 +23,9 @@ const SLOT = 32;    // assembly/softmax/softmax.ts
 /** Mirrors softmax_scratch_bytes: a 64-byte header (row-claim counter) and the chunk slots. */
 const scratchBytes = (cols: number, threads: number) => 64 + (threads + 2) * chunkCount(cols) * SLOT;
 
-const ALGORITHMS = ["two-pass", "three-pass", "online"] as const;
-const SUFFIX = ["twopass", "threepass", "online"];
-type Concrete = 0 | 1 | 2; // index into ALGORITHMS
+const ALGORITHMS = ["two-pass", "three-pass", "online", "blocked"] as const;
+const SUFFIX = ["twopass", "threepass", "online", "blocked"];
+type Concrete = 0 | 1 | 2 | 3; // index into ALGORITHMS
 
 /**
  * Which algorithm "auto" runs, from `npm run bench -- softmax` on this
@@ -118,7 +118,7 @@ export class Softmax {
       if (opts.algorithm !== undefined) {
         algorithm = opts.algorithm;
         if (algorithm !== "auto" && !ALGORITHMS.includes(algorithm as never)) {
-          throw new NumlaneError("invalid-value", `expected "auto", "two-pass", "three-pass" or "online", got ${JSON.stringify(algorithm)}`, "opts.algorithm");
+          throw new NumlaneError("invalid-value", `expected "auto", "two-pass", "three-pass", "online" or "blocked", got ${JSON.stringify(algorithm)}`, "opts.algorithm");
         }
       }
       if (opts.out !== undefined) {

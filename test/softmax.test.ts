@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, NumlaneError, type Numlane } from "../dist/index.js";
 import { rng, sameBits } from "./helpers.js";
 
-const ALGS = ["two-pass", "three-pass", "online", "auto"] as const;
+const ALGS = ["two-pass", "three-pass", "online", "blocked", "auto"] as const;
 type F = Float32Array | Float64Array;
 
 let nl: Numlane;

@@ -5,8 +5,8 @@
 // ulps even for long rows. Lanes past the end are padded with −∞ (weight 0).
 // Chunk results go to f64 "slots" that softmax.ts folds in chunk order.
 import {
-  EXPK_F, EXPK_LOG2E, EXPK_MAGIC, EXPK_MAGIC_BIASED, EXPK_M127, EXPK_LIM,
-  expMantissaT_f32x4, expNonPositiveT_f32x4, pow2_f64,
+  EXPK_F, EXPK_LOG2E, EXPK_MAGIC, EXPK_MAGIC_BIASED, EXPK_M127, EXPK_LIM, EXPK_CLAMP,
+  expClampedK_f32x4, expMantissaK_f32x4, pow2_f64,
 } from "../core/vexp";
 
 // The two-pass clamps inputs below at −22000 (EXPK_LIM) so |n| < 2^15: exact
@@ -53,9 +53,12 @@ const F32_MAX: f32 = 3.4028234663852886e38;
  * and softmax.ts then falls back to the three-pass, so no clamp is needed there.
  */
 export function twoPassChunk_f32(x: usize, len: i32, slot: usize): void {
-  // Constants come from EXPK_F by v128.load (see there): this loop keeps too
-  // many vectors live for V8 to hold v128.const values in registers.
+  // Constants are loaded once, before the loop (see expClampedK_f32x4).
   const k = EXPK_F;
+  const lim = v128.load(k, EXPK_LIM), l2e = v128.load(k, EXPK_LOG2E), magic = v128.load(k, EXPK_MAGIC);
+  const mb = v128.load(k, EXPK_MAGIC_BIASED), m127 = v128.load(k, EXPK_M127);
+  const hi = v128.load(k, 0), lo = v128.load(k, 16), q4 = v128.load(k, 32), q3 = v128.load(k, 48);
+  const q2 = v128.load(k, 64), q1 = v128.load(k, 80), q0 = v128.load(k, 96), one = v128.load(k, 112);
   let accM = f32x4.splat(0), accC = f32x4.splat(0), accE = f32x4.splat(-65536);
   for (let i = 0; i < len; i += 16) {
     let v0: v128, v1: v128, v2: v128, v3: v128;
@@ -65,28 +68,24 @@ export function twoPassChunk_f32(x: usize, len: i32, slot: usize): void {
     } else {
       v0 = loadPad(x, i, len); v1 = loadPad(x, i + 4, len); v2 = loadPad(x, i + 8, len); v3 = loadPad(x, i + 12, len);
     }
-    v0 = f32x4.pmax(v0, v128.load(k, EXPK_LIM)); v1 = f32x4.pmax(v1, v128.load(k, EXPK_LIM));
-    v2 = f32x4.pmax(v2, v128.load(k, EXPK_LIM)); v3 = f32x4.pmax(v3, v128.load(k, EXPK_LIM));
-    const vn0 = f32x4.add(f32x4.mul(v0, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
-    const vn1 = f32x4.add(f32x4.mul(v1, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
-    const vn2 = f32x4.add(f32x4.mul(v2, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
-    const vn3 = f32x4.add(f32x4.mul(v3, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
-    const p0 = expMantissaT_f32x4(v0, f32x4.sub(vn0, v128.load(k, EXPK_MAGIC)));
-    const p1 = expMantissaT_f32x4(v1, f32x4.sub(vn1, v128.load(k, EXPK_MAGIC)));
-    const p2 = expMantissaT_f32x4(v2, f32x4.sub(vn2, v128.load(k, EXPK_MAGIC)));
-    const p3 = expMantissaT_f32x4(v3, f32x4.sub(vn3, v128.load(k, EXPK_MAGIC)));
+    v0 = f32x4.pmax(v0, lim); v1 = f32x4.pmax(v1, lim); v2 = f32x4.pmax(v2, lim); v3 = f32x4.pmax(v3, lim);
+    const vn0 = f32x4.add(f32x4.mul(v0, l2e), magic), vn1 = f32x4.add(f32x4.mul(v1, l2e), magic);
+    const vn2 = f32x4.add(f32x4.mul(v2, l2e), magic), vn3 = f32x4.add(f32x4.mul(v3, l2e), magic);
+    const p0 = expMantissaK_f32x4(v0, f32x4.sub(vn0, magic), hi, lo, q4, q3, q2, q1, q0, one);
+    const p1 = expMantissaK_f32x4(v1, f32x4.sub(vn1, magic), hi, lo, q4, q3, q2, q1, q0, one);
+    const p2 = expMantissaK_f32x4(v2, f32x4.sub(vn2, magic), hi, lo, q4, q3, q2, q1, q0, one);
+    const p3 = expMantissaK_f32x4(v3, f32x4.sub(vn3, magic), hi, lo, q4, q3, q2, q1, q0, one);
     const ebv = f32x4.pmax(f32x4.pmax(vn0, vn1), f32x4.pmax(vn2, vn3));
-    const eb = f32x4.sub(ebv, v128.load(k, EXPK_MAGIC));          // the block's max n per lane
-    const ebb = f32x4.sub(ebv, v128.load(k, EXPK_MAGIC_BIASED));  // eb − 127: vn − ebb = magic + 127 + n − eb
-    const s0 = f32x4.mul(p0, i32x4.shl(f32x4.pmax(f32x4.sub(vn0, ebb), v128.load(k, EXPK_MAGIC)), 23));
-    const s1 = f32x4.mul(p1, i32x4.shl(f32x4.pmax(f32x4.sub(vn1, ebb), v128.load(k, EXPK_MAGIC)), 23));
-    const s2 = f32x4.mul(p2, i32x4.shl(f32x4.pmax(f32x4.sub(vn2, ebb), v128.load(k, EXPK_MAGIC)), 23));
-    const s3 = f32x4.mul(p3, i32x4.shl(f32x4.pmax(f32x4.sub(vn3, ebb), v128.load(k, EXPK_MAGIC)), 23));
+    const eb = f32x4.sub(ebv, magic);          // the block's max n per lane
+    const ebb = f32x4.sub(ebv, mb);            // eb − 127: vn − ebb = magic + 127 + n − eb
+    const s0 = f32x4.mul(p0, i32x4.shl(f32x4.pmax(f32x4.sub(vn0, ebb), magic), 23));
+    const s1 = f32x4.mul(p1, i32x4.shl(f32x4.pmax(f32x4.sub(vn1, ebb), magic), 23));
+    const s2 = f32x4.mul(p2, i32x4.shl(f32x4.pmax(f32x4.sub(vn2, ebb), magic), 23));
+    const s3 = f32x4.mul(p3, i32x4.shl(f32x4.pmax(f32x4.sub(vn3, ebb), magic), 23));
     const s = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
     // Merge into the lane accumulators at exponent e2 = max(accE, eb); both
     // scale factors are ≤ 1 (2^(d) with d ≤ 0, flushed to 0 below 2^−127).
     const e2 = f32x4.pmax(accE, eb);
-    const mb = v128.load(k, EXPK_MAGIC_BIASED), m127 = v128.load(k, EXPK_M127);
     const sa = i32x4.shl(f32x4.add(f32x4.pmax(f32x4.sub(accE, e2), m127), mb), 23);
     const sb = i32x4.shl(f32x4.add(f32x4.pmax(f32x4.sub(eb, e2), m127), mb), 23);
     accM = f32x4.mul(accM, sa); accC = f32x4.mul(accC, sa);
@@ -115,25 +114,28 @@ export function twoPassChunk_f32(x: usize, len: i32, slot: usize): void {
 export function twoPassOut_f32(x: usize, y: usize, len: i32, K: f32, c: f32): void {
   const kb = f32x4.splat(127 - K), cv = f32x4.splat(c);
   const k = EXPK_F;
+  const lim = v128.load(k, EXPK_LIM), l2e = v128.load(k, EXPK_LOG2E), magic = v128.load(k, EXPK_MAGIC);
+  const hi = v128.load(k, 0), lo = v128.load(k, 16), q4 = v128.load(k, 32), q3 = v128.load(k, 48);
+  const q2 = v128.load(k, 64), q1 = v128.load(k, 80), q0 = v128.load(k, 96), one = v128.load(k, 112);
   let i = 0;
   for (; i + 8 <= len; i += 8) {
     const o = <usize>i << 2;
-    const v0 = f32x4.pmax(v128.load(x + o), v128.load(k, EXPK_LIM));
-    const v1 = f32x4.pmax(v128.load(x + o, 16), v128.load(k, EXPK_LIM));
-    const vn0 = f32x4.add(f32x4.mul(v0, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
-    const vn1 = f32x4.add(f32x4.mul(v1, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
-    const p0 = expMantissaT_f32x4(v0, f32x4.sub(vn0, v128.load(k, EXPK_MAGIC)));
-    const p1 = expMantissaT_f32x4(v1, f32x4.sub(vn1, v128.load(k, EXPK_MAGIC)));
-    const s0 = i32x4.shl(f32x4.pmax(f32x4.add(vn0, kb), v128.load(k, EXPK_MAGIC)), 23);
-    const s1 = i32x4.shl(f32x4.pmax(f32x4.add(vn1, kb), v128.load(k, EXPK_MAGIC)), 23);
+    const v0 = f32x4.pmax(v128.load(x + o), lim);
+    const v1 = f32x4.pmax(v128.load(x + o, 16), lim);
+    const vn0 = f32x4.add(f32x4.mul(v0, l2e), magic);
+    const vn1 = f32x4.add(f32x4.mul(v1, l2e), magic);
+    const p0 = expMantissaK_f32x4(v0, f32x4.sub(vn0, magic), hi, lo, q4, q3, q2, q1, q0, one);
+    const p1 = expMantissaK_f32x4(v1, f32x4.sub(vn1, magic), hi, lo, q4, q3, q2, q1, q0, one);
+    const s0 = i32x4.shl(f32x4.pmax(f32x4.add(vn0, kb), magic), 23);
+    const s1 = i32x4.shl(f32x4.pmax(f32x4.add(vn1, kb), magic), 23);
     v128.store(y + o, f32x4.mul(f32x4.mul(p0, s0), cv));
     v128.store(y + o, f32x4.mul(f32x4.mul(p1, s1), cv), 16);
   }
   for (; i < len; i += 4) {
-    const v = f32x4.pmax(loadPad(x, i, len), v128.load(k, EXPK_LIM));
-    const vn = f32x4.add(f32x4.mul(v, v128.load(k, EXPK_LOG2E)), v128.load(k, EXPK_MAGIC));
-    const p = expMantissaT_f32x4(v, f32x4.sub(vn, v128.load(k, EXPK_MAGIC)));
-    const sc = i32x4.shl(f32x4.pmax(f32x4.add(vn, kb), v128.load(k, EXPK_MAGIC)), 23);
+    const v = f32x4.pmax(loadPad(x, i, len), lim);
+    const vn = f32x4.add(f32x4.mul(v, l2e), magic);
+    const p = expMantissaK_f32x4(v, f32x4.sub(vn, magic), hi, lo, q4, q3, q2, q1, q0, one);
+    const sc = i32x4.shl(f32x4.pmax(f32x4.add(vn, kb), magic), 23);
     storePart(y, i, len, f32x4.mul(f32x4.mul(p, sc), cv));
   }
 }
@@ -168,15 +170,19 @@ export function maxChunk_f32(x: usize, len: i32): f64 {
 
 // @ts-ignore: decorator
 @inline function expSumBody(x: usize, y: usize, len: i32, mx: f32, keep: bool): f64 {
+  const k = EXPK_F;
+  const l2e = v128.load(k, EXPK_LOG2E), mb = v128.load(k, EXPK_MAGIC_BIASED), hi = v128.load(k, 0), lo = v128.load(k, 16);
+  const q4 = v128.load(k, 32), q3 = v128.load(k, 48), q2 = v128.load(k, 64), q1 = v128.load(k, 80), q0 = v128.load(k, 96);
+  const one = v128.load(k, 112), clamp = v128.load(k, EXPK_CLAMP);
   const mv = f32x4.splat(mx);
   let acc = f32x4.splat(0), comp = f32x4.splat(0);
   let i = 0;
   for (; i + 16 <= len; i += 16) {
     const a = x + (<usize>i << 2);
-    const e0 = expNonPositiveT_f32x4(f32x4.sub(v128.load(a), mv));
-    const e1 = expNonPositiveT_f32x4(f32x4.sub(v128.load(a, 16), mv));
-    const e2 = expNonPositiveT_f32x4(f32x4.sub(v128.load(a, 32), mv));
-    const e3 = expNonPositiveT_f32x4(f32x4.sub(v128.load(a, 48), mv));
+    const e0 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(v128.load(a), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
+    const e1 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(v128.load(a, 16), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
+    const e2 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(v128.load(a, 32), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
+    const e3 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(v128.load(a, 48), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
     if (keep) {
       const b = y + (<usize>i << 2);
       v128.store(b, e0); v128.store(b, e1, 16); v128.store(b, e2, 32); v128.store(b, e3, 48);
@@ -188,10 +194,10 @@ export function maxChunk_f32(x: usize, len: i32): f64 {
   }
   if (i < len) {
     // The last partial block, padded with −∞ (weight 0), summed the same way.
-    const e0 = expNonPositiveT_f32x4(f32x4.sub(loadPad(x, i, len), mv));
-    const e1 = expNonPositiveT_f32x4(f32x4.sub(loadPad(x, i + 4, len), mv));
-    const e2 = expNonPositiveT_f32x4(f32x4.sub(loadPad(x, i + 8, len), mv));
-    const e3 = expNonPositiveT_f32x4(f32x4.sub(loadPad(x, i + 12, len), mv));
+    const e0 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(loadPad(x, i, len), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
+    const e1 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(loadPad(x, i + 4, len), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
+    const e2 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(loadPad(x, i + 8, len), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
+    const e3 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(loadPad(x, i + 12, len), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
     if (keep) {
       storePart(y, i, len, e0); storePart(y, i + 4, len, e1);
       storePart(y, i + 8, len, e2); storePart(y, i + 12, len, e3);
@@ -231,6 +237,10 @@ export function scaleChunk_f32(y: usize, len: i32, c: f32): void {
  * slot[0] = d, slot[1] = m (f64).
  */
 export function onlineChunk_f32(x: usize, len: i32, slot: usize): void {
+  const k = EXPK_F;
+  const l2e = v128.load(k, EXPK_LOG2E), mb = v128.load(k, EXPK_MAGIC_BIASED), hi = v128.load(k, 0), lo = v128.load(k, 16);
+  const q4 = v128.load(k, 32), q3 = v128.load(k, 48), q2 = v128.load(k, 64), q1 = v128.load(k, 80), q0 = v128.load(k, 96);
+  const one = v128.load(k, 112), clamp = v128.load(k, EXPK_CLAMP);
   let m = f32x4.splat(-F32_MAX), d = f32x4.splat(0), comp = f32x4.splat(0);
   for (let i = 0; i < len; i += 16) {
     let v0: v128, v1: v128, v2: v128, v3: v128;
@@ -241,10 +251,10 @@ export function onlineChunk_f32(x: usize, len: i32, slot: usize): void {
       v0 = loadPad(x, i, len); v1 = loadPad(x, i + 4, len); v2 = loadPad(x, i + 8, len); v3 = loadPad(x, i + 12, len);
     }
     const m2 = f32x4.pmax(m, f32x4.pmax(f32x4.pmax(v0, v1), f32x4.pmax(v2, v3)));
-    const sa = expNonPositiveT_f32x4(f32x4.sub(m, m2));
+    const sa = expClampedK_f32x4(f32x4.pmax(f32x4.sub(m, m2), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
     const s = f32x4.add(
-      f32x4.add(expNonPositiveT_f32x4(f32x4.sub(v0, m2)), expNonPositiveT_f32x4(f32x4.sub(v1, m2))),
-      f32x4.add(expNonPositiveT_f32x4(f32x4.sub(v2, m2)), expNonPositiveT_f32x4(f32x4.sub(v3, m2))));
+      f32x4.add(expClampedK_f32x4(f32x4.pmax(f32x4.sub(v0, m2), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one), expClampedK_f32x4(f32x4.pmax(f32x4.sub(v1, m2), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one)),
+      f32x4.add(expClampedK_f32x4(f32x4.pmax(f32x4.sub(v2, m2), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one), expClampedK_f32x4(f32x4.pmax(f32x4.sub(v3, m2), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one)));
     d = f32x4.mul(d, sa); comp = f32x4.mul(comp, sa);
     const t = f32x4.sub(s, comp);
     const sum = f32x4.add(d, t);
@@ -264,12 +274,16 @@ export function onlineChunk_f32(x: usize, len: i32, slot: usize): void {
 
 /** y = exp(x − mx)·c (online pass 2). */
 export function expScaleChunk_f32(x: usize, y: usize, len: i32, mx: f32, c: f32): void {
+  const k = EXPK_F;
+  const l2e = v128.load(k, EXPK_LOG2E), mb = v128.load(k, EXPK_MAGIC_BIASED), hi = v128.load(k, 0), lo = v128.load(k, 16);
+  const q4 = v128.load(k, 32), q3 = v128.load(k, 48), q2 = v128.load(k, 64), q1 = v128.load(k, 80), q0 = v128.load(k, 96);
+  const one = v128.load(k, 112), clamp = v128.load(k, EXPK_CLAMP);
   const mv = f32x4.splat(mx), cv = f32x4.splat(c);
   let i = 0;
   for (; i + 8 <= len; i += 8) {
     const o = <usize>i << 2;
-    v128.store(y + o, f32x4.mul(expNonPositiveT_f32x4(f32x4.sub(v128.load(x + o), mv)), cv));
-    v128.store(y + o, f32x4.mul(expNonPositiveT_f32x4(f32x4.sub(v128.load(x + o, 16), mv)), cv), 16);
+    v128.store(y + o, f32x4.mul(expClampedK_f32x4(f32x4.pmax(f32x4.sub(v128.load(x + o), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one), cv));
+    v128.store(y + o, f32x4.mul(expClampedK_f32x4(f32x4.pmax(f32x4.sub(v128.load(x + o, 16), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one), cv), 16);
   }
-  for (; i < len; i += 4) storePart(y, i, len, f32x4.mul(expNonPositiveT_f32x4(f32x4.sub(loadPad(x, i, len), mv)), cv));
+  for (; i < len; i += 4) storePart(y, i, len, f32x4.mul(expClampedK_f32x4(f32x4.pmax(f32x4.sub(loadPad(x, i, len), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one), cv));
 }

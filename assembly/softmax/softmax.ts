@@ -1,9 +1,12 @@
-// Softmax and log-softmax over rows × cols row-major data, f32 and f64, three
+// Softmax and log-softmax over rows × cols row-major data, f32 and f64, four
 // algorithms:
 //   two-pass   (Dukhan & Ablavatski): pass 1 sums exp(x) as (mantissa, exponent)
 //              pairs, no max pass, nothing overflows; pass 2 writes outputs.
 //   three-pass max; exp + store + sum; scale (reloading the stored exps).
 //   online     (Milakov & Gimelshein): running max and rescaled sum; then outputs.
+//   blocked    the three-pass within each cache-resident chunk (chunk max, then
+//              exp + store + sum), chunks combined online; then one scaling
+//              pass: x is read from memory once, each exp evaluated once.
 // Determinism: every row is cut into fixed CHUNK-element chunks whatever the
 // thread count; each chunk's partial lands in a 32-byte slot and partials are
 // folded in chunk order by the same code, so the bits never depend on how
@@ -13,7 +16,7 @@
 // barrier per pass (slots double-buffered by row parity).
 //
 // Slot (f64 ×4): [0] two-pass M / online d, [1] two-pass E / online m,
-//                [2] three-pass max, [3] three-pass sum.
+//                [2] three-pass / blocked max, [3] three-pass / blocked sum.
 // Scratch: 64-byte header (row-claim counter) + (nthreads + 2) · chunkCount(cols) · 32 bytes.
 import { barrier, rangeStart } from "../core/team";
 import { CHUNK, chunkCount } from "../core/chunks";
@@ -30,6 +33,7 @@ import {
 const TWO_PASS: i32 = 0;
 const THREE_PASS: i32 = 1;
 const ONLINE: i32 = 2;
+const BLOCKED: i32 = 3;
 const SLOT: usize = 32;
 const LN2: f64 = 0.6931471805599453;
 /** Largest |E| for which the two-pass pairs are exact (else the row falls back to three-pass). */
@@ -126,6 +130,49 @@ function row<T>(
     }
     return;
   }
+  if (alg == BLOCKED) {
+    // Per chunk (in L1 once loaded): its max m_c, then exp(x − m_c) kept in y
+    // (softmax) and summed. Then Σ = Σ_c s_c·e^(m_c − M), and one pass scales
+    // each chunk by e^(m_c − M)/Σ (softmax) or shifts x (log-softmax). Memory
+    // sees x read once for softmax (the three-pass reads it twice); the exp
+    // is evaluated once per element (the two-pass evaluates it twice).
+    for (let c = c0; c < c1; c++) {
+      const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
+      const s = slots + <usize>c * SLOT;
+      let mc = isF32<T>() ? maxChunk_f32(x + o, len) : maxChunk_f64(x + o, len);
+      store<f64>(s, mc, 16);
+      // An all −∞ chunk weighs 0: exponentiate against 0 (giving zeros), not −∞ (NaN).
+      if (mc == -Infinity) mc = 0;
+      store<f64>(s, isF32<T>()
+        ? expSumChunk_f32(x + o, y + o, len, <f32>mc, !log)
+        : expSumChunk_f64(x + o, y + o, len, mc, !log), 24);
+    }
+    barrier(team, nth);
+    let mx: f64 = -Infinity;
+    for (let c = 0; c < chunks; c++) mx = max(mx, load<f64>(slots + <usize>c * SLOT, 16));
+    let sum: f64 = 0;
+    for (let c = 0; c < chunks; c++) {
+      const s = slots + <usize>c * SLOT;
+      const mc = load<f64>(s, 16);
+      // (0 weight, not a skip, for an all −∞ chunk: one of all NaN also has mc = −∞, and its NaN sum must spread.)
+      sum += load<f64>(s, 24) * (mc == -Infinity ? 0 : Math.exp(mc - mx));
+    }
+    // A row of all −∞ (mx = −∞), like the three-pass, gives NaN.
+    if (mx == -Infinity) sum = NaN;
+    for (let c = c0; c < c1; c++) {
+      const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
+      if (log) {
+        if (isF32<T>()) shiftOut_f32(x + o, y + o, len, <f32>mx, <f32>Math.log(sum));
+        else shiftOut_f64(x + o, y + o, len, mx, Math.log(sum));
+      } else {
+        const mc = load<f64>(slots + <usize>c * SLOT, 16);
+        const f = (mc == -Infinity ? 0 : Math.exp(mc - mx)) / sum;
+        if (isF32<T>()) scaleChunk_f32(y + o, len, <f32>f);
+        else scaleChunk_f64(y + o, len, f);
+      }
+    }
+    return;
+  }
   // Three-pass.
   for (let c = c0; c < c1; c++) {
     const i0 = c * CHUNK, len = min(CHUNK, n - i0);
@@ -208,3 +255,7 @@ export function softmax_f64_online(x: usize, y: usize, r: i32, c: i32, s: usize,
 export function logsoftmax_f64_twopass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(TWO_PASS, true, x, y, r, c, s, team, tid, nt); }
 export function logsoftmax_f64_threepass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(THREE_PASS, true, x, y, r, c, s, team, tid, nt); }
 export function logsoftmax_f64_online(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(ONLINE, true, x, y, r, c, s, team, tid, nt); }
+export function softmax_f32_blocked(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(BLOCKED, false, x, y, r, c, s, team, tid, nt); }
+export function logsoftmax_f32_blocked(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(BLOCKED, true, x, y, r, c, s, team, tid, nt); }
+export function softmax_f64_blocked(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(BLOCKED, false, x, y, r, c, s, team, tid, nt); }
+export function logsoftmax_f64_blocked(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(BLOCKED, true, x, y, r, c, s, team, tid, nt); }
