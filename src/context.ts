@@ -166,7 +166,7 @@ export class Numlane {
 
   /** Ends the workers; afterwards a Node process can exit on its own. */
   async close(): Promise<void> {
-    await this.engine.pool.close();
+    await this.engine.close();
   }
 }
 
@@ -258,5 +258,15 @@ export async function initWith(platform: Platform, opts: InitOptions = {}): Prom
     workers: workers.length,
   };
   if (reasons.length) info.reason = reasons.join("; ");
-  return new Numlane(info, new Engine(heap, pool, threads));
+  const engine = new Engine(heap, pool, threads);
+  if (build === "threads" && opts.wasm === undefined) {
+    engine.startLocal(async () => {
+      const single = await platform.loadWasm("single");
+      const localMemory = makeMemory(false);
+      const local = await WebAssembly.instantiate(single, { env: { memory: localMemory } });
+      const localHeap = new Heap(localMemory, (local.exports.heap_base as () => number)(), MAXIMUM_PAGES);
+      return Pool.create(single, local, localHeap, [], platform.canBlock);
+    });
+  }
+  return new Numlane(info, engine);
 }

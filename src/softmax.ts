@@ -5,6 +5,7 @@
 import { NumlaneError, abortError } from "./errors.js";
 import { chunkCount, type CallOptions, type Engine } from "./engine.js";
 import { CallScope, type Heap } from "./runtime/heap.js";
+import type { Pool } from "./pool/pool.js";
 import { floatArray, integer, type FloatArray } from "./validate.js";
 
 export type SoftmaxAlgorithm = "auto" | "two-pass" | "three-pass" | "online" | "blocked";
@@ -82,16 +83,13 @@ export function chooseThreads(f64: boolean, rows: number, cols: number, maxThrea
 /** autoThreads re-tries the option it currently rates slower on every EXPLORE-th call. */
 const EXPLORE = 32;
 
-/** One-thread calls needing at most this many heap bytes reuse one region (no per-call allocation). */
+/** One-thread calls needing at most this many heap bytes reuse the heap's lean region (no per-call allocation). */
 const LEAN_BYTES = 1 << 20;
 
 export class Softmax {
   /** Kernel names by [log][f64][algorithm]. */
   private readonly names: string[][][];
-  /** Reused heap region for lean calls (input copy, output, slots). */
-  private leanPtr = 0;
-  private leanBytes = 0;
-  private readonly direct = new Map<string, (...a: number[]) => void>();
+  private readonly directs = new Map<Pool, Map<string, (...a: number[]) => void>>();
   /** Running ms per element with one and with all threads, by size class (see autoThreads). */
   private readonly stats = new Map<number, { t1: number; tN: number; calls: number }>();
 
@@ -142,17 +140,15 @@ export class Softmax {
     const dataBytes = n << shift, padded = (dataBytes + 63) & ~63;
     if (threads === 1) {
       // One thread: the kernel is called right here, synchronously (no launch,
-      // no Promise chain). Small calls reuse one region; bigger ones take a
-      // region for the call and give it back before returning.
+      // no Promise chain), on the private unshared instance when the arrays
+      // are the caller's own (cheaper copies: Engine.local). Small calls
+      // reuse the heap's lean region; bigger ones take a region for the call
+      // and give it back before returning.
       const need = (xOwned ? 0 : padded) + (outOwned ? 0 : padded) + scratchBytes(cols, 1);
-      let base: number, temp = false;
-      if (need <= LEAN_BYTES) {
-        if (need > this.leanBytes) this.growLean(need);
-        base = this.leanPtr;
-      } else {
-        base = heap.alloc(need);
-        temp = true;
-      }
+      const pool = this.e.soloPool(xOwned || outOwned, need);
+      const heap = pool.heap;
+      const temp = need > LEAN_BYTES;
+      const base = temp ? heap.alloc(need) : heap.lean(need);
       try {
         let p = base, xp: number, yp: number;
         if (xOwned) xp = x.byteOffset;
@@ -160,7 +156,7 @@ export class Softmax {
         if (outOwned) yp = out!.byteOffset;
         else { yp = p; p += padded; }
         const t0 = adaptive ? performance.now() : 0;
-        this.call(kernel, xp, yp, rows, cols, p);
+        this.direct(pool, kernel)(xp, yp, rows, cols, p);
         if (adaptive) this.record(statsKey, 1, (performance.now() - t0) / n);
         return finish(heap, f64, yp, n, out, outOwned) as T;
       } finally {
@@ -224,22 +220,13 @@ export class Softmax {
     s[k] = Number.isNaN(s[k]) ? msPerElement : s[k] + 0.3 * (msPerElement - s[k]);
   }
 
-  private growLean(need: number): void {
-    const heap = this.e.heap;
-    if (this.leanBytes) heap.free(this.leanPtr);
-    this.leanBytes = 0;
-    const bytes = Math.max(need, 64 * 1024);
-    this.leanPtr = heap.alloc(bytes);
-    this.leanBytes = bytes;
-  }
-
-  private call(kernel: string, xp: number, yp: number, rows: number, cols: number, sp: number): void {
-    let fn = this.direct.get(kernel);
-    if (fn === undefined) {
-      fn = this.e.pool.direct(kernel);
-      this.direct.set(kernel, fn);
-    }
-    fn(xp, yp, rows, cols, sp);
+  /** The pool's kernel as a plain function, looked up once per pool. */
+  private direct(pool: Pool, kernel: string): (...a: number[]) => void {
+    let fns = this.directs.get(pool);
+    if (fns === undefined) this.directs.set(pool, (fns = new Map()));
+    let fn = fns.get(kernel);
+    if (fn === undefined) fns.set(kernel, (fn = pool.direct(kernel)));
+    return fn;
   }
 }
 

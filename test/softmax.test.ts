@@ -158,6 +158,18 @@ describe("special values", () => {
           const l = await nl.logSoftmax(x, { algorithm: alg });
           for (let i = 0; i < n; i += 3) expect(l[i]).toBe(-Infinity);
         }
+        // A whole 2048-entry chunk of −∞ inside a finite row weighs 0 (the
+        // blocked algorithm's chunk max is then −∞); a whole chunk of NaN spreads NaN.
+        {
+          const x = data(type, 3 * 2048 + 5, 77, -10, 10);
+          x.fill(-Infinity, 2048, 4096);
+          const y = await sm(x);
+          expect([...y.subarray(2048, 4096)].every((v) => v === 0)).toBe(true);
+          expect(maxError(y, reference(x, 1, x.length, false), false, 1e-30)).toBeLessThanOrEqual(type === Float32Array ? 5e-6 : 1e-14);
+          x.fill(NaN, 2048, 4096);
+          expect([...(await sm(x))].every(Number.isNaN)).toBe(true);
+          expect([...(await lsm([...x]))].every(Number.isNaN)).toBe(true);
+        }
         // A row of all −∞ gives NaN, as the float64 reference does.
         for (const n of [1, 4, 3000]) {
           expect([...(await sm(new Array(n).fill(-Infinity)))].every(Number.isNaN)).toBe(true);
@@ -199,6 +211,33 @@ describe("special values", () => {
       });
     }
   }
+});
+
+describe("the private unshared instance (Engine.local)", () => {
+  it("loads in the background and gives the same bits as the shared memory, inputs untouched", async () => {
+    for (let i = 0; i < 100 && nl.engine.local === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    const local = nl.engine.local;
+    expect(local).toBeDefined();
+    expect(local!.heap.memory.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    for (const type of [Float32Array, Float64Array]) {
+      for (const alg of ALGS) {
+        const x = data(type, 3 * 2048 + 17, 5);
+        const copy = x.slice();
+        const viaLocal = await nl.logSoftmax(x, { algorithm: alg, threads: 1 });
+        const before = local!.heap.bytesInUse;
+        const viaLocal2 = await nl.softmax(x, { algorithm: alg, threads: 1 });
+        expect(local!.heap.bytesInUse).toBe(before);
+        nl.engine.local = undefined;
+        try {
+          expect(sameBits(await nl.logSoftmax(x, { algorithm: alg, threads: 1 }), viaLocal)).toBe(true);
+          expect(sameBits(await nl.softmax(x, { algorithm: alg, threads: 1 }), viaLocal2)).toBe(true);
+        } finally {
+          nl.engine.local = local;
+        }
+        expect(sameBits(x, copy)).toBe(true);
+      }
+    }
+  });
 });
 
 describe("determinism across threads and builds", () => {

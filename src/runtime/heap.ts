@@ -92,6 +92,25 @@ export class Heap {
     }
   }
 
+  /**
+   * A region of at least `bytes`, the same one for every caller: for
+   * synchronous one-thread calls, which are done with it before they return
+   * (so small calls allocate nothing). Grown on demand, never given back.
+   */
+  lean(bytes: number): number {
+    if (bytes > this.leanBytes) {
+      if (this.leanBytes) this.free(this.leanPtr);
+      this.leanBytes = 0;
+      const size = Math.max(bytes, 64 * 1024);
+      this.leanPtr = this.alloc(size);
+      this.leanBytes = size;
+    }
+    return this.leanPtr;
+  }
+
+  private leanPtr = 0;
+  private leanBytes = 0;
+
   private grow(size: number): void {
     const oldEnd = this.memory.buffer.byteLength;
     const last = this.freeBlocks[this.freeBlocks.length - 1];
