@@ -107,8 +107,8 @@ async function kernels(nl) {
       const T = dt === "f32" ? Float32Array : Float64Array;
       const x = nl.alloc(n, T), y = nl.alloc(n, T), sp = heap.alloc(64 + 3 * Math.ceil(n / 2048) * 32);
       for (let i = 0; i < n; i++) x[i] = Math.sin(i * 12.9898) * 100;
-      const fns = Object.fromEntries(["twopass", "threepass", "online"].map((a) => [a, pool.direct(`softmax_${dt}_${a}`)]));
-      const reps = Math.max(1, Math.round(3e6 / n)), res = { twopass: [], threepass: [], online: [] };
+      const fns = Object.fromEntries(["twopass", "threepass", "online", "blocked"].map((a) => [a, pool.direct(`softmax_${dt}_${a}`)]));
+      const reps = Math.max(1, Math.round(3e6 / n)), res = { twopass: [], threepass: [], online: [], blocked: [] };
       for (const a in fns) for (let i = 0; i < reps; i++) fns[a](x.byteOffset, y.byteOffset, 1, n, sp);
       for (let round = 0; round < (n >= 1e7 ? 5 : 15); round++) {
         for (const a in fns) {
@@ -118,8 +118,8 @@ async function kernels(nl) {
           res[a].push((u.user + u.system) / reps);
         }
       }
-      rows.push({ dtype: dt, n: n.toExponential(0), "two-pass µs": med(res.twopass), "three-pass µs": med(res.threepass), "online µs": med(res.online),
-        "three-pass ns/elem": (1e3 * med(res.threepass)) / n, "two/three": med(res.twopass) / med(res.threepass) });
+      rows.push({ dtype: dt, n: n.toExponential(0), "two-pass µs": med(res.twopass), "three-pass µs": med(res.threepass), "online µs": med(res.online), "blocked µs": med(res.blocked),
+        "three-pass ns/elem": (1e3 * med(res.threepass)) / n, "two/three": med(res.twopass) / med(res.threepass), "blocked/three": med(res.blocked) / med(res.threepass) });
       nl.free(x); nl.free(y); heap.free(sp);
     }
   }

@@ -37,32 +37,32 @@ export function chooseAlgorithm(f64: boolean, rows: number, cols: number, thread
   return ALGORITHMS[choose(f64, rows, cols, threads)];
 }
 
-// Why three-pass everywhere. Kernel alone, one thread, CPU µs per call
-// (median of 15 interleaved rounds, process.cpuUsage so that the other jobs
-// on this 2-core machine do not count; data in wasm memory; 2026-11-23):
-//            two-pass  three-pass  online
-//   f32 1e3     2.13       1.35       –
-//   f32 1e4    21.1       13.1        –
-//   f32 1e5   208        137          –
-//   f32 1e6  2112       1409          –
-//   f64 1e3     7.5        4.2        8.7
-//   f64 1e4    73.6       42.1       86.0
-//   f64 1e5   760        439        880
-//   f64 1e6  8085       5079       9443
-// and bench/results/softmax.json for whole calls (copies included) with
-// tfjs-wasm beside them. The exp is 21 SIMD operations (no FMA in 128-bit
-// wasm); the two-pass evaluates it twice per element (≈18 machine
-// instructions per element against ≈9.5 for the three-pass, counted in the
-// TurboFan code), and that costs more than the extra read pass the three-pass
-// makes, even at f32 1e7 (40 MB, beyond the 32 MiB L3): 27.6 ms two-pass
-// against 23.3 ms three-pass, one thread, same method.
-// Online is slower than both (an exp per element plus rescaling). So auto
-// picks three-pass for every shape, dtype and thread count measured. Revisit
-// with a relaxed-SIMD (FMA) build or more cores per memory channel: the
-// two-pass gains when the kernel becomes bandwidth-bound.
+// Why three-pass for rows up to 4 MiB and blocked above. Kernel alone, one
+// thread, CPU µs per call (median of 15 interleaved rounds, process.cpuUsage
+// so that other jobs on this 2-core machine do not count; data in wasm
+// memory; NUMLANE_BENCH=kernels npm run bench -- softmax, 2026-11-23 08:41):
+//            two-pass  three-pass  online  blocked
+//   f32 1e3     2.31       1.34      2.84     1.35
+//   f32 1e4    22.0       12.6      29.2     13.4
+//   f32 1e5   222        132       321      141
+//   f32 1e6  2273       1384      3440     1448
+//   f32 1e7 22915      17657     36195    15951
+//   f64 1e4    89.5       52.5      105      51.0
+//   f64 1e6  9378       6412     11034     5730
+// The exp is 19 SIMD operations (no FMA in 128-bit wasm); the two-pass
+// evaluates it twice per element and online once plus rescaling, and both
+// cost more than the three-pass's extra read pass at every size, even at
+// f32 1e7 (40 MB, beyond the 32 MiB L3). The blocked algorithm does the
+// three-pass's arithmetic but reads x from memory once: it gains where the
+// row no longer fits in cache (f32 1e7: 0.83–0.90× the three-pass's time; f64
+// 1e6, 8 MB: 0.85–0.89×) and loses a little in cache (its exp loop also reads
+// the next chunk: 1.01–1.07× at 1e4–1e6 f32). Revisit with a relaxed-SIMD
+// (FMA) build, where the two-pass's second exp costs less.
+const BLOCKED_MIN_ROW_BYTES = 1 << 22;
+
 function choose(f64: boolean, rows: number, cols: number, threads: number): Concrete {
-  void f64; void rows; void cols; void threads;
-  return 1;
+  void rows; void threads;
+  return cols * (f64 ? 8 : 4) >= BLOCKED_MIN_ROW_BYTES ? 3 : 1;
 }
 
 /**

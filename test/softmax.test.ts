@@ -264,12 +264,15 @@ describe("determinism across threads and builds", () => {
 });
 
 describe("auto", () => {
-  it("plans one thread for small inputs, all of the context's for large ones (before any timing); three-pass", async () => {
+  it("plans one thread for small inputs, all of the context's for large ones (before any timing); three-pass, blocked for rows beyond 4 MiB", async () => {
     const c = await init({ threads: 2 });
     for (const [n, rows, threads] of [[1000, 1, 1], [100_000, 1, 1], [1 << 17, 1, 2], [1_000_000, 1, 2], [1_000_000, 1000, 2], [4096, 64, 1]] as const) {
       const plan = c.softmaxPlan(new Float32Array(n), { rows });
       expect(plan, `${rows}×${n / rows}`).toEqual({ algorithm: "three-pass", threads: Math.min(threads, c.info.threads) });
     }
+    expect(c.softmaxPlan(new Float32Array(1 << 20)).algorithm).toBe("blocked");
+    expect(c.softmaxPlan(new Float64Array(1 << 19)).algorithm).toBe("blocked");
+    expect(c.softmaxPlan(new Float64Array(1 << 20), { rows: 4 }).algorithm).toBe("three-pass");
     await c.close();
     expect(nl.softmaxPlan(new Float32Array(10), { algorithm: "two-pass", threads: 1 })).toEqual({ algorithm: "two-pass", threads: 1 });
   });

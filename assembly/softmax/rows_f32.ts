@@ -169,16 +169,24 @@ export function maxChunk_f32(x: usize, len: i32): f64 {
 }
 
 // @ts-ignore: decorator
-@inline function expSumBody(x: usize, y: usize, len: i32, mx: f32, keep: bool): f64 {
+@inline function expSumBody(x: usize, y: usize, len: i32, mx: f32, keep: bool, nx: usize, nlen: i32, nmax: usize, fuse: bool): f64 {
   const k = EXPK_F;
   const l2e = v128.load(k, EXPK_LOG2E), mb = v128.load(k, EXPK_MAGIC_BIASED), hi = v128.load(k, 0), lo = v128.load(k, 16);
   const q4 = v128.load(k, 32), q3 = v128.load(k, 48), q2 = v128.load(k, 64), q1 = v128.load(k, 80), q0 = v128.load(k, 96);
   const one = v128.load(k, 112), clamp = v128.load(k, EXPK_CLAMP);
   const mv = f32x4.splat(mx);
   let acc = f32x4.splat(0), comp = f32x4.splat(0);
+  let nm = f32x4.splat(-Infinity);
+  const nfull = nlen & ~15;
   let i = 0;
   for (; i + 16 <= len; i += 16) {
     const a = x + (<usize>i << 2);
+    if (fuse && i < nfull) {
+      // The next chunk's max, read from memory while this block computes.
+      const na = nx + (<usize>i << 2);
+      // One accumulator: each more would be one more vector for V8 to spill in this loop.
+      nm = f32x4.pmax(nm, f32x4.pmax(f32x4.pmax(v128.load(na), v128.load(na, 16)), f32x4.pmax(v128.load(na, 32), v128.load(na, 48))));
+    }
     const e0 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(v128.load(a), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
     const e1 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(v128.load(a, 16), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
     const e2 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(v128.load(a, 32), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
@@ -207,6 +215,10 @@ export function maxChunk_f32(x: usize, len: i32): f64 {
     comp = f32x4.sub(f32x4.sub(s, acc), t);
     acc = s;
   }
+  if (fuse) {
+    for (let j = nfull; j < nlen; j += 4) nm = f32x4.pmax(nm, loadPad(nx, j, nlen));
+    store<f64>(nmax, <f64>lanesMax(nm));
+  }
   const r = f32x4.sub(acc, comp);
   return (<f64>f32x4.extract_lane(r, 0) + <f64>f32x4.extract_lane(r, 1)) + (<f64>f32x4.extract_lane(r, 2) + <f64>f32x4.extract_lane(r, 3));
 }
@@ -216,7 +228,16 @@ export function maxChunk_f32(x: usize, len: i32): f64 {
  * in a branch-free loop (one per value of `keep`), the padded rest after it.
  */
 export function expSumChunk_f32(x: usize, y: usize, len: i32, mx: f32, keep: bool): f64 {
-  return keep ? expSumBody(x, y, len, mx, true) : expSumBody(x, y, len, mx, false);
+  return keep ? expSumBody(x, y, len, mx, true, 0, 0, 0, false) : expSumBody(x, y, len, mx, false, 0, 0, 0, false);
+}
+
+/**
+ * expSumChunk_f32, and max(nx[0..nlen)) of the next chunk (nlen ≤ len) stored
+ * at nmax (f64), read in the same loop: the next chunk streams in from memory
+ * while this one computes from cache, so the max costs almost nothing.
+ */
+export function expSumMaxNext_f32(x: usize, y: usize, len: i32, mx: f32, keep: bool, nx: usize, nlen: i32, nmax: usize): f64 {
+  return keep ? expSumBody(x, y, len, mx, true, nx, nlen, nmax, true) : expSumBody(x, y, len, mx, false, nx, nlen, nmax, true);
 }
 
 /** y = y·c */

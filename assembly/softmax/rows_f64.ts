@@ -115,12 +115,19 @@ export function maxChunk_f64(x: usize, len: i32): f64 {
 }
 
 // @ts-ignore: decorator
-@inline function expSumBody(x: usize, y: usize, len: i32, mx: f64, keep: bool): f64 {
+@inline function expSumBody(x: usize, y: usize, len: i32, mx: f64, keep: bool, nx: usize, nlen: i32, nmax: usize, fuse: bool): f64 {
   const mv = f64x2.splat(mx);
   let acc = f64x2.splat(0), comp = f64x2.splat(0);
+  let nm = f64x2.splat(-Infinity);
+  const nfull = nlen & ~7;
   let i = 0;
   for (; i + 8 <= len; i += 8) {
     const a = x + (<usize>i << 3);
+    if (fuse && i < nfull) {
+      const na = nx + (<usize>i << 3);
+      // One accumulator: each more would be one more vector for V8 to spill in this loop.
+      nm = f64x2.pmax(nm, f64x2.pmax(f64x2.pmax(v128.load(na), v128.load(na, 16)), f64x2.pmax(v128.load(na, 32), v128.load(na, 48))));
+    }
     const e0 = expNonPositiveT_f64x2(f64x2.sub(v128.load(a), mv));
     const e1 = expNonPositiveT_f64x2(f64x2.sub(v128.load(a, 16), mv));
     const e2 = expNonPositiveT_f64x2(f64x2.sub(v128.load(a, 32), mv));
@@ -148,13 +155,22 @@ export function maxChunk_f64(x: usize, len: i32): f64 {
     comp = f64x2.sub(f64x2.sub(s, acc), t);
     acc = s;
   }
+  if (fuse) {
+    for (let j = nfull; j < nlen; j += 2) nm = f64x2.pmax(nm, loadPad(nx, j, nlen));
+    store<f64>(nmax, lanesMax(nm));
+  }
   const r = f64x2.sub(acc, comp);
   return f64x2.extract_lane(r, 0) + f64x2.extract_lane(r, 1);
 }
 
 /** Σ exp(x − mx); also stores the exps in y when `keep` (full blocks branch-free, as for f32). */
 export function expSumChunk_f64(x: usize, y: usize, len: i32, mx: f64, keep: bool): f64 {
-  return keep ? expSumBody(x, y, len, mx, true) : expSumBody(x, y, len, mx, false);
+  return keep ? expSumBody(x, y, len, mx, true, 0, 0, 0, false) : expSumBody(x, y, len, mx, false, 0, 0, 0, false);
+}
+
+/** expSumChunk_f64 and the next chunk's max, as expSumMaxNext_f32. */
+export function expSumMaxNext_f64(x: usize, y: usize, len: i32, mx: f64, keep: bool, nx: usize, nlen: i32, nmax: usize): f64 {
+  return keep ? expSumBody(x, y, len, mx, true, nx, nlen, nmax, true) : expSumBody(x, y, len, mx, false, nx, nlen, nmax, true);
 }
 
 export function scaleChunk_f64(y: usize, len: i32, c: f64): void {

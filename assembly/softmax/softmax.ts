@@ -22,11 +22,11 @@ import { barrier, rangeStart } from "../core/team";
 import { CHUNK, chunkCount } from "../core/chunks";
 import { LN2_HI_F, LN2_HI_D, LN2_LO_D, pow2_f64 } from "../core/vexp";
 import {
-  twoPassChunk_f32, twoPassOut_f32, shiftOut_f32, maxChunk_f32, expSumChunk_f32, scaleChunk_f32,
+  twoPassChunk_f32, twoPassOut_f32, shiftOut_f32, maxChunk_f32, expSumChunk_f32, expSumMaxNext_f32, scaleChunk_f32,
   onlineChunk_f32, expScaleChunk_f32,
 } from "./rows_f32";
 import {
-  twoPassChunk_f64, twoPassOut_f64, shiftOut_f64, maxChunk_f64, expSumChunk_f64, scaleChunk_f64,
+  twoPassChunk_f64, twoPassOut_f64, shiftOut_f64, maxChunk_f64, expSumChunk_f64, expSumMaxNext_f64, scaleChunk_f64,
   onlineChunk_f64, expScaleChunk_f64,
 } from "./rows_f64";
 
@@ -136,16 +136,28 @@ function row<T>(
     // each chunk by e^(m_c − M)/Σ (softmax) or shifts x (log-softmax). Memory
     // sees x read once for softmax (the three-pass reads it twice); the exp
     // is evaluated once per element (the two-pass evaluates it twice).
+    // Each chunk's exp loop also reads the next chunk's max (from memory, while
+    // computing from cache); a thread's first chunk gets its max on its own.
+    if (c0 < c1) {
+      const i0 = c0 * CHUNK, o = <usize>i0 << shift, len = min(CHUNK, n - i0);
+      store<f64>(slots + <usize>c0 * SLOT, isF32<T>() ? maxChunk_f32(x + o, len) : maxChunk_f64(x + o, len), 16);
+    }
     for (let c = c0; c < c1; c++) {
       const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
       const s = slots + <usize>c * SLOT;
-      let mc = isF32<T>() ? maxChunk_f32(x + o, len) : maxChunk_f64(x + o, len);
-      store<f64>(s, mc, 16);
+      let mc = load<f64>(s, 16);
       // An all −∞ chunk weighs 0: exponentiate against 0 (giving zeros), not −∞ (NaN).
       if (mc == -Infinity) mc = 0;
-      store<f64>(s, isF32<T>()
-        ? expSumChunk_f32(x + o, y + o, len, <f32>mc, !log)
-        : expSumChunk_f64(x + o, y + o, len, mc, !log), 24);
+      let sum: f64;
+      if (c + 1 < c1) {
+        const no = <usize>(i0 + CHUNK) << shift, nlen = min(CHUNK, n - i0 - CHUNK), nmax = s + SLOT + 16;
+        sum = isF32<T>()
+          ? expSumMaxNext_f32(x + o, y + o, len, <f32>mc, !log, x + no, nlen, nmax)
+          : expSumMaxNext_f64(x + o, y + o, len, mc, !log, x + no, nlen, nmax);
+      } else {
+        sum = isF32<T>() ? expSumChunk_f32(x + o, y + o, len, <f32>mc, !log) : expSumChunk_f64(x + o, y + o, len, mc, !log);
+      }
+      store<f64>(s, sum, 24);
     }
     barrier(team, nth);
     let mx: f64 = -Infinity;
