@@ -12,6 +12,9 @@ function describe(v: unknown): string {
 }
 
 export function isDetached(view: ArrayBufferView): boolean {
+  // A view of a detached buffer reads as empty; a non-empty one is attached
+  // (the common case, answered without touching view.buffer).
+  if (view.byteLength !== 0) return false;
   const buf = view.buffer as ArrayBuffer & { detached?: boolean };
   if (typeof buf.detached === "boolean") return buf.detached;
   if (buf.byteLength !== 0) return false;

@@ -20,6 +20,8 @@ export class Heap {
   private inUse = 0;
   /** Every ArrayBuffer / SharedArrayBuffer that has backed this memory. */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
+  /** The memory's current buffer (the one the views below are over). */
+  private buffer!: ArrayBufferLike;
   u8!: Uint8Array;
   i32!: Int32Array;
   f32!: Float32Array;
@@ -36,6 +38,7 @@ export class Heap {
   /** Re-creates the typed views; needed after memory grows. */
   refreshViews(): void {
     const buf = this.memory.buffer;
+    this.buffer = buf;
     this.buffers.add(buf);
     this.u8 = new Uint8Array(buf);
     this.i32 = new Int32Array(buf);
@@ -45,7 +48,8 @@ export class Heap {
 
   /** True when `view` lives in this heap's memory (so no copy is needed). */
   owns(view: ArrayBufferView): boolean {
-    return this.buffers.has(view.buffer);
+    const buf = view.buffer;
+    return buf === this.buffer || this.buffers.has(buf);
   }
 
   get bytesInUse(): number {
