@@ -69,14 +69,16 @@ export class Blas {
     inputs: Float64Array[], args: (s: CallScope) => number[], partialCount: number,
   ): Promise<number> {
     if (n === 0) return 0;
-    const scope = new CallScope(this.e.heap, inputs, 8 * partialCount + 64);
+    const threads = this.e.threadsFor(bytes, opts);
+    const pool = this.e.poolFor(threads, inputs, bytes);
+    const scope = new CallScope(pool.heap, inputs, 8 * partialCount + 64);
     try {
       const a = args(scope);
       // One block: the result word, then the per-chunk partials.
       const out = scope.alloc(8 * partialCount + 8);
       const partials = out + 8;
-      await this.e.pool.run(kernel, [...a, partials, out], { ...opts, threads: this.e.threadsFor(bytes, opts) });
-      return this.e.heap.f64[out >> 3];
+      await pool.run(kernel, [...a, partials, out], { ...opts, threads });
+      return pool.heap.f64[out >> 3];
     } finally {
       scope.free();
     }
@@ -122,8 +124,10 @@ export class Blas {
     base: Float64Array, opts: UpdateOptions | undefined, bytes: number, inputs: ArrayBufferView[],
     make: (s: CallScope, out: number) => [string, number[]], seed = true,
   ): Promise<Float64Array> {
-    const heap = this.e.heap;
     const inPlace = opts?.inPlace === true;
+    const threads = this.e.threadsFor(bytes, opts);
+    const pool = this.e.poolFor(threads, inPlace ? [...inputs, base] : inputs, bytes);
+    const heap = pool.heap;
     const scope = new CallScope(heap, inputs, base.byteLength);
     try {
       let out: number;
@@ -133,7 +137,7 @@ export class Blas {
         if (seed) heap.f64.set(base, out >> 3);
       }
       const [kernel, args] = make(scope, out);
-      await this.e.pool.run(kernel, args, { ...opts, threads: this.e.threadsFor(bytes, opts) });
+      await pool.run(kernel, args, { ...opts, threads });
       if (inPlace) {
         if (!heap.owns(base)) base.set(heap.f64.subarray(out >> 3, (out >> 3) + base.length));
         return base;

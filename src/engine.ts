@@ -48,6 +48,12 @@ export class Engine {
     return this.local === undefined || touchesSharedHeap || bytes > LOCAL_MAX_BYTES ? this.pool : this.local;
   }
 
+  /** The pool for a call on `threads` threads over `views` (soloPool for one thread). */
+  poolFor(threads: number, views: readonly ArrayBufferView[], bytes: number): Pool {
+    if (threads > 1 || this.local === undefined) return this.pool;
+    return this.soloPool(views.some((v) => this.heap.owns(v)), bytes);
+  }
+
   /** Loads the private unshared instance in the background (see `local`). */
   startLocal(load: () => Promise<Pool>): void {
     load().then((p) => { this.local = p; }, () => { /* stays on the shared pool: only slower */ });
