@@ -149,6 +149,7 @@ async function cpuCalls(nl) {
       "auto 1t, out": () => nl.softmax(x, { rows: r, threads: 1, out }),
       "auto 1t nl.alloc in, fresh out": () => nl.softmax(xa, { rows: r, threads: 1 }),
       "auto 1t nl.alloc in+out": () => nl.softmax(xa, { rows: r, threads: 1, out: ya }),
+      "two-pass 1t nl.alloc in+out": () => nl.softmax(xa, { rows: r, threads: 1, out: ya, algorithm: "two-pass" }),
     };
     if (!tfx) delete cases["tfjs-wasm"];
     const reps = Math.max(1, Math.round(2e6 / n)), res = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
@@ -192,6 +193,7 @@ export default async function main() {
     const xa = nl.alloc(n, Float32Array), ya = nl.alloc(n, Float32Array);
     xa.set(x);
     cases.push({ name: "numlane auto 1t nl.alloc", threads: 1, fn: () => nl.softmax(xa, { rows: r, threads: 1, out: ya }) });
+    cases.push({ name: "numlane two-pass 1t nl.alloc", threads: 1, fn: () => nl.softmax(xa, { rows: r, threads: 1, out: ya, algorithm: "two-pass" }) });
     // tfjs's terms exactly: input resident in wasm memory, a fresh output array per call.
     cases.push({ name: "numlane auto 1t nl.alloc in, fresh out", threads: 1, fn: () => nl.softmax(xa, { rows: r, threads: 1 }) });
     if (all > 1) cases.push({ name: `numlane auto ${all}t nl.alloc`, threads: all, fn: () => nl.softmax(xa, { rows: r, threads: all, out: ya }) });
