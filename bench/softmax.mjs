@@ -9,12 +9,16 @@
 // Reports medians, ratios to tfjs-wasm, and GB/s (n·4 bytes in + out) against
 // the STREAM triad bandwidth measured in the same run.
 import { createRequire } from "node:module";
+import v8 from "node:v8";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { init } from "../dist/index.js";
 import { compare, gbps, machine, printTable, triadBandwidth, writeResults } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
+// The relaxed-SIMD build (opt-in, init({ build: "relaxed" })) is measured too:
+// Node 20 has relaxed SIMD behind this flag (Deno, Bun and Chromium by default).
+v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 const ALGS = ["two-pass", "three-pass", "online", "blocked", "auto"];
 const SHAPES = [[1, 1e3], [1, 1e4], [1, 1e5], [1, 1e6], [1, 1e7], [1000, 1000]];
 
@@ -133,6 +137,7 @@ async function kernels(nl) {
  */
 async function cpuCalls(nl) {
   const tfjs = await loadTfjs();
+  const nlr = await init({ build: "relaxed" });
   const med = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
   const rows = [];
   for (const [r, c] of SHAPES) {
@@ -140,7 +145,8 @@ async function cpuCalls(nl) {
     const x = new Float32Array(n);
     for (let i = 0; i < n; i++) x[i] = Math.sin(i * 12.9898) * 100;
     const xa = nl.alloc(n, Float32Array), ya = nl.alloc(n, Float32Array), out = new Float32Array(n);
-    xa.set(x);
+    const xra = nlr.alloc(n, Float32Array), yra = nlr.alloc(n, Float32Array);
+    xa.set(x); xra.set(x);
     const tfx = tfjs?.prepare(x, r, c);
     const cases = {
       "tfjs-wasm": tfx?.run,
@@ -150,6 +156,9 @@ async function cpuCalls(nl) {
       "auto 1t nl.alloc in, fresh out": () => nl.softmax(xa, { rows: r, threads: 1 }),
       "auto 1t nl.alloc in+out": () => nl.softmax(xa, { rows: r, threads: 1, out: ya }),
       "two-pass 1t nl.alloc in+out": () => nl.softmax(xa, { rows: r, threads: 1, out: ya, algorithm: "two-pass" }),
+      [`relaxed build (${nlr.info.build}) auto 1t`]: () => nlr.softmax(x, { rows: r, threads: 1 }),
+      "relaxed build two-pass 1t nl.alloc in+out": () => nlr.softmax(xra, { rows: r, threads: 1, out: yra, algorithm: "two-pass" }),
+      "relaxed build auto 1t nl.alloc in+out": () => nlr.softmax(xra, { rows: r, threads: 1, out: yra }),
     };
     if (!tfx) delete cases["tfjs-wasm"];
     const reps = Math.max(1, Math.round(2e6 / n)), res = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
@@ -164,9 +173,10 @@ async function cpuCalls(nl) {
     }
     const tf = res["tfjs-wasm"] ? med(res["tfjs-wasm"]) : undefined;
     for (const k in res) rows.push({ shape: label, impl: k, "CPU µs": med(res[k]), "vs tfjs": tf ? med(res[k]) / tf : undefined });
-    tfx?.dispose(); nl.free(xa); nl.free(ya);
+    tfx?.dispose(); nl.free(xa); nl.free(ya); nlr.free(xra); nlr.free(yra);
   }
   printTable(rows);
+  await nlr.close();
 }
 
 export default async function main() {
@@ -177,6 +187,8 @@ export default async function main() {
   const bw1 = await triadBandwidth(nl, 1), bwAll = await triadBandwidth(nl, all);
   console.log(`triad bandwidth: ${bw1.gbps.toFixed(1)} GB/s (1 thread), ${bwAll.gbps.toFixed(1)} GB/s (${all} threads)`);
   const tfjs = await loadTfjs(), ort = await loadOrt();
+  const nlr = await init({ build: "relaxed" });
+  console.log(`relaxed-SIMD build: ${nlr.info.build}${nlr.info.reason ? ` (${nlr.info.reason})` : ""}`);
   const rows = [], results = [], speedups = [];
   for (const [r, c] of SHAPES) {
     const n = r * c, label = r === 1 ? `n=${n.toExponential(0)}` : `${r}×${c}`;
@@ -197,6 +209,13 @@ export default async function main() {
     // tfjs's terms exactly: input resident in wasm memory, a fresh output array per call.
     cases.push({ name: "numlane auto 1t nl.alloc in, fresh out", threads: 1, fn: () => nl.softmax(xa, { rows: r, threads: 1 }) });
     if (all > 1) cases.push({ name: `numlane auto ${all}t nl.alloc`, threads: all, fn: () => nl.softmax(xa, { rows: r, threads: all, out: ya }) });
+    // The opt-in relaxed-SIMD (FMA) build: plain arrays, and zero copy on 1 and all threads.
+    const xra = nlr.alloc(n, Float32Array), yra = nlr.alloc(n, Float32Array);
+    xra.set(x);
+    cases.push({ name: "numlane relaxed auto 1t", threads: 1, fn: () => nlr.softmax(x, { rows: r, threads: 1 }) });
+    cases.push({ name: "numlane relaxed auto 1t nl.alloc", threads: 1, fn: () => nlr.softmax(xra, { rows: r, threads: 1, out: yra }) });
+    cases.push({ name: "numlane relaxed two-pass 1t nl.alloc", threads: 1, fn: () => nlr.softmax(xra, { rows: r, threads: 1, out: yra, algorithm: "two-pass" }) });
+    if (all > 1) cases.push({ name: `numlane relaxed auto ${all}t nl.alloc`, threads: all, fn: () => nlr.softmax(xra, { rows: r, threads: all, out: yra }) });
     const tfx = tfjs?.prepare(x, r, c);
     if (tfx) cases.push({ name: "tfjs-wasm", threads: 1, fn: tfx.run });
     if (ort) cases.push({ name: "onnxruntime-web", threads: 1, fn: () => ort.softmax(x, r, c) });
@@ -204,7 +223,7 @@ export default async function main() {
     const big = n >= 1e7;
     const t = await compare(cases, { rounds: big ? 7 : 15, minMs: big ? 1 : 20 });
     tfx?.dispose();
-    nl.free(xa); nl.free(ya);
+    nl.free(xa); nl.free(ya); nlr.free(xra); nlr.free(yra);
     const ref = t["tfjs-wasm"];
     if (all > 1) {
       speedups.push({
@@ -234,8 +253,9 @@ export default async function main() {
   if (speedups.length) { console.log(`\n${all} threads vs 1 (auto algorithm; copying path and nl.alloc zero-copy path):`); printTable(speedups); }
   writeResults("softmax", {
     machine: machine(), bandwidth: { oneThread: bw1.gbps, allThreads: bwAll.gbps, threads: all },
-    peers: { tfjs: tfjs?.name, onnx: ort?.name }, results, speedups,
+    peers: { tfjs: tfjs?.name, onnx: ort?.name }, relaxedBuild: nlr.info.build, results, speedups,
   });
   await nl.close();
+  await nlr.close();
   process.exit(0);
 }

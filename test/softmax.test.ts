@@ -3,6 +3,7 @@
 // values, bit-identical results for any thread count and both builds, typed
 // errors on bad input. The vector exp's ULP sweep is here too.
 import { spawnSync } from "node:child_process";
+import v8 from "node:v8";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, NumlaneError, type Numlane } from "../dist/index.js";
@@ -352,32 +353,81 @@ describe("bad input", () => {
   });
 });
 
-describe("vector exp accuracy sweep", () => {
-  it("f32x4 exp ≤ 2.5 ULP on [-87.3, 88.7]; f64x2 exp ≤ 1 ULP of Math.exp on [-708, 709]", async () => {
-    const pool = nl.engine.pool, heap = nl.engine.heap;
-    const out = heap.alloc(64);
-    try {
-      // Every 29th f32 of the range (bit patterns, both signs): ~7.6e7 values.
-      await pool.run("vexp_f32_ulp", [-87.3, 88.7, 29, 0, out]);
-      const [ulp32, at32, n32] = heap.f64.slice(out >> 3, (out >> 3) + 3);
-      console.log(`exp f32x4: max ${ulp32.toFixed(3)} ULP at x = ${at32} over ${n32} values`);
-      expect(n32).toBeGreaterThan(7e7);
-      expect(ulp32).toBeLessThanOrEqual(2.5);
-      // The softmax kernels' own exps: three-pass/online exp(t ≤ 0) and the two-pass p·2^n
-      // (normal results: above 2^-126, where the kernels flush to 0).
-      for (const [variant, lo, hi, name] of [[1, -87.3, 0, "three-pass exp(t ≤ 0)"], [2, -87.3, 88.7, "two-pass p·2^n"]] as const) {
-        await pool.run("vexp_f32_ulp", [lo, hi, 29, variant, out]);
-        const [u, at, cnt] = heap.f64.slice(out >> 3, (out >> 3) + 3);
-        console.log(`exp f32 ${name}: max ${u.toFixed(3)} ULP at x = ${at} over ${cnt} values`);
-        expect(cnt).toBeGreaterThan(3e7);
-        expect(u, name).toBeLessThanOrEqual(2.5);
-      }
-      await pool.run("vexp_f64_ulp", [-708, 709, 4_000_000, out]);
-      const [ulp64, at64, n64] = heap.f64.slice(out >> 3, (out >> 3) + 3);
-      console.log(`exp f64x2: max ${ulp64.toFixed(3)} ULP (vs Math.exp) at x = ${at64} over ${n64} values`);
-      expect(ulp64).toBeLessThanOrEqual(1.5);
-    } finally {
-      heap.free(out);
+/**
+ * The vector exps' max ULP errors (the vexp_f32_ulp / vexp_f64_ulp kernels
+ * of context c), over every `step`-th f32 of the range (bit patterns, both signs).
+ */
+async function expSweep(c: Numlane, step: number, label: string): Promise<void> {
+  const pool = c.engine.pool, heap = c.engine.heap;
+  const out = heap.alloc(64);
+  try {
+    await pool.run("vexp_f32_ulp", [-87.3, 88.7, step, 0, out]);
+    const [ulp32, at32, n32] = heap.f64.slice(out >> 3, (out >> 3) + 3);
+    console.log(`${label}exp f32x4: max ${ulp32.toFixed(3)} ULP at x = ${at32} over ${n32} values`);
+    expect(n32).toBeGreaterThan(2.2e9 / step);
+    expect(ulp32).toBeLessThanOrEqual(2.5);
+    // The softmax kernels' own exps: three-pass/online/blocked exp(t ≤ 0) and the two-pass p·2^n
+    // (normal results: above 2^-126).
+    for (const [variant, lo, hi, name] of [[1, -87.3, 0, "three-pass exp(t ≤ 0)"], [2, -87.3, 88.7, "two-pass p·2^n"]] as const) {
+      await pool.run("vexp_f32_ulp", [lo, hi, step, variant, out]);
+      const [u, at, cnt] = heap.f64.slice(out >> 3, (out >> 3) + 3);
+      console.log(`${label}exp f32 ${name}: max ${u.toFixed(3)} ULP at x = ${at} over ${cnt} values`);
+      expect(cnt).toBeGreaterThan(1e9 / step);
+      expect(u, name).toBeLessThanOrEqual(2.5);
     }
+    await pool.run("vexp_f64_ulp", [-708, 709, Math.round(1.16e8 / step), out]);
+    const [ulp64, at64, n64] = heap.f64.slice(out >> 3, (out >> 3) + 3);
+    console.log(`${label}exp f64x2: max ${ulp64.toFixed(3)} ULP (vs Math.exp) at x = ${at64} over ${n64} values`);
+    expect(ulp64).toBeLessThanOrEqual(1.5);
+  } finally {
+    heap.free(out);
+  }
+}
+
+describe("vector exp accuracy sweep", () => {
+  it("f32x4 exp ≤ 2.5 ULP on [-87.3, 88.7]; f64x2 exp ≤ 1 ULP of Math.exp on [-708, 709]", () => expSweep(nl, 29, ""));
+});
+
+describe("relaxed-SIMD build (opt-in)", () => {
+  // Node 20 has relaxed SIMD behind a flag; V8 reads it when it compiles wasm.
+  let r: Numlane;
+  beforeAll(async () => {
+    v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+    r = await init({ build: "relaxed", threads: 2 });
   });
+  afterAll(() => r?.close());
+
+  it("is what init({ build: \"relaxed\" }) gives where the engine has relaxed SIMD, else the threads build and a reason", async () => {
+    expect(r.info.build).toBe("relaxed");
+    v8.setFlagsFromString("--no-experimental-wasm-relaxed-simd");
+    try {
+      const c = await init({ build: "relaxed", threads: 1 });
+      expect(c.info.build).toBe("threads");
+      expect(c.info.reason).toMatch(/relaxed SIMD/);
+      await c.close();
+    } finally {
+      v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+    }
+    await expect(init({ build: "fast" as never })).rejects.toThrow(NumlaneError);
+  });
+
+  it("every algorithm is as accurate as in the other builds, with the same bits on 1 and 2 threads", async () => {
+    let differ = 0;
+    for (const [dt, type] of [["f32", Float32Array], ["f64", Float64Array]] as const) {
+      for (const alg of ALGS) {
+        for (const log of [false, true]) {
+          const x = data(type, 30011, 3), ref = reference(x, 1, x.length, log);
+          const run = (c: Numlane, threads: number) => (log ? c.logSoftmax(x, { algorithm: alg, threads }) : c.softmax(x, { algorithm: alg, threads }));
+          const y1 = await run(r, 1), y2 = await run(r, 2);
+          expect(sameBits(y1, y2), `${dt} ${alg} log=${log}`).toBe(true);
+          expect(maxError(y1, ref, log, FLOOR[dt])).toBeLessThanOrEqual(TOL[dt]);
+          if (!sameBits(y1, await run(nl, 1))) differ++;
+        }
+      }
+    }
+    // Fused multiply-adds round differently (where the hardware has FMA).
+    console.log(`relaxed build: ${differ} of ${2 * ALGS.length * 2} results differ in some bits from the threads build`);
+  });
+
+  it("keeps the exps within their ULP bounds", () => expSweep(r, 97, "relaxed build: "));
 });

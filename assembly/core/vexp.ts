@@ -14,6 +14,38 @@
 // Chebyshev fit of (e^r − 1)/r, f64, degree 11: 6e-18. Measured errors are in
 // the sweep tests (vexp_f32_ulp / vexp_f64_ulp below).
 
+// ---- a·b + c ----------------------------------------------------------------
+// Fused (one rounding) in the relaxed-SIMD build, where relaxed_madd is an FMA
+// on hardware that has one; a multiply and an add in the other builds. So the
+// threads and single builds stay bit-identical, and the relaxed build (opt-in:
+// init({ build: "relaxed" })) is faster and at least as accurate.
+
+// @ts-ignore: decorator
+@inline export function madd_f32x4(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** c − a·b */
+// @ts-ignore: decorator
+@inline export function nmadd_f32x4(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(a, b, c);
+  return f32x4.sub(c, f32x4.mul(a, b));
+}
+
+// @ts-ignore: decorator
+@inline export function madd_f64x2(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(f64x2.mul(a, b), c);
+}
+
+/** c − a·b */
+// @ts-ignore: decorator
+@inline export function nmadd_f64x2(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_nmadd(a, b, c);
+  return f64x2.sub(c, f64x2.mul(a, b));
+}
+
 // ---- f32 -------------------------------------------------------------------
 export const LOG2E_F: f32 = 1.44269504088896341;
 export const MAGIC_F: f32 = 12582912.0;        // 1.5·2^23
@@ -36,19 +68,19 @@ export const EXP_CLAMP_F: f32 = -88.0;
 // @ts-ignore: decorator
 @inline export function expExponent_f32x4(x: v128): v128 {
   const m = f32x4.splat(MAGIC_F);
-  return f32x4.sub(f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E_F)), m), m);
+  return f32x4.sub(madd_f32x4(x, f32x4.splat(LOG2E_F), m), m);
 }
 
 /** p(x − n·ln2) ∈ [0.70, 1.42]: the mantissa of exp(x) given n from expExponent. */
 // @ts-ignore: decorator
 @inline export function expMantissa_f32x4(x: v128, n: v128): v128 {
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI_F)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO_F)));
-  let q = f32x4.add(f32x4.mul(r, f32x4.splat(Q4_F)), f32x4.splat(Q3_F));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(Q2_F));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(Q1_F));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(Q0_F));
-  return f32x4.add(f32x4.mul(q, r), f32x4.splat(1.0));
+  let r = nmadd_f32x4(n, f32x4.splat(LN2_HI_F), x);
+  r = nmadd_f32x4(n, f32x4.splat(LN2_LO_F), r);
+  let q = madd_f32x4(r, f32x4.splat(Q4_F), f32x4.splat(Q3_F));
+  q = madd_f32x4(q, r, f32x4.splat(Q2_F));
+  q = madd_f32x4(q, r, f32x4.splat(Q1_F));
+  q = madd_f32x4(q, r, f32x4.splat(Q0_F));
+  return madd_f32x4(q, r, f32x4.splat(1.0));
 }
 
 /**
@@ -96,7 +128,7 @@ export const EXPK_CLAMP: usize = 208;
   t: v128, log2e: v128, magicBiased: v128, ln2hi: v128, ln2lo: v128,
   q4: v128, q3: v128, q2: v128, q1: v128, q0: v128, one: v128,
 ): v128 {
-  const vn = f32x4.add(f32x4.mul(t, log2e), magicBiased);
+  const vn = madd_f32x4(t, log2e, magicBiased);
   const s = i32x4.shl(vn, 23);
   return f32x4.mul(expMantissaK_f32x4(t, f32x4.sub(vn, magicBiased), ln2hi, ln2lo, q4, q3, q2, q1, q0, one), s);
 }
@@ -106,13 +138,13 @@ export const EXPK_CLAMP: usize = 208;
 @inline export function expMantissaK_f32x4(
   x: v128, n: v128, ln2hi: v128, ln2lo: v128, q4: v128, q3: v128, q2: v128, q1: v128, q0: v128, one: v128,
 ): v128 {
-  let r = f32x4.sub(x, f32x4.mul(n, ln2hi));
-  r = f32x4.sub(r, f32x4.mul(n, ln2lo));
-  let q = f32x4.add(f32x4.mul(r, q4), q3);
-  q = f32x4.add(f32x4.mul(q, r), q2);
-  q = f32x4.add(f32x4.mul(q, r), q1);
-  q = f32x4.add(f32x4.mul(q, r), q0);
-  return f32x4.add(f32x4.mul(q, r), one);
+  let r = nmadd_f32x4(n, ln2hi, x);
+  r = nmadd_f32x4(n, ln2lo, r);
+  let q = madd_f32x4(r, q4, q3);
+  q = madd_f32x4(q, r, q2);
+  q = madd_f32x4(q, r, q1);
+  q = madd_f32x4(q, r, q0);
+  return madd_f32x4(q, r, one);
 }
 
 /** exp(x) over the whole f32 range: overflow to +∞, gradual underflow, exp(−∞) = 0. */
@@ -124,7 +156,7 @@ export const EXPK_CLAMP: usize = 208;
   const p = expMantissa_f32x4(xc, n);
   // Two factors so 2^n never leaves the normal range: n ∈ [−150, 129].
   const m = f32x4.splat(MAGIC_F);
-  const n1 = f32x4.sub(f32x4.add(f32x4.mul(n, f32x4.splat(0.5)), m), m);
+  const n1 = f32x4.sub(madd_f32x4(n, f32x4.splat(0.5), m), m);
   const n2 = f32x4.sub(n, n1);
   const b = f32x4.splat(MAGIC_BIASED_F);
   const s1 = i32x4.shl(f32x4.add(n1, b), 23), s2 = i32x4.shl(f32x4.add(n2, b), 23);
@@ -153,24 +185,24 @@ export const EXP_CUTOFF_D: f64 = -708.3;
 // @ts-ignore: decorator
 @inline export function expExponent_f64x2(x: v128): v128 {
   const m = f64x2.splat(MAGIC_D);
-  return f64x2.sub(f64x2.add(f64x2.mul(x, f64x2.splat(LOG2E_D)), m), m);
+  return f64x2.sub(madd_f64x2(x, f64x2.splat(LOG2E_D), m), m);
 }
 
 // @ts-ignore: decorator
 @inline export function expMantissa_f64x2(x: v128, n: v128): v128 {
-  let r = f64x2.sub(x, f64x2.mul(n, f64x2.splat(LN2_HI_D)));
-  r = f64x2.sub(r, f64x2.mul(n, f64x2.splat(LN2_LO_D)));
-  let q = f64x2.add(f64x2.mul(r, f64x2.splat(P10_D)), f64x2.splat(P9_D));
-  q = f64x2.add(f64x2.mul(q, r), f64x2.splat(P8_D));
-  q = f64x2.add(f64x2.mul(q, r), f64x2.splat(P7_D));
-  q = f64x2.add(f64x2.mul(q, r), f64x2.splat(P6_D));
-  q = f64x2.add(f64x2.mul(q, r), f64x2.splat(P5_D));
-  q = f64x2.add(f64x2.mul(q, r), f64x2.splat(P4_D));
-  q = f64x2.add(f64x2.mul(q, r), f64x2.splat(P3_D));
-  q = f64x2.add(f64x2.mul(q, r), f64x2.splat(P2_D));
-  q = f64x2.add(f64x2.mul(q, r), f64x2.splat(P1_D));
-  q = f64x2.add(f64x2.mul(q, r), f64x2.splat(1.0));
-  return f64x2.add(f64x2.mul(q, r), f64x2.splat(1.0));
+  let r = nmadd_f64x2(n, f64x2.splat(LN2_HI_D), x);
+  r = nmadd_f64x2(n, f64x2.splat(LN2_LO_D), r);
+  let q = madd_f64x2(r, f64x2.splat(P10_D), f64x2.splat(P9_D));
+  q = madd_f64x2(q, r, f64x2.splat(P8_D));
+  q = madd_f64x2(q, r, f64x2.splat(P7_D));
+  q = madd_f64x2(q, r, f64x2.splat(P6_D));
+  q = madd_f64x2(q, r, f64x2.splat(P5_D));
+  q = madd_f64x2(q, r, f64x2.splat(P4_D));
+  q = madd_f64x2(q, r, f64x2.splat(P3_D));
+  q = madd_f64x2(q, r, f64x2.splat(P2_D));
+  q = madd_f64x2(q, r, f64x2.splat(P1_D));
+  q = madd_f64x2(q, r, f64x2.splat(1.0));
+  return madd_f64x2(q, r, f64x2.splat(1.0));
 }
 
 /** The f64 exp's constants as a table read with v128.load (see EXPK_F). */
@@ -186,26 +218,26 @@ export const EXPK_D: usize = memory.data<f64>([
 // @ts-ignore: decorator
 @inline export function expMantissaT_f64x2(x: v128, n: v128): v128 {
   const k = EXPK_D;
-  let r = f64x2.sub(x, f64x2.mul(n, v128.load(k, 0)));
-  r = f64x2.sub(r, f64x2.mul(n, v128.load(k, 16)));
-  let q = f64x2.add(f64x2.mul(r, v128.load(k, 32)), v128.load(k, 48));
-  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 64));
-  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 80));
-  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 96));
-  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 112));
-  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 128));
-  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 144));
-  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 160));
-  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 176));
-  q = f64x2.add(f64x2.mul(q, r), v128.load(k, 192));
-  return f64x2.add(f64x2.mul(q, r), v128.load(k, 192));
+  let r = nmadd_f64x2(n, v128.load(k, 0), x);
+  r = nmadd_f64x2(n, v128.load(k, 16), r);
+  let q = madd_f64x2(r, v128.load(k, 32), v128.load(k, 48));
+  q = madd_f64x2(q, r, v128.load(k, 64));
+  q = madd_f64x2(q, r, v128.load(k, 80));
+  q = madd_f64x2(q, r, v128.load(k, 96));
+  q = madd_f64x2(q, r, v128.load(k, 112));
+  q = madd_f64x2(q, r, v128.load(k, 128));
+  q = madd_f64x2(q, r, v128.load(k, 144));
+  q = madd_f64x2(q, r, v128.load(k, 160));
+  q = madd_f64x2(q, r, v128.load(k, 176));
+  q = madd_f64x2(q, r, v128.load(k, 192));
+  return madd_f64x2(q, r, v128.load(k, 192));
 }
 
 /** expNonPositive_f64x2 with its constants read from EXPK_D (same results). */
 // @ts-ignore: decorator
 @inline export function expNonPositiveT_f64x2(t: v128): v128 {
   const k = EXPK_D;
-  const vn = f64x2.add(f64x2.mul(t, v128.load(k, 208)), v128.load(k, 224));
+  const vn = madd_f64x2(t, v128.load(k, 208), v128.load(k, 224));
   const s = i64x2.shl(vn, 52);
   const p = expMantissaT_f64x2(t, f64x2.sub(vn, v128.load(k, 224)));
   return v128.andnot(f64x2.mul(p, s), f64x2.lt(t, v128.load(k, 240)));
@@ -220,7 +252,7 @@ export const EXPK_D: usize = memory.data<f64>([
 // @ts-ignore: decorator
 @inline export function expNonPositive_f64x2(t: v128): v128 {
   const b = f64x2.splat(MAGIC_BIASED_D);
-  const vn = f64x2.add(f64x2.mul(t, f64x2.splat(LOG2E_D)), b);
+  const vn = madd_f64x2(t, f64x2.splat(LOG2E_D), b);
   const s = i64x2.shl(vn, 52);
   const p = expMantissa_f64x2(t, f64x2.sub(vn, b));
   return v128.andnot(f64x2.mul(p, s), f64x2.lt(t, f64x2.splat(EXP_CUTOFF_D)));
@@ -232,7 +264,7 @@ export const EXPK_D: usize = memory.data<f64>([
   const n = expExponent_f64x2(xc);
   const p = expMantissa_f64x2(xc, n);
   const m = f64x2.splat(MAGIC_D);
-  const n1 = f64x2.sub(f64x2.add(f64x2.mul(n, f64x2.splat(0.5)), m), m);
+  const n1 = f64x2.sub(madd_f64x2(n, f64x2.splat(0.5), m), m);
   const n2 = f64x2.sub(n, n1);
   const b = f64x2.splat(MAGIC_BIASED_D);
   const s1 = i64x2.shl(f64x2.add(n1, b), 52), s2 = i64x2.shl(f64x2.add(n2, b), 52);
@@ -278,7 +310,7 @@ export function vexp_f32_ulp(lo: f32, hi: f32, step: i32, variant: i32, out: usi
           hi, lo, q4, q3, q2, q1, q0, one);
       } else if (variant == 2) {
         const m = f32x4.splat(MAGIC_F);
-        const vn = f32x4.add(f32x4.mul(v, f32x4.splat(LOG2E_F)), m);
+        const vn = madd_f32x4(v, f32x4.splat(LOG2E_F), m);
         // As in the kernel, n − K ≤ 1 keeps 2^(n−K) finite: K = 1 (then ×2, exact) for x > 0.
         const K: f32 = side == 0 ? 1 : 0;
         const sc = i32x4.shl(f32x4.pmax(f32x4.add(vn, f32x4.splat(127 - K)), m), 23);

@@ -6,7 +6,7 @@
 // Chunk results go to f64 "slots" that softmax.ts folds in chunk order.
 import {
   EXPK_F, EXPK_LOG2E, EXPK_MAGIC, EXPK_MAGIC_BIASED, EXPK_M127, EXPK_LIM, EXPK_CLAMP,
-  expClampedK_f32x4, expMantissaK_f32x4, pow2_f64,
+  expClampedK_f32x4, expMantissaK_f32x4, madd_f32x4, pow2_f64,
 } from "../core/vexp";
 
 // The two-pass clamps inputs below at −22000 (EXPK_LIM) so |n| < 2^15: exact
@@ -69,8 +69,8 @@ export function twoPassChunk_f32(x: usize, len: i32, slot: usize): void {
       v0 = loadPad(x, i, len); v1 = loadPad(x, i + 4, len); v2 = loadPad(x, i + 8, len); v3 = loadPad(x, i + 12, len);
     }
     v0 = f32x4.pmax(v0, lim); v1 = f32x4.pmax(v1, lim); v2 = f32x4.pmax(v2, lim); v3 = f32x4.pmax(v3, lim);
-    const vn0 = f32x4.add(f32x4.mul(v0, l2e), magic), vn1 = f32x4.add(f32x4.mul(v1, l2e), magic);
-    const vn2 = f32x4.add(f32x4.mul(v2, l2e), magic), vn3 = f32x4.add(f32x4.mul(v3, l2e), magic);
+    const vn0 = madd_f32x4(v0, l2e, magic), vn1 = madd_f32x4(v1, l2e, magic);
+    const vn2 = madd_f32x4(v2, l2e, magic), vn3 = madd_f32x4(v3, l2e, magic);
     const p0 = expMantissaK_f32x4(v0, f32x4.sub(vn0, magic), hi, lo, q4, q3, q2, q1, q0, one);
     const p1 = expMantissaK_f32x4(v1, f32x4.sub(vn1, magic), hi, lo, q4, q3, q2, q1, q0, one);
     const p2 = expMantissaK_f32x4(v2, f32x4.sub(vn2, magic), hi, lo, q4, q3, q2, q1, q0, one);
@@ -122,8 +122,8 @@ export function twoPassOut_f32(x: usize, y: usize, len: i32, K: f32, c: f32): vo
     const o = <usize>i << 2;
     const v0 = f32x4.pmax(v128.load(x + o), lim);
     const v1 = f32x4.pmax(v128.load(x + o, 16), lim);
-    const vn0 = f32x4.add(f32x4.mul(v0, l2e), magic);
-    const vn1 = f32x4.add(f32x4.mul(v1, l2e), magic);
+    const vn0 = madd_f32x4(v0, l2e, magic);
+    const vn1 = madd_f32x4(v1, l2e, magic);
     const p0 = expMantissaK_f32x4(v0, f32x4.sub(vn0, magic), hi, lo, q4, q3, q2, q1, q0, one);
     const p1 = expMantissaK_f32x4(v1, f32x4.sub(vn1, magic), hi, lo, q4, q3, q2, q1, q0, one);
     const s0 = i32x4.shl(f32x4.pmax(f32x4.add(vn0, kb), magic), 23);
@@ -133,7 +133,7 @@ export function twoPassOut_f32(x: usize, y: usize, len: i32, K: f32, c: f32): vo
   }
   for (; i < len; i += 4) {
     const v = f32x4.pmax(loadPad(x, i, len), lim);
-    const vn = f32x4.add(f32x4.mul(v, l2e), magic);
+    const vn = madd_f32x4(v, l2e, magic);
     const p = expMantissaK_f32x4(v, f32x4.sub(vn, magic), hi, lo, q4, q3, q2, q1, q0, one);
     const sc = i32x4.shl(f32x4.pmax(f32x4.add(vn, kb), magic), 23);
     storePart(y, i, len, f32x4.mul(f32x4.mul(p, sc), cv));
