@@ -42,6 +42,12 @@ afterAll(() => project?.cleanup());
 function expectAgrees(run: Run) {
   expect(run.hashes).toEqual(reference.hashes);
   expect(run.all).toBe(reference.all);
+  expectControls(run);
+}
+
+/** Signal and onProgress working, bad input typed (every build, the relaxed one included). */
+function expectControls(run: Run) {
+  expect(Object.keys(run.hashes)).toEqual(Object.keys(reference.hashes));
   const c = run.controls;
   expect(c.preAbort).toEqual({ blas: "AbortError", softmax: "AbortError", cg: "AbortError", gmres: "AbortError", lasso: "AbortError", logistic: "AbortError", lstsq: "AbortError" });
   for (const p of [c.progress, c.lassoProgress, c.lstsqProgress]) {
@@ -204,6 +210,27 @@ describe.runIf(available("chromium"))("chromium", () => {
       r.runs.forEach(expectAgrees);
     } finally {
       await context.close();
+    }
+  });
+});
+
+describe.runIf(available("deno") && available("chromium"))("relaxed-SIMD build (opt-in) where the engine has it natively", () => {
+  it("Deno and Chromium (both V8) load it by name, on threads, and agree with each other bit for bit", async () => {
+    need("deno"); need("chromium");
+    const d: Matrix = await runCli("deno", project, [{ build: "relaxed", threads: 2 }]);
+    const server = await serve(await browserMounts(project));
+    const browser = await launchChromium();
+    try {
+      const configs = encodeURIComponent(JSON.stringify([{ build: "relaxed", threads: 2 }]));
+      const c = await runPage(browser, `${server.origin}/coi/${PAGE}?configs=${configs}`);
+      const runs = [d.runs[0], c.runs[0] as Run];
+      expect(runs.map((x) => [x.info.runtime, x.info.build, x.info.threads])).toEqual([["deno", "relaxed", 2], ["browser", "relaxed", 2]]);
+      runs.forEach(expectControls);
+      expect(runs[1].hashes).toEqual(runs[0].hashes);
+      const differ = Object.keys(reference.hashes).filter((k) => runs[0].hashes[k] !== reference.hashes[k]);
+      console.log(`relaxed build: ${differ.length} of ${Object.keys(reference.hashes).length} vectors differ in some bits from the threads build (${differ.join(", ")})`);
+    } finally {
+      await browser.close(); await server.close();
     }
   });
 });
