@@ -8,6 +8,7 @@ export { gmres_f64 } from "./krylov/gmres";
 export { gram_f64 } from "./blas/gram";
 export { lasso_cd_f64 } from "./bcd/lasso";
 export { logistic_cdn_f64 } from "./bcd/logistic";
+export { bcd_f64 } from "./bcd/block";
 export { transpose_f64 } from "./blas/transpose";
 export { qr_householder_f64 } from "./blas/qr";
 export { sketch_sparse_f64 } from "./sketch/sketch";

@@ -3,12 +3,12 @@
 // stopping rule, the whole fit in one SPMD launch (assembly/bcd/lasso.ts).
 import { NumlaneError } from "./errors.js";
 import { chunkCount, HISTORY_CAP, type CallOptions, type Engine } from "./engine.js";
-import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
+import { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { allFinite, float64Array, integer, nonNegative } from "./validate.js";
+import { bcdSolve, denseOf, type BcdOptions, type BcdProblem, type BcdReason, type BcdResult } from "./bcd/generic.js";
 
-
-export type BcdReason = "converged" | "max-iterations" | "aborted";
+export type { BcdReason, BcdResult } from "./bcd/generic.js";
 const REASONS: Record<number, BcdReason> = { 0: "converged", 1: "max-iterations", 4: "aborted" };
 
 export interface LassoOptions extends CallOptions {
@@ -20,20 +20,6 @@ export interface LassoOptions extends CallOptions {
   tol?: number;
   /** Starting point (default zeros). Never modified. */
   x0?: Float64Array;
-}
-
-export interface BcdResult {
-  x: Float64Array;
-  /** 1/(2n)‖b − A·x‖² + λ‖x‖₁ at x. */
-  objective: number;
-  /** Sweeps done. */
-  iterations: number;
-  converged: boolean;
-  reason: BcdReason;
-  /** Duality gap at the last check, in the objective's units (scikit-learn's dual_gap_). */
-  gap?: number;
-  /** Gap after each sweep where it was checked (NaN where it was not). */
-  history: Float64Array;
 }
 
 export interface LassoPathOptions extends Omit<LassoOptions, "lambda"> {
@@ -65,13 +51,15 @@ export interface LogisticOptions extends CallOptions {
   multiClass?: false;
 }
 
-function toDense(A: unknown): DenseMatrix {
-  const m = toMatrix("A", A);
-  return m instanceof CsrMatrix ? m.toDense() : m;
-}
+const toDense = (A: unknown): DenseMatrix => denseOf("A", A);
 
 export class Bcd {
   constructor(private readonly e: Engine) {}
+
+  /** Generic block coordinate descent on one of the losses (src/bcd/generic.ts). */
+  bcd(problem: BcdProblem, opts?: BcdOptions): Promise<BcdResult> {
+    return bcdSolve(this.e, problem, opts);
+  }
 
   async lasso(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<BcdResult> {
     if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { lambda, ... }", "opts");

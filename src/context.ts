@@ -6,6 +6,7 @@ import { Softmax, type SoftmaxAlgorithm, type SoftmaxOptions } from "./softmax.j
 import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions, type RecycleOptions, type SequenceOptions, type SequenceResult } from "./krylov.js";
 import type { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LogisticOptions } from "./bcd.js";
+import type { BcdOptions, BcdProblem } from "./bcd/generic.js";
 import { Sketch, type LstsqOptions, type LstsqResult, type SketchOptions } from "./sketch.js";
 import { Engine } from "./engine.js";
 import { NumlaneError } from "./errors.js";
@@ -99,6 +100,11 @@ export class Numlane {
   }
 
   private readonly bcdFamily: Bcd;
+
+  /** Block coordinate descent on least squares, logistic or softmax losses with l1/l2/x ≥ 0 penalties: partitions, greedy rules, Newton updates. */
+  bcd(problem: BcdProblem, opts?: BcdOptions): Promise<BcdResult> {
+    return this.bcdFamily.bcd(problem, opts);
+  }
 
   /** Lasso (scikit-learn's objective 1/(2n)‖b − A·x‖² + λ‖x‖₁) by coordinate descent with a duality-gap stop. */
   lasso(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<BcdResult> {

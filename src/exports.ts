@@ -7,6 +7,7 @@ export type { Numlane, InitOptions, Info, Build, WasmSource } from "./context.js
 export type { CallOptions } from "./engine.js";
 export type { SoftmaxOptions, SoftmaxAlgorithm } from "./softmax.js";
 export { RecycleSpace } from "./krylov.js";
+export type { BcdOptions, BcdProblem, BcdPenalty, BcdLoss, BcdPartition, BcdRule, BcdUpdate } from "./bcd/generic.js";
 export type { BcdResult, BcdReason, LassoOptions, LassoPathOptions, LassoPathResult, LogisticOptions } from "./bcd.js";
 export type { CgOptions, CgResult, CgReason, GmresOptions, Preconditioner, RecycleOptions, SequenceOptions, SequenceResult } from "./krylov.js";
 export type { LstsqMethod, LstsqOptions, LstsqReason, LstsqResult, SketchKind, SketchOptions } from "./sketch.js";

@@ -1,0 +1,734 @@
+// Generic block coordinate descent (Nutini, Laradji & Schmidt, "Let's Make
+// Block Coordinate Descent Converge Faster"), the whole solve in one SPMD
+// launch:
+//   min_x  f(x) + l1·‖x‖₁ (+ x ≥ 0),  f = mean loss + ½·l2·‖x‖²
+// over m = p·K coordinates (K classes for the softmax loss, else 1;
+// coordinate c = k·p + j is feature j of class k).
+//
+// Two ways to keep the gradient:
+//  - least squares: the Gram matrix G = AᵀA is formed once and the full
+//    gradient g = (G·x − Aᵀb)/n + l2·x is updated incrementally after each
+//    block step (g += M[:, b]·d_b, O(m·τ)), so greedy rules see every
+//    coordinate's gradient each iteration without touching A again;
+//  - logistic / softmax: z = A·X is kept and updated per step (row-parallel);
+//    a block's gradient (and Hessian for Newton steps) is a row reduction
+//    (per-chunk partials), and the full gradient, when a greedy rule or a
+//    convergence check needs it, is Aᵀψ(z)/n, each coordinate's dot owned by
+//    one thread.
+// Greedy selection scans blocks (or coordinates, for variable blocks) split
+// across threads; each thread's best (score, index) is combined with ties to
+// the smaller index, so the choice is the same for any thread count. Small
+// block computations (steps, factorizations) are repeated by every thread in
+// its own scratch: identical inputs, identical bits, no extra reduction.
+import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
+import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
+import { mix64 } from "../core/rng";
+import { dotContiguous } from "../blas/level1";
+import { blockQP, cholesky, choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper, penaltyChange, proxScalar } from "./small";
+
+// Parameter block (f64 slots), filled by the host (src/bcd/generic.ts).
+export const P_LOSS = 0, P_N = 1, P_P = 2, P_K = 3, P_A = 4, P_TARGET = 5, P_G = 6, P_C = 7, P_X = 8, P_GRAD = 9,
+  P_Z = 10, P_PSI = 11, P_NB = 12, P_BLOCK_PTR = 13, P_BLOCK_IDX = 14, P_BLOCK_L = 15, P_BLOCK_LHAT = 16,
+  P_COORD_L = 17, P_CUM_L = 18, P_PERM = 19, P_FACTORS = 20, P_FACTOR_PTR = 21, P_ACTIVE = 22,
+  P_SCRATCH = 23, P_SCRATCH_STRIDE = 24, P_PARTIALS = 25, P_SLOTS = 26, P_HISTORY = 27, P_HISTORY_CAP = 28,
+  P_OUT = 29, P_RULE = 30, P_UPDATE = 31, P_TAU = 32, P_L1 = 33, P_L2 = 34, P_NONNEG = 35, P_ACTIVE_SET = 36,
+  P_TOL = 37, P_MAX_ITER = 38, P_SEED = 39, P_HSCALE = 40;
+
+export const LOSS_LS = 0, LOSS_LOGISTIC = 1, LOSS_SOFTMAX = 2;
+export const RULE_CYCLIC = 0, RULE_RANDOM = 1, RULE_PERMUTATION = 2, RULE_LIPSCHITZ = 3, RULE_GS = 4, RULE_GSL = 5, RULE_GSD = 6, RULE_GSQ = 7;
+export const UPDATE_LIPSCHITZ = 0, UPDATE_LINE_SEARCH = 1, UPDATE_NEWTON = 2;
+
+// Result block.
+const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_VIOLATION = 2, OUT_LOSS = 3, OUT_OBJECTIVE = 4, OUT_V0 = 5, OUT_EPOCHS = 6;
+
+const ARMIJO: f64 = 0.01;
+const MAX_BACKTRACKS = 50;
+
+// @ts-ignore: decorator
+@inline function at(v: usize, i: i32): usize {
+  return v + (<usize>i << 3);
+}
+// @ts-ignore: decorator
+@inline function ati(v: usize, i: i32): usize {
+  return v + (<usize>i << 2);
+}
+// @ts-ignore: decorator
+@inline function param(p: usize, i: i32): f64 {
+  return load<f64>(at(p, i));
+}
+// @ts-ignore: decorator
+@inline function ptr(p: usize, i: i32): usize {
+  return <usize>load<f64>(at(p, i));
+}
+
+/** How far coordinate value x with gradient g is from optimal (min-norm subgradient). */
+// @ts-ignore: decorator
+@inline function violation(x: f64, g: f64, l1: f64, nonneg: bool): f64 {
+  if (x > 0) return Math.abs(g + l1);
+  if (x < 0) return Math.abs(g - l1);
+  return nonneg ? max(-(g + l1), 0) : max(Math.abs(g) - l1, 0);
+}
+
+/** −(best model decrease) of one coordinate with curvature q: the GS-q score (g²/2q without a penalty). */
+// @ts-ignore: decorator
+@inline function coordScore(x: f64, g: f64, q: f64, l1: f64, nonneg: bool): f64 {
+  if (!(q > 0)) return 0;  // an all-zero column without l2: nothing to move
+  const d = proxScalar(x - g / q, q, l1, nonneg) - x;
+  return -(g * d + 0.5 * q * d * d + penaltyChange(x, d, l1));
+}
+
+// ---- the model: f's pieces for each loss --------------------------------
+
+/** Coordinate c's feature column of A (column-major n×p). */
+// @ts-ignore: decorator
+@inline function column(prm: usize, c: i32): usize {
+  const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P);
+  return ptr(prm, P_A) + ((<usize>(c % p) * n) << 3);
+}
+
+/** M_ab: the block curvature bound hscale·[same class]·G_jj'/n + l2·[a = b]. */
+function curvature(prm: usize, c: i32, e: i32): f64 {
+  const p = <i32>param(prm, P_P), n = param(prm, P_N);
+  let v: f64 = 0;
+  if (c / p == e / p) v = param(prm, P_HSCALE) * load<f64>(at(ptr(prm, P_G), (c % p) * p + (e % p))) / n;
+  if (c == e) v += param(prm, P_L2);
+  return v;
+}
+
+function buildM(prm: usize, cur: usize, t: i32, mb: usize): void {
+  for (let a = 0; a < t; a++) {
+    const ca = <i32>load<f64>(at(cur, a));
+    for (let b = 0; b < t; b++) store<f64>(at(mb, a * t + b), curvature(prm, ca, <i32>load<f64>(at(cur, b))));
+  }
+}
+
+/** Class probabilities (softmax) or σ for row i into probs; returns the row's loss. */
+function rowModel(prm: usize, i: i32, probs: usize): f64 {
+  const loss = <i32>param(prm, P_LOSS), n = <i32>param(prm, P_N), z = ptr(prm, P_Z);
+  const yi = load<f64>(at(ptr(prm, P_TARGET), i));
+  if (loss == LOSS_LOGISTIC) {
+    const u = yi * load<f64>(at(z, i));
+    store<f64>(probs, 1.0 / (1.0 + Math.exp(u)));  // σ(−u)
+    return u < 0 ? -u + Math.log1p(Math.exp(u)) : Math.log1p(Math.exp(-u));
+  }
+  const kk = <i32>param(prm, P_K);
+  let zmax = -Infinity;
+  for (let k = 0; k < kk; k++) zmax = max(zmax, load<f64>(at(z, k * n + i)));
+  let sum: f64 = 0;
+  for (let k = 0; k < kk; k++) {
+    const e = Math.exp(load<f64>(at(z, k * n + i)) - zmax);
+    store<f64>(at(probs, k), e);
+    sum += e;
+  }
+  for (let k = 0; k < kk; k++) store<f64>(at(probs, k), load<f64>(at(probs, k)) / sum);
+  return zmax + Math.log(sum) - load<f64>(at(z, <i32>yi * n + i));
+}
+
+/** ψ_k(i) = ∂loss_i/∂z_ik from rowModel's probs. */
+// @ts-ignore: decorator
+@inline function rowPsi(prm: usize, i: i32, k: i32, probs: usize): f64 {
+  const yi = load<f64>(at(ptr(prm, P_TARGET), i));
+  if (<i32>param(prm, P_LOSS) == LOSS_LOGISTIC) return -yi * load<f64>(probs);
+  return load<f64>(at(probs, k)) - (<i32>yi == k ? 1.0 : 0.0);
+}
+
+/** ∂²loss_i/∂z_ik∂z_ik'. */
+// @ts-ignore: decorator
+@inline function rowCurv(prm: usize, k: i32, e: i32, probs: usize): f64 {
+  if (<i32>param(prm, P_LOSS) == LOSS_LOGISTIC) { const s = load<f64>(probs); return s * (1.0 - s); }
+  const pk = load<f64>(at(probs, k));
+  return (k == e ? pk : 0.0) - pk * load<f64>(at(probs, e));
+}
+
+/** ψ for rows [r0, r1) into psi (K×n). */
+function psiRows(prm: usize, r0: i32, r1: i32, probs: usize): void {
+  const n = <i32>param(prm, P_N), kk = <i32>param(prm, P_K), psi = ptr(prm, P_PSI);
+  for (let i = r0; i < r1; i++) {
+    rowModel(prm, i, probs);
+    for (let k = 0; k < kk; k++) store<f64>(at(psi, k * n + i), rowPsi(prm, i, k, probs));
+  }
+}
+
+/** g_c = a_jᵀψ_k/n + l2·x_c for c in [c0, c1). */
+function gradientFromPsi(prm: usize, c0: i32, c1: i32): void {
+  const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), l2 = param(prm, P_L2);
+  const psi = ptr(prm, P_PSI), x = ptr(prm, P_X), g = ptr(prm, P_GRAD);
+  for (let c = c0; c < c1; c++) {
+    const s = dotContiguous(column(prm, c), psi + ((<usize>(c / p) * n) << 3), n);
+    store<f64>(at(g, c), s / <f64>n + l2 * load<f64>(at(x, c)));
+  }
+}
+
+/** Least squares: g_c = (G·x − Aᵀb)_c/n + l2·x_c for c in [c0, c1). */
+function gradientFromGram(prm: usize, c0: i32, c1: i32): void {
+  const p = <i32>param(prm, P_P), n = param(prm, P_N), l2 = param(prm, P_L2);
+  const gram = ptr(prm, P_G), x = ptr(prm, P_X), g = ptr(prm, P_GRAD), cvec = ptr(prm, P_C);
+  for (let c = c0; c < c1; c++) {
+    const s = dotContiguous(gram + ((<usize>c * p) << 3), x, p);
+    store<f64>(at(g, c), (s - load<f64>(at(cvec, c))) / n + l2 * load<f64>(at(x, c)));
+  }
+}
+
+/**
+ * Row partials over this thread's chunks of the block's gradient (τ values)
+ * and, with `hessian`, its Hessian (τ² values): quantity q of chunk cc at
+ * partials[q·chunks + cc].
+ */
+function blockRowPass(prm: usize, cur: usize, t: i32, hessian: bool, cc0: i32, cc1: i32, probs: usize): void {
+  const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), chunks = chunkCount(n), part = ptr(prm, P_PARTIALS);
+  const nq = hessian ? t + t * t : t;
+  for (let cc = cc0; cc < cc1; cc++) {
+    for (let q = 0; q < nq; q++) store<f64>(at(part, q * chunks + cc), 0);
+    const s0 = cc * CHUNK, s1 = min(n, s0 + CHUNK);
+    for (let i = s0; i < s1; i++) {
+      rowModel(prm, i, probs);
+      for (let a = 0; a < t; a++) {
+        const ca = <i32>load<f64>(at(cur, a));
+        const aij = load<f64>(at(column(prm, ca), i));
+        if (aij == 0) continue;
+        const ka = ca / p;
+        const slot = at(part, a * chunks + cc);
+        store<f64>(slot, load<f64>(slot) + aij * rowPsi(prm, i, ka, probs));
+        if (!hessian) continue;
+        for (let b = 0; b <= a; b++) {
+          const cb = <i32>load<f64>(at(cur, b));
+          const aib = load<f64>(at(column(prm, cb), i));
+          if (aib == 0) continue;
+          const h = at(part, (t + a * t + b) * chunks + cc);
+          store<f64>(h, load<f64>(h) + aij * aib * rowCurv(prm, ka, cb / p, probs));
+        }
+      }
+    }
+  }
+}
+
+/** After blockRowPass and a barrier: gb = block gradient, and mb = block Hessian (+ l2·I) with `hessian`. */
+function blockRowSum(prm: usize, cur: usize, t: i32, hessian: bool, gb: usize, mb: usize): void {
+  const n = <i32>param(prm, P_N), chunks = chunkCount(n), part = ptr(prm, P_PARTIALS), l2 = param(prm, P_L2), x = ptr(prm, P_X);
+  const invN = 1.0 / <f64>n;
+  for (let a = 0; a < t; a++) {
+    const ca = <i32>load<f64>(at(cur, a));
+    store<f64>(at(gb, a), sumPartials(at(part, a * chunks), chunks) * invN + l2 * load<f64>(at(x, ca)));
+    if (!hessian) continue;
+    for (let b = 0; b <= a; b++) {
+      const h = sumPartials(at(part, (t + a * t + b) * chunks), chunks) * invN + (a == b ? l2 : 0.0);
+      store<f64>(at(mb, a * t + b), h);
+      store<f64>(at(mb, b * t + a), h);
+    }
+  }
+}
+
+/** Row partials of Σ_i [loss_i(z_i + δz_i) − loss_i(z_i)] for the block step d, into buf[cc]. */
+function lossChangePass(prm: usize, cur: usize, t: i32, d: usize, buf: usize, cc0: i32, cc1: i32, probs: usize, dz: usize): void {
+  const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), kk = <i32>param(prm, P_K), loss = <i32>param(prm, P_LOSS);
+  const target = ptr(prm, P_TARGET);
+  for (let cc = cc0; cc < cc1; cc++) {
+    const s0 = cc * CHUNK, s1 = min(n, s0 + CHUNK);
+    let sum: f64 = 0;
+    for (let i = s0; i < s1; i++) {
+      for (let k = 0; k < kk; k++) store<f64>(at(dz, k), 0);
+      let any = false;
+      for (let a = 0; a < t; a++) {
+        const ca = <i32>load<f64>(at(cur, a));
+        const v = load<f64>(at(column(prm, ca), i)) * load<f64>(at(d, a));
+        if (v == 0) continue;
+        any = true;
+        const s = at(dz, ca / p);
+        store<f64>(s, load<f64>(s) + v);
+      }
+      if (!any) continue;
+      rowModel(prm, i, probs);
+      const yi = load<f64>(at(target, i));
+      if (loss == LOSS_LOGISTIC) {
+        // softplus(u + δ) − softplus(u) = log1p(σ(u)·expm1(δ)), u = −y·z, δ = −y·δz: exact for tiny steps.
+        sum += Math.log1p(load<f64>(probs) * Math.expm1(-yi * load<f64>(dz)));
+      } else {
+        // logsumexp(z + δ) − logsumexp(z) − δ_y = log1p(Σ p_k·expm1(δ_k)) − δ_y.
+        let s: f64 = 0;
+        for (let k = 0; k < kk; k++) s += load<f64>(at(probs, k)) * Math.expm1(load<f64>(at(dz, k)));
+        sum += Math.log1p(s) - load<f64>(at(dz, <i32>yi));
+      }
+    }
+    store<f64>(at(buf, cc), sum);
+  }
+}
+
+/** l1·Σ|x| change and ½l2 change of the block step d (l2 is part of f). */
+function smoothPenaltyChange(l2: f64, xb: usize, d: usize, t: i32): f64 {
+  let s: f64 = 0;
+  for (let a = 0; a < t; a++) { const xa = load<f64>(at(xb, a)), da = load<f64>(at(d, a)); s += l2 * (xa * da + 0.5 * da * da); }
+  return s;
+}
+
+function l1Change(l1: f64, xb: usize, d: usize, t: i32): f64 {
+  let s: f64 = 0;
+  for (let a = 0; a < t; a++) s += penaltyChange(load<f64>(at(xb, a)), load<f64>(at(d, a)), l1);
+  return s;
+}
+
+/** d = prox(x_b − g_b/L) − x_b. */
+function proxStep(xb: usize, gb: usize, t: i32, lip: f64, l1: f64, nonneg: bool, d: usize): void {
+  if (!(lip > 0)) { for (let a = 0; a < t; a++) store<f64>(at(d, a), 0); return; }
+  for (let a = 0; a < t; a++) {
+    const xa = load<f64>(at(xb, a));
+    store<f64>(at(d, a), proxScalar(xa - load<f64>(at(gb, a)) / lip, lip, l1, nonneg) - xa);
+  }
+}
+
+// ---- selection -------------------------------------------------------------
+
+/** Fixed block b's coordinates into cur (skipping inactive ones with activeSet); returns how many. */
+function loadBlock(prm: usize, b: i32, cur: usize): i32 {
+  const bp = ptr(prm, P_BLOCK_PTR), bi = ptr(prm, P_BLOCK_IDX), active = ptr(prm, P_ACTIVE);
+  const useActive = param(prm, P_ACTIVE_SET) != 0;
+  const e = load<i32>(ati(bp, b + 1));
+  let t = 0;
+  for (let q = load<i32>(ati(bp, b)); q < e; q++) {
+    const c = load<i32>(ati(bi, q));
+    if (useActive && load<f64>(at(active, c)) == 0) continue;
+    store<f64>(at(cur, t++), <f64>c);
+  }
+  return t;
+}
+
+function gatherBlock(prm: usize, cur: usize, t: i32, gb: usize, xb: usize): void {
+  const g = ptr(prm, P_GRAD), x = ptr(prm, P_X);
+  for (let a = 0; a < t; a++) {
+    const c = <i32>load<f64>(at(cur, a));
+    if (gb) store<f64>(at(gb, a), load<f64>(at(g, c)));
+    store<f64>(at(xb, a), load<f64>(at(x, c)));
+  }
+}
+
+/** The greedy score of fixed block b (GS, GSL, GSD, GSQ; GS-q forms with a penalty). */
+function blockScore(prm: usize, b: i32, lmax: f64, cur: usize, gb: usize, xb: usize, mb: usize, lf: usize, d: usize, md: usize): f64 {
+  const t = loadBlock(prm, b, cur);
+  if (t == 0) return 0;
+  gatherBlock(prm, cur, t, gb, xb);
+  const rule = <i32>param(prm, P_RULE), l1 = param(prm, P_L1), nonneg = param(prm, P_NONNEG) != 0;
+  const coordL = ptr(prm, P_COORD_L);
+  if (rule == RULE_GSQ) {
+    if (l1 == 0 && !nonneg && param(prm, P_ACTIVE_SET) == 0) {
+      const fp = ptr(prm, P_FACTORS) + (<usize>load<i32>(ati(ptr(prm, P_FACTOR_PTR), b)) << 3);
+      return 0.5 * cholQuadInverse(fp, t, gb, d);
+    }
+    buildM(prm, cur, t, mb);
+    return -blockQP(mb, gb, xb, t, l1, nonneg, d, md);
+  }
+  let s: f64 = 0;
+  const q = rule == RULE_GS ? lmax : load<f64>(at(ptr(prm, P_BLOCK_L), b));
+  for (let a = 0; a < t; a++) {
+    const qa = rule == RULE_GSD ? load<f64>(at(coordL, <i32>load<f64>(at(cur, a)))) : q;
+    s += coordScore(load<f64>(at(xb, a)), load<f64>(at(gb, a)), qa, l1, nonneg);
+  }
+  return s;
+}
+
+/** Inserts (score, c) into a list of at most tau entries sorted by score desc, index asc. */
+function topInsert(list: usize, len: i32, tau: i32, score: f64, c: f64): i32 {
+  // list: [score0, idx0, score1, idx1, ...]
+  let pos = len;
+  while (pos > 0) {
+    const ps = load<f64>(at(list, 2 * (pos - 1))), pi = load<f64>(at(list, 2 * (pos - 1) + 1));
+    if (ps > score || (ps == score && pi < c)) break;
+    pos--;
+  }
+  if (pos >= tau) return len;
+  const newLen = min(len + 1, tau);
+  for (let q = newLen - 1; q > pos; q--) {
+    store<f64>(at(list, 2 * q), load<f64>(at(list, 2 * (q - 1))));
+    store<f64>(at(list, 2 * q + 1), load<f64>(at(list, 2 * (q - 1) + 1)));
+  }
+  store<f64>(at(list, 2 * pos), score);
+  store<f64>(at(list, 2 * pos + 1), c);
+  return newLen;
+}
+
+// ---- the solve -------------------------------------------------------------
+
+/** Shared slots per thread: [best score, best index, max violation, list length, list (2τ)]. */
+// @ts-ignore: decorator
+@inline function slotStride(tau: i32): i32 {
+  return 4 + 2 * tau;
+}
+
+function progress(team: usize, iter: i32, value: f64): void {
+  store<f64>(team + TEAM_PROGRESS_VALUE, value);
+  if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
+  else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+}
+
+/**
+ * The whole solve. `prm` is the parameter block (P_* slots); x holds x0 on
+ * entry and the solution on exit; out receives iterations, reason (0
+ * converged, 1 max-iterations, 4 aborted), the final optimality violation,
+ * the mean loss and the objective; history the violation after each epoch.
+ */
+export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void {
+  const loss = <i32>param(prm, P_LOSS), n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), kk = <i32>param(prm, P_K);
+  const m = p * kk, chunks = chunkCount(n);
+  const x = ptr(prm, P_X), g = ptr(prm, P_GRAD), z = ptr(prm, P_Z), gram = ptr(prm, P_G);
+  const nb = <i32>param(prm, P_NB), variable = nb == 0;
+  const rule = <i32>param(prm, P_RULE), update = <i32>param(prm, P_UPDATE), tau = <i32>param(prm, P_TAU);
+  const l1 = param(prm, P_L1), l2 = param(prm, P_L2), nonneg = param(prm, P_NONNEG) != 0, activeSet = param(prm, P_ACTIVE_SET) != 0;
+  const tol = param(prm, P_TOL), maxIter = <i32>param(prm, P_MAX_ITER), seed = <u64>param(prm, P_SEED);
+  const coordL = ptr(prm, P_COORD_L), blockL = ptr(prm, P_BLOCK_L), blockLhat = ptr(prm, P_BLOCK_LHAT), active = ptr(prm, P_ACTIVE);
+  const part = ptr(prm, P_PARTIALS), lsBuf = at(part, (tau + tau * tau) * chunkCount(<i32>param(prm, P_N))), slots = ptr(prm, P_SLOTS), out = ptr(prm, P_OUT);
+  const history = ptr(prm, P_HISTORY), historyCap = <i32>param(prm, P_HISTORY_CAP);
+  const gramPath = loss == LOSS_LS;
+  const greedy = rule >= RULE_GS;
+  // Private scratch.
+  const s = ptr(prm, P_SCRATCH) + ((<usize>tid * <usize>param(prm, P_SCRATCH_STRIDE)) << 3);
+  const t2 = tau * tau;
+  const cur = s, mb = at(cur, tau), lf = at(mb, t2), w2 = at(lf, t2), gb = at(w2, t2), d = at(gb, tau), xb = at(d, tau);
+  const md = at(xb, tau), w1 = at(md, tau), probs = at(w1, tau), dz = at(probs, kk), rowBuf = at(dz, kk);
+  // This thread's shares: rows (by chunk), coordinates, fixed blocks.
+  const cc0 = rangeStart(chunks, tid, nthreads), cc1 = rangeStart(chunks, tid + 1, nthreads);
+  const r0 = cc0 * CHUNK, r1 = min(n, cc1 * CHUNK);
+  const c0 = rangeStart(m, tid, nthreads), c1 = rangeStart(m, tid + 1, nthreads);
+  const b0 = rangeStart(nb, tid, nthreads), b1 = rangeStart(nb, tid + 1, nthreads);
+  const stride = slotStride(tau), mySlot = at(slots, tid * stride), stopSlots = at(slots, nthreads * stride);
+
+  // -- set-up: G = AᵀA (rows of G by thread), Aᵀb, z = A·X.
+  const a = ptr(prm, P_A);
+  const j0 = rangeStart(p, tid, nthreads), j1 = rangeStart(p, tid + 1, nthreads);
+  for (let j = j0; j < j1; j++) {
+    const cj = a + ((<usize>j * n) << 3);
+    for (let e = 0; e < p; e++) store<f64>(at(gram, j * p + e), dotContiguous(cj, a + ((<usize>e * n) << 3), n));
+    if (gramPath) store<f64>(at(ptr(prm, P_C), j), dotContiguous(cj, ptr(prm, P_TARGET), n));
+  }
+  if (!gramPath) {
+    for (let k = 0; k < kk; k++) {
+      const zk = z + ((<usize>k * n) << 3);
+      for (let i = r0; i < r1; i++) store<f64>(at(zk, i), 0);
+      for (let j = 0; j < p; j++) {
+        const xv = load<f64>(at(x, k * p + j));
+        if (xv == 0) continue;
+        const cj = a + ((<usize>j * n) << 3);
+        for (let i = r0; i < r1; i++) store<f64>(at(zk, i), load<f64>(at(zk, i)) + xv * load<f64>(at(cj, i)));
+      }
+    }
+  }
+  barrier(team, nthreads);
+  for (let c = c0; c < c1; c++) {
+    store<f64>(at(coordL, c), curvature(prm, c, c));
+    store<f64>(at(active, c), 1);
+  }
+  if (gramPath) gradientFromGram(prm, c0, c1);
+  const factorize = rule == RULE_GSQ && l1 == 0 && !nonneg && !activeSet;
+  for (let b = b0; b < b1; b++) {
+    const t = loadBlock(prm, b, cur);
+    buildM(prm, cur, t, mb);
+    const lb = lambdaMaxUpper(mb, t, w2, lf);
+    store<f64>(at(blockL, b), lb);
+    store<f64>(at(blockLhat, b), lb);
+    if (factorize) choleskyShifted(mb, ptr(prm, P_FACTORS) + (<usize>load<i32>(ati(ptr(prm, P_FACTOR_PTR), b)) << 3), t, w2);
+  }
+  barrier(team, nthreads);
+  let lmax: f64 = 0;
+  for (let c = 0; c < m; c++) lmax = max(lmax, load<f64>(at(coordL, c)));
+  if (variable) store<f64>(blockLhat, lmax);
+  let lsum: f64 = 0;
+  if (tid == 0 && rule == RULE_LIPSCHITZ) {
+    for (let b = 0; b < nb; b++) { lsum += load<f64>(at(blockL, b)); store<f64>(at(ptr(prm, P_CUM_L), b), lsum); }
+  }
+  barrier(team, nthreads);
+  lsum = nb > 0 ? load<f64>(at(ptr(prm, P_CUM_L), nb - 1)) : 0;
+
+  const epochLen = variable ? (m + tau - 1) / tau : nb;
+  let iter = 0, reason = 1, checks = 0, epochs = 0;
+  let v0: f64 = -1, viol: f64 = Infinity;
+  // gFresh: g is exact (just recomputed, no step since); stalled: the last greedy step rounded to nothing.
+  let movedEpoch = false, gFresh = true, rechecking = false, stalled = false;
+  while (true) {
+    const epochStart = iter % epochLen == 0;
+    const check = greedy || epochStart;
+    // Fresh full gradient where needed (z-path): ψ by rows, then Aᵀψ by coordinates.
+    if (!gramPath && check) {
+      psiRows(prm, r0, r1, probs);
+      barrier(team, nthreads);
+      gradientFromPsi(prm, c0, c1);
+      barrier(team, nthreads);
+    }
+    // Convergence check (with greedy rules, inside the selection scan below).
+    let stop = false;
+    if (check && !greedy) {
+      let v: f64 = 0;
+      for (let c = c0; c < c1; c++) v = max(v, violation(load<f64>(at(x, c)), load<f64>(at(g, c)), l1, nonneg));
+      store<f64>(at(mySlot, 2), v);
+      if (tid == 0) store<f64>(at(stopSlots, checks & 1), aborted(team) ? 1 : 0);
+      barrier(team, nthreads);
+      v = 0;
+      for (let q = 0; q < nthreads; q++) v = max(v, load<f64>(at(slots, q * stride + 2)));
+      viol = v;
+      stop = load<f64>(at(stopSlots, checks & 1)) != 0;
+      checks++;
+    }
+    // Greedy selection: every thread scans its share, then all combine.
+    let chosen = -1, t = 0;
+    if (greedy) {
+      let v: f64 = 0;
+      for (let c = c0; c < c1; c++) v = max(v, violation(load<f64>(at(x, c)), load<f64>(at(g, c)), l1, nonneg));
+      store<f64>(at(mySlot, 2), v);
+      if (variable) {
+        let len = 0;
+        const list = at(mySlot, 4);
+        for (let c = c0; c < c1; c++) {
+          if (activeSet && load<f64>(at(active, c)) == 0) continue;
+          const qc = rule == RULE_GS ? lmax : load<f64>(at(coordL, c));
+          const sc = coordScore(load<f64>(at(x, c)), load<f64>(at(g, c)), qc, l1, nonneg);
+          if (sc > 0) len = topInsert(list, len, tau, sc, <f64>c);
+        }
+        store<f64>(at(mySlot, 3), <f64>len);
+      } else {
+        let best: f64 = 0, bi = -1;
+        for (let b = b0; b < b1; b++) {
+          const sc = blockScore(prm, b, lmax, cur, gb, xb, mb, lf, d, md);
+          if (sc > best) { best = sc; bi = b; }
+        }
+        store<f64>(mySlot, best);
+        store<f64>(at(mySlot, 1), <f64>bi);
+      }
+      if (tid == 0) store<f64>(at(stopSlots, checks & 1), aborted(team) ? 1 : 0);
+      barrier(team, nthreads);
+      v = 0;
+      for (let q = 0; q < nthreads; q++) v = max(v, load<f64>(at(slots, q * stride + 2)));
+      viol = v;
+      stop = load<f64>(at(stopSlots, checks & 1)) != 0;
+      checks++;
+      if (variable) {
+        // Merge every thread's list (thread order; ties to the smaller index).
+        let len = 0;
+        for (let q = 0; q < nthreads; q++) {
+          const list = at(slots, q * stride + 4), ql = <i32>load<f64>(at(slots, q * stride + 3));
+          for (let e = 0; e < ql; e++) len = topInsert(lf, len, tau, load<f64>(at(list, 2 * e)), load<f64>(at(list, 2 * e + 1)));
+        }
+        // Chosen coordinates in increasing order.
+        for (let e = 0; e < len; e++) store<f64>(at(cur, e), load<f64>(at(lf, 2 * e + 1)));
+        for (let e = 1; e < len; e++) {
+          const v2 = load<f64>(at(cur, e));
+          let q = e - 1;
+          while (q >= 0 && load<f64>(at(cur, q)) > v2) { store<f64>(at(cur, q + 1), load<f64>(at(cur, q))); q--; }
+          store<f64>(at(cur, q + 1), v2);
+        }
+        t = len;
+        chosen = len > 0 ? 0 : -1;
+      } else {
+        let best: f64 = 0;
+        for (let q = 0; q < nthreads; q++) {
+          const sc = load<f64>(at(slots, q * stride)), bi = <i32>load<f64>(at(slots, q * stride + 1));
+          if (sc > best) { best = sc; chosen = bi; }  // threads hold increasing block ranges: first max = smallest index
+        }
+      }
+    }
+    // Decide: converged, aborted, out of iterations.
+    if (check) {
+      if (v0 < 0) v0 = viol;
+      if (epochStart && iter > 0 && !rechecking) {
+        if (tid == 0 && epochs < historyCap) store<f64>(at(history, epochs), viol);
+        epochs++;
+        if (tid == 0) progress(team, iter, viol);
+      }
+      // A whole cyclic/permutation epoch that moved nothing is a fixed point of the block updates.
+      const sweeps = rule == RULE_CYCLIC || rule == RULE_PERMUTATION;
+      // A greedy step that rounds to nothing (with an exact gradient, after the recompute below): nothing left to gain in floating point.
+      let done = viol <= tol * v0 || (greedy && chosen < 0) || (epochStart && iter > 0 && !movedEpoch && sweeps) || stalled;
+      if (done && gramPath && !gFresh) {
+        // The incrementally kept gradient has drifted by rounding: recompute it and look again.
+        barrier(team, nthreads);
+        gradientFromGram(prm, c0, c1);
+        gFresh = true;
+        stalled = false;
+        rechecking = true;
+        barrier(team, nthreads);
+        continue;
+      }
+      if (done) { reason = 0; break; }
+      rechecking = false;
+      if (stop) { reason = 4; break; }
+      if (epochStart) movedEpoch = false;
+      // Active set: coordinates at zero strictly inside their optimality interval sit out until the next check.
+      if (activeSet && epochStart) {
+        for (let c = c0; c < c1; c++) {
+          const gc = load<f64>(at(g, c));
+          const inside = load<f64>(at(x, c)) == 0 && (nonneg ? gc + l1 > 0 : Math.abs(gc) < l1);
+          store<f64>(at(active, c), inside ? 0 : 1);
+        }
+        barrier(team, nthreads);
+      }
+    }
+    if (iter >= maxIter) break;
+    // Non-greedy selection.
+    if (!greedy) {
+      if (rule == RULE_CYCLIC) chosen = iter % nb;
+      else if (rule == RULE_RANDOM) chosen = <i32>(mix64(seed, <u64>iter) % <u64>nb);
+      else if (rule == RULE_LIPSCHITZ) {
+        const u = <f64>(mix64(seed, <u64>iter) >> 11) * 1.1102230246251565e-16 * lsum;
+        const cum = ptr(prm, P_CUM_L);
+        let lo = 0, hi = nb - 1;
+        while (lo < hi) { const mid = (lo + hi) >> 1; if (load<f64>(at(cum, mid)) > u) hi = mid; else lo = mid + 1; }
+        chosen = lo;
+      } else {
+        const perm = ptr(prm, P_PERM);
+        if (epochStart) {
+          if (tid == 0) {
+            const epoch = <u64>(iter / nb);
+            for (let b = 0; b < nb; b++) store<i32>(ati(perm, b), b);
+            for (let b = nb - 1; b > 0; b--) {
+              const r = <i32>(mix64(seed ^ 0x5bd1e995, epoch * <u64>nb + <u64>b) % <u64>(b + 1));
+              const tmp = load<i32>(ati(perm, b));
+              store<i32>(ati(perm, b), load<i32>(ati(perm, r)));
+              store<i32>(ati(perm, r), tmp);
+            }
+          }
+          barrier(team, nthreads);
+        }
+        chosen = load<i32>(ati(perm, iter % nb));
+      }
+    }
+    iter++;
+    if (chosen < 0) continue;
+    if (!variable) t = loadBlock(prm, chosen, cur);
+    const lslot = variable ? 0 : chosen;
+    // Block gradient (and Hessian for Newton on the z-path).
+    const zHessian = !gramPath && update == UPDATE_NEWTON;
+    if (!gramPath && (!greedy || zHessian)) {
+      blockRowPass(prm, cur, t, zHessian, cc0, cc1, probs);
+      barrier(team, nthreads);
+      blockRowSum(prm, cur, t, zHessian, gb, mb);
+      gatherBlock(prm, cur, t, 0, xb);
+      if (greedy) gatherBlock(prm, cur, t, gb, xb);  // the fresh full gradient, for the same bits as the scan saw
+    } else {
+      gatherBlock(prm, cur, t, gb, xb);
+    }
+    // The step d.
+    let moved = false;
+    if (t > 0) {
+      if (update == UPDATE_LIPSCHITZ) {
+        let lip: f64;
+        if (variable) { buildM(prm, cur, t, mb); lip = lambdaMaxUpper(mb, t, w2, lf); }
+        else lip = load<f64>(at(blockL, chosen));
+        proxStep(xb, gb, t, lip, l1, nonneg, d);
+      } else if (update == UPDATE_NEWTON) {
+        if (gramPath) buildM(prm, cur, t, mb);
+        if (l1 == 0 && !nonneg) {
+          choleskyShifted(mb, lf, t, w2);
+          for (let e = 0; e < t; e++) store<f64>(at(d, e), -load<f64>(at(gb, e)));
+          cholSolve(lf, t, d);
+        } else {
+          blockQP(mb, gb, xb, t, l1, nonneg, d, md);
+        }
+        if (!gramPath) {
+          // Armijo backtracking on the true objective (the Hessian is not a bound).
+          let gd: f64 = 0;
+          for (let e = 0; e < t; e++) gd += load<f64>(at(gb, e)) * load<f64>(at(d, e));
+          let accepted = false;
+          for (let bt = 0; bt < MAX_BACKTRACKS; bt++) {
+            const buf = at(lsBuf, (bt & 1) * chunks);
+            lossChangePass(prm, cur, t, d, buf, cc0, cc1, probs, dz);
+            barrier(team, nthreads);
+            const dr = l1Change(l1, xb, d, t);
+            const change = sumPartials(buf, chunks) / <f64>n + smoothPenaltyChange(l2, xb, d, t) + dr;
+            if (change <= ARMIJO * (gd + dr)) { accepted = true; break; }
+            for (let e = 0; e < t; e++) store<f64>(at(d, e), 0.5 * load<f64>(at(d, e)));
+          }
+          if (!accepted) for (let e = 0; e < t; e++) store<f64>(at(d, e), 0);
+        }
+      } else {
+        // Lipschitz line search: from half the last accepted L, doubling until
+        // f(x + d) ≤ f(x) + gᵀd + L/2‖d‖².
+        let lip = max(0.5 * load<f64>(at(blockLhat, lslot)), 1e-300);
+        if (gramPath) buildM(prm, cur, t, mb);
+        for (let bt = 0; bt < 200; bt++) {
+          proxStep(xb, gb, t, lip, l1, nonneg, d);
+          let gd: f64 = 0, dd: f64 = 0;
+          for (let e = 0; e < t; e++) { const de = load<f64>(at(d, e)); gd += load<f64>(at(gb, e)) * de; dd += de * de; }
+          if (dd == 0) break;
+          let change: f64;
+          if (gramPath) {
+            change = gd;
+            for (let e = 0; e < t; e++) {
+              let row: f64 = 0;
+              for (let f = 0; f < t; f++) row += load<f64>(at(mb, e * t + f)) * load<f64>(at(d, f));
+              change += 0.5 * load<f64>(at(d, e)) * row;
+            }
+          } else {
+            const buf = at(lsBuf, (bt & 1) * chunks);
+            lossChangePass(prm, cur, t, d, buf, cc0, cc1, probs, dz);
+            barrier(team, nthreads);
+            change = sumPartials(buf, chunks) / <f64>n + smoothPenaltyChange(l2, xb, d, t);
+          }
+          if (change <= gd + 0.5 * lip * dd * (1 + 1e-12)) break;
+          lip *= 2;
+        }
+        barrier(team, nthreads);  // everyone has read blockLhat
+        if (tid == 0) store<f64>(at(blockLhat, lslot), lip);
+      }
+      // The step actually taken, after rounding x + d: g and z follow it exactly.
+      for (let e = 0; e < t; e++) {
+        const xe = load<f64>(at(xb, e)), de = (xe + load<f64>(at(d, e))) - xe;
+        store<f64>(at(d, e), de);
+        if (de != 0) moved = true;
+      }
+    }
+    stalled = greedy && !moved;
+    if (moved) gFresh = false;
+    // Everyone is done reading x, g and z for this step: apply it.
+    barrier(team, nthreads);
+    if (moved) {
+      movedEpoch = true;
+      if (tid == 0) for (let e = 0; e < t; e++) {
+        const c = <i32>load<f64>(at(cur, e));
+        store<f64>(at(x, c), load<f64>(at(xb, e)) + load<f64>(at(d, e)));
+      }
+      if (gramPath) {
+        for (let c = c0; c < c1; c++) {
+          let s2: f64 = 0;
+          for (let e = 0; e < t; e++) s2 += curvature(prm, c, <i32>load<f64>(at(cur, e))) * load<f64>(at(d, e));
+          store<f64>(at(g, c), load<f64>(at(g, c)) + s2);
+        }
+      } else {
+        for (let e = 0; e < t; e++) {
+          const c = <i32>load<f64>(at(cur, e)), de = load<f64>(at(d, e));
+          if (de == 0) continue;
+          const col = column(prm, c), zk = z + ((<usize>(c / p) * n) << 3);
+          for (let i = r0; i < r1; i++) store<f64>(at(zk, i), load<f64>(at(zk, i)) + de * load<f64>(at(col, i)));
+        }
+      }
+      barrier(team, nthreads);
+    }
+  }
+
+  // -- the objective, summed here so it is the same in every runtime.
+  for (let cc = cc0; cc < cc1; cc++) {
+    const s0 = cc * CHUNK, s1 = min(n, s0 + CHUNK);
+    let sum: f64 = 0;
+    if (gramPath) {
+      const b = ptr(prm, P_TARGET);
+      for (let i = s0; i < s1; i++) store<f64>(at(rowBuf, i - s0), -load<f64>(at(b, i)));
+      for (let j = 0; j < p; j++) {
+        const xv = load<f64>(at(x, j));
+        if (xv == 0) continue;
+        const cj = a + ((<usize>j * n) << 3);
+        for (let i = s0; i < s1; i++) store<f64>(at(rowBuf, i - s0), load<f64>(at(rowBuf, i - s0)) + xv * load<f64>(at(cj, i)));
+      }
+      for (let i = s0; i < s1; i++) { const r = load<f64>(at(rowBuf, i - s0)); sum += 0.5 * r * r; }
+    } else {
+      for (let i = s0; i < s1; i++) sum += rowModel(prm, i, probs);
+    }
+    store<f64>(at(part, cc), sum);
+  }
+  barrier(team, nthreads);
+  if (tid == 0) {
+    const lossMean = sumPartials(part, chunks) / <f64>n;
+    let pen: f64 = 0;
+    for (let c = 0; c < m; c++) { const xc = load<f64>(at(x, c)); pen += l1 * Math.abs(xc) + 0.5 * l2 * xc * xc; }
+    store<f64>(at(out, OUT_ITERATIONS), <f64>iter);
+    store<f64>(at(out, OUT_REASON), <f64>reason);
+    store<f64>(at(out, OUT_VIOLATION), viol);
+    store<f64>(at(out, OUT_LOSS), lossMean);
+    store<f64>(at(out, OUT_OBJECTIVE), lossMean + pen);
+    store<f64>(at(out, OUT_V0), v0);
+    store<f64>(at(out, OUT_EPOCHS), <f64>epochs);
+  }
+}
