@@ -450,27 +450,14 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
       gradientFromPsi(prm, c0, c1);
       barrier(team, nthreads);
     }
-    // Convergence check (with greedy rules, inside the selection scan below).
-    let stop = false;
-    if (check && !greedy) {
+    // Convergence check, and with greedy rules the selection scan: every
+    // thread takes its share, then all combine the shares in thread order.
+    let stop = false, chosen = -1, t = 0;
+    if (check) {
       let v: f64 = 0;
       for (let c = c0; c < c1; c++) v = max(v, violation(load<f64>(at(x, c)), load<f64>(at(g, c)), l1, nonneg));
       store<f64>(at(mySlot, 2), v);
-      if (tid == 0) store<f64>(at(stopSlots, checks & 1), aborted(team) ? 1 : 0);
-      barrier(team, nthreads);
-      v = 0;
-      for (let q = 0; q < nthreads; q++) v = max(v, load<f64>(at(slots, q * stride + 2)));
-      viol = v;
-      stop = load<f64>(at(stopSlots, checks & 1)) != 0;
-      checks++;
-    }
-    // Greedy selection: every thread scans its share, then all combine.
-    let chosen = -1, t = 0;
-    if (greedy) {
-      let v: f64 = 0;
-      for (let c = c0; c < c1; c++) v = max(v, violation(load<f64>(at(x, c)), load<f64>(at(g, c)), l1, nonneg));
-      store<f64>(at(mySlot, 2), v);
-      if (variable) {
+      if (greedy && variable) {
         let len = 0;
         const list = at(mySlot, 4);
         for (let c = c0; c < c1; c++) {
@@ -480,7 +467,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
           if (sc > 0) len = topInsert(list, len, tau, sc, <f64>c);
         }
         store<f64>(at(mySlot, 3), <f64>len);
-      } else {
+      } else if (greedy) {
         let best: f64 = 0, bi = -1;
         for (let b = b0; b < b1; b++) {
           const sc = blockScore(prm, b, lmax, cur, gb, xb, mb, lf, d, md);
@@ -496,6 +483,8 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
       viol = v;
       stop = load<f64>(at(stopSlots, checks & 1)) != 0;
       checks++;
+    }
+    if (greedy) {
       if (variable) {
         // Merge every thread's list (thread order; ties to the smaller index).
         let len = 0;
