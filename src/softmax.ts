@@ -138,8 +138,9 @@ export class Softmax {
     const threads = opts?.threads === undefined ? this.autoThreads(f64, rows, cols, statsKey, false) : this.e.threadsFor(bytes, opts);
     const alg: Concrete = algorithm === "auto" ? choose(f64, rows, cols, threads) : (ALGORITHMS.indexOf(algorithm as never) as Concrete);
     const kernel = this.names[log][f64 ? 1 : 0][alg];
-    const heap = this.e.heap;
-    const xOwned = heap.owns(x), outOwned = out !== undefined && heap.owns(out);
+    // nl.alloc arrays live in the shared heap: no copy for them.
+    const shared = this.e.heap;
+    const xOwned = shared.owns(x), outOwned = out !== undefined && shared.owns(out);
     const dataBytes = n << shift, padded = (dataBytes + 63) & ~63;
     if (threads === 1) {
       // One thread: the kernel is called right here, synchronously (no launch,
