@@ -105,7 +105,7 @@ async function tour(nl: Numlane): Promise<void> {
   console.log("\nsoftmax (f32, SIMD, rows split across threads):");
   const rows = 1000, cols = 1000;
   const logits = Float32Array.from({ length: rows * cols }, (_, i) => 20 * Math.sin(i * 0.618));
-  for (const algorithm of ["auto", "two-pass", "three-pass", "online"] as const) {
+  for (const algorithm of ["auto", "two-pass", "three-pass", "online", "blocked"] as const) {
     const p = await nl.softmax(logits, { rows, algorithm });
     let worst = 0;
     for (let r = 0; r < rows; r++) {
