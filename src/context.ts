@@ -7,7 +7,7 @@ import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions,
 import type { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LogisticOptions } from "./bcd.js";
 import type { BcdOptions, BcdProblem } from "./bcd/generic.js";
-import { Sketch, type LstsqOptions, type LstsqResult, type SketchOptions } from "./sketch.js";
+import { Sketch, type LeverageOptions, type LstsqOptions, type LstsqResult, type SketchOptions } from "./sketch.js";
 import { Engine } from "./engine.js";
 import { NumlaneError } from "./errors.js";
 import { Pool, type WorkerHandle } from "./pool/pool.js";
@@ -89,12 +89,17 @@ export class Numlane {
 
   private readonly sketchFamily: Sketch;
 
-  /** A sparse sketch S·A on its own (sparse sign or CountSketch), reproducible from its seed. */
+  /** A sketch S·A on its own (sparse sign, CountSketch, Gaussian, SRHT or leverage sampling), reproducible from its seed. */
   sketch(A: CsrMatrix | DenseMatrix | number[][], opts: SketchOptions): Promise<DenseMatrix> {
     return this.sketchFamily.sketch(A, opts);
   }
 
-  /** Least squares min ‖A·x − b‖ (A tall): Householder QR, or sketched (sketch-and-solve, sketch-and-precondition + LSQR). */
+  /** Approximate statistical leverage scores of A's rows (from a fast sketch and R⁻¹, as Drineas et al.). */
+  leverageScores(A: CsrMatrix | DenseMatrix | number[][], opts?: LeverageOptions): Promise<Float64Array> {
+    return this.sketchFamily.leverageScores(A, opts);
+  }
+
+  /** Least squares min ‖A·x − b‖ (A tall): Householder QR, or sketched (sketch-and-solve, sketch-and-precondition + LSQR, iterative sketching). */
   lstsq(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts?: LstsqOptions): Promise<LstsqResult> {
     return this.sketchFamily.lstsq(A, b, opts);
   }

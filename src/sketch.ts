@@ -1,9 +1,15 @@
 // Least squares, direct or sketched. nl.lstsq solves min ‖A·x − b‖ for a tall
-// A (m ≥ n) by Householder QR ("qr"), by QR of a sparse sketch S·[A b]
-// ("sketch-and-solve": fast, accurate to the sketch's distortion), or by LSQR
+// A (m ≥ n) by Householder QR ("qr"), by QR of a sketch S·[A b]
+// ("sketch-and-solve": fast, accurate to the sketch's distortion), by LSQR
 // preconditioned with R from a QR of S·A ("sketch-and-precondition", as
-// Blendenpik / LSRN: full accuracy, iterations independent of cond(A)).
-// Every O(m·n) step runs in wasm; the LSQR loop is one SPMD launch.
+// Blendenpik / LSRN: full accuracy, iterations independent of cond(A)), or by
+// iterative sketching with momentum on the same fixed sketch
+// ("iterative-sketching", Epperly's forward-stable variant of Pilanci &
+// Wainwright's iterative Hessian sketch: x ← x + α·R⁻¹R⁻ᵀAᵀ(b − A·x) +
+// β·(x − x_prev), α = (1 − n/d)², β = n/d, the heavy-ball parameters of
+// Lacotte & Pilanci for a d-row sketch). Sketches: sparse sign, CountSketch,
+// Gaussian, SRHT, leverage-score sampling. Every O(m·n) step runs in wasm;
+// each iterative loop is one SPMD launch.
 import { NumlaneError } from "./errors.js";
 import { chunkCount, type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
@@ -18,15 +24,22 @@ export type LstsqReason = "solved" | "converged" | "max-iterations" | "rank-defi
 export interface LstsqOptions extends CallOptions {
   /** Default "auto": sketch-and-precondition for tall problems (m ≥ 8n, m·n ≥ 2e5), else qr. */
   method?: LstsqMethod;
-  /** Default "sparse-sign" (8 nonzeros per row of A); "countsketch" has 1. */
+  /**
+   * Default "sparse-sign" (8 nonzeros per row of A); "countsketch" has 1;
+   * "gaussian" is dense (slow, the cleanest theory); "srht" a randomized
+   * Walsh–Hadamard transform; "leverage" samples rows by approximate leverage.
+   */
   sketch?: SketchKind;
   /** Rows of S·A; default 4n (at least n + 8, at most m). */
   sketchSize?: number;
   /** Seed of the sketch (default 1): the same seed gives the same sketch everywhere. */
   seed?: number;
-  /** LSQR stops when ‖Aᵀr‖ ≤ rtol·‖A‖·‖r‖; default 1e-12. */
+  /**
+   * Default 1e-12. LSQR stops when ‖Aᵀr‖ ≤ rtol·‖A‖·‖r‖; iterative sketching
+   * when ‖R⁻ᵀAᵀr‖ ≤ rtol·max(‖r‖, ‖R·x‖) or at the rounding floor of r; both when ‖r‖ ≤ rtol·‖b‖.
+   */
   rtol?: number;
-  /** Default 1000 (LSQR needs tens with a good preconditioner). */
+  /** Default 1000 (LSQR and iterative sketching need tens with a good sketch). */
   maxIter?: number;
 }
 
@@ -34,7 +47,7 @@ export interface LstsqResult {
   x: Float64Array;
   /** ‖b − A·x‖, recomputed. */
   residualNorm: number;
-  /** LSQR iterations (0 for the direct methods). */
+  /** LSQR or iterative-sketching iterations (0 for the direct methods). */
   iterations: number;
   /** Rows of the sketch (0 for qr). */
   sketchSize: number;
@@ -48,12 +61,31 @@ export interface LstsqResult {
 const LSQR_REASONS: Record<number, LstsqReason> = { 0: "converged", 1: "max-iterations", 2: "converged", 4: "aborted" };
 
 export interface SketchOptions extends CallOptions {
-  /** "sparse-sign" (default, 8 nonzeros per row of A) or "countsketch" (1). */
+  /**
+   * "sparse-sign" (default, 8 nonzeros per row of A), "countsketch" (1),
+   * "gaussian" (dense, N(0, 1/size) entries), "srht" (random signs, Walsh–Hadamard
+   * transform over the rows padded to a power of two, uniform row sample), or
+   * "leverage" (rows sampled ∝ approximate leverage scores, mixed 9:1 with uniform, rescaled).
+   */
   kind?: SketchKind;
-  /** Rows of S·A (≥ 8 for sparse-sign). */
+  /** Rows of S·A (≥ 8 for sparse-sign; ≤ rows padded to a power of two for srht). */
   size: number;
   /** Default 1: the same seed gives the same sketch in every runtime and thread count. */
   seed?: number;
+}
+export interface LeverageOptions extends CallOptions {
+  /** Default 1: seed of the fast sketch and of the Johnson–Lindenstrauss projection. */
+  seed?: number;
+}
+
+/** Columns of the Gaussian Π that cut the leverage-score estimate's cost (Drineas et al.); n ≤ this: exact R⁻¹. */
+const LEVERAGE_JL_COLUMNS = 32;
+const KINDS = ["gaussian", "srht", "countsketch", "sparse-sign", "leverage"];
+
+/** The heap pointers and launcher of one call, shared by the steps below. */
+interface Call {
+  scope: CallScope;
+  run: (kernel: string, args: number[]) => Promise<void>;
 }
 
 export class Sketch {
@@ -61,33 +93,107 @@ export class Sketch {
 
   /** S·A on its own (a size × n dense matrix, row-major). */
   async sketch(A: DenseMatrix | CsrMatrix | number[][], opts: SketchOptions): Promise<DenseMatrix> {
-    const m0 = toMatrix("A", A);
-    const D = m0 instanceof CsrMatrix ? m0.toDense() : m0;
+    const D = denseInput(A);
     const m = D.rows, n = D.cols;
-    allFinite("A", D.data);
     if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { size, kind?, seed? }", "opts");
     const kind = checkKind(opts.kind ?? "sparse-sign", "opts.kind");
-    const s = kind === "countsketch" ? 1 : 8;
-    const d = integer("opts.size", opts.size, s, 2 ** 31 - 1);
+    const d = integer("opts.size", opts.size, kind === "sparse-sign" ? 8 : 1, kind === "srht" ? nextPow2(m) : 2 ** 31 - 1);
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
-    const scope = new CallScope(this.e.heap, [D.data], 8 * (m * n + d * n) + 2 * 64);
+    const scope = new CallScope(this.e.heap, [D.data], 8 * (d * n + sketchScratch(kind, m, n, n, d)) + 16 * 64);
     try {
-      const src = D.layout === "row-major" ? D.data : rowMajor(D);
-      const ap = scope.input(src), out = scope.alloc(8 * Math.max(1, d * n));
-      await this.e.pool.run("sketch_sparse_f64", [ap, m, n, d, s, seed, out], { signal: opts.signal, threads: this.e.threadsFor(8 * m * n, opts) });
+      const call = this.call(scope, opts, 8 * m * n);
+      const ap = scope.input(D.layout === "row-major" ? D.data : rowMajor(D));
+      const out = await this.apply(call, kind, ap, m, n, n, d, seed);
       return new DenseMatrix(d, n, this.e.heap.f64.slice(out >> 3, (out >> 3) + d * n));
     } finally {
       scope.free();
     }
   }
 
+  /**
+   * Approximate statistical leverage scores of A's rows (ℓᵢ = ‖eᵢᵀQ‖², Q an
+   * orthonormal basis of range(A); they sum to rank(A)): ‖aᵢ·R⁻¹·Π‖² with R from
+   * a QR of a sparse sketch of A and Π a 32-column Gaussian (exact R⁻¹ for n ≤ 32).
+   */
+  async leverageScores(A: DenseMatrix | CsrMatrix | number[][], opts: LeverageOptions = {}): Promise<Float64Array> {
+    const D = denseInput(A);
+    const m = D.rows, n = D.cols;
+    if (m < n || n === 0) throw new NumlaneError("invalid-shape", `A is ${m}×${n}: leverage scores need a tall A`, "A");
+    const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
+    const scope = new CallScope(this.e.heap, [D.data], 8 * sketchScratch("leverage", m, n, n, 0) + 16 * 64);
+    try {
+      const call = this.call(scope, opts, 8 * m * n);
+      const ap = scope.input(D.layout === "row-major" ? D.data : rowMajor(D));
+      const sp = await this.scores(call, ap, m, n, n, seed);
+      return this.e.heap.f64.slice(sp >> 3, (sp >> 3) + m);
+    } finally {
+      scope.free();
+    }
+  }
+
+  private call(scope: CallScope, opts: CallOptions, bytes: number): Call {
+    const threads = this.e.threadsFor(bytes, opts);
+    return { scope, run: (k, args) => this.e.pool.run(k, args, { signal: opts.signal, threads }) };
+  }
+
+  /**
+   * S·block for a rows×w row-major block in wasm memory whose first n columns
+   * are A (any further column, like b, rides along): a d×w row-major block.
+   */
+  private async apply(c: Call, kind: SketchKind, block: number, rows: number, w: number, n: number, d: number, seed: number): Promise<number> {
+    const out = c.scope.alloc(8 * Math.max(1, d * w));
+    if (kind === "sparse-sign" || kind === "countsketch") {
+      await c.run("sketch_sparse_f64", [block, rows, w, d, kind === "countsketch" ? 1 : Math.min(8, d), seed, out]);
+    } else if (kind === "gaussian") {
+      await c.run("sketch_gaussian_f64", [block, rows, w, d, seed, out]);
+    } else if (kind === "srht") {
+      const p = nextPow2(rows);
+      const buf = c.scope.alloc(8 * p * w), perm = c.scope.alloc(4 * p);
+      await c.run("sketch_srht_f64", [block, rows, w, p, d, seed, buf, perm, out]);
+    } else {
+      const sp = await this.scores(c, block, rows, w, n, seed);
+      const cdf = c.scope.alloc(8 * (rows + 2));
+      await c.run("sample_rows_f64", [block, w, rows, w, sp, d, seed, cdf, out]);
+    }
+    return out;
+  }
+
+  /** Approximate leverage scores of the first n columns of a rows×w block: R from a sparse sketch, then ‖aᵢ·R⁻¹·Π‖². */
+  private async scores(c: Call, block: number, rows: number, w: number, n: number, seed: number): Promise<number> {
+    const d1 = leveragePresketch(rows, n);
+    const sa = await this.apply(c, "sparse-sign", block, rows, w, n, d1, seed);
+    const { R } = await this.factor(c, sa, d1, w, n);
+    // A rank-deficient A has zero pivots: lift them to the rank tolerance so the scores stay finite.
+    const tol = pivotTolerance(R, n, d1);
+    for (let i = 0; i < n; i++) if (!(Math.abs(R[i * n + i]) > tol)) R[i * n + i] = R[i * n + i] < 0 ? -tol : tol || 1;
+    const r = n <= LEVERAGE_JL_COLUMNS ? 0 : LEVERAGE_JL_COLUMNS, width = r || n;
+    const heap = this.e.heap;
+    const rm = c.scope.alloc(8 * n * n), omega = c.scope.alloc(8 * n * width);
+    const pi = c.scope.alloc(8 * n), sp = c.scope.alloc(8 * rows);
+    heap.f64.set(R, rm >> 3);
+    await c.run("leverage_scores_f64", [block, w, rows, n, rm, r, seed, omega, pi, sp]);
+    return sp;
+  }
+
+  /** Householder QR of a rows×w row-major block on its first n columns: R (n×n row-major) and c = (Qᵀ·column n)[0..n) when w > n. */
+  private async factor(c: Call, block: number, rows: number, w: number, n: number): Promise<{ R: Float64Array; c: Float64Array }> {
+    const cm = c.scope.alloc(8 * rows * w), diag = c.scope.alloc(8 * n), vn = c.scope.alloc(8 * n);
+    await c.run("transpose_f64", [block, rows, w, cm]);
+    await c.run("qr_householder_f64", [cm, rows, w, n, diag, vn]);
+    const h = this.e.heap.f64, R = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      R[i * n + i] = h[(diag >> 3) + i];
+      for (let j = i + 1; j < n; j++) R[i * n + j] = h[(cm >> 3) + j * rows + i];
+    }
+    const qtb = w > n ? Float64Array.from({ length: n }, (_, i) => h[(cm >> 3) + n * rows + i]) : new Float64Array(0);
+    return { R, c: qtb };
+  }
+
   async lstsq(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LstsqOptions = {}): Promise<LstsqResult> {
-    const m0 = toMatrix("A", A);
-    const D = m0 instanceof CsrMatrix ? m0.toDense() : m0;
+    const D = denseInput(A);
     const m = D.rows, n = D.cols;
     if (n === 0 || m === 0) throw new NumlaneError("invalid-size", `A is ${m}×${n}: nothing to solve`, "A");
     if (m < n) throw new NumlaneError("invalid-shape", `A is ${m}×${n}: lstsq needs at least as many rows as columns`, "A");
-    allFinite("A", D.data);
     float64Array("b", b);
     if (b.length !== m) throw new NumlaneError("invalid-shape", `expected ${m} entries to match A's rows, got ${b.length}`, "b");
     allFinite("b", b);
@@ -95,23 +201,21 @@ export class Sketch {
     if (!["auto", "qr", "sketch-and-solve", "sketch-and-precondition", "iterative-sketching"].includes(method)) {
       throw new NumlaneError("invalid-value", `unknown method ${String(method)}`, "opts.method");
     }
-    if (method === "iterative-sketching") throw new NumlaneError("unsupported", "iterative-sketching is not built yet; use sketch-and-precondition", "opts.method");
     const kind = checkKind(opts.sketch ?? "sparse-sign", "opts.sketch");
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-12);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
     if (method === "auto") method = m >= 8 * n && m * n >= 2e5 ? "sketch-and-precondition" : "qr";
-    const s = kind === "countsketch" ? 1 : 8;
-    const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? Math.min(m, Math.max(4 * n, n + 8)), Math.max(n, s), m);
-
+    const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? Math.min(m, Math.max(4 * n, n + 8)), Math.max(n, kind === "sparse-sign" ? 8 : 1), m);
     const heap = this.e.heap;
     const w = n + 1; // columns of [A b]
     const chunks = chunkCount(m);
-    const need = 8 * (m * w + 2 * Math.max(m, d) * w + n * n + 10 * n + 2 * m + chunks * (n + 3) + 64) + 16 * 64;
+    const need = 8 * (m * w + 2 * Math.max(m, d) * w + n * n + 10 * n + 2 * m + chunks * (n + 3) + 64 + (d ? sketchScratch(kind, m, w, n, d) : 0)) + 32 * 64;
     const scope = new CallScope(heap, [D.data, b], need);
     try {
       const threads = this.e.threadsFor(8 * m * n, opts);
-      const run = (k: string, args: number[], t = threads) => this.e.pool.run(k, args, { signal: opts.signal, threads: t });
+      const call = this.call(scope, opts, 8 * m * n);
+      const run = call.run;
       // [A b] row-major (m × w), then whatever each method needs from it.
       const ab = scope.alloc(8 * m * w);
       const f64 = () => heap.f64;
@@ -121,38 +225,22 @@ export class Sketch {
         f64()[(ab >> 3) + i * w + n] = b[i];
       }
       const bp = scope.input(b);
-
-      // A QR of a rows×w row-major block: column-major copy, Householder on n columns.
-      const qr = async (block: number, rows: number) => {
-        const cm = scope.alloc(8 * rows * w), diag = scope.alloc(8 * n), vn = scope.alloc(8 * n);
-        await run("transpose_f64", [block, rows, w, cm]);
-        await run("qr_householder_f64", [cm, rows, w, n, diag, vn]);
-        const h = f64(), R = new Float64Array(n * n);
-        for (let i = 0; i < n; i++) {
-          R[i * n + i] = h[(diag >> 3) + i];
-          for (let j = i + 1; j < n; j++) R[i * n + j] = h[(cm >> 3) + j * rows + i];
-        }
-        const c = Float64Array.from({ length: n }, (_, i) => h[(cm >> 3) + n * rows + i]);
-        return { R, c };
-      };
-
       let x: Float64Array<ArrayBufferLike>, iterations = 0, reason: LstsqReason = "solved", R: Float64Array;
       if (method === "qr" || method === "sketch-and-solve") {
         let block = ab, rows = m;
         if (method === "sketch-and-solve") {
-          block = scope.alloc(8 * d * w);
-          await run("sketch_sparse_f64", [ab, m, w, d, s, seed, block]);
+          block = await this.apply(call, kind, ab, m, w, n, d, seed);
           rows = d;
         }
-        const f = await qr(block, rows);
+        const f = await this.factor(call, block, rows, w, n);
         R = f.R;
         if (rankDeficient(R, n, rows)) reason = "rank-deficient";
         x = backSolve(R, n, f.c);
       } else {
-        // Sketch S·A (the b column rides along unused), R from its QR, then LSQR on A·R⁻¹.
-        const sa = scope.alloc(8 * d * w);
-        await run("sketch_sparse_f64", [ab, m, w, d, s, seed, sa]);
-        R = (await qr(sa, d)).R;
+        // Sketch S·[A b], R (and for iterative sketching the sketch-and-solve start) from its QR.
+        const sa = await this.apply(call, kind, ab, m, w, n, d, seed);
+        const f = await this.factor(call, sa, d, w, n);
+        R = f.R;
         if (rankDeficient(R, n, d)) {
           reason = "rank-deficient";
           x = new Float64Array(n).fill(NaN);
@@ -160,11 +248,17 @@ export class Sketch {
           const rm = scope.alloc(8 * n * n);
           f64().set(R, rm >> 3);
           const xp = scope.alloc(8 * n), work = scope.alloc(8 * (m + 7 * n));
-          const vecs = scope.alloc(8 * chunks * n), norms = scope.alloc(8 * chunks), sc = scope.alloc(64), out = scope.alloc(64);
+          const vecs = scope.alloc(8 * chunks * n), norms = scope.alloc(16 * chunks), sc = scope.alloc(64), out = scope.alloc(64);
           f64().fill(0, sc >> 3, (sc >> 3) + 8);
-          await this.e.pool.run("lsqr_f64", [ab, w, m, n, bp, rm, xp, maxIter, rtol, work, vecs, norms, sc, out], {
-            signal: opts.signal, onProgress: opts.onProgress, long: true, threads,
-          });
+          const long = { signal: opts.signal, onProgress: opts.onProgress, long: true, threads };
+          if (method === "sketch-and-precondition") {
+            await this.e.pool.run("lsqr_f64", [ab, w, m, n, bp, rm, xp, maxIter, rtol, work, vecs, norms, sc, out], long);
+          } else {
+            f64().set(backSolve(R, n, f.c), xp >> 3);
+            let bb = 0;
+            for (let i = 0; i < m; i++) bb += b[i] * b[i];
+            await this.e.pool.run("iterative_sketch_f64", [ab, w, m, n, bp, Math.sqrt(bb), rm, xp, maxIter, rtol, n / d, work, vecs, norms, out], long);
+          }
           const h = f64();
           iterations = h[out >> 3];
           reason = LSQR_REASONS[h[(out >> 3) + 1]];
@@ -186,15 +280,28 @@ export class Sketch {
     }
   }
 }
-
-function checkKind(kind: unknown, name: string): "countsketch" | "sparse-sign" {
-  if (!["gaussian", "srht", "countsketch", "sparse-sign", "leverage"].includes(kind as string)) throw new NumlaneError("invalid-value", `unknown sketch ${String(kind)}`, name);
-  if (kind !== "countsketch" && kind !== "sparse-sign") {
-    throw new NumlaneError("unsupported", `the ${String(kind)} sketch is not built yet; use "sparse-sign" or "countsketch"`, name);
-  }
-  return kind;
+function denseInput(A: DenseMatrix | CsrMatrix | number[][]): DenseMatrix {
+  const m0 = toMatrix("A", A);
+  const D = m0 instanceof CsrMatrix ? m0.toDense() : m0;
+  allFinite("A", D.data);
+  return D;
 }
-
+function checkKind(kind: unknown, name: string): SketchKind {
+  if (!KINDS.includes(kind as string)) throw new NumlaneError("invalid-value", `unknown sketch ${String(kind)}; expected one of ${KINDS.join(", ")}`, name);
+  return kind as SketchKind;
+}
+/** Rows of the sparse sketch whose R gives the leverage estimates: distortion (1 ± √(n/d₁))² ≈ [0.4, 1.8] at 8n. */
+const leveragePresketch = (rows: number, n: number) => Math.min(rows, Math.max(8 * n, n + 8));
+const nextPow2 = (m: number) => 2 ** Math.ceil(Math.log2(Math.max(1, m)));
+/** f64 words of scratch a sketch of a rows×w block needs besides its d×w output (an upper bound). */
+function sketchScratch(kind: SketchKind, rows: number, w: number, n: number, d: number): number {
+  if (kind === "srht") return nextPow2(rows) * w + nextPow2(rows) / 2 + d * w;
+  if (kind === "leverage") {
+    const d1 = leveragePresketch(rows, n);
+    return 2 * d1 * w + 3 * n + n * n + n * Math.max(n, LEVERAGE_JL_COLUMNS) + n + 2 * rows + 3 + d * w;
+  }
+  return d * w;
+}
 function rowMajor(D: DenseMatrix): Float64Array {
   const out = new Float64Array(D.rows * D.cols);
   for (let j = 0; j < D.cols; j++) for (let i = 0; i < D.rows; i++) out[i * D.cols + j] = D.data[j * D.rows + i];
@@ -206,13 +313,15 @@ function rowMajor(D: DenseMatrix): Float64Array {
  * tolerance, rows·ε): A is numerically rank-deficient, x is not unique.
  */
 function rankDeficient(R: Float64Array, n: number, rows: number): boolean {
-  let big = 0;
-  for (let i = 0; i < n; i++) big = Math.max(big, Math.abs(R[i * n + i]));
-  const tol = Math.max(rows, n) * Number.EPSILON * big;
+  const tol = pivotTolerance(R, n, rows);
   for (let i = 0; i < n; i++) if (!(Math.abs(R[i * n + i]) > tol)) return true;
   return false;
 }
-
+function pivotTolerance(R: Float64Array, n: number, rows: number): number {
+  let big = 0;
+  for (let i = 0; i < n; i++) big = Math.max(big, Math.abs(R[i * n + i]));
+  return Math.max(rows, n) * Number.EPSILON * big;
+}
 function backSolve(R: Float64Array, n: number, c: Float64Array): Float64Array {
   const x = new Float64Array(n);
   for (let i = n - 1; i >= 0; i--) {

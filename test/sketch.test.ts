@@ -21,10 +21,15 @@ function problem(m: number, n: number, cond: number, seed: number) {
 }
 
 function numpyLstsq(A: DenseMatrix, b: Float64Array): { x: number[]; res: number } | undefined {
+  const script = "import sys,json,numpy as np;d=json.load(sys.stdin);A=np.array(d['a']).reshape(d['m'],d['n']);b=np.array(d['b']);x=np.linalg.lstsq(A,b,rcond=None)[0];print(json.dumps({'x':x.tolist(),'res':float(np.linalg.norm(b-A@x))}))";
+  return numpy(script, { a: Array.from(A.data), b: Array.from(b), m: A.rows, n: A.cols });
+}
+
+/** Runs a NumPy script on JSON input (stdin) and parses its JSON output; undefined (with a warning) where NumPy is missing outside CI. */
+function numpy<T>(script: string, input: unknown): T | undefined {
   const py = "/usr/bin/python3";
   if (!existsSync(py) && !process.env.CI) return undefined;
-  const script = "import sys,json,numpy as np;d=json.load(sys.stdin);A=np.array(d['a']).reshape(d['m'],d['n']);b=np.array(d['b']);x=np.linalg.lstsq(A,b,rcond=None)[0];print(json.dumps({'x':x.tolist(),'res':float(np.linalg.norm(b-A@x))}))";
-  const run = spawnSync(py, ["-c", script], { input: JSON.stringify({ a: Array.from(A.data), b: Array.from(b), m: A.rows, n: A.cols }), maxBuffer: 1 << 28 });
+  const run = spawnSync(py, ["-c", script], { input: JSON.stringify(input), maxBuffer: 1 << 28 });
   if (run.status !== 0) {
     if (process.env.CI) throw new Error(`NumPy is required in CI: ${run.stderr}`);
     console.warn(`NumPy comparison skipped: ${run.stderr}`);
@@ -32,6 +37,8 @@ function numpyLstsq(A: DenseMatrix, b: Float64Array): { x: number[]; res: number
   }
   return JSON.parse(run.stdout.toString());
 }
+
+const KINDS = ["sparse-sign", "countsketch", "gaussian", "srht", "leverage"] as const;
 
 const relErr = (x: ArrayLike<number>, ref: ArrayLike<number>) => {
   let e = 0, r = 0;
@@ -57,6 +64,11 @@ describe("lstsq: accuracy", () => {
       expect(sp.iterations).toBeLessThan(60);
       expect(sp.conditionEstimate / cond).toBeGreaterThan(0.3);
       expect(sp.conditionEstimate / cond).toBeLessThan(3);
+      const it = await nl.lstsq(A, b, { method: "iterative-sketching" });
+      expect(it.reason).toBe("converged");
+      expect(relErr(it.x, ref.x)).toBeLessThan(1e-13 * cond * 100);
+      expect(Math.abs(it.residualNorm - ref.res) / ref.res).toBeLessThan(1e-12);
+      expect(it.iterations).toBeLessThan(80); // 40–50 at the rate ≈ √(n/d) = 1/2
       const ss = await nl.lstsq(A, b, { method: "sketch-and-solve" });
       expect(ss.residualNorm).toBeGreaterThanOrEqual(ref.res * (1 - 1e-12));
       expect(ss.residualNorm).toBeLessThan(ref.res * 1.5); // measured 1.06–1.12 with d = 4n
@@ -133,6 +145,149 @@ describe("sketch", () => {
   });
 });
 
+/** A 3000×10 Gaussian matrix whose first 10 rows are 1000× larger: those rows carry nearly all the leverage. */
+function coherent(seed: number, m = 3000, n = 10): DenseMatrix {
+  const r = rng(seed);
+  const a = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    const u = Math.max(r(), 1e-12), v = r();
+    a[i * n + j] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v) * (i < 10 ? 1000 : 1);
+  }
+  return new DenseMatrix(m, n, a);
+}
+
+// SplitMix64 as assembly/core/rng.ts has it, in BigInt: the reference's signs and row sample.
+const M64 = (1n << 64n) - 1n;
+function mix64(seed: bigint, counter: bigint): bigint {
+  let z = (seed + counter * 0x9e3779b97f4a7c15n) & M64;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M64;
+  return z ^ (z >> 31n);
+}
+const streamKey = (seed: number, stream: bigint) => mix64(BigInt(seed), 0x5bd1e9955bd1e995n ^ stream);
+
+describe("sketch kinds", () => {
+  it("each is a subspace embedding: the singular values of S·Q (Q orthonormal, coherent rows) lie near 1", async () => {
+    const A = coherent(11);
+    const q = numpy<{ q: number[] }>("import sys,json,numpy as np;d=json.load(sys.stdin);q=np.linalg.qr(np.array(d['a']).reshape(d['m'],d['n']))[0];print(json.dumps({'q':q.ravel().tolist()}))",
+      { a: Array.from(A.data), m: A.rows, n: A.cols });
+    if (!q) return;
+    const Q = new DenseMatrix(A.rows, A.cols, Float64Array.from(q.q));
+    const kinds = ["sparse-sign", "gaussian", "srht", "leverage"] as const;
+    const sq = await Promise.all(kinds.map((kind) => nl.sketch(Q, { kind, size: 300, seed: 4 })));
+    const sv = numpy<number[][]>("import sys,json,numpy as np;d=json.load(sys.stdin);print(json.dumps([np.linalg.svd(np.array(s).reshape(-1,d['n']),compute_uv=False).tolist() for s in d['s']]))",
+      { n: A.cols, s: sq.map((m) => Array.from(m.data)) })!;
+    kinds.forEach((kind, k) => {
+      // d = 30n: a Gaussian's singular values fill 1 ± √(n/d) ≈ [0.82, 1.18]. Uniform row
+      // sampling (a broken leverage sampler) misses the 10 heavy rows and collapses σ_min.
+      expect(Math.min(...sv[k]), kind).toBeGreaterThan(0.65);
+      expect(Math.max(...sv[k]), kind).toBeLessThan(1.35);
+    });
+  });
+
+  it("E[SᵀS] = I: the average of SᵀS over 150 seeds is the identity within its sampling error", async () => {
+    const m = 16, d = 8;
+    const I = new DenseMatrix(m, m, Float64Array.from({ length: m * m }, (_, k) => (k % (m + 1) === 0 ? 1 : 0)));
+    for (const kind of ["gaussian", "srht", "leverage", "sparse-sign"] as const) {
+      const avg = new Float64Array(m * m), T = 150;
+      for (let seed = 1; seed <= T; seed++) {
+        const S = await nl.sketch(I, { kind, size: d, seed }); // S·I = S
+        for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) {
+          let s = 0;
+          for (let k = 0; k < d; k++) s += S.data[k * m + i] * S.data[k * m + j];
+          avg[i * m + j] += s / T;
+        }
+      }
+      // Entries of SᵀS have standard deviation ≤ ~0.7 (d = 8), so ≤ ~0.06 after 150 draws;
+      // a sketch scaled by 1/d instead of 1/√d would average 1/8 on the diagonal.
+      let worst = 0;
+      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) worst = Math.max(worst, Math.abs(avg[i * m + j] - (i === j ? 1 : 0)));
+      expect(worst, kind).toBeLessThan(0.3);
+      let trace = 0;
+      for (let i = 0; i < m; i++) trace += avg[i * m + i];
+      expect(Math.abs(trace / m - 1), kind).toBeLessThan(0.08);
+    }
+  });
+
+  it("SRHT = a plain float64 reference: signs, the dense ±1 Hadamard matrix, the sampled rows, 1/√d", async () => {
+    const m = 300, n = 5, d = 40, seed = 9, p = 512;
+    const A = problem(m, n, 10, 12).A;
+    const SA = await nl.sketch(A, { kind: "srht", size: d, seed });
+    const signs = streamKey(seed, 2n), rows = streamKey(seed, 3n);
+    const perm = Array.from({ length: p }, (_, i) => i);
+    for (let k = 0; k < d; k++) {
+      const j = k + Number(mix64(rows, BigInt(k)) % BigInt(p - k));
+      [perm[k], perm[j]] = [perm[j], perm[k]];
+    }
+    const sgn = Array.from({ length: m }, (_, i) => ((mix64(signs, BigInt(i)) & 1n) === 1n ? -1 : 1));
+    const parity = (v: number) => { let c = 0; for (; v; v &= v - 1) c ^= 1; return c; };
+    let err = 0, size = 0;
+    for (let k = 0; k < d; k++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let i = 0; i < m; i++) s += (parity(perm[k] & i) ? -1 : 1) * sgn[i] * A.get(i, j);
+      const ref = s / Math.sqrt(d);
+      err = Math.max(err, Math.abs(SA.data[k * n + j] - ref));
+      size = Math.max(size, Math.abs(ref));
+    }
+    expect(err / size).toBeLessThan(1e-13);
+  });
+
+  it("leverage scores match NumPy's exact ones (‖rows of Q‖²) within the sketch's distortion", async () => {
+    for (const [A, lo, hi] of [[coherent(13), 0.4, 2.5], [problem(4000, 48, 1e3, 14).A, 0.2, 4]] as const) {
+      const exact = numpy<number[]>("import sys,json,numpy as np;d=json.load(sys.stdin);q=np.linalg.qr(np.array(d['a']).reshape(d['m'],d['n']))[0];print(json.dumps((q*q).sum(1).tolist()))",
+        { a: Array.from(A.data), m: A.rows, n: A.cols });
+      if (!exact) return;
+      const approx = await nl.leverageScores(A, { seed: 3 });
+      const ratios = Array.from(approx, (v, i) => v / exact[i]).sort((a, b) => a - b);
+      // n = 10: R⁻¹ exactly, off by the d = 8n sketch's distortion only; n = 48: a 32-column
+      // Gaussian projection on top (each score a χ²₃₂/32 draw). Row norms² (no R⁻¹) are off by 10⁶ here.
+      expect(ratios[0], `n = ${A.cols}`).toBeGreaterThan(lo);
+      expect(ratios[ratios.length - 1], `n = ${A.cols}`).toBeLessThan(hi);
+      expect(Math.abs(ratios[ratios.length >> 1] - 1), `n = ${A.cols}`).toBeLessThan(0.25);
+    }
+  });
+
+  it("every kind, in every method: NumPy's residual to 1e-12 (sketch-and-precondition, iterative sketching), near-optimal sketch-and-solve", async () => {
+    const { A, b } = problem(4000, 40, 1e6, 15);
+    const ref = numpyLstsq(A, b);
+    if (!ref) return;
+    for (const sketch of KINDS) {
+      for (const method of ["sketch-and-precondition", "iterative-sketching"] as const) {
+        const r = await nl.lstsq(A, b, { method, sketch });
+        expect(r.reason, `${sketch} ${method}`).toBe("converged");
+        expect(Math.abs(r.residualNorm - ref.res) / ref.res, `${sketch} ${method}`).toBeLessThan(1e-12);
+        expect(relErr(r.x, ref.x), `${sketch} ${method}`).toBeLessThan(1e-8);
+        expect(r.conditionEstimate / 1e6, `${sketch} ${method}`).toBeGreaterThan(0.2);
+      }
+      const ss = await nl.lstsq(A, b, { method: "sketch-and-solve", sketch });
+      expect(ss.residualNorm / ref.res, sketch).toBeLessThan(1.5);
+    }
+  });
+
+  it("bit-identical for threads 1 and 2 and the single build, every kind and iterative sketching", async () => {
+    const { A, b } = problem(5000, 20, 1e3, 16);
+    const single = await init({ build: "single" });
+    try {
+      for (const kind of KINDS) {
+        const one = await nl.sketch(A, { kind, size: 120, seed: 2, threads: 1 });
+        const two = await nl.sketch(A, { kind, size: 120, seed: 2, threads: 2 });
+        const s = await single.sketch(A, { kind, size: 120, seed: 2 });
+        expect(sameBits(one.data, two.data) && sameBits(one.data, s.data), kind).toBe(true);
+        const other = await nl.sketch(A, { kind, size: 120, seed: 3 });
+        expect(sameBits(other.data, one.data), kind).toBe(false);
+      }
+      const opts = { method: "iterative-sketching", sketch: "srht" } as const;
+      const one = await nl.lstsq(A, b, { ...opts, threads: 1 });
+      const two = await nl.lstsq(A, b, { ...opts, threads: 2 });
+      const s = await single.lstsq(A, b, opts);
+      expect(sameBits(one.x, two.x) && sameBits(one.x, s.x)).toBe(true);
+      expect(one.iterations).toBe(two.iterations);
+    } finally {
+      await single.close();
+    }
+  });
+});
+
 describe("lstsq: determinism and bad input", () => {
   it("bit-identical for threads 1 and 2 and the single build; the seed picks the sketch", async () => {
     const { A, b } = problem(9000, 30, 1e4, 5);
@@ -157,7 +312,8 @@ describe("lstsq: determinism and bad input", () => {
     ["b of the wrong length", () => nl.lstsq(A, Float64Array.of(1, 2)), "invalid-shape", "b"],
     ["NaN in A", () => nl.lstsq(DenseMatrix.from([[1, NaN], [3, 4], [5, 7]]), b), "invalid-value", "A"],
     ["unknown method", () => nl.lstsq(A, b, { method: "svd" as never }), "invalid-value", "opts.method"],
-    ["SRHT (not built yet)", () => nl.lstsq(A, b, { method: "sketch-and-solve", sketch: "srht" }), "unsupported", "opts.sketch"],
+    ["unknown sketch", () => nl.lstsq(A, b, { method: "sketch-and-solve", sketch: "fourier" as never }), "invalid-value", "opts.sketch"],
+    ["SRHT larger than the padded rows", () => nl.sketch(A, { kind: "srht", size: 5 }), "invalid-size", "opts.size"],
     ["sketch smaller than n", () => nl.lstsq(A, b, { method: "sketch-and-solve", sketchSize: 1 }), "invalid-size", "opts.sketchSize"],
     ["negative rtol", () => nl.lstsq(A, b, { rtol: -1 }), "invalid-value", "opts.rtol"],
   ];

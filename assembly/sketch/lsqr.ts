@@ -12,6 +12,7 @@
 import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { dotContiguous } from "../blas/level1";
+import { backSolve, forwardSolveT } from "../blas/triangular";
 
 // Scalar block (f64 slots), shared by the team.
 const S_ALPHA = 0, S_BETA = 1, S_RATIO = 2, S_STOP = 3;
@@ -22,25 +23,6 @@ const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_ANORM = 3, OUT_A
 // @ts-ignore: decorator
 @inline function at(v: usize, i: i32): usize {
   return v + (<usize>i << 3);
-}
-
-/** z = R⁻¹·v (R upper triangular, row-major n×n). */
-function backSolve(rm: usize, n: i32, v: usize, z: usize): void {
-  for (let i = n - 1; i >= 0; i--) {
-    let s = load<f64>(at(v, i));
-    const row = rm + ((<usize>i * n) << 3);
-    for (let j = i + 1; j < n; j++) s -= load<f64>(at(row, j)) * load<f64>(at(z, j));
-    store<f64>(at(z, i), s / load<f64>(at(row, i)));
-  }
-}
-
-/** z = R⁻ᵀ·s. */
-function forwardSolveT(rm: usize, n: i32, s: usize, z: usize): void {
-  for (let j = 0; j < n; j++) {
-    let acc = load<f64>(at(s, j));
-    for (let i = 0; i < j; i++) acc -= load<f64>(at(rm, i * n + j)) * load<f64>(at(z, i));
-    store<f64>(at(z, j), acc / load<f64>(at(rm, j * n + j)));
-  }
 }
 
 /** ũ over this thread's rows, with partials of ‖ũ‖² and Aᵀũ. */

@@ -1,0 +1,118 @@
+// The subsampled randomized Hadamard transform S = √(p/d)·P·H·D over the rows
+// of a tall row-major m×n A, zero-padded to p = 2^⌈log₂ m⌉ rows: D flips the
+// sign of each row at random, H is the orthonormal Walsh–Hadamard transform
+// (1/√p times the ±1 Sylvester matrix), P keeps d of the p rows, drawn
+// uniformly without replacement. The scales combine to 1/√d on the ±1 FWHT.
+//
+// Each column of D·A is copied into a column-major p×n buffer and
+// transformed there on its own (a column of 2^17 f64 stays in L2), so threads
+// split the columns and no sum depends on the thread count. Signs and the
+// sample are pure functions of the seed (core/rng.ts).
+import { mix64, streamKey } from "../core/rng";
+import { barrier, rangeStart } from "../core/team";
+
+/**
+ * In-place unnormalised Walsh–Hadamard transform of x[0..len), len a power
+ * of two: butterflies (u, v) → (u + v, u − v) at strides 1, 2, 4, …, two
+ * strides per pass (radix 4) so the column is read half as often. The sums
+ * are the same, in the same order, as the textbook radix-2 loop.
+ */
+function fwht(x: usize, len: i32): void {
+  if (len < 2) return;
+  if (len == 2) {
+    const u = load<f64>(x), v = load<f64>(x, 8);
+    store<f64>(x, u + v);
+    store<f64>(x, u - v, 8);
+    return;
+  }
+  // Strides 1 and 2 inside each group of four.
+  for (let g = 0; g < len; g += 4) {
+    const p = x + (<usize>g << 3);
+    const a = v128.load(p), b = v128.load(p, 16);
+    // (x0, x1) → (x0 + x1, x0 − x1), likewise (x2, x3).
+    const as = v128.shuffle<f64>(a, a, 1, 0), bs = v128.shuffle<f64>(b, b, 1, 0);
+    const a1 = v128.shuffle<f64>(f64x2.add(a, as), f64x2.sub(a, as), 0, 2);
+    const b1 = v128.shuffle<f64>(f64x2.add(b, bs), f64x2.sub(b, bs), 0, 2);
+    v128.store(p, f64x2.add(a1, b1));
+    v128.store(p, f64x2.sub(a1, b1), 16);
+  }
+  let h = 4;
+  // Two strides (h, 2h) per pass while both fit.
+  for (; h * 4 <= len; h <<= 2) {
+    const hb = <usize>h << 3;
+    for (let base = 0; base < len; base += 4 * h) {
+      const p = x + (<usize>base << 3);
+      for (let j = 0; j < h; j += 2) {
+        const q0 = p + (<usize>j << 3), q1 = q0 + hb, q2 = q1 + hb, q3 = q2 + hb;
+        const x0 = v128.load(q0), x1 = v128.load(q1), x2 = v128.load(q2), x3 = v128.load(q3);
+        const t0 = f64x2.add(x0, x1), t1 = f64x2.sub(x0, x1), t2 = f64x2.add(x2, x3), t3 = f64x2.sub(x2, x3);
+        v128.store(q0, f64x2.add(t0, t2));
+        v128.store(q1, f64x2.add(t1, t3));
+        v128.store(q2, f64x2.sub(t0, t2));
+        v128.store(q3, f64x2.sub(t1, t3));
+      }
+    }
+  }
+  // One stride left over (log₂ len odd).
+  if (h < len) {
+    const hb = <usize>h << 3;
+    for (let j = 0; j < h; j += 2) {
+      const q0 = x + (<usize>j << 3), q1 = q0 + hb;
+      const u = v128.load(q0), v = v128.load(q1);
+      v128.store(q0, f64x2.add(u, v));
+      v128.store(q1, f64x2.sub(u, v));
+    }
+  }
+}
+
+/**
+ * S·A into out (d×n row-major). `buf` holds p·n f64 (p the padded row count),
+ * `perm` p i32 (the sample is its first d entries).
+ */
+export function sketch_srht_f64(
+  a: usize, m: i32, n: i32, p: i32, d: i32, seed: f64, buf: usize, perm: usize, out: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const signs = streamKey(<u64>seed, 2), rows = streamKey(<u64>seed, 3);
+  if (tid == 0) {
+    // The first d steps of a Fisher–Yates shuffle of 0..p−1: d distinct rows.
+    for (let i = 0; i < p; i++) store<i32>(perm + (<usize>i << 2), i);
+    for (let k = 0; k < d; k++) {
+      const j = k + <i32>(mix64(rows, <u64>k) % <u64>(p - k));
+      const pk = perm + (<usize>k << 2), pj = perm + (<usize>j << 2);
+      const t = load<i32>(pk);
+      store<i32>(pk, load<i32>(pj));
+      store<i32>(pj, t);
+    }
+  }
+  // This thread's columns: D·A into the buffer (zero padding below), then H.
+  const j0 = rangeStart(n, tid, nthreads), j1 = rangeStart(n, tid + 1, nthreads);
+  const rowBytes = <usize>n << 3, colBytes = <usize>p << 3;
+  // Eight rows at a time: each column receives 64 contiguous bytes (columns
+  // lie a power of two apart, so row-by-row stores would collide in cache).
+  for (let i0 = 0; i0 < m; i0 += 8) {
+    const i1 = min(m, i0 + 8);
+    let negative: u32 = 0;
+    for (let i = i0; i < i1; i++) negative |= <u32>(mix64(signs, <u64>i) & 1) << <u32>(i - i0);
+    for (let j = j0; j < j1; j++) {
+      const dst = buf + <usize>j * colBytes, src = a + (<usize>j << 3);
+      for (let i = i0; i < i1; i++) {
+        const s: f64 = (negative >> <u32>(i - i0)) & 1 ? -1.0 : 1.0;
+        store<f64>(dst + (<usize>i << 3), s * load<f64>(src + <usize>i * rowBytes));
+      }
+    }
+  }
+  for (let j = j0; j < j1; j++) {
+    const col = buf + <usize>j * colBytes;
+    memory.fill(col + (<usize>m << 3), 0, <usize>(p - m) << 3);
+    fwht(col, p);
+  }
+  barrier(team, nthreads);
+  // Gather the sampled rows, scaled: threads split the output rows.
+  const scale = 1.0 / Math.sqrt(<f64>d);
+  const k1 = rangeStart(d, tid + 1, nthreads);
+  for (let k = rangeStart(d, tid, nthreads); k < k1; k++) {
+    const src = buf + (<usize>load<i32>(perm + (<usize>k << 2)) << 3), dst = out + <usize>k * rowBytes;
+    for (let j = 0; j < n; j++) store<f64>(dst + (<usize>j << 3), scale * load<f64>(src + <usize>j * colBytes));
+  }
+}
