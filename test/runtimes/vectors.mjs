@@ -133,12 +133,13 @@ export async function runVectors(lib, nl) {
   }
 
   const T = new lib.DenseMatrix(6000, 40, uniform(Float64Array, 6000 * 40, 21)), t = uniform(Float64Array, 6000, 22);
-  for (const method of ["qr", "sketch-and-precondition"]) {
+  for (const method of ["qr", "sketch-and-precondition", "iterative-sketching"]) {
     const ls = await nl.lstsq(T, t, { method, seed: 7 });
     results[`lstsq_${method}_x`] = ls.x;
     if (method !== "qr") results[`lstsq_${method}_iterations`] = ls.iterations; // qr: always 0
   }
-  for (const kind of ["sparse-sign", "countsketch"]) results[`sketch_${kind}`] = (await nl.sketch(T, { kind, size: 200, seed: 3 })).data;
+  for (const kind of ["sparse-sign", "countsketch", "gaussian", "srht", "leverage"]) results[`sketch_${kind}`] = (await nl.sketch(T, { kind, size: 200, seed: 3 })).data;
+  results.leverageScores = await nl.leverageScores(T, { seed: 3 });
 
   const hashes = {};
   for (const [name, value] of Object.entries(results)) {
