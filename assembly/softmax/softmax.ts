@@ -53,6 +53,16 @@ function softmax_scratch_bytes(cols: i32, nthreads: i32): i32 {
 // @ts-ignore: decorator
 @inline function isF32<T>(): bool { return sizeof<T>() == 4; }
 
+/** Log-softmax outputs of chunks c0..c1 of a row: y = (x − a) − b, a and b rounded to T. */
+// @ts-ignore: decorator
+@inline function logOut<T>(x: usize, y: usize, n: i32, c0: i32, c1: i32, a: f64, b: f64): void {
+  for (let c = c0; c < c1; c++) {
+    const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << (isF32<T>() ? 2 : 3);
+    if (isF32<T>()) shiftOut_f32(x + o, y + o, len, <f32>a, <f32>b);
+    else shiftOut_f64(x + o, y + o, len, a, b);
+  }
+}
+
 function row<T>(
   alg: i32, log: bool, x: usize, y: usize, n: i32, chunks: i32, slots: usize,
   team: usize, tid: i32, nth: i32,
@@ -84,11 +94,7 @@ function row<T>(
         // log Σ = E·ln2 + log M; y = (x − E·ln2_hi) − (E·ln2_lo + log M), exact first step.
         const hi = isF32<T>() ? <f64>LN2_HI_F : LN2_HI_D;
         const b = E * (isF32<T>() ? LN2 - hi : LN2_LO_D) + Math.log(M);
-        for (let c = c0; c < c1; c++) {
-          const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
-          if (isF32<T>()) shiftOut_f32(x + o, y + o, len, <f32>(E * hi), <f32>b);
-          else shiftOut_f64(x + o, y + o, len, E * hi, b);
-        }
+        logOut<T>(x, y, n, c0, c1, E * hi, b);
       } else {
         // M = Mm·2^Me with Mm ∈ [1, 2): y = p·2^(n − E − Me)·(1/Mm).
         const Me = <f64>(<i32>((reinterpret<u64>(M) >> 52) & 0x7ff) - 1023);
@@ -118,12 +124,10 @@ function row<T>(
       d = (m == -Infinity ? 0 : d * Math.exp(m - m2)) + dc * Math.exp(mc - m2);
       m = m2;
     }
-    for (let c = c0; c < c1; c++) {
-      const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
-      if (log) {
-        if (isF32<T>()) shiftOut_f32(x + o, y + o, len, <f32>m, <f32>Math.log(d));
-        else shiftOut_f64(x + o, y + o, len, m, Math.log(d));
-      } else {
+    if (log) logOut<T>(x, y, n, c0, c1, m, Math.log(d));
+    else {
+      for (let c = c0; c < c1; c++) {
+        const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
         if (isF32<T>()) expScaleChunk_f32(x + o, y + o, len, <f32>m, <f32>(1.0 / d));
         else expScaleChunk_f64(x + o, y + o, len, m, 1.0 / d);
       }
@@ -171,12 +175,10 @@ function row<T>(
     }
     // A row of all −∞ (mx = −∞), like the three-pass, gives NaN.
     if (mx == -Infinity) sum = NaN;
-    for (let c = c0; c < c1; c++) {
-      const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
-      if (log) {
-        if (isF32<T>()) shiftOut_f32(x + o, y + o, len, <f32>mx, <f32>Math.log(sum));
-        else shiftOut_f64(x + o, y + o, len, mx, Math.log(sum));
-      } else {
+    if (log) logOut<T>(x, y, n, c0, c1, mx, Math.log(sum));
+    else {
+      for (let c = c0; c < c1; c++) {
+        const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
         const mc = load<f64>(slots + <usize>c * SLOT, 16);
         const f = (mc == -Infinity ? 0 : Math.exp(mc - mx)) / sum;
         if (isF32<T>()) scaleChunk_f32(y + o, len, <f32>f);
@@ -204,12 +206,10 @@ function row<T>(
   barrier(team, nth);
   let sum: f64 = 0;
   for (let c = 0; c < chunks; c++) sum += load<f64>(slots + <usize>c * SLOT, 24);
-  for (let c = c0; c < c1; c++) {
-    const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
-    if (log) {
-      if (isF32<T>()) shiftOut_f32(x + o, y + o, len, <f32>mx, <f32>Math.log(sum));
-      else shiftOut_f64(x + o, y + o, len, mx, Math.log(sum));
-    } else {
+  if (log) logOut<T>(x, y, n, c0, c1, mx, Math.log(sum));
+  else {
+    for (let c = c0; c < c1; c++) {
+      const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
       if (isF32<T>()) scaleChunk_f32(y + o, len, <f32>(1.0 / sum));
       else scaleChunk_f64(y + o, len, 1.0 / sum);
     }
