@@ -214,6 +214,32 @@ describe("special values", () => {
   }
 });
 
+describe("in place (out: x)", () => {
+  it("gives the same bits as a fresh output, for the caller's arrays and nl.alloc ones, on 1 and 2 threads", async () => {
+    for (const type of [Float32Array, Float64Array]) {
+      for (const alg of ALGS) {
+        for (const [rows, cols] of [[1, 3 * 2048 + 5], [7, 1000]]) {
+          for (const log of [false, true]) {
+            const x = data(type, rows * cols, rows + cols, -50, 50);
+            const f = (v: F, o: object) => (log ? nl.logSoftmax(v, { rows, algorithm: alg, ...o }) : nl.softmax(v, { rows, algorithm: alg, ...o }));
+            const want = await f(x, { threads: 1 });
+            for (const threads of [1, 2]) {
+              const mine = x.slice();
+              expect(await f(mine, { out: mine, threads })).toBe(mine);
+              expect(sameBits(mine, want), `${type.name} ${alg} ${rows}×${cols} log=${log} ${threads}t`).toBe(true);
+              const owned = nl.alloc(x.length, type as Float32ArrayConstructor) as F;
+              owned.set(x);
+              await f(owned, { out: owned, threads });
+              expect(sameBits(owned, want)).toBe(true);
+              nl.free(owned);
+            }
+          }
+        }
+      }
+    }
+  });
+});
+
 describe("the private unshared instance (Engine.local)", () => {
   it("loads in the background and gives the same bits as the shared memory, inputs untouched", async () => {
     for (let i = 0; i < 100 && nl.engine.local === undefined; i++) await new Promise((r) => setTimeout(r, 20));
