@@ -5,6 +5,8 @@ export { gemv_rows_f64, gemv_cols_f64 } from "./blas/level2";
 export { spmv_csr_f64 } from "./blas/sparse";
 export { cg_f64 } from "./krylov/cg";
 export { gmres_f64 } from "./krylov/gmres";
+export { gcrodr_f64, gcrodr_sizes } from "./krylov/gcrodr";
+export { harmonic_ritz_f64 } from "./blas/eigen";
 export { gram_f64 } from "./blas/gram";
 export { lasso_cd_f64 } from "./bcd/lasso";
 export { logistic_cdn_f64 } from "./bcd/logistic";

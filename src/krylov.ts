@@ -46,8 +46,13 @@ export class RecycleSpace {
   n = 0;
   /** How many vectors the space holds now (≤ k). */
   size = 0;
-  /** Ritz values of the current vectors (approximations of A's smallest eigenvalues). */
+  /** Ritz values of the current vectors (approximations of A's smallest eigenvalues); CG only. */
   ritzValues = new Float64Array(0);
+  /**
+   * The solver that filled the space: "cg" (Ritz vectors of A) or "gmres"
+   * (GCRO-DR's U, harmonic Ritz vectors of A·M⁻¹); a space serves one of them.
+   */
+  method: "cg" | "gmres" | undefined = undefined;
 
   constructor(opts: RecycleOptions) {
     if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { k, ell? }", "opts");
@@ -114,6 +119,13 @@ export interface GmresOptions extends CallOptions {
   restart?: number;
   /** "none" (default) or "jacobi" (right preconditioning by the inverse diagonal). */
   preconditioner?: "none" | "jacobi";
+  /**
+   * Recycle this space (GCRO-DR(m, k) with m = restart, k = the space's k):
+   * the solve projects it out first and keeps it deflated through every
+   * restart, and leaves in it the k harmonic Ritz vectors of the solve's last
+   * cycle for the next system. Needs restart > k.
+   */
+  recycle?: RecycleSpace;
 }
 
 export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onProgress"> {
@@ -177,12 +189,7 @@ export class Krylov {
     const tol = Math.max(rtol * Math.sqrt(bnorm), atol);
 
     const recycle = opts.recycle;
-    if (recycle !== undefined) {
-      if (!(recycle instanceof RecycleSpace)) throw new NumlaneError("invalid-type", "expected a space from nl.recycleSpace()", "opts.recycle");
-      if (recycle.n !== 0 && recycle.n !== n) {
-        throw new NumlaneError("invalid-shape", `the recycle space holds vectors of length ${recycle.n}, the system has ${n} unknowns`, "opts.recycle");
-      }
-    }
+    if (recycle !== undefined) checkSpace(recycle, "cg", n);
 
     const chunks = chunkCount(n);
     const heap = this.e.heap;
@@ -251,6 +258,11 @@ export class Krylov {
     let bnorm = 0;
     for (let i = 0; i < n; i++) bnorm += b[i] * b[i];
     const tol = Math.max(rtol * Math.sqrt(bnorm), atol);
+    if (opts.recycle !== undefined) {
+      checkSpace(opts.recycle, "gmres", n);
+      if (restart <= opts.recycle.k) throw new NumlaneError("invalid-value", `GCRO-DR needs restart > k (the space's ${opts.recycle.k}), got ${restart}`, "opts.restart");
+      return this.gcrodr(S, b, x0, dinv, tol, maxIter, restart, opts.recycle, opts);
+    }
     const chunks = chunkCount(n), m = restart, heap = this.e.heap;
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
     const scratchBytes = 8 * 64 * ((m + 1) * m + 4 * (m + 1));
@@ -275,6 +287,61 @@ export class Krylov {
         x: f64.slice(xp >> 3, (xp >> 3) + n), iterations, converged: reason === "converged", reason,
         residualNorm: f64[o + 3], residualHistory: f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap)),
       };
+    } finally {
+      scope.free();
+    }
+  }
+
+  /** GCRO-DR(m, k) with the space `space` (checked), in one SPMD launch; updates the space. */
+  private async gcrodr(
+    S: CsrMatrix, b: Float64Array, x0: Float64Array | undefined, dinv: Float64Array | undefined,
+    tol: number, maxIter: number, m: number, space: RecycleSpace, opts: GmresOptions,
+  ): Promise<CgResult> {
+    const n = S.rows, k = space.k, s0 = space.size, chunks = chunkCount(n), heap = this.e.heap;
+    const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
+    const threads = this.e.threadsFor(12 * S.nnz + 8 * (2 * m + 2 * k + 6) * n, opts);
+    const sizes = await this.kernelSizes(m, k);
+    const work = 8 * (n + 2 * k * n + (m + 1) * n + n + sizes[0] * chunks + sizes[1] * threads + sizes[2] + historyCap + 8) + 10 * 64;
+    const scope = new CallScope(heap, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : [])], work);
+    try {
+      const indptr = scope.input(S.indptr), indices = scope.input(S.indices), data = scope.input(S.data);
+      const bp = scope.input(b), dp = dinv ? scope.input(dinv) : 0;
+      const xp = scope.alloc(8 * n);
+      if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
+      const up = scope.alloc(8 * Math.max(1, k * n)), cp = scope.alloc(8 * Math.max(1, k * n));
+      if (s0 > 0) heap.f64.set(space.vectors.subarray(0, s0 * n), up >> 3);
+      const basis = scope.alloc(8 * (m + 1) * n), t = scope.alloc(8 * n);
+      const pp = scope.alloc(8 * sizes[0] * chunks), scratch = scope.alloc(8 * sizes[1] * threads), shared = scope.alloc(8 * sizes[2]);
+      const hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
+      heap.f64.fill(0, out >> 3, (out >> 3) + 8);
+      await this.e.pool.run("gcrodr_f64", [
+        indptr, indices, data, n, bp, xp, dp, m, k, up, cp, s0, basis, t, pp, scratch, shared, hp, historyCap, maxIter, tol, out,
+      ], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+      const f64 = heap.f64, o = out >> 3;
+      const iterations = f64[o], reason = REASONS[f64[o + 1]], size = f64[o + 6];
+      if (reason !== "aborted") {
+        space.vectors = f64.slice(up >> 3, (up >> 3) + size * n);
+        space.size = size;
+        space.n = n;
+        space.method = "gmres";
+        space.ritzValues = new Float64Array(0);
+      }
+      return {
+        x: f64.slice(xp >> 3, (xp >> 3) + n), iterations, converged: reason === "converged", reason,
+        residualNorm: f64[o + 3], residualHistory: f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap)),
+      };
+    } finally {
+      scope.free();
+    }
+  }
+
+  /** GCRO-DR's scratch sizes in f64 (partial rows, per thread, shared), from the kernel's own layout. */
+  private async kernelSizes(m: number, k: number): Promise<number[]> {
+    const scope = new CallScope(this.e.heap, [], 64);
+    try {
+      const out = scope.alloc(64);
+      await this.e.pool.run("gcrodr_sizes", [m, k, out], { threads: 1 });
+      return Array.from(this.e.heap.f64.subarray(out >> 3, (out >> 3) + 3));
     } finally {
       scope.free();
     }
@@ -395,8 +462,20 @@ export class Krylov {
     }
     space.vectors = heap.f64.slice(wnew >> 3, (wnew >> 3) + k * n);
     space.n = n;
+    space.method = "cg";
     space.size = k;
     space.ritzValues = e.values.slice(0, k);
+  }
+}
+
+/** A recycle space fit for `method` on n unknowns, else a typed error. */
+function checkSpace(space: RecycleSpace, method: "cg" | "gmres", n: number): void {
+  if (!(space instanceof RecycleSpace)) throw new NumlaneError("invalid-type", "expected a space from nl.recycleSpace()", "opts.recycle");
+  if (space.method !== undefined && space.method !== method) {
+    throw new NumlaneError("invalid-value", `the recycle space was filled by ${space.method}; ${method} needs its own (nl.recycleSpace())`, "opts.recycle");
+  }
+  if (space.n !== 0 && space.n !== n) {
+    throw new NumlaneError("invalid-shape", `the recycle space holds vectors of length ${space.n}, the system has ${n} unknowns`, "opts.recycle");
   }
 }
 

@@ -1,0 +1,464 @@
+// GCRO-DR(m, k): restarted GMRES that carries a recycled subspace U (with
+// C = A·M⁻¹·U orthonormal) through its restarts and from one system to the
+// next (Parks, de Sturler, Mackey, Johnson & Maiti, SIAM J. Sci. Comput. 2006),
+// right-preconditioned by a diagonal or not at all; one SPMD launch.
+//
+// Solve start (s > 0 vectors given): C = A·M⁻¹·U, then C orthonormalised by
+// Gram matrices in two passes (columns that turn out dependent are dropped)
+// with the same transform on U. Each cycle:
+//   r = b − A·x; x += M⁻¹·U·Cᵀr, r −= C·Cᵀr; v₀ = r/‖r‖
+//   m − s Arnoldi steps on (I − C·Cᵀ)·A·M⁻¹: CGS2 against [C, V] together,
+//   so Ḡ = [D, B; 0, H̄] (D = diag 1/‖u_i‖) is upper Hessenberg and the
+//   least-squares problem is GMRES's, Givens rotations and all
+//   x += M⁻¹·[U·D, V]·y; then (k > 0) the harmonic Ritz problem
+//   Ḡᵀ·Ḡ·z = θ·Ḡᵀ·[C, V]ᵀ·[U·D, V]·z on thread 0 (assembly/blas/eigen.ts)
+//   gives P; Ḡ·P = Q·R; U ← [U·D, V]·P·R⁻¹, C ← [C, V]·Q (row by row).
+// With no space the first cycle is a plain GMRES(m) cycle; with k = 0 every
+// cycle is. Small dense work is done by every thread on its own copy (same
+// numbers in, same decisions out) except the eigenproblem, which thread 0
+// solves between two barriers; reductions go through fixed chunks, so the
+// bits do not depend on the thread count.
+import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
+import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
+import { csrRowDot, residualPartials } from "../blas/sparse";
+import { harmonicRitz, harmonicScratch } from "../blas/eigen";
+
+const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 3, OUT_STOP = 4, OUT_SIZE = 6, OUT_NEW = 7;
+const CONVERGED = 0, MAX_ITERATIONS = 1, BREAKDOWN = 2, ABORTED = 4;
+
+// @ts-ignore: decorator
+@inline function at(v: usize, i: i32): usize {
+  return v + (<usize>i << 3);
+}
+
+/** Rows of partials (each chunkCount(n) f64) the kernel needs. */
+// @ts-ignore: decorator
+@inline function partialRows(m: i32, k: i32): i32 {
+  return 2 * k * k + 2 * k + k * (m + 2) + 2 * (m + 1) + 2;
+}
+
+/** Per-thread scratch (f64). */
+// @ts-ignore: decorator
+@inline function threadScratch(m: i32, k: i32): i32 {
+  return 2 * (m + 1) * m + 4 * (m + 1) + 2 * k * k + 4 * k + 8;
+}
+
+/** f64 sizes the host allocates: [partial rows, per-thread scratch, shared scratch]. */
+export function gcrodr_sizes(m: i32, k: i32, out: usize): void {
+  store<f64>(out, <f64>partialRows(m, k));
+  store<f64>(at(out, 1), <f64>threadScratch(m, k));
+  store<f64>(at(out, 2), <f64>(harmonicScratch(m) + (m + 1) * m + 2 * (m + 1) + 4 * (m + 1) * k + k + 8));
+}
+
+/**
+ * Solves A·x = b; x holds x0 on entry. U holds s0 recycled vectors (k×n
+ * room) and comes back with the updated ones (their count in out[6]); C is
+ * k·n f64 of scratch. `basis` (m + 1)·n f64, `t` n f64, `partials`
+ * partialRows·chunkCount(n) f64, `scratch` threadScratch·nthreads f64,
+ * `shared` per gcrodr_sizes, `history` historyCap f64, `out` 8 f64.
+ */
+export function gcrodr_f64(
+  indptr: usize, indices: usize, data: usize, n: i32,
+  b: usize, x: usize, dinv: usize, m: i32, k: i32,
+  U: usize, C: usize, s0: i32,
+  basis: usize, t: usize, partials: usize, scratch: usize, shared: usize,
+  history: usize, historyCap: i32, maxIter: i32, tol: f64, out: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const chunks = chunkCount(n);
+  const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
+  const my0 = c0 * CHUNK, my1 = min(n, c1 * CHUNK);
+  // Partials regions, each used by one phase (a region is rewritten only after
+  // a barrier that every reader of its previous contents has passed).
+  const pGram = partials;                          // 2 passes × k² rows
+  const pStart = at(pGram, 2 * k * k * chunks);    // Cᵀr (k) and ‖u‖² (k)
+  const pEnd = at(pStart, 2 * k * chunks);         // CᵀU (k²) and VᵀU ((m+1)·k)
+  const p1 = at(pEnd, k * (m + 2) * chunks), p2 = at(p1, (m + 1) * chunks);
+  const pn = at(p2, (m + 1) * chunks), pt = at(pn, chunks);
+  // This thread's Ḡ, rotated (H) and raw (G), (m+1)×m column-major, and the rest.
+  const ld = m + 1;
+  const H = at(scratch, tid * threadScratch(m, k)), G = at(H, ld * m);
+  const cs = at(G, ld * m), sn = at(cs, ld), g = at(sn, ld), y = at(g, ld);
+  const gram = at(y, ld), T = at(gram, k * k), D = at(T, k * k), coef = at(D, k), rowTmp = at(coef, k);
+  // Shared with thread 0's eigen-solve: new coefficients for U and C.
+  const coefU = shared, coefC = at(coefU, ld * k), Wt = at(coefC, ld * k), GP = at(Wt, ld * m);
+  const gpNorm = at(GP, ld * k), wr = at(gpNorm, k), wi = at(wr, ld), P = at(wi, ld), eig = at(P, ld * k);
+
+  let s = s0, iter = 0, step = 0;
+  let reason = MAX_ITERATIONS;
+  let resid: f64 = 0;
+  let done = false;
+
+  if (s > 0) {
+    // C = A·M⁻¹·U (the basis slots hold M⁻¹·U while the SpMVs read it).
+    for (let a = 0; a < s; a++) {
+      const ua = at(U, a * n), va = at(basis, a * n);
+      for (let i = my0; i < my1; i++) {
+        const u = load<f64>(at(ua, i));
+        store<f64>(at(va, i), dinv != 0 ? load<f64>(at(dinv, i)) * u : u);
+      }
+    }
+    barrier(team, nthreads);
+    for (let a = 0; a < s; a++) {
+      const ca = at(C, a * n), va = at(basis, a * n);
+      for (let i = my0; i < my1; i++) store<f64>(at(ca, i), csrRowDot(indptr, indices, data, va, i));
+    }
+    for (let pass = 0; pass < 2 && s > 0; pass++) {
+      const pg = at(pGram, pass * k * k * chunks);
+      for (let c = c0; c < c1; c++) {
+        const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+        for (let a = 0; a < s; a++) for (let bb = 0; bb <= a; bb++) {
+          const ca = at(C, a * n), cb = at(C, bb * n);
+          let acc: f64 = 0;
+          for (let i = i0; i < i1; i++) acc += load<f64>(at(ca, i)) * load<f64>(at(cb, i));
+          store<f64>(at(pg, (a * s + bb) * chunks + c), acc);
+        }
+      }
+      barrier(team, nthreads);
+      for (let a = 0; a < s; a++) for (let bb = 0; bb <= a; bb++) {
+        const v = sumPartials(at(pg, (a * s + bb) * chunks), chunks);
+        store<f64>(at(gram, a * s + bb), v);
+        store<f64>(at(gram, bb * s + a), v);
+      }
+      const kept = gramOrthonormalize(gram, s, T, coef);
+      applyRowwise(U, C, n, s, T, kept, my0, my1, rowTmp);
+      s = kept;
+    }
+  }
+
+  while (!done) {
+    // r = b − A·x into v₀; with a space, Cᵀr and ‖u_a‖² partials alongside.
+    for (let c = c0; c < c1; c++) {
+      const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+      let sq: f64 = 0;
+      for (let i = i0; i < i1; i++) {
+        const ri = load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i);
+        store<f64>(at(basis, i), ri);
+        sq += ri * ri;
+      }
+      store<f64>(at(pn, c), sq);
+      for (let a = 0; a < s; a++) {
+        const ca = at(C, a * n), ua = at(U, a * n);
+        let cr: f64 = 0, uu: f64 = 0;
+        for (let i = i0; i < i1; i++) {
+          cr += load<f64>(at(ca, i)) * load<f64>(at(basis, i));
+          uu += load<f64>(at(ua, i)) * load<f64>(at(ua, i));
+        }
+        store<f64>(at(pStart, a * chunks + c), cr);
+        store<f64>(at(pStart, (s + a) * chunks + c), uu);
+      }
+    }
+    barrier(team, nthreads);
+    if (s > 0) {
+      // x += M⁻¹·U·(Cᵀr), r −= C·(Cᵀr): r ⟂ C up to rounding, which this cleans.
+      for (let a = 0; a < s; a++) {
+        store<f64>(at(coef, a), sumPartials(at(pStart, a * chunks), chunks));
+        store<f64>(at(D, a), 1.0 / Math.sqrt(sumPartials(at(pStart, (s + a) * chunks), chunks)));
+      }
+      for (let c = c0; c < c1; c++) {
+        const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+        let sq: f64 = 0;
+        for (let i = i0; i < i1; i++) {
+          let dx: f64 = 0, ri = load<f64>(at(basis, i));
+          for (let a = 0; a < s; a++) {
+            const ca = load<f64>(at(coef, a));
+            dx += load<f64>(at(U, a * n + i)) * ca;
+            ri -= load<f64>(at(C, a * n + i)) * ca;
+          }
+          if (dinv != 0) dx *= load<f64>(at(dinv, i));
+          store<f64>(at(x, i), load<f64>(at(x, i)) + dx);
+          store<f64>(at(basis, i), ri);
+          sq += ri * ri;
+        }
+        store<f64>(at(pt, c), sq);
+      }
+      barrier(team, nthreads);
+    }
+    const beta = Math.sqrt(sumPartials(s > 0 ? pt : pn, chunks));
+    resid = beta;
+    if (tid == 0 && iter == 0) store<f64>(history, beta);
+    if (beta <= tol) { reason = CONVERGED; break; }
+    if (!isFinite(beta)) { reason = BREAKDOWN; break; }
+    if (iter >= maxIter) { reason = MAX_ITERATIONS; break; }
+    for (let i = my0; i < my1; i++) store<f64>(at(basis, i), load<f64>(at(basis, i)) / beta);
+    // Ḡ's first s columns: D on the diagonal. g = β·e_s.
+    for (let j = 0; j < s; j++) for (let i = 0; i <= m; i++) {
+      const v = i == j ? load<f64>(at(D, j)) : 0.0;
+      store<f64>(at(H, j * ld + i), v);
+      store<f64>(at(G, j * ld + i), v);
+    }
+    for (let i = 0; i <= m; i++) store<f64>(at(g, i), i == s ? beta : 0.0);
+
+    const steps = m - s;
+    let j = 0;
+    for (; j < steps; j++) {
+      const col = s + j;  // Ḡ's column for this step
+      const vj = at(basis, j * n), wj = at(basis, (j + 1) * n);
+      let src = vj;
+      if (dinv != 0) {
+        barrier(team, nthreads);
+        for (let i = my0; i < my1; i++) store<f64>(at(t, i), load<f64>(at(dinv, i)) * load<f64>(at(vj, i)));
+        src = t;
+      }
+      barrier(team, nthreads);
+      for (let i = my0; i < my1; i++) store<f64>(at(wj, i), csrRowDot(indptr, indices, data, src, i));
+      // CGS2 against [C_0..C_{s−1}, v_0..v_j]: coefficient a lands in Ḡ's row a.
+      const nv = s + j + 1;
+      for (let pass = 0; pass < 2; pass++) {
+        const pp = pass == 0 ? p1 : p2;
+        for (let c = c0; c < c1; c++) {
+          const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+          for (let a = 0; a < nv; a++) {
+            const va = a < s ? at(C, a * n) : at(basis, (a - s) * n);
+            let acc: f64 = 0;
+            for (let i = i0; i < i1; i++) acc += load<f64>(at(va, i)) * load<f64>(at(wj, i));
+            store<f64>(at(pp, a * chunks + c), acc);
+          }
+        }
+        barrier(team, nthreads);
+        for (let a = 0; a < nv; a++) {
+          const h = sumPartials(at(pp, a * chunks), chunks);
+          store<f64>(at(G, col * ld + a), pass == 0 ? h : load<f64>(at(G, col * ld + a)) + h);
+          const va = a < s ? at(C, a * n) : at(basis, (a - s) * n);
+          for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) - h * load<f64>(at(va, i)));
+        }
+      }
+      for (let c = c0; c < c1; c++) {
+        const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+        let acc: f64 = 0;
+        for (let i = i0; i < i1; i++) acc += load<f64>(at(wj, i)) * load<f64>(at(wj, i));
+        store<f64>(at(pn, c), acc);
+      }
+      const stop = out + ((OUT_STOP + (step & 1)) << 3);
+      step++;
+      if (tid == 0) store<f64>(stop, aborted(team) ? 1 : 0);
+      barrier(team, nthreads);
+      const hnext = Math.sqrt(sumPartials(pn, chunks));
+      store<f64>(at(G, col * ld + col + 1), hnext);
+      for (let i = col + 2; i <= m; i++) store<f64>(at(G, col * ld + i), 0);
+      if (hnext > 0) for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) / hnext);
+      // The rotated copy: earlier rotations (rows s+l, s+l+1), then a new one.
+      for (let i = 0; i <= m; i++) store<f64>(at(H, col * ld + i), load<f64>(at(G, col * ld + i)));
+      for (let l = 0; l < j; l++) {
+        const r0 = s + l;
+        const a = load<f64>(at(H, col * ld + r0)), bb = load<f64>(at(H, col * ld + r0 + 1));
+        const c = load<f64>(at(cs, l)), sv = load<f64>(at(sn, l));
+        store<f64>(at(H, col * ld + r0), c * a + sv * bb);
+        store<f64>(at(H, col * ld + r0 + 1), -sv * a + c * bb);
+      }
+      const a = load<f64>(at(H, col * ld + col));
+      const rho = Math.sqrt(a * a + hnext * hnext);
+      const c = rho == 0 ? 1.0 : a / rho, sv = rho == 0 ? 0.0 : hnext / rho;
+      store<f64>(at(cs, j), c);
+      store<f64>(at(sn, j), sv);
+      store<f64>(at(H, col * ld + col), rho);
+      store<f64>(at(H, col * ld + col + 1), 0);
+      const gj = load<f64>(at(g, col));
+      store<f64>(at(g, col), c * gj);
+      store<f64>(at(g, col + 1), -sv * gj);
+      resid = Math.abs(-sv * gj);
+      iter++;
+      if (tid == 0) {
+        if (iter < historyCap) store<f64>(at(history, iter), resid);
+        store<f64>(team + TEAM_PROGRESS_VALUE, resid);
+        if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
+        else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+      }
+      if (!isFinite(resid) || rho == 0) { reason = BREAKDOWN; done = true; j++; break; }
+      if (resid <= tol) { reason = CONVERGED; done = true; j++; break; }
+      if (load<f64>(stop) != 0) { reason = ABORTED; done = true; j++; break; }
+      if (iter >= maxIter) { reason = MAX_ITERATIONS; done = true; j++; break; }
+      if (hnext == 0) { done = true; reason = CONVERGED; j++; break; }  // invariant subspace: exact
+    }
+    // y = R⁻¹·g over the mm columns built; x += M⁻¹·[U·D, V]·y (own rows).
+    const mm = s + j;
+    for (let r = mm - 1; r >= 0; r--) {
+      let acc = load<f64>(at(g, r));
+      for (let l = r + 1; l < mm; l++) acc -= load<f64>(at(H, l * ld + r)) * load<f64>(at(y, l));
+      store<f64>(at(y, r), acc / load<f64>(at(H, r * ld + r)));
+    }
+    for (let i = my0; i < my1; i++) {
+      let acc: f64 = 0;
+      for (let a = 0; a < s; a++) acc += load<f64>(at(U, a * n + i)) * (load<f64>(at(D, a)) * load<f64>(at(y, a)));
+      for (let l = 0; l < j; l++) acc += load<f64>(at(basis, l * n + i)) * load<f64>(at(y, s + l));
+      if (dinv != 0) acc *= load<f64>(at(dinv, i));
+      store<f64>(at(x, i), load<f64>(at(x, i)) + acc);
+    }
+    if (k > 0 && j > 0 && reason != ABORTED && reason != BREAKDOWN) {
+      // [C, V_{0..j}]ᵀ·U partials: W = [C, V]ᵀ·[U·D, V] needs only these.
+      if (s > 0) {
+        for (let c = c0; c < c1; c++) {
+          const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+          for (let a = 0; a < s + j + 1; a++) {
+            const va = a < s ? at(C, a * n) : at(basis, (a - s) * n);
+            for (let bb = 0; bb < s; bb++) {
+              const ub = at(U, bb * n);
+              let acc: f64 = 0;
+              for (let i = i0; i < i1; i++) acc += load<f64>(at(va, i)) * load<f64>(at(ub, i));
+              store<f64>(at(pEnd, (a * s + bb) * chunks + c), acc);
+            }
+          }
+        }
+      }
+      barrier(team, nthreads);
+      if (tid == 0) {
+        store<f64>(at(out, OUT_NEW), <f64>renewRecycle(G, ld, mm, s, j, k, D, pEnd, chunks, coefU, coefC, Wt, GP, gpNorm, wr, wi, P, eig));
+      }
+      barrier(team, nthreads);
+      const kept = <i32>load<f64>(at(out, OUT_NEW));
+      if (kept > 0) {
+        // U ← [U, V_{0..j−1}]·coefU, C ← [C, V_{0..j}]·coefC, row by row.
+        for (let i = my0; i < my1; i++) {
+          for (let bb = 0; bb < kept; bb++) {
+            let u: f64 = 0, cc: f64 = 0;
+            for (let a = 0; a < s; a++) {
+              u += load<f64>(at(U, a * n + i)) * load<f64>(at(coefU, bb * ld + a));
+              cc += load<f64>(at(C, a * n + i)) * load<f64>(at(coefC, bb * ld + a));
+            }
+            for (let l = 0; l <= j; l++) {
+              const v = load<f64>(at(basis, l * n + i));
+              if (l < j) u += v * load<f64>(at(coefU, bb * ld + s + l));
+              cc += v * load<f64>(at(coefC, bb * ld + s + l));
+            }
+            store<f64>(at(rowTmp, bb), u);
+            store<f64>(at(rowTmp, k + bb), cc);
+          }
+          for (let bb = 0; bb < kept; bb++) {
+            store<f64>(at(U, bb * n + i), load<f64>(at(rowTmp, bb)));
+            store<f64>(at(C, bb * n + i), load<f64>(at(rowTmp, k + bb)));
+          }
+        }
+        s = kept;
+      }
+    } else {
+      // Every row of x must be in before the next cycle's (or the exit's) SpMV.
+      barrier(team, nthreads);
+    }
+  }
+
+  residualPartials(indptr, indices, data, n, b, x, pt, c0, c1);
+  barrier(team, nthreads);
+  if (tid == 0) {
+    store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);
+    store<f64>(out + (OUT_REASON << 3), <f64>reason);
+    store<f64>(out + (OUT_RESIDUAL << 3), resid);
+    store<f64>(out + (OUT_TRUE_RESIDUAL << 3), Math.sqrt(sumPartials(pt, chunks)));
+    store<f64>(out + (OUT_SIZE << 3), <f64>s);
+  }
+}
+
+/**
+ * Thread 0, after a cycle of mm = s + j columns: the harmonic Ritz problem of
+ * the cycle, then coefU (U's new vectors over [U, V_{0..j−1}]) and coefC
+ * (over [C, V_{0..j}]), column-major with leading dimension ld. Returns the
+ * new space's size, or 0 to keep the old space.
+ */
+function renewRecycle(
+  G: usize, ld: i32, mm: i32, s: i32, j: i32, k: i32, D: usize, pEnd: usize, chunks: i32,
+  coefU: usize, coefC: usize, W: usize, GP: usize, gpNorm: usize, wr: usize, wi: usize, P: usize, eig: usize,
+): i32 {
+  // W = [C, V]ᵀ·[U·D, V]: [CᵀU·D, 0; VᵀU·D, I].
+  for (let col = 0; col < mm; col++) for (let row = 0; row <= mm; row++) {
+    let v: f64 = 0;
+    if (col < s) v = sumPartials(at(pEnd, (row * s + col) * chunks), chunks) * load<f64>(at(D, col));
+    else v = row == col ? 1.0 : 0.0;
+    store<f64>(at(W, col * ld + row), v);
+  }
+  const kk = harmonicRitz(G, W, ld, mm, k, P, wr, wi, eig);
+  if (kk <= 0) return 0;
+  // Ḡ·P, and P alongside, orthonormalised together (modified Gram–Schmidt,
+  // twice): afterwards Ḡ·P = Q with Q orthonormal, so C = [C, V]·Q and
+  // U = [U·D, V]·P keep A·M⁻¹·U = C. Dependent columns are dropped.
+  let kept = 0;
+  for (let c = 0; c < kk; c++) {
+    const pc = at(coefU, kept * ld), gc = at(coefC, kept * ld);
+    for (let i = 0; i < mm; i++) store<f64>(at(pc, i), load<f64>(at(P, c * mm + i)));
+    for (let i = 0; i <= mm; i++) {
+      let acc: f64 = 0;
+      for (let l = max(0, i - 1); l < mm; l++) acc += load<f64>(at(G, l * ld + i)) * load<f64>(at(pc, l));
+      store<f64>(at(gc, i), acc);
+    }
+    let before: f64 = 0;
+    for (let i = 0; i <= mm; i++) before += load<f64>(at(gc, i)) * load<f64>(at(gc, i));
+    for (let pass = 0; pass < 2; pass++) {
+      for (let q = 0; q < kept; q++) {
+        const gq = at(coefC, q * ld), pq = at(coefU, q * ld);
+        let h: f64 = 0;
+        for (let i = 0; i <= mm; i++) h += load<f64>(at(gq, i)) * load<f64>(at(gc, i));
+        for (let i = 0; i <= mm; i++) store<f64>(at(gc, i), load<f64>(at(gc, i)) - h * load<f64>(at(gq, i)));
+        for (let i = 0; i < mm; i++) store<f64>(at(pc, i), load<f64>(at(pc, i)) - h * load<f64>(at(pq, i)));
+      }
+    }
+    let after: f64 = 0;
+    for (let i = 0; i <= mm; i++) after += load<f64>(at(gc, i)) * load<f64>(at(gc, i));
+    if (!(after > 1e-20 * before) || !isFinite(after)) continue;
+    const inv = 1.0 / Math.sqrt(after);
+    for (let i = 0; i <= mm; i++) store<f64>(at(gc, i), load<f64>(at(gc, i)) * inv);
+    for (let i = 0; i < mm; i++) store<f64>(at(pc, i), load<f64>(at(pc, i)) * inv);
+    kept++;
+  }
+  // coefU acts on U·D: fold D into the rows of U's part.
+  for (let c = 0; c < kept; c++) for (let a = 0; a < s; a++) {
+    store<f64>(at(coefU, c * ld + a), load<f64>(at(coefU, c * ld + a)) * load<f64>(at(D, a)));
+  }
+  return kept;
+}
+
+/**
+ * T (s×s', column-major) with C·T orthonormal, from the Gram matrix CᵀC:
+ * Gram–Schmidt in the Gram inner product; columns whose remaining norm is
+ * below 1e-10 of their own are dropped. Returns s'. `gt` s f64 scratch.
+ */
+function gramOrthonormalize(gram: usize, s: i32, T: usize, gt: usize): i32 {
+  let kept = 0;
+  for (let a = 0; a < s; a++) {
+    const ta = at(T, kept * s);
+    for (let i = 0; i < s; i++) store<f64>(at(ta, i), i == a ? 1.0 : 0.0);
+    for (let pass = 0; pass < 2; pass++) {
+      // gt = Gram·ta; ta −= Σ_q (t_qᵀ·gt)·t_q
+      for (let i = 0; i < s; i++) {
+        let acc: f64 = 0;
+        for (let l = 0; l < s; l++) acc += load<f64>(at(gram, i * s + l)) * load<f64>(at(ta, l));
+        store<f64>(at(gt, i), acc);
+      }
+      for (let q = 0; q < kept; q++) {
+        const tq = at(T, q * s);
+        let h: f64 = 0;
+        for (let i = 0; i < s; i++) h += load<f64>(at(tq, i)) * load<f64>(at(gt, i));
+        for (let i = 0; i < s; i++) store<f64>(at(ta, i), load<f64>(at(ta, i)) - h * load<f64>(at(tq, i)));
+      }
+    }
+    let nn: f64 = 0;
+    for (let i = 0; i < s; i++) {
+      let acc: f64 = 0;
+      for (let l = 0; l < s; l++) acc += load<f64>(at(gram, i * s + l)) * load<f64>(at(ta, l));
+      nn += load<f64>(at(ta, i)) * acc;
+    }
+    const own = load<f64>(at(gram, a * s + a));
+    if (!(nn > 1e-20 * own) || !isFinite(nn)) continue;
+    const inv = 1.0 / Math.sqrt(nn);
+    for (let i = 0; i < s; i++) store<f64>(at(ta, i), load<f64>(at(ta, i)) * inv);
+    kept++;
+  }
+  return kept;
+}
+
+/** U ← U·T and C ← C·T on rows my0..my1 (T s×kept, column-major). */
+function applyRowwise(U: usize, C: usize, n: i32, s: i32, T: usize, kept: i32, my0: i32, my1: i32, tmp: usize): void {
+  for (let i = my0; i < my1; i++) {
+    for (let bb = 0; bb < kept; bb++) {
+      let u: f64 = 0, c: f64 = 0;
+      for (let a = 0; a < s; a++) {
+        const tv = load<f64>(at(T, bb * s + a));
+        u += load<f64>(at(U, a * n + i)) * tv;
+        c += load<f64>(at(C, a * n + i)) * tv;
+      }
+      store<f64>(at(tmp, bb), u);
+      store<f64>(at(tmp, s + bb), c);
+    }
+    for (let bb = 0; bb < kept; bb++) {
+      store<f64>(at(U, bb * n + i), load<f64>(at(tmp, bb)));
+      store<f64>(at(C, bb * n + i), load<f64>(at(tmp, s + bb)));
+    }
+  }
+}
