@@ -56,7 +56,7 @@ export class RecycleSpace {
 
   constructor(opts: RecycleOptions) {
     if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { k, ell? }", "opts");
-    this.k = integer("opts.k", opts.k, 1, 64);
+    this.k = integer("opts.k", opts.k, 0, 64);
     this.ellGiven = opts.ell !== undefined;
     this.ell = integer("opts.ell", opts.ell ?? Math.max(4 * this.k, 40), 1, 1024);
   }
@@ -129,6 +129,13 @@ export interface GmresOptions extends CallOptions {
 }
 
 export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onProgress"> {
+  /**
+   * "cg" (default; SPD systems, deflated CG) or "gmres" (nonsymmetric systems;
+   * with `recycle`, GCRO-DR(restart, k), preconditioner "none" or "jacobi").
+   */
+  method?: "cg" | "gmres";
+  /** GMRES only: steps per cycle (default min(30, n)); must exceed recycle.k. */
+  restart?: number;
   /** "sorted" (default): solve neighbours in similarity order; "given": as passed. */
   order?: "sorted" | "given";
   /**
@@ -348,8 +355,8 @@ export class Krylov {
   }
 
   /**
-   * Solves a sequence of SPD systems, recycling a Krylov subspace from each
-   * solve to the next, after ordering them so that neighbours are similar
+   * Solves a sequence of SPD systems (or, with method "gmres", nonsymmetric
+   * ones), recycling a Krylov subspace from each solve to the next, after ordering them so that neighbours are similar
    * (as SKR does for data generation), which is what makes recycling pay.
    */
   async solveSequence(systems: { A: CsrMatrix | DenseMatrix | number[][]; b: Float64Array }[], opts: SequenceOptions = {}): Promise<SequenceResult> {
@@ -374,11 +381,13 @@ export class Krylov {
     const solutions: Float64Array[] = new Array(mats.length);
     const iterations: number[] = new Array(mats.length);
     const reasons: CgReason[] = new Array(mats.length);
-    const { onProgress, order: _o, recycle: _r, ...cgOpts } = opts;
+    const { onProgress, order: _o, recycle: _r, method = "cg", restart, ...cgOpts } = opts;
+    if (method !== "cg" && method !== "gmres") throw new NumlaneError("invalid-value", `expected "cg" or "gmres", got ${String(method)}`, "opts.method");
     for (const i of sequence) {
-      const r = await this.cg(mats[i], systems[i].b, {
-        ...cgOpts, recycle: space, onProgress: onProgress && ((p) => onProgress({ ...p, system: i })),
-      });
+      const progress = onProgress && ((p: Progress) => onProgress({ ...p, system: i }));
+      const r = method === "gmres"
+        ? await this.gmres(mats[i], systems[i].b, { ...cgOpts, preconditioner: cgOpts.preconditioner as GmresOptions["preconditioner"], restart, recycle: space, onProgress: progress })
+        : await this.cg(mats[i], systems[i].b, { ...cgOpts, recycle: space, onProgress: progress });
       solutions[i] = r.x;
       iterations[i] = r.iterations;
       reasons[i] = r.reason;
