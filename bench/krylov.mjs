@@ -34,6 +34,19 @@ function jsCg(A, b, rtol) {
   return { x, iterations: k };
 }
 
+/** −Δu + w·∇u on an N×N grid (h = 1/(N+1)), central differences: the peer builds the same. */
+function convectionDiffusion(N, wx, wy) {
+  const h = 1 / (N + 1), I = [], J = [], V = [];
+  for (let a = 0; a < N; a++) for (let c = 0; c < N; c++) {
+    const r = a * N + c;
+    I.push(r); J.push(r); V.push(4);
+    for (const [aa, cc, v] of [[a, c - 1, -1 - (wx * h) / 2], [a, c + 1, -1 + (wx * h) / 2], [a - 1, c, -1 - (wy * h) / 2], [a + 1, c, -1 + (wy * h) / 2]]) {
+      if (aa >= 0 && aa < N && cc >= 0 && cc < N) { I.push(r); J.push(aa * N + cc); V.push(v); }
+    }
+  }
+  return CsrMatrix.fromCoo(N * N, N * N, I, J, V);
+}
+
 export default async function main() {
   process.env.OPENBLAS_NUM_THREADS = "1";
   const nl = await init();
@@ -95,6 +108,35 @@ export default async function main() {
     const it = c.name.includes("each") ? plainIters : recIters;
     rows.push({ matrix: `sequence of 8, lap3D 40³ + μD (n ${L.rows})`, impl: c.name, ms: ts[c.name] / 1e3, iterations: it, "µs/iter": ts[c.name] / it,
       "% triad": undefined, "× SciPy": undefined, "× plain JS": undefined });
+  }
+  // A nonsymmetric sequence: −Δu + w·∇u on a 50×50 grid, the wind w drifting
+  // over 8 systems, b drifting too. GMRES(30) per system vs GCRO-DR(30, 10)
+  // carrying its space (solveSequence, given order); SciPy's gmres(restart=30)
+  // and gcrotmk(m=20, k=10, CU carried with discard_C since A changes: C = A·U is recomputed) alike.
+  // Iterations: Arnoldi steps (numlane, SciPy gmres), matvecs (gcrotmk).
+  const CD = 50, winds = Array.from({ length: 8 }, (_, t) => [40 + 4 * t, 15 - 2 * t]);
+  const cdFamily = winds.map(([wx, wy], t) => ({
+    A: convectionDiffusion(CD, wx, wy), b: Float64Array.from({ length: CD * CD }, (_, i) => 1 + Math.sin(i * 0.05 + 0.2 * t)),
+  }));
+  const gm = { method: "gmres", order: "given", rtol: RTOL, restart: 30, threads: 1 };
+  const cdIters = {};
+  const cdCases = [
+    { name: "numlane GMRES(30) each", threads: 1, fn: async () => { cdIters["numlane GMRES(30) each"] = (await nl.solveSequence(cdFamily, gm)).totalIterations; } },
+    { name: "numlane GCRO-DR(30,10)", threads: 1, fn: async () => { cdIters["numlane GCRO-DR(30,10)"] = (await nl.solveSequence(cdFamily, { ...gm, recycle: { k: 10 } })).totalIterations; } },
+  ];
+  if (py) {
+    const its = await py.ask({ op: "sequence", N: CD, winds, rtol: RTOL, restart: 30, k: 10 });
+    cdIters["SciPy gmres(30) each"] = its.gmres;
+    cdIters["SciPy gcrotmk(20,10) CU"] = its.gcrotmk;
+    cdCases.push({ name: "SciPy gmres(30) each", threads: 1, remote: async () => (await py.ask({ op: "sequence_time", recycle: false })).us });
+    cdCases.push({ name: "SciPy gcrotmk(20,10) CU", threads: 1, remote: async () => (await py.ask({ op: "sequence_time", recycle: true })).us });
+  }
+  const tcd = await compare(cdCases, { rounds: 5, minMs: 1 });
+  for (const c of cdCases) {
+    const it = cdIters[c.name];
+    rows.push({ matrix: `sequence of 8, convection–diffusion 50² drifting (n ${CD * CD})`, impl: c.name, ms: tcd[c.name] / 1e3, iterations: it, "µs/iter": tcd[c.name] / it,
+      "% triad": undefined, "× SciPy": tcd["SciPy gmres(30) each"] ? tcd["SciPy gmres(30) each"] / tcd[c.name] : undefined, "× plain JS": undefined,
+      "× GMRES(30)": tcd["numlane GMRES(30) each"] / tcd[c.name] });
   }
   py?.close();
   printTable(rows);

@@ -303,7 +303,12 @@ describe("cg: deflation and recycling", () => {
     await nl.cg(load("gr_900_900_crg"), uniform(900, 1), { recycle: space });
     await expect(nl.cg(DenseMatrix.from([[2, 0], [0, 3]]), Float64Array.of(1, 1), { recycle: space }))
       .rejects.toMatchObject({ code: "invalid-shape", argument: "opts.recycle" });
-    expect(() => nl.recycleSpace({ k: 0 })).toThrow(NumlaneError);
+    expect(() => nl.recycleSpace({ k: -1 })).toThrow(NumlaneError);
+    // k = 0 (no deflation; GCRO-DR's k = 0 is GMRES(m)) is plain CG here.
+    const none = nl.recycleSpace({ k: 0 }), A = load("gr_900_900_crg"), b = uniform(900, 1);
+    const [r0, plain] = [await nl.cg(A, b, { recycle: none }), await nl.cg(A, b)];
+    expect(r0.iterations).toBe(plain.iterations);
+    expect(none.size).toBe(0);
     expect(() => nl.recycleSpace({ k: 2.5 })).toThrow(NumlaneError);
   });
 });
