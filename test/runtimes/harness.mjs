@@ -115,6 +115,21 @@ export async function bundleConsumer(project, { copyWasm = true } = {}) {
   return out;
 }
 
+/**
+ * The same consumer app built with Vite (which comes with vitest): Vite
+ * follows new URL(`./numlane-${build}.wasm`, import.meta.url) in dist/web.js
+ * and emits every build as a hashed asset, so there is no copy step.
+ */
+export async function viteConsumer(project) {
+  const root = join(project.dir, "vite-consumer"), outDir = join(project.dir, "vite-out");
+  mkdirSync(root, { recursive: true });
+  copyFileSync(join(FIXTURES, "consumer/app.mjs"), join(root, "app.mjs"));
+  writeFileSync(join(root, "index.html"), '<!doctype html>\n<meta charset="utf-8">\n<script type="module" src="./app.mjs"></script>\n');
+  const { build } = await import("vite");
+  await build({ root, base: "./", logLevel: "warn", configFile: false, build: { outDir, target: "es2022", emptyOutDir: true } });
+  return outDir;
+}
+
 /** Headless Chromium (Debian's), no sandbox (containers), no background traffic. */
 export async function launchChromium() {
   const { chromium } = await import("playwright-core");
@@ -153,6 +168,7 @@ export async function browserMounts(project) {
     "/consumer/": { dir: consumer, isolated: true },
     // The same app with the copy step of the recipe forgotten.
     "/consumer-nowasm/": { dir: await bundleConsumer(project, { copyWasm: false }), isolated: true },
+    "/vite/": { dir: await viteConsumer(project), isolated: true },
   };
 }
 export const PAGE = "test/runtimes/fixtures/page.html";

@@ -186,6 +186,13 @@ describe.runIf(available("chromium"))("chromium", () => {
     r.runs.forEach(expectAgrees);
   });
 
+  it("the same app built with Vite: the wasm builds come along as assets, no copy step", async () => {
+    const r = await runPage(browser, `${server.origin}/vite/index.html`);
+    expect(r.isolated).toBe(true);
+    expect([r.runs[0].info.build, r.runs[0].info.threads]).toEqual(["threads", 2]);
+    r.runs.forEach(expectAgrees);
+  });
+
   it("the same app without the wasm copied: a NumlaneError that says what to do", async () => {
     const r = await runPage(browser, `${server.origin}/consumer-nowasm/index.html`, { expectError: true });
     expect([r.name, r.code]).toEqual(["NumlaneError", "wasm-not-found"]);
