@@ -47,8 +47,18 @@ export interface LogisticOptions extends CallOptions {
   tol?: number;
   /** Sweeps over the coordinates; default 1000. */
   maxIter?: number;
-  /** Only binary (labels −1/1) is built so far. */
-  multiClass?: false;
+  /**
+   * "multinomial": labels 0..classes−1 (y as Float64Array, Int32Array or
+   * number[]), the softmax loss, ½‖W‖² (or ‖W‖₁) + C·Σ loss; the result's x is
+   * classes×p (class k's coefficients at x[k·p ..]). Fitted by nl.bcd with
+   * Newton steps on greedy (GSD) variable blocks unless `bcd` says otherwise.
+   * Default false: binary, labels −1/1.
+   */
+  multiClass?: false | "multinomial";
+  /** Multinomial only: the nl.bcd settings (partition, blockSize, rule, update, seed, x0). */
+  bcd?: Pick<BcdOptions, "partition" | "blockSize" | "rule" | "update" | "seed" | "x0" | "activeSet">;
+  /** Multinomial only: the number of classes (default max(y) + 1). */
+  classes?: number;
 }
 
 const toDense = (A: unknown): DenseMatrix => denseOf("A", A);
@@ -108,21 +118,25 @@ export class Bcd {
    * one), labels y ∈ {−1, 1}, by coordinate descent with Newton steps and an
    * Armijo line search (LIBLINEAR's primal CDN), one SPMD launch.
    */
-  async logisticRegression(A: DenseMatrix | CsrMatrix | number[][], y: Float64Array, opts: LogisticOptions = {}): Promise<BcdResult> {
+  async logisticRegression(A: DenseMatrix | CsrMatrix | number[][], labels: Float64Array | Int32Array | number[], opts: LogisticOptions = {}): Promise<BcdResult> {
     const D = toDense(A);
     const n = D.rows, p = D.cols;
     if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "A");
-    allFinite("A", D.data);
-    float64Array("y", y);
-    if (y.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} labels to match A's rows, got ${y.length}`, "y");
-    for (let i = 0; i < n; i++) if (y[i] !== 1 && y[i] !== -1) throw new NumlaneError("invalid-value", `labels must be −1 or 1; y[${i}] is ${y[i]}`, "y");
     if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected an options object", "opts");
-    if (opts.multiClass) throw new NumlaneError("unsupported", "multinomial logistic regression is not built yet; fit one-vs-rest with binary labels", "opts.multiClass");
+    if (opts.multiClass !== undefined && opts.multiClass !== false && opts.multiClass !== "multinomial") {
+      throw new NumlaneError("invalid-value", `expected false or "multinomial", got ${String(opts.multiClass)}`, "opts.multiClass");
+    }
     if (opts.C !== undefined && opts.lambda !== undefined) throw new NumlaneError("invalid-value", "give C or lambda, not both", "opts.C");
     const C = opts.lambda !== undefined ? 1 / (n * nonNegative("opts.lambda", opts.lambda)) : nonNegative("opts.C", opts.C ?? 1);
     if (!(C > 0) || C === Infinity) throw new NumlaneError("invalid-value", `the regularisation must be positive and finite (C = ${C})`, opts.lambda !== undefined ? "opts.lambda" : "opts.C");
     const penalty = opts.penalty ?? "l2";
     if (penalty !== "l2" && penalty !== "l1") throw new NumlaneError("invalid-value", `expected "l2" or "l1", got ${String(penalty)}`, "opts.penalty");
+    if (opts.multiClass === "multinomial") return this.multinomial(D, labels, C, penalty, opts);
+    for (const k of ["bcd", "classes"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for multiClass: "multinomial"`, `opts.${k}`);
+    allFinite("A", D.data);
+    const y = float64Array("y", labels);
+    if (y.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} labels to match A's rows, got ${y.length}`, "y");
+    for (let i = 0; i < n; i++) if (y[i] !== 1 && y[i] !== -1) throw new NumlaneError("invalid-value", `labels must be −1 or 1; y[${i}] is ${y[i]}`, "y");
     const tol = nonNegative("opts.tol", opts.tol ?? 1e-6);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
     const chunks = chunkCount(n), heap = this.e.heap;
@@ -153,6 +167,30 @@ export class Bcd {
     } finally {
       scope.free();
     }
+  }
+
+  /**
+   * Multinomial logistic regression through nl.bcd's softmax loss, in its
+   * mean-loss scaling (penalty weight 1/(n·C)); the objective is reported in
+   * this method's own scaling, penalty + C·Σ loss, as for the binary fit.
+   */
+  private async multinomial(D: DenseMatrix, y: ArrayLike<number>, C: number, penalty: "l1" | "l2", opts: LogisticOptions): Promise<BcdResult> {
+    const n = D.rows, p = D.cols;
+    if (y === null || typeof y !== "object" || typeof (y as ArrayLike<number>).length !== "number") throw new NumlaneError("invalid-type", "expected an array of class indices", "y");
+    let top = 0;
+    for (let i = 0; i < y.length; i++) if (Number.isInteger(y[i]) && y[i] > top) top = y[i];
+    const classes = opts.classes !== undefined ? integer("opts.classes", opts.classes, 2, 1 << 16) : Math.max(2, top + 1);
+    const o = opts.bcd ?? {};
+    if (o === null || typeof o !== "object") throw new NumlaneError("invalid-type", "expected nl.bcd options", "opts.bcd");
+    const m = p * classes;
+    const fit = await this.bcd(
+      { loss: "softmax", A: D, y, classes, penalty: penalty === "l2" ? { l2: 1 / (n * C) } : { l1: 1 / (n * C) } },
+      {
+        partition: "variable", blockSize: Math.min(m, 16), rule: "gsd", update: "newton", ...o,
+        tol: opts.tol ?? 1e-6, maxIter: opts.maxIter, signal: opts.signal, onProgress: opts.onProgress, threads: opts.threads,
+      },
+    );
+    return { ...fit, objective: fit.objective * n * C };
   }
 
   /** Lasso fits for each λ in turn, warm-started, with A, b and the workspace in wasm memory once. */

@@ -117,7 +117,7 @@ export class Numlane {
   }
 
   /** Binary logistic regression (labels −1/1), L2 or L1 penalty, by coordinate Newton descent. */
-  logisticRegression(A: CsrMatrix | DenseMatrix | number[][], y: Float64Array, opts?: LogisticOptions): Promise<BcdResult> {
+  logisticRegression(A: CsrMatrix | DenseMatrix | number[][], y: Float64Array | Int32Array | number[], opts?: LogisticOptions): Promise<BcdResult> {
     return this.bcdFamily.logisticRegression(A, y, opts);
   }
 

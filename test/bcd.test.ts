@@ -202,7 +202,7 @@ print(json.dumps(out))`;
     const viaLambda = await nl.logisticRegression(A, y, { lambda: 1 / (A.rows * C), tol: 1e-12, maxIter: 100_000 });
     expect(sameBits(viaLambda.x, r.x)).toBe(true);
     await expect(nl.logisticRegression(A, y.map((v) => (v > 0 ? 1 : 0)))).rejects.toMatchObject({ code: "invalid-value", argument: "y" });
-    await expect(nl.logisticRegression(A, y, { multiClass: true as never })).rejects.toMatchObject({ code: "unsupported" });
+    await expect(nl.logisticRegression(A, y, { multiClass: true as never })).rejects.toMatchObject({ code: "invalid-value", argument: "opts.multiClass" });
   });
 });
 

@@ -124,28 +124,15 @@ function rowModel(prm: usize, i: i32, probs: usize): f64 {
   return zmax + Math.log(sum) - load<f64>(at(z, <i32>yi * n + i));
 }
 
-/** ψ_k(i) = ∂loss_i/∂z_ik from rowModel's probs. */
-// @ts-ignore: decorator
-@inline function rowPsi(prm: usize, i: i32, k: i32, probs: usize): f64 {
-  const yi = load<f64>(at(ptr(prm, P_TARGET), i));
-  if (<i32>param(prm, P_LOSS) == LOSS_LOGISTIC) return -yi * load<f64>(probs);
-  return load<f64>(at(probs, k)) - (<i32>yi == k ? 1.0 : 0.0);
-}
-
-/** ∂²loss_i/∂z_ik∂z_ik'. */
-// @ts-ignore: decorator
-@inline function rowCurv(prm: usize, k: i32, e: i32, probs: usize): f64 {
-  if (<i32>param(prm, P_LOSS) == LOSS_LOGISTIC) { const s = load<f64>(probs); return s * (1.0 - s); }
-  const pk = load<f64>(at(probs, k));
-  return (k == e ? pk : 0.0) - pk * load<f64>(at(probs, e));
-}
-
-/** ψ for rows [r0, r1) into psi (K×n). */
+/** ψ for rows [r0, r1) into psi (K×n): ∂loss_i/∂z_ik. */
 function psiRows(prm: usize, r0: i32, r1: i32, probs: usize): void {
-  const n = <i32>param(prm, P_N), kk = <i32>param(prm, P_K), psi = ptr(prm, P_PSI);
+  const n = <i32>param(prm, P_N), kk = <i32>param(prm, P_K), psi = ptr(prm, P_PSI), target = ptr(prm, P_TARGET);
+  const logistic = <i32>param(prm, P_LOSS) == LOSS_LOGISTIC;
   for (let i = r0; i < r1; i++) {
     rowModel(prm, i, probs);
-    for (let k = 0; k < kk; k++) store<f64>(at(psi, k * n + i), rowPsi(prm, i, k, probs));
+    const yi = load<f64>(at(target, i));
+    if (logistic) { store<f64>(at(psi, i), -yi * load<f64>(probs)); continue; }
+    for (let k = 0; k < kk; k++) store<f64>(at(psi, k * n + i), load<f64>(at(probs, k)) - (<i32>yi == k ? 1.0 : 0.0));
   }
 }
 
@@ -170,33 +157,58 @@ function gradientFromGram(prm: usize, c0: i32, c1: i32): void {
 }
 
 /**
- * Row partials over this thread's chunks of the block's gradient (τ values)
- * and, with `hessian`, its Hessian (τ² values): quantity q of chunk cc at
- * partials[q·chunks + cc].
+ * The model's probabilities for rows [s0, s0 + len) into pb (K×len), read
+ * back from ψ (current for this iteration): σ(−y·z) for the logistic loss,
+ * the class probabilities for softmax.
  */
-function blockRowPass(prm: usize, cur: usize, t: i32, hessian: bool, cc0: i32, cc1: i32, probs: usize): void {
-  const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), chunks = chunkCount(n), part = ptr(prm, P_PARTIALS);
-  const nq = hessian ? t + t * t : t;
+function chunkProbs(prm: usize, s0: i32, len: i32, pb: usize): void {
+  const n = <i32>param(prm, P_N), kk = <i32>param(prm, P_K), psi = ptr(prm, P_PSI), target = ptr(prm, P_TARGET);
+  if (<i32>param(prm, P_LOSS) == LOSS_LOGISTIC) {
+    for (let i = 0; i < len; i++) store<f64>(at(pb, i), -load<f64>(at(target, s0 + i)) * load<f64>(at(psi, s0 + i)));
+    return;
+  }
+  for (let k = 0; k < kk; k++) {
+    const src = psi + ((<usize>k * n + s0) << 3), dst = at(pb, k * len);
+    for (let i = 0; i < len; i++) store<f64>(at(dst, i), load<f64>(at(src, i)));
+  }
+  for (let i = 0; i < len; i++) {
+    const y = <i32>load<f64>(at(target, s0 + i));
+    const q = at(pb, y * len + i);
+    store<f64>(q, load<f64>(q) + 1.0);
+  }
+}
+
+/** Σ_i u_i·v_i·w_i·(δ − r_i): one Hessian entry's partial (w = r = σ and δ = 1 for the logistic loss). */
+function curvDot(u: usize, v: usize, w: usize, r: usize, delta: f64, len: i32): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < len; i++) {
+    const o = <usize>i << 3;
+    s += load<f64>(u + o) * load<f64>(v + o) * load<f64>(w + o) * (delta - load<f64>(r + o));
+  }
+  return s;
+}
+
+/**
+ * Partials over this thread's chunks of the block's gradient (τ values) and,
+ * with `hessian`, its Hessian (τ² values): quantity q of chunk cc at
+ * partials[q·chunks + cc]. Column-wise over each chunk, from ψ.
+ */
+function blockRowPass(prm: usize, cur: usize, t: i32, hessian: bool, cc0: i32, cc1: i32, pb: usize): void {
+  const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), chunks = chunkCount(n), part = ptr(prm, P_PARTIALS), psi = ptr(prm, P_PSI);
+  const logistic = <i32>param(prm, P_LOSS) == LOSS_LOGISTIC;
   for (let cc = cc0; cc < cc1; cc++) {
-    for (let q = 0; q < nq; q++) store<f64>(at(part, q * chunks + cc), 0);
-    const s0 = cc * CHUNK, s1 = min(n, s0 + CHUNK);
-    for (let i = s0; i < s1; i++) {
-      rowModel(prm, i, probs);
-      for (let a = 0; a < t; a++) {
-        const ca = <i32>load<f64>(at(cur, a));
-        const aij = load<f64>(at(column(prm, ca), i));
-        if (aij == 0) continue;
-        const ka = ca / p;
-        const slot = at(part, a * chunks + cc);
-        store<f64>(slot, load<f64>(slot) + aij * rowPsi(prm, i, ka, probs));
-        if (!hessian) continue;
-        for (let b = 0; b <= a; b++) {
-          const cb = <i32>load<f64>(at(cur, b));
-          const aib = load<f64>(at(column(prm, cb), i));
-          if (aib == 0) continue;
-          const h = at(part, (t + a * t + b) * chunks + cc);
-          store<f64>(h, load<f64>(h) + aij * aib * rowCurv(prm, ka, cb / p, probs));
-        }
+    const s0 = cc * CHUNK, len = min(n, s0 + CHUNK) - s0;
+    if (hessian) chunkProbs(prm, s0, len, pb);
+    for (let a = 0; a < t; a++) {
+      const ca = <i32>load<f64>(at(cur, a)), ka = ca / p;
+      const colA = at(column(prm, ca), s0);
+      store<f64>(at(part, a * chunks + cc), dotContiguous(colA, psi + ((<usize>ka * n + s0) << 3), len));
+      if (!hessian) continue;
+      for (let b = 0; b <= a; b++) {
+        const cb = <i32>load<f64>(at(cur, b)), kb = cb / p;
+        const colB = at(column(prm, cb), s0);
+        const h = logistic ? curvDot(colA, colB, pb, pb, 1.0, len) : curvDot(colA, colB, at(pb, ka * len), at(pb, kb * len), ka == kb ? 1.0 : 0.0, len);
+        store<f64>(at(part, (t + a * t + b) * chunks + cc), h);
       }
     }
   }
@@ -218,36 +230,36 @@ function blockRowSum(prm: usize, cur: usize, t: i32, hessian: bool, gb: usize, m
   }
 }
 
-/** Row partials of Σ_i [loss_i(z_i + δz_i) − loss_i(z_i)] for the block step d, into buf[cc]. */
-function lossChangePass(prm: usize, cur: usize, t: i32, d: usize, buf: usize, cc0: i32, cc1: i32, probs: usize, dz: usize): void {
-  const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), kk = <i32>param(prm, P_K), loss = <i32>param(prm, P_LOSS);
-  const target = ptr(prm, P_TARGET);
+/** Partials of Σ_i [loss_i(z_i + δz_i) − loss_i(z_i)] for the block step d, into buf[cc]; pb, dzb hold K×CHUNK. */
+function lossChangePass(prm: usize, cur: usize, t: i32, d: usize, buf: usize, cc0: i32, cc1: i32, pb: usize, dzb: usize): void {
+  const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), kk = <i32>param(prm, P_K);
+  const logistic = <i32>param(prm, P_LOSS) == LOSS_LOGISTIC, target = ptr(prm, P_TARGET);
   for (let cc = cc0; cc < cc1; cc++) {
-    const s0 = cc * CHUNK, s1 = min(n, s0 + CHUNK);
+    const s0 = cc * CHUNK, len = min(n, s0 + CHUNK) - s0;
+    chunkProbs(prm, s0, len, pb);
+    for (let i = 0; i < kk * len; i++) store<f64>(at(dzb, i), 0);
+    for (let a = 0; a < t; a++) {
+      const ca = <i32>load<f64>(at(cur, a)), da = load<f64>(at(d, a));
+      if (da == 0) continue;
+      const col = at(column(prm, ca), s0), dz = at(dzb, (ca / p) * len);
+      for (let i = 0; i < len; i++) store<f64>(at(dz, i), load<f64>(at(dz, i)) + da * load<f64>(at(col, i)));
+    }
     let sum: f64 = 0;
-    for (let i = s0; i < s1; i++) {
-      for (let k = 0; k < kk; k++) store<f64>(at(dz, k), 0);
-      let any = false;
-      for (let a = 0; a < t; a++) {
-        const ca = <i32>load<f64>(at(cur, a));
-        const v = load<f64>(at(column(prm, ca), i)) * load<f64>(at(d, a));
-        if (v == 0) continue;
-        any = true;
-        const s = at(dz, ca / p);
-        store<f64>(s, load<f64>(s) + v);
-      }
-      if (!any) continue;
-      rowModel(prm, i, probs);
-      const yi = load<f64>(at(target, i));
-      if (loss == LOSS_LOGISTIC) {
+    for (let i = 0; i < len; i++) {
+      const yi = load<f64>(at(target, s0 + i));
+      if (logistic) {
         // softplus(u + δ) − softplus(u) = log1p(σ(u)·expm1(δ)), u = −y·z, δ = −y·δz: exact for tiny steps.
-        sum += Math.log1p(load<f64>(probs) * Math.expm1(-yi * load<f64>(dz)));
-      } else {
-        // logsumexp(z + δ) − logsumexp(z) − δ_y = log1p(Σ p_k·expm1(δ_k)) − δ_y.
-        let s: f64 = 0;
-        for (let k = 0; k < kk; k++) s += load<f64>(at(probs, k)) * Math.expm1(load<f64>(at(dz, k)));
-        sum += Math.log1p(s) - load<f64>(at(dz, <i32>yi));
+        const dzi = load<f64>(at(dzb, i));
+        if (dzi != 0) sum += Math.log1p(load<f64>(at(pb, i)) * Math.expm1(-yi * dzi));
+        continue;
       }
+      // logsumexp(z + δ) − logsumexp(z) − δ_y = log1p(Σ p_k·expm1(δ_k)) − δ_y.
+      let s2: f64 = 0;
+      for (let k = 0; k < kk; k++) {
+        const dk = load<f64>(at(dzb, k * len + i));
+        if (dk != 0) s2 += load<f64>(at(pb, k * len + i)) * Math.expm1(dk);
+      }
+      sum += Math.log1p(s2) - load<f64>(at(dzb, <i32>yi * len + i));
     }
     store<f64>(at(buf, cc), sum);
   }
@@ -381,7 +393,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
   const s = ptr(prm, P_SCRATCH) + ((<usize>tid * <usize>param(prm, P_SCRATCH_STRIDE)) << 3);
   const t2 = tau * tau;
   const cur = s, mb = at(cur, tau), lf = at(mb, t2), w2 = at(lf, t2), gb = at(w2, t2), d = at(gb, tau), xb = at(d, tau);
-  const md = at(xb, tau), w1 = at(md, tau), probs = at(w1, tau), dz = at(probs, kk), rowBuf = at(dz, kk);
+  const md = at(xb, tau), w1 = at(md, tau), probs = at(w1, tau), rowBuf = at(probs, kk), pb = at(rowBuf, CHUNK), dzb = at(pb, kk * CHUNK);
   // This thread's shares: rows (by chunk), coordinates, fixed blocks.
   const cc0 = rangeStart(chunks, tid, nthreads), cc1 = rangeStart(chunks, tid + 1, nthreads);
   const r0 = cc0 * CHUNK, r1 = min(n, cc1 * CHUNK);
@@ -443,12 +455,14 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
   while (true) {
     const epochStart = iter % epochLen == 0;
     const check = greedy || epochStart;
-    // Fresh full gradient where needed (z-path): ψ by rows, then Aᵀψ by coordinates.
-    if (!gramPath && check) {
+    // ψ for this thread's rows every iteration (the block passes read it); the full gradient when needed.
+    if (!gramPath) {
       psiRows(prm, r0, r1, probs);
-      barrier(team, nthreads);
-      gradientFromPsi(prm, c0, c1);
-      barrier(team, nthreads);
+      if (check) {
+        barrier(team, nthreads);
+        gradientFromPsi(prm, c0, c1);
+        barrier(team, nthreads);
+      }
     }
     // Convergence check, and with greedy rules the selection scan: every
     // thread takes its share, then all combine the shares in thread order.
@@ -582,7 +596,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
     // Block gradient (and Hessian for Newton on the z-path).
     const zHessian = !gramPath && update == UPDATE_NEWTON;
     if (!gramPath && (!greedy || zHessian)) {
-      blockRowPass(prm, cur, t, zHessian, cc0, cc1, probs);
+      blockRowPass(prm, cur, t, zHessian, cc0, cc1, pb);
       barrier(team, nthreads);
       blockRowSum(prm, cur, t, zHessian, gb, mb);
       gatherBlock(prm, cur, t, 0, xb);
@@ -614,7 +628,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
           let accepted = false;
           for (let bt = 0; bt < MAX_BACKTRACKS; bt++) {
             const buf = at(lsBuf, (bt & 1) * chunks);
-            lossChangePass(prm, cur, t, d, buf, cc0, cc1, probs, dz);
+            lossChangePass(prm, cur, t, d, buf, cc0, cc1, pb, dzb);
             barrier(team, nthreads);
             const dr = l1Change(l1, xb, d, t);
             const change = sumPartials(buf, chunks) / <f64>n + smoothPenaltyChange(l2, xb, d, t) + dr;
@@ -643,7 +657,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
             }
           } else {
             const buf = at(lsBuf, (bt & 1) * chunks);
-            lossChangePass(prm, cur, t, d, buf, cc0, cc1, probs, dz);
+            lossChangePass(prm, cur, t, d, buf, cc0, cc1, pb, dzb);
             barrier(team, nthreads);
             change = sumPartials(buf, chunks) / <f64>n + smoothPenaltyChange(l2, xb, d, t);
           }

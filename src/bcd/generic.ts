@@ -219,7 +219,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
 
   const threads = loss === "least-squares" ? e.threadsFor(8 * p * p * 8, opts) : e.threadsFor(8 * n * p * K, opts);
   const chunks = chunkCount(n);
-  const scratchStride = 3 * tau * tau + 6 * tau + 2 * K + CHUNK + 8;
+  const scratchStride = 3 * tau * tau + 6 * tau + 2 * K + CHUNK * (1 + 2 * K) + 8;
   const factorPtr = new Int32Array(nb + 1);
   blocks.forEach((b, i) => (factorPtr[i + 1] = factorPtr[i] + (o.rule === "gsq" ? b.length * b.length : 0)));
   const blockPtr = new Int32Array(nb + 1), blockIdx = new Int32Array(m);
