@@ -1,11 +1,12 @@
-// npm run build: the three wasm builds (asc: threads, single, relaxed), the JS bundles per runtime (esbuild), the types (tsc).
+// npm run build: the wasm builds (asc: threads, single, relaxed, relaxed-single), the JS bundles per runtime (esbuild), the types (tsc).
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import * as esbuild from "esbuild";
 
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: "inherit" });
 mkdirSync("dist", { recursive: true });
-for (const target of ["threads", "single", "relaxed"]) {
+// relaxed-single: the relaxed build without threads, for Engine.local in relaxed contexts.
+for (const target of ["threads", "single", "relaxed", "relaxed-single"]) {
   run("npx", ["asc", "assembly/index.ts", "--config", "asconfig.json", "--target", target]);
 }
 const common = { bundle: true, format: "esm", target: "es2022", sourcemap: true, logLevel: "warning" };

@@ -16,13 +16,15 @@ import { Heap } from "./runtime/heap.js";
 import { integer } from "./validate.js";
 
 export type Build = "threads" | "single" | "relaxed";
+/** The wasm files: the builds, and relaxed-single (the relaxed build without threads, for Engine.local). */
+export type WasmBuild = Build | "relaxed-single";
 export type WasmSource = WebAssembly.Module | URL | string | ArrayBuffer | ArrayBufferView;
 
 /** How one runtime finds the wasm, starts workers and counts cores. */
 export interface Platform {
   runtime: RuntimeName;
   /** Compiles numlane's own wasm for `build`. */
-  loadWasm(build: Build): Promise<WebAssembly.Module>;
+  loadWasm(build: WasmBuild): Promise<WebAssembly.Module>;
   /** Compiles wasm from a URL or path the caller gave. */
   loadWasmFrom?(source: URL | string): Promise<WebAssembly.Module>;
   cores(): number;
@@ -286,11 +288,11 @@ export async function initWith(platform: Platform, opts: InitOptions = {}): Prom
   };
   if (reasons.length) info.reason = reasons.join("; ");
   const engine = new Engine(heap, pool, threads);
-  // Not for "relaxed": the private instance is the single build, whose
-  // results differ in the last bits from the relaxed build's.
-  if (build === "threads" && opts.wasm === undefined) {
+  // The private instance runs the same kernels unshared: the single build, or
+  // relaxed-single for "relaxed" (so results keep their bits either way).
+  if (build !== "single" && opts.wasm === undefined) {
     engine.startLocal(async () => {
-      const single = await platform.loadWasm("single");
+      const single = await platform.loadWasm(build === "relaxed" ? "relaxed-single" : "single");
       const localMemory = makeMemory(false);
       const local = await WebAssembly.instantiate(single, { env: { memory: localMemory } });
       const localHeap = new Heap(localMemory, (local.exports.heap_base as () => number)(), MAXIMUM_PAGES);

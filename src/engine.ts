@@ -27,7 +27,8 @@ export interface CallOptions {
 
 export class Engine {
   /**
-   * A worker-less pool over a private, unshared instance of the single build,
+   * A worker-less pool over a private, unshared instance of the single build
+   * (relaxed-single in relaxed contexts: the same kernels, so the same bits),
    * for one-thread calls on the caller's own arrays (none from nl.alloc): V8
    * copies into and out of shared memory word by word with relaxed atomics,
    * 2–3× slower than the plain memcpy it uses for unshared memory (a 1e4-float

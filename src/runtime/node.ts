@@ -5,7 +5,7 @@ import os from "node:os";
 import { Worker } from "node:worker_threads";
 import * as Comlink from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
-import type { Build, Platform } from "../context.js";
+import type { Platform, WasmBuild } from "../context.js";
 import { guardStart } from "../pool/pool.js";
 import type { WorkerApi } from "../pool/protocol.js";
 import { detectRuntime } from "./features.js";
@@ -15,7 +15,7 @@ const compileFile = async (url: URL | string) =>
 
 export const nodePlatform: Platform = {
   runtime: detectRuntime(),
-  loadWasm: (build: Build) => compileFile(new URL(`./numlane-${build}.wasm`, import.meta.url)),
+  loadWasm: (build: WasmBuild) => compileFile(new URL(`./numlane-${build}.wasm`, import.meta.url)),
   loadWasmFrom: compileFile,
   cores: () => (typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length),
   startWorker() {

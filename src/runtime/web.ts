@@ -3,7 +3,7 @@
 // Parcel also follow), pool workers are module Workers started from the
 // worker code bundled into this file, so no second file must be found.
 import * as Comlink from "comlink";
-import type { Build, Platform } from "../context.js";
+import type { Platform, WasmBuild } from "../context.js";
 import { NumlaneError } from "../errors.js";
 import { guardStart } from "../pool/pool.js";
 import type { WorkerApi } from "../pool/protocol.js";
@@ -48,7 +48,7 @@ let workerUrl: string | undefined;
 export function webPlatform(): Platform {
   return {
     runtime: detectRuntime(),
-    loadWasm: (build: Build) => fetchWasm(new URL(`./numlane-${build}.wasm`, import.meta.url)),
+    loadWasm: (build: WasmBuild) => fetchWasm(new URL(`./numlane-${build}.wasm`, import.meta.url)),
     loadWasmFrom: (source) => fetchWasm(source, "wasm"),
     cores: () => (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency || 1,
     startWorker(index: number) {
