@@ -56,8 +56,9 @@ export function chooseAlgorithm(f64: boolean, rows: number, cols: number, thread
 // three-pass's arithmetic but reads x from memory once: it gains where the
 // row no longer fits in cache (f32 1e7: 0.83–0.90× the three-pass's time; f64
 // 1e6, 8 MB: 0.85–0.89×) and loses a little in cache (its exp loop also reads
-// the next chunk: 1.01–1.07× at 1e4–1e6 f32). Revisit with a relaxed-SIMD
-// (FMA) build, where the two-pass's second exp costs less.
+// the next chunk: 1.01–1.07× at 1e4–1e6 f32). The relaxed build (FMA) makes
+// every exp cheaper but keeps the order: in Chromium, zero copy, one thread,
+// 1e4: three-pass 10.9 µs, two-pass 16.3; 1e6: 2828 and 3620 µs.
 const BLOCKED_MIN_ROW_BYTES = 1 << 22;
 
 function choose(f64: boolean, rows: number, cols: number, threads: number): Concrete {
