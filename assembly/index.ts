@@ -12,7 +12,7 @@ export { lasso_cd_f64 } from "./bcd/lasso";
 export { logistic_cdn_f64 } from "./bcd/logistic";
 export { bcd_f64 } from "./bcd/block";
 export { transpose_f64 } from "./blas/transpose";
-export { qr_householder_f64 } from "./blas/qr";
+export { qr_householder_f64, qr_blocked_f64 } from "./blas/qr";
 export { sketch_sparse_f64 } from "./sketch/sketch";
 export { sketch_gaussian_f64 } from "./sketch/gaussian";
 export { sketch_srht_f64 } from "./sketch/srht";

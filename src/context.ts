@@ -7,8 +7,8 @@ import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions,
 import type { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LogisticOptions } from "./bcd.js";
 import type { BcdOptions, BcdProblem } from "./bcd/generic.js";
-import { Sketch, type LeverageOptions, type LstsqOptions, type LstsqResult, type SketchOptions } from "./sketch.js";
-import { Engine } from "./engine.js";
+import { Sketch, type LeverageOptions, type LstsqOptions, type LstsqResult, type QrResult, type SketchOptions } from "./sketch.js";
+import { Engine, type CallOptions } from "./engine.js";
 import { NumlaneError } from "./errors.js";
 import { Pool, type WorkerHandle } from "./pool/pool.js";
 import { detectFeatures, type RuntimeName } from "./runtime/features.js";
@@ -94,6 +94,11 @@ export class Numlane {
   /** A sketch S·A on its own (sparse sign, CountSketch, Gaussian, SRHT or leverage sampling), reproducible from its seed. */
   sketch(A: CsrMatrix | DenseMatrix | number[][], opts: SketchOptions): Promise<DenseMatrix> {
     return this.sketchFamily.sketch(A, opts);
+  }
+
+  /** The R factor of a Householder QR of a tall A (blocked, compact WY, from 64 columns). */
+  qr(A: CsrMatrix | DenseMatrix | number[][], opts?: CallOptions): Promise<QrResult> {
+    return this.sketchFamily.qr(A, opts);
   }
 
   /** Approximate statistical leverage scores of A's rows (from a fast sketch and R⁻¹, as Drineas et al.). */

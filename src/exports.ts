@@ -10,5 +10,5 @@ export { RecycleSpace } from "./krylov.js";
 export type { BcdOptions, BcdProblem, BcdPenalty, BcdLoss, BcdPartition, BcdRule, BcdUpdate } from "./bcd/generic.js";
 export type { BcdResult, BcdReason, LassoOptions, LassoPathOptions, LassoPathResult, LogisticOptions } from "./bcd.js";
 export type { CgOptions, CgResult, CgReason, GmresOptions, Preconditioner, RecycleOptions, SequenceOptions, SequenceResult } from "./krylov.js";
-export type { LeverageOptions, LstsqMethod, LstsqOptions, LstsqReason, LstsqResult, SketchKind, SketchOptions } from "./sketch.js";
+export type { LeverageOptions, LstsqMethod, LstsqOptions, LstsqReason, LstsqResult, QrResult, SketchKind, SketchOptions } from "./sketch.js";
 export type { Progress } from "./pool/pool.js";

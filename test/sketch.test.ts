@@ -288,6 +288,43 @@ describe("sketch kinds", () => {
   });
 });
 
+describe("qr", () => {
+  it("blocked (compact WY) and unblocked R match NumPy's R up to row signs; blocked lstsq matches NumPy's solution", async () => {
+    // 70 and 200 columns: the blocked path, with a partial last panel (6 and 8 columns, odd row counts too).
+    for (const [m, n, seed] of [[301, 70, 21], [1500, 200, 22], [500, 40, 23]]) {
+      const { A, b } = problem(m, n, 1e3, seed);
+      const ref = numpy<{ r: number[]; x: number[] }>("import sys,json,numpy as np;d=json.load(sys.stdin);A=np.array(d['a']).reshape(d['m'],d['n']);r=np.linalg.qr(A,mode='r');x=np.linalg.lstsq(A,np.array(d['b']),rcond=None)[0];print(json.dumps({'r':r.ravel().tolist(),'x':x.tolist()}))",
+        { a: Array.from(A.data), b: Array.from(b), m, n });
+      if (!ref) return;
+      const { R } = await nl.qr(A);
+      let err = 0, big = 0;
+      for (let i = 0; i < n; i++) {
+        const flip = Math.sign(R.data[i * n + i]) * Math.sign(ref.r[i * n + i]);
+        for (let j = 0; j < n; j++) {
+          err = Math.max(err, Math.abs(R.data[i * n + j] * flip - ref.r[i * n + j]));
+          big = Math.max(big, Math.abs(ref.r[i * n + j]));
+        }
+      }
+      expect(err / big, `${m}×${n}`).toBeLessThan(1e-12);
+      const r = await nl.lstsq(A, b, { method: "qr" });
+      expect(relErr(r.x, ref.x), `${m}×${n}`).toBeLessThan(1e-11);
+    }
+  });
+
+  it("blocked QR: bit-identical for threads 1 and 2 and the single build", async () => {
+    const { A, b } = problem(3001, 99, 1e2, 24);
+    const one = await nl.lstsq(A, b, { method: "qr", threads: 1 });
+    const two = await nl.lstsq(A, b, { method: "qr", threads: 2 });
+    const single = await init({ build: "single" });
+    try {
+      const s = await single.lstsq(A, b, { method: "qr" });
+      expect(sameBits(one.x, two.x) && sameBits(one.x, s.x)).toBe(true);
+    } finally {
+      await single.close();
+    }
+  });
+});
+
 describe("lstsq: determinism and bad input", () => {
   it("bit-identical for threads 1 and 2 and the single build; the seed picks the sketch", async () => {
     const { A, b } = problem(9000, 30, 1e4, 5);
