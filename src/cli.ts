@@ -3,7 +3,7 @@
 import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import { init, readMatrixMarket, CsrMatrix, DenseMatrix, type Numlane } from "./index.js";
+import { init, readMatrixMarket, readRegressionCsv, CsrMatrix, DenseMatrix, type LstsqMethod, type Numlane, type SketchKind } from "./index.js";
 
 const HELP = `numlane — WebAssembly SIMD numerics
 
@@ -12,6 +12,12 @@ usage:
   numlane info              what init() chose on this machine
   numlane solve A.mtx [b.mtx]  CG on a symmetric positive definite Matrix Market
                             matrix (b = A·1 if not given); prints the result
+  numlane lstsq data.csv [--method M] [--sketch K] [--seed N] [--intercept] [--json]
+                            least squares on a numeric CSV with a header row, the
+                            last column the target: coefficients, residual norm,
+                            method, timing (M: auto, qr, sketch-and-solve,
+                            sketch-and-precondition, iterative-sketching;
+                            K: sparse-sign, countsketch, gaussian, srht, leverage)
   numlane bench [family]    benchmarks against peers (from a source checkout)
   numlane --help
 `;
@@ -138,6 +144,40 @@ async function solve(nl: Numlane, files: string[]): Promise<void> {
   }, null, 2));
 }
 
+async function lstsq(nl: Numlane, args: string[]): Promise<void> {
+  const file = args.find((a, i) => !a.startsWith("--") && !(i > 0 && ["--method", "--sketch", "--seed"].includes(args[i - 1])));
+  if (!file) throw new Error("usage: numlane lstsq data.csv [--method M] [--sketch K] [--seed N] [--intercept] [--json]");
+  const flag = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+  let { A, b, features, target } = readRegressionCsv(readFileSync(file, "utf8"));
+  if (args.includes("--intercept")) {
+    const p = A.cols, a = new Float64Array(A.rows * (p + 1));
+    for (let i = 0; i < A.rows; i++) { a[i * (p + 1)] = 1; a.set(A.data.subarray(i * p, i * p + p), i * (p + 1) + 1); }
+    A = new DenseMatrix(A.rows, p + 1, a);
+    features = ["intercept", ...features];
+  }
+  const opts = {
+    method: (flag("--method") ?? "auto") as LstsqMethod,
+    sketch: flag("--sketch") as SketchKind | undefined,
+    seed: flag("--seed") === undefined ? undefined : Number(flag("--seed")),
+  };
+  const t0 = performance.now();
+  const r = await nl.lstsq(A, b, opts);
+  const ms = performance.now() - t0;
+  if (args.includes("--json")) {
+    console.log(JSON.stringify({
+      file, rows: A.rows, features, target, coefficients: Array.from(r.x), residualNorm: r.residualNorm, method: r.method, reason: r.reason,
+      iterations: r.iterations, sketchSize: r.sketchSize, conditionEstimate: r.conditionEstimate, ms: +ms.toFixed(3),
+    }, null, 2));
+    return;
+  }
+  console.log(`${file}: ${A.rows} rows, ${A.cols} features, target "${target}"`);
+  const width = Math.max(...features.map((f) => f.length));
+  features.forEach((f, j) => console.log(`  ${f.padEnd(width)}  ${r.x[j].toPrecision(10).padStart(18)}`));
+  console.log(`residual norm ‖b − A·x‖ = ${r.residualNorm.toPrecision(10)}`);
+  console.log(`method ${r.method}${r.sketchSize ? ` (sketch ${opts.sketch ?? "sparse-sign"}, ${r.sketchSize} rows, ${r.iterations} iterations)` : ""}, ${r.reason}, ` +
+    `cond ≈ ${r.conditionEstimate.toExponential(2)}, ${ms.toFixed(2)} ms`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const cmd = argv[0] ?? "--help";
   if (cmd === "--help" || cmd === "-h" || cmd === "help") { process.stdout.write(HELP); return; }
@@ -153,6 +193,7 @@ async function main(argv: string[]): Promise<void> {
     if (cmd === "info") console.log(JSON.stringify(nl.info, null, 2));
     else if (cmd === "tour") await tour(nl);
     else if (cmd === "solve") await solve(nl, argv.slice(1));
+    else if (cmd === "lstsq") await lstsq(nl, argv.slice(1));
     else { process.stderr.write(`unknown command ${cmd}\n${HELP}`); process.exitCode = 2; }
   } finally {
     await nl.close();

@@ -3,6 +3,7 @@
 export { NumlaneError, type NumlaneErrorCode } from "./errors.js";
 export { DenseMatrix, CsrMatrix, type Layout, type MatrixLike } from "./matrix.js";
 export { readMatrixMarket, writeMatrixMarket } from "./io/matrix-market.js";
+export { readCsv, readRegressionCsv, type Csv } from "./io/csv.js";
 export type { Numlane, InitOptions, Info, Build, WasmSource } from "./context.js";
 export type { CallOptions } from "./engine.js";
 export type { SoftmaxOptions, SoftmaxAlgorithm } from "./softmax.js";
