@@ -344,6 +344,16 @@ export class Krylov {
 
   /** GCRO-DR's scratch sizes in f64 (partial rows, per thread, shared), from the kernel's own layout. */
   private async kernelSizes(m: number, k: number): Promise<number[]> {
+    const key = m * 4096 + k, known = this.gcrodrSizes.get(key);
+    if (known) return known;
+    const sizes = await this.askKernelSizes(m, k);
+    this.gcrodrSizes.set(key, sizes);
+    return sizes;
+  }
+
+  private readonly gcrodrSizes = new Map<number, number[]>();
+
+  private async askKernelSizes(m: number, k: number): Promise<number[]> {
     const scope = new CallScope(this.e.heap, [], 64);
     try {
       const out = scope.alloc(64);

@@ -1,5 +1,5 @@
 // The shared test vectors of the runtime matrix: a fixed set of blas, softmax,
-// cg, gmres, lasso, lassoPath, logisticRegression, lstsq and sketch calls on deterministic inputs, hashed (SHA-256 over the outputs'
+// cg, gmres, GCRO-DR, lasso, lassoPath, logisticRegression, lstsq and sketch calls on deterministic inputs, hashed (SHA-256 over the outputs'
 // bytes). Plain JavaScript with web APIs only, so Node, Deno, Bun, Chromium
 // and workerd all run this very file; every one must produce Node's hashes.
 
@@ -113,6 +113,13 @@ export async function runVectors(lib, nl) {
   results.gmres_iterations = gm.iterations;
   results.gmres_x = gm.x;
   results.gmres_history = gm.residualHistory;
+  // GCRO-DR: two systems sharing a recycle space (its harmonic Ritz eigen-solves run in wasm).
+  const space = nl.recycleSpace({ k: 4 });
+  const gc1 = await nl.gmres(N, g, { rtol: 1e-10, restart: 10, recycle: space });
+  const gc2 = await nl.gmres(convection(lib, 60, 28), g, { rtol: 1e-10, restart: 10, recycle: space, preconditioner: "jacobi" });
+  results.gcrodr_iterations = Float64Array.of(gc1.iterations, gc2.iterations);
+  results.gcrodr_x = Float64Array.from([...gc1.x, ...gc2.x]);
+  results.gcrodr_space = space.vectors;
 
   const lasso = await nl.lasso(D, d, { lambda: 0.01, tol: 1e-8 });
   results.lasso_x = lasso.x;
