@@ -10,8 +10,8 @@ const HELP = `numlane — WebAssembly SIMD numerics
 usage:
   numlane tour              every family on built-in real data, with timings
   numlane info              what init() chose on this machine
-  numlane solve A.mtx [b.mtx]  CG on a symmetric positive definite Matrix Market
-                            matrix (b = A·1 if not given); prints the result
+  numlane solve A.mtx [b.mtx]  CG on a symmetric Matrix Market matrix, GMRES(30)
+                            on a nonsymmetric one (b = A·1 if not given); prints the result
   numlane lstsq data.csv [--method M] [--sketch K] [--seed N] [--intercept] [--json]
                             least squares on a numeric CSV with a header row, the
                             last column the target: coefficients, residual norm,
@@ -77,6 +77,31 @@ async function tour(nl: Numlane): Promise<void> {
     }
   }
 
+  const gr = dataFile("matrices/gr_900_900_crg.mtx");
+  if (gr) {
+    // gr_900_900_crg plus a skew convection term along the grid's rows: nonsymmetric.
+    console.log("\nGMRES(20) against recycled GCRO-DR(20, 8), gr_900_900_crg + convection, 4 right-hand sides in turn:");
+    const G = readMatrixMarket(readFileSync(gr, "utf8")) as CsrMatrix;
+    const I: number[] = [], J: number[] = [], V: number[] = [];
+    for (let i = 0; i < G.rows; i++) for (let k = G.indptr[i]; k < G.indptr[i + 1]; k++) { I.push(i); J.push(G.indices[k]); V.push(G.data[k]); }
+    for (let i = 0; i < G.rows; i++) {
+      if (i % 30 < 29) { I.push(i); J.push(i + 1); V.push(0.3); }
+      if (i % 30 > 0) { I.push(i); J.push(i - 1); V.push(-0.3); }
+    }
+    const A = CsrMatrix.fromCoo(G.rows, G.cols, I, J, V);
+    const rhs = [0, 1, 2, 3].map((t) => Float64Array.from({ length: A.rows }, (_, i) => Math.sin(0.01 * i * (t + 1)) + 0.1 * t));
+    const run = async (recycle: boolean) => {
+      const space = recycle ? nl.recycleSpace({ k: 8 }) : undefined, its: number[] = [];
+      for (const b of rhs) its.push((await nl.gmres(A, b, { restart: 20, rtol: 1e-10, recycle: space })).iterations);
+      return its;
+    };
+    for (const recycle of [false, true]) {
+      const its = await run(recycle);
+      const us = await time(() => run(recycle), 5);
+      console.log(`  ${recycle ? "GCRO-DR(20, 8)" : "GMRES(20)     "}: iterations ${its.join(", ")}  median ${(us / 1e3).toFixed(1)} ms for the four`);
+    }
+  }
+
   const diabetes = dataFile("datasets/diabetes.csv");
   if (diabetes) {
     console.log("\nlasso by coordinate descent (scikit-learn's objective and duality-gap rule), diabetes 442×10:");
@@ -136,10 +161,12 @@ async function solve(nl: Numlane, files: string[]): Promise<void> {
     b = await nl.blas.spmv(A, new Float64Array(A.cols).fill(1));
   }
   const t0 = performance.now();
-  const r = await nl.cg(A, b, { preconditioner: "jacobi", onProgress: (p) => process.stderr.write(`\riteration ${p.iteration}  ‖r‖ = ${p.value.toExponential(3)}`) });
+  const onProgress = (p: { iteration: number; value: number }) => process.stderr.write(`\riteration ${p.iteration}  ‖r‖ = ${p.value.toExponential(3)}`);
+  const symmetric = A.rows === A.cols && A.asymmetry() <= 1e-10;
+  const r = symmetric ? await nl.cg(A, b, { preconditioner: "jacobi", onProgress }) : await nl.gmres(A, b, { preconditioner: "jacobi", onProgress });
   process.stderr.write("\n");
   console.log(JSON.stringify({
-    n: A.rows, nnz: A.nnz, reason: r.reason, iterations: r.iterations, residualNorm: r.residualNorm,
+    n: A.rows, nnz: A.nnz, method: symmetric ? "cg" : "gmres", reason: r.reason, iterations: r.iterations, residualNorm: r.residualNorm,
     ms: +(performance.now() - t0).toFixed(2), x: Array.from(r.x.subarray(0, 10)),
   }, null, 2));
 }
