@@ -27,6 +27,21 @@ export function dotContiguous(x: usize, y: usize, len: i32): f64 {
   return s;
 }
 
+/** y[0..len) −= alpha·x[0..len): each element as the scalar y − alpha·x would give. */
+export function subtractScaled(y: usize, x: usize, alpha: f64, len: i32): void {
+  const av = f64x2.splat(alpha);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 3;
+    v128.store(y + o, f64x2.sub(v128.load(y + o), f64x2.mul(av, v128.load(x + o))));
+    v128.store(y + o, f64x2.sub(v128.load(y + o, 16), f64x2.mul(av, v128.load(x + o, 16))), 16);
+  }
+  for (; i < len; i++) {
+    const o = <usize>i << 3;
+    store<f64>(y + o, load<f64>(y + o) - alpha * load<f64>(x + o));
+  }
+}
+
 function dotStrided(x: usize, incx: i32, y: usize, incy: i32, len: i32): f64 {
   const sx = <usize>incx << 3, sy = <usize>incy << 3;
   let s0: f64 = 0, s1: f64 = 0;

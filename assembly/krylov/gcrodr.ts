@@ -21,6 +21,7 @@
 import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
+import { dotContiguous, subtractScaled } from "../blas/level1";
 import { harmonicRitz, harmonicScratch } from "../blas/eigen";
 
 const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 3, OUT_STOP = 4, OUT_SIZE = 6, OUT_NEW = 7;
@@ -40,7 +41,7 @@ const CONVERGED = 0, MAX_ITERATIONS = 1, BREAKDOWN = 2, ABORTED = 4;
 /** Per-thread scratch (f64). */
 // @ts-ignore: decorator
 @inline function threadScratch(m: i32, k: i32): i32 {
-  return 2 * (m + 1) * m + 4 * (m + 1) + 2 * k * k + 4 * k + 8;
+  return 2 * (m + 1) * m + 4 * (m + 1) + 2 * k * k + 6 * k + 8;
 }
 
 /** f64 sizes the host allocates: [partial rows, per-thread scratch, shared scratch]. */
@@ -108,10 +109,7 @@ export function gcrodr_f64(
       for (let c = c0; c < c1; c++) {
         const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
         for (let a = 0; a < s; a++) for (let bb = 0; bb <= a; bb++) {
-          const ca = at(C, a * n), cb = at(C, bb * n);
-          let acc: f64 = 0;
-          for (let i = i0; i < i1; i++) acc += load<f64>(at(ca, i)) * load<f64>(at(cb, i));
-          store<f64>(at(pg, (a * s + bb) * chunks + c), acc);
+          store<f64>(at(pg, (a * s + bb) * chunks + c), dotContiguous(at(C, a * n + i0), at(C, bb * n + i0), i1 - i0));
         }
       }
       barrier(team, nthreads);
@@ -210,9 +208,7 @@ export function gcrodr_f64(
           const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
           for (let a = 0; a < nv; a++) {
             const va = a < s ? at(C, a * n) : at(basis, (a - s) * n);
-            let acc: f64 = 0;
-            for (let i = i0; i < i1; i++) acc += load<f64>(at(va, i)) * load<f64>(at(wj, i));
-            store<f64>(at(pp, a * chunks + c), acc);
+            store<f64>(at(pp, a * chunks + c), dotContiguous(at(va, i0), at(wj, i0), i1 - i0));
           }
         }
         barrier(team, nthreads);
@@ -220,14 +216,12 @@ export function gcrodr_f64(
           const h = sumPartials(at(pp, a * chunks), chunks);
           store<f64>(at(G, col * ld + a), pass == 0 ? h : load<f64>(at(G, col * ld + a)) + h);
           const va = a < s ? at(C, a * n) : at(basis, (a - s) * n);
-          for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) - h * load<f64>(at(va, i)));
+          subtractScaled(at(wj, my0), at(va, my0), h, my1 - my0);
         }
       }
       for (let c = c0; c < c1; c++) {
         const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-        let acc: f64 = 0;
-        for (let i = i0; i < i1; i++) acc += load<f64>(at(wj, i)) * load<f64>(at(wj, i));
-        store<f64>(at(pn, c), acc);
+        store<f64>(at(pn, c), dotContiguous(at(wj, i0), at(wj, i0), i1 - i0));
       }
       const stop = out + ((OUT_STOP + (step & 1)) << 3);
       step++;
@@ -291,12 +285,7 @@ export function gcrodr_f64(
           const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
           for (let a = 0; a < s + j + 1; a++) {
             const va = a < s ? at(C, a * n) : at(basis, (a - s) * n);
-            for (let bb = 0; bb < s; bb++) {
-              const ub = at(U, bb * n);
-              let acc: f64 = 0;
-              for (let i = i0; i < i1; i++) acc += load<f64>(at(va, i)) * load<f64>(at(ub, i));
-              store<f64>(at(pEnd, (a * s + bb) * chunks + c), acc);
-            }
+            for (let bb = 0; bb < s; bb++) store<f64>(at(pEnd, (a * s + bb) * chunks + c), dotContiguous(at(va, i0), at(U, bb * n + i0), i1 - i0));
           }
         }
       }
@@ -307,8 +296,30 @@ export function gcrodr_f64(
       barrier(team, nthreads);
       const kept = <i32>load<f64>(at(out, OUT_NEW));
       if (kept > 0) {
-        // U ← [U, V_{0..j−1}]·coefU, C ← [C, V_{0..j}]·coefC, row by row.
-        for (let i = my0; i < my1; i++) {
+        // U ← [U, V_{0..j−1}]·coefU, C ← [C, V_{0..j}]·coefC, row by row
+        // (two rows at a time in f64x2 lanes: each row's sum in the same order).
+        const pairEnd = my0 + ((my1 - my0) & ~1);
+        for (let i = my0; i < pairEnd; i += 2) {
+          for (let bb = 0; bb < kept; bb++) {
+            let u = f64x2.splat(0), cc = f64x2.splat(0);
+            for (let a = 0; a < s; a++) {
+              u = f64x2.add(u, f64x2.mul(v128.load(at(U, a * n + i)), f64x2.splat(load<f64>(at(coefU, bb * ld + a)))));
+              cc = f64x2.add(cc, f64x2.mul(v128.load(at(C, a * n + i)), f64x2.splat(load<f64>(at(coefC, bb * ld + a)))));
+            }
+            for (let l = 0; l <= j; l++) {
+              const v = v128.load(at(basis, l * n + i));
+              if (l < j) u = f64x2.add(u, f64x2.mul(v, f64x2.splat(load<f64>(at(coefU, bb * ld + s + l)))));
+              cc = f64x2.add(cc, f64x2.mul(v, f64x2.splat(load<f64>(at(coefC, bb * ld + s + l)))));
+            }
+            v128.store(at(rowTmp, 2 * bb), u);
+            v128.store(at(rowTmp, 2 * (k + bb)), cc);
+          }
+          for (let bb = 0; bb < kept; bb++) {
+            v128.store(at(U, bb * n + i), v128.load(at(rowTmp, 2 * bb)));
+            v128.store(at(C, bb * n + i), v128.load(at(rowTmp, 2 * (k + bb))));
+          }
+        }
+        for (let i = pairEnd; i < my1; i++) {
           for (let bb = 0; bb < kept; bb++) {
             let u: f64 = 0, cc: f64 = 0;
             for (let a = 0; a < s; a++) {

@@ -12,6 +12,7 @@
 import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
+import { dotContiguous, subtractScaled } from "../blas/level1";
 
 const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 3, OUT_STOP = 4;
 const CONVERGED = 0, MAX_ITERATIONS = 1, BREAKDOWN = 2, ABORTED = 4;
@@ -87,26 +88,18 @@ export function gmres_f64(
         const pp = pass == 0 ? p1 : p2;
         for (let c = c0; c < c1; c++) {
           const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-          for (let k = 0; k <= j; k++) {
-            const vk = at(basis, k * n);
-            let s: f64 = 0;
-            for (let i = i0; i < i1; i++) s += load<f64>(at(vk, i)) * load<f64>(at(wj, i));
-            store<f64>(at(pp, k * chunks + c), s);
-          }
+          for (let k = 0; k <= j; k++) store<f64>(at(pp, k * chunks + c), dotContiguous(at(basis, k * n + i0), at(wj, i0), i1 - i0));
         }
         barrier(team, nthreads);
         for (let k = 0; k <= j; k++) {
           const h = sumPartials(at(pp, k * chunks), chunks);
           store<f64>(at(H, j * (m + 1) + k), pass == 0 ? h : load<f64>(at(H, j * (m + 1) + k)) + h);
-          const vk = at(basis, k * n);
-          for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) - h * load<f64>(at(vk, i)));
+          subtractScaled(at(wj, my0), at(basis, k * n + my0), h, my1 - my0);
         }
       }
       for (let c = c0; c < c1; c++) {
         const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-        let s: f64 = 0;
-        for (let i = i0; i < i1; i++) s += load<f64>(at(wj, i)) * load<f64>(at(wj, i));
-        store<f64>(at(pn, c), s);
+        store<f64>(at(pn, c), dotContiguous(at(wj, i0), at(wj, i0), i1 - i0));
       }
       // The abort flag, broadcast through a slot per step parity (written
       // before this barrier, read after it, rewritten two steps later).
