@@ -11,6 +11,7 @@ export { gram_f64 } from "./blas/gram";
 export { lasso_cd_f64 } from "./bcd/lasso";
 export { logistic_cdn_f64 } from "./bcd/logistic";
 export { bcd_f64 } from "./bcd/block";
+export { labelprop_f64 } from "./bcd/labelprop";
 export { transpose_f64 } from "./blas/transpose";
 export { qr_householder_f64, qr_blocked_f64 } from "./blas/qr";
 export { sketch_sparse_f64 } from "./sketch/sketch";

@@ -12,6 +12,7 @@ import { chunkCount, CHUNK, HISTORY_CAP, type CallOptions, type Engine } from ".
 import { CsrMatrix, DenseMatrix, toMatrix } from "../matrix.js";
 import { CallScope } from "../runtime/heap.js";
 import { allFinite, float64Array, integer, nonNegative } from "../validate.js";
+import { labelPropagation } from "./labelprop.js";
 
 export type BcdLoss = "least-squares" | "logistic" | "softmax" | "label-propagation";
 export type BcdPartition = "order" | "sort" | "avg" | "variable" | "red-black" | "forest";
@@ -37,13 +38,20 @@ export type BcdProblem =
   | { loss: "label-propagation"; W: CsrMatrix; labels: Float64Array; labelled: Uint8Array; penalty?: BcdPenalty };
 
 export interface BcdOptions extends CallOptions {
-  /** How coordinates are grouped into blocks (default "order"); "variable": the greedy rule picks blockSize coordinates each iteration. */
+  /**
+   * How coordinates are grouped into blocks (default "order"); "variable": the greedy rule picks blockSize
+   * coordinates each iteration. Label propagation: "forest" (default; blocks whose subgraphs are forests) or
+   * "red-black" (independent sets by greedy colouring).
+   */
   partition?: BcdPartition;
   /** Coordinates per block (default 1). */
   blockSize?: number;
   /** Block selection (default "cyclic"). With an L1 penalty or x ≥ 0 the greedy rules use their proximal GS-q form. */
   rule?: BcdRule;
-  /** Block update (default "newton": exact block minimisation for least squares, Newton + Armijo otherwise). */
+  /**
+   * Block update (default "newton": exact block minimisation for least squares, Newton + Armijo otherwise).
+   * Label propagation: "message-passing" (default; exact minimisation over each forest block).
+   */
   update?: BcdUpdate;
   /** Skip coordinates at zero that are strictly optimal there, re-examined at each epoch (needs l1 or nonnegative). */
   activeSet?: boolean;
@@ -109,6 +117,7 @@ function unsupported(message: string, argument: string): never {
 
 export interface Penalty { l1: number; l2: number; nonnegative: boolean }
 
+
 export function readPenalty(pen: unknown): Penalty {
   if (pen === undefined) return { l1: 0, l2: 0, nonnegative: false };
   if (pen === null || typeof pen !== "object") throw new NumlaneError("invalid-type", "expected { l1?, l2?, nonnegative? }", "problem.penalty");
@@ -156,10 +165,14 @@ function partitionBlocks(kind: "order" | "sort" | "avg", coordL: Float64Array, t
 export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {}): Promise<BcdResult> {
   if (problem === null || typeof problem !== "object") throw new NumlaneError("invalid-type", "expected { loss, ... }", "problem");
   const loss = choice<BcdLoss>("problem.loss", (problem as { loss?: unknown }).loss ?? "", ["least-squares", "logistic", "softmax", "label-propagation"], "least-squares");
-  if (loss === "label-propagation") unsupported("label propagation is not built yet", "problem.loss");
   const pr = problem as { A: unknown; b?: unknown; y?: unknown; classes?: unknown; penalty?: unknown };
   const pen = readPenalty(pr.penalty);
   const o = readOptions(opts);
+  if (loss === "label-propagation") {
+    // Its own defaults: forest blocks minimised exactly by message passing.
+    const lo = { ...o, partition: opts.partition ?? "forest", update: opts.update ?? "message-passing" };
+    return labelPropagation(e, problem as Record<string, unknown>, pen, lo, opts);
+  }
   const D = denseOf("problem.A", pr.A);
   const n = D.rows, p = D.cols;
   if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "problem.A");

@@ -1,0 +1,204 @@
+// nl.bcd on { loss: "label-propagation" }: the graph's unlabelled nodes split
+// into forest-structured blocks (independent sets for "red-black"), each block
+// minimised exactly by message passing (assembly/bcd/labelprop.ts).
+//   f(x) = ½·Σ_{edges ij} w_ij·(x_i − x_j)² + ½·l2·Σ_{unlabelled} x_i²,  labelled x_i = labels[i].
+import { NumlaneError } from "../errors.js";
+import { chunkCount, HISTORY_CAP, type Engine } from "../engine.js";
+import { CsrMatrix } from "../matrix.js";
+import { CallScope } from "../runtime/heap.js";
+import { allFinite, float64Array, integer } from "../validate.js";
+import type { BcdOptions, BcdReason, BcdResult, Penalty } from "./generic.js";
+
+const REASONS: Record<number, BcdReason> = { 0: "converged", 1: "max-iterations", 4: "aborted" };
+const RULES: Record<string, number> = { cyclic: 0, random: 1, permutation: 2 };
+
+// Parameter block slots (assembly/bcd/labelprop.ts, LP_*).
+const LP = {
+  N: 0, INDPTR: 1, INDICES: 2, DATA: 3, X: 4, BLOCK_OF: 5, NB: 6, BLOCK_TREES: 7, TREE_PTR: 8, ORDER: 9, PARENT: 10,
+  PARENT_W: 11, HBUF: 12, DBUF: 13, RULE: 14, SEED: 15, TOL: 16, MAX_ITER: 17, L2: 18, PARTIALS: 19, HISTORY: 20,
+  HISTORY_CAP: 21, OUT: 22, PERM: 23, COUNT: 24,
+} as const;
+
+interface Graph { n: number; indptr: Int32Array; indices: Int32Array; data: Float64Array }
+
+/** W must be square, symmetric, with nonnegative finite weights (the diagonal is ignored). */
+function checkGraph(W: unknown): Graph {
+  if (!(W instanceof CsrMatrix)) throw new NumlaneError("invalid-type", "expected a CsrMatrix of edge weights", "problem.W");
+  const n = W.rows;
+  if (W.cols !== n) throw new NumlaneError("invalid-shape", `W must be square, got ${W.rows}×${W.cols}`, "problem.W");
+  if (n === 0) throw new NumlaneError("invalid-size", "W has no nodes", "problem.W");
+  allFinite("problem.W", W.data);
+  const entries = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    for (let q = W.indptr[i]; q < W.indptr[i + 1]; q++) {
+      const j = W.indices[q], w = W.data[q];
+      if (w < 0) throw new NumlaneError("invalid-value", `edge weights must be ≥ 0; W(${i}, ${j}) is ${w}`, "problem.W");
+      if (i !== j) entries.set(i * n + j, (entries.get(i * n + j) ?? 0) + w);
+    }
+  }
+  for (const [key, w] of entries) {
+    const i = Math.floor(key / n), j = key % n;
+    if (entries.get(j * n + i) !== w) throw new NumlaneError("invalid-value", `W must be symmetric: W(${i}, ${j}) = ${w}, W(${j}, ${i}) = ${entries.get(j * n + i) ?? 0}`, "problem.W");
+  }
+  return { n, indptr: W.indptr, indices: W.indices, data: W.data };
+}
+
+function neighbours(g: Graph, u: number, visit: (v: number, w: number) => void): void {
+  for (let q = g.indptr[u]; q < g.indptr[u + 1]; q++) if (g.indices[q] !== u && g.data[q] !== 0) visit(g.indices[q], g.data[q]);
+}
+
+/**
+ * Blocks of unlabelled nodes, each inducing a forest: "red-black" by greedy
+ * colouring (independent sets; two colours on bipartite graphs such as grids),
+ * "forest" by adding each node to the first block where it closes no cycle
+ * (one union–find over all nodes: unions only join nodes of one block).
+ */
+function forestBlocks(g: Graph, free: Uint8Array, kind: "red-black" | "forest"): Int32Array {
+  const blockOf = new Int32Array(g.n).fill(-1);
+  const root = Int32Array.from({ length: g.n }, (_, i) => i);
+  const find = (a: number): number => { while (root[a] !== a) { root[a] = root[root[a]]; a = root[a]; } return a; };
+  for (let u = 0; u < g.n; u++) {
+    if (!free[u]) continue;
+    for (let b = 0; ; b++) {
+      let ok = true;
+      const roots = new Set<number>();
+      neighbours(g, u, (v) => {
+        if (!ok || blockOf[v] !== b) return;
+        if (kind === "red-black") { ok = false; return; }
+        const r = find(v);
+        if (roots.has(r)) ok = false; else roots.add(r);
+      });
+      if (!ok) continue;
+      blockOf[u] = b;
+      for (const r of roots) root[r] = u;
+      break;
+    }
+  }
+  return blockOf;
+}
+
+export async function labelPropagation(e: Engine, problem: Record<string, unknown>, pen: Penalty, o: { partition: string; rule: string; update: string; tol: number; seed: number; activeSet: boolean }, opts: BcdOptions): Promise<BcdResult> {
+  const g = checkGraph(problem.W);
+  const n = g.n;
+  const labels = float64Array("problem.labels", problem.labels);
+  if (labels.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries (W's nodes), got ${labels.length}`, "problem.labels");
+  const labelled = problem.labelled;
+  if (!(labelled instanceof Uint8Array)) throw new NumlaneError("invalid-type", "expected a Uint8Array (1 = labelled)", "problem.labelled");
+  if (labelled.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries (W's nodes), got ${labelled.length}`, "problem.labelled");
+  for (let i = 0; i < n; i++) if (labelled[i] && !Number.isFinite(labels[i])) throw new NumlaneError("invalid-value", `label ${i} is ${labels[i]}`, "problem.labels");
+  if (pen.l1 !== 0 || pen.nonnegative) throw new NumlaneError("unsupported", "label propagation takes only an l2 penalty (its blocks are solved exactly as linear systems)", "problem.penalty");
+  if (o.partition !== "forest" && o.partition !== "red-black") throw new NumlaneError("unsupported", `label propagation needs forest-structured blocks: partition "forest" or "red-black", not "${o.partition}"`, "opts.partition");
+  if (o.update !== "message-passing" && o.update !== "newton") throw new NumlaneError("unsupported", `label propagation minimises each block exactly (update "message-passing", or "newton" which is the same here), not "${o.update}"`, "opts.update");
+  if (!(o.rule in RULES)) throw new NumlaneError("unsupported", `label propagation takes rule "cyclic", "random" or "permutation", not "${o.rule}"`, "opts.rule");
+  if (o.activeSet) throw new NumlaneError("unsupported", "activeSet needs an l1 penalty or nonnegative", "opts.activeSet");
+  if (opts.blockSize !== undefined) throw new NumlaneError("unsupported", "blockSize does not apply to forest partitions (their blocks are as large as the graph allows)", "opts.blockSize");
+  const free = Uint8Array.from(labelled, (v) => (v ? 0 : 1));
+  let x0: Float64Array | undefined;
+  if (opts.x0 !== undefined) {
+    x0 = float64Array("opts.x0", opts.x0);
+    if (x0.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries, got ${x0.length}`, "opts.x0");
+    allFinite("opts.x0", x0);
+  }
+  // Every unlabelled component must touch a label (or l2 > 0): otherwise the minimiser is not unique.
+  if (pen.l2 === 0) {
+    const seen = new Uint8Array(n), stack: number[] = [];
+    for (let s = 0; s < n; s++) {
+      if (!free[s] || seen[s]) continue;
+      let anchored = false;
+      seen[s] = 1; stack.push(s);
+      while (stack.length) {
+        const u = stack.pop()!;
+        neighbours(g, u, (v) => { if (!free[v]) anchored = true; else if (!seen[v]) { seen[v] = 1; stack.push(v); } });
+      }
+      if (!anchored) throw new NumlaneError("invalid-value", `node ${s}'s unlabelled component reaches no labelled node: give l2 > 0 or a label there`, "problem.labelled");
+    }
+  }
+
+  const blockOf = forestBlocks(g, free, o.partition as "red-black" | "forest");
+  let nb = 0;
+  for (let u = 0; u < n; u++) nb = Math.max(nb, blockOf[u] + 1);
+  // Each block's trees in BFS order (a parent before its children), with parent and edge weight.
+  const order: number[] = [], parent: number[] = [], parentW: number[] = [], treePtr = [0], blockTrees = [0];
+  const done = new Uint8Array(n);
+  const members: number[][] = Array.from({ length: nb }, () => []);
+  for (let u = 0; u < n; u++) if (blockOf[u] >= 0) members[blockOf[u]].push(u);
+  for (let b = 0; b < nb; b++) {
+    for (const r of members[b]) {
+      if (done[r]) continue;
+      done[r] = 1;
+      const start = order.length;
+      order.push(r); parent.push(-1); parentW.push(0);
+      for (let q = start; q < order.length; q++) {
+        const u = order[q];
+        neighbours(g, u, (v, w) => {
+          if (blockOf[v] !== b || done[v]) return;
+          done[v] = 1;
+          order.push(v); parent.push(u); parentW.push(w);
+        });
+      }
+      treePtr.push(order.length);
+    }
+    blockTrees.push(treePtr.length - 1);
+  }
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[i] = labelled[i] ? labels[i] : x0 ? x0[i] : 0;
+  const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000 * Math.max(nb, 1), 1, 2 ** 31 - 1);
+  const historyCap = Math.min(Math.ceil(maxIter / Math.max(nb, 1)) + 1, HISTORY_CAP);
+  const threads = e.threadsFor(12 * g.indices.length + 16 * n, opts);
+  const nU = order.length, chunks = chunkCount(n);
+  if (nb === 0) {
+    return { x, objective: objectivePlain(g, x), iterations: 0, converged: true, reason: "converged", violation: 0, history: new Float64Array(0) };
+  }
+  const f64s = { X: n, HBUF: n, DBUF: n, PARENT_W: Math.max(nU, 1), PARTIALS: 2 * chunks + 2 + threads, HISTORY: historyCap, OUT: 8, PARAMS: LP.COUNT };
+  const i32s = { BLOCK_OF: n, BLOCK_TREES: nb + 1, TREE_PTR: treePtr.length, ORDER: Math.max(nU, 1), PARENT: Math.max(nU, 1), PERM: nb };
+  let bytes = 0;
+  for (const v of Object.values(f64s)) bytes += 8 * v + 64;
+  for (const v of Object.values(i32s)) bytes += 4 * v + 64;
+  const heap = e.heap;
+  const scope = new CallScope(heap, [g.indptr, g.indices, g.data], bytes);
+  try {
+    const ip = scope.input(g.indptr), ix = scope.input(g.indices), dp = scope.input(g.data);
+    const ptrs: Record<string, number> = {};
+    for (const [k, v] of Object.entries(f64s)) ptrs[k] = scope.alloc(8 * v);
+    for (const [k, v] of Object.entries(i32s)) ptrs[k] = scope.alloc(4 * v);
+    const f64 = heap.f64, i32 = heap.i32;
+    f64.set(x, ptrs.X >> 3);
+    f64.set(parentW, ptrs.PARENT_W >> 3);
+    i32.set(blockOf, ptrs.BLOCK_OF >> 2);
+    i32.set(blockTrees, ptrs.BLOCK_TREES >> 2);
+    i32.set(treePtr, ptrs.TREE_PTR >> 2);
+    i32.set(order, ptrs.ORDER >> 2);
+    i32.set(parent, ptrs.PARENT >> 2);
+    f64.fill(0, ptrs.OUT >> 3, (ptrs.OUT >> 3) + 8);
+    const prm = new Float64Array(LP.COUNT);
+    Object.assign(prm, {
+      [LP.N]: n, [LP.INDPTR]: ip, [LP.INDICES]: ix, [LP.DATA]: dp, [LP.X]: ptrs.X, [LP.BLOCK_OF]: ptrs.BLOCK_OF, [LP.NB]: nb,
+      [LP.BLOCK_TREES]: ptrs.BLOCK_TREES, [LP.TREE_PTR]: ptrs.TREE_PTR, [LP.ORDER]: ptrs.ORDER, [LP.PARENT]: ptrs.PARENT,
+      [LP.PARENT_W]: ptrs.PARENT_W, [LP.HBUF]: ptrs.HBUF, [LP.DBUF]: ptrs.DBUF, [LP.RULE]: RULES[o.rule], [LP.SEED]: o.seed,
+      [LP.TOL]: o.tol, [LP.MAX_ITER]: maxIter, [LP.L2]: pen.l2, [LP.PARTIALS]: ptrs.PARTIALS, [LP.HISTORY]: ptrs.HISTORY,
+      [LP.HISTORY_CAP]: historyCap, [LP.OUT]: ptrs.OUT, [LP.PERM]: ptrs.PERM,
+    });
+    f64.set(prm, ptrs.PARAMS >> 3);
+    await e.pool.run("labelprop_f64", [ptrs.PARAMS], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+    const h = heap.f64, out = ptrs.OUT >> 3;
+    const reason = REASONS[h[out + 1]];
+    return {
+      x: h.slice(ptrs.X >> 3, (ptrs.X >> 3) + n),
+      objective: h[out + 3],
+      iterations: h[out],
+      converged: reason === "converged",
+      reason,
+      violation: h[out + 2],
+      history: h.slice(ptrs.HISTORY >> 3, (ptrs.HISTORY >> 3) + Math.min(h[out + 4], historyCap)),
+    };
+  } finally {
+    scope.free();
+  }
+}
+
+/** ½·Σ_edges w (x_i − x_j)², for the all-labelled case (no kernel launch). */
+function objectivePlain(g: Graph, x: Float64Array): number {
+  let s = 0;
+  for (let u = 0; u < g.n; u++) neighbours(g, u, (v, w) => { s += 0.25 * w * (x[u] - x[v]) ** 2; });
+  return s;
+}
