@@ -114,7 +114,7 @@ function graph(rel) {
 
 async function bcdBench(nl, py, all) {
   const path = (rel) => fileURLToPath(new URL(rel, import.meta.url));
-  const diabetes = csv("../data/datasets/diabetes.csv"), digits = csv("../data/datasets/digits.csv"), syn = synthetic(20000, 200);
+  const diabetes = csv("../data/datasets/diabetes.csv"), digits = csv("../data/datasets/digits.csv");
   const W = graph("../data/matrices/lap3D_7pt_n20.mtx");
   const labelled = Uint8Array.from({ length: W.rows }, (_, k) => (k % 7 === 0 ? 1 : 0));
   const labels = Float64Array.from({ length: W.rows }, (_, k) => (k < W.rows / 2 ? 1 : -1));
@@ -127,8 +127,8 @@ async function bcdBench(nl, py, all) {
       settings: { "cyclic coordinate newton": { rule: "cyclic" }, "variable/4 gsl newton": { partition: "variable", blockSize: 4, rule: "gsl" } },
     },
     {
-      name: "lasso synthetic 20000×200, λ=0.001", problem: { loss: "least-squares", A: syn.A, b: syn.b, penalty: { l1: 0.001 } },
-      peer: { kind: "least-squares", n: 20000, p: 200, l1: 0.001, tol: 1e-6 },
+      name: "lasso digits 1797×64, λ=0.01", problem: { loss: "least-squares", A: digits.A, b: digits.b, penalty: { l1: 0.01 } },
+      peer: { kind: "least-squares", csv: path("../data/datasets/digits.csv"), l1: 0.01, tol: 1e-6 },
       settings: { "cyclic coordinate newton": { rule: "cyclic" }, "variable/8 gsl newton": { partition: "variable", blockSize: 8, rule: "gsl" } },
     },
     {

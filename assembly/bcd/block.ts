@@ -23,6 +23,7 @@
 import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { mix64 } from "../core/rng";
+import { at, ati, param, ptr, shuffleBlocks } from "./params";
 import { dotContiguous } from "../blas/level1";
 import { blockQP, cholesky, choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper, penaltyChange, proxScalar } from "./small";
 
@@ -44,22 +45,6 @@ const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_VIOLATION = 2, OUT_LOSS = 3, OUT_O
 const ARMIJO: f64 = 0.01;
 const MAX_BACKTRACKS = 50;
 
-// @ts-ignore: decorator
-@inline function at(v: usize, i: i32): usize {
-  return v + (<usize>i << 3);
-}
-// @ts-ignore: decorator
-@inline function ati(v: usize, i: i32): usize {
-  return v + (<usize>i << 2);
-}
-// @ts-ignore: decorator
-@inline function param(p: usize, i: i32): f64 {
-  return load<f64>(at(p, i));
-}
-// @ts-ignore: decorator
-@inline function ptr(p: usize, i: i32): usize {
-  return <usize>load<f64>(at(p, i));
-}
 
 /** How far coordinate value x with gradient g is from optimal (min-norm subgradient). */
 // @ts-ignore: decorator
@@ -574,16 +559,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
       } else {
         const perm = ptr(prm, P_PERM);
         if (epochStart) {
-          if (tid == 0) {
-            const epoch = <u64>(iter / nb);
-            for (let b = 0; b < nb; b++) store<i32>(ati(perm, b), b);
-            for (let b = nb - 1; b > 0; b--) {
-              const r = <i32>(mix64(seed ^ 0x5bd1e995, epoch * <u64>nb + <u64>b) % <u64>(b + 1));
-              const tmp = load<i32>(ati(perm, b));
-              store<i32>(ati(perm, b), load<i32>(ati(perm, r)));
-              store<i32>(ati(perm, r), tmp);
-            }
-          }
+          if (tid == 0) shuffleBlocks(perm, nb, seed, <u64>(iter / nb));
           barrier(team, nthreads);
         }
         chosen = load<i32>(ati(perm, iter % nb));

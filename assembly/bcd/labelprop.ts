@@ -12,6 +12,7 @@
 import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { mix64 } from "../core/rng";
+import { at, ati, param, ptr, shuffleBlocks } from "./params";
 
 // Parameter block (f64 slots), filled by src/bcd/labelprop.ts.
 export const LP_N = 0, LP_INDPTR = 1, LP_INDICES = 2, LP_DATA = 3, LP_X = 4, LP_BLOCK_OF = 5, LP_NB = 6,
@@ -21,22 +22,6 @@ export const LP_N = 0, LP_INDPTR = 1, LP_INDICES = 2, LP_DATA = 3, LP_X = 4, LP_
 
 const RULE_CYCLIC = 0, RULE_RANDOM = 1, RULE_PERMUTATION = 2;
 
-// @ts-ignore: decorator
-@inline function at(v: usize, i: i32): usize {
-  return v + (<usize>i << 3);
-}
-// @ts-ignore: decorator
-@inline function ati(v: usize, i: i32): usize {
-  return v + (<usize>i << 2);
-}
-// @ts-ignore: decorator
-@inline function param(p: usize, i: i32): f64 {
-  return load<f64>(at(p, i));
-}
-// @ts-ignore: decorator
-@inline function ptr(p: usize, i: i32): usize {
-  return <usize>load<f64>(at(p, i));
-}
 
 /** Σ_{v ≠ u} w_uv·x_v over u's row, skipping the neighbours in block `skip` (−2: skip none); *deg receives Σ w_uv. */
 function rowSums(prm: usize, u: i32, skip: i32, deg: usize): f64 {
@@ -138,16 +123,7 @@ export function labelprop_f64(prm: usize, team: usize, tid: i32, nthreads: i32):
       if (viol <= tol * v0) { reason = 0; break; }
       if (stop) { reason = 4; break; }
       if (rule == RULE_PERMUTATION) {
-        if (tid == 0) {
-          const epoch = <u64>(iter / nb);
-          for (let b = 0; b < nb; b++) store<i32>(ati(perm, b), b);
-          for (let b = nb - 1; b > 0; b--) {
-            const r = <i32>(mix64(seed ^ 0x5bd1e995, epoch * <u64>nb + <u64>b) % <u64>(b + 1));
-            const tmp = load<i32>(ati(perm, b));
-            store<i32>(ati(perm, b), load<i32>(ati(perm, r)));
-            store<i32>(ati(perm, r), tmp);
-          }
-        }
+        if (tid == 0) shuffleBlocks(perm, nb, seed, <u64>(iter / nb));
         barrier(team, nthreads);
       }
     }
@@ -183,7 +159,7 @@ export function labelprop_f64(prm: usize, team: usize, tid: i32, nthreads: i32):
     store<f64>(at(out, 0), <f64>iter);
     store<f64>(at(out, 1), <f64>reason);
     store<f64>(at(out, 2), viol);
-    store<f64>(at(out, 3), sumPartials(objP, chunks));
-    store<f64>(at(out, 4), <f64>epochs);
+    store<f64>(at(out, 4), sumPartials(objP, chunks));  // slots as bcd_f64's: 4 objective, 6 epochs
+    store<f64>(at(out, 6), <f64>epochs);
   }
 }

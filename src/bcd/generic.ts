@@ -100,6 +100,39 @@ const P = {
   HSCALE: 40, COUNT: 41,
 } as const;
 
+/** Bytes for the named f64 / i32 arrays (for CallScope's up-front check). */
+export function bytesFor(f64s: Record<string, number>, i32s: Record<string, number>): number {
+  let bytes = 0;
+  for (const v of Object.values(f64s)) bytes += 8 * v + 64;
+  for (const v of Object.values(i32s)) bytes += 4 * v + 64;
+  return bytes;
+}
+
+/** Allocates every named array in the scope; returns their addresses by name. */
+export function allocate(scope: CallScope, f64s: Record<string, number>, i32s: Record<string, number>): Record<string, number> {
+  const ptrs: Record<string, number> = {};
+  for (const [k, v] of Object.entries(f64s)) ptrs[k] = scope.alloc(8 * v);
+  for (const [k, v] of Object.entries(i32s)) ptrs[k] = scope.alloc(4 * v);
+  return ptrs;
+}
+
+/** Runs a BCD kernel on its parameter block and reads its result block (slots 0 iterations, 1 reason, 2 violation, 4 objective, 6 epochs). */
+export async function launch(e: Engine, kernel: string, prm: Float64Array, ptrs: Record<string, number>, length: number, historyCap: number, threads: number, opts: BcdOptions): Promise<BcdResult> {
+  e.heap.f64.set(prm, ptrs.PARAMS >> 3);
+  await e.pool.run(kernel, [ptrs.PARAMS], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+  const h = e.heap.f64, out = ptrs.OUT >> 3;
+  const reason = REASONS[h[out + 1]];
+  return {
+    x: h.slice(ptrs.X >> 3, (ptrs.X >> 3) + length),
+    objective: h[out + 4],
+    iterations: h[out],
+    converged: reason === "converged",
+    reason,
+    violation: h[out + 2],
+    history: h.slice(ptrs.HISTORY >> 3, (ptrs.HISTORY >> 3) + Math.min(h[out + 6], historyCap)),
+  };
+}
+
 export function denseOf(name: string, A: unknown): DenseMatrix {
   const m = toMatrix(name, A);
   return m instanceof CsrMatrix ? m.toDense() : m;
@@ -245,9 +278,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   };
   const i32s = { BLOCK_PTR: nb + 1, BLOCK_IDX: Math.max(m, 1), PERM: Math.max(nb, 1), FACTOR_PTR: nb + 1 };
   const rowMajor = D.layout === "row-major";
-  let bytes = 8 * (rowMajor ? n * p : 0);
-  for (const v of Object.values(f64s)) bytes += 8 * v + 64;
-  for (const v of Object.values(i32s)) bytes += 4 * v + 64;
+  const bytes = 8 * (rowMajor ? n * p : 0) + bytesFor(f64s, i32s);
   const heap = e.heap;
   const scope = new CallScope(heap, [D.data, target], bytes);
   try {
@@ -258,9 +289,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
       ap = t;
     }
     const tp = scope.input(target);
-    const ptrs: Record<string, number> = {};
-    for (const [k, v] of Object.entries(f64s)) ptrs[k] = scope.alloc(8 * v);
-    for (const [k, v] of Object.entries(i32s)) ptrs[k] = scope.alloc(4 * v);
+    const ptrs = allocate(scope, f64s, i32s);
     const f64 = heap.f64, i32 = heap.i32;
     if (x0) f64.set(x0, ptrs.X >> 3); else f64.fill(0, ptrs.X >> 3, (ptrs.X >> 3) + m);
     i32.set(blockPtr, ptrs.BLOCK_PTR >> 2);
@@ -278,20 +307,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
       [P.L1]: pen.l1, [P.L2]: pen.l2, [P.NONNEG]: pen.nonnegative ? 1 : 0, [P.ACTIVE_SET]: o.activeSet ? 1 : 0, [P.TOL]: o.tol,
       [P.MAX_ITER]: maxIter, [P.SEED]: o.seed, [P.HSCALE]: hscale,
     });
-    f64.set(prm, ptrs.PARAMS >> 3);
-    await e.pool.run("bcd_f64", [ptrs.PARAMS], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
-    const h = heap.f64, out = ptrs.OUT >> 3;
-    const reason = REASONS[h[out + 1]];
-    const epochs = Math.min(h[out + 6], historyCap);
-    return {
-      x: h.slice(ptrs.X >> 3, (ptrs.X >> 3) + m),
-      objective: h[out + 4],
-      iterations: h[out],
-      converged: reason === "converged",
-      reason,
-      violation: h[out + 2],
-      history: h.slice(ptrs.HISTORY >> 3, (ptrs.HISTORY >> 3) + epochs),
-    };
+    return await launch(e, "bcd_f64", prm, ptrs, m, historyCap, threads, opts);
   } finally {
     scope.free();
   }

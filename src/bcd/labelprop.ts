@@ -7,9 +7,8 @@ import { chunkCount, HISTORY_CAP, type Engine } from "../engine.js";
 import { CsrMatrix } from "../matrix.js";
 import { CallScope } from "../runtime/heap.js";
 import { allFinite, float64Array, integer } from "../validate.js";
-import type { BcdOptions, BcdReason, BcdResult, Penalty } from "./generic.js";
+import { allocate, bytesFor, launch, type BcdOptions, type BcdResult, type Penalty } from "./generic.js";
 
-const REASONS: Record<number, BcdReason> = { 0: "converged", 1: "max-iterations", 4: "aborted" };
 const RULES: Record<string, number> = { cyclic: 0, random: 1, permutation: 2 };
 
 // Parameter block slots (assembly/bcd/labelprop.ts, LP_*).
@@ -151,16 +150,11 @@ export async function labelPropagation(e: Engine, problem: Record<string, unknow
   }
   const f64s = { X: n, HBUF: n, DBUF: n, PARENT_W: Math.max(nU, 1), PARTIALS: 2 * chunks + 2 + threads, HISTORY: historyCap, OUT: 8, PARAMS: LP.COUNT };
   const i32s = { BLOCK_OF: n, BLOCK_TREES: nb + 1, TREE_PTR: treePtr.length, ORDER: Math.max(nU, 1), PARENT: Math.max(nU, 1), PERM: nb };
-  let bytes = 0;
-  for (const v of Object.values(f64s)) bytes += 8 * v + 64;
-  for (const v of Object.values(i32s)) bytes += 4 * v + 64;
   const heap = e.heap;
-  const scope = new CallScope(heap, [g.indptr, g.indices, g.data], bytes);
+  const scope = new CallScope(heap, [g.indptr, g.indices, g.data], bytesFor(f64s, i32s));
   try {
     const ip = scope.input(g.indptr), ix = scope.input(g.indices), dp = scope.input(g.data);
-    const ptrs: Record<string, number> = {};
-    for (const [k, v] of Object.entries(f64s)) ptrs[k] = scope.alloc(8 * v);
-    for (const [k, v] of Object.entries(i32s)) ptrs[k] = scope.alloc(4 * v);
+    const ptrs = allocate(scope, f64s, i32s);
     const f64 = heap.f64, i32 = heap.i32;
     f64.set(x, ptrs.X >> 3);
     f64.set(parentW, ptrs.PARENT_W >> 3);
@@ -178,19 +172,7 @@ export async function labelPropagation(e: Engine, problem: Record<string, unknow
       [LP.TOL]: o.tol, [LP.MAX_ITER]: maxIter, [LP.L2]: pen.l2, [LP.PARTIALS]: ptrs.PARTIALS, [LP.HISTORY]: ptrs.HISTORY,
       [LP.HISTORY_CAP]: historyCap, [LP.OUT]: ptrs.OUT, [LP.PERM]: ptrs.PERM,
     });
-    f64.set(prm, ptrs.PARAMS >> 3);
-    await e.pool.run("labelprop_f64", [ptrs.PARAMS], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
-    const h = heap.f64, out = ptrs.OUT >> 3;
-    const reason = REASONS[h[out + 1]];
-    return {
-      x: h.slice(ptrs.X >> 3, (ptrs.X >> 3) + n),
-      objective: h[out + 3],
-      iterations: h[out],
-      converged: reason === "converged",
-      reason,
-      violation: h[out + 2],
-      history: h.slice(ptrs.HISTORY >> 3, (ptrs.HISTORY >> 3) + Math.min(h[out + 4], historyCap)),
-    };
+    return await launch(e, "labelprop_f64", prm, ptrs, n, historyCap, threads, opts);
   } finally {
     scope.free();
   }

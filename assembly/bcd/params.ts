@@ -1,0 +1,32 @@
+// Shared by the BCD kernels: addressing into f64 / i32 arrays, reading the
+// host's parameter block (f64 slots, pointers stored as f64), and the
+// per-epoch block permutation of the "permutation" rule.
+import { mix64 } from "../core/rng";
+
+// @ts-ignore: decorator
+@inline export function at(v: usize, i: i32): usize {
+  return v + (<usize>i << 3);
+}
+// @ts-ignore: decorator
+@inline export function ati(v: usize, i: i32): usize {
+  return v + (<usize>i << 2);
+}
+// @ts-ignore: decorator
+@inline export function param(p: usize, i: i32): f64 {
+  return load<f64>(at(p, i));
+}
+// @ts-ignore: decorator
+@inline export function ptr(p: usize, i: i32): usize {
+  return <usize>load<f64>(at(p, i));
+}
+
+/** perm (nb i32) = a uniform shuffle of 0..nb−1, a pure function of (seed, epoch): Fisher–Yates on counter-based draws. */
+export function shuffleBlocks(perm: usize, nb: i32, seed: u64, epoch: u64): void {
+  for (let b = 0; b < nb; b++) store<i32>(ati(perm, b), b);
+  for (let b = nb - 1; b > 0; b--) {
+    const r = <i32>(mix64(seed ^ 0x5bd1e995, epoch * <u64>nb + <u64>b) % <u64>(b + 1));
+    const tmp = load<i32>(ati(perm, b));
+    store<i32>(ati(perm, b), load<i32>(ati(perm, r)));
+    store<i32>(ati(perm, r), tmp);
+  }
+}
