@@ -1,5 +1,5 @@
 // The shared test vectors of the runtime matrix: a fixed set of blas, softmax,
-// cg, gmres, GCRO-DR, lasso, lassoPath, logisticRegression, lstsq and sketch calls on deterministic inputs, hashed (SHA-256 over the outputs'
+// cg, gmres, GCRO-DR, lasso, lassoPath, logisticRegression, bcd, lstsq and sketch calls on deterministic inputs, hashed (SHA-256 over the outputs'
 // bytes). Plain JavaScript with web APIs only, so Node, Deno, Bun, Chromium
 // and workerd all run this very file; every one must produce Node's hashes.
 
@@ -137,6 +137,27 @@ export async function runVectors(lib, nl) {
     const lr = await nl.logisticRegression(G, Y, { penalty, C: 0.5, tol: 1e-6 });
     results[`logistic_${penalty}_x`] = lr.x;
     results[`logistic_${penalty}_objective`] = lr.objective;
+  }
+
+  // nl.bcd: greedy scans (fixed and variable blocks), a seeded random rule, Newton and line-search steps, the softmax loss, and message passing.
+  const bcdRuns = [
+    ["ls_gsq", { loss: "least-squares", A: D, b: d, penalty: { l1: 0.01 } }, { partition: "order", blockSize: 4, rule: "gsq", tol: 1e-8 }],
+    ["ls_random", { loss: "least-squares", A: D, b: d, penalty: { l1: 0.01, l2: 0.01 } }, { partition: "avg", blockSize: 3, rule: "random", update: "line-search", seed: 5, tol: 1e-8 }],
+    ["logistic_gsl", { loss: "logistic", A: G, y: Y, penalty: { l1: 1e-3 } }, { partition: "variable", blockSize: 4, rule: "gsl", tol: 1e-7 }],
+    ["softmax", { loss: "softmax", A: G, y: Float64Array.from(Y, (v, i) => (v > 0 ? 1 : 0) + (i % 3 === 0 ? 1 : 0)), classes: 3, penalty: { l2: 1e-2 } }, { partition: "variable", blockSize: 6, rule: "gsd", tol: 1e-7 }],
+  ];
+  const grid = laplacian(lib, 40, 31);
+  const Wi = [], Wj = [], Wv = [];
+  for (let r = 0; r < grid.rows; r++) for (let q = grid.indptr[r]; q < grid.indptr[r + 1]; q++) if (grid.indices[q] !== r) { Wi.push(r); Wj.push(grid.indices[q]); Wv.push(1 + ((r + grid.indices[q]) % 5)); }
+  const Wg = lib.CsrMatrix.fromCoo(grid.rows, grid.cols, Wi, Wj, Wv);
+  const labelled = Uint8Array.from({ length: grid.rows }, (_, k) => (k % 9 === 0 ? 1 : 0));
+  const labels = Float64Array.from({ length: grid.rows }, (_, k) => (k % 2 ? 1 : -1) * (1 + (k % 7)));
+  bcdRuns.push(["labelprop", { loss: "label-propagation", W: Wg, labels, labelled }, { tol: 1e-9 }]);
+  for (const [name, problem, o] of bcdRuns) {
+    const r = await nl.bcd(problem, o);
+    results[`bcd_${name}_x`] = r.x;
+    results[`bcd_${name}_objective`] = r.objective;
+    results[`bcd_${name}_iterations`] = r.iterations;
   }
 
   const T = new lib.DenseMatrix(6000, 40, uniform(Float64Array, 6000 * 40, 21)), t = uniform(Float64Array, 6000, 22);
