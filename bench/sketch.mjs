@@ -1,9 +1,13 @@
 // npm run bench -- sketch: least squares on tall dense problems (columns
-// graded to a chosen condition number), numlane's Householder QR and
-// sketch-and-precondition (sparse sign sketch, d = 4n, LSQR to rtol 1e-12) on
-// 1 thread and all threads, against NumPy's lstsq (LAPACK gelsd) and SciPy's
-// lstsq (gelsy), one OpenBLAS thread, interleaved in one run. Residuals are
-// reported relative to NumPy's, so accuracy sits beside speed.
+// graded to a chosen condition number). numlane's Householder QR (blocked,
+// compact WY, from 64 columns) on 1 thread and all threads; every sketch kind
+// (sparse sign, CountSketch, Gaussian, SRHT, leverage sampling; d = 4n) in
+// every sketched method (sketch-and-solve; sketch-and-precondition + LSQR and
+// iterative sketching, both to rtol 1e-12) on all threads; against NumPy's
+// lstsq (LAPACK gelsd) and SciPy's lstsq (gelsy), one OpenBLAS thread,
+// interleaved in one run. nl.qr (R only) against NumPy's qr(mode="r")
+// (dgeqrf) at 4000×400 and 8000×800. Residuals are reported relative to
+// NumPy's, so accuracy sits beside speed.
 import { fileURLToPath } from "node:url";
 import { init, DenseMatrix } from "../dist/index.js";
 import { compare, machine, printTable, pythonPeer, writeResults } from "./lib.mjs";
@@ -22,35 +26,65 @@ function problem(m, n, cond) {
   return { A: new DenseMatrix(m, n, a), b: Float64Array.from({ length: m }, (_, i) => hash(m * n + i)) };
 }
 
+const KINDS = ["sparse-sign", "countsketch", "gaussian", "srht", "leverage"];
+const SKETCHED = ["sketch-and-solve", "sketch-and-precondition", "iterative-sketching"];
+
 export default async function main() {
   process.env.OPENBLAS_NUM_THREADS = "1";
   const nl = await init();
   const all = nl.info.threads;
+  const threads = [1, ...(all > 1 ? [all] : [])];
   const py = await pythonPeer(fileURLToPath(new URL("./sketch_peer.py", import.meta.url)));
   if (py) console.log(`NumPy ${py.versions.numpy}, SciPy ${py.versions.scipy} (OPENBLAS_NUM_THREADS=1)`);
   const rows = [];
+  const record = async (problem, cases, t, refName, refRes) => {
+    for (const c of cases) {
+      const r = c.fn ? await c.fn() : undefined;
+      rows.push({
+        problem, impl: c.name, ms: t[c.name] / 1e3, "GFLOP/s": undefined,
+        iterations: r?.iterations, reason: r?.reason,
+        "res / NumPy res − 1": r?.residualNorm !== undefined && refRes ? r.residualNorm / refRes - 1 : undefined,
+        "× NumPy": t[refName] ? t[refName] / t[c.name] : undefined,
+      });
+    }
+  };
   for (const [m, n, cond] of [[20000, 100, 1e3], [100000, 50, 1e6], [4000, 400, 1e2]]) {
     const { A, b } = problem(m, n, cond);
     let refRes;
     const cases = [];
-    for (const t of [1, ...(all > 1 ? [all] : [])]) {
-      for (const method of ["qr", "sketch-and-precondition"]) cases.push({ name: `numlane ${method} ${t}t`, fn: () => nl.lstsq(A, b, { method, threads: t }), method, t });
+    for (const t of threads) cases.push({ name: `numlane qr ${t}t`, fn: () => nl.lstsq(A, b, { method: "qr", threads: t }) });
+    for (const method of SKETCHED) {
+      for (const sketch of KINDS) cases.push({ name: `numlane ${method} ${sketch} ${all}t`, fn: () => nl.lstsq(A, b, { method, sketch, threads: all }) });
+    }
+    for (const t of threads.slice(0, -1)) {
+      cases.push({ name: `numlane sketch-and-precondition sparse-sign ${t}t`, fn: () => nl.lstsq(A, b, { method: "sketch-and-precondition", threads: t }) });
+      cases.push({ name: `numlane iterative-sketching sparse-sign ${t}t`, fn: () => nl.lstsq(A, b, { method: "iterative-sketching", threads: t }) });
     }
     if (py) {
       refRes = (await py.ask({ op: "setup", m, n, cond })).res;
       cases.push({ name: "NumPy lstsq (gelsd)", remote: async () => (await py.ask({ op: "numpy" })).us });
       cases.push({ name: "SciPy lstsq (gelsy)", remote: async () => (await py.ask({ op: "scipy" })).us });
     }
-    const t = await compare(cases, { rounds: 7, minMs: 1 });
-    for (const c of cases) {
-      const r = c.fn ? await c.fn() : undefined;
-      rows.push({
-        problem: `${m}×${n}, cond ${cond.toExponential(0)}`, impl: c.name, ms: t[c.name] / 1e3,
-        iterations: r?.iterations, "res / NumPy res − 1": r && refRes ? r.residualNorm / refRes - 1 : undefined,
-        "× NumPy": t["NumPy lstsq (gelsd)"] ? t["NumPy lstsq (gelsd)"] / t[c.name] : undefined,
-      });
+    const t = await compare(cases, { rounds: 5, minMs: 1 });
+    await record(`lstsq ${m}×${n}, cond ${cond.toExponential(0)}`, cases, t, "NumPy lstsq (gelsd)", refRes);
+    console.log(`lstsq ${m}×${n} done`);
+  }
+  // The QR factorization alone (R), against LAPACK's dgeqrf through NumPy.
+  for (const [m, n] of [[4000, 400], [8000, 800]]) {
+    const { A } = problem(m, n, 1e2);
+    const cases = threads.map((t) => ({ name: `numlane qr (R) ${t}t`, fn: () => nl.qr(A, { threads: t }) }));
+    if (py) {
+      await py.ask({ op: "setup", m, n, cond: 1e2 });
+      cases.push({ name: "NumPy qr R (dgeqrf)", remote: async () => (await py.ask({ op: "qr" })).us });
     }
-    console.log(`${m}×${n} done`);
+    const t = await compare(cases, { rounds: 5, minMs: 1 });
+    await record(`qr ${m}×${n}`, cases, t, "NumPy qr R (dgeqrf)");
+    for (const c of cases) {
+      // Householder QR: 2mn² − 2n³/3 flops.
+      const row = rows.find((r) => r.problem === `qr ${m}×${n}` && r.impl === c.name);
+      row["GFLOP/s"] = (2 * m * n * n - (2 * n ** 3) / 3) / (t[c.name] * 1e3);
+    }
+    console.log(`qr ${m}×${n} done`);
   }
   py?.close();
   printTable(rows);

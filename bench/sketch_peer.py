@@ -1,5 +1,6 @@
 # NumPy/SciPy peer for bench/sketch.mjs: builds the same test problem and times
-# numpy.linalg.lstsq (LAPACK gelsd) and scipy.linalg.lstsq (gelsy) on request.
+# numpy.linalg.lstsq (LAPACK gelsd), scipy.linalg.lstsq (gelsy) and
+# numpy.linalg.qr(mode="r") (dgeqrf) on request.
 import json, sys, time
 
 try:
@@ -31,6 +32,8 @@ for line in sys.stdin:
         t0 = time.perf_counter()
         if msg["op"] == "numpy":
             np.linalg.lstsq(prob["A"], prob["b"], rcond=None)
+        elif msg["op"] == "qr":
+            np.linalg.qr(prob["A"], mode="r")
         else:
             scipy.linalg.lstsq(prob["A"], prob["b"], lapack_driver="gelsy", check_finite=False)
         print(json.dumps({"us": (time.perf_counter() - t0) * 1e6}), flush=True)
