@@ -130,11 +130,13 @@ async function tour(nl: Numlane): Promise<void> {
     const a = new Float64Array(m * n);
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) a[i * n + j] = rand() * 1e4 ** (-j / (n - 1));
     const A = new DenseMatrix(m, n, a), b = Float64Array.from({ length: m }, rand);
-    for (const method of ["qr", "sketch-and-solve", "sketch-and-precondition"] as const) {
-      const r = await nl.lstsq(A, b, { method });
-      const us = await time(() => nl.lstsq(A, b, { method }), 5);
-      console.log(`  ${method.padEnd(23)}: ‖b − A·x‖ = ${r.residualNorm.toPrecision(10)}, cond ≈ ${r.conditionEstimate.toExponential(1)}` +
-        `${r.iterations ? `, ${r.iterations} LSQR iterations` : ""}  median ${(us / 1e3).toFixed(1)} ms`);
+    const runs = [["qr"], ["sketch-and-solve"], ["sketch-and-precondition"], ["sketch-and-precondition", "srht"], ["iterative-sketching"]] as const;
+    for (const [method, sketch] of runs) {
+      const r = await nl.lstsq(A, b, { method, sketch });
+      const us = await time(() => nl.lstsq(A, b, { method, sketch }), 5);
+      const name = sketch ? `${method} (${sketch})` : method;
+      console.log(`  ${name.padEnd(30)}: ‖b − A·x‖ = ${r.residualNorm.toPrecision(10)}, cond ≈ ${r.conditionEstimate.toExponential(1)}` +
+        `${r.iterations ? `, ${r.iterations} iterations` : ""}  median ${(us / 1e3).toFixed(1)} ms`);
     }
   }
 
