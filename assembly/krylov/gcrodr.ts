@@ -41,7 +41,7 @@ const CONVERGED = 0, MAX_ITERATIONS = 1, BREAKDOWN = 2, ABORTED = 4;
 /** Per-thread scratch (f64). */
 // @ts-ignore: decorator
 @inline function threadScratch(m: i32, k: i32): i32 {
-  return 2 * (m + 1) * m + 4 * (m + 1) + 2 * k * k + 6 * k + 8;
+  return 2 * (m + 1) * m + 4 * (m + 1) + 2 * k * k + 18 * k + 8;
 }
 
 /** f64 sizes the host allocates: [partial rows, per-thread scratch, shared scratch]. */
@@ -136,14 +136,8 @@ export function gcrodr_f64(
       }
       store<f64>(at(pn, c), sq);
       for (let a = 0; a < s; a++) {
-        const ca = at(C, a * n), ua = at(U, a * n);
-        let cr: f64 = 0, uu: f64 = 0;
-        for (let i = i0; i < i1; i++) {
-          cr += load<f64>(at(ca, i)) * load<f64>(at(basis, i));
-          uu += load<f64>(at(ua, i)) * load<f64>(at(ua, i));
-        }
-        store<f64>(at(pStart, a * chunks + c), cr);
-        store<f64>(at(pStart, (s + a) * chunks + c), uu);
+        store<f64>(at(pStart, a * chunks + c), dotContiguous(at(C, a * n + i0), at(basis, i0), i1 - i0));
+        store<f64>(at(pStart, (s + a) * chunks + c), dotContiguous(at(U, a * n + i0), at(U, a * n + i0), i1 - i0));
       }
     }
     barrier(team, nthreads);
@@ -297,9 +291,51 @@ export function gcrodr_f64(
       const kept = <i32>load<f64>(at(out, OUT_NEW));
       if (kept > 0) {
         // U ← [U, V_{0..j−1}]·coefU, C ← [C, V_{0..j}]·coefC, row by row
-        // (two rows at a time in f64x2 lanes: each row's sum in the same order).
-        const pairEnd = my0 + ((my1 - my0) & ~1);
-        for (let i = my0; i < pairEnd; i += 2) {
+        // (two rows at a time in f64x2 lanes, and four such pairs at once for
+        // independent add chains: each row's sum in the same order throughout).
+        const blockEnd = my0 + ((my1 - my0) & ~7), pairEnd = my0 + ((my1 - my0) & ~1);
+        for (let i = my0; i < blockEnd; i += 8) {
+          for (let bb = 0; bb < kept; bb++) {
+            let u0 = f64x2.splat(0), u1 = f64x2.splat(0), u2 = f64x2.splat(0), u3 = f64x2.splat(0);
+            let w0 = f64x2.splat(0), w1 = f64x2.splat(0), w2 = f64x2.splat(0), w3 = f64x2.splat(0);
+            for (let a = 0; a < s; a++) {
+              const cu = f64x2.splat(load<f64>(at(coefU, bb * ld + a))), cc = f64x2.splat(load<f64>(at(coefC, bb * ld + a)));
+              const ua = at(U, a * n + i), ca = at(C, a * n + i);
+              u0 = f64x2.add(u0, f64x2.mul(v128.load(ua), cu));
+              u1 = f64x2.add(u1, f64x2.mul(v128.load(ua, 16), cu));
+              u2 = f64x2.add(u2, f64x2.mul(v128.load(ua, 32), cu));
+              u3 = f64x2.add(u3, f64x2.mul(v128.load(ua, 48), cu));
+              w0 = f64x2.add(w0, f64x2.mul(v128.load(ca), cc));
+              w1 = f64x2.add(w1, f64x2.mul(v128.load(ca, 16), cc));
+              w2 = f64x2.add(w2, f64x2.mul(v128.load(ca, 32), cc));
+              w3 = f64x2.add(w3, f64x2.mul(v128.load(ca, 48), cc));
+            }
+            for (let l = 0; l <= j; l++) {
+              const vl = at(basis, l * n + i);
+              const v0 = v128.load(vl), v1 = v128.load(vl, 16), v2 = v128.load(vl, 32), v3 = v128.load(vl, 48);
+              if (l < j) {
+                const cu = f64x2.splat(load<f64>(at(coefU, bb * ld + s + l)));
+                u0 = f64x2.add(u0, f64x2.mul(v0, cu));
+                u1 = f64x2.add(u1, f64x2.mul(v1, cu));
+                u2 = f64x2.add(u2, f64x2.mul(v2, cu));
+                u3 = f64x2.add(u3, f64x2.mul(v3, cu));
+              }
+              const cc = f64x2.splat(load<f64>(at(coefC, bb * ld + s + l)));
+              w0 = f64x2.add(w0, f64x2.mul(v0, cc));
+              w1 = f64x2.add(w1, f64x2.mul(v1, cc));
+              w2 = f64x2.add(w2, f64x2.mul(v2, cc));
+              w3 = f64x2.add(w3, f64x2.mul(v3, cc));
+            }
+            const tu = at(rowTmp, 8 * bb), tc = at(rowTmp, 8 * (k + bb));
+            v128.store(tu, u0); v128.store(tu, u1, 16); v128.store(tu, u2, 32); v128.store(tu, u3, 48);
+            v128.store(tc, w0); v128.store(tc, w1, 16); v128.store(tc, w2, 32); v128.store(tc, w3, 48);
+          }
+          for (let bb = 0; bb < kept; bb++) {
+            memory.copy(at(U, bb * n + i), at(rowTmp, 8 * bb), 64);
+            memory.copy(at(C, bb * n + i), at(rowTmp, 8 * (k + bb)), 64);
+          }
+        }
+        for (let i = blockEnd; i < pairEnd; i += 2) {
           for (let bb = 0; bb < kept; bb++) {
             let u = f64x2.splat(0), cc = f64x2.splat(0);
             for (let a = 0; a < s; a++) {
