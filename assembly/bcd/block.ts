@@ -20,7 +20,7 @@
 // the smaller index, so the choice is the same for any thread count. Small
 // block computations (steps, factorizations) are repeated by every thread in
 // its own scratch: identical inputs, identical bits, no extra reduction.
-import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
+import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { mix64 } from "../core/rng";
 import { at, ati, param, ptr, shuffleBlocks } from "./params";
@@ -349,12 +349,6 @@ function topInsert(list: usize, len: i32, tau: i32, score: f64, c: f64): i32 {
   return 4 + 2 * tau;
 }
 
-function progress(team: usize, iter: i32, value: f64): void {
-  store<f64>(team + TEAM_PROGRESS_VALUE, value);
-  if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
-  else store<i32>(team + TEAM_PROGRESS_ITER, iter);
-}
-
 /**
  * The whole solve. `prm` is the parameter block (P_* slots); x holds x0 on
  * entry and the solution on exit; out receives iterations, reason (0
@@ -515,7 +509,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
       if (epochStart && iter > 0 && !rechecking) {
         if (tid == 0 && epochs < historyCap) store<f64>(at(history, epochs), viol);
         epochs++;
-        if (tid == 0) progress(team, iter, viol);
+        if (tid == 0) reportProgress(team, iter, viol);
       }
       // A whole cyclic/permutation epoch that moved nothing is a fixed point of the block updates.
       const sweeps = rule == RULE_CYCLIC || rule == RULE_PERMUTATION;

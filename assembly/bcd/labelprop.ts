@@ -9,7 +9,7 @@
 // solved exactly in O(|b|) by eliminating leaves towards each root (messages
 // up) and substituting back (messages down). Trees are independent: threads
 // take whole trees, so every thread count gives the same bits.
-import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
+import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { mix64 } from "../core/rng";
 import { at, ati, param, ptr, shuffleBlocks } from "./params";
@@ -114,9 +114,7 @@ export function labelprop_f64(prm: usize, team: usize, tid: i32, nthreads: i32):
       if (iter > 0) {
         if (tid == 0) {
           if (epochs < historyCap) store<f64>(at(history, epochs), viol);
-          store<f64>(team + TEAM_PROGRESS_VALUE, viol);
-          if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
-          else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+          reportProgress(team, iter, viol);
         }
         epochs++;
       }

@@ -9,7 +9,7 @@
 // Partials are double-buffered (alternating by step taken, so skipped zero
 // columns do not break the alternation): a buffer is written again two steps
 // later, after every thread has read it and passed the next barrier. x[j] is read before the step's barrier and written (by tid 0) after.
-import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
+import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { dotContiguous } from "../blas/level1";
 
@@ -177,17 +177,13 @@ export function lasso_cd_f64(
       gap += lambdaN * l1 - scale * rb;
       if (tid == 0) {
         if (iter <= historyCap) store<f64>(at(history, iter - 1), gap);
-        store<f64>(team + TEAM_PROGRESS_VALUE, gap);
-        if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
-        else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+        reportProgress(team, iter, gap);
       }
       if (gap <= tol) { reason = 0; break; }
       // Keep the next sweep's writes of `grad`/`rrP` behind everyone's reads.
       barrier(team, nthreads);
     } else if (tid == 0) {
-      store<f64>(team + TEAM_PROGRESS_VALUE, NaN);
-      if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
-      else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+      reportProgress(team, iter, NaN);
     }
     if (load<f64>(stop) != 0) { reason = 4; break; }
   }

@@ -5,7 +5,7 @@
 // Threads split the rows (fixed chunks); each step's reductions (gradient and
 // curvature, then the line search's loss change) are per-chunk partials summed
 // in chunk order by every thread, so every thread takes the same step.
-import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
+import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 
 const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_VIOLATION = 2, OUT_STOP = 3, OUT_LOSS = 6; // STOP: slots 3, 4
@@ -120,9 +120,7 @@ export function logistic_cdn_f64(
     }
     if (first < 0) first = viol;
     if (tid == 0) {
-      store<f64>(team + TEAM_PROGRESS_VALUE, viol);
-      if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
-      else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+      reportProgress(team, iter, viol);
     }
     // Converged, or no step could lower the objective in floating point.
     if (viol <= tol * first || !moved) { reason = 0; break; }

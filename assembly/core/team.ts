@@ -40,6 +40,13 @@ export function barrier(team: usize, nthreads: i32): void {
   }
 }
 
+/** Publishes a long kernel's progress (tid 0): the value first, then the iteration the host polls. */
+export function reportProgress(team: usize, iter: i32, value: f64): void {
+  store<f64>(team + TEAM_PROGRESS_VALUE, value);
+  if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
+  else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+}
+
 /** True once the host has asked the launch to stop. */
 export function aborted(team: usize): bool {
   if (ASC_FEATURE_THREADS) return atomic.load<i32>(team + TEAM_ABORT) != 0;

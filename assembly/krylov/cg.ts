@@ -20,7 +20,7 @@
 // (p = z + β·p − W·μ with WᵀAW·μ = (AW)ᵀz), so the eigencomponents W
 // captures no longer slow the iteration down. The pairs (p, A·p) of the first
 // ℓ iterations are kept for the host to build the next recycle space from.
-import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
+import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
 
@@ -332,9 +332,7 @@ export function cg_f64(
         rnorm = Math.sqrt(sumPartials(rr, chunks));
         if (tid == 0) {
           if (iter < historyCap) store<f64>(at(history, iter), rnorm);
-          store<f64>(team + TEAM_PROGRESS_VALUE, rnorm);
-          if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
-          else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+          reportProgress(team, iter, rnorm);
         }
         if (rnorm <= tol) { reason = CONVERGED; break; }
         if (!isFinite(rnorm) || !(rhoNext > 0)) { reason = BREAKDOWN; break; }

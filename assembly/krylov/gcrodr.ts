@@ -18,11 +18,12 @@
 // numbers in, same decisions out) except the eigenproblem, which thread 0
 // solves between two barriers; reductions go through fixed chunks, so the
 // bits do not depend on the thread count.
-import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
+import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
 import { dotContiguous, subtractScaled } from "../blas/level1";
 import { harmonicRitz, harmonicScratch } from "../blas/eigen";
+import { givensColumn } from "./givens";
 
 const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 3, OUT_STOP = 4, OUT_SIZE = 6, OUT_NEW = 7;
 const CONVERGED = 0, MAX_ITERATIONS = 1, BREAKDOWN = 2, ABORTED = 4;
@@ -227,30 +228,12 @@ export function gcrodr_f64(
       if (hnext > 0) for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) / hnext);
       // The rotated copy: earlier rotations (rows s+l, s+l+1), then a new one.
       for (let i = 0; i <= m; i++) store<f64>(at(H, col * ld + i), load<f64>(at(G, col * ld + i)));
-      for (let l = 0; l < j; l++) {
-        const r0 = s + l;
-        const a = load<f64>(at(H, col * ld + r0)), bb = load<f64>(at(H, col * ld + r0 + 1));
-        const c = load<f64>(at(cs, l)), sv = load<f64>(at(sn, l));
-        store<f64>(at(H, col * ld + r0), c * a + sv * bb);
-        store<f64>(at(H, col * ld + r0 + 1), -sv * a + c * bb);
-      }
-      const a = load<f64>(at(H, col * ld + col));
-      const rho = Math.sqrt(a * a + hnext * hnext);
-      const c = rho == 0 ? 1.0 : a / rho, sv = rho == 0 ? 0.0 : hnext / rho;
-      store<f64>(at(cs, j), c);
-      store<f64>(at(sn, j), sv);
-      store<f64>(at(H, col * ld + col), rho);
-      store<f64>(at(H, col * ld + col + 1), 0);
-      const gj = load<f64>(at(g, col));
-      store<f64>(at(g, col), c * gj);
-      store<f64>(at(g, col + 1), -sv * gj);
-      resid = Math.abs(-sv * gj);
+      const rho = givensColumn(at(H, col * ld), s, j, hnext, cs, sn, g);
+      resid = Math.abs(load<f64>(at(g, col + 1)));
       iter++;
       if (tid == 0) {
         if (iter < historyCap) store<f64>(at(history, iter), resid);
-        store<f64>(team + TEAM_PROGRESS_VALUE, resid);
-        if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
-        else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+        reportProgress(team, iter, resid);
       }
       if (!isFinite(resid) || rho == 0) { reason = BREAKDOWN; done = true; j++; break; }
       if (resid <= tol) { reason = CONVERGED; done = true; j++; break; }

@@ -9,10 +9,11 @@
 // The small Hessenberg least-squares problem (Givens rotations) is solved by
 // every thread on its own copy: same sums in, same decisions out, so all
 // threads leave loops together and results do not depend on the thread count.
-import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
+import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
 import { dotContiguous, subtractScaled } from "../blas/level1";
+import { givensColumn } from "./givens";
 
 const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 3, OUT_STOP = 4;
 const CONVERGED = 0, MAX_ITERATIONS = 1, BREAKDOWN = 2, ABORTED = 4;
@@ -110,30 +111,13 @@ export function gmres_f64(
       const hnext = Math.sqrt(sumPartials(pn, chunks));
       store<f64>(at(H, j * (m + 1) + j + 1), hnext);
       if (hnext > 0) for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) / hnext);
-      // Apply the earlier rotations to column j, then one that zeroes H[j+1][j].
-      for (let k = 0; k < j; k++) {
-        const a = load<f64>(at(H, j * (m + 1) + k)), bb = load<f64>(at(H, j * (m + 1) + k + 1));
-        const c = load<f64>(at(cs, k)), s = load<f64>(at(sn, k));
-        store<f64>(at(H, j * (m + 1) + k), c * a + s * bb);
-        store<f64>(at(H, j * (m + 1) + k + 1), -s * a + c * bb);
-      }
-      const a = load<f64>(at(H, j * (m + 1) + j));
-      const rho = Math.sqrt(a * a + hnext * hnext);
-      const c = rho == 0 ? 1.0 : a / rho, s = rho == 0 ? 0.0 : hnext / rho;
-      store<f64>(at(cs, j), c);
-      store<f64>(at(sn, j), s);
-      store<f64>(at(H, j * (m + 1) + j), rho);
-      store<f64>(at(H, j * (m + 1) + j + 1), 0);
-      const gj = load<f64>(at(g, j));
-      store<f64>(at(g, j), c * gj);
-      store<f64>(at(g, j + 1), -s * gj);
-      resid = Math.abs(-s * gj);
+      // Earlier rotations on column j, then one that zeroes H[j+1][j].
+      const rho = givensColumn(at(H, j * (m + 1)), 0, j, hnext, cs, sn, g);
+      resid = Math.abs(load<f64>(at(g, j + 1)));
       iter++;
       if (tid == 0) {
         if (iter < historyCap) store<f64>(at(history, iter), resid);
-        store<f64>(team + TEAM_PROGRESS_VALUE, resid);
-        if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
-        else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+        reportProgress(team, iter, resid);
       }
       if (!isFinite(resid) || rho == 0) { reason = BREAKDOWN; done = true; j++; break; }
       if (resid <= tol) { reason = CONVERGED; done = true; j++; break; }

@@ -11,7 +11,7 @@
 // row by row, forms rᵢ = bᵢ − aᵢ·x and adds rᵢ·aᵢ to its chunk's partial of
 // Aᵀr; partials are summed in chunk order, so iterates do not depend on the
 // thread count. The O(n²) steps are tid 0's, between barriers.
-import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
+import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { dotContiguous } from "../blas/level1";
 import { backSolve, forwardSolveT } from "../blas/triangular";
@@ -94,9 +94,7 @@ export function iterative_sketch_f64(
       // z = R⁻ᵀ·Aᵀr: the gradient in the preconditioned variables (‖Mᵀr‖).
       forwardSolveT(rm, n, g, z);
       const gnorm = Math.sqrt(dotContiguous(z, z, n));
-      store<f64>(team + TEAM_PROGRESS_VALUE, rnorm);
-      if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
-      else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+      reportProgress(team, iter, rnorm);
       if (frobenius) normA = Math.sqrt(sumPartials(frobenius, chunks));
       // Converged: the preconditioned gradient (≈ ‖R·(x − x*)‖, as M is near
       // orthonormal) is rtol-small next to ‖r‖ or ‖R·x‖ (≈ ‖A·x‖), or down to

@@ -9,7 +9,7 @@
 // the n-vector Aᵀũ) are summed in chunk order, so the iterates do not depend
 // on the thread count. The O(n²) steps (triangular solves, the Givens
 // rotation, the updates of y and w) are tid 0's, between barriers.
-import { aborted, barrier, rangeStart, TEAM_PROGRESS_ITER, TEAM_PROGRESS_VALUE } from "../core/team";
+import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { dotContiguous } from "../blas/level1";
 import { backSolve, forwardSolveT } from "../blas/triangular";
@@ -126,9 +126,7 @@ export function lsqr_f64(
         }
         // ‖r‖ = φ̄, ‖Mᵀr‖ = φ̄·α·|c|.
         arnorm = phiBar * alpha * Math.abs(cs);
-        store<f64>(team + TEAM_PROGRESS_VALUE, phiBar);
-        if (ASC_FEATURE_THREADS) atomic.store<i32>(team + TEAM_PROGRESS_ITER, iter);
-        else store<i32>(team + TEAM_PROGRESS_ITER, iter);
+        reportProgress(team, iter, phiBar);
         if (phiBar <= rtol * bnorm) { reason = 2; stop = true; }
         else if (arnorm <= rtol * Math.sqrt(anorm2) * phiBar) { reason = 0; stop = true; }
         else if (iter >= maxIter) { reason = 1; stop = true; }

@@ -1,0 +1,37 @@
+// The small least-squares problem of GMRES-type cycles, by Givens rotations:
+// each new Hessenberg column is rotated by the cycle's earlier rotations, then
+// by one more that zeroes its subdiagonal; g (the rotated β·e₁) then holds the
+// residual norm of the current iterate in its last entry.
+
+// @ts-ignore: decorator
+@inline function at(v: usize, i: i32): usize {
+  return v + (<usize>i << 3);
+}
+
+/**
+ * Column h, whose subdiagonal entry is h[row + 1] = hnext with row = r0 + count:
+ * applies rotations 0..count−1 (cs, sn) to rows (r0 + l, r0 + l + 1), makes
+ * rotation `count` that zeroes h[row + 1] (h[row] becomes ρ), and applies it
+ * to g[row], g[row + 1]. Returns ρ (0: breakdown).
+ */
+export function givensColumn(h: usize, r0: i32, count: i32, hnext: f64, cs: usize, sn: usize, g: usize): f64 {
+  for (let l = 0; l < count; l++) {
+    const r = r0 + l;
+    const a = load<f64>(at(h, r)), b = load<f64>(at(h, r + 1));
+    const c = load<f64>(at(cs, l)), s = load<f64>(at(sn, l));
+    store<f64>(at(h, r), c * a + s * b);
+    store<f64>(at(h, r + 1), -s * a + c * b);
+  }
+  const row = r0 + count;
+  const a = load<f64>(at(h, row));
+  const rho = Math.sqrt(a * a + hnext * hnext);
+  const c = rho == 0 ? 1.0 : a / rho, s = rho == 0 ? 0.0 : hnext / rho;
+  store<f64>(at(cs, count), c);
+  store<f64>(at(sn, count), s);
+  store<f64>(at(h, row), rho);
+  store<f64>(at(h, row + 1), 0);
+  const gj = load<f64>(at(g, row));
+  store<f64>(at(g, row), c * gj);
+  store<f64>(at(g, row + 1), -s * gj);
+  return rho;
+}
