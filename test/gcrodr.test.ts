@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CsrMatrix, init, readMatrixMarket, type Numlane } from "../dist/index.js";
-import { rng, sameBits, uniform } from "./helpers.js";
+import { diff, matvec, norm, rng, sameBits, uniform } from "./helpers.js";
 
 let nl: Numlane;
 beforeAll(async () => { nl = await init({ threads: 2 }); });
@@ -24,13 +24,6 @@ function python(script: string, input: unknown): any {
   return JSON.parse(run.stdout.toString());
 }
 
-function matvec(A: CsrMatrix, x: Float64Array): Float64Array {
-  const y = new Float64Array(A.rows);
-  for (let i = 0; i < A.rows; i++) for (let k = A.indptr[i]; k < A.indptr[i + 1]; k++) y[i] += A.data[k] * x[A.indices[k]];
-  return y;
-}
-const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, a) => s + a * a, 0));
-const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => norm(Array.from(a, (v, i) => v - b[i]));
 
 /**
  * −Δu + w·∇u on an N×N grid (h = 1/(N+1)), central differences: nonsymmetric,

@@ -31,3 +31,14 @@ export function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   }
   return true;
 }
+
+/** Plain float64 A·x for a CSR matrix (any object with rows, indptr, indices, data). */
+export function matvec(A: { rows: number; indptr: Int32Array; indices: Int32Array; data: Float64Array }, x: ArrayLike<number>): Float64Array {
+  const y = new Float64Array(A.rows);
+  for (let i = 0; i < A.rows; i++) for (let k = A.indptr[i]; k < A.indptr[i + 1]; k++) y[i] += A.data[k] * x[A.indices[k]];
+  return y;
+}
+
+/** ‖v‖₂ and ‖a − b‖₂, plainly. */
+export const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, a) => s + a * a, 0));
+export const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => norm(Array.from(a, (v, i) => v - b[i]));

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CsrMatrix, DenseMatrix, init, NumlaneError, readMatrixMarket, type Numlane } from "../dist/index.js";
-import { rng, sameBits, uniform } from "./helpers.js";
+import { diff, matvec, norm, rng, sameBits, uniform } from "./helpers.js";
 
 let nl: Numlane;
 beforeAll(async () => { nl = await init({ threads: 2 }); });
@@ -15,14 +15,6 @@ const MATRICES = ["gr_900_900_crg", "ani4", "lap3D_7pt_n20"];
 const load = (name: string) =>
   readMatrixMarket(readFileSync(new URL(`../data/matrices/${name}.mtx`, import.meta.url), "utf8")) as CsrMatrix;
 
-/** Plain float64 A·x. */
-function matvec(A: CsrMatrix, x: Float64Array): Float64Array {
-  const y = new Float64Array(A.rows);
-  for (let i = 0; i < A.rows; i++) for (let k = A.indptr[i]; k < A.indptr[i + 1]; k++) y[i] += A.data[k] * x[A.indices[k]];
-  return y;
-}
-const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, a) => s + a * a, 0));
-const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => norm(Array.from(a, (v, i) => v - b[i]));
 
 /** M·Mᵀ + n·I: a random dense SPD matrix, and its Cholesky solve as the reference. */
 function randomSpd(n: number, seed: number): { A: DenseMatrix; solve: (b: Float64Array) => Float64Array } {

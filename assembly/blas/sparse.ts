@@ -48,17 +48,19 @@ export function spmv_csr_f64(
 
 /**
  * Per-chunk partials of ‖b − A·x‖² over chunks c0..c1−1 (chunks of CHUNK rows):
- * the true residual the iterative solvers report at exit.
+ * the true residual the iterative solvers report at exit; with r ≠ 0 the
+ * residual itself is stored there too (GMRES-type cycle starts).
  */
 export function residualPartials(
   indptr: usize, indices: usize, data: usize, n: i32, b: usize, x: usize,
-  partials: usize, c0: i32, c1: i32,
+  partials: usize, c0: i32, c1: i32, r: usize = 0,
 ): void {
   for (let c = c0; c < c1; c++) {
     const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
     let s: f64 = 0;
     for (let i = i0; i < i1; i++) {
       const ri = load<f64>(b + (<usize>i << 3)) - csrRowDot(indptr, indices, data, x, i);
+      if (r != 0) store<f64>(r + (<usize>i << 3), ri);
       s += ri * ri;
     }
     store<f64>(partials + (<usize>c << 3), s);

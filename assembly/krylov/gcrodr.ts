@@ -127,15 +127,9 @@ export function gcrodr_f64(
 
   while (!done) {
     // r = b − A·x into v₀; with a space, Cᵀr and ‖u_a‖² partials alongside.
+    residualPartials(indptr, indices, data, n, b, x, pn, c0, c1, basis);
     for (let c = c0; c < c1; c++) {
       const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-      let sq: f64 = 0;
-      for (let i = i0; i < i1; i++) {
-        const ri = load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i);
-        store<f64>(at(basis, i), ri);
-        sq += ri * ri;
-      }
-      store<f64>(at(pn, c), sq);
       for (let a = 0; a < s; a++) {
         store<f64>(at(pStart, a * chunks + c), dotContiguous(at(C, a * n + i0), at(basis, i0), i1 - i0));
         store<f64>(at(pStart, (s + a) * chunks + c), dotContiguous(at(U, a * n + i0), at(U, a * n + i0), i1 - i0));

@@ -51,16 +51,7 @@ export function gmres_f64(
   let done = false;
   while (!done) {
     // r = b − A·x into v_0, β = ‖r‖.
-    for (let c = c0; c < c1; c++) {
-      const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-      let s: f64 = 0;
-      for (let i = i0; i < i1; i++) {
-        const ri = load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i);
-        store<f64>(at(basis, i), ri);
-        s += ri * ri;
-      }
-      store<f64>(at(pn, c), s);
-    }
+    residualPartials(indptr, indices, data, n, b, x, pn, c0, c1, basis);
     barrier(team, nthreads);
     const beta = Math.sqrt(sumPartials(pn, chunks));
     resid = beta;
