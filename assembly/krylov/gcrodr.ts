@@ -23,10 +23,9 @@ import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
 import { dotContiguous, subtractScaled } from "../blas/level1";
 import { harmonicRitz, harmonicScratch } from "../blas/eigen";
-import { givensColumn } from "./givens";
+import { ABORTED, BREAKDOWN, CONVERGED, MAX_ITERATIONS, givensColumn, stepOutcome } from "./givens";
 
 const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 3, OUT_STOP = 4, OUT_SIZE = 6, OUT_NEW = 7;
-const CONVERGED = 0, MAX_ITERATIONS = 1, BREAKDOWN = 2, ABORTED = 4;
 
 // @ts-ignore: decorator
 @inline function at(v: usize, i: i32): usize {
@@ -229,11 +228,8 @@ export function gcrodr_f64(
         if (iter < historyCap) store<f64>(at(history, iter), resid);
         reportProgress(team, iter, resid);
       }
-      if (!isFinite(resid) || rho == 0) { reason = BREAKDOWN; done = true; j++; break; }
-      if (resid <= tol) { reason = CONVERGED; done = true; j++; break; }
-      if (load<f64>(stop) != 0) { reason = ABORTED; done = true; j++; break; }
-      if (iter >= maxIter) { reason = MAX_ITERATIONS; done = true; j++; break; }
-      if (hnext == 0) { done = true; reason = CONVERGED; j++; break; }  // invariant subspace: exact
+      const outcome = stepOutcome(resid, rho, tol, load<f64>(stop), iter, maxIter, hnext);
+      if (outcome >= 0) { reason = outcome; done = true; j++; break; }
     }
     // y = R⁻¹·g over the mm columns built; x += M⁻¹·[U·D, V]·y (own rows).
     const mm = s + j;

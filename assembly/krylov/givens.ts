@@ -1,4 +1,5 @@
-// The small least-squares problem of GMRES-type cycles, by Givens rotations:
+// What GMRES (gmres.ts) and GCRO-DR (gcrodr.ts) share in each Arnoldi step:
+// the stop rule, and the small least-squares problem by Givens rotations:
 // each new Hessenberg column is rotated by the cycle's earlier rotations, then
 // by one more that zeroes its subdiagonal; g (the rotated β·e₁) then holds the
 // residual norm of the current iterate in its last entry.
@@ -34,4 +35,21 @@ export function givensColumn(h: usize, r0: i32, count: i32, hnext: f64, cs: usiz
   store<f64>(at(g, row), c * gj);
   store<f64>(at(g, row + 1), -s * gj);
   return rho;
+}
+
+/** Reasons a GMRES-type solve stops (the host's CgReason codes). */
+export const CONVERGED = 0, MAX_ITERATIONS = 1, BREAKDOWN = 2, ABORTED = 4;
+
+/**
+ * After an Arnoldi step: why the solve stops, or −1 to go on. The residual
+ * estimate `resid`, the new rotation's ρ, the broadcast abort flag `stop`,
+ * and hnext = 0 (an invariant subspace: the solution is exact).
+ */
+export function stepOutcome(resid: f64, rho: f64, tol: f64, stop: f64, iter: i32, maxIter: i32, hnext: f64): i32 {
+  if (!isFinite(resid) || rho == 0) return BREAKDOWN;
+  if (resid <= tol) return CONVERGED;
+  if (stop != 0) return ABORTED;
+  if (iter >= maxIter) return MAX_ITERATIONS;
+  if (hnext == 0) return CONVERGED;
+  return -1;
 }

@@ -13,10 +13,9 @@ import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
 import { dotContiguous, subtractScaled } from "../blas/level1";
-import { givensColumn } from "./givens";
+import { BREAKDOWN, CONVERGED, MAX_ITERATIONS, givensColumn, stepOutcome } from "./givens";
 
 const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 3, OUT_STOP = 4;
-const CONVERGED = 0, MAX_ITERATIONS = 1, BREAKDOWN = 2, ABORTED = 4;
 
 // @ts-ignore: decorator
 @inline function at(v: usize, i: i32): usize {
@@ -110,11 +109,8 @@ export function gmres_f64(
         if (iter < historyCap) store<f64>(at(history, iter), resid);
         reportProgress(team, iter, resid);
       }
-      if (!isFinite(resid) || rho == 0) { reason = BREAKDOWN; done = true; j++; break; }
-      if (resid <= tol) { reason = CONVERGED; done = true; j++; break; }
-      if (load<f64>(stop) != 0) { reason = ABORTED; done = true; j++; break; }
-      if (iter >= maxIter) { reason = MAX_ITERATIONS; done = true; j++; break; }
-      if (hnext == 0) { done = true; reason = CONVERGED; j++; break; }  // invariant subspace: exact
+      const outcome = stepOutcome(resid, rho, tol, load<f64>(stop), iter, maxIter, hnext);
+      if (outcome >= 0) { reason = outcome; done = true; j++; break; }
     }
     // y = H⁻¹·g over the j columns built; x += M⁻¹·V·y (own rows).
     for (let k = j - 1; k >= 0; k--) {
