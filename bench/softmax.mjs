@@ -109,7 +109,7 @@ async function kernels(nl) {
   for (const dt of ["f32", "f64"]) {
     for (const n of [1e3, 1e4, 1e5, 1e6, ...(dt === "f32" ? [1e7] : [])]) {
       const T = dt === "f32" ? Float32Array : Float64Array;
-      const x = nl.alloc(n, T), y = nl.alloc(n, T), sp = heap.alloc(64 + 3 * Math.ceil(n / 2048) * 32);
+      const x = nl.alloc(n, T), y = nl.alloc(n, T), sp = heap.alloc(128 + 3 * Math.ceil((Math.ceil(n / 2048) * 32) / 128) * 128);
       for (let i = 0; i < n; i++) x[i] = Math.sin(i * 12.9898) * 100;
       const fns = Object.fromEntries(["twopass", "threepass", "online", "blocked"].map((a) => [a, pool.direct(`softmax_${dt}_${a}`)]));
       const reps = Math.max(1, Math.round(3e6 / n)), res = { twopass: [], threepass: [], online: [], blocked: [] };

@@ -21,8 +21,11 @@ export interface SoftmaxOptions extends CallOptions {
 }
 
 const SLOT = 32;    // assembly/softmax/softmax.ts
-/** Mirrors softmax_scratch_bytes: a 64-byte header (row-claim counter) and the chunk slots. */
-const scratchBytes = (cols: number, threads: number) => 64 + (threads + 2) * chunkCount(cols) * SLOT;
+/**
+ * Mirrors softmax_scratch_bytes: a 128-byte header (row-claim counter) and
+ * (threads + 2) regions of chunk slots, each padded to 128 bytes (no false sharing).
+ */
+const scratchBytes = (cols: number, threads: number) => 128 + (threads + 2) * (Math.ceil((chunkCount(cols) * SLOT) / 128) * 128);
 
 const ALGORITHMS = ["two-pass", "three-pass", "online", "blocked"] as const;
 const SUFFIX = ["twopass", "threepass", "online", "blocked"];
