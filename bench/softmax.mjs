@@ -1,13 +1,16 @@
-// npm run bench -- softmax: numlane's three algorithms (and auto), 1 thread and
+// npm run bench -- softmax: numlane's four algorithms (and auto), 1 thread and
 // all threads, against naive JavaScript, tfjs-backend-wasm (XNNPACK, SIMD)
 // and onnxruntime-web (a one-node Softmax model), interleaved in one run.
 // numlane is timed as users call it: copy in, kernel, a fresh output array;
 // "auto (…)" is a call with no options (auto algorithm and thread count), and
-// the "nl.alloc" rows keep input and output in wasm memory (zero copy), as
-// tfjs keeps its input tensor in its own wasm heap ("nl.alloc in, fresh out"
-// is tfjs's case exactly: resident input, a new output array per call).
-// Reports medians, ratios to tfjs-wasm, and GB/s (n·4 bytes in + out) against
-// the STREAM triad bandwidth measured in the same run.
+// the "nl.alloc" rows keep input and output in wasm memory (zero copy).
+// tfjs is timed three ways (see loadTfjs), so every numlane row also gets a
+// like-for-like ratio: plain arrays against tfjs from an array, zero copy
+// against tfjs resident in + out, "nl.alloc in, fresh out" against tfjs's
+// resident input read back into a fresh array ("vs tfjs", the column of
+// earlier runs, is always against that last one).
+// Reports medians, ratios, and GB/s (n·4 bytes in + out) against the STREAM
+// triad bandwidth measured in the same run.
 import { createRequire } from "node:module";
 import v8 from "node:v8";
 import { dirname, join } from "node:path";
@@ -45,16 +48,26 @@ export async function loadTfjs() {
     wasm.setThreadsCount?.(1);
     await tf.setBackend("wasm");
     await tf.ready();
-    // The input tensor is made once per shape (tf.tensor2d + first upload cost
-    // ~0.35 µs/element in tfjs-wasm under Node, which would swamp the kernel);
-    // each call runs tf.softmax and reads the result back, like ours returns it.
+    // Three ways to call it, each the like of one of numlane's:
+    //   run:       input tensor resident in tfjs's wasm heap (made once per
+    //              shape), result read back into a fresh array (dataSync);
+    //   resident:  input and output stay in its heap (no read-back), as
+    //              numlane's nl.alloc in + out (zero copy);
+    //   fromArray: a tensor made from the array each call, result read back,
+    //              as numlane called on plain arrays.
+    // tfjs-wasm runs kernels synchronously, so `resident` times the kernel.
     return {
       name: `tfjs-wasm ${tf.version_core}`,
       prepare: (x, rows, cols) => {
         const t = tf.tensor2d(x, [rows, cols]);
         // No tf.tidy here: tidy walks a returned typed array element by element
         // (10× the kernel's time at n = 1e4); dispose explicitly instead.
-        return { run: () => { const y = tf.softmax(t); const d = y.dataSync(); y.dispose(); return d; }, dispose: () => t.dispose() };
+        return {
+          run: () => { const y = tf.softmax(t); const d = y.dataSync(); y.dispose(); return d; },
+          resident: () => { tf.softmax(t).dispose(); },
+          fromArray: () => { const a = tf.tensor2d(x, [rows, cols]); const y = tf.softmax(a); const d = y.dataSync(); y.dispose(); a.dispose(); return d; },
+          dispose: () => t.dispose(),
+        };
       },
     };
   } catch (e) {
@@ -217,7 +230,11 @@ export default async function main() {
     cases.push({ name: "numlane relaxed two-pass 1t nl.alloc", threads: 1, fn: () => nlr.softmax(xra, { rows: r, threads: 1, out: yra, algorithm: "two-pass" }) });
     if (all > 1) cases.push({ name: `numlane relaxed auto ${all}t nl.alloc`, threads: all, fn: () => nlr.softmax(xra, { rows: r, threads: all, out: yra }) });
     const tfx = tfjs?.prepare(x, r, c);
-    if (tfx) cases.push({ name: "tfjs-wasm", threads: 1, fn: tfx.run });
+    if (tfx) {
+      cases.push({ name: "tfjs-wasm", threads: 1, fn: tfx.run });
+      cases.push({ name: "tfjs-wasm resident in+out", threads: 1, fn: tfx.resident });
+      cases.push({ name: "tfjs-wasm from array", threads: 1, fn: tfx.fromArray });
+    }
     if (ort) cases.push({ name: "onnxruntime-web", threads: 1, fn: () => ort.softmax(x, r, c) });
     cases.push({ name: "naive JS", threads: 1, fn: () => naiveSoftmax(x, r, c) });
     const big = n >= 1e7;
@@ -225,6 +242,12 @@ export default async function main() {
     tfx?.dispose();
     nl.free(xa); nl.free(ya); nlr.free(xra); nlr.free(yra);
     const ref = t["tfjs-wasm"];
+    // Like for like: numlane on plain arrays against tfjs from an array; zero
+    // copy (nl.alloc in + out) against tfjs resident in + out; resident input
+    // with a fresh output against tfjs's resident input read back (`ref`).
+    const like = (name) => name.includes("nl.alloc in, fresh out") || name === "tfjs-wasm" ? ref
+      : name.includes("nl.alloc") || name.includes("resident") ? t["tfjs-wasm resident in+out"]
+      : name.startsWith("numlane") || name.includes("from array") ? t["tfjs-wasm from array"] : undefined;
     if (all > 1) {
       speedups.push({
         shape: label,
@@ -240,6 +263,7 @@ export default async function main() {
       const row = {
         shape: label, impl: k.threads ? k.name : `${k.name} (now ${plan.algorithm}, ${plan.threads}t)`, "µs": us,
         "vs tfjs": ref ? us / ref : undefined,
+        "vs tfjs like for like": like(k.name) ? us / like(k.name) : undefined,
         "vs naive": t["naive JS"] / us,
         "GB/s": gbps(8 * n, us),
         "% triad": (100 * gbps(8 * n, us)) / bw,
