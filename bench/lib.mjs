@@ -27,7 +27,10 @@ async function calibrate(fn, minMs) {
 
 /**
  * Times every case in the same run, interleaved round by round so that
- * machine noise hits all peers alike. Returns { name: median µs per call }.
+ * machine noise hits all peers alike; each round takes the cases in a new
+ * (seeded) order, so no case always follows the same one (and pays for its
+ * garbage: a forced GC between samples was tried, and it slowed tfjs-wasm's
+ * small calls 1.5–2×). Returns { name: median µs per call }.
  * A case is { name, fn } where fn may be async; or { name, remote } where
  * remote(rounds) is called once per round and returns µs per call.
  */
@@ -35,8 +38,15 @@ export async function compare(cases, { rounds = 15, minMs = 4 } = {}) {
   const ks = new Map();
   for (const c of cases) if (c.fn) { await c.fn(); ks.set(c.name, await calibrate(c.fn, minMs)); }
   const samples = new Map(cases.map((c) => [c.name, []]));
+  let seed = 12345;
+  const order = [...cases];
   for (let r = 0; r < rounds; r++) {
-    for (const c of cases) {
+    for (let i = order.length - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const j = seed % (i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (const c of order) {
       if (c.remote) { samples.get(c.name).push(await c.remote()); continue; }
       const k = ks.get(c.name);
       const t0 = performance.now();

@@ -134,7 +134,12 @@ export class Bcd {
     if (opts.multiClass === "multinomial") return this.multinomial(D, labels, C, penalty, opts);
     for (const k of ["bcd", "classes"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for multiClass: "multinomial"`, `opts.${k}`);
     allFinite("A", D.data);
-    const y = float64Array("y", labels);
+    // Int32Array and number[] labels are taken as the signature says (copied to f64).
+    if (Array.isArray(labels)) {
+      const bad = labels.findIndex((v) => typeof v !== "number");
+      if (bad >= 0) throw new NumlaneError("invalid-type", `labels must be numbers; y[${bad}] is ${typeof labels[bad]}`, "y");
+    }
+    const y = labels instanceof Int32Array || Array.isArray(labels) ? Float64Array.from(labels) : float64Array("y", labels);
     if (y.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} labels to match A's rows, got ${y.length}`, "y");
     for (let i = 0; i < n; i++) if (y[i] !== 1 && y[i] !== -1) throw new NumlaneError("invalid-value", `labels must be −1 or 1; y[${i}] is ${y[i]}`, "y");
     const tol = nonNegative("opts.tol", opts.tol ?? 1e-6);

@@ -201,6 +201,12 @@ print(json.dumps(out))`;
     }
     const viaLambda = await nl.logisticRegression(A, y, { lambda: 1 / (A.rows * C), tol: 1e-12, maxIter: 100_000 });
     expect(sameBits(viaLambda.x, r.x)).toBe(true);
+    // Labels as Int32Array or number[] (the signature's other types) fit the same.
+    const opts = { C, tol: 1e-12, maxIter: 100_000 };
+    expect(sameBits((await nl.logisticRegression(A, Int32Array.from(y), opts)).x, r.x)).toBe(true);
+    expect(sameBits((await nl.logisticRegression(A, Array.from(y), opts)).x, r.x)).toBe(true);
+    await expect(nl.logisticRegression(A, Array.from(y, (v, i) => (i === 3 ? "1" : v)) as never)).rejects.toMatchObject({ code: "invalid-type", argument: "y" });
+    await expect(nl.logisticRegression(A, Int32Array.from(y).subarray(1))).rejects.toMatchObject({ code: "invalid-shape", argument: "y" });
     await expect(nl.logisticRegression(A, y.map((v) => (v > 0 ? 1 : 0)))).rejects.toMatchObject({ code: "invalid-value", argument: "y" });
     await expect(nl.logisticRegression(A, y, { multiClass: true as never })).rejects.toMatchObject({ code: "invalid-value", argument: "opts.multiClass" });
   });
