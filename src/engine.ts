@@ -37,7 +37,11 @@ export class Engine {
    */
   local?: Pool;
 
-  constructor(readonly heap: Heap, readonly pool: Pool, readonly threads: number) {}
+  constructor(
+    readonly heap: Heap, readonly pool: Pool, readonly threads: number,
+    /** A fresh ArrayBuffer for a result that is overwritten whole (Platform.newUninitializedBuffer). */
+    readonly newResultBuffer: (bytes: number) => ArrayBuffer = (bytes) => new ArrayBuffer(bytes),
+  ) {}
 
   /**
    * The pool for a one-thread call that runs right away on the calling

@@ -166,7 +166,7 @@ export class Softmax {
         const t0 = adaptive ? performance.now() : 0;
         this.direct(pool, kernel)(xp, yp, rows, cols, p);
         if (adaptive) this.record(statsKey, 1, (performance.now() - t0) / n);
-        return finish(heap, f64, yp, n, out, outOwned) as T;
+        return finish(this.e, heap, f64, yp, n, out, outOwned) as T;
       } finally {
         if (temp) heap.free(base);
       }
@@ -190,7 +190,7 @@ export class Softmax {
       const t0 = adaptive ? performance.now() : 0;
       await this.e.pool.run(kernel, [xp, yp, rows, cols, sp], { threads, signal });
       if (adaptive) this.record(statsKey, threads, (performance.now() - t0) / n);
-      return finish(heap, f64, yp, n, out, outOwned) as T;
+      return finish(this.e, heap, f64, yp, n, out, outOwned) as T;
     } finally {
       scope.free();
     }
@@ -252,11 +252,13 @@ export class Softmax {
  * Copies the result out of wasm memory (unless it was written into an owned
  * `out`) with one memcpy into a fresh array: `new T(n).set(view)` measured
  * 1.2–2× faster than `view.slice()` on a shared-memory view (V8 20, 1e4–1e6).
+ * The fresh array's memory is not zeroed first where the runtime allows
+ * (Engine.newResultBuffer): the copy overwrites all of it.
  */
-function finish(heap: Heap, f64: boolean, yp: number, n: number, out: FloatArray | undefined, outOwned: boolean): FloatArray {
+function finish(e: Engine, heap: Heap, f64: boolean, yp: number, n: number, out: FloatArray | undefined, outOwned: boolean): FloatArray {
   if (outOwned) return out!;
   const view = f64 ? heap.f64.subarray(yp >> 3, (yp >> 3) + n) : heap.f32.subarray(yp >> 2, (yp >> 2) + n);
-  const y = out ?? (f64 ? new Float64Array(n) : new Float32Array(n));
+  const y = out ?? (f64 ? new Float64Array(e.newResultBuffer(n * 8)) : new Float32Array(e.newResultBuffer(n * 4)));
   y.set(view);
   return y;
 }

@@ -341,6 +341,32 @@ describe("output arrays and zero copy", () => {
       nl.free(xa); nl.free(ya);
     }
   });
+
+  it("returns fresh results in their own plain ArrayBuffer (not zeroed first, so every entry must be written): transferable", async () => {
+    for (const type of [Float32Array, Float64Array]) {
+      for (const [n, threads] of [[1, 1], [3001, 1], [3001, 2], [300_000, 2]] as const) {
+        const x = data(type, n, 2);
+        const y = await nl.softmax(x, { threads });
+        expect(y.constructor).toBe(type);
+        expect(y.byteOffset).toBe(0);
+        expect(y.buffer.byteLength).toBe(n * type.BYTES_PER_ELEMENT);
+        expect(y.buffer instanceof ArrayBuffer).toBe(true);
+        // Every entry written: against the float64 reference, none left as stale memory.
+        let m = -Infinity, s = 0;
+        for (const v of x) m = Math.max(m, v);
+        for (const v of x) s += Math.exp(v - m);
+        let bad = -1;
+        for (let i = 0; i < n && bad < 0; i++) {
+          const want = Math.exp(x[i] - m) / s;
+          if (!(Math.abs(y[i] - want) <= 1e-5 * want + 1e-30)) bad = i;
+        }
+        expect(bad).toBe(-1);
+        const moved = structuredClone(y.buffer, { transfer: [y.buffer] });
+        expect(moved.byteLength).toBe(n * type.BYTES_PER_ELEMENT);
+        expect(y.length).toBe(0); // detached by the transfer
+      }
+    }
+  });
 });
 
 describe("bad input", () => {

@@ -1,5 +1,6 @@
 // Node (and Bun through the node condition): wasm from disk next to this
 // file, pool workers on worker_threads.
+import { Buffer } from "node:buffer";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import { Worker } from "node:worker_threads";
@@ -30,4 +31,6 @@ export const nodePlatform: Platform = {
     };
   },
   canBlock: true,
+  // Buffer.allocUnsafeSlow: an unpooled ArrayBuffer of exactly `bytes`, not zeroed.
+  newUninitializedBuffer: (bytes) => Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer,
 };
