@@ -163,6 +163,9 @@ async function cpuCalls(nl) {
     const tfx = tfjs?.prepare(x, r, c);
     const cases = {
       "tfjs-wasm": tfx?.run,
+      "tfjs-wasm resident in+out": tfx?.resident,
+      "tfjs-wasm from array": tfx?.fromArray,
+      "naive JS": () => naiveSoftmax(x, r, c),
       "auto 1t": () => nl.softmax(x, { rows: r, threads: 1 }),
       "two-pass 1t": () => nl.softmax(x, { rows: r, threads: 1, algorithm: "two-pass" }),
       "auto 1t, out": () => nl.softmax(x, { rows: r, threads: 1, out }),
@@ -173,7 +176,7 @@ async function cpuCalls(nl) {
       "relaxed build two-pass 1t nl.alloc in+out": () => nlr.softmax(xra, { rows: r, threads: 1, out: yra, algorithm: "two-pass" }),
       "relaxed build auto 1t nl.alloc in+out": () => nlr.softmax(xra, { rows: r, threads: 1, out: yra }),
     };
-    if (!tfx) delete cases["tfjs-wasm"];
+    if (!tfx) for (const k of ["tfjs-wasm", "tfjs-wasm resident in+out", "tfjs-wasm from array"]) delete cases[k];
     const reps = Math.max(1, Math.round(2e6 / n)), res = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
     for (const k in cases) for (let i = 0; i < reps; i++) await cases[k]();
     for (let round = 0; round < (n >= 1e7 ? 5 : 11); round++) {
@@ -185,10 +188,21 @@ async function cpuCalls(nl) {
       }
     }
     const tf = res["tfjs-wasm"] ? med(res["tfjs-wasm"]) : undefined;
-    for (const k in res) rows.push({ shape: label, impl: k, "CPU µs": med(res[k]), "vs tfjs": tf ? med(res[k]) / tf : undefined });
+    // Like for like (as in the main run): plain arrays vs tfjs from an array,
+    // zero copy (nl.alloc in+out) vs tfjs resident in + out, resident input
+    // with a fresh output vs tfjs's resident input read back.
+    const like = (k) => k.includes("in, fresh out") || k === "tfjs-wasm" ? tf
+      : k.includes("in+out") ? (res["tfjs-wasm resident in+out"] ? med(res["tfjs-wasm resident in+out"]) : undefined)
+      : !k.startsWith("tfjs") && k !== "naive JS" ? (res["tfjs-wasm from array"] ? med(res["tfjs-wasm from array"]) : undefined) : undefined;
+    const naive = med(res["naive JS"]);
+    for (const k in res) {
+      const l = like(k);
+      rows.push({ shape: label, impl: k, "CPU µs": med(res[k]), "vs tfjs": tf ? med(res[k]) / tf : undefined, "like for like": l ? med(res[k]) / l : undefined, "× naive": naive / med(res[k]) });
+    }
     tfx?.dispose(); nl.free(xa); nl.free(ya); nlr.free(xra); nlr.free(yra);
   }
   printTable(rows);
+  writeResults("softmax-cpu", { machine: machine(), relaxedBuild: nlr.info.build, peers: { tfjs: tfjs?.name }, results: rows });
   await nlr.close();
 }
 
