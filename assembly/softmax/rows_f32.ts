@@ -202,10 +202,12 @@ export function maxChunk_f32(x: usize, len: i32): f64 {
   }
   if (i < len) {
     // The last partial block, padded with −∞ (weight 0), summed the same way.
+    // A vector wholly past the end is all padding: its exps are +0, not computed.
+    const z = f32x4.splat(0);
     const e0 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(loadPad(x, i, len), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
-    const e1 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(loadPad(x, i + 4, len), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
-    const e2 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(loadPad(x, i + 8, len), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
-    const e3 = expClampedK_f32x4(f32x4.pmax(f32x4.sub(loadPad(x, i + 12, len), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
+    const e1 = i + 4 >= len ? z : expClampedK_f32x4(f32x4.pmax(f32x4.sub(loadPad(x, i + 4, len), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
+    const e2 = i + 8 >= len ? z : expClampedK_f32x4(f32x4.pmax(f32x4.sub(loadPad(x, i + 8, len), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
+    const e3 = i + 12 >= len ? z : expClampedK_f32x4(f32x4.pmax(f32x4.sub(loadPad(x, i + 12, len), mv), clamp), l2e, mb, hi, lo, q4, q3, q2, q1, q0, one);
     if (keep) {
       storePart(y, i, len, e0); storePart(y, i + 4, len, e1);
       storePart(y, i + 8, len, e2); storePart(y, i + 12, len, e3);
