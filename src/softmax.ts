@@ -93,7 +93,8 @@ const LEAN_BYTES = 1 << 20;
 export class Softmax {
   /** Kernel names by [log][f64][algorithm]. */
   private readonly names: string[][][];
-  private readonly directs = new Map<Pool, Map<string, (...a: number[]) => void>>();
+  /** Per pool, its kernels as plain functions, by kernelId (filled on first use). */
+  private readonly directs = new Map<Pool, ((...a: number[]) => void)[]>();
   /** Running ms per element with one and with all threads, by size class (see autoThreads). */
   private readonly stats = new Map<number, { t1: number; tN: number; calls: number }>();
 
@@ -138,7 +139,7 @@ export class Softmax {
     const bytes = n << (shift + 1);
     // Timings feed autoThreads only where it has a choice to make.
     const adaptive = opts?.threads === undefined && chooseThreads(f64, rows, cols, this.e.threads) > 1;
-    const statsKey = (f64 ? 64 : 0) + Math.floor(Math.log2(n));
+    const statsKey = (f64 ? 64 : 0) + 31 - Math.clz32(n); // ⌊log2 n⌋
     const threads = opts?.threads === undefined ? this.autoThreads(f64, rows, cols, statsKey, false) : this.e.threadsFor(bytes, opts);
     const alg: Concrete = algorithm === "auto" ? choose(f64, rows, cols, threads) : (ALGORITHMS.indexOf(algorithm as never) as Concrete);
     const kernel = this.names[log][f64 ? 1 : 0][alg];
@@ -164,7 +165,7 @@ export class Softmax {
         if (outOwned) yp = out!.byteOffset;
         else { yp = unaliased(xp, p); p += padded + ALIAS_SLACK; }
         const t0 = adaptive ? performance.now() : 0;
-        this.direct(pool, kernel)(xp, yp, rows, cols, p);
+        this.direct(pool, (log * 2 + (f64 ? 1 : 0)) * 4 + alg, kernel)(xp, yp, rows, cols, p);
         if (adaptive) this.record(statsKey, 1, (performance.now() - t0) / n);
         return finish(this.e, heap, f64, yp, n, out, outOwned) as T;
       } finally {
@@ -202,7 +203,7 @@ export class Softmax {
     const { rows, cols } = shape(x.length, opts?.rows, opts?.cols);
     const f64 = x instanceof Float64Array;
     const threads = opts?.threads !== undefined ? this.e.threadsFor(x.length << (f64 ? 4 : 3), opts)
-      : this.autoThreads(f64, rows, cols, (f64 ? 64 : 0) + Math.floor(Math.log2(x.length)), true);
+      : this.autoThreads(f64, rows, cols, (f64 ? 64 : 0) + 31 - Math.clz32(x.length), true);
     const algorithm = opts?.algorithm !== undefined && opts.algorithm !== "auto" ? opts.algorithm : chooseAlgorithm(f64, rows, cols, threads);
     return { algorithm, threads };
   }
@@ -238,13 +239,11 @@ export class Softmax {
     s[k] = Number.isNaN(s[k]) ? msPerElement : s[k] + 0.3 * (msPerElement - s[k]);
   }
 
-  /** The pool's kernel as a plain function, looked up once per pool. */
-  private direct(pool: Pool, kernel: string): (...a: number[]) => void {
+  /** The pool's kernel `kernel` (numbered `id`) as a plain function, looked up once per pool. */
+  private direct(pool: Pool, id: number, kernel: string): (...a: number[]) => void {
     let fns = this.directs.get(pool);
-    if (fns === undefined) this.directs.set(pool, (fns = new Map()));
-    let fn = fns.get(kernel);
-    if (fn === undefined) fns.set(kernel, (fn = pool.direct(kernel)));
-    return fn;
+    if (fns === undefined) this.directs.set(pool, (fns = []));
+    return fns[id] ?? (fns[id] = pool.direct(kernel));
   }
 }
 
