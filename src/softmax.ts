@@ -96,7 +96,7 @@ export class Softmax {
   /** Per pool, its kernels as plain functions, by kernelId (filled on first use). */
   private readonly directs = new Map<Pool, ((...a: number[]) => void)[]>();
   /** Running ms per element with one and with all threads, by size class (see autoThreads). */
-  private readonly stats = new Map<number, { t1: number; tN: number; calls: number }>();
+  private readonly stats = new Map<number, { t1: number; tN: number; calls: number; warm1: boolean; warmN: boolean }>();
 
   constructor(private readonly e: Engine) {
     this.names = [0, 1].map((log) => ["f32", "f64"].map((dt) => SUFFIX.map((s) => `${log ? "log" : ""}softmax_${dt}_${s}`)));
@@ -210,8 +210,11 @@ export class Softmax {
 
   /**
    * Threads for a call without opts.threads. Below chooseThreads' threshold,
-   * one. Above it the static choice (all threads) runs first, then one thread
-   * once, and from then on whichever has the lower running time per element
+   * one. Above it the static choice (all threads) runs first, then one thread,
+   * each until it has a timing (the first call of each is not timed: it pays
+   * one-time costs, such as V8 compiling the kernel's optimized code and new
+   * memory being faulted in, which made 2 threads look 2–3× slower than 1 at
+   * 1000 × 1000), and from then on whichever has the lower running time per element
    * for this size class (dtype, ⌊log2 n⌋) — with the other re-tried every
    * EXPLORE-th call. So a machine whose cores are busy with other work (where
    * a worker may wait milliseconds for a core) falls back to one thread, and
@@ -225,8 +228,8 @@ export class Softmax {
     const s = this.stats.get(key);
     if (s === undefined) return all;
     if (!peek) s.calls++;
-    if (Number.isNaN(s.t1)) return 1;
     if (Number.isNaN(s.tN)) return all;
+    if (Number.isNaN(s.t1)) return 1;
     const best = s.t1 <= s.tN ? 1 : all;
     return !peek && s.calls % EXPLORE === 0 ? (best === 1 ? all : 1) : best;
   }
@@ -234,8 +237,9 @@ export class Softmax {
   /** Folds one timing (ms per element) into the running estimates. */
   private record(key: number, threads: number, msPerElement: number): void {
     let s = this.stats.get(key);
-    if (s === undefined) this.stats.set(key, (s = { t1: NaN, tN: NaN, calls: 0 }));
-    const k = threads === 1 ? "t1" : "tN";
+    if (s === undefined) this.stats.set(key, (s = { t1: NaN, tN: NaN, calls: 0, warm1: false, warmN: false }));
+    const k = threads === 1 ? "t1" : "tN", warm = threads === 1 ? "warm1" : "warmN";
+    if (!s[warm]) { s[warm] = true; return; } // a warm-up call: not timed (see autoThreads)
     s[k] = Number.isNaN(s[k]) ? msPerElement : s[k] + 0.3 * (msPerElement - s[k]);
   }
 
