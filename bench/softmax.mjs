@@ -206,8 +206,37 @@ async function cpuCalls(nl) {
   await nlr.close();
 }
 
+/**
+ * NUMLANE_BENCH=batches npm run bench -- softmax: row-major batches of short
+ * and long rows (10 classes, 100, 1000, 10 000, GPT-2's 50 257-entry vocabulary),
+ * zero copy on 1 and 2 threads against tfjs-wasm with its input and output
+ * resident (like for like), interleaved; written to bench/results/softmax-batches.json.
+ */
+async function batches(nl) {
+  const tfjs = await loadTfjs();
+  const rows = [];
+  for (const [r, c] of [[10000, 10], [10000, 100], [1000, 1000], [100, 10000], [64, 50257]]) {
+    const n = r * c;
+    const xa = nl.alloc(n, Float32Array), ya = nl.alloc(n, Float32Array);
+    for (let i = 0; i < n; i++) xa[i] = Math.sin(i * 12.9898) * 10;
+    const tfx = tfjs?.prepare(xa.slice(), r, c);
+    const cases = [
+      { name: "1t", fn: () => nl.softmax(xa, { rows: r, threads: 1, out: ya }) },
+      { name: "2t", fn: () => nl.softmax(xa, { rows: r, threads: 2, out: ya }) },
+    ];
+    if (tfx) cases.push({ name: "tfjs", fn: tfx.resident });
+    const t = await compare(cases, { rounds: 15, minMs: 20 });
+    rows.push({ shape: `${r}×${c}`, "numlane 1t µs": t["1t"], "numlane 2t µs": t["2t"], "tfjs-wasm µs": t.tfjs,
+      "1t ÷ tfjs": t.tfjs ? t["1t"] / t.tfjs : undefined, "2t speed-up": t["1t"] / t["2t"], "ns per row 1t": (1e3 * t["1t"]) / r });
+    tfx?.dispose(); nl.free(xa); nl.free(ya);
+  }
+  printTable(rows);
+  writeResults("softmax-batches", { machine: machine(), peers: { tfjs: tfjs?.name }, results: rows });
+}
+
 export default async function main() {
   const nl = await init();
+  if (process.env.NUMLANE_BENCH === "batches") { await batches(nl); await nl.close(); process.exit(0); }
   if (process.env.NUMLANE_BENCH === "kernels") { await kernels(nl); await nl.close(); process.exit(0); }
   if (process.env.NUMLANE_BENCH === "cpu") { await cpuCalls(nl); await nl.close(); process.exit(0); }
   const all = nl.info.threads;
