@@ -30,6 +30,8 @@ const scratchBytes = (cols: number, threads: number) => 128 + (threads + 2) * (M
 const ALGORITHMS = ["two-pass", "three-pass", "online", "blocked"] as const;
 const SUFFIX = ["twopass", "threepass", "online", "blocked"];
 type Concrete = 0 | 1 | 2 | 3; // index into ALGORITHMS
+/** A kernel's index in Softmax.names: log-softmax or not, dtype, algorithm. */
+const kernelId = (log: 0 | 1, f64: boolean, alg: Concrete) => (log * 2 + (f64 ? 1 : 0)) * 4 + alg;
 
 /**
  * Which algorithm "auto" runs, from `npm run bench -- softmax` on this
@@ -91,15 +93,15 @@ const EXPLORE = 32;
 const LEAN_BYTES = 1 << 20;
 
 export class Softmax {
-  /** Kernel names by [log][f64][algorithm]. */
-  private readonly names: string[][][];
+  /** Kernel names by kernelId(log, f64, algorithm). */
+  private readonly names: string[];
   /** Per pool, its kernels as plain functions, by kernelId (filled on first use). */
   private readonly directs = new Map<Pool, ((...a: number[]) => void)[]>();
   /** Running ms per element with one and with all threads, by size class (see autoThreads). */
   private readonly stats = new Map<number, { t1: number; tN: number; calls: number; warm1: boolean; warmN: boolean }>();
 
   constructor(private readonly e: Engine) {
-    this.names = [0, 1].map((log) => ["f32", "f64"].map((dt) => SUFFIX.map((s) => `${log ? "log" : ""}softmax_${dt}_${s}`)));
+    this.names = [0, 1].flatMap((log) => ["f32", "f64"].flatMap((dt) => SUFFIX.map((s) => `${log ? "log" : ""}softmax_${dt}_${s}`)));
   }
 
   // Not async functions: a one-thread call finishes synchronously inside run(),
@@ -142,7 +144,7 @@ export class Softmax {
     const statsKey = (f64 ? 64 : 0) + 31 - Math.clz32(n); // ⌊log2 n⌋
     const threads = opts?.threads === undefined ? this.autoThreads(f64, rows, cols, statsKey, false) : this.e.threadsFor(bytes, opts);
     const alg: Concrete = algorithm === "auto" ? choose(f64, rows, cols, threads) : (ALGORITHMS.indexOf(algorithm as never) as Concrete);
-    const kernel = this.names[log][f64 ? 1 : 0][alg];
+    const id = kernelId(log, f64, alg);
     // nl.alloc arrays live in the shared heap: no copy for them.
     const shared = this.e.heap;
     const xOwned = shared.owns(x), outOwned = out !== undefined && shared.owns(out);
@@ -165,14 +167,14 @@ export class Softmax {
         if (outOwned) yp = out!.byteOffset;
         else { yp = unaliased(xp, p); p += padded + ALIAS_SLACK; }
         const t0 = adaptive ? performance.now() : 0;
-        this.direct(pool, (log * 2 + (f64 ? 1 : 0)) * 4 + alg, kernel)(xp, yp, rows, cols, p);
+        this.direct(pool, id)(xp, yp, rows, cols, p);
         if (adaptive) this.record(statsKey, 1, (performance.now() - t0) / n);
         return finish(this.e, heap, f64, yp, n, out, outOwned) as T;
       } finally {
         if (temp) heap.free(base);
       }
     }
-    return this.launch(kernel, x, rows, cols, out, outOwned, threads, adaptive ? statsKey : -1, opts?.signal);
+    return this.launch(this.names[id], x, rows, cols, out, outOwned, threads, adaptive ? statsKey : -1, opts?.signal);
   }
 
   /** A launch on `threads` threads; statsKey ≥ 0 records its time for autoThreads. */
@@ -243,11 +245,11 @@ export class Softmax {
     s[k] = Number.isNaN(s[k]) ? msPerElement : s[k] + 0.3 * (msPerElement - s[k]);
   }
 
-  /** The pool's kernel `kernel` (numbered `id`) as a plain function, looked up once per pool. */
-  private direct(pool: Pool, id: number, kernel: string): (...a: number[]) => void {
+  /** The pool's kernel number `id` as a plain function, looked up once per pool. */
+  private direct(pool: Pool, id: number): (...a: number[]) => void {
     let fns = this.directs.get(pool);
     if (fns === undefined) this.directs.set(pool, (fns = []));
-    return fns[id] ?? (fns[id] = pool.direct(kernel));
+    return fns[id] ?? (fns[id] = pool.direct(this.names[id]));
   }
 }
 
