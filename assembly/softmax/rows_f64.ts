@@ -142,10 +142,12 @@ export function maxChunk_f64(x: usize, len: i32): f64 {
     acc = s;
   }
   if (i < len) {
+    // Padded with −∞ (weight 0); a vector wholly past the end is +0, not computed.
+    const z = f64x2.splat(0);
     const e0 = expNonPositiveT_f64x2(f64x2.sub(loadPad(x, i, len), mv));
-    const e1 = expNonPositiveT_f64x2(f64x2.sub(loadPad(x, i + 2, len), mv));
-    const e2 = expNonPositiveT_f64x2(f64x2.sub(loadPad(x, i + 4, len), mv));
-    const e3 = expNonPositiveT_f64x2(f64x2.sub(loadPad(x, i + 6, len), mv));
+    const e1 = i + 2 >= len ? z : expNonPositiveT_f64x2(f64x2.sub(loadPad(x, i + 2, len), mv));
+    const e2 = i + 4 >= len ? z : expNonPositiveT_f64x2(f64x2.sub(loadPad(x, i + 4, len), mv));
+    const e3 = i + 6 >= len ? z : expNonPositiveT_f64x2(f64x2.sub(loadPad(x, i + 6, len), mv));
     if (keep) {
       storePart(y, i, len, e0); storePart(y, i + 2, len, e1);
       storePart(y, i + 4, len, e2); storePart(y, i + 6, len, e3);
