@@ -161,15 +161,16 @@ export class Softmax {
       const temp = need > LEAN_BYTES;
       const base = temp ? heap.alloc(need) : heap.lean(need);
       try {
+        const t0 = adaptive ? performance.now() : 0;
         let p = base, xp: number, yp: number;
         if (xOwned) xp = x.byteOffset;
         else { xp = p; p += padded; (f64 ? heap.f64 : heap.f32).set(x, xp >> shift); }
         if (outOwned) yp = out!.byteOffset;
         else { yp = unaliased(xp, p); p += padded + ALIAS_SLACK; }
-        const t0 = adaptive ? performance.now() : 0;
         this.direct(pool, id)(xp, yp, rows, cols, p);
+        const y = finish(this.e, heap, f64, yp, n, out, outOwned) as T;
         if (adaptive) this.record(statsKey, 1, (performance.now() - t0) / n);
-        return finish(this.e, heap, f64, yp, n, out, outOwned) as T;
+        return y;
       } finally {
         if (temp) heap.free(base);
       }
@@ -186,14 +187,15 @@ export class Softmax {
     const dataBytes = n << (f64 ? 3 : 2), adaptive = statsKey >= 0;
     const scope = new CallScope(heap, [x], (outOwned ? 0 : dataBytes + ALIAS_SLACK) + scratchBytes(cols, threads) + 128);
     try {
+      const t0 = adaptive ? performance.now() : 0;
       const xp = scope.input(x);
       const yp = outOwned ? out!.byteOffset : unaliased(xp, scope.alloc(dataBytes + ALIAS_SLACK));
       const sp = scope.alloc(scratchBytes(cols, threads));
       heap.i32[sp >> 2] = 0; // the kernel's row-claim counter
-      const t0 = adaptive ? performance.now() : 0;
       await this.e.pool.run(kernel, [xp, yp, rows, cols, sp], { threads, signal });
+      const y = finish(this.e, heap, f64, yp, n, out, outOwned) as T;
       if (adaptive) this.record(statsKey, threads, (performance.now() - t0) / n);
-      return finish(this.e, heap, f64, yp, n, out, outOwned) as T;
+      return y;
     } finally {
       scope.free();
     }
@@ -221,8 +223,9 @@ export class Softmax {
    * EXPLORE-th call. So a machine whose cores are busy with other work (where
    * a worker may wait milliseconds for a core) falls back to one thread, and
    * returns to all threads when they pay again. Results are bit-identical for
-   * any thread count, so this changes speed only. The kernel launch alone
-   * is timed (copies cost the same either way).
+   * any thread count, so this changes speed only. The whole call is timed,
+   * copies included: one thread copies into the private unshared memory,
+   * several into the shared one, which V8 copies to and from more slowly.
    */
   private autoThreads(f64: boolean, rows: number, cols: number, key: number, peek: boolean): number {
     const all = chooseThreads(f64, rows, cols, this.e.threads);
