@@ -234,7 +234,54 @@ async function batches(nl) {
   writeResults("softmax-batches", { machine: machine(), peers: { tfjs: tfjs?.name }, results: rows });
 }
 
+/**
+ * NUMLANE_BENCH=ulp npm run bench -- softmax: the exps' max error over EVERY
+ * f32 of [−87.3, 88.7] (both signs; the test sweeps every 29th), for the
+ * threads build and the relaxed one: exp_f32x4, the three-pass exp(t ≤ 0),
+ * the two-pass p·2^n (vexp_f32_ulp variants 0, 1, 2). Takes ~4 minutes.
+ */
+async function ulpSweep() {
+  for (const build of ["threads", "relaxed"]) {
+    const c = await init({ build });
+    const pool = c.engine.pool, heap = c.engine.heap, out = heap.alloc(64);
+    const rows = [];
+    for (const [variant, lo, hi, name] of [[0, -87.3, 88.7, "exp_f32x4"], [1, -87.3, 0, "three-pass exp(t ≤ 0)"], [2, -87.3, 88.7, "two-pass p·2^n"]]) {
+      await pool.run("vexp_f32_ulp", [lo, hi, 1, variant, out]);
+      const [ulp, at, count] = heap.f64.slice(out >> 3, (out >> 3) + 3);
+      rows.push({ build: c.info.build, exp: name, "max ULP": ulp, "at x": at, values: count });
+    }
+    printTable(rows);
+    heap.free(out);
+    await c.close();
+  }
+}
+
+/**
+ * NUMLANE_BENCH=tiering npm run bench -- softmax: µs per call of the f32
+ * three-pass kernel on a fresh context, call by call, for rows of 2048 and
+ * 65536: how long V8 runs its baseline (Liftoff) code before the optimized
+ * (TurboFan) code takes over.
+ */
+async function tiering() {
+  for (const n of [2048, 65536]) {
+    const c = await init({ threads: 1 });
+    const heap = c.engine.heap, f = c.engine.pool.direct("softmax_f32_threepass");
+    const base = heap.alloc(2 * n * 4 + 65536);
+    heap.f32.fill(1, base >> 2, (base >> 2) + n);
+    const us = [];
+    for (let i = 0; i < 400; i++) {
+      const t0 = performance.now();
+      f(base, base + n * 4 + 256, 1, n, base + 2 * n * 4 + 512);
+      us.push((performance.now() - t0) * 1e3);
+    }
+    console.log(`n = ${n}: µs per call, every 20th of 400 calls:`, us.filter((_, i) => i % 20 === 0).map((u) => u.toFixed(1)).join(" "));
+    await c.close();
+  }
+}
+
 export default async function main() {
+  if (process.env.NUMLANE_BENCH === "ulp") { await ulpSweep(); process.exit(0); }
+  if (process.env.NUMLANE_BENCH === "tiering") { await tiering(); process.exit(0); }
   const nl = await init();
   if (process.env.NUMLANE_BENCH === "batches") { await batches(nl); await nl.close(); process.exit(0); }
   if (process.env.NUMLANE_BENCH === "kernels") { await kernels(nl); await nl.close(); process.exit(0); }
