@@ -142,7 +142,7 @@ export class Blas {
         if (!heap.owns(base)) base.set(heap.f64.subarray(out >> 3, (out >> 3) + base.length));
         return base;
       }
-      return heap.f64.slice(out >> 3, (out >> 3) + base.length);
+      return this.e.copyOut(heap.f64.subarray(out >> 3, (out >> 3) + base.length));
     } finally {
       scope.free();
     }

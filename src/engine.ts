@@ -44,6 +44,17 @@ export class Engine {
   ) {}
 
   /**
+   * A fresh array holding a copy of `view` (a view into wasm memory), in a
+   * buffer the runtime need not zero first: one memcpy into it, which V8 also
+   * does 1.2–2× faster than `view.slice()` when the view is on shared memory.
+   */
+  copyOut<T extends Float32Array | Float64Array>(view: T): T {
+    const y = new (view.constructor as { new (b: ArrayBuffer): T })(this.newResultBuffer(view.byteLength));
+    y.set(view);
+    return y;
+  }
+
+  /**
    * The pool for a one-thread call that runs right away on the calling
    * thread: the unshared one unless the call touches nl.alloc arrays (which
    * live in the shared memory) or would grow the private memory beyond

@@ -69,6 +69,18 @@ describe("level 1 against references", () => {
     expect(d).toBeCloseTo(refDot(x, y, 90, 3, 2).s, 12);
   });
 
+  it("out-of-place results are fresh arrays with their own exact-size buffer (strided entries kept)", async () => {
+    for (const threads of [1, 2]) {
+      const x = uniform(5000, 5), y = uniform(9999, 6);
+      const r = await nl.blas.axpy(0.5, x, y, { incy: 2, threads });
+      expect(r).not.toBe(y);
+      expect(r.byteOffset).toBe(0);
+      expect(r.buffer.byteLength).toBe(y.byteLength);
+      expect(r.buffer instanceof ArrayBuffer).toBe(true);
+      for (let i = 0; i < y.length; i++) expect(r[i]).toBe(i % 2 === 0 ? 0.5 * x[i / 2] + y[i] : y[i]);
+    }
+  });
+
   it("inPlace writes into the caller's array and returns it", async () => {
     const x = uniform(5000, 3), y = uniform(5000, 4), expected = y.map((v, i) => 2 * x[i] + v);
     const out = await nl.blas.axpy(2, x, y, { inPlace: true });
