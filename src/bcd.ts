@@ -163,7 +163,7 @@ export class Bcd {
         signal: opts.signal, onProgress: opts.onProgress, long: true, threads: this.e.threadsFor(8 * n * 16, opts),
       });
       const f64 = heap.f64, o = out >> 3;
-      const x = f64.slice(wp >> 3, (wp >> 3) + p);
+      const x = this.e.copyOut(f64.subarray(wp >> 3, (wp >> 3) + p));
       const loss = f64[o + 6];  // summed in wasm: the same bits in every runtime
       let pen = 0;
       for (let j = 0; j < p; j++) pen += penalty === "l1" ? Math.abs(x[j]) : 0.5 * x[j] * x[j];
@@ -249,7 +249,7 @@ export class Bcd {
         const f64 = heap.f64, o = out >> 3;
         const iterations = f64[o];
         const reason = REASONS[f64[o + 1]];
-        const x = f64.slice(xp >> 3, (xp >> 3) + p);
+        const x = this.e.copyOut(f64.subarray(xp >> 3, (xp >> 3) + p));
         let rr = 0, l1 = 0;
         for (let i = 0; i < n; i++) rr += f64[(rp >> 3) + i] ** 2;
         for (let j = 0; j < p; j++) l1 += Math.abs(x[j]);
@@ -260,7 +260,7 @@ export class Bcd {
           converged: reason === "converged",
           reason,
           gap: f64[o + 2] / n,
-          history: f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations, historyCap)).map((g) => g / n),
+          history: f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations, historyCap)).map((g) => g / n),
         });
       }
       return results;

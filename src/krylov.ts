@@ -243,12 +243,12 @@ export class Krylov {
       const reason = REASONS[f64[o + 1]];
       if (recycle && reason !== "indefinite") await this.updateRecycle(recycle, scope, n, zb, azb, s + f64[o + 5], threads);
       return {
-        x: heap.f64.slice(xp >> 3, (xp >> 3) + n),
+        x: this.e.copyOut(heap.f64.subarray(xp >> 3, (xp >> 3) + n)),
         iterations,
         converged: reason === "converged",
         reason,
         residualNorm: heap.f64[o + 3],
-        residualHistory: heap.f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap)),
+        residualHistory: this.e.copyOut(heap.f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap))),
         ...(factor && pre === "ic0" ? { preconditionerShift: factor.shift } : {}),
       };
     } finally {
@@ -295,8 +295,8 @@ export class Krylov {
       const f64 = heap.f64, o = out >> 3;
       const iterations = f64[o], reason = REASONS[f64[o + 1]];
       return {
-        x: f64.slice(xp >> 3, (xp >> 3) + n), iterations, converged: reason === "converged", reason,
-        residualNorm: f64[o + 3], residualHistory: f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap)),
+        x: this.e.copyOut(f64.subarray(xp >> 3, (xp >> 3) + n)), iterations, converged: reason === "converged", reason,
+        residualNorm: f64[o + 3], residualHistory: this.e.copyOut(f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap))),
       };
     } finally {
       scope.free();
@@ -331,15 +331,15 @@ export class Krylov {
       const f64 = heap.f64, o = out >> 3;
       const iterations = f64[o], reason = REASONS[f64[o + 1]], size = f64[o + 6];
       if (reason !== "aborted") {
-        space.vectors = f64.slice(up >> 3, (up >> 3) + size * n);
+        space.vectors = this.e.copyOut(f64.subarray(up >> 3, (up >> 3) + size * n));
         space.size = size;
         space.n = n;
         space.method = "gmres";
         space.ritzValues = new Float64Array(0);
       }
       return {
-        x: f64.slice(xp >> 3, (xp >> 3) + n), iterations, converged: reason === "converged", reason,
-        residualNorm: f64[o + 3], residualHistory: f64.slice(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap)),
+        x: this.e.copyOut(f64.subarray(xp >> 3, (xp >> 3) + n)), iterations, converged: reason === "converged", reason,
+        residualNorm: f64[o + 3], residualHistory: this.e.copyOut(f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap))),
       };
     } finally {
       scope.free();
@@ -458,7 +458,7 @@ export class Krylov {
     const partials = scope.alloc(8 * m * m * chunks), gp = scope.alloc(8 * m * m), fp = scope.alloc(8 * m * m);
     await this.e.pool.run("gram_f64", [zb, m, azb, m, n, partials, gp], { threads });
     await this.e.pool.run("gram_f64", [zb, m, zb, m, n, partials, fp], { threads });
-    const G = heap.f64.slice(gp >> 3, (gp >> 3) + m * m), F = heap.f64.slice(fp >> 3, (fp >> 3) + m * m);
+    const G = this.e.copyOut(heap.f64.subarray(gp >> 3, (gp >> 3) + m * m)), F = this.e.copyOut(heap.f64.subarray(fp >> 3, (fp >> 3) + m * m));
     for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) G[i * m + j] = G[j * m + i] = (G[i * m + j] + G[j * m + i]) / 2;
     // An orthonormal basis of span Z: F = V·D·Vᵀ, T = V_r·D_r^(−1/2), dropping
     // directions Z barely spans (kept directions may be nearly dependent).
@@ -483,7 +483,7 @@ export class Krylov {
       for (let i = 0; i < m; i++) { let acc = 0; for (let c = 0; c < r; c++) acc += T[i * r + c] * e.vectors[c * r + j]; heap.f64[(yp >> 3) + i] = acc; }
       await this.e.pool.run("gemv_cols_f64", [zb, n, yp, wnew + 8 * j * n, n, m, 1, 0], { threads });
     }
-    space.vectors = heap.f64.slice(wnew >> 3, (wnew >> 3) + k * n);
+    space.vectors = this.e.copyOut(heap.f64.subarray(wnew >> 3, (wnew >> 3) + k * n));
     space.n = n;
     space.method = "cg";
     space.size = k;

@@ -117,7 +117,7 @@ export class Sketch {
       const call = this.call(scope, opts, 8 * m * n);
       const ap = scope.input(D.layout === "row-major" ? D.data : rowMajor(D));
       const out = await this.apply(call, kind, ap, m, n, n, d, seed);
-      return new DenseMatrix(d, n, this.e.heap.f64.slice(out >> 3, (out >> 3) + d * n));
+      return new DenseMatrix(d, n, this.e.copyOut(this.e.heap.f64.subarray(out >> 3, (out >> 3) + d * n)));
     } finally {
       scope.free();
     }
@@ -138,7 +138,7 @@ export class Sketch {
       const call = this.call(scope, opts, 8 * m * n);
       const ap = scope.input(D.layout === "row-major" ? D.data : rowMajor(D));
       const sp = await this.scores(call, ap, m, n, n, seed);
-      return this.e.heap.f64.slice(sp >> 3, (sp >> 3) + m);
+      return this.e.copyOut(this.e.heap.f64.subarray(sp >> 3, (sp >> 3) + m));
     } finally {
       scope.free();
     }
