@@ -14,6 +14,9 @@ export const HISTORY_CAP = 1 << 20;
 /** The most a one-thread call may place in the private unshared memory (Engine.local). */
 const LOCAL_MAX_BYTES = 16 << 20;
 
+/** Results below this many bytes are plain typed arrays (see Engine.copyOut). */
+const SMALL_RESULT_BYTES = 16 << 10;
+
 // Below this many bytes touched per thread, a launch costs more than it saves.
 const MIN_BYTES_PER_THREAD = 256 * 1024;
 
@@ -52,8 +55,15 @@ export class Engine {
   copyOut(view: Float32Array): Float32Array<ArrayBuffer>;
   copyOut(view: Float32Array | Float64Array): Float32Array<ArrayBuffer> | Float64Array<ArrayBuffer>;
   copyOut(view: Float32Array | Float64Array): Float32Array<ArrayBuffer> | Float64Array<ArrayBuffer> {
-    const buffer = this.newResultBuffer(view.byteLength);
-    const y = view instanceof Float64Array ? new Float64Array(buffer) : new Float32Array(buffer);
+    // Small results are cheaper as plain typed arrays (V8 keeps those up to 64
+    // bytes on its own heap; Buffer.allocUnsafeSlow measured slower below ~16 KiB).
+    const f64 = view instanceof Float64Array;
+    let y: Float32Array<ArrayBuffer> | Float64Array<ArrayBuffer>;
+    if (view.byteLength < SMALL_RESULT_BYTES) y = f64 ? new Float64Array(view.length) : new Float32Array(view.length);
+    else {
+      const buffer = this.newResultBuffer(view.byteLength);
+      y = f64 ? new Float64Array(buffer) : new Float32Array(buffer);
+    }
     y.set(view);
     return y;
   }
