@@ -99,7 +99,14 @@ const KINDS = ["gaussian", "srht", "countsketch", "sparse-sign", "leverage"];
 interface Call {
   scope: CallScope;
   run: (kernel: string, args: number[]) => Promise<void>;
+  /** Threads its launches use. */
+  threads: number;
 }
+
+/** Per-thread scratch of sketch_gaussian_f64: KB·PANEL normals as 16-byte splats (assembly/sketch/gaussian.ts). */
+const GAUSSIAN_SCRATCH_PER_THREAD = 4 * 64 * 16;
+/** The most threads a context has (src/context.ts). */
+const MAX_THREADS = 64;
 
 export class Sketch {
   constructor(private readonly e: Engine) {}
@@ -146,7 +153,7 @@ export class Sketch {
 
   private call(scope: CallScope, opts: CallOptions, bytes: number): Call {
     const threads = this.e.threadsFor(bytes, opts);
-    return { scope, run: (k, args) => this.e.pool.run(k, args, { signal: opts.signal, threads }) };
+    return { scope, threads, run: (k, args) => this.e.pool.run(k, args, { signal: opts.signal, threads }) };
   }
 
   /**
@@ -158,7 +165,8 @@ export class Sketch {
     if (kind === "sparse-sign" || kind === "countsketch") {
       await c.run("sketch_sparse_f64", [block, rows, w, d, kind === "countsketch" ? 1 : Math.min(8, d), seed, out]);
     } else if (kind === "gaussian") {
-      await c.run("sketch_gaussian_f64", [block, rows, w, d, seed, out]);
+      const scratch = c.scope.alloc(GAUSSIAN_SCRATCH_PER_THREAD * c.threads);
+      await c.run("sketch_gaussian_f64", [block, rows, w, d, seed, out, scratch]);
     } else if (kind === "srht") {
       const p = nextPow2(rows);
       const buf = c.scope.alloc(8 * p * w), perm = c.scope.alloc(4 * p);
@@ -335,6 +343,7 @@ function sketchScratch(kind: SketchKind, rows: number, w: number, n: number, d: 
     const d1 = leveragePresketch(rows, n);
     return 2 * d1 * w + 3 * n + n * n + n * Math.max(n, LEVERAGE_JL_COLUMNS) + n + 2 * rows + 3 + d * w;
   }
+  if (kind === "gaussian") return d * w + (GAUSSIAN_SCRATCH_PER_THREAD * MAX_THREADS) / 8;
   return d * w;
 }
 function rowMajor(D: DenseMatrix): Float64Array {
