@@ -185,6 +185,40 @@ describe("sketch kinds", () => {
     });
   });
 
+  it("Gaussian entries are N(0, 1/d): moments, the Ziggurat's tail, and a χ² test on 200 equiprobable bins (SciPy's quantiles)", async () => {
+    // S·I = S: 500 × 2000 = 10⁶ entries, scaled by √d back to standard normals.
+    const m = 2000, d = 500;
+    const I = new DenseMatrix(m, m, Float64Array.from({ length: m * m }, (_, k) => (k % (m + 1) === 0 ? 1 : 0)));
+    const z = (await nl.sketch(I, { kind: "gaussian", size: d, seed: 7 })).data.map((v) => v * Math.sqrt(d));
+    const N = z.length;
+    let s1 = 0, s2 = 0, s4 = 0, beyondR = 0, beyond4 = 0;
+    for (const v of z) {
+      s1 += v; s2 += v * v; s4 += v ** 4;
+      if (Math.abs(v) > 3.6541528853610088) beyondR++; // the Ziggurat's tail starts at R
+      if (Math.abs(v) > 4) beyond4++;
+    }
+    // Five standard errors: mean 1/√N, variance √(2/N), fourth moment √(96/N).
+    expect(Math.abs(s1 / N)).toBeLessThan(5 / Math.sqrt(N));
+    expect(Math.abs(s2 / N - 1)).toBeLessThan(5 * Math.sqrt(2 / N));
+    expect(Math.abs(s4 / N - 3)).toBeLessThan(5 * Math.sqrt(96 / N));
+    // P(|Z| > R) = erfc(R/√2) = 2.5803e-4 and P(|Z| > 4) = 6.334e-5 (Python's math.erfc):
+    // the second checks the shape of the tail that the Ziggurat draws separately.
+    expect(Math.abs(beyondR - 258.03)).toBeLessThan(5 * Math.sqrt(258.03));
+    expect(Math.abs(beyond4 - 63.34)).toBeLessThan(5 * Math.sqrt(63.34));
+    const q = numpy<number[]>("import sys,json;from scipy.stats import norm;print(json.dumps(norm.ppf([i/200 for i in range(1,200)]).tolist()))", {});
+    if (!q) return;
+    const counts = new Float64Array(200);
+    for (const v of z) {
+      let lo = 0, hi = 199; // first quantile above v
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (q[mid] > v) hi = mid; else lo = mid + 1; }
+      counts[lo]++;
+    }
+    let chi2 = 0;
+    for (const c of counts) chi2 += (c - N / 200) ** 2 / (N / 200);
+    // 199 degrees of freedom: mean 199, standard deviation 20; a wrong layer or wedge gives thousands.
+    expect(chi2).toBeLessThan(199 + 5 * 20);
+  });
+
   it("E[SᵀS] = I: the average of SᵀS over 150 seeds is the identity within its sampling error", async () => {
     const m = 16, d = 8;
     const I = new DenseMatrix(m, m, Float64Array.from({ length: m * m }, (_, k) => (k % (m + 1) === 0 ? 1 : 0)));

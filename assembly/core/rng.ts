@@ -1,3 +1,5 @@
+import { ZIG_F, ZIG_K, ZIG_R, ZIG_W } from "./ziggurat_tables";
+
 // Counter-based random numbers: the value for (seed, counter) is a pure
 // function of both, so any thread can draw any element of a random object
 // (a sketch's hash, a sign) and every thread count gives the same object.
@@ -20,25 +22,53 @@
 /** The top 53 bits of a 64-bit draw as a double in [0, 1). */
 // @ts-ignore: decorator
 @inline export function unit53(h: u64): f64 {
-  return <f64>(h >> 11) * 1.1102230246251565e-16; // 2^-53
+  return <f64><i64>(h >> 11) * 1.1102230246251565e-16; // 2^-53 (signed convert: h >> 11 < 2^53)
 }
 
 /**
- * Two independent standard normals from (key, counter), times `scale`, by
- * Marsaglia's polar method: one log and one square root per pair, no
- * trigonometry. A rejected draw is re-hashed, so the pair is still a pure
- * function of (key, counter). Returned packed as an f64x2.
+ * A standard normal from the hash chain that starts at h (re-hashed with
+ * `counter` whenever a draw is rejected), by the 256-layer Ziggurat
+ * (Marsaglia & Tsang 2000; tables in core/ziggurat_tables.ts): 8 bits pick
+ * a layer, 1 the sign, 52 the magnitude, and 99% of draws are accepted with
+ * one table compare; the wedges need one exp, the tail (beyond ZIG_R) two logs.
+ * Every step is wasm arithmetic, so each runtime draws the same numbers.
+ */
+// @ts-ignore: decorator
+@inline function zigguratNormal(h: u64, counter: u64): f64 {
+  for (;;) {
+    const layer = <usize>(h & 0xff);
+    const sign = (h & 0x100) << 55; // bit 8 → the sign bit: applied by an OR, no branch
+    const m = h >> 12; // 52 bits
+    // m < 2^52: a signed conversion (one instruction; the unsigned one is a branchy sequence on x86).
+    const x = <f64><i64>m * load<f64>(ZIG_W + (layer << 3));
+    if (m < load<u64>(ZIG_K + (layer << 3))) return reinterpret<f64>(reinterpret<u64>(x) | sign);
+    h = mix64(h, counter);
+    if (layer == 0) {
+      // The tail beyond R (Marsaglia 1964): x = R + e₁/R, kept when 2e₂ > (e₁/R)².
+      for (;;) {
+        const t = -Math.log(1.0 - unit53(h)) / ZIG_R;
+        h = mix64(h, counter);
+        const e = -Math.log(1.0 - unit53(h));
+        h = mix64(h, counter);
+        if (e + e > t * t) return reinterpret<f64>(reinterpret<u64>(ZIG_R + t) | sign);
+      }
+    }
+    // A wedge: the point (x, y), y uniform between the layer's heights, is under the curve.
+    const f0 = load<f64>(ZIG_F + (layer << 3)), f1 = load<f64>(ZIG_F + ((layer + 1) << 3));
+    if (f0 + unit53(h) * (f1 - f0) < Math.exp(-0.5 * x * x)) return reinterpret<f64>(reinterpret<u64>(x) | sign);
+    h = mix64(h, counter);
+  }
+  return unreachable();
+}
+
+/**
+ * Two independent standard normals from (key, counter), times `scale`: the
+ * Ziggurat on the hash chains of counters 2·counter and 2·counter + 1.
+ * Returned packed as an f64x2.
  */
 export function gaussianPair(key: u64, counter: u64, scale: f64): v128 {
-  let h = mix64(key, counter);
-  let u: f64, v: f64, s: f64;
-  do {
-    // Two 32-bit halves, centred in (−1, 1): never exactly 0 together.
-    u = (<f64>(h >> 32) + 0.5) * 4.656612873077393e-10 - 1.0; // 2^-31
-    v = (<f64>(h & 0xffffffff) + 0.5) * 4.656612873077393e-10 - 1.0;
-    s = u * u + v * v;
-    h = mix64(h, counter);
-  } while (s >= 1.0);
-  const f = Math.sqrt((-2.0 * Math.log(s)) / s) * scale;
-  return f64x2.replace_lane(f64x2.splat(u * f), 1, v * f);
+  const c0 = counter << 1, c1 = c0 | 1;
+  const a = zigguratNormal(mix64(key, c0), c0) * scale;
+  const b = zigguratNormal(mix64(key, c1), c1) * scale;
+  return f64x2.replace_lane(f64x2.splat(a), 1, b);
 }
