@@ -22,7 +22,7 @@
 // its own scratch: identical inputs, identical bits, no extra reduction.
 import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
-import { mix64 } from "../core/rng";
+import { mix64, unit53 } from "../core/rng";
 import { at, ati, param, ptr, shuffleBlocks } from "./params";
 import { dotContiguous } from "../blas/level1";
 import { blockQP, cholesky, choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper, penaltyChange, proxScalar } from "./small";
@@ -545,7 +545,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
       if (rule == RULE_CYCLIC) chosen = iter % nb;
       else if (rule == RULE_RANDOM) chosen = <i32>(mix64(seed, <u64>iter) % <u64>nb);
       else if (rule == RULE_LIPSCHITZ) {
-        const u = <f64>(mix64(seed, <u64>iter) >> 11) * 1.1102230246251565e-16 * lsum;
+        const u = unit53(mix64(seed, <u64>iter)) * lsum;
         const cum = ptr(prm, P_CUM_L);
         let lo = 0, hi = nb - 1;
         while (lo < hi) { const mid = (lo + hi) >> 1; if (load<f64>(at(cum, mid)) > u) hi = mid; else lo = mid + 1; }
