@@ -23,7 +23,10 @@ usage:
 `;
 
 /** Median wall time of fn in microseconds over `reps` runs. */
-async function time(fn: () => Promise<unknown>, reps = 21): Promise<number> {
+async function time(fn: () => Promise<unknown>, reps = 21, warmup = 2): Promise<number> {
+  // Untimed calls first: V8 runs a kernel's baseline code until it has
+  // compiled the optimized one, and softmax's auto settles its thread count.
+  for (let i = 0; i < warmup; i++) await fn();
   const t: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -151,7 +154,8 @@ async function tour(nl: Numlane): Promise<void> {
       for (let c = 0; c < cols; c++) s += p[r * cols + c];
       worst = Math.max(worst, Math.abs(s - 1));
     }
-    const us = await time(() => nl.softmax(logits, { rows, algorithm }));
+    // Short calls: V8 optimizes a kernel after it has run for a while (~20 of these).
+    const us = await time(() => nl.softmax(logits, { rows, algorithm }), 21, 30);
     console.log(`  ${algorithm.padEnd(10)} ${rows}×${cols}: max |Σp − 1| = ${worst.toExponential(1)}  median ${us.toFixed(0)} µs`);
   }
 }
