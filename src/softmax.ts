@@ -86,8 +86,13 @@ export function chooseThreads(f64: boolean, rows: number, cols: number, maxThrea
   return rows * cols >= 1 << 17 ? maxThreads : 1;
 }
 
-/** autoThreads re-tries the option it currently rates slower on every EXPLORE-th call. */
+/**
+ * autoThreads re-tries the option it currently rates slower on the 4th, 8th
+ * and 16th call of a size class (early: V8 is still optimizing the kernels
+ * then, so the first timings are pessimistic), then on every EXPLORE-th.
+ */
 const EXPLORE = 32;
+const isExploreCall = (calls: number) => calls === 4 || calls === 8 || calls === 16 || calls % EXPLORE === 0;
 
 /** One-thread calls needing at most this many heap bytes reuse the heap's lean region (no per-call allocation). */
 const LEAN_BYTES = 1 << 20;
@@ -219,8 +224,8 @@ export class Softmax {
    * one-time costs, such as V8 compiling the kernel's optimized code and new
    * memory being faulted in, which made 2 threads look 2–3× slower than 1 at
    * 1000 × 1000), and from then on whichever has the lower running time per element
-   * for this size class (dtype, ⌊log2 n⌋) — with the other re-tried every
-   * EXPLORE-th call. So a machine whose cores are busy with other work (where
+   * for this size class (dtype, ⌊log2 n⌋) — with the other re-tried now and
+   * then (isExploreCall), its estimate replaced by the new timing. So a machine whose cores are busy with other work (where
    * a worker may wait milliseconds for a core) falls back to one thread, and
    * returns to all threads when they pay again. Results are bit-identical for
    * any thread count, so this changes speed only. The whole call is timed,
@@ -236,7 +241,7 @@ export class Softmax {
     if (Number.isNaN(s.tN)) return all;
     if (Number.isNaN(s.t1)) return 1;
     const best = s.t1 <= s.tN ? 1 : all;
-    return !peek && s.calls % EXPLORE === 0 ? (best === 1 ? all : 1) : best;
+    return !peek && isExploreCall(s.calls) ? (best === 1 ? all : 1) : best;
   }
 
   /** Folds one timing (ms per element) into the running estimates. */
@@ -245,7 +250,12 @@ export class Softmax {
     if (s === undefined) this.stats.set(key, (s = { t1: NaN, tN: NaN, calls: 0, warm1: false, warmN: false }));
     const k = threads === 1 ? "t1" : "tN", warm = threads === 1 ? "warm1" : "warmN";
     if (!s[warm]) { s[warm] = true; return; } // a warm-up call: not timed (see autoThreads)
-    s[k] = Number.isNaN(s[k]) ? msPerElement : s[k] + 0.3 * (msPerElement - s[k]);
+    // The option in use is timed on every call: a running average. The other
+    // is timed only when re-tried, and its estimate is old by then: the new
+    // timing replaces it (from the baseline-code calls at start-up it would
+    // take ~4 re-tries, over 100 calls, to come down to the optimized speed).
+    const current = Number.isNaN(s.t1) || Number.isNaN(s.tN) || (s.t1 <= s.tN) === (threads === 1);
+    s[k] = Number.isNaN(s[k]) || !current ? msPerElement : s[k] + 0.3 * (msPerElement - s[k]);
   }
 
   /** The pool's kernel number `id` as a plain function, looked up once per pool. */
