@@ -8,7 +8,7 @@ import type { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LogisticOptions } from "./bcd.js";
 import type { BcdOptions, BcdProblem } from "./bcd/generic.js";
 import { Sketch, type LeverageOptions, type LstsqOptions, type LstsqResult, type QrResult, type SketchOptions } from "./sketch.js";
-import { Engine, type CallOptions } from "./engine.js";
+import { Engine, MAX_THREADS, type CallOptions } from "./engine.js";
 import { NumlaneError } from "./errors.js";
 import { Pool, type WorkerHandle } from "./pool/pool.js";
 import { detectFeatures, type RuntimeName } from "./runtime/features.js";
@@ -232,7 +232,7 @@ export async function initWith(platform: Platform, opts: InitOptions = {}): Prom
     throw new NumlaneError("unsupported", "this JavaScript engine lacks WebAssembly SIMD (128-bit), which numlane requires; Node ≥ 16.4, Deno, Bun, Chrome ≥ 91, Firefox ≥ 89 and Safari ≥ 16.4 have it");
   }
   const cores = platform.cores();
-  const asked = opts.threads === undefined || opts.threads === "auto" ? cores : integer("threads", opts.threads, 1, 64);
+  const asked = opts.threads === undefined || opts.threads === "auto" ? cores : integer("threads", opts.threads, 1, MAX_THREADS);
   // Every reason the context runs with less than the threads build on the
   // cores asked for goes into info.reason, whether or not it changed the count.
   const reasons: string[] = [];

@@ -14,6 +14,9 @@ export const HISTORY_CAP = 1 << 20;
 /** The most a one-thread call may place in the private unshared memory (Engine.local). */
 const LOCAL_MAX_BYTES = 16 << 20;
 
+/** The most threads a context may have (init's `threads`). */
+export const MAX_THREADS = 64;
+
 /** Results below this many bytes are plain typed arrays (see Engine.copyOut). */
 const SMALL_RESULT_BYTES = 16 << 10;
 

@@ -11,7 +11,7 @@
 // Gaussian, SRHT, leverage-score sampling. Every O(m·n) step runs in wasm;
 // each iterative loop is one SPMD launch.
 import { NumlaneError } from "./errors.js";
-import { chunkCount, type CallOptions, type Engine } from "./engine.js";
+import { chunkCount, MAX_THREADS, type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { allFinite, float64Array, integer, nonNegative } from "./validate.js";
@@ -105,8 +105,6 @@ interface Call {
 
 /** Per-thread scratch of sketch_gaussian_f64: KB·PANEL normals as 16-byte splats (assembly/sketch/gaussian.ts). */
 const GAUSSIAN_SCRATCH_PER_THREAD = 4 * 64 * 16;
-/** The most threads a context has (src/context.ts). */
-const MAX_THREADS = 64;
 
 export class Sketch {
   constructor(private readonly e: Engine) {}

@@ -16,13 +16,8 @@ import { rangeStart } from "../core/team";
 
 const PANEL: i32 = 64; // even: each normal pair covers rows (2p, 2p + 1)
 const KB: i32 = 4;     // output rows per register block
-/** Scratch bytes per thread: KB·PANEL normals as f64x2 splats. */
+/** Scratch bytes per thread: KB·PANEL normals as f64x2 splats (mirrored in src/sketch.ts). */
 const SCRATCH_PER_THREAD: usize = <usize>(KB * PANEL) << 4;
-
-/** Bytes of scratch sketch_gaussian_f64 needs for `nthreads` threads. */
-export function sketch_gaussian_scratch_bytes(nthreads: i32): i32 {
-  return nthreads * <i32>SCRATCH_PER_THREAD;
-}
 
 export function sketch_gaussian_f64(
   a: usize, m: i32, n: i32, d: i32, seed: f64, out: usize, scratch: usize,

@@ -242,6 +242,13 @@ function rowOneChunk<T>(log: bool, x: usize, y: usize, n: i32): void {
   else scaleChunk_f64(y, n, 1.0 / sum);
 }
 
+/** One row computed by one thread: rowOneChunk where it applies, else row(). */
+// @ts-ignore: decorator
+@inline function wholeRow<T>(oneChunk: bool, alg: i32, log: bool, x: usize, y: usize, cols: i32, chunks: i32, slots: usize, team: usize): void {
+  if (oneChunk) rowOneChunk<T>(log, x, y, cols);
+  else row<T>(alg, log, x, y, cols, chunks, slots, team, 0, 1);
+}
+
 function rows<T>(
   alg: i32, log: bool, x: usize, y: usize, nrows: i32, cols: i32, scratch: usize,
   team: usize, tid: i32, nthreads: i32,
@@ -263,20 +270,11 @@ function rows<T>(
         const r0 = atomic.add<i32>(scratch, block);
         if (r0 >= nrows) break;
         const r1 = min(nrows, r0 + block);
-        for (let r = r0; r < r1; r++) {
-          if (oneChunk) rowOneChunk<T>(log, x + <usize>r * rowBytes, y + <usize>r * rowBytes, cols);
-          else row<T>(alg, log, x + <usize>r * rowBytes, y + <usize>r * rowBytes, cols, chunks, slots, team, 0, 1);
-        }
+        for (let r = r0; r < r1; r++) wholeRow<T>(oneChunk, alg, log, x + <usize>r * rowBytes, y + <usize>r * rowBytes, cols, chunks, slots, team);
       }
       return;
     }
-    if (oneChunk) {
-      for (let r = 0; r < nrows; r++) rowOneChunk<T>(log, x + <usize>r * rowBytes, y + <usize>r * rowBytes, cols);
-      return;
-    }
-    for (let r = 0; r < nrows; r++) {
-      row<T>(alg, log, x + <usize>r * rowBytes, y + <usize>r * rowBytes, cols, chunks, slots, team, 0, 1);
-    }
+    for (let r = 0; r < nrows; r++) wholeRow<T>(oneChunk, alg, log, x + <usize>r * rowBytes, y + <usize>r * rowBytes, cols, chunks, slots, team);
     return;
   }
   for (let r = 0; r < nrows; r++) {
