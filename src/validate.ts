@@ -1,6 +1,7 @@
 // Argument checks shared by every public method. Each throws a NumlaneError
 // naming the argument, before any kernel runs.
 import { NumlaneError } from "./errors.js";
+import type { CallOptions } from "./engine.js";
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -81,4 +82,91 @@ export function stridedCount(name: string, arr: ArrayLike<number>, inc: number, 
     throw new NumlaneError("invalid-shape", `${n} elements with stride ${inc} need length ≥ ${(n - 1) * inc + 1}, got ${arr.length}`, name);
   }
   return n;
+}
+
+/** Throws unless `v` is a boolean (a truthy string is not a yes). */
+export function boolean(name: string, v: unknown): boolean {
+  if (typeof v !== "boolean") throw new NumlaneError("invalid-type", `expected true or false, got ${describe(v)}`, name);
+  return v;
+}
+
+/** Throws unless `v` is an AbortSignal (duck-typed: signals from other realms and polyfills pass). */
+export function abortSignal(name: string, v: unknown): AbortSignal {
+  const s = v as { aborted?: unknown; addEventListener?: unknown } | null;
+  if (s === null || typeof s !== "object" || typeof s.aborted !== "boolean" || typeof s.addEventListener !== "function") {
+    throw new NumlaneError("invalid-type", `expected an AbortSignal, got ${describe(v)}`, name);
+  }
+  return v as AbortSignal;
+}
+
+/** Throws unless `v` is a function (a callback the pool will call). */
+export function callback<F extends (...args: never[]) => unknown>(name: string, v: unknown): F {
+  if (typeof v !== "function") throw new NumlaneError("invalid-type", `expected a function, got ${describe(v)}`, name);
+  return v as F;
+}
+
+/**
+ * Every key an options type may have, each mapped to true: written as an
+ * object literal, TypeScript rejects a list that misses or adds a key.
+ */
+export type OptionKeys<T> = { readonly [K in keyof Required<T>]: true };
+
+/** The keys every method's options share (CallOptions in engine.ts). */
+const CALL_OPTION_KEYS: OptionKeys<CallOptions> = { signal: true, onProgress: true, threads: true };
+
+/** The keys of an options type that extends CallOptions, from its own keys. */
+export function callOptionKeys<T extends CallOptions>(own: OptionKeys<Omit<T, keyof CallOptions>>): OptionKeys<T> {
+  return { ...own, ...CALL_OPTION_KEYS } as OptionKeys<T>;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== "object") return false;
+  const proto = Object.getPrototypeOf(v);
+  // Object.prototype of this or another realm (a vm context, an iframe), or none.
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+/**
+ * Checks an options object before anything reads it: undefined is fine
+ * (defaults); anything but a plain object, or a key `keys` does not list,
+ * throws a NumlaneError naming `path`; signal and onProgress, where allowed
+ * and given, must be an AbortSignal and a function.
+ */
+export function checkOptions<T>(path: string, opts: T | undefined, keys: OptionKeys<T>): T | undefined {
+  if (opts === undefined) return undefined;
+  if (!isPlainObject(opts)) throw new NumlaneError("invalid-type", `expected an options object, got ${describe(opts)}`, path);
+  const valid = Object.keys(keys);
+  for (const key of Object.keys(opts)) {
+    if (!valid.includes(key)) throw new NumlaneError("invalid-value", `unknown option ${key}; ${suggest(key, valid)}`, `${path}.${key}`);
+  }
+  const o = opts as Record<string, unknown>;
+  if ("signal" in keys && o.signal !== undefined) abortSignal(`${path}.signal`, o.signal);
+  if ("onProgress" in keys && o.onProgress !== undefined) callback(`${path}.onProgress`, o.onProgress);
+  return opts;
+}
+
+/** "did you mean …?" with the valid keys nearest to `key` (a case slip or a typo or two), else the list of them. */
+function suggest(key: string, valid: readonly string[]): string {
+  const same = valid.find((k) => k.toLowerCase() === key.toLowerCase());
+  if (same !== undefined) return `did you mean ${same}?`;
+  // Up to a third of the key's letters wrong, at least one.
+  const limit = Math.max(1, Math.floor(key.length / 3));
+  let best = limit + 1, nearest: string[] = [];
+  for (const k of valid) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < best) { best = d; nearest = [k]; } else if (d === best) nearest.push(k);
+  }
+  if (nearest.length) return `did you mean ${nearest.join(" or ")}?`;
+  return `valid options are ${valid.join(", ")}`;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), one row at a time. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
 }
