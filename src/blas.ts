@@ -4,7 +4,7 @@ import { NumlaneError } from "./errors.js";
 import { chunkCount as chunks, type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, toMatrix, type MatrixLike } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
-import { float64Array, finiteNumber, integer, stridedCount } from "./validate.js";
+import { boolean, callOptionKeys, checkOptions, float64Array, finiteNumber, integer, stridedCount } from "./validate.js";
 
 
 export interface StrideOptions extends CallOptions {
@@ -13,11 +13,13 @@ export interface StrideOptions extends CallOptions {
   incx?: number;
   incy?: number;
 }
+const STRIDE_KEYS = callOptionKeys<StrideOptions>({ n: true, incx: true, incy: true });
 
 export interface UpdateOptions extends StrideOptions {
   /** Write the result into the output argument (y, x) instead of a new array. */
   inPlace?: boolean;
 }
+const UPDATE_KEYS = callOptionKeys<UpdateOptions>({ n: true, incx: true, incy: true, inPlace: true });
 
 export interface GemvOptions extends CallOptions {
   /** Multiply by Aᵀ instead of A. */
@@ -28,6 +30,13 @@ export interface GemvOptions extends CallOptions {
   y?: Float64Array;
   inPlace?: boolean;
 }
+const GEMV_KEYS = callOptionKeys<GemvOptions>({ trans: true, alpha: true, beta: true, y: true, inPlace: true });
+
+export interface TriadOptions extends CallOptions {
+  /** Where to write b + s·c (default: a new array). */
+  out?: Float64Array;
+}
+const TRIAD_KEYS = callOptionKeys<TriadOptions>({ out: true });
 
 export class Blas {
   constructor(private readonly e: Engine) {}
@@ -52,14 +61,14 @@ export class Blas {
 
   /** Σ x[i]·y[i]. */
   async dot(x: Float64Array, y: Float64Array, opts?: StrideOptions): Promise<number> {
-    float64Array("x", x); float64Array("y", y);
+    float64Array("x", x); float64Array("y", y); checkOptions("opts", opts, STRIDE_KEYS);
     const { n, incx, incy } = this.strides(opts, x, y);
     return this.reduce("dot_f64", n, 16 * n, opts, [x, y], (s) => [s.input(x), incx, s.input(y), incy, n], chunks(n));
   }
 
   /** ‖x‖₂, safe from overflow and underflow. */
   async nrm2(x: Float64Array, opts?: StrideOptions): Promise<number> {
-    float64Array("x", x);
+    float64Array("x", x); checkOptions("opts", opts, STRIDE_KEYS);
     const { n, incx } = this.strides(opts, x);
     return this.reduce("nrm2_f64", n, 8 * n, opts, [x], (s) => [s.input(x), incx, n], 2 * chunks(n));
   }
@@ -86,28 +95,28 @@ export class Blas {
 
   /** alpha·x + y (a new array shaped like y, or y itself with inPlace). */
   async axpy(alpha: number, x: Float64Array, y: Float64Array, opts?: UpdateOptions): Promise<Float64Array> {
-    finiteOrNan("alpha", alpha); float64Array("x", x); float64Array("y", y);
+    finiteOrNan("alpha", alpha); float64Array("x", x); float64Array("y", y); checkOptions("opts", opts, UPDATE_KEYS);
     const { n, incx, incy } = this.strides(opts, x, y);
     return this.elementwise(y, opts, 24 * n, [x, y], (s, out) => ["axpy_f64", [alpha, s.input(x), incx, s.input(y), incy, out, incy, n]]);
   }
 
   /** alpha·x (a new array shaped like x, or x itself with inPlace). */
   async scal(alpha: number, x: Float64Array, opts?: UpdateOptions): Promise<Float64Array> {
-    finiteOrNan("alpha", alpha); float64Array("x", x);
+    finiteOrNan("alpha", alpha); float64Array("x", x); checkOptions("opts", opts, UPDATE_KEYS);
     const { n, incx } = this.strides(opts, x);
     return this.elementwise(x, opts, 16 * n, [x], (s, out) => ["scal_f64", [alpha, s.input(x), incx, out, incx, n]]);
   }
 
   /** Copies n strided elements of x into y (a new array shaped like y, or y itself with inPlace). */
   async copy(x: Float64Array, y: Float64Array, opts?: UpdateOptions): Promise<Float64Array> {
-    float64Array("x", x); float64Array("y", y);
+    float64Array("x", x); float64Array("y", y); checkOptions("opts", opts, UPDATE_KEYS);
     const { n, incx, incy } = this.strides(opts, x, y);
     return this.elementwise(y, opts, 16 * n, [x], (s, out) => ["copy_f64", [s.input(x), incx, out, incy, n]]);
   }
 
   /** STREAM triad b + s·c, the bandwidth yardstick. */
-  async triad(b: Float64Array, c: Float64Array, s: number, opts?: CallOptions & { out?: Float64Array }): Promise<Float64Array> {
-    float64Array("b", b); float64Array("c", c); finiteNumber("s", s);
+  async triad(b: Float64Array, c: Float64Array, s: number, opts?: TriadOptions): Promise<Float64Array> {
+    float64Array("b", b); float64Array("c", c); finiteNumber("s", s); checkOptions("opts", opts, TRIAD_KEYS);
     if (b.length !== c.length) throw new NumlaneError("invalid-shape", `b has ${b.length} entries, c has ${c.length}`, "c");
     const out = opts?.out ? float64Array("opts.out", opts.out) : undefined;
     if (out && out.length !== b.length) throw new NumlaneError("invalid-shape", `expected length ${b.length}, got ${out.length}`, "opts.out");
@@ -124,7 +133,7 @@ export class Blas {
     base: Float64Array, opts: UpdateOptions | undefined, bytes: number, inputs: ArrayBufferView[],
     make: (s: CallScope, out: number) => [string, number[]], seed = true,
   ): Promise<Float64Array> {
-    const inPlace = opts?.inPlace === true;
+    const inPlace = boolean("opts.inPlace", opts?.inPlace ?? false);
     const threads = this.e.threadsFor(bytes, opts);
     const pool = this.e.poolFor(threads, inPlace ? [...inputs, base] : inputs, bytes);
     const heap = pool.heap;
@@ -152,8 +161,8 @@ export class Blas {
   async gemv(A: MatrixLike, x: Float64Array, opts?: GemvOptions): Promise<Float64Array> {
     const m = toMatrix("A", A);
     if (m instanceof CsrMatrix) return this.spmv(m, x, opts);
-    float64Array("x", x);
-    const trans = opts?.trans === true;
+    float64Array("x", x); checkOptions("opts", opts, GEMV_KEYS);
+    const trans = boolean("opts.trans", opts?.trans ?? false);
     const alpha = finiteOrNan("opts.alpha", opts?.alpha ?? 1);
     const beta = finiteOrNan("opts.beta", opts?.beta ?? 0);
     const [inLen, outLen] = trans ? [m.rows, m.cols] : [m.cols, m.rows];
@@ -172,8 +181,8 @@ export class Blas {
   /** alpha·A·x + beta·y (or with Aᵀ), A in CSR. */
   async spmv(A: CsrMatrix, x: Float64Array, opts?: GemvOptions): Promise<Float64Array> {
     if (!(A instanceof CsrMatrix)) throw new NumlaneError("invalid-type", "expected a CsrMatrix", "A");
-    float64Array("x", x);
-    const trans = opts?.trans === true;
+    float64Array("x", x); checkOptions("opts", opts, GEMV_KEYS);
+    const trans = boolean("opts.trans", opts?.trans ?? false);
     const alpha = finiteOrNan("opts.alpha", opts?.alpha ?? 1);
     const beta = finiteOrNan("opts.beta", opts?.beta ?? 0);
     const M = trans ? A.transpose() : A;
@@ -186,13 +195,14 @@ export class Blas {
 
   /** The array the matrix-vector product accumulates into: y itself (inPlace) or a fresh one. */
   private outputSeed(opts: GemvOptions | undefined, len: number): Float64Array {
+    const inPlace = boolean("opts.inPlace", opts?.inPlace ?? false);
     if (opts?.y === undefined) {
-      if (opts?.inPlace) throw new NumlaneError("invalid-value", "inPlace needs opts.y to write into", "opts.inPlace");
+      if (inPlace) throw new NumlaneError("invalid-value", "inPlace needs opts.y to write into", "opts.inPlace");
       return new Float64Array(len);
     }
     const y = float64Array("opts.y", opts.y);
     if (y.length !== len) throw new NumlaneError("invalid-shape", `expected ${len} entries, got ${y.length}`, "opts.y");
-    return opts.inPlace ? y : Float64Array.from(y);
+    return inPlace ? y : Float64Array.from(y);
   }
 }
 

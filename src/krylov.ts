@@ -6,7 +6,7 @@ import { chunkCount, HISTORY_CAP, type CallOptions, type Engine } from "./engine
 import type { Blas } from "./blas.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
-import { allFinite, float64Array, integer, nonNegative } from "./validate.js";
+import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNegative, type OptionKeys } from "./validate.js";
 import { symmetricEigen } from "./linalg/eigen.js";
 import { ic0Factor, ssorFactor, type TriangularFactor } from "./linalg/precond.js";
 import type { Progress } from "./pool/pool.js";
@@ -29,6 +29,7 @@ export interface RecycleOptions {
    */
   ell?: number;
 }
+const RECYCLE_KEYS: OptionKeys<RecycleOptions> = { k: true, ell: true };
 
 /**
  * A recycled Krylov subspace carried from one solve to the next: after each
@@ -54,11 +55,13 @@ export class RecycleSpace {
    */
   method: "cg" | "gmres" | undefined = undefined;
 
-  constructor(opts: RecycleOptions) {
-    if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { k, ell? }", "opts");
-    this.k = integer("opts.k", opts.k, 0, 64);
+  /** `path` names the options in errors (solveSequence's are "opts.recycle"). */
+  constructor(opts: RecycleOptions, path = "opts") {
+    if (opts === undefined) throw new NumlaneError("invalid-type", "expected { k, ell? }", path);
+    checkOptions(path, opts, RECYCLE_KEYS);
+    this.k = integer(`${path}.k`, opts.k, 0, 64);
     this.ellGiven = opts.ell !== undefined;
-    this.ell = integer("opts.ell", opts.ell ?? Math.max(4 * this.k, 40), 1, 1024);
+    this.ell = integer(`${path}.ell`, opts.ell ?? Math.max(4 * this.k, 40), 1, 1024);
   }
 
   private readonly ellGiven: boolean;
@@ -90,6 +93,7 @@ export interface CgOptions extends CallOptions {
   /** Deflate this space, then update it from this solve for the next one. */
   recycle?: RecycleSpace;
 }
+const CG_KEYS = callOptionKeys<CgOptions>({ x0: true, rtol: true, atol: true, maxIter: true, preconditioner: true, omega: true, recycle: true });
 
 export interface CgResult {
   x: Float64Array;
@@ -131,6 +135,7 @@ export interface GmresOptions extends CallOptions {
    */
   recycle?: RecycleSpace;
 }
+const GMRES_KEYS = callOptionKeys<GmresOptions>({ x0: true, rtol: true, atol: true, maxIter: true, restart: true, preconditioner: true, recycle: true });
 
 export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onProgress"> {
   /**
@@ -154,6 +159,16 @@ export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onP
   /** Progress of the solve in hand, with its index in the caller's order. */
   onProgress?: (p: Progress & { system: number }) => void;
 }
+const SEQUENCE_KEYS = callOptionKeys<SequenceOptions>({
+  rtol: true, atol: true, maxIter: true, preconditioner: true, omega: true, method: true, restart: true, order: true, recycle: true,
+});
+
+/** One system of a sequence: A·x = b. */
+export interface LinearSystem {
+  A: CsrMatrix | DenseMatrix | number[][];
+  b: Float64Array;
+}
+const SYSTEM_KEYS: OptionKeys<LinearSystem> = { A: true, b: true };
 
 export interface SequenceResult {
   /** In the caller's order. */
@@ -177,6 +192,7 @@ export class Krylov {
   constructor(private readonly e: Engine, private readonly blas: Blas) {}
 
   async cg(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: CgOptions = {}): Promise<CgResult> {
+    checkOptions("opts", opts, CG_KEYS);
     const { S, n, x0 } = squareSystem("CG", A, b, opts.x0);
     const asym = S.asymmetry();
     if (!(asym <= SYMMETRY_TOL)) {
@@ -189,6 +205,7 @@ export class Krylov {
     if (pre !== "none" && pre !== "jacobi" && pre !== "ssor" && pre !== "ic0") {
       throw new NumlaneError("invalid-value", `expected "none", "jacobi", "ssor" or "ic0", got ${String(pre)}`, "opts.preconditioner");
     }
+    if (opts.omega !== undefined && pre !== "ssor") throw new NumlaneError("invalid-value", `omega is SSOR's relaxation factor; the preconditioner is "${pre}"`, "opts.omega");
     // SSOR and IC(0) are M = L·Lᵀ, solved by triangular sweeps in wasm.
     const factor: TriangularFactor | undefined =
       pre === "ic0" ? ic0Factor(S) : pre === "ssor" ? ssorFactor(S, opts.omega ?? 1) : undefined;
@@ -258,6 +275,7 @@ export class Krylov {
 
   /** Restarted GMRES for a general square (nonsymmetric) system, in one SPMD launch. */
   async gmres(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: GmresOptions = {}): Promise<CgResult> {
+    checkOptions("opts", opts, GMRES_KEYS);
     const { S, n, x0 } = squareSystem("GMRES", A, b, opts.x0);
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
@@ -373,10 +391,12 @@ export class Krylov {
    * ones), recycling a Krylov subspace from each solve to the next, after ordering them so that neighbours are similar
    * (as SKR does for data generation), which is what makes recycling pay.
    */
-  async solveSequence(systems: { A: CsrMatrix | DenseMatrix | number[][]; b: Float64Array }[], opts: SequenceOptions = {}): Promise<SequenceResult> {
+  async solveSequence(systems: LinearSystem[], opts: SequenceOptions = {}): Promise<SequenceResult> {
+    checkOptions("opts", opts, SEQUENCE_KEYS);
     if (!Array.isArray(systems) || systems.length === 0) throw new NumlaneError("invalid-size", "expected a non-empty array of { A, b }", "systems");
     const mats = systems.map((sys, i) => {
-      if (sys === null || typeof sys !== "object") throw new NumlaneError("invalid-type", "expected { A, b }", `systems[${i}]`);
+      if (sys === undefined) throw new NumlaneError("invalid-type", "expected { A, b }", `systems[${i}]`);
+      checkOptions(`systems[${i}]`, sys, SYSTEM_KEYS);
       const m = toMatrix(`systems[${i}].A`, sys.A);
       return m instanceof CsrMatrix ? m : CsrMatrix.fromDense(m);
     });
@@ -390,13 +410,14 @@ export class Krylov {
         }
       }
     }
-    const space = recycleOpts === false ? undefined : new RecycleSpace(recycleOpts);
+    const space = recycleOpts === false ? undefined : new RecycleSpace(recycleOpts, "opts.recycle");
     const sequence = order === "given" ? mats.map((_, i) => i) : await this.similarityOrder(mats, opts);
     const solutions: Float64Array[] = new Array(mats.length);
     const iterations: number[] = new Array(mats.length);
     const reasons: CgReason[] = new Array(mats.length);
     const { onProgress, order: _o, recycle: _r, method = "cg", restart, ...cgOpts } = opts;
     if (method !== "cg" && method !== "gmres") throw new NumlaneError("invalid-value", `expected "cg" or "gmres", got ${String(method)}`, "opts.method");
+    if (method === "cg" && restart !== undefined) throw new NumlaneError("invalid-value", "restart is for method \"gmres\"", "opts.restart");
     for (const i of sequence) {
       const progress = onProgress && ((p: Progress) => onProgress({ ...p, system: i }));
       const r = method === "gmres"

@@ -6,7 +6,7 @@ import { NumlaneError, abortError } from "./errors.js";
 import { chunkCount, type CallOptions, type Engine } from "./engine.js";
 import { CallScope, type Heap } from "./runtime/heap.js";
 import type { Pool } from "./pool/pool.js";
-import { floatArray, integer, type FloatArray } from "./validate.js";
+import { callOptionKeys, checkOptions, floatArray, integer, type FloatArray } from "./validate.js";
 
 export type SoftmaxAlgorithm = "auto" | "two-pass" | "three-pass" | "online" | "blocked";
 
@@ -19,6 +19,7 @@ export interface SoftmaxOptions extends CallOptions {
   /** Where to write the result: same type and length as x. */
   out?: FloatArray;
 }
+const SOFTMAX_KEYS = callOptionKeys<SoftmaxOptions>({ rows: true, cols: true, algorithm: true, out: true });
 
 const SLOT = 32;    // assembly/softmax/softmax.ts
 /**
@@ -126,14 +127,9 @@ export class Softmax {
     if (n === 0) throw new NumlaneError("invalid-size", "x is empty; softmax needs at least one entry", "x");
     let rows = 1, cols = n, algorithm: SoftmaxAlgorithm = "auto", out: FloatArray | undefined;
     if (opts !== undefined) {
-      if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", `expected an options object, got ${opts === null ? "null" : typeof opts}`, "opts");
+      checkOptions("opts", opts, SOFTMAX_KEYS);
       ({ rows, cols } = shape(n, opts.rows, opts.cols));
-      if (opts.algorithm !== undefined) {
-        algorithm = opts.algorithm;
-        if (algorithm !== "auto" && !ALGORITHMS.includes(algorithm as never)) {
-          throw new NumlaneError("invalid-value", `expected "auto", "two-pass", "three-pass", "online" or "blocked", got ${JSON.stringify(algorithm)}`, "opts.algorithm");
-        }
-      }
+      if (opts.algorithm !== undefined) algorithm = checkAlgorithm(opts.algorithm);
       if (opts.out !== undefined) {
         out = floatArray("opts.out", opts.out);
         if (out.constructor !== x.constructor) throw new NumlaneError("invalid-type", `expected a ${x.constructor.name} like x, got a ${out.constructor.name}`, "opts.out");
@@ -208,8 +204,9 @@ export class Softmax {
 
   /** What a call with these options would run: the algorithm and thread count `auto` picks. */
   plan(x: FloatArray, opts?: SoftmaxOptions): { algorithm: Exclude<SoftmaxAlgorithm, "auto">; threads: number } {
-    floatArray("x", x);
+    floatArray("x", x); checkOptions("opts", opts, SOFTMAX_KEYS);
     const { rows, cols } = shape(x.length, opts?.rows, opts?.cols);
+    if (opts?.algorithm !== undefined) checkAlgorithm(opts.algorithm);
     const f64 = x instanceof Float64Array;
     const threads = opts?.threads !== undefined ? this.e.threadsFor(x.length << (f64 ? 4 : 3), opts)
       : this.autoThreads(f64, rows, cols, (f64 ? 64 : 0) + 31 - Math.clz32(x.length), true);
@@ -288,6 +285,13 @@ function finish(e: Engine, heap: Heap, f64: boolean, yp: number, n: number, out:
   if (out === undefined) return e.copyOut(view);
   out.set(view);
   return out;
+}
+
+function checkAlgorithm(v: unknown): SoftmaxAlgorithm {
+  if (v !== "auto" && !ALGORITHMS.includes(v as never)) {
+    throw new NumlaneError("invalid-value", `expected "auto", "two-pass", "three-pass", "online" or "blocked", got ${JSON.stringify(v)}`, "opts.algorithm");
+  }
+  return v as SoftmaxAlgorithm;
 }
 
 function shape(n: number, rowsOpt: unknown, colsOpt: unknown): { rows: number; cols: number } {
