@@ -5,7 +5,7 @@ import { NumlaneError } from "./errors.js";
 import { chunkCount, HISTORY_CAP, type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
-import { allFinite, float64Array, integer, nonNegative } from "./validate.js";
+import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, int32Array, integer, nonNegative, requireOptions, type OptionKeys } from "./validate.js";
 import { bcdSolve, denseOf, type BcdOptions, type BcdProblem, type BcdReason, type BcdResult } from "./bcd/generic.js";
 
 export type { BcdReason, BcdResult } from "./bcd/generic.js";
@@ -21,6 +21,7 @@ export interface LassoOptions extends CallOptions {
   /** Starting point (default zeros). Never modified. */
   x0?: Float64Array;
 }
+const LASSO_KEYS = callOptionKeys<LassoOptions>({ lambda: true, maxIter: true, tol: true, x0: true });
 
 export interface LassoPathOptions extends Omit<LassoOptions, "lambda"> {
   /** The λ to fit, in the order given (best decreasing, for warm starts). */
@@ -30,6 +31,7 @@ export interface LassoPathOptions extends Omit<LassoOptions, "lambda"> {
   /** Default 1e-3 (scikit-learn's). */
   eps?: number;
 }
+const LASSO_PATH_KEYS = callOptionKeys<LassoPathOptions>({ lambdas: true, nLambdas: true, eps: true, maxIter: true, tol: true, x0: true });
 
 export interface LassoPathResult {
   lambdas: Float64Array;
@@ -60,6 +62,12 @@ export interface LogisticOptions extends CallOptions {
   /** Multinomial only: the number of classes (default max(y) + 1). */
   classes?: number;
 }
+const LOGISTIC_KEYS = callOptionKeys<LogisticOptions>({
+  C: true, lambda: true, penalty: true, tol: true, maxIter: true, multiClass: true, bcd: true, classes: true,
+});
+const LOGISTIC_BCD_KEYS: OptionKeys<NonNullable<LogisticOptions["bcd"]>> = {
+  partition: true, blockSize: true, rule: true, update: true, seed: true, x0: true, activeSet: true,
+};
 
 const toDense = (A: unknown): DenseMatrix => denseOf("A", A);
 
@@ -72,7 +80,7 @@ export class Bcd {
   }
 
   async lasso(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<BcdResult> {
-    if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { lambda, ... }", "opts");
+    requireOptions("opts", opts, LASSO_KEYS);
     const lambda = nonNegative("opts.lambda", opts.lambda);
     return (await this.fit(A, b, [lambda], opts))[0];
   }
@@ -83,9 +91,10 @@ export class Bcd {
    * x = 0, down to eps·λ_max; each fit starts from the previous solution.
    */
   async lassoPath(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoPathOptions = {}): Promise<LassoPathResult> {
-    if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { lambdas | nLambdas, ... }", "opts");
+    checkOptions("opts", opts, LASSO_PATH_KEYS);
     let lambdas: number[];
     if (opts.lambdas !== undefined) {
+      for (const k of ["nLambdas", "eps"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} builds a grid; lambdas gives one`, `opts.${k}`);
       if (!Array.isArray(opts.lambdas) && !ArrayBuffer.isView(opts.lambdas)) throw new NumlaneError("invalid-type", "expected an array of λ ≥ 0", "opts.lambdas");
       lambdas = Array.from(opts.lambdas as ArrayLike<number>, (v, i) => nonNegative(`opts.lambdas[${i}]`, v));
       if (lambdas.length === 0) throw new NumlaneError("invalid-size", "expected at least one λ", "opts.lambdas");
@@ -122,7 +131,7 @@ export class Bcd {
     const D = toDense(A);
     const n = D.rows, p = D.cols;
     if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "A");
-    if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected an options object", "opts");
+    checkOptions("opts", opts, LOGISTIC_KEYS);
     if (opts.multiClass !== undefined && opts.multiClass !== false && opts.multiClass !== "multinomial") {
       throw new NumlaneError("invalid-value", `expected false or "multinomial", got ${String(opts.multiClass)}`, "opts.multiClass");
     }
@@ -139,7 +148,7 @@ export class Bcd {
       const bad = labels.findIndex((v) => typeof v !== "number");
       if (bad >= 0) throw new NumlaneError("invalid-type", `labels must be numbers; y[${bad}] is ${typeof labels[bad]}`, "y");
     }
-    const y = labels instanceof Int32Array || Array.isArray(labels) ? Float64Array.from(labels) : float64Array("y", labels);
+    const y = labels instanceof Int32Array ? Float64Array.from(int32Array("y", labels)) : Array.isArray(labels) ? Float64Array.from(labels) : float64Array("y", labels);
     if (y.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} labels to match A's rows, got ${y.length}`, "y");
     for (let i = 0; i < n; i++) if (y[i] !== 1 && y[i] !== -1) throw new NumlaneError("invalid-value", `labels must be −1 or 1; y[${i}] is ${y[i]}`, "y");
     const tol = nonNegative("opts.tol", opts.tol ?? 1e-6);
@@ -182,11 +191,11 @@ export class Bcd {
   private async multinomial(D: DenseMatrix, y: ArrayLike<number>, C: number, penalty: "l1" | "l2", opts: LogisticOptions): Promise<BcdResult> {
     const n = D.rows, p = D.cols;
     if (y === null || typeof y !== "object" || typeof (y as ArrayLike<number>).length !== "number") throw new NumlaneError("invalid-type", "expected an array of class indices", "y");
+    if (ArrayBuffer.isView(y)) checkAttached("y", y);
     let top = 0;
     for (let i = 0; i < y.length; i++) if (Number.isInteger(y[i]) && y[i] > top) top = y[i];
     const classes = opts.classes !== undefined ? integer("opts.classes", opts.classes, 2, 1 << 16) : Math.max(2, top + 1);
-    const o = opts.bcd ?? {};
-    if (o === null || typeof o !== "object") throw new NumlaneError("invalid-type", "expected nl.bcd options", "opts.bcd");
+    const o = checkOptions("opts.bcd", opts.bcd, LOGISTIC_BCD_KEYS) ?? {};
     const m = p * classes;
     const fit = await this.bcd(
       { loss: "softmax", A: D, y, classes, penalty: penalty === "l2" ? { l2: 1 / (n * C) } : { l1: 1 / (n * C) } },

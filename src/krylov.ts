@@ -6,7 +6,7 @@ import { chunkCount, HISTORY_CAP, type CallOptions, type Engine } from "./engine
 import type { Blas } from "./blas.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
-import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNegative, type OptionKeys } from "./validate.js";
+import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions, type OptionKeys } from "./validate.js";
 import { symmetricEigen } from "./linalg/eigen.js";
 import { ic0Factor, ssorFactor, type TriangularFactor } from "./linalg/precond.js";
 import type { Progress } from "./pool/pool.js";
@@ -57,8 +57,7 @@ export class RecycleSpace {
 
   /** `path` names the options in errors (solveSequence's are "opts.recycle"). */
   constructor(opts: RecycleOptions, path = "opts") {
-    if (opts === undefined) throw new NumlaneError("invalid-type", "expected { k, ell? }", path);
-    checkOptions(path, opts, RECYCLE_KEYS);
+    requireOptions(path, opts, RECYCLE_KEYS);
     this.k = integer(`${path}.k`, opts.k, 0, 64);
     this.ellGiven = opts.ell !== undefined;
     this.ell = integer(`${path}.ell`, opts.ell ?? Math.max(4 * this.k, 40), 1, 1024);

@@ -27,7 +27,7 @@ export function isDetached(view: ArrayBufferView): boolean {
   }
 }
 
-function checkAttached(name: string, v: ArrayBufferView): void {
+export function checkAttached(name: string, v: ArrayBufferView): void {
   if (isDetached(v)) throw new NumlaneError("detached", "its ArrayBuffer is detached (was it transferred to a worker?)", name);
 }
 
@@ -115,7 +115,7 @@ export type OptionKeys<T> = { readonly [K in keyof Required<T>]: true };
 const CALL_OPTION_KEYS: OptionKeys<CallOptions> = { signal: true, onProgress: true, threads: true };
 
 /** The keys of an options type that extends CallOptions, from its own keys. */
-export function callOptionKeys<T extends CallOptions>(own: OptionKeys<Omit<T, keyof CallOptions>>): OptionKeys<T> {
+export function callOptionKeys<T extends { [K in keyof CallOptions]?: unknown }>(own: OptionKeys<Omit<T, keyof CallOptions>>): OptionKeys<T> {
   return { ...own, ...CALL_OPTION_KEYS } as OptionKeys<T>;
 }
 
@@ -143,6 +143,12 @@ export function checkOptions<T>(path: string, opts: T | undefined, keys: OptionK
   if ("signal" in keys && o.signal !== undefined) abortSignal(`${path}.signal`, o.signal);
   if ("onProgress" in keys && o.onProgress !== undefined) callback(`${path}.onProgress`, o.onProgress);
   return opts;
+}
+
+/** checkOptions for options a method cannot do without (e.g. lasso's { lambda }): undefined is refused too. */
+export function requireOptions<T>(path: string, opts: T | undefined, keys: OptionKeys<T>): T {
+  if (opts === undefined) throw new NumlaneError("invalid-type", `expected { ${Object.keys(keys).join(", ")} }, got undefined`, path);
+  return checkOptions(path, opts, keys)!;
 }
 
 /** "did you mean …?" with the valid keys nearest to `key` (a case slip or a typo or two), else the list of them. */

@@ -11,7 +11,7 @@ import { NumlaneError } from "../errors.js";
 import { chunkCount, CHUNK, HISTORY_CAP, type CallOptions, type Engine } from "../engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "../matrix.js";
 import { CallScope } from "../runtime/heap.js";
-import { allFinite, float64Array, integer, nonNegative } from "../validate.js";
+import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, integer, nonNegative, type OptionKeys } from "../validate.js";
 import { labelPropagation } from "./labelprop.js";
 
 export type BcdLoss = "least-squares" | "logistic" | "softmax" | "label-propagation";
@@ -28,6 +28,7 @@ export interface BcdPenalty {
   /** Constrain x ≥ 0 (default false). */
   nonnegative?: boolean;
 }
+const PENALTY_KEYS: OptionKeys<BcdPenalty> = { l1: true, l2: true, nonnegative: true };
 
 type Matrix = DenseMatrix | CsrMatrix | number[][];
 
@@ -36,6 +37,13 @@ export type BcdProblem =
   | { loss: "logistic"; A: Matrix; y: Float64Array; penalty?: BcdPenalty }
   | { loss: "softmax"; A: Matrix; y: ArrayLike<number>; classes: number; penalty?: BcdPenalty }
   | { loss: "label-propagation"; W: CsrMatrix; labels: Float64Array; labelled: Uint8Array; penalty?: BcdPenalty };
+/** Each loss's problem keys. */
+const PROBLEM_KEYS: { [L in BcdLoss]: OptionKeys<Extract<BcdProblem, { loss: L }>> } = {
+  "least-squares": { loss: true, A: true, b: true, penalty: true },
+  logistic: { loss: true, A: true, y: true, penalty: true },
+  softmax: { loss: true, A: true, y: true, classes: true, penalty: true },
+  "label-propagation": { loss: true, W: true, labels: true, labelled: true, penalty: true },
+};
 
 export interface BcdOptions extends CallOptions {
   /**
@@ -64,6 +72,9 @@ export interface BcdOptions extends CallOptions {
   /** Seed for the random and permutation rules (default 0): same seed, same bits on any thread count. */
   seed?: number;
 }
+const BCD_KEYS = callOptionKeys<BcdOptions>({
+  partition: true, blockSize: true, rule: true, update: true, activeSet: true, x0: true, tol: true, maxIter: true, seed: true,
+});
 
 export interface BcdResult {
   /** The solution; for softmax p×classes, class k's coefficients at x[k·p .. k·p + p). */
@@ -86,7 +97,6 @@ const RULES: Record<BcdRule, number> = { cyclic: 0, random: 1, permutation: 2, l
 const UPDATES: Record<string, number> = { lipschitz: 0, "line-search": 1, newton: 2 };
 const PARTITIONS = ["order", "sort", "avg", "variable", "red-black", "forest"];
 const REASONS: Record<number, BcdReason> = { 0: "converged", 1: "max-iterations", 4: "aborted" };
-const OPTION_KEYS = new Set(["partition", "blockSize", "rule", "update", "activeSet", "x0", "tol", "maxIter", "seed", "signal", "onProgress", "threads"]);
 /** G = AᵀA is kept whole: p ≤ this. */
 const MAX_FEATURES = 4096;
 const MAX_BLOCK = 256;
@@ -153,9 +163,7 @@ export interface Penalty { l1: number; l2: number; nonnegative: boolean }
 
 export function readPenalty(pen: unknown): Penalty {
   if (pen === undefined) return { l1: 0, l2: 0, nonnegative: false };
-  if (pen === null || typeof pen !== "object") throw new NumlaneError("invalid-type", "expected { l1?, l2?, nonnegative? }", "problem.penalty");
-  for (const k of Object.keys(pen)) if (!["l1", "l2", "nonnegative"].includes(k)) throw new NumlaneError("invalid-value", `unknown penalty ${k}; expected l1, l2 or nonnegative`, "problem.penalty");
-  const p = pen as BcdPenalty;
+  const p = checkOptions("problem.penalty", pen as BcdPenalty, PENALTY_KEYS)!;
   const nonnegative = p.nonnegative ?? false;
   if (typeof nonnegative !== "boolean") throw new NumlaneError("invalid-type", "expected a boolean", "problem.penalty.nonnegative");
   return { l1: nonNegative("problem.penalty.l1", p.l1 ?? 0), l2: nonNegative("problem.penalty.l2", p.l2 ?? 0), nonnegative };
@@ -163,9 +171,7 @@ export function readPenalty(pen: unknown): Penalty {
 
 /** The shared option checks; partition/update values that only label propagation takes are checked by the caller. */
 export function readOptions(opts: unknown) {
-  if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected an options object", "opts");
-  for (const k of Object.keys(opts)) if (!OPTION_KEYS.has(k)) throw new NumlaneError("invalid-value", `unknown option ${k}`, `opts.${k}`);
-  const o = opts as BcdOptions;
+  const o = checkOptions("opts", opts as BcdOptions, BCD_KEYS) ?? {};
   const activeSet = o.activeSet ?? false;
   if (typeof activeSet !== "boolean") throw new NumlaneError("invalid-type", "expected a boolean", "opts.activeSet");
   const seed = integer("opts.seed", o.seed ?? 0, 0, Number.MAX_SAFE_INTEGER);
@@ -198,6 +204,7 @@ function partitionBlocks(kind: "order" | "sort" | "avg", coordL: Float64Array, t
 export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {}): Promise<BcdResult> {
   if (problem === null || typeof problem !== "object") throw new NumlaneError("invalid-type", "expected { loss, ... }", "problem");
   const loss = choice<BcdLoss>("problem.loss", (problem as { loss?: unknown }).loss ?? "", ["least-squares", "logistic", "softmax", "label-propagation"], "least-squares");
+  checkOptions("problem", problem as Extract<BcdProblem, { loss: typeof loss }>, PROBLEM_KEYS[loss]);
   const pr = problem as { A: unknown; b?: unknown; y?: unknown; classes?: unknown; penalty?: unknown };
   const pen = readPenalty(pr.penalty);
   const o = readOptions(opts);
@@ -224,6 +231,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
     K = integer("problem.classes", pr.classes, 2, 1 << 16);
     const y = pr.y as ArrayLike<number>;
     if (y === null || typeof y !== "object" || typeof y.length !== "number") throw new NumlaneError("invalid-type", "expected an array of class indices", "problem.y");
+    if (ArrayBuffer.isView(y)) checkAttached("problem.y", y);
     if (y.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} labels to match A's rows, got ${y.length}`, "problem.y");
     target = new Float64Array(n);
     for (let i = 0; i < n; i++) {
