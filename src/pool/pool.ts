@@ -123,6 +123,7 @@ export class Pool {
 
   /** Runs `kernel(...args, team, tid, nthreads)` on every thread of the launch. */
   async run(kernel: string, args: number[], opts: RunOptions = {}): Promise<void> {
+    checkRunOptions(opts);
     if (this.closed) throw new NumlaneError("closed", "this numlane context was closed");
     const k = this.index.get(kernel);
     if (k === undefined) throw new Error(`numlane: no kernel named ${kernel}`);
@@ -242,13 +243,21 @@ export class Pool {
     try {
       this.prepare(k, args, threads, 0, threads);
       let lastIter = -1;
+      // A callback that throws stops the launch; the call rejects with its
+      // error only once every worker has left the kernel.
+      let callbackFailure: { error: unknown } | undefined;
       const report = () => {
-        if (!opts.onProgress) return;
+        if (!opts.onProgress || callbackFailure) return;
         const iteration = Atomics.load(ctl, (CTL_TEAM_BYTE + TEAM_PROGRESS_ITER_BYTE) >> 2);
         if (iteration === lastIter) return;
         lastIter = iteration;
         const value = this.heap.f64[(this.teamPtr + TEAM_PROGRESS_VALUE_BYTE) >> 3];
-        opts.onProgress({ iteration, value });
+        try {
+          opts.onProgress({ iteration, value });
+        } catch (error) {
+          callbackFailure = { error };
+          onAbort();
+        }
       };
       let done: number;
       while ((done = Atomics.load(ctl, CTL_DONE)) !== threads) {
@@ -256,6 +265,7 @@ export class Pool {
         report();
       }
       report(); // a launch that ended before the first poll still reports where it ended
+      if (callbackFailure) throw callbackFailure.error;
       if (Atomics.load(ctl, CTL_FAILED) !== 0) {
         throw new NumlaneError("kernel-failed", `kernel ${this.nameOf(k)} trapped`);
       }
@@ -283,6 +293,18 @@ export class Pool {
     }
     await Promise.allSettled(this.serving);
     await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** The options every call hands the pool, checked before anything runs. */
+export function checkRunOptions(opts: RunOptions): void {
+  if (opts.onProgress !== undefined && typeof opts.onProgress !== "function") {
+    throw new NumlaneError("invalid-type", `expected a function, got ${typeof opts.onProgress}`, "opts.onProgress");
+  }
+  const signal = opts.signal as unknown;
+  if (signal !== undefined && !(typeof signal === "object" && signal !== null && typeof (signal as AbortSignal).aborted === "boolean"
+      && typeof (signal as AbortSignal).addEventListener === "function")) {
+    throw new NumlaneError("invalid-type", "expected an AbortSignal", "opts.signal");
   }
 }
 
