@@ -14,7 +14,7 @@ import { NumlaneError } from "./errors.js";
 import { chunkCount, MAX_THREADS, type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
-import { allFinite, float64Array, integer, nonNegative } from "./validate.js";
+import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions } from "./validate.js";
 
 
 export type LstsqMethod = "auto" | "qr" | "sketch-and-solve" | "sketch-and-precondition" | "iterative-sketching";
@@ -42,6 +42,7 @@ export interface LstsqOptions extends CallOptions {
   /** Default 1000 (LSQR and iterative sketching need tens with a good sketch). */
   maxIter?: number;
 }
+const LSTSQ_KEYS = callOptionKeys<LstsqOptions>({ method: true, sketch: true, sketchSize: true, seed: true, rtol: true, maxIter: true });
 
 export interface LstsqResult {
   x: Float64Array;
@@ -82,10 +83,13 @@ export interface SketchOptions extends CallOptions {
   /** Default 1: the same seed gives the same sketch in every runtime and thread count. */
   seed?: number;
 }
+const SKETCH_KEYS = callOptionKeys<SketchOptions>({ kind: true, size: true, seed: true });
 export interface LeverageOptions extends CallOptions {
   /** Default 1: seed of the fast sketch and of the Johnson–Lindenstrauss projection. */
   seed?: number;
 }
+const LEVERAGE_KEYS = callOptionKeys<LeverageOptions>({ seed: true });
+const QR_KEYS = callOptionKeys<CallOptions>({});
 
 /** Columns of the Gaussian Π that cut the leverage-score estimate's cost (Drineas et al.); n ≤ this: exact R⁻¹. */
 const LEVERAGE_JL_COLUMNS = 32;
@@ -113,7 +117,7 @@ export class Sketch {
   async sketch(A: DenseMatrix | CsrMatrix | number[][], opts: SketchOptions): Promise<DenseMatrix> {
     const D = denseInput(A);
     const m = D.rows, n = D.cols;
-    if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected { size, kind?, seed? }", "opts");
+    requireOptions("opts", opts, SKETCH_KEYS);
     const kind = checkKind(opts.kind ?? "sparse-sign", "opts.kind");
     const d = integer("opts.size", opts.size, kind === "sparse-sign" ? 8 : 1, kind === "srht" ? nextPow2(m) : 2 ** 31 - 1);
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
@@ -137,6 +141,7 @@ export class Sketch {
     const D = denseInput(A);
     const m = D.rows, n = D.cols;
     if (m < n || n === 0) throw new NumlaneError("invalid-shape", `A is ${m}×${n}: leverage scores need a tall A`, "A");
+    checkOptions("opts", opts, LEVERAGE_KEYS);
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
     const scope = new CallScope(this.e.heap, [D.data], 8 * sketchScratch("leverage", m, n, n, 0) + 16 * 64);
     try {
@@ -218,6 +223,7 @@ export class Sketch {
     const D = denseInput(A);
     const m = D.rows, n = D.cols;
     if (m < n || n === 0) throw new NumlaneError("invalid-shape", `A is ${m}×${n}: qr needs a tall A`, "A");
+    checkOptions("opts", opts, QR_KEYS);
     const scope = new CallScope(this.e.heap, [D.data], 8 * (m * n + m * QR_PANEL + 4 * n + this.e.threads * (m + 2 * QR_PANEL)) + 16 * 64);
     try {
       const call = this.call(scope, opts, 8 * m * n);
@@ -238,6 +244,7 @@ export class Sketch {
     float64Array("b", b);
     if (b.length !== m) throw new NumlaneError("invalid-shape", `expected ${m} entries to match A's rows, got ${b.length}`, "b");
     allFinite("b", b);
+    checkOptions("opts", opts, LSTSQ_KEYS);
     let method = opts.method ?? "auto";
     if (!["auto", "qr", "sketch-and-solve", "sketch-and-precondition", "iterative-sketching"].includes(method)) {
       throw new NumlaneError("invalid-value", `unknown method ${String(method)}`, "opts.method");
@@ -246,6 +253,7 @@ export class Sketch {
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-12);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
+    if (method === "qr") for (const k of ["sketch", "sketchSize", "seed"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for the sketched methods, not "qr"`, `opts.${k}`);
     if (method === "auto") method = m >= 8 * n && m * n >= 2e5 ? "sketch-and-precondition" : "qr";
     const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? Math.min(m, Math.max(4 * n, n + 8)), Math.max(n, kind === "sparse-sign" ? 8 : 1), m);
     const heap = this.e.heap;
