@@ -13,7 +13,7 @@ import { NumlaneError } from "./errors.js";
 import { Pool, type WorkerHandle } from "./pool/pool.js";
 import { detectFeatures, type RuntimeName } from "./runtime/features.js";
 import { Heap } from "./runtime/heap.js";
-import { integer } from "./validate.js";
+import { checkOptions, integer, type OptionKeys } from "./validate.js";
 
 export type Build = "threads" | "single" | "relaxed";
 /** The wasm files: the builds, and relaxed-single (the relaxed build without threads, for Engine.local). */
@@ -56,6 +56,7 @@ export interface InitOptions {
    */
   build?: Build;
 }
+const INIT_KEYS: OptionKeys<InitOptions> = { threads: true, wasm: true, build: true };
 
 export interface Info {
   threads: number;
@@ -227,6 +228,7 @@ async function compileBytes(bytes: BufferSource): Promise<WebAssembly.Module> {
 }
 
 export async function initWith(platform: Platform, opts: InitOptions = {}): Promise<Numlane> {
+  checkOptions("opts", opts, INIT_KEYS, "");
   const features = detectFeatures();
   if (!features.simd) {
     throw new NumlaneError("unsupported", "this JavaScript engine lacks WebAssembly SIMD (128-bit), which numlane requires; Node ≥ 16.4, Deno, Bun, Chrome ≥ 91, Firefox ≥ 89 and Safari ≥ 16.4 have it");

@@ -130,18 +130,19 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * Checks an options object before anything reads it: undefined is fine
  * (defaults); anything but a plain object, or a key `keys` does not list,
  * throws a NumlaneError naming `path`; signal and onProgress, where allowed
- * and given, must be an AbortSignal and a function.
+ * and given, must be an AbortSignal and a function. Each option is named
+ * `${keyPrefix}key`: "opts.rtol", or bare "threads" for init (as its other errors).
  */
-export function checkOptions<T>(path: string, opts: T | undefined, keys: OptionKeys<T>): T | undefined {
+export function checkOptions<T>(path: string, opts: T | undefined, keys: OptionKeys<T>, keyPrefix = `${path}.`): T | undefined {
   if (opts === undefined) return undefined;
   if (!isPlainObject(opts)) throw new NumlaneError("invalid-type", `expected an options object, got ${describe(opts)}`, path);
   const valid = Object.keys(keys);
   for (const key of Object.keys(opts)) {
-    if (!valid.includes(key)) throw new NumlaneError("invalid-value", `unknown option ${key}; ${suggest(key, valid)}`, `${path}.${key}`);
+    if (!valid.includes(key)) throw new NumlaneError("invalid-value", `unknown option ${key}; ${suggest(key, valid)}`, keyPrefix + key);
   }
   const o = opts as Record<string, unknown>;
-  if ("signal" in keys && o.signal !== undefined) abortSignal(`${path}.signal`, o.signal);
-  if ("onProgress" in keys && o.onProgress !== undefined) callback(`${path}.onProgress`, o.onProgress);
+  if ("signal" in keys && o.signal !== undefined) abortSignal(`${keyPrefix}signal`, o.signal);
+  if ("onProgress" in keys && o.onProgress !== undefined) callback(`${keyPrefix}onProgress`, o.onProgress);
   return opts;
 }
 
