@@ -392,7 +392,8 @@ export class Krylov {
    */
   async solveSequence(systems: LinearSystem[], opts: SequenceOptions = {}): Promise<SequenceResult> {
     checkOptions("opts", opts, SEQUENCE_KEYS);
-    if (!Array.isArray(systems) || systems.length === 0) throw new NumlaneError("invalid-size", "expected a non-empty array of { A, b }", "systems");
+    if (!Array.isArray(systems)) throw new NumlaneError("invalid-type", "expected an array of { A, b }", "systems");
+    if (systems.length === 0) throw new NumlaneError("invalid-size", "expected at least one system", "systems");
     const mats = systems.map((sys, i) => {
       if (sys === undefined) throw new NumlaneError("invalid-type", "expected { A, b }", `systems[${i}]`);
       checkOptions(`systems[${i}]`, sys, SYSTEM_KEYS);
