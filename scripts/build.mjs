@@ -19,17 +19,21 @@ await esbuild.build({
   outdir: "dist",
 });
 
-// Browsers, Deno, bundlers: the pool worker travels inside dist/web.js as a
-// string (started from a Blob URL), so only the .wasm must sit beside it.
-const worker = await esbuild.build({
-  ...common, platform: "browser", sourcemap: false, minify: true, write: false, entryPoints: ["workers/web.ts"],
-});
+// Browsers, Deno, bundlers: the pool worker and the proxy worker (long calls
+// off a page's main thread when there is no pool) travel inside dist/web.js
+// as strings (started from Blob URLs), so only the .wasm must sit beside it.
+const workerSource = async (entry) => (await esbuild.build({
+  ...common, platform: "browser", sourcemap: false, minify: true, write: false, entryPoints: [entry],
+})).outputFiles[0].text;
 await esbuild.build({
   ...common,
   platform: "browser",
   entryPoints: { web: "src/entries/web.ts" },
   outdir: "dist",
-  define: { __NUMLANE_WEB_WORKER__: JSON.stringify(worker.outputFiles[0].text) },
+  define: {
+    __NUMLANE_WEB_WORKER__: JSON.stringify(await workerSource("workers/web.ts")),
+    __NUMLANE_PROXY_WORKER__: JSON.stringify(await workerSource("workers/proxy-web.ts")),
+  },
 });
 
 // Edge runtimes: the .wasm stays an import (the runtime compiles it as a module), next to the bundle.

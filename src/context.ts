@@ -75,6 +75,13 @@ export interface Info {
    * calling thread.
    */
   workers: number;
+  /**
+   * Browsers without pool workers (no cross-origin isolation, or the single
+   * build forced): the one worker is a proxy that runs long calls on copies
+   * of their inputs, one at a time, reporting progress when each kernel ends;
+   * an abort terminates it and a fresh one takes the next call.
+   */
+  proxy?: boolean;
 }
 
 const BUILDS: readonly string[] = ["threads", "single", "relaxed"];

@@ -17,3 +17,6 @@ declare module "*.wasm?module" {
 
 /** The web pool worker's bundled source (scripts/build.mjs), started from a Blob URL. */
 declare const __NUMLANE_WEB_WORKER__: string;
+
+/** The web proxy worker's bundled source (scripts/build.mjs): long calls off a page's main thread (runtime/proxy.ts). */
+declare const __NUMLANE_PROXY_WORKER__: string;

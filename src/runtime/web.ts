@@ -7,6 +7,7 @@ import type { Platform, WasmBuild } from "../context.js";
 import { NumlaneError } from "../errors.js";
 import { guardStart } from "../pool/pool.js";
 import type { WorkerApi } from "../pool/protocol.js";
+import type { ProxyApi, ProxyWorkerHandle } from "./proxy.js";
 import { detectRuntime } from "./features.js";
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
@@ -44,6 +45,28 @@ function mayBlock(): boolean {
 }
 
 let workerUrl: string | undefined;
+let proxyUrl: string | undefined;
+
+/** Why a Blob URL worker did not start: its error event says little when a CSP blocked it. */
+const startError = (e: Event) => new NumlaneError("unsupported", (e as ErrorEvent).message || "blocked: a Content-Security-Policy must allow worker-src blob:");
+
+/**
+ * A page's main thread, where a long kernel would freeze the page (in
+ * workers, Deno and edge runtimes nothing repaints or waits on it).
+ */
+export function isPageThread(): boolean {
+  const g = globalThis as { document?: unknown; Worker?: unknown };
+  return typeof g.document === "object" && typeof g.Worker === "function";
+}
+
+/** Starts the proxy worker for long calls (runtime/proxy.ts) from the source bundled into this file. */
+export function startProxyWorker(): ProxyWorkerHandle {
+  proxyUrl ??= URL.createObjectURL(new Blob([__NUMLANE_PROXY_WORKER__], { type: "text/javascript" }));
+  const worker = new Worker(proxyUrl, { type: "module", name: "numlane-proxy" });
+  const failed = new Promise<never>((_, reject) => worker.addEventListener("error", (e) => reject(startError(e)), { once: true }));
+  failed.catch(() => { /* raced by whoever waits on the worker */ });
+  return { api: Comlink.wrap<ProxyApi>(worker), failed, terminate: () => worker.terminate() };
+}
 
 export function webPlatform(): Platform {
   return {
@@ -56,7 +79,7 @@ export function webPlatform(): Platform {
       const worker = new Worker(workerUrl, { type: "module", name: `numlane-${index}` });
       // A worker that cannot start (e.g. a CSP without worker-src blob:) only fires "error".
       const watch = (fail: (e: unknown) => void) => {
-        const onError = (e: Event) => fail(new NumlaneError("unsupported", (e as ErrorEvent).message || "blocked: a Content-Security-Policy must allow worker-src blob:"));
+        const onError = (e: Event) => fail(startError(e));
         worker.addEventListener("error", onError);
         return () => worker.removeEventListener("error", onError);
       };

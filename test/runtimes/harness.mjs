@@ -165,6 +165,8 @@ export async function browserMounts(project) {
     "/plain/": { dir: ROOT, isolated: false },
     // Isolated, but a CSP that refuses Blob URL workers.
     "/csp/": { dir: ROOT, isolated: true, headers: { "Content-Security-Policy": "worker-src 'self'" } },
+    // Neither isolated nor allowing Blob URL workers: no proxy worker either.
+    "/plain-csp/": { dir: ROOT, isolated: false, headers: { "Content-Security-Policy": "worker-src 'self'" } },
     "/consumer/": { dir: consumer, isolated: true },
     // The same app with the copy step of the recipe forgotten.
     "/consumer-nowasm/": { dir: await bundleConsumer(project, { copyWasm: false }), isolated: true },

@@ -6,11 +6,13 @@
 // A missing runtime binary fails under CI=1; elsewhere it is skipped with a warning.
 import { readFileSync, writeFileSync } from "node:fs";
 import { extname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   PAGE, ROOT, binary, browserMounts, exec, launchChromium, makeProject, runCli, runPage, serve, startWorkerd,
 } from "./harness.mjs";
+import { longSolve, sha256 } from "./vectors.mjs";
 
 type Run = { opts: object; info: Record<string, unknown>; hashes: Record<string, string>; all: string; controls: Record<string, any> };
 type Matrix = { cold: { totalMs: number; info: Record<string, unknown> }; runs: Run[]; entry?: string };
@@ -160,14 +162,56 @@ describe.runIf(available("chromium"))("chromium", () => {
     r.runs.forEach(expectAgrees);
   });
 
-  it("page without isolation: works on the single build and says why", async () => {
+  it("page without isolation: works on the single build and says why; long calls on a proxy worker agree", async () => {
     const r = await runPage(browser, page("/plain/", [{}, { threads: 4 }]));
     expect(r.isolated).toBe(false);
     for (const x of r.runs as Run[]) {
-      expect([x.info.build, x.info.threads, x.info.sharedMemory]).toEqual(["single", 1, false]);
+      expect([x.info.build, x.info.threads, x.info.sharedMemory, x.info.workers, x.info.proxy]).toEqual(["single", 1, false, 1, true]);
       expect(x.info.reason).toMatch(/not cross-origin isolated/);
       expectAgrees(x);
     }
+  });
+
+  it("page without isolation: a long CG leaves the page responsive, matches Node's bits, and Cancel rejects at once", async () => {
+    // Node, one thread: the same solve's reference bits.
+    const lib = await import(pathToFileURL(join(ROOT, "dist/index.js")).href);
+    const nl = await lib.init({ threads: 1 });
+    const ref = await longSolve(lib, nl).result;
+    await nl.close();
+
+    const r = await runPage(browser, `${server.origin}/plain/test/runtimes/fixtures/long-calls.html`, { timeoutMs: 300_000 });
+    if (r.error) throw new Error(r.error);
+    expect(r.info).toMatchObject({ build: "single", threads: 1, workers: 1, proxy: true });
+    const s = r.solve;
+    console.log(`long CG on a page without isolation: n = ${s.n}, ${s.iterations} iterations in ${s.ms.toFixed(0)} ms; ` +
+      `largest gap between 10 ms timer ticks ${s.gap.toFixed(1)} ms over ${s.ticks} ticks; cancel latencies ` +
+      `${r.cancel.map((c: { latencyMs: number }) => c.latencyMs.toFixed(1)).join(", ")} ms; queued-call abort ${r.queued.latencyMs.toFixed(1)} ms`);
+    expect([s.reason, s.iterations, s.xHash]).toEqual([ref.reason, ref.iterations, await sha256(ref.x)]);
+    expect(s.relativeResidual).toBeLessThanOrEqual(1e-10);
+    // The solve was long enough to matter (thousands of iterations, the timer ticking through it)…
+    expect(s.iterations).toBeGreaterThan(1000);
+    expect(s.ticks).toBeGreaterThan(20);
+    // …and the page's thread never stalled for long while it ran.
+    expect(s.gap).toBeLessThan(200);
+    expect(r.shortCallDuringSolve.resolvedFirst).toBe(true);
+    for (const c of r.cancel) {
+      expect(c.name).toBe("AbortError");
+      expect(c.next).toEqual({ reason: "converged", x: [1 / 11, 7 / 11].map((v) => expect.closeTo(v, 12)) });
+    }
+    const latencies = r.cancel.map((c: { latencyMs: number }) => c.latencyMs).sort((a: number, b: number) => a - b);
+    expect(latencies[1]).toBeLessThan(100); // the median
+    expect(r.queued).toMatchObject({ name: "AbortError", running: "AbortError" });
+    expect(r.queued.latencyMs).toBeLessThan(100);
+    expect(r.afterClose).toBe("closed");
+  });
+
+  it("page without isolation whose CSP refuses Blob URL workers: long calls stay on the page's thread, saying so", async () => {
+    const r = await runPage(browser, page("/plain-csp/", [{}]));
+    expect(r.isolated).toBe(false);
+    const x = r.runs[0] as Run;
+    expect([x.info.build, x.info.threads, x.info.workers, x.info.proxy]).toEqual(["single", 1, 0, undefined]);
+    expect(x.info.reason).toMatch(/a worker for long calls could not start .*: they run on the page's thread/);
+    expectAgrees(x);
   });
 
   it("page whose CSP refuses Blob URL workers: works on the calling thread and says why", async () => {

@@ -67,9 +67,36 @@ function planted(D, seed) {
   return b;
 }
 
+/** The 5-point Poisson matrix on an m×m grid, unshifted: condition ~ m², so CG takes thousands of iterations at m = 400. */
+function poisson(lib, m) {
+  const n = m * m, I = [], J = [], V = [];
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) {
+    const k = i * m + j;
+    I.push(k); J.push(k); V.push(4);
+    if (i > 0) { I.push(k); J.push(k - m); V.push(-1); }
+    if (i < m - 1) { I.push(k); J.push(k + m); V.push(-1); }
+    if (j > 0) { I.push(k); J.push(k - 1); V.push(-1); }
+    if (j < m - 1) { I.push(k); J.push(k + 1); V.push(-1); }
+  }
+  return lib.CsrMatrix.fromCoo(n, n, I, J, V);
+}
+
+/**
+ * The long solve of the freeze test (fixtures/long-calls.html): CG on the
+ * 400×400 Poisson grid (160,000 unknowns), which froze a tab for seconds when
+ * it ran on the page's thread. Returns the system and the call's promise.
+ */
+export function longSolve(lib, nl, opts = {}) {
+  const A = poisson(lib, 400), b = uniform(Float64Array, A.rows, 40);
+  return { A, b, result: nl.cg(A, b, { rtol: 1e-10, ...opts }) };
+}
+
 const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
 const bytesOf = (v) => typeof v === "number" ? new Uint8Array(Float64Array.of(v).buffer)
   : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+
+/** SHA-256 (hex) of a number's or typed array's bytes. */
+export const sha256 = async (value) => hex(await crypto.subtle.digest("SHA-256", bytesOf(value)));
 
 /**
  * Runs every vector on `nl` (a context from `lib.init`) and returns
@@ -162,7 +189,7 @@ export async function runVectors(lib, nl) {
 
   const T = new lib.DenseMatrix(6000, 40, uniform(Float64Array, 6000 * 40, 21)), t = uniform(Float64Array, 6000, 22);
   for (const method of ["qr", "sketch-and-precondition", "iterative-sketching"]) {
-    const ls = await nl.lstsq(T, t, { method, seed: 7 });
+    const ls = await nl.lstsq(T, t, method === "qr" ? { method } : { method, seed: 7 }); // qr refuses a seed
     results[`lstsq_${method}_x`] = ls.x;
     if (method !== "qr") results[`lstsq_${method}_iterations`] = ls.iterations; // qr: always 0
   }
@@ -170,9 +197,7 @@ export async function runVectors(lib, nl) {
   results.leverageScores = await nl.leverageScores(T, { seed: 3 });
 
   const hashes = {};
-  for (const [name, value] of Object.entries(results)) {
-    hashes[name] = hex(await crypto.subtle.digest("SHA-256", bytesOf(value)));
-  }
+  for (const [name, value] of Object.entries(results)) hashes[name] = await sha256(value);
   const all = hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(Object.values(hashes).join(""))));
   return { hashes, all };
 }
@@ -213,8 +238,10 @@ export async function runControls(lib, nl) {
     // rtol 0 on a big grid: thousands of iterations, so the abort comes first.
     const big = laplacian(lib, 200, 15), bb = uniform(Float64Array, 200 * 200, 16);
     const c = new AbortController();
+    // A proxy worker (info.proxy) reports progress only when its kernel ends: abort on a timer there.
+    if (nl.info.proxy) setTimeout(() => c.abort(), 100);
     out.midAbort = await rejects(nl.cg(big, bb, { rtol: 0, maxIter: 1e6, signal: c.signal, onProgress: (p) => { if (p.iteration > 20) c.abort(); } }));
-    out.afterAbort = await nl.blas.dot(x, x) > 0;
+    out.afterAbort = await nl.blas.dot(x, x) > 0 && (await nl.cg(L, b, { rtol: 1e-8 })).converged;
   }
   let badInput;
   try { await nl.blas.dot(x, new Float64Array(3)); } catch (e) { badInput = e instanceof lib.NumlaneError ? e.code : String(e); }
