@@ -155,12 +155,12 @@ export class Bcd {
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
     const chunks = chunkCount(n), heap = this.e.heap;
     const rowMajor = D.layout === "row-major";
-    const scope = new CallScope(heap, [D.data, y], 8 * (n + p + 6 * chunks + 8 + (rowMajor ? n * p : 0)) + 5 * 64);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, y], 8 * (n + p + 6 * chunks + 8 + (rowMajor ? n * p : 0)) + 5 * 64);
     try {
       let ap = scope.input(D.data);
       if (rowMajor) {
         const t = scope.alloc(8 * n * p);
-        await this.e.pool.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: this.e.threadsFor(16 * n * p, opts) });
+        await scope.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: this.e.threadsFor(16 * n * p, opts) });
         ap = t;
       }
       const yp = scope.input(y), wp = scope.alloc(8 * p), zp = scope.alloc(8 * n);
@@ -168,7 +168,7 @@ export class Bcd {
       heap.f64.fill(0, zp >> 3, (zp >> 3) + n);
       const pp = scope.alloc(8 * 6 * chunks), out = scope.alloc(64);
       heap.f64.fill(0, out >> 3, (out >> 3) + 8);
-      await this.e.pool.run("logistic_cdn_f64", [ap, n, p, yp, wp, zp, C, penalty === "l1" ? 1 : 0, maxIter, tol, pp, out], {
+      await scope.run("logistic_cdn_f64", [ap, n, p, yp, wp, zp, C, penalty === "l1" ? 1 : 0, maxIter, tol, pp, out], {
         signal: opts.signal, onProgress: opts.onProgress, long: true, threads: this.e.threadsFor(8 * n * 16, opts),
       });
       const f64 = heap.f64, o = out >> 3;
@@ -234,13 +234,13 @@ export class Bcd {
     const rowMajor = D.layout === "row-major";
     // The kernel wants columns contiguous: a row-major A is transposed in wasm.
     const extra = 8 * (n + 2 * p + (4 + p) * chunks + historyCap + 8 + (rowMajor ? n * p : 0)) + 6 * 64;
-    const scope = new CallScope(heap, [D.data, b], extra);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, b], extra);
     try {
       const threadsMove = this.e.threadsFor(16 * n * p, opts);
       let ap = scope.input(D.data);
       if (rowMajor) {
         const t = scope.alloc(8 * n * p);
-        await this.e.pool.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: threadsMove });
+        await scope.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: threadsMove });
         ap = t;
       }
       const bp = scope.input(b), cp = scope.alloc(8 * p);
@@ -252,7 +252,7 @@ export class Bcd {
       const results: BcdResult[] = [];
       for (const lambda of lambdas) {
         // x stays in wasm memory: each fit starts where the previous one ended.
-        await this.e.pool.run("lasso_cd_f64", [ap, n, p, bp, xp, rp, cp, lambda * n, maxIter, tol * bb, tol, pp, hp, historyCap, out], {
+        await scope.run("lasso_cd_f64", [ap, n, p, bp, xp, rp, cp, lambda * n, maxIter, tol * bb, tol, pp, hp, historyCap, out], {
           signal: opts.signal, onProgress: opts.onProgress, long: true, threads,
         });
         const f64 = heap.f64, o = out >> 3;

@@ -80,13 +80,13 @@ export class Blas {
     if (n === 0) return 0;
     const threads = this.e.threadsFor(bytes, opts);
     const pool = this.e.poolFor(threads, inputs, bytes);
-    const scope = new CallScope(pool.heap, inputs, 8 * partialCount + 64);
+    const scope = await this.e.scope({ ...opts, threads }, inputs, 8 * partialCount + 64, pool);
     try {
       const a = args(scope);
       // One block: the result word, then the per-chunk partials.
       const out = scope.alloc(8 * partialCount + 8);
       const partials = out + 8;
-      await pool.run(kernel, [...a, partials, out], { ...opts, threads });
+      await scope.run(kernel, [...a, partials, out], { ...opts, threads });
       return pool.heap.f64[out >> 3];
     } finally {
       scope.free();
@@ -137,7 +137,7 @@ export class Blas {
     const threads = this.e.threadsFor(bytes, opts);
     const pool = this.e.poolFor(threads, inPlace ? [...inputs, base] : inputs, bytes);
     const heap = pool.heap;
-    const scope = new CallScope(heap, inputs, base.byteLength);
+    const scope = await this.e.scope({ ...opts, threads }, inputs, base.byteLength, pool);
     try {
       let out: number;
       if (inPlace && heap.owns(base)) out = base.byteOffset;
@@ -146,7 +146,7 @@ export class Blas {
         if (seed) heap.f64.set(base, out >> 3);
       }
       const [kernel, args] = make(scope, out);
-      await pool.run(kernel, args, { ...opts, threads });
+      await scope.run(kernel, args, { ...opts, threads });
       if (inPlace) {
         if (!heap.owns(base)) base.set(heap.f64.subarray(out >> 3, (out >> 3) + base.length));
         return base;

@@ -2,7 +2,7 @@
 // whole solve runs in one SPMD launch inside wasm (assembly/krylov/cg.ts):
 // JavaScript sets it up, then only relays progress and cancellation.
 import { NumlaneError } from "./errors.js";
-import { chunkCount, HISTORY_CAP, type CallOptions, type Engine } from "./engine.js";
+import { chunkCount, HISTORY_CAP, type CallOptions, type Engine, type TurnScope } from "./engine.js";
 import type { Blas } from "./blas.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
@@ -229,7 +229,7 @@ export class Krylov {
     const updateBytes = recycle ? 8 * (lines * lines * (chunks + 2) + lines * recycle.k + recycle.k * n) + 4 * 64 : 0;
     const work = 8 * (4 * n + (4 + kk + 2 * s) * chunks + historyCap + 8 + 2 * lines * n) + scratchBytes + 8 * 64 + updateBytes;
     const factorArrays = factor ? [factor.lower.indptr, factor.lower.indices, factor.lower.data, factor.upper.indptr, factor.upper.indices, factor.upper.data, factor.diag] : [];
-    const scope = new CallScope(heap, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : []), ...factorArrays], 8 * n + work + 64);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : []), ...factorArrays], 8 * n + work + 64);
     try {
       const indptr = scope.input(S.indptr), indices = scope.input(S.indices), data = scope.input(S.data);
       const bp = scope.input(b);
@@ -250,7 +250,7 @@ export class Krylov {
       const scratch = scope.alloc(scratchBytes);
       const bytes = 12 * S.nnz + 8 * (7 + 2 * s) * n;
       const threads = this.e.threadsFor(bytes, opts);
-      await this.e.pool.run("cg_f64", [
+      await scope.run("cg_f64", [
         indptr, indices, data, n, bp, xp, dp, tri, wp, pp, hp, historyCap, maxIter, tol, out,
         zb, azb, s, zb + 8 * s * n, azb + 8 * s * n, ell, scratch,
       ], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
@@ -295,7 +295,7 @@ export class Krylov {
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
     const scratchBytes = 8 * 64 * ((m + 1) * m + 4 * (m + 1));
     const work = 8 * ((m + 2) * n + n + (2 * (m + 1) + 2) * chunks + historyCap + 8) + scratchBytes + 8 * 64;
-    const scope = new CallScope(heap, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : [])], work);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : [])], work);
     try {
       const indptr = scope.input(S.indptr), indices = scope.input(S.indices), data = scope.input(S.data);
       const bp = scope.input(b), dp = dinv ? scope.input(dinv) : 0;
@@ -306,7 +306,7 @@ export class Krylov {
       const hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
       heap.f64.fill(0, out >> 3, (out >> 3) + 8);
       const threads = this.e.threadsFor(12 * S.nnz + 8 * (2 * m + 6) * n, opts);
-      await this.e.pool.run("gmres_f64", [indptr, indices, data, n, bp, xp, dp, m, basis, t, pp, scratch, hp, historyCap, maxIter, tol, out], {
+      await scope.run("gmres_f64", [indptr, indices, data, n, bp, xp, dp, m, basis, t, pp, scratch, hp, historyCap, maxIter, tol, out], {
         signal: opts.signal, onProgress: opts.onProgress, long: true, threads,
       });
       const f64 = heap.f64, o = out >> 3;
@@ -330,7 +330,7 @@ export class Krylov {
     const threads = this.e.threadsFor(12 * S.nnz + 8 * (2 * m + 2 * k + 6) * n, opts);
     const sizes = await this.kernelSizes(m, k);
     const work = 8 * (n + 2 * k * n + (m + 1) * n + n + sizes[0] * chunks + sizes[1] * threads + sizes[2] + historyCap + 8) + 10 * 64;
-    const scope = new CallScope(heap, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : [])], work);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : [])], work);
     try {
       const indptr = scope.input(S.indptr), indices = scope.input(S.indices), data = scope.input(S.data);
       const bp = scope.input(b), dp = dinv ? scope.input(dinv) : 0;
@@ -342,7 +342,7 @@ export class Krylov {
       const pp = scope.alloc(8 * sizes[0] * chunks), scratch = scope.alloc(8 * sizes[1] * threads), shared = scope.alloc(8 * sizes[2]);
       const hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
       heap.f64.fill(0, out >> 3, (out >> 3) + 8);
-      await this.e.pool.run("gcrodr_f64", [
+      await scope.run("gcrodr_f64", [
         indptr, indices, data, n, bp, xp, dp, m, k, up, cp, s0, basis, t, pp, scratch, shared, hp, historyCap, maxIter, tol, out,
       ], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
       const f64 = heap.f64, o = out >> 3;
@@ -473,12 +473,12 @@ export class Krylov {
    * smallest Ritz value become the recycle space. Gram matrices are formed in
    * wasm (one pass over Z each); the m×m eigenproblems are solved here.
    */
-  private async updateRecycle(space: RecycleSpace, scope: CallScope, n: number, zb: number, azb: number, m: number, threads: number) {
+  private async updateRecycle(space: RecycleSpace, scope: TurnScope, n: number, zb: number, azb: number, m: number, threads: number) {
     if (m === 0) return;
     const heap = this.e.heap, chunks = chunkCount(n);
     const partials = scope.alloc(8 * m * m * chunks), gp = scope.alloc(8 * m * m), fp = scope.alloc(8 * m * m);
-    await this.e.pool.run("gram_f64", [zb, m, azb, m, n, partials, gp], { threads });
-    await this.e.pool.run("gram_f64", [zb, m, zb, m, n, partials, fp], { threads });
+    await scope.run("gram_f64", [zb, m, azb, m, n, partials, gp], { threads });
+    await scope.run("gram_f64", [zb, m, zb, m, n, partials, fp], { threads });
     const G = this.e.copyOut(heap.f64.subarray(gp >> 3, (gp >> 3) + m * m)), F = this.e.copyOut(heap.f64.subarray(fp >> 3, (fp >> 3) + m * m));
     for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) G[i * m + j] = G[j * m + i] = (G[i * m + j] + G[j * m + i]) / 2;
     // An orthonormal basis of span Z: F = V·D·Vᵀ, T = V_r·D_r^(−1/2), dropping
@@ -502,7 +502,7 @@ export class Krylov {
     const yp = scope.alloc(8 * m), wnew = scope.alloc(8 * k * n);
     for (let j = 0; j < k; j++) {
       for (let i = 0; i < m; i++) { let acc = 0; for (let c = 0; c < r; c++) acc += T[i * r + c] * e.vectors[c * r + j]; heap.f64[(yp >> 3) + i] = acc; }
-      await this.e.pool.run("gemv_cols_f64", [zb, n, yp, wnew + 8 * j * n, n, m, 1, 0], { threads });
+      await scope.run("gemv_cols_f64", [zb, n, yp, wnew + 8 * j * n, n, m, 1, 0], { threads });
     }
     space.vectors = this.e.copyOut(heap.f64.subarray(wnew >> 3, (wnew >> 3) + k * n));
     space.n = n;

@@ -11,9 +11,8 @@
 // Gaussian, SRHT, leverage-score sampling. Every O(m·n) step runs in wasm;
 // each iterative loop is one SPMD launch.
 import { NumlaneError } from "./errors.js";
-import { chunkCount, MAX_THREADS, type CallOptions, type Engine } from "./engine.js";
+import { chunkCount, MAX_THREADS, type CallOptions, type Engine, type TurnScope } from "./engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
-import { CallScope } from "./runtime/heap.js";
 import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions } from "./validate.js";
 
 
@@ -101,7 +100,7 @@ const KINDS = ["gaussian", "srht", "countsketch", "sparse-sign", "leverage"];
 
 /** The heap pointers and launcher of one call, shared by the steps below. */
 interface Call {
-  scope: CallScope;
+  scope: TurnScope;
   run: (kernel: string, args: number[]) => Promise<void>;
   /** Threads its launches use. */
   threads: number;
@@ -121,7 +120,7 @@ export class Sketch {
     const kind = checkKind(opts.kind ?? "sparse-sign", "opts.kind");
     const d = integer("opts.size", opts.size, kind === "sparse-sign" ? 8 : 1, kind === "srht" ? nextPow2(m) : 2 ** 31 - 1);
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
-    const scope = new CallScope(this.e.heap, [D.data], 8 * (d * n + sketchScratch(kind, m, n, n, d)) + 16 * 64);
+    const scope = await this.e.scope(this.launches(opts, 8 * m * n), [D.data], 8 * (d * n + sketchScratch(kind, m, n, n, d)) + 16 * 64);
     try {
       const call = this.call(scope, opts, 8 * m * n);
       const ap = scope.input(D.layout === "row-major" ? D.data : rowMajor(D));
@@ -143,7 +142,7 @@ export class Sketch {
     if (m < n || n === 0) throw new NumlaneError("invalid-shape", `A is ${m}×${n}: leverage scores need a tall A`, "A");
     checkOptions("opts", opts, LEVERAGE_KEYS);
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
-    const scope = new CallScope(this.e.heap, [D.data], 8 * sketchScratch("leverage", m, n, n, 0) + 16 * 64);
+    const scope = await this.e.scope(this.launches(opts, 8 * m * n), [D.data], 8 * sketchScratch("leverage", m, n, n, 0) + 16 * 64);
     try {
       const call = this.call(scope, opts, 8 * m * n);
       const ap = scope.input(D.layout === "row-major" ? D.data : rowMajor(D));
@@ -154,9 +153,14 @@ export class Sketch {
     }
   }
 
-  private call(scope: CallScope, opts: CallOptions, bytes: number): Call {
+  private call(scope: TurnScope, opts: CallOptions, bytes: number): Call {
     const threads = this.e.threadsFor(bytes, opts);
-    return { scope, threads, run: (k, args) => this.e.pool.run(k, args, { signal: opts.signal, threads }) };
+    return { scope, threads, run: (k, args) => scope.run(k, args, { signal: opts.signal, threads }) };
+  }
+
+  /** The launches of a short call touching `bytes`: what its pool turn must cover. */
+  private launches(opts: CallOptions, bytes: number): RunOptions {
+    return { signal: opts.signal, threads: this.e.threadsFor(bytes, opts) };
   }
 
   /**
@@ -224,7 +228,7 @@ export class Sketch {
     const m = D.rows, n = D.cols;
     if (m < n || n === 0) throw new NumlaneError("invalid-shape", `A is ${m}×${n}: qr needs a tall A`, "A");
     checkOptions("opts", opts, QR_KEYS);
-    const scope = new CallScope(this.e.heap, [D.data], 8 * (m * n + m * QR_PANEL + 4 * n + this.e.threads * (m + 2 * QR_PANEL)) + 16 * 64);
+    const scope = await this.e.scope(this.launches(opts, 8 * m * n), [D.data], 8 * (m * n + m * QR_PANEL + 4 * n + this.e.threads * (m + 2 * QR_PANEL)) + 16 * 64);
     try {
       const call = this.call(scope, opts, 8 * m * n);
       const ap = scope.input(D.layout === "row-major" ? D.data : rowMajor(D));
@@ -260,7 +264,7 @@ export class Sketch {
     const w = n + 1; // columns of [A b]
     const chunks = chunkCount(m);
     const need = 8 * (m * w + 2 * Math.max(m, d) * w + n * n + 10 * n + 2 * m + chunks * (n + 3) + 64 + (d ? sketchScratch(kind, m, w, n, d) : 0)) + 32 * 64;
-    const scope = new CallScope(heap, [D.data, b], need);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, b], need);
     try {
       const threads = this.e.threadsFor(8 * m * n, opts);
       const call = this.call(scope, opts, 8 * m * n);
@@ -301,12 +305,12 @@ export class Sketch {
           f64().fill(0, sc >> 3, (sc >> 3) + 8);
           const long = { signal: opts.signal, onProgress: opts.onProgress, long: true, threads };
           if (method === "sketch-and-precondition") {
-            await this.e.pool.run("lsqr_f64", [ab, w, m, n, bp, rm, xp, maxIter, rtol, work, vecs, norms, sc, out], long);
+            await c.scope.run("lsqr_f64", [ab, w, m, n, bp, rm, xp, maxIter, rtol, work, vecs, norms, sc, out], long);
           } else {
             f64().set(backSolve(R, n, f.c), xp >> 3);
             let bb = 0;
             for (let i = 0; i < m; i++) bb += b[i] * b[i];
-            await this.e.pool.run("iterative_sketch_f64", [ab, w, m, n, bp, Math.sqrt(bb), rm, xp, maxIter, rtol, n / d, work, vecs, norms, out], long);
+            await scope.run("iterative_sketch_f64", [ab, w, m, n, bp, Math.sqrt(bb), rm, xp, maxIter, rtol, n / d, work, vecs, norms, out], long);
           }
           const h = f64();
           iterations = h[out >> 3];

@@ -4,7 +4,7 @@
 // nl.alloc array: zero copy) receives the result when given.
 import { NumlaneError, abortError } from "./errors.js";
 import { chunkCount, type CallOptions, type Engine } from "./engine.js";
-import { CallScope, type Heap } from "./runtime/heap.js";
+import type { Heap } from "./runtime/heap.js";
 import type { Pool } from "./pool/pool.js";
 import { callOptionKeys, checkOptions, floatArray, integer, type FloatArray } from "./validate.js";
 
@@ -186,14 +186,14 @@ export class Softmax {
   ): Promise<T> {
     const heap = this.e.heap, f64 = x instanceof Float64Array, n = x.length;
     const dataBytes = n << (f64 ? 3 : 2), adaptive = statsKey >= 0;
-    const scope = new CallScope(heap, [x], (outOwned ? 0 : dataBytes + ALIAS_SLACK) + scratchBytes(cols, threads) + 128);
+    const scope = await this.e.scope({ threads, signal }, [x], (outOwned ? 0 : dataBytes + ALIAS_SLACK) + scratchBytes(cols, threads) + 128);
     try {
       const t0 = adaptive ? performance.now() : 0;
       const xp = scope.input(x);
       const yp = outOwned ? out!.byteOffset : unaliased(xp, scope.alloc(dataBytes + ALIAS_SLACK));
       const sp = scope.alloc(scratchBytes(cols, threads));
       heap.i32[sp >> 2] = 0; // the kernel's row-claim counter
-      await this.e.pool.run(kernel, [xp, yp, rows, cols, sp], { threads, signal });
+      await scope.run(kernel, [xp, yp, rows, cols, sp], { threads, signal });
       const y = finish(this.e, heap, f64, yp, n, out, outOwned) as T;
       if (adaptive) this.record(statsKey, threads, (performance.now() - t0) / n);
       return y;

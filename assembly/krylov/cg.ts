@@ -13,6 +13,10 @@
 //   C  p = z + β·p                               | barrier
 // The abort flag is read by tid 0 only and broadcast through `out` before
 // barrier B, so every thread leaves the loop at the same iteration.
+// Convergence is judged on the true residual ‖b − A·x‖: when the recursive
+// one meets the tolerance and the true one does not, CG restarts from the
+// true residual (residual replacement) a bounded number of times, then
+// reports STAGNATED.
 //
 // Deflation (Saad, Yeung, Erhel & Guyomarc'h, "A deflated version of the
 // conjugate gradient algorithm"): given k recycled vectors W, the start is
@@ -23,6 +27,7 @@
 import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
+import { ABORTED, BREAKDOWN, CONVERGED, INDEFINITE, MAX_ITERATIONS, STAGNATED, TRUE_RESIDUAL_RESTARTS } from "./reasons";
 
 // Result block (f64 slots) written by tid 0; slot STOP is the abort broadcast.
 const OUT_ITERATIONS = 0;
@@ -32,12 +37,6 @@ const OUT_TRUE_RESIDUAL = 3;  // ‖b − A·x‖ recomputed at exit
 const OUT_STOP = 4;
 const OUT_STORED = 5;         // (p, A·p) pairs kept
 
-// Reasons (src/krylov.ts maps them to names).
-const CONVERGED = 0;
-const MAX_ITERATIONS = 1;
-const BREAKDOWN = 2;
-const INDEFINITE = 3;
-const ABORTED = 4;
 
 // @ts-ignore: decorator
 @inline function at(v: usize, i: i32): usize {
@@ -183,186 +182,195 @@ export function cg_f64(
   let reason = MAX_ITERATIONS;
   let iter = 0;
   let rho: f64 = 0, rnorm: f64 = 0;
-  let deflOk = true;
-  if (k > 0) {
-    // A·W, WᵀAW and r₋₁ = b − A·x₋₁ with Wᵀr₋₁.
-    for (let c = c0; c < c1; c++) {
-      const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-      for (let j = 0; j < k; j++) {
-        for (let i = i0; i < i1; i++) store<f64>(at(aw, j * n + i), csrRowDot(indptr, indices, data, at(w, j * n), i));
-      }
-      let g = 0;
-      for (let a = 0; a < k; a++) {
-        for (let bb = a; bb < k; bb++) {
+  let trueNorm: f64 = 0;
+  // Each pass starts from the true residual of x; a pass whose recursive
+  // residual met the tolerance while the true one does not is followed by
+  // another (residual replacement), at most TRUE_RESIDUAL_RESTARTS times.
+  for (let restart = 0; ; restart++) {
+    let deflOk = true;
+    if (k > 0) {
+      // A·W, WᵀAW and r₋₁ = b − A·x₋₁ with Wᵀr₋₁.
+      for (let c = c0; c < c1; c++) {
+        const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+        for (let j = 0; j < k; j++) {
+          for (let i = i0; i < i1; i++) store<f64>(at(aw, j * n + i), csrRowDot(indptr, indices, data, at(w, j * n), i));
+        }
+        let g = 0;
+        for (let a = 0; a < k; a++) {
+          for (let bb = a; bb < k; bb++) {
+            let s: f64 = 0;
+            for (let i = i0; i < i1; i++) s += load<f64>(at(w, a * n + i)) * load<f64>(at(aw, bb * n + i));
+            store<f64>(at(gp, g * chunks + c), s);
+            g++;
+          }
+        }
+        for (let i = i0; i < i1; i++) store<f64>(at(r, i), load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i));
+        for (let j = 0; j < k; j++) {
           let s: f64 = 0;
-          for (let i = i0; i < i1; i++) s += load<f64>(at(w, a * n + i)) * load<f64>(at(aw, bb * n + i));
-          store<f64>(at(gp, g * chunks + c), s);
-          g++;
+          for (let i = i0; i < i1; i++) s += load<f64>(at(w, j * n + i)) * load<f64>(at(r, i));
+          store<f64>(at(wrp, j * chunks + c), s);
         }
       }
-      for (let i = i0; i < i1; i++) store<f64>(at(r, i), load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i));
-      for (let j = 0; j < k; j++) {
-        let s: f64 = 0;
-        for (let i = i0; i < i1; i++) s += load<f64>(at(w, j * n + i)) * load<f64>(at(r, i));
-        store<f64>(at(wrp, j * chunks + c), s);
-      }
-    }
-    barrier(team, nthreads);
-    // Every thread factors WᵀAW itself (same sums, same factor, same decision).
-    sumEach(gp, chunks, kk, gk);
-    deflOk = cholesky(gk, lf, k);
-  }
-  if (!deflOk) {
-    // WᵀAW is not positive definite, so neither is A (W has full rank).
-    reason = INDEFINITE;
-    rnorm = NaN;
-    if (tid == 0) store<f64>(history, NaN);
-  } else {
-    if (k > 0) {
-      sumEach(wrp, chunks, k, rhs);
-      cholSolve(lf, k, rhs, mu);
-    }
-    // x₀ = x₋₁ + W·μ, r₀ = r₋₁ − AW·μ (so Wᵀr₀ = 0); z = D⁻¹·r; p = z (deflated below).
-    for (let c = c0; c < c1; c++) {
-      const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-      let srr: f64 = 0, srz: f64 = 0;
-      for (let i = i0; i < i1; i++) {
-        let ri: f64;
-        if (k > 0) {
-          store<f64>(at(x, i), load<f64>(at(x, i)) + combine(w, n, k, mu, i));
-          ri = load<f64>(at(r, i)) - combine(aw, n, k, mu, i);
-        } else {
-          ri = load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i);
-        }
-        store<f64>(at(r, i), ri);
-        srr += ri * ri;
-        if (local) {
-          const zi = dinv != 0 ? load<f64>(at(dinv, i)) * ri : ri;
-          store<f64>(at(z, i), zi);
-          store<f64>(at(p, i), zi);
-          srz += ri * zi;
-        }
-      }
-      store<f64>(at(rr, c), srr);
-      if (local) {
-        store<f64>(at(rz, c), srz);
-        deflationPartials(aw, z, azp, n, k, chunks, c, c);
-      }
-    }
-    if (!local) {
-      applyTri(tri, n, r, z, rz, chunks, team, tid, nthreads);
-      for (let i = my0; i < my1; i++) store<f64>(at(p, i), load<f64>(at(z, i)));
-      deflationPartials(aw, z, azp, n, k, chunks, c0, c1 - 1);
-    }
-    barrier(team, nthreads);
-    rho = sumPartials(rz, chunks);
-    rnorm = Math.sqrt(sumPartials(rr, chunks));
-    if (tid == 0) store<f64>(history, rnorm);
-    if (k > 0) {
-      // p₀ = z₀ − W·μ with WᵀAW·μ = (AW)ᵀz₀.
-      sumEach(azp, chunks, k, rhs);
-      cholSolve(lf, k, rhs, mu);
-      for (let i = my0; i < my1; i++) store<f64>(at(p, i), load<f64>(at(z, i)) - combine(w, n, k, mu, i));
       barrier(team, nthreads);
+      // Every thread factors WᵀAW itself (same sums, same factor, same decision).
+      sumEach(gp, chunks, kk, gk);
+      deflOk = cholesky(gk, lf, k);
     }
-
-    if (rnorm <= tol) reason = CONVERGED;
-    else if (!isFinite(rnorm) || !(rho > 0)) reason = BREAKDOWN;
-    else {
-      for (;;) {
-        if (iter == maxIter) { reason = MAX_ITERATIONS; break; }
-        iter++;
-        // A: q = A·p and p·q; keep the first ℓ pairs. (Keeping the last ℓ
-        // instead was measured: no better Ritz vectors, and a copy every iteration.)
-        const kept = iter <= ell;
-        const slot = iter - 1;
-        for (let c = c0; c < c1; c++) {
-          const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-          let s: f64 = 0;
-          for (let i = i0; i < i1; i++) {
-            const qi = csrRowDot(indptr, indices, data, p, i);
-            store<f64>(at(q, i), qi);
-            const pi = load<f64>(at(p, i));
-            s += pi * qi;
-            if (kept) {
-              store<f64>(at(keepP, slot * n + i), pi);
-              store<f64>(at(keepQ, slot * n + i), qi);
-            }
+    if (!deflOk) {
+      // WᵀAW is not positive definite, so neither is A (W has full rank).
+      reason = INDEFINITE;
+      rnorm = NaN;
+      if (tid == 0 && iter < historyCap) store<f64>(at(history, iter), NaN);
+    } else {
+      if (k > 0) {
+        sumEach(wrp, chunks, k, rhs);
+        cholSolve(lf, k, rhs, mu);
+      }
+      // x₀ = x₋₁ + W·μ, r₀ = r₋₁ − AW·μ (so Wᵀr₀ = 0); z = D⁻¹·r; p = z (deflated below).
+      for (let c = c0; c < c1; c++) {
+        const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+        let srr: f64 = 0, srz: f64 = 0;
+        for (let i = i0; i < i1; i++) {
+          let ri: f64;
+          if (k > 0) {
+            store<f64>(at(x, i), load<f64>(at(x, i)) + combine(w, n, k, mu, i));
+            ri = load<f64>(at(r, i)) - combine(aw, n, k, mu, i);
+          } else {
+            ri = load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i);
           }
-          store<f64>(at(pq, c), s);
-        }
-        barrier(team, nthreads);
-        const curvature = sumPartials(pq, chunks);
-        if (!(curvature > 0)) {
-          // p·Ap ≤ 0: A is not positive definite (NaN/∞: the iteration broke down).
-          reason = isFinite(curvature) ? INDEFINITE : BREAKDOWN;
-          iter--;
-          break;
-        }
-        const alpha = rho / curvature;
-
-        // B: x += α·p, r −= α·q, z = M⁻¹·r, with r·z, r·r and (AW)ᵀz.
-        for (let c = c0; c < c1; c++) {
-          const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-          let srr: f64 = 0, srz: f64 = 0;
-          for (let i = i0; i < i1; i++) {
-            store<f64>(at(x, i), load<f64>(at(x, i)) + alpha * load<f64>(at(p, i)));
-            const ri = load<f64>(at(r, i)) - alpha * load<f64>(at(q, i));
-            store<f64>(at(r, i), ri);
-            srr += ri * ri;
-            if (dinv != 0) {
-              const zi = load<f64>(at(dinv, i)) * ri;
-              store<f64>(at(z, i), zi);
-              srz += ri * zi;
-            }
-          }
-          store<f64>(at(rr, c), srr);
+          store<f64>(at(r, i), ri);
+          srr += ri * ri;
           if (local) {
-            store<f64>(at(rz, c), dinv != 0 ? srz : srr);
-            deflationPartials(aw, z, azp, n, k, chunks, c, c);
+            const zi = dinv != 0 ? load<f64>(at(dinv, i)) * ri : ri;
+            store<f64>(at(z, i), zi);
+            store<f64>(at(p, i), zi);
+            srz += ri * zi;
           }
         }
-        if (!local) {
-          applyTri(tri, n, r, z, rz, chunks, team, tid, nthreads);
-          deflationPartials(aw, z, azp, n, k, chunks, c0, c1 - 1);
+        store<f64>(at(rr, c), srr);
+        if (local) {
+          store<f64>(at(rz, c), srz);
+          deflationPartials(aw, z, azp, n, k, chunks, c, c);
         }
-        if (tid == 0) store<f64>(out + (OUT_STOP << 3), aborted(team) ? 1 : 0);
-        barrier(team, nthreads);
-        const rhoNext = sumPartials(rz, chunks);
-        rnorm = Math.sqrt(sumPartials(rr, chunks));
-        if (tid == 0) {
-          if (iter < historyCap) store<f64>(at(history, iter), rnorm);
-          reportProgress(team, iter, rnorm);
-        }
-        if (rnorm <= tol) { reason = CONVERGED; break; }
-        if (!isFinite(rnorm) || !(rhoNext > 0)) { reason = BREAKDOWN; break; }
-        if (load<f64>(out + (OUT_STOP << 3)) != 0) { reason = ABORTED; break; }
-        const beta = rhoNext / rho;
-        rho = rhoNext;
-
-        // C: p = z + β·p (− W·μ with WᵀAW·μ = (AW)ᵀz).
-        if (k > 0) {
-          sumEach(azp, chunks, k, rhs);
-          cholSolve(lf, k, rhs, mu);
-          for (let i = my0; i < my1; i++) {
-            store<f64>(at(p, i), load<f64>(at(z, i)) + beta * load<f64>(at(p, i)) - combine(w, n, k, mu, i));
-          }
-        } else {
-          for (let i = my0; i < my1; i++) store<f64>(at(p, i), load<f64>(at(z, i)) + beta * load<f64>(at(p, i)));
-        }
+      }
+      if (!local) {
+        applyTri(tri, n, r, z, rz, chunks, team, tid, nthreads);
+        for (let i = my0; i < my1; i++) store<f64>(at(p, i), load<f64>(at(z, i)));
+        deflationPartials(aw, z, azp, n, k, chunks, c0, c1 - 1);
+      }
+      barrier(team, nthreads);
+      rho = sumPartials(rz, chunks);
+      rnorm = Math.sqrt(sumPartials(rr, chunks));
+      if (tid == 0 && iter < historyCap) store<f64>(at(history, iter), rnorm);
+      if (k > 0) {
+        // p₀ = z₀ − W·μ with WᵀAW·μ = (AW)ᵀz₀.
+        sumEach(azp, chunks, k, rhs);
+        cholSolve(lf, k, rhs, mu);
+        for (let i = my0; i < my1; i++) store<f64>(at(p, i), load<f64>(at(z, i)) - combine(w, n, k, mu, i));
         barrier(team, nthreads);
       }
-    }
-  }
 
-  // The true residual of the returned x (the recursive one drifts).
-  residualPartials(indptr, indices, data, n, b, x, tr, c0, c1);
-  barrier(team, nthreads);
+      if (rnorm <= tol) reason = CONVERGED;
+      else if (!isFinite(rnorm) || !(rho > 0)) reason = BREAKDOWN;
+      else {
+        for (;;) {
+          if (iter == maxIter) { reason = MAX_ITERATIONS; break; }
+          iter++;
+          // A: q = A·p and p·q; keep the first ℓ pairs. (Keeping the last ℓ
+          // instead was measured: no better Ritz vectors, and a copy every iteration.)
+          const kept = iter <= ell;
+          const slot = iter - 1;
+          for (let c = c0; c < c1; c++) {
+            const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+            let s: f64 = 0;
+            for (let i = i0; i < i1; i++) {
+              const qi = csrRowDot(indptr, indices, data, p, i);
+              store<f64>(at(q, i), qi);
+              const pi = load<f64>(at(p, i));
+              s += pi * qi;
+              if (kept) {
+                store<f64>(at(keepP, slot * n + i), pi);
+                store<f64>(at(keepQ, slot * n + i), qi);
+              }
+            }
+            store<f64>(at(pq, c), s);
+          }
+          barrier(team, nthreads);
+          const curvature = sumPartials(pq, chunks);
+          if (!(curvature > 0)) {
+            // p·Ap ≤ 0: A is not positive definite (NaN/∞: the iteration broke down).
+            reason = isFinite(curvature) ? INDEFINITE : BREAKDOWN;
+            iter--;
+            break;
+          }
+          const alpha = rho / curvature;
+
+          // B: x += α·p, r −= α·q, z = M⁻¹·r, with r·z, r·r and (AW)ᵀz.
+          for (let c = c0; c < c1; c++) {
+            const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+            let srr: f64 = 0, srz: f64 = 0;
+            for (let i = i0; i < i1; i++) {
+              store<f64>(at(x, i), load<f64>(at(x, i)) + alpha * load<f64>(at(p, i)));
+              const ri = load<f64>(at(r, i)) - alpha * load<f64>(at(q, i));
+              store<f64>(at(r, i), ri);
+              srr += ri * ri;
+              if (dinv != 0) {
+                const zi = load<f64>(at(dinv, i)) * ri;
+                store<f64>(at(z, i), zi);
+                srz += ri * zi;
+              }
+            }
+            store<f64>(at(rr, c), srr);
+            if (local) {
+              store<f64>(at(rz, c), dinv != 0 ? srz : srr);
+              deflationPartials(aw, z, azp, n, k, chunks, c, c);
+            }
+          }
+          if (!local) {
+            applyTri(tri, n, r, z, rz, chunks, team, tid, nthreads);
+            deflationPartials(aw, z, azp, n, k, chunks, c0, c1 - 1);
+          }
+          if (tid == 0) store<f64>(out + (OUT_STOP << 3), aborted(team) ? 1 : 0);
+          barrier(team, nthreads);
+          const rhoNext = sumPartials(rz, chunks);
+          rnorm = Math.sqrt(sumPartials(rr, chunks));
+          if (tid == 0) {
+            if (iter < historyCap) store<f64>(at(history, iter), rnorm);
+            reportProgress(team, iter, rnorm);
+          }
+          if (rnorm <= tol) { reason = CONVERGED; break; }
+          if (!isFinite(rnorm) || !(rhoNext > 0)) { reason = BREAKDOWN; break; }
+          if (load<f64>(out + (OUT_STOP << 3)) != 0) { reason = ABORTED; break; }
+          const beta = rhoNext / rho;
+          rho = rhoNext;
+
+          // C: p = z + β·p (− W·μ with WᵀAW·μ = (AW)ᵀz).
+          if (k > 0) {
+            sumEach(azp, chunks, k, rhs);
+            cholSolve(lf, k, rhs, mu);
+            for (let i = my0; i < my1; i++) {
+              store<f64>(at(p, i), load<f64>(at(z, i)) + beta * load<f64>(at(p, i)) - combine(w, n, k, mu, i));
+            }
+          } else {
+            for (let i = my0; i < my1; i++) store<f64>(at(p, i), load<f64>(at(z, i)) + beta * load<f64>(at(p, i)));
+          }
+          barrier(team, nthreads);
+        }
+      }
+    }
+
+    // The true residual of x (the recursive one drifts).
+    residualPartials(indptr, indices, data, n, b, x, tr, c0, c1);
+    barrier(team, nthreads);
+    trueNorm = Math.sqrt(sumPartials(tr, chunks));
+    if (reason != CONVERGED || trueNorm <= tol) break;
+    if (restart == TRUE_RESIDUAL_RESTARTS) { reason = STAGNATED; break; }
+  }
   if (tid == 0) {
     store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);
     store<f64>(out + (OUT_REASON << 3), <f64>reason);
     store<f64>(out + (OUT_RESIDUAL << 3), rnorm);
-    store<f64>(out + (OUT_TRUE_RESIDUAL << 3), Math.sqrt(sumPartials(tr, chunks)));
+    store<f64>(out + (OUT_TRUE_RESIDUAL << 3), trueNorm);
     store<f64>(out + (OUT_STORED << 3), <f64>min(iter, ell));
   }
 }

@@ -18,12 +18,19 @@
 // numbers in, same decisions out) except the eigenproblem, which thread 0
 // solves between two barriers; reductions go through fixed chunks, so the
 // bits do not depend on the thread count.
+//
+// Honest stops, as gmres.ts: a cycle whose estimate meets the tolerance, or a
+// projected start residual that does (r −= C·Cᵀr is a recurrence), is only a
+// claim; the next cycle's start checks ‖b − A·x‖ itself, before projecting,
+// and restarts from it at most TRUE_RESIDUAL_RESTARTS times (then STAGNATED).
+// A breakdown keeps the least-squares solution over the columns before it.
 import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
 import { dotContiguous, subtractScaled } from "../blas/level1";
 import { harmonicRitz, harmonicScratch } from "../blas/eigen";
-import { ABORTED, BREAKDOWN, CONVERGED, MAX_ITERATIONS, givensColumn, stepOutcome } from "./givens";
+import { givensColumn, stepOutcome } from "./givens";
+import { ABORTED, BREAKDOWN, CONVERGED, MAX_ITERATIONS, STAGNATED, TRUE_RESIDUAL_RESTARTS } from "./reasons";
 
 const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 3, OUT_STOP = 4, OUT_SIZE = 6, OUT_NEW = 7;
 
@@ -89,6 +96,8 @@ export function gcrodr_f64(
   let reason = MAX_ITERATIONS;
   let resid: f64 = 0;
   let done = false;
+  let claimed = false;  // the last cycle claimed convergence: verify it
+  let restarts = 0;     // cycles begun because the true residual did not meet it
 
   if (s > 0) {
     // C = A·M⁻¹·U (the basis slots hold M⁻¹·U while the SpMVs read it).
@@ -135,6 +144,13 @@ export function gcrodr_f64(
       }
     }
     barrier(team, nthreads);
+    if (claimed) {
+      const trueNorm = Math.sqrt(sumPartials(pn, chunks));
+      if (trueNorm <= tol) { reason = CONVERGED; resid = trueNorm; break; }
+      if (restarts == TRUE_RESIDUAL_RESTARTS) { reason = STAGNATED; resid = trueNorm; break; }
+      restarts++;
+      claimed = false;
+    }
     if (s > 0) {
       // x += M⁻¹·U·(Cᵀr), r −= C·(Cᵀr): r ⟂ C up to rounding, which this cleans.
       for (let a = 0; a < s; a++) {
@@ -163,7 +179,12 @@ export function gcrodr_f64(
     const beta = Math.sqrt(sumPartials(s > 0 ? pt : pn, chunks));
     resid = beta;
     if (tid == 0 && iter == 0) store<f64>(history, beta);
-    if (beta <= tol) { reason = CONVERGED; break; }
+    if (beta <= tol) {
+      // Without a space beta is ‖b − A·x‖ itself; with one, a claim to verify.
+      if (s == 0) { reason = CONVERGED; break; }
+      claimed = true;
+      continue;
+    }
     if (!isFinite(beta)) { reason = BREAKDOWN; break; }
     if (iter >= maxIter) { reason = MAX_ITERATIONS; break; }
     for (let i = my0; i < my1; i++) store<f64>(at(basis, i), load<f64>(at(basis, i)) / beta);
@@ -229,19 +250,22 @@ export function gcrodr_f64(
         reportProgress(team, iter, resid);
       }
       const outcome = stepOutcome(resid, rho, tol, load<f64>(stop), iter, maxIter, hnext);
+      if (outcome == CONVERGED) { claimed = true; j++; break; }
       if (outcome >= 0) { reason = outcome; done = true; j++; break; }
     }
-    // y = R⁻¹·g over the mm columns built; x += M⁻¹·[U·D, V]·y (own rows).
-    const mm = s + j;
-    for (let r = mm - 1; r >= 0; r--) {
+    // y = R⁻¹·g over the mm columns built (at a breakdown, all but the last);
+    // x += M⁻¹·[U·D, V]·y (own rows).
+    const used = done && reason == BREAKDOWN ? j - 1 : j;
+    const mm = s + j, mmUsed = s + used;
+    for (let r = mmUsed - 1; r >= 0; r--) {
       let acc = load<f64>(at(g, r));
-      for (let l = r + 1; l < mm; l++) acc -= load<f64>(at(H, l * ld + r)) * load<f64>(at(y, l));
+      for (let l = r + 1; l < mmUsed; l++) acc -= load<f64>(at(H, l * ld + r)) * load<f64>(at(y, l));
       store<f64>(at(y, r), acc / load<f64>(at(H, r * ld + r)));
     }
     for (let i = my0; i < my1; i++) {
       let acc: f64 = 0;
       for (let a = 0; a < s; a++) acc += load<f64>(at(U, a * n + i)) * (load<f64>(at(D, a)) * load<f64>(at(y, a)));
-      for (let l = 0; l < j; l++) acc += load<f64>(at(basis, l * n + i)) * load<f64>(at(y, s + l));
+      for (let l = 0; l < used; l++) acc += load<f64>(at(basis, l * n + i)) * load<f64>(at(y, s + l));
       if (dinv != 0) acc *= load<f64>(at(dinv, i));
       store<f64>(at(x, i), load<f64>(at(x, i)) + acc);
     }

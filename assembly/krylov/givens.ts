@@ -4,6 +4,8 @@
 // by one more that zeroes its subdiagonal; g (the rotated β·e₁) then holds the
 // residual norm of the current iterate in its last entry.
 
+import { ABORTED, BREAKDOWN, CONVERGED, MAX_ITERATIONS } from "./reasons";
+
 // @ts-ignore: decorator
 @inline function at(v: usize, i: i32): usize {
   return v + (<usize>i << 3);
@@ -37,13 +39,11 @@ export function givensColumn(h: usize, r0: i32, count: i32, hnext: f64, cs: usiz
   return rho;
 }
 
-/** Reasons a GMRES-type solve stops (the host's CgReason codes). */
-export const CONVERGED = 0, MAX_ITERATIONS = 1, BREAKDOWN = 2, ABORTED = 4;
-
 /**
  * After an Arnoldi step: why the solve stops, or −1 to go on. The residual
  * estimate `resid`, the new rotation's ρ, the broadcast abort flag `stop`,
- * and hnext = 0 (an invariant subspace: the solution is exact).
+ * and hnext = 0 (an invariant subspace: the solution is exact). CONVERGED
+ * is a claim on the estimate: the caller checks the true residual.
  */
 export function stepOutcome(resid: f64, rho: f64, tol: f64, stop: f64, iter: i32, maxIter: i32, hnext: f64): i32 {
   if (!isFinite(resid) || rho == 0) return BREAKDOWN;

@@ -9,11 +9,19 @@
 // The small Hessenberg least-squares problem (Givens rotations) is solved by
 // every thread on its own copy: same sums in, same decisions out, so all
 // threads leave loops together and results do not depend on the thread count.
+//
+// Honest stops: a cycle whose estimate meets the tolerance ends, and the next
+// cycle's start (r = b − A·x, recomputed) decides: converged, or a restart
+// from the true residual (at most TRUE_RESIDUAL_RESTARTS times, then
+// STAGNATED). At a breakdown (ρ = 0: the new column lies in the span of the
+// earlier ones, or is not finite) x takes the least-squares solution over the
+// columns before it, which is the best the Krylov space offers (as SciPy).
 import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
 import { dotContiguous, subtractScaled } from "../blas/level1";
-import { BREAKDOWN, CONVERGED, MAX_ITERATIONS, givensColumn, stepOutcome } from "./givens";
+import { givensColumn, stepOutcome } from "./givens";
+import { BREAKDOWN, CONVERGED, MAX_ITERATIONS, STAGNATED, TRUE_RESIDUAL_RESTARTS } from "./reasons";
 
 const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 3, OUT_STOP = 4;
 
@@ -48,6 +56,8 @@ export function gmres_f64(
   let reason = MAX_ITERATIONS;
   let resid: f64 = 0;
   let done = false;
+  let claimed = false;  // the last cycle's estimate met the tolerance
+  let restarts = 0;     // cycles begun because the true residual did not
   while (!done) {
     // r = b − A·x into v_0, β = ‖r‖.
     residualPartials(indptr, indices, data, n, b, x, pn, c0, c1, basis);
@@ -57,6 +67,11 @@ export function gmres_f64(
     if (tid == 0 && iter == 0) store<f64>(history, beta);
     if (beta <= tol) { reason = CONVERGED; break; }
     if (!isFinite(beta)) { reason = BREAKDOWN; break; }
+    if (claimed) {
+      if (restarts == TRUE_RESIDUAL_RESTARTS) { reason = STAGNATED; break; }
+      restarts++;
+      claimed = false;
+    }
     if (iter >= maxIter) { reason = MAX_ITERATIONS; break; }
     for (let i = my0; i < my1; i++) store<f64>(at(basis, i), load<f64>(at(basis, i)) / beta);
     store<f64>(g, beta);
@@ -110,17 +125,19 @@ export function gmres_f64(
         reportProgress(team, iter, resid);
       }
       const outcome = stepOutcome(resid, rho, tol, load<f64>(stop), iter, maxIter, hnext);
+      if (outcome == CONVERGED) { claimed = true; j++; break; }
       if (outcome >= 0) { reason = outcome; done = true; j++; break; }
     }
-    // y = H⁻¹·g over the j columns built; x += M⁻¹·V·y (own rows).
-    for (let k = j - 1; k >= 0; k--) {
+    // y = H⁻¹·g over the columns that count; x += M⁻¹·V·y (own rows).
+    const cols = done && reason == BREAKDOWN ? j - 1 : j;
+    for (let k = cols - 1; k >= 0; k--) {
       let s = load<f64>(at(g, k));
-      for (let l = k + 1; l < j; l++) s -= load<f64>(at(H, l * (m + 1) + k)) * load<f64>(at(y, l));
+      for (let l = k + 1; l < cols; l++) s -= load<f64>(at(H, l * (m + 1) + k)) * load<f64>(at(y, l));
       store<f64>(at(y, k), s / load<f64>(at(H, k * (m + 1) + k)));
     }
     for (let i = my0; i < my1; i++) {
       let s: f64 = 0;
-      for (let k = 0; k < j; k++) s += load<f64>(at(basis, k * n + i)) * load<f64>(at(y, k));
+      for (let k = 0; k < cols; k++) s += load<f64>(at(basis, k * n + i)) * load<f64>(at(y, k));
       if (dinv != 0) s *= load<f64>(at(dinv, i));
       store<f64>(at(x, i), load<f64>(at(x, i)) + s);
     }

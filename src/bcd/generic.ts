@@ -8,7 +8,7 @@
 //   logistic       1/n·Σ log(1 + exp(−y_i·a_iᵀx)),  y ∈ {−1, 1}
 //   softmax        1/n·Σ [logsumexp(a_iᵀX) − a_iᵀx_{y_i}],  X p×classes, y ∈ 0..classes−1
 import { NumlaneError } from "../errors.js";
-import { chunkCount, CHUNK, HISTORY_CAP, type CallOptions, type Engine } from "../engine.js";
+import { chunkCount, CHUNK, HISTORY_CAP, type CallOptions, type Engine, type TurnScope } from "../engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "../matrix.js";
 import { CallScope } from "../runtime/heap.js";
 import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, integer, nonNegative, type OptionKeys } from "../validate.js";
@@ -127,10 +127,10 @@ export function allocate(scope: CallScope, f64s: Record<string, number>, i32s: R
 }
 
 /** Runs a BCD kernel on its parameter block and reads its result block (slots 0 iterations, 1 reason, 2 violation, 4 objective, 6 epochs). */
-export async function launch(e: Engine, kernel: string, prm: Float64Array, ptrs: Record<string, number>, length: number, historyCap: number, threads: number, opts: BcdOptions): Promise<BcdResult> {
-  e.heap.f64.set(prm, ptrs.PARAMS >> 3);
-  await e.pool.run(kernel, [ptrs.PARAMS], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
-  const h = e.heap.f64, out = ptrs.OUT >> 3;
+export async function launch(scope: TurnScope, kernel: string, prm: Float64Array, ptrs: Record<string, number>, length: number, historyCap: number, threads: number, opts: BcdOptions): Promise<BcdResult> {
+  scope.heap.f64.set(prm, ptrs.PARAMS >> 3);
+  await scope.run(kernel, [ptrs.PARAMS], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+  const h = scope.heap.f64, out = ptrs.OUT >> 3;
   const reason = REASONS[h[out + 1]];
   return {
     x: h.slice(ptrs.X >> 3, (ptrs.X >> 3) + length),
@@ -288,12 +288,12 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   const rowMajor = D.layout === "row-major";
   const bytes = 8 * (rowMajor ? n * p : 0) + bytesFor(f64s, i32s);
   const heap = e.heap;
-  const scope = new CallScope(heap, [D.data, target], bytes);
+  const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, target], bytes);
   try {
     let ap = scope.input(D.data);
     if (rowMajor) {
       const t = scope.alloc(8 * n * p);
-      await e.pool.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: e.threadsFor(16 * n * p, opts) });
+      await scope.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: e.threadsFor(16 * n * p, opts) });
       ap = t;
     }
     const tp = scope.input(target);
@@ -315,7 +315,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
       [P.L1]: pen.l1, [P.L2]: pen.l2, [P.NONNEG]: pen.nonnegative ? 1 : 0, [P.ACTIVE_SET]: o.activeSet ? 1 : 0, [P.TOL]: o.tol,
       [P.MAX_ITER]: maxIter, [P.SEED]: o.seed, [P.HSCALE]: hscale,
     });
-    return await launch(e, "bcd_f64", prm, ptrs, m, historyCap, threads, opts);
+    return await launch(scope, "bcd_f64", prm, ptrs, m, historyCap, threads, opts);
   } finally {
     scope.free();
   }

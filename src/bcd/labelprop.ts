@@ -5,7 +5,6 @@
 import { NumlaneError } from "../errors.js";
 import { chunkCount, HISTORY_CAP, type Engine } from "../engine.js";
 import { CsrMatrix } from "../matrix.js";
-import { CallScope } from "../runtime/heap.js";
 import { allFinite, float64Array, integer } from "../validate.js";
 import { allocate, bytesFor, launch, type BcdOptions, type BcdResult, type Penalty } from "./generic.js";
 
@@ -151,7 +150,7 @@ export async function labelPropagation(e: Engine, problem: Record<string, unknow
   const f64s = { X: n, HBUF: n, DBUF: n, PARENT_W: Math.max(nU, 1), PARTIALS: 2 * chunks + 2 + threads, HISTORY: historyCap, OUT: 8, PARAMS: LP.COUNT };
   const i32s = { BLOCK_OF: n, BLOCK_TREES: nb + 1, TREE_PTR: treePtr.length, ORDER: Math.max(nU, 1), PARENT: Math.max(nU, 1), PERM: nb };
   const heap = e.heap;
-  const scope = new CallScope(heap, [g.indptr, g.indices, g.data], bytesFor(f64s, i32s));
+  const scope = await e.scope({ signal: opts.signal, long: true }, [g.indptr, g.indices, g.data], bytesFor(f64s, i32s));
   try {
     const ip = scope.input(g.indptr), ix = scope.input(g.indices), dp = scope.input(g.data);
     const ptrs = allocate(scope, f64s, i32s);
@@ -172,7 +171,7 @@ export async function labelPropagation(e: Engine, problem: Record<string, unknow
       [LP.TOL]: o.tol, [LP.MAX_ITER]: maxIter, [LP.L2]: pen.l2, [LP.PARTIALS]: ptrs.PARTIALS, [LP.HISTORY]: ptrs.HISTORY,
       [LP.HISTORY_CAP]: historyCap, [LP.OUT]: ptrs.OUT, [LP.PERM]: ptrs.PERM,
     });
-    return await launch(e, "labelprop_f64", prm, ptrs, n, historyCap, threads, opts);
+    return await launch(scope, "labelprop_f64", prm, ptrs, n, historyCap, threads, opts);
   } finally {
     scope.free();
   }
