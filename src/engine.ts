@@ -1,7 +1,7 @@
 // What every family's wrapper needs from a context: the heap, the pool, and
 // the policy that decides how many threads a call is worth.
-import type { Heap } from "./runtime/heap.js";
-import type { Pool, RunOptions } from "./pool/pool.js";
+import { CallScope, type Heap } from "./runtime/heap.js";
+import type { Pool, RunOptions, Turn } from "./pool/pool.js";
 import { integer } from "./validate.js";
 
 /** Reductions are cut into chunks of this many elements (assembly/core/chunks.ts). */
@@ -29,6 +29,25 @@ export interface CallOptions {
   onProgress?: RunOptions["onProgress"];
   /** Threads for this call; default: as many as pay off, up to the context's. */
   threads?: number;
+}
+
+/**
+ * A call's allocations, opened in its pool's turn (Engine.scope): its
+ * launches skip the pool's queue, and free() also ends the turn.
+ */
+export class TurnScope extends CallScope {
+  constructor(heap: Heap, inputs: ArrayBufferView[], extraBytes: number, private readonly turn: Turn) {
+    super(heap, inputs, extraBytes);
+  }
+
+  run(kernel: string, args: number[], opts?: RunOptions): Promise<void> {
+    return this.turn.run(kernel, args, opts);
+  }
+
+  override free(): void {
+    super.free();
+    this.turn.release();
+  }
 }
 
 export class Engine {
@@ -85,6 +104,21 @@ export class Engine {
   poolFor(threads: number, views: readonly ArrayBufferView[], bytes: number): Pool {
     if (threads > 1 || this.local === undefined) return this.pool;
     return this.soloPool(views.some((v) => this.heap.owns(v)), bytes);
+  }
+
+  /**
+   * Waits for `pool`'s turn for launches like `launches` (none for calls that
+   * run on the calling thread at once), then reserves the call's memory:
+   * calls waiting their turn have copied nothing in yet.
+   */
+  async scope(launches: RunOptions, inputs: ArrayBufferView[] = [], extraBytes = 0, pool = this.pool): Promise<TurnScope> {
+    const turn = await pool.turn(launches);
+    try {
+      return new TurnScope(pool.heap, inputs, extraBytes, turn);
+    } catch (e) {
+      turn.release();
+      throw e;
+    }
   }
 
   /** Loads the private unshared instance in the background (see `local`). */

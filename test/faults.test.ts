@@ -57,3 +57,53 @@ describe("callbacks", () => {
     expect((await nl.cg(A, b, { rtol: 1e-10 })).reason).toBe("converged");
   });
 });
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+
+/** Milliseconds from abort() to the call's rejection (which must be an AbortError). */
+async function abortLatency(start: (signal: AbortSignal) => Promise<unknown>, afterMs: number): Promise<number> {
+  const c = new AbortController();
+  const call = start(c.signal).then(() => { throw new Error("the call finished: make the problem longer"); }, (e: unknown) => e);
+  await new Promise((r) => setTimeout(r, afterMs));
+  const t0 = performance.now();
+  c.abort();
+  const e = await call;
+  const ms = performance.now() - t0;
+  expect(e).toMatchObject({ name: "AbortError" });
+  return ms;
+}
+
+describe("queued calls", () => {
+  it("wait for the pool before copying their inputs: 12 concurrent 256 MiB dots fit in 2 GiB", async () => {
+    const nl2 = await init({ threads: 2 });
+    try {
+      const n = 16 << 20; // 128 MiB a copy, two copies a call
+      const x = new Float64Array(n);
+      for (let i = 0; i < n; i++) x[i] = (i % 7) - 3;
+      const one = await nl2.blas.dot(x, x, { threads: 2 });
+      expect(one).toBe(Array.from({ length: 7 }, (_, r) => (r - 3) ** 2).reduce((s, v) => s + v) * Math.floor(n / 7)
+        + Array.from({ length: n % 7 }, (_, r) => (r - 3) ** 2).reduce((s, v) => s + v, 0));
+      const got = await Promise.all(Array.from({ length: 12 }, () => nl2.blas.dot(x, x, { threads: 2 })));
+      expect(got).toEqual(Array(12).fill(one));
+      // All at once would need 3 GiB; one at a time, the memory grew to one call's 256 MiB (and the heap's growth step).
+      expect(nl2.engine.heap.memory.buffer.byteLength).toBeLessThan(512 << 20);
+      expect(nl2.engine.heap.bytesInUse).toBeLessThan(1 << 16);
+    } finally {
+      await nl2.close();
+    }
+  });
+
+  it("an aborted queued call rejects at once, while the call ahead runs on", async () => {
+    const A = laplacian(200), b = uniform(40_000, 3);
+    const ahead = new AbortController();
+    const long = nl.cg(A, b, { rtol: 0, maxIter: 1_000_000, threads: 2, signal: ahead.signal }).catch((e: unknown) => e);
+    const big = uniform(1 << 20, 4);
+    const latencies: number[] = [];
+    for (let i = 0; i < 7; i++) latencies.push(await abortLatency((signal) => nl.blas.dot(big, big, { threads: 2, signal }), 10));
+    ahead.abort();
+    expect(await long).toMatchObject({ name: "AbortError" });
+    console.log(`abort of a queued call: median ${median(latencies).toFixed(2)} ms of ${latencies.map((v) => v.toFixed(2)).join(", ")}`);
+    expect(median(latencies)).toBeLessThan(50);
+    expect(await nl.blas.dot(big, big, { threads: 2 })).toBe(await nl.blas.dot(big, big, { threads: 1 }));
+  });
+});

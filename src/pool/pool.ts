@@ -63,7 +63,9 @@ export class Pool {
   private readonly index = new Map<string, number>();
   private readonly teamPtr: number;
   private readonly soloTeamPtr: number;
-  private queue: Promise<void> = Promise.resolve();
+  /** The turn launching on the workers now, and the calls waiting for theirs, first come first served. */
+  private holder: Turn | undefined;
+  private readonly waiting: { grant(): void; fail(e: unknown): void }[] = [];
   private closed = false;
   private readonly serving: Promise<unknown>[] = [];
 
@@ -121,35 +123,86 @@ export class Pool {
     return this.index.has(kernel);
   }
 
-  /** Runs `kernel(...args, team, tid, nthreads)` on every thread of the launch. */
-  async run(kernel: string, args: number[], opts: RunOptions = {}): Promise<void> {
+  private threadsOf(opts: RunOptions): number {
+    return Math.max(1, Math.min(opts.threads ?? 1, this.maxThreads));
+  }
+
+  /**
+   * Whether launches like `opts` run on the calling thread at once: a short
+   * one-thread call does; a long one goes to a worker so the caller stays
+   * responsive (abort, progress) — unless there are none.
+   */
+  private runsHere(opts: RunOptions): boolean {
+    return this.threadsOf(opts) === 1 && (!opts.long || this.workers.length === 0);
+  }
+
+  /**
+   * Waits for the pool's turn for a call whose launches look like `opts`,
+   * before the call copies its inputs in: calls queued behind others hold no
+   * wasm memory. Launches through the turn skip the queue until its
+   * release(); a call that runs here at once gets a turn without waiting.
+   */
+  async turn(opts: RunOptions): Promise<Turn> {
     checkRunOptions(opts);
-    if (this.closed) throw new NumlaneError("closed", "this numlane context was closed");
+    if (this.closed) throw closedError();
+    if (opts.signal?.aborted) throw abortError(opts.signal);
+    if (this.runsHere(opts)) return new Turn(this, false);
+    const turn = new Turn(this, true);
+    if (this.holder !== undefined || this.waiting.length > 0) {
+      const signal = opts.signal;
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          this.waiting.splice(this.waiting.indexOf(entry), 1);
+          reject(abortError(signal));
+        };
+        const entry = {
+          grant: () => (signal?.removeEventListener("abort", onAbort), resolve()),
+          fail: (e: unknown) => (signal?.removeEventListener("abort", onAbort), reject(e)),
+        };
+        signal?.addEventListener("abort", onAbort);
+        this.waiting.push(entry);
+      });
+    }
+    this.holder = turn;
+    return turn;
+  }
+
+  /** @internal Turn.release(): the next call waiting gets the pool. */
+  release(turn: Turn): void {
+    if (this.holder !== turn) return;
+    this.holder = undefined;
+    this.waiting.shift()?.grant();
+  }
+
+  /** Runs `kernel(...args, team, tid, nthreads)` on every thread of the launch, in the pool's turn. */
+  async run(kernel: string, args: number[], opts: RunOptions = {}): Promise<void> {
+    const turn = await this.turn(opts);
+    try {
+      await this.launch(kernel, args, opts, turn);
+    } finally {
+      turn.release();
+    }
+  }
+
+  /** @internal Turn.run(): one launch, the caller holding the pool's turn when it needs one. */
+  async launch(kernel: string, args: number[], opts: RunOptions, turn: Turn): Promise<void> {
+    checkRunOptions(opts);
+    if (this.closed) throw closedError();
     const k = this.index.get(kernel);
     if (k === undefined) throw new Error(`numlane: no kernel named ${kernel}`);
     if (opts.signal?.aborted) throw abortError(opts.signal);
-    const threads = Math.max(1, Math.min(opts.threads ?? 1, this.maxThreads));
-    // A short one-thread call runs right here; a long one goes to a worker so
-    // the caller stays responsive (abort, progress) — unless there are none.
-    if (threads === 1 && (!opts.long || this.workers.length === 0)) {
+    if (this.runsHere(opts)) {
       this.runSolo(k, args);
       // Nothing can interrupt a kernel on the calling thread; the caller still
       // hears where a long one ended (single build, edge runtimes).
       if (opts.long && opts.onProgress) this.reportSolo(opts.onProgress);
       return;
     }
-    const previous = this.queue;
-    let release!: () => void;
-    this.queue = new Promise((r) => (release = r));
-    await previous;
-    try {
-      if (this.closed) throw new NumlaneError("closed", "this numlane context was closed");
-      if (opts.signal?.aborted) throw abortError(opts.signal);
-      if (!opts.long && this.canBlock) this.launchBlocking(k, args, threads);
-      else await this.launchDetached(k, args, threads, opts);
-    } finally {
-      release();
-    }
+    // A turn taken for one-thread work cannot launch on the workers: queue.
+    if (this.holder !== turn) return this.run(kernel, args, opts);
+    const threads = this.threadsOf(opts);
+    if (!opts.long && this.canBlock) this.launchBlocking(k, args, threads);
+    else await this.launchDetached(k, args, threads, opts);
   }
 
   /**
@@ -164,15 +217,14 @@ export class Pool {
     const guard = (e: unknown): never => {
       throw new NumlaneError("kernel-failed", `kernel ${kernel} trapped: ${(e as Error).message}`);
     };
-    const closed = () => new NumlaneError("closed", "this numlane context was closed");
     if (fn.length === 8) {
       return (a, b, c, d, e) => {
-        if (this.closed) throw closed();
+        if (this.closed) throw closedError();
         try { fn(a, b, c, d, e, team, 0, 1); } catch (err) { guard(err); }
       };
     }
     return (...args) => {
-      if (this.closed) throw closed();
+      if (this.closed) throw closedError();
       try { fn(...args, team, 0, 1); } catch (err) { guard(err); }
     };
   }
@@ -283,8 +335,9 @@ export class Pool {
   /** Stops the workers after the launches in flight; the pool is unusable after. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.queue;
     this.closed = true;
+    for (const w of this.waiting.splice(0)) w.fail(closedError());
+    while (this.holder) await new Promise((r) => setTimeout(r, 1));
     const ctl = this.ctl;
     Atomics.store(ctl, CTL_STOP, 1);
     for (let w = 0; w < this.workers.length; w++) {
@@ -295,6 +348,24 @@ export class Pool {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
+
+/**
+ * One call's right to launch on the pool (Pool.turn): its launches skip the
+ * queue until release(), which the call makes when it has freed its memory.
+ */
+export class Turn {
+  constructor(private readonly pool: Pool, private readonly held: boolean) {}
+
+  run(kernel: string, args: number[], opts: RunOptions = {}): Promise<void> {
+    return this.pool.launch(kernel, args, opts, this);
+  }
+
+  release(): void {
+    if (this.held) this.pool.release(this);
+  }
+}
+
+const closedError = () => new NumlaneError("closed", "this numlane context was closed");
 
 /** The options every call hands the pool, checked before anything runs. */
 export function checkRunOptions(opts: RunOptions): void {
