@@ -12,7 +12,7 @@ import { Engine, MAX_THREADS, type CallOptions } from "./engine.js";
 import { NumlaneError } from "./errors.js";
 import { Pool, type WorkerHandle } from "./pool/pool.js";
 import { detectFeatures, type RuntimeName } from "./runtime/features.js";
-import { Heap } from "./runtime/heap.js";
+import { Heap, MAXIMUM_BYTES, MAXIMUM_PAGES } from "./runtime/heap.js";
 import { checkOptions, integer, type OptionKeys } from "./validate.js";
 
 export type Build = "threads" | "single" | "relaxed";
@@ -86,7 +86,6 @@ export interface Info {
 
 const BUILDS: readonly string[] = ["threads", "single", "relaxed"];
 const INITIAL_PAGES = 64;   // 4 MiB: small start, grown on demand
-const MAXIMUM_PAGES = 32768; // 2 GiB, as declared by the wasm (asconfig.json)
 
 export class Numlane {
   /** Level-1/2 BLAS and CSR SpMV. */
@@ -303,7 +302,7 @@ export async function initWith(platform: Platform, opts: InitOptions = {}): Prom
     sharedMemory: features.sharedMemory,
     runtime: platform.runtime,
     build,
-    memoryLimit: MAXIMUM_PAGES * 65536,
+    memoryLimit: MAXIMUM_BYTES,
     workers: workers.length,
   };
   if (reasons.length) info.reason = reasons.join("; ");

@@ -1,6 +1,7 @@
 // Matrix containers. They validate on construction, never copy what the
 // caller gave them, and never modify it.
 import { NumlaneError } from "./errors.js";
+import { MAXIMUM_BYTES } from "./runtime/heap.js";
 import { float64Array, int32Array, integer } from "./validate.js";
 
 export type Layout = "row-major" | "column-major";
@@ -12,16 +13,11 @@ export class DenseMatrix {
   readonly layout: Layout;
 
   constructor(rows: number, cols: number, data: Float64Array, layout: Layout = "row-major") {
-    this.rows = integer("rows", rows, 0);
-    this.cols = integer("cols", cols, 0);
-    this.data = float64Array("data", data);
-    if (layout !== "row-major" && layout !== "column-major") {
-      throw new NumlaneError("invalid-value", `expected "row-major" or "column-major", got ${String(layout)}`, "layout");
-    }
+    checkDenseParts("", rows, cols, data, layout);
+    this.rows = rows;
+    this.cols = cols;
+    this.data = data;
     this.layout = layout;
-    if (data.length !== rows * cols) {
-      throw new NumlaneError("invalid-shape", `a ${rows}×${cols} matrix needs ${rows * cols} entries, got ${data.length}`, "data");
-    }
   }
 
   /** From nested arrays (rows of equal length). */
@@ -52,29 +48,14 @@ export class CsrMatrix {
   readonly indptr: Int32Array;
   readonly indices: Int32Array;
   readonly data: Float64Array;
-  private transposed?: CsrMatrix;
 
   constructor(rows: number, cols: number, indptr: Int32Array, indices: Int32Array, data: Float64Array) {
-    this.rows = integer("rows", rows, 0);
-    this.cols = integer("cols", cols, 0);
-    this.indptr = int32Array("indptr", indptr);
-    this.indices = int32Array("indices", indices);
-    this.data = float64Array("data", data);
-    if (indptr.length !== rows + 1) {
-      throw new NumlaneError("invalid-shape", `expected rows + 1 = ${rows + 1} entries, got ${indptr.length}`, "indptr");
-    }
-    if (indptr[0] !== 0) throw new NumlaneError("invalid-value", `indptr[0] must be 0, got ${indptr[0]}`, "indptr");
-    for (let i = 0; i < rows; i++) {
-      if (indptr[i + 1] < indptr[i]) throw new NumlaneError("invalid-value", `decreases at row ${i}`, "indptr");
-    }
-    const nnz = indptr[rows];
-    if (indices.length !== nnz || data.length !== nnz) {
-      throw new NumlaneError("invalid-shape", `indptr says ${nnz} nonzeros; indices has ${indices.length}, data ${data.length}`, "indices");
-    }
-    for (let k = 0; k < nnz; k++) {
-      const j = indices[k];
-      if (j < 0 || j >= cols) throw new NumlaneError("invalid-value", `entry ${k} is column ${j}, outside 0..${cols - 1}`, "indices");
-    }
+    checkCsrParts("", rows, cols, indptr, indices, data);
+    this.rows = rows;
+    this.cols = cols;
+    this.indptr = indptr;
+    this.indices = indices;
+    this.data = data;
   }
 
   get nnz(): number {
@@ -93,37 +74,48 @@ export class CsrMatrix {
       if (!Number.isInteger(i[k]) || i[k] < 0 || i[k] >= rows) throw new NumlaneError("invalid-value", `entry ${k} is row ${i[k]}, outside 0..${rows - 1}`, "i");
       if (!Number.isInteger(j[k]) || j[k] < 0 || j[k] >= cols) throw new NumlaneError("invalid-value", `entry ${k} is column ${j[k]}, outside 0..${cols - 1}`, "j");
     }
-    // Sort by (row, col) with two stable counting sorts, then merge duplicates.
-    const byCol = countingOrder(j, cols, null);
-    const order = countingOrder(i, rows, byCol);
+    // Order by row (stable counting sort), then by column within each row
+    // (ties kept in input order, so duplicates are summed in input order).
+    const rowStart = new Int32Array(rows + 1);
+    for (let k = 0; k < n; k++) rowStart[i[k] + 1]++;
+    for (let r = 0; r < rows; r++) rowStart[r + 1] += rowStart[r];
+    const order = new Int32Array(n), next = rowStart.slice(0, rows);
+    for (let k = 0; k < n; k++) order[next[i[k]]++] = k;
+    const byColumn = (a: number, b: number) => j[a] - j[b] || a - b;
+    for (let r = 0; r < rows; r++) {
+      if (rowStart[r + 1] - rowStart[r] > 1) order.subarray(rowStart[r], rowStart[r + 1]).sort(byColumn);
+    }
     const indptr = new Int32Array(rows + 1);
-    const indices: number[] = [];
-    const data: number[] = [];
-    let lastRow = -1, lastCol = -1;
-    for (const k of order) {
-      const r = i[k], c = j[k];
-      if (r === lastRow && c === lastCol) { data[data.length - 1] += v[k]; continue; }
-      indices.push(c);
-      data.push(v[k]);
+    const indices = new Int32Array(n), data = new Float64Array(n);
+    let nnz = 0, lastRow = -1, lastCol = -1;
+    for (let t = 0; t < n; t++) {
+      const k = order[t], r = i[k], c = j[k];
+      if (r === lastRow && c === lastCol) { data[nnz - 1] += v[k]; continue; }
+      indices[nnz] = c;
+      data[nnz++] = v[k];
       indptr[r + 1]++;
       lastRow = r; lastCol = c;
     }
     for (let r = 0; r < rows; r++) indptr[r + 1] += indptr[r];
-    return new CsrMatrix(rows, cols, indptr, Int32Array.from(indices), Float64Array.from(data));
+    return new CsrMatrix(rows, cols, indptr, indices.slice(0, nnz), data.slice(0, nnz));
   }
 
   /** The nonzeros of a dense matrix, row by row. */
   static fromDense(m: DenseMatrix): CsrMatrix {
+    checkDense("m", m);
+    let nnz = 0;
+    for (let k = 0; k < m.data.length; k++) if (m.data[k] !== 0) nnz++;
     const indptr = new Int32Array(m.rows + 1);
-    const indices: number[] = [], data: number[] = [];
+    const indices = new Int32Array(nnz), data = new Float64Array(nnz);
+    let k = 0;
     for (let i = 0; i < m.rows; i++) {
       for (let j = 0; j < m.cols; j++) {
         const v = m.get(i, j);
-        if (v !== 0) { indices.push(j); data.push(v); }
+        if (v !== 0) { indices[k] = j; data[k++] = v; }
       }
-      indptr[i + 1] = indices.length;
+      indptr[i + 1] = k;
     }
-    return new CsrMatrix(m.rows, m.cols, indptr, Int32Array.from(indices), Float64Array.from(data));
+    return new CsrMatrix(m.rows, m.cols, indptr, indices, data);
   }
 
   /**
@@ -177,9 +169,12 @@ export class CsrMatrix {
     return true;
   }
 
-  /** Aᵀ in CSR form (cached): rows of Aᵀ list their entries in increasing row of A. */
+  /**
+   * Aᵀ in CSR form: rows of Aᵀ list their entries in increasing row of A.
+   * Not cached: the arrays are the caller's and may change between calls.
+   */
   transpose(): CsrMatrix {
-    if (this.transposed) return this.transposed;
+    checkCsr("A", this);
     const { rows, cols, indptr, indices, data } = this;
     const nnz = this.nnz;
     const tptr = new Int32Array(cols + 1);
@@ -194,12 +189,14 @@ export class CsrMatrix {
         tdata[dst] = data[k];
       }
     }
-    this.transposed = new CsrMatrix(cols, rows, tptr, tind, tdata);
-    this.transposed.transposed = this;
-    return this.transposed;
+    return new CsrMatrix(cols, rows, tptr, tind, tdata);
   }
 
   toDense(): DenseMatrix {
+    checkCsr("A", this);
+    if (8 * this.rows * this.cols > MAXIMUM_BYTES) {
+      throw new NumlaneError("out-of-memory", `a dense ${this.rows}×${this.cols} matrix needs ${8 * this.rows * this.cols} bytes, more than wasm's ${MAXIMUM_BYTES}`, "A");
+    }
     const out = new Float64Array(this.rows * this.cols);
     for (let r = 0; r < this.rows; r++) {
       for (let k = this.indptr[r]; k < this.indptr[r + 1]; k++) out[r * this.cols + this.indices[k]] += this.data[k];
@@ -208,25 +205,68 @@ export class CsrMatrix {
   }
 }
 
-/** Stable counting sort of positions by key (0..range-1), optionally of a given order. */
-function countingOrder(key: ArrayLike<number>, range: number, within: Int32Array | null): Int32Array {
-  const n = key.length;
-  const count = new Int32Array(range + 1);
-  for (let k = 0; k < n; k++) count[key[k] + 1]++;
-  for (let r = 0; r < range; r++) count[r + 1] += count[r];
-  const out = new Int32Array(n);
-  for (let t = 0; t < n; t++) {
-    const k = within ? within[t] : t;
-    out[count[key[k]]++] = k;
+/**
+ * The CSR invariants the kernels rely on (they read through these indices
+ * unchecked): sizes, indptr from 0 rising to nnz, columns in 0..cols-1.
+ * `name` prefixes the argument path ("A" → "A.indices"; "" → "indices").
+ */
+function checkCsrParts(name: string, rows: unknown, cols: unknown, indptr: unknown, indices: unknown, data: unknown): void {
+  const arg = (part: string) => (name ? `${name}.${part}` : part);
+  const m = integer(arg("rows"), rows, 0), n = integer(arg("cols"), cols, 0);
+  const ptr = int32Array(arg("indptr"), indptr), ind = int32Array(arg("indices"), indices);
+  float64Array(arg("data"), data);
+  if (ptr.length !== m + 1) throw new NumlaneError("invalid-shape", `expected rows + 1 = ${m + 1} entries, got ${ptr.length}`, arg("indptr"));
+  if (ptr[0] !== 0) throw new NumlaneError("invalid-value", `indptr[0] must be 0, got ${ptr[0]}`, arg("indptr"));
+  for (let i = 0; i < m; i++) {
+    if (ptr[i + 1] < ptr[i]) throw new NumlaneError("invalid-value", `decreases at row ${i} (${ptr[i]} then ${ptr[i + 1]})`, arg("indptr"));
   }
-  return out;
+  const nnz = ptr[m];
+  if (ind.length !== nnz || (data as Float64Array).length !== nnz) {
+    throw new NumlaneError("invalid-shape", `indptr says ${nnz} nonzeros; indices has ${ind.length}, data ${(data as Float64Array).length}`, arg("indices"));
+  }
+  // One min/max pass; the position of a bad entry is looked up only on failure.
+  let lo = 0, hi = 0;
+  for (let k = 0; k < nnz; k++) {
+    const j = ind[k];
+    if (j < lo) lo = j; else if (j > hi) hi = j;
+  }
+  if (lo < 0 || (nnz > 0 && hi >= n)) {
+    const k = ind.findIndex((j) => j < 0 || j >= n);
+    throw new NumlaneError("invalid-value", `entry ${k} is column ${ind[k]}, outside 0..${n - 1}`, arg("indices"));
+  }
+}
+
+/**
+ * Re-checks a CsrMatrix's structure where it is about to be used: its fields
+ * are the caller's arrays and may have been changed since construction.
+ */
+export function checkCsr(name: string, A: CsrMatrix): CsrMatrix {
+  checkCsrParts(name, A.rows, A.cols, A.indptr, A.indices, A.data);
+  return A;
+}
+
+function checkDenseParts(name: string, rows: unknown, cols: unknown, data: unknown, layout: unknown): void {
+  const arg = (part: string) => (name ? `${name}.${part}` : part);
+  const m = integer(arg("rows"), rows, 0), n = integer(arg("cols"), cols, 0);
+  const d = float64Array(arg("data"), data);
+  if (layout !== "row-major" && layout !== "column-major") {
+    throw new NumlaneError("invalid-value", `expected "row-major" or "column-major", got ${String(layout)}`, arg("layout"));
+  }
+  if (d.length !== m * n) throw new NumlaneError("invalid-shape", `a ${m}×${n} matrix needs ${m * n} entries, got ${d.length}`, arg("data"));
+}
+
+/** Re-checks a DenseMatrix's shape and layout likewise. */
+export function checkDense(name: string, D: DenseMatrix): DenseMatrix {
+  checkDenseParts(name, D.rows, D.cols, D.data, D.layout);
+  return D;
 }
 
 export type MatrixLike = DenseMatrix | CsrMatrix | number[][];
 
 /** Accepts the three matrix forms every method takes. */
 export function toMatrix(name: string, m: unknown): DenseMatrix | CsrMatrix {
-  if (m instanceof DenseMatrix || m instanceof CsrMatrix) return m;
+  if (m instanceof CsrMatrix) return checkCsr(name, m);
+  if (m instanceof DenseMatrix) return checkDense(name, m);
   if (Array.isArray(m)) {
     try {
       return DenseMatrix.from(m as number[][]);

@@ -1,8 +1,12 @@
 // Numeric CSV with a header row (the shape of data/datasets/*.csv): every
-// field a number, comma-separated, one record per line. Regression data keep
-// the target in the last column (readRegressionCsv splits it off).
+// field a decimal number, comma-separated, one record per line (LF or CRLF,
+// blank lines skipped, a byte-order mark ignored). Fields may be quoted as
+// RFC 4180 writes them ("a,b", "say ""x"""), but a record may not span lines.
+// Regression data keep the target in the last column (readRegressionCsv
+// splits it off).
 import { NumlaneError } from "../errors.js";
 import { DenseMatrix } from "../matrix.js";
+import { LineReader, parseDecimal } from "./text.js";
 
 export interface Csv {
   header: string[];
@@ -10,24 +14,69 @@ export interface Csv {
   data: DenseMatrix;
 }
 
+function bad(code: "invalid-value" | "invalid-shape", line: number, message: string): NumlaneError {
+  return new NumlaneError(code, `line ${line}: ${message}`, "text");
+}
+
+/** The fields of one CSV line, quotes removed; null when a quote is left open. */
+function splitFields(line: string): string[] | null {
+  if (!line.includes('"')) return line.split(",");
+  const fields: string[] = [];
+  let field = "", quoted = false;
+  for (let k = 0; k < line.length; k++) {
+    const c = line[k];
+    if (quoted) {
+      if (c !== '"') field += c;
+      else if (line[k + 1] === '"') { field += '"'; k++; }
+      else quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { fields.push(field); field = ""; }
+    else field += c;
+  }
+  if (quoted) return null;
+  fields.push(field);
+  return fields;
+}
+
 export function readCsv(text: string): Csv {
   if (typeof text !== "string") throw new NumlaneError("invalid-type", "expected the file's text as a string", "text");
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-  if (lines.length < 2) throw new NumlaneError("invalid-value", "expected a header row and at least one data row", "text");
-  const header = lines[0].split(",").map((h) => h.trim());
-  const cols = header.length;
-  const data = new Float64Array((lines.length - 1) * cols);
-  for (let r = 1; r < lines.length; r++) {
-    const fields = lines[r].split(",");
-    if (fields.length !== cols) throw new NumlaneError("invalid-shape", `line ${r + 1} has ${fields.length} fields, the header ${cols}`, "text");
+  const lines = new LineReader(text);
+  const fieldsOf = () => {
+    const f = splitFields(lines.line);
+    if (!f) throw bad("invalid-value", lines.number, "a quoted field is not closed on its line (records spanning lines are not supported)");
+    return f;
+  };
+  let header: string[] | undefined;
+  while (!header && lines.next()) if (lines.line.trim() !== "") header = fieldsOf().map((h) => h.trim());
+  if (!header) throw new NumlaneError("invalid-value", "expected a header row and at least one data row; the text is empty", "text");
+  const headerLine = lines.number, cols = header.length;
+  if (header.every((h) => parseDecimal(h) !== undefined)) {
+    throw bad("invalid-value", headerLine, "the first row holds only numbers; a header row of column names is required");
+  }
+  // Grown as rows arrive: never more than the text's values (blank lines cost nothing).
+  let data = new Float64Array(Math.max(cols, 1)), rows = 0;
+  while (lines.next()) {
+    if (lines.line.trim() === "") continue;
+    const fields = fieldsOf();
+    if (fields.length !== cols) throw bad("invalid-shape", lines.number, `has ${fields.length} fields, the header ${cols}`);
+    if ((rows + 1) * cols > data.length) {
+      const grown = new Float64Array(2 * data.length);
+      grown.set(data);
+      data = grown;
+    }
     for (let c = 0; c < cols; c++) {
       const f = fields[c].trim();
-      const v = Number(f);
-      if (f === "" || !Number.isFinite(v)) throw new NumlaneError("invalid-value", `line ${r + 1}, column "${header[c]}": "${f}" is not a finite number`, "text");
-      data[(r - 1) * cols + c] = v;
+      const v = parseDecimal(f);
+      if (v === undefined || !Number.isFinite(v)) {
+        const what = v === undefined ? "is not a decimal number" : "is outside the range of float64";
+        throw bad("invalid-value", lines.number, `column ${c + 1} ("${header[c]}"): "${f}" ${what}`);
+      }
+      data[rows * cols + c] = v;
     }
+    rows++;
   }
-  return { header, data: new DenseMatrix(lines.length - 1, cols, data) };
+  if (rows === 0) throw bad("invalid-value", headerLine, "expected at least one data row after the header");
+  return { header, data: new DenseMatrix(rows, cols, data.slice(0, rows * cols)) };
 }
 
 /** Features A (every column but the last) and target b (the last), with their names. */

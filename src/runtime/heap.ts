@@ -6,6 +6,10 @@ import { NumlaneError } from "../errors.js";
 
 const ALIGN = 64;
 const PAGE = 65536;
+/** Wasm memory's page limit: 2 GiB, as declared by the wasm (asconfig.json). */
+export const MAXIMUM_PAGES = 32768;
+/** The most bytes wasm memory can hold; readers refuse matrices that could never fit. */
+export const MAXIMUM_BYTES = MAXIMUM_PAGES * PAGE;
 
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
