@@ -6,6 +6,7 @@
 import type { Remote } from "comlink";
 import { NumlaneError, abortError } from "../errors.js";
 import type { Heap } from "../runtime/heap.js";
+import { abortSignal, callback } from "../validate.js";
 import {
   CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS,
   CTL_NWORKERS, CTL_SOLO_TEAM_BYTE, CTL_STOP, CTL_TEAM_BYTE, CTL_TID_BASE, SPIN, TEAM_ABORT_BYTE,
@@ -369,14 +370,9 @@ const closedError = () => new NumlaneError("closed", "this numlane context was c
 
 /** The options every call hands the pool, checked before anything runs. */
 export function checkRunOptions(opts: RunOptions): void {
-  if (opts.onProgress !== undefined && typeof opts.onProgress !== "function") {
-    throw new NumlaneError("invalid-type", `expected a function, got ${typeof opts.onProgress}`, "opts.onProgress");
-  }
-  const signal = opts.signal as unknown;
-  if (signal !== undefined && !(typeof signal === "object" && signal !== null && typeof (signal as AbortSignal).aborted === "boolean"
-      && typeof (signal as AbortSignal).addEventListener === "function")) {
-    throw new NumlaneError("invalid-type", "expected an AbortSignal", "opts.signal");
-  }
+  // The same checks as every method's checkOptions (validate.ts), for launches that bypass it.
+  if (opts.onProgress !== undefined) callback("opts.onProgress", opts.onProgress);
+  if (opts.signal !== undefined) abortSignal("opts.signal", opts.signal);
 }
 
 /** Resolves when ctl[index] may have changed from `value`, or after `timeoutMs`. */
