@@ -2,27 +2,15 @@
 // "gmres"): the wasm harmonic Ritz eigen-solver against scipy.linalg.eig,
 // single solves against scipy.sparse.linalg.spsolve, k = 0 against GMRES(m),
 // recycling over a drifting convection–diffusion family, determinism, errors.
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CsrMatrix, init, readMatrixMarket, type Numlane } from "../dist/index.js";
-import { diff, matvec, norm, rng, sameBits, uniform } from "./helpers.js";
+import { diff, matvec, norm, python, rng, sameBits, uniform } from "./helpers.js";
 
 let nl: Numlane;
 beforeAll(async () => { nl = await init({ threads: 2 }); });
 afterAll(async () => { await nl.close(); });
 
-const PY = "/usr/bin/python3";
-/** Runs a Python script with JSON on stdin; undefined where SciPy is missing (outside CI). */
-function python(script: string, input: unknown): any {
-  if (!existsSync(PY) && !process.env.CI) return undefined;
-  const run = spawnSync(PY, ["-c", script], { input: JSON.stringify(input), maxBuffer: 1 << 27 });
-  if (run.status !== 0) {
-    if (process.env.CI) throw new Error(`SciPy is required in CI: ${run.stderr}`);
-    return undefined;
-  }
-  return JSON.parse(run.stdout.toString());
-}
 
 
 /**

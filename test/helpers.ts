@@ -1,4 +1,6 @@
-// Test helpers: a seeded PRNG so failures reproduce, and float comparisons.
+// Test helpers: a seeded PRNG so failures reproduce, float comparisons, SciPy.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 
 /** mulberry32: small, fast, deterministic. */
 export function rng(seed: number): () => number {
@@ -42,3 +44,18 @@ export function matvec(A: { rows: number; indptr: Int32Array; indices: Int32Arra
 /** ‖v‖₂ and ‖a − b‖₂, plainly. */
 export const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, a) => s + a * a, 0));
 export const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => norm(Array.from(a, (v, i) => v - b[i]));
+
+const PY = "/usr/bin/python3";
+/**
+ * Runs a Python script (Debian's SciPy/NumPy) with JSON on stdin and parses its
+ * JSON stdout; undefined where SciPy is missing (outside CI, where it must be there).
+ */
+export function python(script: string, input: unknown): any {
+  if (!existsSync(PY) && !process.env.CI) return undefined;
+  const run = spawnSync(PY, ["-c", script], { input: JSON.stringify(input), maxBuffer: 1 << 27 });
+  if (run.status !== 0) {
+    if (process.env.CI) throw new Error(`SciPy is required in CI: ${run.stderr}`);
+    return undefined;
+  }
+  return JSON.parse(run.stdout.toString());
+}

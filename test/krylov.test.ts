@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CsrMatrix, DenseMatrix, init, NumlaneError, readMatrixMarket, type Numlane } from "../dist/index.js";
-import { diff, matvec, norm, rng, sameBits, uniform } from "./helpers.js";
+import { diff, matvec, norm, python, rng, sameBits, uniform } from "./helpers.js";
 
 let nl: Numlane;
 beforeAll(async () => { nl = await init({ threads: 2 }); });
@@ -513,4 +513,184 @@ describe("cg: bad input", () => {
     expect(Array.from(S.indptr)).toEqual(Array.from(before[0]));
     expect(Array.from(S.indices)).toEqual(Array.from(before[1]));
   });
+});
+
+describe("honest results: overflow, unreachable tolerances, breakdown, b = 0", () => {
+  /** b·2^e keeps b's bits: max |b_i| of A·1 on gr_900_900_crg scaled into [1, 2), so the kernels see the very same b. */
+  const unitB = (A: CsrMatrix) => {
+    const b = matvec(A, new Float64Array(A.rows).fill(1));
+    const big = b.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const s = 2 ** -Math.floor(Math.log2(big));
+    return b.map((v) => v * s);
+  };
+
+  it("b (and x0) beyond 2^±256 solve right, exactly 2^e times the unscaled solve; never 'converged' with a non-finite residual", async () => {
+    for (const method of ["cg", "gmres"] as const) {
+      // The issue's case: 2·I, b = 1e160 (‖b‖² overflows), and 1e-170 (it underflows).
+      for (const v of [1e160, 1e-170, 1.7e308]) {
+        const r = await nl[method]([[2, 0], [0, 2]], Float64Array.of(v, v));
+        expect(r.reason, `${method} ${v}`).toBe("converged");
+        expect(diff(r.x, [v / 2, v / 2]) / v, `${method} ${v}`).toBeLessThan(1e-15);
+        expect(r.residualNorm / v).toBeLessThan(1e-8);
+      }
+      const A = load("gr_900_900_crg"), b = unitB(A), x0 = uniform(A.rows, 3);
+      const space = method === "gmres" ? nl.recycleSpace({ k: 4 }) : undefined;
+      const ref = await nl[method](A, b, { rtol: 1e-10, x0 });
+      for (const e of [600, -600, 1000, -1000]) {
+        const s = 2 ** e;
+        const r = await nl[method](A, b.map((v) => v * s), { rtol: 1e-10, x0: x0.map((v) => v * s) });
+        expect(r.reason, `${method} 2^${e}`).toBe("converged");
+        expect(r.iterations).toBe(ref.iterations);
+        expect(sameBits(r.x, ref.x.map((v) => v * s)), `${method} 2^${e}: x`).toBe(true);
+        expect(r.residualNorm).toBe(ref.residualNorm * s);
+      }
+      if (space) {
+        // GCRO-DR alike: a first solve fills the space, the second deflates it.
+        for (const e of [0, 700]) {
+          const s = 2 ** e;
+          const r = await nl.gmres(A, b.map((v) => v * s), { rtol: 1e-10, restart: 20, recycle: space });
+          expect(r.reason).toBe("converged");
+          expect(diff(matvec(A, r.x.map((v) => v / s)), b) / norm(b)).toBeLessThan(1e-9);
+        }
+      }
+    }
+  });
+
+  it("rtol below what rounding allows: 'stagnated', never 'converged' above the tolerance; the true residual decides", async () => {
+    let stagnated = 0;
+    for (const name of MATRICES) {
+      const A = load(name), b = new Float64Array(A.rows).fill(1);
+      for (const [method, opts] of [["cg", {}], ["gmres", { maxIter: 2000 }], ["gmres", { maxIter: 2000, recycle: nl.recycleSpace({ k: 4 }) }]] as const) {
+        for (const rtol of [1e-16, 1e-10]) {
+          const r = await nl[method](A, b, { rtol, ...opts });
+          const tol = rtol * norm(b);
+          const truth = diff(matvec(A, r.x), b); // independent float64 residual
+          const label = `${name} ${method}${"recycle" in opts ? "+recycle" : ""} rtol ${rtol}: ${r.reason} at ${truth / norm(b)}`;
+          // Two evaluations of b − A·x differ by rounding, which near 1e-14·‖b‖ is a few per cent of it.
+          expect(Math.abs(r.residualNorm - truth) / truth, label).toBeLessThan(0.25);
+          if (rtol === 1e-10) {
+            expect(r.reason, label).toBe("converged");
+            expect(r.residualNorm, label).toBeLessThanOrEqual(tol);
+            expect(truth, label).toBeLessThanOrEqual(tol * (1 + 1e-6));
+          } else {
+            // 1e-16·‖b‖ is out of reach here (the true residual stays ≥ 1e-15·‖b‖).
+            expect(["stagnated", "max-iterations"], label).toContain(r.reason);
+            expect(r.residualNorm, label).toBeGreaterThan(tol);
+            if (r.reason === "stagnated") stagnated++;
+            // What it returns is still the accurate solution rounding allows.
+            expect(truth / norm(b), label).toBeLessThan(1e-11);
+          }
+        }
+      }
+    }
+    // At rtol 1e-16 every one of these 9 solves used to say "converged" at a true 1e-14..8e-13.
+    expect(stagnated).toBeGreaterThanOrEqual(6);
+  });
+
+  it("restarts from the true residual are bit-identical for threads 1, 2, 3 and the single build", async () => {
+    const A = load("lap3D_7pt_n20"), b = uniform(A.rows, 5);
+    const others = [await init({ threads: 1 }), await init({ threads: 3 }), await init({ build: "single" })];
+    try {
+      for (const call of [
+        (c: Numlane) => c.cg(A, b, { rtol: 1e-16 }),
+        (c: Numlane) => c.cg(A, b, { rtol: 1e-16, preconditioner: "jacobi" }),
+        (c: Numlane) => c.gmres(A, b, { rtol: 1e-16, maxIter: 1000 }),
+        (c: Numlane) => c.gmres(A, b, { rtol: 1e-16, maxIter: 1000, recycle: c.recycleSpace({ k: 4 }) }),
+      ]) {
+        const ref = await call(nl);
+        expect(ref.reason).toBe("stagnated");
+        for (const c of others) {
+          const r = await call(c);
+          expect(r.reason).toBe(ref.reason);
+          expect(r.iterations).toBe(ref.iterations);
+          expect(sameBits(r.x, ref.x)).toBe(true);
+          expect(sameBits(r.residualHistory, ref.residualHistory)).toBe(true);
+        }
+      }
+    } finally {
+      for (const c of others) await c.close();
+    }
+  });
+
+  it("GMRES breakdown on a defective matrix returns SciPy's least-squares iterate (finite), reported as breakdown", async () => {
+    const A = [[0, 1, 0], [1, 0, 0], [0, 0, 0]], b = Float64Array.of(1, 0, 1);
+    const sp = python(`
+import sys, json, numpy as np, scipy.sparse.linalg as sl
+A = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]], dtype=float); b = np.array([1.0, 0, 1])
+try:
+    x, info = sl.gmres(A, b, rtol=1e-8, atol=0)
+except TypeError:  # SciPy < 1.12 names rtol "tol"
+    x, info = sl.gmres(A, b, tol=1e-8, atol=0)
+print(json.dumps({"x": x.tolist(), "info": int(info), "res": float(np.linalg.norm(b - A @ x))}))`, null);
+    const runs = [
+      await nl.gmres(A, b, { rtol: 1e-8 }),
+      await nl.gmres(A, b, { rtol: 1e-8, restart: 3, recycle: nl.recycleSpace({ k: 1 }) }),
+    ];
+    for (const r of runs) {
+      expect(r.x.every(Number.isFinite)).toBe(true);
+      expect(r.reason).toBe("breakdown");
+      expect(r.converged).toBe(false);
+      // The least-squares optimum over the Krylov space: A·x = [1, 0, 0], residual e₃.
+      expect(diff(r.x, [0, 1, 0])).toBeLessThan(1e-15);
+      expect(Math.abs(r.residualNorm - 1)).toBeLessThan(1e-15);
+      // SciPy's own check: right outside A's null space, A·A·x = A·b = [0, 1, 0].
+      expect(diff([r.x[0], r.x[1], 0], [0, 1, 0])).toBeLessThan(1e-15);
+      if (sp) {
+        expect(sp.info).not.toBe(0);
+        expect(diff(r.x, sp.x)).toBeLessThan(1e-14);
+        expect(Math.abs(r.residualNorm - sp.res)).toBeLessThan(1e-14);
+      }
+    }
+    // A singular but consistent system that breaks down is solved: converged on the true residual.
+    const ok = await nl.gmres(A, Float64Array.of(1, 2, 0), { rtol: 1e-12 });
+    expect(ok.reason).toBe("converged");
+    expect(diff(ok.x, [2, 1, 0])).toBeLessThan(1e-14);
+  });
+
+  it("b = 0 with a nonzero x0 returns exactly x = 0 in cg, gmres and GCRO-DR (a recycle space is left as it was)", async () => {
+    const A = load("gr_900_900_crg"), zero = new Float64Array(A.rows), x0 = uniform(A.rows, 11);
+    const space = nl.recycleSpace({ k: 4 });
+    await nl.gmres(A, uniform(A.rows, 12), { restart: 20, recycle: space });
+    const vectors = space.vectors.slice();
+    for (const r of [
+      await nl.cg(A, zero, { x0 }),
+      await nl.cg(A, zero, { x0, preconditioner: "ic0" }),
+      await nl.gmres(A, zero, { x0 }),
+      await nl.gmres(A, zero, { x0, restart: 20, recycle: space }),
+    ]) {
+      expect(r).toMatchObject({ reason: "converged", converged: true, iterations: 0, residualNorm: 0 });
+      expect(sameBits(r.x, zero)).toBe(true);
+    }
+    expect(sameBits(space.vectors, vectors)).toBe(true);
+    expect(sameBits(x0, uniform(A.rows, 11))).toBe(true);
+  });
+});
+
+describe("solveSequence: every system checked before the first solve", () => {
+  const good = () => ({ A: DenseMatrix.from([[4, 1], [1, 3]]), b: Float64Array.of(1, 2) });
+  const cases: [string, (s: { A: unknown; b: unknown }[]) => void, object, string, string][] = [
+    ["b of the wrong length", (s) => { s[1].b = Float64Array.of(1, 2, 3); }, {}, "invalid-shape", "systems[1].b"],
+    ["b not a Float64Array", (s) => { s[3].b = [1, 2]; }, {}, "invalid-type", "systems[3].b"],
+    ["NaN in b", (s) => { s[2].b = Float64Array.of(1, NaN); }, {}, "invalid-value", "systems[2].b"],
+    ["Infinity in A", (s) => { s[3].A = DenseMatrix.from([[4, Infinity], [Infinity, 3]]); }, {}, "invalid-value", "systems[3].A"],
+    ["a non-square A", (s) => { s[1].A = new DenseMatrix(2, 3, new Float64Array(6)); }, {}, "invalid-shape", "systems[1].A"],
+    ["a non-symmetric A for CG", (s) => { s[2].A = DenseMatrix.from([[4, 1], [0, 3]]); }, {}, "invalid-value", "systems[2].A"],
+    ["a zero diagonal under Jacobi", (s) => { s[3].A = DenseMatrix.from([[0, 1], [1, 3]]); }, { preconditioner: "jacobi" }, "invalid-value", "systems[3].A"],
+    ["a zero diagonal under Jacobi, GMRES", (s) => { s[1].A = DenseMatrix.from([[0, 1], [2, 3]]); }, { method: "gmres", preconditioner: "jacobi" }, "invalid-value", "systems[1].A"],
+    ["mixed sizes when recycling", (s) => { s[2] = { A: DenseMatrix.from([[2]]), b: Float64Array.of(1) }; }, { recycle: { k: 1 } }, "invalid-shape", "systems[2].A"],
+    ["restart ≤ k for GCRO-DR", () => {}, { method: "gmres", recycle: { k: 2 }, restart: 2 }, "invalid-value", "opts.restart"],
+    ["a negative rtol", () => {}, { rtol: -1 }, "invalid-value", "opts.rtol"],
+    ["SSOR for GMRES", () => {}, { method: "gmres", preconditioner: "ssor" }, "invalid-value", "opts.preconditioner"],
+  ];
+  for (const [what, spoil, opts, code, argument] of cases) {
+    it(`${what} → ${code} on ${argument}, nothing solved`, async () => {
+      const systems = [good(), good(), good(), good()];
+      spoil(systems);
+      let progress = 0;
+      const err = await nl.solveSequence(systems as never, { ...opts, order: "sorted", onProgress: () => { progress++; } }).catch((e) => e);
+      expect(err).toBeInstanceOf(NumlaneError);
+      expect(err).toMatchObject({ code, argument });
+      expect(progress).toBe(0);
+    });
+  }
 });
