@@ -184,7 +184,7 @@ describe.runIf(available("chromium"))("chromium", () => {
     expect(r.info).toMatchObject({ build: "single", threads: 1, workers: 1, proxy: true });
     const s = r.solve;
     console.log(`long CG on a page without isolation: n = ${s.n}, ${s.iterations} iterations in ${s.ms.toFixed(0)} ms; ` +
-      `largest gap between 10 ms timer ticks ${s.gap.toFixed(1)} ms over ${s.ticks} ticks; cancel latencies ` +
+      `largest gap between 10 ms timer ticks ${s.gap.toFixed(1)} ms (from ${s.gapAt.toFixed(0)} ms) over ${s.ticks} ticks; cancel latencies ` +
       `${r.cancel.map((c: { latencyMs: number }) => c.latencyMs.toFixed(1)).join(", ")} ms; queued-call abort ${r.queued.latencyMs.toFixed(1)} ms`);
     expect([s.reason, s.iterations, s.xHash]).toEqual([ref.reason, ref.iterations, await sha256(ref.x)]);
     expect(s.relativeResidual).toBeLessThanOrEqual(1e-10);
@@ -202,6 +202,8 @@ describe.runIf(available("chromium"))("chromium", () => {
     expect(latencies[1]).toBeLessThan(100); // the median
     expect(r.queued).toMatchObject({ name: "AbortError", running: "AbortError" });
     expect(r.queued.latencyMs).toBeLessThan(100);
+    expect(r.badInput).toEqual({ numlane: true, code: "invalid-shape", argument: "b" });
+    expect([r.throwingProgress, r.afterThrow]).toEqual(["from onProgress", "converged"]);
     expect(r.afterClose).toBe("closed");
   });
 

@@ -69,16 +69,19 @@ function planted(D, seed) {
 
 /** The 5-point Poisson matrix on an m×m grid, unshifted: condition ~ m², so CG takes thousands of iterations at m = 400. */
 function poisson(lib, m) {
-  const n = m * m, I = [], J = [], V = [];
+  const n = m * m, indptr = new Int32Array(n + 1), indices = new Int32Array(5 * n), data = new Float64Array(5 * n);
+  let nnz = 0;
+  const put = (j, v) => { indices[nnz] = j; data[nnz++] = v; };
   for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) {
     const k = i * m + j;
-    I.push(k); J.push(k); V.push(4);
-    if (i > 0) { I.push(k); J.push(k - m); V.push(-1); }
-    if (i < m - 1) { I.push(k); J.push(k + m); V.push(-1); }
-    if (j > 0) { I.push(k); J.push(k - 1); V.push(-1); }
-    if (j < m - 1) { I.push(k); J.push(k + 1); V.push(-1); }
+    if (i > 0) put(k - m, -1);
+    if (j > 0) put(k - 1, -1);
+    put(k, 4);
+    if (j < m - 1) put(k + 1, -1);
+    if (i < m - 1) put(k + m, -1);
+    indptr[k + 1] = nnz;
   }
-  return lib.CsrMatrix.fromCoo(n, n, I, J, V);
+  return new lib.CsrMatrix(n, n, indptr, indices.slice(0, nnz), data.slice(0, nnz));
 }
 
 /**
