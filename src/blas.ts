@@ -118,7 +118,7 @@ export class Blas {
   async triad(b: Float64Array, c: Float64Array, s: number, opts?: TriadOptions): Promise<Float64Array> {
     float64Array("b", b); float64Array("c", c); finiteNumber("s", s); checkOptions("opts", opts, TRIAD_KEYS);
     if (b.length !== c.length) throw new NumlaneError("invalid-shape", `b has ${b.length} entries, c has ${c.length}`, "c");
-    const out = opts?.out ? float64Array("opts.out", opts.out) : undefined;
+    const out = opts?.out !== undefined ? float64Array("opts.out", opts.out) : undefined;
     if (out && out.length !== b.length) throw new NumlaneError("invalid-shape", `expected length ${b.length}, got ${out.length}`, "opts.out");
     const n = b.length;
     const target = out ?? new Float64Array(n);

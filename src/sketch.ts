@@ -259,7 +259,10 @@ export class Sketch {
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
     if (method === "qr") for (const k of ["sketch", "sketchSize", "seed"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for the sketched methods, not "qr"`, `opts.${k}`);
     if (method === "auto") method = m >= 8 * n && m * n >= 2e5 ? "sketch-and-precondition" : "qr";
-    const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? Math.min(m, Math.max(4 * n, n + 8)), Math.max(n, kind === "sparse-sign" ? 8 : 1), m);
+    const sketchSizeMin = Math.max(n, kind === "sparse-sign" ? 8 : 1);
+    // A given size is checked even when "auto" then picks qr: a bad value is never silently ignored.
+    if (opts.sketchSize !== undefined) integer("opts.sketchSize", opts.sketchSize, sketchSizeMin, m);
+    const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? Math.min(m, Math.max(4 * n, n + 8)), sketchSizeMin, m);
     const heap = this.e.heap;
     const w = n + 1; // columns of [A b]
     const chunks = chunkCount(m);

@@ -139,6 +139,8 @@ export function checkOptions<T>(path: string, opts: T | undefined, keys: OptionK
   const valid = Object.keys(keys);
   for (const key of Object.keys(opts)) {
     if (!valid.includes(key)) throw new NumlaneError("invalid-value", `unknown option ${key}; ${suggest(key, valid)}`, keyPrefix + key);
+    // No option takes null: refused rather than read as "the default" (leave the key out for that).
+    if ((opts as Record<string, unknown>)[key] === null) throw new NumlaneError("invalid-type", "null is not a value for any option; leave it out for the default", keyPrefix + key);
   }
   const o = opts as Record<string, unknown>;
   if ("signal" in keys && o.signal !== undefined) abortSignal(`${keyPrefix}signal`, o.signal);
