@@ -15,9 +15,15 @@ import { RecycleSpace } from "../krylov.js";
 import { CsrMatrix, DenseMatrix } from "../matrix.js";
 import { detectRuntime } from "./features.js";
 
-/** The calls the pool runs as `long`, with the position of their options argument. */
+/**
+ * The calls that can run for seconds, with the position of their options
+ * argument: those the pool runs as `long`, and the whole-matrix QR and
+ * sketches (on one thread, qr of a 200,000×100 A took 6.0 s, its Gaussian
+ * sketch to 400 rows 3.1 s).
+ */
 export const LONG_CALLS = {
   cg: 2, gmres: 2, solveSequence: 1, lasso: 2, lassoPath: 2, logisticRegression: 2, bcd: 1, lstsq: 2,
+  qr: 1, sketch: 1, leverageScores: 1,
 } as const satisfies Partial<Record<keyof Numlane, number>>;
 export type LongCall = keyof typeof LONG_CALLS;
 
