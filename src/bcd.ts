@@ -82,7 +82,7 @@ export class Bcd {
   async lasso(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<BcdResult> {
     requireOptions("opts", opts, LASSO_KEYS);
     const lambda = nonNegative("opts.lambda", opts.lambda);
-    return (await this.fit(A, b, [lambda], opts))[0];
+    return (await this.fit(this.fitInputs(A, b, opts), [lambda], opts))[0];
   }
 
   /**
@@ -92,6 +92,8 @@ export class Bcd {
    */
   async lassoPath(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoPathOptions = {}): Promise<LassoPathResult> {
     checkOptions("opts", opts, LASSO_PATH_KEYS);
+    // Everything is checked before the grid's kernel runs.
+    const inputs = this.fitInputs(A, b, opts);
     let lambdas: number[];
     if (opts.lambdas !== undefined) {
       for (const k of ["nLambdas", "eps"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} builds a grid; lambdas gives one`, `opts.${k}`);
@@ -101,10 +103,7 @@ export class Bcd {
     } else {
       const count = integer("opts.nLambdas", opts.nLambdas ?? 100, 1, 10_000);
       const eps = nonNegative("opts.eps", opts.eps ?? 1e-3);
-      const D = toDense(A);
-      if (D.rows === 0 || D.cols === 0) throw new NumlaneError("invalid-size", `A is ${D.rows}×${D.cols}: nothing to fit`, "A");
-      float64Array("b", b);
-      if (b.length !== D.rows) throw new NumlaneError("invalid-shape", `expected ${D.rows} entries to match A's rows, got ${b.length}`, "b");
+      const { D } = inputs;
       let lmax = 0;
       for (let j = 0; j < D.cols; j++) { let g = 0; for (let i = 0; i < D.rows; i++) g += D.get(i, j) * b[i]; lmax = Math.max(lmax, Math.abs(g)); }
       lmax /= D.rows;
@@ -118,7 +117,7 @@ export class Bcd {
         scope.free();
       }
     }
-    const fits = await this.fit(A, b, lambdas, opts);
+    const fits = await this.fit(inputs, lambdas, opts);
     return { lambdas: Float64Array.from(lambdas), fits };
   }
 
@@ -207,8 +206,8 @@ export class Bcd {
     return { ...fit, objective: fit.objective * n * C };
   }
 
-  /** Lasso fits for each λ in turn, warm-started, with A, b and the workspace in wasm memory once. */
-  private async fit(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, lambdas: number[], opts: Omit<LassoOptions, "lambda">): Promise<BcdResult[]> {
+  /** lasso's and lassoPath's A, b and fit options, checked (before any kernel runs). */
+  private fitInputs(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: Omit<LassoOptions, "lambda">) {
     const D = toDense(A);
     const n = D.rows, p = D.cols;
     if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "A");
@@ -224,7 +223,12 @@ export class Bcd {
       if (x0.length !== p) throw new NumlaneError("invalid-shape", `expected ${p} entries (A's columns), got ${x0.length}`, "opts.x0");
       allFinite("opts.x0", x0);
     }
+    return { D, b, n, p, maxIter, tol, x0 };
+  }
 
+  /** Lasso fits for each λ in turn (inputs checked by fitInputs), warm-started, with A, b and the workspace in wasm memory once. */
+  private async fit(inputs: ReturnType<Bcd["fitInputs"]>, lambdas: number[], opts: Omit<LassoOptions, "lambda">): Promise<BcdResult[]> {
+    const { D, b, n, p, maxIter, tol, x0 } = inputs;
     let bb = 0;
     for (let i = 0; i < n; i++) bb += b[i] * b[i];
 
