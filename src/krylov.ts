@@ -13,9 +13,15 @@ import type { Progress } from "./pool/pool.js";
 
 
 export type Preconditioner = "none" | "jacobi" | "ssor" | "ic0";
-export type CgReason = "converged" | "max-iterations" | "breakdown" | "indefinite" | "aborted";
-// Indexed by the kernel's reason codes.
-const REASONS: CgReason[] = ["converged", "max-iterations", "breakdown", "indefinite", "aborted"];
+/**
+ * Why a solve stopped. "converged": the true residual ‖b − A·x‖ of the
+ * returned x meets max(rtol·‖b‖, atol). "stagnated": the iteration's own
+ * residual met it but the true one did not, even after restarts from the true
+ * residual: the tolerance is below what rounding allows for this system.
+ */
+export type CgReason = "converged" | "max-iterations" | "breakdown" | "indefinite" | "aborted" | "stagnated";
+// Indexed by the kernels' reason codes (assembly/krylov/reasons.ts).
+const REASONS: CgReason[] = ["converged", "max-iterations", "breakdown", "indefinite", "aborted", "stagnated"];
 
 /** Options of nl.recycleSpace. */
 export interface RecycleOptions {
@@ -193,17 +199,11 @@ export class Krylov {
   async cg(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: CgOptions = {}): Promise<CgResult> {
     checkOptions("opts", opts, CG_KEYS);
     const { S, n, x0 } = squareSystem("CG", A, b, opts.x0);
-    const asym = S.asymmetry();
-    if (!(asym <= SYMMETRY_TOL)) {
-      throw new NumlaneError("invalid-value", `CG needs a symmetric matrix; max |a_ij − a_ji| / max |a_ij| = ${asym.toExponential(2)}`, "A");
-    }
+    checkSymmetric(S, "A");
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
-    const pre = opts.preconditioner ?? "none";
-    if (pre !== "none" && pre !== "jacobi" && pre !== "ssor" && pre !== "ic0") {
-      throw new NumlaneError("invalid-value", `expected "none", "jacobi", "ssor" or "ic0", got ${String(pre)}`, "opts.preconditioner");
-    }
+    const pre = preconditionerFor("cg", opts.preconditioner);
     if (opts.omega !== undefined && pre !== "ssor") throw new NumlaneError("invalid-value", `omega is SSOR's relaxation factor; the preconditioner is "${pre}"`, "opts.omega");
     // SSOR and IC(0) are M = L·Lᵀ, solved by triangular sweeps in wasm.
     const factor: TriangularFactor | undefined =
@@ -211,12 +211,11 @@ export class Krylov {
     // A symmetric positive definite matrix has a positive diagonal.
     const dinv = pre === "jacobi" ? inverseDiagonal(S, true) : undefined;
 
-    let bnorm = 0;
-    for (let i = 0; i < n; i++) bnorm += b[i] * b[i];
-    const tol = Math.max(rtol * Math.sqrt(bnorm), atol);
-
     const recycle = opts.recycle;
     if (recycle !== undefined) checkSpace(recycle, "cg", n);
+    if (isZero(b)) return zeroSolution(n);
+    const { rhs, start, scale } = safelyScaled(b, x0);
+    const tol = tolerance(rhs, rtol, atol * scale);
 
     const chunks = chunkCount(n);
     const heap = this.e.heap;
@@ -229,10 +228,10 @@ export class Krylov {
     const updateBytes = recycle ? 8 * (lines * lines * (chunks + 2) + lines * recycle.k + recycle.k * n) + 4 * 64 : 0;
     const work = 8 * (4 * n + (4 + kk + 2 * s) * chunks + historyCap + 8 + 2 * lines * n) + scratchBytes + 8 * 64 + updateBytes;
     const factorArrays = factor ? [factor.lower.indptr, factor.lower.indices, factor.lower.data, factor.upper.indptr, factor.upper.indices, factor.upper.data, factor.diag] : [];
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : []), ...factorArrays], 8 * n + work + 64);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(dinv ? [dinv] : []), ...factorArrays], 8 * n + work + 64);
     try {
       const indptr = scope.input(S.indptr), indices = scope.input(S.indices), data = scope.input(S.data);
-      const bp = scope.input(b);
+      const bp = scope.input(rhs);
       const dp = dinv ? scope.input(dinv) : 0;
       let tri = 0;
       if (factor) {
@@ -240,7 +239,7 @@ export class Krylov {
         heap.f64.set(factorArrays.map((a) => scope.input(a)), tri >> 3);
       }
       const xp = scope.alloc(8 * n);
-      if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
+      if (start) heap.f64.set(start, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
       const wp = scope.alloc(8 * 4 * n), pp = scope.alloc(8 * (4 + kk + 2 * s) * chunks);
       const hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
       heap.f64.fill(0, out >> 3, (out >> 3) + 8);
@@ -258,7 +257,7 @@ export class Krylov {
       const iterations = f64[o];
       const reason = REASONS[f64[o + 1]];
       if (recycle && reason !== "indefinite") await this.updateRecycle(recycle, scope, n, zb, azb, s + f64[o + 5], threads);
-      return {
+      return unscaled({
         x: this.e.copyOut(heap.f64.subarray(xp >> 3, (xp >> 3) + n)),
         iterations,
         converged: reason === "converged",
@@ -266,7 +265,7 @@ export class Krylov {
         residualNorm: heap.f64[o + 3],
         residualHistory: this.e.copyOut(heap.f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap))),
         ...(factor && pre === "ic0" ? { preconditionerShift: factor.shift } : {}),
-      };
+      }, scale);
     } finally {
       scope.free();
     }
@@ -280,27 +279,26 @@ export class Krylov {
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
     const restart = integer("opts.restart", opts.restart ?? Math.min(30, n), 1, 1000);
-    const pre = opts.preconditioner ?? "none";
-    if (pre !== "none" && pre !== "jacobi") throw new NumlaneError("invalid-value", `expected "none" or "jacobi", got ${String(pre)}`, "opts.preconditioner");
+    const pre = preconditionerFor("gmres", opts.preconditioner);
     const dinv = pre === "jacobi" ? inverseDiagonal(S, false) : undefined;
-    let bnorm = 0;
-    for (let i = 0; i < n; i++) bnorm += b[i] * b[i];
-    const tol = Math.max(rtol * Math.sqrt(bnorm), atol);
     if (opts.recycle !== undefined) {
       checkSpace(opts.recycle, "gmres", n);
-      if (restart <= opts.recycle.k) throw new NumlaneError("invalid-value", `GCRO-DR needs restart > k (the space's ${opts.recycle.k}), got ${restart}`, "opts.restart");
-      return this.gcrodr(S, b, x0, dinv, tol, maxIter, restart, opts.recycle, opts);
+      checkRestart(restart, opts.recycle.k);
     }
+    if (isZero(b)) return zeroSolution(n);
+    const { rhs, start, scale } = safelyScaled(b, x0);
+    const tol = tolerance(rhs, rtol, atol * scale);
+    if (opts.recycle !== undefined) return unscaled(await this.gcrodr(S, rhs, start, dinv, tol, maxIter, restart, opts.recycle, opts), scale);
     const chunks = chunkCount(n), m = restart, heap = this.e.heap;
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
     const scratchBytes = 8 * 64 * ((m + 1) * m + 4 * (m + 1));
     const work = 8 * ((m + 2) * n + n + (2 * (m + 1) + 2) * chunks + historyCap + 8) + scratchBytes + 8 * 64;
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : [])], work);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(dinv ? [dinv] : [])], work);
     try {
       const indptr = scope.input(S.indptr), indices = scope.input(S.indices), data = scope.input(S.data);
-      const bp = scope.input(b), dp = dinv ? scope.input(dinv) : 0;
+      const bp = scope.input(rhs), dp = dinv ? scope.input(dinv) : 0;
       const xp = scope.alloc(8 * n);
-      if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
+      if (start) heap.f64.set(start, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
       const basis = scope.alloc(8 * (m + 1) * n), t = scope.alloc(8 * n);
       const pp = scope.alloc(8 * (2 * (m + 1) + 2) * chunks), scratch = scope.alloc(scratchBytes);
       const hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
@@ -311,18 +309,18 @@ export class Krylov {
       });
       const f64 = heap.f64, o = out >> 3;
       const iterations = f64[o], reason = REASONS[f64[o + 1]];
-      return {
+      return unscaled({
         x: this.e.copyOut(f64.subarray(xp >> 3, (xp >> 3) + n)), iterations, converged: reason === "converged", reason,
         residualNorm: f64[o + 3], residualHistory: this.e.copyOut(f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap))),
-      };
+      }, scale);
     } finally {
       scope.free();
     }
   }
 
-  /** GCRO-DR(m, k) with the space `space` (checked), in one SPMD launch; updates the space. */
+  /** GCRO-DR(m, k) with the space `space` (checked), in one SPMD launch; updates the space. `rhs`, `start`: b and x0 as the kernel takes them. */
   private async gcrodr(
-    S: CsrMatrix, b: Float64Array, x0: Float64Array | undefined, dinv: Float64Array | undefined,
+    S: CsrMatrix, rhs: Float64Array, start: Float64Array | undefined, dinv: Float64Array | undefined,
     tol: number, maxIter: number, m: number, space: RecycleSpace, opts: GmresOptions,
   ): Promise<CgResult> {
     const n = S.rows, k = space.k, s0 = space.size, chunks = chunkCount(n), heap = this.e.heap;
@@ -330,12 +328,12 @@ export class Krylov {
     const threads = this.e.threadsFor(12 * S.nnz + 8 * (2 * m + 2 * k + 6) * n, opts);
     const sizes = await this.kernelSizes(m, k);
     const work = 8 * (n + 2 * k * n + (m + 1) * n + n + sizes[0] * chunks + sizes[1] * threads + sizes[2] + historyCap + 8) + 10 * 64;
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, b, ...(dinv ? [dinv] : [])], work);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(dinv ? [dinv] : [])], work);
     try {
       const indptr = scope.input(S.indptr), indices = scope.input(S.indices), data = scope.input(S.data);
-      const bp = scope.input(b), dp = dinv ? scope.input(dinv) : 0;
+      const bp = scope.input(rhs), dp = dinv ? scope.input(dinv) : 0;
       const xp = scope.alloc(8 * n);
-      if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
+      if (start) heap.f64.set(start, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
       const up = scope.alloc(8 * Math.max(1, k * n)), cp = scope.alloc(8 * Math.max(1, k * n));
       if (s0 > 0) heap.f64.set(space.vectors.subarray(0, s0 * n), up >> 3);
       const basis = scope.alloc(8 * (m + 1) * n), t = scope.alloc(8 * n);
@@ -394,11 +392,20 @@ export class Krylov {
     checkOptions("opts", opts, SEQUENCE_KEYS);
     if (!Array.isArray(systems)) throw new NumlaneError("invalid-type", "expected an array of { A, b }", "systems");
     if (systems.length === 0) throw new NumlaneError("invalid-size", "expected at least one system", "systems");
+    const method = opts.method ?? "cg";
+    if (method !== "cg" && method !== "gmres") throw new NumlaneError("invalid-value", `expected "cg" or "gmres", got ${String(method)}`, "opts.method");
+    // Every system and option is checked before the first solve (and the ordering's SpMVs).
+    const pre = preconditionerFor(method, opts.preconditioner);
+    nonNegative("opts.rtol", opts.rtol ?? 1e-8);
+    nonNegative("opts.atol", opts.atol ?? 0);
+    if (opts.maxIter !== undefined) integer("opts.maxIter", opts.maxIter, 0, 2 ** 30);
     const mats = systems.map((sys, i) => {
       if (sys === undefined) throw new NumlaneError("invalid-type", "expected { A, b }", `systems[${i}]`);
       checkOptions(`systems[${i}]`, sys, SYSTEM_KEYS);
-      const m = toMatrix(`systems[${i}].A`, sys.A);
-      return m instanceof CsrMatrix ? m : CsrMatrix.fromDense(m);
+      const { S } = squareSystem(method === "cg" ? "CG" : "GMRES", sys.A, sys.b, undefined, `systems[${i}].`);
+      if (method === "cg") checkSymmetric(S, `systems[${i}].A`);
+      if (pre === "jacobi") inverseDiagonal(S, method === "cg", `systems[${i}].A`);
+      return S;
     });
     const order = opts.order ?? "sorted";
     if (order !== "sorted" && order !== "given") throw new NumlaneError("invalid-value", `expected "sorted" or "given", got ${String(order)}`, "opts.order");
@@ -411,12 +418,12 @@ export class Krylov {
       }
     }
     const space = recycleOpts === false ? undefined : new RecycleSpace(recycleOpts, "opts.recycle");
+    if (space && method === "gmres") checkRestart(integer("opts.restart", opts.restart ?? Math.min(30, mats[0].rows), 1, 1000), space.k);
     const sequence = order === "given" ? mats.map((_, i) => i) : await this.similarityOrder(mats, opts);
     const solutions: Float64Array[] = new Array(mats.length);
     const iterations: number[] = new Array(mats.length);
     const reasons: CgReason[] = new Array(mats.length);
-    const { onProgress, order: _o, recycle: _r, method = "cg", restart, ...cgOpts } = opts;
-    if (method !== "cg" && method !== "gmres") throw new NumlaneError("invalid-value", `expected "cg" or "gmres", got ${String(method)}`, "opts.method");
+    const { onProgress, order: _o, recycle: _r, method: _m, restart, ...cgOpts } = opts;
     if (method === "cg" && restart !== undefined) throw new NumlaneError("invalid-value", "restart is for method \"gmres\"", "opts.restart");
     for (const i of sequence) {
       const progress = onProgress && ((p: Progress) => onProgress({ ...p, system: i }));
@@ -523,17 +530,20 @@ function checkSpace(space: RecycleSpace, method: "cg" | "gmres", n: number): voi
   }
 }
 
-/** A square CSR system A·x = b (and x0) checked: shapes, emptiness, NaN/∞. */
-function squareSystem(method: string, A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, x0?: Float64Array) {
-  const m = toMatrix("A", A);
+/**
+ * A square CSR system A·x = b (and x0) checked: shapes, emptiness, NaN/∞.
+ * `at` prefixes the names of A and b in errors (e.g. "systems[3].").
+ */
+function squareSystem(method: string, A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, x0?: Float64Array, at = "") {
+  const m = toMatrix(`${at}A`, A);
   const S = m instanceof CsrMatrix ? m : CsrMatrix.fromDense(m);
-  if (S.rows !== S.cols) throw new NumlaneError("invalid-shape", `${method} needs a square matrix, got ${S.rows}×${S.cols}`, "A");
+  if (S.rows !== S.cols) throw new NumlaneError("invalid-shape", `${method} needs a square matrix, got ${S.rows}×${S.cols}`, `${at}A`);
   const n = S.rows;
-  if (n === 0) throw new NumlaneError("invalid-size", "the matrix is empty", "A");
-  allFinite("A", S.data);
-  float64Array("b", b);
-  if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${b.length}`, "b");
-  allFinite("b", b);
+  if (n === 0) throw new NumlaneError("invalid-size", "the matrix is empty", `${at}A`);
+  allFinite(`${at}A`, S.data);
+  float64Array(`${at}b`, b);
+  if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${b.length}`, `${at}b`);
+  allFinite(`${at}b`, b);
   if (x0 !== undefined) {
     float64Array("opts.x0", x0);
     if (x0.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${x0.length}`, "opts.x0");
@@ -542,16 +552,84 @@ function squareSystem(method: string, A: CsrMatrix | DenseMatrix | number[][], b
   return { S, n, x0 };
 }
 
-/** 1/a_ii for Jacobi; `positive`: the diagonal must be > 0 (SPD), else only ≠ 0. */
-function inverseDiagonal(S: CsrMatrix, positive: boolean): Float64Array {
+/** 1/a_ii for Jacobi; `positive`: the diagonal must be > 0 (SPD), else only ≠ 0. `name`: the matrix in errors. */
+function inverseDiagonal(S: CsrMatrix, positive: boolean, name = "A"): Float64Array {
   const n = S.rows, dinv = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let d = 0;
     for (let k = S.indptr[i]; k < S.indptr[i + 1]; k++) if (S.indices[k] === i) d += S.data[k];
     if (positive ? !(d > 0) : d === 0) {
-      throw new NumlaneError("invalid-value", `diagonal entry ${i} is ${d}: ${positive ? "not positive definite, so " : ""}Jacobi cannot scale it`, "A");
+      throw new NumlaneError("invalid-value", `diagonal entry ${i} is ${d}: ${positive ? "not positive definite, so " : ""}Jacobi cannot scale it`, name);
     }
     dinv[i] = 1 / d;
   }
   return dinv;
+}
+
+/** CG's matrix must be symmetric up to rounding; `name`: the matrix in errors. */
+function checkSymmetric(S: CsrMatrix, name: string): void {
+  const asym = S.asymmetry();
+  if (!(asym <= SYMMETRY_TOL)) {
+    throw new NumlaneError("invalid-value", `CG needs a symmetric matrix; max |a_ij − a_ji| / max |a_ij| = ${asym.toExponential(2)}`, name);
+  }
+}
+
+const PRECONDITIONERS = { cg: ["none", "jacobi", "ssor", "ic0"], gmres: ["none", "jacobi"] } as const;
+
+/** opts.preconditioner checked for `method` (default "none"). */
+function preconditionerFor<M extends keyof typeof PRECONDITIONERS>(method: M, value: unknown): (typeof PRECONDITIONERS)[M][number] {
+  const allowed: readonly string[] = PRECONDITIONERS[method];
+  const pre = value ?? "none";
+  if (typeof pre !== "string" || !allowed.includes(pre)) {
+    throw new NumlaneError("invalid-value", `expected ${allowed.map((p) => `"${p}"`).join(", ")}, got ${String(pre)}`, "opts.preconditioner");
+  }
+  return pre as (typeof PRECONDITIONERS)[M][number];
+}
+
+/** GCRO-DR keeps k vectors inside each cycle of `restart` steps. */
+function checkRestart(restart: number, k: number): void {
+  if (restart <= k) throw new NumlaneError("invalid-value", `GCRO-DR needs restart > k (the space's ${k}), got ${restart}`, "opts.restart");
+}
+
+function isZero(b: Float64Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/** b = 0: x = 0 exactly, whatever x0 (as SciPy), with no kernel run. */
+function zeroSolution(n: number): CgResult {
+  return { x: new Float64Array(n), iterations: 0, converged: true, reason: "converged", residualNorm: 0, residualHistory: Float64Array.of(0) };
+}
+
+// Entries of b or x0 beyond 2^±SAFE_EXPONENT could overflow or underflow in
+// the kernels' squared norms and curvatures (p·A·p). Such a system is solved
+// as 2^e·b, 2^e·x0 (exact, a power of two) and the answer scaled back;
+// others are left alone, so their bits do not change.
+const SAFE_EXPONENT = 256;
+
+/** b and x0 as the kernel should take them, and the factor 2^e applied (1: none). */
+function safelyScaled(b: Float64Array, x0: Float64Array | undefined) {
+  let big = 0;
+  for (let i = 0; i < b.length; i++) big = Math.max(big, Math.abs(b[i]));
+  if (x0) for (let i = 0; i < x0.length; i++) big = Math.max(big, Math.abs(x0[i]));
+  if (big <= 2 ** SAFE_EXPONENT && big >= 2 ** -SAFE_EXPONENT) return { rhs: b, start: x0, scale: 1 };
+  // 2^e with e in the normal range brings max(|b|, |x0|) into [1, 2).
+  const scale = 2 ** Math.max(-1023, Math.min(1023, -Math.floor(Math.log2(big))));
+  return { rhs: b.map((v) => v * scale), start: x0?.map((v) => v * scale), scale };
+}
+
+/** max(rtol·‖b‖, atol), kept finite so that a non-finite residual never meets it. */
+function tolerance(b: Float64Array, rtol: number, atol: number): number {
+  let bnorm = 0;
+  for (let i = 0; i < b.length; i++) bnorm += b[i] * b[i];
+  return Math.min(Math.max(rtol * Math.sqrt(bnorm), atol), Number.MAX_VALUE);
+}
+
+/** A result of a system solved scaled by `scale` (see safelyScaled), in the caller's units; exact. */
+function unscaled(r: CgResult, scale: number): CgResult {
+  if (scale === 1) return r;
+  const inv = 1 / scale;
+  for (let i = 0; i < r.x.length; i++) r.x[i] *= inv;
+  for (let i = 0; i < r.residualHistory.length; i++) r.residualHistory[i] *= inv;
+  return { ...r, residualNorm: r.residualNorm * inv };
 }
