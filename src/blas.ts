@@ -2,7 +2,7 @@
 // modified (unless opts.inPlace); arrays from nl.alloc are used in place.
 import { NumlaneError } from "./errors.js";
 import { chunkCount as chunks, type CallOptions, type Engine } from "./engine.js";
-import { CsrMatrix, toMatrix, type MatrixLike } from "./matrix.js";
+import { checkCsr, csrInput, CsrMatrix, toMatrix, type MatrixLike } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { boolean, callOptionKeys, checkOptions, float64Array, finiteNumber, integer, stridedCount } from "./validate.js";
 
@@ -185,12 +185,15 @@ export class Blas {
     const trans = boolean("opts.trans", opts?.trans ?? false);
     const alpha = finiteOrNan("opts.alpha", opts?.alpha ?? 1);
     const beta = finiteOrNan("opts.beta", opts?.beta ?? 0);
-    const M = trans ? A.transpose() : A;
+    const M = trans ? A.transpose() : checkCsr("A", A);
     if (x.length !== M.cols) throw new NumlaneError("invalid-shape", `A${trans ? "ᵀ" : ""} is ${M.rows}×${M.cols}, x has ${x.length} entries`, "x");
     const y = this.outputSeed(opts, M.rows);
     const bytes = 12 * M.nnz + 8 * (M.cols + 2 * M.rows);
     return this.elementwise(y, { ...opts, inPlace: true }, bytes, [M.indptr, M.indices, M.data, x],
-      (s, out) => ["spmv_csr_f64", [s.input(M.indptr), s.input(M.indices), s.input(M.data), M.rows, s.input(x), out, alpha, beta]], beta !== 0)
+      (s, out) => {
+        const p = csrInput(s, "A", M, y.length, x.length);
+        return ["spmv_csr_f64", [p.indptr, p.indices, p.data, y.length, s.input(x), out, alpha, beta]];
+      }, beta !== 0)
   }
 
   /** The array the matrix-vector product accumulates into: y itself (inPlace) or a fresh one. */

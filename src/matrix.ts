@@ -224,13 +224,15 @@ function checkCsrParts(name: string, rows: unknown, cols: unknown, indptr: unkno
   if (ind.length !== nnz || (data as Float64Array).length !== nnz) {
     throw new NumlaneError("invalid-shape", `indptr says ${nnz} nonzeros; indices has ${ind.length}, data ${(data as Float64Array).length}`, arg("indices"));
   }
-  // One min/max pass; the position of a bad entry is looked up only on failure.
-  let lo = 0, hi = 0;
+  // One branch-free pass: j | (n − 1 − j) is negative exactly when j is
+  // outside 0..n-1. A bad entry's position is looked up only on failure.
+  let outside = 0;
+  const last = n - 1;
   for (let k = 0; k < nnz; k++) {
     const j = ind[k];
-    if (j < lo) lo = j; else if (j > hi) hi = j;
+    outside |= j | (last - j);
   }
-  if (lo < 0 || (nnz > 0 && hi >= n)) {
+  if (outside < 0) {
     const k = ind.findIndex((j) => j < 0 || j >= n);
     throw new NumlaneError("invalid-value", `entry ${k} is column ${ind[k]}, outside 0..${n - 1}`, arg("indices"));
   }
@@ -253,6 +255,22 @@ function checkDenseParts(name: string, rows: unknown, cols: unknown, data: unkno
     throw new NumlaneError("invalid-value", `expected "row-major" or "column-major", got ${String(layout)}`, arg("layout"));
   }
   if (d.length !== m * n) throw new NumlaneError("invalid-shape", `a ${m}×${n} matrix needs ${m * n} entries, got ${d.length}`, arg("data"));
+}
+
+/**
+ * Puts a CSR matrix's arrays in wasm memory for a kernel (copying unless they
+ * live there) and returns their addresses. The check runs here, right before
+ * the copy with no await between: the arrays are the caller's and may have
+ * changed since construction, or while the call waited for the pool, and
+ * kernels index through them unchecked. `rows`, `cols`: the shape the call
+ * sized its vectors for.
+ */
+export function csrInput(
+  scope: { input(view: Int32Array | Float64Array): number },
+  name: string, A: { indptr: Int32Array; indices: Int32Array; data: Float64Array }, rows: number, cols: number,
+): { indptr: number; indices: number; data: number } {
+  checkCsrParts(name, rows, cols, A.indptr, A.indices, A.data);
+  return { indptr: scope.input(A.indptr), indices: scope.input(A.indices), data: scope.input(A.data) };
 }
 
 /** Re-checks a DenseMatrix's shape and layout likewise. */

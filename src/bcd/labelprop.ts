@@ -4,7 +4,7 @@
 //   f(x) = ½·Σ_{edges ij} w_ij·(x_i − x_j)² + ½·l2·Σ_{unlabelled} x_i²,  labelled x_i = labels[i].
 import { NumlaneError } from "../errors.js";
 import { chunkCount, HISTORY_CAP, type Engine } from "../engine.js";
-import { CsrMatrix } from "../matrix.js";
+import { checkCsr, csrInput, CsrMatrix } from "../matrix.js";
 import { allFinite, float64Array, integer } from "../validate.js";
 import { allocate, bytesFor, launch, type BcdOptions, type BcdResult, type Penalty } from "./generic.js";
 
@@ -22,6 +22,7 @@ interface Graph { n: number; indptr: Int32Array; indices: Int32Array; data: Floa
 /** W must be square, symmetric, with nonnegative finite weights (the diagonal is ignored). */
 function checkGraph(W: unknown): Graph {
   if (!(W instanceof CsrMatrix)) throw new NumlaneError("invalid-type", "expected a CsrMatrix of edge weights", "problem.W");
+  checkCsr("problem.W", W);
   const n = W.rows;
   if (W.cols !== n) throw new NumlaneError("invalid-shape", `W must be square, got ${W.rows}×${W.cols}`, "problem.W");
   if (n === 0) throw new NumlaneError("invalid-size", "W has no nodes", "problem.W");
@@ -152,7 +153,7 @@ export async function labelPropagation(e: Engine, problem: Record<string, unknow
   const heap = e.heap;
   const scope = await e.scope({ signal: opts.signal, long: true }, [g.indptr, g.indices, g.data], bytesFor(f64s, i32s));
   try {
-    const ip = scope.input(g.indptr), ix = scope.input(g.indices), dp = scope.input(g.data);
+    const { indptr: ip, indices: ix, data: dp } = csrInput(scope, "problem.W", g, n, n);
     const ptrs = allocate(scope, f64s, i32s);
     const f64 = heap.f64, i32 = heap.i32;
     f64.set(x, ptrs.X >> 3);
