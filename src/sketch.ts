@@ -116,6 +116,7 @@ export class Sketch {
   async sketch(A: DenseMatrix | CsrMatrix | number[][], opts: SketchOptions): Promise<DenseMatrix> {
     const D = denseInput(A);
     const m = D.rows, n = D.cols;
+    if (m === 0 || n === 0) throw new NumlaneError("invalid-size", `A is ${m}×${n}: nothing to sketch`, "A");
     requireOptions("opts", opts, SKETCH_KEYS);
     const kind = checkKind(opts.kind ?? "sparse-sign", "opts.kind");
     const d = integer("opts.size", opts.size, kind === "sparse-sign" ? 8 : 1, kind === "srht" ? nextPow2(m) : 2 ** 31 - 1);

@@ -122,9 +122,8 @@ export class Softmax {
 
   /** Validates, then runs: right here on one thread (returning the result), else as a launch (a Promise). */
   private run<T extends FloatArray>(log: 0 | 1, x: T, opts: SoftmaxOptions | undefined): T | Promise<T> {
-    floatArray("x", x);
+    nonEmptyInput(x);
     const n = x.length;
-    if (n === 0) throw new NumlaneError("invalid-size", "x is empty; softmax needs at least one entry", "x");
     let rows = 1, cols = n, algorithm: SoftmaxAlgorithm = "auto", out: FloatArray | undefined;
     if (opts !== undefined) {
       checkOptions("opts", opts, SOFTMAX_KEYS);
@@ -204,7 +203,7 @@ export class Softmax {
 
   /** What a call with these options would run: the algorithm and thread count `auto` picks. */
   plan(x: FloatArray, opts?: SoftmaxOptions): { algorithm: Exclude<SoftmaxAlgorithm, "auto">; threads: number } {
-    floatArray("x", x); checkOptions("opts", opts, SOFTMAX_KEYS);
+    nonEmptyInput(x); checkOptions("opts", opts, SOFTMAX_KEYS);
     const { rows, cols } = shape(x.length, opts?.rows, opts?.cols);
     if (opts?.algorithm !== undefined) checkAlgorithm(opts.algorithm);
     const f64 = x instanceof Float64Array;
@@ -285,6 +284,12 @@ function finish(e: Engine, heap: Heap, f64: boolean, yp: number, n: number, out:
   if (out === undefined) return e.copyOut(view);
   out.set(view);
   return out;
+}
+
+function nonEmptyInput(x: unknown): FloatArray {
+  const v = floatArray("x", x);
+  if (v.length === 0) throw new NumlaneError("invalid-size", "x is empty; softmax needs at least one entry", "x");
+  return v;
 }
 
 function checkAlgorithm(v: unknown): SoftmaxAlgorithm {
