@@ -4,7 +4,7 @@
 import { NumlaneError } from "./errors.js";
 import { chunkCount, HISTORY_CAP, type CallOptions, type Engine, type TurnScope } from "./engine.js";
 import type { Blas } from "./blas.js";
-import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
+import { csrInput, CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions, type OptionKeys } from "./validate.js";
 import { symmetricEigen } from "./linalg/eigen.js";
@@ -230,7 +230,7 @@ export class Krylov {
     const factorArrays = factor ? [factor.lower.indptr, factor.lower.indices, factor.lower.data, factor.upper.indptr, factor.upper.indices, factor.upper.data, factor.diag] : [];
     const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(dinv ? [dinv] : []), ...factorArrays], 8 * n + work + 64);
     try {
-      const indptr = scope.input(S.indptr), indices = scope.input(S.indices), data = scope.input(S.data);
+      const { indptr, indices, data } = csrInput(scope, "A", S, n, n);
       const bp = scope.input(rhs);
       const dp = dinv ? scope.input(dinv) : 0;
       let tri = 0;
@@ -295,7 +295,7 @@ export class Krylov {
     const work = 8 * ((m + 2) * n + n + (2 * (m + 1) + 2) * chunks + historyCap + 8) + scratchBytes + 8 * 64;
     const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(dinv ? [dinv] : [])], work);
     try {
-      const indptr = scope.input(S.indptr), indices = scope.input(S.indices), data = scope.input(S.data);
+      const { indptr, indices, data } = csrInput(scope, "A", S, n, n);
       const bp = scope.input(rhs), dp = dinv ? scope.input(dinv) : 0;
       const xp = scope.alloc(8 * n);
       if (start) heap.f64.set(start, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
@@ -330,7 +330,7 @@ export class Krylov {
     const work = 8 * (n + 2 * k * n + (m + 1) * n + n + sizes[0] * chunks + sizes[1] * threads + sizes[2] + historyCap + 8) + 10 * 64;
     const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(dinv ? [dinv] : [])], work);
     try {
-      const indptr = scope.input(S.indptr), indices = scope.input(S.indices), data = scope.input(S.data);
+      const { indptr, indices, data } = csrInput(scope, "A", S, n, n);
       const bp = scope.input(rhs), dp = dinv ? scope.input(dinv) : 0;
       const xp = scope.alloc(8 * n);
       if (start) heap.f64.set(start, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
