@@ -212,7 +212,14 @@ class LongCallProxy {
   }
 
   private launch(): Started {
-    const w = this.start();
+    let w: ProxyWorkerHandle;
+    try {
+      w = this.start();
+    } catch (e) { // e.g. a SecurityError from new Worker(): calls then run on the page
+      const failed = Promise.reject(e) as Promise<never>;
+      failed.catch(() => {});
+      return { api: undefined as never, failed, terminate: () => {}, ready: failed };
+    }
     const ready = Promise.race([w.api.setup(this.wasm), w.failed]).then((module) => { this.wasm = module; });
     ready.catch(() => { /* reported by the call that awaits it */ });
     return { ...w, ready };

@@ -154,11 +154,13 @@ describe.runIf(available("chromium"))("chromium", () => {
   afterAll(async () => { await browser?.close(); await server?.close(); });
   const page = (prefix: string, configs: object[]) => `${server.origin}${prefix}${PAGE}?configs=${encodeURIComponent(JSON.stringify(configs))}`;
 
-  it("COOP/COEP page: threads on module Workers, long calls off the main thread; 1 and 2 threads agree", async () => {
-    const r = await runPage(browser, page("/coi/", [{ threads: 2 }, { threads: 1 }]));
+  it("COOP/COEP page: threads on module Workers, long calls off the main thread; 1 and 2 threads and the single build agree", async () => {
+    const r = await runPage(browser, page("/coi/", [{ threads: 2 }, { threads: 1 }, { build: "single" }]));
     expect(r.isolated).toBe(true);
-    // One thread still gets one worker: long calls must not run on the page's main thread.
-    expect(r.runs.map((x: Run) => [x.info.runtime, x.info.build, x.info.threads, x.info.workers])).toEqual([["browser", "threads", 2, 2], ["browser", "threads", 1, 1]]);
+    // One thread still gets one worker, and the single build a proxy worker: long calls must not run on the page's main thread.
+    expect(r.runs.map((x: Run) => [x.info.runtime, x.info.build, x.info.threads, x.info.workers, x.info.proxy])).toEqual([
+      ["browser", "threads", 2, 2, undefined], ["browser", "threads", 1, 1, undefined], ["browser", "single", 1, 1, true],
+    ]);
     r.runs.forEach(expectAgrees);
   });
 
