@@ -183,3 +183,29 @@ function heavyBallBeta(lo: f64, hi: f64): f64 {
   const r = (Math.sqrt(hi) - Math.sqrt(lo)) / (Math.sqrt(hi) + Math.sqrt(lo));
   return r * r;
 }
+
+/**
+ * What a least-squares stopping criterion needs at x, recomputed: r = b − A·x
+ * (row i of A at a + i·lda); out[0] = ‖r‖, out[1] = ‖A‖_F, and g = Aᵀr (n f64).
+ * `vecs` chunkCount(m)·n f64, `norms` 2·chunkCount(m). Summed in chunk order.
+ */
+export function lstsq_residual_f64(
+  a: usize, lda: i32, m: i32, n: i32, b: usize, x: usize, g: usize, vecs: usize, norms: usize, out: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const chunks = chunkCount(m);
+  const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
+  const j0 = rangeStart(n, tid, nthreads), j1 = rangeStart(n, tid + 1, nthreads);
+  const frobenius = norms + (<usize>chunks << 3);
+  residualSweep(a, lda, m, n, b, x, norms, vecs, c0, c1, frobenius);
+  barrier(team, nthreads);
+  for (let j = j0; j < j1; j++) {
+    let acc: f64 = 0;
+    for (let c = 0; c < chunks; c++) acc += load<f64>(vecs + ((<usize>c * n + j) << 3));
+    store<f64>(g + (<usize>j << 3), acc);
+  }
+  if (tid == 0) {
+    store<f64>(out, Math.sqrt(sumPartials(norms, chunks)));
+    store<f64>(out + 8, Math.sqrt(sumPartials(frobenius, chunks)));
+  }
+}

@@ -152,3 +152,70 @@ export function lsqr_f64(
     if (load<f64>(sc + (S_STOP << 3)) != 0) break;
   }
 }
+
+// Error-free transformations (Dekker; Ogita, Rump & Oishi), two lanes at once, no FMA needed.
+const SPLITTER: f64 = 134217729.0; // 2^27 + 1
+
+// @ts-ignore: decorator
+@inline function splitHi(a: v128): v128 {
+  const t = f64x2.mul(a, f64x2.splat(SPLITTER));
+  return f64x2.sub(t, f64x2.sub(t, a));
+}
+
+/** a·b − fl(a·b), exactly (p = fl(a·b)). */
+// @ts-ignore: decorator
+@inline function productError(a: v128, b: v128, p: v128): v128 {
+  const ah = splitHi(a), bh = splitHi(b);
+  const al = f64x2.sub(a, ah), bl = f64x2.sub(b, bh);
+  return f64x2.add(f64x2.add(f64x2.add(f64x2.sub(f64x2.mul(ah, bh), p), f64x2.mul(ah, bl)), f64x2.mul(al, bh)), f64x2.mul(al, bl));
+}
+
+/** a + b − fl(a + b), exactly (s = fl(a + b)). */
+// @ts-ignore: decorator
+@inline function sumError(a: v128, b: v128, s: v128): v128 {
+  const bb = f64x2.sub(s, a);
+  return f64x2.add(f64x2.sub(a, f64x2.sub(s, bb)), f64x2.sub(b, bb));
+}
+
+/**
+ * r = b − A·x (row i of A at a + i·lda) with each row's sum carried in twice
+ * the working precision (TwoProduct / TwoSum, Ogita, Rump & Oishi's Dot2),
+ * then rounded once: iterative refinement with residuals this accurate
+ * converges past the κ·ε limit of residuals computed plainly. Threads split
+ * the rows; each row's sum is one thread's, in a fixed order.
+ */
+export function residual_compensated_f64(
+  a: usize, lda: i32, m: i32, n: i32, b: usize, x: usize, r: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const i1 = rangeStart(m, tid + 1, nthreads);
+  const stride = <usize>lda << 3;
+  for (let i = rangeStart(m, tid, nthreads); i < i1; i++) {
+    const row = a + <usize>i * stride;
+    let s = f64x2.replace_lane(f64x2.splat(0), 0, load<f64>(at(b, i)));
+    let c = f64x2.splat(0);
+    let j = 0;
+    for (; j + 2 <= n; j += 2) {
+      const o = <usize>j << 3;
+      const av = v128.load(row + o), xv = v128.load(x + o);
+      const p = f64x2.mul(av, xv);
+      const t = f64x2.sub(s, p);
+      c = f64x2.add(c, f64x2.sub(sumError(s, f64x2.neg(p), t), productError(av, xv, p)));
+      s = t;
+    }
+    if (j < n) {
+      // The odd last column in lane 0 (lane 1 adds 0·0).
+      const av = f64x2.replace_lane(f64x2.splat(0), 0, load<f64>(at(row, j)));
+      const xv = f64x2.replace_lane(f64x2.splat(0), 0, load<f64>(at(x, j)));
+      const p = f64x2.mul(av, xv);
+      const t = f64x2.sub(s, p);
+      c = f64x2.add(c, f64x2.sub(sumError(s, f64x2.neg(p), t), productError(av, xv, p)));
+      s = t;
+    }
+    const s0 = f64x2.extract_lane(s, 0), s1 = f64x2.extract_lane(s, 1);
+    const hi = s0 + s1;
+    const bb = hi - s0;
+    const lo = (s0 - (hi - bb)) + (s1 - bb);
+    store<f64>(at(r, i), hi + (lo + (f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1))));
+  }
+}
