@@ -240,10 +240,11 @@ export async function initWith(platform: Platform, opts: InitOptions = {}): Prom
     throw new NumlaneError("unsupported", "this JavaScript engine lacks WebAssembly SIMD (128-bit), which numlane requires; Node ≥ 16.4, Deno, Bun, Chrome ≥ 91, Firefox ≥ 89 and Safari ≥ 16.4 have it");
   }
   const cores = platform.cores();
-  const asked = opts.threads === undefined || opts.threads === "auto" ? cores : integer("threads", opts.threads, 1, MAX_THREADS);
+  const asked = opts.threads === undefined || opts.threads === "auto" ? Math.min(cores, MAX_THREADS) : integer("threads", opts.threads, 1, MAX_THREADS);
   // Every reason the context runs with less than the threads build on the
   // cores asked for goes into info.reason, whether or not it changed the count.
   const reasons: string[] = [];
+  if (typeof opts.threads !== "number" && cores > MAX_THREADS) reasons.push(`"auto" takes at most ${MAX_THREADS} threads (numlane's limit), of ${cores} cores`);
   if (!features.sharedMemory) reasons.push(features.sharedMemoryReason ?? "no shared memory");
   if (!platform.startWorker) reasons.push(`${platform.runtime} offers no workers: numlane runs on the calling thread`);
   if (opts.build !== undefined && !BUILDS.includes(opts.build)) {
@@ -285,7 +286,7 @@ export async function initWith(platform: Platform, opts: InitOptions = {}): Prom
   let pool: Pool;
   try {
     for (let i = 0; i < count; i++) workers.push(platform.startWorker!(i));
-    pool = await Pool.create(module, instance, heap, workers, platform.canBlock);
+    pool = await Pool.create(module, instance, heap, workers, platform.canBlock, (i) => platform.startWorker!(i));
   } catch (e) {
     if (count === 0) throw e;
     // Workers refused (a page's CSP, a sandbox): numlane still works, on the calling thread.

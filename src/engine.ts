@@ -2,6 +2,7 @@
 // the policy that decides how many threads a call is worth.
 import { CallScope, type Heap } from "./runtime/heap.js";
 import type { Pool, RunOptions, Turn } from "./pool/pool.js";
+import { MAX_THREADS } from "./pool/protocol.js";
 import { integer } from "./validate.js";
 
 /** Reductions are cut into chunks of this many elements (assembly/core/chunks.ts). */
@@ -14,8 +15,7 @@ export const HISTORY_CAP = 1 << 20;
 /** The most a one-thread call may place in the private unshared memory (Engine.local). */
 const LOCAL_MAX_BYTES = 16 << 20;
 
-/** The most threads a context may have (init's `threads`). */
-export const MAX_THREADS = 64;
+export { MAX_THREADS };
 
 /** Results below this many bytes are plain typed arrays (see Engine.copyOut). */
 const SMALL_RESULT_BYTES = 16 << 10;
@@ -121,18 +121,28 @@ export class Engine {
     }
   }
 
+  /** The private instance loading in the background, if it is. */
+  private loadingLocal?: Promise<void>;
+
   /** Loads the private unshared instance in the background (see `local`). */
   startLocal(load: () => Promise<Pool>): void {
-    load().then((p) => { this.local = p; }, () => { /* stays on the shared pool: only slower */ });
+    this.loadingLocal = load().then(
+      // Loaded after close(): closed too, so one-thread calls still say "closed".
+      (p) => { this.local = p; if (this.closed) return p.close(); },
+      () => { /* stays on the shared pool: only slower */ },
+    );
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
-    await Promise.all([this.pool.close(), this.local?.close()]);
+    this.closed = true;
+    await Promise.all([this.pool.close(), this.local?.close(), this.loadingLocal]);
   }
 
   /** Threads for a call that touches `bytes` of memory, honouring opts.threads. */
   threadsFor(bytes: number, opts?: CallOptions): number {
-    if (opts?.threads !== undefined) return Math.min(integer("opts.threads", opts.threads, 1, 1024), this.threads);
+    if (opts?.threads !== undefined) return Math.min(integer("opts.threads", opts.threads, 1, MAX_THREADS), this.threads);
     return Math.max(1, Math.min(this.threads, Math.floor(bytes / MIN_BYTES_PER_THREAD)));
   }
 }

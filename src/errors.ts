@@ -9,6 +9,7 @@ export type NumlaneErrorCode =
   | "unsupported"      // the runtime lacks a required feature (e.g. wasm SIMD)
   | "wasm-not-found"   // numlane's .wasm could not be fetched (not served beside the bundle?)
   | "closed"           // the context was closed
+  | "worker-died"      // a pool worker died (crashed, out of memory, terminated) during the call; it is replaced
   | "kernel-failed";   // a kernel trapped: a bug in numlane, please report it
 
 /** Bad input or an unusable environment, raised before any kernel runs. */

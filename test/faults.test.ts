@@ -107,3 +107,74 @@ describe("queued calls", () => {
     expect(await nl.blas.dot(big, big, { threads: 2 })).toBe(await nl.blas.dot(big, big, { threads: 1 }));
   });
 });
+
+describe("a worker that dies", () => {
+  const A = laplacian(60), b = uniform(3600, 11);
+  const big = uniform(1 << 20, 12);
+  let ctx: Numlane;
+  let dotOne: number, cgOne: Float64Array;
+  beforeAll(async () => {
+    ctx = await init({ threads: 3 });
+    dotOne = await ctx.blas.dot(big, big, { threads: 1 });
+    cgOne = (await ctx.cg(A, b, { rtol: 1e-10, threads: 1 })).x;
+  });
+  afterAll(async () => { await ctx.close(); });
+
+  /** The context answers as a one-thread call does, on all its threads. */
+  async function answersRight() {
+    expect(await ctx.blas.dot(big, big, { threads: 3 })).toBe(dotOne);
+    const r = await ctx.cg(A, b, { rtol: 1e-10, threads: 3 });
+    expect(r.reason).toBe("converged");
+    expect(r.x).toEqual(cgOne);
+  }
+  const pool = () => ctx.engine.pool as unknown as { killWorker(i: number, when: "now" | "at-next-launch"): Promise<unknown> | void };
+
+  for (const index of [0, 2]) {
+    it(`killed while idle (worker ${index}): the next call is unharmed or says worker-died; then all calls are right`, async () => {
+      await pool().killWorker(index, "now");
+      // The exit event may or may not have arrived: the first call either runs on the replacement or finds the worker dead.
+      const first = await ctx.blas.dot(big, big, { threads: 3 }).catch((e: unknown) => e);
+      if (typeof first === "number") expect(first).toBe(dotOne);
+      else expect(first).toMatchObject({ code: "worker-died" });
+      await answersRight();
+    });
+  }
+
+  it("killed idle and called at once on the blocking path: worker-died after the acknowledgement bound, not a hang", async () => {
+    pool().killWorker(1, "now");
+    const t0 = performance.now();
+    // Synchronously in the same turn of the event loop: the pool cannot have heard the exit event.
+    const e = await ctx.blas.dot(big, big, { threads: 3 }).catch((err: unknown) => err);
+    if (typeof e !== "number") expect(e).toMatchObject({ code: "worker-died" });
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    await answersRight();
+  });
+
+  it("dies as it takes up a blocking BLAS launch: worker-died, then all calls are right", async () => {
+    for (const index of [0, 1]) {
+      pool().killWorker(index, "at-next-launch");
+      await expect(ctx.blas.dot(big, big, { threads: 3 })).rejects.toMatchObject({ code: "worker-died" });
+      await answersRight();
+    }
+  });
+
+  it("dies as it takes up a long solver launch: worker-died, then all calls are right", async () => {
+    pool().killWorker(2, "at-next-launch");
+    await expect(ctx.cg(A, b, { rtol: 1e-10, threads: 3 })).rejects.toMatchObject({ code: "worker-died" });
+    await answersRight();
+  });
+
+  it("killed in the middle of a long cg: worker-died promptly, then all calls are right", async () => {
+    const A2 = laplacian(200), b2 = uniform(40_000, 13);
+    for (const index of [0, 2]) {
+      const call = ctx.cg(A2, b2, { rtol: 0, maxIter: 1_000_000, threads: 3 }).catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = performance.now();
+      await pool().killWorker(index, "now");
+      expect(await call).toMatchObject({ code: "worker-died" });
+      expect(performance.now() - t0).toBeLessThan(1000);
+      await answersRight();
+    }
+    expect(ctx.engine.heap.bytesInUse).toBeLessThan(1 << 16);
+  });
+});

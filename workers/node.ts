@@ -4,4 +4,5 @@ import * as Comlink from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import { createWorkerApi } from "./serve.js";
 
-Comlink.expose(createWorkerApi(), nodeEndpoint(parentPort!));
+// process.exit in a worker ends only this worker's thread.
+Comlink.expose(createWorkerApi(() => process.exit(1)), nodeEndpoint(parentPort!));

@@ -1,27 +1,29 @@
 // A pool worker's side of the launch protocol (src/pool/protocol.ts): wait on
-// its mailbox word, run its share of the kernel on its own instance of the
-// module over the shared memory, count itself done, repeat.
+// its mailbox word, acknowledge the launch, run its share of the kernel on its
+// own instance of the module over the shared memory, count itself done, repeat.
 import {
-  CTL_ARGS_BYTE, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_NARGS, CTL_NTHREADS, CTL_NWORKERS,
-  CTL_STOP, CTL_TEAM_BYTE, CTL_TID_BASE, SPIN, kernelNames, mailboxWord,
+  CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS, CTL_NWORKERS,
+  CTL_STOP, CTL_TEAM_BYTE, CTL_TID_BASE, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, SPIN, kernelNames, mailboxWord,
   type WorkerApi, type WorkerSetup,
 } from "../src/pool/protocol.js";
 
 type Kernel = (...args: number[]) => void;
 
-export function createWorkerApi(): WorkerApi {
-  let state: { fns: Kernel[]; ctl: Int32Array; args: Float64Array; team: number; index: number; seen: number } | undefined;
+/** `exit` ends this worker's thread at once (test-only deaths, MB_EXIT). */
+export function createWorkerApi(exit: () => void): WorkerApi {
+  let state: { fns: Kernel[]; ctl: Int32Array; args: Float64Array; team: number; index: number; epoch: number; seen: number } | undefined;
   return {
-    setup({ module, memory, ctl, index }: WorkerSetup) {
+    setup({ module, memory, ctl, index, epoch }: WorkerSetup) {
       const instance = new WebAssembly.Instance(module, { env: { memory } });
       const exports = instance.exports as Record<string, Kernel>;
-      const words = new Int32Array(memory.buffer, ctl, 1024);
+      const words = new Int32Array(memory.buffer, ctl, CTL_BYTES >> 2);
       state = {
         fns: kernelNames(module).map((n) => exports[n]),
         ctl: words,
-        args: new Float64Array(memory.buffer, ctl + CTL_ARGS_BYTE, 32),
+        args: new Float64Array(memory.buffer, ctl + CTL_ARGS_BYTE, CTL_MAX_ARGS),
         team: ctl + CTL_TEAM_BYTE,
         index,
+        epoch,
         // Read the mailbox now, while the host awaits setup() and launches
         // nothing: serve() starts later, after launches may have been posted.
         seen: Atomics.load(words, mailboxWord(index)),
@@ -29,8 +31,8 @@ export function createWorkerApi(): WorkerApi {
     },
     serve() {
       if (!state) throw new Error("numlane worker: serve() before setup()");
-      const { fns, ctl, args, team, index } = state;
-      const box = mailboxWord(index);
+      const { fns, ctl, args, team, index, epoch } = state;
+      const box = mailboxWord(index), ack = mailboxWord(index, MB_ACK), done = mailboxWord(index, MB_DONE);
       const argv: number[] = [];
       let seen = state.seen;
       for (;;) {
@@ -39,6 +41,11 @@ export function createWorkerApi(): WorkerApi {
         while ((now = Atomics.load(ctl, box)) === seen) Atomics.wait(ctl, box, seen);
         seen = now;
         if (Atomics.load(ctl, CTL_STOP) !== 0) return;
+        // Replaced after the host gave this worker up for dead: leave the launch alone.
+        if (Atomics.load(ctl, mailboxWord(index, MB_EPOCH)) !== epoch) return;
+        if (Atomics.load(ctl, mailboxWord(index, MB_EXIT)) !== 0) { exit(); return; }
+        Atomics.store(ctl, ack, seen);
+        Atomics.notify(ctl, ack);
         const nargs = ctl[CTL_NARGS];
         argv.length = nargs + 3;
         for (let i = 0; i < nargs; i++) argv[i] = args[i];
@@ -50,6 +57,7 @@ export function createWorkerApi(): WorkerApi {
         } catch {
           Atomics.add(ctl, CTL_FAILED, 1);
         }
+        Atomics.store(ctl, done, seen);
         if (Atomics.add(ctl, CTL_DONE, 1) + 1 === ctl[CTL_NWORKERS]) Atomics.notify(ctl, CTL_DONE);
       }
     },

@@ -3,4 +3,4 @@
 import * as Comlink from "comlink";
 import { createWorkerApi } from "./serve.js";
 
-Comlink.expose(createWorkerApi());
+Comlink.expose(createWorkerApi(() => (self as unknown as { close(): void }).close()));

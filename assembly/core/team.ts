@@ -5,7 +5,8 @@
 // Layout (byte offsets; each hot word on its own 64-byte line):
 //   0   barrier arrival count (i32)
 //   64  barrier generation    (i32)
-//   128 abort flag            (i32)  set by the host, polled by long kernels
+//   128 abort flag            (i32)  set by the host, polled by long kernels;
+//                                    TEAM_BROKEN (a member died) also releases barriers
 //   192 progress: iteration   (i32)  written by tid 0 of long kernels
 //   200 progress: value       (f64)  e.g. a residual norm
 export const TEAM_COUNT: usize = 0;
@@ -14,6 +15,8 @@ export const TEAM_ABORT: usize = 128;
 export const TEAM_PROGRESS_ITER: usize = 192;
 export const TEAM_PROGRESS_VALUE: usize = 200;
 export const TEAM_BYTES: usize = 256;
+/** Abort flag value the host sets when a team member died: barriers no longer wait. */
+export const TEAM_BROKEN: i32 = 2;
 
 // Busy-wait this many polls before sleeping: a barrier phase on idle cores
 // then costs well under a microsecond instead of a futex round trip.
@@ -35,7 +38,10 @@ export function barrier(team: usize, nthreads: i32): void {
   for (let i = 0; i < SPIN; i++) {
     if (atomic.load<i32>(team + TEAM_GENERATION) != gen) return;
   }
+  // The host bumps the generation when it breaks the team, waking this wait;
+  // later barriers of the broken launch return here without sleeping.
   while (atomic.load<i32>(team + TEAM_GENERATION) == gen) {
+    if (atomic.load<i32>(team + TEAM_ABORT) == TEAM_BROKEN) return;
     atomic.wait<i32>(team + TEAM_GENERATION, gen, -1);
   }
 }

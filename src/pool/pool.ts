@@ -9,8 +9,9 @@ import type { Heap } from "../runtime/heap.js";
 import { abortSignal, callback } from "../validate.js";
 import {
   CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS,
-  CTL_NWORKERS, CTL_SOLO_TEAM_BYTE, CTL_STOP, CTL_TEAM_BYTE, CTL_TID_BASE, SPIN, TEAM_ABORT_BYTE,
-  TEAM_PROGRESS_ITER_BYTE, TEAM_PROGRESS_VALUE_BYTE, kernelNames, mailboxWord, type WorkerApi,
+  CTL_NWORKERS, CTL_SOLO_TEAM_BYTE, CTL_STOP, CTL_TEAM_BYTE, CTL_TID_BASE, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT,
+  SPIN, TEAM_ABORT_BYTE, TEAM_BROKEN, TEAM_COUNT_BYTE, TEAM_GENERATION_BYTE, TEAM_PROGRESS_ITER_BYTE,
+  TEAM_PROGRESS_VALUE_BYTE, kernelNames, mailboxWord, type WorkerApi,
 } from "./protocol.js";
 
 type Kernel = (...args: number[]) => void;
@@ -19,6 +20,11 @@ type Kernel = (...args: number[]) => void;
 export interface WorkerHandle {
   api: Remote<WorkerApi>;
   terminate(): void | Promise<unknown>;
+  /** Calls `listener` once if the worker's thread ends (crash, out of memory, terminate()). */
+  onExit?(listener: () => void): void;
+  /** Lets the process exit while the worker is idle (unref), or not (ref): Node. */
+  ref?(): void;
+  unref?(): void;
 }
 
 /**
@@ -59,6 +65,39 @@ export interface RunOptions {
   long?: boolean;
 }
 
+/**
+ * How long a launch may sit un-acknowledged by a worker before the worker is
+ * given up for dead (a live one picks a launch up within microseconds; this
+ * leaves room for a heavily loaded machine).
+ */
+const ACK_TIMEOUT_MS = 3000;
+/** How often a detached launch looks at its workers when nothing else wakes it. */
+const DETACHED_POLL_MS = 50;
+/**
+ * How long the survivors of a broken detached launch get to leave the kernel
+ * (a solver whose abort test sat with the dead thread would run on to its
+ * iteration limit) before they are ended and replaced too.
+ */
+const BREAK_GRACE_MS = 100;
+
+/** One worker of the pool and its incarnation (MB_EPOCH); a dead one is replaced by a fresh slot. */
+interface Slot {
+  handle: WorkerHandle;
+  index: number;
+  epoch: number;
+  dead: boolean;
+  /** Its thread has ended: it can no longer touch memory. */
+  gone: boolean;
+}
+
+/** One launch on the workers: each participant and the MB_LAUNCH value it must acknowledge and finish. */
+interface Launch {
+  slots: Slot[];
+  seqs: number[];
+  /** Set once a participant died: the team was broken and the call rejects with worker-died. */
+  broken: boolean;
+}
+
 export class Pool {
   private readonly fns: Kernel[];
   private readonly index = new Map<string, number>();
@@ -68,16 +107,22 @@ export class Pool {
   private holder: Turn | undefined;
   private readonly waiting: { grant(): void; fail(e: unknown): void }[] = [];
   private closed = false;
-  private readonly serving: Promise<unknown>[] = [];
+  private closing: Promise<void> | undefined;
+  /** The detached launch in flight, which close() aborts and waits for. */
+  private inFlight: Promise<unknown> | undefined;
+  /** Replacements of dead workers under way; launches wait for them. */
+  private readonly repairs = new Set<Promise<void>>();
+  private readonly slots: Slot[] = [];
 
   private constructor(
-    module: WebAssembly.Module,
+    private readonly module: WebAssembly.Module,
     instance: WebAssembly.Instance,
     readonly heap: Heap,
     readonly ctlPtr: number,
-    private readonly workers: WorkerHandle[],
     /** The caller may block (Atomics.wait) — true off a browser's main thread. */
     private readonly canBlock: boolean,
+    /** Starts a replacement for a dead worker. */
+    private readonly startWorker?: (index: number) => WorkerHandle,
   ) {
     const exports = instance.exports as Record<string, Kernel>;
     this.fns = kernelNames(module).map((n, i) => (this.index.set(n, i), exports[n]));
@@ -101,23 +146,77 @@ export class Pool {
     heap: Heap,
     workers: WorkerHandle[],
     canBlock: boolean,
+    startWorker?: (index: number) => WorkerHandle,
   ): Promise<Pool> {
     const ctl = heap.alloc(CTL_BYTES);
     heap.u8.fill(0, ctl, ctl + CTL_BYTES);
-    const pool = new Pool(module, instance, heap, ctl, workers, canBlock);
+    const pool = new Pool(module, instance, heap, ctl, canBlock, startWorker);
+    const slots = workers.map((handle, index) => ({ handle, index, epoch: 0, dead: false, gone: false }));
     try {
-      await Promise.all(workers.map((w, index) => w.api.setup({ module, memory: heap.memory, ctl, index })));
+      await Promise.all(slots.map((s) => pool.join(s)));
     } catch (e) {
       heap.free(ctl); // the caller may retry without workers on the same heap
       throw e;
     }
-    for (const w of workers) pool.serving.push(w.api.serve());
+    pool.slots.push(...slots);
     return pool;
+  }
+
+  /** Sets a worker up on the memory and starts its serve loop; it then holds no process open while idle. */
+  private async join(slot: Slot): Promise<void> {
+    Atomics.store(this.ctl, mailboxWord(slot.index, MB_EPOCH), slot.epoch);
+    Atomics.store(this.ctl, mailboxWord(slot.index, MB_EXIT), 0);
+    await slot.handle.api.setup({ module: this.module, memory: this.heap.memory, ctl: this.ctlPtr, index: slot.index, epoch: slot.epoch });
+    slot.handle.onExit?.(() => {
+      slot.gone = true;
+      this.giveUp(slot);
+      Atomics.notify(this.ctl, CTL_DONE); // wakes a detached launch waiting on it
+    });
+    // serve() settles only when the pool stops it, or never for a worker that died.
+    slot.handle.api.serve().catch(() => {});
+    slot.handle.unref?.();
+  }
+
+  /**
+   * Marks a worker dead (its thread ended, or it left a launch un-acknowledged):
+   * a launch it was in breaks, and a fresh worker takes its place.
+   */
+  private giveUp(slot: Slot): void {
+    if (slot.dead || this.closed) return;
+    slot.dead = true;
+    const ctl = this.ctl;
+    // Should it still be alive after all, it leaves at its next launch.
+    Atomics.store(ctl, mailboxWord(slot.index, MB_EPOCH), slot.epoch + 1);
+    Atomics.notify(ctl, CTL_DONE); // wakes a detached launch waiting on it
+    const repair = this.replace(slot).finally(() => this.repairs.delete(repair));
+    this.repairs.add(repair);
+  }
+
+  private async replace(dead: Slot): Promise<void> {
+    try {
+      await dead.handle.terminate();
+    } catch { /* already gone */ }
+    dead.gone = true;
+    Atomics.notify(this.ctl, CTL_DONE);
+    if (this.closed || !this.startWorker) return;
+    const fresh: Slot = { handle: this.startWorker(dead.index), index: dead.index, epoch: dead.epoch + 1, dead: false, gone: false };
+    try {
+      await this.join(fresh);
+    } catch {
+      // The slot stays dead: launches needing it reject with worker-died.
+      await Promise.resolve(fresh.handle.terminate()).catch(() => {});
+      return;
+    }
+    if (this.closed) {
+      await fresh.handle.terminate();
+      return;
+    }
+    this.slots[dead.index] = fresh;
   }
 
   /** The most threads one launch can use. */
   get maxThreads(): number {
-    return Math.max(1, this.workers.length);
+    return Math.max(1, this.slots.length);
   }
 
   has(kernel: string): boolean {
@@ -134,7 +233,7 @@ export class Pool {
    * responsive (abort, progress) — unless there are none.
    */
   private runsHere(opts: RunOptions): boolean {
-    return this.threadsOf(opts) === 1 && (!opts.long || this.workers.length === 0);
+    return this.threadsOf(opts) === 1 && (!opts.long || this.slots.length === 0);
   }
 
   /**
@@ -201,9 +300,21 @@ export class Pool {
     }
     // A turn taken for one-thread work cannot launch on the workers: queue.
     if (this.holder !== turn) return this.run(kernel, args, opts);
+    while (this.repairs.size > 0) await Promise.all(this.repairs);
+    if (this.closed) throw closedError();
+    if (opts.signal?.aborted) throw abortError(opts.signal);
     const threads = this.threadsOf(opts);
-    if (!opts.long && this.canBlock) this.launchBlocking(k, args, threads);
-    else await this.launchDetached(k, args, threads, opts);
+    if (!opts.long && this.canBlock) {
+      this.launchBlocking(k, args, threads);
+      return;
+    }
+    const detached = this.launchDetached(k, args, threads, opts);
+    this.inFlight = detached;
+    try {
+      await detached;
+    } finally {
+      this.inFlight = undefined;
+    }
   }
 
   /**
@@ -248,8 +359,12 @@ export class Pool {
     onProgress({ iteration, value });
   }
 
-  private prepare(k: number, args: number[], nthreads: number, tidBase: number, nworkers: number): void {
+  /** Posts a launch to workers 0 … nworkers − 1 (which must all be alive). */
+  private prepare(k: number, args: number[], nthreads: number, tidBase: number, nworkers: number): Launch {
     if (args.length > CTL_MAX_ARGS) throw new Error("numlane: too many kernel arguments");
+    const slots = this.slots.slice(0, nworkers);
+    const lost = slots.find((s) => s.dead);
+    if (lost) throw workerDied(`pool worker ${lost.index} died and could not be replaced`);
     const ctl = this.ctl;
     ctl[CTL_KERNEL] = k;
     ctl[CTL_NARGS] = args.length;
@@ -261,18 +376,70 @@ export class Pool {
     Atomics.store(ctl, CTL_FAILED, 0);
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2, 0);
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_PROGRESS_ITER_BYTE) >> 2, 0);
-    for (let w = 0; w < nworkers; w++) {
-      const box = mailboxWord(w);
-      Atomics.add(ctl, box, 1);
+    Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_COUNT_BYTE) >> 2, 0); // a broken launch may have left arrivals behind
+    const seqs = slots.map((s) => {
+      const box = mailboxWord(s.index);
+      const seq = Atomics.add(ctl, box, 1) + 1;
       Atomics.notify(ctl, box, 1);
-    }
+      return seq;
+    });
+    return { slots, seqs, broken: false };
   }
 
-  /** The caller is thread 0 and blocks until the workers are done. */
+  private finished(launch: Launch, i: number): boolean {
+    return Atomics.load(this.ctl, mailboxWord(launch.slots[i].index, MB_DONE)) === launch.seqs[i];
+  }
+
+  /**
+   * Whether no participant can still touch the launch's memory: each finished,
+   * or is dead and either never took the launch up or its thread has ended.
+   */
+  private settled(launch: Launch): boolean {
+    return launch.slots.every((s, i) => this.finished(launch, i) || (s.dead && (s.gone || !this.acked(launch, i))));
+  }
+
+  private acked(launch: Launch, i: number): boolean {
+    return Atomics.load(this.ctl, mailboxWord(launch.slots[i].index, MB_ACK)) === launch.seqs[i];
+  }
+
+  /**
+   * A participant died: the abort flag, set to TEAM_BROKEN, ends long kernels
+   * and releases every barrier (the generation bump wakes those asleep in one),
+   * so the survivors leave the kernel.
+   */
+  private breakTeam(launch: Launch): void {
+    if (launch.broken) return;
+    launch.broken = true;
+    const ctl = this.ctl;
+    Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2, TEAM_BROKEN);
+    const generation = (CTL_TEAM_BYTE + TEAM_GENERATION_BYTE) >> 2;
+    Atomics.add(ctl, generation, 1);
+    Atomics.notify(ctl, generation);
+  }
+
+  /**
+   * The caller is thread 0 and blocks until the workers are done. It cannot
+   * hear a worker's exit event while it blocks, so it first waits (bounded)
+   * for every worker to acknowledge the launch: one that does not is dead.
+   */
   private launchBlocking(k: number, args: number[], threads: number): void {
     const ctl = this.ctl;
     const nworkers = threads - 1;
-    this.prepare(k, args, threads, 1, nworkers);
+    const launch = this.prepare(k, args, threads, 1, nworkers);
+    const deadline = performance.now() + ACK_TIMEOUT_MS;
+    for (let i = 0; i < nworkers; i++) {
+      const word = mailboxWord(launch.slots[i].index, MB_ACK);
+      for (let spin = 0; spin < SPIN && !this.acked(launch, i); spin++);
+      let ack: number, left: number;
+      while ((ack = Atomics.load(ctl, word)) !== launch.seqs[i] && (left = deadline - performance.now()) > 0) Atomics.wait(ctl, word, ack, left);
+      if (!this.acked(launch, i)) this.giveUp(launch.slots[i]);
+    }
+    if (launch.slots.some((s) => s.dead)) {
+      this.breakTeam(launch);
+      // The survivors leave their barriers at once; wait for them to be out of the kernel.
+      while (!this.settled(launch)) Atomics.wait(ctl, CTL_DONE, Atomics.load(ctl, CTL_DONE), 1);
+      throw workerDied(`pool worker ${launch.slots.find((s) => s.dead)!.index} did not take up the launch of ${this.nameOf(k)}`);
+    }
     let failure: unknown;
     try {
       this.fns[k](...args, this.teamPtr, 0, threads);
@@ -291,10 +458,13 @@ export class Pool {
   private async launchDetached(k: number, args: number[], threads: number, opts: RunOptions): Promise<void> {
     const ctl = this.ctl;
     const abortWord = (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2;
-    const onAbort = () => Atomics.store(ctl, abortWord, 1);
+    const onAbort = () => Atomics.compareExchange(ctl, abortWord, 0, 1);
     opts.signal?.addEventListener("abort", onAbort);
+    const launch = this.prepare(k, args, threads, 0, threads);
+    // Awaited results must arrive even if nothing else keeps the process alive.
+    for (const s of launch.slots) s.handle.ref?.();
     try {
-      this.prepare(k, args, threads, 0, threads);
+      const deadline = performance.now() + ACK_TIMEOUT_MS;
       let lastIter = -1;
       // A callback that throws stops the launch; the call rejects with its
       // error only once every worker has left the kernel.
@@ -312,12 +482,23 @@ export class Pool {
           onAbort();
         }
       };
-      let done: number;
-      while ((done = Atomics.load(ctl, CTL_DONE)) !== threads) {
-        await waitChange(ctl, CTL_DONE, done, opts.onProgress ? 50 : 1000);
+      let brokenAt = 0;
+      while (!this.settled(launch)) {
+        await waitChange(ctl, CTL_DONE, Atomics.load(ctl, CTL_DONE), DETACHED_POLL_MS);
         report();
+        if (this.closed) onAbort();
+        const now = performance.now();
+        if (now > deadline) launch.slots.forEach((s, i) => { if (!this.acked(launch, i)) this.giveUp(s); });
+        if (!launch.broken && launch.slots.some((s) => s.dead)) {
+          this.breakTeam(launch);
+          brokenAt = now;
+        } else if (launch.broken && now - brokenAt > BREAK_GRACE_MS) {
+          launch.slots.forEach((s, i) => { if (!this.finished(launch, i)) this.giveUp(s); });
+        }
       }
       report(); // a launch that ended before the first poll still reports where it ended
+      if (this.closed) throw closedError();
+      if (launch.broken) throw workerDied(`pool worker ${launch.slots.find((s) => s.dead)!.index} died during ${this.nameOf(k)}`);
       if (callbackFailure) throw callbackFailure.error;
       if (Atomics.load(ctl, CTL_FAILED) !== 0) {
         throw new NumlaneError("kernel-failed", `kernel ${this.nameOf(k)} trapped`);
@@ -325,6 +506,7 @@ export class Pool {
       if (opts.signal?.aborted) throw abortError(opts.signal);
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
+      for (const s of launch.slots) s.handle.unref?.();
     }
   }
 
@@ -333,20 +515,44 @@ export class Pool {
     return String(k);
   }
 
-  /** Stops the workers after the launches in flight; the pool is unusable after. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * @internal Test only: ends worker `index` as a crash would — "now"
+   * (terminated while idle or mid-launch), or "at-next-launch" (it exits as it
+   * picks its next launch up, before acknowledging it).
+   */
+  killWorker(index: number, when: "now" | "at-next-launch"): Promise<unknown> | void {
+    const slot = this.slots[index];
+    if (!slot) throw new Error(`numlane: no pool worker ${index}`);
+    if (when === "now") return slot.handle.terminate();
+    Atomics.store(this.ctl, mailboxWord(index, MB_EXIT), 1);
+  }
+
+  /**
+   * Ends the pool: calls waiting for their turn reject with "closed", the
+   * launch in flight is aborted (and its call rejects with "closed"), then
+   * the workers stop. Every later call rejects with "closed".
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w.fail(closedError());
-    while (this.holder) await new Promise((r) => setTimeout(r, 1));
     const ctl = this.ctl;
-    Atomics.store(ctl, CTL_STOP, 1);
-    for (let w = 0; w < this.workers.length; w++) {
-      Atomics.add(ctl, mailboxWord(w), 1);
-      Atomics.notify(ctl, mailboxWord(w));
+    if (this.inFlight) {
+      Atomics.compareExchange(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2, 0, 1);
+      Atomics.notify(ctl, CTL_DONE); // wake its wait now rather than at the next poll
+      await this.inFlight.catch(() => {});
     }
-    await Promise.allSettled(this.serving);
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.allSettled(this.repairs);
+    Atomics.store(ctl, CTL_STOP, 1);
+    for (const s of this.slots) {
+      Atomics.add(ctl, mailboxWord(s.index), 1);
+      Atomics.notify(ctl, mailboxWord(s.index));
+    }
+    await Promise.allSettled(this.slots.map((s) => s.handle.terminate()));
   }
 }
 
@@ -367,6 +573,7 @@ export class Turn {
 }
 
 const closedError = () => new NumlaneError("closed", "this numlane context was closed");
+const workerDied = (message: string) => new NumlaneError("worker-died", `${message}; it is being replaced, later calls run as before`);
 
 /** The options every call hands the pool, checked before anything runs. */
 export function checkRunOptions(opts: RunOptions): void {

@@ -13,20 +13,34 @@ export const CTL_ARGS_BYTE = 256;  // f64 argument slots
 export const CTL_MAX_ARGS = 24;
 export const CTL_TEAM_BYTE = 512;  // the kernels' team block (assembly/core/team.ts)
 export const CTL_SOLO_TEAM_BYTE = 768; // team block for calls on the caller alone
-export const CTL_MAILBOX_BYTE = 1024;  // one word per worker, 64 bytes apart
+export const CTL_MAILBOX_BYTE = 1024;  // one 64-byte line per worker (MB_* words)
 export const CTL_MAILBOX_STRIDE = 16;  // words
-export const MAX_WORKERS = 64;
-export const CTL_BYTES = CTL_MAILBOX_BYTE + MAX_WORKERS * 64;
+
+// A worker's mailbox line, in words from its start.
+export const MB_LAUNCH = 0; // bumped by the host for each launch the worker takes part in
+export const MB_ACK = 1;    // the launch (MB_LAUNCH value) the worker last picked up
+export const MB_DONE = 2;   // the launch the worker last finished
+export const MB_EPOCH = 3;  // the worker's incarnation: one whose epoch is not this one leaves
+export const MB_EXIT = 4;   // test only: 1 makes the worker exit when it picks up its next launch
+
+/** The most threads a context may have (init's `threads`): one worker each, one mailbox line each. */
+export const MAX_THREADS = 64;
+export const CTL_BYTES = CTL_MAILBOX_BYTE + MAX_THREADS * CTL_MAILBOX_STRIDE * 4;
 
 // Team block offsets (bytes), mirrored from assembly/core/team.ts.
+export const TEAM_COUNT_BYTE = 0;
+export const TEAM_GENERATION_BYTE = 64;
 export const TEAM_ABORT_BYTE = 128;
+/** Abort flag value that also releases every barrier: a team member died. */
+export const TEAM_BROKEN = 2;
 export const TEAM_PROGRESS_ITER_BYTE = 192;
 export const TEAM_PROGRESS_VALUE_BYTE = 200;
 
 /** Polls before sleeping when waiting for a launch or its end. */
 export const SPIN = 20000;
 
-export const mailboxWord = (worker: number) => (CTL_MAILBOX_BYTE >> 2) + worker * CTL_MAILBOX_STRIDE;
+/** Word `field` (MB_*) of `worker`'s mailbox line. */
+export const mailboxWord = (worker: number, field = MB_LAUNCH) => (CTL_MAILBOX_BYTE >> 2) + worker * CTL_MAILBOX_STRIDE + field;
 
 /** Kernel names in export order: host and workers index kernels the same way. */
 export function kernelNames(module: WebAssembly.Module): string[] {
@@ -39,6 +53,7 @@ export interface WorkerSetup {
   memory: WebAssembly.Memory;
   ctl: number;    // byte address of the control block
   index: number;  // worker number, 0-based
+  epoch: number;  // its incarnation (MB_EPOCH)
 }
 
 /** The API each worker exposes through comlink. */

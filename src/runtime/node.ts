@@ -28,6 +28,9 @@ export const nodePlatform: Platform = {
     return {
       api: guardStart(Comlink.wrap<WorkerApi>(nodeEndpoint(worker)), watch),
       terminate: () => worker.terminate(),
+      onExit: (listener) => void worker.once("exit", listener),
+      ref: () => worker.ref(),
+      unref: () => worker.unref(),
     };
   },
   canBlock: true,
