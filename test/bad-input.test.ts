@@ -22,7 +22,7 @@ interface Case {
 }
 
 /** A Float64Array (or other type) whose buffer has been transferred away. */
-function detached<T extends Float64Array | Float32Array | Int32Array>(a: T): T {
+function detached<T extends ArrayBufferView>(a: T): T {
   structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });
   return a;
 }
@@ -52,6 +52,8 @@ const fx = {
   labels32: new Float32Array(24).fill(1),
   labelsShort: new Int32Array(23).fill(1),
   classes: Int32Array.from({ length: 24 }, (_, i) => i % 3),
+  path: CsrMatrix.fromCoo(4, 4, [0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2], [1, 1, 2, 2, 1, 1]),
+  pathLabels: Float64Array.of(1, 0, 0, -1), pathLabelled: Uint8Array.of(1, 0, 0, 1),
   s32: new Float32Array(12), s64: uniform(12, 8), s64b: uniform(11, 8),
   A, Acsr, Anan, Ainf, Aasym, wide, empty, emptyTall, tall, tallNan, tallInf,
 };
@@ -320,6 +322,8 @@ add("logisticRegression", [
 ]);
 cases.push(...optionCases("logisticRegression", (nl, o) => nl.logisticRegression(tall, fx.labels, any(o)), "fitIntercept"));
 const ls = () => ({ loss: "least-squares" as const, A: tall, b: fx.bt });
+// A path 0–1–2–3 with its ends labelled.
+const graph = () => ({ loss: "label-propagation" as const, W: fx.path, labels: fx.pathLabels, labelled: fx.pathLabelled });
 add("bcd", [
   ["wrong type", (nl) => nl.bcd(any(null)), "invalid-type", "problem"],
   ["out-of-range option", (nl) => nl.bcd(any({ ...ls(), loss: "hinge" })), "invalid-value", "problem.loss"],
@@ -341,6 +345,11 @@ add("bcd", [
   ["out-of-range option", (nl) => nl.bcd(ls(), { rule: any("steepest") }), "invalid-value", "opts.rule"],
   ["out-of-range option", (nl) => nl.bcd(ls(), { activeSet: any("yes") }), "invalid-type", "opts.activeSet"],
   ["wrong length or shape", (nl) => nl.bcd(ls(), { x0: fx.b }), "invalid-shape", "opts.x0"],
+  ["wrong type", (nl) => nl.bcd(any({ ...graph(), labelled: new Int32Array(4) })), "invalid-type", "problem.labelled"],
+  ["detached buffer", (nl) => nl.bcd({ ...graph(), labelled: detached(Uint8Array.of(1, 0, 0, 1)) }), "detached", "problem.labelled"],
+  ["detached buffer", (nl) => nl.bcd({ ...graph(), labels: detached(Float64Array.of(1, 0, 0, -1)) }), "detached", "problem.labels"],
+  ["unknown option key", (nl) => nl.bcd(any({ ...graph(), y: fx.labels })), "invalid-value", "problem.y"],
+  ["wrong type", (nl) => nl.bcd(any({ ...graph(), W: A })), "invalid-type", "problem.W"],
 ]);
 cases.push(...optionCases("bcd", (nl, o) => nl.bcd(ls(), any(o)), "blocksize"));
 

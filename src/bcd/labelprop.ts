@@ -5,7 +5,7 @@
 import { NumlaneError } from "../errors.js";
 import { chunkCount, HISTORY_CAP, type Engine } from "../engine.js";
 import { checkCsr, csrInput, CsrMatrix } from "../matrix.js";
-import { allFinite, float64Array, integer } from "../validate.js";
+import { allFinite, checkAttached, float64Array, integer } from "../validate.js";
 import { allocate, bytesFor, launch, type BcdOptions, type BcdResult, type Penalty } from "./generic.js";
 
 const RULES: Record<string, number> = { cyclic: 0, random: 1, permutation: 2 };
@@ -83,6 +83,7 @@ export async function labelPropagation(e: Engine, problem: Record<string, unknow
   if (labels.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries (W's nodes), got ${labels.length}`, "problem.labels");
   const labelled = problem.labelled;
   if (!(labelled instanceof Uint8Array)) throw new NumlaneError("invalid-type", "expected a Uint8Array (1 = labelled)", "problem.labelled");
+  checkAttached("problem.labelled", labelled);
   if (labelled.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries (W's nodes), got ${labelled.length}`, "problem.labelled");
   for (let i = 0; i < n; i++) if (labelled[i] && !Number.isFinite(labels[i])) throw new NumlaneError("invalid-value", `label ${i} is ${labels[i]}`, "problem.labels");
   if (pen.l1 !== 0 || pen.nonnegative) throw new NumlaneError("unsupported", "label propagation takes only an l2 penalty (its blocks are solved exactly as linear systems)", "problem.penalty");
