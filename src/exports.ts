@@ -5,7 +5,7 @@ export { DenseMatrix, CsrMatrix, type Layout, type MatrixLike } from "./matrix.j
 export { readMatrixMarket, writeMatrixMarket } from "./io/matrix-market.js";
 export { readCsv, readRegressionCsv, type Csv } from "./io/csv.js";
 export type { Numlane, InitOptions, Info, Build, WasmSource } from "./context.js";
-export type { CallOptions } from "./engine.js";
+export { MAX_THREADS, type CallOptions } from "./engine.js";
 export type { SoftmaxOptions, SoftmaxAlgorithm } from "./softmax.js";
 export { RecycleSpace } from "./krylov.js";
 export type { BcdOptions, BcdProblem, BcdPenalty, BcdLoss, BcdPartition, BcdRule, BcdUpdate } from "./bcd/generic.js";

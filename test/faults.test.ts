@@ -1,8 +1,10 @@
 // Faults that must end loudly and cleanly, never corrupt the pool or hang:
 // throwing callbacks, dead workers, close() during calls, aborted queued
 // calls, heavy concurrency and long soaks.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CsrMatrix, init, NumlaneError, type Numlane } from "../dist/index.js";
+import { CsrMatrix, DenseMatrix, init, MAX_THREADS, NumlaneError, type Numlane } from "../dist/index.js";
 import { matvec, norm, uniform } from "./helpers.js";
 
 /** The 2-D Laplacian on a k × k grid (SPD, n = k²). */
@@ -176,5 +178,74 @@ describe("a worker that dies", () => {
       await answersRight();
     }
     expect(ctx.engine.heap.bytesInUse).toBeLessThan(1 << 16);
+  });
+});
+
+describe("close()", () => {
+  it("with calls in flight and queued: they reject with closed, then close resolves; every later call rejects with closed", async () => {
+    const ctx = await init({ threads: 2 });
+    const A = laplacian(200), b = uniform(40_000, 21), x = uniform(1 << 20, 22), small = uniform(100, 23);
+    // Let the private one-thread instance load, so the one-thread calls below exercise it too.
+    for (let i = 0; i < 50 && ctx.engine.local === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(ctx.engine.local).toBeDefined();
+    const running = ctx.cg(A, b, { rtol: 0, maxIter: 1_000_000, threads: 2 }).catch((e: unknown) => e);
+    const queued = [ctx.blas.dot(x, x, { threads: 2 }), ctx.lasso(new DenseMatrix(200, 20, uniform(4000, 24)), uniform(200, 25), { lambda: 0.01, threads: 2 })]
+      .map((p) => p.catch((e: unknown) => e));
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    await ctx.close();
+    const closeMs = performance.now() - t0;
+    expect(await running).toMatchObject({ code: "closed" });
+    for (const q of queued) expect(await q).toMatchObject({ code: "closed" });
+    expect(closeMs).toBeLessThan(2000);
+    const later: [string, () => Promise<unknown>][] = [
+      ["dot, 2 threads", () => ctx.blas.dot(x, x, { threads: 2 })],
+      ["dot, 1 thread (private instance)", () => ctx.blas.dot(small, small, { threads: 1 })],
+      ["nrm2, threads as the size asks", () => ctx.blas.nrm2(small)],
+      ["softmax, 1 thread (direct kernel)", () => ctx.softmax(Float32Array.from(small), { threads: 1 })],
+      ["cg", () => ctx.cg(A, b, { threads: 1 })],
+    ];
+    for (const [, call] of later) expect(await call().catch((e: unknown) => e)).toMatchObject({ code: "closed" });
+    await ctx.close(); // twice is fine
+  });
+
+  it("a script that never calls close() still ends when its work does (idle workers hold nothing open)", () => {
+    const entry = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+    const script = `
+      const { init, CsrMatrix } = await import(${JSON.stringify(entry)});
+      const nl = await init({ threads: 2 });
+      const x = new Float64Array(500000).fill(1);
+      console.log(await nl.blas.dot(x, x, { threads: 2 }));
+      const A = CsrMatrix.fromCoo(3, 3, [0, 1, 2], [0, 1, 2], [2, 2, 2]);
+      console.log((await nl.cg(A, Float64Array.of(2, 4, 6), { threads: 2 })).x.join(","));`;
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000 });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split("\n")).toEqual(["500000", "1,2,3"]);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+});
+
+describe("the thread limit", () => {
+  it(`init({ threads: MAX_THREADS }) runs threaded dot and cg right on MAX_THREADS workers; one more is a NumlaneError`, async () => {
+    const ctx = await init({ threads: MAX_THREADS });
+    try {
+      expect(ctx.info).toMatchObject({ threads: MAX_THREADS, workers: MAX_THREADS });
+      expect(ctx.info.reason).toBeUndefined();
+      const x = uniform(1 << 20, 31), A = laplacian(30), b = uniform(900, 32);
+      const ref = await nl.blas.dot(x, x, { threads: 1 });
+      expect(await ctx.blas.dot(x, x, { threads: MAX_THREADS })).toBe(ref);
+      const one = await nl.cg(A, b, { rtol: 1e-10, threads: 1 });
+      const all = await ctx.cg(A, b, { rtol: 1e-10, threads: MAX_THREADS });
+      expect(all.reason).toBe("converged");
+      expect(all.x).toEqual(one.x);
+      expect(relResidual(A, all.x, b)).toBeLessThan(1e-9);
+    } finally {
+      await ctx.close();
+    }
+    const e = await init({ threads: MAX_THREADS + 1 }).then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(NumlaneError);
+    expect(e).toMatchObject({ argument: "threads" });
   });
 });
