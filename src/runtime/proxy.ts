@@ -190,7 +190,7 @@ function errorFrom(e: Extract<Reply, { error: unknown }>["error"]): Error {
 }
 
 const closedError = () => new NumlaneError("closed", "this numlane context was closed");
-const workerDied = (e: unknown) => new NumlaneError("kernel-failed", `the worker running long calls failed: ${(e as Error)?.message ?? String(e)}`);
+const workerDied = (e: unknown) => new NumlaneError("worker-died", `the worker running long calls failed: ${(e as Error)?.message ?? String(e)}`);
 
 type Started = ProxyWorkerHandle & { ready: Promise<void> };
 
