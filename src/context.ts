@@ -12,7 +12,7 @@ import { Engine, MAX_THREADS, type CallOptions } from "./engine.js";
 import { NumlaneError } from "./errors.js";
 import { Pool, type WorkerHandle } from "./pool/pool.js";
 import { detectFeatures, type RuntimeName } from "./runtime/features.js";
-import { Heap, MAXIMUM_BYTES, MAXIMUM_PAGES } from "./runtime/heap.js";
+import { Heap, MAXIMUM_BYTES, MAXIMUM_PAGES, type TypedArrayType } from "./runtime/heap.js";
 import { checkOptions, integer, type OptionKeys } from "./validate.js";
 
 export type Build = "threads" | "single" | "relaxed";
@@ -86,6 +86,7 @@ export interface Info {
 
 const BUILDS: readonly string[] = ["threads", "single", "relaxed"];
 const INITIAL_PAGES = 64;   // 4 MiB: small start, grown on demand
+const ALLOC_TYPES: readonly unknown[] = [Float64Array, Float32Array, Int32Array];
 
 export class Numlane {
   /** Level-1/2 BLAS and CSR SpMV. */
@@ -191,17 +192,22 @@ export class Numlane {
    * memory growth detaches it (as for any non-shared wasm memory), so
    * allocate what you need up front there. Free it with nl.free().
    */
-  alloc(length: number, type: Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor = Float64Array) {
+  alloc(length: number): Float64Array;
+  alloc<T extends Float64Array | Float32Array | Int32Array>(length: number, type: TypedArrayType<T>): T;
+  alloc(length: number, type: unknown = Float64Array): Float64Array | Float32Array | Int32Array {
     integer("length", length, 0);
-    const heap = this.engine.heap;
-    const ptr = heap.alloc(length * type.BYTES_PER_ELEMENT);
-    return new type(heap.u8.buffer as ArrayBuffer, ptr, length);
+    if (!ALLOC_TYPES.includes(type as TypedArrayType<Float64Array>)) {
+      throw new NumlaneError("invalid-type", "expected Float64Array, Float32Array or Int32Array (the constructor)", "type");
+    }
+    return this.engine.heap.allocView(type as TypedArrayType<Float64Array>, length);
   }
 
-  /** Returns an array from alloc() to the heap. */
+  /**
+   * Returns an array from alloc() to the heap. Only that exact array, once:
+   * a freed array, a sub-array or another context's is refused.
+   */
   free(view: Float64Array | Float32Array | Int32Array): void {
-    if (!this.engine.heap.owns(view)) throw new NumlaneError("invalid-value", "was not allocated by this context's alloc()", "view");
-    this.engine.heap.free(view.byteOffset);
+    this.engine.heap.freeView(view);
   }
 
   /** Ends the workers; afterwards a Node process can exit on its own. */
@@ -212,24 +218,56 @@ export class Numlane {
 
 async function compile(platform: Platform, build: Build, source?: WasmSource): Promise<WebAssembly.Module> {
   if (source === undefined) return platform.loadWasm(build);
+  const module = await compileGiven(platform, source);
+  checkNumlaneModule(module);
+  return module;
+}
+
+async function compileGiven(platform: Platform, source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof URL || typeof source === "string") {
-    if (platform.loadWasmFrom) return platform.loadWasmFrom(source);
-    const res = await fetch(source);
-    if (!res.ok) throw new NumlaneError("invalid-value", `fetching ${String(source)} failed: HTTP ${res.status}`, "wasm");
-    return compileBytes(await res.arrayBuffer());
+    let bytes: ArrayBuffer;
+    try {
+      if (platform.loadWasmFrom) return await platform.loadWasmFrom(source);
+      const res = await fetch(source);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      bytes = await res.arrayBuffer();
+    } catch (e) {
+      if (e instanceof WebAssembly.CompileError) throw notWasm(e);
+      throw new NumlaneError("wasm-not-found", `${String(source)} could not be read: ${(e as Error).message}`, "wasm");
+    }
+    return compileBytes(bytes);
   }
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return compileBytes(source as BufferSource);
   throw new NumlaneError("invalid-type", "expected a WebAssembly.Module, URL, path or bytes", "wasm");
 }
 
+const notWasm = (e: Error) => new NumlaneError("invalid-value", `is not a valid wasm module (${e.message})`, "wasm");
+
 async function compileBytes(bytes: BufferSource): Promise<WebAssembly.Module> {
   try {
     return await WebAssembly.compile(bytes);
   } catch (e) {
+    if (e instanceof WebAssembly.CompileError) throw notWasm(e);
     // Edge runtimes forbid run-time compilation ("Wasm code generation disallowed by embedder").
     if (!/disallowed|not allowed/i.test((e as Error).message)) throw e;
     throw new NumlaneError("unsupported", `this runtime refuses to compile wasm at run time (${(e as Error).message}); pass an imported WebAssembly.Module, or use numlane's edge entry`, "wasm");
+  }
+}
+
+/**
+ * A module given to init must be one of numlane's builds: it imports only
+ * env.memory and exports heap_base (where the host's heap starts).
+ */
+function checkNumlaneModule(module: WebAssembly.Module): void {
+  const imports = WebAssembly.Module.imports(module);
+  const foreign = imports.find((i) => i.module !== "env" || i.name !== "memory" || i.kind !== "memory");
+  if (foreign || imports.length !== 1) {
+    const what = foreign ? `imports ${foreign.module}.${foreign.name} (a ${foreign.kind})` : "does not import env.memory";
+    throw new NumlaneError("invalid-value", `is not one of numlane's wasm builds: it ${what}`, "wasm");
+  }
+  if (!WebAssembly.Module.exports(module).some((e) => e.name === "heap_base" && e.kind === "function")) {
+    throw new NumlaneError("invalid-value", "is not one of numlane's wasm builds: it does not export heap_base", "wasm");
   }
 }
 
@@ -266,16 +304,25 @@ export async function initWith(platform: Platform, opts: InitOptions = {}): Prom
     new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared } as WebAssembly.MemoryDescriptor);
   let memory = makeMemory(build !== "single");
   let instance: WebAssembly.Instance;
+  // A module the caller gave that numlane's memory does not fit is named as the culprit.
+  const instantiate = async () => {
+    try {
+      return await WebAssembly.instantiate(module, { env: { memory } });
+    } catch (e) {
+      if (opts.wasm === undefined || !(e instanceof WebAssembly.LinkError)) throw e;
+      throw new NumlaneError("invalid-value", `does not link with numlane's ${build} memory: ${e.message}`, "wasm");
+    }
+  };
   try {
-    instance = await WebAssembly.instantiate(module, { env: { memory } });
+    instance = await instantiate();
   } catch (e) {
-    if (opts.wasm === undefined || !(e instanceof WebAssembly.LinkError) || build === "single") throw e;
+    if (!(e instanceof NumlaneError) || build === "single") throw e;
     // A caller-supplied module that wants unshared memory is the single build.
     reasons.push("the wasm given is the single build");
     build = "single";
     threads = 1;
     memory = makeMemory(false);
-    instance = await WebAssembly.instantiate(module, { env: { memory } });
+    instance = await instantiate();
   }
   const heapBase = (instance.exports.heap_base as () => number)();
   const heap = new Heap(memory, heapBase, MAXIMUM_PAGES);

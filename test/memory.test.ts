@@ -1,6 +1,9 @@
 // Memory safety at the host/wasm boundary: CSR matrices changed after
 // construction (kernels index through them unchecked), and alloc/free.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CsrMatrix, DenseMatrix, init, NumlaneError, type Numlane } from "../dist/index.js";
 import { diff, matvec, norm, uniform } from "./helpers.js";
 
@@ -137,5 +140,144 @@ describe("CSR matrices changed after construction are refused before any kernel 
     const x = uniform(300, 9);
     const y = await nl.blas.spmv(A, x);
     expect(diff(y, matvec(A, x))).toBeLessThan(1e-14 * norm(y));
+  });
+});
+
+describe("alloc / free", () => {
+  const heap = () => (nl as unknown as { engine: { heap: { bytesInUse: number } } }).engine.heap;
+
+  it("a stale view (freed, its memory handed out again) is refused and the live block survives", () => {
+    const base = heap().bytesInUse;
+    const a = nl.alloc(100);
+    nl.free(a);
+    const b = nl.alloc(100);
+    expect(b.byteOffset).toBe(a.byteOffset); // the same memory, so a stale free would have freed b
+    b.fill(7);
+    expect(() => nl.free(a)).toThrowError(expect.objectContaining({ name: "NumlaneError", code: "invalid-value", argument: "view" }));
+    const c = nl.alloc(100);
+    c.fill(9);
+    expect(c.byteOffset + c.byteLength <= b.byteOffset || b.byteOffset + b.byteLength <= c.byteOffset).toBe(true);
+    expect(b.every((v) => v === 7)).toBe(true);
+    nl.free(b); nl.free(c);
+    expect(heap().bytesInUse).toBe(base);
+  });
+
+  const refused: [string, () => unknown][] = [
+    ["double free", () => { const a = nl.alloc(8); nl.free(a); return a; }],
+    ["a sub-array", () => nl.alloc(8).subarray(2)],
+    ["a same-range view of the same memory", () => { const a = nl.alloc(8); return new Float64Array(a.buffer, a.byteOffset, a.length); }],
+    ["an ordinary array", () => new Float64Array(8)],
+    ["a string", () => "x"],
+    ["null", () => null],
+    ["undefined", () => undefined],
+  ];
+  for (const [what, make] of refused) {
+    it(`free(${what}) is a NumlaneError and frees nothing`, () => {
+      const v = make();
+      const before = heap().bytesInUse;
+      let e: unknown;
+      try { nl.free(v as Float64Array); } catch (x) { e = x; }
+      expect(e).toBeInstanceOf(NumlaneError);
+      expect(e).toMatchObject({ code: "invalid-value", argument: "view" });
+      expect(heap().bytesInUse).toBe(before);
+    });
+  }
+
+  it("another context's array is refused", async () => {
+    const other = await init({ threads: 1 });
+    try {
+      const v = other.alloc(16);
+      expect(() => nl.free(v)).toThrowError(expect.objectContaining({ code: "invalid-value", argument: "view" }));
+      other.free(v);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("600 random allocs and frees (with stale and sub-array frees mixed in) never make two live arrays share memory", () => {
+    const base = heap().bytesInUse;
+    let seed = 12345;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const live: { v: Float64Array | Float32Array | Int32Array; tag: number }[] = [];
+    const dead: (Float64Array | Float32Array | Int32Array)[] = [];
+    const types = [Float64Array, Float32Array, Int32Array] as const;
+    let refusedCount = 0;
+    for (let op = 0; op < 600; op++) {
+      const r = rand(10);
+      if (r < 5 || live.length === 0) {
+        const v = nl.alloc(1 + rand(3000), types[rand(3)]);
+        const tag = op + 1;
+        v.fill(tag);
+        live.push({ v, tag });
+      } else if (r < 8) {
+        const [{ v }] = live.splice(rand(live.length), 1);
+        nl.free(v);
+        dead.push(v);
+      } else {
+        const victim = r === 8 && dead.length ? dead[rand(dead.length)] : live[rand(live.length)].v.subarray(1);
+        expect(() => nl.free(victim)).toThrow(NumlaneError);
+        refusedCount++;
+      }
+    }
+    expect(refusedCount).toBeGreaterThan(50);
+    for (const { v, tag } of live) expect(v.every((x) => x === tag)).toBe(true);
+    for (const { v } of live) nl.free(v);
+    expect(heap().bytesInUse).toBe(base);
+  });
+
+  it("alloc checks its arguments", () => {
+    for (const type of ["x", Uint8Array, Array, {}, null]) {
+      expect(() => nl.alloc(4, type as unknown as Float64ArrayConstructor)).toThrowError(expect.objectContaining({ name: "NumlaneError", code: "invalid-type", argument: "type" }));
+    }
+    for (const length of [-1, 1.5, NaN, "4"]) {
+      expect(() => nl.alloc(length as number)).toThrowError(expect.objectContaining({ code: "invalid-size", argument: "length" }));
+    }
+    expect(() => nl.alloc(2 ** 31 - 1)).toThrowError(expect.objectContaining({ code: "out-of-memory" }));
+    const f = nl.alloc(3, Float32Array), i = nl.alloc(3, Int32Array), d = nl.alloc(3);
+    expect([f.constructor, i.constructor, d.constructor]).toEqual([Float32Array, Int32Array, Float64Array]);
+    nl.free(f); nl.free(i); nl.free(d);
+  });
+});
+
+describe("init({ wasm }) with something that is not numlane's wasm", () => {
+  const dir = mkdtempSync(join(tmpdir(), "numlane-wasm-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const utf8 = (s: string) => [s.length, ...Buffer.from(s)];
+  // One import section entry: env.memory (min 1 page), or env.f (function of type 0).
+  const importsMemory = [0x02, 15, 0x01, ...utf8("env"), ...utf8("memory"), 0x02, 0x00, 0x01];
+  const typeSection = [0x01, 0x04, 0x01, 0x60, 0x00, 0x00];
+  const importsFunction = [0x02, 0x09, 0x01, ...utf8("env"), ...utf8("f"), 0x00, 0x00];
+  const junk = join(dir, "junk.wasm");
+  writeFileSync(junk, "not wasm at all");
+
+  const cases: [string, () => unknown, string, RegExp][] = [
+    ["a missing path", () => join(dir, "missing.wasm"), "wasm-not-found", /could not be read/],
+    ["a missing file: URL", () => new URL(`file://${dir}/missing.wasm`), "wasm-not-found", /could not be read/],
+    ["a file of junk", () => junk, "invalid-value", /not a valid wasm module/],
+    ["junk bytes", () => new TextEncoder().encode("junk bytes"), "invalid-value", /not a valid wasm module/],
+    ["an empty ArrayBuffer", () => new ArrayBuffer(0), "invalid-value", /not a valid wasm module/],
+    ["an empty module (no imports, no exports)", () => Uint8Array.from(header), "invalid-value", /does not import env.memory/],
+    ["a module importing env.memory without numlane's exports", () => Uint8Array.from([...header, ...importsMemory]), "invalid-value", /does not export heap_base/],
+    ["a module importing a function", () => new WebAssembly.Module(Uint8Array.from([...header, ...typeSection, ...importsFunction])), "invalid-value", /imports env.f \(a function\)/],
+    ["a number", () => 42, "invalid-type", /expected a WebAssembly.Module/],
+  ];
+  for (const [what, source, code, message] of cases) {
+    it(what, async () => {
+      const e = await rejection(() => init({ wasm: source() as ArrayBuffer }));
+      expect(e.code).toBe(code);
+      expect(e.argument).toBe("wasm");
+      expect(e.message).toMatch(message);
+    });
+  }
+
+  it("numlane's own single build given as a path still works", async () => {
+    const single = await init({ wasm: new URL("../dist/numlane-single.wasm", import.meta.url) });
+    try {
+      expect(single.info.build).toBe("single");
+      expect(await single.blas.dot(Float64Array.of(1, 2), Float64Array.of(3, 4))).toBe(11);
+    } finally {
+      await single.close();
+    }
   });
 });

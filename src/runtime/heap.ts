@@ -15,6 +15,9 @@ const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
 interface Block { start: number; end: number }
 
+/** The typed-array constructors alloc() takes. */
+export interface TypedArrayType<T> { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number }
+
 export class Heap {
   readonly memory: WebAssembly.Memory;
   readonly maxBytes: number;
@@ -54,6 +57,32 @@ export class Heap {
   owns(view: ArrayBufferView): boolean {
     const buf = view.buffer;
     return buf === this.buffer || this.buffers.has(buf);
+  }
+
+  /**
+   * Arrays handed out by allocView, each to its block's address. Only these
+   * exact objects can be freed: a sub-array, a copy, an array already freed
+   * (whose memory may now belong to another allocation) or another heap's
+   * is refused instead of freeing someone else's block.
+   */
+  private readonly views = new WeakMap<object, number>();
+
+  /** A typed array of `length` elements over a fresh block of this memory. */
+  allocView<T extends Float64Array | Float32Array | Int32Array>(type: TypedArrayType<T>, length: number): T {
+    const ptr = this.alloc(length * type.BYTES_PER_ELEMENT);
+    const view = new type(this.memory.buffer, ptr, length);
+    this.views.set(view, ptr);
+    return view;
+  }
+
+  /** Frees an array from allocView; anything else is a NumlaneError, and nothing is freed. */
+  freeView(view: unknown): void {
+    const ptr = typeof view === "object" && view !== null ? this.views.get(view) : undefined;
+    if (ptr === undefined) {
+      throw new NumlaneError("invalid-value", "is not a live array from this context's alloc() (already freed, a sub-array or copy of one, or another context's)", "view");
+    }
+    this.views.delete(view as object);
+    this.free(ptr);
   }
 
   get bytesInUse(): number {
