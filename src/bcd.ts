@@ -5,7 +5,7 @@ import { NumlaneError } from "./errors.js";
 import { chunkCount, HISTORY_CAP, type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
-import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, int32Array, integer, nonNegative, requireOptions, type OptionKeys } from "./validate.js";
+import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, int32Array, integer, nonNegative, positive, requireOptions, type OptionKeys } from "./validate.js";
 import { bcdSolve, denseOf, type BcdOptions, type BcdProblem, type BcdReason, type BcdResult } from "./bcd/generic.js";
 
 export type { BcdReason, BcdResult } from "./bcd/generic.js";
@@ -102,7 +102,8 @@ export class Bcd {
       if (lambdas.length === 0) throw new NumlaneError("invalid-size", "expected at least one λ", "opts.lambdas");
     } else {
       const count = integer("opts.nLambdas", opts.nLambdas ?? 100, 1, 10_000);
-      const eps = nonNegative("opts.eps", opts.eps ?? 1e-3);
+      // eps = 0 would put λ = 0 (least squares) after λ_max: log-spacing needs eps > 0, as scikit-learn.
+      const eps = positive("opts.eps", opts.eps ?? 1e-3);
       const { D } = inputs;
       let lmax = 0;
       for (let j = 0; j < D.cols; j++) { let g = 0; for (let i = 0; i < D.rows; i++) g += D.get(i, j) * b[i]; lmax = Math.max(lmax, Math.abs(g)); }

@@ -69,6 +69,11 @@ export function nonNegative(name: string, v: unknown): number {
   return v;
 }
 
+export function positive(name: string, v: unknown): number {
+  if (typeof v !== "number" || !(v > 0) || v === Infinity) throw new NumlaneError("invalid-value", `expected a finite number > 0, got ${describe(v)}`, name);
+  return v;
+}
+
 export function integer(name: string, v: unknown, min: number, max = 2 ** 31 - 1): number {
   if (typeof v !== "number" || !Number.isInteger(v)) throw new NumlaneError("invalid-size", `expected an integer, got ${describe(v)}`, name);
   if (v < min || v > max) throw new NumlaneError("invalid-size", `expected an integer in [${min}, ${max}], got ${v}`, name);

@@ -293,6 +293,7 @@ add("lassoPath", [
   ["out-of-range option", (nl) => nl.lassoPath(tall, fx.bt, { lambdas: [0.1, -1] }), "invalid-value", "opts.lambdas[1]"],
   ["out-of-range option", (nl) => nl.lassoPath(tall, fx.bt, { lambdas: [0.1], nLambdas: 5 }), "invalid-value", "opts.nLambdas"],
   ["out-of-range option", (nl) => nl.lassoPath(tall, fx.bt, { eps: -1 }), "invalid-value", "opts.eps"],
+  ["out-of-range option", (nl) => nl.lassoPath(tall, fx.bt, { eps: 0 }), "invalid-value", "opts.eps"],
   ["negative size", (nl) => nl.lassoPath(tall, fx.bt, { nLambdas: -3 }), "invalid-size", "opts.nLambdas"],
   ["non-integer size", (nl) => nl.lassoPath(tall, fx.bt, { nLambdas: 2.5 }), "invalid-size", "opts.nLambdas"],
 ]);
