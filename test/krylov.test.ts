@@ -533,6 +533,10 @@ describe("honest results: overflow, unreachable tolerances, breakdown, b = 0", (
         expect(diff(r.x, [v / 2, v / 2]) / v, `${method} ${v}`).toBeLessThan(1e-15);
         expect(r.residualNorm / v).toBeLessThan(1e-8);
       }
+      // A solution beyond the float range (1e10 / 1e-300) is a breakdown, never "converged".
+      const huge = await nl[method]([[1e-300, 0], [0, 1e-300]], Float64Array.of(1e10, 1e10));
+      expect(huge.reason, `${method} x = 1e310`).toBe("breakdown");
+      expect(huge.converged).toBe(false);
       const A = load("gr_900_900_crg"), b = unitB(A), x0 = uniform(A.rows, 3);
       const space = method === "gmres" ? nl.recycleSpace({ k: 4 }) : undefined;
       const ref = await nl[method](A, b, { rtol: 1e-10, x0 });

@@ -364,6 +364,8 @@ export function cg_f64(
     barrier(team, nthreads);
     trueNorm = Math.sqrt(sumPartials(tr, chunks));
     if (reason != CONVERGED || trueNorm <= tol) break;
+    // x overflowed although the recursion did not notice: no restart helps.
+    if (!isFinite(trueNorm)) { reason = BREAKDOWN; break; }
     if (restart == TRUE_RESIDUAL_RESTARTS) { reason = STAGNATED; break; }
   }
   if (tid == 0) {
