@@ -3,9 +3,11 @@
 // calls, heavy concurrency and long soaks.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CsrMatrix, DenseMatrix, init, MAX_THREADS, NumlaneError, type Numlane } from "../dist/index.js";
-import { matvec, norm, uniform } from "./helpers.js";
+import { matvec, norm, sameBits, uniform } from "./helpers.js";
 
 /** The 2-D Laplacian on a k × k grid (SPD, n = k²). */
 function laplacian(k: number): CsrMatrix {
@@ -65,7 +67,7 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 /** Milliseconds from abort() to the call's rejection (which must be an AbortError). */
 async function abortLatency(start: (signal: AbortSignal) => Promise<unknown>, afterMs: number): Promise<number> {
   const c = new AbortController();
-  const call = start(c.signal).then(() => { throw new Error("the call finished: make the problem longer"); }, (e: unknown) => e);
+  const call = start(c.signal).then(() => new Error("the call finished before the abort: make the problem longer"), (e: unknown) => e);
   await new Promise((r) => setTimeout(r, afterMs));
   const t0 = performance.now();
   c.abort();
@@ -247,5 +249,103 @@ describe("the thread limit", () => {
     const e = await init({ threads: MAX_THREADS + 1 }).then(() => undefined, (err: unknown) => err);
     expect(e).toBeInstanceOf(NumlaneError);
     expect(e).toMatchObject({ argument: "threads" });
+  });
+});
+
+/** Flattens any call's result (number, array, or result object) to its numbers, for bitwise comparison. */
+function numbersOf(v: unknown): number[] {
+  if (typeof v === "number") return [v];
+  if (ArrayBuffer.isView(v)) return Array.from(v as Float64Array);
+  if (typeof v === "string") return [];
+  if (v && typeof v === "object") return Object.keys(v).sort().flatMap((k) => numbersOf((v as Record<string, unknown>)[k]));
+  return [];
+}
+
+describe("load", () => {
+  const spd = laplacian(12); // 144 unknowns
+  const D = new DenseMatrix(60, 12, uniform(720, 41)), target = uniform(60, 42);
+  const calls: (() => Promise<unknown>)[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const s = 100 + i;
+    switch (i % 5) {
+      case 0: { const x = uniform(2000 + 37 * (i % 50), s); calls.push(() => nl.blas.dot(x, x, { threads: 1 + (i % 2) })); break; }
+      case 1: { const x = uniform(3000, s), y = uniform(3000, s + 1); calls.push(() => nl.blas.axpy(0.5 + i, x, y, { threads: 1 + (i % 2) })); break; }
+      case 2: { const x = Float32Array.from(uniform(640, s, -20, 20)); calls.push(() => nl.softmax(x, { rows: 10, threads: 1 + (i % 2) })); break; }
+      case 3: { const b = uniform(144, s); calls.push(() => nl.cg(spd, b, { rtol: 1e-10, threads: 1 + (i % 2) })); break; }
+      case 4: { const lambda = 0.001 * (1 + (i % 17)); calls.push(() => nl.lasso(D, target, { lambda, threads: 1 + (i % 2) })); break; }
+    }
+  }
+
+  it("1,000 concurrent mixed calls (dot, axpy, softmax, cg, lasso) give the same bits as the same calls one at a time", async () => {
+    const alone: number[][] = [];
+    for (const call of calls) alone.push(numbersOf(await call()));
+    // After a first round: one-thread softmax keeps a reusable scratch block (Heap.lean).
+    const wasmStart = nl.engine.heap.bytesInUse;
+    const together = (await Promise.all(calls.map((call) => call()))).map(numbersOf);
+    let differing = 0;
+    together.forEach((v, i) => { if (!sameBits(v, alone[i])) differing++; });
+    expect(differing).toBe(0);
+    expect(nl.engine.heap.bytesInUse).toBe(wasmStart);
+  });
+
+  it("a soak of 10,000 calls per family (blas, softmax, krylov, bcd, sketch) leaves wasm and process memory flat", async () => {
+    const gc = (() => { v8.setFlagsFromString("--expose-gc"); return vm.runInNewContext("gc") as () => void; })();
+    const x = uniform(500, 51), xf = Float32Array.from(uniform(200, 52)), b = uniform(144, 53);
+    const tall = new DenseMatrix(40, 4, uniform(160, 54)), rhs = uniform(40, 55);
+    const families: [string, () => Promise<unknown>][] = [
+      ["blas", () => nl.blas.dot(x, x)],
+      ["softmax", () => nl.softmax(xf, { rows: 4 })],
+      ["krylov", () => nl.cg(spd, b, { rtol: 1e-8 })],
+      ["bcd", () => nl.lasso(D, target, { lambda: 0.01 })],
+      ["sketch", () => nl.lstsq(tall, rhs, { method: "qr" })],
+    ];
+    for (const [, call] of families) await call(); // scratch kept for reuse (Heap.lean) is made now
+    const wasmStart = nl.engine.heap.bytesInUse;
+    gc();
+    const processStart = process.memoryUsage().heapUsed;
+    const timings: string[] = [];
+    for (const [name, call] of families) {
+      const first = numbersOf(await call());
+      const t0 = performance.now();
+      // 100 rounds of 100 concurrent calls: each round also exercises the pool's queue.
+      for (let round = 0; round < 100; round++) {
+        const got = await Promise.all(Array.from({ length: 100 }, call));
+        if (round % 25 === 0) for (const g of got) expect(sameBits(numbersOf(g), first)).toBe(true);
+      }
+      timings.push(`${name} ${((performance.now() - t0) / 10_000 * 1000).toFixed(0)} µs/call`);
+      expect(nl.engine.heap.bytesInUse).toBe(wasmStart);
+    }
+    gc();
+    const grown = process.memoryUsage().heapUsed - processStart;
+    console.log(`soak: ${timings.join(", ")}; JS heap grew ${(grown / 2 ** 20).toFixed(2)} MiB`);
+    expect(grown).toBeLessThan(8 * 2 ** 20);
+  });
+});
+
+describe("abort latency on long calls (reported; ≤ 50 ms is the goal, only a hang fails here)", () => {
+  it("cg, gmres, lasso, logisticRegression, lstsq, bcd", async () => {
+    const wasmStart = nl.engine.heap.bytesInUse;
+    const A = laplacian(200), b = uniform(40_000, 61);
+    const D = new DenseMatrix(4000, 400, uniform(1_600_000, 62)), t = uniform(4000, 63);
+    const labels = Float64Array.from(t, (v) => (v > 0 ? 1 : -1));
+    const tall = new DenseMatrix(40_000, 100, uniform(4_000_000, 64)), rhs = uniform(40_000, 65);
+    // Each aborted after `after` ms of work (lstsq reaches its rounding floor in ~0.4 s here, even with rtol 0).
+    const long: [string, (signal: AbortSignal) => Promise<unknown>, number][] = [
+      ["cg", (signal) => nl.cg(A, b, { rtol: 0, maxIter: 1_000_000, threads: 2, signal }), 300],
+      ["gmres", (signal) => nl.gmres(A, b, { rtol: 0, maxIter: 1_000_000, threads: 2, signal }), 300],
+      ["lasso", (signal) => nl.lasso(D, t, { lambda: 1e-6, tol: 0, maxIter: 1_000_000, threads: 2, signal }), 300],
+      ["logisticRegression", (signal) => nl.logisticRegression(D, labels, { C: 1e6, tol: 0, maxIter: 1_000_000, threads: 2, signal }), 300],
+      ["lstsq", (signal) => nl.lstsq(tall, rhs, { method: "iterative-sketching", rtol: 0, maxIter: 1_000_000, threads: 2, signal }), 100],
+      ["bcd", (signal) => nl.bcd({ loss: "least-squares", A: D, b: t }, { tol: 0, maxIter: 2 ** 30, threads: 2, signal }), 300],
+    ];
+    const report: string[] = [];
+    for (const [name, start, after] of long) {
+      const ms: number[] = [];
+      for (let i = 0; i < 5; i++) ms.push(await abortLatency(start, after));
+      report.push(`${name} ${median(ms).toFixed(1)} ms (${ms.map((v) => v.toFixed(1)).join(", ")})`);
+      expect(median(ms)).toBeLessThan(5000);
+    }
+    console.log(`abort latency, median of 5: ${report.join("; ")}`);
+    expect(nl.engine.heap.bytesInUse).toBe(wasmStart);
   });
 });
