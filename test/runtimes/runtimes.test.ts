@@ -184,17 +184,22 @@ describe.runIf(available("chromium"))("chromium", () => {
     const r = await runPage(browser, `${server.origin}/plain/test/runtimes/fixtures/long-calls.html`, { timeoutMs: 300_000 });
     if (r.error) throw new Error(r.error);
     expect(r.info).toMatchObject({ build: "single", threads: 1, workers: 1, proxy: true });
-    const s = r.solve;
-    console.log(`long CG on a page without isolation: n = ${s.n}, ${s.iterations} iterations in ${s.ms.toFixed(0)} ms; ` +
-      `largest gap between 10 ms timer ticks ${s.gap.toFixed(1)} ms (from ${s.gapAt.toFixed(0)} ms) over ${s.ticks} ticks; cancel latencies ` +
-      `${r.cancel.map((c: { latencyMs: number }) => c.latencyMs.toFixed(1)).join(", ")} ms; queued-call abort ${r.queued.latencyMs.toFixed(1)} ms`);
-    expect([s.reason, s.iterations, s.xHash]).toEqual([ref.reason, ref.iterations, await sha256(ref.x)]);
-    expect(s.relativeResidual).toBeLessThanOrEqual(1e-10);
-    // The solve was long enough to matter (thousands of iterations, the timer ticking through it)…
-    expect(s.iterations).toBeGreaterThan(1000);
-    expect(s.ticks).toBeGreaterThan(20);
-    // …and the page's thread never stalled for long while it ran.
-    expect(s.gap).toBeLessThan(200);
+    const s = r.solves[0];
+    const gaps = r.solves.map((x: { gap: number }) => x.gap).sort((p: number, q: number) => p - q);
+    console.log(`long CG on a page without isolation: n = ${s.n}, ${s.iterations} iterations in ` +
+      `${r.solves.map((x: { ms: number }) => x.ms.toFixed(0)).join(", ")} ms; largest gap between 10 ms timer ticks ` +
+      `${r.solves.map((x: { gap: number; gapAt: number; ticks: number }) => `${x.gap.toFixed(1)} ms (at ${x.gapAt.toFixed(0)} ms, ${x.ticks} ticks)`).join(", ")}; ` +
+      `cancel latencies ${r.cancel.map((c: { latencyMs: number }) => c.latencyMs.toFixed(1)).join(", ")} ms; ` +
+      `queued-call abort ${r.queued.latencyMs.toFixed(1)} ms; close during a call ${r.closeDuringCall.ms.toFixed(1)} ms`);
+    for (const x of r.solves) {
+      expect([x.reason, x.iterations, x.xHash]).toEqual([ref.reason, ref.iterations, await sha256(ref.x)]);
+      expect(x.relativeResidual).toBeLessThanOrEqual(1e-10);
+      // The solve was long enough to matter (thousands of iterations, the timer ticking through it)…
+      expect(x.iterations).toBeGreaterThan(1000);
+      expect(x.ticks).toBeGreaterThan(20);
+    }
+    // …and the page's thread never stalled for long while it ran (on its own thread, the gap is the whole solve).
+    expect(gaps[1]).toBeLessThan(200); // the median
     expect(r.shortCallDuringSolve.resolvedFirst).toBe(true);
     for (const c of r.cancel) {
       expect(c.name).toBe("AbortError");
@@ -207,6 +212,8 @@ describe.runIf(available("chromium"))("chromium", () => {
     expect(r.badInput).toEqual({ numlane: true, code: "invalid-shape", argument: "b" });
     expect([r.throwingProgress, r.afterThrow]).toEqual(["from onProgress", "converged"]);
     expect(r.qr).toEqual({ dense: true, r00: expect.closeTo(Math.sqrt(35), 12) });
+    expect(r.closeDuringCall.code).toBe("closed");
+    expect(r.closeDuringCall.ms).toBeLessThan(1000); // did not wait for the solve (minutes at rtol 0)
     expect(r.afterClose).toBe("closed");
   });
 
