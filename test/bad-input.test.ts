@@ -415,10 +415,14 @@ add("alloc", [
   ["NaN entry", (nl) => nl.alloc(NaN), "invalid-size", "length"],
   ["Infinity entry", (nl) => nl.alloc(Infinity), "invalid-size", "length"],
   ["wrong type", (nl) => nl.alloc(any("8")), "invalid-size", "length"],
+  ["wrong type", (nl) => nl.alloc(8, any("x")), "invalid-type", "type"],
+  ["wrong type", (nl) => nl.alloc(8, any(Uint8Array)), "invalid-type", "type"],
 ]);
 add("free", [
   ["wrong type", (nl) => nl.free(any("x")), "invalid-value", "view"],
   ["wrong type", (nl) => nl.free(fx.x), "invalid-value", "view"],
+  ["wrong type", (nl) => nl.free(any(null)), "invalid-value", "view"],
+  ["missing required", (nl) => nl.free(any(undefined)), "invalid-value", "view"],
   ["detached buffer", (nl) => nl.free(detached(uniform(4, 1))), "invalid-value", "view"],
 ]);
 
