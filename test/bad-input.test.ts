@@ -431,6 +431,12 @@ async function runTable(nl: Numlane, table: Case[]) {
   const mismatches: string[] = [];
   const kinds = new Map<string, Set<Kind>>();
   const before = snapshot();
+  // Wasm memory the context holds (shared heap, and the private one-thread heap once loaded): a refused call leaves none behind.
+  const inUse = () => {
+    const e = (nl as unknown as { engine: { heap: { bytesInUse: number }; local?: { heap: { bytesInUse: number } } } }).engine;
+    return [e.heap.bytesInUse, e.local?.heap.bytesInUse ?? NaN];
+  };
+  const heapBefore = inUse();
   for (const c of table) {
     let error: unknown;
     try {
@@ -446,6 +452,8 @@ async function runTable(nl: Numlane, table: Case[]) {
     }
     const changed = changedArrays(before);
     if (changed) mismatches.push(`${label}: ${changed} input array(s) changed`);
+    const heapNow = inUse();
+    if (heapNow[0] !== heapBefore[0] || (heapNow[1] !== heapBefore[1] && !Number.isNaN(heapBefore[1]))) mismatches.push(`${label}: wasm heap in use ${heapBefore} → ${heapNow} bytes`);
     if (!kinds.has(c.method)) kinds.set(c.method, new Set());
     kinds.get(c.method)!.add(c.kind);
   }
@@ -473,7 +481,13 @@ async function stillRight(nl: Numlane) {
 
 describe("bad-input table", () => {
   let nl2: Numlane, nl1: Numlane;
-  beforeAll(async () => { nl2 = await init({ threads: 2 }); nl1 = await init({ threads: 1 }); });
+  beforeAll(async () => {
+    nl2 = await init({ threads: 2 });
+    nl1 = await init({ threads: 1 });
+    // The private one-thread instance loads in the background; the table wants it there (its heap is checked too).
+    const loaded = (nl: Numlane) => (nl as unknown as { engine: { local?: unknown } }).engine.local !== undefined;
+    for (let t = 0; t < 100 && !(loaded(nl1) && loaded(nl2)); t++) await new Promise((r) => setTimeout(r, 50));
+  });
   afterAll(async () => { await nl2?.close(); await nl1?.close(); });
 
   it("every public method refuses each kind of bad input with the exact code and argument, inputs unchanged (threads: 2)", async () => {
