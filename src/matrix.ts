@@ -76,27 +76,32 @@ export class CsrMatrix {
     }
     // Order by row (stable counting sort), then by column within each row
     // (ties kept in input order, so duplicates are summed in input order).
-    const rowStart = new Int32Array(rows + 1);
-    for (let k = 0; k < n; k++) rowStart[i[k] + 1]++;
-    for (let r = 0; r < rows; r++) rowStart[r + 1] += rowStart[r];
-    const order = new Int32Array(n), next = rowStart.slice(0, rows);
-    for (let k = 0; k < n; k++) order[next[i[k]]++] = k;
-    const byColumn = (a: number, b: number) => j[a] - j[b] || a - b;
-    for (let r = 0; r < rows; r++) {
-      if (rowStart[r + 1] - rowStart[r] > 1) order.subarray(rowStart[r], rowStart[r + 1]).sort(byColumn);
-    }
+    // indptr serves as the row cursor too: one rows-sized array in all.
     const indptr = new Int32Array(rows + 1);
-    const indices = new Int32Array(n), data = new Float64Array(n);
-    let nnz = 0, lastRow = -1, lastCol = -1;
-    for (let t = 0; t < n; t++) {
-      const k = order[t], r = i[k], c = j[k];
-      if (r === lastRow && c === lastCol) { data[nnz - 1] += v[k]; continue; }
-      indices[nnz] = c;
-      data[nnz++] = v[k];
-      indptr[r + 1]++;
-      lastRow = r; lastCol = c;
-    }
+    for (let k = 0; k < n; k++) indptr[i[k] + 1]++;
     for (let r = 0; r < rows; r++) indptr[r + 1] += indptr[r];
+    const order = new Int32Array(n);
+    for (let k = 0; k < n; k++) order[indptr[i[k]]++] = k;
+    indptr.copyWithin(1, 0, rows); // the cursors ended at each row's end: shift back
+    indptr[0] = 0;
+    const byColumn = (a: number, b: number) => j[a] - j[b] || a - b;
+    const indices = new Int32Array(n), data = new Float64Array(n);
+    let nnz = 0, next = 0;
+    for (let r = 0; r < rows; r++) {
+      // indptr[r] is already compacted; the row's span in order starts where the last ended.
+      const start = next, end = indptr[r + 1];
+      next = end;
+      if (end - start > 1) order.subarray(start, end).sort(byColumn);
+      let lastCol = -1;
+      for (let t = start; t < end; t++) {
+        const k = order[t], c = j[k];
+        if (c === lastCol) { data[nnz - 1] += v[k]; continue; }
+        indices[nnz] = c;
+        data[nnz++] = v[k];
+        lastCol = c;
+      }
+      indptr[r + 1] = nnz;
+    }
     return new CsrMatrix(rows, cols, indptr, indices.slice(0, nnz), data.slice(0, nnz));
   }
 

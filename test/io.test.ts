@@ -2,6 +2,7 @@
 // against SciPy's mmread on files SciPy's mmwrite wrote) and CSV; then
 // fast-check fuzzing of both with a time and memory bound per case.
 import { describe, expect, it, beforeAll } from "vitest";
+import fc from "fast-check";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -204,4 +205,174 @@ describe("readCsv / readRegressionCsv", () => {
   it("readRegressionCsv needs a feature column", () => {
     expect(thrown(() => readRegressionCsv("y\n1\n")).code).toBe("invalid-shape");
   });
+});
+
+// ---- Fuzzing ---------------------------------------------------------------
+// Invariant per case: the reader either throws a NumlaneError about `text` or
+// returns a valid matrix of finite values that round-trips through
+// writeMatrixMarket; within a time bound ("does not hang") and a memory bound
+// proportional to the text (plus the index array a declared sparse shape
+// needs). `npm test`: fixed seed, FUZZ_RUNS cases per property; `npm run
+// test:long` sets NUMLANE_FUZZ_RUNS (and NUMLANE_FUZZ_SEED may vary the seed).
+const FUZZ_RUNS = Number(process.env.NUMLANE_FUZZ_RUNS ?? 300);
+const FUZZ_SEED = Number(process.env.NUMLANE_FUZZ_SEED ?? 20261205);
+const CASE_MS = 2000;
+const fuzz = { seed: FUZZ_SEED, numRuns: FUZZ_RUNS };
+const fuzzTimeout = Math.max(60_000, FUZZ_RUNS * 200);
+
+/** Runs `read` on `text` under the time and memory bounds; the result or the NumlaneError. */
+function bounded<T>(read: (t: string) => T, text: string, extraBytes = (_: T) => 0): T | NumlaneError {
+  const before = process.memoryUsage(), t0 = performance.now();
+  let out: T | NumlaneError;
+  try {
+    out = read(text);
+  } catch (e) {
+    if (!(e instanceof NumlaneError)) throw new Error(`not a NumlaneError: ${String(e)} for ${JSON.stringify(text.slice(0, 200))}`);
+    expect(e.argument === "text" || e.argument === undefined).toBe(true);
+    out = e;
+  }
+  const ms = performance.now() - t0, after = process.memoryUsage();
+  if (ms > CASE_MS) throw new Error(`took ${ms.toFixed(0)} ms on ${JSON.stringify(text.slice(0, 200))}`);
+  const grown = after.arrayBuffers - before.arrayBuffers + after.heapUsed - before.heapUsed;
+  const allowed = 64 * 2 ** 20 + 64 * text.length + (out instanceof NumlaneError ? 0 : extraBytes(out));
+  if (grown > allowed) throw new Error(`grew ${grown} bytes (allowed ${allowed}) on ${JSON.stringify(text.slice(0, 200))}`);
+  return out;
+}
+
+function checkMatrixMarket(text: string): void {
+  const m = bounded(readMatrixMarket, text, (r) => (r instanceof CsrMatrix ? 4 * (r.rows + 1) : 0));
+  if (m instanceof NumlaneError) {
+    expect(m.code).toMatch(/^(invalid-value|invalid-size|out-of-memory)$/);
+    expect(m.message).toMatch(/line \d+/);
+    return;
+  }
+  for (const v of m.data) expect(Number.isFinite(v)).toBe(true);
+  const back = readMatrixMarket(writeMatrixMarket(m));
+  expect(back.constructor).toBe(m.constructor);
+  expect([back.rows, back.cols]).toEqual([m.rows, m.cols]);
+  if (m instanceof CsrMatrix) {
+    const b = back as CsrMatrix;
+    expect(Array.from(b.indptr)).toEqual(Array.from(m.indptr));
+    expect(Array.from(b.indices)).toEqual(Array.from(m.indices));
+  }
+  expect(Array.from(back.data)).toEqual(Array.from(m.data));
+}
+
+function checkCsv(text: string): void {
+  const r = bounded(readCsv, text);
+  if (r instanceof NumlaneError) {
+    expect(r.code).toMatch(/^(invalid-value|invalid-shape)$/);
+    return;
+  }
+  const { header, data } = r;
+  expect(header.length).toBe(data.cols);
+  expect(data.rows).toBeGreaterThan(0);
+  for (const v of data.data) expect(Number.isFinite(v)).toBe(true);
+  // Written back with plain names, it reads back the same numbers.
+  const lines = [header.map((_, c) => `c${c}`).join(",")];
+  const str = (v: number) => (Object.is(v, -0) ? "-0" : String(v));
+  for (let i = 0; i < data.rows; i++) lines.push(Array.from(data.data.subarray(i * data.cols, (i + 1) * data.cols), str).join(","));
+  expect(Array.from(readCsv(lines.join("\n")).data.data)).toEqual(Array.from(data.data));
+}
+
+// Pieces hostile text is made of.
+const HOSTILE_TOKENS = [
+  "-1", "0", "1", "0x10", "1e400", "-1e400", "1e-400", "2147483647", "2147483648", "4294967297", "99999999999999999999", "2e9",
+  "NaN", "nan", "Infinity", "-inf", "1_0", "1,5", ".", "e5", "+", "--1", "%", "%%MatrixMarket", "\r", "\n", "\r\n", " ", "\t",
+  "\uFEFF", "\u00a0", "\u2028", '"', '""', ",", "symmetric", "skew-symmetric", "pattern", "array", "coordinate", "complex", "hermitian",
+];
+const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
+const bytesText = fc.uint8Array({ maxLength: 400 }).map(latin1);
+const anyText = fc.string({ unit: "binary", maxLength: 300 });
+
+/** Mutations of a valid text: replace / insert a hostile token, delete a span, duplicate a line, truncate. */
+function mutated(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  const edit = fc.tuple(fc.nat(), fc.nat(), fc.constantFrom(...HOSTILE_TOKENS), fc.integer({ min: 0, max: 4 }));
+  return fc.tuple(valid, fc.array(edit, { minLength: 1, maxLength: 4 })).map(([text, edits]) => {
+    for (const [a, b, token, kind] of edits) {
+      const at = text.length ? a % text.length : 0, len = Math.min(b % 8, text.length - at);
+      if (kind === 0) text = text.slice(0, at) + token + text.slice(at + len);
+      else if (kind === 1) text = text.slice(0, at) + token + text.slice(at);
+      else if (kind === 2) text = text.slice(0, at) + text.slice(at + len + 1);
+      else if (kind === 3) { const lines = text.split("\n"); lines.splice(at % (lines.length || 1), 0, lines[at % (lines.length || 1)] ?? ""); text = lines.join("\n"); }
+      else text = text.slice(0, at);
+    }
+    return text;
+  });
+}
+
+const smallInt = fc.integer({ min: 0, max: 6 });
+const value = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }).map(String), fc.integer({ min: -1000, max: 1000 }).map(String));
+/** Valid Matrix Market texts of every storage the reader takes. */
+const validMatrixMarket: fc.Arbitrary<string> = fc
+  .tuple(fc.constantFrom("coordinate", "array"), fc.constantFrom("real", "integer", "pattern"), fc.constantFrom("general", "symmetric", "skew-symmetric"), smallInt, smallInt, fc.array(fc.tuple(fc.nat(), fc.nat(), value), { maxLength: 20 }), fc.array(value, { maxLength: 49 }))
+  .map(([format, field0, symmetry, r, c, coords, values]) => {
+    const field = format === "array" && field0 === "pattern" ? "real" : field0;
+    const cols = symmetry === "general" ? c : r;
+    const fix = (v: string) => {
+      if (field !== "integer") return v;
+      const n = Math.trunc(Number(v));
+      return Number.isSafeInteger(n) ? String(n) : "0";
+    };
+    const lines = [`%%MatrixMarket matrix ${format} ${field} ${symmetry}`, "% fuzz"];
+    if (format === "coordinate") {
+      const entries = coords.flatMap(([a, b, v]) => {
+        if (r === 0 || cols === 0) return [];
+        let i = a % r, j = b % cols;
+        if (symmetry !== "general" && j > i) [i, j] = [j, i];
+        if (symmetry === "skew-symmetric" && i === j) return [];
+        return [`${i + 1} ${j + 1}${field === "pattern" ? "" : ` ${fix(v)}`}`];
+      });
+      lines.push(`${r} ${cols} ${entries.length}`, ...entries);
+    } else {
+      const stored = symmetry === "general" ? r * cols : symmetry === "symmetric" ? (r * (r + 1)) / 2 : (r * (r - 1)) / 2;
+      lines.push(`${r} ${cols}`, ...Array.from({ length: stored }, (_, k) => fix(values[k % Math.max(values.length, 1)] ?? "0")));
+    }
+    return lines.join("\n") + "\n";
+  });
+
+/** Headers and size lines with hostile sizes, then a few plausible lines. */
+const hostileSize = fc.oneof(
+  fc.integer({ min: 0, max: 1_000_000 }).map(String),
+  fc.constantFrom("2147483647", "2147483648", "2000000000", "1099511627776", "1e15", "-1", "-2147483648", "0x10", "1.5", "46341", "65536", "536870912", ""),
+);
+const hostileMatrixMarket = fc
+  .tuple(fc.constantFrom("coordinate", "array", "Coordinate", "sparse"), fc.constantFrom("real", "integer", "pattern", "complex", "double"), fc.constantFrom("general", "symmetric", "skew-symmetric", "hermitian"), fc.array(hostileSize, { minLength: 0, maxLength: 4 }), fc.array(fc.oneof(value, fc.constantFrom(...HOSTILE_TOKENS)), { maxLength: 12 }))
+  .map(([f, fi, s, size, body]) => `%%MatrixMarket matrix ${f} ${fi} ${s}\n${size.join(" ")}\n${body.join(" ")}\n`);
+
+const validCsv: fc.Arbitrary<string> = fc
+  .tuple(fc.integer({ min: 1, max: 5 }), fc.array(value, { minLength: 1, maxLength: 30 }), fc.constantFrom("\n", "\r\n"), fc.boolean())
+  .map(([cols, values, eol, trailing]) => {
+    const rows = Math.max(1, Math.floor(values.length / cols));
+    const lines = [Array.from({ length: cols }, (_, c) => (c % 2 ? `"col ${c}"` : `x${c}`)).join(",")];
+    for (let i = 0; i < rows; i++) lines.push(Array.from({ length: cols }, (_, c) => values[(i * cols + c) % values.length]).join(","));
+    return lines.join(eol) + (trailing ? eol : "");
+  });
+
+describe("fuzzing (fast-check, fixed seed)", () => {
+  it("readMatrixMarket: arbitrary bytes and strings", () => {
+    fc.assert(fc.property(fc.oneof(bytesText, anyText, anyText.map((t) => "%%MatrixMarket matrix coordinate real general\n" + t)), checkMatrixMarket), fuzz);
+  }, fuzzTimeout);
+  it("readMatrixMarket: valid files read and round-trip", () => {
+    fc.assert(fc.property(validMatrixMarket, (t) => {
+      checkMatrixMarket(t);
+      expect(readMatrixMarket(t)).toBeDefined(); // valid text is accepted
+    }), fuzz);
+  }, fuzzTimeout);
+  it("readMatrixMarket: mutated valid files", () => {
+    fc.assert(fc.property(mutated(validMatrixMarket), checkMatrixMarket), fuzz);
+  }, fuzzTimeout);
+  it("readMatrixMarket: hostile headers and sizes", () => {
+    fc.assert(fc.property(hostileMatrixMarket, checkMatrixMarket), fuzz);
+  }, fuzzTimeout);
+  it("readCsv: arbitrary bytes and strings", () => {
+    fc.assert(fc.property(fc.oneof(bytesText, anyText, anyText.map((t) => "a,b\n" + t)), checkCsv), fuzz);
+  }, fuzzTimeout);
+  it("readCsv: valid files read; mutated ones are read or refused cleanly", () => {
+    fc.assert(fc.property(validCsv, (t) => {
+      checkCsv(t);
+      expect(readCsv(t).data.rows).toBeGreaterThan(0);
+    }), fuzz);
+    fc.assert(fc.property(mutated(validCsv), checkCsv), fuzz);
+  }, fuzzTimeout);
 });

@@ -157,18 +157,21 @@ function value(s: string, integer: boolean, line: number): number {
   return v;
 }
 
+/** Shortest round-trip decimal form; keeps the sign of −0 (String() drops it). */
+const decimal = (v: number) => (Object.is(v, -0) ? "-0" : String(v));
+
 export function writeMatrixMarket(m: CsrMatrix | DenseMatrix): string {
   const out: string[] = [];
   if (m instanceof CsrMatrix) {
     checkCsr("m", m);
     out.push("%%MatrixMarket matrix coordinate real general", `${m.rows} ${m.cols} ${m.nnz}`);
     for (let i = 0; i < m.rows; i++) {
-      for (let k = m.indptr[i]; k < m.indptr[i + 1]; k++) out.push(`${i + 1} ${m.indices[k] + 1} ${m.data[k]}`);
+      for (let k = m.indptr[i]; k < m.indptr[i + 1]; k++) out.push(`${i + 1} ${m.indices[k] + 1} ${decimal(m.data[k])}`);
     }
   } else if (m instanceof DenseMatrix) {
     checkDense("m", m);
     out.push("%%MatrixMarket matrix array real general", `${m.rows} ${m.cols}`);
-    for (let j = 0; j < m.cols && m.rows > 0; j++) for (let i = 0; i < m.rows; i++) out.push(String(m.get(i, j)));
+    for (let j = 0; j < m.cols && m.rows > 0; j++) for (let i = 0; i < m.rows; i++) out.push(decimal(m.get(i, j)));
   } else {
     throw new NumlaneError("invalid-type", "expected a CsrMatrix or DenseMatrix", "m");
   }
