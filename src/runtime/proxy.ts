@@ -38,6 +38,8 @@ export interface ProxyApi {
   setup(wasm: WebAssembly.Module | ArrayBuffer): Promise<WebAssembly.Module>;
   /** Runs nl[method](...args) on packed arguments, relaying progress through `progress`. */
   call(method: LongCall, args: unknown[], progress?: (p: unknown) => void): Promise<Reply>;
+  /** Tests only: throws from a timer, as a crashing worker would (an "error" event on the page). */
+  crash(): void;
 }
 
 /** A started proxy worker, whatever starts it (runtime/web.ts). */
@@ -173,6 +175,9 @@ export function createProxyApi(): ProxyApi {
         (progress as Remote<unknown> | undefined)?.[Comlink.releaseProxy]();
       }
     },
+    crash() {
+      setTimeout(() => { throw new Error("numlane: proxy worker crash (test)"); });
+    },
   };
 }
 
@@ -222,7 +227,17 @@ class LongCallProxy {
     }
     const ready = Promise.race([w.api.setup(this.wasm), w.failed]).then((module) => { this.wasm = module; });
     ready.catch(() => { /* reported by the call that awaits it */ });
-    return { ...w, ready };
+    const started = { ...w, ready };
+    // A worker that crashes once running (idle, or under a call, which then
+    // rejects) is replaced, so the next call finds a live one.
+    ready.then(() => w.failed.catch(() => this.replace(started)), () => {});
+    return started;
+  }
+
+  /** Tests only: makes the current worker crash. */
+  async crashWorker(): Promise<void> {
+    await this.worker.ready;
+    await this.worker.api.crash();
   }
 
   /** Ends `w` (a call on it was aborted, or it failed) and starts its successor. */
@@ -346,4 +361,6 @@ export async function proxyLongCalls(nl: Numlane, start: () => ProxyWorkerHandle
   };
   nl.info.workers = 1;
   nl.info.proxy = true;
+  // Tests only (as Pool.killWorker): nl.longCalls.crashWorker().
+  Object.defineProperty(nl, "longCalls", { value: running });
 }

@@ -211,6 +211,7 @@ describe.runIf(available("chromium"))("chromium", () => {
     expect(r.queued.latencyMs).toBeLessThan(100);
     expect(r.badInput).toEqual({ numlane: true, code: "invalid-shape", argument: "b" });
     expect([r.throwingProgress, r.afterThrow]).toEqual(["from onProgress", "converged"]);
+    expect(r.afterCrash).toBe("converged");
     expect(r.qr).toEqual({ dense: true, r00: expect.closeTo(Math.sqrt(35), 12) });
     expect(r.closeDuringCall.code).toBe("closed");
     expect(r.closeDuringCall.ms).toBeLessThan(1000); // did not wait for the solve (minutes at rtol 0)
