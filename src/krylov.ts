@@ -214,8 +214,8 @@ export class Krylov {
     const recycle = opts.recycle;
     if (recycle !== undefined) checkSpace(recycle, "cg", n);
     if (isZero(b)) return zeroSolution(n);
-    const { rhs, start, scale } = safelyScaled(b, x0);
-    const tol = tolerance(rhs, rtol, atol * scale);
+    const { rhs, start, scale, rhsSquared } = safelyScaled(b, x0);
+    const tol = tolerance(rhsSquared, rtol, atol * scale);
 
     const chunks = chunkCount(n);
     const heap = this.e.heap;
@@ -286,8 +286,8 @@ export class Krylov {
       checkRestart(restart, opts.recycle.k);
     }
     if (isZero(b)) return zeroSolution(n);
-    const { rhs, start, scale } = safelyScaled(b, x0);
-    const tol = tolerance(rhs, rtol, atol * scale);
+    const { rhs, start, scale, rhsSquared } = safelyScaled(b, x0);
+    const tol = tolerance(rhsSquared, rtol, atol * scale);
     if (opts.recycle !== undefined) return unscaled(await this.gcrodr(S, rhs, start, dinv, tol, maxIter, restart, opts.recycle, opts), scale);
     const chunks = chunkCount(n), m = restart, heap = this.e.heap;
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
@@ -601,28 +601,36 @@ function zeroSolution(n: number): CgResult {
   return { x: new Float64Array(n), iterations: 0, converged: true, reason: "converged", residualNorm: 0, residualHistory: Float64Array.of(0) };
 }
 
-// Entries of b or x0 beyond 2^±SAFE_EXPONENT could overflow or underflow in
-// the kernels' squared norms and curvatures (p·A·p). Such a system is solved
-// as 2^e·b, 2^e·x0 (exact, a power of two) and the answer scaled back;
-// others are left alone, so their bits do not change.
+// A b or x0 of norm beyond 2^±SAFE_EXPONENT could overflow or underflow the
+// kernels' squared norms and curvatures (p·A·p). Such a system is solved as
+// 2^e·b, 2^e·x0 (exact, a power of two) and the answer scaled back; others
+// are left alone, so their bits do not change.
 const SAFE_EXPONENT = 256;
 
-/** b and x0 as the kernel should take them, and the factor 2^e applied (1: none). */
+function sumOfSquares(v: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return s;
+}
+
+/** b and x0 as the kernel should take them, ‖rhs‖², and the factor 2^e applied (1: none). */
 function safelyScaled(b: Float64Array, x0: Float64Array | undefined) {
+  // b ≠ 0 here, so ‖b‖² = 0 has underflowed; x0 may be 0.
+  const safe = (squares: number) => squares <= 2 ** (2 * SAFE_EXPONENT) && squares >= 2 ** (-2 * SAFE_EXPONENT);
+  const bSquared = sumOfSquares(b);
+  if (safe(bSquared) && (!x0 || safe(sumOfSquares(x0)) || isZero(x0))) return { rhs: b, start: x0, scale: 1, rhsSquared: bSquared };
   let big = 0;
   for (let i = 0; i < b.length; i++) big = Math.max(big, Math.abs(b[i]));
   if (x0) for (let i = 0; i < x0.length; i++) big = Math.max(big, Math.abs(x0[i]));
-  if (big <= 2 ** SAFE_EXPONENT && big >= 2 ** -SAFE_EXPONENT) return { rhs: b, start: x0, scale: 1 };
   // 2^e with e in the normal range brings max(|b|, |x0|) into [1, 2).
   const scale = 2 ** Math.max(-1023, Math.min(1023, -Math.floor(Math.log2(big))));
-  return { rhs: b.map((v) => v * scale), start: x0?.map((v) => v * scale), scale };
+  const rhs = b.map((v) => v * scale);
+  return { rhs, start: x0?.map((v) => v * scale), scale, rhsSquared: sumOfSquares(rhs) };
 }
 
-/** max(rtol·‖b‖, atol), kept finite so that a non-finite residual never meets it. */
-function tolerance(b: Float64Array, rtol: number, atol: number): number {
-  let bnorm = 0;
-  for (let i = 0; i < b.length; i++) bnorm += b[i] * b[i];
-  return Math.min(Math.max(rtol * Math.sqrt(bnorm), atol), Number.MAX_VALUE);
+/** max(rtol·‖b‖, atol) from ‖b‖², kept finite so that a non-finite residual never meets it. */
+function tolerance(bSquared: number, rtol: number, atol: number): number {
+  return Math.min(Math.max(rtol * Math.sqrt(bSquared), atol), Number.MAX_VALUE);
 }
 
 /** A result of a system solved scaled by `scale` (see safelyScaled), in the caller's units; exact. */
