@@ -141,13 +141,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function checkOptions<T>(path: string, opts: T | undefined, keys: OptionKeys<T>, keyPrefix = `${path}.`): T | undefined {
   if (opts === undefined) return undefined;
   if (!isPlainObject(opts)) throw new NumlaneError("invalid-type", `expected an options object, got ${describe(opts)}`, path);
-  const valid = Object.keys(keys);
-  for (const key of Object.keys(opts)) {
+  const valid = Object.keys(keys), o = opts as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
     if (!valid.includes(key)) throw new NumlaneError("invalid-value", `unknown option ${key}; ${suggest(key, valid)}`, keyPrefix + key);
     // No option takes null: refused rather than read as "the default" (leave the key out for that).
-    if ((opts as Record<string, unknown>)[key] === null) throw new NumlaneError("invalid-type", "null is not a value for any option; leave it out for the default", keyPrefix + key);
+    if (o[key] === null) throw new NumlaneError("invalid-type", "null is not a value for any option; leave it out for the default", keyPrefix + key);
   }
-  const o = opts as Record<string, unknown>;
   if ("signal" in keys && o.signal !== undefined) abortSignal(`${keyPrefix}signal`, o.signal);
   if ("onProgress" in keys && o.onProgress !== undefined) callback(`${keyPrefix}onProgress`, o.onProgress);
   return opts;
