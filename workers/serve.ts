@@ -3,7 +3,7 @@
 // own instance of the module over the shared memory, count itself done, repeat.
 import {
   CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS, CTL_NWORKERS,
-  CTL_STOP, CTL_TEAM_BYTE, CTL_TID_BASE, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, SPIN, kernelNames, mailboxWord,
+  CTL_STOP, CTL_TEAM_BYTE, CTL_TID_BASE, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, SPIN, TEAM_JOINED_BYTE, kernelNames, mailboxWord,
   type WorkerApi, type WorkerSetup,
 } from "../src/pool/protocol.js";
 
@@ -45,7 +45,7 @@ export function createWorkerApi(exit: () => void): WorkerApi {
         if (Atomics.load(ctl, mailboxWord(index, MB_EPOCH)) !== epoch) return;
         if (Atomics.load(ctl, mailboxWord(index, MB_EXIT)) !== 0) { exit(); return; }
         Atomics.store(ctl, ack, seen);
-        Atomics.notify(ctl, ack);
+        Atomics.add(ctl, (CTL_TEAM_BYTE + TEAM_JOINED_BYTE) >> 2, 1);
         const nargs = ctl[CTL_NARGS];
         argv.length = nargs + 3;
         for (let i = 0; i < nargs; i++) argv[i] = args[i];

@@ -9,11 +9,15 @@
 //                                    TEAM_BROKEN (a member died) also releases barriers
 //   192 progress: iteration   (i32)  written by tid 0 of long kernels
 //   200 progress: value       (f64)  e.g. a residual norm
+//   224 joined                (i32)  workers that took the launch up (each adds 1)
+//   228 members               (i32)  workers in the launch (set by the host)
 export const TEAM_COUNT: usize = 0;
 export const TEAM_GENERATION: usize = 64;
 export const TEAM_ABORT: usize = 128;
 export const TEAM_PROGRESS_ITER: usize = 192;
 export const TEAM_PROGRESS_VALUE: usize = 200;
+export const TEAM_JOINED: usize = 224;
+export const TEAM_MEMBERS: usize = 228;
 export const TEAM_BYTES: usize = 256;
 /** Abort flag value the host sets when a team member died: barriers no longer wait. */
 export const TEAM_BROKEN: i32 = 2;
@@ -21,6 +25,12 @@ export const TEAM_BROKEN: i32 = 2;
 // Busy-wait this many polls before sleeping: a barrier phase on idle cores
 // then costs well under a microsecond instead of a futex round trip.
 const SPIN: i32 = 20000;
+
+// A barrier's sleep is cut into naps so that a wait on a worker that never
+// took the launch up (it died) ends: after DEAD_AFTER_NAPS naps with a member
+// missing, the team is broken. 300 × 10 ms: the host's ACK_TIMEOUT_MS (pool.ts).
+const NAP_NS: i64 = 10_000_000;
+const DEAD_AFTER_NAPS: i32 = 300;
 
 /** Waits until all `nthreads` threads of the team have arrived. */
 export function barrier(team: usize, nthreads: i32): void {
@@ -38,11 +48,19 @@ export function barrier(team: usize, nthreads: i32): void {
   for (let i = 0; i < SPIN; i++) {
     if (atomic.load<i32>(team + TEAM_GENERATION) != gen) return;
   }
-  // The host bumps the generation when it breaks the team, waking this wait;
-  // later barriers of the broken launch return here without sleeping.
+  // Breaking the team bumps the generation, waking this wait; later barriers
+  // of the broken launch return here without sleeping.
+  let naps = 0;
   while (atomic.load<i32>(team + TEAM_GENERATION) == gen) {
     if (atomic.load<i32>(team + TEAM_ABORT) == TEAM_BROKEN) return;
-    atomic.wait<i32>(team + TEAM_GENERATION, gen, -1);
+    if (atomic.wait<i32>(team + TEAM_GENERATION, gen, NAP_NS) != AtomicWaitResult.TIMED_OUT) continue;
+    // The host, blocked in its own share of the launch, cannot break the team itself.
+    if (++naps >= DEAD_AFTER_NAPS && atomic.load<i32>(team + TEAM_JOINED) < atomic.load<i32>(team + TEAM_MEMBERS)) {
+      atomic.store<i32>(team + TEAM_ABORT, TEAM_BROKEN);
+      atomic.add<i32>(team + TEAM_GENERATION, 1);
+      atomic.notify(team + TEAM_GENERATION, -1);
+      return;
+    }
   }
 }
 

@@ -10,8 +10,8 @@ import { abortSignal, callback } from "../validate.js";
 import {
   CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS,
   CTL_NWORKERS, CTL_SOLO_TEAM_BYTE, CTL_STOP, CTL_TEAM_BYTE, CTL_TID_BASE, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT,
-  SPIN, TEAM_ABORT_BYTE, TEAM_BROKEN, TEAM_COUNT_BYTE, TEAM_GENERATION_BYTE, TEAM_PROGRESS_ITER_BYTE,
-  TEAM_PROGRESS_VALUE_BYTE, kernelNames, mailboxWord, type WorkerApi,
+  SPIN, TEAM_ABORT_BYTE, TEAM_BROKEN, TEAM_COUNT_BYTE, TEAM_GENERATION_BYTE, TEAM_JOINED_BYTE, TEAM_MEMBERS_BYTE,
+  TEAM_PROGRESS_ITER_BYTE, TEAM_PROGRESS_VALUE_BYTE, kernelNames, mailboxWord, type WorkerApi,
 } from "./protocol.js";
 
 type Kernel = (...args: number[]) => void;
@@ -68,7 +68,8 @@ export interface RunOptions {
 /**
  * How long a launch may sit un-acknowledged by a worker before the worker is
  * given up for dead (a live one picks a launch up within microseconds; this
- * leaves room for a heavily loaded machine).
+ * leaves room for a heavily loaded machine). Barriers wait as long before they
+ * break a team with a member missing (DEAD_AFTER_NAPS, assembly/core/team.ts).
  */
 const ACK_TIMEOUT_MS = 3000;
 /** How often a detached launch looks at its workers when nothing else wakes it. */
@@ -92,6 +93,8 @@ interface Slot {
 
 /** One launch on the workers: each participant and the MB_LAUNCH value it must acknowledge and finish. */
 interface Launch {
+  /** The control block (shared memory: the view stays valid as memory grows). */
+  ctl: Int32Array;
   slots: Slot[];
   seqs: number[];
   /** Set once a participant died: the team was broken and the call rejects with worker-died. */
@@ -377,17 +380,19 @@ export class Pool {
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2, 0);
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_PROGRESS_ITER_BYTE) >> 2, 0);
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_COUNT_BYTE) >> 2, 0); // a broken launch may have left arrivals behind
+    Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_JOINED_BYTE) >> 2, 0);
+    Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_MEMBERS_BYTE) >> 2, nworkers);
     const seqs = slots.map((s) => {
       const box = mailboxWord(s.index);
       const seq = Atomics.add(ctl, box, 1) + 1;
       Atomics.notify(ctl, box, 1);
       return seq;
     });
-    return { slots, seqs, broken: false };
+    return { ctl, slots, seqs, broken: false };
   }
 
   private finished(launch: Launch, i: number): boolean {
-    return Atomics.load(this.ctl, mailboxWord(launch.slots[i].index, MB_DONE)) === launch.seqs[i];
+    return Atomics.load(launch.ctl, mailboxWord(launch.slots[i].index, MB_DONE)) === launch.seqs[i];
   }
 
   /**
@@ -399,7 +404,7 @@ export class Pool {
   }
 
   private acked(launch: Launch, i: number): boolean {
-    return Atomics.load(this.ctl, mailboxWord(launch.slots[i].index, MB_ACK)) === launch.seqs[i];
+    return Atomics.load(launch.ctl, mailboxWord(launch.slots[i].index, MB_ACK)) === launch.seqs[i];
   }
 
   /**
@@ -418,28 +423,16 @@ export class Pool {
   }
 
   /**
-   * The caller is thread 0 and blocks until the workers are done. It cannot
-   * hear a worker's exit event while it blocks, so it first waits (bounded)
-   * for every worker to acknowledge the launch: one that does not is dead.
+   * The caller is thread 0 and blocks until the workers are done. Blocked, it
+   * cannot hear a worker's exit event: a worker that has not taken the launch
+   * up after ACK_TIMEOUT_MS is dead (a barrier waiting on it breaks the team
+   * itself after as long, so the caller's own share returns).
    */
   private launchBlocking(k: number, args: number[], threads: number): void {
     const ctl = this.ctl;
     const nworkers = threads - 1;
     const launch = this.prepare(k, args, threads, 1, nworkers);
     const deadline = performance.now() + ACK_TIMEOUT_MS;
-    for (let i = 0; i < nworkers; i++) {
-      const word = mailboxWord(launch.slots[i].index, MB_ACK);
-      for (let spin = 0; spin < SPIN && !this.acked(launch, i); spin++);
-      let ack: number, left: number;
-      while ((ack = Atomics.load(ctl, word)) !== launch.seqs[i] && (left = deadline - performance.now()) > 0) Atomics.wait(ctl, word, ack, left);
-      if (!this.acked(launch, i)) this.giveUp(launch.slots[i]);
-    }
-    if (launch.slots.some((s) => s.dead)) {
-      this.breakTeam(launch);
-      // The survivors leave their barriers at once; wait for them to be out of the kernel.
-      while (!this.settled(launch)) Atomics.wait(ctl, CTL_DONE, Atomics.load(ctl, CTL_DONE), 1);
-      throw workerDied(`pool worker ${launch.slots.find((s) => s.dead)!.index} did not take up the launch of ${this.nameOf(k)}`);
-    }
     let failure: unknown;
     try {
       this.fns[k](...args, this.teamPtr, 0, threads);
@@ -448,7 +441,27 @@ export class Pool {
     }
     let done = Atomics.load(ctl, CTL_DONE);
     for (let i = 0; i < SPIN && done !== nworkers; i++) done = Atomics.load(ctl, CTL_DONE);
-    while ((done = Atomics.load(ctl, CTL_DONE)) !== nworkers) Atomics.wait(ctl, CTL_DONE, done);
+    while ((done = Atomics.load(ctl, CTL_DONE)) !== nworkers) {
+      const unacked = launch.slots.filter((_, i) => !this.acked(launch, i));
+      if (unacked.length === 0) {
+        Atomics.wait(ctl, CTL_DONE, done);
+        continue;
+      }
+      const left = deadline - performance.now();
+      if (left > 0) {
+        Atomics.wait(ctl, CTL_DONE, done, left);
+        continue;
+      }
+      unacked.forEach((s) => this.giveUp(s));
+      break;
+    }
+    if (launch.slots.some((s) => s.dead) || Atomics.load(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2) === TEAM_BROKEN) {
+      this.breakTeam(launch);
+      // The survivors pass their barriers at once; wait for them to be out of the kernel.
+      while (!this.settled(launch)) Atomics.wait(ctl, CTL_DONE, Atomics.load(ctl, CTL_DONE), 1);
+      const dead = launch.slots.find((s) => s.dead);
+      throw workerDied(dead ? `pool worker ${dead.index} did not take up the launch of ${this.nameOf(k)}` : `a pool worker took up the launch of ${this.nameOf(k)} too late`);
+    }
     if (failure !== undefined || Atomics.load(ctl, CTL_FAILED) !== 0) {
       throw new NumlaneError("kernel-failed", `kernel ${this.nameOf(k)} trapped${failure ? `: ${(failure as Error).message}` : ""}`);
     }

@@ -31,6 +31,8 @@ export const CTL_BYTES = CTL_MAILBOX_BYTE + MAX_THREADS * CTL_MAILBOX_STRIDE * 4
 export const TEAM_COUNT_BYTE = 0;
 export const TEAM_GENERATION_BYTE = 64;
 export const TEAM_ABORT_BYTE = 128;
+export const TEAM_JOINED_BYTE = 224;  // workers that took the launch up
+export const TEAM_MEMBERS_BYTE = 228; // workers in the launch
 /** Abort flag value that also releases every barrier: a team member died. */
 export const TEAM_BROKEN = 2;
 export const TEAM_PROGRESS_ITER_BYTE = 192;
