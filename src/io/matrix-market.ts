@@ -6,7 +6,7 @@
 import { NumlaneError } from "../errors.js";
 import { checkCsr, checkDense, CsrMatrix, DenseMatrix } from "../matrix.js";
 import { MAXIMUM_BYTES } from "../runtime/heap.js";
-import { LineReader, MAX_SIZE, parseDecimal, parseSize } from "./text.js";
+import { LineReader, MAX_SIZE, parseDecimal, parseSize, scanNumbers } from "./text.js";
 
 const FORMATS = ["coordinate", "array"];
 const FIELDS = ["real", "double", "integer", "pattern"];
@@ -83,17 +83,29 @@ function readCoordinate(lines: LineReader, rows: number, cols: number, entries: 
   }
   const I = new Int32Array(stored), J = new Int32Array(stored), V = new Float64Array(stored);
   const sign = o.symmetry === "skew-symmetric" ? -1 : 1;
+  const parsed = new Float64Array(3);
   let n = 0;
-  for (let e = 0; e < entries; e++) {
-    const t = nextDataLine(lines, () => `expected ${entries} entries, found ${e}`);
+  for (let e = 0; e < entries;) {
+    if (!lines.next()) throw bad(lines.number, `expected ${entries} entries, found ${e}`);
     const line = lines.number;
-    if (t.length !== perLine) throw bad(line, `expected ${perLine} fields ('row col${o.pattern ? "" : " value"}'), got ${t.length}`);
-    const i = index(t[0], rows, "row", line), j = index(t[1], cols, "column", line);
+    let i: number, j: number, v: number;
+    if (scanNumbers(lines, perLine, o.pattern, o.integer, parsed)) {
+      i = inRange(parsed[0], rows, "row", line);
+      j = inRange(parsed[1], cols, "column", line);
+      v = o.pattern ? 1 : parsed[2];
+    } else {
+      const t = lines.fields();
+      if (lines.isComment() || !t.length) continue;
+      if (t.length !== perLine) throw bad(line, `expected ${perLine} fields ('row col${o.pattern ? "" : " value"}'), got ${t.length}`);
+      i = index(t[0], rows, "row", line);
+      j = index(t[1], cols, "column", line);
+      v = o.pattern ? 1 : value(t[2], o.integer, line);
+    }
     if (mirror && j > i) throw bad(line, `entry (${i + 1}, ${j + 1}) is above the diagonal; a ${o.symmetry} file lists the lower triangle only`);
     if (o.symmetry === "skew-symmetric" && i === j) throw bad(line, `entry (${i + 1}, ${j + 1}) is on the diagonal, which a skew-symmetric file must not store`);
-    const v = o.pattern ? 1 : value(t[2], o.integer, line);
     I[n] = i; J[n] = j; V[n++] = v;
     if (mirror && i !== j) { I[n] = j; J[n] = i; V[n++] = sign * v; }
+    e++;
   }
   trailing(lines, `more entries than the ${entries} declared`);
   return checkCsr("text", CsrMatrix.fromCoo(rows, cols, I.subarray(0, n), J.subarray(0, n), V.subarray(0, n)));
@@ -113,12 +125,21 @@ function readArray(lines: LineReader, rows: number, cols: number, o: ReadOptions
   }
   const data = new Float64Array(count);
   const sign = o.symmetry === "skew-symmetric" ? -1 : 1;
+  const parsed = new Float64Array(1);
   let k = 0;
+  const nextValue = (): number => {
+    for (;;) {
+      if (!lines.next()) throw bad(lines.number, `expected ${stored} values, found ${k}`);
+      if (scanNumbers(lines, 1, false, o.integer, parsed)) return parsed[0];
+      const t = lines.fields();
+      if (lines.isComment() || !t.length) continue;
+      if (t.length !== 1) throw bad(lines.number, `expected one value per line, got ${t.length}`);
+      return value(t[0], o.integer, lines.number);
+    }
+  };
   for (let j = 0; j < cols && stored > 0; j++) {
     for (let i = skip < 0 ? 0 : j + skip; i < rows; i++) {
-      const t = nextDataLine(lines, () => `expected ${stored} values, found ${k}`);
-      if (t.length !== 1) throw bad(lines.number, `expected one value per line, got ${t.length}`);
-      const v = value(t[0], o.integer, lines.number);
+      const v = nextValue();
       k++;
       data[i * cols + j] = v;
       if (skip >= 0 && i !== j) data[j * cols + i] = sign * v;
@@ -126,16 +147,6 @@ function readArray(lines: LineReader, rows: number, cols: number, o: ReadOptions
   }
   trailing(lines, `more values than the ${stored} declared`);
   return checkDense("text", new DenseMatrix(rows, cols, data));
-}
-
-/** The fields of the next line that is neither blank nor a comment. */
-function nextDataLine(lines: LineReader, missing: () => string): string[] {
-  while (lines.next()) {
-    if (lines.isComment()) continue;
-    const t = lines.fields();
-    if (t.length) return t;
-  }
-  throw bad(lines.number, missing());
 }
 
 function trailing(lines: LineReader, message: string): void {
@@ -146,7 +157,13 @@ function trailing(lines: LineReader, message: string): void {
 
 function index(s: string, size: number, what: string, line: number): number {
   const v = parseSize(s);
-  if (v === undefined || v < 1 || v > size) throw bad(line, `${what} "${s}" is not an integer in 1..${size}`);
+  if (v === undefined) throw bad(line, `${what} "${s}" is not an integer in 1..${size}`);
+  return inRange(v, size, what, line);
+}
+
+/** A 1-based index checked against its size, made 0-based. */
+function inRange(v: number, size: number, what: string, line: number): number {
+  if (v < 1 || v > size) throw bad(line, `${what} "${v}" is not an integer in 1..${size}`);
   return v - 1;
 }
 

@@ -12,13 +12,14 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** Walks a text's lines (LF or CRLF; a leading byte-order mark is skipped). */
 export class LineReader {
-  /** The current line, without its line break. */
-  line = "";
   /** The current line's 1-based number (0 before the first). */
   number = 0;
+  /** The current line is text[start, end), without its line break. */
+  start = 0;
+  end = 0;
   private pos: number;
 
-  constructor(private readonly text: string) {
+  constructor(readonly text: string) {
     this.pos = text.charCodeAt(0) === BOM ? 1 : 0;
   }
 
@@ -28,10 +29,16 @@ export class LineReader {
     if (this.pos > text.length || (this.pos === text.length && this.number > 0)) return false;
     let end = text.indexOf("\n", this.pos);
     if (end < 0) end = text.length;
-    this.line = text.slice(this.pos, end > this.pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    this.start = this.pos;
+    this.end = end > this.pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
     this.pos = end + 1;
     this.number++;
     return true;
+  }
+
+  /** The current line, without its line break. */
+  get line(): string {
+    return this.text.slice(this.start, this.end);
   }
 
   /** Characters after the current line. */
@@ -49,6 +56,56 @@ export class LineReader {
     const t = this.line.trim();
     return t === "" ? [] : t.split(/\s+/);
   }
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isBlank = (c: number) => c === 32 || c === 9;
+
+/**
+ * The fast path for a plain line of `count` numbers separated by spaces or
+ * tabs: the first count − 1 sizes (as parseSize), the last a decimal (as
+ * parseDecimal(s, integer)), or all sizes if `lastIsSize`. Fills `out` and
+ * returns true; false for anything else (other blanks, comments, wrong
+ * forms), which callers then read through fields() for the general rules and
+ * error messages. Accepts only what that path would accept, with the same values.
+ */
+export function scanNumbers(lines: LineReader, count: number, lastIsSize: boolean, integer: boolean, out: Float64Array): boolean {
+  const { text, end } = lines;
+  let p = lines.start;
+  for (let f = 0; f < count; f++) {
+    const fieldStart = p;
+    while (p < end && isBlank(text.charCodeAt(p))) p++;
+    if (p === end || (f > 0 && p === fieldStart)) return false;
+    const a = p;
+    if (f < count - 1 || lastIsSize) {
+      let v = 0;
+      while (p < end && isDigit(text.charCodeAt(p))) v = v * 10 + text.charCodeAt(p++) - 48;
+      if (p === a || v > MAX_SIZE) return false;
+      out[f] = v;
+    } else {
+      let c = text.charCodeAt(p);
+      if (c === 43 || c === 45) c = text.charCodeAt(++p);
+      let digits = 0;
+      while (p < end && isDigit(c)) { digits++; c = text.charCodeAt(++p); }
+      if (!integer && c === 46) {
+        c = text.charCodeAt(++p);
+        while (p < end && isDigit(c)) { digits++; c = text.charCodeAt(++p); }
+      }
+      if (digits === 0) return false;
+      if (!integer && (c === 101 || c === 69)) {
+        c = text.charCodeAt(++p);
+        if (c === 43 || c === 45) c = text.charCodeAt(++p);
+        const e = p;
+        while (p < end && isDigit(c)) c = text.charCodeAt(++p);
+        if (p === e) return false;
+      }
+      out[f] = Number(text.slice(a, p));
+      if (!Number.isFinite(out[f])) return false; // overflow: reported by the general path
+    }
+    if (p < end && !isBlank(text.charCodeAt(p))) return false;
+  }
+  while (p < end && isBlank(text.charCodeAt(p))) p++;
+  return p === end;
 }
 
 /** A size or 1-based index: decimal digits only, at most MAX_SIZE; else undefined. */
