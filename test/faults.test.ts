@@ -229,6 +229,25 @@ describe("close()", () => {
   });
 });
 
+describe("a worker that dies, in a script that never calls close()", () => {
+  it("its calls still settle (the replacement keeps the process up), and the script then ends by itself", () => {
+    const entry = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+    const script = `
+      const { init } = await import(${JSON.stringify(entry)});
+      const nl = await init({ threads: 2 });
+      const x = new Float64Array(500000).fill(1);
+      await nl.engine.pool.killWorker(1, "now");
+      console.log(await nl.blas.dot(x, x, { threads: 2 }).catch((e) => e.code));
+      console.log(await nl.blas.dot(x, x, { threads: 2 }));`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000 });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const [first, second] = r.stdout.trim().split("\n");
+    expect(["500000", "worker-died"]).toContain(first);
+    expect(second).toBe("500000");
+  });
+});
+
 describe("the thread limit", () => {
   it(`init({ threads: MAX_THREADS }) runs threaded dot and cg right on MAX_THREADS workers; one more is a NumlaneError`, async () => {
     const ctx = await init({ threads: MAX_THREADS });

@@ -196,6 +196,7 @@ export class Pool {
   }
 
   private async replace(dead: Slot): Promise<void> {
+    dead.handle.ref?.(); // a call may be waiting for the replacement: keep the process up until it is in
     try {
       await dead.handle.terminate();
     } catch { /* already gone */ }
