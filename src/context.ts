@@ -14,6 +14,8 @@ import { Pool, type WorkerHandle } from "./pool/pool.js";
 import { detectFeatures, type RuntimeName } from "./runtime/features.js";
 import { Heap, MAXIMUM_BYTES, MAXIMUM_PAGES, type TypedArrayType } from "./runtime/heap.js";
 import { checkOptions, integer, type OptionKeys } from "./validate.js";
+import { problems, type Problems } from "./problems.js";
+import { generate, type GenerateOptions, type GenerateResult } from "./generate.js";
 
 export type Build = "threads" | "single" | "relaxed";
 /** The wasm files: the builds, and relaxed-single (the relaxed build without threads, for Engine.local). */
@@ -208,6 +210,14 @@ export class Numlane {
    */
   free(view: Float64Array | Float32Array | Int32Array): void {
     this.engine.heap.freeView(view);
+  }
+
+  /** Seeded problem families (Poisson, Darcy, Helmholtz, convection–diffusion, heat): sequences of systems sharing one pattern, with features. */
+  readonly problems: Problems = problems;
+
+  /** A dataset: a problem family solved as one sequence (solveSequence), inputs and solutions as C-order arrays, and meta. */
+  generate(opts: GenerateOptions): Promise<GenerateResult> {
+    return generate(this, opts);
   }
 
   /** Ends the workers; afterwards a Node process can exit on its own. */
