@@ -6,7 +6,7 @@ import { chunkCount, HISTORY_CAP, type CallOptions, type Engine, type TurnScope 
 import type { Blas } from "./blas.js";
 import { csrInput, CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
-import { allFinite, callback, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions, type OptionKeys } from "./validate.js";
+import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions, type OptionKeys } from "./validate.js";
 import { symmetricEigen } from "./linalg/eigen.js";
 import { ic0Factor, ssorFactor, type TriangularFactor } from "./linalg/precond.js";
 import type { Progress } from "./pool/pool.js";
@@ -163,15 +163,9 @@ export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onP
   recycle?: RecycleOptions | false;
   /** Progress of the solve in hand, with its index in the caller's order. */
   onProgress?: (p: Progress & { system: number }) => void;
-  /**
-   * Called as each system is solved, in solve order (`system`: its index in
-   * the caller's order; `seconds`: that solve's wall time), so a caller can
-   * stream solutions out, or know how far an aborted sequence got.
-   */
-  onSolved?: (s: { system: number; result: CgResult; seconds: number }) => void;
 }
 const SEQUENCE_KEYS = callOptionKeys<SequenceOptions>({
-  rtol: true, atol: true, maxIter: true, preconditioner: true, omega: true, method: true, restart: true, order: true, recycle: true, onSolved: true,
+  rtol: true, atol: true, maxIter: true, preconditioner: true, omega: true, method: true, restart: true, order: true, recycle: true,
 });
 
 /** One system of a sequence: A·x = b. */
@@ -429,19 +423,16 @@ export class Krylov {
     const solutions: Float64Array[] = new Array(mats.length);
     const iterations: number[] = new Array(mats.length);
     const reasons: CgReason[] = new Array(mats.length);
-    const { onProgress, onSolved, order: _o, recycle: _r, method: _m, restart, ...cgOpts } = opts;
-    if (onSolved !== undefined) callback("opts.onSolved", onSolved);
+    const { onProgress, order: _o, recycle: _r, method: _m, restart, ...cgOpts } = opts;
     if (method === "cg" && restart !== undefined) throw new NumlaneError("invalid-value", "restart is for method \"gmres\"", "opts.restart");
     for (const i of sequence) {
       const progress = onProgress && ((p: Progress) => onProgress({ ...p, system: i }));
-      const started = performance.now();
       const r = method === "gmres"
         ? await this.gmres(mats[i], systems[i].b, { ...cgOpts, preconditioner: cgOpts.preconditioner as GmresOptions["preconditioner"], restart, recycle: space, onProgress: progress })
         : await this.cg(mats[i], systems[i].b, { ...cgOpts, recycle: space, onProgress: progress });
       solutions[i] = r.x;
       iterations[i] = r.iterations;
       reasons[i] = r.reason;
-      onSolved?.({ system: i, result: r, seconds: (performance.now() - started) / 1e3 });
     }
     return { solutions, iterations, reasons, order: sequence, totalIterations: iterations.reduce((a, b) => a + b, 0) };
   }
