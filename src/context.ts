@@ -3,7 +3,7 @@
 // families. Runtime specifics come in through a Platform (runtime/*.ts).
 import { Blas } from "./blas.js";
 import { Softmax, type SoftmaxAlgorithm, type SoftmaxOptions } from "./softmax.js";
-import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions, type RecycleOptions, type LinearSystem, type SequenceOptions, type SequenceOrderOptions, type SequenceResult } from "./krylov.js";
+import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions, type RecycleOptions, type SequenceOptions, type SequenceResult } from "./krylov.js";
 import type { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LogisticOptions } from "./bcd.js";
 import type { BcdOptions, BcdProblem } from "./bcd/generic.js";
@@ -162,13 +162,8 @@ export class Numlane {
   }
 
   /** Solves related SPD systems in similarity order, recycling a Krylov subspace between them. */
-  solveSequence(systems: LinearSystem[], opts?: SequenceOptions): Promise<SequenceResult> {
+  solveSequence(systems: { A: CsrMatrix | DenseMatrix | number[][]; b: Float64Array }[], opts?: SequenceOptions): Promise<SequenceResult> {
     return this.krylov.solveSequence(systems, opts);
-  }
-
-  /** The order solveSequence solves `systems` in (a permutation of their indices): similar systems next to each other. */
-  sequenceOrder(systems: LinearSystem[], opts?: SequenceOrderOptions): number[] {
-    return this.krylov.sequenceOrder(systems, opts);
   }
 
   /** A recycle space to pass as `recycle` to successive cg() calls on related systems. */
