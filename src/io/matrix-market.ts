@@ -16,6 +16,9 @@ function bad(line: number, message: string): NumlaneError {
   return new NumlaneError("invalid-value", `line ${line}: ${message}`, "text");
 }
 
+/** Valid Matrix Market that numlane does not read (the header, line 1). */
+const unsupported = (message: string) => new NumlaneError("unsupported", `line 1: ${message}`, "text");
+
 /**
  * A Matrix Market file as a CsrMatrix (coordinate) or DenseMatrix (array,
  * row-major). Symmetric and skew-symmetric files list the lower triangle
@@ -32,9 +35,9 @@ export function readMatrixMarket(text: string): CsrMatrix | DenseMatrix {
   if (header.length !== 5) throw bad(1, "the header must be '%%MatrixMarket matrix <format> <field> <symmetry>'");
   const [format, field, symmetry] = header.slice(2).map((h) => h.toLowerCase());
   if (!FORMATS.includes(format)) throw bad(1, `unknown format "${format}" (coordinate or array)`);
-  if (field === "complex") throw bad(1, "complex matrices are not supported (numlane is real-valued)");
+  if (field === "complex") throw unsupported("complex matrices are not supported (numlane is real-valued)");
   if (!FIELDS.includes(field)) throw bad(1, `unknown field "${field}" (real, integer or pattern)`);
-  if (symmetry === "hermitian") throw bad(1, "hermitian matrices are not supported (numlane is real-valued)");
+  if (symmetry === "hermitian") throw unsupported("hermitian matrices are not supported (numlane is real-valued)");
   if (!SYMMETRIES.includes(symmetry)) throw bad(1, `unknown symmetry "${symmetry}" (general, symmetric or skew-symmetric)`);
   if (field === "pattern" && format === "array") throw bad(1, "pattern matrices must be in coordinate format");
 
