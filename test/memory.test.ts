@@ -225,6 +225,28 @@ describe("alloc / free", () => {
     expect(heap().bytesInUse).toBe(base);
   });
 
+  it("an array used after free() is refused by methods (read or written in place) while its memory is free", async () => {
+    const keep = nl.alloc(64).fill(3);
+    const x = nl.alloc(1000).fill(1), y = nl.alloc(1000).fill(2), f = nl.alloc(1000, Float32Array);
+    nl.free(x); nl.free(y); nl.free(f);
+    const ok = Float64Array.from({ length: 1000 }, () => 1);
+    const calls: [string, () => Promise<unknown>][] = [
+      ["dot", () => nl.blas.dot(x, ok)],
+      ["axpy into a freed y", () => nl.blas.axpy(2, ok, y, { inPlace: true })],
+      ["softmax", () => nl.softmax(f)],
+      ["softmax of a freed sub-array", () => nl.softmax(f.subarray(10, 20))],
+      ["cg with a freed b", () => nl.cg(spd(), y.subarray(0, 8))],
+    ];
+    for (const [what, call] of calls) {
+      const e = await rejection(call);
+      expect(e.code, what).toBe("invalid-value");
+      expect(e.message, what).toMatch(/freed/);
+    }
+    expect(keep.every((v) => v === 3)).toBe(true);
+    expect(await nl.blas.dot(keep, keep)).toBe(64 * 9);
+    nl.free(keep);
+  });
+
   it("alloc checks its arguments", () => {
     for (const type of ["x", Uint8Array, Array, {}, null]) {
       expect(() => nl.alloc(4, type as unknown as Float64ArrayConstructor)).toThrowError(expect.objectContaining({ name: "NumlaneError", code: "invalid-type", argument: "type" }));

@@ -111,7 +111,7 @@ function readCoordinate(lines: LineReader, rows: number, cols: number, entries: 
     e++;
   }
   trailing(lines, `more entries than the ${entries} declared`);
-  return checkCsr("text", CsrMatrix.fromCoo(rows, cols, I.subarray(0, n), J.subarray(0, n), V.subarray(0, n)));
+  return CsrMatrix.fromCoo(rows, cols, I.subarray(0, n), J.subarray(0, n), V.subarray(0, n));
 }
 
 function readArray(lines: LineReader, rows: number, cols: number, o: ReadOptions): DenseMatrix {
@@ -149,7 +149,7 @@ function readArray(lines: LineReader, rows: number, cols: number, o: ReadOptions
     }
   }
   trailing(lines, `more values than the ${stored} declared`);
-  return checkDense("text", new DenseMatrix(rows, cols, data));
+  return new DenseMatrix(rows, cols, data);
 }
 
 function trailing(lines: LineReader, message: string): void {

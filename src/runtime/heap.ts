@@ -53,10 +53,31 @@ export class Heap {
     this.f64 = new Float64Array(buf);
   }
 
-  /** True when `view` lives in this heap's memory (so no copy is needed). */
+  /**
+   * True when `view` lives in this heap's memory (so no copy is needed). A
+   * view reaching into freed memory (an alloc() array used after free()) is
+   * a NumlaneError: read or written in place, it would touch whatever is
+   * allocated there next. (Once its memory is handed out again, a stale
+   * sub-array cannot be told from a live one here; free() still refuses it.)
+   */
   owns(view: ArrayBufferView): boolean {
     const buf = view.buffer;
-    return buf === this.buffer || this.buffers.has(buf);
+    if (buf !== this.buffer && !this.buffers.has(buf)) return false;
+    if (view.byteLength > 0 && this.overlapsFree(view.byteOffset, view.byteOffset + view.byteLength)) {
+      throw new NumlaneError("invalid-value", "an array in numlane's memory that was freed (nl.free) was passed in; allocate a new one");
+    }
+    return true;
+  }
+
+  /** Whether [start, end) overlaps a free block (binary search: blocks are sorted and disjoint). */
+  private overlapsFree(start: number, end: number): boolean {
+    const blocks = this.freeBlocks;
+    let lo = 0, hi = blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (blocks[mid].end <= start) lo = mid + 1; else hi = mid;
+    }
+    return lo < blocks.length && blocks[lo].start < end;
   }
 
   /**
