@@ -194,6 +194,23 @@ describe("alloc / free", () => {
     }
   });
 
+  it("single build: an array detached by memory growth is still freed exactly once", async () => {
+    const single = await init({ build: "single" });
+    try {
+      const h = (single as unknown as { engine: { heap: { bytesInUse: number } } }).engine.heap;
+      const base = h.bytesInUse;
+      const small = single.alloc(16);
+      const big = single.alloc(4_000_000); // grows the unshared memory: `small` is detached
+      expect(small.length).toBe(0);
+      single.free(small);
+      expect(() => single.free(small)).toThrow(NumlaneError);
+      single.free(big);
+      expect(h.bytesInUse).toBe(base);
+    } finally {
+      await single.close();
+    }
+  });
+
   it("600 random allocs and frees (with stale and sub-array frees mixed in) never make two live arrays share memory", () => {
     const base = heap().bytesInUse;
     let seed = 12345;
