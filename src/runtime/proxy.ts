@@ -36,8 +36,11 @@ type Reply =
 export interface ProxyApi {
   /** Starts the worker's context on `wasm` (the module, or bytes it compiles); returns the module. */
   setup(wasm: WebAssembly.Module | ArrayBuffer): Promise<WebAssembly.Module>;
-  /** Runs nl[method](...args) on packed arguments, relaying progress through `progress`. */
-  call(method: LongCall, args: unknown[], progress?: (p: unknown) => void): Promise<Reply>;
+  /**
+   * Runs nl[method](...args) on packed arguments; the options' callbacks
+   * (onProgress, …), named in `callbacks`, are called through `relay`.
+   */
+  call(method: LongCall, args: unknown[], callbacks: string[], relay?: (name: string, arg: unknown) => void): Promise<Reply>;
   /** Tests only: throws from a timer, as a crashing worker would (an "error" event on the page). */
   crash(): void;
 }
@@ -151,15 +154,17 @@ export function createProxyApi(): ProxyApi {
       nl = await initWith(proxyWorkerPlatform, { wasm: module, threads: 1, build: "single" });
       return module;
     },
-    async call(method, packedArgs, progress) {
+    async call(method, packedArgs, callbacks, relay) {
       const { value, spaces } = unpack(packedArgs);
       const args = value as unknown[];
-      // Progress messages travel on their own channel: the reply waits until
-      // the page has heard them all, so it never hears one after the result.
+      // Callbacks travel on their own channel: the reply waits until the page
+      // has heard them all, so it never hears one after the result.
       const relayed: Promise<unknown>[] = [];
-      if (progress) {
+      if (relay && callbacks.length) {
         const at = LONG_CALLS[method];
-        args[at] = { ...(args[at] as object), onProgress: (p: unknown) => void relayed.push(Promise.resolve(progress(p))) };
+        const opts = { ...(args[at] as object) } as Record<string, unknown>;
+        for (const name of callbacks) opts[name] = (arg: unknown) => void relayed.push(Promise.resolve(relay(name, arg)));
+        args[at] = opts;
       }
       try {
         const run = nl![method] as (...a: unknown[]) => Promise<unknown>;
@@ -172,7 +177,7 @@ export function createProxyApi(): ProxyApi {
         const err = e as NumlaneError;
         return { error: { name: err?.name ?? "Error", message: err?.message ?? String(e), code: err?.code, argument: err?.argument } };
       } finally {
-        (progress as Remote<unknown> | undefined)?.[Comlink.releaseProxy]();
+        (relay as Remote<unknown> | undefined)?.[Comlink.releaseProxy]();
       }
     },
     crash() {
@@ -199,7 +204,7 @@ const workerDied = (e: unknown) => new NumlaneError("worker-died", `the worker r
 
 type Started = ProxyWorkerHandle & { ready: Promise<void> };
 
-/** The page's side: queues long calls for the proxy worker, relays progress, aborts by replacing the worker. */
+/** The page's side: queues long calls for the proxy worker, relays callbacks, aborts by replacing the worker. */
 class LongCallProxy {
   private worker: Started;
   private tail: Promise<unknown> = Promise.resolve();
@@ -257,13 +262,17 @@ class LongCallProxy {
     const at = LONG_CALLS[method];
     const opts = args[at];
     let signal: AbortSignal | undefined;
-    let onProgress: ((p: unknown) => void) | undefined;
+    const callbacks: Record<string, (arg: unknown) => unknown> = {};
     const sent = args.slice();
     if (opts !== null && typeof opts === "object" && !Array.isArray(opts)) {
-      const { signal: s, onProgress: p, ...rest } = opts as { signal?: unknown; onProgress?: unknown };
-      // Controls of the wrong type go along, for the worker's validation to name.
-      if (s instanceof AbortSignal) signal = s; else if (s !== undefined) (rest as Record<string, unknown>).signal = s;
-      if (typeof p === "function") onProgress = p as (p: unknown) => void; else if (p !== undefined) (rest as Record<string, unknown>).onProgress = p;
+      const rest: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(opts)) {
+        // The signal stays here (an abort ends the worker); callbacks (onProgress, …) are relayed;
+        // anything else, a signal of the wrong type included, goes along for the worker's validation.
+        if (key === "signal" && value instanceof AbortSignal) signal = value;
+        else if (typeof value === "function") callbacks[key] = value as (arg: unknown) => unknown;
+        else rest[key] = value;
+      }
       sent[at] = rest;
     }
     if (signal?.aborted) throw abortError(signal);
@@ -294,20 +303,21 @@ class LongCallProxy {
         if (this.closed || signal?.aborted) throw e;
         return await here(); // no worker could be started again
       }
-      const relay = onProgress && Comlink.proxy((p: unknown) => {
-        try { onProgress!(p); } catch (e) { reject(e); }
-      });
+      const names = Object.keys(callbacks);
+      const relay = names.length ? Comlink.proxy((name: string, arg: unknown) => {
+        try { callbacks[name](arg); } catch (e) { reject(e); } // a throwing callback fails its call, as on the page
+      }) : undefined;
       let reply: Reply;
       try {
         reply = await Promise.race([
-          w.api.call(method, Comlink.transfer(packed.value as unknown[], packed.buffers), relay),
+          w.api.call(method, Comlink.transfer(packed.value as unknown[], packed.buffers), names, relay),
           stopped,
           w.failed.catch((e) => Promise.reject(workerDied(e))),
         ]);
       } catch (e) {
         if ((e as Error)?.name === "DataCloneError") return await here(); // nothing reached the worker
         // The worker crashed, or the call was given up (aborted, closed, a
-        // throwing onProgress) while its kernel still runs there: replace it.
+        // throwing callback) while its kernel still runs there: replace it.
         this.replace(w);
         throw e;
       }
