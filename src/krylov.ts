@@ -2,12 +2,11 @@
 // whole solve runs in one SPMD launch inside wasm (assembly/krylov/cg.ts):
 // JavaScript sets it up, then only relays progress and cancellation.
 import { NumlaneError } from "./errors.js";
-import { chunkCount, HISTORY_CAP, type CallOptions, type Engine, type TurnScope } from "./engine.js";
+import { chunkCount, HISTORY_CAP, MAX_THREADS, type CallOptions, type Engine } from "./engine.js";
 import type { Blas } from "./blas.js";
 import { csrInput, CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions, type OptionKeys } from "./validate.js";
-import { symmetricEigen } from "./linalg/eigen.js";
 import { ic0Factor, ssorFactor, type TriangularFactor } from "./linalg/precond.js";
 import type { Progress } from "./pool/pool.js";
 
@@ -28,10 +27,11 @@ export interface RecycleOptions {
   /** Vectors deflated in each solve (the recycle space's dimension). */
   k: number;
   /**
-   * Search directions kept from each solve to build the next space from.
-   * Default max(4k, 40), lowered for big systems so the kept directions take
-   * at most 256 MiB. More is better: measured on data/matrices (8 solves of
-   * one matrix, k = 8), ℓ = 16 saved 0–9 % of the iterations, ℓ = 40 saved 2–23 %.
+   * Preconditioned residuals (Lanczos vectors) kept from each CG solve to
+   * build the next space from. Default max(4k, 40), lowered for big systems
+   * so the kept vectors take at most 128 MiB. More is better: measured on
+   * data/matrices (8 solves of one matrix, k = 8), ℓ = 16 saved 0–9 % of the
+   * iterations, ℓ = 40 saved 2–23 %.
    */
   ell?: number;
 }
@@ -39,9 +39,11 @@ const RECYCLE_KEYS: OptionKeys<RecycleOptions> = { k: true, ell: true };
 
 /**
  * A recycled Krylov subspace carried from one solve to the next: after each
- * solve it becomes the k Ritz vectors of smallest Ritz value in the span of
- * the old space and the solve's first ℓ search directions (Rayleigh–Ritz with
- * A); the next solve deflates it (Saad et al.'s deflated CG). Systems that
+ * CG solve it becomes the k Ritz vectors of smallest Ritz value in the span
+ * of the old space and the solve's first ℓ preconditioned residuals
+ * (Rayleigh–Ritz for A·x = θ·M·x, M the preconditioner, formed inside the
+ * solve's launch from CG's own coefficients); the next solve deflates it
+ * (Saad et al.'s deflated CG). Systems that
  * change little from one to the next then converge in fewer iterations.
  */
 export class RecycleSpace {
@@ -53,10 +55,10 @@ export class RecycleSpace {
   n = 0;
   /** How many vectors the space holds now (≤ k). */
   size = 0;
-  /** Ritz values of the current vectors (approximations of A's smallest eigenvalues); CG only. */
+  /** Ritz values of the current vectors (approximations of the smallest eigenvalues of M⁻¹·A, M the preconditioner); CG only. */
   ritzValues = new Float64Array(0);
   /**
-   * The solver that filled the space: "cg" (Ritz vectors of A) or "gmres"
+   * The solver that filled the space: "cg" (Ritz vectors of M⁻¹·A) or "gmres"
    * (GCRO-DR's U, harmonic Ritz vectors of A·M⁻¹); a space serves one of them.
    */
   method: "cg" | "gmres" | undefined = undefined;
@@ -111,6 +113,13 @@ export interface CgResult {
   residualHistory: Float64Array;
   /** IC(0) only: the diagonal shift α it needed (factor of A + α·diag(A)); 0 when none. */
   preconditionerShift?: number;
+  /**
+   * With a non-empty recycle space: whether it was deflated. When WᵀAW is
+   * not positive definite (the space nearly dependent, or the matrix changed
+   * too much) the solve runs as plain PCG and says why; the space is then
+   * rebuilt from this solve alone.
+   */
+  recycling?: { used: boolean; reason?: string };
 }
 
 // Relative asymmetry above this is not a symmetric matrix that rounding spoiled.
@@ -220,13 +229,13 @@ export class Krylov {
     const chunks = chunkCount(n);
     const heap = this.e.heap;
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
-    // Deflation: s vectors now, room for ℓ kept directions (and A times each).
-    const s = recycle?.size ?? 0, ell = recycle ? recycle.keptFor(n) : 0;
-    const kk = (s * (s + 1)) / 2;
-    const lines = s + ell;
-    const scratchBytes = 8 * 64 * (s * s + kk + 2 * s) + 64;
-    const updateBytes = recycle ? 8 * (lines * lines * (chunks + 2) + lines * recycle.k + recycle.k * n) + 4 * 64 : 0;
-    const work = 8 * (4 * n + (4 + kk + 2 * s) * chunks + historyCap + 8 + 2 * lines * n) + scratchBytes + 8 * 64 + updateBytes;
+    // Deflation: s vectors now; recycling: room for ℓ kept residuals and the k new vectors.
+    const s = recycle?.size ?? 0, ell = recycle ? recycle.keptFor(n) : 0, kNew = recycle?.k ?? 0;
+    const [partialRows, threadScratch, shared] = await this.cgSizes(s, kNew, ell);
+    const scratchBytes = 8 * MAX_THREADS * threadScratch + 64;
+    // W, A·W, M·W (with a preconditioner), the kept residuals, the new space.
+    const lines = 2 * s + (recycle ? (pre === "none" ? 0 : s) + ell + kNew : 0);
+    const work = 8 * (4 * n + partialRows * chunks + historyCap + 8 + lines * n + shared) + scratchBytes + 16 * 64;
     const factorArrays = factor ? [factor.lower.indptr, factor.lower.indices, factor.lower.data, factor.upper.indptr, factor.upper.indices, factor.upper.data, factor.diag] : [];
     const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(dinv ? [dinv] : []), ...factorArrays], 8 * n + work + 64);
     try {
@@ -240,23 +249,37 @@ export class Krylov {
       }
       const xp = scope.alloc(8 * n);
       if (start) heap.f64.set(start, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
-      const wp = scope.alloc(8 * 4 * n), pp = scope.alloc(8 * (4 + kk + 2 * s) * chunks);
+      const wp = scope.alloc(8 * 4 * n), pp = scope.alloc(8 * partialRows * chunks);
       const hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
       heap.f64.fill(0, out >> 3, (out >> 3) + 8);
-      // Z = [W, kept p's] and AZ = [A·W, kept A·p's], each one block of lines.
-      const zb = scope.alloc(8 * Math.max(1, lines * n)), azb = scope.alloc(8 * Math.max(1, lines * n));
-      if (s > 0) heap.f64.set(recycle!.vectors.subarray(0, s * n), zb >> 3);
+      // W and A·W (s lines each); with recycling also M·W, the kept residuals, the new space and the shared block.
+      const line = (count: number) => scope.alloc(8 * Math.max(1, count * n));
+      const wb = line(s), awb = line(s);
+      if (s > 0) heap.f64.set(recycle!.vectors.subarray(0, s * n), wb >> 3);
+      const mwb = recycle && pre !== "none" ? line(s) : 0, keepb = recycle ? line(ell) : 0, wnewb = recycle ? line(kNew) : 0;
+      const recb = recycle ? scope.alloc(8 * Math.max(1, shared)) : 0;
+      const recycleArgs = recycle ? scope.alloc(64) : 0;
+      if (recycle) heap.f64.set([wnewb, kNew, keepb, ell, mwb, recb], recycleArgs >> 3);
       const scratch = scope.alloc(scratchBytes);
       const bytes = 12 * S.nnz + 8 * (7 + 2 * s) * n;
       const threads = this.e.threadsFor(bytes, opts);
       await scope.run("cg_f64", [
         indptr, indices, data, n, bp, xp, dp, tri, wp, pp, hp, historyCap, maxIter, tol, out,
-        zb, azb, s, zb + 8 * s * n, azb + 8 * s * n, ell, scratch,
+        wb, awb, s, scratch, recycleArgs,
       ], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
       const f64 = heap.f64, o = out >> 3;
       const iterations = f64[o];
       const reason = REASONS[f64[o + 1]];
-      if (recycle && reason !== "indefinite") await this.updateRecycle(recycle, scope, n, zb, azb, s + f64[o + 5], threads);
+      const recycled = f64[o + 5], deflated = f64[o + 6] === 1;
+      if (recycle && recycled >= 0) {
+        recycle.vectors = this.e.copyOut(f64.subarray(wnewb >> 3, (wnewb >> 3) + recycled * n));
+        recycle.ritzValues = this.e.copyOut(f64.subarray(recb >> 3, (recb >> 3) + recycled));
+        recycle.size = recycled;
+        recycle.n = n;
+        recycle.method = "cg";
+      }
+      // A space that could not be deflated (WᵀAW not positive definite) was a fallback to plain CG.
+      const recycling = recycle && s > 0 ? { recycling: deflated ? { used: true } : { used: false, reason: "projected matrix not positive definite" } } : {};
       return unscaled({
         x: this.e.copyOut(heap.f64.subarray(xp >> 3, (xp >> 3) + n)),
         iterations,
@@ -265,6 +288,7 @@ export class Krylov {
         residualNorm: heap.f64[o + 3],
         residualHistory: this.e.copyOut(heap.f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap))),
         ...(factor && pre === "ic0" ? { preconditionerShift: factor.shift } : {}),
+        ...recycling,
       }, scale);
     } finally {
       scope.free();
@@ -365,18 +389,29 @@ export class Krylov {
   private async kernelSizes(m: number, k: number): Promise<number[]> {
     const key = m * 4096 + k, known = this.gcrodrSizes.get(key);
     if (known) return known;
-    const sizes = await this.askKernelSizes(m, k);
+    const sizes = await this.askKernelSizes("gcrodr_sizes", [m, k]);
     this.gcrodrSizes.set(key, sizes);
     return sizes;
   }
 
   private readonly gcrodrSizes = new Map<number, number[]>();
 
-  private async askKernelSizes(m: number, k: number): Promise<number[]> {
+  /** CG's sizes in f64 (partial rows, per thread, the shared recycle block), from the kernel's own layout. */
+  private async cgSizes(k: number, kNew: number, ell: number): Promise<number[]> {
+    const key = `${k},${kNew},${ell}`, known = this.cgSizesKnown.get(key);
+    if (known) return known;
+    const sizes = await this.askKernelSizes("cg_sizes", [k, kNew, ell]);
+    this.cgSizesKnown.set(key, sizes);
+    return sizes;
+  }
+
+  private readonly cgSizesKnown = new Map<string, number[]>();
+
+  private async askKernelSizes(kernel: string, args: number[]): Promise<number[]> {
     const scope = new CallScope(this.e.heap, [], 64);
     try {
       const out = scope.alloc(64);
-      await this.e.pool.run("gcrodr_sizes", [m, k, out], { threads: 1 });
+      await this.e.pool.run(kernel, [...args, out], { threads: 1 });
       return Array.from(this.e.heap.f64.subarray(out >> 3, (out >> 3) + 3));
     } finally {
       scope.free();
@@ -473,49 +508,6 @@ export class Krylov {
       left.delete(best);
     }
     return tour;
-  }
-
-  /**
-   * Rayleigh–Ritz on span Z (m lines at zb, A·Z at azb): the k Ritz vectors of
-   * smallest Ritz value become the recycle space. Gram matrices are formed in
-   * wasm (one pass over Z each); the m×m eigenproblems are solved here.
-   */
-  private async updateRecycle(space: RecycleSpace, scope: TurnScope, n: number, zb: number, azb: number, m: number, threads: number) {
-    if (m === 0) return;
-    const heap = this.e.heap, chunks = chunkCount(n);
-    const partials = scope.alloc(8 * m * m * chunks), gp = scope.alloc(8 * m * m), fp = scope.alloc(8 * m * m);
-    await scope.run("gram_f64", [zb, m, azb, m, n, partials, gp], { threads });
-    await scope.run("gram_f64", [zb, m, zb, m, n, partials, fp], { threads });
-    const G = this.e.copyOut(heap.f64.subarray(gp >> 3, (gp >> 3) + m * m)), F = this.e.copyOut(heap.f64.subarray(fp >> 3, (fp >> 3) + m * m));
-    for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) G[i * m + j] = G[j * m + i] = (G[i * m + j] + G[j * m + i]) / 2;
-    // An orthonormal basis of span Z: F = V·D·Vᵀ, T = V_r·D_r^(−1/2), dropping
-    // directions Z barely spans (kept directions may be nearly dependent).
-    const f = symmetricEigen(F, m);
-    const dmax = f.values[m - 1];
-    const keep: number[] = [];
-    for (let j = 0; j < m; j++) if (f.values[j] > 1e-12 * dmax) keep.push(j);
-    const r = keep.length;
-    if (r === 0) return;
-    const T = new Float64Array(m * r);
-    keep.forEach((j, c) => { const sc = 1 / Math.sqrt(f.values[j]); for (let i = 0; i < m; i++) T[i * r + c] = f.vectors[i * m + j] * sc; });
-    // C = Tᵀ·G·T, whose eigenpairs are the Ritz pairs.
-    const GT = new Float64Array(m * r);
-    for (let i = 0; i < m; i++) for (let c = 0; c < r; c++) { let acc = 0; for (let t = 0; t < m; t++) acc += G[i * m + t] * T[t * r + c]; GT[i * r + c] = acc; }
-    const C = new Float64Array(r * r);
-    for (let a = 0; a < r; a++) for (let c = 0; c < r; c++) { let acc = 0; for (let t = 0; t < m; t++) acc += T[t * r + a] * GT[t * r + c]; C[a * r + c] = acc; }
-    const e = symmetricEigen(C, r);
-    const k = Math.min(space.k, r);
-    // Y = T·U_k (m×k); W_j = Σ_i Y[i][j]·Z_i, formed in wasm line by line.
-    const yp = scope.alloc(8 * m), wnew = scope.alloc(8 * k * n);
-    for (let j = 0; j < k; j++) {
-      for (let i = 0; i < m; i++) { let acc = 0; for (let c = 0; c < r; c++) acc += T[i * r + c] * e.vectors[c * r + j]; heap.f64[(yp >> 3) + i] = acc; }
-      await scope.run("gemv_cols_f64", [zb, n, yp, wnew + 8 * j * n, n, m, 1, 0], { threads });
-    }
-    space.vectors = this.e.copyOut(heap.f64.subarray(wnew >> 3, (wnew >> 3) + k * n));
-    space.n = n;
-    space.method = "cg";
-    space.size = k;
-    space.ritzValues = e.values.slice(0, k);
   }
 }
 

@@ -22,11 +22,26 @@
 // conjugate gradient algorithm"): given k recycled vectors W, the start is
 // corrected so that Wᵀr₀ = 0, and every direction is made A-conjugate to W
 // (p = z + β·p − W·μ with WᵀAW·μ = (AW)ᵀz), so the eigencomponents W
-// captures no longer slow the iteration down. The pairs (p, A·p) of the first
-// ℓ iterations are kept for the host to build the next recycle space from.
+// captures no longer slow the iteration down. If WᵀAW is not positive
+// definite (W nearly dependent, or A changed too much), the solve goes on as
+// plain CG and says so (out[OUT_DEFLATED] = 0): a fallback, never a failure.
+//
+// Recycle-space update, inside the launch (Parks, de Sturler et al.'s RCG):
+// the preconditioned residuals z₀..z_{L−1} of the first ℓ iterations are
+// kept, with CG's own scalars ρ_j = r_jᵀz_j, D_j = p_jᵀAp_j, β_j and the
+// deflation coefficients μ_j. Because z_j = p_j − β_{j−1}·p_{j−1} + W·μ_j,
+// the p's are A-conjugate to each other and to W, and the z's M-orthogonal
+// to each other and to W (Wᵀr = 0), both projected matrices of
+// span[W, z₀..z_{L−1}] follow from those scalars, WᵀAW and WᵀMW:
+//   ZᵀAZ = [G, G·μ_j; μ_iᵀG, T_ij + μ_iᵀ·G·μ_j],  ZᵀMZ = [WᵀMW, 0; 0, diag ρ]
+// with T tridiagonal (T_ii = D_i + β_{i−1}²·D_{i−1}, T_i,i+1 = −β_i·D_i).
+// Rayleigh–Ritz for the pencil (A, M) (the spectrum PCG sees) then costs no
+// pass over the vectors but the final one forming the k new ones; the small
+// eigenproblem runs on tid 0 (blas/symmetric-eigen.ts).
 import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
+import { symmetricEigen } from "../blas/symmetric-eigen";
 import { ABORTED, BREAKDOWN, CONVERGED, INDEFINITE, MAX_ITERATIONS, STAGNATED, TRUE_RESIDUAL_RESTARTS } from "./reasons";
 
 // Result block (f64 slots) written by tid 0; slot STOP is the abort broadcast.
@@ -35,7 +50,12 @@ const OUT_REASON = 1;
 const OUT_RESIDUAL = 2;       // recursively updated ‖r‖ at exit
 const OUT_TRUE_RESIDUAL = 3;  // ‖b − A·x‖ recomputed at exit
 const OUT_STOP = 4;
-const OUT_STORED = 5;         // (p, A·p) pairs kept
+const OUT_RECYCLED = 5;       // vectors of the new recycle space; −1: no update made
+const OUT_DEFLATED = 6;       // 1: W was deflated; 0: not (none given, or WᵀAW not positive definite)
+const OUT_RITZ_BASIS_W = 7;   // lines of W in the Rayleigh–Ritz basis (0 when WᵀMW is not positive definite)
+
+// Per kept z_j, in the shared recycle block: ρ_j, D_j, β_j, then μ_j (k).
+const REC_RHO = 0, REC_CURVATURE = 1, REC_BETA = 2, REC_MU = 3;
 
 
 // @ts-ignore: decorator
@@ -88,15 +108,64 @@ function cholSolve(l: usize, k: i32, rhs: usize, mu: usize): void {
   return s;
 }
 
-/** Partials of (AW)ᵀz over chunks cFirst..cLast. */
+/**
+ * Partials of (AW)ᵀz over chunks cFirst..cLast, four lines per pass over z
+ * (four independent sums: each is the same sequence of adds as one line at a time).
+ */
 function deflationPartials(aw: usize, z: usize, azp: usize, n: i32, k: i32, chunks: i32, cFirst: i32, cLast: i32): void {
   for (let c = cFirst; c <= cLast; c++) {
     const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-    for (let j = 0; j < k; j++) {
+    let j = 0;
+    for (; j + 4 <= k; j += 4) {
+      const l0 = at(aw, j * n), l1 = at(aw, (j + 1) * n), l2 = at(aw, (j + 2) * n), l3 = at(aw, (j + 3) * n);
+      let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+      for (let i = i0; i < i1; i++) {
+        const zi = load<f64>(at(z, i));
+        s0 += load<f64>(at(l0, i)) * zi;
+        s1 += load<f64>(at(l1, i)) * zi;
+        s2 += load<f64>(at(l2, i)) * zi;
+        s3 += load<f64>(at(l3, i)) * zi;
+      }
+      store<f64>(at(azp, j * chunks + c), s0);
+      store<f64>(at(azp, (j + 1) * chunks + c), s1);
+      store<f64>(at(azp, (j + 2) * chunks + c), s2);
+      store<f64>(at(azp, (j + 3) * chunks + c), s3);
+    }
+    for (; j < k; j++) {
+      const l = at(aw, j * n);
       let s: f64 = 0;
-      for (let i = i0; i < i1; i++) s += load<f64>(at(aw, j * n + i)) * load<f64>(at(z, i));
+      for (let i = i0; i < i1; i++) s += load<f64>(at(l, i)) * load<f64>(at(z, i));
       store<f64>(at(azp, j * chunks + c), s);
     }
+  }
+}
+
+/**
+ * p = z + β·p − W·μ over rows i0..i1 (β = 0: p = z − W·μ), two rows per SIMD
+ * lane pair: each entry the same operations in the same order as combine().
+ */
+function deflatedDirection(p: usize, z: usize, beta: f64, w: usize, n: i32, k: i32, mu: usize, i0: i32, i1: i32): void {
+  const bv = f64x2.splat(beta);
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+    for (let j = 0; j < k; j++) {
+      const mj = f64x2.splat(load<f64>(at(mu, j))), l = at(w, j * n + i);
+      s0 = f64x2.add(s0, f64x2.mul(v128.load(l), mj));
+      s1 = f64x2.add(s1, f64x2.mul(v128.load(l, 16), mj));
+    }
+    const pa = at(p, i), za = at(z, i);
+    if (beta != 0) {
+      v128.store(pa, f64x2.sub(f64x2.add(v128.load(za), f64x2.mul(bv, v128.load(pa))), s0));
+      v128.store(pa, f64x2.sub(f64x2.add(v128.load(za, 16), f64x2.mul(bv, v128.load(pa, 16))), s1), 16);
+    } else {
+      v128.store(pa, f64x2.sub(v128.load(za), s0));
+      v128.store(pa, f64x2.sub(v128.load(za, 16), s1), 16);
+    }
+  }
+  for (; i < i1; i++) {
+    const zi = load<f64>(at(z, i));
+    store<f64>(at(p, i), (beta != 0 ? zi + beta * load<f64>(at(p, i)) : zi) - combine(w, n, k, mu, i));
   }
 }
 
@@ -142,25 +211,224 @@ function applyTri(tri: usize, n: i32, r: usize, z: usize, rz: usize, chunks: i32
   barrier(team, nthreads);
 }
 
+// ---- recycle-space update -------------------------------------------------
+
+/** Keeps z_j (this thread's rows) and, on tid 0, ρ_j and μ_j (kd values); k: the block's layout width. */
+function keep(rec: usize, k: i32, j: i32, rho: f64, mu: usize, kd: i32, z: usize, keepZ: usize, n: i32, my0: i32, my1: i32, tid: i32): void {
+  memory.copy(at(keepZ, j * n + my0), at(z, my0), <usize>(my1 - my0) << 3);
+  if (tid == 0) {
+    const slot = at(rec, recRecords(k) + j * recStride(k));
+    store<f64>(at(slot, REC_RHO), rho);
+    for (let a = 0; a < kd; a++) store<f64>(at(slot, REC_MU + a), load<f64>(at(mu, a)));
+  }
+}
+
+/**
+ * Chunk c's partials of WᵀMW (packed upper): M = I (none), D (Jacobi,
+ * M·w = w / dinv, stored in mw) or L·Lᵀ (SSOR, IC(0): Lᵀ·w in mw, WᵀMW = (LᵀW)ᵀ·LᵀW).
+ */
+function massPartials(w: usize, mw: usize, dinv: usize, tri: usize, n: i32, k: i32, wmp: usize, chunks: i32, c: i32): void {
+  const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+  let left = w, right = w;
+  if (dinv != 0) {
+    for (let j = 0; j < k; j++) for (let i = i0; i < i1; i++) store<f64>(at(mw, j * n + i), load<f64>(at(w, j * n + i)) / load<f64>(at(dinv, i)));
+    right = mw;
+  } else if (tri != 0) {
+    const up = <usize>load<f64>(tri, 24), ui = <usize>load<f64>(tri, 32), uv = <usize>load<f64>(tri, 40), d = <usize>load<f64>(tri, 48);
+    for (let j = 0; j < k; j++) {
+      const wj = at(w, j * n);
+      for (let i = i0; i < i1; i++) {
+        let t = load<f64>(at(d, i)) * load<f64>(at(wj, i));
+        const e1 = load<i32>(up + (<usize>(i + 1) << 2));
+        for (let e = load<i32>(up + (<usize>i << 2)); e < e1; e++) t += load<f64>(at(uv, e)) * load<f64>(at(wj, load<i32>(ui + (<usize>e << 2))));
+        store<f64>(at(mw, j * n + i), t);
+      }
+    }
+    left = mw;
+    right = mw;
+  }
+  let g = 0;
+  for (let a = 0; a < k; a++) {
+    for (let bb = a; bb < k; bb++) {
+      let s: f64 = 0;
+      for (let i = i0; i < i1; i++) s += load<f64>(at(left, a * n + i)) * load<f64>(at(right, bb * n + i));
+      store<f64>(at(wmp, g * chunks + c), s);
+      g++;
+    }
+  }
+}
+
+/** Offsets (f64) into the shared recycle block for up to k vectors (deflated or recycled) and ℓ kept residuals. */
+// @ts-ignore: decorator
+@inline function recRecords(k: i32): i32 { return k; }                        // after the k Ritz values
+// @ts-ignore: decorator
+@inline function recStride(k: i32): i32 { return REC_MU + k; }
+// @ts-ignore: decorator
+@inline function recMatrix(k: i32, ell: i32): i32 { return k + ell * recStride(k); } // C, (k+ℓ)²
+// @ts-ignore: decorator
+@inline function recEigen(k: i32, ell: i32): i32 { const m = k + ell; return recMatrix(k, ell) + m * m; } // d, e: 2(k+ℓ)
+// @ts-ignore: decorator
+@inline function recY(k: i32, ell: i32): i32 { return recEigen(k, ell) + 2 * (k + ell); }     // Y, (k+ℓ)·k
+// @ts-ignore: decorator
+@inline function recFactor(k: i32, ell: i32): i32 { return recY(k, ell) + (k + ell) * k; }    // WᵀMW's factor, k²
+// @ts-ignore: decorator
+@inline function recMass(k: i32, ell: i32): i32 { return recFactor(k, ell) + k * k; }        // WᵀMW packed, k(k+1)/2
+
+/**
+ * For k vectors deflated, kNew recycled (k ≤ kNew) and ℓ kept: partial rows
+ * per chunk, f64 per thread, f64 of the shared recycle block (the host sizes
+ * its buffers from these).
+ */
+export function cg_sizes(k: i32, kNew: i32, ell: i32, out: usize): void {
+  const kk = (k * (k + 1)) >> 1;
+  store<f64>(out, <f64>(4 + 2 * kk + 2 * k));
+  store<f64>(at(out, 1), <f64>(k * k + kk + 2 * k));
+  store<f64>(at(out, 2), <f64>(recMass(kNew, ell) + ((kNew * (kNew + 1)) >> 1)));
+}
+
+/** Packed upper-triangle entry (a ≤ b) of a k×k symmetric matrix. */
+// @ts-ignore: decorator
+@inline function packed(g: usize, k: i32, a: i32, b: i32): f64 {
+  return load<f64>(at(g, a * k - ((a * (a - 1)) >> 1) + (b - a)));
+}
+
+/**
+ * Rayleigh–Ritz on span[W (s lines), z₀..z_{L−1}] from the recorded scalars
+ * (see the head of this file): fills Y ((s+L)×kMax, column j the coordinates
+ * of Ritz vector j) and the Ritz values; returns how many (the smallest
+ * positive ones, at most kMax). `g` is WᵀAW packed (k-wide), `rec` the
+ * shared recycle block.
+ */
+function rayleighRitz(rec: usize, g: usize, s: i32, k: i32, ell: i32, L: i32, kMax: i32): i32 {
+  const m = s + L;
+  if (m == 0) return 0;
+  const c = at(rec, recMatrix(kMax, ell)), d = at(rec, recEigen(kMax, ell)), e = at(d, kMax + ell);
+  const y = at(rec, recY(kMax, ell)), lw = at(rec, recFactor(kMax, ell));
+  const stride = recStride(kMax);
+  // ZᵀAZ into c (m×m).
+  for (let a = 0; a < s; a++) for (let b = 0; b < s; b++) store<f64>(at(c, a * m + b), a <= b ? packed(g, k, a, b) : packed(g, k, b, a));
+  for (let j = 0; j < L; j++) {
+    const muj = at(rec, recRecords(kMax) + j * stride + REC_MU);
+    for (let a = 0; a < s; a++) {
+      let t: f64 = 0;
+      for (let b = 0; b < s; b++) t += (a <= b ? packed(g, k, a, b) : packed(g, k, b, a)) * load<f64>(at(muj, b));
+      store<f64>(at(c, a * m + s + j), t);
+      store<f64>(at(c, (s + j) * m + a), t);
+    }
+  }
+  for (let i = 0; i < L; i++) {
+    const ri = at(rec, recRecords(kMax) + i * stride);
+    for (let j = i; j < L; j++) {
+      let t: f64 = 0;
+      if (j == i) {
+        t = load<f64>(at(ri, REC_CURVATURE));
+        if (i > 0) {
+          const prev = at(ri, -stride);
+          const bp = load<f64>(at(prev, REC_BETA));
+          t += bp * bp * load<f64>(at(prev, REC_CURVATURE));
+        }
+      } else if (j == i + 1) {
+        t = -load<f64>(at(ri, REC_BETA)) * load<f64>(at(ri, REC_CURVATURE));
+      }
+      // + μ_iᵀ·G·μ_j = Σ_a μ_i[a]·(G·μ_j)[a]
+      for (let a = 0; a < s; a++) t += load<f64>(at(ri, REC_MU + a)) * load<f64>(at(c, a * m + s + j));
+      store<f64>(at(c, (s + i) * m + s + j), t);
+      store<f64>(at(c, (s + j) * m + s + i), t);
+    }
+  }
+  // C = Xᵀ·(ZᵀAZ)·X with X = blockdiag(L_w⁻ᵀ, diag ρ^(−1/2)), ZᵀMZ = blockdiag(L_w·L_wᵀ, diag ρ):
+  // forward substitution on the W rows of every column, then on the W columns of every row.
+  for (let col = 0; col < m; col++) {
+    for (let a = 0; a < s; a++) {
+      let t = load<f64>(at(c, a * m + col));
+      for (let b = 0; b < a; b++) t -= load<f64>(at(lw, a * k + b)) * load<f64>(at(c, b * m + col));
+      store<f64>(at(c, a * m + col), t / load<f64>(at(lw, a * k + a)));
+    }
+  }
+  for (let row = 0; row < m; row++) {
+    for (let a = 0; a < s; a++) {
+      let t = load<f64>(at(c, row * m + a));
+      for (let b = 0; b < a; b++) t -= load<f64>(at(lw, a * k + b)) * load<f64>(at(c, row * m + b));
+      store<f64>(at(c, row * m + a), t / load<f64>(at(lw, a * k + a)));
+    }
+  }
+  for (let i = 0; i < L; i++) {
+    const sc = 1 / Math.sqrt(load<f64>(at(rec, recRecords(kMax) + i * stride + REC_RHO)));
+    for (let t = 0; t < m; t++) {
+      store<f64>(at(c, (s + i) * m + t), load<f64>(at(c, (s + i) * m + t)) * sc);
+      store<f64>(at(c, t * m + s + i), load<f64>(at(c, t * m + s + i)) * sc);
+    }
+  }
+  if (!symmetricEigen(c, m, d, e)) return 0;
+  // The smallest positive Ritz values (an SPD pencil has no others; rounding may make some).
+  let first = 0;
+  while (first < m && !(load<f64>(at(d, first)) > 0)) first++;
+  const kn = min(kMax, m - first);
+  for (let j = 0; j < kn; j++) {
+    store<f64>(at(rec, j), load<f64>(at(d, first + j)));
+    // Y = X·V: back substitution with L_wᵀ on the W part, 1/√ρ on the rest.
+    for (let a = s - 1; a >= 0; a--) {
+      let t = load<f64>(at(c, a * m + first + j));
+      for (let b = a + 1; b < s; b++) t -= load<f64>(at(lw, b * k + a)) * load<f64>(at(y, b * kMax + j));
+      store<f64>(at(y, a * kMax + j), t / load<f64>(at(lw, a * k + a)));
+    }
+    for (let i = 0; i < L; i++) {
+      const rho = load<f64>(at(rec, recRecords(kMax) + i * stride + REC_RHO));
+      store<f64>(at(y, (s + i) * kMax + j), load<f64>(at(c, (s + i) * m + first + j)) / Math.sqrt(rho));
+    }
+  }
+  return kn;
+}
+
+/** Rows i0..i1 of the new vectors: out_j = Σ_a Y[a][j]·Z_a, Z = [W (s lines), keepZ (L lines)]; tiles stay in cache across j. */
+function formRitzVectors(y: usize, kMax: i32, kn: i32, w: usize, s: i32, keepZ: usize, L: i32, n: i32, dst: usize, i0: i32, i1: i32): void {
+  const TILE = 256;
+  for (let t0 = i0; t0 < i1; t0 += TILE) {
+    const t1 = min(i1, t0 + TILE);
+    for (let j = 0; j < kn; j++) {
+      const o = at(dst, j * n);
+      for (let a = 0; a < s + L; a++) {
+        const za = a < s ? at(w, a * n) : at(keepZ, (a - s) * n);
+        const ya = load<f64>(at(y, a * kMax + j)), yv = f64x2.splat(ya);
+        let i = t0;
+        if (a == 0) {
+          for (; i + 2 <= t1; i += 2) v128.store(at(o, i), f64x2.mul(yv, v128.load(at(za, i))));
+          for (; i < t1; i++) store<f64>(at(o, i), ya * load<f64>(at(za, i)));
+        } else {
+          for (; i + 2 <= t1; i += 2) v128.store(at(o, i), f64x2.add(v128.load(at(o, i)), f64x2.mul(yv, v128.load(at(za, i)))));
+          for (; i < t1; i++) store<f64>(at(o, i), load<f64>(at(o, i)) + ya * load<f64>(at(za, i)));
+        }
+      }
+    }
+  }
+}
+
 /**
  * Solves A·x = b. On entry x holds x0; on exit the last iterate.
  * `work` holds 4·n f64 (r, p, q, z; z unused without preconditioner);
- * `partials` (4 + k(k+1)/2 + 2k)·chunkCount(n) f64; `history` historyCap
- * f64 (‖r_k‖ for k < historyCap); `out` 8 f64; `dinv` the inverse diagonal
+ * `partials` cg_sizes[0]·chunkCount(n) f64; `history` historyCap f64
+ * (‖r_k‖ for k < historyCap); `out` 8 f64; `dinv` the inverse diagonal
  * (Jacobi), or 0; `tri` a factored preconditioner M = L·Lᵀ (see triSolve),
- * or 0; both 0: none.
- * Deflation: `w` holds W (k lines of length n), `aw` room for A·W (k lines);
- * `keepP`, `keepQ` room for ℓ lines each (the first p's and A·p's);
- * `scratch` (k² + k(k+1)/2 + 2k)·64 f64.
+ * or 0; both 0: none; `scratch` cg_sizes[1] f64 per thread (64 threads).
+ * Deflation: `w` holds W (k lines of length n), `aw` room for A·W (k lines).
+ * Recycling (`recycle` ≠ 0): six f64 at `recycle` give wNew (room for kNew
+ * lines: the new space on exit, how many in out[OUT_RECYCLED], their Ritz
+ * values at the start of rec), kNew, keepZ (room for ℓ lines), ℓ, mw (room
+ * for k lines, M·W, with a preconditioner) and rec (the shared block,
+ * cg_sizes[2] f64).
  */
 export function cg_f64(
   indptr: usize, indices: usize, data: usize, n: i32,
   b: usize, x: usize, dinv: usize, tri: usize,
   work: usize, partials: usize, history: usize, historyCap: i32,
   maxIter: i32, tol: f64, out: usize,
-  w: usize, aw: usize, k: i32, keepP: usize, keepQ: usize, ell: i32, scratch: usize,
+  w: usize, aw: usize, k: i32, scratch: usize, recycle: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
+  const updating = recycle != 0;
+  const wNew = updating ? <usize>load<f64>(recycle) : 0, kNew = updating ? <i32>load<f64>(recycle, 8) : 0;
+  const keepZ = updating ? <usize>load<f64>(recycle, 16) : 0, ell = updating ? <i32>load<f64>(recycle, 24) : 0;
+  const mw = updating ? <usize>load<f64>(recycle, 32) : 0, rec = updating ? <usize>load<f64>(recycle, 40) : 0;
   const r = work, p = at(work, n), q = at(work, 2 * n);
   const z = dinv != 0 || tri != 0 ? at(work, 3 * n) : r;  // without preconditioner z is r
   const local = tri == 0;  // z_i from r_i alone (none, Jacobi): no barrier before z
@@ -174,22 +442,27 @@ export function cg_f64(
   const gp = at(partials, 4 * chunks);              // WᵀAW, packed upper
   const wrp = at(gp, kk * chunks);                  // Wᵀr₋₁
   const azp = at(wrp, k * chunks);                  // (AW)ᵀz
+  const wmp = at(azp, k * chunks);                  // WᵀMW, packed upper (recycling)
   // This thread's own small workspace: L (k×k), WᵀAW packed, a right-hand side, μ.
   const lf = at(scratch, tid * (k * k + kk + 2 * k)), gk = at(lf, k * k), rhs = at(gk, kk), mu = at(rhs, k);
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
   const my0 = c0 * CHUNK, my1 = min(n, c1 * CHUNK);
+  const stride = recStride(kNew);
 
   let reason = MAX_ITERATIONS;
   let iter = 0;
   let rho: f64 = 0, rnorm: f64 = 0;
   let trueNorm: f64 = 0;
+  let kd = k;          // vectors deflated: k, or 0 once WᵀAW proved not positive definite
+  let recorded = 0;    // kept z_j whose scalars are all known (j < recorded)
   // Each pass starts from the true residual of x; a pass whose recursive
   // residual met the tolerance while the true one does not is followed by
   // another (residual replacement), at most TRUE_RESIDUAL_RESTARTS times.
   for (let restart = 0; ; restart++) {
-    let deflOk = true;
-    if (k > 0) {
-      // A·W, WᵀAW and r₋₁ = b − A·x₋₁ with Wᵀr₋₁.
+    // Only the first pass is one Lanczos process.
+    const recording = updating && restart == 0 && ell > 0;
+    if (kd > 0) {
+      // A·W, WᵀAW and r₋₁ = b − A·x₋₁ with Wᵀr₋₁ (and WᵀMW when recycling).
       for (let c = c0; c < c1; c++) {
         const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
         for (let j = 0; j < k; j++) {
@@ -210,19 +483,15 @@ export function cg_f64(
           for (let i = i0; i < i1; i++) s += load<f64>(at(w, j * n + i)) * load<f64>(at(r, i));
           store<f64>(at(wrp, j * chunks + c), s);
         }
+        if (recording) massPartials(w, mw, dinv, tri, n, k, wmp, chunks, c);
       }
       barrier(team, nthreads);
       // Every thread factors WᵀAW itself (same sums, same factor, same decision).
       sumEach(gp, chunks, kk, gk);
-      deflOk = cholesky(gk, lf, k);
+      if (!cholesky(gk, lf, k)) kd = 0;
     }
-    if (!deflOk) {
-      // WᵀAW is not positive definite, so neither is A (W has full rank).
-      reason = INDEFINITE;
-      rnorm = NaN;
-      if (tid == 0 && iter < historyCap) store<f64>(at(history, iter), NaN);
-    } else {
-      if (k > 0) {
+    {
+      if (kd > 0) {
         sumEach(wrp, chunks, k, rhs);
         cholSolve(lf, k, rhs, mu);
       }
@@ -232,7 +501,7 @@ export function cg_f64(
         let srr: f64 = 0, srz: f64 = 0;
         for (let i = i0; i < i1; i++) {
           let ri: f64;
-          if (k > 0) {
+          if (kd > 0) {
             store<f64>(at(x, i), load<f64>(at(x, i)) + combine(w, n, k, mu, i));
             ri = load<f64>(at(r, i)) - combine(aw, n, k, mu, i);
           } else {
@@ -250,25 +519,26 @@ export function cg_f64(
         store<f64>(at(rr, c), srr);
         if (local) {
           store<f64>(at(rz, c), srz);
-          deflationPartials(aw, z, azp, n, k, chunks, c, c);
+          deflationPartials(aw, z, azp, n, kd, chunks, c, c);
         }
       }
       if (!local) {
         applyTri(tri, n, r, z, rz, chunks, team, tid, nthreads);
         for (let i = my0; i < my1; i++) store<f64>(at(p, i), load<f64>(at(z, i)));
-        deflationPartials(aw, z, azp, n, k, chunks, c0, c1 - 1);
+        deflationPartials(aw, z, azp, n, kd, chunks, c0, c1 - 1);
       }
       barrier(team, nthreads);
       rho = sumPartials(rz, chunks);
       rnorm = Math.sqrt(sumPartials(rr, chunks));
       if (tid == 0 && iter < historyCap) store<f64>(at(history, iter), rnorm);
-      if (k > 0) {
+      if (kd > 0) {
         // p₀ = z₀ − W·μ with WᵀAW·μ = (AW)ᵀz₀.
         sumEach(azp, chunks, k, rhs);
         cholSolve(lf, k, rhs, mu);
-        for (let i = my0; i < my1; i++) store<f64>(at(p, i), load<f64>(at(z, i)) - combine(w, n, k, mu, i));
-        barrier(team, nthreads);
+        deflatedDirection(p, z, 0, w, n, k, mu, my0, my1);
       }
+      if (recording) keep(rec, kNew, 0, rho, mu, kd, z, keepZ, n, my0, my1, tid);
+      if (kd > 0) barrier(team, nthreads);
 
       if (rnorm <= tol) reason = CONVERGED;
       else if (!isFinite(rnorm) || !(rho > 0)) reason = BREAKDOWN;
@@ -276,22 +546,14 @@ export function cg_f64(
         for (;;) {
           if (iter == maxIter) { reason = MAX_ITERATIONS; break; }
           iter++;
-          // A: q = A·p and p·q; keep the first ℓ pairs. (Keeping the last ℓ
-          // instead was measured: no better Ritz vectors, and a copy every iteration.)
-          const kept = iter <= ell;
-          const slot = iter - 1;
+          // A: q = A·p and p·q.
           for (let c = c0; c < c1; c++) {
             const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
             let s: f64 = 0;
             for (let i = i0; i < i1; i++) {
               const qi = csrRowDot(indptr, indices, data, p, i);
               store<f64>(at(q, i), qi);
-              const pi = load<f64>(at(p, i));
-              s += pi * qi;
-              if (kept) {
-                store<f64>(at(keepP, slot * n + i), pi);
-                store<f64>(at(keepQ, slot * n + i), qi);
-              }
+              s += load<f64>(at(p, i)) * qi;
             }
             store<f64>(at(pq, c), s);
           }
@@ -304,6 +566,10 @@ export function cg_f64(
             break;
           }
           const alpha = rho / curvature;
+          if (recording && iter <= ell) {
+            if (tid == 0) store<f64>(at(rec, recRecords(kNew) + (iter - 1) * stride + REC_CURVATURE), curvature);
+            recorded = iter;
+          }
 
           // B: x += α·p, r −= α·q, z = M⁻¹·r, with r·z, r·r and (AW)ᵀz.
           for (let c = c0; c < c1; c++) {
@@ -323,12 +589,12 @@ export function cg_f64(
             store<f64>(at(rr, c), srr);
             if (local) {
               store<f64>(at(rz, c), dinv != 0 ? srz : srr);
-              deflationPartials(aw, z, azp, n, k, chunks, c, c);
+              deflationPartials(aw, z, azp, n, kd, chunks, c, c);
             }
           }
           if (!local) {
             applyTri(tri, n, r, z, rz, chunks, team, tid, nthreads);
-            deflationPartials(aw, z, azp, n, k, chunks, c0, c1 - 1);
+            deflationPartials(aw, z, azp, n, kd, chunks, c0, c1 - 1);
           }
           if (tid == 0) store<f64>(out + (OUT_STOP << 3), aborted(team) ? 1 : 0);
           barrier(team, nthreads);
@@ -343,17 +609,17 @@ export function cg_f64(
           if (load<f64>(out + (OUT_STOP << 3)) != 0) { reason = ABORTED; break; }
           const beta = rhoNext / rho;
           rho = rhoNext;
+          if (recording && tid == 0 && iter <= ell) store<f64>(at(rec, recRecords(kNew) + (iter - 1) * stride + REC_BETA), beta);
 
           // C: p = z + β·p (− W·μ with WᵀAW·μ = (AW)ᵀz).
-          if (k > 0) {
+          if (kd > 0) {
             sumEach(azp, chunks, k, rhs);
             cholSolve(lf, k, rhs, mu);
-            for (let i = my0; i < my1; i++) {
-              store<f64>(at(p, i), load<f64>(at(z, i)) + beta * load<f64>(at(p, i)) - combine(w, n, k, mu, i));
-            }
+            deflatedDirection(p, z, beta, w, n, k, mu, my0, my1);
           } else {
             for (let i = my0; i < my1; i++) store<f64>(at(p, i), load<f64>(at(z, i)) + beta * load<f64>(at(p, i)));
           }
+          if (recording && iter < ell) keep(rec, kNew, iter, rho, mu, kd, z, keepZ, n, my0, my1, tid);
           barrier(team, nthreads);
         }
       }
@@ -368,11 +634,30 @@ export function cg_f64(
     if (!isFinite(trueNorm)) { reason = BREAKDOWN; break; }
     if (restart == TRUE_RESIDUAL_RESTARTS) { reason = STAGNATED; break; }
   }
+  let kn = -1;
+  if (updating && (reason == CONVERGED || reason == MAX_ITERATIONS || reason == STAGNATED)) {
+    // W's half of the basis needs WᵀMW positive definite (it is unless W is nearly dependent).
+    if (tid == 0) {
+      let s = kd;
+      if (s > 0) {
+        const wm = at(rec, recMass(kNew, ell));
+        sumEach(wmp, chunks, kk, wm);
+        if (!cholesky(wm, at(rec, recFactor(kNew, ell)), k)) s = 0;
+      }
+      store<f64>(out + (OUT_RITZ_BASIS_W << 3), <f64>s);
+      store<f64>(out + (OUT_RECYCLED << 3), <f64>rayleighRitz(rec, gk, s, k, ell, recorded, kNew));
+    }
+    barrier(team, nthreads);
+    kn = <i32>load<f64>(out + (OUT_RECYCLED << 3));
+    const s = <i32>load<f64>(out + (OUT_RITZ_BASIS_W << 3));
+    formRitzVectors(at(rec, recY(kNew, ell)), kNew, kn, w, s, keepZ, recorded, n, wNew, my0, my1);
+  }
   if (tid == 0) {
     store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);
     store<f64>(out + (OUT_REASON << 3), <f64>reason);
     store<f64>(out + (OUT_RESIDUAL << 3), rnorm);
     store<f64>(out + (OUT_TRUE_RESIDUAL << 3), trueNorm);
-    store<f64>(out + (OUT_STORED << 3), <f64>min(iter, ell));
+    store<f64>(out + (OUT_RECYCLED << 3), <f64>kn);
+    store<f64>(out + (OUT_DEFLATED << 3), kd > 0 ? 1 : 0);
   }
 }
