@@ -4,6 +4,7 @@ import { NumlaneError } from "./errors.js";
 import { chunkCount as chunks, type CallOptions, type Engine } from "./engine.js";
 import { checkCsr, csrInput, CsrMatrix, toMatrix, type MatrixLike } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
+import { holding, PreparedMatrix } from "./operator.js";
 import { boolean, callOptionKeys, checkOptions, float64Array, finiteNumber, integer, stridedCount } from "./validate.js";
 
 
@@ -179,8 +180,10 @@ export class Blas {
   }
 
   /** alpha·A·x + beta·y (or with Aᵀ), A in CSR. */
-  async spmv(A: CsrMatrix, x: Float64Array, opts?: GemvOptions): Promise<Float64Array> {
-    if (!(A instanceof CsrMatrix)) throw new NumlaneError("invalid-type", "expected a CsrMatrix", "A");
+  async spmv(A: CsrMatrix | PreparedMatrix, x: Float64Array, opts?: GemvOptions): Promise<Float64Array> {
+    // A prepared matrix is used in place, unchecked (it cannot have changed).
+    if (A instanceof PreparedMatrix) return holding([{ matrix: A, name: "A" }], () => this.spmv(A.matrix("A"), x, opts));
+    if (!(A instanceof CsrMatrix)) throw new NumlaneError("invalid-type", "expected a CsrMatrix or a prepared matrix", "A");
     float64Array("x", x); checkOptions("opts", opts, GEMV_KEYS);
     const trans = boolean("opts.trans", opts?.trans ?? false);
     const alpha = finiteOrNan("opts.alpha", opts?.alpha ?? 1);

@@ -3,8 +3,9 @@
 // families. Runtime specifics come in through a Platform (runtime/*.ts).
 import { Blas } from "./blas.js";
 import { Softmax, type SoftmaxAlgorithm, type SoftmaxOptions } from "./softmax.js";
-import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions, type RecycleOptions, type SequenceOptions, type SequenceResult } from "./krylov.js";
-import type { CsrMatrix, DenseMatrix } from "./matrix.js";
+import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions, type RecycleOptions, type LinearSystem, type SequenceOptions, type SequenceOrderOptions, type SequenceResult, type SolverMatrix } from "./krylov.js";
+import type { CsrMatrix, DenseMatrix, MatrixLike } from "./matrix.js";
+import { holding, prepareMatrix, type PreparedMatrix } from "./operator.js";
 import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LogisticOptions } from "./bcd.js";
 import type { BcdOptions, BcdProblem } from "./bcd/generic.js";
 import { Sketch, type LeverageOptions, type LstsqOptions, type LstsqResult, type QrResult, type SketchOptions } from "./sketch.js";
@@ -152,18 +153,34 @@ export class Numlane {
   private readonly krylov: Krylov;
 
   /** Conjugate gradients for A·x = b, A symmetric positive definite; the solve runs inside wasm. */
-  cg(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts?: CgOptions): Promise<CgResult> {
-    return this.krylov.cg(A, b, opts);
+  cg(A: SolverMatrix, b: Float64Array, opts?: CgOptions): Promise<CgResult> {
+    return holding([{ matrix: A, name: "A" }], () => this.krylov.cg(A, b, opts));
   }
 
   /** Restarted GMRES for a general (nonsymmetric) square system; the solve runs inside wasm. */
-  gmres(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts?: GmresOptions): Promise<CgResult> {
-    return this.krylov.gmres(A, b, opts);
+  gmres(A: SolverMatrix, b: Float64Array, opts?: GmresOptions): Promise<CgResult> {
+    return holding([{ matrix: A, name: "A" }], () => this.krylov.gmres(A, b, opts));
   }
 
   /** Solves related SPD systems in similarity order, recycling a Krylov subspace between them. */
-  solveSequence(systems: { A: CsrMatrix | DenseMatrix | number[][]; b: Float64Array }[], opts?: SequenceOptions): Promise<SequenceResult> {
-    return this.krylov.solveSequence(systems, opts);
+  solveSequence(systems: LinearSystem[], opts?: SequenceOptions): Promise<SequenceResult> {
+    const matrices = Array.isArray(systems) ? systems.map((sys, i) => ({ matrix: sys?.A, name: `systems[${i}].A` })) : [];
+    return holding(matrices, () => this.krylov.solveSequence(systems, opts));
+  }
+
+  /**
+   * A sparse matrix prepared for repeated solves and products: checked, its
+   * symmetry measured, and copied into wasm memory once (a copy: later
+   * changes to A's arrays change nothing). Pass it to cg, gmres,
+   * solveSequence or blas.spmv; free() it when done.
+   */
+  prepare(A: MatrixLike): PreparedMatrix {
+    return prepareMatrix(this.engine.heap, A);
+  }
+
+  /** The order solveSequence solves `systems` in (a permutation of their indices): similar systems next to each other. */
+  sequenceOrder(systems: LinearSystem[], opts?: SequenceOrderOptions): number[] {
+    return this.krylov.sequenceOrder(systems, opts);
   }
 
   /** A recycle space to pass as `recycle` to successive cg() calls on related systems. */

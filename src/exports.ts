@@ -8,8 +8,9 @@ export type { Numlane, InitOptions, Info, Build, WasmSource } from "./context.js
 export { MAX_THREADS, type CallOptions } from "./engine.js";
 export type { SoftmaxOptions, SoftmaxAlgorithm } from "./softmax.js";
 export { RecycleSpace } from "./krylov.js";
+export { PreparedMatrix } from "./operator.js";
 export type { BcdOptions, BcdProblem, BcdPenalty, BcdLoss, BcdPartition, BcdRule, BcdUpdate } from "./bcd/generic.js";
 export type { BcdResult, BcdReason, LassoOptions, LassoPathOptions, LassoPathResult, LogisticOptions } from "./bcd.js";
-export type { CgOptions, CgResult, CgReason, GmresOptions, Preconditioner, RecycleOptions, SequenceOptions, SequenceResult } from "./krylov.js";
+export type { CgOptions, CgResult, CgReason, GmresOptions, Preconditioner, RecycleOptions, LinearSystem, SequenceOptions, SequenceOrderOptions, SequenceResult, SolverMatrix } from "./krylov.js";
 export type { LeverageOptions, LstsqMethod, LstsqOptions, LstsqReason, LstsqResult, QrResult, SketchKind, SketchOptions } from "./sketch.js";
 export type { Progress } from "./pool/pool.js";

@@ -6,9 +6,14 @@ import { chunkCount, HISTORY_CAP, MAX_THREADS, type CallOptions, type Engine } f
 import type { Blas } from "./blas.js";
 import { csrInput, CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
-import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions, type OptionKeys } from "./validate.js";
+import { allFinite, callback, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions, type OptionKeys } from "./validate.js";
 import { ic0Factor, ssorFactor, type TriangularFactor } from "./linalg/precond.js";
 import type { Progress } from "./pool/pool.js";
+import { contextValues, featureRows, OMEGA_GRID, RelaxationLearner, signatureRows, solveOrder } from "./sequence.js";
+import { PreparedMatrix, SequencePreparer, SymmetryChecker } from "./operator.js";
+
+/** A matrix as the solvers take it: any of the three forms, or one prepared by nl.prepare. */
+export type SolverMatrix = CsrMatrix | DenseMatrix | number[][] | PreparedMatrix;
 
 
 export type Preconditioner = "none" | "jacobi" | "ssor" | "ic0";
@@ -151,7 +156,16 @@ export interface GmresOptions extends CallOptions {
 }
 const GMRES_KEYS = callOptionKeys<GmresOptions>({ x0: true, rtol: true, atol: true, maxIter: true, restart: true, preconditioner: true, recycle: true });
 
-export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onProgress"> {
+export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onProgress" | "omega"> {
+  /**
+   * SSOR's ω: a number for every system, or "learn" (Learning to Relax,
+   * Khodak et al.): a Tsallis-INF bandit over ω = 1, 1.1, …, 1.9 that sees
+   * only each solve's iteration count; per context bin when the systems carry
+   * a `context`. The ω used are in the result's `omegas`.
+   */
+  omega?: number | "learn";
+  /** Seeds the learner's draws (omega "learn"); default 0. */
+  seed?: number;
   /**
    * "cg" (default; SPD systems, deflated CG) or "gmres" (nonsymmetric systems;
    * with `recycle`, GCRO-DR(restart, k), preconditioner "none" or "jacobi").
@@ -172,17 +186,43 @@ export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onP
   recycle?: RecycleOptions | false;
   /** Progress of the solve in hand, with its index in the caller's order. */
   onProgress?: (p: Progress & { system: number }) => void;
+  /**
+   * Called as each system is solved, in solve order (`system`: its index in
+   * the caller's order; `seconds`: that solve's wall time), so a caller can
+   * stream solutions out, or know how far an aborted sequence got.
+   */
+  onSolved?: (s: { system: number; result: CgResult; seconds: number }) => void;
 }
 const SEQUENCE_KEYS = callOptionKeys<SequenceOptions>({
-  rtol: true, atol: true, maxIter: true, preconditioner: true, omega: true, method: true, restart: true, order: true, recycle: true,
+  rtol: true, atol: true, maxIter: true, preconditioner: true, omega: true, method: true, restart: true, order: true, recycle: true, seed: true, onSolved: true,
 });
 
 /** One system of a sequence: A·x = b. */
 export interface LinearSystem {
-  A: CsrMatrix | DenseMatrix | number[][];
+  A: SolverMatrix;
   b: Float64Array;
+  /** What the system is made from (a field's coefficients, a shift…): sorted by these when given (all of one length). */
+  features?: ArrayLike<number>;
+  /** A scalar that moves the best ω (a shift, a diffusion scale), for omega "learn". */
+  context?: number;
 }
-const SYSTEM_KEYS: OptionKeys<LinearSystem> = { A: true, b: true };
+const SYSTEM_KEYS: OptionKeys<LinearSystem> = { A: true, b: true, features: true, context: true };
+
+export interface SequenceOrderOptions {
+  /** "features" (default; when every system has them, else signatures) or "signatures" (of A and b, even when features are given). */
+  by?: "features" | "signatures";
+}
+const ORDER_KEYS: OptionKeys<SequenceOrderOptions> = { by: true };
+
+/** A non-empty array of objects with only LinearSystem's keys (their values are checked where used). */
+function checkSystemList(systems: unknown): asserts systems is LinearSystem[] {
+  if (!Array.isArray(systems)) throw new NumlaneError("invalid-type", "expected an array of { A, b }", "systems");
+  if (systems.length === 0) throw new NumlaneError("invalid-size", "expected at least one system", "systems");
+  systems.forEach((sys, i) => {
+    if (sys === null || typeof sys !== "object") throw new NumlaneError("invalid-type", "expected { A, b }", `systems[${i}]`);
+    checkOptions(`systems[${i}]`, sys, SYSTEM_KEYS);
+  });
+}
 
 export interface SequenceResult {
   /** In the caller's order. */
@@ -194,21 +234,17 @@ export interface SequenceResult {
   /** The order the systems were solved in (indices into the caller's list). */
   order: number[];
   totalIterations: number;
+  /** SSOR's ω for each system, in the caller's order (with omega "learn"). */
+  omegas?: number[];
 }
-
-// Sorting signature: each matrix's action on a few fixed probe vectors
-// (E‖(A_i − A_j)·g‖² = ‖A_i − A_j‖²_F for g of independent unit-variance
-// entries), count-sketched down to a short vector so ordering s systems costs
-// O(s²·SKETCH) after one pass over each.
-const PROBES = 4, SKETCH = 256;
 
 export class Krylov {
   constructor(private readonly e: Engine, private readonly blas: Blas) {}
 
-  async cg(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: CgOptions = {}): Promise<CgResult> {
+  async cg(A: SolverMatrix, b: Float64Array, opts: CgOptions = {}): Promise<CgResult> {
     checkOptions("opts", opts, CG_KEYS);
-    const { S, n, x0 } = squareSystem("CG", A, b, opts.x0);
-    checkSymmetric(S, "A");
+    const { S, n, x0, prepared } = squareSystem("CG", A, b, opts.x0);
+    checkSymmetric((prepared ?? S).asymmetry(), "A");
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
@@ -296,7 +332,7 @@ export class Krylov {
   }
 
   /** Restarted GMRES for a general square (nonsymmetric) system, in one SPMD launch. */
-  async gmres(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: GmresOptions = {}): Promise<CgResult> {
+  async gmres(A: SolverMatrix, b: Float64Array, opts: GmresOptions = {}): Promise<CgResult> {
     checkOptions("opts", opts, GMRES_KEYS);
     const { S, n, x0 } = squareSystem("GMRES", A, b, opts.x0);
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
@@ -425,8 +461,7 @@ export class Krylov {
    */
   async solveSequence(systems: LinearSystem[], opts: SequenceOptions = {}): Promise<SequenceResult> {
     checkOptions("opts", opts, SEQUENCE_KEYS);
-    if (!Array.isArray(systems)) throw new NumlaneError("invalid-type", "expected an array of { A, b }", "systems");
-    if (systems.length === 0) throw new NumlaneError("invalid-size", "expected at least one system", "systems");
+    checkSystemList(systems);
     const method = opts.method ?? "cg";
     if (method !== "cg" && method !== "gmres") throw new NumlaneError("invalid-value", `expected "cg" or "gmres", got ${String(method)}`, "opts.method");
     // Every system and option is checked before the first solve (and the ordering's SpMVs).
@@ -434,14 +469,20 @@ export class Krylov {
     nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     nonNegative("opts.atol", opts.atol ?? 0);
     if (opts.maxIter !== undefined) integer("opts.maxIter", opts.maxIter, 0, 2 ** 30);
+    // Symmetry is measured here, once; a system's matrix is copied into wasm
+    // memory once, when its turn comes (its pattern only when it differs from the last).
+    const symmetry = new SymmetryChecker();
+    const asymmetries: (number | undefined)[] = new Array(systems.length);
     const mats = systems.map((sys, i) => {
-      if (sys === undefined) throw new NumlaneError("invalid-type", "expected { A, b }", `systems[${i}]`);
-      checkOptions(`systems[${i}]`, sys, SYSTEM_KEYS);
-      const { S } = squareSystem(method === "cg" ? "CG" : "GMRES", sys.A, sys.b, undefined, `systems[${i}].`);
-      if (method === "cg") checkSymmetric(S, `systems[${i}].A`);
+      const { S, prepared } = squareSystem(method === "cg" ? "CG" : "GMRES", sys.A, sys.b, undefined, `systems[${i}].`);
+      if (method === "cg") checkSymmetric(asymmetries[i] = prepared ? prepared.asymmetry() : symmetry.asymmetry(S), `systems[${i}].A`);
       if (pre === "jacobi") inverseDiagonal(S, method === "cg", `systems[${i}].A`);
       return S;
     });
+    const features = featureRows(systems), contexts = contextValues(systems);
+    const learn = opts.omega === "learn";
+    if (learn && (method !== "cg" || pre !== "ssor")) throw new NumlaneError("invalid-value", "\"learn\" chooses SSOR's ω: it needs method \"cg\" with preconditioner \"ssor\"", "opts.omega");
+    const learner = learn ? new RelaxationLearner(systems.length, contexts, integer("opts.seed", opts.seed ?? 0, 0, 2 ** 32 - 1)) : undefined;
     const order = opts.order ?? "sorted";
     if (order !== "sorted" && order !== "given") throw new NumlaneError("invalid-value", `expected "sorted" or "given", got ${String(order)}`, "opts.order");
     const recycleOpts = opts.recycle ?? false;
@@ -454,60 +495,56 @@ export class Krylov {
     }
     const space = recycleOpts === false ? undefined : new RecycleSpace(recycleOpts, "opts.recycle");
     if (space && method === "gmres") checkRestart(integer("opts.restart", opts.restart ?? Math.min(30, mats[0].rows), 1, 1000), space.k);
-    const sequence = order === "given" ? mats.map((_, i) => i) : await this.similarityOrder(mats, opts);
+    const sequence = order === "given" ? mats.map((_, i) => i) : solveOrder(features ?? signatureRows(mats, systems.map((sys) => sys.b)));
+    const omegas: number[] | undefined = learner ? new Array(mats.length) : undefined;
     const solutions: Float64Array[] = new Array(mats.length);
     const iterations: number[] = new Array(mats.length);
     const reasons: CgReason[] = new Array(mats.length);
-    const { onProgress, order: _o, recycle: _r, method: _m, restart, ...cgOpts } = opts;
+    const { onProgress, onSolved, order: _o, recycle: _r, method: _m, restart, omega: _w, seed: _s, ...cgOpts } = opts;
+    if (onSolved !== undefined) callback("opts.onSolved", onSolved);
     if (method === "cg" && restart !== undefined) throw new NumlaneError("invalid-value", "restart is for method \"gmres\"", "opts.restart");
-    for (const i of sequence) {
-      const progress = onProgress && ((p: Progress) => onProgress({ ...p, system: i }));
-      const r = method === "gmres"
-        ? await this.gmres(mats[i], systems[i].b, { ...cgOpts, preconditioner: cgOpts.preconditioner as GmresOptions["preconditioner"], restart, recycle: space, onProgress: progress })
-        : await this.cg(mats[i], systems[i].b, { ...cgOpts, recycle: space, onProgress: progress });
-      solutions[i] = r.x;
-      iterations[i] = r.iterations;
-      reasons[i] = r.reason;
+    const preparer = new SequencePreparer(this.e.heap);
+    try {
+      for (const i of sequence) {
+        const progress = onProgress && ((p: Progress) => onProgress({ ...p, system: i }));
+        const started = performance.now();
+        const omega = learner ? OMEGA_GRID[learner.choose(i)] : opts.omega as number | undefined;
+        const given = systems[i].A instanceof PreparedMatrix ? systems[i].A as PreparedMatrix : undefined;
+        const A = given ?? preparer.prepare(mats[i], `systems[${i}].A`, asymmetries[i]);
+        let r: CgResult;
+        try {
+          r = method === "gmres"
+            ? await this.gmres(A, systems[i].b, { ...cgOpts, preconditioner: cgOpts.preconditioner as GmresOptions["preconditioner"], restart, recycle: space, onProgress: progress })
+            : await this.cg(A, systems[i].b, { ...cgOpts, recycle: space, onProgress: progress, omega });
+        } finally {
+          if (!given) A.free();
+        }
+        solutions[i] = r.x;
+        iterations[i] = r.iterations;
+        reasons[i] = r.reason;
+        if (learner) { learner.observe(r.iterations); omegas![i] = omega!; }
+        onSolved?.({ system: i, result: r, seconds: (performance.now() - started) / 1e3 });
+      }
+    } finally {
+      preparer.close();
     }
-    return { solutions, iterations, reasons, order: sequence, totalIterations: iterations.reduce((a, b) => a + b, 0) };
+    return { solutions, iterations, reasons, order: sequence, totalIterations: iterations.reduce((a, b) => a + b, 0), ...(omegas ? { omegas } : {}) };
   }
 
-  /** Greedy nearest-neighbour tour from the first system over sketched matrix signatures. */
-  private async similarityOrder(mats: CsrMatrix[], opts: { signal?: AbortSignal }): Promise<number[]> {
-    const sigs: Float64Array[] = [];
-    const probesFor = new Map<number, Float64Array[]>();
-    for (const A of mats) {
-      let probes = probesFor.get(A.cols);
-      if (!probes) {
-        // Fixed ±1 probes from a seeded generator: the order is reproducible.
-        let seed = 0x9e3779b9 ^ A.cols;
-        const next = () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0) >>> 0);
-        probes = Array.from({ length: PROBES }, () => Float64Array.from({ length: A.cols }, () => (next() & 1 ? 1 : -1)));
-        probesFor.set(A.cols, probes);
-      }
-      const sig = new Float64Array(SKETCH);
-      for (let p = 0; p < PROBES; p++) {
-        const y = await this.blas.spmv(A, probes[p], { signal: opts.signal });
-        // Count sketch: coordinate i of probe p goes to a hashed bucket with a hashed sign.
-        for (let i = 0; i < y.length; i++) {
-          const h = Math.imul(i * PROBES + p + 1, 0x9e3779b1) >>> 0;
-          sig[h % SKETCH] += (h & 0x80000000 ? -1 : 1) * y[i];
-        }
-      }
-      sigs.push(sig);
-    }
-    const dist = (a: Float64Array, b: Float64Array) => { let s = 0; for (let i = 0; i < SKETCH; i++) s += (a[i] - b[i]) ** 2; return s; };
-    const left = new Set(mats.map((_, i) => i));
-    const tour = [0];
-    left.delete(0);
-    while (left.size) {
-      const last = sigs[tour[tour.length - 1]];
-      let best = -1, bestD = Infinity;
-      for (const j of left) { const d = dist(last, sigs[j]); if (d < bestD) { bestD = d; best = j; } }
-      tour.push(best);
-      left.delete(best);
-    }
-    return tour;
+  /**
+   * The order solveSequence would solve `systems` in: a short path through
+   * their `features` when every system has them, else through signatures of
+   * their matrices and right-hand sides (opts.by chooses).
+   */
+  sequenceOrder(systems: LinearSystem[], opts: SequenceOrderOptions = {}): number[] {
+    checkOptions("opts", opts, ORDER_KEYS);
+    const by = opts.by ?? "features";
+    if (by !== "features" && by !== "signatures") throw new NumlaneError("invalid-value", `expected "features" or "signatures", got ${String(by)}`, "opts.by");
+    checkSystemList(systems);
+    const features = featureRows(systems);
+    if (features && by === "features") return solveOrder(features);
+    const mats = systems.map((sys, i) => squareSystem("ordering", sys.A, sys.b, undefined, `systems[${i}].`).S);
+    return solveOrder(signatureRows(mats, systems.map((sys) => sys.b)));
   }
 }
 
@@ -526,13 +563,15 @@ function checkSpace(space: RecycleSpace, method: "cg" | "gmres", n: number): voi
  * A square CSR system A·x = b (and x0) checked: shapes, emptiness, NaN/∞.
  * `at` prefixes the names of A and b in errors (e.g. "systems[3].").
  */
-function squareSystem(method: string, A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, x0?: Float64Array, at = "") {
-  const m = toMatrix(`${at}A`, A);
+function squareSystem(method: string, A: SolverMatrix, b: Float64Array, x0?: Float64Array, at = "") {
+  // A prepared matrix was checked when prepared, and cannot have changed since.
+  const prepared = A instanceof PreparedMatrix ? A : undefined;
+  const m = prepared ? prepared.matrix(`${at}A`) : toMatrix(`${at}A`, A);
   const S = m instanceof CsrMatrix ? m : CsrMatrix.fromDense(m);
   if (S.rows !== S.cols) throw new NumlaneError("invalid-shape", `${method} needs a square matrix, got ${S.rows}×${S.cols}`, `${at}A`);
   const n = S.rows;
   if (n === 0) throw new NumlaneError("invalid-size", "the matrix is empty", `${at}A`);
-  allFinite(`${at}A`, S.data);
+  if (!prepared) allFinite(`${at}A`, S.data);
   float64Array(`${at}b`, b);
   if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${b.length}`, `${at}b`);
   allFinite(`${at}b`, b);
@@ -541,7 +580,7 @@ function squareSystem(method: string, A: CsrMatrix | DenseMatrix | number[][], b
     if (x0.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${x0.length}`, "opts.x0");
     allFinite("opts.x0", x0);
   }
-  return { S, n, x0 };
+  return { S, n, x0, prepared };
 }
 
 /** 1/a_ii for Jacobi; `positive`: the diagonal must be > 0 (SPD), else only ≠ 0. `name`: the matrix in errors. */
@@ -558,9 +597,8 @@ function inverseDiagonal(S: CsrMatrix, positive: boolean, name = "A"): Float64Ar
   return dinv;
 }
 
-/** CG's matrix must be symmetric up to rounding; `name`: the matrix in errors. */
-function checkSymmetric(S: CsrMatrix, name: string): void {
-  const asym = S.asymmetry();
+/** CG's matrix must be symmetric up to rounding: `asym` is its asymmetry(); `name`: the matrix in errors. */
+function checkSymmetric(asym: number, name: string): void {
   if (!(asym <= SYMMETRY_TOL)) {
     throw new NumlaneError("invalid-value", `CG needs a symmetric matrix; max |a_ij − a_ji| / max |a_ij| = ${asym.toExponential(2)}`, name);
   }

@@ -248,6 +248,7 @@ function checkCsrParts(name: string, rows: unknown, cols: unknown, indptr: unkno
  * are the caller's arrays and may have been changed since construction.
  */
 export function checkCsr(name: string, A: CsrMatrix): CsrMatrix {
+  if (residentAddresses.has(A)) return A;
   checkCsrParts(name, A.rows, A.cols, A.indptr, A.indices, A.data);
   return A;
 }
@@ -274,8 +275,29 @@ export function csrInput(
   scope: { input(view: Int32Array | Float64Array): number },
   name: string, A: { indptr: Int32Array; indices: Int32Array; data: Float64Array }, rows: number, cols: number,
 ): { indptr: number; indices: number; data: number } {
+  const resident = residentAddresses.get(A);
+  if (resident) return resident;
   checkCsrParts(name, rows, cols, A.indptr, A.indices, A.data);
   return { indptr: scope.input(A.indptr), indices: scope.input(A.indices), data: scope.input(A.data) };
+}
+
+/** Where a resident matrix's arrays live in wasm memory (see residentCsr). */
+const residentAddresses = new WeakMap<object, { indptr: number; indices: number; data: number }>();
+
+/**
+ * A CsrMatrix over arrays checked once and kept in wasm memory by a prepared
+ * matrix (operator.ts), which no caller can reach: checkCsr and csrInput
+ * take it as it is, and csrInput gives `addresses` (still right after memory
+ * growth has detached unshared views).
+ */
+export function residentCsr(
+  rows: number, cols: number, indptr: Int32Array, indices: Int32Array, data: Float64Array,
+  addresses: { indptr: number; indices: number; data: number },
+): CsrMatrix {
+  const m = Object.create(CsrMatrix.prototype) as { -readonly [K in keyof CsrMatrix]: CsrMatrix[K] };
+  Object.assign(m, { rows, cols, indptr, indices, data });
+  residentAddresses.set(m, addresses);
+  return m as CsrMatrix;
 }
 
 /** Re-checks a DenseMatrix's shape and layout likewise. */

@@ -1,0 +1,285 @@
+// nl.prepare: a sparse matrix checked once and copied into wasm memory once,
+// then solved with (cg, gmres, solveSequence) or multiplied (blas.spmv) as
+// often as wanted without another check, transpose or copy. Matrices that
+// share a sparsity pattern (withValues, or a sequence's systems) keep it in
+// wasm memory once and only their values each.
+import { NumlaneError } from "./errors.js";
+import { checkCsr, CsrMatrix, residentCsr, toMatrix } from "./matrix.js";
+import type { Heap } from "./runtime/heap.js";
+import { allFinite, float64Array } from "./validate.js";
+
+/**
+ * For a pattern whose rows are strictly sorted and which equals its own
+ * transpose, position k of entry (i, j) → position of entry (j, i); else null.
+ * With it a matrix's asymmetry is one pass over its values, no transpose.
+ */
+export function mirrorOf(rows: number, indptr: Int32Array, indices: Int32Array): Int32Array | null {
+  const nnz = indptr[rows];
+  // Entries of column j in increasing row: where each row's entries land in the transpose.
+  const count = new Int32Array(rows + 1);
+  for (let i = 0; i < rows; i++) {
+    for (let k = indptr[i]; k < indptr[i + 1]; k++) {
+      if (k > indptr[i] && indices[k] <= indices[k - 1]) return null;
+      count[indices[k] + 1]++;
+    }
+  }
+  for (let j = 0; j < rows; j++) {
+    count[j + 1] += count[j];
+    if (count[j + 1] !== indptr[j + 1]) return null;
+  }
+  const mirror = new Int32Array(nnz);
+  for (let i = 0; i < rows; i++) {
+    for (let k = indptr[i]; k < indptr[i + 1]; k++) {
+      const t = count[indices[k]]++;
+      // Slot t of the transpose is (indices[k], i): the pattern holds (indices[k], indices[t]) there.
+      if (indices[t] !== i) return null;
+      mirror[k] = t;
+    }
+  }
+  return mirror;
+}
+
+/** max |a_ij − a_ji| / max |a_ij| of values on a pattern with `mirror` (as CsrMatrix.asymmetry). */
+export function asymmetryOf(data: Float64Array, mirror: Int32Array): number {
+  let diff = 0, scale = 0;
+  for (let k = 0; k < data.length; k++) {
+    const d = Math.abs(data[k] - data[mirror[k]]);
+    if (!(d <= diff)) diff = d;
+    scale = Math.max(scale, Math.abs(data[k]));
+  }
+  return scale === 0 ? (Number.isNaN(diff) ? NaN : 0) : diff / scale;
+}
+
+/** A sparsity pattern in wasm memory, kept while a prepared matrix uses it. */
+export class Pattern {
+  readonly indptr: number;
+  readonly indices: number;
+  readonly nnz: number;
+  /** See mirrorOf; undefined until first asked for. */
+  private mirrorCache: Int32Array | null | undefined;
+  private users = 0;
+
+  constructor(readonly heap: Heap, readonly rows: number, readonly cols: number, indptr: Int32Array, indices: Int32Array) {
+    this.nnz = indptr[rows];
+    this.indptr = heap.alloc(4 * (rows + 1));
+    try {
+      this.indices = heap.alloc(4 * this.nnz);
+    } catch (e) {
+      heap.free(this.indptr);
+      throw e;
+    }
+    heap.i32.set(indptr, this.indptr >> 2);
+    heap.i32.set(indices, this.indices >> 2);
+  }
+
+  /** Whether `indptr`, `indices` describe this pattern (the same arrays, or equal ones). */
+  holds(rows: number, cols: number, indptr: Int32Array, indices: Int32Array): boolean {
+    if (rows !== this.rows || cols !== this.cols || indices.length !== this.nnz) return false;
+    const i32 = this.heap.i32, p = this.indptr >> 2, q = this.indices >> 2;
+    for (let i = 0; i <= rows; i++) if (indptr[i] !== i32[p + i]) return false;
+    for (let k = 0; k < this.nnz; k++) if (indices[k] !== i32[q + k]) return false;
+    return true;
+  }
+
+  mirror(): Int32Array | null {
+    if (this.mirrorCache === undefined) {
+      const i32 = this.heap.i32;
+      this.mirrorCache = this.rows !== this.cols ? null
+        : mirrorOf(this.rows, i32.subarray(this.indptr >> 2, (this.indptr >> 2) + this.rows + 1), i32.subarray(this.indices >> 2, (this.indices >> 2) + this.nnz));
+    }
+    return this.mirrorCache;
+  }
+
+  use(): void {
+    this.users++;
+  }
+
+  release(): void {
+    if (--this.users > 0) return;
+    this.heap.free(this.indptr);
+    this.heap.free(this.indices);
+  }
+}
+
+/**
+ * A sparse matrix prepared for repeated use (nl.prepare): checked once, its
+ * symmetry measured once, and copied into wasm memory, where it stays until
+ * free(). It is a copy: changing the arrays it was made from changes nothing.
+ * Pass it wherever cg, gmres, solveSequence or blas.spmv take a matrix.
+ */
+export class PreparedMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly nnz: number;
+  private readonly data: number;
+  private asym: number | undefined;
+  private callsUsing = 0;
+  private state: "live" | "freeing" | "freed" = "live";
+
+  /** @internal Use nl.prepare or withValues. `asym`: the values' asymmetry if already known. */
+  constructor(private readonly pattern: Pattern, values: Float64Array, asym?: number) {
+    this.rows = pattern.rows;
+    this.cols = pattern.cols;
+    this.nnz = pattern.nnz;
+    const heap = pattern.heap;
+    this.data = heap.alloc(8 * this.nnz);
+    heap.f64.set(values, this.data >> 3);
+    pattern.use();
+    this.asym = asym;
+  }
+
+  /** max |a_ij − a_ji| / max |a_ij| (0: symmetric), measured once, when first asked for. */
+  asymmetry(): number {
+    if (this.asym === undefined) {
+      const mirror = this.pattern.mirror(), S = this.matrix("A");
+      this.asym = this.rows !== this.cols ? Infinity : mirror ? asymmetryOf(S.data, mirror) : S.asymmetry();
+    }
+    return this.asym;
+  }
+
+  /**
+   * A matrix with this one's pattern and new values (`data`, nnz entries in
+   * this one's entry order): only the values are copied in; the pattern is
+   * shared, and stays until every matrix using it is freed.
+   */
+  withValues(data: Float64Array): PreparedMatrix {
+    this.check("this");
+    float64Array("data", data);
+    if (data.length !== this.nnz) throw new NumlaneError("invalid-shape", `expected the pattern's ${this.nnz} values, got ${data.length}`, "data");
+    allFinite("data", data);
+    return new PreparedMatrix(this.pattern, data);
+  }
+
+  /** Releases its wasm memory (once calls using it have finished); using it afterwards is a NumlaneError. */
+  free(): void {
+    this.check("this");
+    this.state = "freeing";
+    if (this.callsUsing === 0) this.release();
+  }
+
+  get freed(): boolean {
+    return this.state !== "live";
+  }
+
+  /** @internal Marks it in use by a call (free() waits for release()); `name` is the argument in errors. */
+  hold(name: string): void {
+    this.check(name);
+    this.callsUsing++;
+  }
+
+  /** @internal */
+  unhold(): void {
+    if (--this.callsUsing === 0 && this.state === "freeing") this.release();
+  }
+
+  /**
+   * @internal The matrix as a CsrMatrix over its wasm memory (fresh views,
+   * valid until memory next grows), which kernels take in place and nothing
+   * re-checks. Not for callers: writing to it would change the prepared matrix.
+   */
+  matrix(name: string): CsrMatrix {
+    this.check(name);
+    const { heap, rows, cols, nnz } = this.pattern;
+    const buffer = heap.memory.buffer;
+    return residentCsr(rows, cols,
+      new Int32Array(buffer, this.pattern.indptr, rows + 1), new Int32Array(buffer, this.pattern.indices, nnz), new Float64Array(buffer, this.data, nnz),
+      { indptr: this.pattern.indptr, indices: this.pattern.indices, data: this.data });
+  }
+
+  private check(name: string): void {
+    if (this.state !== "live") throw new NumlaneError("invalid-value", "this prepared matrix was freed", name);
+  }
+
+  private release(): void {
+    this.state = "freed";
+    this.pattern.heap.free(this.data);
+    this.pattern.release();
+  }
+}
+
+/**
+ * Asymmetries of a sequence's matrices: while they share a pattern (the same
+ * arrays, or equal ones) its mirror is found once and each matrix costs one
+ * pass over its values instead of a transpose.
+ */
+export class SymmetryChecker {
+  private last?: { rows: number; indptr: Int32Array; indices: Int32Array; mirror: Int32Array | null };
+
+  asymmetry(S: CsrMatrix): number {
+    if (S.rows !== S.cols) return Infinity;
+    const last = this.last;
+    const same = last !== undefined && last.rows === S.rows && (last.indptr === S.indptr || equal(last.indptr, S.indptr)) && (last.indices === S.indices || equal(last.indices, S.indices));
+    if (!same) this.last = { rows: S.rows, indptr: S.indptr, indices: S.indices, mirror: mirrorOf(S.rows, S.indptr, S.indices) };
+    const mirror = this.last!.mirror;
+    return mirror ? asymmetryOf(S.data, mirror) : S.asymmetry();
+  }
+}
+
+function equal(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Runs `call` with the prepared matrices among `matrices` held (refused if freed, kept until it ends). */
+export async function holding<T>(matrices: readonly { matrix: unknown; name: string }[], call: () => Promise<T>): Promise<T> {
+  const held: PreparedMatrix[] = [];
+  try {
+    for (const { matrix, name } of matrices) {
+      if (matrix instanceof PreparedMatrix) { matrix.hold(name); held.push(matrix); }
+    }
+    return await call();
+  } finally {
+    for (const m of held) m.unhold();
+  }
+}
+
+/** Prepares `A` (any matrix form) in `heap`; dense matrices are stored as CSR. */
+export function prepareMatrix(heap: Heap, A: unknown, name = "A"): PreparedMatrix {
+  if (A instanceof PreparedMatrix) throw new NumlaneError("invalid-type", "is prepared already", name);
+  const m = toMatrix(name, A);
+  const S = m instanceof CsrMatrix ? m : CsrMatrix.fromDense(m);
+  allFinite(`${name}.data`, S.data);
+  const pattern = new Pattern(heap, S.rows, S.cols, S.indptr, S.indices);
+  // Held across the construction, so a failed one gives the pattern back.
+  pattern.use();
+  try {
+    return new PreparedMatrix(pattern, S.data);
+  } finally {
+    pattern.release();
+  }
+}
+
+/**
+ * The matrices of a sequence as each one's turn comes: prepared (values
+ * copied in) over the last pattern kept when they share it, else over a new
+ * one; the caller's prepared matrices as they are.
+ */
+export class SequencePreparer {
+  private pattern?: Pattern;
+
+  constructor(private readonly heap: Heap) {}
+
+  /**
+   * `S` checked already, `asym` its asymmetry if measured; free the result
+   * after its solve. A pattern new to wasm memory has its structure checked
+   * again as it is copied in (the caller's arrays may have changed during
+   * the solves before), since kernels index through it unchecked.
+   */
+  prepare(S: CsrMatrix, name: string, asym?: number): PreparedMatrix {
+    if (!this.pattern || !this.pattern.holds(S.rows, S.cols, S.indptr, S.indices)) {
+      checkCsr(name, S);
+      this.close();
+      const next = new Pattern(this.heap, S.rows, S.cols, S.indptr, S.indices);
+      next.use();
+      this.pattern = next;
+    }
+    return new PreparedMatrix(this.pattern, S.data, asym);
+  }
+
+  /** Ends the sequence: the kept pattern goes once its last matrix is freed. */
+  close(): void {
+    this.pattern?.release();
+    this.pattern = undefined;
+  }
+}
