@@ -1,66 +1,262 @@
-// The `numlane` command's lstsq on real data (data/datasets/diabetes.csv)
-// against NumPy's lstsq, and the CSV reader it uses.
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+// The `numlane` command (dist/cli.js) on small inputs: every command and flag,
+// exit codes and messages, answers against NumPy/SciPy/scikit-learn (Debian's,
+// /usr/bin/python3), and the CSV reader it uses.
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
-import { NumlaneError, readCsv, readRegressionCsv } from "../dist/index.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { NumlaneError, readCsv, readMatrixMarket, readRegressionCsv } from "../dist/index.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = (...args: string[]) => spawnSync(process.execPath, ["dist/cli.js", ...args], { cwd: root, encoding: "utf8" });
+/** Runs a command without blocking vitest's worker (spawnSync would stall its heartbeat); never rejects. */
+function runFile(file: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 }, (error, stdout, stderr) => {
+      resolve({ status: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+const cli = (...args: string[]) => runFile(process.execPath, ["dist/cli.js", ...args]);
+const tmp = mkdtempSync(join(tmpdir(), "numlane-cli-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const DIABETES = "data/datasets/diabetes.csv", IRIS = "data/datasets/iris.csv", ANI4 = "data/matrices/ani4.mtx";
 
-/** NumPy's lstsq on the CSV (target last), optionally with a column of ones first. */
-function numpyLstsq(intercept: boolean): { x: number[]; res: number } | undefined {
+/** Runs a Python script with NumPy/SciPy/scikit-learn; its stdout as JSON. Undefined (with a warning) where they are missing, except in CI. */
+async function python(script: string): Promise<any> {
   const py = "/usr/bin/python3";
   if (!existsSync(py) && !process.env.CI) return undefined;
-  const script = `import json,numpy as np
-d=np.loadtxt('data/datasets/diabetes.csv',delimiter=',',skiprows=1);A=d[:,:-1];b=d[:,-1]
-A=np.hstack([np.ones((A.shape[0],1)),A]) if ${intercept ? "True" : "False"} else A
-x=np.linalg.lstsq(A,b,rcond=None)[0];print(json.dumps({'x':x.tolist(),'res':float(np.linalg.norm(b-A@x))}))`;
-  const run = spawnSync(py, ["-c", script], { cwd: root, encoding: "utf8" });
+  const run = await runFile(py, ["-c", `import json, numpy as np\n${script}`]);
   if (run.status !== 0) {
-    if (process.env.CI) throw new Error(`NumPy is required in CI: ${run.stderr}`);
-    console.warn(`NumPy comparison skipped: ${run.stderr}`);
+    if (process.env.CI) throw new Error(`NumPy/SciPy/scikit-learn are required in CI: ${run.stderr}`);
+    console.warn(`reference skipped: ${run.stderr}`);
     return undefined;
   }
   return JSON.parse(run.stdout);
 }
 
+const maxRelDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let err = 0, size = 0;
+  for (let i = 0; i < b.length; i++) { err = Math.max(err, Math.abs(a[i] - b[i])); size = Math.max(size, Math.abs(b[i])); }
+  return err / size;
+};
+
 describe("numlane lstsq data.csv", () => {
-  it("prints NumPy's coefficients and residual norm on the diabetes data, with and without an intercept, by every method", () => {
-    for (const intercept of [false, true]) {
-      const ref = numpyLstsq(intercept);
+  it("gives NumPy's coefficients, intercept and residual norm on the diabetes data, with and without an intercept, by every method", async () => {
+    for (const intercept of [true, false]) {
+      const ref = (await python(`d=np.loadtxt('${DIABETES}',delimiter=',',skiprows=1);A=d[:,:-1];b=d[:,-1]
+A=np.hstack([np.ones((A.shape[0],1)),A]) if ${intercept ? "True" : "False"} else A
+x=np.linalg.lstsq(A,b,rcond=None)[0];print(json.dumps({'x':x.tolist(),'res':float(np.linalg.norm(b-A@x))}))`));
       if (!ref) return;
       for (const method of ["qr", "sketch-and-precondition", "iterative-sketching"]) {
-        const run = cli("lstsq", "data/datasets/diabetes.csv", "--method", method, "--json", ...(intercept ? ["--intercept"] : []));
+        const run = (await cli("lstsq", DIABETES, "--method", method, "--json", ...(intercept ? [] : ["--no-intercept"])));
         expect(run.status, run.stderr).toBe(0);
         const out = JSON.parse(run.stdout);
         expect(out.method).toBe(method);
-        expect(out.features.length).toBe(intercept ? 11 : 10);
-        let err = 0, size = 0;
-        ref.x.forEach((v, j) => { err = Math.max(err, Math.abs(out.coefficients[j] - v)); size = Math.max(size, Math.abs(v)); });
-        expect(err / size, `${method} intercept=${intercept}`).toBeLessThan(1e-10);
+        expect(out.features.length).toBe(10);
+        const x = intercept ? [out.intercept, ...out.coefficients] : out.coefficients;
+        if (!intercept) expect(out.intercept).toBeNull();
+        expect(maxRelDiff(x, ref.x), `${method} intercept=${intercept}`).toBeLessThan(1e-10);
         expect(Math.abs(out.residualNorm - ref.res) / ref.res).toBeLessThan(1e-12);
-        expect(out.ms).toBeGreaterThan(0);
       }
     }
-    const text = cli("lstsq", "data/datasets/diabetes.csv");
+    const text = (await cli("lstsq", DIABETES, "--no-intercept"));
     expect(text.status).toBe(0);
-    expect(text.stdout).toMatch(/bmi\s+519\.84592/); // NumPy: 519.8459200544...
+    expect(text.stdout).toMatch(/bmi\s+519\.84592/); // NumPy without an intercept: 519.8459200544...
     expect(text.stdout).toMatch(/residual norm .* = 3390\.2651/);
     expect(text.stdout).toMatch(/method qr, solved/);
+    expect((await cli("lstsq", DIABETES)).stdout).toMatch(/\(intercept\)\s+152\.133484/); // NumPy's with a column of ones
   });
 
-  it("says what is wrong with a bad file or a missing argument", () => {
-    expect(cli("lstsq").status).toBe(1);
-    const missing = cli("lstsq", "no-such-file.csv");
-    expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/no-such-file/);
+  it("takes --sketch, --sketch-size, --seed and --rtol", async () => {
+    const out = JSON.parse((await cli("lstsq", DIABETES, "--method", "sketch-and-solve", "--sketch", "gaussian", "--sketch-size", "200", "--seed", "3", "--json")).stdout);
+    expect([out.method, out.sketchSize]).toEqual(["sketch-and-solve", 200]);
+    const again = JSON.parse((await cli("lstsq", DIABETES, "--method", "sketch-and-solve", "--sketch", "gaussian", "--sketch-size", "200", "--seed", "4", "--json")).stdout);
+    expect(again.coefficients).not.toEqual(out.coefficients); // another seed, another sketch
+    expect((await cli("lstsq", DIABETES, "--method", "iterative-sketching", "--rtol", "1e-6", "--json")).status).toBe(0);
+  });
+});
+
+describe("numlane lasso and logistic", () => {
+  it("lasso: scikit-learn's Lasso(alpha=λ) with and without fit_intercept", async () => {
+    for (const intercept of [true, false]) {
+      for (const lambda of [0.05, 1]) {
+        const ref = (await python(`from sklearn.linear_model import Lasso
+d=np.loadtxt('${DIABETES}',delimiter=',',skiprows=1)
+m=Lasso(alpha=${lambda},fit_intercept=${intercept ? "True" : "False"},tol=1e-14,max_iter=1000000).fit(d[:,:-1],d[:,-1])
+print(json.dumps({'c':float(m.intercept_),'w':m.coef_.tolist()}))`));
+        if (!ref) return;
+        const run = (await cli("lasso", DIABETES, "--lambda", String(lambda), "--tol", "1e-12", "--json", ...(intercept ? [] : ["--no-intercept"])));
+        expect(run.status, run.stderr).toBe(0);
+        const out = JSON.parse(run.stdout);
+        expect(out.reason).toBe("converged");
+        // A fit without the intercept (or with it penalized) is off by far more than 1e-6 here.
+        expect(maxRelDiff(out.coefficients, ref.w), `λ=${lambda} intercept=${intercept}`).toBeLessThan(1e-6);
+        if (intercept) expect(Math.abs(out.intercept - ref.c) / Math.abs(ref.c)).toBeLessThan(1e-8);
+        expect(out.nonzero).toBe(ref.w.filter((v: number) => v !== 0).length);
+      }
+    }
+    const text = (await cli("lasso", DIABETES, "--lambda", "0.1"));
+    expect(text.stdout).toMatch(/\(intercept\)\s+152\.13348/);
+    expect(text.stdout).toMatch(/7 of 10 coefficients nonzero/);
+  });
+
+  it("logistic: scikit-learn's LogisticRegression(C) with its unpenalized intercept, binary (any two labels) and multinomial", async () => {
+    // Iris classes 1 and 2 (versicolor, virginica; not separable), relabelled 5 and 7.
+    const rows = readFileSync(join(root, IRIS), "utf8").trim().split("\n");
+    const binary = join(tmp, "iris-binary.csv");
+    writeFileSync(binary, [rows[0], ...rows.slice(1).filter((l) => !l.endsWith(",0")).map((l) => l.replace(/,1$/, ",5").replace(/,2$/, ",7"))].join("\n"));
+    for (const [file, C] of [[binary, 1], [binary, 10], [join(root, IRIS), 1]] as const) {
+      const ref = (await python(`from sklearn.linear_model import LogisticRegression
+d=np.loadtxt('${file}',delimiter=',',skiprows=1)
+m=LogisticRegression(C=${C},tol=1e-12,max_iter=100000).fit(d[:,:-1],d[:,-1])
+print(json.dumps({'c':m.intercept_.tolist(),'w':m.coef_.tolist(),'classes':m.classes_.tolist(),'acc':m.score(d[:,:-1],d[:,-1])}))`));
+      if (!ref) return;
+      const run = (await cli("logistic", file, "--C", String(C), "--tol", "1e-12", "--max-iter", "100000", "--json"));
+      expect(run.status, run.stderr).toBe(0);
+      const out = JSON.parse(run.stdout);
+      expect(out.classes).toEqual(ref.classes);
+      expect(out.multinomial).toBe(ref.classes.length > 2);
+      expect(out.reason).toBe("converged");
+      // The intercept's penalty is 1e-6 of a feature's: off by ~1e-6 relative; a penalized
+      // intercept (liblinear's) or none is off by 1e-2 or more.
+      if (ref.classes.length > 2) {
+        // Multinomial intercepts are defined up to a common shift: compare their differences.
+        const shift = (v: number[]) => v.map((u) => u - v[0]);
+        expect(maxRelDiff(shift(out.intercepts), shift(ref.c))).toBeLessThan(3e-4);
+      } else {
+        expect(maxRelDiff(out.intercepts, ref.c), `C=${C}`).toBeLessThan(1e-4);
+      }
+      expect(maxRelDiff(out.coefficients.flat(), ref.w.flat()), `${file} C=${C}`).toBeLessThan(3e-4);
+      expect(out.trainingAccuracy).toBeCloseTo(ref.acc, 10);
+    }
+    const text = (await cli("logistic", binary, "--penalty", "l1"));
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/class 7 against 5:/);
+  });
+
+  it("refuses a target that is not class labels, or one class only", async () => {
+    const one = join(tmp, "one-class.csv");
+    writeFileSync(one, "a,y\n1,3\n2,3\n");
+    expect((await cli("logistic", one)).stderr).toMatch(/one-class\.csv: the target "y" holds one value only/);
+    const ramp = join(tmp, "ramp.csv");
+    writeFileSync(ramp, "a,y\n" + Array.from({ length: 1200 }, (_, i) => `${i},${i / 7}`).join("\n"));
+    const r = (await cli("logistic", ramp));
+    expect([r.status, r.stderr]).toEqual([2, expect.stringMatching(/1200 distinct values/)]);
+  });
+});
+
+describe("numlane solve", () => {
+  it("CG on ani4 matches SciPy's solve; --out writes all of x, --json says where it went or prints all of it", async () => {
+    const out = join(tmp, "x.mtx");
+    const run = (await cli("solve", ANI4, "--preconditioner", "ic0", "--rtol", "1e-12", "--out", out, "--json"));
+    expect(run.status, run.stderr).toBe(0);
+    const r = JSON.parse(run.stdout);
+    expect([r.method, r.preconditioner, r.reason, r.rows]).toEqual(["cg", "ic0", "converged", 3081]);
+    expect(r.x).toEqual({ file: out, entries: 3081 });
+    const x = readMatrixMarket(readFileSync(out, "utf8"));
+    expect([x.rows, x.cols]).toEqual([3081, 1]);
+    const ref = (await python(`import scipy.io, scipy.sparse.linalg as sl
+A=scipy.sparse.csr_matrix(scipy.io.mmread('${ANI4}'));x=sl.spsolve(A.tocsc(),A@np.ones(A.shape[0]));print(json.dumps(x.tolist()))`));
+    if (ref) expect(maxRelDiff((x as any).data, ref)).toBeLessThan(1e-9);
+    const all = JSON.parse((await cli("solve", ANI4, "--json")).stdout);
+    expect(all.x.length).toBe(3081);
+    const text = (await cli("solve", ANI4));
+    expect(text.stdout).toMatch(/converged after \d+ iterations/);
+    expect(text.stdout).toMatch(/\(3081 entries: --out x\.mtx writes them all, --json prints them\)/);
+    expect(text.stderr).toBe(""); // not a terminal: no progress lines
+  });
+
+  it("GMRES on a nonsymmetric matrix with b from a file, --restart, --max-iter, and exit 3 when it stops short", async () => {
+    const A = join(tmp, "ns.mtx"), b = join(tmp, "b.mtx");
+    writeFileSync(A, "%%MatrixMarket matrix coordinate real general\n3 3 7\n1 1 4\n1 2 1\n2 1 -1\n2 2 3\n2 3 1\n3 2 -2\n3 3 5\n");
+    writeFileSync(b, "%%MatrixMarket matrix array real general\n3 1\n1\n2\n3\n");
+    const r = JSON.parse((await cli("solve", A, b, "--restart", "2", "--rtol", "1e-13", "--json")).stdout);
+    expect([r.method, r.symmetric, r.reason]).toEqual(["gmres", false, "converged"]);
+    // x = A⁻¹·(1, 2, 3), by hand (Cramer's rule, det A = 73).
+    expect(maxRelDiff(r.x, [10 / 73, 33 / 73, 57 / 73])).toBeLessThan(1e-12);
+    const short = (await cli("solve", A, b, "--max-iter", "1", "--json"));
+    expect(short.status).toBe(3);
+    expect(JSON.parse(short.stdout).reason).toBe("max-iterations");
+    expect((await cli("solve", A, b, "--method", "cg", "--preconditioner", "none", "--json")).status).not.toBe(2); // asked for: CG runs
+    expect((await cli("solve", A, "--preconditioner", "ic0")).stderr).toMatch(/--preconditioner ic0: GMRES takes none or jacobi/);
+    expect((await cli("solve", ANI4, "--restart", "5")).stderr).toMatch(/--restart: only GMRES restarts/);
+    const wrong = join(tmp, "b4.mtx");
+    writeFileSync(wrong, "%%MatrixMarket matrix array real general\n4 1\n1\n2\n3\n4\n");
+    expect((await cli("solve", A, wrong)).stderr).toMatch(/b4\.mtx: b is 4×1; A has 3 rows/);
+  });
+});
+
+describe("the command line itself", () => {
+  it("--version, --help for every command, unknown commands and flags with suggestions, exit codes", async () => {
+    expect((await cli("--version")).stdout.trim()).toBe(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version);
+    const help = (await cli("--help"));
+    expect(help.status).toBe(0);
+    for (const command of ["tour", "info", "solve", "lstsq", "lasso", "logistic", "bench"]) {
+      expect(help.stdout).toContain(`  ${command}`);
+      const h = (await cli(command, "--help"));
+      expect([h.status, h.stdout], command).toEqual([0, expect.stringContaining(`usage: numlane ${command}`)]);
+      for (const flag of ["--help", "--json", "--threads"]) expect(h.stdout, command).toContain(flag);
+    }
+    expect((await cli()).status).toBe(2);
+    const cases: [string[], RegExp][] = [
+      [["tuor"], /^numlane: unknown command tuor; did you mean tour\?\n$/],
+      [["solve", ANI4, "--metod", "cg"], /^numlane solve: unknown option --metod; did you mean --method\?\n$/],
+      [["lstsq", DIABETES, "--method=qrr"], /--method qrr is not one of .*; did you mean qr\?\n$/],
+      [["lstsq", DIABETES, "--intercep"], /unknown option --intercep; did you mean --intercept\?/],
+      [["lasso", DIABETES, "--lambda", "-1"], /'--lambda' argument is ambiguous.*--lambda=-XYZ/],
+      [["lasso", DIABETES, "--lambda=-1"], /^--lambda: expected a number ≥ 0, got "-1"\n$/],
+      [["solve", ANI4, "--rtol", "abc"], /^--rtol: expected a number ≥ 0, got "abc"\n$/],
+      [["solve", ANI4, "--max-iter", "2.5"], /^--max-iter: expected an integer ≥ 1/],
+      [["solve"], /^numlane solve: expected A\.mtx \[b\.mtx\]/],
+      [["solve", ANI4, ANI4, ANI4], /unexpected argument/],
+      [["info", "--threads", "0"], /^--threads: expected an integer ≥ 1/],
+      [["bench", "--threads", "2"], /--threads is refused/],
+      [["solve", ANI4, "--json=yes"], /'--json' does not take an argument/],
+    ];
+    for (const [args, message] of cases) {
+      const r = (await cli(...args));
+      expect([r.status, r.stderr], args.join(" ")).toEqual([2, expect.stringMatching(message)]);
+      expect(r.stdout).toBe("");
+    }
+  });
+
+  it("errors in files name the file and the line, in one line, exit 1", async () => {
+    const csv = join(tmp, "bad.csv"), mtx = join(tmp, "bad.mtx");
+    writeFileSync(csv, "a,b\n1,2\n3\n");
+    writeFileSync(mtx, "%%MatrixMarket matrix coordinate real general\n3 3 2\n1 1 4\n9 9 1\n");
+    const cases: [string[], RegExp][] = [
+      [["lasso", csv], /^\S*bad\.csv: line 3: has 1 fields, the header 2\n$/],
+      [["solve", mtx], /^\S*bad\.mtx: line 4: /],
+      [["lstsq", "no-such-file.csv"], /^no-such-file\.csv: no such file\n$/],
+      [["solve", tmp], /is a directory, not a file\n$/],
+    ];
+    for (const [args, message] of cases) {
+      const r = (await cli(...args));
+      expect([r.status, r.stderr], args.join(" ")).toEqual([1, expect.stringMatching(message)]);
+    }
+  });
+
+  it("--threads sets the context's threads; results are the same bits for 1 and 2", async () => {
+    expect(JSON.parse((await cli("info", "--threads", "1", "--json")).stdout).threads).toBe(1);
+    const one = JSON.parse((await cli("solve", ANI4, "--threads", "1", "--json")).stdout);
+    const two = JSON.parse((await cli("solve", ANI4, "--threads", "2", "--json")).stdout);
+    expect(two.x).toEqual(one.x);
+  });
+
+  it("draws a progress bar on a terminal only", async () => {
+    // script(1) gives the command a terminal; its output is the terminal's.
+    if (!existsSync("/usr/bin/script")) return console.warn("script(1) missing: terminal progress not checked");
+    const r = await runFile("/usr/bin/script", ["-qec", `${process.execPath} dist/cli.js solve ${ANI4} --rtol 1e-300 --max-iter 20000 --preconditioner none`, "/dev/null"]);
+    expect(r.stdout).toMatch(/\rcg \[[#.]{24}\] iteration \d+ {2}‖r‖ = /);
+    expect(r.stdout).toMatch(/\r\x1b\[Kdata\/matrices\/ani4\.mtx: 3081×3081/); // the bar cleared before the result
+    expect(r.status).toBe(3); // rtol 1e-300 cannot be met: stopped for another reason
   });
 });
 
 describe("readCsv", () => {
-  it("reads a header and numeric rows; splits the target off for regression", () => {
+  it("reads a header and numeric rows; splits the target off for regression", async () => {
     const csv = readCsv("a,b,y\n1,2,3\n4,5.5,-6e1\n");
     expect(csv.header).toEqual(["a", "b", "y"]);
     expect(Array.from(csv.data.data)).toEqual([1, 2, 3, 4, 5.5, -60]);
@@ -69,8 +265,8 @@ describe("readCsv", () => {
     expect(Array.from(r.b)).toEqual([3, -60]);
   });
 
-  it("rejects non-numbers and ragged rows with the line named", () => {
-    for (const [text, pattern] of [["a,b\n1,x\n", /line 2, column "b"/], ["a,b\n1,2\n3\n", /line 3 has 1 fields/], ["a,b\n", /header row and at least one/]] as const) {
+  it("rejects non-numbers and ragged rows with the line named", async () => {
+    for (const [text, pattern] of [["a,b\n1,x\n", /line 2: column 2 \("b"\)/], ["a,b\n1,2\n3\n", /line 3: has 1 fields/], ["a,b\n", /at least one data row/]] as const) {
       let err: unknown;
       try { readCsv(text); } catch (e) { err = e; }
       expect(err).toBeInstanceOf(NumlaneError);
