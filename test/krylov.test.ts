@@ -290,6 +290,56 @@ describe("cg: deflation and recycling", () => {
     runs[0].forEach((x, t) => expect(sameBits(x, runs[1][t])).toBe(true));
   });
 
+  it("Jacobi-recycled Ritz values approximate the smallest eigenvalues of D⁻¹A (SciPy's eigh(A, D)) from above", async () => {
+    // The space is Rayleigh–Ritz for the pencil (A, M) on [W, kept z's], built from CG's own scalars.
+    const A = load("gr_900_900_crg");
+    const space = nl.recycleSpace({ k: 4, ell: 60 });
+    for (let t = 0; t < 4; t++) {
+      const r = await nl.cg(A, Float64Array.from({ length: A.rows }, (_, i) => Math.cos(i * (t + 2))), { rtol: 1e-10, preconditioner: "jacobi", recycle: space });
+      expect(r.reason).toBe("converged");
+      if (t > 0) expect(r.recycling).toEqual({ used: true });
+    }
+    const ref = python(`
+import sys, json, numpy as np, scipy.linalg as sl
+d = json.load(sys.stdin); n = d["n"]; A = np.zeros((n, n))
+for i in range(n):
+    for k in range(d["indptr"][i], d["indptr"][i + 1]): A[i, d["indices"][k]] = d["data"][k]
+print(json.dumps(sl.eigh(A, np.diag(np.diag(A)), eigvals_only=True)[:4].tolist()))`,
+    { n: A.rows, indptr: Array.from(A.indptr), indices: Array.from(A.indices), data: Array.from(A.data) });
+    if (!ref) return;
+    expect(space.size).toBe(4);
+    // A wrong pencil (Euclidean Rayleigh–Ritz gives eigenvalues of A, ~8× larger here) or a wrong
+    // projection misses these bounds; Ritz values of a true projection never fall below λ.
+    // Measured after 4 solves: λ₁ to 1e-9, λ₂ = λ₃ (a double eigenvalue) to 4e-5, λ₄ to 2e-3.
+    for (let j = 0; j < 4; j++) expect(space.ritzValues[j]).toBeGreaterThanOrEqual(ref[j] * (1 - 1e-8));
+    expect(space.ritzValues[0]).toBeLessThan(ref[0] * (1 + 1e-7));
+    expect(space.ritzValues[2]).toBeLessThan(ref[2] * 1.001);
+    expect(space.ritzValues[3]).toBeLessThan(ref[3] * 1.01);
+  });
+
+  it("a space that cannot be deflated (dependent vectors) falls back to plain PCG and says so", async () => {
+    const A = load("lap3D_7pt_n20"), b = uniform(A.rows, 5), n = A.rows;
+    const space = nl.recycleSpace({ k: 3, ell: 20 });
+    const v = uniform(n, 6);
+    space.vectors = new Float64Array(3 * n);
+    space.vectors.set(v, 0); space.vectors.set(v, n); space.vectors.set(uniform(n, 7), 2 * n); // W has rank 2
+    space.n = n; space.size = 3;
+    for (const preconditioner of ["none", "jacobi", "ic0"] as const) {
+      const s = nl.recycleSpace({ k: 3, ell: 20 });
+      Object.assign(s, { vectors: space.vectors, n, size: 3 });
+      const r = await nl.cg(A, b, { rtol: 1e-10, preconditioner, recycle: s });
+      const plain = await nl.cg(A, b, { rtol: 1e-10, preconditioner });
+      expect(r.reason).toBe("converged");
+      expect(r.recycling).toEqual({ used: false, reason: "projected matrix not positive definite" });
+      expect(sameBits(r.x, plain.x)).toBe(true);      // exactly the plain solve
+      expect(s.size).toBe(3);                          // the space rebuilt from this solve alone
+      expect(s.ritzValues[0]).toBeGreaterThan(0);
+      const next = await nl.cg(A, uniform(n, 8), { rtol: 1e-10, preconditioner, recycle: s });
+      expect(next.recycling).toEqual({ used: true });
+      expect(diff(matvec(A, next.x), uniform(n, 8)) / norm(uniform(n, 8))).toBeLessThan(1.5e-10);
+    }
+  });
+
   it("a space for another size, or a bad k, is refused", async () => {
     const space = nl.recycleSpace({ k: 2 });
     await nl.cg(load("gr_900_900_crg"), uniform(900, 1), { recycle: space });
