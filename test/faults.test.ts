@@ -168,6 +168,24 @@ describe("a worker that dies", () => {
     await answersRight();
   });
 
+  it("with no replacement to be had, the pool goes on with the workers it has, and answers right", async () => {
+    const nl4 = await init({ threads: 3 });
+    try {
+      const p = nl4.engine.pool as unknown as { startWorker: () => never; maxThreads: number; killWorker(i: number, when: "now"): Promise<unknown> };
+      p.startWorker = () => { throw new Error("no more workers"); };
+      await p.killWorker(1, "now");
+      const first = await nl4.blas.dot(big, big, { threads: 3 }).catch((e: unknown) => e);
+      if (typeof first === "number") expect(first).toBe(dotOne);
+      else expect(first).toMatchObject({ code: "worker-died" });
+      expect(await nl4.blas.dot(big, big, { threads: 3 })).toBe(dotOne);
+      expect(p.maxThreads).toBe(2);
+      const r = await nl4.cg(A, b, { rtol: 1e-10, threads: 3 });
+      expect(r.x).toEqual(cgOne);
+    } finally {
+      await nl4.close();
+    }
+  });
+
   it("killed in the middle of a long cg: worker-died promptly, then all calls are right", async () => {
     const A2 = laplacian(200), b2 = uniform(40_000, 13);
     for (const index of [0, 2]) {

@@ -3,7 +3,7 @@
 // own instance of the module over the shared memory, count itself done, repeat.
 import {
   CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS, CTL_NWORKERS,
-  CTL_STOP, CTL_TEAM_BYTE, CTL_TID_BASE, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, SPIN, TEAM_JOINED_BYTE, kernelNames, mailboxWord,
+  CTL_STOP, CTL_TEAM_BYTE, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, MB_TID, SPIN, TEAM_JOINED_BYTE, kernelNames, mailboxWord,
   type WorkerApi, type WorkerSetup,
 } from "../src/pool/protocol.js";
 
@@ -50,7 +50,7 @@ export function createWorkerApi(exit: () => void): WorkerApi {
         argv.length = nargs + 3;
         for (let i = 0; i < nargs; i++) argv[i] = args[i];
         argv[nargs] = team;
-        argv[nargs + 1] = index + ctl[CTL_TID_BASE];
+        argv[nargs + 1] = ctl[mailboxWord(index, MB_TID)];
         argv[nargs + 2] = ctl[CTL_NTHREADS];
         try {
           fns[ctl[CTL_KERNEL]].apply(null, argv);

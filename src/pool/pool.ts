@@ -9,7 +9,7 @@ import type { Heap } from "../runtime/heap.js";
 import { abortSignal, callback } from "../validate.js";
 import {
   CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS,
-  CTL_NWORKERS, CTL_SOLO_TEAM_BYTE, CTL_STOP, CTL_TEAM_BYTE, CTL_TID_BASE, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT,
+  CTL_NWORKERS, CTL_SOLO_TEAM_BYTE, CTL_STOP, CTL_TEAM_BYTE, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, MB_TID,
   SPIN, TEAM_ABORT_BYTE, TEAM_BROKEN, TEAM_COUNT_BYTE, TEAM_GENERATION_BYTE, TEAM_JOINED_BYTE, TEAM_MEMBERS_BYTE,
   TEAM_PROGRESS_ITER_BYTE, TEAM_PROGRESS_VALUE_BYTE, kernelNames, mailboxWord, type WorkerApi,
 } from "./protocol.js";
@@ -203,19 +203,22 @@ export class Pool {
     dead.gone = true;
     Atomics.notify(this.ctl, CTL_DONE);
     if (this.closed || !this.startWorker) return;
-    const fresh: Slot = { handle: this.startWorker(dead.index), index: dead.index, epoch: dead.epoch + 1, dead: false, gone: false };
+    const at = this.slots.indexOf(dead);
+    let fresh: Slot | undefined;
     try {
+      fresh = { handle: this.startWorker(dead.index), index: dead.index, epoch: dead.epoch + 1, dead: false, gone: false };
       await this.join(fresh);
     } catch {
-      // The slot stays dead: launches needing it reject with worker-died.
-      await Promise.resolve(fresh.handle.terminate()).catch(() => {});
+      // No replacement (out of memory?): the pool goes on with one worker fewer.
+      this.slots.splice(at, 1);
+      if (fresh) await Promise.resolve(fresh.handle.terminate()).catch(() => {});
       return;
     }
     if (this.closed) {
       await fresh.handle.terminate();
       return;
     }
-    this.slots[dead.index] = fresh;
+    this.slots[at] = fresh;
   }
 
   /** The most threads one launch can use. */
@@ -363,7 +366,7 @@ export class Pool {
     onProgress({ iteration, value });
   }
 
-  /** Posts a launch to workers 0 … nworkers − 1 (which must all be alive). */
+  /** Posts a launch to the first `nworkers` workers (all alive: launches wait for repairs), as tids tidBase, tidBase + 1, … */
   private prepare(k: number, args: number[], nthreads: number, tidBase: number, nworkers: number): Launch {
     if (args.length > CTL_MAX_ARGS) throw new Error("numlane: too many kernel arguments");
     const slots = this.slots.slice(0, nworkers);
@@ -373,7 +376,6 @@ export class Pool {
     ctl[CTL_KERNEL] = k;
     ctl[CTL_NARGS] = args.length;
     ctl[CTL_NTHREADS] = nthreads;
-    ctl[CTL_TID_BASE] = tidBase;
     ctl[CTL_NWORKERS] = nworkers;
     this.heap.f64.set(args, (this.ctlPtr + CTL_ARGS_BYTE) >> 3);
     Atomics.store(ctl, CTL_DONE, 0);
@@ -383,7 +385,8 @@ export class Pool {
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_COUNT_BYTE) >> 2, 0); // a broken launch may have left arrivals behind
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_JOINED_BYTE) >> 2, 0);
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_MEMBERS_BYTE) >> 2, nworkers);
-    const seqs = slots.map((s) => {
+    const seqs = slots.map((s, i) => {
+      ctl[mailboxWord(s.index, MB_TID)] = tidBase + i;
       const box = mailboxWord(s.index);
       const seq = Atomics.add(ctl, box, 1) + 1;
       Atomics.notify(ctl, box, 1);

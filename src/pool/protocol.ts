@@ -3,7 +3,6 @@
 // Offsets are in 32-bit words from the block's start unless named *_BYTE.
 export const CTL_KERNEL = 0;       // index into kernelNames(module)
 export const CTL_NARGS = 1;        // number of f64 argument slots used
-export const CTL_TID_BASE = 2;     // worker w runs as tid (w + base)
 export const CTL_NTHREADS = 3;     // threads in this launch, the caller included
 export const CTL_NWORKERS = 4;     // workers taking part in this launch
 export const CTL_STOP = 5;         // 1: workers leave their serve loop
@@ -22,6 +21,7 @@ export const MB_ACK = 1;    // the launch (MB_LAUNCH value) the worker last pick
 export const MB_DONE = 2;   // the launch the worker last finished
 export const MB_EPOCH = 3;  // the worker's incarnation: one whose epoch is not this one leaves
 export const MB_EXIT = 4;   // test only: 1 makes the worker exit when it picks up its next launch
+export const MB_TID = 5;    // the worker's thread id in the launch
 
 /** The most threads a context may have (init's `threads`): one worker each, one mailbox line each. */
 export const MAX_THREADS = 64;
