@@ -1,0 +1,167 @@
+// npm run bench -- sequences: sequences of related systems, the issue-10
+// table as far as it exists today. (1) 50 lognormal Darcy systems on 128²
+// cells (independent draws, so in no particular order), Jacobi, rtol 1e-8:
+// numlane's independent cg, solveSequence sorted + recycled (k 16), SciPy cg
+// one by one — interleaved rounds, medians, every solution's true residual
+// checked. (2) generate darcy --grid 64 --count 1000 (the library call the
+// CLI makes) against a SciPy loop doing the same job (field, assembly, cg).
+// NUMLANE_BENCH_THREADS=1,2 picks thread counts (default 1 and 2).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+import { generate, init, problems } from "../dist/index.js";
+import { machine, median, printTable, pythonPeer, writeResults } from "./lib.mjs";
+
+const RTOL = 1e-8;
+const SEQUENCE = { grid: 128, count: 50, seed: 1 };
+const GENERATE = { grid: 64, count: 1000, seed: 1 };
+const ROUNDS = 3;
+
+/** max over systems of ‖b − A·x‖/‖b‖, in plain float64. */
+function worstResidual(systems, solutions) {
+  let worst = 0;
+  systems.forEach(({ A, b }, s) => {
+    const x = solutions[s];
+    let rr = 0, bb = 0;
+    for (let i = 0; i < A.rows; i++) {
+      let ax = 0;
+      for (let k = A.indptr[i]; k < A.indptr[i + 1]; k++) ax += A.data[k] * x[A.indices[k]];
+      rr += (b[i] - ax) ** 2;
+      bb += b[i] ** 2;
+    }
+    worst = Math.max(worst, Math.sqrt(rr / bb));
+  });
+  return worst;
+}
+
+/** OpenBLAS on one thread, and on its Haswell kernels where the CPU has AVX2 and FMA (as numlane's peers always run). */
+function peerEnvironment() {
+  process.env.OPENBLAS_NUM_THREADS = "1";
+  let cpu = "";
+  try { cpu = readFileSync("/proc/cpuinfo", "utf8"); } catch { /* not Linux */ }
+  if (/\bavx2\b/.test(cpu) && /\bfma\b/.test(cpu)) process.env.OPENBLAS_CORETYPE = "Haswell";
+  return { OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS, OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? "(auto)" };
+}
+
+export default async function main() {
+  const env = peerEnvironment();
+  const threadCounts = (process.env.NUMLANE_BENCH_THREADS ?? "1,2").split(",").map(Number);
+  const nl = await init({ threads: Math.max(...threadCounts) });
+  const py = await pythonPeer(fileURLToPath(new URL("./sequences_peer.py", import.meta.url)));
+  if (py) console.log(`SciPy ${py.versions.scipy}, NumPy ${py.versions.numpy}, ${JSON.stringify(env)}`);
+
+  // (1) The Darcy sequence.
+  const set = problems.darcy(SEQUENCE);
+  const systems = set.systems;
+  const n = systems[0].A.rows;
+  if (py) {
+    const dir = mkdtempSync(join(tmpdir(), "numlane-sequences-"));
+    const values = new Float64Array(systems.length * systems[0].A.nnz);
+    systems.forEach((s, i) => values.set(s.A.data, i * s.A.nnz));
+    const file = (name, a) => { const p = join(dir, name); writeFileSync(p, new Uint8Array(a.buffer, a.byteOffset, a.byteLength)); return p; };
+    await py.ask({ op: "load", n, count: systems.length, rtol: RTOL, indptr: file("indptr", systems[0].A.indptr), indices: file("indices", systems[0].A.indices), values: file("values", values) });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const cases = [];
+  for (const t of threadCounts) {
+    cases.push({
+      name: `numlane cg independent ${t}t`,
+      run: async () => {
+        const xs = [], its = [];
+        for (const s of systems) {
+          const r = await nl.cg(s.A, s.b, { rtol: RTOL, preconditioner: "jacobi", threads: t });
+          xs.push(r.x); its.push(r.iterations);
+        }
+        return { solutions: xs, iterations: its.reduce((a, b) => a + b, 0) };
+      },
+    });
+    cases.push({
+      name: `numlane solveSequence sorted+recycle16 ${t}t`,
+      run: async () => {
+        const r = await nl.solveSequence(systems, { rtol: RTOL, preconditioner: "jacobi", order: "sorted", recycle: { k: 16 }, threads: t });
+        return { solutions: r.solutions, iterations: r.totalIterations };
+      },
+    });
+  }
+  if (py) cases.push({ name: "SciPy cg one by one 1t", remote: () => py.ask({ op: "sequence" }) });
+
+  const samples = new Map(cases.map((c) => [c.name, []]));
+  const facts = new Map();
+  let seed = 2026;
+  const order = [...cases];
+  for (let round = 0; round < ROUNDS; round++) {
+    // A new seeded order each round, so no case always follows the same one.
+    for (let i = order.length - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const j = seed % (i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (const c of order) {
+      let seconds, iterations, worst;
+      if (c.remote) {
+        const r = await c.remote();
+        seconds = r.us / 1e6; iterations = r.iterations; worst = r.worstResidual;
+      } else {
+        const t0 = performance.now();
+        const r = await c.run();
+        seconds = (performance.now() - t0) / 1e3;
+        iterations = r.iterations;
+        worst = worstResidual(systems, r.solutions);
+      }
+      samples.get(c.name).push(seconds);
+      const prev = facts.get(c.name);
+      facts.set(c.name, { iterations, worstResidual: Math.max(worst, prev?.worstResidual ?? 0) });
+      console.log(`  round ${round + 1}: ${c.name}: ${seconds.toFixed(2)} s, ${iterations} iterations, worst true residual ${worst.toExponential(2)}`);
+    }
+  }
+  const rows = [];
+  const base = (t) => median(samples.get(`numlane cg independent ${t}t`));
+  const scipy = py ? median(samples.get("SciPy cg one by one 1t")) : undefined;
+  for (const c of cases) {
+    const s = median(samples.get(c.name)), f = facts.get(c.name);
+    const t = Number(/(\d+)t$/.exec(c.name)[1]);
+    const indep = facts.get(`numlane cg independent ${t}t`) ?? facts.get(`numlane cg independent ${threadCounts[0]}t`);
+    rows.push({
+      case: c.name, "median s": s, "vs independent": s / base(c.remote ? threadCounts[0] : t), "vs SciPy": scipy ? s / scipy : undefined,
+      iterations: f.iterations, "iters vs indep": f.iterations / indep.iterations, "worst ‖r‖/‖b‖": f.worstResidual.toExponential(1),
+      "meets rtol": f.worstResidual <= RTOL,
+    });
+  }
+  console.log(`\n${SEQUENCE.count} lognormal Darcy systems, ${SEQUENCE.grid}² cells (n = ${n}), Jacobi, rtol ${RTOL}; medians of ${ROUNDS} interleaved rounds`);
+  printTable(rows);
+
+  // (2) The generator against a SciPy loop.
+  const gen = [];
+  const genCases = [{ name: `numlane generate darcy 1t`, threads: 1 }];
+  if (py) genCases.push({ name: "SciPy loop (field, assemble, cg)", remote: true });
+  for (const c of genCases) {
+    let seconds, iterations, worst;
+    if (c.remote) {
+      const r = await py.ask({ op: "generate", n: GENERATE.grid, count: GENERATE.count, seed: GENERATE.seed });
+      seconds = r.us / 1e6; iterations = r.iterations; worst = r.worstResidual;
+    } else {
+      const t0 = performance.now();
+      const r = await generate(nl, { family: "darcy", ...GENERATE, threads: c.threads });
+      seconds = (performance.now() - t0) / 1e3;
+      iterations = r.meta.iterations.reduce((a, b) => a + b, 0);
+      const N = GENERATE.grid ** 2;
+      const rebuilt = problems.darcy(GENERATE).systems;
+      worst = worstResidual(rebuilt, rebuilt.map((_, s) => r.solutions.subarray(s * N, (s + 1) * N)));
+      c.buildSeconds = r.meta.buildSeconds;
+      c.order = r.meta.solver.order;
+    }
+    gen.push({ case: c.name, "s per system": seconds / GENERATE.count, "total s": seconds, iterations, "worst ‖r‖/‖b‖": worst.toExponential(1), "meets rtol": worst <= RTOL, ...(c.buildSeconds !== undefined && { "of which building s": c.buildSeconds }) });
+  }
+  console.log(`\ngenerate darcy --grid ${GENERATE.grid} --count ${GENERATE.count} (one run each; numlane: default options, order sorted, Jacobi cg)`);
+  printTable(gen);
+
+  writeResults("sequences", {
+    machine: machine(), peer: py ? { ...py.versions, ...env } : undefined,
+    sequence: { ...SEQUENCE, coefficient: "lognormal", preconditioner: "jacobi", rtol: RTOL, rounds: ROUNDS, samples: Object.fromEntries(samples), rows },
+    generate: { ...GENERATE, rtol: RTOL, rows: gen },
+  });
+  py?.close();
+  await nl.close();
+}

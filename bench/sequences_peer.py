@@ -1,0 +1,91 @@
+# SciPy peer for bench/sequences.mjs (one JSON request per line): solves the
+# same Darcy sequence one system at a time with Jacobi-preconditioned cg, and
+# runs a SciPy data-generation loop (draw the field, assemble, cg) for the
+# generator's comparison. Every solution's true residual is checked here.
+import json, sys, time
+
+try:
+    import numpy as np
+    import scipy, scipy.sparse as sp, scipy.sparse.linalg as sl
+except Exception as e:
+    print(json.dumps({"ok": False, "error": repr(e)}), flush=True)
+    sys.exit(0)
+
+def cg(A, b, rtol):
+    M = sp.diags(1.0 / A.diagonal())
+    it = [0]
+    def cb(xk): it[0] += 1
+    try:
+        x, info = sl.cg(A, b, rtol=rtol, atol=0.0, maxiter=100000, M=M, callback=cb)
+    except TypeError:  # SciPy < 1.12 calls rtol "tol"
+        x, info = sl.cg(A, b, tol=rtol, atol=0.0, maxiter=100000, M=M, callback=cb)
+    return x, it[0]
+
+def residual(A, x, b):
+    return float(np.linalg.norm(b - A @ x) / np.linalg.norm(b))
+
+def darcy_matrix(a):
+    # Cell-centred FV, harmonic-mean transmissibilities, half-cell Dirichlet (as src/problems.ts).
+    n = a.shape[0]
+    harm = lambda p, q: 2 * p * q / (p + q)
+    tx, ty = harm(a[:, :-1], a[:, 1:]), harm(a[:-1, :], a[1:, :])
+    d = np.zeros_like(a)
+    d[:, :-1] += tx; d[:, 1:] += tx; d[:-1, :] += ty; d[1:, :] += ty
+    d[:, 0] += 2 * a[:, 0]; d[:, -1] += 2 * a[:, -1]; d[0, :] += 2 * a[0, :]; d[-1, :] += 2 * a[-1, :]
+    idx = np.arange(n * n).reshape(n, n)
+    r = [idx, idx[:, :-1], idx[:, 1:], idx[:-1, :], idx[1:, :]]
+    c = [idx, idx[:, 1:], idx[:, :-1], idx[1:, :], idx[:-1, :]]
+    v = [d, -tx, -tx, -ty, -ty]
+    cat = lambda xs: np.concatenate([x.ravel() for x in xs])
+    return sp.csr_matrix((cat(v) * n * n, (cat(r), cat(c))), shape=(n * n, n * n))
+
+def generate_loop(n, count, seed, modes=8, alpha=2.0, tau=3.0, rtol=1e-8):
+    # The same job as numlane's generate darcy: GRF by the truncated cosine
+    # expansion at the cell centres, a = exp(g), assemble, cg; keep the solutions.
+    rng = np.random.default_rng(seed)
+    k = np.arange(modes)
+    lam = (np.pi ** 2 * (k[None, :] ** 2 + k[:, None] ** 2) + tau ** 2) ** (-alpha / 2)
+    lam[0, 0] = 0.0
+    x = (np.arange(n) + 0.5) / n
+    B = np.array([np.ones(n) if j == 0 else np.sqrt(2) * np.cos(np.pi * j * x) for j in range(modes)])
+    b = np.ones(n * n)
+    solutions = np.empty((count, n, n))
+    iterations, worst = 0, 0.0
+    for s in range(count):
+        g = B.T @ (rng.standard_normal((modes, modes)) * lam) @ B
+        A = darcy_matrix(np.exp(g))
+        xs, it = cg(A, b, rtol)
+        solutions[s] = xs.reshape(n, n)
+        iterations += it
+        worst = max(worst, residual(A, xs, b))
+    return iterations, worst
+
+state = {}
+for line in sys.stdin:
+    msg = json.loads(line)
+    op = msg["op"]
+    if op == "hello":
+        print(json.dumps({"ok": True, "versions": {"numpy": np.__version__, "scipy": scipy.__version__}}), flush=True)
+    elif op == "load":
+        # The sequence as numlane wrote it: one pattern, every system's values, b = 1.
+        n, count = msg["n"], msg["count"]
+        indptr = np.fromfile(msg["indptr"], dtype="<i4")
+        indices = np.fromfile(msg["indices"], dtype="<i4")
+        values = np.fromfile(msg["values"], dtype="<f8").reshape(count, -1)
+        state["systems"] = [(sp.csr_matrix((values[s], indices, indptr), shape=(n, n)), np.ones(n)) for s in range(count)]
+        state["rtol"] = msg["rtol"]
+        print(json.dumps({"ok": True}), flush=True)
+    elif op == "sequence":
+        t0 = time.perf_counter()
+        xs, total = [], 0
+        for A, b in state["systems"]:
+            x, it = cg(A, b, state["rtol"])
+            xs.append(x); total += it
+        us = (time.perf_counter() - t0) * 1e6
+        worst = max(residual(A, x, b) for (A, b), x in zip(state["systems"], xs))
+        print(json.dumps({"us": us, "iterations": total, "worstResidual": worst}), flush=True)
+    elif op == "generate":
+        t0 = time.perf_counter()
+        total, worst = generate_loop(msg["n"], msg["count"], msg["seed"])
+        us = (time.perf_counter() - t0) * 1e6
+        print(json.dumps({"us": us, "iterations": total, "worstResidual": worst}), flush=True)
