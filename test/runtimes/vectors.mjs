@@ -133,6 +133,12 @@ export async function runVectors(lib, nl) {
     logSoftmax_f32: await nl.logSoftmax(batch32, { rows: 256 }),
     logSoftmax_f64: await nl.logSoftmax(row64, { algorithm: "two-pass" }),
   };
+  // Problem families: plain JavaScript with their own cos/exp/log (engines' Math.exp may differ in the last bit).
+  for (const [name, set] of [
+    ["darcy", lib.problems.darcy({ grid: 24, count: 3, seed: 5 })],
+    ["heat", lib.problems.heat({ grid: 16, count: 2, seed: 5 })],
+    ["convection", lib.problems.convectionDiffusion({ grid: 16, count: 3, seed: 5 })],
+  ]) results[`problems_${name}`] = Float64Array.from([...set.inputs, ...set.systems.flatMap((sys) => [...sys.features, ...sys.A.data, ...sys.b])]);
   const cg = await nl.cg(L, b, { preconditioner: "jacobi", rtol: 1e-10 });
   results.cg_x = cg.x;
   results.cg_iterations = cg.iterations;
