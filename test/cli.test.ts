@@ -2,18 +2,19 @@
 // exit codes and messages, answers against NumPy/SciPy/scikit-learn (Debian's,
 // /usr/bin/python3), and the CSV reader it uses.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { NumlaneError, readCsv, readMatrixMarket, readRegressionCsv } from "../dist/index.js";
+import { TOUR_FAMILIES } from "../src/cli/tour.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 /** Runs a command without blocking vitest's worker (spawnSync would stall its heartbeat); never rejects. */
-function runFile(file: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runFile(file: string, args: string[], env = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 }, (error, stdout, stderr) => {
+    execFile(file, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 28, env }, (error, stdout, stderr) => {
       resolve({ status: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
     });
   });
@@ -253,6 +254,44 @@ describe("the command line itself", () => {
     expect(r.stdout).toMatch(/\r\x1b\[Kdata\/matrices\/ani4\.mtx: 3081×3081/); // the bar cleared before the result
     expect(r.status).toBe(3); // rtol 1e-300 cannot be met: stopped for another reason
   });
+});
+
+describe("the installed package", () => {
+  it("npm pack, unpacked elsewhere: no source maps, a LICENSE, and numlane tour runs every family on its shipped data", async () => {
+    const dir = join(tmp, "installed");
+    // The npm beside this node (vitest puts node_modules/.bin first, where an old npm may sit).
+    const npmEnv = { ...process.env, PATH: [dirname(process.execPath), ...(process.env.PATH ?? "").split(":").filter((p) => !p.includes("node_modules"))].join(":") };
+    const npm = join(dirname(process.execPath), "npm");
+    mkdirSync(dir);
+    // dist/ is built already (every test here uses it): pack without running prepack's build again.
+    const pack = await runFile(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], npmEnv);
+    expect(pack.status, pack.stderr).toBe(0);
+    const [{ filename, files }] = JSON.parse(pack.stdout);
+    const paths: string[] = files.map((f: { path: string }) => f.path);
+    expect(paths.filter((p) => p.endsWith(".map"))).toEqual([]);
+    expect(paths).toContain("LICENSE");
+    // Unpacked as npm install would place it (an offline install needs comlink in the npm
+    // cache; the bundles carry comlink inside, so the package runs without its dependencies).
+    const installed = join(dir, "node_modules", "numlane");
+    mkdirSync(installed, { recursive: true });
+    const untar = await runFile("tar", ["xzf", join(dir, filename), "-C", installed, "--strip-components=1"]);
+    expect(untar.status, untar.stderr).toBe(0);
+    expect(readFileSync(join(installed, "LICENSE"), "utf8")).toMatch(/^MIT License/);
+    const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
+    expect(manifest.license).toBe("MIT");
+    const cliOf = (...args: string[]) => runFile(process.execPath, [join(installed, manifest.bin.numlane), ...args]);
+    const version = await cliOf("--version");
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version);
+    const tour = await cliOf("tour", "--json");
+    expect(tour.status, tour.stderr).toBe(0);
+    const { families, results } = JSON.parse(tour.stdout);
+    expect(families).toEqual([...TOUR_FAMILIES]);
+    for (const r of results) {
+      for (const reason of [r.reason, ...(r.reasons ?? [])].filter((v) => v !== undefined)) expect(["converged", "solved"], JSON.stringify(r)).toContain(reason);
+    }
+    const text = await cliOf("tour");
+    expect(text.stdout).toMatch(/families run: blas, cg, gmres, lasso, bcd, logistic, lstsq, softmax \(every family\)\n$/);
+  }, 180_000);
 });
 
 describe("readCsv", () => {
