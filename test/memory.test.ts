@@ -1,7 +1,7 @@
 // Memory safety at the host/wasm boundary: CSR matrices changed after
 // construction (kernels index through them unchecked), and alloc/free.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CsrMatrix, DenseMatrix, init, NumlaneError, type Numlane } from "../dist/index.js";
@@ -325,6 +325,17 @@ describe("init({ wasm }) with something that is not numlane's wasm", () => {
       expect(e.message).toMatch(message);
     });
   }
+
+  it("numlane's own threads build given as bytes still works", async () => {
+    const bytes = readFileSync(new URL("../dist/numlane-threads.wasm", import.meta.url));
+    const threaded = await init({ wasm: bytes, threads: 2 });
+    try {
+      expect(threaded.info.build).toBe("threads");
+      expect(await threaded.blas.dot(Float64Array.of(1, 2), Float64Array.of(3, 4))).toBe(11);
+    } finally {
+      await threaded.close();
+    }
+  });
 
   it("numlane's own single build given as a path still works", async () => {
     const single = await init({ wasm: new URL("../dist/numlane-single.wasm", import.meta.url) });
