@@ -141,6 +141,29 @@ describe("CSR matrices changed after construction are refused before any kernel 
     expect(caught).toBeGreaterThan(0); // today every one of these waits before its copy
   });
 
+  it("an input transferred away while its call waits is refused (detached), never read as empty", async () => {
+    const calls: [string, (b: Float64Array) => Promise<{ x: Float64Array }>][] = [
+      ["cg", (b) => nl.cg(spd(), b, { rtol: 1e-12 })],
+      ["gmres", (b) => nl.gmres(spd(), b, { rtol: 1e-12 })],
+    ];
+    let caught = 0;
+    for (const [what, call] of calls) {
+      const b = uniform(8, 5), original = b.slice();
+      const pending = call(b);
+      structuredClone(b.buffer, { transfer: [b.buffer] });
+      expect(b.length).toBe(0);
+      const outcome = await pending.then((r) => ({ r }), (e) => ({ e }));
+      if ("e" in outcome) {
+        expect(outcome.e, what).toBeInstanceOf(NumlaneError);
+        expect(outcome.e.code, what).toBe("detached");
+        caught++;
+      } else {
+        expect(diff(matvec(spd(), outcome.r.x), original), what).toBeLessThan(1e-9);
+      }
+    }
+    expect(caught).toBeGreaterThan(0);
+  });
+
   it("transpose() reflects the matrix as it is now (no stale cache)", async () => {
     const A = spd();
     const before = await nl.blas.spmv(A, b8, { trans: true });

@@ -3,6 +3,7 @@
 // threads' cache lines line up. Memory grows geometrically when a request does
 // not fit; typed views are re-created after growth.
 import { NumlaneError } from "../errors.js";
+import { isDetached } from "../validate.js";
 
 const ALIGN = 64;
 const PAGE = 65536;
@@ -225,6 +226,11 @@ export class CallScope {
 
   /** Address of `view`'s data in wasm memory, copying it in unless it lives there already. */
   input(view: Float64Array | Float32Array | Int32Array): number {
+    // Checked when the call began, but a buffer transferred while the call
+    // waited for its turn reads as empty: the kernel would get no data.
+    if (view.byteLength === 0 && isDetached(view)) {
+      throw new NumlaneError("detached", "an input's ArrayBuffer was detached (transferred?) before the call could copy it in");
+    }
     if (this.heap.owns(view)) return view.byteOffset;
     const p = this.alloc(view.byteLength);
     this.heap.u8.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), p);
