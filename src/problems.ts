@@ -459,14 +459,23 @@ export function darcy(opts: DarcyOptions): ProblemSet {
 
 function darcyMatrix(n: number, pattern: { indptr: Int32Array; indices: Int32Array }, a: Float64Array): CsrMatrix {
   const h2 = n * n;
-  const harmonic = (x: number, y: number) => (2 * x * y) / (x + y);
+  // Transmissibility of each face, once: harmonic means inside (2xy/(x + y) has
+  // the same bits either way round), 2a_P to the boundary. east[i·n + j] is
+  // the face between (i, j) and (i, j + 1), or the boundary for j = n − 1;
+  // north likewise towards i + 1.
+  const east = new Float64Array(n * n), north = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const p = i * n + j, aP = a[p];
+      east[p] = j < n - 1 ? (2 * aP * a[p + 1]) / (aP + a[p + 1]) : 2 * aP;
+      north[p] = i < n - 1 ? (2 * aP * a[p + n]) / (aP + a[p + n]) : 2 * aP;
+    }
+  }
   return assemble(n, pattern, (i, j, w) => {
-    const aP = a[i * n + j];
-    // Transmissibility to each neighbour: harmonic mean inside, 2a_P to the boundary.
-    const tS = i > 0 ? harmonic(aP, a[(i - 1) * n + j]) : 2 * aP;
-    const tW = j > 0 ? harmonic(aP, a[i * n + j - 1]) : 2 * aP;
-    const tE = j < n - 1 ? harmonic(aP, a[i * n + j + 1]) : 2 * aP;
-    const tN = i < n - 1 ? harmonic(aP, a[(i + 1) * n + j]) : 2 * aP;
+    const p = i * n + j;
+    const tS = i > 0 ? north[p - n] : 2 * a[p];
+    const tW = j > 0 ? east[p - 1] : 2 * a[p];
+    const tE = east[p], tN = north[p];
     w[0] = -tS * h2; w[1] = -tW * h2; w[3] = -tE * h2; w[4] = -tN * h2;
     w[2] = (tS + tW + tE + tN) * h2;
   });
