@@ -1,11 +1,11 @@
 // The dataset generator: solutions checked by their true residuals and
 // against SciPy's direct solves, .npy files read back by NumPy bit for bit,
 // the sink, cancellation with partial meta, bad input.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeNpy, generate, init, NumlaneError, problems, writeDataset, type GenerateResult, type Numlane, type SolvedSystem } from "../dist/index.js";
+import { encodeNpy, generate, init, NumlaneError, prepareDatasetDir, problems, writeDataset, type GenerateResult, type Numlane, type SolvedSystem } from "../dist/index.js";
 import { matvec, norm, python, sameBits } from "./helpers.js";
 
 let nl: Numlane;
@@ -79,7 +79,8 @@ print(json.dumps([sl.spsolve(sp.csr_matrix((s["data"], s["indices"], s["indptr"]
   it("float32 output is the float64 run rounded; the sink gets each system once and the result keeps no solutions", async () => {
     const base = { family: "poisson", grid: 10, count: 5, seed: 3, order: "given" } as const;
     const r64 = await generate(nl, base);
-    const r32 = await generate(nl, { ...base, dtype: "float32" });
+    const r32 = await nl.generate({ ...base, dtype: "float32" });   // the context's method: the same function
+    expect(nl.problems).toBe(problems);
     expect(r32.inputs).toBeInstanceOf(Float32Array);
     expect(r32.solutions).toBeInstanceOf(Float32Array);
     expect(sameBits(r32.solutions!, Float32Array.from(r64.solutions!))).toBe(true);
@@ -202,6 +203,14 @@ describe("bad input", () => {
     const file = join(dir, "a-file");
     writeFileSync(file, "x");
     await expectError(writeDataset(join(file, "sub"), r), "invalid-value", "dir");
+    // Checked up front, before a long run: a path under a file, and a directory without write permission.
+    await expectError(prepareDatasetDir(join(file, "sub")), "invalid-value", "dir");
+    await expectError(prepareDatasetDir(""), "invalid-type", "dir");
+    const readOnly = join(dir, "read-only");
+    mkdirSync(readOnly, { mode: 0o500 });
+    if (process.getuid?.() !== 0) await expectError(prepareDatasetDir(readOnly), "invalid-value", "dir");   // root may write anywhere
+    await prepareDatasetDir(join(dir, "new", "nested"));
+    expect(existsSync(join(dir, "new", "nested"))).toBe(true);
     await expectError(writeDataset(dir, { ...r, solutions: undefined }), "invalid-value", "result");
   });
 });
