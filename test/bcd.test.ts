@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DenseMatrix, init, NumlaneError, type Numlane } from "../dist/index.js";
-import { sameBits, uniform } from "./helpers.js";
+import { abortLatency, median, sameBits, uniform } from "./helpers.js";
 
 let nl: Numlane;
 beforeAll(async () => { nl = await init({ threads: 2 }); });
@@ -243,6 +243,38 @@ describe("lasso: determinism, progress, abort", () => {
     expect(seen.length).toBeGreaterThan(0);
     expect((await nl.lasso(A, b, { lambda: 0.1 })).reason).toBe("converged");
   });
+});
+
+describe("abort latency of long calls: median of 5 ≤ 50 ms", () => {
+  // 8000×300: a logistic sweep took 0.1–0.5 s and bcd's set-up (G = AᵀA) about as long,
+  // and only they checked the abort flag (medians of 0.6–7 s at 20000×400 on a loaded
+  // 2-core host). The kernels now check it every coordinate or block step, and threads
+  // skip the rest of a long pass once it is set.
+  const A = new DenseMatrix(8000, 300, uniform(8000 * 300, 71)), t = uniform(8000, 72);
+  const labels = Float64Array.from(t, (v) => (v > 0 ? 1 : -1)), classes = Float64Array.from(t, (v) => (v > 0.3 ? 2 : v > -0.3 ? 1 : 0));
+  const cases: [string, (signal: AbortSignal) => Promise<unknown>][] = [
+    ["lasso", (signal) => nl.lasso(A, t, { lambda: 1e-6, tol: 0, maxIter: 2 ** 30, signal })],
+    ["lassoPath", (signal) => nl.lassoPath(A, t, { nLambdas: 100, tol: 0, maxIter: 2 ** 30, signal })],
+    ["logisticRegression l2", (signal) => nl.logisticRegression(A, labels, { C: 1e4, tol: 0, maxIter: 2 ** 30, signal })],
+    ["logisticRegression l1", (signal) => nl.logisticRegression(A, labels, { C: 1e4, penalty: "l1", tol: 0, maxIter: 2 ** 30, signal })],
+    ["logisticRegression multinomial", (signal) => nl.logisticRegression(A, classes, { C: 1e4, multiClass: "multinomial", tol: 0, maxIter: 2 ** 30, signal })],
+    ["bcd least-squares cyclic", (signal) => nl.bcd({ loss: "least-squares", A, b: t }, { rule: "cyclic", tol: 0, maxIter: 2 ** 30, signal })],
+    ["bcd least-squares l1 gs", (signal) => nl.bcd({ loss: "least-squares", A, b: t, penalty: { l1: 1e-3 } }, { rule: "gs", tol: 0, maxIter: 2 ** 30, signal })],
+    ["bcd logistic random line-search", (signal) => nl.bcd({ loss: "logistic", A, y: labels }, { rule: "random", update: "line-search", tol: 0, maxIter: 2 ** 30, signal })],
+    ["bcd logistic lipschitz", (signal) => nl.bcd({ loss: "logistic", A, y: labels }, { rule: "lipschitz", tol: 0, maxIter: 2 ** 30, signal })],
+    ["bcd logistic gsq newton", (signal) => nl.bcd({ loss: "logistic", A, y: labels }, { rule: "gsq", update: "newton", blockSize: 8, tol: 0, maxIter: 2 ** 30, signal })],
+    ["bcd softmax variable gsd newton", (signal) => nl.bcd({ loss: "softmax", A, y: classes, classes: 3 }, { partition: "variable", blockSize: 16, rule: "gsd", update: "newton", tol: 0, maxIter: 2 ** 30, signal })],
+  ];
+  for (const [name, start] of cases) {
+    it(name, async () => {
+      const ms: number[] = [];
+      // Aborted while the set-up runs (40 ms) and while the iterations run (250 ms).
+      for (const after of [40, 250, 40, 250, 250]) ms.push(await abortLatency(start, after));
+      expect(median(ms), ms.map((v) => v.toFixed(1)).join(", ")).toBeLessThan(50);
+      // The pool is usable afterwards.
+      expect((await nl.lasso(A, t, { lambda: 0.1 })).reason).toBe("converged");
+    });
+  }
 });
 
 describe("lasso: bad input", () => {

@@ -59,3 +59,19 @@ export function python(script: string, input: unknown): any {
   }
   return JSON.parse(run.stdout.toString());
 }
+
+/** Milliseconds from abort() to the call's rejection, which must be an AbortError; the abort comes `afterMs` after the start. */
+export async function abortLatency(start: (signal: AbortSignal) => Promise<unknown>, afterMs: number): Promise<number> {
+  const c = new AbortController();
+  const call = start(c.signal).then(() => new Error("the call finished before the abort: make the problem longer"), (e: unknown) => e);
+  await new Promise((r) => setTimeout(r, afterMs));
+  const t0 = performance.now();
+  c.abort();
+  const e = await call;
+  const ms = performance.now() - t0;
+  if ((e as Error)?.name !== "AbortError") throw e;
+  return ms;
+}
+
+/** The median of some numbers. */
+export const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];

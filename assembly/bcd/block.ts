@@ -23,7 +23,7 @@
 import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { mix64, unit53 } from "../core/rng";
-import { at, ati, param, ptr, shuffleBlocks } from "./params";
+import { abortPosted, at, ati, param, postAbort, ptr, shuffleBlocks } from "./params";
 import { dotContiguous } from "../blas/level1";
 import { blockQP, cholesky, choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper, penaltyChange, proxScalar } from "./small";
 
@@ -122,10 +122,11 @@ function psiRows(prm: usize, r0: i32, r1: i32, probs: usize): void {
 }
 
 /** g_c = a_jᵀψ_k/n + l2·x_c for c in [c0, c1). */
-function gradientFromPsi(prm: usize, c0: i32, c1: i32): void {
+function gradientFromPsi(prm: usize, c0: i32, c1: i32, team: usize): void {
   const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), l2 = param(prm, P_L2);
   const psi = ptr(prm, P_PSI), x = ptr(prm, P_X), g = ptr(prm, P_GRAD);
   for (let c = c0; c < c1; c++) {
+    if (aborted(team)) return; // the rest is skipped; the next broadcast check ends the launch
     const s = dotContiguous(column(prm, c), psi + ((<usize>(c / p) * n) << 3), n);
     store<f64>(at(g, c), s / <f64>n + l2 * load<f64>(at(x, c)));
   }
@@ -178,10 +179,11 @@ function curvDot(u: usize, v: usize, w: usize, r: usize, delta: f64, len: i32): 
  * with `hessian`, its Hessian (τ² values): quantity q of chunk cc at
  * partials[q·chunks + cc]. Column-wise over each chunk, from ψ.
  */
-function blockRowPass(prm: usize, cur: usize, t: i32, hessian: bool, cc0: i32, cc1: i32, pb: usize): void {
+function blockRowPass(prm: usize, cur: usize, t: i32, hessian: bool, cc0: i32, cc1: i32, pb: usize, team: usize): void {
   const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), chunks = chunkCount(n), part = ptr(prm, P_PARTIALS), psi = ptr(prm, P_PSI);
   const logistic = <i32>param(prm, P_LOSS) == LOSS_LOGISTIC;
   for (let cc = cc0; cc < cc1; cc++) {
+    if (aborted(team)) return; // as in gradientFromPsi
     const s0 = cc * CHUNK, len = min(n, s0 + CHUNK) - s0;
     if (hessian) chunkProbs(prm, s0, len, pb);
     for (let a = 0; a < t; a++) {
@@ -216,10 +218,11 @@ function blockRowSum(prm: usize, cur: usize, t: i32, hessian: bool, gb: usize, m
 }
 
 /** Partials of Σ_i [loss_i(z_i + δz_i) − loss_i(z_i)] for the block step d, into buf[cc]; pb, dzb hold K×CHUNK. */
-function lossChangePass(prm: usize, cur: usize, t: i32, d: usize, buf: usize, cc0: i32, cc1: i32, pb: usize, dzb: usize): void {
+function lossChangePass(prm: usize, cur: usize, t: i32, d: usize, buf: usize, cc0: i32, cc1: i32, pb: usize, dzb: usize, team: usize): void {
   const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), kk = <i32>param(prm, P_K);
   const logistic = <i32>param(prm, P_LOSS) == LOSS_LOGISTIC, target = ptr(prm, P_TARGET);
   for (let cc = cc0; cc < cc1; cc++) {
+    if (aborted(team)) return; // as in gradientFromPsi
     const s0 = cc * CHUNK, len = min(n, s0 + CHUNK) - s0;
     chunkProbs(prm, s0, len, pb);
     for (let i = 0; i < kk * len; i++) store<f64>(at(dzb, i), 0);
@@ -383,7 +386,10 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
   // -- set-up: G = AᵀA (rows of G by thread), Aᵀb, z = A·X.
   const a = ptr(prm, P_A);
   const j0 = rangeStart(p, tid, nthreads), j1 = rangeStart(p, tid + 1, nthreads);
+  // The set-up can be the longest phase (G is p²·n): a thread that sees the
+  // abort flag skips the rest of its share; the first check below ends the launch.
   for (let j = j0; j < j1; j++) {
+    if (aborted(team)) break;
     const cj = a + ((<usize>j * n) << 3);
     for (let e = 0; e < p; e++) store<f64>(at(gram, j * p + e), dotContiguous(cj, a + ((<usize>e * n) << 3), n));
     if (gramPath) store<f64>(at(ptr(prm, P_C), j), dotContiguous(cj, ptr(prm, P_TARGET), n));
@@ -393,6 +399,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
       const zk = z + ((<usize>k * n) << 3);
       for (let i = r0; i < r1; i++) store<f64>(at(zk, i), 0);
       for (let j = 0; j < p; j++) {
+        if (aborted(team)) break;
         const xv = load<f64>(at(x, k * p + j));
         if (xv == 0) continue;
         const cj = a + ((<usize>j * n) << 3);
@@ -439,7 +446,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
       psiRows(prm, r0, r1, probs);
       if (check) {
         barrier(team, nthreads);
-        gradientFromPsi(prm, c0, c1);
+        gradientFromPsi(prm, c0, c1, team);
         barrier(team, nthreads);
       }
     }
@@ -469,13 +476,12 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
         store<f64>(mySlot, best);
         store<f64>(at(mySlot, 1), <f64>bi);
       }
-      if (tid == 0) store<f64>(at(stopSlots, checks & 1), aborted(team) ? 1 : 0);
+      postAbort(team, stopSlots, checks, tid);
       barrier(team, nthreads);
       v = 0;
       for (let q = 0; q < nthreads; q++) v = max(v, load<f64>(at(slots, q * stride + 2)));
       viol = v;
-      stop = load<f64>(at(stopSlots, checks & 1)) != 0;
-      checks++;
+      stop = abortPosted(stopSlots, checks++);
     }
     if (greedy) {
       if (variable) {
@@ -566,7 +572,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
     // Block gradient (and Hessian for Newton on the z-path).
     const zHessian = !gramPath && update == UPDATE_NEWTON;
     if (!gramPath && (!greedy || zHessian)) {
-      blockRowPass(prm, cur, t, zHessian, cc0, cc1, pb);
+      blockRowPass(prm, cur, t, zHessian, cc0, cc1, pb, team);
       barrier(team, nthreads);
       blockRowSum(prm, cur, t, zHessian, gb, mb);
       gatherBlock(prm, cur, t, 0, xb);
@@ -598,7 +604,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
           let accepted = false;
           for (let bt = 0; bt < MAX_BACKTRACKS; bt++) {
             const buf = at(lsBuf, (bt & 1) * chunks);
-            lossChangePass(prm, cur, t, d, buf, cc0, cc1, pb, dzb);
+            lossChangePass(prm, cur, t, d, buf, cc0, cc1, pb, dzb, team);
             barrier(team, nthreads);
             const dr = l1Change(l1, xb, d, t);
             const change = sumPartials(buf, chunks) / <f64>n + smoothPenaltyChange(l2, xb, d, t) + dr;
@@ -627,7 +633,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
             }
           } else {
             const buf = at(lsBuf, (bt & 1) * chunks);
-            lossChangePass(prm, cur, t, d, buf, cc0, cc1, pb, dzb);
+            lossChangePass(prm, cur, t, d, buf, cc0, cc1, pb, dzb, team);
             barrier(team, nthreads);
             change = sumPartials(buf, chunks) / <f64>n + smoothPenaltyChange(l2, xb, d, t);
           }
@@ -646,8 +652,11 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
     }
     stalled = greedy && !moved;
     if (moved) gFresh = false;
-    // Everyone is done reading x, g and z for this step: apply it.
+    // Everyone is done reading x, g and z for this step: apply it (unless aborted:
+    // checked every step, as an epoch of a non-greedy rule can take seconds).
+    postAbort(team, stopSlots, checks, tid);
     barrier(team, nthreads);
+    if (abortPosted(stopSlots, checks++)) { reason = 4; break; }
     if (moved) {
       movedEpoch = true;
       if (tid == 0) for (let e = 0; e < t; e++) {

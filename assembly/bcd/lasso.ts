@@ -9,20 +9,16 @@
 // Partials are double-buffered (alternating by step taken, so skipped zero
 // columns do not break the alternation): a buffer is written again two steps
 // later, after every thread has read it and passed the next barrier. x[j] is read before the step's barrier and written (by tid 0) after.
-import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
+import { barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { dotContiguous } from "../blas/level1";
+import { abortPosted, at, postAbort } from "./params";
 
 // Result block (f64 slots).
 const OUT_ITERATIONS = 0;
 const OUT_REASON = 1;   // 0 converged, 1 max-iterations, 4 aborted
 const OUT_GAP = 2;      // duality gap, objective units (× n)
-const OUT_STOP = 3;     // abort broadcast, two slots (by sweep parity)
-
-// @ts-ignore: decorator
-@inline function at(v: usize, i: i32): usize {
-  return v + (<usize>i << 3);
-}
+const OUT_STOP = 3;     // abort broadcast, two slots (params.ts postAbort)
 
 /** The first column from j on with a nonzero norm (p if none). */
 function nextColumn(colSq: usize, p: i32, j: i32): i32 {
@@ -102,14 +98,10 @@ export function lasso_cd_f64(
   let reason = 1;
   let iter = 0;
   let gap: f64 = Infinity;
-  let step = 0;
+  let step = 0, checks = 0, abort = false;
+  const stopSlots = out + (OUT_STOP << 3);
   while (iter < maxIter) {
     iter++;
-    // The abort flag, read by tid 0 and broadcast through a slot per sweep
-    // parity: written before this sweep's first barrier, read after its last,
-    // written again only after the next sweep's barriers.
-    const stop = out + ((OUT_STOP + (iter & 1)) << 3);
-    if (tid == 0) store<f64>(stop, aborted(team) ? 1 : 0);
     let stepMax: f64 = 0, xMax: f64 = 0;
     // Each pass over this thread's rows applies step j to r and, in the same
     // pass, forms the partials of the next column's a_jᵀr: r is read once.
@@ -120,7 +112,9 @@ export function lasso_cd_f64(
       const col = a + ((<usize>j * n) << 3);
       const buf = at(steps, (step & 1) * chunks);
       const old = load<f64>(at(x, j));
+      postAbort(team, stopSlots, checks, tid);
       barrier(team, nthreads);
+      if (abortPosted(stopSlots, checks++)) { abort = true; break; }
       step++;
       const t = sumPartials(buf, chunks) + old * nj;
       // Soft threshold.
@@ -150,6 +144,7 @@ export function lasso_cd_f64(
       xMax = max(xMax, Math.abs(next));
       j = jn;
     }
+    if (abort) { reason = 4; break; }
     if (tid == 0 && iter <= historyCap) store<f64>(at(history, iter - 1), NaN);
     if (xMax == 0 || stepMax / xMax < stepTol || iter == maxIter) {
       // Duality gap (as scikit-learn's enet_coordinate_descent, no L2 term):
@@ -185,7 +180,6 @@ export function lasso_cd_f64(
     } else if (tid == 0) {
       reportProgress(team, iter, NaN);
     }
-    if (load<f64>(stop) != 0) { reason = 4; break; }
   }
   if (tid == 0) {
     store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);

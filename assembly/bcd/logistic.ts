@@ -5,17 +5,13 @@
 // Threads split the rows (fixed chunks); each step's reductions (gradient and
 // curvature, then the line search's loss change) are per-chunk partials summed
 // in chunk order by every thread, so every thread takes the same step.
-import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
+import { barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
+import { abortPosted, at, postAbort } from "./params";
 
 const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_VIOLATION = 2, OUT_STOP = 3, OUT_LOSS = 6; // STOP: slots 3, 4
 const SIGMA: f64 = 0.01;   // Armijo sufficient-decrease fraction
 const MAX_HALVINGS = 20;
-
-// @ts-ignore: decorator
-@inline function at(v: usize, i: i32): usize {
-  return v + (<usize>i << 3);
-}
 
 /** The L1 step: argmin_d g·d + ½h·d² + |w + d|. */
 // @ts-ignore: decorator
@@ -44,10 +40,10 @@ export function logistic_cdn_f64(
   let step = 0;
   let first: f64 = -1, viol: f64 = 0;
   let iter = 0, reason = 1;
+  const stopSlots = out + (OUT_STOP << 3);
+  let abort = false, checks = 0;
   while (iter < maxIter) {
     iter++;
-    const stop = out + ((OUT_STOP + (iter & 1)) << 3);
-    if (tid == 0) store<f64>(stop, aborted(team) ? 1 : 0);
     viol = 0;
     let moved = false;
     for (let j = 0; j < p; j++) {
@@ -70,7 +66,9 @@ export function logistic_cdn_f64(
         store<f64>(at(hp, cc), hs);
       }
       const wj = load<f64>(at(w, j));
+      postAbort(team, stopSlots, checks, tid);
       barrier(team, nthreads);
+      if (abortPosted(stopSlots, checks++)) { abort = true; break; }
       let g = c * sumPartials(gp, chunks), h = c * sumPartials(hp, chunks);
       let d: f64;
       if (l1 != 0) {
@@ -118,13 +116,13 @@ export function logistic_cdn_f64(
       // Keep the next step's reads of w behind this write.
       barrier(team, nthreads);
     }
+    if (abort) { reason = 4; break; }
     if (first < 0) first = viol;
     if (tid == 0) {
       reportProgress(team, iter, viol);
     }
     // Converged, or no step could lower the objective in floating point.
     if (viol <= tol * first || !moved) { reason = 0; break; }
-    if (load<f64>(stop) != 0) { reason = 4; break; }
   }
   // Σ log(1 + exp(−y·z)) at the end, here so the reported objective is the
   // same in every runtime (JavaScript's exp/log1p differ between engines).

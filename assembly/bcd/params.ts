@@ -1,7 +1,8 @@
 // Shared by the BCD kernels: addressing into f64 / i32 arrays, reading the
-// host's parameter block (f64 slots, pointers stored as f64), and the
-// per-epoch block permutation of the "permutation" rule.
+// host's parameter block (f64 slots, pointers stored as f64), the per-epoch
+// block permutation of the "permutation" rule, and the abort broadcast.
 import { mix64 } from "../core/rng";
+import { aborted } from "../core/team";
 
 // @ts-ignore: decorator
 @inline export function at(v: usize, i: i32): usize {
@@ -29,4 +30,19 @@ export function shuffleBlocks(perm: usize, nb: i32, seed: u64, epoch: u64): void
     store<i32>(ati(perm, b), load<i32>(ati(perm, r)));
     store<i32>(ati(perm, r), tmp);
   }
+}
+
+// The abort flag, broadcast so that every thread leaves at the same step (a
+// thread that left alone would strand the others at a barrier): tid 0 posts
+// it to slots[k & 1] before a barrier, everyone reads it after. Slot k & 1 is
+// rewritten at check k + 2, past the barrier of check k + 1: all have read it.
+// Checked per coordinate or block step, so a long sweep aborts within one step.
+
+// @ts-ignore: decorator
+@inline export function postAbort(team: usize, slots: usize, k: i32, tid: i32): void {
+  if (tid == 0) store<f64>(at(slots, k & 1), aborted(team) ? 1 : 0);
+}
+// @ts-ignore: decorator
+@inline export function abortPosted(slots: usize, k: i32): bool {
+  return load<f64>(at(slots, k & 1)) != 0;
 }

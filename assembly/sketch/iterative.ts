@@ -22,9 +22,10 @@ const HI_MARGIN: f64 = 1.5;
 // Reasons: 0 converged (‖R⁻ᵀAᵀr‖ ≤ rtol·‖r‖), 1 max-iterations, 2 converged (‖r‖ ≤ rtol·‖b‖), 4 aborted.
 
 /** rᵢ = bᵢ − aᵢ·x over this thread's chunks, with partials of ‖r‖² and Aᵀr. */
-function residualSweep(a: usize, lda: i32, m: i32, n: i32, b: usize, x: usize, norms: usize, vecs: usize, c0: i32, c1: i32, frobenius: usize): void {
+function residualSweep(a: usize, lda: i32, m: i32, n: i32, b: usize, x: usize, norms: usize, vecs: usize, c0: i32, c1: i32, frobenius: usize, team: usize): void {
   const rowBytes = <usize>lda << 3;
   for (let c = c0; c < c1; c++) {
+    if (aborted(team)) return; // as lsqr_f64's sweep
     const i0 = c * CHUNK, i1 = min(m, i0 + CHUNK);
     const part = vecs + ((<usize>c * n) << 3);
     memory.fill(part, 0, <usize>n << 3);
@@ -81,7 +82,7 @@ export function iterative_sketch_f64(
   for (;;) {
     // The first sweep also sums ‖A‖_F² (for the rounding floor of ‖Mᵀr‖).
     const frobenius = iter == 0 && normA == 0 ? norms + (<usize>chunks << 3) : 0;
-    residualSweep(a, lda, m, n, b, x, norms, vecs, c0, c1, frobenius);
+    residualSweep(a, lda, m, n, b, x, norms, vecs, c0, c1, frobenius, team);
     barrier(team, nthreads);
     for (let j = j0; j < j1; j++) {
       let acc: f64 = 0;
@@ -197,7 +198,7 @@ export function lstsq_residual_f64(
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
   const j0 = rangeStart(n, tid, nthreads), j1 = rangeStart(n, tid + 1, nthreads);
   const frobenius = norms + (<usize>chunks << 3);
-  residualSweep(a, lda, m, n, b, x, norms, vecs, c0, c1, frobenius);
+  residualSweep(a, lda, m, n, b, x, norms, vecs, c0, c1, frobenius, team);
   barrier(team, nthreads);
   for (let j = j0; j < j1; j++) {
     let acc: f64 = 0;

@@ -28,9 +28,12 @@ const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_ANORM = 3, OUT_A
 /** ũ over this thread's rows, with partials of ‖ũ‖² and Aᵀũ. */
 function sweep(
   a: usize, lda: i32, m: i32, n: i32, u: usize, t: usize, ratio: f64, first: bool, b: usize,
-  norms: usize, vecs: usize, c0: i32, c1: i32,
+  norms: usize, vecs: usize, c0: i32, c1: i32, team: usize,
 ): void {
   for (let c = c0; c < c1; c++) {
+    // Aborted: the rest of this pass is skipped (a pass over a large A takes
+    // tens of ms); tid 0's check after it ends the launch.
+    if (aborted(team)) return;
     const i0 = c * CHUNK, i1 = min(m, i0 + CHUNK);
     const part = vecs + ((<usize>c * n) << 3);
     memory.fill(part, 0, <usize>n << 3);
@@ -75,7 +78,7 @@ export function lsqr_f64(
   let first = true;
   for (;;) {
     // ũ = A·t − (α/β)·ũ (first: ũ = b), with ‖ũ‖² and Aᵀũ partials.
-    sweep(a, lda, m, n, u, t, load<f64>(sc + (S_RATIO << 3)), first, b, norms, vecs, c0, c1);
+    sweep(a, lda, m, n, u, t, load<f64>(sc + (S_RATIO << 3)), first, b, norms, vecs, c0, c1, team);
     barrier(team, nthreads);
     const beta = Math.sqrt(sumPartials(norms, chunks));
     // s = Aᵀũ / β, each thread summing a slice of the n entries in chunk order.
