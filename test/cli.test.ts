@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { NumlaneError, readCsv, readMatrixMarket, readRegressionCsv } from "../dist/index.js";
+import { generate, init, NumlaneError, readCsv, readMatrixMarket, readRegressionCsv } from "../dist/index.js";
 import { TOUR_FAMILIES } from "../src/cli/tour.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -194,7 +194,7 @@ describe("the command line itself", () => {
     expect((await cli("--version")).stdout.trim()).toBe(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version);
     const help = (await cli("--help"));
     expect(help.status).toBe(0);
-    for (const command of ["tour", "info", "solve", "lstsq", "lasso", "logistic", "bench"]) {
+    for (const command of ["tour", "info", "solve", "lstsq", "lasso", "logistic", "generate", "bench"]) {
       expect(help.stdout).toContain(`  ${command}`);
       const h = (await cli(command, "--help"));
       expect([h.status, h.stdout], command).toEqual([0, expect.stringContaining(`usage: numlane ${command}`)]);
@@ -253,6 +253,37 @@ describe("the command line itself", () => {
     expect(r.stdout).toMatch(/\rcg \[[#.]{24}\] iteration \d+ {2}‖r‖ = /);
     expect(r.stdout).toMatch(/\r\x1b\[Kdata\/matrices\/ani4\.mtx: 3081×3081/); // the bar cleared before the result
     expect(r.status).toBe(3); // rtol 1e-300 cannot be met: stopped for another reason
+  });
+});
+
+describe("numlane generate", () => {
+  it("writes the API's own generate() result: the same bits, loadable by NumPy; family flags checked", async () => {
+    const out = join(tmp, "darcy");
+    const run = await cli("generate", "darcy", "--grid", "24", "--count", "3", "--seed", "5", "--recycle", "4", "--coefficient", "piecewise", "--out", out, "--json");
+    expect(run.status, run.stderr).toBe(0);
+    const { files, meta } = JSON.parse(run.stdout);
+    expect(files).toEqual(["inputs.npy", "solutions.npy", "meta.json"].map((f) => join(out, f)));
+    expect([meta.family, meta.allConverged, meta.params.coefficient, meta.solver.recycle]).toEqual(["darcy", true, "piecewise", 4]);
+    const nl = await init({ threads: 1 });
+    try {
+      const ref = await generate(nl, { family: "darcy", grid: 24, count: 3, seed: 5, recycle: 4, coefficient: "piecewise" });
+      // The .npy payload (after its header) is the C-order float64 array.
+      const payload = (file: string) => { const b = readFileSync(file); const headerLength = b.readUInt16LE(8); return new Float64Array(b.buffer.slice(b.byteOffset + 10 + headerLength, b.byteOffset + b.length)); };
+      expect(payload(files[0])).toEqual(ref.inputs);
+      expect(payload(files[1])).toEqual(ref.solutions);
+    } finally {
+      await nl.close();
+    }
+    const shapes = await python(`print(json.dumps([list(np.load('${files[0]}').shape), list(np.load('${files[1]}').shape)]))`);
+    if (shapes) expect(shapes).toEqual([[3, 24, 24], [3, 24, 24]]);
+    expect((await cli("generate", "helmholtz", "--grid", "8", "--count", "2", "--out", out, "--coefficient", "piecewise")).stderr)
+      .toBe("--coefficient: helmholtz has no such option (see numlane generate --help)\n");
+    expect((await cli("generate", "darcyy", "--grid", "8", "--count", "2", "--out", out)).stderr).toMatch(/unknown family darcyy; families: poisson, darcy/);
+    expect((await cli("generate", "heat", "--grid", "8", "--count", "2")).stderr).toMatch(/--out DIR is required/);
+    expect((await cli("generate", "heat", "--grid", "8", "--count", "2", "--dt", "1e-3", "--out", out)).stderr).toMatch(/--dt: expected lo,hi/);
+    const short = await cli("generate", "poisson", "--grid", "16", "--count", "2", "--max-iter", "3", "--out", out);
+    expect(short.status).toBe(3);
+    expect(short.stdout).toMatch(/2 did not converge/);
   });
 });
 

@@ -5,9 +5,9 @@ import type { Progress } from "../pool/pool.js";
 const REDRAW_MS = 50;
 const BAR_WIDTH = 24;
 
-export interface ProgressLine {
+export interface ProgressLine<P = Progress> {
   /** For the call's onProgress; undefined off a terminal. */
-  onProgress: ((p: Progress) => void) | undefined;
+  onProgress: ((p: P) => void) | undefined;
   /** Clears the line. */
   done(): void;
 }
@@ -16,7 +16,7 @@ export interface ProgressLine {
  * `fraction` maps a report to how far along it is (0..1), or is omitted when
  * there is no way to tell; `describe` writes the figures after the bar.
  */
-export function progressLine(label: string, describe: (p: Progress) => string, fraction?: (p: Progress) => number): ProgressLine {
+export function progressLine<P = Progress>(label: string, describe: (p: P) => string, fraction?: (p: P) => number): ProgressLine<P> {
   const stream = process.stderr;
   if (!stream.isTTY) return { onProgress: undefined, done() {} };
   let last = 0, drawn = false;
