@@ -351,7 +351,7 @@ export class Krylov {
     if (opts.recycle !== undefined) return unscaled(await this.gcrodr(S, rhs, start, dinv, tol, maxIter, restart, opts.recycle, opts), scale);
     const chunks = chunkCount(n), m = restart, heap = this.e.heap;
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
-    const scratchBytes = 8 * 64 * ((m + 1) * m + 4 * (m + 1));
+    const scratchBytes = 8 * MAX_THREADS * ((m + 1) * m + 5 * (m + 1));
     const work = 8 * ((m + 2) * n + n + (2 * (m + 1) + 2) * chunks + historyCap + 8) + scratchBytes + 8 * 64;
     const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(dinv ? [dinv] : [])], work);
     try {

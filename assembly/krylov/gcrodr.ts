@@ -27,7 +27,8 @@
 import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
-import { dotContiguous, subtractScaled } from "../blas/level1";
+import { dotContiguous } from "../blas/level1";
+import { orthogonalise } from "./arnoldi";
 import { harmonicRitz, harmonicScratch } from "../blas/eigen";
 import { givensColumn, stepOutcome } from "./givens";
 import { ABORTED, BREAKDOWN, CONVERGED, MAX_ITERATIONS, STAGNATED, TRUE_RESIDUAL_RESTARTS } from "./reasons";
@@ -48,7 +49,7 @@ const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 
 /** Per-thread scratch (f64). */
 // @ts-ignore: decorator
 @inline function threadScratch(m: i32, k: i32): i32 {
-  return 2 * (m + 1) * m + 4 * (m + 1) + 2 * k * k + 18 * k + 8;
+  return 2 * (m + 1) * m + 5 * (m + 1) + 2 * k * k + 18 * k + 8;
 }
 
 /** f64 sizes the host allocates: [partial rows, per-thread scratch, shared scratch]. */
@@ -88,6 +89,7 @@ export function gcrodr_f64(
   const H = at(scratch, tid * threadScratch(m, k)), G = at(H, ld * m);
   const cs = at(G, ld * m), sn = at(cs, ld), g = at(sn, ld), y = at(g, ld);
   const gram = at(y, ld), T = at(gram, k * k), D = at(T, k * k), coef = at(D, k), rowTmp = at(coef, k);
+  const R = at(H, threadScratch(m, k) - ld);  // the second Gram–Schmidt pass's coefficients (last ld slots)
   // Shared with thread 0's eigen-solve: new coefficients for U and C.
   const coefU = shared, coefC = at(coefU, ld * k), Wt = at(coefC, ld * k), GP = at(Wt, ld * m);
   const gpNorm = at(GP, ld * k), wr = at(gpNorm, k), wi = at(wr, ld), P = at(wi, ld), eig = at(P, ld * k);
@@ -209,34 +211,11 @@ export function gcrodr_f64(
       }
       barrier(team, nthreads);
       for (let i = my0; i < my1; i++) store<f64>(at(wj, i), csrRowDot(indptr, indices, data, src, i));
-      // CGS2 against [C_0..C_{s−1}, v_0..v_j]: coefficient a lands in Ḡ's row a.
-      const nv = s + j + 1;
-      for (let pass = 0; pass < 2; pass++) {
-        const pp = pass == 0 ? p1 : p2;
-        for (let c = c0; c < c1; c++) {
-          const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-          for (let a = 0; a < nv; a++) {
-            const va = a < s ? at(C, a * n) : at(basis, (a - s) * n);
-            store<f64>(at(pp, a * chunks + c), dotContiguous(at(va, i0), at(wj, i0), i1 - i0));
-          }
-        }
-        barrier(team, nthreads);
-        for (let a = 0; a < nv; a++) {
-          const h = sumPartials(at(pp, a * chunks), chunks);
-          store<f64>(at(G, col * ld + a), pass == 0 ? h : load<f64>(at(G, col * ld + a)) + h);
-          const va = a < s ? at(C, a * n) : at(basis, (a - s) * n);
-          subtractScaled(at(wj, my0), at(va, my0), h, my1 - my0);
-        }
-      }
-      for (let c = c0; c < c1; c++) {
-        const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-        store<f64>(at(pn, c), dotContiguous(at(wj, i0), at(wj, i0), i1 - i0));
-      }
+      // Gram–Schmidt against [C_0..C_{s−1}, v_0..v_j]: coefficient a lands in Ḡ's row a.
       const stop = out + ((OUT_STOP + (step & 1)) << 3);
       step++;
-      if (tid == 0) store<f64>(stop, aborted(team) ? 1 : 0);
-      barrier(team, nthreads);
-      const hnext = Math.sqrt(sumPartials(pn, chunks));
+      const hnext = orthogonalise(C, s, basis, s + j + 1, wj, n, at(G, col * ld), R, p1, p2, pn, chunks, c0, c1,
+        team, tid, nthreads, stop, tid == 0 && aborted(team) ? 1 : 0);
       store<f64>(at(G, col * ld + col + 1), hnext);
       for (let i = col + 2; i <= m; i++) store<f64>(at(G, col * ld + i), 0);
       if (hnext > 0) for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) / hnext);

@@ -3,9 +3,9 @@
 //
 // Threads own fixed chunks of rows of every Krylov vector. Each Arnoldi step:
 //   w = A·M⁻¹·v_j (own rows; v_j is complete after the previous barrier)
-//   CGS2: h = Vᵀw (partials | barrier | sums), w −= V·h; again for the
-//         re-orthogonalisation (its own partials | barrier)
-//   ‖w‖ (partials | barrier), v_{j+1} = w/‖w‖
+//   Gram–Schmidt against v_0..v_j (arnoldi.ts: one or two blocked classical
+//   passes, each partials | barrier | w −= V·h with ‖w‖ | barrier)
+//   v_{j+1} = w/‖w‖
 // The small Hessenberg least-squares problem (Givens rotations) is solved by
 // every thread on its own copy: same sums in, same decisions out, so all
 // threads leave loops together and results do not depend on the thread count.
@@ -19,7 +19,7 @@
 import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
-import { dotContiguous, subtractScaled } from "../blas/level1";
+import { orthogonalise } from "./arnoldi";
 import { givensColumn, stepOutcome } from "./givens";
 import { BREAKDOWN, CONVERGED, MAX_ITERATIONS, STAGNATED, TRUE_RESIDUAL_RESTARTS } from "./reasons";
 
@@ -33,7 +33,7 @@ const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 
 /**
  * Solves A·x = b; x holds x0 on entry. `basis` holds (m + 1)·n f64 (V),
  * `t` n f64; `partials` (2(m + 1) + 2)·chunkCount(n) f64; `scratch`
- * ((m + 1)·m + 4(m + 1))·64 f64; `history` historyCap f64; `out` 8 f64.
+ * ((m + 1)·m + 5(m + 1))·64 f64; `history` historyCap f64; `out` 8 f64.
  */
 export function gmres_f64(
   indptr: usize, indices: usize, data: usize, n: i32,
@@ -48,8 +48,9 @@ export function gmres_f64(
   const p1 = partials, p2 = at(partials, (m + 1) * chunks);
   const pn = at(partials, 2 * (m + 1) * chunks), pt = at(pn, chunks);
   // This thread's Hessenberg matrix H ((m+1)×m, column-major), rotations, g, y.
-  const stride = (m + 1) * m + 4 * (m + 1);
-  const H = at(scratch, tid * stride), cs = at(H, (m + 1) * m), sn = at(cs, m + 1), g = at(sn, m + 1), y = at(g, m + 1);
+  const stride = (m + 1) * m + 5 * (m + 1);
+  // R: the re-orthogonalisation pass's coefficients.
+  const H = at(scratch, tid * stride), cs = at(H, (m + 1) * m), sn = at(cs, m + 1), g = at(sn, m + 1), y = at(g, m + 1), R = at(y, m + 1);
   const w = at(basis, m * n);  // the last basis slot doubles as w while it is built
 
   let iter = 0, step = 0;
@@ -89,31 +90,12 @@ export function gmres_f64(
       }
       barrier(team, nthreads);
       for (let i = my0; i < my1; i++) store<f64>(at(wj, i), csrRowDot(indptr, indices, data, src, i));
-      // Two passes of classical Gram–Schmidt against v_0..v_j.
-      for (let pass = 0; pass < 2; pass++) {
-        const pp = pass == 0 ? p1 : p2;
-        for (let c = c0; c < c1; c++) {
-          const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-          for (let k = 0; k <= j; k++) store<f64>(at(pp, k * chunks + c), dotContiguous(at(basis, k * n + i0), at(wj, i0), i1 - i0));
-        }
-        barrier(team, nthreads);
-        for (let k = 0; k <= j; k++) {
-          const h = sumPartials(at(pp, k * chunks), chunks);
-          store<f64>(at(H, j * (m + 1) + k), pass == 0 ? h : load<f64>(at(H, j * (m + 1) + k)) + h);
-          subtractScaled(at(wj, my0), at(basis, k * n + my0), h, my1 - my0);
-        }
-      }
-      for (let c = c0; c < c1; c++) {
-        const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-        store<f64>(at(pn, c), dotContiguous(at(wj, i0), at(wj, i0), i1 - i0));
-      }
       // The abort flag, broadcast through a slot per step parity (written
-      // before this barrier, read after it, rewritten two steps later).
+      // before orthogonalise's last barrier, read after it, rewritten two steps later).
       const stop = out + ((OUT_STOP + (step & 1)) << 3);
       step++;
-      if (tid == 0) store<f64>(stop, aborted(team) ? 1 : 0);
-      barrier(team, nthreads);
-      const hnext = Math.sqrt(sumPartials(pn, chunks));
+      const hnext = orthogonalise(0, 0, basis, j + 1, wj, n, at(H, j * (m + 1)), R, p1, p2, pn, chunks, c0, c1,
+        team, tid, nthreads, stop, tid == 0 && aborted(team) ? 1 : 0);
       store<f64>(at(H, j * (m + 1) + j + 1), hnext);
       if (hnext > 0) for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) / hnext);
       // Earlier rotations on column j, then one that zeroes H[j+1][j].
