@@ -19,7 +19,7 @@ import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNega
 
 export type LstsqMethod = "auto" | "qr" | "sketch-and-solve" | "sketch-and-precondition" | "iterative-sketching";
 export type SketchKind = "gaussian" | "srht" | "countsketch" | "sparse-sign" | "leverage";
-export type LstsqReason = "solved" | "converged" | "max-iterations" | "stagnated" | "rank-deficient" | "aborted";
+export type LstsqReason = "solved" | "converged" | "max-iterations" | "stagnated" | "rank-deficient" | "overflow" | "aborted";
 
 export interface LstsqOptions extends CallOptions {
   /** Default "auto": sketch-and-precondition for tall problems (m ≥ 8n, m·n ≥ 2e5), else qr. */
@@ -62,7 +62,8 @@ export interface LstsqResult {
   /**
    * "solved" (direct), "converged" (the criterion of `rtol` holds on the returned x, recomputed),
    * "max-iterations", "stagnated" (refinement stopped improving before the criterion held),
-   * or "rank-deficient" (R has a zero pivot: x is not unique).
+   * "rank-deficient" (R has a zero pivot: x is not unique), or "overflow"
+   * (some entry of x is beyond float64's range: it comes back ±Infinity).
    */
   reason: LstsqReason;
 }
@@ -335,6 +336,16 @@ export class Sketch {
     // A given size is checked even when "auto" then picks qr: a bad value is never silently ignored.
     if (opts.sketchSize !== undefined) integer("opts.sketchSize", opts.sketchSize, sketchSizeMin, m);
     const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? Math.min(m, Math.max(4 * n, n + 8)), sketchSizeMin, m);
+    // Entries past 2^±SAFE_EXPONENT: their sums of squares would overflow or
+    // underflow. Solve for A·2^−ea and b·2^−eb (exact) and scale back.
+    const ea = unsafeExponent(D.data), eb = unsafeExponent(b);
+    if (ea !== 0 || eb !== 0) {
+      const r = await this.lstsq(new DenseMatrix(m, n, D.data.map((v) => ldexp(v, -ea)), D.layout), b.map((v) => ldexp(v, -eb)), opts);
+      const x = r.x.map((v) => ldexp(v, eb - ea));
+      // An answer beyond float64's range is said so, never returned as Infinity silently.
+      const reason = r.reason === "rank-deficient" || x.every(Number.isFinite) ? r.reason : "overflow";
+      return { ...r, x, residualNorm: ldexp(r.residualNorm, eb), reason };
+    }
     const heap = this.e.heap;
     const w = n + 1; // columns of [A b]
     const chunks = chunkCount(m);
@@ -449,6 +460,22 @@ function pivotTolerance(R: Float64Array, n: number, rows: number): number {
   let big = 0;
   for (let i = 0; i < n; i++) big = Math.max(big, Math.abs(R[i * n + i]));
   return Math.max(rows, n) * Number.EPSILON * big;
+}
+/** Entries up to 2^±this are solved as they are: sums of their squares stay in float64's range. */
+export const SAFE_EXPONENT = 256;
+/** e when the largest |v| is 2^e·[1, 2) with |e| > SAFE_EXPONENT, else 0 (v = 0 too). */
+export function unsafeExponent(v: ArrayLike<number>): number {
+  let big = 0;
+  for (let i = 0; i < v.length; i++) big = Math.max(big, Math.abs(v[i]));
+  if (big === 0) return 0;
+  const e = Math.floor(Math.log2(big));
+  return Math.abs(e) > SAFE_EXPONENT ? e : 0;
+}
+/** v·2^k, exact unless the result leaves float64's range (2^k itself may not be a float64). */
+export function ldexp(v: number, k: number): number {
+  for (; k > 1000; k -= 1000) v *= 2 ** 1000;
+  for (; k < -1000; k += 1000) v *= 2 ** -1000;
+  return v * 2 ** k;
 }
 /** ‖R⁻ᵀ·g‖ (g: Aᵀr; the gradient in the variables R·x, where A·R⁻¹ is near orthonormal). */
 function preconditionedNorm(R: Float64Array, n: number, g: Float64Array): number {

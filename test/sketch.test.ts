@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DenseMatrix, init, NumlaneError, type Numlane } from "../dist/index.js";
-import { rng, sameBits } from "./helpers.js";
+import { abortLatency, median, rng, sameBits } from "./helpers.js";
 
 let nl: Numlane;
 beforeAll(async () => { nl = await init({ threads: 2 }); });
@@ -173,6 +173,40 @@ describe("lstsq: forward stability on ill-conditioned problems (Meier, Nakatsuka
     const r = await nl.lstsq(A, Float64Array.from(c.bi), { method: "sketch-and-precondition", maxIter: 2 });
     expect(r.reason).toBe("max-iterations");
     expect(r.iterations).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("lstsq: extreme scales and abort", () => {
+  it("b·1e300, A·1e200, A·1e−200: the scaled answer, finite, for every method (was NaN / 'rank-deficient'); beyond float64 → 'overflow'", async () => {
+    const { A, b } = problem(3000, 20, 100, 9);
+    const scaledA = (k: number) => new DenseMatrix(A.rows, A.cols, A.data.map((v) => v * k));
+    for (const method of ["qr", "sketch-and-solve", "sketch-and-precondition", "iterative-sketching"] as const) {
+      const ref = await nl.lstsq(A, b, { method });
+      for (const [label, AA, bb, xFactor, rFactor] of [
+        ["b·1e300", A, b.map((v) => v * 1e300), 1e300, 1e300],
+        ["A·1e200", scaledA(1e200), b, 1e-200, 1],
+        ["A·1e-200", scaledA(1e-200), b, 1e200, 1],
+        ["A·1e-200, b·1e-300", scaledA(1e-200), b.map((v) => v * 1e-300), 1e-100, 1e-300],
+      ] as const) {
+        const r = await nl.lstsq(AA, bb, { method });
+        expect(r.reason, `${method} ${label}`).toBe(ref.reason);
+        expect(r.x.every(Number.isFinite), `${method} ${label}`).toBe(true);
+        expect(relErr(r.x.map((v) => v / xFactor), ref.x), `${method} ${label}`).toBeLessThan(1e-10);
+        expect(Math.abs(r.residualNorm / rFactor / ref.residualNorm - 1), `${method} ${label}`).toBeLessThan(1e-10);
+      }
+    }
+    const r = await nl.lstsq(scaledA(1e-300), b.map((v) => v * 1e300), { method: "qr" });
+    expect(r.reason).toBe("overflow");
+    expect(r.x.some((v) => !Number.isFinite(v))).toBe(true);
+  });
+
+  it("abort latency of the iterative methods on 40000×200: median of 5 ≤ 50 ms", async () => {
+    const { A, b } = problem(40_000, 200, 10, 10);
+    for (const method of ["sketch-and-precondition", "iterative-sketching"] as const) {
+      const ms: number[] = [];
+      for (let i = 0; i < 5; i++) ms.push(await abortLatency((signal) => nl.lstsq(A, b, { method, rtol: 0, maxIter: 2 ** 30, signal }), 60));
+      expect(median(ms), `${method}: ${ms.map((v) => v.toFixed(1)).join(", ")}`).toBeLessThan(50);
+    }
   });
 });
 
