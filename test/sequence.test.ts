@@ -234,11 +234,15 @@ describe("omega \"learn\"", () => {
   const family = darcyFamily(40, 24, 41);
   const rtol = 1e-8;
 
-  it("needs fewer iterations than ω = 1, meets every tolerance, and gives the same bits on 1 and 2 threads", async () => {
+  it("needs ≥ 25 % fewer iterations than ω = 1 and ≤ 10 % more than the best fixed ω, meets every tolerance, and gives the same bits on 1 and 2 threads", async () => {
     const learnt = await nl.solveSequence(family, { preconditioner: "ssor", omega: "learn", rtol, seed: 3 });
-    const one = await nl.solveSequence(family, { preconditioner: "ssor", omega: 1, rtol });
-    console.log(`omega learn: ${learnt.totalIterations} iterations; omega 1: ${one.totalIterations}; last omegas ${learnt.omegas!.slice(-8).join(" ")}`);
-    expect(learnt.totalIterations).toBeLessThan(0.85 * one.totalIterations);
+    const fixed: number[] = [];
+    for (const omega of [1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9]) fixed.push((await nl.solveSequence(family, { preconditioner: "ssor", omega, rtol })).totalIterations);
+    const best = Math.min(...fixed);
+    console.log(`omega learn: ${learnt.totalIterations} iterations; fixed omega 1..1.9: ${fixed.join(" ")}; last omegas ${learnt.omegas!.slice(-8).join(" ")}`);
+    expect(learnt.totalIterations).toBeLessThan(0.75 * fixed[0]);
+    // Within 10 % of the best fixed ω of the grid (here ω = 1.6: 802), as the issue asks of 100 systems.
+    expect(learnt.totalIterations).toBeLessThan(1.1 * best);
     expect(learnt.omegas!.length).toBe(family.length);
     expect(learnt.omegas!.every((w) => w >= 1 && w < 2)).toBe(true);
     family.forEach((s, i) => {
