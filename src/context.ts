@@ -101,7 +101,7 @@ export class Numlane {
     this.engine = engine;
     this.blas = new Blas(engine);
     this.softmaxFamily = new Softmax(engine);
-    this.krylov = new Krylov(engine, this.blas);
+    this.krylov = new Krylov(engine);
     this.bcdFamily = new Bcd(engine);
     this.sketchFamily = new Sketch(engine);
   }

@@ -3,7 +3,6 @@
 // JavaScript sets it up, then only relays progress and cancellation.
 import { NumlaneError } from "./errors.js";
 import { chunkCount, HISTORY_CAP, MAX_THREADS, type CallOptions, type Engine } from "./engine.js";
-import type { Blas } from "./blas.js";
 import { csrInput, CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { allFinite, callback, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions, type OptionKeys } from "./validate.js";
@@ -239,7 +238,7 @@ export interface SequenceResult {
 }
 
 export class Krylov {
-  constructor(private readonly e: Engine, private readonly blas: Blas) {}
+  constructor(private readonly e: Engine) {}
 
   async cg(A: SolverMatrix, b: Float64Array, opts: CgOptions = {}): Promise<CgResult> {
     checkOptions("opts", opts, CG_KEYS);
