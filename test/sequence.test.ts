@@ -173,6 +173,21 @@ describe("prepared matrices", () => {
   });
 });
 
+describe("solveSequence's wasm memory", () => {
+  it("is given back after a sequence, and after one aborted mid-way", async () => {
+    const heap = nl.engine.heap, start = heap.bytesInUse;
+    const family = darcyFamily(5, 20, 51);
+    const r = await nl.solveSequence(family, { preconditioner: "ssor", omega: 1.5 });
+    expect(r.reasons.every((x) => x === "converged")).toBe(true);
+    expect(heap.bytesInUse).toBe(start);
+    const c = new AbortController();
+    let progressed = 0;
+    const aborted = nl.solveSequence(family, { rtol: 1e-14, maxIter: 100000, signal: c.signal, onProgress: () => { if (++progressed === 2) c.abort(); } });
+    await expect(aborted).rejects.toMatchObject({ name: "AbortError" });
+    expect(heap.bytesInUse).toBe(start);
+  });
+});
+
 describe("sequenceOrder", () => {
   for (const kind of ["gaussian", "clustered"] as const) {
     it(`is a deterministic permutation whose path is within 10% of the greedy nearest-neighbour tour (${kind}, 2000 × 64)`, () => {
