@@ -211,6 +211,63 @@ function applyTri(tri: usize, n: i32, r: usize, z: usize, rz: usize, chunks: i32
   barrier(team, nthreads);
 }
 
+// ---- per-iteration phases ---------------------------------------------------
+// Functions of their own, exported so that binaryen does not inline them into
+// their one caller: V8 moves a wasm function from its baseline code (Liftoff)
+// to optimised code (TurboFan) only between calls, and a whole solve is one
+// call of cg_f64, so loops inlined there ran baseline code for a worker's
+// first dozens of solves. Called once per iteration, these tier up within
+// the first solve. Same operations in the same order as inline code.
+
+/** Phase A on chunks c0..c1−1: q = A·p and the partials of p·q. */
+export function cg_phase_curvature(indptr: usize, indices: usize, data: usize, n: i32, p: usize, q: usize, pq: usize, c0: i32, c1: i32): void {
+  for (let c = c0; c < c1; c++) {
+    const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+    let s: f64 = 0;
+    for (let i = i0; i < i1; i++) {
+      const qi = csrRowDot(indptr, indices, data, p, i);
+      store<f64>(at(q, i), qi);
+      s += load<f64>(at(p, i)) * qi;
+    }
+    store<f64>(at(pq, c), s);
+  }
+}
+
+/**
+ * Phase B on chunks c0..c1−1: x += α·p, r −= α·q, z = D⁻¹·r (Jacobi), and
+ * the partials of r·r, and (when `local`: z is known row by row) of r·z and (AW)ᵀz.
+ */
+export function cg_phase_update(
+  n: i32, alpha: f64, x: usize, p: usize, q: usize, r: usize, z: usize, dinv: usize, local: i32,
+  rr: usize, rz: usize, aw: usize, azp: usize, kd: i32, chunks: i32, c0: i32, c1: i32,
+): void {
+  for (let c = c0; c < c1; c++) {
+    const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+    let srr: f64 = 0, srz: f64 = 0;
+    for (let i = i0; i < i1; i++) {
+      store<f64>(at(x, i), load<f64>(at(x, i)) + alpha * load<f64>(at(p, i)));
+      const ri = load<f64>(at(r, i)) - alpha * load<f64>(at(q, i));
+      store<f64>(at(r, i), ri);
+      srr += ri * ri;
+      if (dinv != 0) {
+        const zi = load<f64>(at(dinv, i)) * ri;
+        store<f64>(at(z, i), zi);
+        srz += ri * zi;
+      }
+    }
+    store<f64>(at(rr, c), srr);
+    if (local != 0) {
+      store<f64>(at(rz, c), dinv != 0 ? srz : srr);
+      deflationPartials(aw, z, azp, n, kd, chunks, c, c);
+    }
+  }
+}
+
+/** Phase C, rows i0..i1: p = z + β·p (no deflation). */
+export function cg_phase_direction(p: usize, z: usize, beta: f64, i0: i32, i1: i32): void {
+  for (let i = i0; i < i1; i++) store<f64>(at(p, i), load<f64>(at(z, i)) + beta * load<f64>(at(p, i)));
+}
+
 // ---- recycle-space update -------------------------------------------------
 
 /** Keeps z_j (this thread's rows) and, on tid 0, ρ_j and μ_j (kd values); k: the block's layout width. */
@@ -547,16 +604,7 @@ export function cg_f64(
           if (iter == maxIter) { reason = MAX_ITERATIONS; break; }
           iter++;
           // A: q = A·p and p·q.
-          for (let c = c0; c < c1; c++) {
-            const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-            let s: f64 = 0;
-            for (let i = i0; i < i1; i++) {
-              const qi = csrRowDot(indptr, indices, data, p, i);
-              store<f64>(at(q, i), qi);
-              s += load<f64>(at(p, i)) * qi;
-            }
-            store<f64>(at(pq, c), s);
-          }
+          cg_phase_curvature(indptr, indices, data, n, p, q, pq, c0, c1);
           barrier(team, nthreads);
           const curvature = sumPartials(pq, chunks);
           if (!(curvature > 0)) {
@@ -572,26 +620,7 @@ export function cg_f64(
           }
 
           // B: x += α·p, r −= α·q, z = M⁻¹·r, with r·z, r·r and (AW)ᵀz.
-          for (let c = c0; c < c1; c++) {
-            const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
-            let srr: f64 = 0, srz: f64 = 0;
-            for (let i = i0; i < i1; i++) {
-              store<f64>(at(x, i), load<f64>(at(x, i)) + alpha * load<f64>(at(p, i)));
-              const ri = load<f64>(at(r, i)) - alpha * load<f64>(at(q, i));
-              store<f64>(at(r, i), ri);
-              srr += ri * ri;
-              if (dinv != 0) {
-                const zi = load<f64>(at(dinv, i)) * ri;
-                store<f64>(at(z, i), zi);
-                srz += ri * zi;
-              }
-            }
-            store<f64>(at(rr, c), srr);
-            if (local) {
-              store<f64>(at(rz, c), dinv != 0 ? srz : srr);
-              deflationPartials(aw, z, azp, n, kd, chunks, c, c);
-            }
-          }
+          cg_phase_update(n, alpha, x, p, q, r, z, dinv, local ? 1 : 0, rr, rz, aw, azp, kd, chunks, c0, c1);
           if (!local) {
             applyTri(tri, n, r, z, rz, chunks, team, tid, nthreads);
             deflationPartials(aw, z, azp, n, kd, chunks, c0, c1 - 1);
@@ -617,7 +646,7 @@ export function cg_f64(
             cholSolve(lf, k, rhs, mu);
             deflatedDirection(p, z, beta, w, n, k, mu, my0, my1);
           } else {
-            for (let i = my0; i < my1; i++) store<f64>(at(p, i), load<f64>(at(z, i)) + beta * load<f64>(at(p, i)));
+            cg_phase_direction(p, z, beta, my0, my1);
           }
           if (recording && iter < ell) keep(rec, kNew, iter, rho, mu, kd, z, keepZ, n, my0, my1, tid);
           barrier(team, nthreads);
