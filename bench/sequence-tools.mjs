@@ -3,7 +3,7 @@
 // (Gaussian, and clustered: 20 centres), wall and CPU time, path length
 // against SKR's exact greedy nearest-neighbour tour (10⁴ only: it is O(s²)).
 // (2) A solve's fixed cost (cg with maxIter 0) with the matrix passed plainly
-// and prepared (nl.prepare), n = 128² and 512². (3) omega "learn" on 100
+// and prepared (nl.prepare), and solveSequence's per system, n = 128² and 512². (3) omega "learn" on 100
 // lognormal Darcy systems against each fixed ω of its 10-point grid.
 import { init, problems } from "../dist/index.js";
 import { machine, median, printTable, writeResults } from "./lib.mjs";
@@ -78,9 +78,17 @@ export default async function () {
       t = performance.now(); await nl.cg(P, sys.b, { maxIter: 0 }); prepared.push(performance.now() - t);
     }
     P.free();
-    results.fixedCost.push({ n: grid * grid, plainMs: median(plain), preparedMs: median(prepared) });
+    // solveSequence's cost per system on top of the solves: 6 systems sharing a pattern, maxIter 0.
+    const { systems } = problems.darcy({ grid, count: 6, seed: 2 });
+    const perSystem = [];
+    for (let k = 0; k < 3; k++) {
+      const t = performance.now();
+      await nl.solveSequence(systems, { maxIter: 0, order: "given" });
+      perSystem.push((performance.now() - t) / systems.length);
+    }
+    results.fixedCost.push({ n: grid * grid, plainMs: median(plain), preparedMs: median(prepared), sequencePerSystemMs: median(perSystem) });
   }
-  console.log("\nfixed cost of a solve (cg, maxIter 0, median of 9)");
+  console.log("\nfixed cost of a solve (cg, maxIter 0, median of 9; solveSequence: per system, median of 3)");
   printTable(results.fixedCost);
 
   const { systems } = problems.darcy({ grid: 64, count: 100, seed: 1 });
