@@ -284,6 +284,35 @@ describe("omega \"learn\"", () => {
     expect(a.reasons.every((r) => r === "converged")).toBe(true);
   });
 
+  it("with a context learns a different ω for each regime: fewer iterations than without, near the best ω per regime", async () => {
+    // 20² Laplacians shifted by σ: σ ≈ 0 wants ω ≈ 1.5, σ ∈ [2, 4] wants ω ≈ 1.1.
+    const N = 20, r = rng(5), grid = [1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9];
+    const shifted = (shift: number) => {
+      const I: number[] = [], J: number[] = [], V: number[] = [];
+      for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) {
+        for (const [a, c] of [[i - 1, j], [i, j - 1], [i, j + 1], [i + 1, j]]) if (a >= 0 && c >= 0 && a < N && c < N) { I.push(i * N + j); J.push(a * N + c); V.push(-1); }
+        I.push(i * N + j); J.push(i * N + j); V.push(4 + shift);
+      }
+      return CsrMatrix.fromCoo(N * N, N * N, I, J, V);
+    };
+    const systems = Array.from({ length: 64 }, () => {
+      const shift = r() < 0.5 ? 0.001 * r() : 2 + 2 * r();
+      return { A: shifted(shift), b: new Float64Array(N * N).fill(1), context: shift };
+    });
+    const contextual = await nl.solveSequence(systems, { preconditioner: "ssor", omega: "learn" });
+    const plain = await nl.solveSequence(systems.map(({ A, b }) => ({ A, b })), { preconditioner: "ssor", omega: "learn" });
+    let bestPerRegime = 0;
+    for (const regime of [systems.filter((s) => s.context < 1), systems.filter((s) => s.context >= 1)]) {
+      const totals: number[] = [];
+      for (const omega of grid) totals.push((await nl.solveSequence(regime, { preconditioner: "ssor", omega, order: "given" })).totalIterations);
+      bestPerRegime += Math.min(...totals);
+    }
+    console.log(`contextual learn ${contextual.totalIterations}, without context ${plain.totalIterations}, best ω per regime ${bestPerRegime}`);
+    expect(contextual.totalIterations).toBeLessThan(plain.totalIterations);
+    expect(contextual.totalIterations).toBeLessThan(1.15 * bestPerRegime);
+    expect(contextual.reasons.every((x) => x === "converged")).toBe(true);
+  });
+
   it("refuses what it cannot learn", async () => {
     const two = family.slice(0, 2);
     await expect(nl.solveSequence(two, { preconditioner: "jacobi", omega: "learn" })).rejects.toMatchObject({ code: "invalid-value", argument: "opts.omega" });
