@@ -244,10 +244,7 @@ export class RandomField {
     return this.scales.map((s) => stream.normal() * s);
   }
 
-  /**
-   * Basis values at the points (2j + shift)/(2·den), j < n: row k holds
-   * φ_k at each point (cell centres: shift 1, den n; interior nodes: shift 2, den n + 1).
-   */
+  /** φ_k at the cell centres (j + ½)/n, or the interior nodes (j + 1)/(n + 1), j < n: row k of K. */
   basis(n: number, atCellCentres: boolean): Float64Array {
     const K = this.modes, table = new Float64Array(K * n);
     for (let k = 0; k < K; k++) {
@@ -278,20 +275,6 @@ export class RandomField {
       }
     }
     return out;
-  }
-
-  /** Var g(x_j, y_i) = Σ_k c_k-scale² φ_k1(x_j)² φ_k2(y_i)²: what the field's draws should show. */
-  variance(basis: Float64Array, n: number, i: number, j: number): number {
-    const K = this.modes;
-    let v = 0;
-    for (let k2 = 0, m = 0; k2 < K; k2++) {
-      for (let k1 = 0; k1 < K; k1++) {
-        if (k1 === 0 && k2 === 0) continue;
-        v += (this.scales[m] * basis[k1 * n + j] * basis[k2 * n + i]) ** 2;
-        m++;
-      }
-    }
-    return v;
   }
 }
 
@@ -590,6 +573,11 @@ const FAMILIES = {
 } as const;
 
 export const PROBLEM_FAMILIES = Object.keys(FAMILIES) as readonly ProblemFamily[];
+
+/** Whether `v` names a family (a type guard for options read from outside). */
+export function isProblemFamily(v: unknown): v is ProblemFamily {
+  return typeof v === "string" && Object.hasOwn(FAMILIES, v);
+}
 
 /** A family's option keys. */
 export function familyKeys(family: ProblemFamily): Readonly<Record<string, true>> {
