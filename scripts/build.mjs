@@ -1,15 +1,39 @@
 // npm run build: the wasm builds (asc: threads, single, relaxed, relaxed-single), the JS bundles per runtime (esbuild), the types (tsc).
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import * as esbuild from "esbuild";
 
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: "inherit" });
 mkdirSync("dist", { recursive: true });
+
+/** The newest modification time (ms) of the files under the given paths. */
+function newest(...paths) {
+  let t = 0;
+  for (const p of paths) {
+    const s = statSync(p);
+    t = Math.max(t, s.isDirectory() ? newest(...readdirSync(p).map((f) => join(p, f))) : s.mtimeMs);
+  }
+  return t;
+}
+// The asc builds take most of the build's time: each is skipped while its
+// .wasm is newer than every kernel source, the config and the compiler.
+const asconfig = JSON.parse(readFileSync("asconfig.json", "utf8"));
+const kernelSources = newest("assembly", "asconfig.json", "node_modules/assemblyscript/package.json");
 // relaxed-single: the relaxed build without threads, for Engine.local in relaxed contexts.
 for (const target of ["threads", "single", "relaxed", "relaxed-single"]) {
+  const out = asconfig.targets[target].outFile;
+  if (existsSync(out) && statSync(out).mtimeMs > kernelSources) continue;
   run("npx", ["asc", "assembly/index.ts", "--config", "asconfig.json", "--target", target]);
 }
-const common = { bundle: true, format: "esm", target: "es2022", sourcemap: true, logLevel: "warning" };
+
+// The tour's data ships inside dist/data (numlane tour runs from an installed
+// package); the list lives in the tour itself.
+const tourData = JSON.parse(/TOUR_DATA = (\[[^\]]*\])/.exec(readFileSync("src/cli/tour.ts", "utf8"))[1]);
+for (const file of tourData) cpSync(join("data", file), join("dist/data", file));
+// The version recorded in generated datasets' meta (src/generate.ts), from package.json: one source.
+const { version } = JSON.parse(readFileSync("package.json", "utf8"));
+const common = { bundle: true, format: "esm", target: "es2022", sourcemap: true, logLevel: "warning", define: { __NUMLANE_VERSION__: JSON.stringify(version) } };
 
 // Node (and Bun): wasm read with fs, workers on worker_threads.
 await esbuild.build({
@@ -31,6 +55,7 @@ await esbuild.build({
   entryPoints: { web: "src/entries/web.ts" },
   outdir: "dist",
   define: {
+    ...common.define,
     __NUMLANE_WEB_WORKER__: JSON.stringify(await workerSource("workers/web.ts")),
     __NUMLANE_PROXY_WORKER__: JSON.stringify(await workerSource("workers/proxy-web.ts")),
   },

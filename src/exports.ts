@@ -14,3 +14,6 @@ export type { BcdResult, BcdReason, LassoOptions, LassoPathOptions, LassoPathRes
 export type { CgOptions, CgResult, CgReason, GmresOptions, Preconditioner, RecycleOptions, LinearSystem, SequenceOptions, SequenceOrderOptions, SequenceResult, SolverMatrix } from "./krylov.js";
 export type { LeverageOptions, LstsqMethod, LstsqOptions, LstsqReason, LstsqResult, QrResult, SketchKind, SketchOptions } from "./sketch.js";
 export type { Progress } from "./pool/pool.js";
+export { problems, PROBLEM_FAMILIES, type Problems, type ProblemFamily, type ProblemSet, type ProblemSystem, type PoissonOptions, type DarcyOptions, type HelmholtzOptions, type ConvectionDiffusionOptions, type HeatOptions, type FieldOptions } from "./problems.js";
+export { generate, type GenerateOptions, type GenerateResult, type GenerateProgress, type SolvedSystem, type DatasetMeta, type Dtype } from "./generate.js";
+export { encodeNpy } from "./io/npy.js";

@@ -62,6 +62,17 @@ print(json.dumps([sl.spsolve(sp.csr_matrix((s["data"], s["indices"], s["indptr"]
     });
   });
 
+  it("gives the same bits on 1 and 2 threads (sorted, recycled CG and GMRES)", async () => {
+    for (const family of ["darcy", "convection-diffusion"] as const) {
+      const opts = { family, grid: 24, count: 4, seed: 12, recycle: 4, ...(family === "convection-diffusion" && { restart: 20 }) };
+      const one = await generate(nl, { ...opts, threads: 1 }), two = await generate(nl, { ...opts, threads: 2 });
+      expect(sameBits(one.solutions!, two.solutions!)).toBe(true);
+      expect(one.meta.iterations).toEqual(two.meta.iterations);
+      expect(one.meta.solveOrder).toEqual(two.meta.solveOrder);
+      expect(one.meta.allConverged).toBe(true);
+    }
+  });
+
   it("nonsymmetric families default to GMRES; every family's solutions meet rtol", async () => {
     for (const family of ["poisson", "heat", "helmholtz", "convection-diffusion"] as const) {
       const r = await generate(nl, { family, grid: 12, count: 3, seed: 1, ...(family === "helmholtz" && { wavenumbers: [1, 4] as [number, number] }) });
