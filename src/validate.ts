@@ -159,7 +159,7 @@ export function requireOptions<T>(path: string, opts: T | undefined, keys: Optio
 }
 
 /** "did you mean …?" with the valid keys nearest to `key` (a case slip or a typo or two), else the list of them. */
-function suggest(key: string, valid: readonly string[]): string {
+export function suggest(key: string, valid: readonly string[]): string {
   const same = valid.find((k) => k.toLowerCase() === key.toLowerCase());
   if (same !== undefined) return `did you mean ${same}?`;
   // Up to a third of the key's letters wrong, at least one.

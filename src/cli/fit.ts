@@ -1,0 +1,226 @@
+// numlane lstsq | lasso | logistic data.csv: fits to a numeric CSV with a
+// header row, the target in the last column.
+//
+// The intercept (on by default, --no-intercept to leave it out) is not a
+// penalized coefficient. Least squares and the lasso center the features and
+// the target, fit w to the centered data and report c = ȳ − x̄·w: the exact
+// minimizer over (w, c), since for any w the best c makes the residual's mean
+// zero. The logistic loss has no such closed form: the features are centered
+// and a constant column of height s is added, whose coefficient w₀ gives
+// c = s·w₀ − x̄·w; its penalty (w₀²/2 = c²/(2s²), or |c|/s) fades as s grows,
+// so s is INTERCEPT_SCALE times the largest feature's root mean square.
+import { performance } from "node:perf_hooks";
+import { DenseMatrix } from "../matrix.js";
+import { readRegressionCsv } from "../io/csv.js";
+import type { Numlane } from "../context.js";
+import type { LstsqMethod, SketchKind } from "../sketch.js";
+import { numberOption, readFile, UsageError, type CommandSpec, type OptionSpec, type Parsed } from "./args.js";
+import { progressLine } from "./progress.js";
+
+/** The logistic intercept column's height over the largest feature RMS: its penalty is 1/INTERCEPT_SCALE² of a feature's. */
+export const INTERCEPT_SCALE = 1000;
+/** More distinct targets than this is not a classification problem. */
+const MAX_CLASSES = 1000;
+
+const intercept: OptionSpec = { type: "boolean", default: true, help: "fit an unpenalized intercept (--no-intercept: none)" };
+const csvNote = "data.csv: a header row of names, then numeric rows; the last column is the target.";
+
+export const lstsqSpec: CommandSpec = {
+  name: "lstsq",
+  positionals: ["data.csv"],
+  summary: "Least squares: the w minimizing ‖b − A·w − c‖ (A the features, b the target, c the intercept).",
+  notes: csvNote,
+  options: {
+    method: { type: "string", value: "M", choices: ["auto", "qr", "sketch-and-solve", "sketch-and-precondition", "iterative-sketching"], default: "auto", help: "how" },
+    sketch: { type: "string", value: "K", choices: ["sparse-sign", "countsketch", "gaussian", "srht", "leverage"], help: "the sketch of the sketched methods (default sparse-sign)" },
+    "sketch-size": { type: "string", value: "N", help: "rows of the sketch (default 4·features)" },
+    seed: { type: "string", value: "N", help: "seed of the sketch (default 1)" },
+    rtol: { type: "string", value: "R", help: "iterative methods' tolerance (default 1e-12)" },
+    intercept,
+  },
+};
+
+export const lassoSpec: CommandSpec = {
+  name: "lasso",
+  positionals: ["data.csv"],
+  summary: "The lasso by coordinate descent: w minimizing ‖b − A·w − c‖²/(2n) + λ‖w‖₁ (scikit-learn's Lasso(alpha=λ)).",
+  notes: csvNote,
+  options: {
+    lambda: { type: "string", value: "λ", default: "1", help: "the L1 weight λ ≥ 0" },
+    tol: { type: "string", value: "T", help: "stop when the duality gap ≤ tol·‖b‖²/n (default 1e-4)" },
+    "max-iter": { type: "string", value: "N", help: "sweeps allowed (default 1000)" },
+    intercept,
+  },
+};
+
+export const logisticSpec: CommandSpec = {
+  name: "logistic",
+  positionals: ["data.csv"],
+  summary: "Logistic regression by coordinate descent: w minimizing ½‖w‖² (or ‖w‖₁) + C·Σ log-loss.\n" +
+    "Two classes in the target: binary; more: multinomial (softmax loss). Labels may be any numbers.",
+  notes: csvNote + `\nThe intercept is the coefficient of a constant column ${INTERCEPT_SCALE}× the largest feature's RMS high,\n` +
+    `so its penalty is negligible (1/${INTERCEPT_SCALE}² of a feature's), not zero.`,
+  options: {
+    C: { type: "string", value: "C", default: "1", help: "inverse regularization strength (scikit-learn's C)" },
+    penalty: { type: "string", value: "P", choices: ["l2", "l1"], default: "l2", help: "the penalty" },
+    tol: { type: "string", value: "T", help: "stop when a sweep's largest optimality violation ≤ tol × the first's (default 1e-6)" },
+    "max-iter": { type: "string", value: "N", help: "sweeps allowed (default 1000)" },
+    intercept,
+  },
+};
+
+interface Data {
+  file: string;
+  A: DenseMatrix;
+  b: Float64Array;
+  features: string[];
+  target: string;
+  /** Column means (zeros without an intercept). */
+  mean: Float64Array;
+}
+
+/** Reads the CSV; with an intercept, A's columns come back centered and `mean` holds their means. */
+function readData(file: string, center: boolean): Data {
+  const { A, b, features, target } = readFile(file, readRegressionCsv);
+  const m = A.rows, p = A.cols, mean = new Float64Array(p);
+  if (center) {
+    for (let i = 0; i < m; i++) for (let j = 0; j < p; j++) mean[j] += A.data[i * p + j];
+    for (let j = 0; j < p; j++) mean[j] /= m;
+    for (let i = 0; i < m; i++) for (let j = 0; j < p; j++) A.data[i * p + j] -= mean[j];
+  }
+  return { file, A, b, features, target, mean };
+}
+
+const meanOf = (v: Float64Array) => v.reduce((s, x) => s + x, 0) / v.length;
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
+
+function printCoefficients(features: string[], w: ArrayLike<number>, interceptValue: number | undefined): void {
+  const rows: [string, number][] = features.map((f, j) => [f, w[j]]);
+  if (interceptValue !== undefined) rows.unshift(["(intercept)", interceptValue]);
+  const width = Math.max(...rows.map(([f]) => f.length));
+  for (const [f, v] of rows) console.log(`  ${f.padEnd(width)}  ${v.toPrecision(10).padStart(18)}`);
+}
+
+export async function lstsq(nl: Numlane, args: Parsed): Promise<number> {
+  const withIntercept = args.values.intercept as boolean;
+  const d = readData(args.positionals[0], withIntercept);
+  const yMean = withIntercept ? meanOf(d.b) : 0;
+  const b = withIntercept ? d.b.map((v) => v - yMean) : d.b;
+  const opts = {
+    method: args.values.method as LstsqMethod, sketch: args.values.sketch as SketchKind | undefined,
+    sketchSize: numberOption(args, "sketch-size", { integer: true, min: 1 }), seed: numberOption(args, "seed", { integer: true, min: 0 }),
+    rtol: numberOption(args, "rtol", { min: 0 }),
+  };
+  const t0 = performance.now();
+  const r = await nl.lstsq(d.A, b, opts);
+  const ms = performance.now() - t0;
+  const c = withIntercept ? yMean - dot(d.mean, r.x) : undefined;
+  const ok = r.reason === "solved" || r.reason === "converged";
+  if (args.values.json) {
+    console.log(JSON.stringify({
+      file: d.file, rows: d.A.rows, features: d.features, target: d.target, intercept: c ?? null, coefficients: Array.from(r.x),
+      residualNorm: r.residualNorm, method: r.method, reason: r.reason, iterations: r.iterations, sketchSize: r.sketchSize,
+      conditionEstimate: r.conditionEstimate, ms: +ms.toFixed(3),
+    }, null, 2));
+    return ok ? 0 : 3;
+  }
+  console.log(`${d.file}: ${d.A.rows} rows, ${d.A.cols} features, target "${d.target}"${withIntercept ? ", with an intercept" : ""}`);
+  printCoefficients(d.features, r.x, c);
+  console.log(`residual norm ‖b − A·w${withIntercept ? " − c" : ""}‖ = ${r.residualNorm.toPrecision(10)}`);
+  console.log(`method ${r.method}${r.sketchSize ? ` (sketch ${opts.sketch ?? "sparse-sign"}, ${r.sketchSize} rows, ${r.iterations} iterations)` : ""}, ${r.reason}, ` +
+    `cond ≈ ${r.conditionEstimate.toExponential(2)}${withIntercept ? " (centered features)" : ""}, ${ms.toFixed(2)} ms`);
+  return ok ? 0 : 3;
+}
+
+export async function lasso(nl: Numlane, args: Parsed): Promise<number> {
+  const withIntercept = args.values.intercept as boolean;
+  const d = readData(args.positionals[0], withIntercept);
+  const yMean = withIntercept ? meanOf(d.b) : 0;
+  const b = withIntercept ? d.b.map((v) => v - yMean) : d.b;
+  const lambda = numberOption(args, "lambda", { min: 0 })!;
+  const bar = progressLine("lasso", (p) => `sweep ${p.iteration}  gap ${p.value.toExponential(2)}`);
+  const t0 = performance.now();
+  const r = await nl.lasso(d.A, b, { lambda, tol: numberOption(args, "tol", { min: 0 }), maxIter: numberOption(args, "max-iter", { integer: true, min: 1 }), onProgress: bar.onProgress });
+  const ms = performance.now() - t0;
+  bar.done();
+  const c = withIntercept ? yMean - dot(d.mean, r.x) : undefined;
+  const nonzero = r.x.reduce((k, v) => k + (v !== 0 ? 1 : 0), 0);
+  if (args.values.json) {
+    console.log(JSON.stringify({
+      file: d.file, rows: d.A.rows, features: d.features, target: d.target, lambda, intercept: c ?? null, coefficients: Array.from(r.x),
+      nonzero, objective: r.objective, gap: r.gap, reason: r.reason, converged: r.converged, iterations: r.iterations, ms: +ms.toFixed(3),
+    }, null, 2));
+    return r.converged ? 0 : 3;
+  }
+  console.log(`${d.file}: ${d.A.rows} rows, ${d.A.cols} features, target "${d.target}", λ = ${lambda}${withIntercept ? ", with an intercept" : ""}`);
+  printCoefficients(d.features, r.x, c);
+  console.log(`${nonzero} of ${r.x.length} coefficients nonzero; objective ${r.objective.toPrecision(10)}`);
+  console.log(`${r.reason} after ${r.iterations} sweeps, duality gap ${r.gap?.toExponential(2)}, ${ms.toFixed(2)} ms`);
+  return r.converged ? 0 : 3;
+}
+
+export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
+  const withIntercept = args.values.intercept as boolean;
+  const d = readData(args.positionals[0], withIntercept);
+  const m = d.A.rows, p = d.A.cols;
+  const classes = [...new Set(d.b)].sort((u, v) => u - v);
+  if (classes.length < 2) throw new UsageError(`${d.file}: the target "${d.target}" holds one value only; logistic regression needs two classes or more`);
+  if (classes.length > MAX_CLASSES) throw new UsageError(`${d.file}: the target "${d.target}" holds ${classes.length} distinct values; logistic regression needs class labels (lstsq or lasso fit a continuous target)`);
+  const binary = classes.length === 2;
+  // The features, centered, with the constant column last when fitting an intercept.
+  let rms = 0;
+  for (let j = 0; j < p; j++) { let s = 0; for (let i = 0; i < m; i++) s += d.A.data[i * p + j] ** 2; rms = Math.max(rms, Math.sqrt(s / m)); }
+  const height = INTERCEPT_SCALE * (rms > 0 ? rms : 1);
+  const q = withIntercept ? p + 1 : p;
+  const a = new Float64Array(m * q);
+  for (let i = 0; i < m; i++) { a.set(d.A.data.subarray(i * p, i * p + p), i * q); if (withIntercept) a[i * q + p] = height; }
+  const A = new DenseMatrix(m, q, a);
+  const index = new Map(classes.map((c, k) => [c, k]));
+  const y = binary ? d.b.map((v) => (v === classes[1] ? 1 : -1)) : d.b.map((v) => index.get(v)!);
+  const C = numberOption(args, "C", { min: 0 })!;
+  if (!(C > 0)) throw new UsageError("--C: expected a number > 0");
+  const bar = progressLine("logistic", (pr) => `sweep ${pr.iteration}  ${pr.value.toExponential(2)}`);
+  const t0 = performance.now();
+  const r = await nl.logisticRegression(A, y, {
+    C, penalty: args.values.penalty as "l1" | "l2", tol: numberOption(args, "tol", { min: 0 }),
+    maxIter: numberOption(args, "max-iter", { integer: true, min: 1 }), onProgress: bar.onProgress,
+    ...(binary ? {} : { multiClass: "multinomial" as const, classes: classes.length }),
+  });
+  const ms = performance.now() - t0;
+  bar.done();
+  // One row of coefficients per class (binary: the positive class only, as scikit-learn), and its intercept.
+  const k = binary ? 1 : classes.length;
+  const coefficients: Float64Array[] = [], intercepts: number[] = [];
+  for (let c = 0; c < k; c++) {
+    const w = r.x.subarray(c * q, c * q + q);
+    coefficients.push(w.slice(0, p));
+    intercepts.push(withIntercept ? height * w[p] - dot(d.mean, w.subarray(0, p)) : 0);
+  }
+  // Training accuracy from the fitted model (uncentered features).
+  let correct = 0;
+  for (let i = 0; i < m; i++) {
+    const x = Array.from({ length: p }, (_, j) => d.A.data[i * p + j] + d.mean[j]);
+    const scores = coefficients.map((w, c) => dot(w, x) + intercepts[c]);
+    const predicted = binary ? classes[scores[0] > 0 ? 1 : 0] : classes[scores.indexOf(Math.max(...scores))];
+    if (predicted === d.b[i]) correct++;
+  }
+  const result = {
+    file: d.file, rows: m, features: d.features, target: d.target, classes, multinomial: !binary, C, penalty: args.values.penalty,
+    intercepts: withIntercept ? intercepts : null, coefficients: coefficients.map((w) => Array.from(w)), interceptColumnHeight: withIntercept ? height : null,
+    trainingAccuracy: correct / m, objective: r.objective, reason: r.reason, converged: r.converged, iterations: r.iterations, ms: +ms.toFixed(3),
+  };
+  if (args.values.json) {
+    console.log(JSON.stringify(result, null, 2));
+    return r.converged ? 0 : 3;
+  }
+  console.log(`${d.file}: ${m} rows, ${p} features, target "${d.target}" with classes ${classes.join(", ")}; ` +
+    `${binary ? "binary" : "multinomial"}, C = ${C}, ${args.values.penalty}${withIntercept ? ", with an intercept" : ""}`);
+  for (let c = 0; c < k; c++) {
+    if (!binary || classes.length > 2) console.log(`class ${classes[c]}:`);
+    else console.log(`class ${classes[1]} against ${classes[0]}:`);
+    printCoefficients(d.features, coefficients[c], withIntercept ? intercepts[c] : undefined);
+  }
+  console.log(`training accuracy ${(100 * result.trainingAccuracy).toFixed(2)}%; objective ${r.objective.toPrecision(10)}`);
+  console.log(`${r.reason} after ${r.iterations} ${binary ? "sweeps" : "block updates"}, ${ms.toFixed(2)} ms`);
+  return r.converged ? 0 : 3;
+}
