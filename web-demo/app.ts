@@ -1,100 +1,292 @@
-// The web demo: numlane in a browser tab (bundled by web-demo/build.mjs).
+// The numlane lab (bundled by web-demo/build.mjs): live panels on numlane's
+// API in a browser tab. Plots through uPlot. Every long run has progress and a
+// Cancel; window.lab exposes the last results for the browser tests.
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
 import { CsrMatrix, DenseMatrix, init, readMatrixMarket, type Numlane } from "../dist/web.js";
+import { bcdProblem, laplacian2d, laplacianNnz, LAB, lstsqProblem } from "./problems.js";
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const ms = (t0: number) => `${(performance.now() - t0).toFixed(1)} ms`;
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const lab: Record<string, unknown> = {};
+(window as unknown as { lab: typeof lab }).lab = lab;
+const nextFrame = () => new Promise<void>((r) => setTimeout(r, 0));
+const PALETTE = ["#2f6fdf", "#d9480f", "#2b8a3e", "#9c36b5", "#e67700", "#0b7285", "#c2255c"];
 
-async function matrixFromSelection(): Promise<{ name: string; A: CsrMatrix }> {
-  const file = $<HTMLInputElement>("upload").files?.[0];
-  const text = file ? await file.text() : await (await fetch(`./data/matrices/${$<HTMLSelectElement>("matrix").value}.mtx`)).text();
-  const m = readMatrixMarket(text);
-  return { name: file?.name ?? $<HTMLSelectElement>("matrix").value, A: m instanceof CsrMatrix ? m : CsrMatrix.fromDense(m) };
+/** A line plot; `log` puts that axis on a log scale. */
+function plot(parent: HTMLElement, title: string, xLabel: string, yLabel: string, series: string[], log: { x?: boolean; y?: boolean } = {}): uPlot {
+  return new uPlot({
+    title, width: Math.min(460, parent.clientWidth || 460), height: 260,
+    scales: { x: { time: false, ...(log.x ? { distr: 3 } : {}) }, y: log.y ? { distr: 3 } : {} },
+    axes: [{ label: xLabel }, { label: yLabel, size: 70 }],
+    series: [{ label: xLabel }, ...series.map((label, k) => ({ label, stroke: PALETTE[k % PALETTE.length], width: 2, points: { show: true, size: 4 } }))],
+  }, [[], ...series.map(() => [])], parent);
 }
 
-function wireCg(nl: Numlane): void {
-  let controller: AbortController | undefined;
-  $("solve").onclick = async () => {
-    const out = $("cg"), bar = $<HTMLProgressElement>("progress");
-    controller = new AbortController();
-    $<HTMLButtonElement>("cancel").disabled = false;
-    $<HTMLButtonElement>("solve").disabled = true;
+/**
+ * One long run of a panel: its buttons, progress bar and Cancel, and the page's
+ * heartbeat (a 10 ms timer whose largest gap says whether the page kept responding).
+ */
+function longRun(name: string, body: (signal: AbortSignal, progress: (f: number) => void) => Promise<string>): void {
+  const run = $<HTMLButtonElement>(`${name}-run`), cancel = $<HTMLButtonElement>(`${name}-cancel`), bar = $<HTMLProgressElement>(`${name}-progress`), out = $(`${name}-out`);
+  run.onclick = async () => {
+    const controller = new AbortController();
+    cancel.onclick = () => controller.abort();
+    run.disabled = true; cancel.disabled = false; bar.value = 0;
+    out.textContent = "running…";
+    let last = performance.now(), gap = 0;
+    const beat = setInterval(() => { const now = performance.now(); gap = Math.max(gap, now - last); last = now; }, 10);
+    lab[`${name}Status`] = "running";
     try {
-      const { name, A } = await matrixFromSelection();
-      const b = await nl.blas.spmv(A, new Float64Array(A.cols).fill(1));
-      const rtol = Number($<HTMLInputElement>("rtol").value);
-      const first = { value: NaN };
-      const t0 = performance.now();
-      const r = await nl.cg(A, b, {
-        rtol, preconditioner: $<HTMLInputElement>("jacobi").checked ? "jacobi" : "none", signal: controller.signal,
-        onProgress: (p) => {
-          if (Number.isNaN(first.value)) first.value = p.value;
-          // Progress on a log scale from the first residual down to the target.
-          const goal = Math.log(rtol * Math.hypot(...b.subarray(0, Math.min(b.length, 1e5))));
-          bar.value = Math.min(1, Math.max(0, (Math.log(first.value) - Math.log(p.value)) / (Math.log(first.value) - goal)));
-          out.textContent = `iteration ${p.iteration}: ‖r‖ = ${p.value.toExponential(3)}`;
-        },
-      });
-      bar.value = r.converged ? 1 : bar.value;
-      let err = 0;
-      for (const v of r.x) err = Math.max(err, Math.abs(v - 1));
-      out.textContent = `${name}: ${A.rows}×${A.cols}, ${A.nnz} nonzeros\n${r.reason} after ${r.iterations} iterations in ${ms(t0)}\n` +
-        `‖b − A·x‖ = ${r.residualNorm.toExponential(3)}, max |x − 1| = ${err.toExponential(3)}`;
+      out.textContent = await body(controller.signal, (f) => { if (Number.isFinite(f)) bar.value = Math.min(1, Math.max(0, f)); });
+      lab[`${name}Status`] = "done";
     } catch (e) {
-      out.textContent = (e as Error).name === "AbortError" ? "cancelled" : `error: ${(e as Error).message}`;
+      const cancelled = (e as Error).name === "AbortError";
+      out.textContent = cancelled ? "cancelled" : `error: ${(e as Error).message}`;
+      lab[`${name}Status`] = cancelled ? "cancelled" : "error";
     } finally {
-      $<HTMLButtonElement>("cancel").disabled = true;
-      $<HTMLButtonElement>("solve").disabled = false;
+      clearInterval(beat);
+      lab[`${name}HeartbeatGap`] = gap;
+      $("heartbeat").textContent = `${gap.toFixed(0)} ms (${name})`;
+      run.disabled = false; cancel.disabled = true;
     }
   };
-  $("cancel").onclick = () => controller?.abort();
 }
 
-function wireLasso(nl: Numlane): void {
-  $("lasso").onclick = async () => {
-    const out = $("lassoOut");
+function cgPanel(nl: Numlane): void {
+  let chart: uPlot | undefined;
+  longRun("cg", async (signal, progress) => {
+    const [kind, name] = $<HTMLSelectElement>("cg-matrix").value.split(":");
+    let A: CsrMatrix;
+    const owned: (Int32Array | Float64Array)[] = [];
+    if (kind === "grid") {
+      // With workers, built in numlane's shared memory (nl.alloc): the long solve then copies
+      // nothing on the page's thread. The proxy worker gets copies of plain arrays instead.
+      const N = Number(name), n = N * N, nnz = laplacianNnz(N);
+      const into = nl.info.proxy ? undefined : { indptr: nl.alloc(n + 1, Int32Array), indices: nl.alloc(nnz, Int32Array), data: nl.alloc(nnz, Float64Array) };
+      if (into) owned.push(into.indptr, into.indices, into.data);
+      const g = laplacian2d(N, into);
+      A = new CsrMatrix(n, n, g.indptr, g.indices, g.data);
+    } else {
+      const m = readMatrixMarket(await (await fetch(`./data/matrices/${name}.mtx`)).text());
+      A = m instanceof CsrMatrix ? m : CsrMatrix.fromDense(m);
+    }
     try {
-      const rows = (await (await fetch("./data/datasets/diabetes.csv")).text()).trim().split("\n");
-      const names = rows[0].split(",").slice(0, -1);
-      const data = rows.slice(1).map((l) => l.split(",").map(Number));
-      const p = names.length;
-      const A = new DenseMatrix(data.length, p, Float64Array.from(data.flatMap((r) => r.slice(0, p))));
-      const b = Float64Array.from(data, (r) => r[p]);
-      const t0 = performance.now();
-      const r = await nl.lasso(A, b, { lambda: Number($<HTMLInputElement>("lambda").value) });
-      out.textContent = `${r.reason} in ${r.iterations} sweeps (${ms(t0)}), duality gap ${r.gap?.toExponential(2)}\n` +
-        names.map((n, j) => `${n.padEnd(4)} ${r.x[j].toFixed(2).padStart(9)}`).join("\n");
-    } catch (e) {
-      out.textContent = `error: ${(e as Error).message}`;
+      return await solveAndPlot(A, signal, progress);
+    } finally {
+      for (const a of owned) nl.free(a);
     }
-  };
+  });
+
+  async function solveAndPlot(A: CsrMatrix, signal: AbortSignal, progress: (f: number) => void): Promise<string> {
+    const b = await nl.blas.spmv(A, new Float64Array(A.cols).fill(1));
+    const rtol = Number($<HTMLInputElement>("cg-rtol").value);
+    const preconditioner = $<HTMLSelectElement>("cg-precond").value as "none";
+    const goal = rtol * (await nl.blas.nrm2(b));
+    chart?.destroy();
+    chart = plot($("cg-plot"), "residual ‖r‖ against iteration", "iteration", "‖r‖", ["‖r‖"], { y: true });
+    const its: number[] = [], res: number[] = [];
+    let pending = false;
+    // The heartbeat during the solve alone (longRun's covers the set-up on the page's thread too).
+    let last = performance.now(), solveGap = 0;
+    const beat = setInterval(() => { const now = performance.now(); solveGap = Math.max(solveGap, now - last); last = now; }, 10);
+    const t0 = performance.now();
+    const r = await nl.cg(A, b, {
+      rtol, preconditioner, signal,
+      onProgress: (p) => {
+        its.push(p.iteration); res.push(p.value);
+        progress(Math.log(res[0] / p.value) / Math.log(res[0] / goal));
+        if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; chart!.setData([its, res]); }); }
+      },
+    });
+    const ms = performance.now() - t0;
+    clearInterval(beat);
+    lab.cgSolveGap = Math.max(solveGap, performance.now() - last);
+    its.push(r.iterations); res.push(r.residualNorm);
+    chart.setData([its, res]);
+    progress(r.converged ? 1 : 0);
+    let err = 0;
+    for (const v of r.x) err = Math.max(err, Math.abs(v - 1));
+    lab.cg = { matrix: $<HTMLSelectElement>("cg-matrix").value, preconditioner, rtol, reason: r.reason, iterations: r.iterations, residualNorm: r.residualNorm, maxError: err, ms, reports: its.length - 1 };
+    return `${A.rows} unknowns, ${A.nnz} nonzeros, preconditioner ${preconditioner}\n${r.reason} after ${r.iterations} iterations in ${ms.toFixed(0)} ms\n` +
+      `‖b − A·x‖ = ${r.residualNorm.toExponential(3)}, max |x − 1| = ${err.toExponential(3)}`;
+  }
 }
 
-function wireSoftmax(nl: Numlane): void {
-  $("softmax").onclick = async () => {
-    const out = $("softmaxOut");
-    const rows = 1000, cols = 1000;
-    const x = Float32Array.from({ length: rows * cols }, (_, i) => 20 * Math.sin(i * 0.618));
-    const algorithm = $<HTMLSelectElement>("alg").value as "auto";
-    await nl.softmax(x, { rows, algorithm });
-    const times: number[] = [];
-    let y = new Float32Array(0);
-    for (let k = 0; k < 9; k++) { const t0 = performance.now(); y = await nl.softmax(x, { rows, algorithm }); times.push(performance.now() - t0); }
-    let worst = 0;
-    for (let r = 0; r < rows; r++) { let s = 0; for (let c = 0; c < cols; c++) s += y[r * cols + c]; worst = Math.max(worst, Math.abs(s - 1)); }
-    times.sort((a, b) => a - b);
-    out.textContent = `${algorithm}: median ${times[4].toFixed(2)} ms over 9 runs; max |Σp − 1| over rows = ${worst.toExponential(1)}`;
-  };
+/** An uploaded CSV, parsed in a worker (the page's thread only receives the arrays). */
+function parseCsvOffThread(file: File): Promise<{ A: DenseMatrix; b: Float64Array; name: string }> {
+  const worker = new Worker("./csv-worker.js", { type: "module" });
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (e) => {
+      worker.terminate();
+      const d = e.data;
+      if (d.ok) resolve({ A: new DenseMatrix(d.rows, d.cols, d.data), b: d.b, name: file.name });
+      else reject(new Error(d.message));
+    };
+    worker.onerror = (e) => { worker.terminate(); reject(new Error(e.message)); };
+    worker.postMessage(file);
+  });
+}
+
+function lstsqPanel(nl: Numlane): void {
+  let charts: uPlot[] = [];
+  longRun("lstsq", async (signal, progress) => {
+    const { m, n, methods, sketchFactors } = LAB.lstsq;
+    let A: DenseMatrix, b: Float64Array, label: string;
+    if ($<HTMLSelectElement>("lstsq-source").value === "upload") {
+      const file = $<HTMLInputElement>("lstsq-file").files?.[0];
+      if (!file) throw new Error("choose a CSV file first");
+      ({ A, b, name: label } = await parseCsvOffThread(file));
+    } else {
+      const p = lstsqProblem(m, n);
+      A = new DenseMatrix(m, n, p.a); b = p.b; label = `generated ${m}×${n}`;
+    }
+    const sizes = sketchFactors.map((f) => f * A.cols).filter((s) => s <= A.rows);
+    if (!sizes.length) throw new Error(`${A.rows}×${A.cols}: too few rows for a sketch of 2× the columns`);
+    const total = 1 + methods.length * sizes.length;
+    const t0 = performance.now();
+    const qr = await nl.lstsq(A, b, { method: "qr", signal });
+    const qrMs = performance.now() - t0;
+    progress(1 / total);
+    const rows: Record<string, unknown>[] = [{ method: "qr", sketchSize: 0, residualNorm: qr.residualNorm, excess: 0, xError: 0, ms: qrMs, reason: qr.reason }];
+    charts.forEach((c) => c.destroy());
+    charts = [
+      plot($("lstsq-plots"), "accuracy: (‖r‖ − ‖r_qr‖)/‖r_qr‖", "sketch rows", "excess residual", [...methods], { y: true }),
+      plot($("lstsq-plots"), `time (qr: ${qrMs.toFixed(1)} ms)`, "sketch rows", "ms", [...methods]),
+    ];
+    const excess: (number | null)[][] = methods.map(() => []), times: (number | null)[][] = methods.map(() => []);
+    let done = 1;
+    for (const size of sizes) {
+      for (const [k, method] of methods.entries()) {
+        const t = performance.now();
+        const r = await nl.lstsq(A, b, { method, sketchSize: size, signal });
+        const ms = performance.now() - t;
+        let dx = 0, nx = 0;
+        for (let j = 0; j < A.cols; j++) { dx += (r.x[j] - qr.x[j]) ** 2; nx += qr.x[j] ** 2; }
+        const ex = (r.residualNorm - qr.residualNorm) / qr.residualNorm;
+        rows.push({ method, sketchSize: size, residualNorm: r.residualNorm, excess: ex, xError: Math.sqrt(dx / nx), ms, reason: r.reason });
+        // Below rounding the excess can be 0 or negative: shown at 1e-16.
+        excess[k].push(Math.max(ex, 1e-16)); times[k].push(ms);
+        progress(++done / total);
+      }
+      const xs = sizes.slice(0, excess[0].length);
+      charts[0].setData([xs, ...excess] as uPlot.AlignedData);
+      charts[1].setData([xs, ...times] as uPlot.AlignedData);
+      await nextFrame();
+    }
+    lab.lstsq = { data: label, rows: A.rows, cols: A.cols, results: rows };
+    return `${label} (${A.rows}×${A.cols}); QR: ‖r‖ = ${qr.residualNorm.toPrecision(12)} in ${qrMs.toFixed(1)} ms\n` +
+      rows.slice(1).map((r) => `${String(r.method).padEnd(24)} ${String(r.sketchSize).padStart(5)} rows: excess ${(r.excess as number).toExponential(1)}, ` +
+        `‖x − x_qr‖/‖x_qr‖ ${(r.xError as number).toExponential(1)}, ${(r.ms as number).toFixed(1)} ms, ${r.reason}`).join("\n");
+  });
+}
+
+/** Row-wise softmax in plain JavaScript (max, exp and sum, scale), the baseline. */
+function softmaxJs(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let max = -Infinity;
+    for (let c = 0; c < cols; c++) max = Math.max(max, x[o + c]);
+    let sum = 0;
+    for (let c = 0; c < cols; c++) { const e = Math.exp(x[o + c] - max); out[o + c] = e; sum += e; }
+    const inv = 1 / sum;
+    for (let c = 0; c < cols; c++) out[o + c] *= inv;
+  }
+}
+
+function softmaxPanel(nl: Numlane): void {
+  let chart: uPlot | undefined;
+  longRun("softmax", async (signal, progress) => {
+    const { rows, cols, reps, algorithms } = LAB.softmax;
+    const n = rows * cols;
+    const x = Float32Array.from({ length: n }, (_, i) => 20 * Math.sin(i * 0.618));
+    const threadCounts = [...new Set([1, nl.info.threads])];
+    const cases = [{ name: "plain JavaScript", threads: 1, algorithm: undefined as (typeof algorithms)[number] | undefined },
+      ...algorithms.flatMap((algorithm) => threadCounts.map((threads) => ({ name: `${algorithm}, ${threads} thread${threads > 1 ? "s" : ""}`, threads, algorithm })))];
+    const ref = new Float32Array(n), out = new Float32Array(n);
+    const results: Record<string, number | string>[] = [];
+    for (const [k, c] of cases.entries()) {
+      const once = c.algorithm ? () => nl.softmax(x, { rows, algorithm: c.algorithm, threads: c.threads, out, signal }) : async () => softmaxJs(x, rows, cols, ref);
+      // Untimed calls first (V8 optimizes a kernel after a few runs), then the median of reps.
+      for (let i = 0; i < 3; i++) await once();
+      const t: number[] = [];
+      for (let i = 0; i < reps; i++) {
+        if (signal.aborted) throw new DOMException("cancelled", "AbortError");
+        const t0 = performance.now();
+        await once();
+        t.push(performance.now() - t0);
+        await nextFrame();
+      }
+      const ms = t.sort((a, b) => a - b)[reps >> 1];
+      let diff = 0;
+      if (c.algorithm) for (let i = 0; i < n; i++) diff = Math.max(diff, Math.abs(out[i] - ref[i]));
+      // Bytes moved: each float32 read once and written once.
+      results.push({ case: c.name, ms, elementsPerSecond: n / (ms / 1e3), gbPerSecond: (8 * n) / (ms / 1e3) / 1e9, maxDiffFromJs: diff });
+      progress((k + 1) / cases.length);
+    }
+    chart?.destroy();
+    chart = new uPlot({
+      title: "softmax throughput (GB/s)", width: 620, height: 260, scales: { x: { time: false } },
+      axes: [{ values: (_u, ticks) => ticks.map((i) => (Number.isInteger(i) && results[i] ? String(results[i].case).replace(" thread", " thr") : "")), size: 50 }, { label: "GB/s" }],
+      series: [{}, { label: "GB/s", fill: "#2f6fdf88", stroke: "#2f6fdf", paths: uPlot.paths.bars!({ size: [0.6] }), points: { show: false } }],
+    }, [results.map((_, i) => i), results.map((r) => r.gbPerSecond as number)], $("softmax-plot"));
+    $("softmax-table").innerHTML = `<table><tr><th>case</th><th>median ms</th><th>elements/s</th><th>GB/s</th><th>max |p − p_js|</th></tr>` +
+      results.map((r) => `<tr><td>${r.case}</td><td>${(r.ms as number).toFixed(2)}</td><td>${(r.elementsPerSecond as number).toExponential(2)}</td>` +
+        `<td>${(r.gbPerSecond as number).toFixed(2)}</td><td>${r.case === "plain JavaScript" ? "" : (r.maxDiffFromJs as number).toExponential(1)}</td></tr>`).join("") + "</table>";
+    lab.softmax = { rows, cols, results };
+    const js = results[0].ms as number, best = results.slice(1).reduce((a, r) => ((r.ms as number) < (a.ms as number) ? r : a));
+    return `${rows}×${cols} float32; fastest: ${best.case}, ${(js / (best.ms as number)).toFixed(1)}× plain JavaScript`;
+  });
+}
+
+function bcdPanel(nl: Numlane): void {
+  let charts: uPlot[] = [];
+  longRun("bcd", async (signal, progress) => {
+    const { m, n, l1, rules, budgets } = LAB.bcd;
+    const p = bcdProblem(m, n);
+    const problem = { loss: "least-squares" as const, A: new DenseMatrix(m, n, p.a), b: p.b, penalty: { l1 } };
+    // f*: a run to a tight tolerance (the greedy GSQ rule gets there fastest).
+    const best = await nl.bcd(problem, { rule: "gsq", tol: 1e-13, maxIter: 1000 * n, signal });
+    charts.forEach((c) => c.destroy());
+    charts = [
+      plot($("bcd-plots"), "f(x) − f* against block updates", "block updates", "f − f*", [...rules], { y: true }),
+      plot($("bcd-plots"), "f(x) − f* against time", "ms", "f − f*", [...rules], { y: true }),
+    ];
+    const runs: Record<string, { updates: number[]; objective: number[]; ms: number[] }> = {};
+    let fStar = best.objective, done = 0;
+    for (const rule of rules) {
+      const r = (runs[rule] = { updates: [] as number[], objective: [] as number[], ms: [] as number[] });
+      for (const budget of budgets) {
+        const maxIter = Math.round(budget * n);
+        const t0 = performance.now();
+        const fit = await nl.bcd(problem, { rule, maxIter, tol: 1e-13, signal });
+        r.ms.push(performance.now() - t0); r.updates.push(fit.iterations); r.objective.push(fit.objective);
+        fStar = Math.min(fStar, fit.objective);
+        progress(++done / (rules.length * budgets.length));
+      }
+      // One x-axis per plot: the budgets (in updates) for the first, each rule's own times on the second.
+      const gap = (o: number[]) => o.map((f) => Math.max(f - fStar, 1e-14));
+      charts[0].setData([budgets.map((b) => Math.round(b * n)), ...rules.map((q) => (runs[q] ? gap(runs[q].objective) : budgets.map(() => null)))] as uPlot.AlignedData);
+      // uPlot wants one shared, sorted x: the union of times, each series filled where it has a point.
+      const times = [...new Set(Object.values(runs).flatMap((q) => q.ms))].sort((a, b) => a - b);
+      charts[1].setData([times, ...rules.map((q) => times.map((t) => { const i = runs[q]?.ms.indexOf(t) ?? -1; return i >= 0 ? Math.max(runs[q].objective[i] - fStar, 1e-14) : null; }))] as uPlot.AlignedData);
+      await nextFrame();
+    }
+    lab.bcd = { m, n, l1, fStar, best: { objective: best.objective, iterations: best.iterations, reason: best.reason }, runs };
+    return `f* = ${fStar.toPrecision(12)} (GSQ to tol 1e-13: ${best.reason} in ${best.iterations} updates)\n` +
+      rules.map((q) => `${q.padEnd(10)} after ${budgets.at(-1)! * n} updates: f − f* = ${(runs[q].objective.at(-1)! - fStar).toExponential(2)} in ${runs[q].ms.at(-1)!.toFixed(1)} ms`).join("\n");
+  });
 }
 
 async function main(): Promise<void> {
   const t0 = performance.now();
   const nl = await init();
-  $("info").textContent = `ready in ${ms(t0)} (import + init)\n` + JSON.stringify(nl.info, null, 2) +
-    `\ncrossOriginIsolated: ${self.crossOriginIsolated}`;
-  wireCg(nl);
-  wireLasso(nl);
-  wireSoftmax(nl);
-  (window as unknown as { numlaneDemo: unknown }).numlaneDemo = { ready: true, info: nl.info };
+  $("info").textContent = `ready in ${(performance.now() - t0).toFixed(0)} ms; ${nl.info.runtime}, build ${nl.info.build}, ${nl.info.threads} thread(s)` +
+    `${nl.info.reason ? ` (${nl.info.reason})` : ""}; crossOriginIsolated ${self.crossOriginIsolated}`;
+  cgPanel(nl);
+  lstsqPanel(nl);
+  softmaxPanel(nl);
+  bcdPanel(nl);
+  Object.assign(lab, { ready: true, info: nl.info });
 }
 
-main().catch((e) => { $("info").textContent = `numlane could not start: ${(e as Error).message}`; });
+main().catch((e) => { $("info").textContent = `numlane could not start: ${(e as Error).message}`; lab.error = (e as Error).message; });

@@ -7,7 +7,7 @@ import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("./dist/", import.meta.url));
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".map": "application/json", ".mtx": "text/plain", ".csv": "text/csv" };
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".map": "application/json", ".css": "text/css", ".mtx": "text/plain", ".csv": "text/csv" };
 
 export function serve({ port = 0, isolated = true } = {}) {
   const server = createServer(async (req, res) => {
