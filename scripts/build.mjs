@@ -1,6 +1,6 @@
 // npm run build: the wasm builds (asc: threads, single, relaxed, relaxed-single), the JS bundles per runtime (esbuild), the types (tsc).
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as esbuild from "esbuild";
 
@@ -35,12 +35,19 @@ for (const file of tourData) cpSync(join("data", file), join("dist/data", file))
 const { version } = JSON.parse(readFileSync("package.json", "utf8"));
 const common = { bundle: true, format: "esm", target: "es2022", sourcemap: true, logLevel: "warning", define: { __NUMLANE_VERSION__: JSON.stringify(version) } };
 
-// Node (and Bun): wasm read with fs, workers on worker_threads.
+// Node (and Bun): wasm read with fs, workers on worker_threads. Split, so
+// that numlane/queue and the main entry share one copy of the library (its
+// classes, checked with instanceof); chunks sit beside the entries, where
+// runtime/node.ts looks for the .wasm and the worker.
+for (const f of readdirSync("dist")) if (/^chunk-.*\.js(\.map)?$/.test(f)) rmSync(join("dist", f));
 await esbuild.build({
   ...common,
   platform: "node",
-  entryPoints: { index: "src/index.ts", "worker-node": "workers/node.ts", cli: "src/cli.ts" },
+  splitting: true,
+  entryPoints: { index: "src/index.ts", "worker-node": "workers/node.ts", cli: "src/cli.ts", queue: "src/queue.ts" },
   outdir: "dist",
+  // An optional peer, imported only by numlane/queue and `numlane worker` / `generate --queue`.
+  external: ["bullmq"],
 });
 
 // Browsers, Deno, bundlers: the pool worker and the proxy worker (long calls

@@ -13,6 +13,7 @@ import { solve, solveSpec } from "./cli/solve.js";
 import { lasso, lassoSpec, logistic, logisticSpec, lstsq, lstsqSpec } from "./cli/fit.js";
 import { tour, tourSpec } from "./cli/tour.js";
 import { generateCommand, generateSpec } from "./cli/generate.js";
+import { workerCommand, workerSpec } from "./cli/queue.js";
 
 /** package.json's version, put in by the build. */
 declare const __NUMLANE_VERSION__: string;
@@ -37,6 +38,7 @@ const COMMANDS: Record<string, Command> = {
   lasso: { spec: lassoSpec, run: lasso },
   logistic: { spec: logisticSpec, run: logistic },
   generate: { spec: generateSpec, run: generateCommand },
+  worker: { spec: workerSpec, run: workerCommand },
 };
 
 const HELP = `numlane ${version} — WebAssembly SIMD numerics

@@ -107,6 +107,33 @@ const GENERATE_KEYS: OptionKeys<Omit<GenerateOptions, "grid" | "count" | "seed">
 };
 const SPD_FAMILIES: readonly ProblemFamily[] = ["poisson", "darcy", "heat"];
 
+export type SolverSettings = DatasetMeta["solver"];
+
+/** The solver settings a run records, defaults filled in (generate's and the queue's one source for them). */
+export function solverSettings(family: ProblemFamily, opts: Pick<GenerateOptions, "method" | "preconditioner" | "omega" | "rtol" | "maxIter" | "restart" | "recycle" | "order">): SolverSettings {
+  const { omega, maxIter, restart } = opts;
+  return {
+    method: opts.method ?? (SPD_FAMILIES.includes(family) ? "cg" : "gmres"),
+    preconditioner: opts.preconditioner ?? (omega !== undefined ? "ssor" : "jacobi"),
+    rtol: opts.rtol ?? 1e-8,
+    recycle: integer("opts.recycle", opts.recycle ?? 0, 0, 64),
+    order: opts.order ?? "sorted",
+    ...(omega !== undefined && { omega }), ...(maxIter !== undefined && { maxIter }), ...(restart !== undefined && { restart }),
+  };
+}
+
+/** solveSequence's options for those settings. */
+export function sequenceOptions(solver: SolverSettings): SequenceOptions {
+  const { method, preconditioner, rtol, order, omega, maxIter, restart, recycle } = solver;
+  return {
+    method, preconditioner: preconditioner as SequenceOptions["preconditioner"], rtol, order,
+    ...(omega !== undefined && { omega: omega as SequenceOptions["omega"] }),
+    ...(maxIter !== undefined && { maxIter }),
+    ...(restart !== undefined && { restart }),
+    ...(recycle > 0 && { recycle: { k: recycle } }),
+  };
+}
+
 /** Builds the family, solves it as one sequence, and returns inputs, solutions and meta. */
 export async function generate(nl: Numlane, opts: GenerateOptions): Promise<GenerateResult> {
   // Not an object: refused as such (its keys are checked once the family is known).
@@ -121,11 +148,7 @@ export async function generate(nl: Numlane, opts: GenerateOptions): Promise<Gene
     recycle: recycleOpt, order: orderOpt, threads, signal, onProgress, sink, ...familyOpts } = opts;
   const dtype = dtypeOpt ?? "float64";
   if (dtype !== "float64" && dtype !== "float32") throw new NumlaneError("invalid-value", `expected "float32" or "float64", got ${JSON.stringify(dtype)}`, "opts.dtype");
-  const method = methodOpt ?? (SPD_FAMILIES.includes(family) ? "cg" : "gmres");
-  const recycle = integer("opts.recycle", recycleOpt ?? 0, 0, 64);
-  const order = orderOpt ?? "sorted";
-  const rtol = rtolOpt ?? 1e-8;
-  const preconditioner = preOpt ?? (omega !== undefined ? "ssor" : "jacobi");
+  const solver = solverSettings(family, { method: methodOpt, preconditioner: preOpt, omega, rtol: rtolOpt, maxIter, restart, recycle: recycleOpt, order: orderOpt });
   if (sink !== undefined) callback("opts.sink", sink);
   // The solutions array (and its float32 copy) must fit too; the family checks its own arrays.
   const grid = integer("opts.grid", opts.grid, 1), count = integer("opts.count", opts.count, 1);
@@ -162,11 +185,7 @@ export async function generate(nl: Numlane, opts: GenerateOptions): Promise<Gene
   let status: DatasetMeta["status"] = "complete";
   try {
     await nl.solveSequence(set.systems, {
-      method, preconditioner, rtol, order, onSolved,
-      ...(omega !== undefined && { omega }),
-      ...(maxIter !== undefined && { maxIter }),
-      ...(restart !== undefined && { restart }),
-      ...(recycle > 0 && { recycle: { k: recycle } }),
+      ...sequenceOptions(solver), onSolved,
       ...(threads !== undefined && { threads }),
       ...(signal && { signal }),
       ...(onProgress && { onProgress: (p: { iteration: number; value: number; system: number }) => onProgress({ solved: solveOrder.length, count, ...p }) }),
@@ -180,10 +199,7 @@ export async function generate(nl: Numlane, opts: GenerateOptions): Promise<Gene
   const meta: DatasetMeta = {
     family, params: set.params, seed: set.params.seed as number, dtype,
     inputShape: set.inputShape, solutionShape: [count, grid, grid],
-    solver: {
-      method, preconditioner, rtol, recycle, order,
-      ...(omega !== undefined && { omega }), ...(maxIter !== undefined && { maxIter }), ...(restart !== undefined && { restart }),
-    },
+    solver,
     status, solved: solveOrder.length,
     allConverged: reasons.every((r) => r === "converged"),
     iterations, reasons, seconds, solveOrder, buildSeconds, solveSeconds,

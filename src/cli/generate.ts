@@ -7,6 +7,7 @@ import { writeDataset } from "../io/write-dataset.js";
 import type { Numlane } from "../context.js";
 import { numberOption, UsageError, type CommandSpec, type Parsed } from "./args.js";
 import { progressLine } from "./progress.js";
+import { checkQueueFlags, QUEUE_GENERATE_OPTIONS, queuedGenerate } from "./queue.js";
 
 export const generateSpec: CommandSpec = {
   name: "generate",
@@ -38,6 +39,7 @@ export const generateSpec: CommandSpec = {
     diffusion: { type: "string", value: "ε", help: "convection-diffusion: ε" },
     speed: { type: "string", value: "|w|", help: "convection-diffusion: wind speed" },
     dt: { type: "string", value: "lo,hi", help: "heat: range of Δt" },
+    ...QUEUE_GENERATE_OPTIONS,
   },
 };
 
@@ -56,6 +58,7 @@ function range(args: Parsed, name: string): [number, number] | undefined {
 export async function generateCommand(nl: Numlane, args: Parsed): Promise<number> {
   const family = args.positionals[0] as ProblemFamily;
   if (!PROBLEM_FAMILIES.includes(family)) throw new UsageError(`numlane generate: unknown family ${family}; families: ${PROBLEM_FAMILIES.join(", ")}`);
+  checkQueueFlags(args);
   const out = args.values.out as string | undefined;
   if (!out) throw new UsageError("numlane generate: --out DIR is required (the dataset is written there)");
   const grid = numberOption(args, "grid", { integer: true, min: 1 }), count = numberOption(args, "count", { integer: true, min: 1 });
@@ -78,7 +81,7 @@ export async function generateCommand(nl: Numlane, args: Parsed): Promise<number
   const opts = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as GenerateOptions;
   const bar = progressLine<GenerateProgress>("generate", (p) => `system ${p.solved}/${count}` + (p.iteration !== undefined ? `  iteration ${p.iteration}` : ""),
     (p) => p.solved / count);
-  const result = await generate(nl, { ...opts, onProgress: bar.onProgress });
+  const result = args.values.queue !== undefined ? await queuedGenerate(args, opts, bar.onProgress) : await generate(nl, { ...opts, onProgress: bar.onProgress });
   bar.done();
   const files = await writeDataset(out, result);
   const { meta } = result;
