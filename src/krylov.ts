@@ -208,7 +208,7 @@ export interface LinearSystem {
 const SYSTEM_KEYS: OptionKeys<LinearSystem> = { A: true, b: true, features: true, context: true };
 
 export interface SequenceOrderOptions {
-  /** "features" (default; when every system has them, else signatures) or "signatures" (of A and b, even when features are given). */
+  /** "features" (default; when every system has them, else signatures) or "signatures" (of the matrices, even when features are given). */
   by?: "features" | "signatures";
 }
 const ORDER_KEYS: OptionKeys<SequenceOrderOptions> = { by: true };
@@ -494,7 +494,7 @@ export class Krylov {
     }
     const space = recycleOpts === false ? undefined : new RecycleSpace(recycleOpts, "opts.recycle");
     if (space && method === "gmres") checkRestart(integer("opts.restart", opts.restart ?? Math.min(30, mats[0].rows), 1, 1000), space.k);
-    const sequence = order === "given" ? mats.map((_, i) => i) : solveOrder(features ?? signatureRows(mats, systems.map((sys) => sys.b)));
+    const sequence = order === "given" ? mats.map((_, i) => i) : solveOrder(features ?? signatureRows(mats));
     const omegas: number[] | undefined = learner ? new Array(mats.length) : undefined;
     const solutions: Float64Array[] = new Array(mats.length);
     const iterations: number[] = new Array(mats.length);
@@ -533,7 +533,7 @@ export class Krylov {
   /**
    * The order solveSequence would solve `systems` in: a short path through
    * their `features` when every system has them, else through signatures of
-   * their matrices and right-hand sides (opts.by chooses).
+   * their matrices (opts.by chooses).
    */
   sequenceOrder(systems: LinearSystem[], opts: SequenceOrderOptions = {}): number[] {
     checkOptions("opts", opts, ORDER_KEYS);
@@ -543,7 +543,7 @@ export class Krylov {
     const features = featureRows(systems);
     if (features && by === "features") return solveOrder(features);
     const mats = systems.map((sys, i) => squareSystem("ordering", sys.A, sys.b, undefined, `systems[${i}].`).S);
-    return solveOrder(signatureRows(mats, systems.map((sys) => sys.b)));
+    return solveOrder(signatureRows(mats));
   }
 }
 

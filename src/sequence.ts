@@ -50,11 +50,11 @@ export function featureRows(systems: readonly { features?: ArrayLike<number> }[]
 }
 
 // A matrix signature: A's action on PROBES fixed ±1 vectors, count-sketched
-// into MATRIX_BUCKETS numbers (E‖(A_i − A_j)·g‖² = ‖A_i − A_j‖²_F for g of
-// independent unit-variance entries), then b count-sketched into RHS_BUCKETS.
-const PROBES = 4, MATRIX_BUCKETS = 48, RHS_BUCKETS = 16;
-/** Length of a matrix signature. */
-export const SIGNATURE_LENGTH = MATRIX_BUCKETS + RHS_BUCKETS;
+// into SIGNATURE_LENGTH numbers (E‖(A_i − A_j)·g‖² = ‖A_i − A_j‖²_F for g of
+// independent unit-variance entries). Only A: what recycling carries over
+// is A's spectrum, and right-hand sides unrelated to A (random ones, say)
+// would otherwise set the order.
+const PROBES = 4, SIGNATURE_LENGTH = 64;
 
 /** A hash of (i, salt) with good low and top bits. */
 function hash(i: number, salt: number): number {
@@ -64,8 +64,8 @@ function hash(i: number, salt: number): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
-/** The signature of one system (one pass over A's entries and b), written into `out`. */
-export function signatureOf(A: CsrLike, b: Float64Array, out: Float64Array): void {
+/** The signature of one matrix (one pass over its entries), written into `out`. */
+function signatureOf(A: CsrLike, out: Float64Array): void {
   out.fill(0);
   const { indptr, indices, data } = A;
   const y = new Float64Array(PROBES);
@@ -77,12 +77,8 @@ export function signatureOf(A: CsrLike, b: Float64Array, out: Float64Array): voi
     }
     for (let p = 0; p < PROBES; p++) {
       const h = hash(i * PROBES + p, 0x2c1b3c6d);
-      out[h % MATRIX_BUCKETS] += h & 0x80000000 ? -y[p] : y[p];
+      out[h % SIGNATURE_LENGTH] += h & 0x80000000 ? -y[p] : y[p];
     }
-  }
-  for (let i = 0; i < b.length; i++) {
-    const h = hash(i, 0x6d2b79f5);
-    out[MATRIX_BUCKETS + (h % RHS_BUCKETS)] += h & 0x80000000 ? -b[i] : b[i];
   }
 }
 
@@ -244,8 +240,8 @@ function greedyOverNeighbours(X: Float64Array, s: number, d: number, K: number, 
 }
 
 /**
- * 2-opt on an open path: reversing tour[l..r] swaps edges (l−1, l), (r, r+1)
- * for (l−1, r), (l, r+1) (a missing end costs nothing). Tried for each point
+ * 2-opt on a path from tour[0]: reversing tour[l..r] swaps edges (l−1, l),
+ * (r, r+1) for (l−1, r), (l, r+1) (a missing end costs nothing). Tried for each point
  * and each listed neighbour nearer than its current neighbour on the path.
  */
 function twoOpt(X: Float64Array, s: number, d: number, K: number, nbr: Int32Array, nd: Float64Array, tour: Int32Array): void {
@@ -253,7 +249,8 @@ function twoOpt(X: Float64Array, s: number, d: number, K: number, nbr: Int32Arra
   tour.forEach((p, t) => { pos[p] = t; });
   const at = (t: number, u: number) => (t < 0 || t >= s || u < 0 || u >= s ? 0 : distance(X, d, tour[t], tour[u]));
   const tryReverse = (l: number, r: number): boolean => {
-    if (r - l < 1 || r - l > MAX_REVERSAL) return false;
+    // l ≥ 1: the path keeps starting at system 0.
+    if (l < 1 || r - l < 1 || r - l > MAX_REVERSAL) return false;
     const gain = at(l - 1, l) + at(r, r + 1) - at(l - 1, r) - at(l, r + 1);
     if (!(gain > 1e-12 * (at(l - 1, l) + at(r, r + 1)))) return false;
     for (let i = l, j = r; i < j; i++, j--) { const t = tour[i]; tour[i] = tour[j]; tour[j] = t; }
@@ -406,10 +403,10 @@ export function contextValues(systems: readonly { context?: number }[]): Float64
   });
 }
 
-/** Matrix signatures (see signatureOf) of the systems, as the rows of one matrix. */
-export function signatureRows(mats: readonly CsrLike[], bs: readonly Float64Array[]): { X: Float64Array; d: number } {
+/** Matrix signatures (see signatureOf), as the rows of one matrix. */
+export function signatureRows(mats: readonly CsrLike[]): { X: Float64Array; d: number } {
   const d = SIGNATURE_LENGTH, X = new Float64Array(mats.length * d);
-  mats.forEach((A, i) => signatureOf(A, bs[i], X.subarray(i * d, (i + 1) * d)));
+  mats.forEach((A, i) => signatureOf(A, X.subarray(i * d, (i + 1) * d)));
   return { X, d };
 }
 

@@ -370,9 +370,10 @@ describe("solveSequence", () => {
   it("orders a shuffled parametric family by its parameter, solves every system, recycles to fewer iterations", async () => {
     const plain = await nl.solveSequence(family, { order: "given", recycle: false, rtol: 1e-10 });
     const r = await nl.solveSequence(family, { rtol: 1e-10, recycle: { k: 8 } });
-    // Greedy nearest neighbour from the first system (μ = 0.3) walks the μ line.
+    // From the first system (μ = 0.3) the path walks the μ line up, then down:
+    // 0.5 in all, where greedy nearest neighbour's 0.3 → 0 → 0.4 walks 0.7.
     const walked = r.order.map((i) => mus[i]);
-    expect(walked.slice(0, 8)).toEqual([0.3, 0.25, 0.2, 0.15, 0.1, 0.05, 0.02, 0]);
+    expect(walked).toEqual([0.3, 0.35, 0.4, 0.25, 0.2, 0.15, 0.1, 0.05, 0.02, 0]);
     expect(new Set(r.order).size).toBe(mus.length);
     family.forEach(({ A, b }, i) => {
       expect(r.reasons[i]).toBe("converged");
