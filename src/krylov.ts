@@ -10,6 +10,7 @@ import { ic0Factor, ssorFactor, type TriangularFactor } from "./linalg/precond.j
 import type { Progress } from "./pool/pool.js";
 import { contextValues, featureRows, OMEGA_GRID, RelaxationLearner, signatureRows, solveOrder } from "./sequence.js";
 import { PreparedMatrix, SequencePreparer, SymmetryChecker } from "./operator.js";
+import { RecyclingJudge, type RecyclingVerdict } from "./recycle-policy.js";
 
 /** A matrix as the solvers take it: any of the three forms, or one prepared by nl.prepare. */
 export type SolverMatrix = CsrMatrix | DenseMatrix | number[][] | PreparedMatrix;
@@ -38,8 +39,15 @@ export interface RecycleOptions {
    * iterations, ℓ = 40 saved 2–23 %.
    */
   ell?: number;
+  /**
+   * solveSequence with CG only. "auto" (default): after the first solves,
+   * keep deflating only if a memory-traffic model of its cost per iteration
+   * says the iterations saved pay for it, else finish the sequence with plain
+   * PCG (SequenceResult.recycling says which, and why). "always": deflate to the end.
+   */
+  deflate?: "auto" | "always";
 }
-const RECYCLE_KEYS: OptionKeys<RecycleOptions> = { k: true, ell: true };
+const RECYCLE_KEYS: OptionKeys<RecycleOptions> = { k: true, ell: true, deflate: true };
 
 /**
  * A recycled Krylov subspace carried from one solve to the next: after each
@@ -53,6 +61,7 @@ const RECYCLE_KEYS: OptionKeys<RecycleOptions> = { k: true, ell: true };
 export class RecycleSpace {
   readonly k: number;
   readonly ell: number;
+  readonly deflate: "auto" | "always";
   /** The space's vectors, one after another (size × n); empty before the first solve. */
   vectors = new Float64Array(0);
   /** Length of the vectors (the systems' size); 0 before the first solve. */
@@ -73,6 +82,9 @@ export class RecycleSpace {
     this.k = integer(`${path}.k`, opts.k, 0, 64);
     this.ellGiven = opts.ell !== undefined;
     this.ell = integer(`${path}.ell`, opts.ell ?? Math.max(4 * this.k, 40), 1, 1024);
+    const deflate = opts.deflate ?? "auto";
+    if (deflate !== "auto" && deflate !== "always") throw new NumlaneError("invalid-value", `expected "auto" or "always", got ${String(deflate)}`, `${path}.deflate`);
+    this.deflate = deflate;
   }
 
   private readonly ellGiven: boolean;
@@ -233,6 +245,8 @@ export interface SequenceResult {
   /** The order the systems were solved in (indices into the caller's list). */
   order: number[];
   totalIterations: number;
+  /** CG with recycle: whether deflation was kept to the end, or dropped (and why) when the first solves showed it costs more than it saves. */
+  recycling?: RecyclingVerdict;
   /** SSOR's ω for each system, in the caller's order (with omega "learn"). */
   omegas?: number[];
 }
@@ -493,6 +507,7 @@ export class Krylov {
       }
     }
     const space = recycleOpts === false ? undefined : new RecycleSpace(recycleOpts, "opts.recycle");
+    const judge = space && method === "cg" && space.deflate === "auto" ? new RecyclingJudge(space.k, space.keptFor(mats[0].rows), mats[0], pre === "ssor" || pre === "ic0") : undefined;
     if (space && method === "gmres") checkRestart(integer("opts.restart", opts.restart ?? Math.min(30, mats[0].rows), 1, 1000), space.k);
     const sequence = order === "given" ? mats.map((_, i) => i) : solveOrder(features ?? signatureRows(mats));
     const omegas: number[] | undefined = learner ? new Array(mats.length) : undefined;
@@ -514,20 +529,24 @@ export class Krylov {
         try {
           r = method === "gmres"
             ? await this.gmres(A, systems[i].b, { ...cgOpts, preconditioner: cgOpts.preconditioner as GmresOptions["preconditioner"], restart, recycle: space, onProgress: progress })
-            : await this.cg(A, systems[i].b, { ...cgOpts, recycle: space, onProgress: progress, omega });
+            : await this.cg(A, systems[i].b, { ...cgOpts, recycle: judge && !judge.recycling ? undefined : space, onProgress: progress, omega });
         } finally {
           if (!given) A.free();
         }
         solutions[i] = r.x;
         iterations[i] = r.iterations;
         reasons[i] = r.reason;
+        judge?.observe(r.iterations, r.recycling?.used === true);
         if (learner) { learner.observe(r.iterations); omegas![i] = omega!; }
         onSolved?.({ system: i, result: r, seconds: (performance.now() - started) / 1e3 });
       }
     } finally {
       preparer.close();
     }
-    return { solutions, iterations, reasons, order: sequence, totalIterations: iterations.reduce((a, b) => a + b, 0), ...(omegas ? { omegas } : {}) };
+    return {
+      solutions, iterations, reasons, order: sequence, totalIterations: iterations.reduce((a, b) => a + b, 0),
+      ...(omegas ? { omegas } : {}), ...(judge ? { recycling: judge.verdict } : {}),
+    };
   }
 
   /**

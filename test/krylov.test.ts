@@ -369,7 +369,7 @@ describe("solveSequence", () => {
 
   it("orders a shuffled parametric family by its parameter, solves every system, recycles to fewer iterations", async () => {
     const plain = await nl.solveSequence(family, { order: "given", recycle: false, rtol: 1e-10 });
-    const r = await nl.solveSequence(family, { rtol: 1e-10, recycle: { k: 8 } });
+    const r = await nl.solveSequence(family, { rtol: 1e-10, recycle: { k: 8, deflate: "always" } });
     // From the first system (μ = 0.3) the path walks the μ line up, then down:
     // 0.5 in all, where greedy nearest neighbour's 0.3 → 0 → 0.4 walks 0.7.
     const walked = r.order.map((i) => mus[i]);
@@ -383,6 +383,40 @@ describe("solveSequence", () => {
     expect(r.totalIterations).toBe(r.iterations.reduce((a, b) => a + b, 0));
     expect(r.totalIterations).toBeLessThan(0.85 * plain.totalIterations); // measured 0.70
     expect(plain.order).toEqual(mus.map((_, i) => i));
+  });
+
+  it("recycling that does not pay is dropped after the first solves (deterministically), and kept where it pays", async () => {
+    // A 7-point Laplacian with Jacobi: a matvec is as cheap as 2k vector reads, so deflating k = 8 costs more than it saves.
+    const L = load("lap3D_7pt_n20");
+    const cheap = Array.from({ length: 8 }, (_, t) => ({ A: L, b: uniform(L.rows, 40 + t) }));
+    const plain = await nl.solveSequence(cheap, { order: "given", rtol: 1e-10, preconditioner: "jacobi" });
+    const runs = [];
+    for (const threads of [1, 2]) runs.push(await nl.solveSequence(cheap, { order: "given", rtol: 1e-10, preconditioner: "jacobi", threads, recycle: { k: 8 } }));
+    const [r] = runs;
+    expect(r.recycling?.used).toBe(false);
+    expect(r.recycling?.reason).toMatch(/^deflating k = 8 vectors costs \d\.\d\d× plain PCG/);
+    // Systems 0 (nothing to deflate), 1 and 2 (the trial) recycled; from then on exactly the plain solves.
+    for (let i = 3; i < 8; i++) expect(sameBits(r.solutions[i], plain.solutions[i])).toBe(true);
+    r.solutions.forEach((x, i) => expect(sameBits(x, runs[1].solutions[i])).toBe(true));
+    cheap.forEach(({ A, b }, i) => expect(diff(matvec(A, r.solutions[i]), b) / norm(b)).toBeLessThan(1.5e-10));
+    // A dense SPD matrix (every matvec n² flops) with a few tiny eigenvalues: deflation is nearly free and pays.
+    const n = 200, rand = rng(9), Q = Array.from({ length: 4 }, () => Array.from({ length: n }, () => rand() - 0.5));
+    const dense = (shift: number) => {
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+        let s = i === j ? 1 + shift + i / n : 0;
+        for (const q of Q) s -= 0.999 * q[i] * q[j] / q.reduce((t, v) => t + v * v, 0);
+        a[i * n + j] = s;
+      }
+      return new DenseMatrix(n, n, a);
+    };
+    const costly = Array.from({ length: 6 }, (_, t) => ({ A: dense(0.01 * t), b: uniform(n, 60 + t) }));
+    const kept = await nl.solveSequence(costly, { order: "given", rtol: 1e-10, recycle: { k: 4 } });
+    expect(kept.recycling).toEqual({ used: true });
+    const denseTimes = (A: DenseMatrix, x: Float64Array) => Float64Array.from({ length: n }, (_, i) => x.reduce((s, v, j) => s + A.data[i * n + j] * v, 0));
+    costly.forEach(({ A, b }, i) => expect(diff(denseTimes(A, kept.solutions[i]), b) / norm(b)).toBeLessThan(1.5e-10));
+    expect(kept.totalIterations).toBeLessThan(0.8 * (await nl.solveSequence(costly, { order: "given", rtol: 1e-10 })).totalIterations);
+    await expect(nl.solveSequence(costly, { recycle: { k: 4, deflate: "sometimes" as "auto" } })).rejects.toMatchObject({ code: "invalid-value", argument: "opts.recycle.deflate" });
   });
 
   it("reports progress with the system's index; refuses mixed sizes when recycling, and bad options", async () => {
