@@ -2,6 +2,7 @@
 // pointers into memory the host owns; the host names kernels by these names.
 export { dot_f64, nrm2_f64, axpy_f64, scal_f64, copy_f64, triad_f64 } from "./blas/level1";
 export { gemv_rows_f64, gemv_cols_f64 } from "./blas/level2";
+export { gemm_f64, gemm_work_f64 } from "./blas/gemm";
 export { spmv_csr_f64 } from "./blas/sparse";
 export { cg_f64, cg_sizes, cg_phase_curvature, cg_phase_update, cg_phase_direction } from "./krylov/cg";
 export { symmetric_eigen_f64 } from "./blas/symmetric-eigen";
@@ -21,7 +22,7 @@ export { sketch_srht_f64 } from "./sketch/srht";
 export { leverage_scores_f64, sample_rows_f64 } from "./sketch/leverage";
 export { lsqr_f64, residual_compensated_f64 } from "./sketch/lsqr";
 export { iterative_sketch_f64, lstsq_residual_f64 } from "./sketch/iterative";
-export { spmd_noop, spmd_barriers } from "./core/probe";
+export { spmd_noop, spmd_barriers, simd_peak_f64 } from "./core/probe";
 export {
   softmax_f32_twopass, softmax_f32_threepass, softmax_f32_online, logsoftmax_f32_twopass, logsoftmax_f32_threepass, logsoftmax_f32_online,
   softmax_f64_twopass, softmax_f64_threepass, softmax_f64_online, logsoftmax_f64_twopass, logsoftmax_f64_threepass, logsoftmax_f64_online,

@@ -2,7 +2,7 @@
 // modified (unless opts.inPlace); arrays from nl.alloc are used in place.
 import { NumlaneError } from "./errors.js";
 import { chunkCount as chunks, type CallOptions, type Engine } from "./engine.js";
-import { checkCsr, csrInput, CsrMatrix, toMatrix, type MatrixLike } from "./matrix.js";
+import { checkCsr, csrInput, CsrMatrix, DenseMatrix, toMatrix, type MatrixLike } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { holding, PreparedMatrix } from "./operator.js";
 import { boolean, callOptionKeys, checkOptions, float64Array, finiteNumber, integer, stridedCount } from "./validate.js";
@@ -32,6 +32,38 @@ export interface GemvOptions extends CallOptions {
   inPlace?: boolean;
 }
 const GEMV_KEYS = callOptionKeys<GemvOptions>({ trans: true, alpha: true, beta: true, y: true, inPlace: true });
+
+export interface GemmOptions extends CallOptions {
+  /** Multiply by Aᵀ instead of A. */
+  transA?: boolean;
+  /** Multiply by Bᵀ instead of B. */
+  transB?: boolean;
+  alpha?: number;
+  beta?: number;
+  /** Added as beta·C (never modified unless inPlace); the result takes its layout. */
+  C?: DenseMatrix;
+  inPlace?: boolean;
+}
+const GEMM_KEYS = callOptionKeys<GemmOptions>({ transA: true, transB: true, alpha: true, beta: true, C: true, inPlace: true });
+
+/**
+ * f64 of scratch one thread of a level-3 kernel packs into: assembly/blas/gemm.ts's
+ * GEMM_WORK (test/gemm.test.ts checks it against the kernel's gemm_work_f64).
+ */
+export const GEMM_WORK_F64 = 128 * 256 + 256 * 1024 + 4 * 4;
+
+/** A dense operand as the column-major kernels see it: data, leading dimension, and whether the stored matrix is its transpose. */
+interface ColumnMajorView { data: Float64Array; ld: number; flipped: boolean }
+function columnMajorView(m: DenseMatrix): ColumnMajorView {
+  return m.layout === "row-major" ? { data: m.data, ld: Math.max(1, m.cols), flipped: true } : { data: m.data, ld: Math.max(1, m.rows), flipped: false };
+}
+
+/** A dense matrix argument (DenseMatrix or number[][]; CSR refused). */
+function denseArgument(name: string, m: unknown): DenseMatrix {
+  const d = toMatrix(name, m);
+  if (d instanceof CsrMatrix) throw new NumlaneError("invalid-type", "expected a dense matrix (DenseMatrix or number[][]), got a CsrMatrix", name);
+  return d;
+}
 
 export interface TriadOptions extends CallOptions {
   /** Where to write b + s·c (default: a new array). */
@@ -132,13 +164,13 @@ export class Blas {
    */
   private async elementwise(
     base: Float64Array, opts: UpdateOptions | undefined, bytes: number, inputs: ArrayBufferView[],
-    make: (s: CallScope, out: number) => [string, number[]], seed = true,
+    make: (s: CallScope, out: number) => [string, number[]], seed = true, scratchBytes = 0,
   ): Promise<Float64Array> {
     const inPlace = boolean("opts.inPlace", opts?.inPlace ?? false);
     const threads = this.e.threadsFor(bytes, opts);
     const pool = this.e.poolFor(threads, inPlace ? [...inputs, base] : inputs, bytes);
     const heap = pool.heap;
-    const scope = await this.e.scope({ ...opts, threads }, inputs, base.byteLength, pool);
+    const scope = await this.e.scope({ ...opts, threads }, inputs, base.byteLength + scratchBytes, pool);
     try {
       let out: number;
       if (inPlace && heap.owns(base)) out = base.byteOffset;
@@ -197,6 +229,53 @@ export class Blas {
         const p = csrInput(s, "A", M, y.length, x.length);
         return ["spmv_csr_f64", [p.indptr, p.indices, p.data, y.length, s.input(x), out, alpha, beta]];
       }, beta !== 0)
+  }
+
+  /**
+   * alpha·op(A)·op(B) + beta·C, op(X) = X or Xᵀ (transA, transB), all f64,
+   * A and B dense in either layout (a row-major Float64Array is
+   * `new DenseMatrix(rows, cols, data)`, no copy). The result is a new
+   * DenseMatrix, row-major or in opts.C's layout (opts.C itself with
+   * inPlace). Register- and cache-blocked; the same bits for any thread count.
+   */
+  async gemm(A: MatrixLike, B: MatrixLike, opts?: GemmOptions): Promise<DenseMatrix> {
+    const a = denseArgument("A", A), b = denseArgument("B", B); checkOptions("opts", opts, GEMM_KEYS);
+    const transA = boolean("opts.transA", opts?.transA ?? false);
+    const transB = boolean("opts.transB", opts?.transB ?? false);
+    const alpha = finiteOrNan("opts.alpha", opts?.alpha ?? 1);
+    const beta = finiteOrNan("opts.beta", opts?.beta ?? 0);
+    const [m, k] = transA ? [a.cols, a.rows] : [a.rows, a.cols];
+    const [kb, n] = transB ? [b.cols, b.rows] : [b.rows, b.cols];
+    if (kb !== k) throw new NumlaneError("invalid-shape", `op(A) is ${m}×${k}, op(B) is ${kb}×${n}`, "B");
+    const C = this.matrixSeed(opts, m, n);
+    if (m === 0 || n === 0) return C;
+    const av = columnMajorView(a), bv = columnMajorView(b), cv = columnMajorView(C);
+    // Column-major C = op(A)·op(B) directly; a row-major C is stored as Cᵀ = op(B)ᵀ·op(A)ᵀ.
+    const tA = transA !== av.flipped, tB = transB !== bv.flipped;
+    const args = cv.flipped
+      ? { first: bv, tFirst: !tB, second: av, tSecond: !tA, rows: n, cols: m }
+      : { first: av, tFirst: tA, second: bv, tSecond: tB, rows: m, cols: n };
+    const bytes = 8 * (m * k + k * n + 2 * m * n);
+    const threads = this.e.threadsFor(bytes, opts);
+    const work = 8 * threads * GEMM_WORK_F64;
+    await this.elementwise(C.data, { ...opts, threads, inPlace: true }, bytes, [a.data, b.data], (s, out) => ["gemm_f64", [
+      +args.tFirst, s.input(args.first.data), args.first.ld, +args.tSecond, s.input(args.second.data), args.second.ld, out, cv.ld,
+      args.rows, args.cols, k, alpha, beta, s.alloc(work),
+    ]], beta !== 0, work);
+    return C;
+  }
+
+  /** The matrix a level-3 product accumulates into: opts.C itself (inPlace), a copy of it, or a new row-major one. */
+  private matrixSeed(opts: GemmOptions | undefined, rows: number, cols: number): DenseMatrix {
+    const inPlace = boolean("opts.inPlace", opts?.inPlace ?? false);
+    if (opts?.C === undefined) {
+      if (inPlace) throw new NumlaneError("invalid-value", "inPlace needs opts.C to write into", "opts.inPlace");
+      return new DenseMatrix(rows, cols, new Float64Array(rows * cols));
+    }
+    if (!(opts.C instanceof DenseMatrix)) throw new NumlaneError("invalid-type", "expected a DenseMatrix", "opts.C");
+    const C = denseArgument("opts.C", opts.C);
+    if (C.rows !== rows || C.cols !== cols) throw new NumlaneError("invalid-shape", `expected ${rows}×${cols}, got ${C.rows}×${C.cols}`, "opts.C");
+    return inPlace ? C : new DenseMatrix(rows, cols, Float64Array.from(C.data), C.layout);
   }
 
   /** The array the matrix-vector product accumulates into: y itself (inPlace) or a fresh one. */
