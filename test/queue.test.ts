@@ -1,0 +1,188 @@
+// The job queue (numlane/queue) on a real Redis: a redis-server of our own on
+// loopback (persistence off), two `numlane worker` processes, one of them
+// killed with SIGKILL mid-run; the dataset must hold every system once and
+// equal, bit for bit, the local run with the same chunking. Everything
+// started here is stopped by process id. Without redis-server the Redis
+// tests are skipped with a warning, unless CI is set (then they fail).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeNpy, generate, init, NumlaneError, problems, type Numlane } from "../dist/index.js";
+import { enqueueSequence, generateChunked, type ChunkedResult } from "../dist/queue.js";
+import { matvec, norm } from "./helpers.js";
+
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const redisMissing = spawnSync("redis-server", ["--version"]).error !== undefined;
+if (redisMissing && !process.env.CI) console.warn("numlane queue tests: skipping the Redis tests: no redis-server on PATH (under CI=1 this fails)");
+const withRedis = redisMissing && !process.env.CI ? describe.skip : describe;
+
+const sha256 = (a: Float64Array | Float32Array, shape: number[]) => createHash("sha256").update(encodeNpy(a, shape)).digest("hex");
+
+/** The arrays' hashes and the per-system facts that must match between two runs. */
+function fingerprint(r: ChunkedResult | Awaited<ReturnType<typeof generate>>) {
+  return {
+    inputs: sha256(r.inputs, r.meta.inputShape), solutions: sha256(r.solutions!, r.meta.solutionShape),
+    iterations: r.meta.iterations, reasons: r.meta.reasons, solveOrder: r.meta.solveOrder,
+  };
+}
+
+let nl: Numlane;
+beforeAll(async () => { nl = await init({ threads: 2 }); });
+afterAll(async () => { await nl.close(); });
+
+describe("generateChunked (the local run a queued one must equal)", () => {
+  it("with one chunk is generate() bit for bit (sorted order, recycling and ω learned along the whole tour)", async () => {
+    const opts = { family: "darcy" as const, grid: 20, count: 24, seed: 3, recycle: 4, omega: "learn" as const };
+    const one = await generateChunked(nl, { ...opts, chunk: 24 });
+    const whole = await generate(nl, opts);
+    expect(fingerprint(one)).toEqual(fingerprint(whole));
+    expect(one.meta.chunks).toBe(1);
+  });
+
+  it("in chunks: each chunk a sequence of its own (so different iterations), every solution's true residual within rtol", async () => {
+    const r = await generateChunked(nl, { family: "darcy", grid: 20, count: 24, seed: 3, recycle: 4, chunk: 5 });
+    expect(r.meta.chunks).toBe(5);
+    expect([...r.meta.solveOrder].sort((a, b) => a - b)).toEqual(Array.from({ length: 24 }, (_, i) => i));
+    // The tour is generate's, cut in pieces.
+    const whole = await generate(nl, { family: "darcy", grid: 20, count: 24, seed: 3, recycle: 4 });
+    expect(r.meta.solveOrder).toEqual(whole.meta.solveOrder);
+    const set = problems.darcy({ grid: 20, count: 24, seed: 3 }), N = 400;
+    set.systems.forEach((s, i) => {
+      const x = Float64Array.from(r.solutions!.subarray(i * N, (i + 1) * N));
+      expect(norm(matvec(s.A, x).map((v, k) => s.b[k] - v))).toBeLessThanOrEqual(1e-8 * norm(s.b));
+    });
+    expect(r.meta.allConverged).toBe(true);
+  });
+
+  it("refuses bad input before solving or connecting", async () => {
+    const bad: [object, string][] = [
+      [{ family: "darcy", grid: 8, count: 4, chunk: 0 }, "opts.chunk"],
+      [{ family: "darcy", grid: 8, count: 4, chunk: 1.5 }, "opts.chunk"],
+      [{ family: "lava", grid: 8, count: 4 }, "opts.family"],
+      [{ family: "darcy", grid: 8, count: 4, order: "given" }, "opts.order"],
+      [{ family: "darcy", grid: 8, count: 4, wavenumbers: [1, 2] }, "opts.wavenumbers"],
+    ];
+    for (const [opts, argument] of bad) {
+      const e = await enqueueSequence(opts as never, { connection: "redis://127.0.0.1:1" }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(NumlaneError);
+      expect((e as NumlaneError).argument).toBe(argument);
+    }
+    for (const connection of ["http://127.0.0.1:6379", "redis://", "not a url", 42]) {
+      const e = await enqueueSequence({ family: "darcy", grid: 8, count: 4 }, { connection: connection as never }).catch((x: unknown) => x);
+      expect((e as NumlaneError).argument).toBe("connection");
+    }
+  });
+});
+
+/** A port free on loopback now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    }).on("error", reject);
+  });
+}
+
+/** Resolves once Redis answers PING. */
+async function redisReady(port: number): Promise<void> {
+  for (let t = 0; t < 100; t++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = new Socket();
+      s.once("error", () => resolve(false));
+      s.connect(port, "127.0.0.1", () => s.write("PING\r\n"));
+      s.once("data", (d) => { s.destroy(); resolve(d.toString().startsWith("+PONG")); });
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("redis-server did not start");
+}
+
+/** `numlane worker` as a child process; resolves once it serves. */
+function startWorker(url: string): Promise<{ proc: ChildProcess; out: string[] }> {
+  const proc = spawn(process.execPath, [CLI, "worker", "--queue", url, "--threads", "1"], { stdio: ["ignore", "pipe", "pipe"] });
+  const out: string[] = [];
+  return new Promise((resolve, reject) => {
+    proc.stdout!.on("data", (d) => {
+      out.push(...String(d).split("\n").filter(Boolean));
+      if (out.some((l) => l.startsWith("numlane worker: serving"))) resolve({ proc, out });
+    });
+    proc.stderr!.on("data", (d) => out.push(String(d)));
+    proc.once("exit", (code) => reject(new Error(`worker exited (${code}) before serving: ${out.join("\n")}`)));
+  });
+}
+
+const exited = (p: ChildProcess) => new Promise<number | null>((resolve) => {
+  if (p.exitCode !== null || p.signalCode !== null) resolve(p.exitCode);
+  else p.once("exit", (code) => resolve(code));
+});
+
+withRedis("on BullMQ + Redis (loopback)", () => {
+  let redis: ChildProcess, url: string, dir: string;
+  const workers: ChildProcess[] = [];
+  beforeAll(async () => {
+    const port = await freePort();
+    redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    await redisReady(port);
+    url = `redis://127.0.0.1:${port}`;
+    dir = mkdtempSync(join(tmpdir(), "numlane-queue-"));
+    for (let i = 0; i < 2; i++) workers.push((await startWorker(url)).proc);
+  }, 60_000);
+  afterAll(async () => {
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill("SIGKILL");
+    if (redis && redis.exitCode === null) { redis.kill("SIGTERM"); await exited(redis); }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("1,000 Darcy 32² systems, one worker SIGKILLed mid-run: every system once, arrays equal the local chunked run's", async () => {
+    const opts = { family: "darcy" as const, grid: 32, count: 1000, seed: 1, chunk: 50 };
+    let killedAt = -1;
+    const queued = await enqueueSequence({
+      ...opts,
+      onProgress: ({ solved }) => {
+        if (killedAt < 0 && solved >= 300) { killedAt = solved; workers[0].kill("SIGKILL"); }
+      },
+    }, { connection: url });
+    expect(killedAt).toBeGreaterThanOrEqual(300);
+    expect(await exited(workers[0])).toBe(null);   // killed by the signal
+    // The killed worker's chunk was taken back and re-run by the other.
+    expect(queued.stats.stalled).toBeGreaterThanOrEqual(1);
+    expect(queued.meta.solved).toBe(1000);
+    expect([...queued.meta.solveOrder].sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(queued.meta.iterations.every((v) => typeof v === "number" && v > 0)).toBe(true);
+    expect(queued.solutions!.every((v) => Number.isFinite(v))).toBe(true);
+    expect(queued.meta.allConverged).toBe(true);
+    // Local, on 2 threads (the workers ran 1): the same bits.
+    const local = await generateChunked(nl, opts);
+    expect(fingerprint(queued)).toEqual(fingerprint(local));
+  }, 240_000);
+
+  it("convection-diffusion with GCRO-DR recycling and `numlane generate --queue`: the same files as the local chunked run", async () => {
+    const args = ["generate", "convection-diffusion", "--grid", "16", "--count", "40", "--seed", "2", "--recycle", "4", "--chunk", "7",
+      "--queue", url, "--out", dir, "--threads", "1"];
+    const run = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const local = await generateChunked(nl, { family: "convection-diffusion", grid: 16, count: 40, seed: 2, recycle: 4, chunk: 7 });
+    expect(readFileSync(join(dir, "inputs.npy")).equals(encodeNpy(local.inputs, local.meta.inputShape))).toBe(true);
+    expect(readFileSync(join(dir, "solutions.npy")).equals(encodeNpy(local.solutions!, local.meta.solutionShape))).toBe(true);
+    const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8"));
+    expect(meta).toMatchObject({ chunk: 7, chunks: 6, solved: 40, iterations: local.meta.iterations, solveOrder: local.meta.solveOrder });
+    expect(meta.solver).toEqual(local.meta.solver);
+  }, 180_000);
+
+  it("the CLI refuses --chunk without --queue; a worker stops cleanly on SIGTERM (exit 0)", async () => {
+    const r = spawnSync(process.execPath, [CLI, "generate", "darcy", "--grid", "8", "--count", "4", "--chunk", "2", "--out", dir], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--chunk: only with --queue/);
+    const w = workers[1];
+    w.kill("SIGTERM");
+    expect(await exited(w)).toBe(0);
+  }, 60_000);
+});
