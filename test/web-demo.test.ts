@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BINARIES, binary } from "./runtimes/harness.mjs";
 import { serve } from "../web-demo/serve.mjs";
 import { bcdProblem, LAB, laplacian2d, lstsqProblem } from "../web-demo/problems.js";
-import { CsrMatrix, DenseMatrix, init, readRegressionCsv, type Numlane } from "../dist/index.js";
+import { CsrMatrix, DenseMatrix, generate, init, readRegressionCsv, type Numlane } from "../dist/index.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const artifacts = fileURLToPath(new URL("./artifacts/", import.meta.url));
@@ -159,6 +159,19 @@ describe.skipIf(!!missing && !process.env.CI)("the lab", () => {
         }
         expect(bcd.fStar).toBeLessThanOrEqual(bcd.best.objective);
         await page.locator("#bcd-panel").screenshot({ path: `${artifacts}lab-${mode}-bcd.png` });
+        // Sequences: each strategy's iterations per system, against generate() here (same bits).
+        await run("seq", 240_000);
+        const seq = await lab("seq");
+        for (const [name, strategy] of Object.entries(LAB.sequences.strategies)) {
+          const { family, grid, count, seed } = LAB.sequences;
+          const mine = await generate(nl, { family, grid, count, seed, coefficient: "lognormal", ...strategy });
+          expect(seq.results[name].iterations, name).toEqual(mine.meta.iterations);
+          expect(seq.results[name].solveOrder, name).toEqual(mine.meta.solveOrder);
+          expect(seq.results[name].allConverged, name).toBe(true);
+        }
+        const total = (name: string) => seq.results[name].iterations.reduce((s: number, v: number) => s + v, 0);
+        expect(total("learned ω")).toBeLessThan(total("plain")); // SSOR with a learned ω needs fewer CG steps than Jacobi
+        await page.locator("#seq-panel").screenshot({ path: `${artifacts}lab-${mode}-sequences.png` });
         await page.screenshot({ path: `${artifacts}lab-${mode}.png`, fullPage: true });
         expect(logs).toEqual([]);
       } finally {

@@ -3,7 +3,7 @@
 // Cancel; window.lab exposes the last results for the browser tests.
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { CsrMatrix, DenseMatrix, init, readMatrixMarket, type Numlane } from "../dist/web.js";
+import { CsrMatrix, DenseMatrix, generate, init, readMatrixMarket, type Numlane } from "../dist/web.js";
 import { bcdProblem, laplacian2d, laplacianNnz, LAB, lstsqProblem } from "./problems.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -18,7 +18,7 @@ const powersOfTen = (_u: uPlot, ticks: number[]) => ticks.map((v) => { const e =
 /** A line plot; `log.y` puts y on a log scale; `pointsOnly` draws no lines (for measurements in no useful order). */
 function plot(parent: HTMLElement, title: string, xLabel: string, yLabel: string, series: string[], log: { y?: boolean } = {}, pointsOnly = false): uPlot {
   return new uPlot({
-    title, width: Math.min(460, parent.clientWidth || 460), height: 260,
+    title, width: 460, height: 260,
     scales: { x: { time: false }, y: log.y ? { distr: 3, log: 10 } : {} },
     axes: [{ label: xLabel }, { label: yLabel, size: 70, ...(log.y ? { values: powersOfTen } : {}) }],
     series: [{ label: xLabel }, ...series.map((label, k) => ({
@@ -285,6 +285,63 @@ function bcdPanel(nl: Numlane): void {
   });
 }
 
+/** A field on an N×N grid as a heat map (blue low, red high) on a canvas, scaled to its min and max. */
+function heatMap(canvas: HTMLCanvasElement, v: ArrayLike<number>, N: number): void {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < N * N; i++) { lo = Math.min(lo, v[i]); hi = Math.max(hi, v[i]); }
+  const image = new ImageData(N, N);
+  for (let i = 0; i < N * N; i++) {
+    const t = hi > lo ? (v[i] - lo) / (hi - lo) : 0.5;
+    image.data.set([Math.round(255 * t), Math.round(255 * (1 - Math.abs(2 * t - 1)) * 0.8), Math.round(255 * (1 - t)), 255], 4 * i);
+  }
+  const scratch = new OffscreenCanvas(N, N);
+  scratch.getContext("2d")!.putImageData(image, 0, 0);
+  const ctx = canvas.getContext("2d")!;
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(scratch, 0, 0, canvas.width, canvas.height);
+}
+
+function sequencesPanel(nl: Numlane): void {
+  let charts: uPlot[] = [];
+  longRun("seq", async (signal, progress) => {
+    const { family, grid, count, strategies } = LAB.sequences;
+    const seed = Number($<HTMLInputElement>("seq-seed").value), coefficient = $<HTMLSelectElement>("seq-coefficient").value as "lognormal";
+    const names = Object.keys(strategies);
+    charts.forEach((c) => c.destroy());
+    charts = [
+      plot($("seq-plots"), "CG iterations per system", "system (family order)", "iterations", names),
+      plot($("seq-plots"), "cumulative solve time", "system (solve order)", "ms", names),
+    ];
+    // Untimed first: the first solves run before V8 has optimized the kernels (else "plain", run first, pays for it).
+    await generate(nl, { family, grid, count: 2, seed, coefficient, signal });
+    const x = Array.from({ length: count }, (_, i) => i);
+    const iterations: (number | null)[][] = [], cumulative: (number | null)[][] = [];
+    const results: Record<string, { iterations: (number | null)[]; reasons: unknown[]; solveSeconds: number; allConverged: boolean; solveOrder: number[] }> = {};
+    for (const [k, name] of names.entries()) {
+      const r = await generate(nl, {
+        family, grid, count, seed, coefficient, ...strategies[name], signal,
+        onProgress: (p) => progress((k + p.solved / p.count) / names.length),
+      });
+      const m = r.meta;
+      results[name] = { iterations: m.iterations, reasons: m.reasons, solveSeconds: m.solveSeconds, allConverged: m.allConverged, solveOrder: m.solveOrder };
+      iterations.push(m.iterations);
+      let t = 0;
+      cumulative.push(m.solveOrder.map((i) => (t += 1e3 * (m.seconds[i] ?? 0))));
+      charts[0].setData([x, ...iterations, ...names.slice(k + 1).map(() => x.map(() => null))] as uPlot.AlignedData);
+      charts[1].setData([x, ...cumulative, ...names.slice(k + 1).map(() => x.map(() => null))] as uPlot.AlignedData);
+      if (k === 0) {
+        heatMap($<HTMLCanvasElement>("seq-field"), r.inputs.subarray(0, grid * grid), grid);
+        heatMap($<HTMLCanvasElement>("seq-solution"), r.solutions!.subarray(0, grid * grid), grid);
+      }
+      await nextFrame();
+    }
+    lab.seq = { family, grid, count, seed, coefficient, results };
+    const total = (n: string) => results[n].iterations.reduce((s: number, v) => s + (v ?? 0), 0);
+    return names.map((n) => `${n.padEnd(10)} ${String(total(n)).padStart(6)} iterations, ${(1e3 * results[n].solveSeconds).toFixed(0).padStart(5)} ms, ` +
+      `${results[n].allConverged ? "all converged" : "NOT all converged"}`).join("\n");
+  });
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const nl = await init();
@@ -294,6 +351,7 @@ async function main(): Promise<void> {
   lstsqPanel(nl);
   softmaxPanel(nl);
   bcdPanel(nl);
+  sequencesPanel(nl);
   Object.assign(lab, { ready: true, info: nl.info });
 }
 

@@ -73,4 +73,14 @@ export const LAB = {
     budgets: [0.25, 0.5, 1, 2, 3, 5, 8, 12, 20, 30],
   },
   cg: { grids: { small: 100, long: 400 } },
+  sequences: {
+    family: "darcy" as const, grid: 48, count: 12, seed: 3,
+    /** The strategies raced, as generate() options. */
+    strategies: {
+      plain: { order: "given" },
+      sorted: { order: "sorted" },
+      recycled: { order: "sorted", recycle: 8 },
+      "learned ω": { order: "sorted", omega: "learn" },
+    } as Record<string, { order: "given" | "sorted"; recycle?: number; omega?: "learn" }>,
+  },
 };
