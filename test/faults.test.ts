@@ -64,6 +64,18 @@ describe("callbacks", () => {
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
+/**
+ * Starts a cg that runs until aborted (or a fault ends it) and resolves once
+ * its kernel has reported progress, so calls made afterwards queue behind it.
+ */
+async function runningCg(ctx: Numlane, A: CsrMatrix, b: Float64Array, threads: number, signal?: AbortSignal): Promise<{ result: Promise<unknown> }> {
+  let started!: () => void;
+  const running = new Promise<void>((r) => (started = r));
+  const result = ctx.cg(A, b, { rtol: 0, maxIter: 1_000_000, threads, signal, onProgress: () => started() }).catch((e: unknown) => e);
+  await Promise.race([running, result]);
+  return { result };
+}
+
 /** Milliseconds from abort() to the call's rejection (which must be an AbortError). */
 async function abortLatency(start: (signal: AbortSignal) => Promise<unknown>, afterMs: number): Promise<number> {
   const c = new AbortController();
@@ -100,12 +112,15 @@ describe("queued calls", () => {
   it("an aborted queued call rejects at once, while the call ahead runs on", async () => {
     const A = laplacian(200), b = uniform(40_000, 3);
     const ahead = new AbortController();
-    const long = nl.cg(A, b, { rtol: 0, maxIter: 1_000_000, threads: 2, signal: ahead.signal }).catch((e: unknown) => e);
+    const long = await runningCg(nl, A, b, 2, ahead.signal);
     const big = uniform(1 << 20, 4);
     const latencies: number[] = [];
-    for (let i = 0; i < 7; i++) latencies.push(await abortLatency((signal) => nl.blas.dot(big, big, { threads: 2, signal }), 10));
-    ahead.abort();
-    expect(await long).toMatchObject({ name: "AbortError" });
+    try {
+      for (let i = 0; i < 7; i++) latencies.push(await abortLatency((signal) => nl.blas.dot(big, big, { threads: 2, signal }), 10));
+    } finally {
+      ahead.abort();
+    }
+    expect(await long.result).toMatchObject({ name: "AbortError" });
     console.log(`abort of a queued call: median ${median(latencies).toFixed(2)} ms of ${latencies.map((v) => v.toFixed(2)).join(", ")}`);
     expect(median(latencies)).toBeLessThan(50);
     expect(await nl.blas.dot(big, big, { threads: 2 })).toBe(await nl.blas.dot(big, big, { threads: 1 }));
@@ -189,11 +204,10 @@ describe("a worker that dies", () => {
   it("killed in the middle of a long cg: worker-died promptly, then all calls are right", async () => {
     const A2 = laplacian(200), b2 = uniform(40_000, 13);
     for (const index of [0, 2]) {
-      const call = ctx.cg(A2, b2, { rtol: 0, maxIter: 1_000_000, threads: 3 }).catch((e: unknown) => e);
-      await new Promise((r) => setTimeout(r, 100));
+      const call = await runningCg(ctx, A2, b2, 3);
       const t0 = performance.now();
       await pool().killWorker(index, "now");
-      expect(await call).toMatchObject({ code: "worker-died" });
+      expect(await call.result).toMatchObject({ code: "worker-died" });
       expect(performance.now() - t0).toBeLessThan(1000);
       await answersRight();
     }
@@ -208,7 +222,7 @@ describe("close()", () => {
     // Let the private one-thread instance load, so the one-thread calls below exercise it too.
     for (let i = 0; i < 50 && ctx.engine.local === undefined; i++) await new Promise((r) => setTimeout(r, 20));
     expect(ctx.engine.local).toBeDefined();
-    const running = ctx.cg(A, b, { rtol: 0, maxIter: 1_000_000, threads: 2 }).catch((e: unknown) => e);
+    const running = (await runningCg(ctx, A, b, 2)).result;
     const queued = [ctx.blas.dot(x, x, { threads: 2 }), ctx.lasso(new DenseMatrix(200, 20, uniform(4000, 24)), uniform(200, 25), { lambda: 0.01, threads: 2 })]
       .map((p) => p.catch((e: unknown) => e));
     await new Promise((r) => setTimeout(r, 100));
@@ -286,7 +300,7 @@ describe("the thread limit", () => {
     const e = await init({ threads: MAX_THREADS + 1 }).then(() => undefined, (err: unknown) => err);
     expect(e).toBeInstanceOf(NumlaneError);
     expect(e).toMatchObject({ argument: "threads" });
-  });
+  }, 300_000); // 64 workers start slowly on a small, busy machine (11–30 s seen on 2 shared cores)
 });
 
 /** Flattens any call's result (number, array, or result object) to its numbers, for bitwise comparison. */
