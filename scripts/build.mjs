@@ -47,7 +47,7 @@ await esbuild.build({
   entryPoints: { index: "src/index.ts", "worker-node": "workers/node.ts", cli: "src/cli.ts", queue: "src/queue.ts" },
   outdir: "dist",
   // An optional peer, imported only by numlane/queue and `numlane worker` / `generate --queue`.
-  external: ["bullmq"],
+  external: ["bullmq", "ioredis"],
 });
 
 // Browsers, Deno, bundlers: the pool worker and the proxy worker (long calls

@@ -231,9 +231,10 @@ type BullMQ = typeof import("bullmq");
 let bullmq: Promise<BullMQ> | undefined;
 /** bullmq, loaded on first use (an optional peer dependency: programs that never queue need not install it). */
 function loadBullMQ(): Promise<BullMQ> {
-  bullmq ??= import("bullmq").catch((e) => {
+  // ioredis is bullmq's optional peer: without it bullmq fails only when connecting, as an event.
+  bullmq ??= Promise.all([import("bullmq"), import("ioredis")]).then(([b]) => b, (e) => {
     bullmq = undefined;
-    throw new NumlaneError("unsupported", `numlane/queue needs bullmq (npm install bullmq): ${(e as Error).message}`, "bullmq");
+    throw new NumlaneError("unsupported", `numlane/queue needs bullmq and ioredis (npm install bullmq ioredis): ${(e as Error).message}`, "bullmq");
   });
   return bullmq;
 }
@@ -336,8 +337,8 @@ export interface WorkerOptions {
   threads?: number;
   /** A context to solve with (else one is made, and closed with the worker). */
   nl?: Numlane;
-  /** Called as each chunk is done. */
-  onChunk?: (r: { chunk: number; systems: number; seconds: number }) => void;
+  /** Called as each chunk is done: its solve time, and the time spent building its family (0 when the last chunk's served). */
+  onChunk?: (r: { chunk: number; systems: number; seconds: number; buildSeconds: number }) => void;
 }
 
 export interface QueueWorker {
@@ -357,13 +358,18 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
     const { family, params } = job.data;
     if (!PROBLEM_FAMILIES.includes(family)) throw new NumlaneError("invalid-value", `unknown family ${JSON.stringify(family)}`, "job.family");
     const key = JSON.stringify([family, params]);
-    if (cached?.key !== key) cached = { key, set: problemSet(family, params) };
+    let buildSeconds = 0;
+    if (cached?.key !== key) {
+      const built = performance.now();
+      cached = { key, set: problemSet(family, params) };
+      buildSeconds = (performance.now() - built) / 1e3;
+    }
     const started = performance.now();
     const r = await solveChunk(nl, cached.set, job.data, {
       ...(opts.threads !== undefined && { threads: opts.threads }),
       onSolved: (n) => { void job.updateProgress(n); },
     });
-    opts.onChunk?.({ chunk: job.data.chunk, systems: job.data.systems.length, seconds: (performance.now() - started) / 1e3 });
+    opts.onChunk?.({ chunk: job.data.chunk, systems: job.data.systems.length, seconds: (performance.now() - started) / 1e3, buildSeconds });
     return r;
   }, { connection, concurrency: 1, lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: CHUNK_ATTEMPTS - 1 });
   await worker.waitUntilReady();
