@@ -109,33 +109,38 @@ function cholSolve(l: usize, k: i32, rhs: usize, mu: usize): void {
 }
 
 /**
- * Partials of (AW)ᵀz over chunks cFirst..cLast, four lines per pass over z
- * (four independent sums: each is the same sequence of adds as one line at a time).
+ * Partials of (AW)ᵀz over chunks cFirst..cLast: four lines per pass over z,
+ * each line's sum in two SIMD lanes (even and odd rows) added at the end.
+ * The order depends on the chunk only, never on the thread count.
  */
 function deflationPartials(aw: usize, z: usize, azp: usize, n: i32, k: i32, chunks: i32, cFirst: i32, cLast: i32): void {
   for (let c = cFirst; c <= cLast; c++) {
     const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
+    const pairs = i0 + ((i1 - i0) & ~1);
     let j = 0;
-    for (; j + 4 <= k; j += 4) {
-      const l0 = at(aw, j * n), l1 = at(aw, (j + 1) * n), l2 = at(aw, (j + 2) * n), l3 = at(aw, (j + 3) * n);
-      let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
-      for (let i = i0; i < i1; i++) {
-        const zi = load<f64>(at(z, i));
-        s0 += load<f64>(at(l0, i)) * zi;
-        s1 += load<f64>(at(l1, i)) * zi;
-        s2 += load<f64>(at(l2, i)) * zi;
-        s3 += load<f64>(at(l3, i)) * zi;
+    for (; j < k; j += 4) {
+      const lines = min(4, k - j);
+      const l0 = at(aw, j * n), l1 = at(aw, min(j + 1, k - 1) * n), l2 = at(aw, min(j + 2, k - 1) * n), l3 = at(aw, min(j + 3, k - 1) * n);
+      let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+      for (let i = i0; i < pairs; i += 2) {
+        const zi = v128.load(at(z, i));
+        s0 = f64x2.add(s0, f64x2.mul(v128.load(at(l0, i)), zi));
+        s1 = f64x2.add(s1, f64x2.mul(v128.load(at(l1, i)), zi));
+        s2 = f64x2.add(s2, f64x2.mul(v128.load(at(l2, i)), zi));
+        s3 = f64x2.add(s3, f64x2.mul(v128.load(at(l3, i)), zi));
       }
-      store<f64>(at(azp, j * chunks + c), s0);
-      store<f64>(at(azp, (j + 1) * chunks + c), s1);
-      store<f64>(at(azp, (j + 2) * chunks + c), s2);
-      store<f64>(at(azp, (j + 3) * chunks + c), s3);
-    }
-    for (; j < k; j++) {
-      const l = at(aw, j * n);
-      let s: f64 = 0;
-      for (let i = i0; i < i1; i++) s += load<f64>(at(l, i)) * load<f64>(at(z, i));
-      store<f64>(at(azp, j * chunks + c), s);
+      let t0 = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1), t1 = f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
+      let t2 = f64x2.extract_lane(s2, 0) + f64x2.extract_lane(s2, 1), t3 = f64x2.extract_lane(s3, 0) + f64x2.extract_lane(s3, 1);
+      if (pairs < i1) {
+        const zi = load<f64>(at(z, pairs));
+        t0 += load<f64>(at(l0, pairs)) * zi; t1 += load<f64>(at(l1, pairs)) * zi;
+        t2 += load<f64>(at(l2, pairs)) * zi; t3 += load<f64>(at(l3, pairs)) * zi;
+      }
+      // A group of fewer than four lines repeats its last line in the spare sums; they are not stored.
+      store<f64>(at(azp, j * chunks + c), t0);
+      if (lines > 1) store<f64>(at(azp, (j + 1) * chunks + c), t1);
+      if (lines > 2) store<f64>(at(azp, (j + 2) * chunks + c), t2);
+      if (lines > 3) store<f64>(at(azp, (j + 3) * chunks + c), t3);
     }
   }
 }
