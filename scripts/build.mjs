@@ -1,6 +1,6 @@
 // npm run build: the wasm builds (asc: threads, single, relaxed, relaxed-single), the JS bundles per runtime (esbuild), the types (tsc).
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as esbuild from "esbuild";
 
@@ -38,8 +38,8 @@ const common = { bundle: true, format: "esm", target: "es2022", sourcemap: true,
 // Node (and Bun): wasm read with fs, workers on worker_threads. Split, so
 // that numlane/queue and the main entry share one copy of the library (its
 // classes, checked with instanceof); chunks sit beside the entries, where
-// runtime/node.ts looks for the .wasm and the worker.
-for (const f of readdirSync("dist")) if (/^chunk-.*\.js(\.map)?$/.test(f)) rmSync(join("dist", f));
+// runtime/node.ts looks for the .wasm and the worker. Old chunks are left:
+// deleting them would break a build or test running beside this one.
 await esbuild.build({
   ...common,
   platform: "node",

@@ -381,28 +381,43 @@ function checkFits(n: number, count: number, perSystemScalars: number, valueArra
   }
 }
 
+/**
+ * The systems a family builds: `only` (indices into the family, in that
+ * order: a queue worker's chunk, without the rest) or all of them. System s
+ * is the same either way (its draws come from stream s).
+ */
+function systemsToBuild(count: number, only: readonly number[] | undefined): readonly number[] {
+  if (only === undefined) return Array.from({ length: count }, (_, s) => s);
+  if (!Array.isArray(only)) throw new NumlaneError("invalid-type", "expected an array of system indices", "only");
+  only.forEach((s, i) => {
+    if (!Number.isInteger(s) || s < 0 || s >= count) throw new NumlaneError("invalid-value", `system ${s} is not in the family (count ${count})`, `only[${i}]`);
+  });
+  return only;
+}
+
 // ---------------------------------------------------------------------------
 // The families.
 
 /** −Δu = f on the unit square, u = 0 on the boundary (five points, n × n interior nodes), f a random field per system. */
-export function poisson(opts: PoissonOptions): ProblemSet {
+export function poisson(opts: PoissonOptions, only?: readonly number[]): ProblemSet {
   requireOptions("opts", opts, POISSON_KEYS);
   const { n, count, seed } = gridOptions(opts);
+  const picks = systemsToBuild(count, only), built = picks.length;
   const field = fieldOptions(opts);
-  checkFits(n, count, field.scales.length, 2, false);
+  checkFits(n, built, field.scales.length, 2, false);
   const pattern = fivePointPattern(n);
   const A = shiftedLaplacian(n, pattern, 0);
   const basis = field.basis(n, false);
-  const N = n * n, inputs = new Float64Array(count * N);
+  const N = n * n, inputs = new Float64Array(built * N);
   const systems: ProblemSystem[] = [];
-  for (let s = 0; s < count; s++) {
+  for (const [at, s] of picks.entries()) {
     const features = field.draw(new SeededStream(seed, s));
-    const f = field.evaluate(features, basis, n, inputs.subarray(s * N, (s + 1) * N));
+    const f = field.evaluate(features, basis, n, inputs.subarray(at * N, (at + 1) * N));
     systems.push({ A, b: f.slice(), features });
   }
   return {
     family: "poisson", params: { grid: n, count, seed, modes: field.modes, alpha: field.alpha, tau: field.tau },
-    systems, inputs, inputShape: [count, n, n],
+    systems, inputs, inputShape: [built, n, n],
   };
 }
 
@@ -413,30 +428,31 @@ export function poisson(opts: PoissonOptions): ProblemSet {
  * boundary (half a cell from the centre) T = 2a_P. SPD. a = exp(g) or 12/3 by
  * the sign of g, g the random field at the cell centres.
  */
-export function darcy(opts: DarcyOptions): ProblemSet {
+export function darcy(opts: DarcyOptions, only?: readonly number[]): ProblemSet {
   requireOptions("opts", opts, DARCY_KEYS);
   const { n, count, seed } = gridOptions(opts);
+  const picks = systemsToBuild(count, only), built = picks.length;
   const field = fieldOptions(opts);
   const coefficient = opts.coefficient ?? "lognormal";
   if (coefficient !== "lognormal" && coefficient !== "piecewise") {
     throw new NumlaneError("invalid-value", `expected "lognormal" or "piecewise", got ${JSON.stringify(coefficient)}`, "opts.coefficient");
   }
-  checkFits(n, count, field.scales.length, 2, true);
+  checkFits(n, built, field.scales.length, 2, true);
   const pattern = fivePointPattern(n);
   const basis = field.basis(n, true);
-  const N = n * n, inputs = new Float64Array(count * N), g = new Float64Array(N);
+  const N = n * n, inputs = new Float64Array(built * N), g = new Float64Array(N);
   const systems: ProblemSystem[] = [];
-  for (let s = 0; s < count; s++) {
+  for (const [at, s] of picks.entries()) {
     const features = field.draw(new SeededStream(seed, s));
     field.evaluate(features, basis, n, g);
-    const a = inputs.subarray(s * N, (s + 1) * N);
+    const a = inputs.subarray(at * N, (at + 1) * N);
     for (let p = 0; p < N; p++) a[p] = coefficient === "lognormal" ? expDeterministic(g[p]) : g[p] >= 0 ? 12 : 3;
     const A = darcyMatrix(n, pattern, a);
     systems.push({ A, b: new Float64Array(N).fill(1), features });
   }
   return {
     family: "darcy", params: { grid: n, count, seed, coefficient, modes: field.modes, alpha: field.alpha, tau: field.tau },
-    systems, inputs, inputShape: [count, n, n],
+    systems, inputs, inputShape: [built, n, n],
   };
 }
 
@@ -469,23 +485,24 @@ function darcyMatrix(n: number, pattern: { indptr: Int32Array; indices: Int32Arr
  * with u = 0 on the boundary: five points on n × n interior nodes; indefinite
  * once k² passes −Δ's smallest eigenvalue. Features: [k].
  */
-export function helmholtz(opts: HelmholtzOptions): ProblemSet {
+export function helmholtz(opts: HelmholtzOptions, only?: readonly number[]): ProblemSet {
   requireOptions("opts", opts, HELMHOLTZ_KEYS);
   const { n, count, seed } = gridOptions(opts);
+  const picks = systemsToBuild(count, only), built = picks.length;
   const [lo, hi] = range("opts.wavenumbers", opts.wavenumbers, [2, 12], false);
-  checkFits(n, count, 2, 1, true);
+  checkFits(n, built, 2, 1, true);
   const pattern = fivePointPattern(n);
-  const N = n * n, inputs = new Float64Array(count);
+  const N = n * n, inputs = new Float64Array(built);
   const systems: ProblemSystem[] = [];
   const centre = (n >> 1) * n + (n >> 1);
-  for (let s = 0; s < count; s++) {
+  for (const [at, s] of picks.entries()) {
     const k = lo + (hi - lo) * new SeededStream(seed, s).uniform();
-    inputs[s] = k;
+    inputs[at] = k;
     const b = new Float64Array(N);
     b[centre] = (n + 1) * (n + 1);
     systems.push({ A: shiftedLaplacian(n, pattern, -k * k), b, features: Float64Array.of(k) });
   }
-  return { family: "helmholtz", params: { grid: n, count, seed, wavenumbers: [lo, hi] }, systems, inputs, inputShape: [count, 1] };
+  return { family: "helmholtz", params: { grid: n, count, seed, wavenumbers: [lo, hi] }, systems, inputs, inputShape: [built, 1] };
 }
 
 /**
@@ -494,25 +511,26 @@ export function helmholtz(opts: HelmholtzOptions): ProblemSet {
  * System s has wind w = speed·(cos θ_s, sin θ_s), θ_s = θ_0 + 2πs/count
  * (θ_0 seeded): the wind turns once round over the sequence. Features: [w_x, w_y].
  */
-export function convectionDiffusion(opts: ConvectionDiffusionOptions): ProblemSet {
+export function convectionDiffusion(opts: ConvectionDiffusionOptions, only?: readonly number[]): ProblemSet {
   requireOptions("opts", opts, CONVECTION_KEYS);
   const { n, count, seed } = gridOptions(opts);
+  const picks = systemsToBuild(count, only), built = picks.length;
   const eps = positive("opts.diffusion", opts.diffusion ?? 0.01);
   const speed = finiteNumber("opts.speed", opts.speed ?? 1);
   if (speed < 0) throw new NumlaneError("invalid-value", `expected a speed ≥ 0, got ${speed}`, "opts.speed");
-  checkFits(n, count, 4, 1, true);
+  checkFits(n, built, 4, 1, true);
   const pattern = fivePointPattern(n);
-  const N = n * n, inputs = new Float64Array(2 * count);
+  const N = n * n, inputs = new Float64Array(2 * built);
   const h = 1 / (n + 1), d = eps / (h * h);
   // θ_s = 2π(s + o)/count with a seeded offset o in [0, 1) in 1/1024ths: every
   // angle a rational multiple of π, reduced exactly (cosPiRational).
   const offset = Math.floor(new SeededStream(seed, 0).uniform() * 1024);
   const systems: ProblemSystem[] = [];
-  for (let s = 0; s < count; s++) {
+  for (const [at, s] of picks.entries()) {
     const m = 2 * (1024 * s + offset), den = 1024 * count;   // θ_s/π = m/den
     const wx = speed * cosPiRational(m, den), wy = speed * cosPiRational(2 * m - den, 2 * den);  // sin θ = cos(θ − π/2)
-    inputs[2 * s] = wx;
-    inputs[2 * s + 1] = wy;
+    inputs[2 * at] = wx;
+    inputs[2 * at + 1] = wy;
     const A = assemble(n, pattern, (_i, _j, w) => {
       w[1] = -d - Math.max(wx, 0) / h;   // west, upwind when the wind blows east
       w[3] = -d + Math.min(wx, 0) / h;
@@ -524,7 +542,7 @@ export function convectionDiffusion(opts: ConvectionDiffusionOptions): ProblemSe
   }
   return {
     family: "convection-diffusion", params: { grid: n, count, seed, diffusion: eps, speed },
-    systems, inputs, inputShape: [count, 2],
+    systems, inputs, inputShape: [built, 2],
   };
 }
 
@@ -537,20 +555,21 @@ const INITIAL_FIELD_STREAM = 2 ** 32;
  * (I + Δt·K)·u = u_0 with K the five-point −Δ on n × n interior nodes. SPD.
  * Features: [Δt].
  */
-export function heat(opts: HeatOptions): ProblemSet {
+export function heat(opts: HeatOptions, only?: readonly number[]): ProblemSet {
   requireOptions("opts", opts, HEAT_KEYS);
   const { n, count, seed } = gridOptions(opts);
+  const picks = systemsToBuild(count, only), built = picks.length;
   const field = fieldOptions(opts);
   const [lo, hi] = range("opts.dt", opts.dt, [1e-4, 1e-1], true);
-  checkFits(n, count, 2, 0, true);
+  checkFits(n, built, 2, 0, true);
   const pattern = fivePointPattern(n);
   const u0 = field.evaluate(field.draw(new SeededStream(seed, INITIAL_FIELD_STREAM)), field.basis(n, false), n);
-  const inputs = new Float64Array(count), logRatio = logDeterministic(hi / lo);
+  const inputs = new Float64Array(built), logRatio = logDeterministic(hi / lo);
   const h2 = (n + 1) * (n + 1);
   const systems: ProblemSystem[] = [];
-  for (let s = 0; s < count; s++) {
+  for (const [at, s] of picks.entries()) {
     const dt = lo * expDeterministic(new SeededStream(seed, s).uniform() * logRatio);
-    inputs[s] = dt;
+    inputs[at] = dt;
     const A = assemble(n, pattern, (_i, _j, w) => {
       w[0] = w[1] = w[3] = w[4] = -dt * h2;
       w[2] = 1 + 4 * dt * h2;
@@ -559,7 +578,7 @@ export function heat(opts: HeatOptions): ProblemSet {
   }
   return {
     family: "heat", params: { grid: n, count, seed, dt: [lo, hi], modes: field.modes, alpha: field.alpha, tau: field.tau },
-    systems, inputs, inputShape: [count, 1],
+    systems, inputs, inputShape: [built, 1],
   };
 }
 
@@ -584,9 +603,9 @@ export function familyKeys(family: ProblemFamily): Readonly<Record<string, true>
   return FAMILIES[family].keys;
 }
 
-/** The family named `family`, built from `opts` (which it validates). */
-export function problemSet(family: ProblemFamily, opts: object): ProblemSet {
-  return FAMILIES[family].build(opts as never);
+/** The family named `family`, built from `opts` (which it validates); `only`: just those systems, in that order. */
+export function problemSet(family: ProblemFamily, opts: object, only?: readonly number[]): ProblemSet {
+  return FAMILIES[family].build(opts as never, only);
 }
 
 /** The families as functions: nl.problems, and `problems` for use without a context. */

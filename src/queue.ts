@@ -28,6 +28,8 @@ const CHUNK_ATTEMPTS = 3;
 // LOCK_MS) at the next stall check (every STALL_CHECK_MS); a live worker
 // renews its lock every LOCK_MS / 2 between systems.
 const LOCK_MS = 15_000, STALL_CHECK_MS = 5_000;
+/** A worker reports a chunk's progress at most this often. */
+const PROGRESS_MS = 250;
 
 /** Where Redis is: "redis://[:password@]host:port[/db]", or ioredis options. */
 export type Connection = string | { host?: string; port?: number; password?: string; db?: number; [option: string]: unknown };
@@ -45,6 +47,8 @@ export interface ChunkedMeta extends DatasetMeta {
   /** Systems per chunk, and the number of chunks (the solve order is their concatenation). */
   chunk: number;
   chunks: number;
+  /** Time spent finding the tour (after buildSeconds, before solveSeconds). */
+  orderSeconds: number;
 }
 export interface ChunkedResult extends GenerateResult { meta: ChunkedMeta }
 
@@ -91,6 +95,7 @@ interface Plan {
   chunk: number;
   chunks: number[][];
   buildSeconds: number;
+  orderSeconds: number;
 }
 
 function plan(opts: ChunkedOptions): Plan {
@@ -110,10 +115,12 @@ function plan(opts: ChunkedOptions): Plan {
   const set = problemSet(family, familyOpts);
   const buildSeconds = (performance.now() - built) / 1e3;
   // The tour solveSequence's "sorted" takes: a short path through the systems' features.
+  const ordered = performance.now();
   const tour = solveOrder(featureRows(set.systems)!);
+  const orderSeconds = (performance.now() - ordered) / 1e3;
   const chunks: number[][] = [];
   for (let at = 0; at < tour.length; at += chunk) chunks.push(tour.slice(at, at + chunk));
-  return { set, solver, dtype, chunk, chunks, buildSeconds };
+  return { set, solver, dtype, chunk, chunks, buildSeconds, orderSeconds };
 }
 
 /** Each chunk's recipe, as its job carries it. */
@@ -122,16 +129,16 @@ function chunkJobs(p: Plan): ChunkJob[] {
 }
 
 /**
- * Solves one chunk: its systems, from `set`, in the job's order with the
- * run's solver settings (recycle space and ω learned afresh). What a worker
- * does with a job, and what the local chunked run does chunk after chunk.
+ * Solves one chunk: builds just its systems from the recipe and solves them
+ * in the job's order with the run's solver settings (recycle space and ω
+ * learned afresh). What a worker does with a job, and what the local chunked
+ * run does chunk after chunk.
  */
-export async function solveChunk(nl: Numlane, set: ProblemSet, job: ChunkJob, opts: { threads?: number; signal?: AbortSignal; onSolved?: (solved: number) => void } = {}): Promise<ChunkPayload> {
-  const systems = job.systems.map((s, i) => {
-    const sys = set.systems[s];
-    if (!Number.isInteger(s) || sys === undefined) throw new NumlaneError("invalid-value", `system ${s} is not in the family (count ${set.systems.length})`, `job.systems[${i}]`);
-    return sys;
-  });
+export async function solveChunk(nl: Numlane, job: ChunkJob, opts: { threads?: number; signal?: AbortSignal; onSolved?: (solved: number) => void } = {}): Promise<ChunkPayload & { buildSeconds: number }> {
+  if (!PROBLEM_FAMILIES.includes(job.family)) throw new NumlaneError("invalid-value", `unknown family ${JSON.stringify(job.family)}`, "job.family");
+  const built = performance.now();
+  const { systems } = problemSet(job.family, job.params, job.systems);
+  const buildSeconds = (performance.now() - built) / 1e3;
   const seconds = new Array<number>(systems.length).fill(0);
   let solved = 0;
   const r = await nl.solveSequence(systems, {
@@ -140,9 +147,9 @@ export async function solveChunk(nl: Numlane, set: ProblemSet, job: ChunkJob, op
     ...(opts.signal && { signal: opts.signal }),
     onSolved: ({ system, seconds: s }) => { seconds[system] = s; opts.onSolved?.(++solved); },
   });
-  const N = set.systems[0].b.length, x = new Float64Array(systems.length * N);
+  const N = systems[0].b.length, x = new Float64Array(systems.length * N);
   r.solutions.forEach((xi, i) => x.set(xi, i * N));
-  return { chunk: job.chunk, solutions: Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString("base64"), iterations: r.iterations, reasons: r.reasons, seconds };
+  return { chunk: job.chunk, solutions: Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString("base64"), iterations: r.iterations, reasons: r.reasons, seconds, buildSeconds };
 }
 
 /** Collects chunk results into the dataset, each chunk (so each system) once. */
@@ -192,7 +199,7 @@ class Assembly {
   get complete(): boolean { return this.done.size === this.p.chunks.length; }
 
   result(): ChunkedResult {
-    const { set, solver, dtype, chunk, chunks, buildSeconds } = this.p;
+    const { set, solver, dtype, chunk, chunks, buildSeconds, orderSeconds } = this.p;
     const inputs = dtype === "float32" ? Float32Array.from(set.inputs) : set.inputs;
     const meta: ChunkedMeta = {
       family: set.family, params: set.params, seed: set.params.seed as number, dtype,
@@ -201,7 +208,7 @@ class Assembly {
       allConverged: this.reasons.every((r) => r === "converged"),
       iterations: this.iterations, reasons: this.reasons, seconds: this.seconds, solveOrder: chunks.flat(),
       buildSeconds, solveSeconds: (performance.now() - this.started) / 1e3,
-      numlaneVersion: __NUMLANE_VERSION__, chunk, chunks: chunks.length,
+      numlaneVersion: __NUMLANE_VERSION__, chunk, chunks: chunks.length, orderSeconds,
     };
     return { inputs, solutions: this.solutions, meta };
   }
@@ -219,7 +226,7 @@ export async function generateChunked(nl: Numlane, opts: ChunkedOptions): Promis
   for (const job of chunkJobs(p)) {
     opts.signal?.throwIfAborted();
     const before = out.solved;
-    out.accept(await solveChunk(nl, p.set, job, {
+    out.accept(await solveChunk(nl, job, {
       ...(opts.threads !== undefined && { threads: opts.threads }), ...(opts.signal && { signal: opts.signal }),
       onSolved: (n) => opts.onProgress?.({ solved: before + n, count: out.count }),
     }));
@@ -337,7 +344,7 @@ export interface WorkerOptions {
   threads?: number;
   /** A context to solve with (else one is made, and closed with the worker). */
   nl?: Numlane;
-  /** Called as each chunk is done: its solve time, and the time spent building its family (0 when the last chunk's served). */
+  /** Called as each chunk is done: its solve time, and the time spent building its systems from the recipe. */
   onChunk?: (r: { chunk: number; systems: number; seconds: number; buildSeconds: number }) => void;
 }
 
@@ -346,30 +353,26 @@ export interface QueueWorker {
   close(): Promise<void>;
 }
 
-/** Serves chunk jobs until closed: rebuilds each chunk's systems from its recipe and solves them. */
+/** Serves chunk jobs until closed: builds each chunk's systems (those only) from its recipe and solves them. */
 export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
   const { Worker } = await loadBullMQ();
   const connection = connectionOptions(opts?.connection);
   const own = opts.nl === undefined;
   const nl = opts.nl ?? await (await import("./index.js")).init(opts.threads !== undefined ? { threads: opts.threads } : {});
-  // The family of the last recipe: consecutive chunks of one run share it.
-  let cached: { key: string; set: ProblemSet } | undefined;
   const worker = new Worker<ChunkJob, ChunkPayload>(opts.queue ?? DEFAULT_QUEUE, async (job) => {
-    const { family, params } = job.data;
-    if (!PROBLEM_FAMILIES.includes(family)) throw new NumlaneError("invalid-value", `unknown family ${JSON.stringify(family)}`, "job.family");
-    const key = JSON.stringify([family, params]);
-    let buildSeconds = 0;
-    if (cached?.key !== key) {
-      const built = performance.now();
-      cached = { key, set: problemSet(family, params) };
-      buildSeconds = (performance.now() - built) / 1e3;
-    }
     const started = performance.now();
-    const r = await solveChunk(nl, cached.set, job.data, {
+    let reported = started;
+    const { buildSeconds, ...r } = await solveChunk(nl, job.data, {
       ...(opts.threads !== undefined && { threads: opts.threads }),
-      onSolved: (n) => { void job.updateProgress(n); },
+      // Progress at most every PROGRESS_MS (and at the end): each report is a Redis round trip and an event.
+      onSolved: (n) => {
+        const now = performance.now();
+        if (now - reported < PROGRESS_MS && n < job.data.systems.length) return;
+        reported = now;
+        void job.updateProgress(n);
+      },
     });
-    opts.onChunk?.({ chunk: job.data.chunk, systems: job.data.systems.length, seconds: (performance.now() - started) / 1e3, buildSeconds });
+    opts.onChunk?.({ chunk: job.data.chunk, systems: job.data.systems.length, seconds: (performance.now() - started) / 1e3 - buildSeconds, buildSeconds });
     return r;
   }, { connection, concurrency: 1, lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: CHUNK_ATTEMPTS - 1 });
   await worker.waitUntilReady();

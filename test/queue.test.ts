@@ -59,6 +59,24 @@ describe("generateChunked (the local run a queued one must equal)", () => {
     expect(r.meta.allConverged).toBe(true);
   });
 
+  it("a worker builds just its chunk's systems: each the same bits as in the whole family, for every family", () => {
+    const only = [7, 2, 11];
+    for (const [name, build] of Object.entries(problems)) {
+      const whole = build({ grid: 6, count: 12, seed: 4 }), part = build({ grid: 6, count: 12, seed: 4 }, only);
+      const per = whole.inputs.length / 12;
+      expect(part.inputShape, name).toEqual([3, ...whole.inputShape.slice(1)]);
+      expect(part.params, name).toEqual(whole.params);
+      only.forEach((s, i) => {
+        expect(part.inputs.subarray(i * per, (i + 1) * per), name).toEqual(whole.inputs.subarray(s * per, (s + 1) * per));
+        const [a, b] = [part.systems[i], whole.systems[s]];
+        expect([a.A.data, a.A.indices, a.A.indptr, a.b, a.features], `${name} system ${s}`).toEqual([b.A.data, b.A.indices, b.A.indptr, b.b, b.features]);
+      });
+      for (const bad of [[12], [-1], [1.5]]) {
+        expect(() => build({ grid: 6, count: 12 }, bad)).toThrow(expect.objectContaining({ code: "invalid-value", argument: "only[0]" }));
+      }
+    }
+  });
+
   it("refuses bad input before solving or connecting", async () => {
     const bad: [object, string][] = [
       [{ family: "darcy", grid: 8, count: 4, chunk: 0 }, "opts.chunk"],
