@@ -143,6 +143,12 @@ export async function runVectors(lib, nl) {
   results.cg_x = cg.x;
   results.cg_iterations = cg.iterations;
   results.cg_history = cg.residualHistory;
+  // Recycled CG: three solves sharing a space (deflation, and the Ritz update with its tridiagonal-QL eigen-solve in wasm).
+  const cgSpace = nl.recycleSpace({ k: 3, ell: 12 });
+  const recycled = [];
+  for (let t = 0; t < 3; t++) recycled.push(await nl.cg(L, uniform(Float64Array, L.rows, 70 + t), { preconditioner: "jacobi", rtol: 1e-10, recycle: cgSpace }));
+  results.recycled_cg_x = Float64Array.from(recycled.flatMap((r) => [r.iterations, ...r.x]));
+  results.recycled_cg_space = Float64Array.from([...cgSpace.ritzValues, ...cgSpace.vectors]);
 
   const N = convection(lib, 60, 25), g = uniform(Float64Array, 60 * 60, 26);
   const gm = await nl.gmres(N, g, { preconditioner: "jacobi", rtol: 1e-10, restart: 20, maxIter: 500 });
