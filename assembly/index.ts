@@ -3,6 +3,8 @@
 export { dot_f64, nrm2_f64, axpy_f64, scal_f64, copy_f64, triad_f64 } from "./blas/level1";
 export { gemv_rows_f64, gemv_cols_f64 } from "./blas/level2";
 export { gemm_f64, gemm_work_f64 } from "./blas/gemm";
+export { syrk_f64 } from "./blas/syrk";
+export { trsm_f64 } from "./blas/trsm";
 export { spmv_csr_f64 } from "./blas/sparse";
 export { cg_f64, cg_sizes, cg_phase_curvature, cg_phase_update, cg_phase_direction } from "./krylov/cg";
 export { symmetric_eigen_f64 } from "./blas/symmetric-eigen";

@@ -1,7 +1,8 @@
 // npm run bench -- blas: every BLAS kernel at an in-cache and an out-of-cache
 // size, on 1 thread and on all threads, against plain JavaScript and NumPy
 // (Debian's, one OpenBLAS thread), interleaved in one run; GB/s against the
-// STREAM triad bandwidth measured from inside wasm in the same run. Then the
+// STREAM triad bandwidth measured from inside wasm in the same run; gemm in
+// GFLOP/s against the wasm SIMD peak measured likewise. Then the
 // pool's own costs: one SPMD launch of an empty kernel, one barrier phase.
 //
 // numlane's arrays come from nl.alloc (heap-resident, used in place): this
@@ -117,8 +118,35 @@ export default async function main() {
       () => js.spmv(S, jx, jy), setup, "spmv");
     nl.free(H.indptr); nl.free(H.indices); nl.free(H.data); nl.free(x); nl.free(yOut);
   }
+  // Level 3: gemm against the wasm SIMD peak (simd_peak_f64: independent f64x2
+  // multiply–adds from L1, per thread) and NumPy's matmul (one OpenBLAS thread).
+  const peakBuf = nl.alloc(32); peakBuf.fill(1.000001);
+  const PEAK_ITERS = 5e7, PEAK_FLOPS = 32; // flops a round of simd_peak_f64
+  const peakUs = (await compare([{ name: "peak", fn: () => nl.engine.pool.run("simd_peak_f64", [PEAK_ITERS, peakBuf.byteOffset], { threads: 1 }) }], { rounds: 7, minMs: 50 })).peak;
+  const peakGflops = (PEAK_FLOPS * PEAK_ITERS) / peakUs / 1e3;
+  console.log(`wasm SIMD peak (f64x2 mul+add, no FMA): ${peakGflops.toFixed(1)} GFLOP/s per thread`);
+  nl.free(peakBuf);
+  const level3 = [];
+  for (const m of [500, 1000, 2000]) {
+    const A = new DenseMatrix(m, m, resident(nl, Float64Array.from({ length: m * m }, (_, i) => Math.sin(i))));
+    const B = new DenseMatrix(m, m, resident(nl, Float64Array.from({ length: m * m }, (_, i) => Math.cos(i))));
+    const C = new DenseMatrix(m, m, nl.alloc(m * m));
+    const cases = threadCounts.map((t) => ({ name: `numlane ${t}t`, threads: t, fn: () => nl.blas.gemm(A, B, { C, inPlace: true, threads: t }) }));
+    if (py) {
+      await py.ask({ op: "setup", kind: "gemm", n: m });
+      cases.push({ name: "NumPy", threads: 1, remote: async () => (await py.ask({ op: "gemm", ms: 200 })).us });
+    }
+    const t = await compare(cases, { rounds: m >= 2000 ? 3 : 7, minMs: 100 });
+    for (const c of cases) {
+      const gflops = (2 * m ** 3) / t[c.name] / 1e3;
+      level3.push({ kernel: "gemm", size: `${m}×${m}`, impl: c.name, "ms": t[c.name] / 1e3, "GFLOP/s": gflops, "% peak": (100 * gflops) / (peakGflops * c.threads), "× NumPy": t.NumPy ? t.NumPy / t[c.name] : undefined });
+    }
+    console.log(`gemm ${m}×${m} done`);
+    nl.free(A.data); nl.free(B.data); nl.free(C.data);
+  }
   py?.close();
   printTable(rows);
+  printTable(level3);
 
   // The pool's own costs, on all threads: an empty launch, and one barrier phase
   // ((time of P barriers − empty launch) / P).
@@ -143,6 +171,7 @@ export default async function main() {
     [`out-of-cache dot ≥ 85% triad (${all}t)`]: pick("dot", `n=${OUT_OF_CACHE}`, `numlane ${all}t`)?.["% triad"],
     [`out-of-cache axpy ≥ 85% triad (${all}t)`]: pick("axpy", `n=${OUT_OF_CACHE}`, `numlane ${all}t`)?.["% triad"],
     "in-cache dot ≥ 2× plain JS": pick("dot", `n=${IN_CACHE}`, "numlane 1t")["× plain JS"],
+    "gemm 2000² ≥ 70% wasm SIMD peak (1t)": level3.find((r) => r.size === "2000×2000" && r.impl === "numlane 1t")["% peak"],
     "empty launch ≤ 20 µs": overhead["launch µs (median)"],
     "barrier phase ≤ 2 µs": overhead["barrier phase µs (median)"],
   };
@@ -150,7 +179,7 @@ export default async function main() {
   for (const [k, v] of Object.entries(targets)) if (v !== undefined) console.log(`  ${k}: ${v.toFixed(2)}`);
   writeResults("blas", {
     machine: machine(), bandwidth: { oneThread: bw1.gbps, allThreads: bwAll.gbps, threads: all },
-    peers: { numpy: py?.versions }, results: rows, overhead, targets,
+    peers: { numpy: py?.versions }, results: rows, level3, simdPeakGflopsPerThread: peakGflops, overhead, targets,
   });
   await nl.close();
 }

@@ -19,6 +19,8 @@ def setup(msg):
     if kind == "gemv":
         m = msg["m"]
         arrays["A"] = rng.random((m, n)); arrays["x"] = rng.random(n); arrays["xt"] = rng.random(m)
+    elif kind == "gemm":
+        arrays["A"] = rng.random((n, n)); arrays["B"] = rng.random((n, n))
     elif kind == "spmv":
         A = sp.csr_matrix((np.array(msg["data"]), np.array(msg["indices"]), np.array(msg["indptr"])), shape=(msg["rows"], msg["cols"]))
         arrays["S"] = A; arrays["x"] = np.ones(msg["cols"])
@@ -37,6 +39,7 @@ def op(name):
         "gemv": lambda: a["A"] @ a["x"],
         "gemvT": lambda: a["A"].T @ a["xt"],
         "spmv": lambda: a["S"] @ a["x"],
+        "gemm": lambda: a["A"] @ a["B"],
     }[name]
 
 def timeit(fn, ms):

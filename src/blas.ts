@@ -46,6 +46,38 @@ export interface GemmOptions extends CallOptions {
 }
 const GEMM_KEYS = callOptionKeys<GemmOptions>({ transA: true, transB: true, alpha: true, beta: true, C: true, inPlace: true });
 
+export type Triangle = "lower" | "upper";
+function triangle(name: string, v: unknown): Triangle {
+  if (v !== "lower" && v !== "upper") throw new NumlaneError("invalid-value", `expected "lower" or "upper", got ${String(v)}`, name);
+  return v;
+}
+
+export interface SyrkOptions extends CallOptions {
+  /** alpha·AᵀA instead of alpha·A·Aᵀ. */
+  trans?: boolean;
+  /** The triangle of C computed (default "lower"); the other is C's (or zeros), as BLAS leaves it. */
+  uplo?: Triangle;
+  alpha?: number;
+  beta?: number;
+  /** Added as beta·C on the triangle (never modified unless inPlace); the result takes its layout. */
+  C?: DenseMatrix;
+  inPlace?: boolean;
+}
+const SYRK_KEYS = callOptionKeys<SyrkOptions>({ trans: true, uplo: true, alpha: true, beta: true, C: true, inPlace: true });
+
+export interface TrsmOptions extends CallOptions {
+  /** Which triangle of T holds it (default "lower"); the other is not read. */
+  uplo?: Triangle;
+  /** Solve with Tᵀ. */
+  trans?: boolean;
+  /** T's diagonal is taken as ones (not read). */
+  unitDiagonal?: boolean;
+  alpha?: number;
+  /** Write X into B (a DenseMatrix) instead of a new matrix. */
+  inPlace?: boolean;
+}
+const TRSM_KEYS = callOptionKeys<TrsmOptions>({ uplo: true, trans: true, unitDiagonal: true, alpha: true, inPlace: true });
+
 /**
  * f64 of scratch one thread of a level-3 kernel packs into: assembly/blas/gemm.ts's
  * GEMM_WORK (test/gemm.test.ts checks it against the kernel's gemm_work_f64).
@@ -170,21 +202,23 @@ export class Blas {
     const threads = this.e.threadsFor(bytes, opts);
     const pool = this.e.poolFor(threads, inPlace ? [...inputs, base] : inputs, bytes);
     const heap = pool.heap;
-    const scope = await this.e.scope({ ...opts, threads }, inputs, base.byteLength + scratchBytes, pool);
+    // Read before the scope: in the single build its memory growth detaches arrays from nl.alloc.
+    const length = base.length, baseOwned = heap.owns(base);
+    const scope = await this.e.scope({ ...opts, threads }, baseOwned ? [...inputs, base] : inputs, 8 * length + scratchBytes, pool);
     try {
       let out: number;
-      if (inPlace && heap.owns(base)) out = base.byteOffset;
+      if (inPlace && baseOwned) out = scope.input(base);
       else {
-        out = scope.alloc(base.byteLength);
-        if (seed) heap.f64.set(base, out >> 3);
+        out = scope.alloc(8 * length);
+        if (seed) heap.f64.set(scope.live(base), out >> 3);
       }
       const [kernel, args] = make(scope, out);
       await scope.run(kernel, args, { ...opts, threads });
       if (inPlace) {
-        if (!heap.owns(base)) base.set(heap.f64.subarray(out >> 3, (out >> 3) + base.length));
+        if (!baseOwned) base.set(heap.f64.subarray(out >> 3, (out >> 3) + length));
         return base;
       }
-      return this.e.copyOut(heap.f64.subarray(out >> 3, (out >> 3) + base.length));
+      return this.e.copyOut(heap.f64.subarray(out >> 3, (out >> 3) + length));
     } finally {
       scope.free();
     }
@@ -226,8 +260,8 @@ export class Blas {
     const bytes = 12 * M.nnz + 8 * (M.cols + 2 * M.rows);
     return this.elementwise(y, { ...opts, inPlace: true }, bytes, [M.indptr, M.indices, M.data, x],
       (s, out) => {
-        const p = csrInput(s, "A", M, y.length, x.length);
-        return ["spmv_csr_f64", [p.indptr, p.indices, p.data, y.length, s.input(x), out, alpha, beta]];
+        const p = csrInput(s, "A", M, M.rows, M.cols);
+        return ["spmv_csr_f64", [p.indptr, p.indices, p.data, M.rows, s.input(x), out, alpha, beta]];
       }, beta !== 0)
   }
 
@@ -265,8 +299,69 @@ export class Blas {
     return C;
   }
 
+  /**
+   * One triangle (opts.uplo, default "lower") of alpha·A·Aᵀ + beta·C, or of
+   * alpha·AᵀA + beta·C with trans: the symmetric rank-k update, half a gemm's
+   * work. A dense in either layout; the result as gemm's.
+   */
+  async syrk(A: MatrixLike, opts?: SyrkOptions): Promise<DenseMatrix> {
+    const a = denseArgument("A", A); checkOptions("opts", opts, SYRK_KEYS);
+    const trans = boolean("opts.trans", opts?.trans ?? false);
+    const lower = triangle("opts.uplo", opts?.uplo ?? "lower") === "lower";
+    const alpha = finiteOrNan("opts.alpha", opts?.alpha ?? 1);
+    const beta = finiteOrNan("opts.beta", opts?.beta ?? 0);
+    const [n, k] = trans ? [a.cols, a.rows] : [a.rows, a.cols];
+    const C = this.matrixSeed(opts, n, n);
+    if (n === 0) return C;
+    const av = columnMajorView(a), cv = columnMajorView(C);
+    // A row-major C is stored as Cᵀ: its lower triangle is C's upper one.
+    const bytes = 8 * (n * k + 2 * n * n);
+    const threads = this.e.threadsFor(bytes, opts);
+    const work = 8 * threads * GEMM_WORK_F64, band = 8 * 4 * n;
+    await this.elementwise(C.data, { ...opts, threads, inPlace: true }, bytes, [a.data], (s, out) => ["syrk_f64", [
+      +(trans !== av.flipped), +(lower !== cv.flipped), s.input(a.data), av.ld, out, cv.ld, n, k, alpha, beta, s.alloc(band), s.alloc(work),
+    ]], true, work + band);
+    return C;
+  }
+
+  /**
+   * X = alpha·op(T)⁻¹·B: a triangular solve with many right-hand sides (the
+   * columns of B). T square, dense in either layout, its other triangle not
+   * read; a zero on T's diagonal is refused (unless unitDiagonal). The result
+   * is a new DenseMatrix in B's layout, or B itself with inPlace.
+   */
+  async trsm(T: MatrixLike, B: MatrixLike, opts?: TrsmOptions): Promise<DenseMatrix> {
+    const t = denseArgument("T", T), b = denseArgument("B", B); checkOptions("opts", opts, TRSM_KEYS);
+    const lower = triangle("opts.uplo", opts?.uplo ?? "lower") === "lower";
+    const trans = boolean("opts.trans", opts?.trans ?? false);
+    const unit = boolean("opts.unitDiagonal", opts?.unitDiagonal ?? false);
+    const alpha = finiteOrNan("opts.alpha", opts?.alpha ?? 1);
+    const inPlace = boolean("opts.inPlace", opts?.inPlace ?? false);
+    if (t.rows !== t.cols) throw new NumlaneError("invalid-shape", `T must be square, got ${t.rows}×${t.cols}`, "T");
+    if (b.rows !== t.rows) throw new NumlaneError("invalid-shape", `T is ${t.rows}×${t.cols}, B has ${b.rows} rows`, "B");
+    if (inPlace && !(B instanceof DenseMatrix)) throw new NumlaneError("invalid-value", "inPlace needs B to be a DenseMatrix", "opts.inPlace");
+    const n = t.rows, r = b.cols;
+    if (!unit) for (let i = 0; i < n; i++) if (t.get(i, i) === 0) throw new NumlaneError("invalid-value", `T is singular: T[${i}, ${i}] = 0`, "T");
+    const X = inPlace ? b : new DenseMatrix(n, r, Float64Array.from(b.data), b.layout);
+    if (n === 0 || r === 0) return X;
+    const tv = columnMajorView(t);
+    // The kernel solves column-major right-hand sides: a row-major B goes through its transpose.
+    const rowMajor = X.layout === "row-major";
+    const cm = rowMajor ? transposed(X.data, n, r) : X.data;
+    const bytes = 8 * (n * n + 2 * n * r);
+    const threads = this.e.threadsFor(bytes, opts);
+    const work = 8 * threads * GEMM_WORK_F64;
+    // Stored transposed, T's lower triangle is the upper one of what the kernel reads.
+    const tEff = trans !== tv.flipped, lowerStored = lower !== tv.flipped;
+    const res = await this.elementwise(cm, { ...opts, threads, inPlace: !rowMajor }, bytes, [t.data], (s, out) => ["trsm_f64", [
+      +(lowerStored !== tEff), +tEff, +unit, s.input(t.data), tv.ld, out, Math.max(1, n), n, r, alpha, s.alloc(work),
+    ]], true, work);
+    if (rowMajor) X.data.set(transposed(res, r, n));
+    return X;
+  }
+
   /** The matrix a level-3 product accumulates into: opts.C itself (inPlace), a copy of it, or a new row-major one. */
-  private matrixSeed(opts: GemmOptions | undefined, rows: number, cols: number): DenseMatrix {
+  private matrixSeed(opts: { C?: DenseMatrix; inPlace?: boolean } | undefined, rows: number, cols: number): DenseMatrix {
     const inPlace = boolean("opts.inPlace", opts?.inPlace ?? false);
     if (opts?.C === undefined) {
       if (inPlace) throw new NumlaneError("invalid-value", "inPlace needs opts.C to write into", "opts.inPlace");
@@ -289,6 +384,13 @@ export class Blas {
     if (y.length !== len) throw new NumlaneError("invalid-shape", `expected ${len} entries, got ${y.length}`, "opts.y");
     return inPlace ? y : Float64Array.from(y);
   }
+}
+
+/** The column-major copy of a row-major rows×cols array (or the reverse, given cols×rows). */
+function transposed(data: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j];
+  return out;
 }
 
 /** Scalars may be any number BLAS accepts (NaN propagates), but must be numbers. */

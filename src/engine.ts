@@ -143,6 +143,8 @@ export class Engine {
   /** Threads for a call that touches `bytes` of memory, honouring opts.threads. */
   threadsFor(bytes: number, opts?: CallOptions): number {
     if (opts?.threads !== undefined) return Math.min(integer("opts.threads", opts.threads, 1, MAX_THREADS), this.threads);
+    // A size that is not a number would launch no thread at all and return whatever the outputs held.
+    if (!(bytes >= 0)) throw new Error(`numlane: internal error: a call sized its memory traffic as ${bytes} bytes`);
     return Math.max(1, Math.min(this.threads, Math.floor(bytes / MIN_BYTES_PER_THREAD)));
   }
 }

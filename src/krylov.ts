@@ -289,7 +289,8 @@ export class Krylov {
     const lines = 2 * s + (recycle ? (pre === "none" ? 0 : s) + ell + kNew : 0);
     const work = 8 * (4 * n + partialRows * chunks + historyCap + 8 + lines * n + shared) + scratchBytes + 16 * 64;
     const factorArrays = factor ? [factor.lower.indptr, factor.lower.indices, factor.lower.data, factor.upper.indptr, factor.upper.indices, factor.upper.data, factor.diag] : [];
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(dinv ? [dinv] : []), ...factorArrays], 8 * n + work + 64);
+    const nnz = S.nnz; // read before the scope, whose memory growth may detach nl.alloc arrays (single build)
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : []), ...factorArrays], 8 * n + work + 64);
     try {
       const { indptr, indices, data } = csrInput(scope, "A", S, n, n);
       const bp = scope.input(rhs);
@@ -300,7 +301,7 @@ export class Krylov {
         heap.f64.set(factorArrays.map((a) => scope.input(a)), tri >> 3);
       }
       const xp = scope.alloc(8 * n);
-      if (start) heap.f64.set(start, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
+      if (start) heap.f64.set(scope.live(start), xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
       const wp = scope.alloc(8 * 4 * n), pp = scope.alloc(8 * partialRows * chunks);
       const hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
       heap.f64.fill(0, out >> 3, (out >> 3) + 8);
@@ -313,7 +314,7 @@ export class Krylov {
       const recycleArgs = recycle ? scope.alloc(64) : 0;
       if (recycle) heap.f64.set([wnewb, kNew, keepb, ell, mwb, recb], recycleArgs >> 3);
       const scratch = scope.alloc(scratchBytes);
-      const bytes = 12 * S.nnz + 8 * (7 + 2 * s) * n;
+      const bytes = 12 * nnz + 8 * (7 + 2 * s) * n;
       const threads = this.e.threadsFor(bytes, opts);
       await scope.run("cg_f64", [
         indptr, indices, data, n, bp, xp, dp, tri, wp, pp, hp, historyCap, maxIter, tol, out,
@@ -369,17 +370,17 @@ export class Krylov {
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
     const scratchBytes = 8 * MAX_THREADS * ((m + 1) * m + 5 * (m + 1));
     const work = 8 * ((m + 2) * n + n + (2 * (m + 1) + 2) * chunks + historyCap + 8) + scratchBytes + 8 * 64;
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(dinv ? [dinv] : [])], work);
+    const threads = this.e.threadsFor(12 * S.nnz + 8 * (2 * m + 6) * n, opts);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : [])], work);
     try {
       const { indptr, indices, data } = csrInput(scope, "A", S, n, n);
       const bp = scope.input(rhs), dp = dinv ? scope.input(dinv) : 0;
       const xp = scope.alloc(8 * n);
-      if (start) heap.f64.set(start, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
+      if (start) heap.f64.set(scope.live(start), xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
       const basis = scope.alloc(8 * (m + 1) * n), t = scope.alloc(8 * n);
       const pp = scope.alloc(8 * (2 * (m + 1) + 2) * chunks), scratch = scope.alloc(scratchBytes);
       const hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
       heap.f64.fill(0, out >> 3, (out >> 3) + 8);
-      const threads = this.e.threadsFor(12 * S.nnz + 8 * (2 * m + 6) * n, opts);
       await scope.run("gmres_f64", [indptr, indices, data, n, bp, xp, dp, m, basis, t, pp, scratch, hp, historyCap, maxIter, tol, out], {
         signal: opts.signal, onProgress: opts.onProgress, long: true, threads,
       });
@@ -404,12 +405,12 @@ export class Krylov {
     const threads = this.e.threadsFor(12 * S.nnz + 8 * (2 * m + 2 * k + 6) * n, opts);
     const sizes = await this.kernelSizes(m, k);
     const work = 8 * (n + 2 * k * n + (m + 1) * n + n + sizes[0] * chunks + sizes[1] * threads + sizes[2] + historyCap + 8) + 10 * 64;
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(dinv ? [dinv] : [])], work);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : [])], work);
     try {
       const { indptr, indices, data } = csrInput(scope, "A", S, n, n);
       const bp = scope.input(rhs), dp = dinv ? scope.input(dinv) : 0;
       const xp = scope.alloc(8 * n);
-      if (start) heap.f64.set(start, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
+      if (start) heap.f64.set(scope.live(start), xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
       const up = scope.alloc(8 * Math.max(1, k * n)), cp = scope.alloc(8 * Math.max(1, k * n));
       if (s0 > 0) heap.f64.set(space.vectors.subarray(0, s0 * n), up >> 3);
       const basis = scope.alloc(8 * (m + 1) * n), t = scope.alloc(8 * n);

@@ -272,12 +272,12 @@ function checkDenseParts(name: string, rows: unknown, cols: unknown, data: unkno
  * sized its vectors for.
  */
 export function csrInput(
-  scope: { input(view: Int32Array | Float64Array): number },
+  scope: { input(view: Int32Array | Float64Array): number; live<T extends Int32Array | Float64Array>(view: T): T },
   name: string, A: { indptr: Int32Array; indices: Int32Array; data: Float64Array }, rows: number, cols: number,
 ): { indptr: number; indices: number; data: number } {
   const resident = residentAddresses.get(A);
   if (resident) return resident;
-  checkCsrParts(name, rows, cols, A.indptr, A.indices, A.data);
+  checkCsrParts(name, rows, cols, scope.live(A.indptr), scope.live(A.indices), scope.live(A.data));
   return { indptr: scope.input(A.indptr), indices: scope.input(A.indices), data: scope.input(A.data) };
 }
 

@@ -344,8 +344,12 @@ export interface WorkerOptions {
   threads?: number;
   /** A context to solve with (else one is made, and closed with the worker). */
   nl?: Numlane;
-  /** Called as each chunk is done: its solve time, and the time spent building its systems from the recipe. */
-  onChunk?: (r: { chunk: number; systems: number; seconds: number; buildSeconds: number }) => void;
+  /**
+   * Called as each chunk is done: its time beyond building its systems from
+   * the recipe (buildSeconds), of which solveSeconds in the solves proper;
+   * when it started and finished (ms since the epoch, fractional).
+   */
+  onChunk?: (r: { chunk: number; systems: number; seconds: number; buildSeconds: number; solveSeconds: number; startedAt: number; finishedAt: number }) => void;
 }
 
 export interface QueueWorker {
@@ -372,7 +376,11 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
         void job.updateProgress(n);
       },
     });
-    opts.onChunk?.({ chunk: job.data.chunk, systems: job.data.systems.length, seconds: (performance.now() - started) / 1e3 - buildSeconds, buildSeconds });
+    const finished = performance.now();
+    opts.onChunk?.({
+      chunk: job.data.chunk, systems: job.data.systems.length, seconds: (finished - started) / 1e3 - buildSeconds, buildSeconds,
+      solveSeconds: r.seconds.reduce((a, b) => a + b, 0), startedAt: performance.timeOrigin + started, finishedAt: performance.timeOrigin + finished,
+    });
     return r;
   }, { connection, concurrency: 1, lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: CHUNK_ATTEMPTS - 1 });
   await worker.waitUntilReady();

@@ -358,10 +358,12 @@ export class Sketch {
       // [A b] row-major (m × w), then whatever each method needs from it.
       const ab = scope.alloc(8 * m * w);
       const f64 = () => heap.f64;
-      const src = D.layout === "row-major" ? D.data : rowMajor(D);
+      // scope.live: A or b from nl.alloc, detached if the scope grew unshared memory.
+      const data = scope.live(D.data), rhs = scope.live(b);
+      const src = D.layout === "row-major" ? data : rowMajor(new DenseMatrix(m, n, data, D.layout));
       for (let i = 0; i < m; i++) {
         f64().set(src.subarray(i * n, i * n + n), (ab >> 3) + i * w);
-        f64()[(ab >> 3) + i * w + n] = b[i];
+        f64()[(ab >> 3) + i * w + n] = rhs[i];
       }
       const bp = scope.input(b);
       let x: Float64Array<ArrayBufferLike>, iterations = 0, reason: LstsqReason = "solved", R: Float64Array;

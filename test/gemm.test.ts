@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, DenseMatrix, NumlaneError, type Numlane } from "../dist/index.js";
 import { GEMM_WORK_F64 } from "../src/blas.js";
-import { sameBits, uniform } from "./helpers.js";
+import { python, sameBits, uniform } from "./helpers.js";
 
 let nl: Numlane;         // 2 threads
 let contexts: Numlane[]; // threads 1, 2, 3 and the single build
@@ -139,5 +139,119 @@ describe("gemm", () => {
       expect(e, `${code} ${argument}`).toBeInstanceOf(NumlaneError);
       expect({ code: e.code, argument: e.argument }).toEqual({ code, argument });
     }
+  });
+});
+
+const PY_SYRK_TRSM = `
+import json, sys, numpy as np, scipy.linalg as sl
+q = json.load(sys.stdin); out = []
+for c in q:
+    if c["op"] == "syrk":
+        A = np.array(c["A"]).reshape(c["rows"], c["cols"]); C = np.array(c["C"]).reshape(c["n"], c["n"])
+        S = c["alpha"] * (A.T @ A if c["trans"] else A @ A.T) + c["beta"] * C
+        out.append((np.tril(S) if c["lower"] else np.triu(S)).ravel().tolist())
+    else:
+        T = np.array(c["T"]).reshape(c["n"], c["n"]); B = np.array(c["B"]).reshape(c["n"], c["r"])
+        X = sl.solve_triangular(T, c["alpha"] * B, lower=c["lower"], trans=1 if c["trans"] else 0, unit_diagonal=c["unit"])
+        out.append(X.ravel().tolist())
+print(json.dumps(out))
+`;
+
+/** Row-major entries of a DenseMatrix, whatever its layout. */
+const rowMajor = (M: DenseMatrix) => Array.from({ length: M.rows * M.cols }, (_, e) => M.get(Math.floor(e / M.cols), e % M.cols));
+
+describe("syrk and trsm against NumPy / SciPy", () => {
+  it("syrk: both triangles, transposes and layouts, alpha/beta, at tile boundaries; the other triangle untouched", async () => {
+    const cases: { A: DenseMatrix; C: DenseMatrix; trans: boolean; lower: boolean }[] = [];
+    let seed = 500;
+    for (const [n, k] of [[1, 1], [3, 5], [4, 4], [5, 17], [17, 3], [65, 130], [130, 257]])
+      for (const trans of [false, true]) for (const lower of [false, true]) {
+        const layout: Layout = seed % 2 ? "row-major" : "column-major";
+        cases.push({ A: trans ? matrix(k, n, seed++, layout) : matrix(n, k, seed++, layout), C: matrix(n, n, seed++, seed % 3 ? "row-major" : "column-major"), trans, lower });
+      }
+    const ref = python(PY_SYRK_TRSM, cases.map(({ A, C, trans, lower }) => ({
+      op: "syrk", A: rowMajor(A), rows: A.rows, cols: A.cols, C: rowMajor(C), n: C.rows, trans, lower, alpha: 1.25, beta: -0.5,
+    })));
+    if (!ref) return;
+    for (const [c, { A, C, trans, lower }] of cases.entries()) {
+      const S = await nl.blas.syrk(A, { trans, uplo: lower ? "lower" : "upper", alpha: 1.25, beta: -0.5, C });
+      const n = C.rows, got = rowMajor(S), k = trans ? A.rows : A.cols;
+      // |entries| ≤ 1: each sum's error is within (k + 2)·eps·(1.25·k + 0.5), doubled for NumPy's own.
+      const bound = 2 * (k + 2) * Number.EPSILON * (1.25 * k + 0.5);
+      let worst = 0, otherChanged = 0;
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+        if (lower ? i >= j : i <= j) worst = Math.max(worst, Math.abs(got[i * n + j] - ref[c][i * n + j]));
+        else if (!Object.is(got[i * n + j], C.get(i, j))) otherChanged++; // BLAS leaves the other triangle alone
+      }
+      expect(worst, `case ${c}`).toBeLessThanOrEqual(bound);
+      expect(otherChanged, `case ${c}`).toBe(0);
+    }
+  });
+
+  it("trsm: lower/upper, transposed, unit diagonal, layouts, many right-hand sides, against scipy.linalg.solve_triangular", async () => {
+    const cases: { T: DenseMatrix; B: DenseMatrix; lower: boolean; trans: boolean; unit: boolean }[] = [];
+    let seed = 900;
+    for (const [n, r] of [[1, 1], [5, 3], [17, 9], [129, 33], [300, 70]])
+      for (const lower of [false, true]) for (const trans of [false, true]) {
+        const T = matrix(n, n, seed++, seed % 2 ? "row-major" : "column-major");
+        // Well conditioned: a dominant diagonal (the other triangle stays random and must not be read).
+        for (let i = 0; i < n; i++) T.data[i * n + i] = (seed % 2 ? 1 : -1) * (n + 1 + (i % 3));
+        cases.push({ T, B: matrix(n, r, seed++, seed % 3 ? "row-major" : "column-major"), lower, trans, unit: n === 17 });
+      }
+    const ref = python(PY_SYRK_TRSM, cases.map(({ T, B, lower, trans, unit }) => ({
+      op: "trsm", T: rowMajor(T), n: T.rows, B: rowMajor(B), r: B.cols, lower, trans, unit, alpha: -2,
+    })));
+    if (!ref) return;
+    for (const [c, { T, B, lower, trans, unit }] of cases.entries()) {
+      const before = Float64Array.from(B.data);
+      const X = await nl.blas.trsm(T, B, { uplo: lower ? "lower" : "upper", trans, unitDiagonal: unit, alpha: -2 });
+      expect(sameBits(B.data, before)).toBe(true);
+      expect(X.layout).toBe(B.layout);
+      const got = rowMajor(X), scale = Math.max(...ref[c].map(Math.abs));
+      let worst = 0;
+      for (let e = 0; e < got.length; e++) worst = Math.max(worst, Math.abs(got[e] - ref[c][e]));
+      // Unit-diagonal systems from random triangles grow (cond ~ 2^n): relative to the solution's size.
+      expect(worst / scale, `case ${c}`).toBeLessThan(unit ? 1e-10 : 1e-13);
+    }
+    // inPlace writes X into B.
+    const { T, B } = cases[cases.length - 1];
+    const B2 = new DenseMatrix(B.rows, B.cols, Float64Array.from(B.data), B.layout);
+    const X = await nl.blas.trsm(T, B2, { inPlace: true });
+    expect(X).toBe(B2);
+  });
+
+  it("syrk and trsm give the same bits for threads 1, 2, 3 and the single build", async () => {
+    const A = matrix(150, 300, 31, "column-major"), T = matrix(260, 260, 32), B = matrix(260, 45, 33, "column-major");
+    for (let i = 0; i < 260; i++) T.data[i * 260 + i] = 300;
+    const syrks = [], trsms = [];
+    for (const c of contexts) {
+      syrks.push(await c.blas.syrk(A, { trans: true, alpha: 0.5, threads: c.info.threads }));
+      trsms.push(await c.blas.trsm(T, B, { uplo: "upper", threads: c.info.threads }));
+    }
+    for (let i = 1; i < contexts.length; i++) {
+      expect(sameBits(syrks[i].data, syrks[0].data)).toBe(true);
+      expect(sameBits(trsms[i].data, trsms[0].data)).toBe(true);
+    }
+  });
+
+  it("syrk and trsm refuse bad input with the argument named", async () => {
+    const A = matrix(3, 4, 1), T = matrix(3, 3, 2), B = matrix(3, 2, 3);
+    const cases: [() => Promise<unknown>, string, string][] = [
+      [() => nl.blas.syrk(A, { uplo: "both" as never }), "invalid-value", "opts.uplo"],
+      [() => nl.blas.syrk(A, { C: matrix(4, 4, 5) }), "invalid-shape", "opts.C"],
+      [() => nl.blas.syrk(A, { lower: true } as never), "invalid-value", "opts.lower"],
+      [() => nl.blas.trsm(A, B), "invalid-shape", "T"],
+      [() => nl.blas.trsm(T, matrix(4, 2, 4)), "invalid-shape", "B"],
+      [() => nl.blas.trsm(new DenseMatrix(2, 2, new Float64Array([1, 0, 0, 0])), matrix(2, 2, 5)), "invalid-value", "T"],
+      [() => nl.blas.trsm(T, [[1], [2], [3]], { inPlace: true }), "invalid-value", "opts.inPlace"],
+      [() => nl.blas.trsm(T, B, { unitDiagonal: "yes" as never }), "invalid-type", "opts.unitDiagonal"],
+    ];
+    for (const [call, code, argument] of cases) {
+      const e = await call().then(() => undefined, (err) => err);
+      expect(e, `${code} ${argument}`).toBeInstanceOf(NumlaneError);
+      expect({ code: e.code, argument: e.argument }).toEqual({ code, argument });
+    }
+    // A singular T with unitDiagonal is fine: its diagonal is not read.
+    await expect(nl.blas.trsm(new DenseMatrix(2, 2, new Float64Array([0, 0, 1, 0])), matrix(2, 1, 6), { unitDiagonal: true })).resolves.toBeInstanceOf(DenseMatrix);
   });
 });

@@ -370,3 +370,51 @@ describe("init({ wasm }) with something that is not numlane's wasm", () => {
     }
   });
 });
+
+describe("single build: a call that grows the memory keeps reading the caller's nl.alloc arrays", () => {
+  // Growing unshared memory detaches every view of it. A call whose scratch
+  // does not fit grows the memory; before, cg then saw the matrix's nnz as
+  // undefined, launched no thread and returned x = 0 "converged", and an x0
+  // living in wasm memory was read as empty.
+  it("cg (with x0), gmres, spmv, dot, lasso and lstsq on arrays remade after growth give the copies' bits", async () => {
+    const single = await init({ build: "single" });
+    try {
+      const n = 1600, A0 = spd(n), b0 = uniform(n, 3), x00 = uniform(n, 4).map((v) => v * 0.1);
+      const D0 = new DenseMatrix(400, 20, uniform(400 * 20, 5)), y0 = uniform(400, 6);
+      const expected = {
+        cg: (await single.cg(A0, b0, { x0: x00, rtol: 1e-10 })).x,
+        gmres: (await single.gmres(A0, b0, { x0: x00, rtol: 1e-10 })).x,
+        spmv: await single.blas.spmv(A0, b0),
+        dot: await single.blas.dot(b0, x00),
+        lasso: (await single.lasso(D0, y0, { lambda: 0.01 })).x,
+        lstsq: (await single.lstsq(D0, y0, { method: "qr" })).x,
+      };
+      // The caller's arrays in wasm memory: where they live, and their values.
+      const placed = [A0.indptr, A0.indices, A0.data, b0, x00, D0.data, y0].map((src) => {
+        const a = single.alloc(src.length, src.constructor as Float64ArrayConstructor);
+        a.set(src as Float64Array);
+        return { offset: a.byteOffset, length: src.length, type: src.constructor as Float64ArrayConstructor };
+      });
+      for (const name of Object.keys(expected) as (keyof typeof expected)[]) {
+        // Fill the memory to (nearly) its end, so the call's own scratch grows it, then remake the views.
+        const heap = (single as unknown as { engine: { heap: { memory: WebAssembly.Memory; freeBlocks: { start: number; end: number }[] } } }).engine.heap;
+        const tail = heap.freeBlocks[heap.freeBlocks.length - 1];
+        if (tail.end === heap.memory.buffer.byteLength && tail.end - tail.start > 4096) single.alloc((tail.end - tail.start - 4096) >> 3);
+        const [ip, ix, dv, b, x0, dd, y] = placed.map((p) => new p.type(heap.memory.buffer, p.offset, p.length));
+        const before = heap.memory.buffer.byteLength;
+        const A = new CsrMatrix(n, n, ip as unknown as Int32Array, ix as unknown as Int32Array, dv), D = new DenseMatrix(400, 20, dd);
+        const got =
+          name === "cg" ? (await single.cg(A, b, { x0, rtol: 1e-10 })).x
+          : name === "gmres" ? (await single.gmres(A, b, { x0, rtol: 1e-10 })).x
+          : name === "spmv" ? await single.blas.spmv(A, b)
+          : name === "dot" ? await single.blas.dot(b, x0)
+          : name === "lasso" ? (await single.lasso(D, y, { lambda: 0.01 })).x
+          : (await single.lstsq(D, y, { method: "qr" })).x;
+        expect(got, name).toEqual(expected[name]);
+        if (name !== "dot") expect(heap.memory.buffer.byteLength, `${name} grew the memory`).toBeGreaterThan(before);
+      }
+    } finally {
+      await single.close();
+    }
+  });
+});

@@ -652,11 +652,9 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
     }
     stalled = greedy && !moved;
     if (moved) gFresh = false;
-    // Everyone is done reading x, g and z for this step: apply it (unless aborted:
-    // checked every step, as an epoch of a non-greedy rule can take seconds).
-    postAbort(team, stopSlots, checks, tid);
+    // Everyone is done reading x, g and z for this step: apply it. (Aborted, the
+    // passes above skip their work, so the epoch runs on quickly to its check.)
     barrier(team, nthreads);
-    if (abortPosted(stopSlots, checks++)) { reason = 4; break; }
     if (moved) {
       movedEpoch = true;
       if (tid == 0) for (let e = 0; e < t; e++) {

@@ -151,11 +151,12 @@ function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: 
  * One thread's C += alpha·op(A)·op(B): C m×n (ldc), op(A) m×k, op(B) k×n,
  * all column-major with leading dimensions in elements. `work` holds
  * GEMM_WORK f64. `triangle` (syrk): 1 skips the tiles wholly above C's
- * diagonal, −1 those wholly below it, 0 none (a full product).
+ * diagonal, −1 those wholly below it, 0 none (a full product); C's local
+ * column j has its diagonal at row j + `diagonal`.
  */
 export function gemmAdd(
   transA: bool, a: usize, lda: i32, transB: bool, b: usize, ldb: i32,
-  c: usize, ldc: i32, m: i32, n: i32, k: i32, alpha: f64, work: usize, triangle: i32 = 0,
+  c: usize, ldc: i32, m: i32, n: i32, k: i32, alpha: f64, work: usize, triangle: i32 = 0, diagonal: i32 = 0,
 ): void {
   if (m <= 0 || n <= 0 || k <= 0 || alpha == 0) return;
   const apack = work, bpack = apack + ((<usize>GEMM_MC * GEMM_KC) << 3);
@@ -169,15 +170,15 @@ export function gemmAdd(
       for (let i0 = 0; i0 < m; i0 += GEMM_MC) {
         const mc = min(GEMM_MC, m - i0);
         // syrk: a block of rows wholly on the skipped side of the diagonal is not needed.
-        if (triangle > 0 && i0 + mc <= j0) continue;
-        if (triangle < 0 && i0 >= j0 + nc) continue;
+        if (triangle > 0 && i0 + mc <= j0 + diagonal) continue;
+        if (triangle < 0 && i0 >= j0 + nc + diagonal) continue;
         packA(a, lda, transA, i0, mc, p0, kc, apack);
         for (let s = 0; s < nc; s += GEMM_NR) {
           const cols = min(GEMM_NR, nc - s);
           const bs = bpack + ((<usize>s * kc) << 3);
           const cj = c + <usize>(j0 + s) * cld;
           for (let r = 0; r < mc; r += GEMM_MR) {
-            const gi = i0 + r, gj = j0 + s;
+            const gi = i0 + r, gj = j0 + s + diagonal;
             if (triangle > 0 && gi + GEMM_MR <= gj) continue; // lower: tile above the diagonal
             if (triangle < 0 && gi >= gj + cols) continue; // upper: tile below it
             microKernel(apack + ((<usize>r * kc) << 3), bs, kc, cj + (<usize>gi << 3), cld,

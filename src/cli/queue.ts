@@ -44,7 +44,7 @@ export async function workerCommand(nl: Numlane, args: Parsed): Promise<number> 
     connection: String(args.values.queue), nl,
     onChunk: (c) => {
       if (json) console.log(JSON.stringify(c));
-      else console.log(`chunk ${c.chunk}: ${c.systems} systems in ${c.seconds.toFixed(2)} s`);
+      else console.log(`chunk ${c.chunk}: ${c.systems} systems built in ${c.buildSeconds.toFixed(2)} s, solved in ${c.seconds.toFixed(2)} s`);
     },
   });
   if (!json) console.log(`numlane worker: serving ${args.values.queue} (pid ${process.pid})`);

@@ -231,7 +231,9 @@ export class Pool {
   }
 
   private threadsOf(opts: RunOptions): number {
-    return Math.max(1, Math.min(opts.threads ?? 1, this.maxThreads));
+    const asked = opts.threads ?? 1;
+    if (!Number.isInteger(asked) || asked < 1) throw new Error(`numlane: internal error: a launch asked for ${asked} threads`);
+    return Math.min(asked, this.maxThreads);
   }
 
   /**

@@ -12,6 +12,9 @@ export const MAXIMUM_PAGES = 32768;
 /** The most bytes wasm memory can hold; readers refuse matrices that could never fit. */
 export const MAXIMUM_BYTES = MAXIMUM_PAGES * PAGE;
 
+/** Room reserved beyond a call's stated need: its allocations' rounding to ALIGN. */
+const RESERVE_SLACK = 64 * ALIGN;
+
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
 interface Block { start: number; end: number }
@@ -105,6 +108,26 @@ export class Heap {
     }
     this.views.delete(view as object);
     this.free(ptr);
+  }
+
+  /** Whether the memory is shared (growing it then detaches no views). */
+  get shared(): boolean {
+    return typeof SharedArrayBuffer !== "undefined" && this.memory.buffer instanceof SharedArrayBuffer;
+  }
+
+  /**
+   * Grows the memory, if needed, so that its free tail alone holds `bytes`:
+   * then allocations of that many bytes in all grow nothing. Best effort: a
+   * memory that cannot grow is left as it is (the allocation will say so).
+   */
+  reserve(bytes: number): void {
+    const end = this.memory.buffer.byteLength;
+    const last = this.freeBlocks[this.freeBlocks.length - 1];
+    const tailFree = last && last.end === end ? last.end - last.start : 0;
+    if (tailFree >= bytes) return;
+    try {
+      this.grow(bytes);
+    } catch { /* the call's own allocation reports it */ }
   }
 
   get bytesInUse(): number {
@@ -210,12 +233,33 @@ export class CallScope {
    * checked up front, so a problem too big for wasm memory fails before
    * anything is copied or grown.
    */
+  /** Where each input already in wasm memory lives, read before anything could grow the memory. */
+  private readonly resident = new Map<ArrayBufferView, { at: number; length: number }>();
+
   constructor(readonly heap: Heap, inputs: ArrayBufferView[] = [], extraBytes = 0) {
     let need = extraBytes;
-    for (const v of inputs) if (!heap.owns(v)) need += v.byteLength + ALIGN;
+    for (const v of inputs) {
+      if (heap.owns(v)) this.resident.set(v, { at: v.byteOffset, length: (v as Float64Array).length });
+      else need += v.byteLength + ALIGN;
+    }
     if (heap.bytesInUse + need > heap.maxBytes) {
       throw new NumlaneError("out-of-memory", `the call needs ${need} bytes of wasm memory; the limit is ${heap.maxBytes} (${heap.bytesInUse} in use)`);
     }
+    // Growing unshared memory detaches every view of it, the caller's nl.alloc
+    // arrays among them: grow once now, for the whole call, so none detaches
+    // after the call has begun reading them (their addresses are kept above).
+    if (this.resident.size > 0 && !heap.shared) heap.reserve(need + RESERVE_SLACK);
+  }
+
+  /**
+   * `view` as the call can read it now: an input that lives in wasm memory
+   * and was detached by the growth above, re-made over the grown memory.
+   */
+  live<T extends Float64Array | Float32Array | Int32Array>(view: T): T {
+    const where = this.resident.get(view);
+    if (where === undefined || !isDetached(view)) return view;
+    const type = view.constructor as new (buffer: ArrayBufferLike, offset: number, length: number) => T;
+    return new type(this.heap.u8.buffer, where.at, where.length);
   }
 
   alloc(bytes: number): number {
@@ -228,6 +272,8 @@ export class CallScope {
   input(view: Float64Array | Float32Array | Int32Array): number {
     // Checked when the call began, but a buffer transferred while the call
     // waited for its turn reads as empty: the kernel would get no data.
+    const where = this.resident.get(view);
+    if (where !== undefined) return where.at;
     if (view.byteLength === 0 && isDetached(view)) {
       throw new NumlaneError("detached", "an input's ArrayBuffer was detached (transferred?) before the call could copy it in");
     }

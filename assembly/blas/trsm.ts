@@ -1,0 +1,60 @@
+// Triangular solve with many right-hand sides, f64, column-major:
+// B ← alpha·op(T)⁻¹·B, T n×n triangular, B n×r. Blocked: each diagonal block
+// of TRSM_BLOCK rows is solved by substitution, then the rest of B is updated
+// through the GEMM kernel (B₂ −= op(T)₂₁·X₁). Threads take whole 4-column
+// slivers of B; a column's arithmetic does not depend on its neighbours, so
+// the bits do not depend on the thread count.
+import { GEMM_WORK, gemmAdd, scaleColumns, sliverStart } from "./gemm";
+
+const TRSM_BLOCK: i32 = 128;
+
+/** Address of op(T)[i, p]: T[i, p], or T[p, i] when transposed. */
+// @ts-ignore: decorator
+@inline function opAt(t: usize, ld: usize, trans: bool, i: i32, p: i32): usize {
+  return trans ? t + <usize>i * ld + (<usize>p << 3) : t + <usize>p * ld + (<usize>i << 3);
+}
+
+/**
+ * `lower`: op(T) is lower triangular (forward substitution), else upper.
+ * `unit`: T's diagonal is taken as ones (not read). `work` holds
+ * nthreads·GEMM_WORK f64.
+ */
+export function trsm_f64(
+  lower: i32, transT: i32, unit: i32, t: usize, ldt: i32, b: usize, ldb: i32, n: i32, r: i32,
+  alpha: f64, work: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  const j0 = sliverStart(r, tid, nthreads), j1 = sliverStart(r, tid + 1, nthreads);
+  if (j0 >= j1) return;
+  scaleColumns(b, ldb, n, j0, j1, alpha);
+  const mine = work + ((<usize>tid * GEMM_WORK) << 3);
+  const tl = <usize>ldt << 3, bl = <usize>ldb << 3, trans = transT != 0;
+  const bj = b + <usize>j0 * bl, cols = j1 - j0;
+  const blocks = (n + TRSM_BLOCK - 1) / TRSM_BLOCK;
+  for (let q = 0; q < blocks; q++) {
+    // Forward: blocks top down; backward: bottom up.
+    const blk = lower ? q : blocks - 1 - q;
+    const i0 = blk * TRSM_BLOCK, i1 = min(n, i0 + TRSM_BLOCK);
+    for (let j = 0; j < cols; j++) {
+      const x = bj + <usize>j * bl;
+      if (lower) {
+        for (let i = i0; i < i1; i++) {
+          let s = load<f64>(x + (<usize>i << 3));
+          for (let p = i0; p < i; p++) s -= load<f64>(opAt(t, tl, trans, i, p)) * load<f64>(x + (<usize>p << 3));
+          store<f64>(x + (<usize>i << 3), unit ? s : s / load<f64>(opAt(t, tl, trans, i, i)));
+        }
+      } else {
+        for (let i = i1 - 1; i >= i0; i--) {
+          let s = load<f64>(x + (<usize>i << 3));
+          for (let p = i + 1; p < i1; p++) s -= load<f64>(opAt(t, tl, trans, i, p)) * load<f64>(x + (<usize>p << 3));
+          store<f64>(x + (<usize>i << 3), unit ? s : s / load<f64>(opAt(t, tl, trans, i, i)));
+        }
+      }
+    }
+    // The rows not solved yet take the block's contribution: B[rest] −= op(T)[rest, i0:i1]·X[i0:i1].
+    const r0 = lower ? i1 : 0, r1 = lower ? n : i0;
+    if (r1 > r0) {
+      gemmAdd(trans, opAt(t, tl, trans, r0, i0), ldt, false, bj + (<usize>i0 << 3), ldb,
+        bj + (<usize>r0 << 3), ldb, r1 - r0, cols, i1 - i0, -1.0, mine);
+    }
+  }
+}

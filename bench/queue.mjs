@@ -1,0 +1,87 @@
+// npm run bench -- queue: the job queue (numlane/queue) on this machine.
+// Systems per second on 1,000 Darcy 64² systems (COUNT to change), chunks of
+// the default size: the local chunked run (1 thread), and 1 and 2 `numlane
+// worker` processes (1 thread each) on a redis-server of our own on loopback;
+// the queue's overhead per chunk on a worker's critical path (its time
+// beyond building and solving: encoding the result, BullMQ's completion,
+// fetching the next job), and a 1-worker run's wall time beyond solves and builds. Writes bench/results/queue.json.
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { init } from "../dist/index.js";
+import { DEFAULT_CHUNK, enqueueSequence, generateChunked } from "../dist/queue.js";
+import { machine, printTable, writeResults } from "./lib.mjs";
+import { loadavg } from "node:os";
+
+const COUNT = Number(process.env.COUNT ?? 1000), GRID = 64, CHUNK = Number(process.env.CHUNK ?? DEFAULT_CHUNK);
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const opts = { family: "darcy", grid: GRID, count: COUNT, seed: 0, chunk: CHUNK };
+if (spawnSync("redis-server", ["--version"]).error) { console.error("bench queue: needs redis-server on PATH"); process.exit(1); }
+
+const port = await new Promise((resolve) => { const s = createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+const url = `redis://127.0.0.1:${port}`;
+const started = [];
+const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+started.push(redis);
+await new Promise((r) => setTimeout(r, 500));
+
+/** Starts n workers; resolves with their per-chunk reports (filled as they come) once all serve. */
+async function startWorkers(n) {
+  const reports = [], procs = [];
+  await Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CLI, "worker", "--queue", url, "--threads", "1", "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+    procs.push(p); started.push(p);
+    let buf = "";
+    p.stdout.on("data", (d) => {
+      buf += d;
+      const lines = buf.split("\n");
+      buf = lines.pop();
+      for (const l of lines) if (l.startsWith("{")) reports.push(JSON.parse(l));
+    });
+    p.once("exit", (code) => reject(new Error(`worker exited ${code}`)));
+    // --json prints no banner: give it time to connect (BullMQ waits for Redis anyway).
+    setTimeout(resolve, 1500);
+  })));
+  return { reports, stop: () => Promise.all(procs.map((p) => new Promise((r) => { p.removeAllListeners("exit"); p.once("exit", r); p.kill("SIGTERM"); }))) };
+}
+
+const rows = [];
+try {
+  const nl = await init({ threads: 1 });
+  const t0 = performance.now();
+  const local = await generateChunked(nl, { ...opts, threads: 1 });
+  const localWall = (performance.now() - t0) / 1e3;
+  await nl.close();
+  const solveLocal = local.meta.seconds.reduce((a, b) => a + b, 0);
+  rows.push({ run: "local, chunked (1 thread)", workers: 0, seconds: localWall, "systems/s": COUNT / localWall, "solve s": solveLocal, "build s": local.meta.buildSeconds, "tour s": local.meta.orderSeconds, load: loadavg()[0] });
+  let one;
+  for (const n of [1, 2]) {
+    const w = await startWorkers(n);
+    const t = performance.now();
+    const r = await enqueueSequence(opts, { connection: url });
+    const wall = (performance.now() - t) / 1e3;
+    await w.stop();
+    const solve = w.reports.reduce((a, c) => a + c.solveSeconds, 0), build = w.reports.reduce((a, c) => a + c.buildSeconds, 0);
+    const row = { run: `queue, ${n} worker${n > 1 ? "s" : ""} (1 thread each)`, workers: n, seconds: wall, "systems/s": COUNT / wall, "solve s": solve, "build s": r.meta.buildSeconds + build, "tour s": r.meta.orderSeconds, load: loadavg()[0] };
+    // The queue's cost on a worker's critical path: its time from its first
+    // chunk's start to its last chunk's end beyond building and solving
+    // (encoding results, BullMQ's completion and fetching the next job).
+    const span = w.reports.reduce((a, c) => a + (c.finishedAt - c.startedAt) / 1e3, 0);
+    const gaps = w.reports.slice(1).reduce((a, c, i) => a + Math.max(0, c.startedAt - w.reports[i].finishedAt) / 1e3, 0);
+    const overhead = (n === 1 ? gaps : NaN) + span - solve - build;
+    if (n === 1) {
+      one = row;
+      row["overhead/chunk ms"] = (overhead / r.meta.chunks) * 1e3;
+      row["overhead % of solve"] = (100 * overhead) / solve;
+      // What the run took beyond its solves and builds, coordinator included (the tail: the last chunk's transfer).
+      row["wall beyond solve+build s"] = wall - r.meta.buildSeconds - r.meta.orderSeconds - solve - build;
+    } else {
+      row["speed-up vs 1 worker"] = row["systems/s"] / one["systems/s"];
+    }
+    rows.push(row);
+  }
+} finally {
+  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+}
+printTable(rows.map((r) => ({ ...r, "overhead/chunk ms": r["overhead/chunk ms"] ?? "", "overhead % of solve": r["overhead % of solve"] ?? "", "wall beyond solve+build s": r["wall beyond solve+build s"] ?? "", "speed-up vs 1 worker": r["speed-up vs 1 worker"] ?? "" })));
+writeResults("queue", { machine: machine(), loadAverage: loadavg(), count: COUNT, grid: GRID, chunk: CHUNK, rows });
