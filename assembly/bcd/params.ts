@@ -36,7 +36,8 @@ export function shuffleBlocks(perm: usize, nb: i32, seed: u64, epoch: u64): void
 // thread that left alone would strand the others at a barrier): tid 0 posts
 // it to slots[k & 1] before a barrier, everyone reads it after. Slot k & 1 is
 // rewritten at check k + 2, past the barrier of check k + 1: all have read it.
-// Checked per coordinate or block step, so a long sweep aborts within one step.
+// lasso and logistic check per coordinate; bcd at its checks, its long passes
+// skipping their work once the flag is set.
 
 // @ts-ignore: decorator
 @inline export function postAbort(team: usize, slots: usize, k: i32, tid: i32): void {
