@@ -177,6 +177,20 @@ describe("a worker that dies", () => {
     }
   });
 
+  it("dies inside a blocking BLAS launch it took up (no barrier after the caller's share): worker-died, not a hang", async () => {
+    // The caller, blocked in Atomics.wait, cannot hear the exit event: it blocks
+    // at most BLOCKING_WAIT_MS after its own share, then watches asynchronously.
+    const x = uniform(1 << 20, 11), y = uniform(1 << 20, 12);
+    for (const index of [0, 1]) {
+      const t0 = performance.now();
+      pool().killWorker(index, "in-next-launch");
+      await expect(ctx.blas.axpy(2, x, y, { threads: 3 })).rejects.toMatchObject({ code: "worker-died" });
+      expect(performance.now() - t0).toBeLessThan(10_000);
+      await answersRight();
+      expect(await ctx.blas.axpy(2, x, y, { threads: 3 })).toEqual(await ctx.blas.axpy(2, x, y, { threads: 1 }));
+    }
+  });
+
   it("dies as it takes up a long solver launch: worker-died, then all calls are right", async () => {
     pool().killWorker(2, "at-next-launch");
     await expect(ctx.cg(A, b, { rtol: 1e-10, threads: 3 })).rejects.toMatchObject({ code: "worker-died" });

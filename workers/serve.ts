@@ -3,7 +3,7 @@
 // own instance of the module over the shared memory, count itself done, repeat.
 import {
   CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS, CTL_NWORKERS,
-  CTL_STOP, CTL_TEAM_BYTE, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, MB_TID, SPIN, TEAM_JOINED_BYTE, kernelNames, mailboxWord,
+  CTL_STOP, CTL_TEAM_BYTE, EXIT_BEFORE_ACK, EXIT_IN_LAUNCH, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, MB_TID, SPIN, TEAM_JOINED_BYTE, kernelNames, mailboxWord,
   type WorkerApi, type WorkerSetup,
 } from "../src/pool/protocol.js";
 
@@ -43,9 +43,11 @@ export function createWorkerApi(exit: () => void): WorkerApi {
         if (Atomics.load(ctl, CTL_STOP) !== 0) return;
         // Replaced after the host gave this worker up for dead: leave the launch alone.
         if (Atomics.load(ctl, mailboxWord(index, MB_EPOCH)) !== epoch) return;
-        if (Atomics.load(ctl, mailboxWord(index, MB_EXIT)) !== 0) { exit(); return; }
+        const exitAt = Atomics.load(ctl, mailboxWord(index, MB_EXIT));
+        if (exitAt === EXIT_BEFORE_ACK) { exit(); return; }
         Atomics.store(ctl, ack, seen);
         Atomics.add(ctl, (CTL_TEAM_BYTE + TEAM_JOINED_BYTE) >> 2, 1);
+        if (exitAt === EXIT_IN_LAUNCH) { exit(); return; }
         const nargs = ctl[CTL_NARGS];
         argv.length = nargs + 3;
         for (let i = 0; i < nargs; i++) argv[i] = args[i];

@@ -9,7 +9,7 @@ import type { Heap } from "../runtime/heap.js";
 import { abortSignal, callback } from "../validate.js";
 import {
   CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS,
-  CTL_NWORKERS, CTL_SOLO_TEAM_BYTE, CTL_STOP, CTL_TEAM_BYTE, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, MB_TID,
+  CTL_NWORKERS, CTL_SOLO_TEAM_BYTE, CTL_STOP, CTL_TEAM_BYTE, EXIT_BEFORE_ACK, EXIT_IN_LAUNCH, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, MB_TID,
   SPIN, TEAM_ABORT_BYTE, TEAM_BROKEN, TEAM_COUNT_BYTE, TEAM_GENERATION_BYTE, TEAM_JOINED_BYTE, TEAM_MEMBERS_BYTE,
   TEAM_PROGRESS_ITER_BYTE, TEAM_PROGRESS_VALUE_BYTE, kernelNames, mailboxWord, type WorkerApi,
 } from "./protocol.js";
@@ -80,6 +80,11 @@ const DETACHED_POLL_MS = 50;
  * iteration limit) before they are ended and replaced too.
  */
 const BREAK_GRACE_MS = 100;
+/**
+ * How long the caller of a blocking launch, its own share done, blocks for
+ * the workers' before it waits asynchronously, where it can hear a worker die.
+ */
+const BLOCKING_WAIT_MS = 1000;
 
 /** One worker of the pool and its incarnation (MB_EPOCH); a dead one is replaced by a fresh slot. */
 interface Slot {
@@ -314,7 +319,11 @@ export class Pool {
     if (opts.signal?.aborted) throw abortError(opts.signal);
     const threads = this.threadsOf(opts);
     if (!opts.long && this.canBlock) {
-      this.launchBlocking(k, args, threads);
+      const pending = this.launchBlocking(k, args, threads);
+      if (pending) {
+        await this.watchBlocking(pending.launch);
+        this.finishBlocking(k, pending.launch, pending.failure);
+      }
       return;
     }
     const detached = this.launchDetached(k, args, threads, opts);
@@ -434,7 +443,7 @@ export class Pool {
    * up after ACK_TIMEOUT_MS is dead (a barrier waiting on it breaks the team
    * itself after as long, so the caller's own share returns).
    */
-  private launchBlocking(k: number, args: number[], threads: number): void {
+  private launchBlocking(k: number, args: number[], threads: number): { launch: Launch; failure: unknown } | undefined {
     const ctl = this.ctl;
     const nworkers = threads - 1;
     const launch = this.prepare(k, args, threads, 1, nworkers);
@@ -445,28 +454,55 @@ export class Pool {
     } catch (e) {
       failure = e;
     }
+    // Every worker took the launch up, yet one may still die in it, which this
+    // blocked thread cannot hear: past BLOCKING_WAIT_MS, watch asynchronously.
+    const blockUntil = performance.now() + BLOCKING_WAIT_MS;
     let done = Atomics.load(ctl, CTL_DONE);
     for (let i = 0; i < SPIN && done !== nworkers; i++) done = Atomics.load(ctl, CTL_DONE);
     while ((done = Atomics.load(ctl, CTL_DONE)) !== nworkers) {
       const unacked = launch.slots.filter((_, i) => !this.acked(launch, i));
+      const now = performance.now();
       if (unacked.length === 0) {
-        Atomics.wait(ctl, CTL_DONE, done);
+        if (now >= blockUntil) return { launch, failure };
+        Atomics.wait(ctl, CTL_DONE, done, blockUntil - now);
         continue;
       }
-      const left = deadline - performance.now();
-      if (left > 0) {
-        Atomics.wait(ctl, CTL_DONE, done, left);
+      if (deadline > now) {
+        Atomics.wait(ctl, CTL_DONE, done, deadline - now);
         continue;
       }
       unacked.forEach((s) => this.giveUp(s));
       break;
     }
+    this.finishBlocking(k, launch, failure);
+    return undefined;
+  }
+
+  /** A blocking launch's workers, watched without blocking: a death (exit event) breaks the team. */
+  private async watchBlocking(launch: Launch): Promise<void> {
+    const ctl = this.ctl;
+    let brokenAt = 0;
+    while (!this.settled(launch)) {
+      await waitChange(ctl, CTL_DONE, Atomics.load(ctl, CTL_DONE), DETACHED_POLL_MS);
+      const now = performance.now();
+      if (!launch.broken && launch.slots.some((s) => s.dead)) {
+        this.breakTeam(launch);
+        brokenAt = now;
+      } else if (launch.broken && now - brokenAt > BREAK_GRACE_MS) {
+        launch.slots.forEach((s, i) => { if (!this.finished(launch, i)) this.giveUp(s); });
+      }
+    }
+  }
+
+  /** The end of a blocking launch: a dead or late worker, or a trap, rejects the call. */
+  private finishBlocking(k: number, launch: Launch, failure: unknown): void {
+    const ctl = this.ctl;
     if (launch.slots.some((s) => s.dead) || Atomics.load(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2) === TEAM_BROKEN) {
       this.breakTeam(launch);
       // The survivors pass their barriers at once; wait for them to be out of the kernel.
       while (!this.settled(launch)) Atomics.wait(ctl, CTL_DONE, Atomics.load(ctl, CTL_DONE), 1);
       const dead = launch.slots.find((s) => s.dead);
-      throw workerDied(dead ? `pool worker ${dead.index} did not take up the launch of ${this.nameOf(k)}` : `a pool worker took up the launch of ${this.nameOf(k)} too late`);
+      throw workerDied(dead ? `pool worker ${dead.index} died during ${this.nameOf(k)}` : `a pool worker took up the launch of ${this.nameOf(k)} too late`);
     }
     if (failure !== undefined || Atomics.load(ctl, CTL_FAILED) !== 0) {
       throw new NumlaneError("kernel-failed", `kernel ${this.nameOf(k)} trapped${failure ? `: ${(failure as Error).message}` : ""}`);
@@ -536,14 +572,15 @@ export class Pool {
 
   /**
    * @internal Test only: ends worker `index` as a crash would — "now"
-   * (terminated while idle or mid-launch), or "at-next-launch" (it exits as it
+   * (terminated while idle or mid-launch), "in-next-launch" (it exits after
+   * taking its next launch up, as a death mid-kernel), or "at-next-launch" (it exits as it
    * picks its next launch up, before acknowledging it).
    */
-  killWorker(index: number, when: "now" | "at-next-launch"): Promise<unknown> | void {
+  killWorker(index: number, when: "now" | "at-next-launch" | "in-next-launch"): Promise<unknown> | void {
     const slot = this.slots[index];
     if (!slot) throw new Error(`numlane: no pool worker ${index}`);
     if (when === "now") return slot.handle.terminate();
-    Atomics.store(this.ctl, mailboxWord(index, MB_EXIT), 1);
+    Atomics.store(this.ctl, mailboxWord(index, MB_EXIT), when === "at-next-launch" ? EXIT_BEFORE_ACK : EXIT_IN_LAUNCH);
   }
 
   /**

@@ -20,7 +20,9 @@ export const MB_LAUNCH = 0; // bumped by the host for each launch the worker tak
 export const MB_ACK = 1;    // the launch (MB_LAUNCH value) the worker last picked up
 export const MB_DONE = 2;   // the launch the worker last finished
 export const MB_EPOCH = 3;  // the worker's incarnation: one whose epoch is not this one leaves
-export const MB_EXIT = 4;   // test only: 1 makes the worker exit when it picks up its next launch
+export const MB_EXIT = 4;   // test only: EXIT_BEFORE_ACK / EXIT_IN_LAUNCH make the worker exit at its next launch
+export const EXIT_BEFORE_ACK = 1; // as it picks the launch up, before acknowledging it
+export const EXIT_IN_LAUNCH = 2;  // after taking the launch up, before finishing it (a death mid-kernel)
 export const MB_TID = 5;    // the worker's thread id in the launch
 
 /** The most threads a context may have (init's `threads`): one worker each, one mailbox line each. */
