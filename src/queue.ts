@@ -73,14 +73,24 @@ export interface ChunkJob {
   systems: number[];
 }
 
-/** A chunk job's result: the solutions (float64, C order, in the job's order) as base64, and per-system facts. */
-export interface ChunkPayload {
+/** A chunk's per-system facts, in the job's order. */
+export interface ChunkFacts {
   chunk: number;
-  solutions: string;
   iterations: number[];
   reasons: CgReason[];
   seconds: number[];
 }
+/** A solved chunk: its facts and solutions (float64, C order, in the job's order). */
+export interface ChunkPayload extends ChunkFacts { solutions: Float64Array }
+/**
+ * A chunk job's return value: its facts, and the Redis key of its solutions'
+ * bytes. Kept out of the job (which BullMQ stores as JSON, and again in its
+ * events stream): raw bytes are 3/4 of base64 and written once.
+ */
+export interface ChunkReceipt extends ChunkFacts { key: string }
+/** A result nobody collects (its run died) leaves Redis after this long. */
+const RESULT_TTL_SECONDS = 7 * 24 * 3600;
+const resultKey = (queue: string, jobId: string) => `numlane:${queue}:result:${jobId}`;
 
 const CHUNKED_KEYS: OptionKeys<ChunkedOptions> = {
   family: true, dtype: true, method: true, preconditioner: true, omega: true, rtol: true, maxIter: true, restart: true,
@@ -149,7 +159,7 @@ export async function solveChunk(nl: Numlane, job: ChunkJob, opts: { threads?: n
   });
   const N = systems[0].b.length, x = new Float64Array(systems.length * N);
   r.solutions.forEach((xi, i) => x.set(xi, i * N));
-  return { chunk: job.chunk, solutions: Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString("base64"), iterations: r.iterations, reasons: r.reasons, seconds, buildSeconds };
+  return { chunk: job.chunk, solutions: x, iterations: r.iterations, reasons: r.reasons, seconds, buildSeconds };
 }
 
 /** Collects chunk results into the dataset, each chunk (so each system) once. */
@@ -179,12 +189,10 @@ class Assembly {
     const systems = this.p.chunks[r.chunk];
     if (systems === undefined) throw new NumlaneError("invalid-value", `chunk ${r.chunk} is not in this run (${this.p.chunks.length} chunks)`, "result.chunk");
     if (this.done.has(r.chunk)) { this.duplicates++; return false; }
-    const bytes = Buffer.from(r.solutions, "base64"), N = this.N;
-    if (bytes.byteLength !== systems.length * N * 8 || r.iterations.length !== systems.length) {
-      throw new NumlaneError("invalid-shape", `chunk ${r.chunk}'s result holds ${bytes.byteLength / 8} values for ${systems.length} systems of ${N}`, "result");
+    const x = r.solutions, N = this.N;
+    if (x.length !== systems.length * N || r.iterations.length !== systems.length) {
+      throw new NumlaneError("invalid-shape", `chunk ${r.chunk}'s result holds ${x.length} values for ${systems.length} systems of ${N}`, "result");
     }
-    // Copied out first: base64 bytes need not sit on an 8-byte boundary.
-    const x = new Float64Array(new Uint8Array(bytes).buffer);
     systems.forEach((s, i) => {
       this.solutions.set(x.subarray(i * N, (i + 1) * N), s * N);
       this.iterations[s] = r.iterations[i];
@@ -280,7 +288,7 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
   const name = queueOpts.queue ?? DEFAULT_QUEUE;
   const run = randomUUID(), jobIds = new Map<string, number>();
   // Results travel in the events stream too: keep it short (the coordinator reads it live).
-  const queue = new Queue<ChunkJob, ChunkPayload>(name, { connection, streams: { events: { maxLen: 1000 } } });
+  const queue = new Queue<ChunkJob, ChunkReceipt>(name, { connection, streams: { events: { maxLen: 1000 } } });
   const events = new QueueEvents(name, { connection });
   const out = new Assembly(p);
   const stats: QueueRunStats = { stalled: 0, duplicates: 0, retried: 0 };
@@ -297,7 +305,13 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
         queue.getJob(jobId).then(async (job) => {
           if (!job) return;
           inChunk.delete(chunk);
-          if (!out.accept(job.returnvalue)) stats.duplicates++;
+          const { key, ...facts } = job.returnvalue;
+          const redis = await queue.backend.client as unknown as { getBuffer(key: string): Promise<Buffer | null>; del(key: string): Promise<unknown> };
+          const bytes = await redis.getBuffer(key);
+          if (bytes === null) throw new NumlaneError("invalid-value", `chunk ${chunk}'s solutions are gone from Redis (key ${key})`, "queue");
+          // Copied out: a Buffer need not sit on an 8-byte boundary.
+          out.accept({ ...facts, solutions: new Float64Array(new Uint8Array(bytes).buffer) });
+          await redis.del(key);
           await job.remove();
           report();
           if (out.complete) resolve();
@@ -363,10 +377,13 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
   const connection = connectionOptions(opts?.connection);
   const own = opts.nl === undefined;
   const nl = opts.nl ?? await (await import("./index.js")).init(opts.threads !== undefined ? { threads: opts.threads } : {});
-  const worker = new Worker<ChunkJob, ChunkPayload>(opts.queue ?? DEFAULT_QUEUE, async (job) => {
+  const name = opts.queue ?? DEFAULT_QUEUE;
+  // The worker's own Redis client, for the results (set once the worker exists).
+  const results: { client?: Promise<{ set(...args: unknown[]): Promise<unknown> }> } = {};
+  const worker = new Worker<ChunkJob, ChunkReceipt>(name, async (job) => {
     const started = performance.now();
     let reported = started;
-    const { buildSeconds, ...r } = await solveChunk(nl, job.data, {
+    const { buildSeconds, solutions, ...r } = await solveChunk(nl, job.data, {
       ...(opts.threads !== undefined && { threads: opts.threads }),
       // Progress at most every PROGRESS_MS (and at the end): each report is a Redis round trip and an event.
       onSolved: (n) => {
@@ -381,8 +398,11 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
       chunk: job.data.chunk, systems: job.data.systems.length, seconds: (finished - started) / 1e3 - buildSeconds, buildSeconds,
       solveSeconds: r.seconds.reduce((a, b) => a + b, 0), startedAt: performance.timeOrigin + started, finishedAt: performance.timeOrigin + finished,
     });
-    return r;
+    const key = resultKey(name, job.id!);
+    await (await results.client!).set(key, Buffer.from(solutions.buffer, solutions.byteOffset, solutions.byteLength), "EX", RESULT_TTL_SECONDS);
+    return { ...r, key };
   }, { connection, concurrency: 1, lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: CHUNK_ATTEMPTS - 1 });
+  results.client = worker.backend.client;
   await worker.waitUntilReady();
   return {
     async close() {
