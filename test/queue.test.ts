@@ -122,6 +122,16 @@ async function redisReady(port: number): Promise<void> {
   throw new Error("redis-server did not start");
 }
 
+/** A Redis command's raw reply (inline command: arguments without spaces). */
+function redisCommand(port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = new Socket();
+    s.once("error", reject);
+    s.connect(port, "127.0.0.1", () => s.write(command + "\r\n"));
+    s.once("data", (d) => { s.destroy(); resolve(d.toString()); });
+  });
+}
+
 /** `numlane worker` as a child process; resolves once it serves. */
 function startWorker(url: string): Promise<{ proc: ChildProcess; out: string[] }> {
   const proc = spawn(process.execPath, [CLI, "worker", "--queue", url, "--threads", "1"], { stdio: ["ignore", "pipe", "pipe"] });
@@ -142,10 +152,10 @@ const exited = (p: ChildProcess) => new Promise<number | null>((resolve) => {
 });
 
 withRedis("on BullMQ + Redis (loopback)", () => {
-  let redis: ChildProcess, url: string, dir: string;
+  let redis: ChildProcess, url: string, dir: string, port: number;
   const workers: ChildProcess[] = [];
   beforeAll(async () => {
-    const port = await freePort();
+    port = await freePort();
     redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
     await redisReady(port);
     url = `redis://127.0.0.1:${port}`;
@@ -179,6 +189,9 @@ withRedis("on BullMQ + Redis (loopback)", () => {
     // Local, on 2 threads (the workers ran 1): the same bits.
     const local = await generateChunked(nl, opts);
     expect(fingerprint(queued)).toEqual(fingerprint(local));
+    // Nothing left behind in Redis: results collected and deleted, jobs removed.
+    expect(await redisCommand(port, "KEYS numlane:*")).toBe("*0\r\n");
+    expect(await redisCommand(port, "LLEN bull:numlane:wait")).toBe(":0\r\n");
   }, 240_000);
 
   it("convection-diffusion with GCRO-DR recycling and `numlane generate --queue`: the same files as the local chunked run", async () => {
