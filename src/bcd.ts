@@ -6,6 +6,7 @@ import { chunkCount, HISTORY_CAP, type CallOptions, type Engine } from "./engine
 import { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, int32Array, integer, nonNegative, positive, requireOptions, type OptionKeys } from "./validate.js";
+import { ldexp, unsafeExponent } from "./sketch.js";
 import { bcdSolve, denseOf, type BcdOptions, type BcdProblem, type BcdReason, type BcdResult } from "./bcd/generic.js";
 
 export type { BcdReason, BcdResult } from "./bcd/generic.js";
@@ -82,7 +83,7 @@ export class Bcd {
   async lasso(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<BcdResult> {
     requireOptions("opts", opts, LASSO_KEYS);
     const lambda = nonNegative("opts.lambda", opts.lambda);
-    return (await this.fit(this.fitInputs(A, b, opts), [lambda], opts))[0];
+    return (await this.fitScaled(this.fitInputs(A, b, opts), [lambda], opts))[0];
   }
 
   /**
@@ -105,9 +106,11 @@ export class Bcd {
       // eps = 0 would put λ = 0 (least squares) after λ_max: log-spacing needs eps > 0, as scikit-learn.
       const eps = positive("opts.eps", opts.eps ?? 1e-3);
       const { D } = inputs;
+      // Summed at safe scales (see fitScaled), then scaled back exactly.
+      const ea = unsafeExponent(D.data), eb = unsafeExponent(b);
       let lmax = 0;
-      for (let j = 0; j < D.cols; j++) { let g = 0; for (let i = 0; i < D.rows; i++) g += D.get(i, j) * b[i]; lmax = Math.max(lmax, Math.abs(g)); }
-      lmax /= D.rows;
+      for (let j = 0; j < D.cols; j++) { let g = 0; for (let i = 0; i < D.rows; i++) g += ldexp(D.get(i, j), -ea) * ldexp(b[i], -eb); lmax = Math.max(lmax, Math.abs(g)); }
+      lmax = ldexp(lmax / D.rows, ea + eb);
       // The grid comes from wasm: JavaScript's ** differs in the last bit between engines.
       const scope = new CallScope(this.e.heap, [], 8 * count + 64);
       try {
@@ -118,7 +121,7 @@ export class Bcd {
         scope.free();
       }
     }
-    const fits = await this.fit(inputs, lambdas, opts);
+    const fits = await this.fitScaled(inputs, lambdas, opts);
     return { lambdas: Float64Array.from(lambdas), fits };
   }
 
@@ -225,6 +228,29 @@ export class Bcd {
       allFinite("opts.x0", x0);
     }
     return { D, b, n, p, maxIter, tol, x0 };
+  }
+
+  /**
+   * fit, for A or b with entries past 2^±SAFE_EXPONENT (their sums of squares
+   * would overflow or underflow: NaN or 0 coefficients): A·2^−ea, b·2^−eb
+   * (exact) are fitted with λ·2^−(ea+eb), and x (×2^(eb−ea)), the objective,
+   * gap and history (×2^(2eb)) scaled back. The same fits otherwise.
+   */
+  private async fitScaled(inputs: ReturnType<Bcd["fitInputs"]>, lambdas: number[], opts: Omit<LassoOptions, "lambda">): Promise<BcdResult[]> {
+    const { D, b, x0 } = inputs;
+    const ea = unsafeExponent(D.data), eb = unsafeExponent(b);
+    if (ea === 0 && eb === 0) return this.fit(inputs, lambdas, opts);
+    const scaled = {
+      ...inputs,
+      D: new DenseMatrix(D.rows, D.cols, D.data.map((v) => ldexp(v, -ea)), D.layout),
+      b: b.map((v) => ldexp(v, -eb)),
+      x0: x0?.map((v) => ldexp(v, ea - eb)),
+    };
+    const fits = await this.fit(scaled, lambdas.map((l) => ldexp(l, -ea - eb)), opts);
+    return fits.map((f) => ({
+      ...f, x: f.x.map((v) => ldexp(v, eb - ea)), objective: ldexp(f.objective, 2 * eb),
+      gap: f.gap === undefined ? undefined : ldexp(f.gap, 2 * eb), history: f.history.map((v) => ldexp(v, 2 * eb)),
+    }));
   }
 
   /** Lasso fits for each λ in turn (inputs checked by fitInputs), warm-started, with A, b and the workspace in wasm memory once. */

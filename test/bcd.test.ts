@@ -245,6 +245,29 @@ describe("lasso: determinism, progress, abort", () => {
   });
 });
 
+describe("lasso on extreme scales", () => {
+  it("A·2^700, b·2^−900 (sums of squares would overflow / underflow: NaN or zero coefficients before) fit as the unscaled problem", async () => {
+    // Not bit for bit: the fit runs at max|A|, max|b| ≈ 1, the reference at A's own scale.
+    const close = (x: ArrayLike<number>, y: ArrayLike<number>) => Array.from(y).every((v, i) => Math.abs(x[i] - v) <= 1e-12 * (Math.abs(v) + 1e-300) + 1e-9 * Math.max(...Array.from(y, Math.abs)));
+    const { A, b } = sparseProblem(500, 20, 21);
+    const tight = { tol: 1e-11, maxIter: 100_000 };
+    const ref = await nl.lasso(A, b, { lambda: 0.05, ...tight });
+    const path = await nl.lassoPath(A, b, { nLambdas: 5, ...tight });
+    for (const [ka, kb] of [[700, 0], [0, -900], [600, 300], [-600, 300]]) {
+      const As = new DenseMatrix(A.rows, A.cols, A.data.map((v) => v * 2 ** ka)), bs = b.map((v) => v * 2 ** kb);
+      // The same problem in scaled units: x → x·2^(kb−ka), λ → λ·2^(ka+kb), objective → ·2^(2kb).
+      const r = await nl.lasso(As, bs, { lambda: 0.05 * 2 ** (ka + kb), ...tight });
+      expect(r.reason, `${ka} ${kb}`).toBe(ref.reason);
+      expect(close(r.x.map((v) => v * 2 ** ka * 2 ** -kb), ref.x), `${ka} ${kb}`).toBe(true);
+      // (The objective scales by 2^(2kb): at kb = −900 it is below float64's range, 0.)
+      if (Math.abs(kb) < 500) expect(Math.abs(r.objective * 2 ** -kb * 2 ** -kb / ref.objective - 1)).toBeLessThan(1e-9);
+      const p = await nl.lassoPath(As, bs, { nLambdas: 5, ...tight });
+      expect(close(p.lambdas.map((l) => l * 2 ** -(ka + kb)), path.lambdas)).toBe(true);
+      p.fits.forEach((f, k) => expect(close(f.x.map((v) => v * 2 ** ka * 2 ** -kb), path.fits[k].x), `path ${k}`).toBe(true));
+    }
+  });
+});
+
 describe("abort latency of long calls: median of 5 ≤ 50 ms", () => {
   // 8000×300: a logistic sweep took 0.1–0.5 s and bcd's set-up (G = AᵀA) about as long,
   // and only they checked the abort flag (medians of 0.6–7 s at 20000×400 on a loaded
