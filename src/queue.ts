@@ -8,7 +8,7 @@
 // generateChunked, the local run with the same chunking, bit for bit.
 // Node (and Bun) only; bullmq is an optional peer, imported when first used.
 import { randomUUID } from "node:crypto";
-import { NumlaneError } from "./errors.js";
+import { abortError, NumlaneError } from "./errors.js";
 import type { Numlane } from "./context.js";
 import type { CgReason } from "./krylov.js";
 import { sequenceOptions, solverSettings, type DatasetMeta, type GenerateOptions, type GenerateResult, type SolverSettings } from "./generate.js";
@@ -232,7 +232,7 @@ export async function generateChunked(nl: Numlane, opts: ChunkedOptions): Promis
   const p = plan(opts);
   const out = new Assembly(p);
   for (const job of chunkJobs(p)) {
-    opts.signal?.throwIfAborted();
+    if (opts.signal?.aborted) throw abortError(opts.signal);
     const before = out.solved;
     out.accept(await solveChunk(nl, job, {
       ...(opts.threads !== undefined && { threads: opts.threads }), ...(opts.signal && { signal: opts.signal }),
@@ -279,7 +279,7 @@ export interface EnqueueOptions {
 /**
  * Runs `opts` (generate's options and `chunk`) on the queue's workers and
  * returns what generateChunked would, assembled as chunks come back, with
- * what the queue saw. Rejects if a chunk fails CHUNK_ATTEMPTS times.
+ * what the queue saw. Rejects if a chunk fails for good (CHUNK_ATTEMPTS tries, or stalled too often), and with an AbortError when `signal` fires.
  */
 export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOptions): Promise<ChunkedResult & { stats: QueueRunStats }> {
   const p = plan(opts);
@@ -298,7 +298,7 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
     await events.waitUntilReady();
     const finished = new Promise<void>((resolve, reject) => {
       const fail = (e: unknown) => reject(e);
-      opts.signal?.addEventListener("abort", () => fail(opts.signal!.reason), { once: true });
+      opts.signal?.addEventListener("abort", () => fail(abortError(opts.signal!)), { once: true });
       events.on("completed", ({ jobId }) => {
         const chunk = jobIds.get(jobId);
         if (chunk === undefined) return;
@@ -326,9 +326,11 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
         const chunk = jobIds.get(jobId);
         if (chunk === undefined) return;
         inChunk.delete(chunk);
-        queue.getJob(jobId).then((job) => {
-          if (job && job.attemptsMade < CHUNK_ATTEMPTS) { stats.retried++; return; }
-          fail(new NumlaneError("worker-died", `chunk ${chunk} failed ${CHUNK_ATTEMPTS} times: ${failedReason}`, "queue"));
+        // Failed for good only if BullMQ left it failed: a retried job is back
+        // waiting, while one that stalled too often fails at once, whatever its attempts.
+        queue.getJobState(jobId).then((state) => {
+          if (state !== "failed") { stats.retried++; return; }
+          fail(new NumlaneError("worker-died", `chunk ${chunk} failed: ${failedReason}`, "queue"));
         }).catch(fail);
       });
     });
@@ -337,7 +339,7 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
       jobIds.set(jobId, data.chunk);
       return { name: "chunk", data, opts: { jobId, attempts: CHUNK_ATTEMPTS, removeOnFail: false } };
     });
-    opts.signal?.throwIfAborted();
+    if (opts.signal?.aborted) throw abortError(opts.signal);
     await queue.addBulk(jobs);
     await finished;
   } finally {

@@ -208,6 +208,16 @@ withRedis("on BullMQ + Redis (loopback)", () => {
     expect(meta.solver).toEqual(local.meta.solver);
   }, 180_000);
 
+  it("an aborted run rejects with an AbortError and takes its waiting chunks off the queue", async () => {
+    const ac = new AbortController();
+    const run = enqueueSequence({
+      family: "darcy", grid: 32, count: 400, seed: 5, chunk: 20, signal: ac.signal,
+      onProgress: ({ solved }) => { if (solved >= 20) ac.abort(); },
+    }, { connection: url });
+    await expect(run).rejects.toMatchObject({ name: "AbortError" });
+    expect(await redisCommand(port, "LLEN bull:numlane:wait")).toBe(":0\r\n");
+  }, 60_000);
+
   it("the CLI refuses --chunk without --queue; a worker stops cleanly on SIGTERM (exit 0)", async () => {
     const r = spawnSync(process.execPath, [CLI, "generate", "darcy", "--grid", "8", "--count", "4", "--chunk", "2", "--out", dir], { encoding: "utf8" });
     expect(r.status).toBe(2);
