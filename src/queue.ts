@@ -6,7 +6,7 @@
 // order (recycle space and learned ω stay within a chunk) and return the
 // solutions; the coordinator assembles the same arrays and meta as
 // generateChunked, the local run with the same chunking, bit for bit.
-// Node (and Bun) only; bullmq is an optional peer, imported when first used.
+// Node only (tested on Node 20); bullmq and ioredis are optional peers, imported when first used.
 import { randomUUID } from "node:crypto";
 import { abortError, NumlaneError } from "./errors.js";
 import type { Numlane } from "./context.js";
