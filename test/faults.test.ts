@@ -191,6 +191,17 @@ describe("a worker that dies", () => {
     }
   });
 
+  it("dies inside a blocking dot it took up, while the caller waits for it in a barrier: worker-died, not a hang", async () => {
+    // The barrier breaks the team after ACK_TIMEOUT_MS, so the caller's share returns and it hears the exit.
+    for (const index of [0, 1]) {
+      const t0 = performance.now();
+      pool().killWorker(index, "in-next-launch");
+      await expect(ctx.blas.dot(big, big, { threads: 3 })).rejects.toMatchObject({ code: "worker-died" });
+      expect(performance.now() - t0).toBeLessThan(15_000);
+      await answersRight();
+    }
+  });
+
   it("dies as it takes up a long solver launch: worker-died, then all calls are right", async () => {
     pool().killWorker(2, "at-next-launch");
     await expect(ctx.cg(A, b, { rtol: 1e-10, threads: 3 })).rejects.toMatchObject({ code: "worker-died" });

@@ -11,6 +11,7 @@
 //   200 progress: value       (f64)  e.g. a residual norm
 //   224 joined                (i32)  workers that took the launch up (each adds 1)
 //   228 members               (i32)  workers in the launch (set by the host)
+//   232 caller blocked        (i32)  1: the host's thread is a member, blocked in the launch
 export const TEAM_COUNT: usize = 0;
 export const TEAM_GENERATION: usize = 64;
 export const TEAM_ABORT: usize = 128;
@@ -18,6 +19,7 @@ export const TEAM_PROGRESS_ITER: usize = 192;
 export const TEAM_PROGRESS_VALUE: usize = 200;
 export const TEAM_JOINED: usize = 224;
 export const TEAM_MEMBERS: usize = 228;
+export const TEAM_CALLER_BLOCKED: usize = 232;
 export const TEAM_BYTES: usize = 256;
 /** Abort flag value the host sets when a team member died: barriers no longer wait. */
 export const TEAM_BROKEN: i32 = 2;
@@ -54,8 +56,12 @@ export function barrier(team: usize, nthreads: i32): void {
   while (atomic.load<i32>(team + TEAM_GENERATION) == gen) {
     if (atomic.load<i32>(team + TEAM_ABORT) == TEAM_BROKEN) return;
     if (atomic.wait<i32>(team + TEAM_GENERATION, gen, NAP_NS) != AtomicWaitResult.TIMED_OUT) continue;
-    // The host, blocked in its own share of the launch, cannot break the team itself.
-    if (++naps >= DEAD_AFTER_NAPS && atomic.load<i32>(team + TEAM_JOINED) < atomic.load<i32>(team + TEAM_MEMBERS)) {
+    // The host, blocked in its own share of the launch, cannot break the team
+    // itself: a member that never took the launch up is dead, and when the host
+    // is a member, so may be one that did (it cannot hear a worker's exit) —
+    // it then hears it once this barrier, and so its share, returns.
+    if (++naps >= DEAD_AFTER_NAPS && (atomic.load<i32>(team + TEAM_JOINED) < atomic.load<i32>(team + TEAM_MEMBERS)
+      || atomic.load<i32>(team + TEAM_CALLER_BLOCKED) != 0)) {
       atomic.store<i32>(team + TEAM_ABORT, TEAM_BROKEN);
       atomic.add<i32>(team + TEAM_GENERATION, 1);
       atomic.notify(team + TEAM_GENERATION, -1);

@@ -10,7 +10,7 @@ import { abortSignal, callback } from "../validate.js";
 import {
   CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS,
   CTL_NWORKERS, CTL_SOLO_TEAM_BYTE, CTL_STOP, CTL_TEAM_BYTE, EXIT_BEFORE_ACK, EXIT_IN_LAUNCH, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, MB_TID,
-  SPIN, TEAM_ABORT_BYTE, TEAM_BROKEN, TEAM_COUNT_BYTE, TEAM_GENERATION_BYTE, TEAM_JOINED_BYTE, TEAM_MEMBERS_BYTE,
+  SPIN, TEAM_ABORT_BYTE, TEAM_BROKEN, TEAM_COUNT_BYTE, TEAM_GENERATION_BYTE, TEAM_CALLER_BLOCKED_BYTE, TEAM_JOINED_BYTE, TEAM_MEMBERS_BYTE,
   TEAM_PROGRESS_ITER_BYTE, TEAM_PROGRESS_VALUE_BYTE, kernelNames, mailboxWord, type WorkerApi,
 } from "./protocol.js";
 
@@ -85,6 +85,11 @@ const BREAK_GRACE_MS = 100;
  * the workers' before it waits asynchronously, where it can hear a worker die.
  */
 const BLOCKING_WAIT_MS = 1000;
+/**
+ * How long a broken blocking launch waits to hear a worker's exit event, or
+ * for a stalled worker to finish, before it gives up the unfinished ones.
+ */
+const STALL_GRACE_MS = 1000;
 
 /** One worker of the pool and its incarnation (MB_EPOCH); a dead one is replaced by a fresh slot. */
 interface Slot {
@@ -396,6 +401,7 @@ export class Pool {
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_COUNT_BYTE) >> 2, 0); // a broken launch may have left arrivals behind
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_JOINED_BYTE) >> 2, 0);
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_MEMBERS_BYTE) >> 2, nworkers);
+    Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_CALLER_BLOCKED_BYTE) >> 2, tidBase === 1 ? 1 : 0);
     const seqs = slots.map((s, i) => {
       ctl[mailboxWord(s.index, MB_TID)] = tidBase + i;
       const box = mailboxWord(s.index);
@@ -454,6 +460,8 @@ export class Pool {
     } catch (e) {
       failure = e;
     }
+    // A barrier that waited ACK_TIMEOUT_MS broke the team: find out why where exit events are heard.
+    if (Atomics.load(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2) === TEAM_BROKEN) return { launch, failure };
     // Every worker took the launch up, yet one may still die in it, which this
     // blocked thread cannot hear: past BLOCKING_WAIT_MS, watch asynchronously.
     const blockUntil = performance.now() + BLOCKING_WAIT_MS;
@@ -485,10 +493,11 @@ export class Pool {
     while (!this.settled(launch)) {
       await waitChange(ctl, CTL_DONE, Atomics.load(ctl, CTL_DONE), DETACHED_POLL_MS);
       const now = performance.now();
-      if (!launch.broken && launch.slots.some((s) => s.dead)) {
+      const brokenByBarrier = Atomics.load(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2) === TEAM_BROKEN;
+      if (!launch.broken && (brokenByBarrier || launch.slots.some((s) => s.dead))) {
         this.breakTeam(launch);
         brokenAt = now;
-      } else if (launch.broken && now - brokenAt > BREAK_GRACE_MS) {
+      } else if (launch.broken && now - brokenAt > STALL_GRACE_MS) {
         launch.slots.forEach((s, i) => { if (!this.finished(launch, i)) this.giveUp(s); });
       }
     }

@@ -35,6 +35,7 @@ export const TEAM_GENERATION_BYTE = 64;
 export const TEAM_ABORT_BYTE = 128;
 export const TEAM_JOINED_BYTE = 224;  // workers that took the launch up
 export const TEAM_MEMBERS_BYTE = 228; // workers in the launch
+export const TEAM_CALLER_BLOCKED_BYTE = 232; // 1: the host's thread is a member, blocked in the launch
 /** Abort flag value that also releases every barrier: a team member died. */
 export const TEAM_BROKEN = 2;
 export const TEAM_PROGRESS_ITER_BYTE = 192;
