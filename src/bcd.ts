@@ -6,7 +6,7 @@ import { chunkCount, HISTORY_CAP, type CallOptions, type Engine } from "./engine
 import { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, int32Array, integer, nonNegative, positive, requireOptions, type OptionKeys } from "./validate.js";
-import { ldexp, unsafeExponent } from "./sketch.js";
+import { ldexp, refuseUnsafeScale, unsafeExponent } from "./sketch.js";
 import { bcdSolve, denseOf, type BcdOptions, type BcdProblem, type BcdReason, type BcdResult } from "./bcd/generic.js";
 
 export type { BcdReason, BcdResult } from "./bcd/generic.js";
@@ -146,6 +146,7 @@ export class Bcd {
     if (opts.multiClass === "multinomial") return this.multinomial(D, labels, C, penalty, opts);
     for (const k of ["bcd", "classes"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for multiClass: "multinomial"`, `opts.${k}`);
     allFinite("A", D.data);
+    refuseUnsafeScale("A", D.data);
     // Int32Array and number[] labels are taken as the signature says (copied to f64).
     if (Array.isArray(labels)) {
       const bad = labels.findIndex((v) => typeof v !== "number");

@@ -473,6 +473,11 @@ export function unsafeExponent(v: ArrayLike<number>): number {
   const e = Math.floor(Math.log2(big));
   return Math.abs(e) > SAFE_EXPONENT ? e : 0;
 }
+/** Refuses entries past 2^±SAFE_EXPONENT where a solver does not rescale them (its sums of squares would overflow or underflow). */
+export function refuseUnsafeScale(name: string, v: ArrayLike<number>): void {
+  const e = unsafeExponent(v);
+  if (e !== 0) throw new NumlaneError("unsupported", `entries reach 2^${e}: past 2^±${SAFE_EXPONENT} this solver's sums of squares overflow or underflow; scale by a power of two (exact) first`, name);
+}
 /** v·2^k, exact unless the result leaves float64's range (2^k itself may not be a float64). */
 export function ldexp(v: number, k: number): number {
   for (; k > 1000; k -= 1000) v *= 2 ** 1000;

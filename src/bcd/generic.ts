@@ -12,6 +12,7 @@ import { chunkCount, CHUNK, HISTORY_CAP, type CallOptions, type Engine, type Tur
 import { CsrMatrix, DenseMatrix, toMatrix } from "../matrix.js";
 import { CallScope } from "../runtime/heap.js";
 import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, integer, nonNegative, type OptionKeys } from "../validate.js";
+import { refuseUnsafeScale } from "../sketch.js";
 import { labelPropagation } from "./labelprop.js";
 
 export type BcdLoss = "least-squares" | "logistic" | "softmax" | "label-propagation";
@@ -218,11 +219,13 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "problem.A");
   if (p > MAX_FEATURES) unsupported(`A has ${p} columns; nl.bcd keeps AᵀA whole and takes at most ${MAX_FEATURES}`, "problem.A");
   allFinite("problem.A", D.data);
+  refuseUnsafeScale("problem.A", D.data);
   let target: Float64Array, K = 1;
   if (loss === "least-squares") {
     target = float64Array("problem.b", pr.b);
     if (target.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A's rows, got ${target.length}`, "problem.b");
     allFinite("problem.b", target);
+    refuseUnsafeScale("problem.b", target);
   } else if (loss === "logistic") {
     target = float64Array("problem.y", pr.y);
     if (target.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} labels to match A's rows, got ${target.length}`, "problem.y");
