@@ -118,8 +118,9 @@ export default async function main() {
       () => js.spmv(S, jx, jy), setup, "spmv");
     nl.free(H.indptr); nl.free(H.indices); nl.free(H.data); nl.free(x); nl.free(yOut);
   }
-  // Level 3: gemm against the wasm SIMD peak (simd_peak_f64: independent f64x2
-  // multiply–adds from L1, per thread) and NumPy's matmul (one OpenBLAS thread).
+  // Level 3: gemm, syrk, trsm against the wasm SIMD peak (simd_peak_f64:
+  // independent f64x2 multiply–adds from L1, per thread) and NumPy's matmul,
+  // SciPy's dsyrk and dtrsm (one OpenBLAS thread).
   const peakBuf = nl.alloc(32); peakBuf.fill(1.000001);
   const PEAK_ITERS = 5e7, PEAK_FLOPS = 32; // flops a round of simd_peak_f64
   const peakUs = (await compare([{ name: "peak", fn: () => nl.engine.pool.run("simd_peak_f64", [PEAK_ITERS, peakBuf.byteOffset], { threads: 1 }) }], { rounds: 7, minMs: 50 })).peak;
@@ -127,21 +128,32 @@ export default async function main() {
   console.log(`wasm SIMD peak (f64x2 mul+add, no FMA): ${peakGflops.toFixed(1)} GFLOP/s per thread`);
   nl.free(peakBuf);
   const level3 = [];
+  // One level-3 benchmark: numlane on each thread count and the SciPy/NumPy op; flops of one call.
+  async function bench3(kernel, m, flops, numlaneFn, pyOp) {
+    const cases = threadCounts.map((t) => ({ name: `numlane ${t}t`, threads: t, fn: () => numlaneFn(t) }));
+    if (py) {
+      await py.ask({ op: "setup", kind: "level3", n: m });
+      cases.push({ name: "NumPy", threads: 1, remote: async () => (await py.ask({ op: pyOp, ms: 200 })).us });
+    }
+    const t = await compare(cases, { rounds: m >= 2000 ? 3 : 7, minMs: 100 });
+    for (const c of cases) {
+      const gflops = flops / t[c.name] / 1e3;
+      level3.push({ kernel, size: `${m}×${m}`, impl: c.name, "ms": t[c.name] / 1e3, "GFLOP/s": gflops, "% peak": (100 * gflops) / (peakGflops * c.threads), "× NumPy": t.NumPy ? t.NumPy / t[c.name] : undefined });
+    }
+    console.log(`${kernel} ${m}×${m} done`);
+  }
   for (const m of [500, 1000, 2000]) {
     const A = new DenseMatrix(m, m, resident(nl, Float64Array.from({ length: m * m }, (_, i) => Math.sin(i))));
     const B = new DenseMatrix(m, m, resident(nl, Float64Array.from({ length: m * m }, (_, i) => Math.cos(i))));
     const C = new DenseMatrix(m, m, nl.alloc(m * m));
-    const cases = threadCounts.map((t) => ({ name: `numlane ${t}t`, threads: t, fn: () => nl.blas.gemm(A, B, { C, inPlace: true, threads: t }) }));
-    if (py) {
-      await py.ask({ op: "setup", kind: "gemm", n: m });
-      cases.push({ name: "NumPy", threads: 1, remote: async () => (await py.ask({ op: "gemm", ms: 200 })).us });
+    await bench3("gemm", m, 2 * m ** 3, (t) => nl.blas.gemm(A, B, { C, inPlace: true, threads: t }), "gemm");
+    if (m === 1000) {
+      // syrk AᵀA (lower) and trsm with m right-hand sides: m³ flops each; T well conditioned (diagonal m).
+      const T = new DenseMatrix(m, m, resident(nl, Float64Array.from({ length: m * m }, (_, i) => (i % (m + 1) === 0 ? m : Math.sin(i)))));
+      await bench3("syrk AᵀA", m, m ** 3, (t) => nl.blas.syrk(A, { trans: true, C, inPlace: true, threads: t }), "syrk");
+      await bench3("trsm lower", m, m ** 3, (t) => nl.blas.trsm(T, B, { threads: t }), "trsm");
+      nl.free(T.data);
     }
-    const t = await compare(cases, { rounds: m >= 2000 ? 3 : 7, minMs: 100 });
-    for (const c of cases) {
-      const gflops = (2 * m ** 3) / t[c.name] / 1e3;
-      level3.push({ kernel: "gemm", size: `${m}×${m}`, impl: c.name, "ms": t[c.name] / 1e3, "GFLOP/s": gflops, "% peak": (100 * gflops) / (peakGflops * c.threads), "× NumPy": t.NumPy ? t.NumPy / t[c.name] : undefined });
-    }
-    console.log(`gemm ${m}×${m} done`);
     nl.free(A.data); nl.free(B.data); nl.free(C.data);
   }
   py?.close();

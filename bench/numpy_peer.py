@@ -7,6 +7,7 @@ try:
     import numpy as np
     import scipy
     import scipy.sparse as sp
+    import scipy.linalg.blas as sl_blas
 except Exception as e:  # reported by bench/lib.mjs, which then skips the peer
     print(json.dumps({"ok": False, "error": repr(e)}), flush=True)
     sys.exit(0)
@@ -19,8 +20,9 @@ def setup(msg):
     if kind == "gemv":
         m = msg["m"]
         arrays["A"] = rng.random((m, n)); arrays["x"] = rng.random(n); arrays["xt"] = rng.random(m)
-    elif kind == "gemm":
+    elif kind == "level3":
         arrays["A"] = rng.random((n, n)); arrays["B"] = rng.random((n, n))
+        arrays["T"] = np.asfortranarray(np.tril(rng.random((n, n))) + n * np.eye(n))
     elif kind == "spmv":
         A = sp.csr_matrix((np.array(msg["data"]), np.array(msg["indices"]), np.array(msg["indptr"])), shape=(msg["rows"], msg["cols"]))
         arrays["S"] = A; arrays["x"] = np.ones(msg["cols"])
@@ -40,6 +42,8 @@ def op(name):
         "gemvT": lambda: a["A"].T @ a["xt"],
         "spmv": lambda: a["S"] @ a["x"],
         "gemm": lambda: a["A"] @ a["B"],
+        "syrk": lambda: sl_blas.dsyrk(1.0, a["A"], trans=1, lower=1),
+        "trsm": lambda: sl_blas.dtrsm(1.0, a["T"], a["B"], lower=1),
     }[name]
 
 def timeit(fn, ms):

@@ -1,17 +1,48 @@
 // Triangular solve with many right-hand sides, f64, column-major:
 // B ← alpha·op(T)⁻¹·B, T n×n triangular, B n×r. Blocked: each diagonal block
-// of TRSM_BLOCK rows is solved by substitution, then the rest of B is updated
+// of TRSM_BLOCK rows is solved by substitution (n·TRSM_BLOCK of the n² flops
+// per right-hand side run outside GEMM, so the block is small), then the rest of B is updated
 // through the GEMM kernel (B₂ −= op(T)₂₁·X₁). Threads take whole 4-column
 // slivers of B; a column's arithmetic does not depend on its neighbours, so
 // the bits do not depend on the thread count.
 import { GEMM_WORK, gemmAdd, scaleColumns, sliverStart } from "./gemm";
 
-const TRSM_BLOCK: i32 = 128;
+const TRSM_BLOCK: i32 = 64;
 
 /** Address of op(T)[i, p]: T[i, p], or T[p, i] when transposed. */
 // @ts-ignore: decorator
 @inline function opAt(t: usize, ld: usize, trans: bool, i: i32, p: i32): usize {
   return trans ? t + <usize>i * ld + (<usize>p << 3) : t + <usize>p * ld + (<usize>i << 3);
+}
+
+/**
+ * x[i0:i1] ← op(T)[i0:i1, i0:i1]⁻¹·x[i0:i1] by substitution, reading T along
+ * its contiguous columns: column-oriented (axpy) for op(T) = T, row-oriented
+ * (dot) for op(T) = Tᵀ, whose rows are T's columns.
+ */
+function solveBlock(t: usize, tl: usize, trans: bool, unit: bool, lower: bool, i0: i32, i1: i32, x: usize): void {
+  if (!trans) {
+    for (let q = i0; q < i1; q++) {
+      const p = lower ? q : i0 + i1 - 1 - q;
+      const col = t + <usize>p * tl;
+      const xp = unit ? load<f64>(x + (<usize>p << 3)) : load<f64>(x + (<usize>p << 3)) / load<f64>(col + (<usize>p << 3));
+      store<f64>(x + (<usize>p << 3), xp);
+      const r0 = lower ? p + 1 : i0, r1 = lower ? i1 : p;
+      for (let i = r0; i < r1; i++) {
+        const o = <usize>i << 3;
+        store<f64>(x + o, load<f64>(x + o) - load<f64>(col + o) * xp);
+      }
+    }
+    return;
+  }
+  for (let q = i0; q < i1; q++) {
+    const i = lower ? q : i0 + i1 - 1 - q;
+    const row = t + <usize>i * tl; // op(T)[i, p] = T[p, i]
+    const p0 = lower ? i0 : i + 1, p1 = lower ? i : i1;
+    let s = load<f64>(x + (<usize>i << 3));
+    for (let p = p0; p < p1; p++) s -= load<f64>(row + (<usize>p << 3)) * load<f64>(x + (<usize>p << 3));
+    store<f64>(x + (<usize>i << 3), unit ? s : s / load<f64>(row + (<usize>i << 3)));
+  }
 }
 
 /**
@@ -34,22 +65,7 @@ export function trsm_f64(
     // Forward: blocks top down; backward: bottom up.
     const blk = lower ? q : blocks - 1 - q;
     const i0 = blk * TRSM_BLOCK, i1 = min(n, i0 + TRSM_BLOCK);
-    for (let j = 0; j < cols; j++) {
-      const x = bj + <usize>j * bl;
-      if (lower) {
-        for (let i = i0; i < i1; i++) {
-          let s = load<f64>(x + (<usize>i << 3));
-          for (let p = i0; p < i; p++) s -= load<f64>(opAt(t, tl, trans, i, p)) * load<f64>(x + (<usize>p << 3));
-          store<f64>(x + (<usize>i << 3), unit ? s : s / load<f64>(opAt(t, tl, trans, i, i)));
-        }
-      } else {
-        for (let i = i1 - 1; i >= i0; i--) {
-          let s = load<f64>(x + (<usize>i << 3));
-          for (let p = i + 1; p < i1; p++) s -= load<f64>(opAt(t, tl, trans, i, p)) * load<f64>(x + (<usize>p << 3));
-          store<f64>(x + (<usize>i << 3), unit ? s : s / load<f64>(opAt(t, tl, trans, i, i)));
-        }
-      }
-    }
+    for (let j = 0; j < cols; j++) solveBlock(t, tl, trans, unit != 0, lower != 0, i0, i1, bj + <usize>j * bl);
     // The rows not solved yet take the block's contribution: B[rest] −= op(T)[rest, i0:i1]·X[i0:i1].
     const r0 = lower ? i1 : 0, r1 = lower ? n : i0;
     if (r1 > r0) {
