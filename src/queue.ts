@@ -12,8 +12,9 @@ import { abortError, NumlaneError } from "./errors.js";
 import type { Numlane } from "./context.js";
 import type { CgReason } from "./krylov.js";
 import { sequenceOptions, solverSettings, type DatasetMeta, type GenerateOptions, type GenerateResult, type SolverSettings } from "./generate.js";
-import { familyKeys, PROBLEM_FAMILIES, problemSet, type ProblemFamily, type ProblemSet } from "./problems.js";
+import { familyKeys, PROBLEM_FAMILIES, problemSet, type ProblemFamily } from "./problems.js";
 import { featureRows, solveOrder } from "./sequence.js";
+import { MAXIMUM_BYTES } from "./runtime/heap.js";
 import { checkOptions, integer, type OptionKeys } from "./validate.js";
 
 declare const __NUMLANE_VERSION__: string;
@@ -30,6 +31,8 @@ const CHUNK_ATTEMPTS = 3;
 const LOCK_MS = 15_000, STALL_CHECK_MS = 5_000;
 /** A worker reports a chunk's progress at most this often. */
 const PROGRESS_MS = 250;
+/** The coordinator builds the family this many systems at a time (for their inputs and features). */
+const PLAN_BATCH = 1000;
 
 /** Where Redis is: "redis://[:password@]host:port[/db]", or ioredis options. */
 export type Connection = string | { host?: string; port?: number; password?: string; db?: number; [option: string]: unknown };
@@ -97,9 +100,16 @@ const CHUNKED_KEYS: OptionKeys<ChunkedOptions> = {
   recycle: true, threads: true, signal: true, onProgress: true, chunk: true,
 } as OptionKeys<ChunkedOptions>;
 
-/** A run's plan: its family built, settings filled in, and the sorted tour cut into chunks. */
+/** A run's plan: its family's inputs and facts, settings filled in, and the sorted tour cut into chunks. */
 interface Plan {
-  set: ProblemSet;
+  family: ProblemFamily;
+  /** The family's options, defaults filled in. */
+  params: Record<string, unknown>;
+  inputs: Float64Array;
+  inputShape: number[];
+  count: number;
+  /** Unknowns per system. */
+  N: number;
   solver: SolverSettings;
   dtype: "float32" | "float64";
   chunk: number;
@@ -122,20 +132,37 @@ function plan(opts: ChunkedOptions): Plan {
   const chunk = integer("opts.chunk", chunkOpt ?? DEFAULT_CHUNK, 1);
   const solver = solverSettings(family, { method, preconditioner, omega, rtol, maxIter, restart, recycle, order: "sorted" });
   const built = performance.now();
-  const set = problemSet(family, familyOpts);
+  // The family in batches, keeping only inputs and features: the coordinator
+  // never holds every matrix at once (the family's own memory check applies to a batch).
+  const first = problemSet(family, familyOpts, [0]);
+  const count = first.params.count as number, grid = first.params.grid as number, N = grid * grid, perInput = first.inputs.length;
+  const solutionBytes = count * N * (8 + (dtype === "float32" ? 4 : 0)) + count * perInput * 8;
+  if (solutionBytes > MAXIMUM_BYTES) {
+    throw new NumlaneError("out-of-memory", `${count} inputs and solutions on a ${grid}×${grid} grid need ${(solutionBytes / 2 ** 30).toFixed(1)} GiB, more than numlane's ${MAXIMUM_BYTES / 2 ** 30} GiB; split the run (by seed) or use a smaller grid`, "opts.count");
+  }
+  const inputs = new Float64Array(count * perInput);
+  const features = new Array<{ features: Float64Array }>(count);
+  for (let at = 0; at < count; at += PLAN_BATCH) {
+    const part = problemSet(family, familyOpts, Array.from({ length: Math.min(PLAN_BATCH, count - at) }, (_, i) => at + i));
+    inputs.set(part.inputs, at * perInput);
+    part.systems.forEach((sys, i) => { features[at + i] = { features: sys.features }; });
+  }
   const buildSeconds = (performance.now() - built) / 1e3;
   // The tour solveSequence's "sorted" takes: a short path through the systems' features.
   const ordered = performance.now();
-  const tour = solveOrder(featureRows(set.systems)!);
+  const tour = solveOrder(featureRows(features)!);
   const orderSeconds = (performance.now() - ordered) / 1e3;
   const chunks: number[][] = [];
   for (let at = 0; at < tour.length; at += chunk) chunks.push(tour.slice(at, at + chunk));
-  return { set, solver, dtype, chunk, chunks, buildSeconds, orderSeconds };
+  return {
+    family, params: first.params, inputs, inputShape: [count, ...first.inputShape.slice(1)], count, N,
+    solver, dtype, chunk, chunks, buildSeconds, orderSeconds,
+  };
 }
 
 /** Each chunk's recipe, as its job carries it. */
 function chunkJobs(p: Plan): ChunkJob[] {
-  return p.chunks.map((systems, chunk) => ({ family: p.set.family, params: p.set.params, solver: p.solver, chunk, systems }));
+  return p.chunks.map((systems, chunk) => ({ family: p.family, params: p.params, solver: p.solver, chunk, systems }));
 }
 
 /**
@@ -176,8 +203,8 @@ class Assembly {
   private readonly started = performance.now();
 
   constructor(private readonly p: Plan) {
-    this.count = p.set.systems.length;
-    this.N = p.set.systems[0].b.length;
+    this.count = p.count;
+    this.N = p.N;
     this.solutions = new (p.dtype === "float32" ? Float32Array : Float64Array)(this.count * this.N).fill(NaN);
     this.iterations = new Array(this.count).fill(null);
     this.reasons = new Array(this.count).fill(null);
@@ -207,11 +234,11 @@ class Assembly {
   get complete(): boolean { return this.done.size === this.p.chunks.length; }
 
   result(): ChunkedResult {
-    const { set, solver, dtype, chunk, chunks, buildSeconds, orderSeconds } = this.p;
-    const inputs = dtype === "float32" ? Float32Array.from(set.inputs) : set.inputs;
+    const { solver, dtype, chunk, chunks, buildSeconds, orderSeconds } = this.p;
+    const inputs = dtype === "float32" ? Float32Array.from(this.p.inputs) : this.p.inputs;
     const meta: ChunkedMeta = {
-      family: set.family, params: set.params, seed: set.params.seed as number, dtype,
-      inputShape: set.inputShape, solutionShape: [this.count, set.params.grid as number, set.params.grid as number],
+      family: this.p.family, params: this.p.params, seed: this.p.params.seed as number, dtype,
+      inputShape: this.p.inputShape, solutionShape: [this.count, this.p.params.grid as number, this.p.params.grid as number],
       solver, status: "complete", solved: this.solved,
       allConverged: this.reasons.every((r) => r === "converged"),
       iterations: this.iterations, reasons: this.reasons, seconds: this.seconds, solveOrder: chunks.flat(),

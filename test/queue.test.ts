@@ -44,6 +44,13 @@ describe("generateChunked (the local run a queued one must equal)", () => {
     expect(one.meta.chunks).toBe(1);
   });
 
+  it("the coordinator's family, built 1,000 systems at a time, is generate()'s: inputs, solutions and order, 3 families", async () => {
+    for (const family of ["darcy", "heat", "convection-diffusion"] as const) {
+      const opts = { family, grid: 6, count: 2345, seed: 9 };
+      expect(fingerprint(await generateChunked(nl, { ...opts, chunk: 2345 })), family).toEqual(fingerprint(await generate(nl, opts)));
+    }
+  });
+
   it("in chunks: each chunk a sequence of its own (so different iterations), every solution's true residual within rtol", async () => {
     const r = await generateChunked(nl, { family: "darcy", grid: 20, count: 24, seed: 3, recycle: 4, chunk: 5 });
     expect(r.meta.chunks).toBe(5);
