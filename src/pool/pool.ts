@@ -185,8 +185,15 @@ export class Pool {
       this.giveUp(slot);
       Atomics.notify(this.ctl, CTL_DONE); // wakes a detached launch waiting on it
     });
-    // serve() settles only when the pool stops it, or never for a worker that died.
-    slot.handle.api.serve().catch(() => {});
+    // serve() settles when the pool stops or replaced the worker, never for one
+    // that died; a serve loop that ends otherwise (it threw) serves no more:
+    // in every runtime, browsers included (no exit event there), that is a death.
+    const left = () => {
+      if (this.closed || slot.dead) return;
+      this.giveUp(slot);
+      Atomics.notify(this.ctl, CTL_DONE);
+    };
+    slot.handle.api.serve().then(left, left);
     slot.handle.unref?.();
   }
 
