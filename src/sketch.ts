@@ -22,7 +22,11 @@ export type SketchKind = "gaussian" | "srht" | "countsketch" | "sparse-sign" | "
 export type LstsqReason = "solved" | "converged" | "max-iterations" | "stagnated" | "rank-deficient" | "overflow" | "aborted";
 
 export interface LstsqOptions extends CallOptions {
-  /** Default "auto": sketch-and-precondition for tall problems (m ≥ 8n, m·n ≥ 2e5), else qr. */
+  /**
+   * Default "auto": sketch-and-precondition for tall problems (m ≥ 8n,
+   * m·n ≥ 2e5), else qr; also qr when the sketch estimates cond(A) > 1e7
+   * (the result's `method` says which ran).
+   */
   method?: LstsqMethod;
   /**
    * Default "sparse-sign" (8 nonzeros per row of A); "countsketch" has 1;
@@ -83,6 +87,15 @@ const LSQR_REASONS: Record<number, LstsqReason> = { 0: "converged", 1: "max-iter
  * NumPy's SVD and QR solutions measured 0.02–1.9 (cond 1 … 1e14).
  */
 const ROUNDING_FLOOR = 4;
+/**
+ * "auto" leaves sketch-and-precondition for Householder QR of A when the
+ * sketch's R says cond(A) is above this: there, on inconsistent problems,
+ * the κ²·ε·‖r‖ term of the forward error comes out 4–18× QR's in
+ * sketch-and-precondition with refinement (measured at cond 1e8–1e12),
+ * while QR costs about the same as the refined solve (20000×100: 239 vs 259 ms).
+ */
+const AUTO_QR_ABOVE_COND = 1e7;
+
 /** Refinement steps of sketch-and-precondition at most (two suffice in theory and practice). */
 const MAX_REFINEMENTS = 6;
 
@@ -331,6 +344,7 @@ export class Sketch {
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-12);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
     if (method === "qr") for (const k of ["sketch", "sketchSize", "seed"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for the sketched methods, not "qr"`, `opts.${k}`);
+    const auto = method === "auto";
     if (method === "auto") method = m >= 8 * n && m * n >= 2e5 ? "sketch-and-precondition" : "qr";
     const sketchSizeMin = Math.max(n, kind === "sparse-sign" ? 8 : 1);
     // A given size is checked even when "auto" then picks qr: a bad value is never silently ignored.
@@ -380,9 +394,16 @@ export class Sketch {
       } else {
         // Sketch S·[A b], R (and for iterative sketching the sketch-and-solve start) from its QR.
         const sa = await this.apply(call, kind, ab, m, w, n, d, seed);
-        const f = await this.factor(call, sa, d, w, n);
+        let f = await this.factor(call, sa, d, w, n);
         R = f.R;
-        if (rankDeficient(R, n, d)) {
+        if (auto && !rankDeficient(R, n, d) && conditionEstimate(R, n) > AUTO_QR_ABOVE_COND) {
+          // Householder QR of [A b] itself: see AUTO_QR_ABOVE_COND.
+          method = "qr";
+          f = await this.factor(call, ab, m, w, n);
+          R = f.R;
+          if (rankDeficient(R, n, m)) reason = "rank-deficient";
+          x = backSolve(R, n, f.c);
+        } else if (rankDeficient(R, n, d)) {
           reason = "rank-deficient";
           x = new Float64Array(n).fill(NaN);
         } else {
