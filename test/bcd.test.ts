@@ -274,6 +274,10 @@ describe("abort latency of long calls: median of 5 ≤ 50 ms", () => {
   // 2-core host). The kernels now check it every coordinate or block step, and threads
   // skip the rest of a long pass once it is set.
   const A = new DenseMatrix(8000, 300, uniform(8000 * 300, 71)), t = uniform(8000, 72);
+  // Least squares by CD reaches its fixed point within a few hundred ms on A (then "converged",
+  // even at tol 0): strongly correlated columns keep it going for seconds.
+  const common = uniform(8000, 73);
+  const Acorr = new DenseMatrix(8000, 300, A.data.map((v, k) => common[(k / 300) | 0] + 0.02 * v));
   const labels = Float64Array.from(t, (v) => (v > 0 ? 1 : -1)), classes = Float64Array.from(t, (v) => (v > 0.3 ? 2 : v > -0.3 ? 1 : 0));
   const cases: [string, (signal: AbortSignal) => Promise<unknown>][] = [
     ["lasso", (signal) => nl.lasso(A, t, { lambda: 1e-6, tol: 0, maxIter: 2 ** 30, signal })],
@@ -281,8 +285,8 @@ describe("abort latency of long calls: median of 5 ≤ 50 ms", () => {
     ["logisticRegression l2", (signal) => nl.logisticRegression(A, labels, { C: 1e4, tol: 0, maxIter: 2 ** 30, signal })],
     ["logisticRegression l1", (signal) => nl.logisticRegression(A, labels, { C: 1e4, penalty: "l1", tol: 0, maxIter: 2 ** 30, signal })],
     ["logisticRegression multinomial", (signal) => nl.logisticRegression(A, classes, { C: 1e4, multiClass: "multinomial", tol: 0, maxIter: 2 ** 30, signal })],
-    ["bcd least-squares cyclic", (signal) => nl.bcd({ loss: "least-squares", A, b: t }, { rule: "cyclic", tol: 0, maxIter: 2 ** 30, signal })],
-    ["bcd least-squares l1 gs", (signal) => nl.bcd({ loss: "least-squares", A, b: t, penalty: { l1: 1e-3 } }, { rule: "gs", tol: 0, maxIter: 2 ** 30, signal })],
+    ["bcd least-squares cyclic", (signal) => nl.bcd({ loss: "least-squares", A: Acorr, b: t }, { rule: "cyclic", tol: 0, maxIter: 2 ** 30, signal })],
+    ["bcd least-squares l1 gs", (signal) => nl.bcd({ loss: "least-squares", A: Acorr, b: t, penalty: { l1: 1e-7 } }, { rule: "gs", tol: 0, maxIter: 2 ** 30, signal })],
     ["bcd logistic random line-search", (signal) => nl.bcd({ loss: "logistic", A, y: labels }, { rule: "random", update: "line-search", tol: 0, maxIter: 2 ** 30, signal })],
     ["bcd logistic lipschitz", (signal) => nl.bcd({ loss: "logistic", A, y: labels }, { rule: "lipschitz", tol: 0, maxIter: 2 ** 30, signal })],
     ["bcd logistic gsq newton", (signal) => nl.bcd({ loss: "logistic", A, y: labels }, { rule: "gsq", update: "newton", blockSize: 8, tol: 0, maxIter: 2 ** 30, signal })],

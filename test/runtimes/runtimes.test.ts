@@ -78,7 +78,8 @@ describe("exports conditions", () => {
       format: "esm", platform, conditions, metafile: true, logLevel: "silent",
       plugins: [{ name: "ext", setup(b) { b.onResolve({ filter: /\.wasm(\?module)?$/ }, (a) => ({ path: a.path, external: true })); } }],
     });
-    return Object.keys(r.metafile!.inputs).find((f) => /(^|\/)dist\/[\w-]+\.js$/.test(f));
+    // The entry itself, not a code-split chunk it imports (dist/chunk-*.js).
+    return Object.keys(r.metafile!.inputs).find((f) => /(^|\/)dist\/(?!chunk-)[\w-]+\.js$/.test(f));
   };
   it("pick the entry per runtime", async () => {
     expect(await resolveWith([], "browser")).toMatch(/dist\/web\.js$/);
