@@ -192,12 +192,16 @@ export class Sketch {
 
   private call(scope: TurnScope, opts: CallOptions, bytes: number): Call {
     const threads = this.e.threadsFor(bytes, opts);
-    return { scope, threads, run: (k, args) => scope.run(k, args, { signal: opts.signal, threads }) };
+    return { scope, threads, run: (k, args) => scope.run(k, args, { signal: opts.signal, threads, long: true }) };
   }
 
-  /** The launches of a short call touching `bytes`: what its pool turn must cover. */
+  /**
+   * The launches of a call touching `bytes`: what its pool turn must cover.
+   * Long (on workers, the caller free to hear an abort): a QR or sketch of a
+   * big A runs for seconds (200000×100: 0.4 s on 2 threads, 6 s on one).
+   */
   private launches(opts: CallOptions, bytes: number): RunOptions {
-    return { signal: opts.signal, threads: this.e.threadsFor(bytes, opts) };
+    return { signal: opts.signal, threads: this.e.threadsFor(bytes, opts), long: true };
   }
 
   /**

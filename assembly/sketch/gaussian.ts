@@ -12,7 +12,7 @@
 // Every output still takes its terms in the same order, one pair of A rows at
 // a time (out += g0·a0 + g1·a1), so the bits do not depend on the blocking.
 import { gaussianPair, streamKey } from "../core/rng";
-import { rangeStart } from "../core/team";
+import { aborted, rangeStart } from "../core/team";
 
 const PANEL: i32 = 64; // even: each normal pair covers rows (2p, 2p + 1)
 const KB: i32 = 4;     // output rows per register block
@@ -31,6 +31,8 @@ export function sketch_gaussian_f64(
   const pairsPerRow = <u64>((m + 1) >> 1);
   const g = scratch + <usize>tid * SCRATCH_PER_THREAD;
   for (let i0 = 0; i0 < m; i0 += PANEL) {
+    // No barrier follows: each thread may leave on its own once the host asks (the host discards the output).
+    if (aborted(team)) return;
     const i1 = min(m, i0 + PANEL);
     for (let kb = k0; kb < k1; kb += KB) {
       const rows = min(KB, k1 - kb);
