@@ -14,6 +14,7 @@ import { NumlaneError } from "./errors.js";
 import { chunkCount, MAX_THREADS, type CallOptions, type Engine, type TurnScope } from "./engine.js";
 import type { Progress, RunOptions } from "./pool/pool.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
+import { minimumNormSolve } from "./linalg/svd.js";
 import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions } from "./validate.js";
 
 
@@ -49,8 +50,15 @@ export interface LstsqOptions extends CallOptions {
   rtol?: number;
   /** Default 1000 (LSQR and iterative sketching need tens with a good sketch). */
   maxIter?: number;
+  /**
+   * Singular values of A at or below rcond·σ_max count as zero (default
+   * max(m, n)·ε, numpy.linalg.lstsq's). With qr and sketch-and-solve a
+   * rank-deficient A (or any A when rcond is given) is solved through the SVD
+   * of R: the minimum-norm x, and `rank`.
+   */
+  rcond?: number;
 }
-const LSTSQ_KEYS = callOptionKeys<LstsqOptions>({ method: true, sketch: true, sketchSize: true, seed: true, rtol: true, maxIter: true });
+const LSTSQ_KEYS = callOptionKeys<LstsqOptions>({ method: true, sketch: true, sketchSize: true, seed: true, rtol: true, maxIter: true, rcond: true });
 
 export interface LstsqResult {
   x: Float64Array;
@@ -62,11 +70,14 @@ export interface LstsqResult {
   sketchSize: number;
   /** Estimate of cond₂(A) from R (power iterations on RᵀR and its inverse). */
   conditionEstimate: number;
+  /** Numerical rank: singular values of R above rcond·σ_max (qr, sketch-and-solve); n when R passed the pivot test. */
+  rank?: number;
   method: Exclude<LstsqMethod, "auto">;
   /**
    * "solved" (direct), "converged" (the criterion of `rtol` holds on the returned x, recomputed),
    * "max-iterations", "stagnated" (refinement stopped improving before the criterion held),
-   * "rank-deficient" (R has a zero pivot: x is not unique), or "overflow"
+   * "rank-deficient" (x is not unique: qr and sketch-and-solve return the
+   * minimum-norm x, the iterative methods NaN), or "overflow"
    * (some entry of x is beyond float64's range: it comes back ±Infinity).
    */
   reason: LstsqReason;
@@ -347,9 +358,11 @@ export class Sketch {
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-12);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
+    const rcond = opts.rcond === undefined ? Math.max(m, n) * Number.EPSILON : nonNegative("opts.rcond", opts.rcond);
     if (method === "qr") for (const k of ["sketch", "sketchSize", "seed"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for the sketched methods, not "qr"`, `opts.${k}`);
     const auto = method === "auto";
-    if (method === "auto") method = m >= 8 * n && m * n >= 2e5 ? "sketch-and-precondition" : "qr";
+    if (method === "auto") method = opts.rcond === undefined && m >= 8 * n && m * n >= 2e5 ? "sketch-and-precondition" : "qr";
+    if (opts.rcond !== undefined && method !== "qr" && method !== "sketch-and-solve") throw new NumlaneError("invalid-value", `rcond is for "qr" and "sketch-and-solve", not "${method}"`, "opts.rcond");
     const sketchSizeMin = Math.max(n, kind === "sparse-sign" ? 8 : 1);
     // A given size is checked even when "auto" then picks qr: a bad value is never silently ignored.
     if (opts.sketchSize !== undefined) integer("opts.sketchSize", opts.sketchSize, sketchSizeMin, m);
@@ -384,7 +397,7 @@ export class Sketch {
         f64()[(ab >> 3) + i * w + n] = rhs[i];
       }
       const bp = scope.input(b);
-      let x: Float64Array<ArrayBufferLike>, iterations = 0, reason: LstsqReason = "solved", R: Float64Array;
+      let x: Float64Array<ArrayBufferLike>, iterations = 0, reason: LstsqReason = "solved", R: Float64Array, rank: number | undefined;
       if (method === "qr" || method === "sketch-and-solve") {
         let block = ab, rows = m;
         if (method === "sketch-and-solve") {
@@ -393,8 +406,15 @@ export class Sketch {
         }
         const f = await this.factor(call, block, rows, w, n);
         R = f.R;
-        if (rankDeficient(R, n, rows)) reason = "rank-deficient";
-        x = backSolve(R, n, f.c);
+        if (opts.rcond !== undefined || rankDeficient(R, n, rows)) {
+          // A = Q·R with orthonormal Q: A⁺·b = R⁺·(Qᵀb), the minimum-norm solution.
+          const s = minimumNormSolve(R, n, f.c, rcond);
+          x = s.x; rank = s.rank;
+          if (rank < n) reason = "rank-deficient";
+        } else {
+          x = backSolve(R, n, f.c);
+          rank = n;
+        }
       } else {
         // Sketch S·[A b], R (and for iterative sketching the sketch-and-solve start) from its QR.
         const sa = await this.apply(call, kind, ab, m, w, n, d, seed);
@@ -437,7 +457,7 @@ export class Sketch {
       await run("gemv_rows_f64", [ab, w, xp2, y, m, n, -1, 1]);
       await run("nrm2_f64", [y, 1, m, parts + 8, parts]);
       return {
-        x, residualNorm: f64()[parts >> 3], iterations, sketchSize: d,
+        x, residualNorm: f64()[parts >> 3], iterations, sketchSize: d, rank,
         conditionEstimate: reason === "rank-deficient" ? Infinity : conditionEstimate(R, n), method, reason,
       };
     } finally {
