@@ -14,7 +14,7 @@
 // Threads share trailing columns; each column's update is one thread's and
 // its arithmetic does not depend on which thread or with which neighbour it
 // runs, so results do not depend on the thread count.
-import { barrier, rangeStart } from "../core/team";
+import { abortAgreed, aborted, barrier, rangeStart } from "../core/team";
 import { dotContiguous } from "./level1";
 
 export const QR_PANEL: i32 = 32;
@@ -26,9 +26,11 @@ export const QR_PANEL: i32 = 32;
 function householderColumns(
   a: usize, rows: i32, k0: i32, k1: i32, colEnd: i32, diag: usize, vnorm: usize,
   team: usize, tid: i32, nthreads: i32,
-): void {
+): bool {
   const ld = <usize>rows << 3;
   for (let k = k0; k < k1; k++) {
+    // A tall A's column takes milliseconds: stop there once the host asks (it discards the output).
+    if (abortAgreed(team, k, tid, nthreads)) return false;
     const col = a + <usize>k * ld + (<usize>k << 3);
     const len = rows - k;
     if (tid == 0) {
@@ -58,6 +60,7 @@ function householderColumns(
     }
     barrier(team, nthreads);
   }
+  return true;
 }
 
 export function qr_householder_f64(
@@ -83,7 +86,7 @@ export function qr_blocked_f64(
   const spare = mine, w = spare + ld; // w: two columns of NB
   for (let k0 = 0; k0 < reflect; k0 += NB) {
     const nb = min(NB, reflect - k0);
-    householderColumns(a, rows, k0, k0 + nb, k0 + nb, diag, vnorm, team, tid, nthreads);
+    if (!householderColumns(a, rows, k0, k0 + nb, k0 + nb, diag, vnorm, team, tid, nthreads)) return;
     const next = k0 + nb;
     if (next >= cols) break;
     const mv = rows - k0; // rows the panel's reflectors touch
@@ -124,6 +127,8 @@ export function qr_blocked_f64(
     const nc = cols - next;
     const j1 = next + rangeStart(nc, tid + 1, nthreads);
     for (let j = next + rangeStart(nc, tid, nthreads); j < j1; j += 2) {
+      // Each thread may stop its own share (the barrier below is still met); the next panel's check agrees.
+      if (aborted(team)) break;
       const c0 = a + <usize>j * ld + (<usize>k0 << 3);
       // An odd one out is paired with a spare copy of itself (discarded):
       // each column's arithmetic is the same whether paired or not.

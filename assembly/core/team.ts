@@ -12,6 +12,7 @@
 //   224 joined                (i32)  workers that took the launch up (each adds 1)
 //   228 members               (i32)  workers in the launch (set by the host)
 //   232 caller blocked        (i32)  1: the host's thread is a member, blocked in the launch
+//   240 abort as agreed       (i32 × 2) tid 0's reading of the abort flag, by step parity (abortAgreed)
 export const TEAM_COUNT: usize = 0;
 export const TEAM_GENERATION: usize = 64;
 export const TEAM_ABORT: usize = 128;
@@ -20,6 +21,7 @@ export const TEAM_PROGRESS_VALUE: usize = 200;
 export const TEAM_JOINED: usize = 224;
 export const TEAM_MEMBERS: usize = 228;
 export const TEAM_CALLER_BLOCKED: usize = 232;
+export const TEAM_ABORT_AGREED: usize = 240;
 export const TEAM_BYTES: usize = 256;
 /** Abort flag value the host sets when a team member died: barriers no longer wait. */
 export const TEAM_BROKEN: i32 = 2;
@@ -81,6 +83,23 @@ export function reportProgress(team: usize, iter: i32, value: f64): void {
 export function aborted(team: usize): bool {
   if (ASC_FEATURE_THREADS) return atomic.load<i32>(team + TEAM_ABORT) != 0;
   return load<i32>(team + TEAM_ABORT) != 0;
+}
+
+/**
+ * Whether the host asked the launch to stop, as every thread of the team
+ * agrees at `step`: threads that read the flag themselves could disagree and
+ * leave one waiting at a barrier for ever. tid 0 posts its reading, a barrier
+ * publishes it. Slots alternate by step parity, so a post never overwrites
+ * one that a slow thread has yet to read (a barrier lies between).
+ */
+export function abortAgreed(team: usize, step: i32, tid: i32, nthreads: i32): bool {
+  const slot = team + TEAM_ABORT_AGREED + (<usize>(step & 1) << 2);
+  if (tid == 0) {
+    if (ASC_FEATURE_THREADS) atomic.store<i32>(slot, aborted(team) ? 1 : 0);
+    else store<i32>(slot, aborted(team) ? 1 : 0);
+  }
+  barrier(team, nthreads);
+  return (ASC_FEATURE_THREADS ? atomic.load<i32>(slot) : load<i32>(slot)) != 0;
 }
 
 /** First index of thread `tid`'s share of `count` items split evenly. */
