@@ -113,12 +113,20 @@ export class Engine {
    */
   async scope(launches: RunOptions, inputs: ArrayBufferView[] = [], extraBytes = 0, pool = this.pool): Promise<TurnScope> {
     const turn = await pool.turn(launches);
+    let scope: TurnScope;
     try {
-      return new TurnScope(pool.heap, inputs, extraBytes, turn);
+      scope = new TurnScope(pool.heap, inputs, extraBytes, turn);
     } catch (e) {
       turn.release();
       throw e;
     }
+    try {
+      await scope.copyIn(inputs, launches.signal);
+    } catch (e) {
+      scope.free();
+      throw e;
+    }
+    return scope;
   }
 
   /** The private instance loading in the background, if it is. */

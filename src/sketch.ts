@@ -10,7 +10,7 @@
 // Lacotte & Pilanci for a d-row sketch). Sketches: sparse sign, CountSketch,
 // Gaussian, SRHT, leverage-score sampling. Every O(m·n) step runs in wasm;
 // each iterative loop is one SPMD launch.
-import { NumlaneError } from "./errors.js";
+import { NumlaneError, abortError } from "./errors.js";
 import { chunkCount, MAX_THREADS, type CallOptions, type Engine, type TurnScope } from "./engine.js";
 import type { Progress, RunOptions } from "./pool/pool.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
@@ -381,7 +381,8 @@ export class Sketch {
     const w = n + 1; // columns of [A b]
     const chunks = chunkCount(m);
     const need = 8 * (m * w + 2 * Math.max(m, d) * w + n * n + 11 * n + 3 * m + chunks * (n + 3) + 64 + (d ? sketchScratch(kind, m, w, n, d) : 0)) + 32 * 64;
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, b], need);
+    // A reaches wasm memory only inside [A b] (below), unless it lives there already.
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [...(heap.owns(D.data) ? [D.data] : []), b], need + 8 * m * n);
     try {
       const threads = this.e.threadsFor(8 * m * n, opts);
       const call = this.call(scope, opts, 8 * m * n);
@@ -392,7 +393,13 @@ export class Sketch {
       // scope.live: A or b from nl.alloc, detached if the scope grew unshared memory.
       const data = scope.live(D.data), rhs = scope.live(b);
       const src = D.layout === "row-major" ? data : rowMajor(new DenseMatrix(m, n, data, D.layout));
+      // In slices of ~32 MB with a turn of the event loop between them, so an abort is heard.
+      const sliceRows = Math.max(1, Math.floor((32 << 20) / (8 * w)));
       for (let i = 0; i < m; i++) {
+        if (i > 0 && i % sliceRows === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          if (opts.signal?.aborted) throw abortError(opts.signal);
+        }
         f64().set(src.subarray(i * n, i * n + n), (ab >> 3) + i * w);
         f64()[(ab >> 3) + i * w + n] = rhs[i];
       }
