@@ -8,7 +8,7 @@
 // Mahoney & Yu) so no row's weight 1/√(d·pᵢ) is unbounded where an estimate
 // comes out too small, and scaled by 1/√(d·pᵢ), so E[SᵀS] = I.
 import { gaussianPair, mix64, streamKey, unit53 } from "../core/rng";
-import { barrier, rangeStart } from "../core/team";
+import { aborted, barrier, rangeStart } from "../core/team";
 import { dotContiguous } from "../blas/level1";
 import { backSolve } from "../blas/triangular";
 
@@ -41,6 +41,8 @@ export function leverage_scores_f64(
   barrier(team, nthreads);
   const i1 = rangeStart(m, tid + 1, nthreads);
   for (let i = rangeStart(m, tid, nthreads); i < i1; i++) {
+    // No barrier follows: each thread may leave on its own once the host asks (the host discards the output).
+    if ((i & 1023) == 0 && aborted(team)) return;
     const row = a + ((<usize>i * lda) << 3);
     let s: f64 = 0;
     for (let c = 0; c < width; c++) {
