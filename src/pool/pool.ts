@@ -499,15 +499,24 @@ export class Pool {
     let brokenAt = 0;
     while (!this.settled(launch)) {
       await waitChange(ctl, CTL_DONE, Atomics.load(ctl, CTL_DONE), DETACHED_POLL_MS);
-      const now = performance.now();
       const brokenByBarrier = Atomics.load(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2) === TEAM_BROKEN;
-      if (!launch.broken && (brokenByBarrier || launch.slots.some((s) => s.dead))) {
-        this.breakTeam(launch);
-        brokenAt = now;
-      } else if (launch.broken && now - brokenAt > STALL_GRACE_MS) {
-        launch.slots.forEach((s, i) => { if (!this.finished(launch, i)) this.giveUp(s); });
-      }
+      brokenAt = this.supervise(launch, brokenAt, STALL_GRACE_MS, brokenByBarrier);
     }
+  }
+
+  /**
+   * One look at a launch being waited on asynchronously: a dead member (or
+   * `teamBroken`) breaks the team; members still in the kernel `grace` ms
+   * after that are given up. Returns when the team was broken (0: not yet).
+   */
+  private supervise(launch: Launch, brokenAt: number, grace: number, teamBroken = false): number {
+    const now = performance.now();
+    if (!launch.broken && (teamBroken || launch.slots.some((s) => s.dead))) {
+      this.breakTeam(launch);
+      return now;
+    }
+    if (launch.broken && now - brokenAt > grace) launch.slots.forEach((s, i) => { if (!this.finished(launch, i)) this.giveUp(s); });
+    return brokenAt;
   }
 
   /** The end of a blocking launch: a dead or late worker, or a trap, rejects the call. */
@@ -560,12 +569,7 @@ export class Pool {
         if (this.closed) onAbort();
         const now = performance.now();
         if (now > deadline) launch.slots.forEach((s, i) => { if (!this.acked(launch, i)) this.giveUp(s); });
-        if (!launch.broken && launch.slots.some((s) => s.dead)) {
-          this.breakTeam(launch);
-          brokenAt = now;
-        } else if (launch.broken && now - brokenAt > BREAK_GRACE_MS) {
-          launch.slots.forEach((s, i) => { if (!this.finished(launch, i)) this.giveUp(s); });
-        }
+        brokenAt = this.supervise(launch, brokenAt, BREAK_GRACE_MS);
       }
       report(); // a launch that ended before the first poll still reports where it ended
       if (this.closed) throw closedError();
