@@ -10,10 +10,11 @@
 // Lacotte & Pilanci for a d-row sketch). Sketches: sparse sign, CountSketch,
 // Gaussian, SRHT, leverage-score sampling. Every O(m·n) step runs in wasm;
 // each iterative loop is one SPMD launch.
-import { NumlaneError, abortError } from "./errors.js";
+import { NumlaneError } from "./errors.js";
 import { chunkCount, MAX_THREADS, type CallOptions, type Engine, type TurnScope } from "./engine.js";
 import type { Progress, RunOptions } from "./pool/pool.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
+import { COPY_SLICE, yieldForAbort } from "./runtime/heap.js";
 import { minimumNormSolve } from "./linalg/svd.js";
 import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions } from "./validate.js";
 
@@ -393,13 +394,10 @@ export class Sketch {
       // scope.live: A or b from nl.alloc, detached if the scope grew unshared memory.
       const data = scope.live(D.data), rhs = scope.live(b);
       const src = D.layout === "row-major" ? data : rowMajor(new DenseMatrix(m, n, data, D.layout));
-      // In slices of ~32 MB with a turn of the event loop between them, so an abort is heard.
-      const sliceRows = Math.max(1, Math.floor((32 << 20) / (8 * w)));
+      // In COPY_SLICE slices with a turn of the event loop between them, so an abort is heard (as CallScope.copyIn).
+      const sliceRows = Math.max(1, Math.floor(COPY_SLICE / (8 * w)));
       for (let i = 0; i < m; i++) {
-        if (i > 0 && i % sliceRows === 0) {
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          if (opts.signal?.aborted) throw abortError(opts.signal);
-        }
+        if (i > 0 && i % sliceRows === 0) await yieldForAbort(opts.signal);
         f64().set(src.subarray(i * n, i * n + n), (ab >> 3) + i * w);
         f64()[(ab >> 3) + i * w + n] = rhs[i];
       }

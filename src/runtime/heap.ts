@@ -18,7 +18,13 @@ export const MAXIMUM_BYTES = MAXIMUM_PAGES * PAGE;
  * an abort is then heard within one slice (~10–30 ms) instead of after the
  * whole copy (160 MB: 0.1–0.3 s on the caller's thread).
  */
-const COPY_SLICE = 32 << 20;
+export const COPY_SLICE = 32 << 20;
+
+/** A turn of the event loop, so an abort can be heard; then rejects with an AbortError if it was. */
+export async function yieldForAbort(signal?: AbortSignal): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  if (signal?.aborted) throw abortError(signal);
+}
 
 /** Room reserved beyond a call's stated need: its allocations' rounding to ALIGN. */
 const RESERVE_SLACK = 64 * ALIGN;
@@ -274,8 +280,7 @@ export class CallScope {
       const src = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
       for (let off = 0; off < src.length; off += COPY_SLICE) {
         if (sinceYield >= COPY_SLICE) {
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          if (signal?.aborted) throw abortError(signal);
+          await yieldForAbort(signal);
           sinceYield = 0;
         }
         const end = Math.min(src.length, off + COPY_SLICE);
