@@ -13,7 +13,7 @@
 //      rtol 1e-8: nl.gmres against scipy.sparse.linalg.gmres(restart=40).
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { median } from "./lib.mjs";
+import { convectionDiffusion, median } from "./lib.mjs";
 
 const dist = process.env.NUMLANE_DIST ?? new URL("../dist/", import.meta.url).pathname;
 const { init, CsrMatrix } = await import(`${dist.replace(/\/$/, "")}/index.js`);
@@ -50,17 +50,6 @@ function darcy(N, seed, modes = 16) {
   return { A: CsrMatrix.fromCoo(N * N, N * N, I, J, V), b: new Float64Array(N * N).fill(h * h) };
 }
 
-function convectionDiffusion(N, wx, wy) {
-  const h = 1 / (N + 1), I = [], J = [], V = [];
-  for (let a = 0; a < N; a++) for (let c = 0; c < N; c++) {
-    const r = a * N + c;
-    I.push(r); J.push(r); V.push(4);
-    for (const [aa, cc, v] of [[a, c - 1, -1 - (wx * h) / 2], [a, c + 1, -1 + (wx * h) / 2], [a - 1, c, -1 - (wy * h) / 2], [a + 1, c, -1 + (wy * h) / 2]]) {
-      if (aa >= 0 && aa < N && cc >= 0 && cc < N) { I.push(r); J.push(aa * N + cc); V.push(v); }
-    }
-  }
-  return CsrMatrix.fromCoo(N * N, N * N, I, J, V);
-}
 
 const relResidual = (A, b, x) => {
   let rr = 0, bb = 0;

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { init, CsrMatrix, readMatrixMarket } from "../dist/index.js";
-import { compare, gbps, laplacian3d, machine, printTable, pythonPeer, triadBandwidth, writeResults } from "./lib.mjs";
+import { compare, convectionDiffusion, gbps, laplacian3d, machine, printTable, pythonPeer, triadBandwidth, writeResults } from "./lib.mjs";
 
 const RTOL = 1e-8;
 
@@ -34,18 +34,6 @@ function jsCg(A, b, rtol) {
   return { x, iterations: k };
 }
 
-/** −Δu + w·∇u on an N×N grid (h = 1/(N+1)), central differences: the peer builds the same. */
-function convectionDiffusion(N, wx, wy) {
-  const h = 1 / (N + 1), I = [], J = [], V = [];
-  for (let a = 0; a < N; a++) for (let c = 0; c < N; c++) {
-    const r = a * N + c;
-    I.push(r); J.push(r); V.push(4);
-    for (const [aa, cc, v] of [[a, c - 1, -1 - (wx * h) / 2], [a, c + 1, -1 + (wx * h) / 2], [a - 1, c, -1 - (wy * h) / 2], [a + 1, c, -1 + (wy * h) / 2]]) {
-      if (aa >= 0 && aa < N && cc >= 0 && cc < N) { I.push(r); J.push(aa * N + cc); V.push(v); }
-    }
-  }
-  return CsrMatrix.fromCoo(N * N, N * N, I, J, V);
-}
 
 export default async function main() {
   process.env.OPENBLAS_NUM_THREADS = "1";
