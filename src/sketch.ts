@@ -403,6 +403,10 @@ export class Sketch {
       }
       const bp = scope.input(b);
       let x: Float64Array<ArrayBufferLike>, iterations = 0, reason: LstsqReason = "solved", R: Float64Array, rank: number | undefined;
+      // Sketch-preconditioned methods: S·[A b] and R (with, for iterative sketching, the sketch-and-solve start) from its QR.
+      const sketched = method === "qr" || method === "sketch-and-solve" ? undefined : await this.factor(call, await this.apply(call, kind, ab, m, w, n, d, seed), d, w, n);
+      // "auto" takes Householder QR of A itself when that R says A is ill-conditioned: see AUTO_QR_ABOVE_COND.
+      if (auto && sketched && !rankDeficient(sketched.R, n, d) && conditionEstimate(sketched.R, n) > AUTO_QR_ABOVE_COND) method = "qr";
       if (method === "qr" || method === "sketch-and-solve") {
         let block = ab, rows = m;
         if (method === "sketch-and-solve") {
@@ -421,18 +425,9 @@ export class Sketch {
           rank = n;
         }
       } else {
-        // Sketch S·[A b], R (and for iterative sketching the sketch-and-solve start) from its QR.
-        const sa = await this.apply(call, kind, ab, m, w, n, d, seed);
-        let f = await this.factor(call, sa, d, w, n);
+        const f = sketched!;
         R = f.R;
-        if (auto && !rankDeficient(R, n, d) && conditionEstimate(R, n) > AUTO_QR_ABOVE_COND) {
-          // Householder QR of [A b] itself: see AUTO_QR_ABOVE_COND.
-          method = "qr";
-          f = await this.factor(call, ab, m, w, n);
-          R = f.R;
-          if (rankDeficient(R, n, m)) reason = "rank-deficient";
-          x = backSolve(R, n, f.c);
-        } else if (rankDeficient(R, n, d)) {
+        if (rankDeficient(R, n, d)) {
           reason = "rank-deficient";
           x = new Float64Array(n).fill(NaN);
         } else {
