@@ -1,12 +1,15 @@
 // The wasm module's exports. Every kernel is a pure function over raw
 // pointers into memory the host owns; the host names kernels by these names.
+// Kernels declared in assembly/*/kernels.json are exported by their generated
+// entries (one parameter block each); the rest still take positional arguments.
+export * from "./generated/kernels";
 export { dot_f64, nrm2_f64, axpy_f64, scal_f64, copy_f64, triad_f64 } from "./blas/level1";
 export { gemv_rows_f64, gemv_cols_f64 } from "./blas/level2";
 export { gemm_f64, gemm_work_f64 } from "./blas/gemm";
 export { syrk_f64 } from "./blas/syrk";
 export { trsm_f64 } from "./blas/trsm";
 export { spmv_csr_f64 } from "./blas/sparse";
-export { cg_f64, cg_sizes, cg_phase_curvature, cg_phase_update, cg_phase_direction } from "./krylov/cg";
+export { cg_phase_curvature, cg_phase_update, cg_phase_direction } from "./krylov/cg";
 export { symmetric_eigen_f64 } from "./blas/symmetric-eigen";
 export { gmres_f64 } from "./krylov/gmres";
 export { gcrodr_f64, gcrodr_sizes } from "./krylov/gcrodr";

@@ -4,8 +4,12 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } fr
 import { join } from "node:path";
 import * as esbuild from "esbuild";
 
+import { generate as generateKernels } from "./kernels.mjs";
+
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: "inherit" });
 mkdirSync("dist", { recursive: true });
+// The host/kernel boundary, from the kernels' descriptors (before asc and esbuild read it).
+generateKernels();
 
 /** The newest modification time (ms) of the files under the given paths. */
 function newest(...paths) {

@@ -4,6 +4,33 @@ import { CallScope, type Heap } from "./runtime/heap.js";
 import type { Pool, RunOptions, Turn } from "./pool/pool.js";
 import { MAX_THREADS } from "./pool/protocol.js";
 import { integer } from "./validate.js";
+import { REASONS, type KernelDescriptor, type KernelReason } from "./generated/kernels.js";
+
+export type { KernelDescriptor, KernelReason };
+
+/** A kernel's parameters by name: every slot but "out" and "work", which the launch fills in. */
+export type KernelParams<K extends KernelDescriptor> = { readonly [P in Exclude<K["params"][number], "out" | "work">]: number };
+/** A kernel's result block, by slot name. */
+export type KernelOut<K extends KernelDescriptor> = { [O in K["out"][number]]: number };
+
+/** The name of the reason code a kernel wrote to its "reason" slot. */
+export function reasonName(code: number): KernelReason {
+  const name = REASONS[code];
+  if (name === undefined) throw new Error(`numlane: internal error: a kernel reported reason code ${code}`);
+  return name;
+}
+
+/** Bytes of K's workspace ("work") for these parameters on `threads` threads; 0 when it has none. */
+export function workspaceBytes(pool: Pool, k: KernelDescriptor, params: Readonly<Record<string, number>>, threads: number): number {
+  if (k.workspace === undefined) return 0;
+  const named = params;
+  return pool.call(k.workspace.fn, k.workspace.args.map((a) => (a === "nthreads" ? threads : named[a])));
+}
+
+/** Bytes a launch of K allocates besides the caller's own arrays: parameter and result blocks, workspace. */
+export function launchBytes(pool: Pool, k: KernelDescriptor, params: Readonly<Record<string, number>>, threads: number): number {
+  return 8 * (k.params.length + k.out.length) + workspaceBytes(pool, k, params, threads) + 3 * 64;
+}
 
 /** Reductions are cut into chunks of this many elements (assembly/core/chunks.ts). */
 export const CHUNK = 2048;
@@ -36,12 +63,45 @@ export interface CallOptions {
  * launches skip the pool's queue, and free() also ends the turn.
  */
 export class TurnScope extends CallScope {
-  constructor(heap: Heap, inputs: ArrayBufferView[], extraBytes: number, private readonly turn: Turn) {
+  constructor(heap: Heap, inputs: ArrayBufferView[], extraBytes: number, private readonly turn: Turn, readonly pool: Pool) {
     super(heap, inputs, extraBytes);
   }
 
   run(kernel: string, args: number[], opts?: RunOptions): Promise<void> {
     return this.turn.run(kernel, args, opts);
+  }
+
+  /**
+   * The one launch path: writes K's parameter block (every parameter by name;
+   * "out" and "work" are allocated here, the workspace sized by K's own
+   * function), runs K on `opts.threads` threads and returns its result block
+   * by slot name.
+   */
+  async launch<K extends KernelDescriptor>(k: K, params: KernelParams<K>, opts: RunOptions = {}): Promise<KernelOut<K>> {
+    const named = params as Record<string, number>;
+    const block = this.alloc(8 * Math.max(1, k.params.length));
+    const out = k.out.length > 0 ? this.alloc(8 * k.out.length) : 0;
+    const work = k.workspace ? this.alloc(workspaceBytes(this.pool, k, named, opts.threads ?? 1)) : 0;
+    const f64 = this.heap.f64, at = block >> 3;
+    let given = 0;
+    for (let i = 0; i < k.params.length; i++) {
+      const name = k.params[i];
+      const value = name === "out" ? out : name === "work" ? work : named[name];
+      if (name !== "out" && name !== "work") given++;
+      // A missing or mistyped parameter would reach the kernel as NaN → 0: a wrong address.
+      if (typeof value !== "number" || value !== value) throw new Error(`numlane: internal error: ${k.name} launched with ${name} = ${String(value)}`);
+      f64[at + i] = value;
+    }
+    if (given !== Object.keys(named).length) {
+      const extra = Object.keys(named).filter((p) => !k.params.includes(p));
+      throw new Error(`numlane: internal error: ${k.name} takes no parameter ${extra.join(", ")}`);
+    }
+    if (out !== 0) f64.fill(0, out >> 3, (out >> 3) + k.out.length);
+    await this.turn.run(k.name, [block], opts);
+    const result = {} as Record<string, number>;
+    const heap = this.heap.f64;
+    for (let i = 0; i < k.out.length; i++) result[k.out[i]] = heap[(out >> 3) + i];
+    return result as KernelOut<K>;
   }
 
   override free(): void {
@@ -115,7 +175,7 @@ export class Engine {
     const turn = await pool.turn(launches);
     let scope: TurnScope;
     try {
-      scope = new TurnScope(pool.heap, inputs, extraBytes, turn);
+      scope = new TurnScope(pool.heap, inputs, extraBytes, turn, pool);
     } catch (e) {
       turn.release();
       throw e;
@@ -146,6 +206,16 @@ export class Engine {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([this.pool.close(), this.local?.close(), this.loadingLocal]);
+  }
+
+  /** Bytes of K's workspace for these parameters on `threads` threads (see workspaceBytes). */
+  workspace(k: KernelDescriptor, params: Readonly<Record<string, number>>, threads: number): number {
+    return workspaceBytes(this.pool, k, params, threads);
+  }
+
+  /** Bytes a launch of K allocates in its scope: add to the scope's extraBytes. */
+  launchBytes(k: KernelDescriptor, params: Readonly<Record<string, number>>, threads: number): number {
+    return launchBytes(this.pool, k, params, threads);
   }
 
   /** Threads for a call that touches `bytes` of memory, honouring opts.threads. */

@@ -2,7 +2,8 @@
 // whole solve runs in one SPMD launch inside wasm (assembly/krylov/cg.ts):
 // JavaScript sets it up, then only relays progress and cancellation.
 import { NumlaneError } from "./errors.js";
-import { chunkCount, HISTORY_CAP, MAX_THREADS, type CallOptions, type Engine } from "./engine.js";
+import { chunkCount, HISTORY_CAP, MAX_THREADS, reasonName, type CallOptions, type Engine } from "./engine.js";
+import * as K from "./generated/kernels.js";
 import { csrInput, CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
 import { allFinite, callback, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions, type OptionKeys } from "./validate.js";
@@ -278,68 +279,48 @@ export class Krylov {
     const { rhs, start, scale, rhsSquared } = safelyScaled(b, x0);
     const tol = tolerance(rhsSquared, rtol, atol * scale);
 
-    const chunks = chunkCount(n);
     const heap = this.e.heap;
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
     // Deflation: s vectors now; recycling: room for ℓ kept residuals and the k new vectors.
     const s = recycle?.size ?? 0, ell = recycle ? recycle.keptFor(n) : 0, kNew = recycle?.k ?? 0;
-    const [partialRows, threadScratch, shared] = await this.cgSizes(s, kNew, ell);
-    const scratchBytes = 8 * MAX_THREADS * threadScratch + 64;
-    // W, A·W, M·W (with a preconditioner), the kept residuals, the new space.
-    const lines = 2 * s + (recycle ? (pre === "none" ? 0 : s) + ell + kNew : 0);
-    const work = 8 * (4 * n + partialRows * chunks + historyCap + 8 + lines * n + shared) + scratchBytes + 16 * 64;
-    const factorArrays = factor ? [factor.lower.indptr, factor.lower.indices, factor.lower.data, factor.upper.indptr, factor.upper.indices, factor.upper.data, factor.diag] : [];
     const nnz = S.nnz; // read before the scope, whose memory growth may detach nl.alloc arrays (single build)
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : []), ...factorArrays], 8 * n + work + 64);
+    const threads = this.e.threadsFor(12 * nnz + 8 * (7 + 2 * s) * n, opts);
+    const shape = { n, k: s, kNew, ell };
+    const factorArrays = factor ? [factor.lower.indptr, factor.lower.indices, factor.lower.data, factor.upper.indptr, factor.upper.indices, factor.upper.data, factor.diag] : [];
+    const outputs = 8 * (n + historyCap + s * n + kNew * n + kNew) + 5 * 64;
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : []), ...factorArrays],
+      outputs + this.e.launchBytes(K.cg_f64, shape, threads));
     try {
       const { indptr, indices, data } = csrInput(scope, "A", S, n, n);
-      const bp = scope.input(rhs);
-      const dp = dinv ? scope.input(dinv) : 0;
-      let tri = 0;
-      if (factor) {
-        tri = scope.alloc(64);
-        heap.f64.set(factorArrays.map((a) => scope.input(a)), tri >> 3);
-      }
-      const xp = scope.alloc(8 * n);
-      if (start) heap.f64.set(scope.live(start), xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
-      const wp = scope.alloc(8 * 4 * n), pp = scope.alloc(8 * partialRows * chunks);
-      const hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
-      heap.f64.fill(0, out >> 3, (out >> 3) + 8);
-      // W and A·W (s lines each); with recycling also M·W, the kept residuals, the new space and the shared block.
-      const line = (count: number) => scope.alloc(8 * Math.max(1, count * n));
-      const wb = line(s), awb = line(s);
-      if (s > 0) heap.f64.set(recycle!.vectors.subarray(0, s * n), wb >> 3);
-      const mwb = recycle && pre !== "none" ? line(s) : 0, keepb = recycle ? line(ell) : 0, wnewb = recycle ? line(kNew) : 0;
-      const recb = recycle ? scope.alloc(8 * Math.max(1, shared)) : 0;
-      const recycleArgs = recycle ? scope.alloc(64) : 0;
-      if (recycle) heap.f64.set([wnewb, kNew, keepb, ell, mwb, recb], recycleArgs >> 3);
-      const scratch = scope.alloc(scratchBytes);
-      const bytes = 12 * nnz + 8 * (7 + 2 * s) * n;
-      const threads = this.e.threadsFor(bytes, opts);
-      await scope.run("cg_f64", [
-        indptr, indices, data, n, bp, xp, dp, tri, wp, pp, hp, historyCap, maxIter, tol, out,
-        wb, awb, s, scratch, recycleArgs,
-      ], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
-      const f64 = heap.f64, o = out >> 3;
-      const iterations = f64[o];
-      const reason = REASONS[f64[o + 1]];
-      const recycled = f64[o + 5], deflated = f64[o + 6] === 1;
-      if (recycle && recycled >= 0) {
-        recycle.vectors = this.e.copyOut(f64.subarray(wnewb >> 3, (wnewb >> 3) + recycled * n));
-        recycle.ritzValues = this.e.copyOut(f64.subarray(recb >> 3, (recb >> 3) + recycled));
-        recycle.size = recycled;
+      const [lowerIndptr, lowerIndices, lowerData, upperIndptr, upperIndices, upperData, factorDiag] = factor ? factorArrays.map((a) => scope.input(a)) : [0, 0, 0, 0, 0, 0, 0];
+      const x = scope.alloc(8 * n);
+      if (start) heap.f64.set(scope.live(start), x >> 3); else heap.f64.fill(0, x >> 3, (x >> 3) + n);
+      const w = scope.alloc(8 * Math.max(1, s * n));
+      if (s > 0) heap.f64.set(recycle!.vectors.subarray(0, s * n), w >> 3);
+      const history = scope.alloc(8 * historyCap), wNew = scope.alloc(8 * Math.max(1, kNew * n)), ritz = scope.alloc(8 * Math.max(1, kNew));
+      const r = await scope.launch(K.cg_f64, {
+        indptr, indices, data, n, b: scope.input(rhs), x, dinv: dinv ? scope.input(dinv) : 0,
+        lowerIndptr, lowerIndices, lowerData, upperIndptr, upperIndices, upperData, factorDiag,
+        history, historyCap, maxIter, tol, w, k: s, wNew, kNew, ell, ritz,
+      }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+      const f64 = heap.f64;
+      const reason = reasonName(r.reason) as CgReason;
+      if (recycle && r.recycled >= 0) {
+        recycle.vectors = this.e.copyOut(f64.subarray(wNew >> 3, (wNew >> 3) + r.recycled * n));
+        recycle.ritzValues = this.e.copyOut(f64.subarray(ritz >> 3, (ritz >> 3) + r.recycled));
+        recycle.size = r.recycled;
         recycle.n = n;
         recycle.method = "cg";
       }
       // A space that could not be deflated (WᵀAW not positive definite) was a fallback to plain CG.
-      const recycling = recycle && s > 0 ? { recycling: deflated ? { used: true } : { used: false, reason: "projected matrix not positive definite" } } : {};
+      const recycling = recycle && s > 0 ? { recycling: r.deflated === 1 ? { used: true } : { used: false, reason: "projected matrix not positive definite" } } : {};
       return unscaled({
-        x: this.e.copyOut(heap.f64.subarray(xp >> 3, (xp >> 3) + n)),
-        iterations,
+        x: this.e.copyOut(f64.subarray(x >> 3, (x >> 3) + n)),
+        iterations: r.iterations,
         converged: reason === "converged",
         reason,
-        residualNorm: heap.f64[o + 3],
-        residualHistory: this.e.copyOut(heap.f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap))),
+        residualNorm: r.trueResidual,
+        residualHistory: this.e.copyOut(f64.subarray(history >> 3, (history >> 3) + Math.min(r.iterations + 1, historyCap))),
         ...(factor && pre === "ic0" ? { preconditionerShift: factor.shift } : {}),
         ...recycling,
       }, scale);
@@ -448,17 +429,6 @@ export class Krylov {
   }
 
   private readonly gcrodrSizes = new Map<number, number[]>();
-
-  /** CG's sizes in f64 (partial rows, per thread, the shared recycle block), from the kernel's own layout. */
-  private async cgSizes(k: number, kNew: number, ell: number): Promise<number[]> {
-    const key = `${k},${kNew},${ell}`, known = this.cgSizesKnown.get(key);
-    if (known) return known;
-    const sizes = await this.askKernelSizes("cg_sizes", [k, kNew, ell]);
-    this.cgSizesKnown.set(key, sizes);
-    return sizes;
-  }
-
-  private readonly cgSizesKnown = new Map<string, number[]>();
 
   private async askKernelSizes(kernel: string, args: number[]): Promise<number[]> {
     const scope = new CallScope(this.e.heap, [], 64);

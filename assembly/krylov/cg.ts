@@ -42,26 +42,25 @@ import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { csrRowDot, residualPartials } from "../blas/sparse";
 import { symmetricEigen } from "../blas/symmetric-eigen";
-import { ABORTED, BREAKDOWN, CONVERGED, INDEFINITE, MAX_ITERATIONS, STAGNATED, TRUE_RESIDUAL_RESTARTS } from "./reasons";
+import { TRUE_RESIDUAL_RESTARTS } from "./reasons";
+import { ABORTED, BREAKDOWN, CONVERGED, CgF64Out, INDEFINITE, MAX_ITERATIONS, STAGNATED } from "../generated/layouts";
+import { at, padded } from "../core/memory";
 
-// Result block (f64 slots) written by tid 0; slot STOP is the abort broadcast.
-const OUT_ITERATIONS = 0;
-const OUT_REASON = 1;
-const OUT_RESIDUAL = 2;       // recursively updated ‖r‖ at exit
-const OUT_TRUE_RESIDUAL = 3;  // ‖b − A·x‖ recomputed at exit
-const OUT_STOP = 4;
-const OUT_RECYCLED = 5;       // vectors of the new recycle space; −1: no update made
-const OUT_DEFLATED = 6;       // 1: W was deflated; 0: not (none given, or WᵀAW not positive definite)
-const OUT_RITZ_BASIS_W = 7;   // lines of W in the Rayleigh–Ritz basis (0 when WᵀMW is not positive definite)
+// Result block (kernels.json: cg_f64's "out"), written by tid 0; slot stop is
+// the abort broadcast, recycled −1 when no update was made, deflated 1 when W
+// was deflated (0: none given, or WᵀAW not positive definite), ritzBasisW the
+// lines of W in the Rayleigh–Ritz basis (0 when WᵀMW is not positive definite).
+const OUT_ITERATIONS = CgF64Out.iterations;
+const OUT_REASON = CgF64Out.reason;
+const OUT_RESIDUAL = CgF64Out.residual;
+const OUT_TRUE_RESIDUAL = CgF64Out.trueResidual;
+const OUT_STOP = CgF64Out.stop;
+const OUT_RECYCLED = CgF64Out.recycled;
+const OUT_DEFLATED = CgF64Out.deflated;
+const OUT_RITZ_BASIS_W = CgF64Out.ritzBasisW;
 
 // Per kept z_j, in the shared recycle block: ρ_j, D_j, β_j, then μ_j (k).
 const REC_RHO = 0, REC_CURVATURE = 1, REC_BETA = 2, REC_MU = 3;
-
-
-// @ts-ignore: decorator
-@inline function at(v: usize, i: i32): usize {
-  return v + (<usize>i << 3);
-}
 
 /** dst[j] = the chunk-ordered sum of partial array j, for j < count. */
 function sumEach(partials: usize, chunks: i32, count: i32, dst: usize): void {
@@ -175,14 +174,11 @@ function deflatedDirection(p: usize, z: usize, beta: f64, w: usize, n: i32, k: i
 }
 
 /**
- * z = (L·Lᵀ)⁻¹·r for a factored preconditioner (IC(0), SSOR). `tri` holds
- * seven addresses (as f64): the strictly lower part of L in CSR (indptr,
- * indices, values), the strictly upper part of Lᵀ likewise, and L's diagonal.
+ * z = (L·Lᵀ)⁻¹·r for a factored preconditioner (IC(0), SSOR): the strictly
+ * lower part of L in CSR (lp, li, lv), the strictly upper part of Lᵀ
+ * likewise (up, ui, uv), and L's diagonal d.
  */
-function triSolve(tri: usize, n: i32, r: usize, z: usize): void {
-  const lp = <usize>load<f64>(tri), li = <usize>load<f64>(tri, 8), lv = <usize>load<f64>(tri, 16);
-  const up = <usize>load<f64>(tri, 24), ui = <usize>load<f64>(tri, 32), uv = <usize>load<f64>(tri, 40);
-  const d = <usize>load<f64>(tri, 48);
+function triSolve(lp: usize, li: usize, lv: usize, up: usize, ui: usize, uv: usize, d: usize, n: i32, r: usize, z: usize): void {
   for (let i = 0; i < n; i++) {
     let s = load<f64>(at(r, i));
     const k1 = load<i32>(lp + (<usize>(i + 1) << 2));
@@ -202,10 +198,10 @@ function triSolve(tri: usize, n: i32, r: usize, z: usize): void {
  * (barrier), tid 0 solves and forms the r·z partials of every chunk; a second
  * barrier publishes z.
  */
-function applyTri(tri: usize, n: i32, r: usize, z: usize, rz: usize, chunks: i32, team: usize, tid: i32, nthreads: i32): void {
+function applyTri(lp: usize, li: usize, lv: usize, up: usize, ui: usize, uv: usize, d: usize, n: i32, r: usize, z: usize, rz: usize, chunks: i32, team: usize, tid: i32, nthreads: i32): void {
   barrier(team, nthreads);
   if (tid == 0) {
-    triSolve(tri, n, r, z);
+    triSolve(lp, li, lv, up, ui, uv, d, n, r, z);
     for (let c = 0; c < chunks; c++) {
       const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
       let s: f64 = 0;
@@ -289,14 +285,13 @@ function keep(rec: usize, k: i32, j: i32, rho: f64, mu: usize, kd: i32, z: usize
  * Chunk c's partials of WᵀMW (packed upper): M = I (none), D (Jacobi,
  * M·w = w / dinv, stored in mw) or L·Lᵀ (SSOR, IC(0): Lᵀ·w in mw, WᵀMW = (LᵀW)ᵀ·LᵀW).
  */
-function massPartials(w: usize, mw: usize, dinv: usize, tri: usize, n: i32, k: i32, wmp: usize, chunks: i32, c: i32): void {
+function massPartials(w: usize, mw: usize, dinv: usize, up: usize, ui: usize, uv: usize, d: usize, n: i32, k: i32, wmp: usize, chunks: i32, c: i32): void {
   const i0 = c * CHUNK, i1 = min(n, i0 + CHUNK);
   let left = w, right = w;
   if (dinv != 0) {
     for (let j = 0; j < k; j++) for (let i = i0; i < i1; i++) store<f64>(at(mw, j * n + i), load<f64>(at(w, j * n + i)) / load<f64>(at(dinv, i)));
     right = mw;
-  } else if (tri != 0) {
-    const up = <usize>load<f64>(tri, 24), ui = <usize>load<f64>(tri, 32), uv = <usize>load<f64>(tri, 40), d = <usize>load<f64>(tri, 48);
+  } else if (d != 0) {
     for (let j = 0; j < k; j++) {
       const wj = at(w, j * n);
       for (let i = i0; i < i1; i++) {
@@ -336,16 +331,41 @@ function massPartials(w: usize, mw: usize, dinv: usize, tri: usize, n: i32, k: i
 // @ts-ignore: decorator
 @inline function recMass(k: i32, ell: i32): i32 { return recFactor(k, ell) + k * k; }        // WᵀMW packed, k(k+1)/2
 
-/**
- * For k vectors deflated, kNew recycled (k ≤ kNew) and ℓ kept: partial rows
- * per chunk, f64 per thread, f64 of the shared recycle block (the host sizes
- * its buffers from these).
- */
-export function cg_sizes(k: i32, kNew: i32, ell: i32, out: usize): void {
-  const kk = (k * (k + 1)) >> 1;
-  store<f64>(out, <f64>(4 + 2 * kk + 2 * k));
-  store<f64>(at(out, 1), <f64>(k * k + kk + 2 * k));
-  store<f64>(at(out, 2), <f64>(recMass(kNew, ell) + ((kNew * (kNew + 1)) >> 1)));
+// The workspace ("work"), carved in this order, each region padded to 64 bytes.
+const WORK_VECTORS = 0;  // r, p, q, z: 4 lines of n
+const WORK_PARTIALS = 1; // per-chunk partials: pq, rz, rr, tr, WᵀAW, Wᵀr, (AW)ᵀz, WᵀMW
+const WORK_SCRATCH = 2;  // per thread: L (k×k), WᵀAW packed, a right-hand side, μ
+const WORK_AW = 3;       // A·W, k lines
+const WORK_MW = 4;       // M·W (recycling with a preconditioner), k lines
+const WORK_KEEP = 5;     // the kept residuals z_j, ℓ lines
+const WORK_REC = 6;      // the shared recycle block (recycling)
+const WORK_END = 7;
+
+/** f64 of workspace region `region` (WORK_*) for k vectors deflated, kNew recycled, ℓ kept. */
+function workRegion(region: i32, n: i32, k: i32, kNew: i32, ell: i32, nthreads: i32): usize {
+  const kk = <usize>((k * (k + 1)) >> 1), updating = ell > 0, lines = <usize>n;
+  switch (region) {
+    case WORK_VECTORS: return 4 * lines;
+    case WORK_PARTIALS: return (4 + 2 * kk + 2 * <usize>k) * <usize>chunkCount(n);
+    case WORK_SCRATCH: return (<usize>(k * k) + kk + 2 * <usize>k) * <usize>nthreads;
+    case WORK_AW: return <usize>k * lines;
+    case WORK_MW: return updating ? <usize>k * lines : 0;
+    case WORK_KEEP: return updating ? <usize>ell * lines : 0;
+    case WORK_REC: return updating ? <usize>(recMass(kNew, ell) + ((kNew * (kNew + 1)) >> 1)) : 0;
+    default: return 0;
+  }
+}
+
+/** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
+function workOffset(region: i32, n: i32, k: i32, kNew: i32, ell: i32, nthreads: i32): usize {
+  let bytes: usize = 0;
+  for (let r = 0; r < region; r++) bytes += padded(workRegion(r, n, k, kNew, ell, nthreads) << 3);
+  return bytes;
+}
+
+/** Bytes of cg_f64's workspace. */
+export function cgWorkspace(n: i32, k: i32, kNew: i32, ell: i32, nthreads: i32): f64 {
+  return <f64>workOffset(WORK_END, n, k, kNew, ell, nthreads);
 }
 
 /** Packed upper-triangle entry (a ≤ b) of a k×k symmetric matrix. */
@@ -466,34 +486,29 @@ function formRitzVectors(y: usize, kMax: i32, kn: i32, w: usize, s: i32, keepZ: 
 }
 
 /**
- * Solves A·x = b. On entry x holds x0; on exit the last iterate.
- * `work` holds 4·n f64 (r, p, q, z; z unused without preconditioner);
- * `partials` cg_sizes[0]·chunkCount(n) f64; `history` historyCap f64
- * (‖r_k‖ for k < historyCap); `out` 8 f64; `dinv` the inverse diagonal
- * (Jacobi), or 0; `tri` a factored preconditioner M = L·Lᵀ (see triSolve),
- * or 0; both 0: none; `scratch` cg_sizes[1] f64 per thread (64 threads).
- * Deflation: `w` holds W (k lines of length n), `aw` room for A·W (k lines).
- * Recycling (`recycle` ≠ 0): six f64 at `recycle` give wNew (room for kNew
- * lines: the new space on exit, how many in out[OUT_RECYCLED], their Ritz
- * values at the start of rec), kNew, keepZ (room for ℓ lines), ℓ, mw (room
- * for k lines, M·W, with a preconditioner) and rec (the shared block,
- * cg_sizes[2] f64).
+ * Solves A·x = b. On entry x holds x0; on exit the last iterate. `history`
+ * gets ‖r_k‖ for k < historyCap. Preconditioner: `dinv` the inverse diagonal
+ * (Jacobi), or a factored M = L·Lᵀ (lower*, upper*, factorDiag: see
+ * triSolve), or neither (all 0). Deflation: `w` holds W (k lines of length n).
+ * Recycling (ℓ > 0): the first ℓ preconditioned residuals are kept, and on
+ * exit `wNew` (room for kNew lines) holds the new space, out.recycled lines,
+ * their Ritz values in `ritz` (kNew). `work`: cgWorkspace bytes.
  */
 export function cg_f64(
   indptr: usize, indices: usize, data: usize, n: i32,
-  b: usize, x: usize, dinv: usize, tri: usize,
-  work: usize, partials: usize, history: usize, historyCap: i32,
-  maxIter: i32, tol: f64, out: usize,
-  w: usize, aw: usize, k: i32, scratch: usize, recycle: usize,
+  b: usize, x: usize, dinv: usize,
+  lowerIndptr: usize, lowerIndices: usize, lowerData: usize, upperIndptr: usize, upperIndices: usize, upperData: usize, factorDiag: usize,
+  history: usize, historyCap: i32, maxIter: i32, tol: f64, out: usize,
+  w: usize, k: i32, wNew: usize, kNew: i32, ell: i32, ritz: usize, work: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
-  const updating = recycle != 0;
-  const wNew = updating ? <usize>load<f64>(recycle) : 0, kNew = updating ? <i32>load<f64>(recycle, 8) : 0;
-  const keepZ = updating ? <usize>load<f64>(recycle, 16) : 0, ell = updating ? <i32>load<f64>(recycle, 24) : 0;
-  const mw = updating ? <usize>load<f64>(recycle, 32) : 0, rec = updating ? <usize>load<f64>(recycle, 40) : 0;
+  const updating = ell > 0;
+  const aw = work + workOffset(WORK_AW, n, k, kNew, ell, nthreads), mw = work + workOffset(WORK_MW, n, k, kNew, ell, nthreads);
+  const keepZ = work + workOffset(WORK_KEEP, n, k, kNew, ell, nthreads), rec = work + workOffset(WORK_REC, n, k, kNew, ell, nthreads);
+  const partials = work + workOffset(WORK_PARTIALS, n, k, kNew, ell, nthreads), scratch = work + workOffset(WORK_SCRATCH, n, k, kNew, ell, nthreads);
   const r = work, p = at(work, n), q = at(work, 2 * n);
-  const z = dinv != 0 || tri != 0 ? at(work, 3 * n) : r;  // without preconditioner z is r
-  const local = tri == 0;  // z_i from r_i alone (none, Jacobi): no barrier before z
+  const z = dinv != 0 || factorDiag != 0 ? at(work, 3 * n) : r;  // without preconditioner z is r
+  const local = factorDiag == 0;  // z_i from r_i alone (none, Jacobi): no barrier before z
   const chunks = chunkCount(n);
   const pq = partials, rz = at(partials, chunks), rr = at(partials, 2 * chunks);
   // The exit residual gets its own partials: a thread may still be reading
@@ -545,7 +560,7 @@ export function cg_f64(
           for (let i = i0; i < i1; i++) s += load<f64>(at(w, j * n + i)) * load<f64>(at(r, i));
           store<f64>(at(wrp, j * chunks + c), s);
         }
-        if (recording) massPartials(w, mw, dinv, tri, n, k, wmp, chunks, c);
+        if (recording) massPartials(w, mw, dinv, upperIndptr, upperIndices, upperData, factorDiag, n, k, wmp, chunks, c);
       }
       barrier(team, nthreads);
       // Every thread factors WᵀAW itself (same sums, same factor, same decision).
@@ -585,7 +600,7 @@ export function cg_f64(
         }
       }
       if (!local) {
-        applyTri(tri, n, r, z, rz, chunks, team, tid, nthreads);
+        applyTri(lowerIndptr, lowerIndices, lowerData, upperIndptr, upperIndices, upperData, factorDiag, n, r, z, rz, chunks, team, tid, nthreads);
         for (let i = my0; i < my1; i++) store<f64>(at(p, i), load<f64>(at(z, i)));
         deflationPartials(aw, z, azp, n, kd, chunks, c0, c1 - 1);
       }
@@ -627,7 +642,7 @@ export function cg_f64(
           // B: x += α·p, r −= α·q, z = M⁻¹·r, with r·z, r·r and (AW)ᵀz.
           cg_phase_update(n, alpha, x, p, q, r, z, dinv, local ? 1 : 0, rr, rz, aw, azp, kd, chunks, c0, c1);
           if (!local) {
-            applyTri(tri, n, r, z, rz, chunks, team, tid, nthreads);
+            applyTri(lowerIndptr, lowerIndices, lowerData, upperIndptr, upperIndices, upperData, factorDiag, n, r, z, rz, chunks, team, tid, nthreads);
             deflationPartials(aw, z, azp, n, kd, chunks, c0, c1 - 1);
           }
           if (tid == 0) store<f64>(out + (OUT_STOP << 3), aborted(team) ? 1 : 0);
@@ -685,6 +700,7 @@ export function cg_f64(
     kn = <i32>load<f64>(out + (OUT_RECYCLED << 3));
     const s = <i32>load<f64>(out + (OUT_RITZ_BASIS_W << 3));
     formRitzVectors(at(rec, recY(kNew, ell)), kNew, kn, w, s, keepZ, recorded, n, wNew, my0, my1);
+    if (tid == 0) memory.copy(ritz, rec, <usize>kn << 3);
   }
   if (tid == 0) {
     store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);

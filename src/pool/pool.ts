@@ -247,6 +247,16 @@ export class Pool {
     return this.index.has(kernel);
   }
 
+  /**
+   * A kernel's descriptor function (a workspace size, say) called on the
+   * caller's own instance: pure, no memory touched, so no turn needed.
+   */
+  call(fn: string, args: number[]): number {
+    const k = this.index.get(fn);
+    if (k === undefined) throw new Error(`numlane: no kernel function named ${fn}`);
+    return (this.fns[k] as unknown as (...a: number[]) => number)(...args);
+  }
+
   private threadsOf(opts: RunOptions): number {
     const asked = opts.threads ?? 1;
     if (!Number.isInteger(asked) || asked < 1) throw new Error(`numlane: internal error: a launch asked for ${asked} threads`);
