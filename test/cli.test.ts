@@ -246,6 +246,19 @@ describe("the command line itself", () => {
     expect(two.x).toEqual(one.x);
   });
 
+  it("off a terminal writes plain progress lines every --progress-every seconds (none by default for a short run)", async () => {
+    const r = await cli("solve", ANI4, "--rtol", "1e-300", "--max-iter", "20000", "--preconditioner", "none", "--progress-every", "0.001");
+    expect(r.status).toBe(3);
+    const lines = r.stderr.split("\n").filter(Boolean);
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(line).toMatch(/^cg: (\d+% )?iteration \d+ {2}‖r‖ = \d\.\d{3}e[-+]\d+$/);
+    expect(r.stderr).not.toMatch(/[\r\x1b]/);
+    const off = await cli("solve", ANI4, "--rtol", "1e-300", "--max-iter", "2000", "--preconditioner", "none", "--progress-every", "0");
+    expect([off.status, off.stderr]).toEqual([3, ""]);
+    expect((await cli("solve", ANI4, "--progress-every=-1")).stderr).toMatch(/--progress-every: expected a number ≥ 0, got "-1"/);
+    expect((await cli("info", "--progress-every", "1")).stderr).toMatch(/unknown option --progress-every/);
+  });
+
   it("draws a progress bar on a terminal only", async () => {
     // script(1) gives the command a terminal; its output is the terminal's.
     if (!existsSync("/usr/bin/script")) return console.warn("script(1) missing: terminal progress not checked");

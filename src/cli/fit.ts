@@ -15,7 +15,7 @@ import { readRegressionCsv } from "../io/csv.js";
 import type { Numlane } from "../context.js";
 import type { LstsqMethod, SketchKind } from "../sketch.js";
 import { numberOption, readFile, UsageError, type CommandSpec, type OptionSpec, type Parsed } from "./args.js";
-import { progressLine } from "./progress.js";
+import { PROGRESS_OPTION, progressLine } from "./progress.js";
 
 /** The logistic intercept column's height over the largest feature RMS: its penalty is 1/INTERCEPT_SCALE² of a feature's. */
 export const INTERCEPT_SCALE = 1000;
@@ -50,6 +50,7 @@ export const lassoSpec: CommandSpec = {
     tol: { type: "string", value: "T", help: "stop when the duality gap ≤ tol·‖b‖²/n (default 1e-4)" },
     "max-iter": { type: "string", value: "N", help: "sweeps allowed (default 1000)" },
     intercept,
+    ...PROGRESS_OPTION,
   },
 };
 
@@ -66,6 +67,7 @@ export const logisticSpec: CommandSpec = {
     tol: { type: "string", value: "T", help: "stop when a sweep's largest optimality violation ≤ tol × the first's (default 1e-6)" },
     "max-iter": { type: "string", value: "N", help: "sweeps allowed (default 1000)" },
     intercept,
+    ...PROGRESS_OPTION,
   },
 };
 
@@ -138,7 +140,7 @@ export async function lasso(nl: Numlane, args: Parsed): Promise<number> {
   const yMean = withIntercept ? meanOf(d.b) : 0;
   const b = withIntercept ? d.b.map((v) => v - yMean) : d.b;
   const lambda = numberOption(args, "lambda", { min: 0 })!;
-  const bar = progressLine("lasso", (p) => `sweep ${p.iteration}  gap ${p.value.toExponential(2)}`);
+  const bar = progressLine(args, "lasso", (p) => `sweep ${p.iteration}  gap ${p.value.toExponential(2)}`);
   const t0 = performance.now();
   const r = await nl.lasso(d.A, b, { lambda, tol: numberOption(args, "tol", { min: 0 }), maxIter: numberOption(args, "max-iter", { integer: true, min: 1 }), onProgress: bar.onProgress });
   const ms = performance.now() - t0;
@@ -179,7 +181,7 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
   const y = binary ? d.b.map((v) => (v === classes[1] ? 1 : -1)) : d.b.map((v) => index.get(v)!);
   const C = numberOption(args, "C", { min: 0 })!;
   if (!(C > 0)) throw new UsageError("--C: expected a number > 0");
-  const bar = progressLine("logistic", (pr) => `sweep ${pr.iteration}  ${pr.value.toExponential(2)}`);
+  const bar = progressLine(args, "logistic", (pr) => `sweep ${pr.iteration}  ${pr.value.toExponential(2)}`);
   const t0 = performance.now();
   const r = await nl.logisticRegression(A, y, {
     C, penalty: args.values.penalty as "l1" | "l2", tol: numberOption(args, "tol", { min: 0 }),

@@ -6,7 +6,7 @@ import { familyKeys, PROBLEM_FAMILIES, type ProblemFamily } from "../problems.js
 import { writeDataset } from "../io/write-dataset.js";
 import type { Numlane } from "../context.js";
 import { numberOption, UsageError, type CommandSpec, type Parsed } from "./args.js";
-import { progressLine } from "./progress.js";
+import { PROGRESS_OPTION, progressLine } from "./progress.js";
 import { checkQueueFlags, QUEUE_GENERATE_OPTIONS, queuedGenerate } from "./queue.js";
 
 export const generateSpec: CommandSpec = {
@@ -40,6 +40,7 @@ export const generateSpec: CommandSpec = {
     speed: { type: "string", value: "|w|", help: "convection-diffusion: wind speed" },
     dt: { type: "string", value: "lo,hi", help: "heat: range of Δt" },
     ...QUEUE_GENERATE_OPTIONS,
+    ...PROGRESS_OPTION,
   },
 };
 
@@ -79,7 +80,7 @@ export async function generateCommand(nl: Numlane, args: Parsed): Promise<number
   }
   // Only the options given: a family refuses keys it does not have, even undefined ones.
   const opts = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as GenerateOptions;
-  const bar = progressLine<GenerateProgress>("generate", (p) => `system ${p.solved}/${count}` + (p.iteration !== undefined ? `  iteration ${p.iteration}` : ""),
+  const bar = progressLine<GenerateProgress>(args, "generate", (p) => `system ${p.solved}/${count}` + (p.iteration !== undefined ? `  iteration ${p.iteration}` : ""),
     (p) => p.solved / count);
   const result = args.values.queue !== undefined ? await queuedGenerate(args, opts, bar.onProgress) : await generate(nl, { ...opts, onProgress: bar.onProgress });
   bar.done();

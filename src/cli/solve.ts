@@ -6,7 +6,7 @@ import { readMatrixMarket, writeMatrixMarket } from "../io/matrix-market.js";
 import type { Numlane } from "../context.js";
 import type { Preconditioner } from "../krylov.js";
 import { numberOption, readFile, UsageError, type CommandSpec, type Parsed } from "./args.js";
-import { progressLine, residualFraction } from "./progress.js";
+import { PROGRESS_OPTION, progressLine, residualFraction } from "./progress.js";
 
 /** Entries of x shown on the terminal without --out or --json. */
 const SHOWN_ENTRIES = 5;
@@ -27,6 +27,7 @@ export const solveSpec: CommandSpec = {
     "max-iter": { type: "string", value: "N", help: "iterations allowed (default 10·n)" },
     restart: { type: "string", value: "M", help: "GMRES: Krylov basis size per cycle (default min(30, n))" },
     out: { type: "string", short: "o", value: "x.mtx", help: "write the whole solution x there (Matrix Market, n×1)" },
+    ...PROGRESS_OPTION,
   },
 };
 
@@ -59,7 +60,7 @@ export async function solve(nl: Numlane, args: Parsed): Promise<number> {
   if (restart !== undefined && method !== "gmres") throw new UsageError("--restart: only GMRES restarts; add --method gmres");
 
   const normB = await nl.blas.nrm2(b);
-  const bar = progressLine(method, (p) => `iteration ${p.iteration}  ‖r‖ = ${p.value.toExponential(3)}`,
+  const bar = progressLine(args, method, (p) => `iteration ${p.iteration}  ‖r‖ = ${p.value.toExponential(3)}`,
     residualFraction(Math.max((rtol ?? 1e-8) * normB, atol ?? 0)));
   const common = { rtol, atol, maxIter, onProgress: bar.onProgress };
   const t0 = performance.now();
