@@ -58,6 +58,12 @@ export interface PoissonOptions extends GridOptions, FieldOptions {}
 export interface DarcyOptions extends GridOptions, FieldOptions {
   /** "lognormal" (default): a = exp(g); "piecewise": a = 12 where g ≥ 0, else 3 (the FNO Darcy benchmark). */
   coefficient?: "lognormal" | "piecewise";
+  /**
+   * A positive map (grid² values, row by row) that multiplies every
+   * system's coefficient: channels, barriers, a field painted by hand. The
+   * random part still varies from system to system. Recorded in `params`.
+   */
+  base?: ArrayLike<number>;
 }
 export interface HelmholtzOptions extends GridOptions {
   /** Wavenumbers k are drawn uniformly in [lo, hi]; default [2, 12] (−Δ's smallest eigenvalue is ≈ 2π², k ≈ 4.4). */
@@ -77,7 +83,7 @@ export interface HeatOptions extends GridOptions, FieldOptions {
 const GRID_KEYS = { grid: true, count: true, seed: true } as const;
 const FIELD_KEYS = { modes: true, alpha: true, tau: true } as const;
 const POISSON_KEYS: OptionKeys<PoissonOptions> = { ...GRID_KEYS, ...FIELD_KEYS };
-const DARCY_KEYS: OptionKeys<DarcyOptions> = { ...GRID_KEYS, ...FIELD_KEYS, coefficient: true };
+const DARCY_KEYS: OptionKeys<DarcyOptions> = { ...GRID_KEYS, ...FIELD_KEYS, coefficient: true, base: true };
 const HELMHOLTZ_KEYS: OptionKeys<HelmholtzOptions> = { ...GRID_KEYS, wavenumbers: true };
 const CONVECTION_KEYS: OptionKeys<ConvectionDiffusionOptions> = { ...GRID_KEYS, diffusion: true, speed: true };
 const HEAT_KEYS: OptionKeys<HeatOptions> = { ...GRID_KEYS, ...FIELD_KEYS, dt: true };
@@ -438,6 +444,7 @@ export function darcy(opts: DarcyOptions, only?: readonly number[]): ProblemSet 
     throw new NumlaneError("invalid-value", `expected "lognormal" or "piecewise", got ${JSON.stringify(coefficient)}`, "opts.coefficient");
   }
   checkFits(n, built, field.scales.length, 2, true);
+  const base = opts.base === undefined ? undefined : baseMap(opts.base, n);
   const pattern = fivePointPattern(n);
   const basis = field.basis(n, true);
   const N = n * n, inputs = new Float64Array(built * N), g = new Float64Array(N);
@@ -447,13 +454,25 @@ export function darcy(opts: DarcyOptions, only?: readonly number[]): ProblemSet 
     field.evaluate(features, basis, n, g);
     const a = inputs.subarray(at * N, (at + 1) * N);
     for (let p = 0; p < N; p++) a[p] = coefficient === "lognormal" ? expDeterministic(g[p]) : g[p] >= 0 ? 12 : 3;
+    if (base) for (let p = 0; p < N; p++) a[p] *= base[p];
     const A = darcyMatrix(n, pattern, a);
     systems.push({ A, b: new Float64Array(N).fill(1), features });
   }
   return {
-    family: "darcy", params: { grid: n, count, seed, coefficient, modes: field.modes, alpha: field.alpha, tau: field.tau },
+    family: "darcy", params: { grid: n, count, seed, coefficient, modes: field.modes, alpha: field.alpha, tau: field.tau, ...(base && { base: Array.from(base) }) },
     systems, inputs, inputShape: [built, n, n],
   };
+}
+
+/** Darcy's `base` checked: n² finite positive values (bounded, so that harmonic means cannot overflow). */
+function baseMap(base: ArrayLike<number>, n: number): Float64Array {
+  if (base === null || typeof base !== "object" || typeof base.length !== "number") throw new NumlaneError("invalid-type", "expected an array of grid² numbers", "opts.base");
+  if (base.length !== n * n) throw new NumlaneError("invalid-shape", `expected ${n * n} values (grid ${n} squared), got ${base.length}`, "opts.base");
+  const out = Float64Array.from(base);
+  for (let p = 0; p < out.length; p++) {
+    if (!(out[p] >= 1e-100 && out[p] <= 1e100)) throw new NumlaneError("invalid-value", `expected values in [1e-100, 1e100], got ${base[p]} at ${p}`, "opts.base");
+  }
+  return out;
 }
 
 function darcyMatrix(n: number, pattern: { indptr: Int32Array; indices: Int32Array }, a: Float64Array): CsrMatrix {

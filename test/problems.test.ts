@@ -88,6 +88,18 @@ const sharesPattern = (set: ProblemSet) =>
   set.systems.every((s) => s.A.indptr === set.systems[0].A.indptr && s.A.indices === set.systems[0].A.indices);
 
 describe("problem families against SciPy assemblies", () => {
+  it("darcy with a base map: a = base ⊙ the family's coefficient, the FV matrix of that a", () => {
+    const n = 12, plain = problems.darcy({ grid: n, count: 2, seed: 3, coefficient: "piecewise" });
+    const base = Array.from({ length: n * n }, (_, p) => (p % n < n / 2 ? 10 : p % 7 === 0 ? 0.1 : 1));
+    const set = problems.darcy({ grid: n, count: 2, seed: 3, coefficient: "piecewise", base });
+    expect(set.params.base).toEqual(base);
+    for (let p = 0; p < 2 * n * n; p++) expect(set.inputs[p]).toBe(plain.inputs[p] * base[p % (n * n)]);
+    const cases = set.systems.map((s, i) => ({ kind: "darcy", n, modes: 8, features: Array.from(s.features), a: Array.from(set.inputs.subarray(i * n * n, (i + 1) * n * n)) }));
+    const ref = referenceOf(cases);
+    set.systems.forEach((s, i) => expectCsrClose(s.A, ref[i], 1e-14));
+    expect(plain.systems[0].A.data).not.toEqual(set.systems[0].A.data);
+  });
+
   it("darcy (lognormal and piecewise): FV matrices, fields from their expansion coefficients", () => {
     for (const coefficient of ["lognormal", "piecewise"] as const) {
       const n = 16, set = problems.darcy({ grid: n, count: 3, seed: 7, coefficient, modes: 6 });
@@ -279,6 +291,10 @@ describe("bad input", () => {
     ["diffusion negative", () => problems.convectionDiffusion({ grid: 8, count: 1, diffusion: -1 }), "invalid-value", "opts.diffusion"],
     ["speed Infinity", () => problems.convectionDiffusion({ grid: 8, count: 1, speed: Infinity }), "invalid-value", "opts.speed"],
     ["null option", () => problems.darcy({ grid: 8, count: 1, seed: null } as never), "invalid-type", "opts.seed"],
+    ["base of the wrong size", () => problems.darcy({ grid: 8, count: 1, base: new Float64Array(63).fill(1) }), "invalid-shape", "opts.base"],
+    ["base with a zero", () => problems.darcy({ grid: 2, count: 1, base: [1, 0, 1, 1] }), "invalid-value", "opts.base"],
+    ["base with NaN", () => problems.darcy({ grid: 2, count: 1, base: [1, 1, NaN, 1] }), "invalid-value", "opts.base"],
+    ["base not an array", () => problems.darcy({ grid: 2, count: 1, base: 3 as never }), "invalid-type", "opts.base"],
   ];
   for (const [name, call, code, argument] of cases) {
     it(name, () => {

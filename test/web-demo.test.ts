@@ -173,6 +173,30 @@ describe.skipIf(!!missing && !process.env.CI)("the lab", () => {
         const total = (name: string) => seq.results[name].iterations.reduce((s: number, v: number) => s + v, 0);
         expect(total("learned ω")).toBeLessThan(total("plain")); // SSOR with a learned ω needs fewer CG steps than Jacobi
         await page.locator("#seq-panel").screenshot({ path: `${artifacts}lab-${mode}-sequences.png` });
+        // A painted base map: a channel (×10) across the middle, a barrier (×0.1) down the left; the same bits as generate() with that base.
+        const box = (await page.locator("#seq-paint").boundingBox())!;
+        const drag = async (brush: string, from: [number, number], to: [number, number]) => {
+          await page.selectOption("#seq-brush", brush);
+          await page.mouse.move(box.x + from[0] * box.width, box.y + from[1] * box.height);
+          await page.mouse.down();
+          for (let t = 1; t <= 12; t++) await page.mouse.move(box.x + (from[0] + (to[0] - from[0]) * t / 12) * box.width, box.y + (from[1] + (to[1] - from[1]) * t / 12) * box.height);
+          await page.mouse.up();
+        };
+        await drag("10", [0.05, 0.5], [0.95, 0.5]);
+        await drag("0.1", [0.2, 0.1], [0.2, 0.9]);
+        expect(await page.textContent("#seq-painted")).toMatch(/^\d+ of 2304 cells painted/);
+        await run("seq", 240_000);
+        const painted = await lab("seq");
+        const base: number[] = painted.base;
+        expect(new Set(base)).toEqual(new Set([1, 10, 0.1]));
+        for (const [name, strategy] of Object.entries(LAB.sequences.strategies)) {
+          const { family, grid, count, seed } = LAB.sequences;
+          const mine = await generate(nl, { family, grid, count, seed, coefficient: "lognormal", base, ...strategy });
+          expect(painted.results[name].iterations, name).toEqual(mine.meta.iterations);
+          expect(painted.results[name].allConverged, name).toBe(true);
+        }
+        expect(painted.results.plain.iterations).not.toEqual(seq.results.plain.iterations);
+        await page.locator("#seq-panel").screenshot({ path: `${artifacts}lab-${mode}-sequences-painted.png` });
         await page.screenshot({ path: `${artifacts}lab-${mode}.png`, fullPage: true });
         expect(logs).toEqual([]);
       } finally {

@@ -285,10 +285,10 @@ function bcdPanel(nl: Numlane): void {
   });
 }
 
-/** A field on an N×N grid as a heat map (blue low, red high) on a canvas, scaled to its min and max. */
-function heatMap(canvas: HTMLCanvasElement, v: ArrayLike<number>, N: number): void {
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < N * N; i++) { lo = Math.min(lo, v[i]); hi = Math.max(hi, v[i]); }
+/** A field on an N×N grid as a heat map (blue low, red high) on a canvas, scaled to `range` (default: its min and max). */
+function heatMap(canvas: HTMLCanvasElement, v: ArrayLike<number>, N: number, range?: [number, number]): void {
+  let [lo, hi] = range ?? [Infinity, -Infinity];
+  if (!range) for (let i = 0; i < N * N; i++) { lo = Math.min(lo, v[i]); hi = Math.max(hi, v[i]); }
   const image = new ImageData(N, N);
   for (let i = 0; i < N * N; i++) {
     const t = hi > lo ? (v[i] - lo) / (hi - lo) : 0.5;
@@ -301,11 +301,47 @@ function heatMap(canvas: HTMLCanvasElement, v: ArrayLike<number>, N: number): vo
   ctx.drawImage(scratch, 0, 0, canvas.width, canvas.height);
 }
 
+/**
+ * The base map painted on `canvas` (grid × grid cells, all 1 at first): a
+ * drag paints a disc of the brush's factor. `painted()` is undefined while
+ * every cell is 1 (the family's own fields), else the map.
+ */
+function paintableMap(canvas: HTMLCanvasElement, grid: number): { painted(): Float64Array | undefined } {
+  const map = new Float64Array(grid * grid).fill(1);
+  const draw = () => {
+    // On a log scale: ×0.1 blue, ×1 green, ×10 red.
+    heatMap(canvas, Float64Array.from(map, (v) => Math.log10(v)), grid, [-1, 1]);
+    $("seq-painted").textContent = map.some((v) => v !== 1)
+      ? `${map.filter((v) => v !== 1).length} of ${grid * grid} cells painted: a = map × the random field`
+      : "nothing painted: a = the random field alone";
+  };
+  const paintAt = (e: PointerEvent) => {
+    const r = canvas.getBoundingClientRect();
+    const cx = ((e.clientX - r.left) / r.width) * grid, cy = ((e.clientY - r.top) / r.height) * grid;
+    const factor = Number($<HTMLSelectElement>("seq-brush").value), radius = 2.5;
+    for (let i = Math.max(0, Math.floor(cy - radius)); i < Math.min(grid, Math.ceil(cy + radius)); i++) {
+      for (let j = Math.max(0, Math.floor(cx - radius)); j < Math.min(grid, Math.ceil(cx + radius)); j++) {
+        if ((i + 0.5 - cy) ** 2 + (j + 0.5 - cx) ** 2 <= radius * radius) map[i * grid + j] = factor;
+      }
+    }
+    draw();
+  };
+  let down = false;
+  canvas.addEventListener("pointerdown", (e) => { down = true; canvas.setPointerCapture(e.pointerId); paintAt(e); });
+  canvas.addEventListener("pointermove", (e) => { if (down) paintAt(e); });
+  canvas.addEventListener("pointerup", () => { down = false; });
+  $("seq-clear").onclick = () => { map.fill(1); draw(); };
+  draw();
+  return { painted: () => (map.some((v) => v !== 1) ? map.slice() : undefined) };
+}
+
 function sequencesPanel(nl: Numlane): void {
   let charts: uPlot[] = [];
+  const paint = paintableMap($<HTMLCanvasElement>("seq-paint"), LAB.sequences.grid);
   longRun("seq", async (signal, progress) => {
     const { family, grid, count, strategies } = LAB.sequences;
     const seed = Number($<HTMLInputElement>("seq-seed").value), coefficient = $<HTMLSelectElement>("seq-coefficient").value as "lognormal";
+    const painted = paint.painted(), base = painted && { base: painted };
     const names = Object.keys(strategies);
     charts.forEach((c) => c.destroy());
     charts = [
@@ -313,13 +349,13 @@ function sequencesPanel(nl: Numlane): void {
       plot($("seq-plots"), "cumulative solve time", "system (solve order)", "ms", names),
     ];
     // Untimed first: the first solves run before V8 has optimized the kernels (else "plain", run first, pays for it).
-    await generate(nl, { family, grid, count: 2, seed, coefficient, signal });
+    await generate(nl, { family, grid, count: 2, seed, coefficient, ...base, signal });
     const x = Array.from({ length: count }, (_, i) => i);
     const iterations: (number | null)[][] = [], cumulative: (number | null)[][] = [];
     const results: Record<string, { iterations: (number | null)[]; reasons: unknown[]; solveSeconds: number; allConverged: boolean; solveOrder: number[] }> = {};
     for (const [k, name] of names.entries()) {
       const r = await generate(nl, {
-        family, grid, count, seed, coefficient, ...strategies[name], signal,
+        family, grid, count, seed, coefficient, ...base, ...strategies[name], signal,
         onProgress: (p) => progress((k + p.solved / p.count) / names.length),
       });
       const m = r.meta;
@@ -330,12 +366,12 @@ function sequencesPanel(nl: Numlane): void {
       charts[0].setData([x, ...iterations, ...names.slice(k + 1).map(() => x.map(() => null))] as uPlot.AlignedData);
       charts[1].setData([x, ...cumulative, ...names.slice(k + 1).map(() => x.map(() => null))] as uPlot.AlignedData);
       if (k === 0) {
-        heatMap($<HTMLCanvasElement>("seq-field"), r.inputs.subarray(0, grid * grid), grid);
+        heatMap($<HTMLCanvasElement>("seq-field"), r.inputs.subarray(0, grid * grid).map(Math.log), grid);
         heatMap($<HTMLCanvasElement>("seq-solution"), r.solutions!.subarray(0, grid * grid), grid);
       }
       await nextFrame();
     }
-    lab.seq = { family, grid, count, seed, coefficient, results };
+    lab.seq = { family, grid, count, seed, coefficient, base: painted && Array.from(painted), results };
     const total = (n: string) => results[n].iterations.reduce((s: number, v) => s + (v ?? 0), 0);
     return names.map((n) => `${n.padEnd(10)} ${String(total(n)).padStart(6)} iterations, ${(1e3 * results[n].solveSeconds).toFixed(0).padStart(5)} ms, ` +
       `${results[n].allConverged ? "all converged" : "NOT all converged"}`).join("\n");
