@@ -82,7 +82,7 @@ const wasmAsModule = {
 await esbuild.build({
   ...common,
   platform: "neutral",
-  entryPoints: { workerd: "src/entries/workerd.ts", "edge-light": "src/entries/edge-light.ts" },
+  entryPoints: { workerd: "src/entries/workerd.ts", "edge-light": "src/entries/edge-light.ts", "queue-edge": "src/entries/queue-edge.ts" },
   outdir: "dist",
   plugins: [wasmAsModule],
 });

@@ -1,26 +1,18 @@
 // numlane/queue: a dataset generator run past one machine on BullMQ + Redis.
-// The coordinator sorts the whole family (the tour solveSequence's "sorted"
-// order would take), cuts the tour into chunks, and enqueues one job per
-// chunk carrying its recipe (family, parameters, solver settings, indices),
-// never matrices; workers rebuild those systems, solve them in the given
-// order (recycle space and learned ω stay within a chunk) and return the
-// solutions; the coordinator assembles the same arrays and meta as
-// generateChunked, the local run with the same chunking, bit for bit.
+// The coordinator sorts the whole family, cuts the tour into chunks and
+// enqueues one job per chunk carrying its recipe (the chunk contract:
+// src/chunks.ts), never matrices; workers rebuild those systems, solve them
+// and return the solutions; the coordinator assembles the same arrays and
+// meta as generateChunked, the local run with the same chunking, bit for bit.
 // Node only (tested on Node 20); bullmq and ioredis are optional peers, imported when first used.
 import { randomUUID } from "node:crypto";
 import { abortError, NumlaneError } from "./errors.js";
 import type { Numlane } from "./context.js";
-import type { CgReason } from "./krylov.js";
-import { sequenceOptions, solverSettings, type DatasetMeta, type GenerateOptions, type GenerateResult, type SolverSettings } from "./generate.js";
-import { familyKeys, PROBLEM_FAMILIES, problemSet, type ProblemFamily } from "./problems.js";
-import { featureRows, solveOrder } from "./sequence.js";
-import { MAXIMUM_BYTES } from "./runtime/heap.js";
-import { checkOptions, integer, type OptionKeys } from "./validate.js";
+import { Assembly, chunkJobs, plan, solveChunk, type ChunkFacts, type ChunkJob, type ChunkedOptions, type ChunkedResult } from "./chunks.js";
 
-declare const __NUMLANE_VERSION__: string;
+export { collectChunks, DEFAULT_CHUNK, generateChunked, solveChunk } from "./chunks.js";
+export type { ChunkedMeta, ChunkedOptions, ChunkedResult, ChunkFacts, ChunkJob, ChunkPayload, EdgeChunkJob } from "./chunks.js";
 
-/** Systems per chunk unless told: long enough for recycling and ω learning to pay, short enough that a lost chunk costs little. */
-export const DEFAULT_CHUNK = 100;
 /** The BullMQ queue's name unless told. */
 export const DEFAULT_QUEUE = "numlane";
 /** Tries per chunk (a worker's error or its death): then the run fails naming the chunk. */
@@ -31,29 +23,9 @@ const CHUNK_ATTEMPTS = 3;
 const LOCK_MS = 15_000, STALL_CHECK_MS = 5_000;
 /** A worker reports a chunk's progress at most this often. */
 const PROGRESS_MS = 250;
-/** The coordinator builds the family this many systems at a time (for their inputs and features). */
-const PLAN_BATCH = 1000;
 
 /** Where Redis is: "redis://[:password@]host:port[/db]", or ioredis options. */
 export type Connection = string | { host?: string; port?: number; password?: string; db?: number; [option: string]: unknown };
-
-/** generate()'s options with the chunk size; the solve order is always the sorted tour. */
-export type ChunkedOptions = Pick<GenerateOptions, "family" | "dtype" | "method" | "preconditioner" | "omega" | "rtol" | "maxIter" | "restart" | "recycle"
-  | "threads" | "signal" | "grid" | "count" | "seed"> & {
-  /** Systems per chunk (default DEFAULT_CHUNK). */
-  chunk?: number;
-  onProgress?: (p: { solved: number; count: number }) => void;
-  [familyOption: string]: unknown;
-};
-
-export interface ChunkedMeta extends DatasetMeta {
-  /** Systems per chunk, and the number of chunks (the solve order is their concatenation). */
-  chunk: number;
-  chunks: number;
-  /** Time spent finding the tour (after buildSeconds, before solveSeconds). */
-  orderSeconds: number;
-}
-export interface ChunkedResult extends GenerateResult { meta: ChunkedMeta }
 
 /** What a queued run saw besides the dataset. */
 export interface QueueRunStats {
@@ -65,26 +37,6 @@ export interface QueueRunStats {
   retried: number;
 }
 
-/** A chunk job's data: the recipe of its systems. */
-export interface ChunkJob {
-  family: ProblemFamily;
-  /** The family's options, defaults filled in (ProblemSet.params). */
-  params: Record<string, unknown>;
-  solver: SolverSettings;
-  /** Index of the chunk in the run, and its systems (indices into the family) in solve order. */
-  chunk: number;
-  systems: number[];
-}
-
-/** A chunk's per-system facts, in the job's order. */
-export interface ChunkFacts {
-  chunk: number;
-  iterations: number[];
-  reasons: CgReason[];
-  seconds: number[];
-}
-/** A solved chunk: its facts and solutions (float64, C order, in the job's order). */
-export interface ChunkPayload extends ChunkFacts { solutions: Float64Array }
 /**
  * A chunk job's return value: its facts, and the Redis key of its solutions'
  * bytes. Kept out of the job (which BullMQ stores as JSON, and again in its
@@ -94,180 +46,6 @@ export interface ChunkReceipt extends ChunkFacts { key: string }
 /** A result nobody collects (its run died) leaves Redis after this long. */
 const RESULT_TTL_SECONDS = 7 * 24 * 3600;
 const resultKey = (queue: string, jobId: string) => `numlane:${queue}:result:${jobId}`;
-
-const CHUNKED_KEYS: OptionKeys<ChunkedOptions> = {
-  family: true, dtype: true, method: true, preconditioner: true, omega: true, rtol: true, maxIter: true, restart: true,
-  recycle: true, threads: true, signal: true, onProgress: true, chunk: true,
-} as OptionKeys<ChunkedOptions>;
-
-/** A run's plan: its family's inputs and facts, settings filled in, and the sorted tour cut into chunks. */
-interface Plan {
-  family: ProblemFamily;
-  /** The family's options, defaults filled in. */
-  params: Record<string, unknown>;
-  inputs: Float64Array;
-  inputShape: number[];
-  count: number;
-  /** Unknowns per system. */
-  N: number;
-  solver: SolverSettings;
-  dtype: "float32" | "float64";
-  chunk: number;
-  chunks: number[][];
-  buildSeconds: number;
-  orderSeconds: number;
-}
-
-function plan(opts: ChunkedOptions): Plan {
-  if (opts === null || typeof opts !== "object") throw new NumlaneError("invalid-type", "expected an options object", "opts");
-  const family = opts.family;
-  if (!PROBLEM_FAMILIES.includes(family)) {
-    throw new NumlaneError("invalid-value", `unknown family ${JSON.stringify(family)}; expected ${PROBLEM_FAMILIES.join(", ")}`, "opts.family");
-  }
-  checkOptions("opts", opts, { ...CHUNKED_KEYS, ...familyKeys(family) } as OptionKeys<ChunkedOptions>);
-  const { family: _f, dtype: dtypeOpt, method, preconditioner, omega, rtol, maxIter, restart, recycle, threads: _t, signal: _s, onProgress: _p,
-    chunk: chunkOpt, ...familyOpts } = opts;
-  const dtype = dtypeOpt ?? "float64";
-  if (dtype !== "float64" && dtype !== "float32") throw new NumlaneError("invalid-value", `expected "float32" or "float64", got ${JSON.stringify(dtype)}`, "opts.dtype");
-  const chunk = integer("opts.chunk", chunkOpt ?? DEFAULT_CHUNK, 1);
-  const solver = solverSettings(family, { method, preconditioner, omega, rtol, maxIter, restart, recycle, order: "sorted" });
-  const built = performance.now();
-  // The family in batches, keeping only inputs and features: the coordinator
-  // never holds every matrix at once (the family's own memory check applies to a batch).
-  const first = problemSet(family, familyOpts, [0]);
-  const count = first.params.count as number, grid = first.params.grid as number, N = grid * grid, perInput = first.inputs.length;
-  const solutionBytes = count * N * (8 + (dtype === "float32" ? 4 : 0)) + count * perInput * 8;
-  if (solutionBytes > MAXIMUM_BYTES) {
-    throw new NumlaneError("out-of-memory", `${count} inputs and solutions on a ${grid}×${grid} grid need ${(solutionBytes / 2 ** 30).toFixed(1)} GiB, more than numlane's ${MAXIMUM_BYTES / 2 ** 30} GiB; split the run (by seed) or use a smaller grid`, "opts.count");
-  }
-  const inputs = new Float64Array(count * perInput);
-  const features = new Array<{ features: Float64Array }>(count);
-  for (let at = 0; at < count; at += PLAN_BATCH) {
-    const part = problemSet(family, familyOpts, Array.from({ length: Math.min(PLAN_BATCH, count - at) }, (_, i) => at + i));
-    inputs.set(part.inputs, at * perInput);
-    part.systems.forEach((sys, i) => { features[at + i] = { features: sys.features }; });
-  }
-  const buildSeconds = (performance.now() - built) / 1e3;
-  // The tour solveSequence's "sorted" takes: a short path through the systems' features.
-  const ordered = performance.now();
-  const tour = solveOrder(featureRows(features)!);
-  const orderSeconds = (performance.now() - ordered) / 1e3;
-  const chunks: number[][] = [];
-  for (let at = 0; at < tour.length; at += chunk) chunks.push(tour.slice(at, at + chunk));
-  return {
-    family, params: first.params, inputs, inputShape: [count, ...first.inputShape.slice(1)], count, N,
-    solver, dtype, chunk, chunks, buildSeconds, orderSeconds,
-  };
-}
-
-/** Each chunk's recipe, as its job carries it. */
-function chunkJobs(p: Plan): ChunkJob[] {
-  return p.chunks.map((systems, chunk) => ({ family: p.family, params: p.params, solver: p.solver, chunk, systems }));
-}
-
-/**
- * Solves one chunk: builds just its systems from the recipe and solves them
- * in the job's order with the run's solver settings (recycle space and ω
- * learned afresh). What a worker does with a job, and what the local chunked
- * run does chunk after chunk.
- */
-export async function solveChunk(nl: Numlane, job: ChunkJob, opts: { threads?: number; signal?: AbortSignal; onSolved?: (solved: number) => void } = {}): Promise<ChunkPayload & { buildSeconds: number }> {
-  if (!PROBLEM_FAMILIES.includes(job.family)) throw new NumlaneError("invalid-value", `unknown family ${JSON.stringify(job.family)}`, "job.family");
-  const built = performance.now();
-  const { systems } = problemSet(job.family, job.params, job.systems);
-  const buildSeconds = (performance.now() - built) / 1e3;
-  const seconds = new Array<number>(systems.length).fill(0);
-  let solved = 0;
-  const r = await nl.solveSequence(systems, {
-    ...sequenceOptions({ ...job.solver, order: "given" }),
-    ...(opts.threads !== undefined && { threads: opts.threads }),
-    ...(opts.signal && { signal: opts.signal }),
-    onSolved: ({ system, seconds: s }) => { seconds[system] = s; opts.onSolved?.(++solved); },
-  });
-  const N = systems[0].b.length, x = new Float64Array(systems.length * N);
-  r.solutions.forEach((xi, i) => x.set(xi, i * N));
-  return { chunk: job.chunk, solutions: x, iterations: r.iterations, reasons: r.reasons, seconds, buildSeconds };
-}
-
-/** Collects chunk results into the dataset, each chunk (so each system) once. */
-class Assembly {
-  readonly count: number;
-  readonly N: number;
-  readonly solutions: Float64Array | Float32Array;
-  readonly iterations: (number | null)[];
-  readonly reasons: (CgReason | null)[];
-  readonly seconds: (number | null)[];
-  private readonly done = new Set<number>();
-  solved = 0;
-  duplicates = 0;
-  private readonly started = performance.now();
-
-  constructor(private readonly p: Plan) {
-    this.count = p.count;
-    this.N = p.N;
-    this.solutions = new (p.dtype === "float32" ? Float32Array : Float64Array)(this.count * this.N).fill(NaN);
-    this.iterations = new Array(this.count).fill(null);
-    this.reasons = new Array(this.count).fill(null);
-    this.seconds = new Array(this.count).fill(null);
-  }
-
-  /** Takes a chunk's result; false (and nothing written) if that chunk was taken already. */
-  accept(r: ChunkPayload): boolean {
-    const systems = this.p.chunks[r.chunk];
-    if (systems === undefined) throw new NumlaneError("invalid-value", `chunk ${r.chunk} is not in this run (${this.p.chunks.length} chunks)`, "result.chunk");
-    if (this.done.has(r.chunk)) { this.duplicates++; return false; }
-    const x = r.solutions, N = this.N;
-    if (x.length !== systems.length * N || r.iterations.length !== systems.length) {
-      throw new NumlaneError("invalid-shape", `chunk ${r.chunk}'s result holds ${x.length} values for ${systems.length} systems of ${N}`, "result");
-    }
-    systems.forEach((s, i) => {
-      this.solutions.set(x.subarray(i * N, (i + 1) * N), s * N);
-      this.iterations[s] = r.iterations[i];
-      this.reasons[s] = r.reasons[i];
-      this.seconds[s] = r.seconds[i];
-    });
-    this.done.add(r.chunk);
-    this.solved += systems.length;
-    return true;
-  }
-
-  get complete(): boolean { return this.done.size === this.p.chunks.length; }
-
-  result(): ChunkedResult {
-    const { solver, dtype, chunk, chunks, buildSeconds, orderSeconds } = this.p;
-    const inputs = dtype === "float32" ? Float32Array.from(this.p.inputs) : this.p.inputs;
-    const meta: ChunkedMeta = {
-      family: this.p.family, params: this.p.params, seed: this.p.params.seed as number, dtype,
-      inputShape: this.p.inputShape, solutionShape: [this.count, this.p.params.grid as number, this.p.params.grid as number],
-      solver, status: "complete", solved: this.solved,
-      allConverged: this.reasons.every((r) => r === "converged"),
-      iterations: this.iterations, reasons: this.reasons, seconds: this.seconds, solveOrder: chunks.flat(),
-      buildSeconds, solveSeconds: (performance.now() - this.started) / 1e3,
-      numlaneVersion: __NUMLANE_VERSION__, chunk, chunks: chunks.length, orderSeconds,
-    };
-    return { inputs, solutions: this.solutions, meta };
-  }
-}
-
-/**
- * The local run with the same chunking as a queued one: the sorted tour cut
- * into `chunk`-system pieces, each solved as its own sequence, one after the
- * other. A queued run's arrays equal this one's bit for bit. With chunk ≥
- * count it is generate() (order "sorted").
- */
-export async function generateChunked(nl: Numlane, opts: ChunkedOptions): Promise<ChunkedResult> {
-  const p = plan(opts);
-  const out = new Assembly(p);
-  for (const job of chunkJobs(p)) {
-    if (opts.signal?.aborted) throw abortError(opts.signal);
-    const before = out.solved;
-    out.accept(await solveChunk(nl, job, {
-      ...(opts.threads !== undefined && { threads: opts.threads }), ...(opts.signal && { signal: opts.signal }),
-      onSolved: (n) => opts.onProgress?.({ solved: before + n, count: out.count }),
-    }));
-  }
-  return out.result();
-}
 
 type BullMQ = typeof import("bullmq");
 let bullmq: Promise<BullMQ> | undefined;
