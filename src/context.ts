@@ -97,6 +97,7 @@ export class Numlane {
   /** @internal */
   readonly engine: Engine;
 
+  /** @internal init() makes contexts. */
   constructor(readonly info: Info, engine: Engine) {
     this.engine = engine;
     this.blas = new Blas(engine);

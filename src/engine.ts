@@ -1,7 +1,7 @@
 // What every family's wrapper needs from a context: the heap, the pool, and
 // the policy that decides how many threads a call is worth.
 import { CallScope, type Heap } from "./runtime/heap.js";
-import type { Pool, RunOptions, Turn } from "./pool/pool.js";
+import type { Pool, Progress, RunOptions, Turn } from "./pool/pool.js";
 import { MAX_THREADS } from "./pool/protocol.js";
 import { integer } from "./validate.js";
 import { REASONS, type KernelDescriptor, type KernelReason } from "./generated/kernels.js";
@@ -53,7 +53,7 @@ const MIN_BYTES_PER_THREAD = 256 * 1024;
 /** Options every method accepts. */
 export interface CallOptions {
   signal?: AbortSignal;
-  onProgress?: RunOptions["onProgress"];
+  onProgress?: (p: Progress) => void;
   /** Threads for this call; default: as many as pay off, up to the context's. */
   threads?: number;
 }
