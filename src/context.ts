@@ -38,7 +38,8 @@ export interface Platform {
   /**
    * A fresh ArrayBuffer of `bytes` whose contents need not be zeroed, for
    * results the caller overwrites whole before returning them (Node: an
-   * unpooled Buffer's memory; zeroing a 4 MB result costs ~15% of its copy).
+   * unpooled Buffer's memory), which saves zeroing what the copy overwrites
+   * (figures: bench/results/host-notes.md).
    */
   newUninitializedBuffer?(bytes: number): ArrayBuffer;
 }
@@ -51,7 +52,7 @@ export interface InitOptions {
   /**
    * Force a build; by default "threads" where shared memory exists, else
    * "single". "relaxed" (opt-in) is the threads build with relaxed SIMD:
-   * fused multiply-adds make the exps ~1.35× faster, and results, equally
+   * fused multiply-adds make the exps faster, and results, equally
    * accurate, differ in the last bits from the other builds (which agree bit
    * for bit with each other). Where the engine lacks relaxed SIMD (Node 20
    * without --experimental-wasm-relaxed-simd) the threads build runs, and

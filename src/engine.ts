@@ -116,8 +116,8 @@ export class Engine {
    * (relaxed-single in relaxed contexts: the same kernels, so the same bits),
    * for one-thread calls on the caller's own arrays (none from nl.alloc): V8
    * copies into and out of shared memory word by word with relaxed atomics,
-   * 2–3× slower than the plain memcpy it uses for unshared memory (a 1e4-float
-   * copy in: 4.2 against 1.2 µs). Set once the single build has loaded in the
+   * slower than the plain memcpy it uses for unshared memory (figures:
+   * bench/results/host-notes.md). Set once the single build has loaded in the
    * background; until then, and where there is none, calls use `pool`.
    */
   local?: Pool;
@@ -131,14 +131,14 @@ export class Engine {
   /**
    * A fresh array holding a copy of `view` (a view into wasm memory), in a
    * buffer the runtime need not zero first: one memcpy into it, which V8 also
-   * does 1.2–2× faster than `view.slice()` when the view is on shared memory.
+   * does faster than `view.slice()` when the view is on shared memory.
    */
   copyOut(view: Float64Array): Float64Array<ArrayBuffer>;
   copyOut(view: Float32Array): Float32Array<ArrayBuffer>;
   copyOut(view: Float32Array | Float64Array): Float32Array<ArrayBuffer> | Float64Array<ArrayBuffer>;
   copyOut(view: Float32Array | Float64Array): Float32Array<ArrayBuffer> | Float64Array<ArrayBuffer> {
     // Small results are cheaper as plain typed arrays (V8 keeps those up to 64
-    // bytes on its own heap; Buffer.allocUnsafeSlow measured slower below ~16 KiB).
+    // bytes on its own heap; below SMALL_RESULT_BYTES Buffer.allocUnsafeSlow is slower).
     const f64 = view instanceof Float64Array;
     let y: Float32Array<ArrayBuffer> | Float64Array<ArrayBuffer>;
     if (view.byteLength < SMALL_RESULT_BYTES) y = f64 ? new Float64Array(view.length) : new Float32Array(view.length);

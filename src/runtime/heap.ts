@@ -15,8 +15,8 @@ export const MAXIMUM_BYTES = MAXIMUM_PAGES * PAGE;
 /**
  * Inputs are copied into wasm memory in slices of this many bytes, with a turn
  * of the event loop between slices, when a call copies more than one slice:
- * an abort is then heard within one slice (~10–30 ms) instead of after the
- * whole copy (160 MB: 0.1–0.3 s on the caller's thread).
+ * an abort is then heard within one slice instead of after the whole copy
+ * (figures: bench/results/host-notes.md).
  */
 export const COPY_SLICE = 32 << 20;
 

@@ -18,8 +18,8 @@ import { detectRuntime } from "./features.js";
 /**
  * The calls that can run for seconds, with the position of their options
  * argument: those the pool runs as `long`, and the whole-matrix QR and
- * sketches (on one thread, qr of a 200,000×100 A took 6.0 s, its Gaussian
- * sketch to 400 rows 3.1 s).
+ * sketches, which take seconds on one thread for large A (figures:
+ * bench/results/host-notes.md).
  */
 export const LONG_CALLS = {
   cg: 2, gmres: 2, solveSequence: 1, lasso: 2, lassoPath: 2, logisticRegression: 2, bcd: 1, lstsq: 2,
