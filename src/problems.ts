@@ -12,8 +12,8 @@ import { CsrMatrix } from "./matrix.js";
 import { MAXIMUM_BYTES } from "./runtime/heap.js";
 import { finiteNumber, integer, positive, requireOptions, type OptionKeys } from "./validate.js";
 
-/** A family's name (PROBLEM_FAMILIES lists them). */
-export type ProblemFamily = keyof typeof FAMILIES;
+/** A family's name (PROBLEM_FAMILIES lists them; FAMILIES must have exactly these keys). */
+export type ProblemFamily = "poisson" | "darcy" | "helmholtz" | "convection-diffusion" | "heat";
 
 /** One system of a family: A·x = b, with the parameters that made it. */
 export interface ProblemSystem {
@@ -608,7 +608,7 @@ const FAMILIES = {
   helmholtz: { build: helmholtz, keys: HELMHOLTZ_KEYS },
   "convection-diffusion": { build: convectionDiffusion, keys: CONVECTION_KEYS },
   heat: { build: heat, keys: HEAT_KEYS },
-} as const;
+} as const satisfies Record<ProblemFamily, unknown>;
 
 export const PROBLEM_FAMILIES = Object.keys(FAMILIES) as readonly ProblemFamily[];
 
