@@ -1,6 +1,7 @@
 // The worker pool: concurrency, recovery after bad calls, cancellation,
 // closing (Node must exit on its own), and the barrier inside wasm.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, NumlaneError, type Numlane } from "../dist/index.js";
@@ -65,5 +66,33 @@ describe("pool", () => {
     expect(r.status).toBe(0);
     expect(r.stdout.trim().split("\n")).toEqual(["500000", "closed"]);
     expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});
+
+describe("launch protocol", () => {
+  // The host writes the team block the kernels read: its offsets (protocol.ts)
+  // must be assembly/core/team.ts's, and the block must fit its slots.
+  it("the host's team-block offsets are the kernels'", async () => {
+    const P = await import("../src/pool/protocol.js");
+    const team = readFileSync(fileURLToPath(new URL("../assembly/core/team.ts", import.meta.url)), "utf8");
+    const kernel = (name: string) => {
+      const m = new RegExp(`export const ${name}: (?:usize|i32) = (\\d+);`).exec(team);
+      if (!m) throw new Error(`assembly/core/team.ts has no ${name}`);
+      return Number(m[1]);
+    };
+    const pairs: [string, number][] = [
+      ["TEAM_COUNT", P.TEAM_COUNT_BYTE], ["TEAM_GENERATION", P.TEAM_GENERATION_BYTE], ["TEAM_ABORT", P.TEAM_ABORT_BYTE],
+      ["TEAM_PROGRESS_ITER", P.TEAM_PROGRESS_ITER_BYTE], ["TEAM_PROGRESS_VALUE", P.TEAM_PROGRESS_VALUE_BYTE],
+      ["TEAM_JOINED", P.TEAM_JOINED_BYTE], ["TEAM_MEMBERS", P.TEAM_MEMBERS_BYTE], ["TEAM_CALLER_BLOCKED", P.TEAM_CALLER_BLOCKED_BYTE],
+      ["TEAM_BROKEN", P.TEAM_BROKEN],
+    ];
+    for (const [name, host] of pairs) expect(host, name).toBe(kernel(name));
+    const bytes = kernel("TEAM_BYTES");
+    expect(P.CTL_SOLO_TEAM_BYTE - P.CTL_TEAM_BYTE).toBeGreaterThanOrEqual(bytes);
+    expect(P.CTL_MAILBOX_BYTE - P.CTL_SOLO_TEAM_BYTE).toBeGreaterThanOrEqual(bytes);
+    // A barrier waits as long for a missing member as the host waits for an acknowledgement.
+    const constant = (source: string, name: string) => Number(new RegExp(`const ${name}(?:: \\w+)? = ([\\d_]+);`).exec(source)![1].replace(/_/g, ""));
+    const pool = readFileSync(fileURLToPath(new URL("../src/pool/pool.ts", import.meta.url)), "utf8");
+    expect(constant(team, "NAP_NS") / 1e6 * constant(team, "DEAD_AFTER_NAPS")).toBe(constant(pool, "ACK_TIMEOUT_MS"));
   });
 });
