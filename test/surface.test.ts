@@ -1,7 +1,9 @@
 // The public surface: what "numlane" exports (its published types and the
 // Node entry's runtime names) is the public API and nothing else; and init()
 // works at the most threads it accepts.
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -117,6 +119,38 @@ describe("public surface", () => {
       }
     }
     expect(leaks).toEqual([]);
+  });
+
+  it("the types compile for a caller, and hide the context's engine", () => {
+    const dir = mkdtempSync(join(tmpdir(), "numlane-surface-"));
+    try {
+      const entry = JSON.stringify(join(TYPES, "index.js"));
+      writeFileSync(join(dir, "package.json"), '{ "type": "module" }');
+      writeFileSync(join(dir, "main.ts"), [
+        `import { init, type Blas, type Numlane } from ${entry};`,
+        "export async function use(): Promise<Blas> {",
+        "  const nl: Numlane = await init();",
+        "  // @ts-expect-error internal: not in the published types",
+        "  void nl.engine;",
+        "  return nl.blas;",
+        "}",
+      ].join("\n"));
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({
+        compilerOptions: {
+          target: "es2022", module: "nodenext", moduleResolution: "nodenext", lib: ["es2022", "dom"], strict: true, noEmit: true,
+          skipLibCheck: false, types: ["node"], typeRoots: [fileURLToPath(new URL("../node_modules/@types", import.meta.url))],
+        },
+        files: ["main.ts"],
+      }));
+      const tsc = fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url));
+      try {
+        execFileSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")], { encoding: "utf8", stdio: "pipe" });
+      } catch (e) {
+        expect.fail(`tsc: ${(e as { stdout?: string }).stdout ?? ""}${(e as Error).message}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the runtime exports are exactly the listed ones", () => {
