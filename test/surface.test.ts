@@ -41,15 +41,15 @@ const resolveFrom = (module: string, spec: string) =>
 
 interface Exported { name: string; module: string; local: string; typeOnly: boolean }
 
-/** Every name a .d.ts module exports (following export * and export { } from), with the module declaring it. */
+/** Every name a .d.ts module exports (following export * from), with the module it comes from (see declaring). */
 function exportsOf(module: string, seen = new Set<string>()): Exported[] {
   if (seen.has(module)) return [];
   seen.add(module);
   const text = source(module);
   const out: Exported[] = [];
   for (const m of text.matchAll(/^export \* from "([^"]+)";/gm)) out.push(...exportsOf(resolveFrom(module, m[1]), seen));
-  for (const m of text.matchAll(/^export (type )?\{([^}]*)\} from "([^"]+)";/gm)) {
-    const from = resolveFrom(module, m[3]);
+  for (const m of text.matchAll(/^export (type )?\{([^}]*)\}(?: from "([^"]+)")?;/gm)) {
+    const from = m[3] === undefined ? module : resolveFrom(module, m[3]);
     for (const item of m[2].split(",").map((s) => s.trim()).filter(Boolean)) {
       const [, type, local, alias] = /^(type )?(\w+)(?: as (\w+))?$/.exec(item)!;
       out.push({ name: alias ?? local, module: from, local, typeOnly: Boolean(m[1] || type) });
