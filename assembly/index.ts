@@ -20,13 +20,6 @@ export { logistic_cdn_f64 } from "./bcd/logistic";
 export { bcd_f64 } from "./bcd/block";
 export { labelprop_f64 } from "./bcd/labelprop";
 export { transpose_f64 } from "./blas/transpose";
-export { qr_householder_f64, qr_blocked_f64 } from "./blas/qr";
-export { sketch_sparse_f64 } from "./sketch/sketch";
-export { sketch_gaussian_f64 } from "./sketch/gaussian";
-export { sketch_srht_f64 } from "./sketch/srht";
-export { leverage_scores_f64, sample_rows_f64 } from "./sketch/leverage";
-export { lsqr_f64, residual_compensated_f64 } from "./sketch/lsqr";
-export { iterative_sketch_f64, lstsq_residual_f64 } from "./sketch/iterative";
 export { spmd_noop, spmd_barriers, simd_peak_f64 } from "./core/probe";
 export {
   softmax_f32_twopass, softmax_f32_threepass, softmax_f32_online, logsoftmax_f32_twopass, logsoftmax_f32_threepass, logsoftmax_f32_online,

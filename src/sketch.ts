@@ -11,8 +11,9 @@
 // Gaussian, SRHT, leverage-score sampling. Every O(m·n) step runs in wasm;
 // each iterative loop is one SPMD launch.
 import { NumlaneError } from "./errors.js";
-import { chunkCount, MAX_THREADS, type CallOptions, type Engine, type TurnScope } from "./engine.js";
+import { chunkCount, reasonName, type CallOptions, type Engine, type KernelDescriptor, type KernelParams, type TurnScope } from "./engine.js";
 import type { Progress, RunOptions } from "./pool/pool.js";
+import * as K from "./generated/kernels.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { COPY_SLICE, yieldForAbort } from "./runtime/heap.js";
 import { minimumNormSolve } from "./linalg/svd.js";
@@ -20,7 +21,6 @@ import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNega
 
 
 export type LstsqMethod = "auto" | "qr" | "sketch-and-solve" | "sketch-and-precondition" | "iterative-sketching";
-export type SketchKind = "gaussian" | "srht" | "countsketch" | "sparse-sign" | "leverage";
 export type LstsqReason = "solved" | "converged" | "max-iterations" | "stagnated" | "rank-deficient" | "overflow" | "aborted";
 
 export interface LstsqOptions extends CallOptions {
@@ -93,7 +93,13 @@ export interface QrResult {
   rankDeficient: boolean;
 }
 
-const LSQR_REASONS: Record<number, LstsqReason> = { 0: "converged", 1: "max-iterations", 2: "converged", 4: "aborted" };
+/** What lstsq reports for a kernel's reason: LSQR's "consistent" (‖r‖ ≤ rtol·‖b‖) is convergence. */
+function lstsqReason(code: number): LstsqReason {
+  const reason = reasonName(code);
+  if (reason === "consistent") return "converged";
+  if (reason === "converged" || reason === "max-iterations" || reason === "aborted") return reason;
+  throw new Error(`numlane: internal error: a least-squares kernel stopped for reason ${reason}`);
+}
 /**
  * ‖Aᵀr‖ a backward-stable solver reaches, in units of ε·‖A‖_F·(‖b‖ + ‖A‖_F·‖x‖):
  * NumPy's SVD and QR solutions measured 0.02–1.9 (cond 1 … 1e14).
@@ -114,7 +120,7 @@ const MAX_REFINEMENTS = 6;
 /** The operands of a sketch-and-precondition solve: wasm pointers (see lsqr_f64, lstsq_residual_f64) and R. */
 interface RefineArgs {
   ab: number; w: number; m: number; n: number; bp: number; bnorm: number; rm: number; R: Float64Array; xp: number;
-  maxIter: number; rtol: number; work: number; vecs: number; norms: number; sc: number; out: number;
+  maxIter: number; rtol: number;
 }
 
 export interface SketchOptions extends CallOptions {
@@ -140,22 +146,78 @@ const QR_KEYS = callOptionKeys<CallOptions>({});
 
 /** Columns of the Gaussian Π that cut the leverage-score estimate's cost (Drineas et al.); n ≤ this: exact R⁻¹. */
 const LEVERAGE_JL_COLUMNS = 32;
-/** Columns per panel of the blocked QR (assembly/blas/qr.ts). */
-const QR_PANEL = 32;
 /** From this many columns the blocked QR is faster than the unblocked one. */
 const QR_BLOCKED_MIN_COLUMNS = 64;
-const KINDS = ["gaussian", "srht", "countsketch", "sparse-sign", "leverage"];
 
-/** The heap pointers and launcher of one call, shared by the steps below. */
+/** The scope and launch options of one call, shared by the steps below. */
 interface Call {
   scope: TurnScope;
+  /** Positional launches (kernels not yet on descriptors). */
   run: (kernel: string, args: number[]) => Promise<void>;
+  /** The call's launch options: its signal, threads, long. */
+  opts: RunOptions;
   /** Threads its launches use. */
   threads: number;
 }
 
-/** Per-thread scratch of sketch_gaussian_f64: KB·PANEL normals as 16-byte splats (assembly/sketch/gaussian.ts). */
-const GAUSSIAN_SCRATCH_PER_THREAD = 4 * 64 * 16;
+/** S·block for a rows×w row-major block whose first n columns are A (any further column, like b, rides along). */
+interface SketchArgs {
+  block: number; rows: number; w: number; n: number;
+  /** Rows of the sketch. */
+  d: number;
+  seed: number;
+  /** Where the d×w result goes. */
+  sa: number;
+}
+
+/**
+ * A sketch kind: how S·block is computed, and the sizes it accepts. One entry
+ * of SKETCH_KINDS per kind; a kind whose kernel takes (a, m, n, d, seed, sa)
+ * and parameters of its own is `direct(kernel, …)`.
+ */
+interface SketchKindEntry {
+  /** Smallest size (rows of S·A) it accepts. */
+  minSize: number;
+  /** Largest size for an A of `rows` rows. */
+  maxSize: (rows: number) => number;
+  /** Launches S·block into a.sa. */
+  run: (sk: Sketch, c: Call, a: SketchArgs) => Promise<void>;
+  /** Bytes of wasm memory its launches allocate besides the d×w result (an upper bound). */
+  bytes: (e: Engine, a: Omit<SketchArgs, "block" | "sa" | "seed">, threads: number) => number;
+}
+
+/** The launch parameters every direct sketch kernel takes: S·A of a rows×w block into sa. */
+type DirectParams = { a: number; m: number; n: number; d: number; seed: number; sa: number };
+
+/** A kind computed by one kernel on the block itself, with `extra(d)` its own parameters. */
+function direct<D extends KernelDescriptor>(kernel: D, extra: (d: number) => Omit<KernelParams<D>, keyof DirectParams>, minSize = 1, maxSize = (_rows: number) => 2 ** 31 - 1): SketchKindEntry {
+  const params = (a: Omit<SketchArgs, "n">): KernelParams<D> => ({ a: a.block, m: a.rows, n: a.w, d: a.d, seed: a.seed, sa: a.sa, ...extra(a.d) }) as unknown as KernelParams<D>;
+  return {
+    minSize, maxSize,
+    run: (_sk, c, a) => c.scope.launch(kernel, params(a), c.opts).then(() => undefined),
+    bytes: (e, a, threads) => e.launchBytes(kernel, params({ ...a, block: 0, sa: 0, seed: 0 }), threads),
+  };
+}
+
+/** The sketch kinds, by name (see SketchOptions.kind). */
+const SKETCH_KINDS = {
+  gaussian: direct(K.sketch_gaussian_f64, () => ({})),
+  srht: direct(K.sketch_srht_f64, () => ({}), 1, (rows) => nextPow2(rows)),
+  countsketch: direct(K.sketch_sparse_f64, () => ({ s: 1 })),
+  "sparse-sign": direct(K.sketch_sparse_f64, (d) => ({ s: Math.min(8, d) }), 8),
+  leverage: {
+    minSize: 1,
+    maxSize: () => 2 ** 31 - 1,
+    run: async (sk, c, a) => {
+      const scores = await sk.scores(c, a.block, a.rows, a.w, a.n, a.seed);
+      await c.scope.launch(K.sample_rows_f64, { a: a.block, lda: a.w, m: a.rows, n: a.w, scores, d: a.d, seed: a.seed, sa: a.sa }, c.opts);
+    },
+    bytes: (e, a, threads) => scoresBytes(e, a.rows, a.w, a.n, threads) + e.launchBytes(K.sample_rows_f64, { m: a.rows }, threads),
+  },
+} satisfies Record<string, SketchKindEntry>;
+
+export type SketchKind = keyof typeof SKETCH_KINDS;
+const KINDS = Object.keys(SKETCH_KINDS) as SketchKind[];
 
 export class Sketch {
   constructor(private readonly e: Engine) {}
@@ -167,9 +229,11 @@ export class Sketch {
     if (m === 0 || n === 0) throw new NumlaneError("invalid-size", `A is ${m}×${n}: nothing to sketch`, "A");
     requireOptions("opts", opts, SKETCH_KEYS);
     const kind = checkKind(opts.kind ?? "sparse-sign", "opts.kind");
-    const d = integer("opts.size", opts.size, kind === "sparse-sign" ? 8 : 1, kind === "srht" ? nextPow2(m) : 2 ** 31 - 1);
+    const entry = SKETCH_KINDS[kind];
+    const d = integer("opts.size", opts.size, entry.minSize, entry.maxSize(m));
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
-    const scope = await this.e.scope(this.launches(opts, 8 * m * n), [D.data], 8 * (d * n + sketchScratch(kind, m, n, n, d)) + 16 * 64);
+    const threads = this.e.threadsFor(8 * m * n, opts);
+    const scope = await this.e.scope(this.launches(opts, 8 * m * n), [D.data], 8 * d * n + entry.bytes(this.e, { rows: m, w: n, n, d }, threads) + 16 * 64);
     try {
       const call = this.call(scope, opts, 8 * m * n);
       const ap = scope.input(D.layout === "row-major" ? D.data : rowMajor(D));
@@ -191,7 +255,8 @@ export class Sketch {
     if (m < n || n === 0) throw new NumlaneError("invalid-shape", `A is ${m}×${n}: leverage scores need a tall A`, "A");
     checkOptions("opts", opts, LEVERAGE_KEYS);
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
-    const scope = await this.e.scope(this.launches(opts, 8 * m * n), [D.data], 8 * sketchScratch("leverage", m, n, n, 0) + 16 * 64);
+    const threads = this.e.threadsFor(8 * m * n, opts);
+    const scope = await this.e.scope(this.launches(opts, 8 * m * n), [D.data], scoresBytes(this.e, m, n, n, threads) + 16 * 64);
     try {
       const call = this.call(scope, opts, 8 * m * n);
       const ap = scope.input(D.layout === "row-major" ? D.data : rowMajor(D));
@@ -204,7 +269,8 @@ export class Sketch {
 
   private call(scope: TurnScope, opts: CallOptions, bytes: number): Call {
     const threads = this.e.threadsFor(bytes, opts);
-    return { scope, threads, run: (k, args) => scope.run(k, args, { signal: opts.signal, threads, long: true }) };
+    const launch: RunOptions = { signal: opts.signal, threads, long: true };
+    return { scope, threads, opts: launch, run: (k, args) => scope.run(k, args, launch) };
   }
 
   /**
@@ -221,51 +287,32 @@ export class Sketch {
    * are A (any further column, like b, rides along): a d×w row-major block.
    */
   private async apply(c: Call, kind: SketchKind, block: number, rows: number, w: number, n: number, d: number, seed: number): Promise<number> {
-    const out = c.scope.alloc(8 * Math.max(1, d * w));
-    if (kind === "sparse-sign" || kind === "countsketch") {
-      await c.run("sketch_sparse_f64", [block, rows, w, d, kind === "countsketch" ? 1 : Math.min(8, d), seed, out]);
-    } else if (kind === "gaussian") {
-      const scratch = c.scope.alloc(GAUSSIAN_SCRATCH_PER_THREAD * c.threads);
-      await c.run("sketch_gaussian_f64", [block, rows, w, d, seed, out, scratch]);
-    } else if (kind === "srht") {
-      const p = nextPow2(rows);
-      const buf = c.scope.alloc(8 * p * w), perm = c.scope.alloc(4 * p);
-      await c.run("sketch_srht_f64", [block, rows, w, p, d, seed, buf, perm, out]);
-    } else {
-      const sp = await this.scores(c, block, rows, w, n, seed);
-      const cdf = c.scope.alloc(8 * (rows + 2));
-      await c.run("sample_rows_f64", [block, w, rows, w, sp, d, seed, cdf, out]);
-    }
-    return out;
+    const sa = c.scope.alloc(8 * Math.max(1, d * w));
+    await SKETCH_KINDS[kind].run(this, c, { block, rows, w, n, d, seed, sa });
+    return sa;
   }
 
-  /** Approximate leverage scores of the first n columns of a rows×w block: R from a sparse sketch, then ‖aᵢ·R⁻¹·Π‖². */
-  private async scores(c: Call, block: number, rows: number, w: number, n: number, seed: number): Promise<number> {
+  /** @internal Approximate leverage scores of the first n columns of a rows×w block: R from a sparse sketch, then ‖aᵢ·R⁻¹·Π‖² (scoresBytes); SKETCH_KINDS.leverage runs it. */
+  async scores(c: Call, block: number, rows: number, w: number, n: number, seed: number): Promise<number> {
     const d1 = leveragePresketch(rows, n);
     const sa = await this.apply(c, "sparse-sign", block, rows, w, n, d1, seed);
     const { R } = await this.factor(c, sa, d1, w, n);
     // A rank-deficient A has zero pivots: lift them to the rank tolerance so the scores stay finite.
     const tol = pivotTolerance(R, n, d1);
     for (let i = 0; i < n; i++) if (!(Math.abs(R[i * n + i]) > tol)) R[i * n + i] = R[i * n + i] < 0 ? -tol : tol || 1;
-    const r = n <= LEVERAGE_JL_COLUMNS ? 0 : LEVERAGE_JL_COLUMNS, width = r || n;
-    const heap = this.e.heap;
-    const rm = c.scope.alloc(8 * n * n), omega = c.scope.alloc(8 * n * width);
-    const pi = c.scope.alloc(8 * n), sp = c.scope.alloc(8 * rows);
-    heap.f64.set(R, rm >> 3);
-    await c.run("leverage_scores_f64", [block, w, rows, n, rm, r, seed, omega, pi, sp]);
-    return sp;
+    const rm = c.scope.alloc(8 * n * n), scores = c.scope.alloc(8 * rows);
+    this.e.heap.f64.set(R, rm >> 3);
+    await c.scope.launch(K.leverage_scores_f64, { a: block, lda: w, m: rows, n, rm, r: leverageColumns(n), seed, scores }, c.opts);
+    return scores;
   }
 
   /** Householder QR of a rows×w row-major block on its first n columns: R (n×n row-major) and c = (Qᵀ·column n)[0..n) when w > n. */
   private async factor(c: Call, block: number, rows: number, w: number, n: number): Promise<{ R: Float64Array; c: Float64Array }> {
-    const cm = c.scope.alloc(8 * rows * w), diag = c.scope.alloc(8 * n), vn = c.scope.alloc(8 * n);
+    const cm = c.scope.alloc(8 * rows * w), diag = c.scope.alloc(8 * n), vnorm = c.scope.alloc(8 * n);
     await c.run("transpose_f64", [block, rows, w, cm]);
-    if (n >= QR_BLOCKED_MIN_COLUMNS) {
-      const work = c.scope.alloc(8 * (rows * QR_PANEL + 2 * QR_PANEL * QR_PANEL + this.e.threads * (rows + 2 * QR_PANEL)));
-      await c.run("qr_blocked_f64", [cm, rows, w, n, diag, vn, work]);
-    } else {
-      await c.run("qr_householder_f64", [cm, rows, w, n, diag, vn]);
-    }
+    const qr = { a: cm, rows, cols: w, reflect: n, diag, vnorm };
+    if (n >= QR_BLOCKED_MIN_COLUMNS) await c.scope.launch(K.qr_blocked_f64, qr, c.opts);
+    else await c.scope.launch(K.qr_householder_f64, qr, c.opts);
     const h = this.e.heap.f64, R = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
       R[i * n + i] = h[(diag >> 3) + i];
@@ -288,19 +335,18 @@ export class Sketch {
    * the preconditioned gradient ‖R⁻ᵀAᵀr‖ (≈ ‖R·(x − x*)‖) keeps halving.
    */
   private async refine(c: Call, p: RefineArgs, long: RunOptions): Promise<{ iterations: number; reason: LstsqReason }> {
-    const { ab, w, m, n, bp, R, xp, maxIter, work, vecs, norms, sc, out } = p;
+    const { ab, w, m, n, bp, R, xp, maxIter } = p;
     const h = () => this.e.heap.f64;
     const rhs = c.scope.alloc(8 * m), dx = c.scope.alloc(8 * n), g = c.scope.alloc(8 * n);
     let iterations = 0, previous = Infinity;
     for (let step = 0; ; step++) {
-      await c.run("residual_compensated_f64", [ab, w, m, n, bp, xp, rhs]);
-      h().fill(0, sc >> 3, (sc >> 3) + 8);
+      await c.scope.launch(K.residual_compensated_f64, { a: ab, lda: w, m, n, b: bp, x: xp, r: rhs }, c.opts);
       // Progress counts iterations across the steps.
       const done = iterations, report = long.onProgress;
       const onProgress = report && ((q: Progress) => report({ iteration: done + q.iteration, value: q.value }));
-      await c.scope.run("lsqr_f64", [ab, w, m, n, rhs, p.rm, dx, maxIter - iterations, Number.EPSILON, work, vecs, norms, sc, out], { ...long, onProgress });
-      iterations += h()[out >> 3];
-      const lsqr = LSQR_REASONS[h()[(out >> 3) + 1]];
+      const r = await c.scope.launch(K.lsqr_f64, { a: ab, lda: w, m, n, b: rhs, rm: p.rm, x: dx, maxIter: maxIter - iterations, rtol: Number.EPSILON }, { ...long, onProgress });
+      iterations += r.iterations;
+      const lsqr = lstsqReason(r.reason);
       for (let j = 0; j < n; j++) h()[(xp >> 3) + j] += h()[(dx >> 3) + j];
       if (lsqr === "aborted") return { iterations, reason: "aborted" };
       const q = await this.residual(c, p, g);
@@ -314,10 +360,9 @@ export class Sketch {
 
   /** lstsq's convergence criterion (see LstsqOptions.rtol), recomputed at x in wasm; `gradient` is Aᵀr (g: n f64 of scratch). */
   private async residual(c: Call, p: RefineArgs, g: number): Promise<{ met: boolean; gradient: Float64Array }> {
-    const { ab, w, m, n, bp, bnorm, xp, rtol, vecs, norms, out } = p;
-    await c.run("lstsq_residual_f64", [ab, w, m, n, bp, xp, g, vecs, norms, out]);
+    const { ab, w, m, n, bp, bnorm, xp, rtol } = p;
+    const { residual: rnorm, frobenius: anorm } = await c.scope.launch(K.lstsq_residual_f64, { a: ab, lda: w, m, n, b: bp, x: xp, g }, c.opts);
     const h = this.e.heap.f64;
-    const rnorm = h[out >> 3], anorm = h[(out >> 3) + 1];
     const gradient = h.slice(g >> 3, (g >> 3) + n), x = h.subarray(xp >> 3, (xp >> 3) + n);
     const scale = bnorm + anorm * norm2(x);
     const met = rnorm <= rtol * scale || norm2(gradient) <= anorm * Math.max(rtol * rnorm, ROUNDING_FLOOR * Number.EPSILON * scale);
@@ -330,7 +375,8 @@ export class Sketch {
     const m = D.rows, n = D.cols;
     if (m < n || n === 0) throw new NumlaneError("invalid-shape", `A is ${m}×${n}: qr needs a tall A`, "A");
     checkOptions("opts", opts, QR_KEYS);
-    const scope = await this.e.scope(this.launches(opts, 8 * m * n), [D.data], 8 * (m * n + m * QR_PANEL + 4 * n + this.e.threads * (m + 2 * QR_PANEL)) + 16 * 64);
+    const threads = this.e.threadsFor(8 * m * n, opts);
+    const scope = await this.e.scope(this.launches(opts, 8 * m * n), [D.data], factorBytes(this.e, m, n, n, threads) + 16 * 64);
     try {
       const call = this.call(scope, opts, 8 * m * n);
       const ap = scope.input(D.layout === "row-major" ? D.data : rowMajor(D));
@@ -340,6 +386,16 @@ export class Sketch {
     } finally {
       scope.free();
     }
+  }
+
+  /** Bytes lstsq's sketched methods allocate besides [A b], the QR and the vectors lstsq sizes itself: the sketch and the solve's launches. */
+  private solveBytes(kind: SketchKind, method: LstsqMethod, m: number, w: number, n: number, d: number, threads: number): number {
+    const sketch = SKETCH_KINDS[kind].bytes(this.e, { rows: m, w, n, d }, threads);
+    if (method === "sketch-and-solve" || method === "qr") return sketch;
+    // Refinement: each step launches the compensated residual, LSQR and the residual check.
+    const refine = MAX_REFINEMENTS * (this.e.launchBytes(K.residual_compensated_f64, {}, threads)
+      + this.e.launchBytes(K.lsqr_f64, { m, n }, threads) + this.e.launchBytes(K.lstsq_residual_f64, { m, n }, threads)) + 8 * (m + 2 * n);
+    return sketch + Math.max(refine, this.e.launchBytes(K.iterative_sketch_f64, { m, n }, threads));
   }
 
   async lstsq(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LstsqOptions = {}): Promise<LstsqResult> {
@@ -364,7 +420,7 @@ export class Sketch {
     const auto = method === "auto";
     if (method === "auto") method = opts.rcond === undefined && m >= 8 * n && m * n >= 2e5 ? "sketch-and-precondition" : "qr";
     if (opts.rcond !== undefined && method !== "qr" && method !== "sketch-and-solve") throw new NumlaneError("invalid-value", `rcond is for "qr" and "sketch-and-solve", not "${method}"`, "opts.rcond");
-    const sketchSizeMin = Math.max(n, kind === "sparse-sign" ? 8 : 1);
+    const sketchSizeMin = Math.max(n, SKETCH_KINDS[kind].minSize);
     // A given size is checked even when "auto" then picks qr: a bad value is never silently ignored.
     if (opts.sketchSize !== undefined) integer("opts.sketchSize", opts.sketchSize, sketchSizeMin, m);
     const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? Math.min(m, Math.max(4 * n, n + 8)), sketchSizeMin, m);
@@ -380,12 +436,13 @@ export class Sketch {
     }
     const heap = this.e.heap;
     const w = n + 1; // columns of [A b]
-    const chunks = chunkCount(m);
-    const need = 8 * (m * w + 2 * Math.max(m, d) * w + n * n + 11 * n + 3 * m + chunks * (n + 3) + 64 + (d ? sketchScratch(kind, m, w, n, d) : 0)) + 32 * 64;
+    const threads = this.e.threadsFor(8 * m * n, opts);
+    // [A b], S·[A b], R, x and the residual's vectors; the QR of A or of the sketch (auto may factor both).
+    const need = 8 * (m * w + d * w + n * n + 6 * n + 2 * m + 2 * chunkCount(m) + 1) + 32 * 64 + factorBytes(this.e, m, w, n, threads)
+      + (d ? factorBytes(this.e, d, w, n, threads) + this.solveBytes(kind, method, m, w, n, d, threads) : 0);
     // A reaches wasm memory only inside [A b] (below), unless it lives there already.
     const scope = await this.e.scope({ signal: opts.signal, long: true }, [...(heap.owns(D.data) ? [D.data] : []), b], need + 8 * m * n);
     try {
-      const threads = this.e.threadsFor(8 * m * n, opts);
       const call = this.call(scope, opts, 8 * m * n);
       const run = call.run;
       // [A b] row-major (m × w), then whatever each method needs from it.
@@ -433,25 +490,23 @@ export class Sketch {
         } else {
           const rm = scope.alloc(8 * n * n);
           f64().set(R, rm >> 3);
-          const xp = scope.alloc(8 * n), work = scope.alloc(8 * (m + 7 * n));
-          const vecs = scope.alloc(8 * chunks * n), norms = scope.alloc(16 * chunks), sc = scope.alloc(64), out = scope.alloc(64);
-          f64().fill(0, sc >> 3, (sc >> 3) + 8);
+          const xp = scope.alloc(8 * n);
           const long = { signal: opts.signal, onProgress: opts.onProgress, long: true, threads };
           const bnorm = norm2(b);
           // Both start at the sketch-and-solve point.
           f64().set(backSolve(R, n, f.c), xp >> 3);
           if (method === "sketch-and-precondition") {
-            ({ iterations, reason } = await this.refine(call, { ab, w, m, n, bp, bnorm, rm, R, xp, maxIter, rtol, work, vecs, norms, sc, out }, long));
+            ({ iterations, reason } = await this.refine(call, { ab, w, m, n, bp, bnorm, rm, R, xp, maxIter, rtol }, long));
           } else {
-            await scope.run("iterative_sketch_f64", [ab, w, m, n, bp, bnorm, rm, xp, maxIter, rtol, n / d, work, vecs, norms, out], long);
-            iterations = f64()[out >> 3];
-            reason = LSQR_REASONS[f64()[(out >> 3) + 1]];
+            const r = await scope.launch(K.iterative_sketch_f64, { a: ab, lda: w, m, n, b: bp, bnorm, rm, x: xp, maxIter, rtol, rho: n / d }, long);
+            iterations = r.iterations;
+            reason = lstsqReason(r.reason);
           }
           x = f64().slice(xp >> 3, (xp >> 3) + n);
         }
       }
       // ‖b − A·x‖ in wasm: y = b − A·x with gemv over the [A b] rows.
-      const xp2 = scope.alloc(8 * n), y = scope.alloc(8 * m), parts = scope.alloc(8 * (2 * chunks + 1));
+      const xp2 = scope.alloc(8 * n), y = scope.alloc(8 * m), parts = scope.alloc(8 * (2 * chunkCount(m) + 1));
       f64().set(x, xp2 >> 3);
       f64().copyWithin(y >> 3, bp >> 3, (bp >> 3) + m);
       await run("gemv_rows_f64", [ab, w, xp2, y, m, n, -1, 1]);
@@ -472,21 +527,24 @@ function denseInput(A: DenseMatrix | CsrMatrix | number[][]): DenseMatrix {
   return D;
 }
 function checkKind(kind: unknown, name: string): SketchKind {
-  if (!KINDS.includes(kind as string)) throw new NumlaneError("invalid-value", `unknown sketch ${String(kind)}; expected one of ${KINDS.join(", ")}`, name);
+  if (!KINDS.includes(kind as SketchKind)) throw new NumlaneError("invalid-value", `unknown sketch ${String(kind)}; expected one of ${KINDS.join(", ")}`, name);
   return kind as SketchKind;
 }
 /** Rows of the sparse sketch whose R gives the leverage estimates: distortion (1 ± √(n/d₁))² ≈ [0.4, 1.8] at 8n. */
 const leveragePresketch = (rows: number, n: number) => Math.min(rows, Math.max(8 * n, n + 8));
 const nextPow2 = (m: number) => 2 ** Math.ceil(Math.log2(Math.max(1, m)));
-/** f64 words of scratch a sketch of a rows×w block needs besides its d×w output (an upper bound). */
-function sketchScratch(kind: SketchKind, rows: number, w: number, n: number, d: number): number {
-  if (kind === "srht") return nextPow2(rows) * w + nextPow2(rows) / 2 + d * w;
-  if (kind === "leverage") {
-    const d1 = leveragePresketch(rows, n);
-    return 2 * d1 * w + 3 * n + n * n + n * Math.max(n, LEVERAGE_JL_COLUMNS) + n + 2 * rows + 3 + d * w;
-  }
-  if (kind === "gaussian") return d * w + (GAUSSIAN_SCRATCH_PER_THREAD * MAX_THREADS) / 8;
-  return d * w;
+/** Columns r of the Johnson–Lindenstrauss Π of leverage_scores_f64 (0: exact R⁻¹). */
+const leverageColumns = (n: number) => (n <= LEVERAGE_JL_COLUMNS ? 0 : LEVERAGE_JL_COLUMNS);
+/** Bytes Sketch.factor allocates for a rows×w block: the column-major copy, R's diagonal and ‖v‖², the QR's launch. */
+function factorBytes(e: Engine, rows: number, w: number, n: number, threads: number): number {
+  const qr = n >= QR_BLOCKED_MIN_COLUMNS ? K.qr_blocked_f64 : K.qr_householder_f64;
+  return 8 * (rows * w + 2 * n) + e.launchBytes(qr, { rows }, threads) + 3 * 64;
+}
+/** Bytes Sketch.scores allocates for a rows×w block: the sparse presketch and its QR, R, the scores, the launches. */
+function scoresBytes(e: Engine, rows: number, w: number, n: number, threads: number): number {
+  const d1 = leveragePresketch(rows, n);
+  return 8 * d1 * w + SKETCH_KINDS["sparse-sign"].bytes(e, { rows, w, n, d: d1 }, threads) + factorBytes(e, d1, w, n, threads)
+    + 8 * (n * n + rows) + e.launchBytes(K.leverage_scores_f64, { n, r: leverageColumns(n) }, threads) + 3 * 64;
 }
 function rowMajor(D: DenseMatrix): Float64Array {
   const out = new Float64Array(D.rows * D.cols);

@@ -71,10 +71,15 @@ export function qr_householder_f64(
 }
 
 /**
- * Blocked form. `work` holds rows·QR_PANEL + 2·QR_PANEL² + nthreads·(rows + 2·QR_PANEL)
- * f64: the panel's V (explicit, zeros above its diagonal), VᵀV and T, and per
- * thread a spare column and two columns of W.
+ * Bytes of qr_blocked_f64's workspace: the panel's V (explicit, zeros above
+ * its diagonal), VᵀV and T, and per thread a spare column and two columns of W.
  */
+export function qrBlockedWorkspace(rows: i32, nthreads: i32): f64 {
+  const NB = <usize>QR_PANEL;
+  return <f64>((<usize>rows * NB + 2 * NB * NB + <usize>nthreads * (<usize>rows + 2 * NB)) << 3);
+}
+
+/** Blocked form. `work`: qrBlockedWorkspace bytes. */
 export function qr_blocked_f64(
   a: usize, rows: i32, cols: i32, reflect: i32, diag: usize, vnorm: usize, work: usize,
   team: usize, tid: i32, nthreads: i32,

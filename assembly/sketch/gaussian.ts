@@ -13,23 +13,31 @@
 // a time (out += g0·a0 + g1·a1), so the bits do not depend on the blocking.
 import { gaussianPair, streamKey } from "../core/rng";
 import { aborted, rangeStart } from "../core/team";
+import { padded } from "../core/memory";
+import { clearOwnRows } from "./rows";
 
 const PANEL: i32 = 64; // even: each normal pair covers rows (2p, 2p + 1)
 const KB: i32 = 4;     // output rows per register block
-/** Scratch bytes per thread: KB·PANEL normals as f64x2 splats (mirrored in src/sketch.ts). */
-const SCRATCH_PER_THREAD: usize = <usize>(KB * PANEL) << 4;
+/** Scratch bytes per thread: KB·PANEL normals as f64x2 splats. */
+const SCRATCH_PER_THREAD: usize = padded(<usize>(KB * PANEL) << 4);
 
+/** Bytes of sketch_gaussian_f64's workspace: each thread's block of normals. */
+export function gaussianWorkspace(nthreads: i32): f64 {
+  return <f64>(SCRATCH_PER_THREAD * <usize>nthreads);
+}
+
+/** sa (d×n row-major) = S·A. `work`: gaussianWorkspace bytes. */
 export function sketch_gaussian_f64(
-  a: usize, m: i32, n: i32, d: i32, seed: f64, out: usize, scratch: usize,
+  a: usize, m: i32, n: i32, d: i32, seed: f64, sa: usize, work: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   const k0 = rangeStart(d, tid, nthreads), k1 = rangeStart(d, tid + 1, nthreads);
   const rowBytes = <usize>n << 3;
-  memory.fill(out + <usize>k0 * rowBytes, 0, <usize>(k1 - k0) * rowBytes);
+  clearOwnRows(sa, d, n, tid, nthreads);
   const key = streamKey(<u64>seed, 1);
   const scale = 1.0 / Math.sqrt(<f64>d);
   const pairsPerRow = <u64>((m + 1) >> 1);
-  const g = scratch + <usize>tid * SCRATCH_PER_THREAD;
+  const g = work + <usize>tid * SCRATCH_PER_THREAD;
   for (let i0 = 0; i0 < m; i0 += PANEL) {
     // No barrier follows: each thread may leave on its own once the host asks (the host discards the output).
     if (aborted(team)) return;
@@ -47,8 +55,8 @@ export function sketch_gaussian_f64(
           v128.store(slot, f64x2.splat(i + 1 < m ? f64x2.extract_lane(pair, 1) : 0.0), 16);
         }
       }
-      if (rows == KB) block4(a, m, n, i0, i1, g, out + <usize>kb * rowBytes, rowBytes);
-      else for (let r = 0; r < rows; r++) block1(a, m, n, i0, i1, g + (<usize>(r * PANEL) << 4), out + <usize>(kb + r) * rowBytes);
+      if (rows == KB) block4(a, m, n, i0, i1, g, sa + <usize>kb * rowBytes, rowBytes);
+      else for (let r = 0; r < rows; r++) block1(a, m, n, i0, i1, g + (<usize>(r * PANEL) << 4), sa + <usize>(kb + r) * rowBytes);
     }
   }
 }

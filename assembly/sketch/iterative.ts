@@ -15,11 +15,45 @@ import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { dotContiguous } from "../blas/level1";
 import { backSolve, forwardSolveT } from "../blas/triangular";
+import { at, padded } from "../core/memory";
+import { ABORTED, CONSISTENT, CONVERGED, IterativeSketchF64Out, LstsqResidualF64Out, MAX_ITERATIONS } from "../generated/layouts";
+import { addScaledRow, sumChunkColumns } from "./rows";
 
-// Result block (f64 slots): as lsqr_f64's.
-const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_GRADIENT = 3, OUT_RHO = 4, OUT_STOP = 5;
 const HI_MARGIN: f64 = 1.5;
-// Reasons: 0 converged (‖R⁻ᵀAᵀr‖ ≤ rtol·‖r‖), 1 max-iterations, 2 converged (‖r‖ ≤ rtol·‖b‖), 4 aborted.
+
+// Workspace regions: `vectors` n-vectors of the kernel's own, the per-chunk
+// partials of Aᵀr (n each), of ‖r‖² and of ‖A‖_F².
+const WORK_VECTORS = 0, WORK_VECS = 1, WORK_NORMS = 2, WORK_END = 3;
+
+function workRegion(region: i32, m: i32, n: i32, vectors: i32): usize {
+  const chunks = <usize>chunkCount(m);
+  switch (region) {
+    case WORK_VECTORS: return <usize>vectors * <usize>n;
+    case WORK_VECS: return chunks * <usize>n;
+    case WORK_NORMS: return 2 * chunks;
+    default: return 0;
+  }
+}
+
+/** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
+function workOffset(region: i32, m: i32, n: i32, vectors: i32): usize {
+  let bytes: usize = 0;
+  for (let r = 0; r < region; r++) bytes += padded(workRegion(r, m, n, vectors) << 3);
+  return bytes;
+}
+
+/** iterative_sketch_f64's n-vectors: x_prev, Aᵀr, R⁻ᵀAᵀr, the step, the best x. */
+const ITERATIVE_VECTORS = 5;
+
+/** Bytes of iterative_sketch_f64's workspace. */
+export function iterativeWorkspace(m: i32, n: i32): f64 {
+  return <f64>workOffset(WORK_END, m, n, ITERATIVE_VECTORS);
+}
+
+/** Bytes of lstsq_residual_f64's workspace. */
+export function residualWorkspace(m: i32, n: i32): f64 {
+  return <f64>workOffset(WORK_END, m, n, 0);
+}
 
 /** rᵢ = bᵢ − aᵢ·x over this thread's chunks, with partials of ‖r‖² and Aᵀr. */
 function residualSweep(a: usize, lda: i32, m: i32, n: i32, b: usize, x: usize, norms: usize, vecs: usize, c0: i32, c1: i32, frobenius: usize, team: usize): void {
@@ -36,13 +70,7 @@ function residualSweep(a: usize, lda: i32, m: i32, n: i32, b: usize, x: usize, n
       if (frobenius) ff += dotContiguous(row, row, n);
       const ri = load<f64>(b + (<usize>i << 3)) - dotContiguous(row, x, n);
       nn += ri * ri;
-      const rv = f64x2.splat(ri);
-      let j = 0;
-      for (; j + 2 <= n; j += 2) {
-        const o = <usize>j << 3;
-        v128.store(part + o, f64x2.add(v128.load(part + o), f64x2.mul(rv, v128.load(row + o))));
-      }
-      if (j < n) store<f64>(part + (<usize>j << 3), load<f64>(part + (<usize>j << 3)) + ri * load<f64>(row + (<usize>j << 3)));
+      addScaledRow(part, row, ri, n);
     }
     store<f64>(norms + (<usize>c << 3), nn);
     if (frobenius) store<f64>(frobenius + (<usize>c << 3), ff);
@@ -52,18 +80,20 @@ function residualSweep(a: usize, lda: i32, m: i32, n: i32, b: usize, x: usize, n
 /**
  * Solves min ‖A·x − b‖ (row i of A at a + i·lda) from the start in x.
  * `rm` is R (n×n row-major upper triangular) from the sketch; rho = n/d;
- * `work` holds 5n f64, `vecs` chunkCount(m)·n, `norms` 2·chunkCount(m), `out` 8.
+ * `work`: iterativeWorkspace bytes; `out`: IterativeSketchF64Out (slot stop
+ * also tells the team to stop). Reasons: converged (‖R⁻ᵀAᵀr‖ ≤ rtol·‖r‖ or at
+ * the rounding floor), consistent (‖r‖ ≤ rtol·‖b‖), max-iterations, aborted.
  */
 export function iterative_sketch_f64(
   a: usize, lda: i32, m: i32, n: i32, b: usize, bnorm: f64, rm: usize, x: usize,
-  maxIter: i32, rtol: f64, rho: f64, work: usize, vecs: usize, norms: usize, out: usize,
+  maxIter: i32, rtol: f64, rho: f64, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   const nb = <usize>n << 3;
   const xPrev = work, g = work + nb, z = g + nb, dx = z + nb, xBest = dx + nb;
+  const vecs = work + workOffset(WORK_VECS, m, n, ITERATIVE_VECTORS), norms = work + workOffset(WORK_NORMS, m, n, ITERATIVE_VECTORS);
   const chunks = chunkCount(m);
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
-  const j0 = rangeStart(n, tid, nthreads), j1 = rangeStart(n, tid + 1, nthreads);
   // tid 0's state: the assumed spectrum [lo, hi] of M = A·R⁻¹'s Gram matrix
   // (a d-row Gaussian sketch's: (1 ± √ρ)⁻²) and the heavy-ball step it gives.
   let iter = 0, sinceBest = 0, best = Infinity, last = Infinity, normA: f64 = 0;
@@ -76,7 +106,7 @@ export function iterative_sketch_f64(
   if (tid == 0) {
     memory.copy(xPrev, x, nb);
     memory.copy(xBest, x, nb);
-    store<f64>(out + (OUT_STOP << 3), 0);
+    store<f64>(at(out, IterativeSketchF64Out.stop), 0);
   }
   barrier(team, nthreads);
   for (;;) {
@@ -84,11 +114,7 @@ export function iterative_sketch_f64(
     const frobenius = iter == 0 && normA == 0 ? norms + (<usize>chunks << 3) : 0;
     residualSweep(a, lda, m, n, b, x, norms, vecs, c0, c1, frobenius, team);
     barrier(team, nthreads);
-    for (let j = j0; j < j1; j++) {
-      let acc: f64 = 0;
-      for (let c = 0; c < chunks; c++) acc += load<f64>(vecs + ((<usize>c * n + j) << 3));
-      store<f64>(g + (<usize>j << 3), acc);
-    }
+    sumChunkColumns(vecs, chunks, n, g, tid, nthreads);
     barrier(team, nthreads);
     if (tid == 0) {
       const rnorm = Math.sqrt(sumPartials(norms, chunks));
@@ -104,20 +130,20 @@ export function iterative_sketch_f64(
       const xn = Math.sqrt(dotContiguous(x, x, n));
       const floor = 4 * F64.EPSILON * (bnorm + normA * xn);
       let reason = -1;
-      if (rnorm <= rtol * bnorm) reason = 2;
-      else if (gnorm <= rtol * max(rnorm, ry) || gnorm <= floor) reason = 0;
-      else if (iter >= maxIter) reason = 1;
-      else if (aborted(team)) reason = 4;
+      if (rnorm <= rtol * bnorm) reason = CONSISTENT;
+      else if (gnorm <= rtol * max(rnorm, ry) || gnorm <= floor) reason = CONVERGED;
+      else if (iter >= maxIter) reason = MAX_ITERATIONS;
+      else if (aborted(team)) reason = ABORTED;
       if (gnorm < best) { best = gnorm; sinceBest = 0; memory.copy(xBest, x, nb); } else sinceBest++;
       if (iter - markIter >= 16 && best <= 0.01 * mark) { mark = best; markIter = iter; }
       if (mark == Infinity) mark = best;
       if (reason >= 0) {
-        store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);
-        store<f64>(out + (OUT_REASON << 3), <f64>reason);
-        store<f64>(out + (OUT_RESIDUAL << 3), rnorm);
-        store<f64>(out + (OUT_GRADIENT << 3), gnorm);
-        store<f64>(out + (OUT_RHO << 3), hi);
-        store<f64>(out + (OUT_STOP << 3), 1);
+        store<f64>(at(out, IterativeSketchF64Out.iterations), <f64>iter);
+        store<f64>(at(out, IterativeSketchF64Out.reason), <f64>reason);
+        store<f64>(at(out, IterativeSketchF64Out.residual), rnorm);
+        store<f64>(at(out, IterativeSketchF64Out.gradient), gnorm);
+        store<f64>(at(out, IterativeSketchF64Out.spectrumHi), hi);
+        store<f64>(at(out, IterativeSketchF64Out.stop), 1);
       } else if (gnorm > 4 * best || sinceBest >= 12 || (iter - markIter >= 16 && best > 0.01 * mark)) {
         // The sketch is more distorted than assumed. Growth: an eigenvalue λ
         // of MᵀM exceeds the step's stability bound and its mode grows by a
@@ -158,7 +184,7 @@ export function iterative_sketch_f64(
       last = gnorm;
     }
     barrier(team, nthreads);
-    if (load<f64>(out + (OUT_STOP << 3)) != 0) break;
+    if (load<f64>(at(out, IterativeSketchF64Out.stop)) != 0) break;
   }
 }
 
@@ -187,26 +213,22 @@ function heavyBallBeta(lo: f64, hi: f64): f64 {
 
 /**
  * What a least-squares stopping criterion needs at x, recomputed: r = b − A·x
- * (row i of A at a + i·lda); out[0] = ‖r‖, out[1] = ‖A‖_F, and g = Aᵀr (n f64).
- * `vecs` chunkCount(m)·n f64, `norms` 2·chunkCount(m). Summed in chunk order.
+ * (row i of A at a + i·lda); ‖r‖ and ‖A‖_F (LstsqResidualF64Out), and
+ * g = Aᵀr (n f64). `work`: residualWorkspace bytes. Summed in chunk order.
  */
 export function lstsq_residual_f64(
-  a: usize, lda: i32, m: i32, n: i32, b: usize, x: usize, g: usize, vecs: usize, norms: usize, out: usize,
+  a: usize, lda: i32, m: i32, n: i32, b: usize, x: usize, g: usize, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
+  const vecs = work + workOffset(WORK_VECS, m, n, 0), norms = work + workOffset(WORK_NORMS, m, n, 0);
   const chunks = chunkCount(m);
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
-  const j0 = rangeStart(n, tid, nthreads), j1 = rangeStart(n, tid + 1, nthreads);
   const frobenius = norms + (<usize>chunks << 3);
   residualSweep(a, lda, m, n, b, x, norms, vecs, c0, c1, frobenius, team);
   barrier(team, nthreads);
-  for (let j = j0; j < j1; j++) {
-    let acc: f64 = 0;
-    for (let c = 0; c < chunks; c++) acc += load<f64>(vecs + ((<usize>c * n + j) << 3));
-    store<f64>(g + (<usize>j << 3), acc);
-  }
+  sumChunkColumns(vecs, chunks, n, g, tid, nthreads);
   if (tid == 0) {
-    store<f64>(out, Math.sqrt(sumPartials(norms, chunks)));
-    store<f64>(out + 8, Math.sqrt(sumPartials(frobenius, chunks)));
+    store<f64>(at(out, LstsqResidualF64Out.residual), Math.sqrt(sumPartials(norms, chunks)));
+    store<f64>(at(out, LstsqResidualF64Out.frobenius), Math.sqrt(sumPartials(frobenius, chunks)));
   }
 }

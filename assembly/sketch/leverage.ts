@@ -11,21 +11,29 @@ import { gaussianPair, mix64, streamKey, unit53 } from "../core/rng";
 import { aborted, barrier, rangeStart } from "../core/team";
 import { dotContiguous } from "../blas/level1";
 import { backSolve } from "../blas/triangular";
+import { padded } from "../core/memory";
 
 /** β, the uniform part of the sampling probabilities. */
 const UNIFORM_SHARE: f64 = 0.1;
 
+/** Bytes of leverage_scores_f64's workspace: Ω (n × (r or n), column-major), then one column of Π. */
+export function leverageWorkspace(n: i32, r: i32): f64 {
+  const width = r > 0 ? r : n;
+  return <f64>(padded(<usize>n * <usize>width << 3) + padded(<usize>n << 3));
+}
+
 /**
  * scores[i] = ‖A[i, 0..n)·Ω‖², Ω = R⁻¹·Π (Π Gaussian n×r, entries N(0, 1/r)),
  * or Ω = R⁻¹ itself when r = 0 (exact given R). R: n×n row-major upper
- * triangular. `omega` holds n·max(r, n) f64 (Ω column-major), `pi` n f64.
+ * triangular. `work`: leverageWorkspace bytes.
  */
 export function leverage_scores_f64(
-  a: usize, lda: i32, m: i32, n: i32, rm: usize, r: i32, seed: f64, omega: usize, pi: usize, scores: usize,
+  a: usize, lda: i32, m: i32, n: i32, rm: usize, r: i32, seed: f64, scores: usize, work: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   const width = r > 0 ? r : n;
   const colBytes = <usize>n << 3;
+  const omega = work, pi = work + padded(<usize>n * <usize>width << 3);
   if (tid == 0) {
     // Ω's columns by back substitution: R·ω = π (a column of Π, or eⱼ).
     const key = streamKey(<u64>seed, 4), scale = r > 0 ? 1.0 / Math.sqrt(<f64>r) : 1.0;
@@ -53,15 +61,21 @@ export function leverage_scores_f64(
   }
 }
 
+/** Bytes of sample_rows_f64's workspace: the cdf (m + 1 entries) and Σscore. */
+export function sampleWorkspace(m: i32): f64 {
+  return <f64>padded(<usize>(m + 2) << 3);
+}
+
 /**
- * out (d×n row-major) = d rows of A (row stride lda, n columns copied) drawn
+ * sa (d×n row-major) = d rows of A (row stride lda, n columns copied) drawn
  * with probabilities pᵢ = (1 − β)·scoreᵢ/Σscore + β/m, row i scaled by 1/√(d·pᵢ).
- * `cdf` holds m + 2 f64.
+ * `work`: sampleWorkspace bytes.
  */
 export function sample_rows_f64(
-  a: usize, lda: i32, m: i32, n: i32, scores: usize, d: i32, seed: f64, cdf: usize, out: usize,
+  a: usize, lda: i32, m: i32, n: i32, scores: usize, d: i32, seed: f64, sa: usize, work: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
+  const cdf = work;
   if (tid == 0) {
     // cdf of the weights qᵢ = (1 − β)·ℓ̃ᵢ + β·Σℓ̃/m, which also sum to Σℓ̃.
     let total: f64 = 0;
@@ -90,7 +104,7 @@ export function sample_rows_f64(
     }
     const p = ((1 - UNIFORM_SHARE) * load<f64>(scores + (<usize>lo << 3)) + share) / total;
     const scale = 1.0 / Math.sqrt(<f64>d * p);
-    const src = a + ((<usize>lo * lda) << 3), dst = out + ((<usize>k * n) << 3);
+    const src = a + ((<usize>lo * lda) << 3), dst = sa + ((<usize>k * n) << 3);
     const sv = f64x2.splat(scale);
     let j = 0;
     for (; j + 2 <= n; j += 2) v128.store(dst + (<usize>j << 3), f64x2.mul(sv, v128.load(src + (<usize>j << 3))));

@@ -13,16 +13,38 @@ import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { dotContiguous } from "../blas/level1";
 import { backSolve, forwardSolveT } from "../blas/triangular";
+import { at, padded } from "../core/memory";
+import { ABORTED, CONSISTENT, CONVERGED, LsqrF64Out, MAX_ITERATIONS } from "../generated/layouts";
+import { addScaledRow, sumChunkColumns } from "./rows";
 
 // Scalar block (f64 slots), shared by the team.
-const S_ALPHA = 0, S_BETA = 1, S_RATIO = 2, S_STOP = 3;
-// Result block.
-const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_ANORM = 3, OUT_ARNORM = 4;
-// Reasons: 0 converged (‖Mᵀr‖ small), 1 max-iterations, 2 converged (r = 0), 4 aborted.
+const S_ALPHA = 0, S_BETA = 1, S_RATIO = 2, S_STOP = 3, S_END = 4;
 
-// @ts-ignore: decorator
-@inline function at(v: usize, i: i32): usize {
-  return v + (<usize>i << 3);
+// Workspace regions: the vectors (ũ: m; v, w, t, y, s, z: n each), the
+// per-chunk partials of Aᵀũ (n each) and of ‖ũ‖², the scalar block.
+const WORK_VECTORS = 0, WORK_VECS = 1, WORK_NORMS = 2, WORK_SCALARS = 3, WORK_END = 4;
+
+function workRegion(region: i32, m: i32, n: i32): usize {
+  const chunks = <usize>chunkCount(m);
+  switch (region) {
+    case WORK_VECTORS: return <usize>m + 6 * <usize>n;
+    case WORK_VECS: return chunks * <usize>n;
+    case WORK_NORMS: return chunks;
+    case WORK_SCALARS: return S_END;
+    default: return 0;
+  }
+}
+
+/** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
+function workOffset(region: i32, m: i32, n: i32): usize {
+  let bytes: usize = 0;
+  for (let r = 0; r < region; r++) bytes += padded(workRegion(r, m, n) << 3);
+  return bytes;
+}
+
+/** Bytes of lsqr_f64's workspace. */
+export function lsqrWorkspace(m: i32, n: i32): f64 {
+  return <f64>workOffset(WORK_END, m, n);
 }
 
 /** ũ over this thread's rows, with partials of ‖ũ‖² and Aᵀũ. */
@@ -43,30 +65,26 @@ function sweep(
       const ui = first ? load<f64>(at(b, i)) : dotContiguous(row, t, n) - ratio * load<f64>(at(u, i));
       store<f64>(at(u, i), ui);
       nn += ui * ui;
-      const uv = f64x2.splat(ui);
-      let j = 0;
-      for (; j + 2 <= n; j += 2) {
-        const o = <usize>j << 3;
-        v128.store(part + o, f64x2.add(v128.load(part + o), f64x2.mul(uv, v128.load(row + o))));
-      }
-      if (j < n) store<f64>(at(part, j), load<f64>(at(part, j)) + ui * load<f64>(at(row, j)));
+      addScaledRow(part, row, ui, n);
     }
     store<f64>(at(norms, c), nn);
   }
 }
 
 /**
- * Solves min ‖A·x − b‖ (row i of A at a + i·lda). `rm` is R (n×n row-major upper triangular); `work`
- * holds m + 6n f64; `vecs` chunkCount(m)·n f64; `norms` chunkCount(m) f64;
- * `sc` 8 f64; `out` 8 f64; x receives the solution. Stops when
- * ‖Mᵀr‖ ≤ rtol·‖M‖·‖r‖ (or ‖r‖ ≤ rtol·‖b‖), M = A·R⁻¹.
+ * Solves min ‖A·x − b‖ (row i of A at a + i·lda). `rm` is R (n×n row-major
+ * upper triangular); `work`: lsqrWorkspace bytes; `out`: LsqrF64Out; x
+ * receives the solution. Stops when ‖Mᵀr‖ ≤ rtol·‖M‖·‖r‖ (converged) or
+ * ‖r‖ ≤ rtol·‖b‖ (consistent), M = A·R⁻¹.
  */
 export function lsqr_f64(
   a: usize, lda: i32, m: i32, n: i32, b: usize, rm: usize, x: usize,
-  maxIter: i32, rtol: f64, work: usize, vecs: usize, norms: usize, sc: usize, out: usize,
+  maxIter: i32, rtol: f64, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   const u = work, v = at(work, m), w = at(v, n), t = at(w, n), y = at(t, n), s = at(y, n), z = at(s, n);
+  const vecs = work + workOffset(WORK_VECS, m, n), norms = work + workOffset(WORK_NORMS, m, n);
+  const sc = work + workOffset(WORK_SCALARS, m, n);
   const chunks = chunkCount(m);
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
   const j0 = rangeStart(n, tid, nthreads), j1 = rangeStart(n, tid + 1, nthreads);
@@ -74,7 +92,7 @@ export function lsqr_f64(
   // tid 0's running state (only tid 0 uses it).
   let alpha: f64 = 0, rhoBar: f64 = 0, phiBar: f64 = 0, anorm2: f64 = 0, bnorm: f64 = 0, arnorm: f64 = 0;
   let iter = 0;
-  let reason = 1;
+  let reason = MAX_ITERATIONS;
   let first = true;
   for (;;) {
     // ũ = A·t − (α/β)·ũ (first: ũ = b), with ‖ũ‖² and Aᵀũ partials.
@@ -82,11 +100,8 @@ export function lsqr_f64(
     barrier(team, nthreads);
     const beta = Math.sqrt(sumPartials(norms, chunks));
     // s = Aᵀũ / β, each thread summing a slice of the n entries in chunk order.
-    for (let j = j0; j < j1; j++) {
-      let acc: f64 = 0;
-      for (let c = 0; c < chunks; c++) acc += load<f64>(vecs + ((<usize>c * n + j) << 3));
-      store<f64>(at(s, j), beta > 0 ? acc / beta : 0.0);
-    }
+    sumChunkColumns(vecs, chunks, n, s, tid, nthreads);
+    for (let j = j0; j < j1; j++) store<f64>(at(s, j), beta > 0 ? load<f64>(at(s, j)) / beta : 0.0);
     barrier(team, nthreads);
     if (tid == 0) {
       let stop = false;
@@ -104,8 +119,8 @@ export function lsqr_f64(
         }
         rhoBar = alpha;
         arnorm = alpha * beta;
-        if (beta == 0) { reason = 2; stop = true; }
-        else if (alpha == 0) { reason = 0; stop = true; }
+        if (beta == 0) { reason = CONSISTENT; stop = true; }
+        else if (alpha == 0) { reason = CONVERGED; stop = true; }
       } else {
         iter++;
         anorm2 += alpha * alpha + beta * beta;
@@ -130,10 +145,10 @@ export function lsqr_f64(
         // ‖r‖ = φ̄, ‖Mᵀr‖ = φ̄·α·|c|.
         arnorm = phiBar * alpha * Math.abs(cs);
         reportProgress(team, iter, phiBar);
-        if (phiBar <= rtol * bnorm) { reason = 2; stop = true; }
-        else if (arnorm <= rtol * Math.sqrt(anorm2) * phiBar) { reason = 0; stop = true; }
-        else if (iter >= maxIter) { reason = 1; stop = true; }
-        else if (aborted(team)) { reason = 4; stop = true; }
+        if (phiBar <= rtol * bnorm) { reason = CONSISTENT; stop = true; }
+        else if (arnorm <= rtol * Math.sqrt(anorm2) * phiBar) { reason = CONVERGED; stop = true; }
+        else if (iter >= maxIter) { reason = MAX_ITERATIONS; stop = true; }
+        else if (aborted(team)) { reason = ABORTED; stop = true; }
       }
       // t = R⁻¹·v for the next sweep; ũ is scaled by α/β there.
       backSolve(rm, n, v, t);
@@ -143,11 +158,11 @@ export function lsqr_f64(
       store<f64>(sc + (S_BETA << 3), beta);
       if (stop) {
         backSolve(rm, n, y, x);
-        store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);
-        store<f64>(out + (OUT_REASON << 3), <f64>reason);
-        store<f64>(out + (OUT_RESIDUAL << 3), phiBar);
-        store<f64>(out + (OUT_ANORM << 3), Math.sqrt(anorm2));
-        store<f64>(out + (OUT_ARNORM << 3), arnorm);
+        store<f64>(at(out, LsqrF64Out.iterations), <f64>iter);
+        store<f64>(at(out, LsqrF64Out.reason), <f64>reason);
+        store<f64>(at(out, LsqrF64Out.residual), phiBar);
+        store<f64>(at(out, LsqrF64Out.anorm), Math.sqrt(anorm2));
+        store<f64>(at(out, LsqrF64Out.arnorm), arnorm);
       }
     }
     barrier(team, nthreads);

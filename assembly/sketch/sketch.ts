@@ -6,14 +6,16 @@
 // result, so each output row is summed by one thread in row order of A.
 import { mix64 } from "../core/rng";
 import { rangeStart } from "../core/team";
+import { addScaledRow, clearOwnRows } from "./rows";
 
+/** sa (d×n row-major) = S·A, S with s nonzeros ±1/√s per column (s ≤ d). */
 export function sketch_sparse_f64(
-  a: usize, m: i32, n: i32, d: i32, s: i32, seed: f64, out: usize,
+  a: usize, m: i32, n: i32, d: i32, s: i32, seed: f64, sa: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   const k0 = rangeStart(d, tid, nthreads), k1 = rangeStart(d, tid + 1, nthreads);
   const rowBytes = <usize>n << 3;
-  memory.fill(out + <usize>k0 * rowBytes, 0, <usize>(k1 - k0) * rowBytes);
+  clearOwnRows(sa, d, n, tid, nthreads);
   const scale = 1.0 / Math.sqrt(<f64>s);
   const key = <u64>seed;
   for (let i = 0; i < m; i++) {
@@ -24,14 +26,7 @@ export function sketch_sparse_f64(
       const k = t * blk + <i32>((h >> 1) % <u64>blk);
       if (k < k0 || k >= k1) continue;
       const v = (h & 1) != 0 ? scale : -scale;
-      const src = a + <usize>i * rowBytes, dst = out + <usize>k * rowBytes;
-      const vv = f64x2.splat(v);
-      let j = 0;
-      for (; j + 2 <= n; j += 2) {
-        const o = <usize>j << 3;
-        v128.store(dst + o, f64x2.add(v128.load(dst + o), f64x2.mul(vv, v128.load(src + o))));
-      }
-      if (j < n) store<f64>(dst + (<usize>j << 3), load<f64>(dst + (<usize>j << 3)) + v * load<f64>(src + (<usize>j << 3)));
+      addScaledRow(sa + <usize>k * rowBytes, a + <usize>i * rowBytes, v, n);
     }
   }
 }

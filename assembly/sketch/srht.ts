@@ -10,6 +10,7 @@
 // sample are pure functions of the seed (core/rng.ts).
 import { mix64, streamKey } from "../core/rng";
 import { barrier, rangeStart } from "../core/team";
+import { padded } from "../core/memory";
 
 /**
  * In-place unnormalised Walsh–Hadamard transform of x[0..len), len a power
@@ -65,14 +66,28 @@ function fwht(x: usize, len: i32): void {
   }
 }
 
+/** Rows of A zero-padded to a power of two: 2^⌈log₂ m⌉ (1 for m ≤ 1). */
+function paddedRows(m: i32): i32 {
+  return m <= 1 ? 1 : 1 << (32 - clz(m - 1));
+}
+
+/** Bytes of sketch_srht_f64's workspace: the transformed p×n columns, then the p-entry permutation. */
+export function srhtWorkspace(m: i32, n: i32): f64 {
+  const p = <usize>paddedRows(m);
+  return <f64>(padded((p * <usize>n) << 3) + padded(p << 2));
+}
+
 /**
- * S·A into out (d×n row-major). `buf` holds p·n f64 (p the padded row count),
- * `perm` p i32 (the sample is its first d entries).
+ * S·A into sa (d×n row-major, d ≤ the padded row count p). `work`:
+ * srhtWorkspace bytes, the p×n column-major buffer and p i32 whose first d
+ * entries are the sample.
  */
 export function sketch_srht_f64(
-  a: usize, m: i32, n: i32, p: i32, d: i32, seed: f64, buf: usize, perm: usize, out: usize,
+  a: usize, m: i32, n: i32, d: i32, seed: f64, sa: usize, work: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
+  const p = paddedRows(m);
+  const buf = work, perm = work + padded((<usize>p * <usize>n) << 3);
   const signs = streamKey(<u64>seed, 2), rows = streamKey(<u64>seed, 3);
   if (tid == 0) {
     // The first d steps of a Fisher–Yates shuffle of 0..p−1: d distinct rows.
@@ -112,7 +127,7 @@ export function sketch_srht_f64(
   const scale = 1.0 / Math.sqrt(<f64>d);
   const k1 = rangeStart(d, tid + 1, nthreads);
   for (let k = rangeStart(d, tid, nthreads); k < k1; k++) {
-    const src = buf + (<usize>load<i32>(perm + (<usize>k << 2)) << 3), dst = out + <usize>k * rowBytes;
+    const src = buf + (<usize>load<i32>(perm + (<usize>k << 2)) << 3), dst = sa + <usize>k * rowBytes;
     for (let j = 0; j < n; j++) store<f64>(dst + (<usize>j << 3), scale * load<f64>(src + <usize>j * colBytes));
   }
 }
