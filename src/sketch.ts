@@ -102,15 +102,15 @@ function lstsqReason(code: number): LstsqReason {
 }
 /**
  * ‖Aᵀr‖ a backward-stable solver reaches, in units of ε·‖A‖_F·(‖b‖ + ‖A‖_F·‖x‖):
- * NumPy's SVD and QR solutions measured 0.02–1.9 (cond 1 … 1e14).
+ * above what NumPy's SVD and QR solutions reach (bench/results/sketch-notes.md).
  */
 const ROUNDING_FLOOR = 4;
 /**
  * "auto" leaves sketch-and-precondition for Householder QR of A when the
  * sketch's R says cond(A) is above this: there, on inconsistent problems,
- * the κ²·ε·‖r‖ term of the forward error comes out 4–18× QR's in
- * sketch-and-precondition with refinement (measured at cond 1e8–1e12),
- * while QR costs about the same as the refined solve (20000×100: 239 vs 259 ms).
+ * the κ²·ε·‖r‖ term of the forward error comes out several times QR's even
+ * with refinement, while QR costs about the same as the refined solve
+ * (bench/results/sketch-notes.md).
  */
 const AUTO_QR_ABOVE_COND = 1e7;
 
@@ -170,16 +170,23 @@ interface SketchArgs {
   sa: number;
 }
 
+/** The sizes a sketch kind accepts (rows of S·A) and the one lstsq uses by default. */
+interface SketchSizes {
+  /** Smallest size it accepts. */
+  minSize: number;
+  /** Largest size for an A of `rows` rows. */
+  maxSize: (rows: number) => number;
+  /** lstsq's size for a rows×n A when opts.sketchSize is not given (at most rows). */
+  defaultSize: (rows: number, n: number) => number;
+}
+const ANY_SIZE: SketchSizes = { minSize: 1, maxSize: () => 2 ** 31 - 1, defaultSize: (rows, n) => Math.min(rows, Math.max(4 * n, n + 8)) };
+
 /**
  * A sketch kind: how S·block is computed, and the sizes it accepts. One entry
  * of SKETCH_KINDS per kind; a kind whose kernel takes (a, m, n, d, seed, sa)
  * and parameters of its own is `direct(kernel, …)`.
  */
-interface SketchKindEntry {
-  /** Smallest size (rows of S·A) it accepts. */
-  minSize: number;
-  /** Largest size for an A of `rows` rows. */
-  maxSize: (rows: number) => number;
+interface SketchKindEntry extends SketchSizes {
   /** Launches S·block into a.sa. */
   run: (sk: Sketch, c: Call, a: SketchArgs) => Promise<void>;
   /** Bytes of wasm memory its launches allocate besides the d×w result (an upper bound). */
@@ -189,11 +196,11 @@ interface SketchKindEntry {
 /** The launch parameters every direct sketch kernel takes: S·A of a rows×w block into sa. */
 type DirectParams = { a: number; m: number; n: number; d: number; seed: number; sa: number };
 
-/** A kind computed by one kernel on the block itself, with `extra(d)` its own parameters. */
-function direct<D extends KernelDescriptor>(kernel: D, extra: (d: number) => Omit<KernelParams<D>, keyof DirectParams>, minSize = 1, maxSize = (_rows: number) => 2 ** 31 - 1): SketchKindEntry {
+/** A kind computed by one kernel on the block itself, `extra(d)` its own parameters. */
+function direct<D extends KernelDescriptor>(kernel: D, extra: (d: number) => Omit<KernelParams<D>, keyof DirectParams>, sizes: Partial<SketchSizes> = {}): SketchKindEntry {
   const params = (a: Omit<SketchArgs, "n">): KernelParams<D> => ({ a: a.block, m: a.rows, n: a.w, d: a.d, seed: a.seed, sa: a.sa, ...extra(a.d) }) as unknown as KernelParams<D>;
   return {
-    minSize, maxSize,
+    ...ANY_SIZE, ...sizes,
     run: (_sk, c, a) => c.scope.launch(kernel, params(a), c.opts).then(() => undefined),
     bytes: (e, a, threads) => e.launchBytes(kernel, params({ ...a, block: 0, sa: 0, seed: 0 }), threads),
   };
@@ -202,12 +209,11 @@ function direct<D extends KernelDescriptor>(kernel: D, extra: (d: number) => Omi
 /** The sketch kinds, by name (see SketchOptions.kind). */
 const SKETCH_KINDS = {
   gaussian: direct(K.sketch_gaussian_f64, () => ({})),
-  srht: direct(K.sketch_srht_f64, () => ({}), 1, (rows) => nextPow2(rows)),
+  srht: direct(K.sketch_srht_f64, () => ({}), { maxSize: (rows) => nextPow2(rows) }),
   countsketch: direct(K.sketch_sparse_f64, () => ({ s: 1 })),
-  "sparse-sign": direct(K.sketch_sparse_f64, (d) => ({ s: Math.min(8, d) }), 8),
+  "sparse-sign": direct(K.sketch_sparse_f64, (d) => ({ s: Math.min(8, d) }), { minSize: 8 }),
   leverage: {
-    minSize: 1,
-    maxSize: () => 2 ** 31 - 1,
+    ...ANY_SIZE,
     run: async (sk, c, a) => {
       const scores = await sk.scores(c, a.block, a.rows, a.w, a.n, a.seed);
       await c.scope.launch(K.sample_rows_f64, { a: a.block, lda: a.w, m: a.rows, n: a.w, scores, d: a.d, seed: a.seed, sa: a.sa }, c.opts);
@@ -276,7 +282,7 @@ export class Sketch {
   /**
    * The launches of a call touching `bytes`: what its pool turn must cover.
    * Long (on workers, the caller free to hear an abort): a QR or sketch of a
-   * big A runs for seconds (200000×100: 0.4 s on 2 threads, 6 s on one).
+   * big A runs for seconds.
    */
   private launches(opts: CallOptions, bytes: number): RunOptions {
     return { signal: opts.signal, threads: this.e.threadsFor(bytes, opts), long: true };
@@ -327,8 +333,8 @@ export class Sketch {
    * Nakatsukasa, Townsend & Webb 2023, Epperly 2023): from the start in xp
    * (the sketch-and-solve point), each step solves min ‖A·δ − r‖ by LSQR
    * preconditioned with R, to full precision, and adds δ; r = b − A·x is
-   * summed in twice the working precision (it gained 1.5–2× in forward error
-   * at cond 1e10–1e12). LSQR from zero alone is not forward stable on
+   * summed in twice the working precision (smaller forward error on
+   * ill-conditioned A; bench/results/sketch-notes.md). LSQR from zero alone is not forward stable on
    * ill-conditioned, (nearly) consistent problems: its own estimates say
    * "converged" while x is far off. Warm-started and refined it matches QR.
    * At least two steps; more while the criterion, recomputed at x, fails and
@@ -420,10 +426,11 @@ export class Sketch {
     const auto = method === "auto";
     if (method === "auto") method = opts.rcond === undefined && m >= 8 * n && m * n >= 2e5 ? "sketch-and-precondition" : "qr";
     if (opts.rcond !== undefined && method !== "qr" && method !== "sketch-and-solve") throw new NumlaneError("invalid-value", `rcond is for "qr" and "sketch-and-solve", not "${method}"`, "opts.rcond");
-    const sketchSizeMin = Math.max(n, SKETCH_KINDS[kind].minSize);
+    const sizes = SKETCH_KINDS[kind];
+    const sketchSizeMin = Math.max(n, sizes.minSize), sketchSizeMax = Math.min(m, sizes.maxSize(m));
     // A given size is checked even when "auto" then picks qr: a bad value is never silently ignored.
-    if (opts.sketchSize !== undefined) integer("opts.sketchSize", opts.sketchSize, sketchSizeMin, m);
-    const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? Math.min(m, Math.max(4 * n, n + 8)), sketchSizeMin, m);
+    if (opts.sketchSize !== undefined) integer("opts.sketchSize", opts.sketchSize, sketchSizeMin, sketchSizeMax);
+    const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? Math.min(sketchSizeMax, sizes.defaultSize(m, n)), sketchSizeMin, sketchSizeMax);
     // Entries past 2^±SAFE_EXPONENT: their sums of squares would overflow or
     // underflow. Solve for A·2^−ea and b·2^−eb (exact) and scale back.
     const ea = unsafeExponent(D.data), eb = unsafeExponent(b);
