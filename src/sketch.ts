@@ -206,20 +206,25 @@ function direct<D extends KernelDescriptor>(kernel: D, extra: (d: number) => Omi
   };
 }
 
-/** The sketch kinds, by name (see SketchOptions.kind). */
-const SKETCH_KINDS = {
-  gaussian: direct(K.sketch_gaussian_f64, () => ({})),
-  srht: direct(K.sketch_srht_f64, () => ({}), { maxSize: (rows) => nextPow2(rows) }),
-  countsketch: direct(K.sketch_sparse_f64, () => ({ s: 1 })),
-  "sparse-sign": direct(K.sketch_sparse_f64, (d) => ({ s: Math.min(8, d) }), { minSize: 8 }),
-  leverage: {
+/** Rows sampled by approximate leverage scores (Sketch.scores), then sample_rows_f64. */
+function sampled(): SketchKindEntry {
+  return {
     ...ANY_SIZE,
     run: async (sk, c, a) => {
       const scores = await sk.scores(c, a.block, a.rows, a.w, a.n, a.seed);
       await c.scope.launch(K.sample_rows_f64, { a: a.block, lda: a.w, m: a.rows, n: a.w, scores, d: a.d, seed: a.seed, sa: a.sa }, c.opts);
     },
     bytes: (e, a, threads) => scoresBytes(e, a.rows, a.w, a.n, threads) + e.launchBytes(K.sample_rows_f64, { m: a.rows }, threads),
-  },
+  };
+}
+
+/** The sketch kinds, by name (see SketchOptions.kind). */
+const SKETCH_KINDS = {
+  gaussian: direct(K.sketch_gaussian_f64, () => ({})),
+  srht: direct(K.sketch_srht_f64, () => ({}), { maxSize: (rows) => nextPow2(rows) }),
+  countsketch: direct(K.sketch_sparse_f64, () => ({ s: 1 })),
+  "sparse-sign": direct(K.sketch_sparse_f64, (d) => ({ s: Math.min(8, d) }), { minSize: 8 }),
+  leverage: sampled(),
 } satisfies Record<string, SketchKindEntry>;
 
 export type SketchKind = keyof typeof SKETCH_KINDS;
