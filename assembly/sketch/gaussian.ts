@@ -13,13 +13,12 @@
 // a time (out += g0·a0 + g1·a1), so the bits do not depend on the blocking.
 import { gaussianPair, streamKey } from "../core/rng";
 import { aborted, rangeStart } from "../core/team";
-import { padded } from "../core/memory";
 import { clearOwnRows } from "./rows";
 
 const PANEL: i32 = 64; // even: each normal pair covers rows (2p, 2p + 1)
 const KB: i32 = 4;     // output rows per register block
-/** Scratch bytes per thread: KB·PANEL normals as f64x2 splats. */
-const SCRATCH_PER_THREAD: usize = padded(<usize>(KB * PANEL) << 4);
+/** Scratch bytes per thread: KB·PANEL normals as f64x2 splats (a whole number of 64-byte lines). */
+const SCRATCH_PER_THREAD: usize = <usize>(KB * PANEL) << 4;
 
 /** Bytes of sketch_gaussian_f64's workspace: each thread's block of normals. */
 export function gaussianWorkspace(nthreads: i32): f64 {
