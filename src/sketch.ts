@@ -544,6 +544,7 @@ function checkKind(kind: unknown, name: string): SketchKind {
 }
 /** Rows of the sparse sketch whose R gives the leverage estimates: distortion (1 ± √(n/d₁))² ≈ [0.4, 1.8] at 8n. */
 const leveragePresketch = (rows: number, n: number) => Math.min(rows, Math.max(8 * n, n + 8));
+/** The rows SRHT pads A to (sketch_srht_f64 computes its own p the same way): its sample draws at most this many. */
 const nextPow2 = (m: number) => 2 ** Math.ceil(Math.log2(Math.max(1, m)));
 /** Columns r of the Johnson–Lindenstrauss Π of leverage_scores_f64 (0: exact R⁻¹). */
 const leverageColumns = (n: number) => (n <= LEVERAGE_JL_COLUMNS ? 0 : LEVERAGE_JL_COLUMNS);
