@@ -228,7 +228,8 @@ const SKETCH_KINDS = {
 } satisfies Record<string, SketchKindEntry>;
 
 export type SketchKind = keyof typeof SKETCH_KINDS;
-const KINDS = Object.keys(SKETCH_KINDS) as SketchKind[];
+/** The sketch kinds, in the table's order (the CLI's --sketch choices too). */
+export const KINDS = Object.keys(SKETCH_KINDS) as SketchKind[];
 
 export class Sketch {
   constructor(private readonly e: Engine) {}

@@ -16,6 +16,7 @@ import type { Numlane } from "../context.js";
 import type { LstsqMethod, SketchKind } from "../sketch.js";
 import { numberOption, readFile, UsageError, type CommandSpec, type OptionSpec, type Parsed } from "./args.js";
 import { PROGRESS_OPTION, progressLine } from "./progress.js";
+import { KINDS as SKETCH_KIND_NAMES } from "../sketch.js";
 
 /** The logistic intercept column's height over the largest feature RMS: its penalty is 1/INTERCEPT_SCALE² of a feature's. */
 export const INTERCEPT_SCALE = 1000;
@@ -32,7 +33,7 @@ export const lstsqSpec: CommandSpec = {
   notes: csvNote,
   options: {
     method: { type: "string", value: "M", choices: ["auto", "qr", "sketch-and-solve", "sketch-and-precondition", "iterative-sketching"], default: "auto", help: "how" },
-    sketch: { type: "string", value: "K", choices: ["sparse-sign", "countsketch", "gaussian", "srht", "leverage"], help: "the sketch of the sketched methods (default sparse-sign)" },
+    sketch: { type: "string", value: "K", choices: SKETCH_KIND_NAMES, help: "the sketch of the sketched methods (default sparse-sign)" },
     "sketch-size": { type: "string", value: "N", help: "rows of the sketch (default 4·features)" },
     seed: { type: "string", value: "N", help: "seed of the sketch (default 1)" },
     rtol: { type: "string", value: "R", help: "iterative methods' tolerance (default 1e-12)" },
