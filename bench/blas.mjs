@@ -13,6 +13,27 @@ import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { init, CsrMatrix, DenseMatrix, readMatrixMarket } from "../dist/index.js";
 import { compare, gbps, laplacian3d, machine, median, printTable, pythonPeer, triadBandwidth, writeResults } from "./lib.mjs";
+import { generate } from "../scripts/kernels.mjs";
+
+/** Kernel `name`'s descriptor as the host has it (src/generated/kernels.ts), from the generator itself. */
+export function kernel(name) {
+  const k = generate().find((d) => d.name === name);
+  if (!k) throw new Error(`no kernel ${name}`);
+  const ws = k.workspace && { fn: `${name}_workspace`, args: k.workspace.args.map((a) => a.name) };
+  const params = k.params.map((p) => p.name);
+  const write = (f64, at, p) => params.every((q, i) => q === "out" || ((f64[at + i] = p[q]), typeof p[q] === "number" && p[q] === p[q]));
+  return { name, params, out: k.out, ...(ws ? { workspace: ws } : {}), write };
+}
+
+/** One launch of descriptor k through the engine's launch path (its own scope). */
+export async function launch(nl, k, params, opts) {
+  const scope = await nl.engine.scope(opts);
+  try {
+    return await scope.launch(k, params, opts);
+  } finally {
+    scope.free();
+  }
+}
 
 const IN_CACHE = 8192, OUT_OF_CACHE = 1 << 22;
 
@@ -123,7 +144,8 @@ export default async function main() {
   // SciPy's dsyrk and dtrsm (one OpenBLAS thread).
   const peakBuf = nl.alloc(32); peakBuf.fill(1.000001);
   const PEAK_ITERS = 5e7, PEAK_FLOPS = 32; // flops a round of simd_peak_f64
-  const peakUs = (await compare([{ name: "peak", fn: () => nl.engine.pool.run("simd_peak_f64", [PEAK_ITERS, peakBuf.byteOffset], { threads: 1 }) }], { rounds: 7, minMs: 50 })).peak;
+  const peakKernel = kernel("simd_peak_f64");
+  const peakUs = (await compare([{ name: "peak", fn: () => launch(nl, peakKernel, { iters: PEAK_ITERS, buf: peakBuf.byteOffset }, { threads: 1 }) }], { rounds: 7, minMs: 50 })).peak;
   const peakGflops = (PEAK_FLOPS * PEAK_ITERS) / peakUs / 1e3;
   console.log(`wasm SIMD peak (f64x2 mul+add, no FMA): ${peakGflops.toFixed(1)} GFLOP/s per thread`);
   nl.free(peakBuf);
@@ -162,18 +184,19 @@ export default async function main() {
 
   // The pool's own costs, on all threads: an empty launch, and one barrier phase
   // ((time of P barriers − empty launch) / P).
-  const pool = nl.engine.pool, PHASES = 2000;
-  const launch = [], phase = [];
+  // Each through the launch path every kernel takes (scope, parameter block, run, result block).
+  const PHASES = 2000, noop = kernel("spmd_noop"), barriers = kernel("spmd_barriers");
+  const launches = [], phase = [];
   for (let r = 0; r < 31; r++) {
     let t0 = performance.now();
-    for (let i = 0; i < 200; i++) await pool.run("spmd_noop", [], { threads: all });
+    for (let i = 0; i < 200; i++) await launch(nl, noop, {}, { threads: all });
     const empty = ((performance.now() - t0) * 1e3) / 200;
     t0 = performance.now();
-    await pool.run("spmd_barriers", [PHASES], { threads: all });
+    await launch(nl, barriers, { phases: PHASES }, { threads: all });
     phase.push((((performance.now() - t0) * 1e3) - empty) / PHASES);
-    launch.push(empty);
+    launches.push(empty);
   }
-  const overhead = { threads: all, "launch µs (median)": median(launch), "barrier phase µs (median)": median(phase) };
+  const overhead = { threads: all, "launch µs (median)": median(launches), "barrier phase µs (median)": median(phase) };
   console.log(`\nSPMD launch of an empty kernel on ${all} threads: ${overhead["launch µs (median)"].toFixed(2)} µs; one barrier phase: ${overhead["barrier phase µs (median)"].toFixed(3)} µs (medians of 31)`);
 
   const pick = (kernel, size, impl) => rows.find((r) => r.kernel === kernel && r.size === size && r.impl === impl);

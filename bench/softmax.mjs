@@ -17,6 +17,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { init } from "../dist/index.js";
 import { compare, gbps, machine, printTable, triadBandwidth, writeResults } from "./lib.mjs";
+import { kernel, launch } from "./blas.mjs";
 
 const require = createRequire(import.meta.url);
 // The relaxed-SIMD build (opt-in, init({ build: "relaxed" })) is measured too:
@@ -243,15 +244,13 @@ async function batches(nl) {
 async function ulpSweep() {
   for (const build of ["threads", "relaxed"]) {
     const c = await init({ build });
-    const pool = c.engine.pool, heap = c.engine.heap, out = heap.alloc(64);
+    const ulp = kernel("vexp_f32_ulp");
     const rows = [];
     for (const [variant, lo, hi, name] of [[0, -87.3, 88.7, "exp_f32x4"], [1, -87.3, 0, "three-pass exp(t ≤ 0)"], [2, -87.3, 88.7, "two-pass p·2^n"]]) {
-      await pool.run("vexp_f32_ulp", [lo, hi, 1, variant, out]);
-      const [ulp, at, count] = heap.f64.slice(out >> 3, (out >> 3) + 3);
-      rows.push({ build: c.info.build, exp: name, "max ULP": ulp, "at x": at, values: count });
+      const r = await launch(c, ulp, { lo, hi, step: 1, variant }, {});
+      rows.push({ build: c.info.build, exp: name, "max ULP": r.maxUlp, "at x": r.at, values: r.tested });
     }
     printTable(rows);
-    heap.free(out);
     await c.close();
   }
 }
@@ -265,13 +264,14 @@ async function ulpSweep() {
 async function tiering() {
   for (const n of [2048, 65536]) {
     const c = await init({ threads: 1 });
-    const heap = c.engine.heap, f = c.engine.pool.direct("softmax_f32_threepass");
+    const heap = c.engine.heap, k = kernel("softmax_f32_threepass"), f = c.engine.pool.direct(k);
     const base = heap.alloc(2 * n * 4 + 65536);
     heap.f32.fill(1, base >> 2, (base >> 2) + n);
+    const params = { x: base, y: base + n * 4 + 256, rows: 1, cols: n, work: base + 2 * n * 4 + 512 };
     const us = [];
     for (let i = 0; i < 400; i++) {
       const t0 = performance.now();
-      f(base, base + n * 4 + 256, 1, n, base + 2 * n * 4 + 512);
+      f(params);
       us.push((performance.now() - t0) * 1e3);
     }
     console.log(`n = ${n}: µs per call, every 20th of 400 calls:`, us.filter((_, i) => i % 20 === 0).map((u) => u.toFixed(1)).join(" "));

@@ -5,6 +5,7 @@ import { NumlaneError } from "./errors.js";
 import { chunkCount, HISTORY_CAP, type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, DenseMatrix } from "./matrix.js";
 import { CallScope } from "./runtime/heap.js";
+import * as K from "./generated/kernels.js";
 import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, int32Array, integer, nonNegative, positive, requireOptions, type OptionKeys } from "./validate.js";
 import { ldexp, refuseUnsafeScale, unsafeExponent } from "./sketch.js";
 import { bcdSolve, denseOf, type BcdOptions, type BcdProblem, type BcdReason, type BcdResult } from "./bcd/generic.js";
@@ -159,12 +160,12 @@ export class Bcd {
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
     const chunks = chunkCount(n), heap = this.e.heap;
     const rowMajor = D.layout === "row-major";
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, y], 8 * (n + p + 6 * chunks + 8 + (rowMajor ? n * p : 0)) + 5 * 64);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, y], 8 * (n + p + 6 * chunks + 8 + (rowMajor ? n * p : 0)) + 5 * 64 + (rowMajor ? this.e.launchBytes(K.transpose_f64, {}, 1) : 0));
     try {
       let ap = scope.input(D.data);
       if (rowMajor) {
         const t = scope.alloc(8 * n * p);
-        await scope.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: this.e.threadsFor(16 * n * p, opts) });
+        await scope.launch(K.transpose_f64, { src: ap, rows: n, cols: p, dst: t }, { signal: opts.signal, threads: this.e.threadsFor(16 * n * p, opts) });
         ap = t;
       }
       const yp = scope.input(y), wp = scope.alloc(8 * p), zp = scope.alloc(8 * n);
@@ -265,14 +266,14 @@ export class Bcd {
     const heap = this.e.heap;
     const rowMajor = D.layout === "row-major";
     // The kernel wants columns contiguous: a row-major A is transposed in wasm.
-    const extra = 8 * (n + 2 * p + (4 + p) * chunks + historyCap + 8 + (rowMajor ? n * p : 0)) + 6 * 64;
+    const extra = 8 * (n + 2 * p + (4 + p) * chunks + historyCap + 8 + (rowMajor ? n * p : 0)) + 6 * 64 + (rowMajor ? this.e.launchBytes(K.transpose_f64, {}, 1) : 0);
     const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, b], extra);
     try {
       const threadsMove = this.e.threadsFor(16 * n * p, opts);
       let ap = scope.input(D.data);
       if (rowMajor) {
         const t = scope.alloc(8 * n * p);
-        await scope.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: threadsMove });
+        await scope.launch(K.transpose_f64, { src: ap, rows: n, cols: p, dst: t }, { signal: opts.signal, threads: threadsMove });
         ap = t;
       }
       const bp = scope.input(b), cp = scope.alloc(8 * p);

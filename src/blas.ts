@@ -1,9 +1,11 @@
 // nl.blas: level-1/2 BLAS and CSR SpMV on typed arrays. Inputs are never
 // modified (unless opts.inPlace); arrays from nl.alloc are used in place.
-import { NumlaneError } from "./errors.js";
-import { chunkCount as chunks, type CallOptions, type Engine } from "./engine.js";
+import { NumlaneError, abortError } from "./errors.js";
+import type { CallOptions, Engine, KernelDescriptor, KernelOut, KernelParams, TurnScope } from "./engine.js";
+import { checkRunOptions, type DirectKernel, type DirectParams, type Pool } from "./pool/pool.js";
+import type { Heap } from "./runtime/heap.js";
 import { checkCsr, csrInput, CsrMatrix, DenseMatrix, toMatrix, type MatrixLike } from "./matrix.js";
-import { CallScope } from "./runtime/heap.js";
+import * as K from "./generated/kernels.js";
 import { holding, PreparedMatrix } from "./operator.js";
 import { boolean, callOptionKeys, checkOptions, float64Array, finiteNumber, integer, stridedCount } from "./validate.js";
 
@@ -78,12 +80,6 @@ export interface TrsmOptions extends CallOptions {
 }
 const TRSM_KEYS = callOptionKeys<TrsmOptions>({ uplo: true, trans: true, unitDiagonal: true, alpha: true, inPlace: true });
 
-/**
- * f64 of scratch one thread of a level-3 kernel packs into: assembly/blas/gemm.ts's
- * GEMM_WORK (test/gemm.test.ts checks it against the kernel's gemm_work_f64).
- */
-export const GEMM_WORK_F64 = 128 * 256 + 256 * 1024 + 4 * 4;
-
 /** A dense operand as the column-major kernels see it: data, leading dimension, and whether the stored matrix is its transpose. */
 interface ColumnMajorView { data: Float64Array; ld: number; flipped: boolean }
 function columnMajorView(m: DenseMatrix): ColumnMajorView {
@@ -103,8 +99,79 @@ export interface TriadOptions extends CallOptions {
 }
 const TRIAD_KEYS = callOptionKeys<TriadOptions>({ out: true });
 
+/** One-thread calls needing at most this many heap bytes run right here, in the heap's lean region (Blas.solo). */
+const LEAN_BYTES = 1 << 20;
+const padded = (bytes: number) => (bytes + 63) & ~63;
+
+/** What a call's parameters are built from: its scope's input/live/alloc (TurnScope, or LeanScope). */
+type Scope = Pick<TurnScope, "input" | "live" | "alloc">;
+
+/** A lean call's addresses: inputs copied one after the other into the heap's lean region (as TurnScope would, without allocating). */
+class LeanScope implements Scope {
+  constructor(private readonly heap: Heap, private at: number) {}
+
+  input(view: Float64Array | Float32Array | Int32Array): number {
+    if (this.heap.owns(view)) return view.byteOffset;
+    const p = this.alloc(view.byteLength);
+    this.heap.u8.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), p);
+    return p;
+  }
+
+  live<T extends Float64Array | Float32Array | Int32Array>(view: T): T {
+    return view;
+  }
+
+  alloc(bytes: number): number {
+    const p = this.at;
+    this.at += padded(bytes);
+    return p;
+  }
+}
+
 export class Blas {
+  /** Per pool, the kernels called directly (see solo), by name. */
+  private readonly directs = new Map<Pool, Map<string, DirectKernel<KernelDescriptor>>>();
+
   constructor(private readonly e: Engine) {}
+
+  /**
+   * A one-thread call of K that can run right here, synchronously: no turn, no
+   * scope, no allocation (Pool.direct, in the heap's lean region), which for
+   * short vectors costs less than the launch path. `views` are the arrays it
+   * reads or writes in place, `extraBytes` what it allocates besides K's
+   * workspace. Undefined when the call is too big for it, or touches nl.alloc
+   * arrays of an unshared memory the region's growth would detach.
+   */
+  private solo<Kd extends KernelDescriptor>(
+    k: Kd, shape: Readonly<Record<string, number>>, views: readonly ArrayBufferView[], extraBytes: number, opts: CallOptions | undefined,
+  ): { pool: Pool; heap: Heap; scope: LeanScope; run: (params: KernelParams<Kd>) => DirectKernel<Kd> } | undefined {
+    const shared = this.e.heap;
+    let owned = false, need = padded(extraBytes);
+    for (const v of views) {
+      if (shared.owns(v)) owned = true;
+      else need += padded(v.byteLength);
+    }
+    if (owned && !shared.shared) return undefined;
+    const ws = k.workspace === undefined ? 0 : this.e.workspace(k, shape, 1);
+    need += padded(ws);
+    if (need > LEAN_BYTES) return undefined;
+    if (opts !== undefined) {
+      checkRunOptions(opts);
+      if (opts.signal?.aborted) throw abortError(opts.signal);
+    }
+    const pool = this.e.soloPool(owned, need), heap = pool.heap;
+    const scope = new LeanScope(heap, heap.lean(need));
+    const work = ws > 0 ? scope.alloc(ws) : 0;
+    const run = (params: KernelParams<Kd>) => {
+      let fns = this.directs.get(pool);
+      if (fns === undefined) this.directs.set(pool, (fns = new Map()));
+      let f = fns.get(k.name);
+      if (f === undefined) fns.set(k.name, (f = pool.direct(k)));
+      f((ws > 0 ? { ...params, work } : params) as DirectParams<KernelDescriptor>);
+      return f as DirectKernel<Kd>;
+    };
+    return { pool, heap, scope, run };
+  }
 
   private strides(opts: StrideOptions | undefined, x: Float64Array, y?: Float64Array) {
     const incx = integer("opts.incx", opts?.incx ?? 1, 1);
@@ -128,31 +195,29 @@ export class Blas {
   async dot(x: Float64Array, y: Float64Array, opts?: StrideOptions): Promise<number> {
     float64Array("x", x); float64Array("y", y); checkOptions("opts", opts, STRIDE_KEYS);
     const { n, incx, incy } = this.strides(opts, x, y);
-    return this.reduce("dot_f64", n, 16 * n, opts, [x, y], (s) => [s.input(x), incx, s.input(y), incy, n], chunks(n));
+    return this.reduce(K.dot_f64, n, 16 * n, opts, [x, y], (s) => ({ x: s.input(x), incx, y: s.input(y), incy, n }));
   }
 
   /** ‖x‖₂, safe from overflow and underflow. */
   async nrm2(x: Float64Array, opts?: StrideOptions): Promise<number> {
     float64Array("x", x); checkOptions("opts", opts, STRIDE_KEYS);
     const { n, incx } = this.strides(opts, x);
-    return this.reduce("nrm2_f64", n, 8 * n, opts, [x], (s) => [s.input(x), incx, n], 2 * chunks(n));
+    return this.reduce(K.nrm2_f64, n, 8 * n, opts, [x], (s) => ({ x: s.input(x), incx, n }));
   }
 
-  private async reduce(
-    kernel: string, n: number, bytes: number, opts: CallOptions | undefined,
-    inputs: Float64Array[], args: (s: CallScope) => number[], partialCount: number,
+  private async reduce<R extends typeof K.dot_f64 | typeof K.nrm2_f64>(
+    kernel: R, n: number, bytes: number, opts: CallOptions | undefined,
+    inputs: Float64Array[], params: (s: Scope) => KernelParams<R>,
   ): Promise<number> {
     if (n === 0) return 0;
     const threads = this.e.threadsFor(bytes, opts);
+    const solo = threads === 1 ? this.solo(kernel, { n }, inputs, 0, opts) : undefined;
+    if (solo !== undefined) return (solo.run(params(solo.scope)) as DirectKernel<typeof K.dot_f64>).result("value");
     const pool = this.e.poolFor(threads, inputs, bytes);
-    const scope = await this.e.scope({ ...opts, threads }, inputs, 8 * partialCount + 64, pool);
+    const scope = await this.e.scope({ ...opts, threads }, inputs, this.e.launchBytes(kernel, { n }, threads), pool);
     try {
-      const a = args(scope);
-      // One block: the result word, then the per-chunk partials.
-      const out = scope.alloc(8 * partialCount + 8);
-      const partials = out + 8;
-      await scope.run(kernel, [...a, partials, out], { ...opts, threads });
-      return pool.heap.f64[out >> 3];
+      const out = await scope.launch(kernel, params(scope), { ...opts, threads });
+      return (out as KernelOut<typeof K.dot_f64>).value;
     } finally {
       scope.free();
     }
@@ -162,21 +227,21 @@ export class Blas {
   async axpy(alpha: number, x: Float64Array, y: Float64Array, opts?: UpdateOptions): Promise<Float64Array> {
     finiteOrNan("alpha", alpha); float64Array("x", x); float64Array("y", y); checkOptions("opts", opts, UPDATE_KEYS);
     const { n, incx, incy } = this.strides(opts, x, y);
-    return this.elementwise(y, opts, 24 * n, [x, y], (s, out) => ["axpy_f64", [alpha, s.input(x), incx, s.input(y), incy, out, incy, n]]);
+    return this.elementwise(y, opts, 24 * n, [x, y], K.axpy_f64, {}, (s, z) => ({ alpha, x: s.input(x), incx, y: s.input(y), incy, z, incz: incy, n }));
   }
 
   /** alpha·x (a new array shaped like x, or x itself with inPlace). */
   async scal(alpha: number, x: Float64Array, opts?: UpdateOptions): Promise<Float64Array> {
     finiteOrNan("alpha", alpha); float64Array("x", x); checkOptions("opts", opts, UPDATE_KEYS);
     const { n, incx } = this.strides(opts, x);
-    return this.elementwise(x, opts, 16 * n, [x], (s, out) => ["scal_f64", [alpha, s.input(x), incx, out, incx, n]]);
+    return this.elementwise(x, opts, 16 * n, [x], K.scal_f64, {}, (s, z) => ({ alpha, x: s.input(x), incx, z, incz: incx, n }));
   }
 
   /** Copies n strided elements of x into y (a new array shaped like y, or y itself with inPlace). */
   async copy(x: Float64Array, y: Float64Array, opts?: UpdateOptions): Promise<Float64Array> {
     float64Array("x", x); float64Array("y", y); checkOptions("opts", opts, UPDATE_KEYS);
     const { n, incx, incy } = this.strides(opts, x, y);
-    return this.elementwise(y, opts, 16 * n, [x], (s, out) => ["copy_f64", [s.input(x), incx, out, incy, n]]);
+    return this.elementwise(y, opts, 16 * n, [x], K.copy_f64, {}, (s, out) => ({ x: s.input(x), incx, y: out, incy, n }));
   }
 
   /** STREAM triad b + s·c, the bandwidth yardstick. */
@@ -187,24 +252,43 @@ export class Blas {
     if (out && out.length !== b.length) throw new NumlaneError("invalid-shape", `expected length ${b.length}, got ${out.length}`, "opts.out");
     const n = b.length;
     const target = out ?? new Float64Array(n);
-    return this.elementwise(target, { ...opts, inPlace: true }, 24 * n, [b, c], (sc, o) => ["triad_f64", [o, sc.input(b), sc.input(c), s, n]], false);
+    return this.elementwise(target, { ...opts, inPlace: true }, 24 * n, [b, c], K.triad_f64, {}, (sc, a) => ({ a, b: sc.input(b), c: sc.input(c), s, n }), false);
   }
 
   /**
    * Runs an elementwise kernel writing into a buffer shaped like `base`: base
    * itself when inPlace, else a copy of it (so untouched strided entries stay).
    */
-  private async elementwise(
+  private async elementwise<Kd extends KernelDescriptor>(
     base: Float64Array, opts: UpdateOptions | undefined, bytes: number, inputs: ArrayBufferView[],
-    make: (s: CallScope, out: number) => [string, number[]], seed = true, scratchBytes = 0,
+    kernel: Kd, shape: Readonly<Record<string, number>>, params: (s: Scope, out: number) => KernelParams<Kd>, seed = true,
   ): Promise<Float64Array> {
     const inPlace = boolean("opts.inPlace", opts?.inPlace ?? false);
     const threads = this.e.threadsFor(bytes, opts);
+    // base among the views even when only read: an nl.alloc base of unshared memory must keep the call off the lean region.
+    const solo = threads === 1 ? this.solo(kernel, shape, [...inputs, base], 8 * base.length, opts) : undefined;
+    if (solo !== undefined) {
+      // As below, on the lean region.
+      const { heap, scope: s } = solo, length = base.length, baseOwned = heap.owns(base);
+      let out: number;
+      if (inPlace && baseOwned) out = base.byteOffset;
+      else {
+        out = s.alloc(8 * length);
+        if (seed) heap.f64.set(base, out >> 3);
+      }
+      solo.run(params(s, out));
+      const view = heap.f64.subarray(out >> 3, (out >> 3) + length);
+      if (inPlace) {
+        if (!baseOwned) base.set(view);
+        return base;
+      }
+      return this.e.copyOut(view);
+    }
     const pool = this.e.poolFor(threads, inPlace ? [...inputs, base] : inputs, bytes);
     const heap = pool.heap;
     // Read before the scope: in the single build its memory growth detaches arrays from nl.alloc.
     const length = base.length, baseOwned = heap.owns(base);
-    const scope = await this.e.scope({ ...opts, threads }, baseOwned ? [...inputs, base] : inputs, 8 * length + scratchBytes, pool);
+    const scope = await this.e.scope({ ...opts, threads }, baseOwned ? [...inputs, base] : inputs, 8 * length + this.e.launchBytes(kernel, shape, threads), pool);
     try {
       let out: number;
       if (inPlace && baseOwned) out = scope.input(base);
@@ -212,8 +296,7 @@ export class Blas {
         out = scope.alloc(8 * length);
         if (seed) heap.f64.set(scope.live(base), out >> 3);
       }
-      const [kernel, args] = make(scope, out);
-      await scope.run(kernel, args, { ...opts, threads });
+      await scope.launch(kernel, params(scope, out), { ...opts, threads });
       if (inPlace) {
         if (!baseOwned) base.set(heap.f64.subarray(out >> 3, (out >> 3) + length));
         return base;
@@ -238,11 +321,11 @@ export class Blas {
     // Lines of A that are contiguous in memory: rows for row-major, columns for column-major.
     const lineIsRow = m.layout === "row-major";
     const lda = lineIsRow ? m.cols : m.rows;
-    const kernel = trans === lineIsRow ? "gemv_cols_f64" : "gemv_rows_f64";
+    const kernel = trans === lineIsRow ? K.gemv_cols_f64 : K.gemv_rows_f64;
     // rows kernel: outLen lines of length inLen; cols kernel: inLen lines of length outLen.
     const bytes = 8 * (m.rows * m.cols + inLen + 2 * outLen);
-    return this.elementwise(y, { ...opts, inPlace: true }, bytes, [m.data, x],
-      (s, out) => [kernel, [s.input(m.data), lda, s.input(x), out, outLen, inLen, alpha, beta]], beta !== 0)
+    return this.elementwise(y, { ...opts, inPlace: true }, bytes, [m.data, x], kernel, {},
+      (s, out) => ({ a: s.input(m.data), lda, x: s.input(x), y: out, m: outLen, n: inLen, alpha, beta }), beta !== 0);
   }
 
   /** alpha·A·x + beta·y (or with Aᵀ), A in CSR. */
@@ -258,11 +341,11 @@ export class Blas {
     if (x.length !== M.cols) throw new NumlaneError("invalid-shape", `A${trans ? "ᵀ" : ""} is ${M.rows}×${M.cols}, x has ${x.length} entries`, "x");
     const y = this.outputSeed(opts, M.rows);
     const bytes = 12 * M.nnz + 8 * (M.cols + 2 * M.rows);
-    return this.elementwise(y, { ...opts, inPlace: true }, bytes, [M.indptr, M.indices, M.data, x],
+    return this.elementwise(y, { ...opts, inPlace: true }, bytes, [M.indptr, M.indices, M.data, x], K.spmv_csr_f64, {},
       (s, out) => {
         const p = csrInput(s, "A", M, M.rows, M.cols);
-        return ["spmv_csr_f64", [p.indptr, p.indices, p.data, M.rows, s.input(x), out, alpha, beta]];
-      }, beta !== 0)
+        return { indptr: p.indptr, indices: p.indices, data: p.data, rows: M.rows, x: s.input(x), y: out, alpha, beta };
+      }, beta !== 0);
   }
 
   /**
@@ -291,11 +374,10 @@ export class Blas {
       : { first: av, tFirst: tA, second: bv, tSecond: tB, rows: m, cols: n };
     const bytes = 8 * (m * k + k * n + 2 * m * n);
     const threads = this.e.threadsFor(bytes, opts);
-    const work = 8 * threads * GEMM_WORK_F64;
-    await this.elementwise(C.data, { ...opts, threads, inPlace: true }, bytes, [a.data, b.data], (s, out) => ["gemm_f64", [
-      +args.tFirst, s.input(args.first.data), args.first.ld, +args.tSecond, s.input(args.second.data), args.second.ld, out, cv.ld,
-      args.rows, args.cols, k, alpha, beta, s.alloc(work),
-    ]], beta !== 0, work);
+    await this.elementwise(C.data, { ...opts, threads, inPlace: true }, bytes, [a.data, b.data], K.gemm_f64, {}, (s, out) => ({
+      transA: +args.tFirst, a: s.input(args.first.data), lda: args.first.ld, transB: +args.tSecond, b: s.input(args.second.data), ldb: args.second.ld,
+      c: out, ldc: cv.ld, m: args.rows, n: args.cols, k, alpha, beta,
+    }), beta !== 0);
     return C;
   }
 
@@ -317,10 +399,9 @@ export class Blas {
     // A row-major C is stored as Cᵀ: its lower triangle is C's upper one.
     const bytes = 8 * (n * k + 2 * n * n);
     const threads = this.e.threadsFor(bytes, opts);
-    const work = 8 * threads * GEMM_WORK_F64, band = 8 * 4 * n;
-    await this.elementwise(C.data, { ...opts, threads, inPlace: true }, bytes, [a.data], (s, out) => ["syrk_f64", [
-      +(trans !== av.flipped), +(lower !== cv.flipped), s.input(a.data), av.ld, out, cv.ld, n, k, alpha, beta, s.alloc(band), s.alloc(work),
-    ]], true, work + band);
+    await this.elementwise(C.data, { ...opts, threads, inPlace: true }, bytes, [a.data], K.syrk_f64, { n }, (s, out) => ({
+      transA: +(trans !== av.flipped), lower: +(lower !== cv.flipped), a: s.input(a.data), lda: av.ld, c: out, ldc: cv.ld, n, k, alpha, beta,
+    }), true);
     return C;
   }
 
@@ -350,12 +431,11 @@ export class Blas {
     const cm = rowMajor ? transposed(X.data, n, r) : X.data;
     const bytes = 8 * (n * n + 2 * n * r);
     const threads = this.e.threadsFor(bytes, opts);
-    const work = 8 * threads * GEMM_WORK_F64;
     // Stored transposed, T's lower triangle is the upper one of what the kernel reads.
     const tEff = trans !== tv.flipped, lowerStored = lower !== tv.flipped;
-    const res = await this.elementwise(cm, { ...opts, threads, inPlace: !rowMajor }, bytes, [t.data], (s, out) => ["trsm_f64", [
-      +(lowerStored !== tEff), +tEff, +unit, s.input(t.data), tv.ld, out, Math.max(1, n), n, r, alpha, s.alloc(work),
-    ]], true, work);
+    const res = await this.elementwise(cm, { ...opts, threads, inPlace: !rowMajor }, bytes, [t.data], K.trsm_f64, {}, (s, out) => ({
+      lower: +(lowerStored !== tEff), transT: +tEff, unit: +unit, t: s.input(t.data), ldt: tv.ld, b: out, ldb: Math.max(1, n), n, r, alpha,
+    }), true);
     if (rowMajor) X.data.set(transposed(res, r, n));
     return X;
   }

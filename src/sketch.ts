@@ -152,8 +152,6 @@ const QR_BLOCKED_MIN_COLUMNS = 64;
 /** The scope and launch options of one call, shared by the steps below. */
 interface Call {
   scope: TurnScope;
-  /** Positional launches (kernels not yet on descriptors). */
-  run: (kernel: string, args: number[]) => Promise<void>;
   /** The call's launch options: its signal, threads, long. */
   opts: RunOptions;
   /** Threads its launches use. */
@@ -282,7 +280,7 @@ export class Sketch {
   private call(scope: TurnScope, opts: CallOptions, bytes: number): Call {
     const threads = this.e.threadsFor(bytes, opts);
     const launch: RunOptions = { signal: opts.signal, threads, long: true };
-    return { scope, threads, opts: launch, run: (k, args) => scope.run(k, args, launch) };
+    return { scope, threads, opts: launch };
   }
 
   /**
@@ -321,7 +319,7 @@ export class Sketch {
   /** Householder QR of a rows×w row-major block on its first n columns: R (n×n row-major) and c = (Qᵀ·column n)[0..n) when w > n. */
   private async factor(c: Call, block: number, rows: number, w: number, n: number): Promise<{ R: Float64Array; c: Float64Array }> {
     const cm = c.scope.alloc(8 * rows * w), diag = c.scope.alloc(8 * n), vnorm = c.scope.alloc(8 * n);
-    await c.run("transpose_f64", [block, rows, w, cm]);
+    await c.scope.launch(K.transpose_f64, { src: block, rows, cols: w, dst: cm }, c.opts);
     const qr = { a: cm, rows, cols: w, reflect: n, diag, vnorm };
     if (n >= QR_BLOCKED_MIN_COLUMNS) await c.scope.launch(K.qr_blocked_f64, qr, c.opts);
     else await c.scope.launch(K.qr_householder_f64, qr, c.opts);
@@ -457,7 +455,6 @@ export class Sketch {
     const scope = await this.e.scope({ signal: opts.signal, long: true }, [...(heap.owns(D.data) ? [D.data] : []), b], need + 8 * m * n);
     try {
       const call = this.call(scope, opts, 8 * m * n);
-      const run = call.run;
       // [A b] row-major (m × w), then whatever each method needs from it.
       const ab = scope.alloc(8 * m * w);
       const f64 = () => heap.f64;
@@ -519,13 +516,13 @@ export class Sketch {
         }
       }
       // ‖b − A·x‖ in wasm: y = b − A·x with gemv over the [A b] rows.
-      const xp2 = scope.alloc(8 * n), y = scope.alloc(8 * m), parts = scope.alloc(8 * (2 * chunkCount(m) + 1));
+      const xp2 = scope.alloc(8 * n), y = scope.alloc(8 * m);
       f64().set(x, xp2 >> 3);
       f64().copyWithin(y >> 3, bp >> 3, (bp >> 3) + m);
-      await run("gemv_rows_f64", [ab, w, xp2, y, m, n, -1, 1]);
-      await run("nrm2_f64", [y, 1, m, parts + 8, parts]);
+      await scope.launch(K.gemv_rows_f64, { a: ab, lda: w, x: xp2, y, m, n, alpha: -1, beta: 1 }, call.opts);
+      const residualNorm = (await scope.launch(K.nrm2_f64, { x: y, incx: 1, n: m }, call.opts)).value;
       return {
-        x, residualNorm: f64()[parts >> 3], iterations, sketchSize: d, rank,
+        x, residualNorm, iterations, sketchSize: d, rank,
         conditionEstimate: reason === "rank-deficient" ? Infinity : conditionEstimate(R, n), method, reason,
       };
     } finally {

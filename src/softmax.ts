@@ -3,9 +3,10 @@
 // algorithm (assembly/softmax/). Inputs are never modified; `out` (possibly an
 // nl.alloc array: zero copy) receives the result when given.
 import { NumlaneError, abortError } from "./errors.js";
-import { chunkCount, type CallOptions, type Engine } from "./engine.js";
+import type { CallOptions, Engine } from "./engine.js";
 import type { Heap } from "./runtime/heap.js";
-import type { Pool } from "./pool/pool.js";
+import type { DirectKernel, Pool } from "./pool/pool.js";
+import * as K from "./generated/kernels.js";
 import { callOptionKeys, checkOptions, floatArray, integer, type FloatArray } from "./validate.js";
 
 export type SoftmaxAlgorithm = "auto" | "two-pass" | "three-pass" | "online" | "blocked";
@@ -21,17 +22,16 @@ export interface SoftmaxOptions extends CallOptions {
 }
 const SOFTMAX_KEYS = callOptionKeys<SoftmaxOptions>({ rows: true, cols: true, algorithm: true, out: true });
 
-const SLOT = 32;    // assembly/softmax/softmax.ts
-/**
- * Mirrors softmax_scratch_bytes: a 128-byte header (row-claim counter) and
- * (threads + 2) regions of chunk slots, each padded to 128 bytes (no false sharing).
- */
-const scratchBytes = (cols: number, threads: number) => 128 + (threads + 2) * (Math.ceil((chunkCount(cols) * SLOT) / 128) * 128);
-
 const ALGORITHMS = ["two-pass", "three-pass", "online", "blocked"] as const;
-const SUFFIX = ["twopass", "threepass", "online", "blocked"];
 type Concrete = 0 | 1 | 2 | 3; // index into ALGORITHMS
-/** A kernel's index in Softmax.names: log-softmax or not, dtype, algorithm. */
+/** The kernels by kernelId: log-softmax or not, dtype, algorithm (ALGORITHMS' order). */
+const KERNELS = [
+  K.softmax_f32_twopass, K.softmax_f32_threepass, K.softmax_f32_online, K.softmax_f32_blocked,
+  K.softmax_f64_twopass, K.softmax_f64_threepass, K.softmax_f64_online, K.softmax_f64_blocked,
+  K.logsoftmax_f32_twopass, K.logsoftmax_f32_threepass, K.logsoftmax_f32_online, K.logsoftmax_f32_blocked,
+  K.logsoftmax_f64_twopass, K.logsoftmax_f64_threepass, K.logsoftmax_f64_online, K.logsoftmax_f64_blocked,
+] as const;
+type SoftmaxKernel = (typeof KERNELS)[number];
 const kernelId = (log: 0 | 1, f64: boolean, alg: Concrete) => (log * 2 + (f64 ? 1 : 0)) * 4 + alg;
 
 /**
@@ -99,15 +99,23 @@ const isExploreCall = (calls: number) => calls === 4 || calls === 8 || calls ===
 const LEAN_BYTES = 1 << 20;
 
 export class Softmax {
-  /** Kernel names by kernelId(log, f64, algorithm). */
-  private readonly names: string[];
   /** Per pool, its kernels as plain functions, by kernelId (filled on first use). */
-  private readonly directs = new Map<Pool, ((...a: number[]) => void)[]>();
+  private readonly directs = new Map<Pool, DirectKernel<SoftmaxKernel>[]>();
+  /** The one-thread workspace of the last cols asked (every softmax kernel has the same workspace function). */
+  private wsCols = -1;
+  private wsBytes = 0;
   /** Running ms per element with one and with all threads, by size class (see autoThreads). */
   private readonly stats = new Map<number, { t1: number; tN: number; calls: number; warm1: boolean; warmN: boolean }>();
 
-  constructor(private readonly e: Engine) {
-    this.names = [0, 1].flatMap((log) => ["f32", "f64"].flatMap((dt) => SUFFIX.map((s) => `${log ? "log" : ""}softmax_${dt}_${s}`)));
+  constructor(private readonly e: Engine) {}
+
+  /** Bytes of a one-thread softmax kernel's workspace for rows of `cols`. */
+  private soloWorkspace(cols: number): number {
+    if (cols !== this.wsCols) {
+      this.wsBytes = this.e.workspace(K.softmax_f32_threepass, { cols }, 1);
+      this.wsCols = cols;
+    }
+    return this.wsBytes;
   }
 
   // Not async functions: a one-thread call finishes synchronously inside run(),
@@ -155,7 +163,7 @@ export class Softmax {
       // are the caller's own (cheaper copies: Engine.local). Small calls
       // reuse the heap's lean region; bigger ones take a region for the call
       // and give it back before returning.
-      const need = (xOwned ? 0 : padded) + (outOwned ? 0 : padded + ALIAS_SLACK) + scratchBytes(cols, 1);
+      const need = (xOwned ? 0 : padded) + (outOwned ? 0 : padded + ALIAS_SLACK) + this.soloWorkspace(cols);
       const pool = this.e.soloPool(xOwned || outOwned, need);
       const heap = pool.heap;
       const temp = need > LEAN_BYTES;
@@ -167,7 +175,7 @@ export class Softmax {
         else { xp = p; p += padded; (f64 ? heap.f64 : heap.f32).set(x, xp >> shift); }
         if (outOwned) yp = out!.byteOffset;
         else { yp = unaliased(xp, p); p += padded + ALIAS_SLACK; }
-        this.direct(pool, id)(xp, yp, rows, cols, p);
+        this.direct(pool, id)({ x: xp, y: yp, rows, cols, work: p });
         const y = finish(this.e, heap, f64, yp, n, out, outOwned) as T;
         if (adaptive) this.record(statsKey, 1, (performance.now() - t0) / n);
         return y;
@@ -175,24 +183,22 @@ export class Softmax {
         if (temp) heap.free(base);
       }
     }
-    return this.launch(this.names[id], x, rows, cols, out, outOwned, threads, adaptive ? statsKey : -1, opts?.signal);
+    return this.launch(KERNELS[id], x, rows, cols, out, outOwned, threads, adaptive ? statsKey : -1, opts?.signal);
   }
 
   /** A launch on `threads` threads; statsKey ≥ 0 records its time for autoThreads. */
   private async launch<T extends FloatArray>(
-    kernel: string, x: T, rows: number, cols: number, out: FloatArray | undefined, outOwned: boolean,
+    kernel: SoftmaxKernel, x: T, rows: number, cols: number, out: FloatArray | undefined, outOwned: boolean,
     threads: number, statsKey: number, signal: AbortSignal | undefined,
   ): Promise<T> {
     const heap = this.e.heap, f64 = x instanceof Float64Array, n = x.length;
     const dataBytes = n << (f64 ? 3 : 2), adaptive = statsKey >= 0;
-    const scope = await this.e.scope({ threads, signal }, [x], (outOwned ? 0 : dataBytes + ALIAS_SLACK) + scratchBytes(cols, threads) + 128);
+    const scope = await this.e.scope({ threads, signal }, [x], (outOwned ? 0 : dataBytes + ALIAS_SLACK) + this.e.launchBytes(kernel, { cols }, threads));
     try {
       const t0 = adaptive ? performance.now() : 0;
       const xp = scope.input(x);
       const yp = outOwned ? out!.byteOffset : unaliased(xp, scope.alloc(dataBytes + ALIAS_SLACK));
-      const sp = scope.alloc(scratchBytes(cols, threads));
-      heap.i32[sp >> 2] = 0; // the kernel's row-claim counter
-      await scope.run(kernel, [xp, yp, rows, cols, sp], { threads, signal });
+      await scope.launch(kernel, { x: xp, y: yp, rows, cols }, { threads, signal });
       const y = finish(this.e, heap, f64, yp, n, out, outOwned) as T;
       if (adaptive) this.record(statsKey, threads, (performance.now() - t0) / n);
       return y;
@@ -255,10 +261,10 @@ export class Softmax {
   }
 
   /** The pool's kernel number `id` as a plain function, looked up once per pool. */
-  private direct(pool: Pool, id: number): (...a: number[]) => void {
+  private direct(pool: Pool, id: number): DirectKernel<SoftmaxKernel> {
     let fns = this.directs.get(pool);
     if (fns === undefined) this.directs.set(pool, (fns = []));
-    return fns[id] ?? (fns[id] = pool.direct(this.names[id]));
+    return fns[id] ?? (fns[id] = pool.direct(KERNELS[id]));
   }
 }
 

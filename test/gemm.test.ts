@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, DenseMatrix, NumlaneError, type Numlane } from "../dist/index.js";
-import { GEMM_WORK_F64 } from "../src/blas.js";
+import * as K from "../src/generated/kernels.js";
 import { python, sameBits, uniform } from "./helpers.js";
 
 let nl: Numlane;         // 2 threads
@@ -112,11 +112,12 @@ describe("gemm", () => {
     }
   });
 
-  it("the host's scratch size is the kernel's", async () => {
-    const { instance } = await WebAssembly.instantiate(readFileSync(new URL("../dist/numlane-single.wasm", import.meta.url)), {
-      env: { memory: new WebAssembly.Memory({ initial: 64, maximum: 32768 }) },
-    });
-    expect((instance.exports.gemm_work_f64 as () => number)()).toBe(GEMM_WORK_F64);
+  it("sizes the level-3 workspaces by the kernels' own functions", async () => {
+    // GEMM_WORK f64 a thread (assembly/blas/gemm.ts); syrk's band (4·n f64, on whole lines) first.
+    const perThread = 8 * (128 * 256 + 256 * 1024 + 4 * 4);
+    expect(nl.engine.workspace(K.gemm_f64, {}, 3)).toBe(3 * perThread);
+    expect(nl.engine.workspace(K.trsm_f64, {}, 2)).toBe(2 * perThread);
+    expect(nl.engine.workspace(K.syrk_f64, { n: 5 }, 2)).toBe(192 + 2 * perThread);
   });
 
   it("refuses bad input with the argument named", async () => {

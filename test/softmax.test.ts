@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, NumlaneError, type Numlane } from "../dist/index.js";
 import { rng, sameBits } from "./helpers.js";
+import * as K from "../src/generated/kernels.js";
 
 const ALGS = ["two-pass", "three-pass", "online", "blocked", "auto"] as const;
 type F = Float32Array | Float64Array;
@@ -410,29 +411,25 @@ describe("bad input", () => {
  * of context c), over every `step`-th f32 of the range (bit patterns, both signs).
  */
 async function expSweep(c: Numlane, step: number, label: string): Promise<void> {
-  const pool = c.engine.pool, heap = c.engine.heap;
-  const out = heap.alloc(64);
+  const scope = await c.engine.scope({});
   try {
-    await pool.run("vexp_f32_ulp", [-87.3, 88.7, step, 0, out]);
-    const [ulp32, at32, n32] = heap.f64.slice(out >> 3, (out >> 3) + 3);
+    const { maxUlp: ulp32, at: at32, tested: n32 } = await scope.launch(K.vexp_f32_ulp, { lo: -87.3, hi: 88.7, step, variant: 0 });
     console.log(`${label}exp f32x4: max ${ulp32.toFixed(3)} ULP at x = ${at32} over ${n32} values`);
     expect(n32).toBeGreaterThan(2.2e9 / step);
     expect(ulp32).toBeLessThanOrEqual(2.5);
     // The softmax kernels' own exps: three-pass/online/blocked exp(t ≤ 0) and the two-pass p·2^n
     // (normal results: above 2^-126).
     for (const [variant, lo, hi, name] of [[1, -87.3, 0, "three-pass exp(t ≤ 0)"], [2, -87.3, 88.7, "two-pass p·2^n"]] as const) {
-      await pool.run("vexp_f32_ulp", [lo, hi, step, variant, out]);
-      const [u, at, cnt] = heap.f64.slice(out >> 3, (out >> 3) + 3);
+      const { maxUlp: u, at, tested: cnt } = await scope.launch(K.vexp_f32_ulp, { lo, hi, step, variant });
       console.log(`${label}exp f32 ${name}: max ${u.toFixed(3)} ULP at x = ${at} over ${cnt} values`);
       expect(cnt).toBeGreaterThan(1e9 / step);
       expect(u, name).toBeLessThanOrEqual(2.5);
     }
-    await pool.run("vexp_f64_ulp", [-708, 709, Math.round(1.16e8 / step), out]);
-    const [ulp64, at64, n64] = heap.f64.slice(out >> 3, (out >> 3) + 3);
+    const { maxUlp: ulp64, at: at64, tested: n64 } = await scope.launch(K.vexp_f64_ulp, { lo: -708, hi: 709, count: Math.round(1.16e8 / step) });
     console.log(`${label}exp f64x2: max ${ulp64.toFixed(3)} ULP (vs Math.exp) at x = ${at64} over ${n64} values`);
     expect(ulp64).toBeLessThanOrEqual(1.5);
   } finally {
-    heap.free(out);
+    scope.free();
   }
 }
 

@@ -1,6 +1,10 @@
 // Kernel specs for level-1/2 BLAS and CSR SpMV against plain scalar loops,
 // run single-threaded (tid 0 of 1) on memory from the test runtime's heap.
-import { dot_f64, nrm2_f64, axpy_f64, scal_f64, copy_f64, gemv_rows_f64, gemv_cols_f64, spmv_csr_f64 } from "../index";
+// The implementations themselves (the module's exports of these names are the
+// generated entries, which read a parameter block).
+import { dot_f64, nrm2_f64, axpy_f64, scal_f64, copy_f64 } from "../blas/level1";
+import { gemv_rows_f64, gemv_cols_f64 } from "../blas/level2";
+import { spmv_csr_f64 } from "../blas/sparse";
 import { CHUNK } from "../core/chunks";
 import { TEAM_BYTES } from "../core/team";
 

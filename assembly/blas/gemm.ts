@@ -20,9 +20,9 @@ export const GEMM_NC: i32 = 1024;
 /** f64 of `work` one thread of gemmAdd needs: packed A, packed B, an edge tile. */
 export const GEMM_WORK: i32 = GEMM_MC * GEMM_KC + GEMM_KC * GEMM_NC + GEMM_MR * GEMM_NR;
 
-/** f64 of work a kernel of this file takes per thread (for the host). */
-export function gemm_work_f64(): i32 {
-  return GEMM_WORK;
+/** Bytes of gemm_f64's workspace: GEMM_WORK f64 per thread, each packing its own copies. */
+export function gemmWorkspace(nthreads: i32): usize {
+  return (<usize>nthreads * GEMM_WORK) << 3;
 }
 
 /**
@@ -207,10 +207,7 @@ export function scaleColumns(c: usize, ldc: i32, m: i32, j0: i32, j1: i32, beta:
   return min(n, rangeStart(slivers, tid, nthreads) * GEMM_NR);
 }
 
-/**
- * C ← alpha·op(A)·op(B) + beta·C, column-major (see the file's head). `work`
- * holds nthreads·GEMM_WORK f64.
- */
+/** C ← alpha·op(A)·op(B) + beta·C, column-major (see the file's head). */
 export function gemm_f64(
   transA: i32, a: usize, lda: i32, transB: i32, b: usize, ldb: i32, c: usize, ldc: i32,
   m: i32, n: i32, k: i32, alpha: f64, beta: f64, work: usize,

@@ -4,6 +4,14 @@
 // (core/chunks.ts) so results do not depend on the thread count.
 import { barrier, rangeStart } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
+import { at } from "../core/memory";
+import { DotF64Out, Nrm2F64Out } from "../generated/layouts";
+
+/** Element where thread t's share of n elements starts, in whole chunks (its end: t + 1's start). */
+// @ts-ignore: decorator
+@inline function chunkedStart(n: i32, t: i32, nthreads: i32): i32 {
+  return min(n, rangeStart(chunkCount(n), t, nthreads) * CHUNK);
+}
 
 // ---- per-chunk building blocks --------------------------------------------
 
@@ -91,11 +99,17 @@ function maxAbs(x: usize, incx: i32, len: i32): f64 {
 
 // ---- exported kernels --------------------------------------------------------
 
-/** out[0] = Σ x[i·incx]·y[i·incy]. `partials` holds chunkCount(n) f64. */
+/** Bytes of dot_f64's workspace: one partial per chunk. */
+export function dotWorkspace(n: i32): usize {
+  return <usize>chunkCount(n) << 3;
+}
+
+/** Σ x[i·incx]·y[i·incy], summed per chunk then over chunks in order. */
 export function dot_f64(
   x: usize, incx: i32, y: usize, incy: i32, n: i32,
-  partials: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+  work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
 ): void {
+  const partials = work;
   const chunks = chunkCount(n);
   const c1 = rangeStart(chunks, tid + 1, nthreads);
   for (let c = rangeStart(chunks, tid, nthreads); c < c1; c++) {
@@ -107,14 +121,20 @@ export function dot_f64(
     store<f64>(partials + (<usize>c << 3), s);
   }
   barrier(team, nthreads);
-  if (tid == 0) store<f64>(out, sumPartials(partials, chunks));
+  if (tid == 0) store<f64>(at(out, DotF64Out.value), sumPartials(partials, chunks));
 }
 
-/** ‖x‖₂ without overflow or harmful underflow. `partials` holds 2·chunkCount(n) f64. */
+/** Bytes of nrm2_f64's workspace: two partials per chunk (sums, then maxima). */
+export function nrm2Workspace(n: i32): usize {
+  return <usize>chunkCount(n) << 4;
+}
+
+/** ‖x‖₂ without overflow or harmful underflow. */
 export function nrm2_f64(
   x: usize, incx: i32, n: i32,
-  partials: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+  work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
 ): void {
+  const partials = work;
   const chunks = chunkCount(n);
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
   // Fast path: plain sum of squares. It is exact enough unless it overflowed
@@ -128,7 +148,7 @@ export function nrm2_f64(
   // the decision below needs no broadcast.
   const plain = sumPartials(partials, chunks);
   if (plain >= 4.0e-292 && plain < Infinity) {
-    if (tid == 0) store<f64>(out, Math.sqrt(plain));
+    if (tid == 0) store<f64>(at(out, Nrm2F64Out.value), Math.sqrt(plain));
     return;
   }
   // Slow path: find max |x|, scale by an exact power of two, sum again.
@@ -144,7 +164,7 @@ export function nrm2_f64(
     if (!(v <= amax)) amax = v;
   }
   if (isNaN(amax) || amax == Infinity || amax == 0) {
-    if (tid == 0) store<f64>(out, amax);
+    if (tid == 0) store<f64>(at(out, Nrm2F64Out.value), amax);
     return;
   }
   const biased = <i32>((reinterpret<u64>(amax) >> 52) & 0x7ff);
@@ -156,76 +176,70 @@ export function nrm2_f64(
     store<f64>(partials + (<usize>c << 3), sumSquaresScaled(x + (<usize>i0 * incx << 3), incx, min(CHUNK, n - i0), scale));
   }
   barrier(team, nthreads);
-  if (tid == 0) store<f64>(out, Math.sqrt(sumPartials(partials, chunks)) * (1.0 / scale));
+  if (tid == 0) store<f64>(at(out, Nrm2F64Out.value), Math.sqrt(sumPartials(partials, chunks)) * (1.0 / scale));
 }
 
-/** out = alpha·x + y (elementwise over n strided elements; out may be y). */
+/** z = alpha·x + y (elementwise over n strided elements; z may be y). */
 export function axpy_f64(
-  alpha: f64, x: usize, incx: i32, y: usize, incy: i32, out: usize, incout: i32, n: i32,
+  alpha: f64, x: usize, incx: i32, y: usize, incy: i32, z: usize, incz: i32, n: i32,
   team: usize, tid: i32, nthreads: i32,
 ): void {
-  const chunks = chunkCount(n);
-  const i0 = rangeStart(chunks, tid, nthreads) * CHUNK;
-  const i1 = min(n, rangeStart(chunks, tid + 1, nthreads) * CHUNK);
-  if (incx == 1 && incy == 1 && incout == 1) {
+  const i0 = chunkedStart(n, tid, nthreads), i1 = chunkedStart(n, tid + 1, nthreads);
+  if (incx == 1 && incy == 1 && incz == 1) {
     const av = f64x2.splat(alpha);
     let i = i0;
     for (; i + 4 <= i1; i += 4) {
       const o = <usize>i << 3;
       const r0 = f64x2.add(f64x2.mul(av, v128.load(x + o)), v128.load(y + o));
       const r1 = f64x2.add(f64x2.mul(av, v128.load(x + o, 16)), v128.load(y + o, 16));
-      v128.store(out + o, r0);
-      v128.store(out + o, r1, 16);
+      v128.store(z + o, r0);
+      v128.store(z + o, r1, 16);
     }
     for (; i < i1; i++) {
       const o = <usize>i << 3;
-      store<f64>(out + o, alpha * load<f64>(x + o) + load<f64>(y + o));
+      store<f64>(z + o, alpha * load<f64>(x + o) + load<f64>(y + o));
     }
     return;
   }
   for (let i = i0; i < i1; i++) {
-    store<f64>(out + (<usize>i * incout << 3), alpha * load<f64>(x + (<usize>i * incx << 3)) + load<f64>(y + (<usize>i * incy << 3)));
+    store<f64>(z + (<usize>i * incz << 3), alpha * load<f64>(x + (<usize>i * incx << 3)) + load<f64>(y + (<usize>i * incy << 3)));
   }
 }
 
-/** out = alpha·x (out may be x). */
+/** z = alpha·x (z may be x). */
 export function scal_f64(
-  alpha: f64, x: usize, incx: i32, out: usize, incout: i32, n: i32,
+  alpha: f64, x: usize, incx: i32, z: usize, incz: i32, n: i32,
   team: usize, tid: i32, nthreads: i32,
 ): void {
-  const chunks = chunkCount(n);
-  const i0 = rangeStart(chunks, tid, nthreads) * CHUNK;
-  const i1 = min(n, rangeStart(chunks, tid + 1, nthreads) * CHUNK);
-  if (incx == 1 && incout == 1) {
+  const i0 = chunkedStart(n, tid, nthreads), i1 = chunkedStart(n, tid + 1, nthreads);
+  if (incx == 1 && incz == 1) {
     const av = f64x2.splat(alpha);
     let i = i0;
     for (; i + 4 <= i1; i += 4) {
       const o = <usize>i << 3;
-      v128.store(out + o, f64x2.mul(av, v128.load(x + o)));
-      v128.store(out + o, f64x2.mul(av, v128.load(x + o, 16)), 16);
+      v128.store(z + o, f64x2.mul(av, v128.load(x + o)));
+      v128.store(z + o, f64x2.mul(av, v128.load(x + o, 16)), 16);
     }
-    for (; i < i1; i++) store<f64>(out + (<usize>i << 3), alpha * load<f64>(x + (<usize>i << 3)));
+    for (; i < i1; i++) store<f64>(z + (<usize>i << 3), alpha * load<f64>(x + (<usize>i << 3)));
     return;
   }
   for (let i = i0; i < i1; i++) {
-    store<f64>(out + (<usize>i * incout << 3), alpha * load<f64>(x + (<usize>i * incx << 3)));
+    store<f64>(z + (<usize>i * incz << 3), alpha * load<f64>(x + (<usize>i * incx << 3)));
   }
 }
 
-/** out = x, element by element over strided views. */
+/** y = x, element by element over strided views. */
 export function copy_f64(
-  x: usize, incx: i32, out: usize, incout: i32, n: i32,
+  x: usize, incx: i32, y: usize, incy: i32, n: i32,
   team: usize, tid: i32, nthreads: i32,
 ): void {
-  const chunks = chunkCount(n);
-  const i0 = rangeStart(chunks, tid, nthreads) * CHUNK;
-  const i1 = min(n, rangeStart(chunks, tid + 1, nthreads) * CHUNK);
-  if (incx == 1 && incout == 1) {
-    memory.copy(out + (<usize>i0 << 3), x + (<usize>i0 << 3), <usize>(i1 - i0) << 3);
+  const i0 = chunkedStart(n, tid, nthreads), i1 = chunkedStart(n, tid + 1, nthreads);
+  if (incx == 1 && incy == 1) {
+    memory.copy(y + (<usize>i0 << 3), x + (<usize>i0 << 3), <usize>(i1 - i0) << 3);
     return;
   }
   for (let i = i0; i < i1; i++) {
-    store<f64>(out + (<usize>i * incout << 3), load<f64>(x + (<usize>i * incx << 3)));
+    store<f64>(y + (<usize>i * incy << 3), load<f64>(x + (<usize>i * incx << 3)));
   }
 }
 

@@ -5,7 +5,7 @@
 // through the GEMM kernel (B₂ −= op(T)₂₁·X₁). Threads take whole 4-column
 // slivers of B; a column's arithmetic does not depend on its neighbours, so
 // the bits do not depend on the thread count.
-import { GEMM_WORK, gemmAdd, scaleColumns, sliverStart } from "./gemm";
+import { GEMM_WORK, gemmAdd, gemmWorkspace, scaleColumns, sliverStart } from "./gemm";
 
 const TRSM_BLOCK: i32 = 64;
 
@@ -45,10 +45,14 @@ function solveBlock(t: usize, tl: usize, trans: bool, unit: bool, lower: bool, i
   }
 }
 
+/** Bytes of trsm_f64's workspace: each thread's GEMM packing space. */
+export function trsmWorkspace(nthreads: i32): usize {
+  return gemmWorkspace(nthreads);
+}
+
 /**
  * `lower`: op(T) is lower triangular (forward substitution), else upper.
- * `unit`: T's diagonal is taken as ones (not read). `work` holds
- * nthreads·GEMM_WORK f64.
+ * `unit`: T's diagonal is taken as ones (not read).
  */
 export function trsm_f64(
   lower: i32, transT: i32, unit: i32, t: usize, ldt: i32, b: usize, ldb: i32, n: i32, r: i32,

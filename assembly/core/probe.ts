@@ -1,6 +1,8 @@
 // Kernels that measure the machinery itself: the cost of one SPMD launch and
 // of one barrier phase.
 import { barrier } from "./team";
+import { at } from "./memory";
+import { SimdPeakF64Out } from "../generated/layouts";
 
 /** Does nothing on every thread: an SPMD launch with no work. */
 export function spmd_noop(team: usize, tid: i32, nthreads: i32): void {}
@@ -16,10 +18,10 @@ export function spmd_barriers(phases: i32, team: usize, tid: i32, nthreads: i32)
  * acc += a·b with the operands loaded
  * from `buf` (256 bytes, stays in L1; the address cycles so no load can be
  * hoisted out of the loop): 8 multiplies and 8 adds on 2 lanes, 32 flops a
- * round. Flops/s = 32·iters / seconds on each thread. Returns a sum so the
- * work is kept.
+ * round. Flops/s = 32·iters / seconds on each thread. Thread 0 writes the
+ * accumulators' sum (result "sum") so the work is kept.
  */
-export function simd_peak_f64(iters: i32, buf: usize, team: usize, tid: i32, nthreads: i32): f64 {
+export function simd_peak_f64(iters: i32, buf: usize, out: usize, team: usize, tid: i32, nthreads: i32): void {
   let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
   for (let i = 0; i < iters; i++) {
     const p = buf + (<usize>(i & 3) << 6);
@@ -34,5 +36,5 @@ export function simd_peak_f64(iters: i32, buf: usize, team: usize, tid: i32, nth
     a6 = f64x2.add(a6, f64x2.mul(x, b)); a7 = f64x2.add(a7, f64x2.mul(y, b));
   }
   const s = f64x2.add(f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3)), f64x2.add(f64x2.add(a4, a5), f64x2.add(a6, a7)));
-  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  if (tid == 0) store<f64>(at(out, SimdPeakF64Out.sum), f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1));
 }

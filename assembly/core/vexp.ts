@@ -14,6 +14,9 @@
 // Chebyshev fit of (e^r − 1)/r, f64, degree 11: 6e-18. Measured errors are in
 // the sweep tests (vexp_f32_ulp / vexp_f64_ulp below).
 
+import { at } from "./memory";
+import { VexpF32UlpOut, VexpF64UlpOut } from "../generated/layouts";
+
 // ---- a·b + c ----------------------------------------------------------------
 // Fused (one rounding) in the relaxed-SIMD build, where relaxed_madd is an FMA
 // on hardware that has one; a multiply and an add in the other builds. So the
@@ -286,10 +289,10 @@ export function pow2_f64(k: f64): f64 {
  * variant 0: exp_f32x4 (whole range); 1: expClampedK_f32x4, the
  * three-pass/online/blocked softmax exp (use hi ≤ 0); 2: the two-pass
  * softmax's p·2^n (expMantissaK_f32x4 and a shifted exponent, as in twoPassOut_f32).
- * out[0] = max ULP, out[1] = the x where it occurs, out[2] = values tested.
+ * Results: maxUlp, the x where it occurs (at), values tested.
  */
 export function vexp_f32_ulp(lo: f32, hi: f32, step: i32, variant: i32, out: usize, team: usize, tid: i32, nthreads: i32): void {
-  let worst: f64 = 0, at: f64 = 0, count: f64 = 0;
+  let worst: f64 = 0, worstX: f64 = 0, count: f64 = 0;
   for (let side = 0; side < 2; side++) {
     const end = side == 0 ? hi : -lo;          // magnitudes on each side
     if (end < 0) continue;
@@ -324,21 +327,21 @@ export function vexp_f32_ulp(lo: f32, hi: f32, step: i32, variant: i32, out: usi
         const ulp = pow2_f64(<f64>(max(e, 1) - 150));
         const err = Math.abs(<f64>yv - ref) / ulp;
         count++;
-        if (!(err <= worst)) { worst = err; at = xv; }
+        if (!(err <= worst)) { worst = err; worstX = xv; }
       }
       if (last - b < <u32>step * 4) break;
     }
   }
-  store<f64>(out, worst); store<f64>(out, at, 8); store<f64>(out, count, 16);
+  store<f64>(at(out, VexpF32UlpOut.maxUlp), worst); store<f64>(at(out, VexpF32UlpOut.at), worstX); store<f64>(at(out, VexpF32UlpOut.tested), count);
 }
 
 /**
  * Max error of exp_f64x2 against Math.exp (musl, < 1 ULP) in f64 ULPs of the
  * reference (normal results only: keep lo ≥ −708), at `count` evenly spaced points of [lo, hi] plus their
- * neighbours. out as for vexp_f32_ulp.
+ * neighbours. Results as for vexp_f32_ulp.
  */
 export function vexp_f64_ulp(lo: f64, hi: f64, count: i32, out: usize, team: usize, tid: i32, nthreads: i32): void {
-  let worst: f64 = 0, at: f64 = 0;
+  let worst: f64 = 0, worstX: f64 = 0;
   const h = (hi - lo) / <f64>count;
   for (let i = 0; i < count; i++) {
     const a = lo + h * <f64>i;
@@ -351,8 +354,8 @@ export function vexp_f64_ulp(lo: f64, hi: f64, count: i32, out: usize, team: usi
       // ulp of a normal f64: its exponent bits alone, times 2^-52.
       const ulp = reinterpret<f64>(reinterpret<u64>(ref) & 0x7ff0000000000000) * 2.220446049250313e-16;
       const err = Math.abs(yv - ref) / ulp;
-      if (!(err <= worst)) { worst = err; at = xv; }
+      if (!(err <= worst)) { worst = err; worstX = xv; }
     }
   }
-  store<f64>(out, worst); store<f64>(out, at, 8); store<f64>(out, <f64>count * 2, 16);
+  store<f64>(at(out, VexpF64UlpOut.maxUlp), worst); store<f64>(at(out, VexpF64UlpOut.at), worstX); store<f64>(at(out, VexpF64UlpOut.tested), <f64>count * 2);
 }

@@ -17,13 +17,18 @@
 //
 // Slot (f64 ×4): [0] two-pass M / online d, [1] two-pass E / online m,
 //                [2] three-pass / blocked max, [3] three-pass / blocked sum.
-// Scratch: 128-byte header (row-claim counter) + (nthreads + 2) regions of
-// chunkCount(cols) slots, each region padded to 128 bytes: threads that share
-// out short rows write their slots every row, and slots of two threads on one
-// cache line (or an adjacent-line prefetch pair) cost 1000 × 1000 a third of
-// its 2-thread speed-up.
+// Workspace: (nthreads + 2) regions of chunkCount(cols) slots, each region
+// padded to 128 bytes: threads that share out short rows write their slots
+// every row, and slots of two threads on one cache line (or an adjacent-line
+// prefetch pair) cost 1000 × 1000 a third of its 2-thread speed-up. The
+// row-claim counter is the result slot "claims" (an i32 in its first word),
+// which the launch zeroes.
 import { barrier, rangeStart } from "../core/team";
 import { CHUNK, chunkCount } from "../core/chunks";
+import { at } from "../core/memory";
+import {
+  SoftmaxF32TwopassOut, SoftmaxF32ThreepassOut, SoftmaxF32OnlineOut, SoftmaxF32BlockedOut, SoftmaxF64TwopassOut, SoftmaxF64ThreepassOut, SoftmaxF64OnlineOut, SoftmaxF64BlockedOut, LogsoftmaxF32TwopassOut, LogsoftmaxF32ThreepassOut, LogsoftmaxF32OnlineOut, LogsoftmaxF32BlockedOut, LogsoftmaxF64TwopassOut, LogsoftmaxF64ThreepassOut, LogsoftmaxF64OnlineOut, LogsoftmaxF64BlockedOut,
+} from "../generated/layouts";
 import { LN2_HI_F, LN2_HI_D, LN2_LO_D, pow2_f64 } from "../core/vexp";
 import {
   twoPassChunk_f32, twoPassOut_f32, shiftOut_f32, maxChunk_f32, expSumChunk_f32, expSumMaxNext_f32, scaleChunk_f32,
@@ -44,16 +49,14 @@ const LN2: f64 = 0.6931471805599453;
 const NLIM_F: f64 = 16384;
 const NLIM_D: f64 = 1048576;
 
-/** Scratch header: [0] the row-claim counter (i32, zeroed by the host before a launch). */
-const HEADER: usize = 128;
-/** Slot regions are padded to this (two cache lines: see the scratch layout above). */
+/** Slot regions are padded to this (two cache lines: see the workspace layout above). */
 const REGION_ALIGN: usize = 128;
 /** Elements per row claim when rows are shared out (at least one row). */
 const ROWS_CLAIM_ELEMS: i32 = 16384;
 
-// Bytes of scratch a launch needs (mirrored in src/softmax.ts).
-function softmax_scratch_bytes(cols: i32, nthreads: i32): i32 {
-  return <i32>HEADER + (nthreads + 2) * <i32>slotRegion(chunkCount(cols));
+/** Bytes of a softmax kernel's workspace: (nthreads + 2) slot regions. */
+export function softmaxWorkspace(cols: i32, nthreads: i32): usize {
+  return <usize>(nthreads + 2) * slotRegion(chunkCount(cols));
 }
 
 // @ts-ignore: decorator
@@ -249,25 +252,25 @@ function rowOneChunk<T>(log: bool, x: usize, y: usize, n: i32): void {
   else row<T>(alg, log, x, y, cols, chunks, slots, team, 0, 1);
 }
 
-function rows<T>(
-  alg: i32, log: bool, x: usize, y: usize, nrows: i32, cols: i32, scratch: usize,
+function softmaxRows<T>(
+  alg: i32, log: bool, x: usize, y: usize, nrows: i32, cols: i32, work: usize, claims: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   const chunks = chunkCount(cols);
   const rowBytes = <usize>cols << (isF32<T>() ? 2 : 3);
   const region = slotRegion(chunks);
   const byRows = chunks == 1 || nrows >= 4 * nthreads || (nrows >= nthreads && nrows % nthreads == 0);
-  const slotBase = scratch + HEADER;
+  const slotBase = work;
   if (byRows) {
     const slots = slotBase + <usize>(tid + 2) * region;
     const oneChunk = chunks == 1 && (alg == THREE_PASS || alg == BLOCKED);
     if (ASC_FEATURE_THREADS && nthreads > 1) {
-      // Rows are claimed in blocks from a counter (zeroed by the host), so a
+      // Rows are claimed in blocks from a counter (zeroed by the launch), so a
       // thread that starts late or is descheduled just does fewer rows; each
       // row is still computed whole by one thread, so the bits do not change.
       const block = max(1, ROWS_CLAIM_ELEMS / cols);
       for (;;) {
-        const r0 = atomic.add<i32>(scratch, block);
+        const r0 = atomic.add<i32>(claims, block);
         if (r0 >= nrows) break;
         const r1 = min(nrows, r0 + block);
         for (let r = r0; r < r1; r++) wholeRow<T>(oneChunk, alg, log, x + <usize>r * rowBytes, y + <usize>r * rowBytes, cols, chunks, slots, team);
@@ -283,21 +286,100 @@ function rows<T>(
   }
 }
 
-// ---- exported kernels: (x, y, rows, cols, scratch, team, tid, nthreads) ------
+// ---- kernels (assembly/softmax/kernels.json): one per (log, dtype, algorithm) ---
 
-export function softmax_f32_twopass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(TWO_PASS, false, x, y, r, c, s, team, tid, nt); }
-export function softmax_f32_threepass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(THREE_PASS, false, x, y, r, c, s, team, tid, nt); }
-export function softmax_f32_online(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(ONLINE, false, x, y, r, c, s, team, tid, nt); }
-export function logsoftmax_f32_twopass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(TWO_PASS, true, x, y, r, c, s, team, tid, nt); }
-export function logsoftmax_f32_threepass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(THREE_PASS, true, x, y, r, c, s, team, tid, nt); }
-export function logsoftmax_f32_online(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(ONLINE, true, x, y, r, c, s, team, tid, nt); }
-export function softmax_f64_twopass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(TWO_PASS, false, x, y, r, c, s, team, tid, nt); }
-export function softmax_f64_threepass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(THREE_PASS, false, x, y, r, c, s, team, tid, nt); }
-export function softmax_f64_online(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(ONLINE, false, x, y, r, c, s, team, tid, nt); }
-export function logsoftmax_f64_twopass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(TWO_PASS, true, x, y, r, c, s, team, tid, nt); }
-export function logsoftmax_f64_threepass(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(THREE_PASS, true, x, y, r, c, s, team, tid, nt); }
-export function logsoftmax_f64_online(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(ONLINE, true, x, y, r, c, s, team, tid, nt); }
-export function softmax_f32_blocked(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(BLOCKED, false, x, y, r, c, s, team, tid, nt); }
-export function logsoftmax_f32_blocked(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f32>(BLOCKED, true, x, y, r, c, s, team, tid, nt); }
-export function softmax_f64_blocked(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(BLOCKED, false, x, y, r, c, s, team, tid, nt); }
-export function logsoftmax_f64_blocked(x: usize, y: usize, r: i32, c: i32, s: usize, team: usize, tid: i32, nt: i32): void { rows<f64>(BLOCKED, true, x, y, r, c, s, team, tid, nt); }
+export function softmax_f32_twopass(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f32>(TWO_PASS, false, x, y, rows, cols, work, at(out, SoftmaxF32TwopassOut.claims), team, tid, nthreads);
+}
+
+export function softmax_f32_threepass(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f32>(THREE_PASS, false, x, y, rows, cols, work, at(out, SoftmaxF32ThreepassOut.claims), team, tid, nthreads);
+}
+
+export function softmax_f32_online(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f32>(ONLINE, false, x, y, rows, cols, work, at(out, SoftmaxF32OnlineOut.claims), team, tid, nthreads);
+}
+
+export function softmax_f32_blocked(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f32>(BLOCKED, false, x, y, rows, cols, work, at(out, SoftmaxF32BlockedOut.claims), team, tid, nthreads);
+}
+
+export function softmax_f64_twopass(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f64>(TWO_PASS, false, x, y, rows, cols, work, at(out, SoftmaxF64TwopassOut.claims), team, tid, nthreads);
+}
+
+export function softmax_f64_threepass(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f64>(THREE_PASS, false, x, y, rows, cols, work, at(out, SoftmaxF64ThreepassOut.claims), team, tid, nthreads);
+}
+
+export function softmax_f64_online(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f64>(ONLINE, false, x, y, rows, cols, work, at(out, SoftmaxF64OnlineOut.claims), team, tid, nthreads);
+}
+
+export function softmax_f64_blocked(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f64>(BLOCKED, false, x, y, rows, cols, work, at(out, SoftmaxF64BlockedOut.claims), team, tid, nthreads);
+}
+
+export function logsoftmax_f32_twopass(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f32>(TWO_PASS, true, x, y, rows, cols, work, at(out, LogsoftmaxF32TwopassOut.claims), team, tid, nthreads);
+}
+
+export function logsoftmax_f32_threepass(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f32>(THREE_PASS, true, x, y, rows, cols, work, at(out, LogsoftmaxF32ThreepassOut.claims), team, tid, nthreads);
+}
+
+export function logsoftmax_f32_online(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f32>(ONLINE, true, x, y, rows, cols, work, at(out, LogsoftmaxF32OnlineOut.claims), team, tid, nthreads);
+}
+
+export function logsoftmax_f32_blocked(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f32>(BLOCKED, true, x, y, rows, cols, work, at(out, LogsoftmaxF32BlockedOut.claims), team, tid, nthreads);
+}
+
+export function logsoftmax_f64_twopass(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f64>(TWO_PASS, true, x, y, rows, cols, work, at(out, LogsoftmaxF64TwopassOut.claims), team, tid, nthreads);
+}
+
+export function logsoftmax_f64_threepass(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f64>(THREE_PASS, true, x, y, rows, cols, work, at(out, LogsoftmaxF64ThreepassOut.claims), team, tid, nthreads);
+}
+
+export function logsoftmax_f64_online(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f64>(ONLINE, true, x, y, rows, cols, work, at(out, LogsoftmaxF64OnlineOut.claims), team, tid, nthreads);
+}
+
+export function logsoftmax_f64_blocked(
+  x: usize, y: usize, rows: i32, cols: i32, work: usize, out: usize, team: usize, tid: i32, nthreads: i32,
+): void {
+  softmaxRows<f64>(BLOCKED, true, x, y, rows, cols, work, at(out, LogsoftmaxF64BlockedOut.claims), team, tid, nthreads);
+}

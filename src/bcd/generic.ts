@@ -11,6 +11,7 @@ import { NumlaneError } from "../errors.js";
 import { chunkCount, CHUNK, HISTORY_CAP, type CallOptions, type Engine, type TurnScope } from "../engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "../matrix.js";
 import { CallScope } from "../runtime/heap.js";
+import { transpose_f64 } from "../generated/kernels.js";
 import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, integer, nonNegative, type OptionKeys } from "../validate.js";
 import { refuseUnsafeScale } from "../sketch.js";
 import { labelPropagation } from "./labelprop.js";
@@ -289,14 +290,14 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   };
   const i32s = { BLOCK_PTR: nb + 1, BLOCK_IDX: Math.max(m, 1), PERM: Math.max(nb, 1), FACTOR_PTR: nb + 1 };
   const rowMajor = D.layout === "row-major";
-  const bytes = 8 * (rowMajor ? n * p : 0) + bytesFor(f64s, i32s);
+  const bytes = (rowMajor ? 8 * n * p + e.launchBytes(transpose_f64, {}, 1) : 0) + bytesFor(f64s, i32s);
   const heap = e.heap;
   const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, target], bytes);
   try {
     let ap = scope.input(D.data);
     if (rowMajor) {
       const t = scope.alloc(8 * n * p);
-      await scope.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: e.threadsFor(16 * n * p, opts) });
+      await scope.launch(transpose_f64, { src: ap, rows: n, cols: p, dst: t }, { signal: opts.signal, threads: e.threadsFor(16 * n * p, opts) });
       ap = t;
     }
     const tp = scope.input(target);

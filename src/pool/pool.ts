@@ -6,6 +6,7 @@
 import type { Remote } from "comlink";
 import { NumlaneError, abortError } from "../errors.js";
 import type { Heap } from "../runtime/heap.js";
+import type { KernelDescriptor } from "../generated/kernels.js";
 import { abortSignal, callback } from "../validate.js";
 import {
   CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS,
@@ -47,6 +48,19 @@ export function guardStart(remote: Remote<WorkerApi>, watch: (fail: (e: unknown)
     serve: () => remote.serve(),
   };
   return api as unknown as Remote<WorkerApi>;
+}
+
+/** Bytes of the block direct kernels write their parameters and results into. */
+const DIRECT_BYTES = 512;
+
+/** A kernel's parameters by name for a direct call: all but "out" (the pool's result slots). */
+export type DirectParams<K extends KernelDescriptor> = { readonly [P in Exclude<K["params"][number], "out">]: number };
+
+/** K run on the calling thread (Pool.direct). */
+export interface DirectKernel<K extends KernelDescriptor> {
+  (params: DirectParams<K>): void;
+  /** Result slot `name` of the last call. */
+  result(name: K["out"][number]): number;
 }
 
 export interface Progress {
@@ -116,6 +130,8 @@ export class Pool {
   private readonly index = new Map<string, number>();
   private readonly teamPtr: number;
   private readonly soloTeamPtr: number;
+  /** The parameter and result block every direct kernel shares (see direct()). */
+  private readonly directPtr: number;
   /** The turn launching on the workers now, and the calls waiting for theirs, first come first served. */
   private holder: Turn | undefined;
   private readonly waiting: { grant(): void; fail(e: unknown): void }[] = [];
@@ -141,6 +157,7 @@ export class Pool {
     this.fns = kernelNames(module).map((n, i) => (this.index.set(n, i), exports[n]));
     this.teamPtr = ctlPtr + CTL_TEAM_BYTE;
     this.soloTeamPtr = ctlPtr + CTL_SOLO_TEAM_BYTE;
+    this.directPtr = ctlPtr + CTL_BYTES;
   }
 
   /**
@@ -161,8 +178,9 @@ export class Pool {
     canBlock: boolean,
     startWorker?: (index: number) => WorkerHandle,
   ): Promise<Pool> {
-    const ctl = heap.alloc(CTL_BYTES);
-    heap.u8.fill(0, ctl, ctl + CTL_BYTES);
+    // The direct block (Pool.direct) follows the control block, in the same allocation.
+    const ctl = heap.alloc(CTL_BYTES + DIRECT_BYTES);
+    heap.u8.fill(0, ctl, ctl + CTL_BYTES + DIRECT_BYTES);
     const pool = new Pool(module, instance, heap, ctl, canBlock, startWorker);
     const slots = workers.map((handle, index) => ({ handle, index, epoch: 0, dead: false, gone: false }));
     try {
@@ -358,27 +376,38 @@ export class Pool {
   }
 
   /**
-   * The calling thread's own `kernel` as a plain function of the kernel's
-   * arguments (team, tid 0, nthreads 1 appended): for lean one-thread calls of
-   * short kernels that would otherwise spend longer in run() than in wasm.
+   * K on the calling thread (team of one: tid 0, nthreads 1) as a plain
+   * function of its parameters by name: for lean one-thread calls of short
+   * kernels that would otherwise spend longer in run() than in wasm. Every
+   * direct kernel writes its parameter block into the pool's one fixed block
+   * (nothing allocated per call), its result slots right after it, zeroed
+   * before each call; "work", if K takes one, is the caller's to reserve
+   * (Engine.workspace gives its size).
    */
-  direct(kernel: string): (...args: number[]) => void {
-    const k = this.index.get(kernel);
-    if (k === undefined) throw new Error(`numlane: no kernel named ${kernel}`);
-    const fn = this.fns[k], team = this.soloTeamPtr;
-    const guard = (e: unknown): never => {
-      throw new NumlaneError("kernel-failed", `kernel ${kernel} trapped: ${(e as Error).message}`);
-    };
-    if (fn.length === 8) {
-      return (a, b, c, d, e) => {
-        if (this.closed) throw closedError();
-        try { fn(a, b, c, d, e, team, 0, 1); } catch (err) { guard(err); }
-      };
-    }
-    return (...args) => {
+  direct<K extends KernelDescriptor>(k: K): DirectKernel<K> {
+    const index = this.index.get(k.name);
+    if (index === undefined) throw new Error(`numlane: no kernel named ${k.name}`);
+    const names = k.params, count = names.length, outs = k.out.length;
+    if (8 * (count + outs) > DIRECT_BYTES) throw new Error(`numlane: ${k.name} has too many parameters for a direct call`);
+    const fn = this.fns[index], team = this.soloTeamPtr, block = this.directPtr;
+    const at = block >> 3, outAt = at + count, outSlot = names.indexOf("out");
+    const run = ((params: Readonly<Record<string, number>>) => {
       if (this.closed) throw closedError();
-      try { fn(...args, team, 0, 1); } catch (err) { guard(err); }
-    };
+      const f64 = this.heap.f64;
+      if (!k.write(f64, at, params)) {
+        const bad = names.filter((q) => q !== "out" && !(typeof params[q] === "number" && params[q] === params[q]));
+        throw new Error(`numlane: internal error: ${k.name} called with ${bad.map((q) => `${q} = ${String(params[q])}`).join(", ")}`);
+      }
+      if (outSlot >= 0) f64[at + outSlot] = 8 * outAt;
+      for (let i = 0; i < outs; i++) f64[outAt + i] = 0;
+      try {
+        fn(block, team, 0, 1);
+      } catch (e) {
+        throw new NumlaneError("kernel-failed", `kernel ${k.name} trapped: ${(e as Error).message}`);
+      }
+    }) as unknown as DirectKernel<K>;
+    run.result = (name) => this.heap.f64[outAt + k.out.indexOf(name)];
+    return run;
   }
 
   /** The whole kernel on the calling thread (nthreads = 1: barriers are no-ops). */
