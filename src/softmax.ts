@@ -37,34 +37,17 @@ const kernelId = (log: 0 | 1, f64: boolean, alg: Concrete) => (log * 2 + (f64 ? 
 /**
  * Which algorithm "auto" runs, from `npm run bench -- softmax` on this
  * project's reference machine (2-core AMD EPYC, Node 20, f32); see
- * bench/results/softmax.json and the measurements quoted in chooseAlgorithm.
+ * bench/results/softmax.json and bench/results/softmax-notes.md.
  */
 export function chooseAlgorithm(f64: boolean, rows: number, cols: number, threads: number): Exclude<SoftmaxAlgorithm, "auto"> {
   return ALGORITHMS[choose(f64, rows, cols, threads)];
 }
 
-// Why three-pass for rows up to 4 MiB and blocked above. Kernel alone, one
-// thread, CPU µs per call (median of 15 interleaved rounds, process.cpuUsage
-// so that other jobs on this 2-core machine do not count; data in wasm
-// memory; NUMLANE_BENCH=kernels npm run bench -- softmax, 2026-11-23 08:41):
-//            two-pass  three-pass  online  blocked
-//   f32 1e3     2.31       1.34      2.84     1.35
-//   f32 1e4    22.0       12.6      29.2     13.4
-//   f32 1e5   222        132       321      141
-//   f32 1e6  2273       1384      3440     1448
-//   f32 1e7 22915      17657     36195    15951
-//   f64 1e4    89.5       52.5      105      51.0
-//   f64 1e6  9378       6412     11034     5730
-// The exp is 19 SIMD operations (no FMA in 128-bit wasm); the two-pass
-// evaluates it twice per element and online once plus rescaling, and both
-// cost more than the three-pass's extra read pass at every size, even at
-// f32 1e7 (40 MB, beyond the 32 MiB L3). The blocked algorithm does the
-// three-pass's arithmetic but reads x from memory once: it gains where the
-// row no longer fits in cache (f32 1e7: 0.83–0.90× the three-pass's time; f64
-// 1e6, 8 MB: 0.85–0.89×) and loses a little in cache (its exp loop also reads
-// the next chunk: 1.01–1.07× at 1e4–1e6 f32). The relaxed build (FMA) makes
-// every exp cheaper but keeps the order: in Chromium, zero copy, one thread,
-// 1e4: three-pass 10.9 µs, two-pass 16.3; 1e6: 2828 and 3620 µs.
+// Three-pass up to 4 MiB rows: the exp (19 SIMD operations, no FMA) costs
+// the two-pass (two exps per element) and online (rescaling) more than the
+// three-pass's extra read pass at every size. Blocked above: the three-pass's
+// arithmetic with x read from memory once, which gains once a row no longer
+// fits in cache and loses a little in it (bench/results/softmax-notes.md).
 const BLOCKED_MIN_ROW_BYTES = 1 << 22;
 
 function choose(f64: boolean, rows: number, cols: number, threads: number): Concrete {
@@ -74,13 +57,9 @@ function choose(f64: boolean, rows: number, cols: number, threads: number): Conc
 
 /**
  * Threads "auto" uses when opts.threads is not given: all of the context's
- * from 2^17 elements up, else 1. A launch on the pool's workers costs tens of
- * µs on an idle machine (futex wake-up of a sleeping worker) and far more on
- * a busy one (bench: a no-op 2-thread launch took ~0.4–0.8 ms while other jobs
- * held the cores); a one-thread call below 2^17 f32 elements takes < ~200 µs,
- * where a second thread could at best save ~100 µs. Earlier quiet-machine runs
- * (previous auto table) gave 2 threads 1.2× at 1e5, 1.5× at 1e6 and 1.75× at
- * 1000×1000 (copies included).
+ * from 2^17 elements up, else 1. Waking the workers costs tens of µs on an
+ * idle machine and far more on a busy one, more than a second thread can save
+ * on a smaller call (bench/results/softmax-notes.md).
  */
 export function chooseThreads(f64: boolean, rows: number, cols: number, maxThreads: number): number {
   void f64;
@@ -119,7 +98,7 @@ export class Softmax {
   }
 
   // Not async functions: a one-thread call finishes synchronously inside run(),
-  // and skipping the async machinery saves ~0.1 µs of a ~2 µs small call.
+  // and the async machinery would be a measurable part of a small call.
   softmax<T extends FloatArray>(x: T, opts?: SoftmaxOptions): Promise<T> {
     try { return Promise.resolve(this.run(0, x, opts)); } catch (e) { return Promise.reject(e); }
   }
@@ -275,8 +254,7 @@ const ALIAS_SLACK = 512;
  * Where in [base, base + ALIAS_SLACK] to put an output y that the kernel
  * writes while reading x at xp: 64-byte aligned and with (y − x) mod 4096 in
  * [256, 3840], because stores to y 4 KiB-aliasing the loads of x that follow
- * them stall the CPU (x86: rows of 1024 f32 with y exactly n·4 bytes after
- * x ran at 2.9 ns per element instead of 1.3).
+ * them stall the CPU (x86: over 2× slower, bench/results/softmax-notes.md).
  */
 function unaliased(xp: number, base: number): number {
   const r = (((base - xp) % 4096) + 4096) % 4096;
