@@ -83,6 +83,8 @@ export class Softmax {
   /** The one-thread workspace of the last cols asked (every softmax kernel has the same workspace function). */
   private wsCols = -1;
   private wsBytes = 0;
+  /** The parameters of one-thread calls, reused: those run synchronously, one at a time. */
+  private readonly soloParams = { x: 0, y: 0, rows: 0, cols: 0, work: 0 };
   /** Running ms per element with one and with all threads, by size class (see autoThreads). */
   private readonly stats = new Map<number, { t1: number; tN: number; calls: number; warm1: boolean; warmN: boolean }>();
 
@@ -154,7 +156,9 @@ export class Softmax {
         else { xp = p; p += padded; (f64 ? heap.f64 : heap.f32).set(x, xp >> shift); }
         if (outOwned) yp = out!.byteOffset;
         else { yp = unaliased(xp, p); p += padded + ALIAS_SLACK; }
-        this.direct(pool, id)({ x: xp, y: yp, rows, cols, work: p });
+        const params = this.soloParams;
+        params.x = xp; params.y = yp; params.rows = rows; params.cols = cols; params.work = p;
+        this.direct(pool, id)(params);
         const y = finish(this.e, heap, f64, yp, n, out, outOwned) as T;
         if (adaptive) this.record(statsKey, 1, (performance.now() - t0) / n);
         return y;

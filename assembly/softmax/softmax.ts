@@ -31,13 +31,8 @@ import {
 } from "../generated/layouts";
 import { LN2_HI_F, LN2_HI_D, LN2_LO_D, pow2_f64 } from "../core/vexp";
 import {
-  twoPassChunk_f32, twoPassOut_f32, shiftOut_f32, maxChunk_f32, expSumChunk_f32, expSumMaxNext_f32, scaleChunk_f32,
-  onlineChunk_f32, expScaleChunk_f32,
-} from "./rows_f32";
-import {
-  twoPassChunk_f64, twoPassOut_f64, shiftOut_f64, maxChunk_f64, expSumChunk_f64, expSumMaxNext_f64, scaleChunk_f64,
-  onlineChunk_f64, expScaleChunk_f64,
-} from "./rows_f64";
+  isF32, twoPassChunk, twoPassOut, shiftOut, maxChunk, expSumChunk, expSumMaxNext, scaleChunk, onlineChunk, expScaleChunk,
+} from "./rows";
 
 const TWO_PASS: i32 = 0;
 const THREE_PASS: i32 = 1;
@@ -64,16 +59,12 @@ export function softmaxWorkspace(cols: i32, nthreads: i32): usize {
   return (<usize>chunks * SLOT + REGION_ALIGN - 1) & ~(REGION_ALIGN - 1);
 }
 
-// @ts-ignore: decorator
-@inline function isF32<T>(): bool { return sizeof<T>() == 4; }
-
 /** Log-softmax outputs of chunks c0..c1 of a row: y = (x − a) − b, a and b rounded to T. */
 // @ts-ignore: decorator
 @inline function logOut<T>(x: usize, y: usize, n: i32, c0: i32, c1: i32, a: f64, b: f64): void {
   for (let c = c0; c < c1; c++) {
     const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << (isF32<T>() ? 2 : 3);
-    if (isF32<T>()) shiftOut_f32(x + o, y + o, len, <f32>a, <f32>b);
-    else shiftOut_f64(x + o, y + o, len, a, b);
+    shiftOut<T>(x + o, y + o, len, <T>a, <T>b);
   }
 }
 
@@ -88,8 +79,7 @@ function row<T>(
   if (alg == TWO_PASS) {
     for (let c = c0; c < c1; c++) {
       const i0 = c * CHUNK, len = min(CHUNK, n - i0);
-      if (isF32<T>()) twoPassChunk_f32(x + (<usize>i0 << shift), len, slots + <usize>c * SLOT);
-      else twoPassChunk_f64(x + (<usize>i0 << shift), len, slots + <usize>c * SLOT);
+      twoPassChunk<T>(x + (<usize>i0 << shift), len, slots + <usize>c * SLOT);
     }
     barrier(team, nth);
     // Fold (M, E) pairs in chunk order: Σ = M·2^E.
@@ -115,8 +105,7 @@ function row<T>(
         const inv = 1.0 / (M * pow2_f64(-Me));
         for (let c = c0; c < c1; c++) {
           const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
-          if (isF32<T>()) twoPassOut_f32(x + o, y + o, len, <f32>(E + Me), <f32>inv);
-          else twoPassOut_f64(x + o, y + o, len, E + Me, inv);
+          twoPassOut<T>(x + o, y + o, len, <T>(E + Me), <T>inv);
         }
       }
       return;
@@ -126,8 +115,7 @@ function row<T>(
   if (alg == ONLINE) {
     for (let c = c0; c < c1; c++) {
       const i0 = c * CHUNK, len = min(CHUNK, n - i0);
-      if (isF32<T>()) onlineChunk_f32(x + (<usize>i0 << shift), len, slots + <usize>c * SLOT);
-      else onlineChunk_f64(x + (<usize>i0 << shift), len, slots + <usize>c * SLOT);
+      onlineChunk<T>(x + (<usize>i0 << shift), len, slots + <usize>c * SLOT);
     }
     barrier(team, nth);
     let d: f64 = 0, m: f64 = -Infinity;
@@ -142,8 +130,7 @@ function row<T>(
     else {
       for (let c = c0; c < c1; c++) {
         const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
-        if (isF32<T>()) expScaleChunk_f32(x + o, y + o, len, <f32>m, <f32>(1.0 / d));
-        else expScaleChunk_f64(x + o, y + o, len, m, 1.0 / d);
+        expScaleChunk<T>(x + o, y + o, len, <T>m, <T>(1.0 / d));
       }
     }
     return;
@@ -158,7 +145,7 @@ function row<T>(
     // computing from cache); a thread's first chunk gets its max on its own.
     if (c0 < c1) {
       const i0 = c0 * CHUNK, o = <usize>i0 << shift, len = min(CHUNK, n - i0);
-      store<f64>(slots + <usize>c0 * SLOT, isF32<T>() ? maxChunk_f32(x + o, len) : maxChunk_f64(x + o, len), 16);
+      store<f64>(slots + <usize>c0 * SLOT, maxChunk<T>(x + o, len), 16);
     }
     for (let c = c0; c < c1; c++) {
       const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
@@ -169,11 +156,9 @@ function row<T>(
       let sum: f64;
       if (c + 1 < c1) {
         const no = <usize>(i0 + CHUNK) << shift, nlen = min(CHUNK, n - i0 - CHUNK), nmax = s + SLOT + 16;
-        sum = isF32<T>()
-          ? expSumMaxNext_f32(x + o, y + o, len, <f32>mc, !log, x + no, nlen, nmax)
-          : expSumMaxNext_f64(x + o, y + o, len, mc, !log, x + no, nlen, nmax);
+        sum = expSumMaxNext<T>(x + o, y + o, len, <T>mc, !log, x + no, nlen, nmax);
       } else {
-        sum = isF32<T>() ? expSumChunk_f32(x + o, y + o, len, <f32>mc, !log) : expSumChunk_f64(x + o, y + o, len, mc, !log);
+        sum = expSumChunk<T>(x + o, y + o, len, <T>mc, !log);
       }
       store<f64>(s, sum, 24);
     }
@@ -195,8 +180,7 @@ function row<T>(
         const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
         const mc = load<f64>(slots + <usize>c * SLOT, 16);
         const f = (mc == -Infinity ? 0 : Math.exp(mc - mx)) / sum;
-        if (isF32<T>()) scaleChunk_f32(y + o, len, <f32>f);
-        else scaleChunk_f64(y + o, len, f);
+        scaleChunk<T>(y + o, len, <T>f);
       }
     }
     return;
@@ -204,18 +188,14 @@ function row<T>(
   // Three-pass.
   for (let c = c0; c < c1; c++) {
     const i0 = c * CHUNK, len = min(CHUNK, n - i0);
-    store<f64>(slots + <usize>c * SLOT, isF32<T>()
-      ? maxChunk_f32(x + (<usize>i0 << shift), len)
-      : maxChunk_f64(x + (<usize>i0 << shift), len), 16);
+    store<f64>(slots + <usize>c * SLOT, maxChunk<T>(x + (<usize>i0 << shift), len), 16);
   }
   barrier(team, nth);
   let mx: f64 = -Infinity;
   for (let c = 0; c < chunks; c++) mx = max(mx, load<f64>(slots + <usize>c * SLOT, 16));
   for (let c = c0; c < c1; c++) {
     const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
-    store<f64>(slots + <usize>c * SLOT, isF32<T>()
-      ? expSumChunk_f32(x + o, y + o, len, <f32>mx, !log)
-      : expSumChunk_f64(x + o, y + o, len, mx, !log), 24);
+    store<f64>(slots + <usize>c * SLOT, expSumChunk<T>(x + o, y + o, len, <T>mx, !log), 24);
   }
   barrier(team, nth);
   let sum: f64 = 0;
@@ -224,8 +204,7 @@ function row<T>(
   else {
     for (let c = c0; c < c1; c++) {
       const i0 = c * CHUNK, len = min(CHUNK, n - i0), o = <usize>i0 << shift;
-      if (isF32<T>()) scaleChunk_f32(y + o, len, <f32>(1.0 / sum));
-      else scaleChunk_f64(y + o, len, 1.0 / sum);
+      scaleChunk<T>(y + o, len, <T>(1.0 / sum));
     }
   }
 }
@@ -237,12 +216,11 @@ function row<T>(
  * the softmax of 50 entries. Same bits as row().
  */
 function rowOneChunk<T>(log: bool, x: usize, y: usize, n: i32): void {
-  const mx: f64 = max(-Infinity, isF32<T>() ? maxChunk_f32(x, n) : maxChunk_f64(x, n));
+  const mx: f64 = max(-Infinity, maxChunk<T>(x, n));
   let sum: f64 = 0;
-  sum += isF32<T>() ? expSumChunk_f32(x, y, n, <f32>mx, !log) : expSumChunk_f64(x, y, n, mx, !log);
+  sum += expSumChunk<T>(x, y, n, <T>mx, !log);
   if (log) logOut<T>(x, y, n, 0, 1, mx, Math.log(sum));
-  else if (isF32<T>()) scaleChunk_f32(y, n, <f32>(1.0 / sum));
-  else scaleChunk_f64(y, n, 1.0 / sum);
+  else scaleChunk<T>(y, n, <T>(1.0 / sum));
 }
 
 /** One row computed by one thread: rowOneChunk where it applies, else row(). */
