@@ -105,7 +105,7 @@ function packB(b: usize, ldb: i32, transB: bool, p0: i32, kc: i32, j0: i32, nc: 
  * the MR×NR register block (8 f64x2 accumulators). `edge` holds MR·NR f64
  * for partial tiles.
  */
-function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i32, cols: i32, alpha: f64, edge: usize): void {
+export function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i32, cols: i32, alpha: f64, edge: usize): void {
   let c00 = f64x2.splat(0), c10 = f64x2.splat(0), c01 = f64x2.splat(0), c11 = f64x2.splat(0);
   let c02 = f64x2.splat(0), c12 = f64x2.splat(0), c03 = f64x2.splat(0), c13 = f64x2.splat(0);
   for (let p = 0; p < kc; p++) {
