@@ -11,7 +11,7 @@
 // Gaussian, SRHT, leverage-score sampling. Every O(m·n) step runs in wasm;
 // each iterative loop is one SPMD launch.
 import { NumlaneError } from "./errors.js";
-import { chunkCount, reasonName, type CallOptions, type Engine, type KernelDescriptor, type KernelParams, type TurnScope } from "./engine.js";
+import { reasonName, type CallOptions, type Engine, type KernelDescriptor, type KernelParams, type TurnScope } from "./engine.js";
 import type { Progress, RunOptions } from "./pool/pool.js";
 import * as K from "./generated/kernels.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
@@ -449,7 +449,8 @@ export class Sketch {
     const w = n + 1; // columns of [A b]
     const threads = this.e.threadsFor(8 * m * n, opts);
     // [A b], S·[A b], R, x and the residual's vectors; the QR of A or of the sketch (auto may factor both).
-    const need = 8 * (m * w + d * w + n * n + 6 * n + 2 * m + 2 * chunkCount(m) + 1) + 32 * 64 + factorBytes(this.e, m, w, n, threads)
+    const need = 8 * (m * w + d * w + n * n + 6 * n + 2 * m) + 32 * 64 + factorBytes(this.e, m, w, n, threads)
+      + this.e.launchBytes(K.gemv_rows_f64, {}, threads) + this.e.launchBytes(K.nrm2_f64, { n: m }, threads)
       + (d ? factorBytes(this.e, d, w, n, threads) + this.solveBytes(kind, method, m, w, n, d, threads) : 0);
     // A reaches wasm memory only inside [A b] (below), unless it lives there already.
     const scope = await this.e.scope({ signal: opts.signal, long: true }, [...(heap.owns(D.data) ? [D.data] : []), b], need + 8 * m * n);
