@@ -123,15 +123,17 @@ async function kernels(nl) {
   for (const dt of ["f32", "f64"]) {
     for (const n of [1e3, 1e4, 1e5, 1e6, ...(dt === "f32" ? [1e7] : [])]) {
       const T = dt === "f32" ? Float32Array : Float64Array;
-      const x = nl.alloc(n, T), y = nl.alloc(n, T), sp = heap.alloc(128 + 3 * Math.ceil((Math.ceil(n / 2048) * 32) / 128) * 128);
+      const ks = Object.fromEntries(["twopass", "threepass", "online", "blocked"].map((a) => [a, kernel(`softmax_${dt}_${a}`)]));
+      const x = nl.alloc(n, T), y = nl.alloc(n, T), sp = heap.alloc(nl.engine.workspace(ks.threepass, { cols: n }, 1));
       for (let i = 0; i < n; i++) x[i] = Math.sin(i * 12.9898) * 100;
-      const fns = Object.fromEntries(["twopass", "threepass", "online", "blocked"].map((a) => [a, pool.direct(`softmax_${dt}_${a}`)]));
+      const fns = Object.fromEntries(Object.entries(ks).map(([a, k]) => [a, pool.direct(k)]));
+      const params = { x: x.byteOffset, y: y.byteOffset, rows: 1, cols: n, work: sp };
       const reps = Math.max(1, Math.round(3e6 / n)), res = { twopass: [], threepass: [], online: [], blocked: [] };
-      for (const a in fns) for (let i = 0; i < reps; i++) fns[a](x.byteOffset, y.byteOffset, 1, n, sp);
+      for (const a in fns) for (let i = 0; i < reps; i++) fns[a](params);
       for (let round = 0; round < (n >= 1e7 ? 5 : 15); round++) {
         for (const a in fns) {
           const u0 = process.cpuUsage();
-          for (let i = 0; i < reps; i++) fns[a](x.byteOffset, y.byteOffset, 1, n, sp);
+          for (let i = 0; i < reps; i++) fns[a](params);
           const u = process.cpuUsage(u0);
           res[a].push((u.user + u.system) / reps);
         }
@@ -265,7 +267,7 @@ async function tiering() {
   for (const n of [2048, 65536]) {
     const c = await init({ threads: 1 });
     const heap = c.engine.heap, k = kernel("softmax_f32_threepass"), f = c.engine.pool.direct(k);
-    const base = heap.alloc(2 * n * 4 + 65536);
+    const base = heap.alloc(2 * n * 4 + 512 + c.engine.workspace(k, { cols: n }, 1));
     heap.f32.fill(1, base >> 2, (base >> 2) + n);
     const params = { x: base, y: base + n * 4 + 256, rows: 1, cols: n, work: base + 2 * n * 4 + 512 };
     const us = [];
