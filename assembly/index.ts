@@ -14,9 +14,6 @@ export { symmetric_eigen_f64 } from "./blas/symmetric-eigen";
 export { gmres_f64 } from "./krylov/gmres";
 export { gcrodr_f64, gcrodr_sizes } from "./krylov/gcrodr";
 export { harmonic_ritz_f64 } from "./blas/eigen";
-export { gram_f64 } from "./blas/gram";
-export { lasso_cd_f64 } from "./bcd/lasso";
-export { logistic_cdn_f64 } from "./bcd/logistic";
 export { bcd_f64 } from "./bcd/block";
 export { labelprop_f64 } from "./bcd/labelprop";
 export { transpose_f64 } from "./blas/transpose";
@@ -26,7 +23,6 @@ export {
   softmax_f64_twopass, softmax_f64_threepass, softmax_f64_online, logsoftmax_f64_twopass, logsoftmax_f64_threepass, logsoftmax_f64_online,
   softmax_f32_blocked, logsoftmax_f32_blocked, softmax_f64_blocked, logsoftmax_f64_blocked,
 } from "./softmax/softmax";
-export { logspace_f64 } from "./core/grid";
 export { vexp_f32_ulp, vexp_f64_ulp } from "./core/vexp";
 
 /** End of the module's static data: the host's heap starts above it. */

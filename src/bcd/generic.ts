@@ -8,7 +8,7 @@
 //   logistic       1/n·Σ log(1 + exp(−y_i·a_iᵀx)),  y ∈ {−1, 1}
 //   softmax        1/n·Σ [logsumexp(a_iᵀX) − a_iᵀx_{y_i}],  X p×classes, y ∈ 0..classes−1
 import { NumlaneError } from "../errors.js";
-import { chunkCount, CHUNK, HISTORY_CAP, type CallOptions, type Engine, type TurnScope } from "../engine.js";
+import { chunkCount, CHUNK, HISTORY_CAP, reasonName, type CallOptions, type Engine, type TurnScope } from "../engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "../matrix.js";
 import { CallScope } from "../runtime/heap.js";
 import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, integer, nonNegative, type OptionKeys } from "../validate.js";
@@ -97,7 +97,6 @@ const LOSS = { "least-squares": 0, logistic: 1, softmax: 2 } as const;
 const RULES: Record<BcdRule, number> = { cyclic: 0, random: 1, permutation: 2, lipschitz: 3, gs: 4, gsl: 5, gsd: 6, gsq: 7 };
 const UPDATES: Record<string, number> = { lipschitz: 0, "line-search": 1, newton: 2 };
 const PARTITIONS = ["order", "sort", "avg", "variable", "red-black", "forest"];
-const REASONS: Record<number, BcdReason> = { 0: "converged", 1: "max-iterations", 4: "aborted" };
 /** G = AᵀA is kept whole: p ≤ this. */
 const MAX_FEATURES = 4096;
 const MAX_BLOCK = 256;
@@ -132,7 +131,7 @@ export async function launch(scope: TurnScope, kernel: string, prm: Float64Array
   scope.heap.f64.set(prm, ptrs.PARAMS >> 3);
   await scope.run(kernel, [ptrs.PARAMS], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
   const h = scope.heap.f64, out = ptrs.OUT >> 3;
-  const reason = REASONS[h[out + 1]];
+  const reason = bcdReason(h[out + 1]);
   return {
     x: h.slice(ptrs.X >> 3, (ptrs.X >> 3) + length),
     objective: h[out + 4],
@@ -142,6 +141,11 @@ export async function launch(scope: TurnScope, kernel: string, prm: Float64Array
     violation: h[out + 2],
     history: h.slice(ptrs.HISTORY >> 3, (ptrs.HISTORY >> 3) + Math.min(h[out + 6], historyCap)),
   };
+}
+
+/** The reason a coordinate-descent kernel stopped, by its code (the shared table). */
+export function bcdReason(code: number): BcdReason {
+  return reasonName(code) as BcdReason;
 }
 
 export function denseOf(name: string, A: unknown): DenseMatrix {
