@@ -14,8 +14,6 @@ export { symmetric_eigen_f64 } from "./blas/symmetric-eigen";
 export { gmres_f64 } from "./krylov/gmres";
 export { gcrodr_f64, gcrodr_sizes } from "./krylov/gcrodr";
 export { harmonic_ritz_f64 } from "./blas/eigen";
-export { bcd_f64 } from "./bcd/block";
-export { labelprop_f64 } from "./bcd/labelprop";
 export { transpose_f64 } from "./blas/transpose";
 export { spmd_noop, spmd_barriers, simd_peak_f64 } from "./core/probe";
 export {

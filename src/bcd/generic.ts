@@ -8,12 +8,12 @@
 //   logistic       1/n·Σ log(1 + exp(−y_i·a_iᵀx)),  y ∈ {−1, 1}
 //   softmax        1/n·Σ [logsumexp(a_iᵀX) − a_iᵀx_{y_i}],  X p×classes, y ∈ 0..classes−1
 import { NumlaneError } from "../errors.js";
-import { chunkCount, CHUNK, HISTORY_CAP, reasonName, type CallOptions, type Engine, type TurnScope } from "../engine.js";
+import { HISTORY_CAP, reasonName, type CallOptions, type Engine } from "../engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "../matrix.js";
-import { CallScope } from "../runtime/heap.js";
 import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, integer, nonNegative, type OptionKeys } from "../validate.js";
 import { refuseUnsafeScale } from "../sketch.js";
 import { labelPropagation } from "./labelprop.js";
+import * as kernels from "../generated/kernels.js";
 
 export type BcdLoss = "least-squares" | "logistic" | "softmax" | "label-propagation";
 export type BcdPartition = "order" | "sort" | "avg" | "variable" | "red-black" | "forest";
@@ -101,45 +101,21 @@ const PARTITIONS = ["order", "sort", "avg", "variable", "red-black", "forest"];
 const MAX_FEATURES = 4096;
 const MAX_BLOCK = 256;
 
-// Parameter block slots (assembly/bcd/block.ts, P_*).
-const P = {
-  LOSS: 0, N: 1, P: 2, K: 3, A: 4, TARGET: 5, G: 6, C: 7, X: 8, GRAD: 9, Z: 10, PSI: 11, NB: 12, BLOCK_PTR: 13,
-  BLOCK_IDX: 14, BLOCK_L: 15, BLOCK_LHAT: 16, COORD_L: 17, CUM_L: 18, PERM: 19, FACTORS: 20, FACTOR_PTR: 21,
-  ACTIVE: 22, SCRATCH: 23, SCRATCH_STRIDE: 24, PARTIALS: 25, SLOTS: 26, HISTORY: 27, HISTORY_CAP: 28, OUT: 29,
-  RULE: 30, UPDATE: 31, TAU: 32, L1: 33, L2: 34, NONNEG: 35, ACTIVE_SET: 36, TOL: 37, MAX_ITER: 38, SEED: 39,
-  HSCALE: 40, COUNT: 41,
-} as const;
+/** The result block every nl.bcd kernel writes (bcd_f64's and labelprop_f64's share these slots). */
+export type BcdOut = { iterations: number; reason: number; violation: number; objective: number; epochs: number };
 
-/** Bytes for the named f64 / i32 arrays (for CallScope's up-front check). */
-export function bytesFor(f64s: Record<string, number>, i32s: Record<string, number>): number {
-  let bytes = 0;
-  for (const v of Object.values(f64s)) bytes += 8 * v + 64;
-  for (const v of Object.values(i32s)) bytes += 4 * v + 64;
-  return bytes;
-}
-
-/** Allocates every named array in the scope; returns their addresses by name. */
-export function allocate(scope: CallScope, f64s: Record<string, number>, i32s: Record<string, number>): Record<string, number> {
-  const ptrs: Record<string, number> = {};
-  for (const [k, v] of Object.entries(f64s)) ptrs[k] = scope.alloc(8 * v);
-  for (const [k, v] of Object.entries(i32s)) ptrs[k] = scope.alloc(4 * v);
-  return ptrs;
-}
-
-/** Runs a BCD kernel on its parameter block and reads its result block (slots 0 iterations, 1 reason, 2 violation, 4 objective, 6 epochs). */
-export async function launch(scope: TurnScope, kernel: string, prm: Float64Array, ptrs: Record<string, number>, length: number, historyCap: number, threads: number, opts: BcdOptions): Promise<BcdResult> {
-  scope.heap.f64.set(prm, ptrs.PARAMS >> 3);
-  await scope.run(kernel, [ptrs.PARAMS], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
-  const h = scope.heap.f64, out = ptrs.OUT >> 3;
-  const reason = bcdReason(h[out + 1]);
+/** A bcd kernel's result: x and the history from wasm memory, the rest from its result block. */
+export function result(e: Engine, r: BcdOut, x: number, length: number, history: number, historyCap: number): BcdResult {
+  const h = e.heap.f64;
+  const reason = bcdReason(r.reason);
   return {
-    x: h.slice(ptrs.X >> 3, (ptrs.X >> 3) + length),
-    objective: h[out + 4],
-    iterations: h[out],
+    x: h.slice(x >> 3, (x >> 3) + length),
+    objective: r.objective,
+    iterations: r.iterations,
     converged: reason === "converged",
     reason,
-    violation: h[out + 2],
-    history: h.slice(ptrs.HISTORY >> 3, (ptrs.HISTORY >> 3) + Math.min(h[out + 6], historyCap)),
+    violation: r.violation,
+    history: h.slice(history >> 3, (history >> 3) + Math.min(r.epochs, historyCap)),
   };
 }
 
@@ -279,50 +255,27 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   const historyCap = Math.min(Math.ceil(maxIter / epochLen) + 1, HISTORY_CAP);
 
   const threads = loss === "least-squares" ? e.threadsFor(8 * p * p * 8, opts) : e.threadsFor(8 * n * p * K, opts);
-  const chunks = chunkCount(n);
-  const scratchStride = 3 * tau * tau + 6 * tau + 2 * K + CHUNK * (1 + 2 * K) + 8;
-  const factorPtr = new Int32Array(nb + 1);
-  blocks.forEach((b, i) => (factorPtr[i + 1] = factorPtr[i] + (o.rule === "gsq" ? b.length * b.length : 0)));
-  const blockPtr = new Int32Array(nb + 1), blockIdx = new Int32Array(m);
+  const blockPtr = new Int32Array(nb + 1), blockIdx = new Int32Array(Math.max(m, 1));
   blocks.forEach((b, i) => { blockIdx.set(b, blockPtr[i]); blockPtr[i + 1] = blockPtr[i] + b.length; });
-  const zpath = loss !== "least-squares";
-  const f64s = {
-    G: p * p, C: p, X: m, GRAD: m, Z: zpath ? K * n : 1, PSI: zpath ? K * n : 1, BLOCK_L: Math.max(nb, 1), BLOCK_LHAT: Math.max(nb, 1),
-    COORD_L: m, CUM_L: Math.max(nb, 1), FACTORS: Math.max(factorPtr[nb], 1), ACTIVE: m, SCRATCH: threads * scratchStride,
-    PARTIALS: (tau + tau * tau + 2) * chunks + 2 * chunks, SLOTS: threads * (4 + 2 * tau) + 2, HISTORY: historyCap, OUT: 8, PARAMS: P.COUNT,
-  };
-  const i32s = { BLOCK_PTR: nb + 1, BLOCK_IDX: Math.max(m, 1), PERM: Math.max(nb, 1), FACTOR_PTR: nb + 1 };
+  const shape = { loss: LOSS[loss], n, p, kk: K, nb, rule: RULES[o.rule], tau };
   const rowMajor = D.layout === "row-major";
-  const bytes = 8 * (rowMajor ? n * p : 0) + bytesFor(f64s, i32s);
-  const heap = e.heap;
-  const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, target], bytes);
+  const bytes = 8 * (m + historyCap + (rowMajor ? n * p : 0)) + 3 * 64 + e.launchBytes(kernels.bcd_f64, shape, threads);
+  const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, target, blockPtr, blockIdx], bytes);
   try {
-    let ap = scope.input(D.data);
+    let a = scope.input(D.data);
     if (rowMajor) {
       const t = scope.alloc(8 * n * p);
-      await scope.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: e.threadsFor(16 * n * p, opts) });
-      ap = t;
+      await scope.run("transpose_f64", [a, n, p, t], { signal: opts.signal, threads: e.threadsFor(16 * n * p, opts) });
+      a = t;
     }
-    const tp = scope.input(target);
-    const ptrs = allocate(scope, f64s, i32s);
-    const f64 = heap.f64, i32 = heap.i32;
-    if (x0) f64.set(x0, ptrs.X >> 3); else f64.fill(0, ptrs.X >> 3, (ptrs.X >> 3) + m);
-    i32.set(blockPtr, ptrs.BLOCK_PTR >> 2);
-    i32.set(blockIdx, ptrs.BLOCK_IDX >> 2);
-    i32.set(factorPtr, ptrs.FACTOR_PTR >> 2);
-    f64.fill(0, ptrs.OUT >> 3, (ptrs.OUT >> 3) + 8);
-    const prm = new Float64Array(P.COUNT);
-    Object.assign(prm, {
-      [P.LOSS]: LOSS[loss], [P.N]: n, [P.P]: p, [P.K]: K, [P.A]: ap, [P.TARGET]: tp, [P.G]: ptrs.G, [P.C]: ptrs.C, [P.X]: ptrs.X,
-      [P.GRAD]: ptrs.GRAD, [P.Z]: ptrs.Z, [P.PSI]: ptrs.PSI, [P.NB]: nb, [P.BLOCK_PTR]: ptrs.BLOCK_PTR, [P.BLOCK_IDX]: ptrs.BLOCK_IDX,
-      [P.BLOCK_L]: ptrs.BLOCK_L, [P.BLOCK_LHAT]: ptrs.BLOCK_LHAT, [P.COORD_L]: ptrs.COORD_L, [P.CUM_L]: ptrs.CUM_L, [P.PERM]: ptrs.PERM,
-      [P.FACTORS]: ptrs.FACTORS, [P.FACTOR_PTR]: ptrs.FACTOR_PTR, [P.ACTIVE]: ptrs.ACTIVE, [P.SCRATCH]: ptrs.SCRATCH,
-      [P.SCRATCH_STRIDE]: scratchStride, [P.PARTIALS]: ptrs.PARTIALS, [P.SLOTS]: ptrs.SLOTS, [P.HISTORY]: ptrs.HISTORY,
-      [P.HISTORY_CAP]: historyCap, [P.OUT]: ptrs.OUT, [P.RULE]: RULES[o.rule], [P.UPDATE]: UPDATES[o.update], [P.TAU]: tau,
-      [P.L1]: pen.l1, [P.L2]: pen.l2, [P.NONNEG]: pen.nonnegative ? 1 : 0, [P.ACTIVE_SET]: o.activeSet ? 1 : 0, [P.TOL]: o.tol,
-      [P.MAX_ITER]: maxIter, [P.SEED]: o.seed, [P.HSCALE]: hscale,
-    });
-    return await launch(scope, "bcd_f64", prm, ptrs, m, historyCap, threads, opts);
+    const x = scope.alloc(8 * m), history = scope.alloc(8 * historyCap);
+    if (x0) e.heap.f64.set(x0, x >> 3); else e.heap.f64.fill(0, x >> 3, (x >> 3) + m);
+    const r = await scope.launch(kernels.bcd_f64, {
+      ...shape, a, target: scope.input(target), x, blockPtr: scope.input(blockPtr), blockIdx: scope.input(blockIdx),
+      update: UPDATES[o.update], l1: pen.l1, l2: pen.l2, nonneg: pen.nonnegative ? 1 : 0, activeSet: o.activeSet ? 1 : 0,
+      hscale, tol: o.tol, maxIter, seed: o.seed, history, historyCap,
+    }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+    return result(e, r, x, m, history, historyCap);
   } finally {
     scope.free();
   }
