@@ -27,7 +27,8 @@ import { at, padded } from "../core/memory";
 import { ati, shuffleBlocks } from "./shuffle";
 import { ABORTED, BcdF64Out, CONVERGED, MAX_ITERATIONS } from "../generated/layouts";
 import { dotContiguous } from "../blas/level1";
-import { blockQP, cholesky, choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper, penaltyChange, proxScalar } from "./small";
+import { blockQP, penaltyChange, proxScalar } from "./small";
+import { choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper } from "../core/small-dense";
 
 export const LOSS_LS = 0, LOSS_LOGISTIC = 1, LOSS_SOFTMAX = 2;
 export const RULE_CYCLIC = 0, RULE_RANDOM = 1, RULE_PERMUTATION = 2, RULE_LIPSCHITZ = 3, RULE_GS = 4, RULE_GSL = 5, RULE_GSD = 6, RULE_GSQ = 7;
@@ -667,7 +668,7 @@ export function bcd_f64(
         if (l1 == 0 && !nonneg) {
           choleskyShifted(mb, lf, t, w2);
           for (let e = 0; e < t; e++) store<f64>(at(d, e), -load<f64>(at(gb, e)));
-          cholSolve(lf, t, d);
+          cholSolve(lf, t, d, d);
         } else {
           blockQP(mb, gb, xb, t, l1, nonneg, d, md);
         }
