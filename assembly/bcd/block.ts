@@ -22,17 +22,38 @@
 // its own scratch: identical inputs, identical bits, no extra reduction.
 import { abortAgreed, aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
-import { mix64, unit53 } from "../core/rng";
 import { at, padded } from "../core/memory";
-import { ati, shuffleBlocks } from "./shuffle";
-import { ABORTED, BcdF64Out, CONVERGED, MAX_ITERATIONS } from "../generated/layouts";
+import { ati, nextBlock } from "./order";
+import { ABORTED, BcdF64Out, BcdLoss, BcdRule, BcdUpdate, CONVERGED, MAX_ITERATIONS } from "../generated/layouts";
 import { dotContiguous } from "../blas/level1";
 import { blockQP, penaltyChange, proxScalar } from "./small";
 import { choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper } from "../core/small-dense";
 
-export const LOSS_LS = 0, LOSS_LOGISTIC = 1, LOSS_SOFTMAX = 2;
-export const RULE_CYCLIC = 0, RULE_RANDOM = 1, RULE_PERMUTATION = 2, RULE_LIPSCHITZ = 3, RULE_GS = 4, RULE_GSL = 5, RULE_GSD = 6, RULE_GSQ = 7;
-export const UPDATE_LIPSCHITZ = 0, UPDATE_LINE_SEARCH = 1, UPDATE_NEWTON = 2;
+// Losses, rules and updates by their codes (assembly/bcd/codes.json; the host's
+// table of them is in src/bcd/generic.ts). A rule is a greedy one (a score per
+// block, the GS family) or picks by nextBlock (order.ts).
+
+/** The greedy rules: they pick the block with the best score, after a scan of every block. */
+// @ts-ignore: decorator
+@inline function isGreedy(rule: i32): bool {
+  return rule == BcdRule.gs || rule == BcdRule.gsl || rule == BcdRule.gsd || rule == BcdRule.gsq;
+}
+
+/** Rules whose epoch visits every block once: an epoch that moved nothing is a fixed point. */
+// @ts-ignore: decorator
+@inline function isSweep(rule: i32): bool {
+  return rule == BcdRule.cyclic || rule == BcdRule.permutation;
+}
+
+/**
+ * The curvature a greedy rule's score divides by, for one coordinate: GS one
+ * bound for all (the largest), GSL its block's bound (the coordinate's own for
+ * variable blocks), GSD its own. (GS-q scores the block with its matrix.)
+ */
+// @ts-ignore: decorator
+@inline function scoreCurvature(rule: i32, lmax: f64, blockL: f64, coordL: f64): f64 {
+  return rule == BcdRule.gs ? lmax : rule == BcdRule.gsl ? blockL : coordL;
+}
 
 /** The problem and the shared arrays the helpers read: each thread fills its own copy at entry. */
 @unmanaged class Bcd {
@@ -78,7 +99,7 @@ function scratchStride(tau: i32, kk: i32): u64 {
 
 /** Bytes of workspace region `region` (WORK_*); u64, so that no size wraps before the host checks it. */
 function workRegion(region: i32, loss: i32, n: i32, p: i32, kk: i32, nb: i32, rule: i32, tau: i32, nthreads: i32): u64 {
-  const m = <u64>p * <u64>kk, rows = loss == LOSS_LS ? 0 : <u64>kk * <u64>n, blocks = <u64>max(nb, 1), chunks = <u64>chunkCount(n);
+  const m = <u64>p * <u64>kk, rows = loss == BcdLoss.least_squares ? 0 : <u64>kk * <u64>n, blocks = <u64>max(nb, 1), chunks = <u64>chunkCount(n);
   const t = <u64>tau, threads = <u64>nthreads;
   let f64s: u64 = 0;
   switch (region) {
@@ -87,7 +108,7 @@ function workRegion(region: i32, loss: i32, n: i32, p: i32, kk: i32, nb: i32, ru
     case WORK_GRAD: case WORK_COORD_L: case WORK_ACTIVE: f64s = m; break;
     case WORK_Z: case WORK_PSI: f64s = rows; break;
     case WORK_BLOCK_L: case WORK_BLOCK_LHAT: case WORK_CUM_L: f64s = blocks; break;
-    case WORK_FACTORS: f64s = rule == RULE_GSQ ? <u64>nb * t * t : 0; break;
+    case WORK_FACTORS: f64s = rule == BcdRule.gsq ? <u64>nb * t * t : 0; break;
     case WORK_PARTIALS: f64s = (t + t * t + 4) * chunks; break;
     case WORK_SLOTS: f64s = threads * <u64>slotStride(tau); break;
     case WORK_PERM: return <u64>nb << 2;
@@ -164,7 +185,7 @@ function buildM(prm: Bcd, cur: usize, t: i32, mb: usize): void {
 function rowModel(prm: Bcd, i: i32, probs: usize): f64 {
   const loss = prm.loss, n = prm.n, z = prm.z;
   const yi = load<f64>(at(prm.target, i));
-  if (loss == LOSS_LOGISTIC) {
+  if (loss == BcdLoss.logistic) {
     const u = yi * load<f64>(at(z, i));
     store<f64>(probs, 1.0 / (1.0 + Math.exp(u)));  // σ(−u)
     return u < 0 ? -u + Math.log1p(Math.exp(u)) : Math.log1p(Math.exp(-u));
@@ -185,7 +206,7 @@ function rowModel(prm: Bcd, i: i32, probs: usize): f64 {
 /** ψ for rows [r0, r1) into psi (K×n): ∂loss_i/∂z_ik. */
 function psiRows(prm: Bcd, r0: i32, r1: i32, probs: usize): void {
   const n = prm.n, kk = prm.kk, psi = prm.psi, target = prm.target;
-  const logistic = prm.loss == LOSS_LOGISTIC;
+  const logistic = prm.loss == BcdLoss.logistic;
   for (let i = r0; i < r1; i++) {
     rowModel(prm, i, probs);
     const yi = load<f64>(at(target, i));
@@ -222,7 +243,7 @@ function gradientFromGram(prm: Bcd, c0: i32, c1: i32): void {
  */
 function chunkProbs(prm: Bcd, s0: i32, len: i32, pb: usize): void {
   const n = prm.n, kk = prm.kk, psi = prm.psi, target = prm.target;
-  if (prm.loss == LOSS_LOGISTIC) {
+  if (prm.loss == BcdLoss.logistic) {
     for (let i = 0; i < len; i++) store<f64>(at(pb, i), -load<f64>(at(target, s0 + i)) * load<f64>(at(psi, s0 + i)));
     return;
   }
@@ -254,7 +275,7 @@ function curvDot(u: usize, v: usize, w: usize, r: usize, delta: f64, len: i32): 
  */
 function blockRowPass(prm: Bcd, cur: usize, t: i32, hessian: bool, cc0: i32, cc1: i32, pb: usize, team: usize): void {
   const n = prm.n, p = prm.p, chunks = chunkCount(n), part = prm.partials, psi = prm.psi;
-  const logistic = prm.loss == LOSS_LOGISTIC;
+  const logistic = prm.loss == BcdLoss.logistic;
   for (let cc = cc0; cc < cc1; cc++) {
     if (aborted(team)) return; // as in gradientFromPsi
     const s0 = cc * CHUNK, len = min(n, s0 + CHUNK) - s0;
@@ -293,7 +314,7 @@ function blockRowSum(prm: Bcd, cur: usize, t: i32, hessian: bool, gb: usize, mb:
 /** Partials of Σ_i [loss_i(z_i + δz_i) − loss_i(z_i)] for the block step d, into buf[cc]; pb, dzb hold K×CHUNK. */
 function lossChangePass(prm: Bcd, cur: usize, t: i32, d: usize, buf: usize, cc0: i32, cc1: i32, pb: usize, dzb: usize, team: usize): void {
   const n = prm.n, p = prm.p, kk = prm.kk;
-  const logistic = prm.loss == LOSS_LOGISTIC, target = prm.target;
+  const logistic = prm.loss == BcdLoss.logistic, target = prm.target;
   for (let cc = cc0; cc < cc1; cc++) {
     if (aborted(team)) return; // as in gradientFromPsi
     const s0 = cc * CHUNK, len = min(n, s0 + CHUNK) - s0;
@@ -380,7 +401,7 @@ function blockScore(prm: Bcd, b: i32, lmax: f64, cur: usize, gb: usize, xb: usiz
   gatherBlock(prm, cur, t, gb, xb);
   const rule = prm.rule, l1 = prm.l1, nonneg = prm.nonneg;
   const coordL = prm.coordL;
-  if (rule == RULE_GSQ) {
+  if (rule == BcdRule.gsq) {
     if (l1 == 0 && !nonneg && !prm.activeSet) {
       const fp = factorOf(prm, b);
       return 0.5 * cholQuadInverse(fp, t, gb, d);
@@ -389,9 +410,9 @@ function blockScore(prm: Bcd, b: i32, lmax: f64, cur: usize, gb: usize, xb: usiz
     return -blockQP(mb, gb, xb, t, l1, nonneg, d, md);
   }
   let s: f64 = 0;
-  const q = rule == RULE_GS ? lmax : load<f64>(at(prm.blockL, b));
+  const lb = load<f64>(at(prm.blockL, b));
   for (let a = 0; a < t; a++) {
-    const qa = rule == RULE_GSD ? load<f64>(at(coordL, <i32>load<f64>(at(cur, a)))) : q;
+    const qa = scoreCurvature(rule, lmax, lb, load<f64>(at(coordL, <i32>load<f64>(at(cur, a)))));
     s += coordScore(load<f64>(at(xb, a)), load<f64>(at(gb, a)), qa, l1, nonneg);
   }
   return s;
@@ -447,8 +468,8 @@ export function bcd_f64(
   const rseed = <u64>seed;
   const coordL = prm.coordL, blockL = prm.blockL, blockLhat = prm.blockLhat, active = prm.active;
   const part = prm.partials, lsBuf = at(part, (tau + tau * tau) * chunks), slots = work + <usize>workOffset(WORK_SLOTS, loss, n, p, kk, nb, rule, tau, nthreads);
-  const gramPath = loss == LOSS_LS;
-  const greedy = rule >= RULE_GS;
+  const gramPath = loss == BcdLoss.least_squares;
+  const greedy = isGreedy(rule);
   // Private scratch.
   const s = work + <usize>workOffset(WORK_SCRATCH, loss, n, p, kk, nb, rule, tau, nthreads) + ((<usize>tid * <usize>scratchStride(tau, kk)) << 3);
   const t2 = tau * tau;
@@ -490,7 +511,7 @@ export function bcd_f64(
     store<f64>(at(active, c), 1);
   }
   if (gramPath) gradientFromGram(prm, c0, c1);
-  const factorize = rule == RULE_GSQ && l1 == 0 && !nonneg && !activeSet;
+  const factorize = rule == BcdRule.gsq && l1 == 0 && !nonneg && !activeSet;
   for (let b = b0; b < b1; b++) {
     const t = loadBlock(prm, b, cur);
     buildM(prm, cur, t, mb);
@@ -504,7 +525,7 @@ export function bcd_f64(
   for (let c = 0; c < m; c++) lmax = max(lmax, load<f64>(at(coordL, c)));
   if (variable) store<f64>(blockLhat, lmax);
   let lsum: f64 = 0;
-  if (tid == 0 && rule == RULE_LIPSCHITZ) {
+  if (tid == 0 && rule == BcdRule.lipschitz) {
     for (let b = 0; b < nb; b++) { lsum += load<f64>(at(blockL, b)); store<f64>(at(prm.cumL, b), lsum); }
   }
   barrier(team, nthreads);
@@ -539,7 +560,7 @@ export function bcd_f64(
         const list = at(mySlot, 4);
         for (let c = c0; c < c1; c++) {
           if (activeSet && load<f64>(at(active, c)) == 0) continue;
-          const qc = rule == RULE_GS ? lmax : load<f64>(at(coordL, c));
+          const qc = scoreCurvature(rule, lmax, load<f64>(at(coordL, c)), load<f64>(at(coordL, c)));
           const sc = coordScore(load<f64>(at(x, c)), load<f64>(at(g, c)), qc, l1, nonneg);
           if (sc > 0) len = topInsert(list, len, tau, sc, <f64>c);
         }
@@ -593,7 +614,7 @@ export function bcd_f64(
         if (tid == 0) reportProgress(team, iter, viol);
       }
       // A whole cyclic/permutation epoch that moved nothing is a fixed point of the block updates.
-      const sweeps = rule == RULE_CYCLIC || rule == RULE_PERMUTATION;
+      const sweeps = isSweep(rule);
       // A greedy step that rounds to nothing (with an exact gradient, after the recompute below): nothing left to gain in floating point.
       let done = viol <= tol * v0 || (greedy && chosen < 0) || (epochStart && iter > 0 && !movedEpoch && sweeps) || stalled;
       if (done && gramPath && !gFresh) {
@@ -621,31 +642,13 @@ export function bcd_f64(
       }
     }
     if (iter >= maxIter) break;
-    // Non-greedy selection.
-    if (!greedy) {
-      if (rule == RULE_CYCLIC) chosen = iter % nb;
-      else if (rule == RULE_RANDOM) chosen = <i32>(mix64(rseed, <u64>iter) % <u64>nb);
-      else if (rule == RULE_LIPSCHITZ) {
-        const u = unit53(mix64(rseed, <u64>iter)) * lsum;
-        const cum = prm.cumL;
-        let lo = 0, hi = nb - 1;
-        while (lo < hi) { const mid = (lo + hi) >> 1; if (load<f64>(at(cum, mid)) > u) hi = mid; else lo = mid + 1; }
-        chosen = lo;
-      } else {
-        const perm = prm.perm;
-        if (epochStart) {
-          if (tid == 0) shuffleBlocks(perm, nb, rseed, <u64>(iter / nb));
-          barrier(team, nthreads);
-        }
-        chosen = load<i32>(ati(perm, iter % nb));
-      }
-    }
+    if (!greedy) chosen = nextBlock(rule, iter, nb, rseed, prm.perm, prm.cumL, lsum, team, tid, nthreads);
     iter++;
     if (chosen < 0) continue;
     if (!variable) t = loadBlock(prm, chosen, cur);
     const lslot = variable ? 0 : chosen;
     // Block gradient (and Hessian for Newton on the z-path).
-    const zHessian = !gramPath && update == UPDATE_NEWTON;
+    const zHessian = !gramPath && update == BcdUpdate.newton;
     if (!gramPath && (!greedy || zHessian)) {
       blockRowPass(prm, cur, t, zHessian, cc0, cc1, pb, team);
       barrier(team, nthreads);
@@ -658,12 +661,12 @@ export function bcd_f64(
     // The step d.
     let moved = false;
     if (t > 0) {
-      if (update == UPDATE_LIPSCHITZ) {
+      if (update == BcdUpdate.lipschitz) {
         let lip: f64;
         if (variable) { buildM(prm, cur, t, mb); lip = lambdaMaxUpper(mb, t, w2, lf); }
         else lip = load<f64>(at(blockL, chosen));
         proxStep(xb, gb, t, lip, l1, nonneg, d);
-      } else if (update == UPDATE_NEWTON) {
+      } else if (update == BcdUpdate.newton) {
         if (gramPath) buildM(prm, cur, t, mb);
         if (l1 == 0 && !nonneg) {
           choleskyShifted(mb, lf, t, w2);

@@ -11,12 +11,9 @@
 // take whole trees, so every thread count gives the same bits.
 import { abortAgreed, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
-import { mix64 } from "../core/rng";
 import { at, padded } from "../core/memory";
-import { ati, shuffleBlocks } from "./shuffle";
+import { ati, nextBlock } from "./order";
 import { ABORTED, CONVERGED, LabelpropF64Out, MAX_ITERATIONS } from "../generated/layouts";
-
-const RULE_CYCLIC = 0, RULE_RANDOM = 1, RULE_PERMUTATION = 2;
 
 /** The graph (CSR), the iterate and the forest blocks the helpers read: each thread fills its own copy at entry. */
 @unmanaged class Forest {
@@ -144,16 +141,10 @@ export function labelprop_f64(
       }
       if (viol <= tol * v0) { reason = CONVERGED; break; }
       if (stop) { reason = ABORTED; break; }
-      if (rule == RULE_PERMUTATION) {
-        if (tid == 0) shuffleBlocks(perm, nb, rseed, <u64>(iter / nb));
-        barrier(team, nthreads);
-      }
     }
     if (iter >= maxIter) break;
-    let b: i32;
-    if (rule == RULE_CYCLIC) b = iter % nb;
-    else if (rule == RULE_RANDOM) b = <i32>(mix64(rseed, <u64>iter) % <u64>nb);
-    else b = load<i32>(ati(perm, iter % nb));
+    // Its rules are cyclic, random and permutation (no bounds: cumL unused).
+    const b = nextBlock(rule, iter, nb, rseed, perm, 0, 0, team, tid, nthreads);
     iter++;
     const tb0 = load<i32>(ati(blockTrees, b)), tb1 = load<i32>(ati(blockTrees, b + 1));
     const count = tb1 - tb0;

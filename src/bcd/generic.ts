@@ -17,8 +17,10 @@ import * as kernels from "../generated/kernels.js";
 
 export type BcdLoss = "least-squares" | "logistic" | "softmax" | "label-propagation";
 export type BcdPartition = "order" | "sort" | "avg" | "variable" | "red-black" | "forest";
-export type BcdRule = "cyclic" | "random" | "permutation" | "lipschitz" | "gs" | "gsl" | "gsd" | "gsq";
-export type BcdUpdate = "lipschitz" | "line-search" | "newton" | "message-passing";
+/** The block rules (their codes: assembly/bcd/codes.json; their properties: RULES below). */
+export type BcdRule = (typeof kernels.BcdRule)[number];
+/** The block updates: bcd_f64's (assembly/bcd/codes.json) and label propagation's own. */
+export type BcdUpdate = keyof typeof UPDATES;
 export type BcdReason = "converged" | "max-iterations" | "aborted";
 
 export interface BcdPenalty {
@@ -93,9 +95,54 @@ export interface BcdResult {
   history: Float64Array;
 }
 
-const LOSS = { "least-squares": 0, logistic: 1, softmax: 2 } as const;
-const RULES: Record<BcdRule, number> = { cyclic: 0, random: 1, permutation: 2, lipschitz: 3, gs: 4, gsl: 5, gsd: 6, gsq: 7 };
-const UPDATES: Record<string, number> = { lipschitz: 0, "line-search": 1, newton: 2 };
+/** What the host needs to know of a block rule; its selection is kernel code (assembly/bcd/order.ts, block.ts). */
+interface RuleEntry {
+  /** Picks the best-scoring block after a scan of every block (the GS family): the only kind variable blocks take. */
+  readonly greedy: boolean;
+  /** Why it does not take variable blocks, if it does not (a greedy rule). */
+  readonly notVariable?: string;
+  /** Label propagation takes it. */
+  readonly labelPropagation?: boolean;
+}
+
+/**
+ * The block rules, one entry each: a new rule is its name in
+ * assembly/bcd/codes.json, an entry here and its selection in the kernel.
+ */
+export const RULES: { readonly [R in BcdRule]: RuleEntry } = {
+  cyclic: { greedy: false, labelPropagation: true },
+  random: { greedy: false, labelPropagation: true },
+  permutation: { greedy: false, labelPropagation: true },
+  lipschitz: { greedy: false },
+  gs: { greedy: true },
+  gsl: { greedy: true },
+  gsd: { greedy: true },
+  gsq: { greedy: true, notVariable: `rule "gsq" with variable blocks (a combinatorial choice) is not built; use "gsd" or a fixed partition` },
+};
+
+/**
+ * The block updates, one entry each: bcd_f64's (kernel: its name in
+ * assembly/bcd/codes.json, its step in block.ts) and the ones label
+ * propagation takes (its blocks are minimised exactly).
+ */
+export const UPDATES = {
+  lipschitz: { kernel: true, labelPropagation: false },
+  "line-search": { kernel: true, labelPropagation: false },
+  newton: { kernel: true, labelPropagation: true },
+  "message-passing": { kernel: false, labelPropagation: true },
+} as const satisfies { readonly [U in (typeof kernels.BcdUpdate)[number]]: { kernel: true; labelPropagation: boolean } } & { readonly [name: string]: { kernel: boolean; labelPropagation: boolean } };
+
+/** The losses bcd_f64 fits: its curvature scale (the loss's second derivative bound) by name. */
+const LOSSES: { readonly [L in (typeof kernels.BcdLoss)[number]]: { readonly hscale: number } } = {
+  "least-squares": { hscale: 1 },
+  logistic: { hscale: 0.25 },
+  softmax: { hscale: 0.5 },
+};
+
+/** A name's code in a generated code table. */
+export function code<T extends string>(table: readonly T[], name: T): number {
+  return table.indexOf(name);
+}
 const PARTITIONS = ["order", "sort", "avg", "variable", "red-black", "forest"];
 /** G = AᵀA is kept whole: p ≤ this. */
 const MAX_FEATURES = 4096;
@@ -159,7 +206,7 @@ export function readOptions(opts: unknown) {
   return {
     partition: choice<BcdPartition>("opts.partition", o.partition, PARTITIONS, "order"),
     rule: choice<BcdRule>("opts.rule", o.rule, Object.keys(RULES), "cyclic"),
-    update: choice<BcdUpdate>("opts.update", o.update, ["lipschitz", "line-search", "newton", "message-passing"], "newton"),
+    update: choice<BcdUpdate>("opts.update", o.update, Object.keys(UPDATES), "newton"),
     activeSet,
     tol: nonNegative("opts.tol", o.tol ?? 1e-6),
     seed,
@@ -225,11 +272,11 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   }
   const m = p * K;
   if (o.partition === "red-black" || o.partition === "forest") unsupported(`partition "${o.partition}" is for label propagation (a graph's variables)`, "opts.partition");
-  if (o.update === "message-passing") unsupported(`update "message-passing" is for label propagation on forest-structured blocks`, "opts.update");
+  if (!UPDATES[o.update].kernel) unsupported(`update "${o.update}" is for label propagation on forest-structured blocks`, "opts.update");
   const variable = o.partition === "variable";
-  const greedy = ["gs", "gsl", "gsd", "gsq"].includes(o.rule);
-  if (variable && !greedy) unsupported(`variable blocks are chosen by a greedy rule; rule "${o.rule}" needs a fixed partition`, "opts.rule");
-  if (variable && o.rule === "gsq") unsupported(`rule "gsq" with variable blocks (a combinatorial choice) is not built; use "gsd" or a fixed partition`, "opts.rule");
+  const rule = RULES[o.rule];
+  if (variable && !rule.greedy) unsupported(`variable blocks are chosen by a greedy rule; rule "${o.rule}" needs a fixed partition`, "opts.rule");
+  if (variable && rule.notVariable !== undefined) unsupported(rule.notVariable, "opts.rule");
   if (o.activeSet && pen.l1 === 0 && !pen.nonnegative) unsupported("activeSet needs an l1 penalty or nonnegative: without them there is no active set to identify", "opts.activeSet");
   const tau = integer("opts.blockSize", (opts as BcdOptions).blockSize ?? 1, 1, Math.min(m, MAX_BLOCK));
   let x0: Float64Array | undefined;
@@ -241,7 +288,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   }
 
   // Coordinate curvature bounds for the partition (the kernel recomputes them from AᵀA).
-  const hscale = loss === "least-squares" ? 1 : loss === "logistic" ? 0.25 : 0.5;
+  const hscale = LOSSES[loss].hscale;
   const coordL = new Float64Array(m);
   for (let j = 0; j < p; j++) {
     let s = 0;
@@ -257,7 +304,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   const threads = loss === "least-squares" ? e.threadsFor(8 * p * p * 8, opts) : e.threadsFor(8 * n * p * K, opts);
   const blockPtr = new Int32Array(nb + 1), blockIdx = new Int32Array(Math.max(m, 1));
   blocks.forEach((b, i) => { blockIdx.set(b, blockPtr[i]); blockPtr[i + 1] = blockPtr[i] + b.length; });
-  const shape = { loss: LOSS[loss], n, p, kk: K, nb, rule: RULES[o.rule], tau };
+  const shape = { loss: code(kernels.BcdLoss, loss), n, p, kk: K, nb, rule: code(kernels.BcdRule, o.rule), tau };
   const rowMajor = D.layout === "row-major";
   const bytes = 8 * (m + historyCap + (rowMajor ? n * p : 0)) + 3 * 64 + e.launchBytes(kernels.bcd_f64, shape, threads);
   const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, target, blockPtr, blockIdx], bytes);
@@ -272,7 +319,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
     if (x0) e.heap.f64.set(x0, x >> 3); else e.heap.f64.fill(0, x >> 3, (x >> 3) + m);
     const r = await scope.launch(kernels.bcd_f64, {
       ...shape, a, target: scope.input(target), x, blockPtr: scope.input(blockPtr), blockIdx: scope.input(blockIdx),
-      update: UPDATES[o.update], l1: pen.l1, l2: pen.l2, nonneg: pen.nonnegative ? 1 : 0, activeSet: o.activeSet ? 1 : 0,
+      update: code(kernels.BcdUpdate, o.update as (typeof kernels.BcdUpdate)[number]), l1: pen.l1, l2: pen.l2, nonneg: pen.nonnegative ? 1 : 0, activeSet: o.activeSet ? 1 : 0,
       hscale, tol: o.tol, maxIter, seed: o.seed, history, historyCap,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
     return result(e, r, x, m, history, historyCap);

@@ -6,10 +6,11 @@ import { NumlaneError } from "../errors.js";
 import { HISTORY_CAP, type Engine } from "../engine.js";
 import { checkCsr, csrInput, CsrMatrix } from "../matrix.js";
 import { allFinite, checkAttached, float64Array, integer } from "../validate.js";
-import { result, type BcdOptions, type BcdResult, type Penalty } from "./generic.js";
-import * as K from "../generated/kernels.js";
+import { code, result, RULES, UPDATES, type BcdOptions, type BcdResult, type BcdRule, type Penalty } from "./generic.js";
+import * as kernels from "../generated/kernels.js";
 
-const RULES: Record<string, number> = { cyclic: 0, random: 1, permutation: 2 };
+/** Names as "a", "b" or "c". */
+const said = (names: string[]) => names.map((r) => `"${r}"`).join(", ").replace(/, ([^,]*)$/, " or $1");
 
 interface Graph { n: number; indptr: Int32Array; indices: Int32Array; data: Float64Array }
 
@@ -82,8 +83,10 @@ export async function labelPropagation(e: Engine, problem: Record<string, unknow
   for (let i = 0; i < n; i++) if (labelled[i] && !Number.isFinite(labels[i])) throw new NumlaneError("invalid-value", `label ${i} is ${labels[i]}`, "problem.labels");
   if (pen.l1 !== 0 || pen.nonnegative) throw new NumlaneError("unsupported", "label propagation takes only an l2 penalty (its blocks are solved exactly as linear systems)", "problem.penalty");
   if (o.partition !== "forest" && o.partition !== "red-black") throw new NumlaneError("unsupported", `label propagation needs forest-structured blocks: partition "forest" or "red-black", not "${o.partition}"`, "opts.partition");
-  if (o.update !== "message-passing" && o.update !== "newton") throw new NumlaneError("unsupported", `label propagation minimises each block exactly (update "message-passing", or "newton" which is the same here), not "${o.update}"`, "opts.update");
-  if (!(o.rule in RULES)) throw new NumlaneError("unsupported", `label propagation takes rule "cyclic", "random" or "permutation", not "${o.rule}"`, "opts.rule");
+  if (!UPDATES[o.update as keyof typeof UPDATES].labelPropagation) throw new NumlaneError("unsupported", `label propagation minimises each block exactly (update "message-passing", or "newton" which is the same here), not "${o.update}"`, "opts.update");
+  // Read here, not at load: generic.ts, which holds the table, imports this module.
+  const rules = (Object.keys(RULES) as BcdRule[]).filter((r) => RULES[r].labelPropagation);
+  if (!rules.includes(o.rule as BcdRule)) throw new NumlaneError("unsupported", `label propagation takes rule ${said(rules)}, not "${o.rule}"`, "opts.rule");
   if (o.activeSet) throw new NumlaneError("unsupported", "activeSet needs an l1 penalty or nonnegative", "opts.activeSet");
   if (opts.blockSize !== undefined) throw new NumlaneError("unsupported", "blockSize does not apply to forest partitions (their blocks are as large as the graph allows)", "opts.blockSize");
   const free = Uint8Array.from(labelled, (v) => (v ? 0 : 1));
@@ -143,16 +146,16 @@ export async function labelPropagation(e: Engine, problem: Record<string, unknow
     return { x, objective: objectivePlain(g, x), iterations: 0, converged: true, reason: "converged", violation: 0, history: new Float64Array(0) };
   }
   const tree = { blockOf, blockTrees: Int32Array.from(blockTrees), treePtr: Int32Array.from(treePtr), order: Int32Array.from(order), parent: Int32Array.from(parent), parentW: Float64Array.from(parentW) };
-  const bytes = 8 * (n + historyCap) + 2 * 64 + e.launchBytes(K.labelprop_f64, { n, nb }, threads);
+  const bytes = 8 * (n + historyCap) + 2 * 64 + e.launchBytes(kernels.labelprop_f64, { n, nb }, threads);
   const scope = await e.scope({ signal: opts.signal, long: true }, [g.indptr, g.indices, g.data, ...Object.values(tree)], bytes);
   try {
     const { indptr, indices, data } = csrInput(scope, "problem.W", g, n, n);
     const xp = scope.alloc(8 * n), history = scope.alloc(8 * historyCap);
     e.heap.f64.set(x, xp >> 3);
-    const r = await scope.launch(K.labelprop_f64, {
+    const r = await scope.launch(kernels.labelprop_f64, {
       n, indptr, indices, data, x: xp, nb, blockOf: scope.input(tree.blockOf), blockTrees: scope.input(tree.blockTrees),
       treePtr: scope.input(tree.treePtr), order: scope.input(tree.order), parent: scope.input(tree.parent), parentW: scope.input(tree.parentW),
-      rule: RULES[o.rule], seed: o.seed, tol: o.tol, maxIter, l2: pen.l2, history, historyCap,
+      rule: code(kernels.BcdRule, o.rule as BcdRule), seed: o.seed, tol: o.tol, maxIter, l2: pen.l2, history, historyCap,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
     return result(e, r, xp, n, history, historyCap);
   } finally {
