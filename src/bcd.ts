@@ -7,7 +7,7 @@ import { CsrMatrix, DenseMatrix } from "./matrix.js";
 import * as K from "./generated/kernels.js";
 import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, int32Array, integer, nonNegative, positive, requireOptions, type OptionKeys } from "./validate.js";
 import { ldexp, refuseUnsafeScale, unsafeExponent } from "./sketch.js";
-import { bcdReason, bcdSolve, denseOf, type BcdOptions, type BcdProblem, type BcdReason, type BcdResult } from "./bcd/generic.js";
+import { bcdReason, bcdSolve, columnMajor, columnMajorBytes, denseOf, startingPoint, type BcdOptions, type BcdProblem, type BcdReason, type BcdResult } from "./bcd/generic.js";
 
 export type { BcdReason, BcdResult } from "./bcd/generic.js";
 
@@ -158,17 +158,11 @@ export class Bcd {
     const tol = nonNegative("opts.tol", opts.tol ?? 1e-6);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
     const heap = this.e.heap;
-    const rowMajor = D.layout === "row-major";
     const threads = this.e.threadsFor(8 * n * 16, opts);
     const launchBytes = this.e.launchBytes(K.logistic_cdn_f64, { n }, threads);
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, y], 8 * (p + (rowMajor ? n * p : 0)) + 2 * 64 + launchBytes);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, y], 8 * p + 64 + columnMajorBytes(D) + launchBytes);
     try {
-      let ap = scope.input(D.data);
-      if (rowMajor) {
-        const t = scope.alloc(8 * n * p);
-        await scope.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: this.e.threadsFor(16 * n * p, opts) });
-        ap = t;
-      }
+      const ap = await columnMajor(this.e, scope, D, opts);
       const w = scope.alloc(8 * p);
       heap.f64.fill(0, w >> 3, (w >> 3) + p);
       const r = await scope.launch(K.logistic_cdn_f64, {
@@ -220,12 +214,7 @@ export class Bcd {
     allFinite("b", b);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
     const tol = nonNegative("opts.tol", opts.tol ?? 1e-4);
-    let x0: Float64Array | undefined;
-    if (opts.x0 !== undefined) {
-      x0 = float64Array("opts.x0", opts.x0);
-      if (x0.length !== p) throw new NumlaneError("invalid-shape", `expected ${p} entries (A's columns), got ${x0.length}`, "opts.x0");
-      allFinite("opts.x0", x0);
-    }
+    const x0 = startingPoint(opts.x0, p, " (A's columns)");
     return { D, b, n, p, maxIter, tol, x0 };
   }
 
@@ -260,19 +249,11 @@ export class Bcd {
 
     const historyCap = Math.min(maxIter, HISTORY_CAP);
     const heap = this.e.heap;
-    const rowMajor = D.layout === "row-major";
     const threads = this.e.threadsFor(8 * n * 16, opts);
-    // The kernel wants columns contiguous: a row-major A is transposed in wasm.
-    const extra = 8 * (n + p + historyCap + (rowMajor ? n * p : 0)) + 4 * 64 + this.e.launchBytes(K.lasso_cd_f64, { n, p }, threads);
+    const extra = 8 * (n + p + historyCap) + 3 * 64 + columnMajorBytes(D) + this.e.launchBytes(K.lasso_cd_f64, { n, p }, threads);
     const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, b], extra);
     try {
-      const threadsMove = this.e.threadsFor(16 * n * p, opts);
-      let ap = scope.input(D.data);
-      if (rowMajor) {
-        const t = scope.alloc(8 * n * p);
-        await scope.run("transpose_f64", [ap, n, p, t], { signal: opts.signal, threads: threadsMove });
-        ap = t;
-      }
+      const ap = await columnMajor(this.e, scope, D, opts);
       const bp = scope.input(b);
       const rp = scope.alloc(8 * n);
       const xp = scope.alloc(8 * p);

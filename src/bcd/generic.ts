@@ -8,7 +8,7 @@
 //   logistic       1/n·Σ log(1 + exp(−y_i·a_iᵀx)),  y ∈ {−1, 1}
 //   softmax        1/n·Σ [logsumexp(a_iᵀX) − a_iᵀx_{y_i}],  X p×classes, y ∈ 0..classes−1
 import { NumlaneError } from "../errors.js";
-import { HISTORY_CAP, reasonName, type CallOptions, type Engine } from "../engine.js";
+import { HISTORY_CAP, reasonName, type CallOptions, type Engine, type TurnScope } from "../engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "../matrix.js";
 import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, integer, nonNegative, type OptionKeys } from "../validate.js";
 import { refuseUnsafeScale } from "../sketch.js";
@@ -171,6 +171,29 @@ export function bcdReason(code: number): BcdReason {
   return reasonName(code) as BcdReason;
 }
 
+/** Bytes columnMajor allocates for A: a row-major A's transposed copy. */
+export function columnMajorBytes(D: DenseMatrix): number {
+  return D.layout === "row-major" ? 8 * D.rows * D.cols + 64 : 0;
+}
+
+/** A's address in the scope, columns contiguous as the kernels want them: a row-major A is transposed in wasm. */
+export async function columnMajor(e: Engine, scope: TurnScope, D: DenseMatrix, opts: CallOptions): Promise<number> {
+  const a = scope.input(D.data), n = D.rows, p = D.cols;
+  if (D.layout !== "row-major") return a;
+  const t = scope.alloc(8 * n * p);
+  await scope.run("transpose_f64", [a, n, p, t], { signal: opts.signal, threads: e.threadsFor(16 * n * p, opts) });
+  return t;
+}
+
+/** opts.x0 checked: `length` finite entries (`which` says which, in the message). */
+export function startingPoint(x0: unknown, length: number, which = ""): Float64Array | undefined {
+  if (x0 === undefined) return undefined;
+  const v = float64Array("opts.x0", x0);
+  if (v.length !== length) throw new NumlaneError("invalid-shape", `expected ${length} entries${which}, got ${v.length}`, "opts.x0");
+  allFinite("opts.x0", v);
+  return v;
+}
+
 export function denseOf(name: string, A: unknown): DenseMatrix {
   const m = toMatrix(name, A);
   return m instanceof CsrMatrix ? m.toDense() : m;
@@ -281,9 +304,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   const tau = integer("opts.blockSize", (opts as BcdOptions).blockSize ?? 1, 1, Math.min(m, MAX_BLOCK));
   let x0: Float64Array | undefined;
   if (opts.x0 !== undefined) {
-    x0 = float64Array("opts.x0", opts.x0);
-    if (x0.length !== m) throw new NumlaneError("invalid-shape", `expected ${m} entries, got ${x0.length}`, "opts.x0");
-    allFinite("opts.x0", x0);
+    x0 = startingPoint(opts.x0, m)!;
     if (pen.nonnegative && x0.some((v) => v < 0)) throw new NumlaneError("invalid-value", "must be ≥ 0 with penalty.nonnegative", "opts.x0");
   }
 
@@ -305,16 +326,10 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   const blockPtr = new Int32Array(nb + 1), blockIdx = new Int32Array(Math.max(m, 1));
   blocks.forEach((b, i) => { blockIdx.set(b, blockPtr[i]); blockPtr[i + 1] = blockPtr[i] + b.length; });
   const shape = { loss: code(kernels.BcdLoss, loss), n, p, kk: K, nb, rule: code(kernels.BcdRule, o.rule), tau };
-  const rowMajor = D.layout === "row-major";
-  const bytes = 8 * (m + historyCap + (rowMajor ? n * p : 0)) + 3 * 64 + e.launchBytes(kernels.bcd_f64, shape, threads);
+  const bytes = 8 * (m + historyCap) + 2 * 64 + columnMajorBytes(D) + e.launchBytes(kernels.bcd_f64, shape, threads);
   const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, target, blockPtr, blockIdx], bytes);
   try {
-    let a = scope.input(D.data);
-    if (rowMajor) {
-      const t = scope.alloc(8 * n * p);
-      await scope.run("transpose_f64", [a, n, p, t], { signal: opts.signal, threads: e.threadsFor(16 * n * p, opts) });
-      a = t;
-    }
+    const a = await columnMajor(e, scope, D, opts);
     const x = scope.alloc(8 * m), history = scope.alloc(8 * historyCap);
     if (x0) e.heap.f64.set(x0, x >> 3); else e.heap.f64.fill(0, x >> 3, (x >> 3) + m);
     const r = await scope.launch(kernels.bcd_f64, {

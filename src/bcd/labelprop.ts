@@ -6,7 +6,7 @@ import { NumlaneError } from "../errors.js";
 import { HISTORY_CAP, type Engine } from "../engine.js";
 import { checkCsr, csrInput, CsrMatrix } from "../matrix.js";
 import { allFinite, checkAttached, float64Array, integer } from "../validate.js";
-import { code, result, RULES, UPDATES, type BcdOptions, type BcdResult, type BcdRule, type Penalty } from "./generic.js";
+import { code, result, RULES, startingPoint, UPDATES, type BcdOptions, type BcdResult, type BcdRule, type Penalty } from "./generic.js";
 import * as kernels from "../generated/kernels.js";
 
 /** Names as "a", "b" or "c". */
@@ -90,12 +90,7 @@ export async function labelPropagation(e: Engine, problem: Record<string, unknow
   if (o.activeSet) throw new NumlaneError("unsupported", "activeSet needs an l1 penalty or nonnegative", "opts.activeSet");
   if (opts.blockSize !== undefined) throw new NumlaneError("unsupported", "blockSize does not apply to forest partitions (their blocks are as large as the graph allows)", "opts.blockSize");
   const free = Uint8Array.from(labelled, (v) => (v ? 0 : 1));
-  let x0: Float64Array | undefined;
-  if (opts.x0 !== undefined) {
-    x0 = float64Array("opts.x0", opts.x0);
-    if (x0.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries, got ${x0.length}`, "opts.x0");
-    allFinite("opts.x0", x0);
-  }
+  const x0 = startingPoint(opts.x0, n);
   // Every unlabelled component must touch a label (or l2 > 0): otherwise the minimiser is not unique.
   if (pen.l2 === 0) {
     const seen = new Uint8Array(n), stack: number[] = [];
