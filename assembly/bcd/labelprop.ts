@@ -22,22 +22,39 @@ import { ABORTED, CONVERGED, LabelpropF64Out, MAX_ITERATIONS } from "../generate
   l2: f64;
 }
 
-// The workspace: the eliminated diagonal and right-hand side (n each), the
-// per-chunk partials of the violation and the objective, each thread's own
-// Forest and degree slot, the permutation rule's order (nb i32).
-function workHbuf(n: i32): usize { return 0; }
-function workDbuf(n: i32): usize { return padded(<usize>n << 3); }
-function workPartials(n: i32): usize { return workDbuf(n) + padded(<usize>n << 3); }
-function workThreads(n: i32): usize { return workPartials(n) + padded((2 * <usize>chunkCount(n)) << 3); }
+// The workspace ("work"), carved in this order, each region padded to 64 bytes.
+const WORK_HBUF = 0;     // the eliminated right-hand sides (n)
+const WORK_DBUF = 1;     // the eliminated diagonal (n)
+const WORK_PARTIALS = 2; // per-chunk partials of the violation max and the objective
+const WORK_THREADS = 3;  // per thread: its Forest and a degree slot (threadBytes)
+const WORK_PERM = 4;     // the permutation rule's order (nb i32)
+const WORK_END = 5;
+
 // @ts-ignore: decorator
 @inline function threadBytes(): usize { return padded(offsetof<Forest>() + 8); }
-function workPerm(n: i32, nthreads: i32): usize { return workThreads(n) + <usize>nthreads * threadBytes(); }
+
+/** Bytes of workspace region `region` (WORK_*). */
+function workRegion(region: i32, n: i32, nb: i32, nthreads: i32): usize {
+  switch (region) {
+    case WORK_HBUF: case WORK_DBUF: return <usize>n << 3;
+    case WORK_PARTIALS: return (2 * <usize>chunkCount(n)) << 3;
+    case WORK_THREADS: return <usize>nthreads * threadBytes();
+    case WORK_PERM: return <usize>nb << 2;
+    default: return 0;
+  }
+}
+
+/** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
+function workOffset(region: i32, n: i32, nb: i32, nthreads: i32): usize {
+  let bytes: usize = 0;
+  for (let r = 0; r < region; r++) bytes += padded(workRegion(r, n, nb, nthreads));
+  return bytes;
+}
 
 /** Bytes of labelprop_f64's workspace. */
 export function labelpropWorkspace(n: i32, nb: i32, nthreads: i32): usize {
-  return workPerm(n, nthreads) + padded(<usize>nb << 2);
+  return workOffset(WORK_END, n, nb, nthreads);
 }
-
 
 /** Σ_{v ≠ u} w_uv·x_v over u's row, skipping the neighbours in block `skip` (−2: skip none); *deg receives Σ w_uv. */
 function rowSums(prm: Forest, u: i32, skip: i32, deg: usize): f64 {
@@ -106,12 +123,12 @@ export function labelprop_f64(
   const chunks = chunkCount(n);
   const cc0 = rangeStart(chunks, tid, nthreads), cc1 = rangeStart(chunks, tid + 1, nthreads);
   // Per-chunk partials of the violation max and the objective; this thread's Forest and degree slot.
-  const part = work + workPartials(n), perm = work + workPerm(n, nthreads);
+  const part = work + workOffset(WORK_PARTIALS, n, nb, nthreads), perm = work + workOffset(WORK_PERM, n, nb, nthreads);
   const violP = part, objP = at(part, chunks);
-  const prm = changetype<Forest>(work + workThreads(n) + <usize>tid * threadBytes()), scratch = changetype<usize>(prm) + offsetof<Forest>();
+  const prm = changetype<Forest>(work + workOffset(WORK_THREADS, n, nb, nthreads) + <usize>tid * threadBytes()), scratch = changetype<usize>(prm) + offsetof<Forest>();
   prm.indptr = indptr; prm.indices = indices; prm.data = data; prm.x = x; prm.blockOf = blockOf;
   prm.treePtr = treePtr; prm.order = order; prm.parent = parent; prm.parentW = parentW;
-  prm.hbuf = work + workHbuf(n); prm.dbuf = work + workDbuf(n); prm.l2 = l2;
+  prm.hbuf = work + workOffset(WORK_HBUF, n, nb, nthreads); prm.dbuf = work + workOffset(WORK_DBUF, n, nb, nthreads); prm.l2 = l2;
   let iter = 0, reason = MAX_ITERATIONS, epochs = 0, checks = 0;
   let v0: f64 = -1, viol: f64 = Infinity;
   while (true) {

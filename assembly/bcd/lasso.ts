@@ -15,20 +15,22 @@ import { at, padded } from "../core/memory";
 import { dotContiguous } from "../blas/level1";
 import { ABORTED, CONVERGED, LassoCdF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
-// The workspace: ‖a_j‖² (p), then the partials: two step buffers, a_jᵀr for
-// the gap (p arrays), rᵀr and rᵀb (chunkCount(n) each).
-const WORK_COLSQ = 0, WORK_PARTIALS = 1;
+// The workspace ("work"), carved in this order, each region padded to 64 bytes.
+const WORK_COLSQ = 0;    // ‖a_j‖² (p)
+const WORK_PARTIALS = 1; // per-chunk partials: two step buffers, a_jᵀr for the gap (p arrays), rᵀr, rᵀb
+const WORK_END = 2;
 
-function workRegion(region: i32, n: i32, p: i32): usize {
-  const colSq = padded(<usize>p << 3);
-  if (region == WORK_COLSQ) return 0;
-  if (region == WORK_PARTIALS) return colSq;
-  return colSq + padded((<usize>(4 + p) * <usize>chunkCount(n)) << 3);
+/** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
+function workOffset(region: i32, n: i32, p: i32): usize {
+  let bytes: usize = 0;
+  if (region > WORK_COLSQ) bytes += padded(<usize>p << 3);
+  if (region > WORK_PARTIALS) bytes += padded((<usize>(4 + p) * <usize>chunkCount(n)) << 3);
+  return bytes;
 }
 
 /** Bytes of lasso_cd_f64's workspace. */
 export function lassoWorkspace(n: i32, p: i32): usize {
-  return workRegion(WORK_PARTIALS + 1, n, p);
+  return workOffset(WORK_END, n, p);
 }
 
 /** The first column from j on with a nonzero norm (p if none). */
@@ -86,7 +88,7 @@ export function lasso_cd_f64(
   history: usize, historyCap: i32, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
-  const colSq = work + workRegion(WORK_COLSQ, n, p), partials = work + workRegion(WORK_PARTIALS, n, p);
+  const colSq = work + workOffset(WORK_COLSQ, n, p), partials = work + workOffset(WORK_PARTIALS, n, p);
   const chunks = chunkCount(n);
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
   const i0 = c0 * CHUNK, i1 = min(n, c1 * CHUNK);

@@ -10,16 +10,24 @@ import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { at, padded } from "../core/memory";
 import { ABORTED, CONVERGED, LogisticCdnF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
-// The workspace: z = A·w (n), then the partials: gradient and curvature (two
-// buffers each), the line search's loss change (two), chunkCount(n) each.
-function zBytes(n: i32): usize {
-  return padded(<usize>n << 3);
+// The workspace ("work"), carved in this order, each region padded to 64 bytes.
+const WORK_Z = 0;        // z = A·w (n)
+const WORK_PARTIALS = 1; // per-chunk partials: gradient and curvature, two buffers each; the line search's loss change, two
+const WORK_END = 2;
+
+/** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
+function workOffset(region: i32, n: i32): usize {
+  let bytes: usize = 0;
+  if (region > WORK_Z) bytes += padded(<usize>n << 3);
+  if (region > WORK_PARTIALS) bytes += padded((6 * <usize>chunkCount(n)) << 3);
+  return bytes;
 }
 
 /** Bytes of logistic_cdn_f64's workspace. */
 export function logisticWorkspace(n: i32): usize {
-  return zBytes(n) + padded((6 * <usize>chunkCount(n)) << 3);
+  return workOffset(WORK_END, n);
 }
+
 const SIGMA: f64 = 0.01;   // Armijo sufficient-decrease fraction
 const MAX_HALVINGS = 20;
 
@@ -45,7 +53,7 @@ export function logistic_cdn_f64(
   const chunks = chunkCount(n);
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
   const i0 = c0 * CHUNK, i1 = min(n, c1 * CHUNK);
-  const z = work, partials = work + zBytes(n);
+  const z = work + workOffset(WORK_Z, n), partials = work + workOffset(WORK_PARTIALS, n);
   // Each thread reads and writes only its own rows of z.
   for (let i = i0; i < i1; i++) store<f64>(at(z, i), 0);
   // Two buffers per reduction, alternating by step: one is rewritten only two
