@@ -24,7 +24,7 @@ import { abortAgreed, aborted, barrier, rangeStart, reportProgress } from "../co
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { at, padded } from "../core/memory";
 import { ati, nextBlock } from "./order";
-import { ABORTED, BcdF64Out, BcdLoss, BcdRule, BcdUpdate, CONVERGED, MAX_ITERATIONS } from "../generated/layouts";
+import { ABORTED, BcdF64Out, BcdLossCode, BcdRuleCode, BcdUpdateCode, CONVERGED, MAX_ITERATIONS } from "../generated/layouts";
 import { dotContiguous } from "../blas/level1";
 import { blockQP, penaltyChange, proxScalar } from "./small";
 import { choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper } from "../core/small-dense";
@@ -36,13 +36,13 @@ import { choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper } from "../
 /** The greedy rules: they pick the block with the best score, after a scan of every block. */
 // @ts-ignore: decorator
 @inline function isGreedy(rule: i32): bool {
-  return rule == BcdRule.gs || rule == BcdRule.gsl || rule == BcdRule.gsd || rule == BcdRule.gsq;
+  return rule == BcdRuleCode.gs || rule == BcdRuleCode.gsl || rule == BcdRuleCode.gsd || rule == BcdRuleCode.gsq;
 }
 
 /** Rules whose epoch visits every block once: an epoch that moved nothing is a fixed point. */
 // @ts-ignore: decorator
 @inline function isSweep(rule: i32): bool {
-  return rule == BcdRule.cyclic || rule == BcdRule.permutation;
+  return rule == BcdRuleCode.cyclic || rule == BcdRuleCode.permutation;
 }
 
 /**
@@ -52,7 +52,7 @@ import { choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper } from "../
  */
 // @ts-ignore: decorator
 @inline function scoreCurvature(rule: i32, lmax: f64, blockL: f64, coordL: f64): f64 {
-  return rule == BcdRule.gs ? lmax : rule == BcdRule.gsl ? blockL : coordL;
+  return rule == BcdRuleCode.gs ? lmax : rule == BcdRuleCode.gsl ? blockL : coordL;
 }
 
 /** The problem and the shared arrays the helpers read: each thread fills its own copy at entry. */
@@ -99,7 +99,7 @@ function scratchStride(tau: i32, kk: i32): u64 {
 
 /** Bytes of workspace region `region` (WORK_*); u64, so that no size wraps before the host checks it. */
 function workRegion(region: i32, loss: i32, n: i32, p: i32, kk: i32, nb: i32, rule: i32, tau: i32, nthreads: i32): u64 {
-  const m = <u64>p * <u64>kk, rows = loss == BcdLoss.least_squares ? 0 : <u64>kk * <u64>n, blocks = <u64>max(nb, 1), chunks = <u64>chunkCount(n);
+  const m = <u64>p * <u64>kk, rows = loss == BcdLossCode.least_squares ? 0 : <u64>kk * <u64>n, blocks = <u64>max(nb, 1), chunks = <u64>chunkCount(n);
   const t = <u64>tau, threads = <u64>nthreads;
   let f64s: u64 = 0;
   switch (region) {
@@ -108,7 +108,7 @@ function workRegion(region: i32, loss: i32, n: i32, p: i32, kk: i32, nb: i32, ru
     case WORK_GRAD: case WORK_COORD_L: case WORK_ACTIVE: f64s = m; break;
     case WORK_Z: case WORK_PSI: f64s = rows; break;
     case WORK_BLOCK_L: case WORK_BLOCK_LHAT: case WORK_CUM_L: f64s = blocks; break;
-    case WORK_FACTORS: f64s = rule == BcdRule.gsq ? <u64>nb * t * t : 0; break;
+    case WORK_FACTORS: f64s = rule == BcdRuleCode.gsq ? <u64>nb * t * t : 0; break;
     case WORK_PARTIALS: f64s = (t + t * t + 4) * chunks; break;
     case WORK_SLOTS: f64s = threads * <u64>slotStride(tau); break;
     case WORK_PERM: return <u64>nb << 2;
@@ -185,7 +185,7 @@ function buildM(prm: Bcd, cur: usize, t: i32, mb: usize): void {
 function rowModel(prm: Bcd, i: i32, probs: usize): f64 {
   const loss = prm.loss, n = prm.n, z = prm.z;
   const yi = load<f64>(at(prm.target, i));
-  if (loss == BcdLoss.logistic) {
+  if (loss == BcdLossCode.logistic) {
     const u = yi * load<f64>(at(z, i));
     store<f64>(probs, 1.0 / (1.0 + Math.exp(u)));  // σ(−u)
     return u < 0 ? -u + Math.log1p(Math.exp(u)) : Math.log1p(Math.exp(-u));
@@ -206,7 +206,7 @@ function rowModel(prm: Bcd, i: i32, probs: usize): f64 {
 /** ψ for rows [r0, r1) into psi (K×n): ∂loss_i/∂z_ik. */
 function psiRows(prm: Bcd, r0: i32, r1: i32, probs: usize): void {
   const n = prm.n, kk = prm.kk, psi = prm.psi, target = prm.target;
-  const logistic = prm.loss == BcdLoss.logistic;
+  const logistic = prm.loss == BcdLossCode.logistic;
   for (let i = r0; i < r1; i++) {
     rowModel(prm, i, probs);
     const yi = load<f64>(at(target, i));
@@ -243,7 +243,7 @@ function gradientFromGram(prm: Bcd, c0: i32, c1: i32): void {
  */
 function chunkProbs(prm: Bcd, s0: i32, len: i32, pb: usize): void {
   const n = prm.n, kk = prm.kk, psi = prm.psi, target = prm.target;
-  if (prm.loss == BcdLoss.logistic) {
+  if (prm.loss == BcdLossCode.logistic) {
     for (let i = 0; i < len; i++) store<f64>(at(pb, i), -load<f64>(at(target, s0 + i)) * load<f64>(at(psi, s0 + i)));
     return;
   }
@@ -275,7 +275,7 @@ function curvDot(u: usize, v: usize, w: usize, r: usize, delta: f64, len: i32): 
  */
 function blockRowPass(prm: Bcd, cur: usize, t: i32, hessian: bool, cc0: i32, cc1: i32, pb: usize, team: usize): void {
   const n = prm.n, p = prm.p, chunks = chunkCount(n), part = prm.partials, psi = prm.psi;
-  const logistic = prm.loss == BcdLoss.logistic;
+  const logistic = prm.loss == BcdLossCode.logistic;
   for (let cc = cc0; cc < cc1; cc++) {
     if (aborted(team)) return; // as in gradientFromPsi
     const s0 = cc * CHUNK, len = min(n, s0 + CHUNK) - s0;
@@ -314,7 +314,7 @@ function blockRowSum(prm: Bcd, cur: usize, t: i32, hessian: bool, gb: usize, mb:
 /** Partials of Σ_i [loss_i(z_i + δz_i) − loss_i(z_i)] for the block step d, into buf[cc]; pb, dzb hold K×CHUNK. */
 function lossChangePass(prm: Bcd, cur: usize, t: i32, d: usize, buf: usize, cc0: i32, cc1: i32, pb: usize, dzb: usize, team: usize): void {
   const n = prm.n, p = prm.p, kk = prm.kk;
-  const logistic = prm.loss == BcdLoss.logistic, target = prm.target;
+  const logistic = prm.loss == BcdLossCode.logistic, target = prm.target;
   for (let cc = cc0; cc < cc1; cc++) {
     if (aborted(team)) return; // as in gradientFromPsi
     const s0 = cc * CHUNK, len = min(n, s0 + CHUNK) - s0;
@@ -401,7 +401,7 @@ function blockScore(prm: Bcd, b: i32, lmax: f64, cur: usize, gb: usize, xb: usiz
   gatherBlock(prm, cur, t, gb, xb);
   const rule = prm.rule, l1 = prm.l1, nonneg = prm.nonneg;
   const coordL = prm.coordL;
-  if (rule == BcdRule.gsq) {
+  if (rule == BcdRuleCode.gsq) {
     if (l1 == 0 && !nonneg && !prm.activeSet) {
       const fp = factorOf(prm, b);
       return 0.5 * cholQuadInverse(fp, t, gb, d);
@@ -468,7 +468,7 @@ export function bcd_f64(
   const rseed = <u64>seed;
   const coordL = prm.coordL, blockL = prm.blockL, blockLhat = prm.blockLhat, active = prm.active;
   const part = prm.partials, lsBuf = at(part, (tau + tau * tau) * chunks), slots = work + <usize>workOffset(WORK_SLOTS, loss, n, p, kk, nb, rule, tau, nthreads);
-  const gramPath = loss == BcdLoss.least_squares;
+  const gramPath = loss == BcdLossCode.least_squares;
   const greedy = isGreedy(rule);
   // Private scratch.
   const s = work + <usize>workOffset(WORK_SCRATCH, loss, n, p, kk, nb, rule, tau, nthreads) + ((<usize>tid * <usize>scratchStride(tau, kk)) << 3);
@@ -511,7 +511,7 @@ export function bcd_f64(
     store<f64>(at(active, c), 1);
   }
   if (gramPath) gradientFromGram(prm, c0, c1);
-  const factorize = rule == BcdRule.gsq && l1 == 0 && !nonneg && !activeSet;
+  const factorize = rule == BcdRuleCode.gsq && l1 == 0 && !nonneg && !activeSet;
   for (let b = b0; b < b1; b++) {
     const t = loadBlock(prm, b, cur);
     buildM(prm, cur, t, mb);
@@ -525,7 +525,7 @@ export function bcd_f64(
   for (let c = 0; c < m; c++) lmax = max(lmax, load<f64>(at(coordL, c)));
   if (variable) store<f64>(blockLhat, lmax);
   let lsum: f64 = 0;
-  if (tid == 0 && rule == BcdRule.lipschitz) {
+  if (tid == 0 && rule == BcdRuleCode.lipschitz) {
     for (let b = 0; b < nb; b++) { lsum += load<f64>(at(blockL, b)); store<f64>(at(prm.cumL, b), lsum); }
   }
   barrier(team, nthreads);
@@ -648,7 +648,7 @@ export function bcd_f64(
     if (!variable) t = loadBlock(prm, chosen, cur);
     const lslot = variable ? 0 : chosen;
     // Block gradient (and Hessian for Newton on the z-path).
-    const zHessian = !gramPath && update == BcdUpdate.newton;
+    const zHessian = !gramPath && update == BcdUpdateCode.newton;
     if (!gramPath && (!greedy || zHessian)) {
       blockRowPass(prm, cur, t, zHessian, cc0, cc1, pb, team);
       barrier(team, nthreads);
@@ -661,12 +661,12 @@ export function bcd_f64(
     // The step d.
     let moved = false;
     if (t > 0) {
-      if (update == BcdUpdate.lipschitz) {
+      if (update == BcdUpdateCode.lipschitz) {
         let lip: f64;
         if (variable) { buildM(prm, cur, t, mb); lip = lambdaMaxUpper(mb, t, w2, lf); }
         else lip = load<f64>(at(blockL, chosen));
         proxStep(xb, gb, t, lip, l1, nonneg, d);
-      } else if (update == BcdUpdate.newton) {
+      } else if (update == BcdUpdateCode.newton) {
         if (gramPath) buildM(prm, cur, t, mb);
         if (l1 == 0 && !nonneg) {
           choleskyShifted(mb, lf, t, w2);

@@ -1,11 +1,11 @@
-// The block order of the non-greedy rules (BcdRule, assembly/bcd/codes.json),
+// The block order of the non-greedy rules (BcdRuleCode, assembly/bcd/codes.json),
 // shared by bcd_f64 and labelprop_f64, and the i32 twin of core/memory.ts's
 // `at` for their index arrays. The greedy rules' scores are bcd_f64's own
 // (block.ts, scoreCurvature and blockScore).
 import { barrier } from "../core/team";
 import { mix64, unit53 } from "../core/rng";
 import { at } from "../core/memory";
-import { BcdRule } from "../generated/layouts";
+import { BcdRuleCode } from "../generated/layouts";
 
 /** Address of i32 element i of the array at v. */
 // @ts-ignore: decorator
@@ -33,9 +33,9 @@ function shuffleBlocks(perm: usize, nb: i32, seed: u64, epoch: u64): void {
  */
 export function nextBlock(rule: i32, iter: i32, nb: i32, seed: u64, perm: usize, cumL: usize, lsum: f64, team: usize, tid: i32, nthreads: i32): i32 {
   switch (rule) {
-    case BcdRule.cyclic: return iter % nb;
-    case BcdRule.random: return <i32>(mix64(seed, <u64>iter) % <u64>nb);
-    case BcdRule.lipschitz: {
+    case BcdRuleCode.cyclic: return iter % nb;
+    case BcdRuleCode.random: return <i32>(mix64(seed, <u64>iter) % <u64>nb);
+    case BcdRuleCode.lipschitz: {
       const u = unit53(mix64(seed, <u64>iter)) * lsum;
       let lo = 0, hi = nb - 1;
       while (lo < hi) { const mid = (lo + hi) >> 1; if (load<f64>(at(cumL, mid)) > u) hi = mid; else lo = mid + 1; }

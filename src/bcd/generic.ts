@@ -17,10 +17,8 @@ import * as kernels from "../generated/kernels.js";
 
 export type BcdLoss = "least-squares" | "logistic" | "softmax" | "label-propagation";
 export type BcdPartition = "order" | "sort" | "avg" | "variable" | "red-black" | "forest";
-/** The block rules (their codes: assembly/bcd/codes.json; their properties: RULES below). */
-export type BcdRule = (typeof kernels.BcdRule)[number];
-/** The block updates: bcd_f64's (assembly/bcd/codes.json) and label propagation's own. */
-export type BcdUpdate = keyof typeof UPDATES;
+export type BcdRule = "cyclic" | "random" | "permutation" | "lipschitz" | "gs" | "gsl" | "gsd" | "gsq";
+export type BcdUpdate = "lipschitz" | "line-search" | "newton" | "message-passing";
 export type BcdReason = "converged" | "max-iterations" | "aborted";
 
 export interface BcdPenalty {
@@ -125,15 +123,15 @@ export const RULES: { readonly [R in BcdRule]: RuleEntry } = {
  * assembly/bcd/codes.json, its step in block.ts) and the ones label
  * propagation takes (its blocks are minimised exactly).
  */
-export const UPDATES = {
+export const UPDATES: { readonly [U in BcdUpdate]: { readonly kernel: boolean; readonly labelPropagation: boolean } } = {
   lipschitz: { kernel: true, labelPropagation: false },
   "line-search": { kernel: true, labelPropagation: false },
   newton: { kernel: true, labelPropagation: true },
   "message-passing": { kernel: false, labelPropagation: true },
-} as const satisfies { readonly [U in (typeof kernels.BcdUpdate)[number]]: { kernel: true; labelPropagation: boolean } } & { readonly [name: string]: { kernel: boolean; labelPropagation: boolean } };
+};
 
 /** The losses bcd_f64 fits: its curvature scale (the loss's second derivative bound) by name. */
-const LOSSES: { readonly [L in (typeof kernels.BcdLoss)[number]]: { readonly hscale: number } } = {
+const LOSSES: { readonly [L in Exclude<BcdLoss, "label-propagation">]: { readonly hscale: number } } = {
   "least-squares": { hscale: 1 },
   logistic: { hscale: 0.25 },
   softmax: { hscale: 0.5 },
@@ -143,6 +141,16 @@ const LOSSES: { readonly [L in (typeof kernels.BcdLoss)[number]]: { readonly hsc
 export function code<T extends string>(table: readonly T[], name: T): number {
   return table.indexOf(name);
 }
+
+// The public names are the kernels' (assembly/bcd/codes.json), checked by the
+// compiler both ways: a rule, update or loss added there must be named here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const namesMatch: [
+  Same<BcdRule, (typeof kernels.BcdRuleCode)[number]>,
+  Same<Exclude<BcdUpdate, "message-passing">, (typeof kernels.BcdUpdateCode)[number]>,
+  Same<Exclude<BcdLoss, "label-propagation">, (typeof kernels.BcdLossCode)[number]>,
+] = [true, true, true];
+void namesMatch;
 const PARTITIONS = ["order", "sort", "avg", "variable", "red-black", "forest"];
 /** G = AᵀA is kept whole: p ≤ this. */
 const MAX_FEATURES = 4096;
@@ -325,7 +333,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   const threads = loss === "least-squares" ? e.threadsFor(8 * p * p * 8, opts) : e.threadsFor(8 * n * p * K, opts);
   const blockPtr = new Int32Array(nb + 1), blockIdx = new Int32Array(Math.max(m, 1));
   blocks.forEach((b, i) => { blockIdx.set(b, blockPtr[i]); blockPtr[i + 1] = blockPtr[i] + b.length; });
-  const shape = { loss: code(kernels.BcdLoss, loss), n, p, kk: K, nb, rule: code(kernels.BcdRule, o.rule), tau };
+  const shape = { loss: code(kernels.BcdLossCode, loss), n, p, kk: K, nb, rule: code(kernels.BcdRuleCode, o.rule), tau };
   const bytes = 8 * (m + historyCap) + 2 * 64 + columnMajorBytes(D) + e.launchBytes(kernels.bcd_f64, shape, threads);
   const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, target, blockPtr, blockIdx], bytes);
   try {
@@ -334,7 +342,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
     if (x0) e.heap.f64.set(x0, x >> 3); else e.heap.f64.fill(0, x >> 3, (x >> 3) + m);
     const r = await scope.launch(kernels.bcd_f64, {
       ...shape, a, target: scope.input(target), x, blockPtr: scope.input(blockPtr), blockIdx: scope.input(blockIdx),
-      update: code(kernels.BcdUpdate, o.update as (typeof kernels.BcdUpdate)[number]), l1: pen.l1, l2: pen.l2, nonneg: pen.nonnegative ? 1 : 0, activeSet: o.activeSet ? 1 : 0,
+      update: code(kernels.BcdUpdateCode, o.update as Exclude<BcdUpdate, "message-passing">), l1: pen.l1, l2: pen.l2, nonneg: pen.nonnegative ? 1 : 0, activeSet: o.activeSet ? 1 : 0,
       hscale, tol: o.tol, maxIter, seed: o.seed, history, historyCap,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
     return result(e, r, x, m, history, historyCap);

@@ -6,7 +6,7 @@ import { NumlaneError } from "../errors.js";
 import { HISTORY_CAP, type Engine } from "../engine.js";
 import { checkCsr, csrInput, CsrMatrix } from "../matrix.js";
 import { allFinite, checkAttached, float64Array, integer } from "../validate.js";
-import { code, result, RULES, startingPoint, UPDATES, type BcdOptions, type BcdResult, type BcdRule, type Penalty } from "./generic.js";
+import { code, result, RULES, startingPoint, UPDATES, type BcdOptions, type BcdResult, type BcdRule, type BcdUpdate, type Penalty } from "./generic.js";
 import * as kernels from "../generated/kernels.js";
 
 /** Names as "a", "b" or "c". */
@@ -83,7 +83,7 @@ export async function labelPropagation(e: Engine, problem: Record<string, unknow
   for (let i = 0; i < n; i++) if (labelled[i] && !Number.isFinite(labels[i])) throw new NumlaneError("invalid-value", `label ${i} is ${labels[i]}`, "problem.labels");
   if (pen.l1 !== 0 || pen.nonnegative) throw new NumlaneError("unsupported", "label propagation takes only an l2 penalty (its blocks are solved exactly as linear systems)", "problem.penalty");
   if (o.partition !== "forest" && o.partition !== "red-black") throw new NumlaneError("unsupported", `label propagation needs forest-structured blocks: partition "forest" or "red-black", not "${o.partition}"`, "opts.partition");
-  if (!UPDATES[o.update as keyof typeof UPDATES].labelPropagation) throw new NumlaneError("unsupported", `label propagation minimises each block exactly (update "message-passing", or "newton" which is the same here), not "${o.update}"`, "opts.update");
+  if (!UPDATES[o.update as BcdUpdate].labelPropagation) throw new NumlaneError("unsupported", `label propagation minimises each block exactly (update "message-passing", or "newton" which is the same here), not "${o.update}"`, "opts.update");
   // Read here, not at load: generic.ts, which holds the table, imports this module.
   const rules = (Object.keys(RULES) as BcdRule[]).filter((r) => RULES[r].labelPropagation);
   if (!rules.includes(o.rule as BcdRule)) throw new NumlaneError("unsupported", `label propagation takes rule ${said(rules)}, not "${o.rule}"`, "opts.rule");
@@ -150,7 +150,7 @@ export async function labelPropagation(e: Engine, problem: Record<string, unknow
     const r = await scope.launch(kernels.labelprop_f64, {
       n, indptr, indices, data, x: xp, nb, blockOf: scope.input(tree.blockOf), blockTrees: scope.input(tree.blockTrees),
       treePtr: scope.input(tree.treePtr), order: scope.input(tree.order), parent: scope.input(tree.parent), parentW: scope.input(tree.parentW),
-      rule: code(kernels.BcdRule, o.rule as BcdRule), seed: o.seed, tol: o.tol, maxIter, l2: pen.l2, history, historyCap,
+      rule: code(kernels.BcdRuleCode, o.rule as BcdRule), seed: o.seed, tol: o.tol, maxIter, l2: pen.l2, history, historyCap,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
     return result(e, r, xp, n, history, historyCap);
   } finally {
