@@ -57,7 +57,7 @@ import { choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper } from "../
 
 /** The problem and the shared arrays the helpers read: each thread fills its own copy at entry. */
 @unmanaged class Bcd {
-  loss: i32; n: i32; p: i32; kk: i32; nb: i32; rule: i32; tau: i32;
+  loss: i32; n: i32; p: i32; kk: i32; nb: i32; rule: i32; tau: i32; nthreads: i32; work: usize;
   nonneg: bool; activeSet: bool;
   l1: f64; l2: f64; hscale: f64;
   a: usize; target: usize; x: usize;
@@ -65,6 +65,11 @@ import { choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper } from "../
   gram: usize; atb: usize; grad: usize; z: usize; psi: usize;
   blockL: usize; blockLhat: usize; cumL: usize; coordL: usize; active: usize; factors: usize;
   partials: usize; perm: usize;
+
+  /** Address of workspace region `r` (WORK_*). */
+  region(r: i32): usize {
+    return this.work + <usize>workOffset(r, this.loss, this.n, this.p, this.kk, this.nb, this.rule, this.tau, this.nthreads);
+  }
 }
 
 // The workspace ("work"), carved in this order, each region padded to 64 bytes.
@@ -132,8 +137,8 @@ export function bcdWorkspace(loss: i32, n: i32, p: i32, kk: i32, nb: i32, rule: 
 
 /** Block b's Cholesky factor (GS-q without a penalty). */
 // @ts-ignore: decorator
-@inline function factorOf(prm: Bcd, b: i32): usize {
-  return prm.factors + ((<usize>b * <usize>(prm.tau * prm.tau)) << 3);
+@inline function factorOf(ctx: Bcd, b: i32): usize {
+  return ctx.factors + ((<usize>b * <usize>(ctx.tau * ctx.tau)) << 3);
 }
 
 const ARMIJO: f64 = 0.01;
@@ -160,37 +165,37 @@ const MAX_BACKTRACKS = 50;
 
 /** Coordinate c's feature column of A (column-major n×p). */
 // @ts-ignore: decorator
-@inline function column(prm: Bcd, c: i32): usize {
-  const n = prm.n, p = prm.p;
-  return prm.a + ((<usize>(c % p) * n) << 3);
+@inline function column(ctx: Bcd, c: i32): usize {
+  const n = ctx.n, p = ctx.p;
+  return ctx.a + ((<usize>(c % p) * n) << 3);
 }
 
 /** M_ab: the block curvature bound hscale·[same class]·G_jj'/n + l2·[a = b]. */
-function curvature(prm: Bcd, c: i32, e: i32): f64 {
-  const p = prm.p, n = <f64>prm.n;
+function curvature(ctx: Bcd, c: i32, e: i32): f64 {
+  const p = ctx.p, n = <f64>ctx.n;
   let v: f64 = 0;
-  if (c / p == e / p) v = prm.hscale * load<f64>(at(prm.gram, (c % p) * p + (e % p))) / n;
-  if (c == e) v += prm.l2;
+  if (c / p == e / p) v = ctx.hscale * load<f64>(at(ctx.gram, (c % p) * p + (e % p))) / n;
+  if (c == e) v += ctx.l2;
   return v;
 }
 
-function buildM(prm: Bcd, cur: usize, t: i32, mb: usize): void {
+function buildM(ctx: Bcd, cur: usize, t: i32, mb: usize): void {
   for (let a = 0; a < t; a++) {
     const ca = <i32>load<f64>(at(cur, a));
-    for (let b = 0; b < t; b++) store<f64>(at(mb, a * t + b), curvature(prm, ca, <i32>load<f64>(at(cur, b))));
+    for (let b = 0; b < t; b++) store<f64>(at(mb, a * t + b), curvature(ctx, ca, <i32>load<f64>(at(cur, b))));
   }
 }
 
 /** Class probabilities (softmax) or σ for row i into probs; returns the row's loss. */
-function rowModel(prm: Bcd, i: i32, probs: usize): f64 {
-  const loss = prm.loss, n = prm.n, z = prm.z;
-  const yi = load<f64>(at(prm.target, i));
+function rowModel(ctx: Bcd, i: i32, probs: usize): f64 {
+  const loss = ctx.loss, n = ctx.n, z = ctx.z;
+  const yi = load<f64>(at(ctx.target, i));
   if (loss == BcdLossCode.logistic) {
     const u = yi * load<f64>(at(z, i));
     store<f64>(probs, 1.0 / (1.0 + Math.exp(u)));  // σ(−u)
     return u < 0 ? -u + Math.log1p(Math.exp(u)) : Math.log1p(Math.exp(-u));
   }
-  const kk = prm.kk;
+  const kk = ctx.kk;
   let zmax = -Infinity;
   for (let k = 0; k < kk; k++) zmax = max(zmax, load<f64>(at(z, k * n + i)));
   let sum: f64 = 0;
@@ -204,11 +209,11 @@ function rowModel(prm: Bcd, i: i32, probs: usize): f64 {
 }
 
 /** ψ for rows [r0, r1) into psi (K×n): ∂loss_i/∂z_ik. */
-function psiRows(prm: Bcd, r0: i32, r1: i32, probs: usize): void {
-  const n = prm.n, kk = prm.kk, psi = prm.psi, target = prm.target;
-  const logistic = prm.loss == BcdLossCode.logistic;
+function psiRows(ctx: Bcd, r0: i32, r1: i32, probs: usize): void {
+  const n = ctx.n, kk = ctx.kk, psi = ctx.psi, target = ctx.target;
+  const logistic = ctx.loss == BcdLossCode.logistic;
   for (let i = r0; i < r1; i++) {
-    rowModel(prm, i, probs);
+    rowModel(ctx, i, probs);
     const yi = load<f64>(at(target, i));
     if (logistic) { store<f64>(at(psi, i), -yi * load<f64>(probs)); continue; }
     for (let k = 0; k < kk; k++) store<f64>(at(psi, k * n + i), load<f64>(at(probs, k)) - (<i32>yi == k ? 1.0 : 0.0));
@@ -216,20 +221,20 @@ function psiRows(prm: Bcd, r0: i32, r1: i32, probs: usize): void {
 }
 
 /** g_c = a_jᵀψ_k/n + l2·x_c for c in [c0, c1). */
-function gradientFromPsi(prm: Bcd, c0: i32, c1: i32, team: usize): void {
-  const n = prm.n, p = prm.p, l2 = prm.l2;
-  const psi = prm.psi, x = prm.x, g = prm.grad;
+function gradientFromPsi(ctx: Bcd, c0: i32, c1: i32, team: usize): void {
+  const n = ctx.n, p = ctx.p, l2 = ctx.l2;
+  const psi = ctx.psi, x = ctx.x, g = ctx.grad;
   for (let c = c0; c < c1; c++) {
     if (aborted(team)) return; // the rest is skipped; the next broadcast check ends the launch
-    const s = dotContiguous(column(prm, c), psi + ((<usize>(c / p) * n) << 3), n);
+    const s = dotContiguous(column(ctx, c), psi + ((<usize>(c / p) * n) << 3), n);
     store<f64>(at(g, c), s / <f64>n + l2 * load<f64>(at(x, c)));
   }
 }
 
 /** Least squares: g_c = (G·x − Aᵀb)_c/n + l2·x_c for c in [c0, c1). */
-function gradientFromGram(prm: Bcd, c0: i32, c1: i32): void {
-  const p = prm.p, n = <f64>prm.n, l2 = prm.l2;
-  const gram = prm.gram, x = prm.x, g = prm.grad, cvec = prm.atb;
+function gradientFromGram(ctx: Bcd, c0: i32, c1: i32): void {
+  const p = ctx.p, n = <f64>ctx.n, l2 = ctx.l2;
+  const gram = ctx.gram, x = ctx.x, g = ctx.grad, cvec = ctx.atb;
   for (let c = c0; c < c1; c++) {
     const s = dotContiguous(gram + ((<usize>c * p) << 3), x, p);
     store<f64>(at(g, c), (s - load<f64>(at(cvec, c))) / n + l2 * load<f64>(at(x, c)));
@@ -241,9 +246,9 @@ function gradientFromGram(prm: Bcd, c0: i32, c1: i32): void {
  * back from ψ (current for this iteration): σ(−y·z) for the logistic loss,
  * the class probabilities for softmax.
  */
-function chunkProbs(prm: Bcd, s0: i32, len: i32, pb: usize): void {
-  const n = prm.n, kk = prm.kk, psi = prm.psi, target = prm.target;
-  if (prm.loss == BcdLossCode.logistic) {
+function chunkProbs(ctx: Bcd, s0: i32, len: i32, pb: usize): void {
+  const n = ctx.n, kk = ctx.kk, psi = ctx.psi, target = ctx.target;
+  if (ctx.loss == BcdLossCode.logistic) {
     for (let i = 0; i < len; i++) store<f64>(at(pb, i), -load<f64>(at(target, s0 + i)) * load<f64>(at(psi, s0 + i)));
     return;
   }
@@ -273,21 +278,21 @@ function curvDot(u: usize, v: usize, w: usize, r: usize, delta: f64, len: i32): 
  * with `hessian`, its Hessian (τ² values): quantity q of chunk cc at
  * partials[q·chunks + cc]. Column-wise over each chunk, from ψ.
  */
-function blockRowPass(prm: Bcd, cur: usize, t: i32, hessian: bool, cc0: i32, cc1: i32, pb: usize, team: usize): void {
-  const n = prm.n, p = prm.p, chunks = chunkCount(n), part = prm.partials, psi = prm.psi;
-  const logistic = prm.loss == BcdLossCode.logistic;
+function blockRowPass(ctx: Bcd, cur: usize, t: i32, hessian: bool, cc0: i32, cc1: i32, pb: usize, team: usize): void {
+  const n = ctx.n, p = ctx.p, chunks = chunkCount(n), part = ctx.partials, psi = ctx.psi;
+  const logistic = ctx.loss == BcdLossCode.logistic;
   for (let cc = cc0; cc < cc1; cc++) {
     if (aborted(team)) return; // as in gradientFromPsi
     const s0 = cc * CHUNK, len = min(n, s0 + CHUNK) - s0;
-    if (hessian) chunkProbs(prm, s0, len, pb);
+    if (hessian) chunkProbs(ctx, s0, len, pb);
     for (let a = 0; a < t; a++) {
       const ca = <i32>load<f64>(at(cur, a)), ka = ca / p;
-      const colA = at(column(prm, ca), s0);
+      const colA = at(column(ctx, ca), s0);
       store<f64>(at(part, a * chunks + cc), dotContiguous(colA, psi + ((<usize>ka * n + s0) << 3), len));
       if (!hessian) continue;
       for (let b = 0; b <= a; b++) {
         const cb = <i32>load<f64>(at(cur, b)), kb = cb / p;
-        const colB = at(column(prm, cb), s0);
+        const colB = at(column(ctx, cb), s0);
         const h = logistic ? curvDot(colA, colB, pb, pb, 1.0, len) : curvDot(colA, colB, at(pb, ka * len), at(pb, kb * len), ka == kb ? 1.0 : 0.0, len);
         store<f64>(at(part, (t + a * t + b) * chunks + cc), h);
       }
@@ -296,8 +301,8 @@ function blockRowPass(prm: Bcd, cur: usize, t: i32, hessian: bool, cc0: i32, cc1
 }
 
 /** After blockRowPass and a barrier: gb = block gradient, and mb = block Hessian (+ l2·I) with `hessian`. */
-function blockRowSum(prm: Bcd, cur: usize, t: i32, hessian: bool, gb: usize, mb: usize): void {
-  const n = prm.n, chunks = chunkCount(n), part = prm.partials, l2 = prm.l2, x = prm.x;
+function blockRowSum(ctx: Bcd, cur: usize, t: i32, hessian: bool, gb: usize, mb: usize): void {
+  const n = ctx.n, chunks = chunkCount(n), part = ctx.partials, l2 = ctx.l2, x = ctx.x;
   const invN = 1.0 / <f64>n;
   for (let a = 0; a < t; a++) {
     const ca = <i32>load<f64>(at(cur, a));
@@ -312,18 +317,18 @@ function blockRowSum(prm: Bcd, cur: usize, t: i32, hessian: bool, gb: usize, mb:
 }
 
 /** Partials of Σ_i [loss_i(z_i + δz_i) − loss_i(z_i)] for the block step d, into buf[cc]; pb, dzb hold K×CHUNK. */
-function lossChangePass(prm: Bcd, cur: usize, t: i32, d: usize, buf: usize, cc0: i32, cc1: i32, pb: usize, dzb: usize, team: usize): void {
-  const n = prm.n, p = prm.p, kk = prm.kk;
-  const logistic = prm.loss == BcdLossCode.logistic, target = prm.target;
+function lossChangePass(ctx: Bcd, cur: usize, t: i32, d: usize, buf: usize, cc0: i32, cc1: i32, pb: usize, dzb: usize, team: usize): void {
+  const n = ctx.n, p = ctx.p, kk = ctx.kk;
+  const logistic = ctx.loss == BcdLossCode.logistic, target = ctx.target;
   for (let cc = cc0; cc < cc1; cc++) {
     if (aborted(team)) return; // as in gradientFromPsi
     const s0 = cc * CHUNK, len = min(n, s0 + CHUNK) - s0;
-    chunkProbs(prm, s0, len, pb);
+    chunkProbs(ctx, s0, len, pb);
     for (let i = 0; i < kk * len; i++) store<f64>(at(dzb, i), 0);
     for (let a = 0; a < t; a++) {
       const ca = <i32>load<f64>(at(cur, a)), da = load<f64>(at(d, a));
       if (da == 0) continue;
-      const col = at(column(prm, ca), s0), dz = at(dzb, (ca / p) * len);
+      const col = at(column(ctx, ca), s0), dz = at(dzb, (ca / p) * len);
       for (let i = 0; i < len; i++) store<f64>(at(dz, i), load<f64>(at(dz, i)) + da * load<f64>(at(col, i)));
     }
     let sum: f64 = 0;
@@ -372,9 +377,9 @@ function proxStep(xb: usize, gb: usize, t: i32, lip: f64, l1: f64, nonneg: bool,
 // ---- selection -------------------------------------------------------------
 
 /** Fixed block b's coordinates into cur (skipping inactive ones with activeSet); returns how many. */
-function loadBlock(prm: Bcd, b: i32, cur: usize): i32 {
-  const bp = prm.blockPtr, bi = prm.blockIdx, active = prm.active;
-  const useActive = prm.activeSet;
+function loadBlock(ctx: Bcd, b: i32, cur: usize): i32 {
+  const bp = ctx.blockPtr, bi = ctx.blockIdx, active = ctx.active;
+  const useActive = ctx.activeSet;
   const e = load<i32>(ati(bp, b + 1));
   let t = 0;
   for (let q = load<i32>(ati(bp, b)); q < e; q++) {
@@ -385,8 +390,8 @@ function loadBlock(prm: Bcd, b: i32, cur: usize): i32 {
   return t;
 }
 
-function gatherBlock(prm: Bcd, cur: usize, t: i32, gb: usize, xb: usize): void {
-  const g = prm.grad, x = prm.x;
+function gatherBlock(ctx: Bcd, cur: usize, t: i32, gb: usize, xb: usize): void {
+  const g = ctx.grad, x = ctx.x;
   for (let a = 0; a < t; a++) {
     const c = <i32>load<f64>(at(cur, a));
     if (gb) store<f64>(at(gb, a), load<f64>(at(g, c)));
@@ -395,22 +400,22 @@ function gatherBlock(prm: Bcd, cur: usize, t: i32, gb: usize, xb: usize): void {
 }
 
 /** The greedy score of fixed block b (GS, GSL, GSD, GSQ; GS-q forms with a penalty). */
-function blockScore(prm: Bcd, b: i32, lmax: f64, cur: usize, gb: usize, xb: usize, mb: usize, lf: usize, d: usize, md: usize): f64 {
-  const t = loadBlock(prm, b, cur);
+function blockScore(ctx: Bcd, b: i32, lmax: f64, cur: usize, gb: usize, xb: usize, mb: usize, lf: usize, d: usize, md: usize): f64 {
+  const t = loadBlock(ctx, b, cur);
   if (t == 0) return 0;
-  gatherBlock(prm, cur, t, gb, xb);
-  const rule = prm.rule, l1 = prm.l1, nonneg = prm.nonneg;
-  const coordL = prm.coordL;
+  gatherBlock(ctx, cur, t, gb, xb);
+  const rule = ctx.rule, l1 = ctx.l1, nonneg = ctx.nonneg;
+  const coordL = ctx.coordL;
   if (rule == BcdRuleCode.gsq) {
-    if (l1 == 0 && !nonneg && !prm.activeSet) {
-      const fp = factorOf(prm, b);
+    if (l1 == 0 && !nonneg && !ctx.activeSet) {
+      const fp = factorOf(ctx, b);
       return 0.5 * cholQuadInverse(fp, t, gb, d);
     }
-    buildM(prm, cur, t, mb);
+    buildM(ctx, cur, t, mb);
     return -blockQP(mb, gb, xb, t, l1, nonneg, d, md);
   }
   let s: f64 = 0;
-  const lb = load<f64>(at(prm.blockL, b));
+  const lb = load<f64>(at(ctx.blockL, b));
   for (let a = 0; a < t; a++) {
     const qa = scoreCurvature(rule, lmax, lb, load<f64>(at(coordL, <i32>load<f64>(at(cur, a)))));
     s += coordScore(load<f64>(at(xb, a)), load<f64>(at(gb, a)), qa, l1, nonneg);
@@ -454,24 +459,25 @@ export function bcd_f64(
   history: usize, historyCap: i32, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
-  const prm = changetype<Bcd>(work + <usize>workOffset(WORK_CONTEXT, loss, n, p, kk, nb, rule, tau, nthreads) + <usize>tid * padded(offsetof<Bcd>()));
-  prm.loss = loss; prm.n = n; prm.p = p; prm.kk = kk; prm.nb = nb; prm.rule = rule; prm.tau = tau;
-  prm.nonneg = nonneg; prm.activeSet = activeSet; prm.l1 = l1; prm.l2 = l2; prm.hscale = hscale;
-  prm.a = a; prm.target = target; prm.x = x; prm.blockPtr = blockPtr; prm.blockIdx = blockIdx;
-  prm.gram = work + <usize>workOffset(WORK_GRAM, loss, n, p, kk, nb, rule, tau, nthreads); prm.atb = work + <usize>workOffset(WORK_ATB, loss, n, p, kk, nb, rule, tau, nthreads); prm.grad = work + <usize>workOffset(WORK_GRAD, loss, n, p, kk, nb, rule, tau, nthreads); prm.z = work + <usize>workOffset(WORK_Z, loss, n, p, kk, nb, rule, tau, nthreads); prm.psi = work + <usize>workOffset(WORK_PSI, loss, n, p, kk, nb, rule, tau, nthreads);
-  prm.blockL = work + <usize>workOffset(WORK_BLOCK_L, loss, n, p, kk, nb, rule, tau, nthreads); prm.blockLhat = work + <usize>workOffset(WORK_BLOCK_LHAT, loss, n, p, kk, nb, rule, tau, nthreads); prm.cumL = work + <usize>workOffset(WORK_CUM_L, loss, n, p, kk, nb, rule, tau, nthreads);
-  prm.coordL = work + <usize>workOffset(WORK_COORD_L, loss, n, p, kk, nb, rule, tau, nthreads); prm.active = work + <usize>workOffset(WORK_ACTIVE, loss, n, p, kk, nb, rule, tau, nthreads); prm.factors = work + <usize>workOffset(WORK_FACTORS, loss, n, p, kk, nb, rule, tau, nthreads);
-  prm.partials = work + <usize>workOffset(WORK_PARTIALS, loss, n, p, kk, nb, rule, tau, nthreads); prm.perm = work + <usize>workOffset(WORK_PERM, loss, n, p, kk, nb, rule, tau, nthreads);
+  const ctx = changetype<Bcd>(work + <usize>workOffset(WORK_CONTEXT, loss, n, p, kk, nb, rule, tau, nthreads) + <usize>tid * padded(offsetof<Bcd>()));
+  ctx.loss = loss; ctx.n = n; ctx.p = p; ctx.kk = kk; ctx.nb = nb; ctx.rule = rule; ctx.tau = tau; ctx.nthreads = nthreads; ctx.work = work;
+  ctx.nonneg = nonneg; ctx.activeSet = activeSet; ctx.l1 = l1; ctx.l2 = l2; ctx.hscale = hscale;
+  ctx.a = a; ctx.target = target; ctx.x = x; ctx.blockPtr = blockPtr; ctx.blockIdx = blockIdx;
+  ctx.gram = ctx.region(WORK_GRAM); ctx.atb = ctx.region(WORK_ATB); ctx.grad = ctx.region(WORK_GRAD);
+  ctx.z = ctx.region(WORK_Z); ctx.psi = ctx.region(WORK_PSI);
+  ctx.blockL = ctx.region(WORK_BLOCK_L); ctx.blockLhat = ctx.region(WORK_BLOCK_LHAT); ctx.cumL = ctx.region(WORK_CUM_L);
+  ctx.coordL = ctx.region(WORK_COORD_L); ctx.active = ctx.region(WORK_ACTIVE); ctx.factors = ctx.region(WORK_FACTORS);
+  ctx.partials = ctx.region(WORK_PARTIALS); ctx.perm = ctx.region(WORK_PERM);
   const m = p * kk, chunks = chunkCount(n);
-  const g = prm.grad, z = prm.z, gram = prm.gram;
+  const g = ctx.grad, z = ctx.z, gram = ctx.gram;
   const variable = nb == 0;
   const rseed = <u64>seed;
-  const coordL = prm.coordL, blockL = prm.blockL, blockLhat = prm.blockLhat, active = prm.active;
-  const part = prm.partials, lsBuf = at(part, (tau + tau * tau) * chunks), slots = work + <usize>workOffset(WORK_SLOTS, loss, n, p, kk, nb, rule, tau, nthreads);
+  const coordL = ctx.coordL, blockL = ctx.blockL, blockLhat = ctx.blockLhat, active = ctx.active;
+  const part = ctx.partials, lsBuf = at(part, (tau + tau * tau) * chunks), slots = ctx.region(WORK_SLOTS);
   const gramPath = loss == BcdLossCode.least_squares;
   const greedy = isGreedy(rule);
   // Private scratch.
-  const s = work + <usize>workOffset(WORK_SCRATCH, loss, n, p, kk, nb, rule, tau, nthreads) + ((<usize>tid * <usize>scratchStride(tau, kk)) << 3);
+  const s = ctx.region(WORK_SCRATCH) + ((<usize>tid * <usize>scratchStride(tau, kk)) << 3);
   const t2 = tau * tau;
   const cur = s, mb = at(cur, tau), lf = at(mb, t2), w2 = at(lf, t2), gb = at(w2, t2), d = at(gb, tau), xb = at(d, tau);
   const md = at(xb, tau), w1 = at(md, tau), probs = at(w1, tau), rowBuf = at(probs, kk), pb = at(rowBuf, CHUNK), dzb = at(pb, kk * CHUNK);
@@ -490,7 +496,7 @@ export function bcd_f64(
     if (aborted(team)) break;
     const cj = a + ((<usize>j * n) << 3);
     for (let e = 0; e < p; e++) store<f64>(at(gram, j * p + e), dotContiguous(cj, a + ((<usize>e * n) << 3), n));
-    if (gramPath) store<f64>(at(prm.atb, j), dotContiguous(cj, target, n));
+    if (gramPath) store<f64>(at(ctx.atb, j), dotContiguous(cj, target, n));
   }
   if (!gramPath) {
     for (let k = 0; k < kk; k++) {
@@ -507,18 +513,18 @@ export function bcd_f64(
   }
   barrier(team, nthreads);
   for (let c = c0; c < c1; c++) {
-    store<f64>(at(coordL, c), curvature(prm, c, c));
+    store<f64>(at(coordL, c), curvature(ctx, c, c));
     store<f64>(at(active, c), 1);
   }
-  if (gramPath) gradientFromGram(prm, c0, c1);
+  if (gramPath) gradientFromGram(ctx, c0, c1);
   const factorize = rule == BcdRuleCode.gsq && l1 == 0 && !nonneg && !activeSet;
   for (let b = b0; b < b1; b++) {
-    const t = loadBlock(prm, b, cur);
-    buildM(prm, cur, t, mb);
+    const t = loadBlock(ctx, b, cur);
+    buildM(ctx, cur, t, mb);
     const lb = lambdaMaxUpper(mb, t, w2, lf);
     store<f64>(at(blockL, b), lb);
     store<f64>(at(blockLhat, b), lb);
-    if (factorize) choleskyShifted(mb, factorOf(prm, b), t, w2);
+    if (factorize) choleskyShifted(mb, factorOf(ctx, b), t, w2);
   }
   barrier(team, nthreads);
   let lmax: f64 = 0;
@@ -526,10 +532,10 @@ export function bcd_f64(
   if (variable) store<f64>(blockLhat, lmax);
   let lsum: f64 = 0;
   if (tid == 0 && rule == BcdRuleCode.lipschitz) {
-    for (let b = 0; b < nb; b++) { lsum += load<f64>(at(blockL, b)); store<f64>(at(prm.cumL, b), lsum); }
+    for (let b = 0; b < nb; b++) { lsum += load<f64>(at(blockL, b)); store<f64>(at(ctx.cumL, b), lsum); }
   }
   barrier(team, nthreads);
-  lsum = nb > 0 ? load<f64>(at(prm.cumL, nb - 1)) : 0;
+  lsum = nb > 0 ? load<f64>(at(ctx.cumL, nb - 1)) : 0;
 
   const epochLen = variable ? (m + tau - 1) / tau : nb;
   let iter = 0, reason = MAX_ITERATIONS, checks = 0, epochs = 0;
@@ -541,10 +547,10 @@ export function bcd_f64(
     const check = greedy || epochStart;
     // ψ for this thread's rows every iteration (the block passes read it); the full gradient when needed.
     if (!gramPath) {
-      psiRows(prm, r0, r1, probs);
+      psiRows(ctx, r0, r1, probs);
       if (check) {
         barrier(team, nthreads);
-        gradientFromPsi(prm, c0, c1, team);
+        gradientFromPsi(ctx, c0, c1, team);
         barrier(team, nthreads);
       }
     }
@@ -568,7 +574,7 @@ export function bcd_f64(
       } else if (greedy) {
         let best: f64 = 0, bi = -1;
         for (let b = b0; b < b1; b++) {
-          const sc = blockScore(prm, b, lmax, cur, gb, xb, mb, lf, d, md);
+          const sc = blockScore(ctx, b, lmax, cur, gb, xb, mb, lf, d, md);
           if (sc > best) { best = sc; bi = b; }
         }
         store<f64>(mySlot, best);
@@ -620,7 +626,7 @@ export function bcd_f64(
       if (done && gramPath && !gFresh) {
         // The incrementally kept gradient has drifted by rounding: recompute it and look again.
         barrier(team, nthreads);
-        gradientFromGram(prm, c0, c1);
+        gradientFromGram(ctx, c0, c1);
         gFresh = true;
         stalled = false;
         rechecking = true;
@@ -642,32 +648,32 @@ export function bcd_f64(
       }
     }
     if (iter >= maxIter) break;
-    if (!greedy) chosen = nextBlock(rule, iter, nb, rseed, prm.perm, prm.cumL, lsum, team, tid, nthreads);
+    if (!greedy) chosen = nextBlock(rule, iter, nb, rseed, ctx.perm, ctx.cumL, lsum, team, tid, nthreads);
     iter++;
     if (chosen < 0) continue;
-    if (!variable) t = loadBlock(prm, chosen, cur);
+    if (!variable) t = loadBlock(ctx, chosen, cur);
     const lslot = variable ? 0 : chosen;
     // Block gradient (and Hessian for Newton on the z-path).
     const zHessian = !gramPath && update == BcdUpdateCode.newton;
     if (!gramPath && (!greedy || zHessian)) {
-      blockRowPass(prm, cur, t, zHessian, cc0, cc1, pb, team);
+      blockRowPass(ctx, cur, t, zHessian, cc0, cc1, pb, team);
       barrier(team, nthreads);
-      blockRowSum(prm, cur, t, zHessian, gb, mb);
-      gatherBlock(prm, cur, t, 0, xb);
-      if (greedy) gatherBlock(prm, cur, t, gb, xb);  // the fresh full gradient, for the same bits as the scan saw
+      blockRowSum(ctx, cur, t, zHessian, gb, mb);
+      gatherBlock(ctx, cur, t, 0, xb);
+      if (greedy) gatherBlock(ctx, cur, t, gb, xb);  // the fresh full gradient, for the same bits as the scan saw
     } else {
-      gatherBlock(prm, cur, t, gb, xb);
+      gatherBlock(ctx, cur, t, gb, xb);
     }
     // The step d.
     let moved = false;
     if (t > 0) {
       if (update == BcdUpdateCode.lipschitz) {
         let lip: f64;
-        if (variable) { buildM(prm, cur, t, mb); lip = lambdaMaxUpper(mb, t, w2, lf); }
+        if (variable) { buildM(ctx, cur, t, mb); lip = lambdaMaxUpper(mb, t, w2, lf); }
         else lip = load<f64>(at(blockL, chosen));
         proxStep(xb, gb, t, lip, l1, nonneg, d);
       } else if (update == BcdUpdateCode.newton) {
-        if (gramPath) buildM(prm, cur, t, mb);
+        if (gramPath) buildM(ctx, cur, t, mb);
         if (l1 == 0 && !nonneg) {
           choleskyShifted(mb, lf, t, w2);
           for (let e = 0; e < t; e++) store<f64>(at(d, e), -load<f64>(at(gb, e)));
@@ -682,7 +688,7 @@ export function bcd_f64(
           let accepted = false;
           for (let bt = 0; bt < MAX_BACKTRACKS; bt++) {
             const buf = at(lsBuf, (bt & 1) * chunks);
-            lossChangePass(prm, cur, t, d, buf, cc0, cc1, pb, dzb, team);
+            lossChangePass(ctx, cur, t, d, buf, cc0, cc1, pb, dzb, team);
             barrier(team, nthreads);
             const dr = l1Change(l1, xb, d, t);
             const change = sumPartials(buf, chunks) / <f64>n + smoothPenaltyChange(l2, xb, d, t) + dr;
@@ -695,7 +701,7 @@ export function bcd_f64(
         // Lipschitz line search: from half the last accepted L, doubling until
         // f(x + d) ≤ f(x) + gᵀd + L/2‖d‖².
         let lip = max(0.5 * load<f64>(at(blockLhat, lslot)), 1e-300);
-        if (gramPath) buildM(prm, cur, t, mb);
+        if (gramPath) buildM(ctx, cur, t, mb);
         for (let bt = 0; bt < 200; bt++) {
           proxStep(xb, gb, t, lip, l1, nonneg, d);
           let gd: f64 = 0, dd: f64 = 0;
@@ -711,7 +717,7 @@ export function bcd_f64(
             }
           } else {
             const buf = at(lsBuf, (bt & 1) * chunks);
-            lossChangePass(prm, cur, t, d, buf, cc0, cc1, pb, dzb, team);
+            lossChangePass(ctx, cur, t, d, buf, cc0, cc1, pb, dzb, team);
             barrier(team, nthreads);
             change = sumPartials(buf, chunks) / <f64>n + smoothPenaltyChange(l2, xb, d, t);
           }
@@ -742,14 +748,14 @@ export function bcd_f64(
       if (gramPath) {
         for (let c = c0; c < c1; c++) {
           let s2: f64 = 0;
-          for (let e = 0; e < t; e++) s2 += curvature(prm, c, <i32>load<f64>(at(cur, e))) * load<f64>(at(d, e));
+          for (let e = 0; e < t; e++) s2 += curvature(ctx, c, <i32>load<f64>(at(cur, e))) * load<f64>(at(d, e));
           store<f64>(at(g, c), load<f64>(at(g, c)) + s2);
         }
       } else {
         for (let e = 0; e < t; e++) {
           const c = <i32>load<f64>(at(cur, e)), de = load<f64>(at(d, e));
           if (de == 0) continue;
-          const col = column(prm, c), zk = z + ((<usize>(c / p) * n) << 3);
+          const col = column(ctx, c), zk = z + ((<usize>(c / p) * n) << 3);
           for (let i = r0; i < r1; i++) store<f64>(at(zk, i), load<f64>(at(zk, i)) + de * load<f64>(at(col, i)));
         }
       }
@@ -772,7 +778,7 @@ export function bcd_f64(
       }
       for (let i = s0; i < s1; i++) { const r = load<f64>(at(rowBuf, i - s0)); sum += 0.5 * r * r; }
     } else {
-      for (let i = s0; i < s1; i++) sum += rowModel(prm, i, probs);
+      for (let i = s0; i < s1; i++) sum += rowModel(ctx, i, probs);
     }
     store<f64>(at(part, cc), sum);
   }

@@ -57,9 +57,9 @@ export function labelpropWorkspace(n: i32, nb: i32, nthreads: i32): usize {
 }
 
 /** Σ_{v ≠ u} w_uv·x_v over u's row, skipping the neighbours in block `skip` (−2: skip none); *deg receives Σ w_uv. */
-function rowSums(prm: Forest, u: i32, skip: i32, deg: usize): f64 {
-  const indptr = prm.indptr, indices = prm.indices, data = prm.data;
-  const x = prm.x, blockOf = prm.blockOf;
+function rowSums(ctx: Forest, u: i32, skip: i32, deg: usize): f64 {
+  const indptr = ctx.indptr, indices = ctx.indices, data = ctx.data;
+  const x = ctx.x, blockOf = ctx.blockOf;
   let s: f64 = 0, d: f64 = 0;
   const e = load<i32>(ati(indptr, u + 1));
   for (let q = load<i32>(ati(indptr, u)); q < e; q++) {
@@ -75,15 +75,15 @@ function rowSums(prm: Forest, u: i32, skip: i32, deg: usize): f64 {
 }
 
 /** Exact minimisation over the trees [t0, t1) of block b (messages up, then down). */
-function solveTrees(prm: Forest, b: i32, t0: i32, t1: i32, scratch: usize): void {
-  const treePtr = prm.treePtr, order = prm.order, parent = prm.parent, parentW = prm.parentW;
-  const hbuf = prm.hbuf, dbuf = prm.dbuf, x = prm.x, l2 = prm.l2;
+function solveTrees(ctx: Forest, b: i32, t0: i32, t1: i32, scratch: usize): void {
+  const treePtr = ctx.treePtr, order = ctx.order, parent = ctx.parent, parentW = ctx.parentW;
+  const hbuf = ctx.hbuf, dbuf = ctx.dbuf, x = ctx.x, l2 = ctx.l2;
   for (let t = t0; t < t1; t++) {
     const q0 = load<i32>(ati(treePtr, t)), q1 = load<i32>(ati(treePtr, t + 1));
     // Each node's own diagonal and right-hand side.
     for (let q = q0; q < q1; q++) {
       const u = load<i32>(ati(order, q));
-      const h = rowSums(prm, u, b, scratch);
+      const h = rowSums(ctx, u, b, scratch);
       store<f64>(at(hbuf, u), h);
       store<f64>(at(dbuf, u), load<f64>(scratch) + l2);
     }
@@ -125,10 +125,10 @@ export function labelprop_f64(
   // Per-chunk partials of the violation max and the objective; this thread's Forest and degree slot.
   const part = work + workOffset(WORK_PARTIALS, n, nb, nthreads), perm = work + workOffset(WORK_PERM, n, nb, nthreads);
   const violP = part, objP = at(part, chunks);
-  const prm = changetype<Forest>(work + workOffset(WORK_THREADS, n, nb, nthreads) + <usize>tid * threadBytes()), scratch = changetype<usize>(prm) + offsetof<Forest>();
-  prm.indptr = indptr; prm.indices = indices; prm.data = data; prm.x = x; prm.blockOf = blockOf;
-  prm.treePtr = treePtr; prm.order = order; prm.parent = parent; prm.parentW = parentW;
-  prm.hbuf = work + workOffset(WORK_HBUF, n, nb, nthreads); prm.dbuf = work + workOffset(WORK_DBUF, n, nb, nthreads); prm.l2 = l2;
+  const ctx = changetype<Forest>(work + workOffset(WORK_THREADS, n, nb, nthreads) + <usize>tid * threadBytes()), scratch = changetype<usize>(ctx) + offsetof<Forest>();
+  ctx.indptr = indptr; ctx.indices = indices; ctx.data = data; ctx.x = x; ctx.blockOf = blockOf;
+  ctx.treePtr = treePtr; ctx.order = order; ctx.parent = parent; ctx.parentW = parentW;
+  ctx.hbuf = work + workOffset(WORK_HBUF, n, nb, nthreads); ctx.dbuf = work + workOffset(WORK_DBUF, n, nb, nthreads); ctx.l2 = l2;
   let iter = 0, reason = MAX_ITERATIONS, epochs = 0, checks = 0;
   let v0: f64 = -1, viol: f64 = Infinity;
   while (true) {
@@ -140,7 +140,7 @@ export function labelprop_f64(
         let v: f64 = 0;
         for (let u = s0; u < s1; u++) {
           if (load<i32>(ati(blockOf, u)) < 0) continue;
-          const s = rowSums(prm, u, -2, scratch);
+          const s = rowSums(ctx, u, -2, scratch);
           v = max(v, Math.abs((load<f64>(scratch) + l2) * load<f64>(at(x, u)) - s));
         }
         store<f64>(at(violP, cc), v);
@@ -165,7 +165,7 @@ export function labelprop_f64(
     iter++;
     const tb0 = load<i32>(ati(blockTrees, b)), tb1 = load<i32>(ati(blockTrees, b + 1));
     const count = tb1 - tb0;
-    solveTrees(prm, b, tb0 + rangeStart(count, tid, nthreads), tb0 + rangeStart(count, tid + 1, nthreads), scratch);
+    solveTrees(ctx, b, tb0 + rangeStart(count, tid, nthreads), tb0 + rangeStart(count, tid + 1, nthreads), scratch);
     barrier(team, nthreads);
   }
   // The objective: ¼·Σ_{u,v} w_uv (x_u − x_v)² over the stored (symmetric) entries, + ½·l2·Σ_U x².
