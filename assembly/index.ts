@@ -8,12 +8,6 @@ export { symmetric_eigen_f64 } from "./blas/symmetric-eigen";
 export { gmres_f64 } from "./krylov/gmres";
 export { gcrodr_f64, gcrodr_sizes } from "./krylov/gcrodr";
 export { harmonic_ritz_f64 } from "./blas/eigen";
-export { gram_f64 } from "./blas/gram";
-export { lasso_cd_f64 } from "./bcd/lasso";
-export { logistic_cdn_f64 } from "./bcd/logistic";
-export { bcd_f64 } from "./bcd/block";
-export { labelprop_f64 } from "./bcd/labelprop";
-export { logspace_f64 } from "./core/grid";
 
 /** End of the module's static data: the host's heap starts above it. */
 export function heap_base(): usize {

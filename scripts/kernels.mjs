@@ -22,6 +22,11 @@
 //   "workspace": an exported function of some of the kernel's scalar
 //                parameters (and nthreads) giving the bytes parameter "work"
 //                needs; the kernel carves its scratch from it
+//
+// Codes (assembly/<family>/codes.json, optional): { "Name": ["a", "b", …] },
+// the names of a family's variants (rules, updates) in code order: enum Name
+// for the kernels (members a = 0, b = 1, …; "-" becomes "_"), and Name, the
+// names by code, for the host.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 
@@ -70,8 +75,15 @@ function write(file, text) {
 
 export function generate() {
   const reasons = JSON.parse(readFileSync(join(ASSEMBLY, "core/reasons.json"), "utf8"));
-  const kernels = [];
+  const kernels = [], codes = {};
   for (const family of readdirSync(ASSEMBLY).sort()) {
+    const codesFile = join(ASSEMBLY, family, "codes.json");
+    if (existsSync(codesFile)) {
+      for (const [name, names] of Object.entries(JSON.parse(readFileSync(codesFile, "utf8")))) {
+        if (name in codes) fail(`${relative(ROOT, codesFile)}: ${name} is declared twice`);
+        codes[name] = names;
+      }
+    }
     const file = join(ASSEMBLY, family, "kernels.json");
     if (!existsSync(file)) continue;
     for (const [name, d] of Object.entries(JSON.parse(readFileSync(file, "utf8")))) {
@@ -127,6 +139,9 @@ export function generate() {
   let layouts = header;
   layouts += "\n// Why a kernel stopped: one table for every family (assembly/core/reasons.json).\n";
   reasons.forEach((r, i) => { layouts += `/** ${r.doc} */\nexport const ${r.name.toUpperCase().replace(/-/g, "_")}: i32 = ${i};\n`; });
+  for (const [name, names] of Object.entries(codes)) {
+    layouts += `\nexport const enum ${name} {\n${names.map((c, i) => `  ${c.replace(/-/g, "_")} = ${i},\n`).join("")}}\n`;
+  }
   for (const k of kernels.filter((k) => k.out.length)) {
     layouts += `\n/** ${k.name}'s result block (f64 slots). */\nexport const enum ${pascal(k.name)}Out {\n`;
     k.out.forEach((o, i) => { layouts += `  ${o} = ${i},\n`; });
@@ -139,6 +154,9 @@ export function generate() {
   ts += `\n/** Why a kernel stopped, by the code it writes to its result slot "reason". */\n`;
   ts += `export const REASONS = ${JSON.stringify(reasons.map((r) => r.name))} as const;\n`;
   ts += "export type KernelReason = (typeof REASONS)[number];\n";
+  for (const [name, names] of Object.entries(codes)) {
+    ts += `\n/** ${name}: the names by the code the kernels take. */\nexport const ${name} = ${JSON.stringify(names)} as const;\n`;
+  }
   ts += `
 /** One kernel's interface: what the generic launch path (TurnScope.launch) needs. */
 export interface KernelDescriptor {

@@ -2,16 +2,14 @@
 // 1/(2n)‖b − A·x‖² + λ‖x‖₁, cyclic coordinate descent with the duality-gap
 // stopping rule, the whole fit in one SPMD launch (assembly/bcd/lasso.ts).
 import { NumlaneError } from "./errors.js";
-import { chunkCount, HISTORY_CAP, type CallOptions, type Engine } from "./engine.js";
+import { HISTORY_CAP, reasonName, type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, DenseMatrix } from "./matrix.js";
-import { CallScope } from "./runtime/heap.js";
 import * as K from "./generated/kernels.js";
 import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, int32Array, integer, nonNegative, positive, requireOptions, type OptionKeys } from "./validate.js";
 import { ldexp, refuseUnsafeScale, unsafeExponent } from "./sketch.js";
-import { bcdSolve, denseOf, type BcdOptions, type BcdProblem, type BcdReason, type BcdResult } from "./bcd/generic.js";
+import { bcdReason, bcdSolve, columnMajor, columnMajorBytes, denseOf, startingPoint, type BcdOptions, type BcdProblem, type BcdReason, type BcdResult } from "./bcd/generic.js";
 
 export type { BcdReason, BcdResult } from "./bcd/generic.js";
-const REASONS: Record<number, BcdReason> = { 0: "converged", 1: "max-iterations", 4: "aborted" };
 
 export interface LassoOptions extends CallOptions {
   /** The L1 weight λ ≥ 0 (scikit-learn's alpha). */
@@ -113,11 +111,12 @@ export class Bcd {
       for (let j = 0; j < D.cols; j++) { let g = 0; for (let i = 0; i < D.rows; i++) g += ldexp(D.get(i, j), -ea) * ldexp(b[i], -eb); lmax = Math.max(lmax, Math.abs(g)); }
       lmax = ldexp(lmax / D.rows, ea + eb);
       // The grid comes from wasm: JavaScript's ** differs in the last bit between engines.
-      const scope = new CallScope(this.e.heap, [], 8 * count + 64);
+      const shape = { hi: lmax, ratio: eps, count };
+      const scope = await this.e.scope({}, [], 8 * count + 64 + this.e.launchBytes(K.logspace_f64, shape, 1));
       try {
-        const gp = scope.alloc(8 * count);
-        await this.e.pool.run("logspace_f64", [lmax, eps, count, gp], {});
-        lambdas = Array.from(this.e.heap.f64.subarray(gp >> 3, (gp >> 3) + count));
+        const grid = scope.alloc(8 * count);
+        await scope.launch(K.logspace_f64, { ...shape, grid });
+        lambdas = Array.from(this.e.heap.f64.subarray(grid >> 3, (grid >> 3) + count));
       } finally {
         scope.free();
       }
@@ -158,31 +157,23 @@ export class Bcd {
     for (let i = 0; i < n; i++) if (y[i] !== 1 && y[i] !== -1) throw new NumlaneError("invalid-value", `labels must be −1 or 1; y[${i}] is ${y[i]}`, "y");
     const tol = nonNegative("opts.tol", opts.tol ?? 1e-6);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
-    const chunks = chunkCount(n), heap = this.e.heap;
-    const rowMajor = D.layout === "row-major";
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, y], 8 * (n + p + 6 * chunks + 8 + (rowMajor ? n * p : 0)) + 5 * 64 + (rowMajor ? this.e.launchBytes(K.transpose_f64, {}, 1) : 0));
+    const heap = this.e.heap;
+    const threads = this.e.threadsFor(8 * n * 16, opts);
+    const launchBytes = this.e.launchBytes(K.logistic_cdn_f64, { n }, threads);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, y], 8 * p + 64 + columnMajorBytes(this.e, D) + launchBytes);
     try {
-      let ap = scope.input(D.data);
-      if (rowMajor) {
-        const t = scope.alloc(8 * n * p);
-        await scope.launch(K.transpose_f64, { src: ap, rows: n, cols: p, dst: t }, { signal: opts.signal, threads: this.e.threadsFor(16 * n * p, opts) });
-        ap = t;
-      }
-      const yp = scope.input(y), wp = scope.alloc(8 * p), zp = scope.alloc(8 * n);
-      heap.f64.fill(0, wp >> 3, (wp >> 3) + p);
-      heap.f64.fill(0, zp >> 3, (zp >> 3) + n);
-      const pp = scope.alloc(8 * 6 * chunks), out = scope.alloc(64);
-      heap.f64.fill(0, out >> 3, (out >> 3) + 8);
-      await scope.run("logistic_cdn_f64", [ap, n, p, yp, wp, zp, C, penalty === "l1" ? 1 : 0, maxIter, tol, pp, out], {
-        signal: opts.signal, onProgress: opts.onProgress, long: true, threads: this.e.threadsFor(8 * n * 16, opts),
-      });
-      const f64 = heap.f64, o = out >> 3;
-      const x = this.e.copyOut(f64.subarray(wp >> 3, (wp >> 3) + p));
-      const loss = f64[o + 6];  // summed in wasm: the same bits in every runtime
+      const ap = await columnMajor(this.e, scope, D, opts);
+      const w = scope.alloc(8 * p);
+      heap.f64.fill(0, w >> 3, (w >> 3) + p);
+      const r = await scope.launch(K.logistic_cdn_f64, {
+        a: ap, n, p, y: scope.input(y), w, c: C, l1: penalty === "l1" ? 1 : 0, maxIter, tol,
+      }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+      const x = this.e.copyOut(heap.f64.subarray(w >> 3, (w >> 3) + p));
       let pen = 0;
       for (let j = 0; j < p; j++) pen += penalty === "l1" ? Math.abs(x[j]) : 0.5 * x[j] * x[j];
-      const reason = REASONS[f64[o + 1]];
-      return { x, objective: pen + C * loss, iterations: f64[o], converged: reason === "converged", reason, history: new Float64Array(0) };
+      // The loss is summed in wasm: the same bits in every runtime.
+      const reason = bcdReason(r.reason);
+      return { x, objective: pen + C * r.loss, iterations: r.iterations, converged: reason === "converged", reason, history: new Float64Array(0) };
     } finally {
       scope.free();
     }
@@ -223,12 +214,7 @@ export class Bcd {
     allFinite("b", b);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
     const tol = nonNegative("opts.tol", opts.tol ?? 1e-4);
-    let x0: Float64Array | undefined;
-    if (opts.x0 !== undefined) {
-      x0 = float64Array("opts.x0", opts.x0);
-      if (x0.length !== p) throw new NumlaneError("invalid-shape", `expected ${p} entries (A's columns), got ${x0.length}`, "opts.x0");
-      allFinite("opts.x0", x0);
-    }
+    const x0 = startingPoint(opts.x0, p, " (A's columns)");
     return { D, b, n, p, maxIter, tol, x0 };
   }
 
@@ -261,36 +247,27 @@ export class Bcd {
     let bb = 0;
     for (let i = 0; i < n; i++) bb += b[i] * b[i];
 
-    const chunks = chunkCount(n);
     const historyCap = Math.min(maxIter, HISTORY_CAP);
     const heap = this.e.heap;
-    const rowMajor = D.layout === "row-major";
-    // The kernel wants columns contiguous: a row-major A is transposed in wasm.
-    const extra = 8 * (n + 2 * p + (4 + p) * chunks + historyCap + 8 + (rowMajor ? n * p : 0)) + 6 * 64 + (rowMajor ? this.e.launchBytes(K.transpose_f64, {}, 1) : 0);
+    const threads = this.e.threadsFor(8 * n * 16, opts);
+    const extra = 8 * (n + p + historyCap) + 3 * 64 + columnMajorBytes(this.e, D) + this.e.launchBytes(K.lasso_cd_f64, { n, p }, threads);
     const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, b], extra);
     try {
-      const threadsMove = this.e.threadsFor(16 * n * p, opts);
-      let ap = scope.input(D.data);
-      if (rowMajor) {
-        const t = scope.alloc(8 * n * p);
-        await scope.launch(K.transpose_f64, { src: ap, rows: n, cols: p, dst: t }, { signal: opts.signal, threads: threadsMove });
-        ap = t;
-      }
-      const bp = scope.input(b), cp = scope.alloc(8 * p);
+      const ap = await columnMajor(this.e, scope, D, opts);
+      const bp = scope.input(b);
       const rp = scope.alloc(8 * n);
       const xp = scope.alloc(8 * p);
       if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + p);
-      const pp = scope.alloc(8 * (4 + p) * chunks), hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
-      const threads = this.e.threadsFor(8 * n * 16, opts);
+      const hp = scope.alloc(8 * historyCap);
       const results: BcdResult[] = [];
       for (const lambda of lambdas) {
         // x stays in wasm memory: each fit starts where the previous one ended.
-        await scope.run("lasso_cd_f64", [ap, n, p, bp, xp, rp, cp, lambda * n, maxIter, tol * bb, tol, pp, hp, historyCap, out], {
-          signal: opts.signal, onProgress: opts.onProgress, long: true, threads,
-        });
-        const f64 = heap.f64, o = out >> 3;
-        const iterations = f64[o];
-        const reason = REASONS[f64[o + 1]];
+        const out = await scope.launch(K.lasso_cd_f64, {
+          a: ap, n, p, b: bp, x: xp, r: rp, lambdaN: lambda * n, maxIter, tol: tol * bb, stepTol: tol, history: hp, historyCap,
+        }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+        const f64 = heap.f64;
+        const iterations = out.iterations;
+        const reason = bcdReason(out.reason);
         const x = this.e.copyOut(f64.subarray(xp >> 3, (xp >> 3) + p));
         let rr = 0, l1 = 0;
         for (let i = 0; i < n; i++) rr += f64[(rp >> 3) + i] ** 2;
@@ -301,7 +278,7 @@ export class Bcd {
           iterations,
           converged: reason === "converged",
           reason,
-          gap: f64[o + 2] / n,
+          gap: out.gap / n,
           history: f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations, historyCap)).map((g) => g / n),
         });
       }

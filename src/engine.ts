@@ -79,9 +79,9 @@ export class TurnScope extends CallScope {
    */
   async launch<K extends KernelDescriptor>(k: K, params: KernelParams<K>, opts: RunOptions = {}): Promise<KernelOut<K>> {
     const named = params as Record<string, number>;
-    const block = this.alloc(8 * Math.max(1, k.params.length));
-    const out = k.out.length > 0 ? this.alloc(8 * k.out.length) : 0;
-    const work = k.workspace ? this.alloc(workspaceBytes(this.pool, k, named, opts.threads ?? 1)) : 0;
+    const block = this.launchAlloc(8 * Math.max(1, k.params.length));
+    const out = k.out.length > 0 ? this.launchAlloc(8 * k.out.length) : 0;
+    const work = k.workspace ? this.launchAlloc(workspaceBytes(this.pool, k, named, opts.threads ?? 1)) : 0;
     const f64 = this.heap.f64, at = block >> 3;
     let given = 0;
     for (let i = 0; i < k.params.length; i++) {
@@ -101,10 +101,28 @@ export class TurnScope extends CallScope {
     const result = {} as Record<string, number>;
     const heap = this.heap.f64;
     for (let i = 0; i < k.out.length; i++) result[k.out[i]] = heap[(out >> 3) + i];
+    // A scope that launches again (a warm-started path) reuses this memory: launchBytes covers one launch.
+    for (const p of [block, out, work]) if (p !== 0) this.launchFree(p);
     return result as KernelOut<K>;
   }
 
+  /** Blocks of a launch in flight: freed when it returns, or with the scope if it threw. */
+  private readonly launchBlocks = new Set<number>();
+
+  private launchAlloc(bytes: number): number {
+    const p = this.heap.alloc(bytes);
+    this.launchBlocks.add(p);
+    return p;
+  }
+
+  private launchFree(p: number): void {
+    this.launchBlocks.delete(p);
+    this.heap.free(p);
+  }
+
   override free(): void {
+    for (const p of this.launchBlocks) this.heap.free(p);
+    this.launchBlocks.clear();
     super.free();
     this.turn.release();
   }

@@ -139,6 +139,27 @@ print(json.dumps({"alphas": alphas.tolist(), "coefs": coefs.T.tolist()}))`;
     expect(warm).toBeLessThan(cold);
     await expect(nl.lassoPath(A, b, { lambdas: [0.1, -1] })).rejects.toMatchObject({ code: "invalid-value", argument: "opts.lambdas[1]" });
   });
+
+  it("each λ's launch hands its blocks back: the peak memory does not grow with the number of λ, nothing is left after a path or an abort", async () => {
+    type Heap = { bytesInUse: number; alloc(bytes: number): number };
+    const heap = (nl as unknown as { engine: { heap: Heap } }).engine.heap;
+    const alloc = heap.alloc;
+    let peak = 0;
+    heap.alloc = function (bytes: number) { const p = alloc.call(this, bytes); peak = Math.max(peak, heap.bytesInUse); return p; };
+    try {
+      const { A, b } = sparseProblem(3000, 30, 12);
+      const base = heap.bytesInUse;
+      const peakOf = async (nLambdas: number) => { peak = 0; await nl.lassoPath(A, b, { nLambdas, threads: 2 }); return peak; };
+      expect(await peakOf(40)).toBe(await peakOf(2));
+      expect(heap.bytesInUse).toBe(base);
+      const c = new AbortController();
+      const pending = nl.lasso(A, b, { lambda: 1e-6, tol: 0, maxIter: 2 ** 30, threads: 2, signal: c.signal, onProgress: () => c.abort() });
+      await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+      expect(heap.bytesInUse).toBe(base);
+    } finally {
+      heap.alloc = alloc;
+    }
+  });
 });
 
 describe("logisticRegression", () => {

@@ -20,27 +20,126 @@
 // the smaller index, so the choice is the same for any thread count. Small
 // block computations (steps, factorizations) are repeated by every thread in
 // its own scratch: identical inputs, identical bits, no extra reduction.
-import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
+import { abortAgreed, aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
-import { mix64, unit53 } from "../core/rng";
-import { abortPosted, at, ati, param, postAbort, ptr, shuffleBlocks } from "./params";
+import { at, padded } from "../core/memory";
+import { ati, nextBlock } from "./order";
+import { ABORTED, BcdF64Out, BcdLossCode, BcdRuleCode, BcdUpdateCode, CONVERGED, MAX_ITERATIONS } from "../generated/layouts";
 import { dotContiguous } from "../blas/level1";
-import { blockQP, cholesky, choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper, penaltyChange, proxScalar } from "./small";
+import { blockQP, penaltyChange, proxScalar } from "./small";
+import { choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper } from "../core/small-dense";
 
-// Parameter block (f64 slots), filled by the host (src/bcd/generic.ts).
-export const P_LOSS = 0, P_N = 1, P_P = 2, P_K = 3, P_A = 4, P_TARGET = 5, P_G = 6, P_C = 7, P_X = 8, P_GRAD = 9,
-  P_Z = 10, P_PSI = 11, P_NB = 12, P_BLOCK_PTR = 13, P_BLOCK_IDX = 14, P_BLOCK_L = 15, P_BLOCK_LHAT = 16,
-  P_COORD_L = 17, P_CUM_L = 18, P_PERM = 19, P_FACTORS = 20, P_FACTOR_PTR = 21, P_ACTIVE = 22,
-  P_SCRATCH = 23, P_SCRATCH_STRIDE = 24, P_PARTIALS = 25, P_SLOTS = 26, P_HISTORY = 27, P_HISTORY_CAP = 28,
-  P_OUT = 29, P_RULE = 30, P_UPDATE = 31, P_TAU = 32, P_L1 = 33, P_L2 = 34, P_NONNEG = 35, P_ACTIVE_SET = 36,
-  P_TOL = 37, P_MAX_ITER = 38, P_SEED = 39, P_HSCALE = 40;
+// Losses, rules and updates by their codes (assembly/bcd/codes.json; the host's
+// table of them is in src/bcd/generic.ts). A rule is a greedy one (a score per
+// block, the GS family) or picks by nextBlock (order.ts).
 
-export const LOSS_LS = 0, LOSS_LOGISTIC = 1, LOSS_SOFTMAX = 2;
-export const RULE_CYCLIC = 0, RULE_RANDOM = 1, RULE_PERMUTATION = 2, RULE_LIPSCHITZ = 3, RULE_GS = 4, RULE_GSL = 5, RULE_GSD = 6, RULE_GSQ = 7;
-export const UPDATE_LIPSCHITZ = 0, UPDATE_LINE_SEARCH = 1, UPDATE_NEWTON = 2;
+/** The greedy rules: they pick the block with the best score, after a scan of every block. */
+// @ts-ignore: decorator
+@inline function isGreedy(rule: i32): bool {
+  return rule == BcdRuleCode.gs || rule == BcdRuleCode.gsl || rule == BcdRuleCode.gsd || rule == BcdRuleCode.gsq;
+}
 
-// Result block.
-const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_VIOLATION = 2, OUT_LOSS = 3, OUT_OBJECTIVE = 4, OUT_V0 = 5, OUT_EPOCHS = 6;
+/** Rules whose epoch visits every block once: an epoch that moved nothing is a fixed point. */
+// @ts-ignore: decorator
+@inline function isSweep(rule: i32): bool {
+  return rule == BcdRuleCode.cyclic || rule == BcdRuleCode.permutation;
+}
+
+/**
+ * The curvature a greedy rule's score divides by, for one coordinate: GS one
+ * bound for all (the largest), GSL its block's bound (the coordinate's own for
+ * variable blocks), GSD its own. (GS-q scores the block with its matrix.)
+ */
+// @ts-ignore: decorator
+@inline function scoreCurvature(rule: i32, lmax: f64, blockL: f64, coordL: f64): f64 {
+  return rule == BcdRuleCode.gs ? lmax : rule == BcdRuleCode.gsl ? blockL : coordL;
+}
+
+/** The problem and the shared arrays the helpers read: each thread fills its own copy at entry. */
+@unmanaged class Bcd {
+  loss: i32; n: i32; p: i32; kk: i32; nb: i32; rule: i32; tau: i32; nthreads: i32; work: usize;
+  nonneg: bool; activeSet: bool;
+  l1: f64; l2: f64; hscale: f64;
+  a: usize; target: usize; x: usize;
+  blockPtr: usize; blockIdx: usize;
+  gram: usize; atb: usize; grad: usize; z: usize; psi: usize;
+  blockL: usize; blockLhat: usize; cumL: usize; coordL: usize; active: usize; factors: usize;
+  partials: usize; perm: usize;
+
+  /** Address of workspace region `r` (WORK_*). */
+  region(r: i32): usize {
+    return this.work + <usize>workOffset(r, this.loss, this.n, this.p, this.kk, this.nb, this.rule, this.tau, this.nthreads);
+  }
+}
+
+// The workspace ("work"), carved in this order, each region padded to 64 bytes.
+const WORK_GRAM = 0;       // G = AᵀA (p²)
+const WORK_ATB = 1;        // Aᵀb (p)
+const WORK_GRAD = 2;       // the gradient (m)
+const WORK_Z = 3;          // z = A·X (K·n; logistic and softmax)
+const WORK_PSI = 4;        // ψ (K·n; logistic and softmax)
+const WORK_BLOCK_L = 5;    // each block's curvature bound (nb, at least 1)
+const WORK_BLOCK_LHAT = 6; // the line search's last accepted L (nb, at least 1)
+const WORK_CUM_L = 7;      // the Lipschitz rule's cumulative bounds (nb, at least 1)
+const WORK_COORD_L = 8;    // each coordinate's curvature (m)
+const WORK_ACTIVE = 9;     // the active set (m)
+const WORK_FACTORS = 10;   // GS-q: block b's Cholesky factor at b·τ² (nb·τ²)
+const WORK_PARTIALS = 11;  // per-chunk partials: block gradient (τ), Hessian (τ²), two line-search buffers
+const WORK_SLOTS = 12;     // per thread: slotStride(τ) shared slots
+const WORK_PERM = 13;      // the permutation rule's order (nb i32)
+const WORK_SCRATCH = 14;   // per thread: scratchStride(τ, K) private f64
+const WORK_CONTEXT = 15;   // per thread: its Bcd
+const WORK_END = 16;
+
+/** Shared slots per thread: [best score, best index, max violation, list length, list (2τ)]. */
+// @ts-ignore: decorator
+@inline function slotStride(tau: i32): i32 {
+  return 4 + 2 * tau;
+}
+
+/** Private scratch per thread (see bcd_f64's carving). */
+function scratchStride(tau: i32, kk: i32): u64 {
+  return <u64>(3 * tau * tau + 6 * tau + 2 * kk + 8) + <u64>CHUNK * <u64>(1 + 2 * kk);
+}
+
+/** Bytes of workspace region `region` (WORK_*); u64, so that no size wraps before the host checks it. */
+function workRegion(region: i32, loss: i32, n: i32, p: i32, kk: i32, nb: i32, rule: i32, tau: i32, nthreads: i32): u64 {
+  const m = <u64>p * <u64>kk, rows = loss == BcdLossCode.least_squares ? 0 : <u64>kk * <u64>n, blocks = <u64>max(nb, 1), chunks = <u64>chunkCount(n);
+  const t = <u64>tau, threads = <u64>nthreads;
+  let f64s: u64 = 0;
+  switch (region) {
+    case WORK_GRAM: f64s = <u64>p * <u64>p; break;
+    case WORK_ATB: f64s = <u64>p; break;
+    case WORK_GRAD: case WORK_COORD_L: case WORK_ACTIVE: f64s = m; break;
+    case WORK_Z: case WORK_PSI: f64s = rows; break;
+    case WORK_BLOCK_L: case WORK_BLOCK_LHAT: case WORK_CUM_L: f64s = blocks; break;
+    case WORK_FACTORS: f64s = rule == BcdRuleCode.gsq ? <u64>nb * t * t : 0; break;
+    case WORK_PARTIALS: f64s = (t + t * t + 4) * chunks; break;
+    case WORK_SLOTS: f64s = threads * <u64>slotStride(tau); break;
+    case WORK_PERM: return <u64>nb << 2;
+    case WORK_SCRATCH: f64s = threads * scratchStride(tau, kk); break;
+    case WORK_CONTEXT: return threads * <u64>padded(offsetof<Bcd>());
+  }
+  return f64s << 3;
+}
+
+/** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
+function workOffset(region: i32, loss: i32, n: i32, p: i32, kk: i32, nb: i32, rule: i32, tau: i32, nthreads: i32): u64 {
+  let bytes: u64 = 0;
+  for (let r = 0; r < region; r++) bytes += (workRegion(r, loss, n, p, kk, nb, rule, tau, nthreads) + 63) & ~<u64>63;
+  return bytes;
+}
+
+/** Bytes of bcd_f64's workspace. */
+export function bcdWorkspace(loss: i32, n: i32, p: i32, kk: i32, nb: i32, rule: i32, tau: i32, nthreads: i32): f64 {
+  return <f64>workOffset(WORK_END, loss, n, p, kk, nb, rule, tau, nthreads);
+}
+
+/** Block b's Cholesky factor (GS-q without a penalty). */
+// @ts-ignore: decorator
+@inline function factorOf(ctx: Bcd, b: i32): usize {
+  return ctx.factors + ((<usize>b * <usize>(ctx.tau * ctx.tau)) << 3);
+}
 
 const ARMIJO: f64 = 0.01;
 const MAX_BACKTRACKS = 50;
@@ -66,37 +165,37 @@ const MAX_BACKTRACKS = 50;
 
 /** Coordinate c's feature column of A (column-major n×p). */
 // @ts-ignore: decorator
-@inline function column(prm: usize, c: i32): usize {
-  const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P);
-  return ptr(prm, P_A) + ((<usize>(c % p) * n) << 3);
+@inline function column(ctx: Bcd, c: i32): usize {
+  const n = ctx.n, p = ctx.p;
+  return ctx.a + ((<usize>(c % p) * n) << 3);
 }
 
 /** M_ab: the block curvature bound hscale·[same class]·G_jj'/n + l2·[a = b]. */
-function curvature(prm: usize, c: i32, e: i32): f64 {
-  const p = <i32>param(prm, P_P), n = param(prm, P_N);
+function curvature(ctx: Bcd, c: i32, e: i32): f64 {
+  const p = ctx.p, n = <f64>ctx.n;
   let v: f64 = 0;
-  if (c / p == e / p) v = param(prm, P_HSCALE) * load<f64>(at(ptr(prm, P_G), (c % p) * p + (e % p))) / n;
-  if (c == e) v += param(prm, P_L2);
+  if (c / p == e / p) v = ctx.hscale * load<f64>(at(ctx.gram, (c % p) * p + (e % p))) / n;
+  if (c == e) v += ctx.l2;
   return v;
 }
 
-function buildM(prm: usize, cur: usize, t: i32, mb: usize): void {
+function buildM(ctx: Bcd, cur: usize, t: i32, mb: usize): void {
   for (let a = 0; a < t; a++) {
     const ca = <i32>load<f64>(at(cur, a));
-    for (let b = 0; b < t; b++) store<f64>(at(mb, a * t + b), curvature(prm, ca, <i32>load<f64>(at(cur, b))));
+    for (let b = 0; b < t; b++) store<f64>(at(mb, a * t + b), curvature(ctx, ca, <i32>load<f64>(at(cur, b))));
   }
 }
 
 /** Class probabilities (softmax) or σ for row i into probs; returns the row's loss. */
-function rowModel(prm: usize, i: i32, probs: usize): f64 {
-  const loss = <i32>param(prm, P_LOSS), n = <i32>param(prm, P_N), z = ptr(prm, P_Z);
-  const yi = load<f64>(at(ptr(prm, P_TARGET), i));
-  if (loss == LOSS_LOGISTIC) {
+function rowModel(ctx: Bcd, i: i32, probs: usize): f64 {
+  const loss = ctx.loss, n = ctx.n, z = ctx.z;
+  const yi = load<f64>(at(ctx.target, i));
+  if (loss == BcdLossCode.logistic) {
     const u = yi * load<f64>(at(z, i));
     store<f64>(probs, 1.0 / (1.0 + Math.exp(u)));  // σ(−u)
     return u < 0 ? -u + Math.log1p(Math.exp(u)) : Math.log1p(Math.exp(-u));
   }
-  const kk = <i32>param(prm, P_K);
+  const kk = ctx.kk;
   let zmax = -Infinity;
   for (let k = 0; k < kk; k++) zmax = max(zmax, load<f64>(at(z, k * n + i)));
   let sum: f64 = 0;
@@ -110,11 +209,11 @@ function rowModel(prm: usize, i: i32, probs: usize): f64 {
 }
 
 /** ψ for rows [r0, r1) into psi (K×n): ∂loss_i/∂z_ik. */
-function psiRows(prm: usize, r0: i32, r1: i32, probs: usize): void {
-  const n = <i32>param(prm, P_N), kk = <i32>param(prm, P_K), psi = ptr(prm, P_PSI), target = ptr(prm, P_TARGET);
-  const logistic = <i32>param(prm, P_LOSS) == LOSS_LOGISTIC;
+function psiRows(ctx: Bcd, r0: i32, r1: i32, probs: usize): void {
+  const n = ctx.n, kk = ctx.kk, psi = ctx.psi, target = ctx.target;
+  const logistic = ctx.loss == BcdLossCode.logistic;
   for (let i = r0; i < r1; i++) {
-    rowModel(prm, i, probs);
+    rowModel(ctx, i, probs);
     const yi = load<f64>(at(target, i));
     if (logistic) { store<f64>(at(psi, i), -yi * load<f64>(probs)); continue; }
     for (let k = 0; k < kk; k++) store<f64>(at(psi, k * n + i), load<f64>(at(probs, k)) - (<i32>yi == k ? 1.0 : 0.0));
@@ -122,20 +221,20 @@ function psiRows(prm: usize, r0: i32, r1: i32, probs: usize): void {
 }
 
 /** g_c = a_jᵀψ_k/n + l2·x_c for c in [c0, c1). */
-function gradientFromPsi(prm: usize, c0: i32, c1: i32, team: usize): void {
-  const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), l2 = param(prm, P_L2);
-  const psi = ptr(prm, P_PSI), x = ptr(prm, P_X), g = ptr(prm, P_GRAD);
+function gradientFromPsi(ctx: Bcd, c0: i32, c1: i32, team: usize): void {
+  const n = ctx.n, p = ctx.p, l2 = ctx.l2;
+  const psi = ctx.psi, x = ctx.x, g = ctx.grad;
   for (let c = c0; c < c1; c++) {
     if (aborted(team)) return; // the rest is skipped; the next broadcast check ends the launch
-    const s = dotContiguous(column(prm, c), psi + ((<usize>(c / p) * n) << 3), n);
+    const s = dotContiguous(column(ctx, c), psi + ((<usize>(c / p) * n) << 3), n);
     store<f64>(at(g, c), s / <f64>n + l2 * load<f64>(at(x, c)));
   }
 }
 
 /** Least squares: g_c = (G·x − Aᵀb)_c/n + l2·x_c for c in [c0, c1). */
-function gradientFromGram(prm: usize, c0: i32, c1: i32): void {
-  const p = <i32>param(prm, P_P), n = param(prm, P_N), l2 = param(prm, P_L2);
-  const gram = ptr(prm, P_G), x = ptr(prm, P_X), g = ptr(prm, P_GRAD), cvec = ptr(prm, P_C);
+function gradientFromGram(ctx: Bcd, c0: i32, c1: i32): void {
+  const p = ctx.p, n = <f64>ctx.n, l2 = ctx.l2;
+  const gram = ctx.gram, x = ctx.x, g = ctx.grad, cvec = ctx.atb;
   for (let c = c0; c < c1; c++) {
     const s = dotContiguous(gram + ((<usize>c * p) << 3), x, p);
     store<f64>(at(g, c), (s - load<f64>(at(cvec, c))) / n + l2 * load<f64>(at(x, c)));
@@ -147,9 +246,9 @@ function gradientFromGram(prm: usize, c0: i32, c1: i32): void {
  * back from ψ (current for this iteration): σ(−y·z) for the logistic loss,
  * the class probabilities for softmax.
  */
-function chunkProbs(prm: usize, s0: i32, len: i32, pb: usize): void {
-  const n = <i32>param(prm, P_N), kk = <i32>param(prm, P_K), psi = ptr(prm, P_PSI), target = ptr(prm, P_TARGET);
-  if (<i32>param(prm, P_LOSS) == LOSS_LOGISTIC) {
+function chunkProbs(ctx: Bcd, s0: i32, len: i32, pb: usize): void {
+  const n = ctx.n, kk = ctx.kk, psi = ctx.psi, target = ctx.target;
+  if (ctx.loss == BcdLossCode.logistic) {
     for (let i = 0; i < len; i++) store<f64>(at(pb, i), -load<f64>(at(target, s0 + i)) * load<f64>(at(psi, s0 + i)));
     return;
   }
@@ -179,21 +278,21 @@ function curvDot(u: usize, v: usize, w: usize, r: usize, delta: f64, len: i32): 
  * with `hessian`, its Hessian (τ² values): quantity q of chunk cc at
  * partials[q·chunks + cc]. Column-wise over each chunk, from ψ.
  */
-function blockRowPass(prm: usize, cur: usize, t: i32, hessian: bool, cc0: i32, cc1: i32, pb: usize, team: usize): void {
-  const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), chunks = chunkCount(n), part = ptr(prm, P_PARTIALS), psi = ptr(prm, P_PSI);
-  const logistic = <i32>param(prm, P_LOSS) == LOSS_LOGISTIC;
+function blockRowPass(ctx: Bcd, cur: usize, t: i32, hessian: bool, cc0: i32, cc1: i32, pb: usize, team: usize): void {
+  const n = ctx.n, p = ctx.p, chunks = chunkCount(n), part = ctx.partials, psi = ctx.psi;
+  const logistic = ctx.loss == BcdLossCode.logistic;
   for (let cc = cc0; cc < cc1; cc++) {
     if (aborted(team)) return; // as in gradientFromPsi
     const s0 = cc * CHUNK, len = min(n, s0 + CHUNK) - s0;
-    if (hessian) chunkProbs(prm, s0, len, pb);
+    if (hessian) chunkProbs(ctx, s0, len, pb);
     for (let a = 0; a < t; a++) {
       const ca = <i32>load<f64>(at(cur, a)), ka = ca / p;
-      const colA = at(column(prm, ca), s0);
+      const colA = at(column(ctx, ca), s0);
       store<f64>(at(part, a * chunks + cc), dotContiguous(colA, psi + ((<usize>ka * n + s0) << 3), len));
       if (!hessian) continue;
       for (let b = 0; b <= a; b++) {
         const cb = <i32>load<f64>(at(cur, b)), kb = cb / p;
-        const colB = at(column(prm, cb), s0);
+        const colB = at(column(ctx, cb), s0);
         const h = logistic ? curvDot(colA, colB, pb, pb, 1.0, len) : curvDot(colA, colB, at(pb, ka * len), at(pb, kb * len), ka == kb ? 1.0 : 0.0, len);
         store<f64>(at(part, (t + a * t + b) * chunks + cc), h);
       }
@@ -202,8 +301,8 @@ function blockRowPass(prm: usize, cur: usize, t: i32, hessian: bool, cc0: i32, c
 }
 
 /** After blockRowPass and a barrier: gb = block gradient, and mb = block Hessian (+ l2·I) with `hessian`. */
-function blockRowSum(prm: usize, cur: usize, t: i32, hessian: bool, gb: usize, mb: usize): void {
-  const n = <i32>param(prm, P_N), chunks = chunkCount(n), part = ptr(prm, P_PARTIALS), l2 = param(prm, P_L2), x = ptr(prm, P_X);
+function blockRowSum(ctx: Bcd, cur: usize, t: i32, hessian: bool, gb: usize, mb: usize): void {
+  const n = ctx.n, chunks = chunkCount(n), part = ctx.partials, l2 = ctx.l2, x = ctx.x;
   const invN = 1.0 / <f64>n;
   for (let a = 0; a < t; a++) {
     const ca = <i32>load<f64>(at(cur, a));
@@ -218,18 +317,18 @@ function blockRowSum(prm: usize, cur: usize, t: i32, hessian: bool, gb: usize, m
 }
 
 /** Partials of Σ_i [loss_i(z_i + δz_i) − loss_i(z_i)] for the block step d, into buf[cc]; pb, dzb hold K×CHUNK. */
-function lossChangePass(prm: usize, cur: usize, t: i32, d: usize, buf: usize, cc0: i32, cc1: i32, pb: usize, dzb: usize, team: usize): void {
-  const n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), kk = <i32>param(prm, P_K);
-  const logistic = <i32>param(prm, P_LOSS) == LOSS_LOGISTIC, target = ptr(prm, P_TARGET);
+function lossChangePass(ctx: Bcd, cur: usize, t: i32, d: usize, buf: usize, cc0: i32, cc1: i32, pb: usize, dzb: usize, team: usize): void {
+  const n = ctx.n, p = ctx.p, kk = ctx.kk;
+  const logistic = ctx.loss == BcdLossCode.logistic, target = ctx.target;
   for (let cc = cc0; cc < cc1; cc++) {
     if (aborted(team)) return; // as in gradientFromPsi
     const s0 = cc * CHUNK, len = min(n, s0 + CHUNK) - s0;
-    chunkProbs(prm, s0, len, pb);
+    chunkProbs(ctx, s0, len, pb);
     for (let i = 0; i < kk * len; i++) store<f64>(at(dzb, i), 0);
     for (let a = 0; a < t; a++) {
       const ca = <i32>load<f64>(at(cur, a)), da = load<f64>(at(d, a));
       if (da == 0) continue;
-      const col = at(column(prm, ca), s0), dz = at(dzb, (ca / p) * len);
+      const col = at(column(ctx, ca), s0), dz = at(dzb, (ca / p) * len);
       for (let i = 0; i < len; i++) store<f64>(at(dz, i), load<f64>(at(dz, i)) + da * load<f64>(at(col, i)));
     }
     let sum: f64 = 0;
@@ -278,9 +377,9 @@ function proxStep(xb: usize, gb: usize, t: i32, lip: f64, l1: f64, nonneg: bool,
 // ---- selection -------------------------------------------------------------
 
 /** Fixed block b's coordinates into cur (skipping inactive ones with activeSet); returns how many. */
-function loadBlock(prm: usize, b: i32, cur: usize): i32 {
-  const bp = ptr(prm, P_BLOCK_PTR), bi = ptr(prm, P_BLOCK_IDX), active = ptr(prm, P_ACTIVE);
-  const useActive = param(prm, P_ACTIVE_SET) != 0;
+function loadBlock(ctx: Bcd, b: i32, cur: usize): i32 {
+  const bp = ctx.blockPtr, bi = ctx.blockIdx, active = ctx.active;
+  const useActive = ctx.activeSet;
   const e = load<i32>(ati(bp, b + 1));
   let t = 0;
   for (let q = load<i32>(ati(bp, b)); q < e; q++) {
@@ -291,8 +390,8 @@ function loadBlock(prm: usize, b: i32, cur: usize): i32 {
   return t;
 }
 
-function gatherBlock(prm: usize, cur: usize, t: i32, gb: usize, xb: usize): void {
-  const g = ptr(prm, P_GRAD), x = ptr(prm, P_X);
+function gatherBlock(ctx: Bcd, cur: usize, t: i32, gb: usize, xb: usize): void {
+  const g = ctx.grad, x = ctx.x;
   for (let a = 0; a < t; a++) {
     const c = <i32>load<f64>(at(cur, a));
     if (gb) store<f64>(at(gb, a), load<f64>(at(g, c)));
@@ -301,24 +400,24 @@ function gatherBlock(prm: usize, cur: usize, t: i32, gb: usize, xb: usize): void
 }
 
 /** The greedy score of fixed block b (GS, GSL, GSD, GSQ; GS-q forms with a penalty). */
-function blockScore(prm: usize, b: i32, lmax: f64, cur: usize, gb: usize, xb: usize, mb: usize, lf: usize, d: usize, md: usize): f64 {
-  const t = loadBlock(prm, b, cur);
+function blockScore(ctx: Bcd, b: i32, lmax: f64, cur: usize, gb: usize, xb: usize, mb: usize, lf: usize, d: usize, md: usize): f64 {
+  const t = loadBlock(ctx, b, cur);
   if (t == 0) return 0;
-  gatherBlock(prm, cur, t, gb, xb);
-  const rule = <i32>param(prm, P_RULE), l1 = param(prm, P_L1), nonneg = param(prm, P_NONNEG) != 0;
-  const coordL = ptr(prm, P_COORD_L);
-  if (rule == RULE_GSQ) {
-    if (l1 == 0 && !nonneg && param(prm, P_ACTIVE_SET) == 0) {
-      const fp = ptr(prm, P_FACTORS) + (<usize>load<i32>(ati(ptr(prm, P_FACTOR_PTR), b)) << 3);
+  gatherBlock(ctx, cur, t, gb, xb);
+  const rule = ctx.rule, l1 = ctx.l1, nonneg = ctx.nonneg;
+  const coordL = ctx.coordL;
+  if (rule == BcdRuleCode.gsq) {
+    if (l1 == 0 && !nonneg && !ctx.activeSet) {
+      const fp = factorOf(ctx, b);
       return 0.5 * cholQuadInverse(fp, t, gb, d);
     }
-    buildM(prm, cur, t, mb);
+    buildM(ctx, cur, t, mb);
     return -blockQP(mb, gb, xb, t, l1, nonneg, d, md);
   }
   let s: f64 = 0;
-  const q = rule == RULE_GS ? lmax : load<f64>(at(ptr(prm, P_BLOCK_L), b));
+  const lb = load<f64>(at(ctx.blockL, b));
   for (let a = 0; a < t; a++) {
-    const qa = rule == RULE_GSD ? load<f64>(at(coordL, <i32>load<f64>(at(cur, a)))) : q;
+    const qa = scoreCurvature(rule, lmax, lb, load<f64>(at(coordL, <i32>load<f64>(at(cur, a)))));
     s += coordScore(load<f64>(at(xb, a)), load<f64>(at(gb, a)), qa, l1, nonneg);
   }
   return s;
@@ -346,33 +445,39 @@ function topInsert(list: usize, len: i32, tau: i32, score: f64, c: f64): i32 {
 
 // ---- the solve -------------------------------------------------------------
 
-/** Shared slots per thread: [best score, best index, max violation, list length, list (2τ)]. */
-// @ts-ignore: decorator
-@inline function slotStride(tau: i32): i32 {
-  return 4 + 2 * tau;
-}
-
 /**
- * The whole solve. `prm` is the parameter block (P_* slots); x holds x0 on
- * entry and the solution on exit; out receives iterations, reason (0
- * converged, 1 max-iterations, 4 aborted), the final optimality violation,
- * the mean loss and the objective; history the violation after each epoch.
+ * The whole solve over m = p·K coordinates. A column-major n×p; target b, the
+ * labels ±1 or the class indices; nb fixed blocks (blockPtr, blockIdx: CSR
+ * over the coordinates), or none for variable blocks of τ chosen by a greedy
+ * rule. x holds x0 on entry and the solution on exit; history receives the
+ * violation after each epoch (at most historyCap).
  */
-export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void {
-  const loss = <i32>param(prm, P_LOSS), n = <i32>param(prm, P_N), p = <i32>param(prm, P_P), kk = <i32>param(prm, P_K);
+export function bcd_f64(
+  loss: i32, n: i32, p: i32, kk: i32, a: usize, target: usize, x: usize,
+  nb: i32, blockPtr: usize, blockIdx: usize, rule: i32, update: i32, tau: i32,
+  l1: f64, l2: f64, nonneg: bool, activeSet: bool, hscale: f64, tol: f64, maxIter: i32, seed: f64,
+  history: usize, historyCap: i32, work: usize, out: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const ctx = changetype<Bcd>(work + <usize>workOffset(WORK_CONTEXT, loss, n, p, kk, nb, rule, tau, nthreads) + <usize>tid * padded(offsetof<Bcd>()));
+  ctx.loss = loss; ctx.n = n; ctx.p = p; ctx.kk = kk; ctx.nb = nb; ctx.rule = rule; ctx.tau = tau; ctx.nthreads = nthreads; ctx.work = work;
+  ctx.nonneg = nonneg; ctx.activeSet = activeSet; ctx.l1 = l1; ctx.l2 = l2; ctx.hscale = hscale;
+  ctx.a = a; ctx.target = target; ctx.x = x; ctx.blockPtr = blockPtr; ctx.blockIdx = blockIdx;
+  ctx.gram = ctx.region(WORK_GRAM); ctx.atb = ctx.region(WORK_ATB); ctx.grad = ctx.region(WORK_GRAD);
+  ctx.z = ctx.region(WORK_Z); ctx.psi = ctx.region(WORK_PSI);
+  ctx.blockL = ctx.region(WORK_BLOCK_L); ctx.blockLhat = ctx.region(WORK_BLOCK_LHAT); ctx.cumL = ctx.region(WORK_CUM_L);
+  ctx.coordL = ctx.region(WORK_COORD_L); ctx.active = ctx.region(WORK_ACTIVE); ctx.factors = ctx.region(WORK_FACTORS);
+  ctx.partials = ctx.region(WORK_PARTIALS); ctx.perm = ctx.region(WORK_PERM);
   const m = p * kk, chunks = chunkCount(n);
-  const x = ptr(prm, P_X), g = ptr(prm, P_GRAD), z = ptr(prm, P_Z), gram = ptr(prm, P_G);
-  const nb = <i32>param(prm, P_NB), variable = nb == 0;
-  const rule = <i32>param(prm, P_RULE), update = <i32>param(prm, P_UPDATE), tau = <i32>param(prm, P_TAU);
-  const l1 = param(prm, P_L1), l2 = param(prm, P_L2), nonneg = param(prm, P_NONNEG) != 0, activeSet = param(prm, P_ACTIVE_SET) != 0;
-  const tol = param(prm, P_TOL), maxIter = <i32>param(prm, P_MAX_ITER), seed = <u64>param(prm, P_SEED);
-  const coordL = ptr(prm, P_COORD_L), blockL = ptr(prm, P_BLOCK_L), blockLhat = ptr(prm, P_BLOCK_LHAT), active = ptr(prm, P_ACTIVE);
-  const part = ptr(prm, P_PARTIALS), lsBuf = at(part, (tau + tau * tau) * chunkCount(<i32>param(prm, P_N))), slots = ptr(prm, P_SLOTS), out = ptr(prm, P_OUT);
-  const history = ptr(prm, P_HISTORY), historyCap = <i32>param(prm, P_HISTORY_CAP);
-  const gramPath = loss == LOSS_LS;
-  const greedy = rule >= RULE_GS;
+  const g = ctx.grad, z = ctx.z, gram = ctx.gram;
+  const variable = nb == 0;
+  const rseed = <u64>seed;
+  const coordL = ctx.coordL, blockL = ctx.blockL, blockLhat = ctx.blockLhat, active = ctx.active;
+  const part = ctx.partials, lsBuf = at(part, (tau + tau * tau) * chunks), slots = ctx.region(WORK_SLOTS);
+  const gramPath = loss == BcdLossCode.least_squares;
+  const greedy = isGreedy(rule);
   // Private scratch.
-  const s = ptr(prm, P_SCRATCH) + ((<usize>tid * <usize>param(prm, P_SCRATCH_STRIDE)) << 3);
+  const s = ctx.region(WORK_SCRATCH) + ((<usize>tid * <usize>scratchStride(tau, kk)) << 3);
   const t2 = tau * tau;
   const cur = s, mb = at(cur, tau), lf = at(mb, t2), w2 = at(lf, t2), gb = at(w2, t2), d = at(gb, tau), xb = at(d, tau);
   const md = at(xb, tau), w1 = at(md, tau), probs = at(w1, tau), rowBuf = at(probs, kk), pb = at(rowBuf, CHUNK), dzb = at(pb, kk * CHUNK);
@@ -381,10 +486,9 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
   const r0 = cc0 * CHUNK, r1 = min(n, cc1 * CHUNK);
   const c0 = rangeStart(m, tid, nthreads), c1 = rangeStart(m, tid + 1, nthreads);
   const b0 = rangeStart(nb, tid, nthreads), b1 = rangeStart(nb, tid + 1, nthreads);
-  const stride = slotStride(tau), mySlot = at(slots, tid * stride), stopSlots = at(slots, nthreads * stride);
+  const stride = slotStride(tau), mySlot = at(slots, tid * stride);
 
   // -- set-up: G = AᵀA (rows of G by thread), Aᵀb, z = A·X.
-  const a = ptr(prm, P_A);
   const j0 = rangeStart(p, tid, nthreads), j1 = rangeStart(p, tid + 1, nthreads);
   // The set-up can be the longest phase (G is p²·n): a thread that sees the
   // abort flag skips the rest of its share; the first check below ends the launch.
@@ -392,7 +496,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
     if (aborted(team)) break;
     const cj = a + ((<usize>j * n) << 3);
     for (let e = 0; e < p; e++) store<f64>(at(gram, j * p + e), dotContiguous(cj, a + ((<usize>e * n) << 3), n));
-    if (gramPath) store<f64>(at(ptr(prm, P_C), j), dotContiguous(cj, ptr(prm, P_TARGET), n));
+    if (gramPath) store<f64>(at(ctx.atb, j), dotContiguous(cj, target, n));
   }
   if (!gramPath) {
     for (let k = 0; k < kk; k++) {
@@ -409,32 +513,32 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
   }
   barrier(team, nthreads);
   for (let c = c0; c < c1; c++) {
-    store<f64>(at(coordL, c), curvature(prm, c, c));
+    store<f64>(at(coordL, c), curvature(ctx, c, c));
     store<f64>(at(active, c), 1);
   }
-  if (gramPath) gradientFromGram(prm, c0, c1);
-  const factorize = rule == RULE_GSQ && l1 == 0 && !nonneg && !activeSet;
+  if (gramPath) gradientFromGram(ctx, c0, c1);
+  const factorize = rule == BcdRuleCode.gsq && l1 == 0 && !nonneg && !activeSet;
   for (let b = b0; b < b1; b++) {
-    const t = loadBlock(prm, b, cur);
-    buildM(prm, cur, t, mb);
+    const t = loadBlock(ctx, b, cur);
+    buildM(ctx, cur, t, mb);
     const lb = lambdaMaxUpper(mb, t, w2, lf);
     store<f64>(at(blockL, b), lb);
     store<f64>(at(blockLhat, b), lb);
-    if (factorize) choleskyShifted(mb, ptr(prm, P_FACTORS) + (<usize>load<i32>(ati(ptr(prm, P_FACTOR_PTR), b)) << 3), t, w2);
+    if (factorize) choleskyShifted(mb, factorOf(ctx, b), t, w2);
   }
   barrier(team, nthreads);
   let lmax: f64 = 0;
   for (let c = 0; c < m; c++) lmax = max(lmax, load<f64>(at(coordL, c)));
   if (variable) store<f64>(blockLhat, lmax);
   let lsum: f64 = 0;
-  if (tid == 0 && rule == RULE_LIPSCHITZ) {
-    for (let b = 0; b < nb; b++) { lsum += load<f64>(at(blockL, b)); store<f64>(at(ptr(prm, P_CUM_L), b), lsum); }
+  if (tid == 0 && rule == BcdRuleCode.lipschitz) {
+    for (let b = 0; b < nb; b++) { lsum += load<f64>(at(blockL, b)); store<f64>(at(ctx.cumL, b), lsum); }
   }
   barrier(team, nthreads);
-  lsum = nb > 0 ? load<f64>(at(ptr(prm, P_CUM_L), nb - 1)) : 0;
+  lsum = nb > 0 ? load<f64>(at(ctx.cumL, nb - 1)) : 0;
 
   const epochLen = variable ? (m + tau - 1) / tau : nb;
-  let iter = 0, reason = 1, checks = 0, epochs = 0;
+  let iter = 0, reason = MAX_ITERATIONS, checks = 0, epochs = 0;
   let v0: f64 = -1, viol: f64 = Infinity;
   // gFresh: g is exact (just recomputed, no step since); stalled: the last greedy step rounded to nothing.
   let movedEpoch = false, gFresh = true, rechecking = false, stalled = false;
@@ -443,10 +547,10 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
     const check = greedy || epochStart;
     // ψ for this thread's rows every iteration (the block passes read it); the full gradient when needed.
     if (!gramPath) {
-      psiRows(prm, r0, r1, probs);
+      psiRows(ctx, r0, r1, probs);
       if (check) {
         barrier(team, nthreads);
-        gradientFromPsi(prm, c0, c1, team);
+        gradientFromPsi(ctx, c0, c1, team);
         barrier(team, nthreads);
       }
     }
@@ -462,7 +566,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
         const list = at(mySlot, 4);
         for (let c = c0; c < c1; c++) {
           if (activeSet && load<f64>(at(active, c)) == 0) continue;
-          const qc = rule == RULE_GS ? lmax : load<f64>(at(coordL, c));
+          const qc = scoreCurvature(rule, lmax, load<f64>(at(coordL, c)), load<f64>(at(coordL, c)));
           const sc = coordScore(load<f64>(at(x, c)), load<f64>(at(g, c)), qc, l1, nonneg);
           if (sc > 0) len = topInsert(list, len, tau, sc, <f64>c);
         }
@@ -470,18 +574,16 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
       } else if (greedy) {
         let best: f64 = 0, bi = -1;
         for (let b = b0; b < b1; b++) {
-          const sc = blockScore(prm, b, lmax, cur, gb, xb, mb, lf, d, md);
+          const sc = blockScore(ctx, b, lmax, cur, gb, xb, mb, lf, d, md);
           if (sc > best) { best = sc; bi = b; }
         }
         store<f64>(mySlot, best);
         store<f64>(at(mySlot, 1), <f64>bi);
       }
-      postAbort(team, stopSlots, checks, tid);
-      barrier(team, nthreads);
+      stop = abortAgreed(team, checks++, tid, nthreads);
       v = 0;
       for (let q = 0; q < nthreads; q++) v = max(v, load<f64>(at(slots, q * stride + 2)));
       viol = v;
-      stop = abortPosted(stopSlots, checks++);
     }
     if (greedy) {
       if (variable) {
@@ -518,22 +620,22 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
         if (tid == 0) reportProgress(team, iter, viol);
       }
       // A whole cyclic/permutation epoch that moved nothing is a fixed point of the block updates.
-      const sweeps = rule == RULE_CYCLIC || rule == RULE_PERMUTATION;
+      const sweeps = isSweep(rule);
       // A greedy step that rounds to nothing (with an exact gradient, after the recompute below): nothing left to gain in floating point.
       let done = viol <= tol * v0 || (greedy && chosen < 0) || (epochStart && iter > 0 && !movedEpoch && sweeps) || stalled;
       if (done && gramPath && !gFresh) {
         // The incrementally kept gradient has drifted by rounding: recompute it and look again.
         barrier(team, nthreads);
-        gradientFromGram(prm, c0, c1);
+        gradientFromGram(ctx, c0, c1);
         gFresh = true;
         stalled = false;
         rechecking = true;
         barrier(team, nthreads);
         continue;
       }
-      if (done) { reason = 0; break; }
+      if (done) { reason = CONVERGED; break; }
       rechecking = false;
-      if (stop) { reason = 4; break; }
+      if (stop) { reason = ABORTED; break; }
       if (epochStart) movedEpoch = false;
       // Active set: coordinates at zero strictly inside their optimality interval sit out until the next check.
       if (activeSet && epochStart) {
@@ -546,54 +648,36 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
       }
     }
     if (iter >= maxIter) break;
-    // Non-greedy selection.
-    if (!greedy) {
-      if (rule == RULE_CYCLIC) chosen = iter % nb;
-      else if (rule == RULE_RANDOM) chosen = <i32>(mix64(seed, <u64>iter) % <u64>nb);
-      else if (rule == RULE_LIPSCHITZ) {
-        const u = unit53(mix64(seed, <u64>iter)) * lsum;
-        const cum = ptr(prm, P_CUM_L);
-        let lo = 0, hi = nb - 1;
-        while (lo < hi) { const mid = (lo + hi) >> 1; if (load<f64>(at(cum, mid)) > u) hi = mid; else lo = mid + 1; }
-        chosen = lo;
-      } else {
-        const perm = ptr(prm, P_PERM);
-        if (epochStart) {
-          if (tid == 0) shuffleBlocks(perm, nb, seed, <u64>(iter / nb));
-          barrier(team, nthreads);
-        }
-        chosen = load<i32>(ati(perm, iter % nb));
-      }
-    }
+    if (!greedy) chosen = nextBlock(rule, iter, nb, rseed, ctx.perm, ctx.cumL, lsum, team, tid, nthreads);
     iter++;
     if (chosen < 0) continue;
-    if (!variable) t = loadBlock(prm, chosen, cur);
+    if (!variable) t = loadBlock(ctx, chosen, cur);
     const lslot = variable ? 0 : chosen;
     // Block gradient (and Hessian for Newton on the z-path).
-    const zHessian = !gramPath && update == UPDATE_NEWTON;
+    const zHessian = !gramPath && update == BcdUpdateCode.newton;
     if (!gramPath && (!greedy || zHessian)) {
-      blockRowPass(prm, cur, t, zHessian, cc0, cc1, pb, team);
+      blockRowPass(ctx, cur, t, zHessian, cc0, cc1, pb, team);
       barrier(team, nthreads);
-      blockRowSum(prm, cur, t, zHessian, gb, mb);
-      gatherBlock(prm, cur, t, 0, xb);
-      if (greedy) gatherBlock(prm, cur, t, gb, xb);  // the fresh full gradient, for the same bits as the scan saw
+      blockRowSum(ctx, cur, t, zHessian, gb, mb);
+      gatherBlock(ctx, cur, t, 0, xb);
+      if (greedy) gatherBlock(ctx, cur, t, gb, xb);  // the fresh full gradient, for the same bits as the scan saw
     } else {
-      gatherBlock(prm, cur, t, gb, xb);
+      gatherBlock(ctx, cur, t, gb, xb);
     }
     // The step d.
     let moved = false;
     if (t > 0) {
-      if (update == UPDATE_LIPSCHITZ) {
+      if (update == BcdUpdateCode.lipschitz) {
         let lip: f64;
-        if (variable) { buildM(prm, cur, t, mb); lip = lambdaMaxUpper(mb, t, w2, lf); }
+        if (variable) { buildM(ctx, cur, t, mb); lip = lambdaMaxUpper(mb, t, w2, lf); }
         else lip = load<f64>(at(blockL, chosen));
         proxStep(xb, gb, t, lip, l1, nonneg, d);
-      } else if (update == UPDATE_NEWTON) {
-        if (gramPath) buildM(prm, cur, t, mb);
+      } else if (update == BcdUpdateCode.newton) {
+        if (gramPath) buildM(ctx, cur, t, mb);
         if (l1 == 0 && !nonneg) {
           choleskyShifted(mb, lf, t, w2);
           for (let e = 0; e < t; e++) store<f64>(at(d, e), -load<f64>(at(gb, e)));
-          cholSolve(lf, t, d);
+          cholSolve(lf, t, d, d);
         } else {
           blockQP(mb, gb, xb, t, l1, nonneg, d, md);
         }
@@ -604,7 +688,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
           let accepted = false;
           for (let bt = 0; bt < MAX_BACKTRACKS; bt++) {
             const buf = at(lsBuf, (bt & 1) * chunks);
-            lossChangePass(prm, cur, t, d, buf, cc0, cc1, pb, dzb, team);
+            lossChangePass(ctx, cur, t, d, buf, cc0, cc1, pb, dzb, team);
             barrier(team, nthreads);
             const dr = l1Change(l1, xb, d, t);
             const change = sumPartials(buf, chunks) / <f64>n + smoothPenaltyChange(l2, xb, d, t) + dr;
@@ -617,7 +701,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
         // Lipschitz line search: from half the last accepted L, doubling until
         // f(x + d) ≤ f(x) + gᵀd + L/2‖d‖².
         let lip = max(0.5 * load<f64>(at(blockLhat, lslot)), 1e-300);
-        if (gramPath) buildM(prm, cur, t, mb);
+        if (gramPath) buildM(ctx, cur, t, mb);
         for (let bt = 0; bt < 200; bt++) {
           proxStep(xb, gb, t, lip, l1, nonneg, d);
           let gd: f64 = 0, dd: f64 = 0;
@@ -633,7 +717,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
             }
           } else {
             const buf = at(lsBuf, (bt & 1) * chunks);
-            lossChangePass(prm, cur, t, d, buf, cc0, cc1, pb, dzb, team);
+            lossChangePass(ctx, cur, t, d, buf, cc0, cc1, pb, dzb, team);
             barrier(team, nthreads);
             change = sumPartials(buf, chunks) / <f64>n + smoothPenaltyChange(l2, xb, d, t);
           }
@@ -664,14 +748,14 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
       if (gramPath) {
         for (let c = c0; c < c1; c++) {
           let s2: f64 = 0;
-          for (let e = 0; e < t; e++) s2 += curvature(prm, c, <i32>load<f64>(at(cur, e))) * load<f64>(at(d, e));
+          for (let e = 0; e < t; e++) s2 += curvature(ctx, c, <i32>load<f64>(at(cur, e))) * load<f64>(at(d, e));
           store<f64>(at(g, c), load<f64>(at(g, c)) + s2);
         }
       } else {
         for (let e = 0; e < t; e++) {
           const c = <i32>load<f64>(at(cur, e)), de = load<f64>(at(d, e));
           if (de == 0) continue;
-          const col = column(prm, c), zk = z + ((<usize>(c / p) * n) << 3);
+          const col = column(ctx, c), zk = z + ((<usize>(c / p) * n) << 3);
           for (let i = r0; i < r1; i++) store<f64>(at(zk, i), load<f64>(at(zk, i)) + de * load<f64>(at(col, i)));
         }
       }
@@ -684,7 +768,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
     const s0 = cc * CHUNK, s1 = min(n, s0 + CHUNK);
     let sum: f64 = 0;
     if (gramPath) {
-      const b = ptr(prm, P_TARGET);
+      const b = target;
       for (let i = s0; i < s1; i++) store<f64>(at(rowBuf, i - s0), -load<f64>(at(b, i)));
       for (let j = 0; j < p; j++) {
         const xv = load<f64>(at(x, j));
@@ -694,7 +778,7 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
       }
       for (let i = s0; i < s1; i++) { const r = load<f64>(at(rowBuf, i - s0)); sum += 0.5 * r * r; }
     } else {
-      for (let i = s0; i < s1; i++) sum += rowModel(prm, i, probs);
+      for (let i = s0; i < s1; i++) sum += rowModel(ctx, i, probs);
     }
     store<f64>(at(part, cc), sum);
   }
@@ -703,12 +787,12 @@ export function bcd_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void 
     const lossMean = sumPartials(part, chunks) / <f64>n;
     let pen: f64 = 0;
     for (let c = 0; c < m; c++) { const xc = load<f64>(at(x, c)); pen += l1 * Math.abs(xc) + 0.5 * l2 * xc * xc; }
-    store<f64>(at(out, OUT_ITERATIONS), <f64>iter);
-    store<f64>(at(out, OUT_REASON), <f64>reason);
-    store<f64>(at(out, OUT_VIOLATION), viol);
-    store<f64>(at(out, OUT_LOSS), lossMean);
-    store<f64>(at(out, OUT_OBJECTIVE), lossMean + pen);
-    store<f64>(at(out, OUT_V0), v0);
-    store<f64>(at(out, OUT_EPOCHS), <f64>epochs);
+    store<f64>(at(out, BcdF64Out.iterations), <f64>iter);
+    store<f64>(at(out, BcdF64Out.reason), <f64>reason);
+    store<f64>(at(out, BcdF64Out.violation), viol);
+    store<f64>(at(out, BcdF64Out.loss), lossMean);
+    store<f64>(at(out, BcdF64Out.objective), lossMean + pen);
+    store<f64>(at(out, BcdF64Out.v0), v0);
+    store<f64>(at(out, BcdF64Out.epochs), <f64>epochs);
   }
 }

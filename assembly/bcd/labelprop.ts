@@ -9,24 +9,57 @@
 // solved exactly in O(|b|) by eliminating leaves towards each root (messages
 // up) and substituting back (messages down). Trees are independent: threads
 // take whole trees, so every thread count gives the same bits.
-import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
+import { abortAgreed, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
-import { mix64 } from "../core/rng";
-import { at, ati, param, ptr, shuffleBlocks } from "./params";
+import { at, padded } from "../core/memory";
+import { ati, nextBlock } from "./order";
+import { ABORTED, CONVERGED, LabelpropF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
-// Parameter block (f64 slots), filled by src/bcd/labelprop.ts.
-export const LP_N = 0, LP_INDPTR = 1, LP_INDICES = 2, LP_DATA = 3, LP_X = 4, LP_BLOCK_OF = 5, LP_NB = 6,
-  LP_BLOCK_TREES = 7, LP_TREE_PTR = 8, LP_ORDER = 9, LP_PARENT = 10, LP_PARENT_W = 11, LP_HBUF = 12, LP_DBUF = 13,
-  LP_RULE = 14, LP_SEED = 15, LP_TOL = 16, LP_MAX_ITER = 17, LP_L2 = 18, LP_PARTIALS = 19, LP_HISTORY = 20,
-  LP_HISTORY_CAP = 21, LP_OUT = 22, LP_PERM = 23;
+/** The graph (CSR), the iterate and the forest blocks the helpers read: each thread fills its own copy at entry. */
+@unmanaged class Forest {
+  indptr: usize; indices: usize; data: usize; x: usize; blockOf: usize;
+  treePtr: usize; order: usize; parent: usize; parentW: usize; hbuf: usize; dbuf: usize;
+  l2: f64;
+}
 
-const RULE_CYCLIC = 0, RULE_RANDOM = 1, RULE_PERMUTATION = 2;
+// The workspace ("work"), carved in this order, each region padded to 64 bytes.
+const WORK_HBUF = 0;     // the eliminated right-hand sides (n)
+const WORK_DBUF = 1;     // the eliminated diagonal (n)
+const WORK_PARTIALS = 2; // per-chunk partials of the violation max and the objective
+const WORK_THREADS = 3;  // per thread: its Forest and a degree slot (threadBytes)
+const WORK_PERM = 4;     // the permutation rule's order (nb i32)
+const WORK_END = 5;
 
+// @ts-ignore: decorator
+@inline function threadBytes(): usize { return padded(offsetof<Forest>() + 8); }
+
+/** Bytes of workspace region `region` (WORK_*). */
+function workRegion(region: i32, n: i32, nb: i32, nthreads: i32): usize {
+  switch (region) {
+    case WORK_HBUF: case WORK_DBUF: return <usize>n << 3;
+    case WORK_PARTIALS: return (2 * <usize>chunkCount(n)) << 3;
+    case WORK_THREADS: return <usize>nthreads * threadBytes();
+    case WORK_PERM: return <usize>nb << 2;
+    default: return 0;
+  }
+}
+
+/** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
+function workOffset(region: i32, n: i32, nb: i32, nthreads: i32): usize {
+  let bytes: usize = 0;
+  for (let r = 0; r < region; r++) bytes += padded(workRegion(r, n, nb, nthreads));
+  return bytes;
+}
+
+/** Bytes of labelprop_f64's workspace. */
+export function labelpropWorkspace(n: i32, nb: i32, nthreads: i32): usize {
+  return workOffset(WORK_END, n, nb, nthreads);
+}
 
 /** Σ_{v ≠ u} w_uv·x_v over u's row, skipping the neighbours in block `skip` (−2: skip none); *deg receives Σ w_uv. */
-function rowSums(prm: usize, u: i32, skip: i32, deg: usize): f64 {
-  const indptr = ptr(prm, LP_INDPTR), indices = ptr(prm, LP_INDICES), data = ptr(prm, LP_DATA);
-  const x = ptr(prm, LP_X), blockOf = ptr(prm, LP_BLOCK_OF);
+function rowSums(ctx: Forest, u: i32, skip: i32, deg: usize): f64 {
+  const indptr = ctx.indptr, indices = ctx.indices, data = ctx.data;
+  const x = ctx.x, blockOf = ctx.blockOf;
   let s: f64 = 0, d: f64 = 0;
   const e = load<i32>(ati(indptr, u + 1));
   for (let q = load<i32>(ati(indptr, u)); q < e; q++) {
@@ -42,15 +75,15 @@ function rowSums(prm: usize, u: i32, skip: i32, deg: usize): f64 {
 }
 
 /** Exact minimisation over the trees [t0, t1) of block b (messages up, then down). */
-function solveTrees(prm: usize, b: i32, t0: i32, t1: i32, scratch: usize): void {
-  const treePtr = ptr(prm, LP_TREE_PTR), order = ptr(prm, LP_ORDER), parent = ptr(prm, LP_PARENT), parentW = ptr(prm, LP_PARENT_W);
-  const hbuf = ptr(prm, LP_HBUF), dbuf = ptr(prm, LP_DBUF), x = ptr(prm, LP_X), l2 = param(prm, LP_L2);
+function solveTrees(ctx: Forest, b: i32, t0: i32, t1: i32, scratch: usize): void {
+  const treePtr = ctx.treePtr, order = ctx.order, parent = ctx.parent, parentW = ctx.parentW;
+  const hbuf = ctx.hbuf, dbuf = ctx.dbuf, x = ctx.x, l2 = ctx.l2;
   for (let t = t0; t < t1; t++) {
     const q0 = load<i32>(ati(treePtr, t)), q1 = load<i32>(ati(treePtr, t + 1));
     // Each node's own diagonal and right-hand side.
     for (let q = q0; q < q1; q++) {
       const u = load<i32>(ati(order, q));
-      const h = rowSums(prm, u, b, scratch);
+      const h = rowSums(ctx, u, b, scratch);
       store<f64>(at(hbuf, u), h);
       store<f64>(at(dbuf, u), load<f64>(scratch) + l2);
     }
@@ -73,22 +106,30 @@ function solveTrees(prm: usize, b: i32, t0: i32, t1: i32, scratch: usize): void 
 }
 
 /**
- * The whole solve. x holds the labels (labelled nodes) and x0 (the others) on
- * entry, the solution on exit; out receives iterations (block updates),
- * reason (0 converged, 1 max-iterations, 4 aborted), the final largest
- * |gradient| over U and the objective; history that after each epoch.
+ * The whole solve over the graph W (CSR, n nodes). x holds the labels
+ * (labelled nodes) and x0 (the others) on entry, the solution on exit;
+ * blockOf gives each node's block (−1: labelled); blockTrees (nb + 1) each
+ * block's trees, treePtr their spans of order, each node in BFS order with
+ * its parent and edge weight. history receives the largest |gradient| over
+ * the unlabelled nodes after each epoch.
  */
-export function labelprop_f64(prm: usize, team: usize, tid: i32, nthreads: i32): void {
-  const n = <i32>param(prm, LP_N), nb = <i32>param(prm, LP_NB), rule = <i32>param(prm, LP_RULE);
-  const seed = <u64>param(prm, LP_SEED), tol = param(prm, LP_TOL), maxIter = <i32>param(prm, LP_MAX_ITER), l2 = param(prm, LP_L2);
-  const x = ptr(prm, LP_X), blockOf = ptr(prm, LP_BLOCK_OF), blockTrees = ptr(prm, LP_BLOCK_TREES);
-  const part = ptr(prm, LP_PARTIALS), out = ptr(prm, LP_OUT), perm = ptr(prm, LP_PERM);
-  const history = ptr(prm, LP_HISTORY), historyCap = <i32>param(prm, LP_HISTORY_CAP);
+export function labelprop_f64(
+  n: i32, indptr: usize, indices: usize, data: usize, x: usize, blockOf: usize, nb: i32,
+  blockTrees: usize, treePtr: usize, order: usize, parent: usize, parentW: usize,
+  rule: i32, seed: f64, tol: f64, maxIter: i32, l2: f64, history: usize, historyCap: i32, work: usize, out: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const rseed = <u64>seed;
   const chunks = chunkCount(n);
   const cc0 = rangeStart(chunks, tid, nthreads), cc1 = rangeStart(chunks, tid + 1, nthreads);
-  // Scratch: per-chunk partials of the violation max and the objective, then one slot per thread.
-  const violP = part, objP = at(part, chunks), stopSlots = at(part, 2 * chunks), scratch = at(part, 2 * chunks + 2 + tid);
-  let iter = 0, reason = 1, epochs = 0, checks = 0;
+  // Per-chunk partials of the violation max and the objective; this thread's Forest and degree slot.
+  const part = work + workOffset(WORK_PARTIALS, n, nb, nthreads), perm = work + workOffset(WORK_PERM, n, nb, nthreads);
+  const violP = part, objP = at(part, chunks);
+  const ctx = changetype<Forest>(work + workOffset(WORK_THREADS, n, nb, nthreads) + <usize>tid * threadBytes()), scratch = changetype<usize>(ctx) + offsetof<Forest>();
+  ctx.indptr = indptr; ctx.indices = indices; ctx.data = data; ctx.x = x; ctx.blockOf = blockOf;
+  ctx.treePtr = treePtr; ctx.order = order; ctx.parent = parent; ctx.parentW = parentW;
+  ctx.hbuf = work + workOffset(WORK_HBUF, n, nb, nthreads); ctx.dbuf = work + workOffset(WORK_DBUF, n, nb, nthreads); ctx.l2 = l2;
+  let iter = 0, reason = MAX_ITERATIONS, epochs = 0, checks = 0;
   let v0: f64 = -1, viol: f64 = Infinity;
   while (true) {
     const epochStart = iter % nb == 0;
@@ -99,17 +140,14 @@ export function labelprop_f64(prm: usize, team: usize, tid: i32, nthreads: i32):
         let v: f64 = 0;
         for (let u = s0; u < s1; u++) {
           if (load<i32>(ati(blockOf, u)) < 0) continue;
-          const s = rowSums(prm, u, -2, scratch);
+          const s = rowSums(ctx, u, -2, scratch);
           v = max(v, Math.abs((load<f64>(scratch) + l2) * load<f64>(at(x, u)) - s));
         }
         store<f64>(at(violP, cc), v);
       }
-      if (tid == 0) store<f64>(at(stopSlots, checks & 1), aborted(team) ? 1 : 0);
-      barrier(team, nthreads);
+      const stop = abortAgreed(team, checks++, tid, nthreads);
       viol = 0;
       for (let cc = 0; cc < chunks; cc++) viol = max(viol, load<f64>(at(violP, cc)));
-      const stop = load<f64>(at(stopSlots, checks & 1)) != 0;
-      checks++;
       if (v0 < 0) v0 = viol;
       if (iter > 0) {
         if (tid == 0) {
@@ -118,26 +156,19 @@ export function labelprop_f64(prm: usize, team: usize, tid: i32, nthreads: i32):
         }
         epochs++;
       }
-      if (viol <= tol * v0) { reason = 0; break; }
-      if (stop) { reason = 4; break; }
-      if (rule == RULE_PERMUTATION) {
-        if (tid == 0) shuffleBlocks(perm, nb, seed, <u64>(iter / nb));
-        barrier(team, nthreads);
-      }
+      if (viol <= tol * v0) { reason = CONVERGED; break; }
+      if (stop) { reason = ABORTED; break; }
     }
     if (iter >= maxIter) break;
-    let b: i32;
-    if (rule == RULE_CYCLIC) b = iter % nb;
-    else if (rule == RULE_RANDOM) b = <i32>(mix64(seed, <u64>iter) % <u64>nb);
-    else b = load<i32>(ati(perm, iter % nb));
+    // Its rules are cyclic, random and permutation (no bounds: cumL unused).
+    const b = nextBlock(rule, iter, nb, rseed, perm, 0, 0, team, tid, nthreads);
     iter++;
     const tb0 = load<i32>(ati(blockTrees, b)), tb1 = load<i32>(ati(blockTrees, b + 1));
     const count = tb1 - tb0;
-    solveTrees(prm, b, tb0 + rangeStart(count, tid, nthreads), tb0 + rangeStart(count, tid + 1, nthreads), scratch);
+    solveTrees(ctx, b, tb0 + rangeStart(count, tid, nthreads), tb0 + rangeStart(count, tid + 1, nthreads), scratch);
     barrier(team, nthreads);
   }
   // The objective: ¼·Σ_{u,v} w_uv (x_u − x_v)² over the stored (symmetric) entries, + ½·l2·Σ_U x².
-  const indptr = ptr(prm, LP_INDPTR), indices = ptr(prm, LP_INDICES), data = ptr(prm, LP_DATA);
   for (let cc = cc0; cc < cc1; cc++) {
     const s0 = cc * CHUNK, s1 = min(n, s0 + CHUNK);
     let s: f64 = 0;
@@ -154,10 +185,10 @@ export function labelprop_f64(prm: usize, team: usize, tid: i32, nthreads: i32):
   }
   barrier(team, nthreads);
   if (tid == 0) {
-    store<f64>(at(out, 0), <f64>iter);
-    store<f64>(at(out, 1), <f64>reason);
-    store<f64>(at(out, 2), viol);
-    store<f64>(at(out, 4), sumPartials(objP, chunks));  // slots as bcd_f64's: 4 objective, 6 epochs
-    store<f64>(at(out, 6), <f64>epochs);
+    store<f64>(at(out, LabelpropF64Out.iterations), <f64>iter);
+    store<f64>(at(out, LabelpropF64Out.reason), <f64>reason);
+    store<f64>(at(out, LabelpropF64Out.violation), viol);
+    store<f64>(at(out, LabelpropF64Out.objective), sumPartials(objP, chunks));
+    store<f64>(at(out, LabelpropF64Out.epochs), <f64>epochs);
   }
 }

@@ -9,16 +9,29 @@
 // Partials are double-buffered (alternating by step taken, so skipped zero
 // columns do not break the alternation): a buffer is written again two steps
 // later, after every thread has read it and passed the next barrier. x[j] is read before the step's barrier and written (by tid 0) after.
-import { barrier, rangeStart, reportProgress } from "../core/team";
+import { abortAgreed, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
+import { at, padded } from "../core/memory";
 import { dotContiguous } from "../blas/level1";
-import { abortPosted, at, postAbort } from "./params";
+import { ABORTED, CONVERGED, LassoCdF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
-// Result block (f64 slots).
-const OUT_ITERATIONS = 0;
-const OUT_REASON = 1;   // 0 converged, 1 max-iterations, 4 aborted
-const OUT_GAP = 2;      // duality gap, objective units (× n)
-const OUT_STOP = 3;     // abort broadcast, two slots (params.ts postAbort)
+// The workspace ("work"), carved in this order, each region padded to 64 bytes.
+const WORK_COLSQ = 0;    // ‖a_j‖² (p)
+const WORK_PARTIALS = 1; // per-chunk partials: two step buffers, a_jᵀr for the gap (p arrays), rᵀr, rᵀb
+const WORK_END = 2;
+
+/** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
+function workOffset(region: i32, n: i32, p: i32): usize {
+  let bytes: usize = 0;
+  if (region > WORK_COLSQ) bytes += padded(<usize>p << 3);
+  if (region > WORK_PARTIALS) bytes += padded((<usize>(4 + p) * <usize>chunkCount(n)) << 3);
+  return bytes;
+}
+
+/** Bytes of lasso_cd_f64's workspace. */
+export function lassoWorkspace(n: i32, p: i32): usize {
+  return workOffset(WORK_END, n, p);
+}
 
 /** The first column from j on with a nonzero norm (p if none). */
 function nextColumn(colSq: usize, p: i32, j: i32): i32 {
@@ -63,18 +76,19 @@ function updateDot(col: usize, next: usize, r: usize, d: f64, len: i32): f64 {
 }
 
 /**
- * On entry x holds x0; on exit x and r = b − A·x hold the fit. `colSq`
- * receives ‖a_j‖²; `partials` holds (2 + p + 2)·chunkCount(n) f64;
- * `history` historyCap f64 (the gap after each checked sweep, else NaN).
+ * On entry x holds x0; on exit x and r = b − A·x hold the fit; `history`
+ * historyCap f64 (the gap after each checked sweep, else NaN); out's gap is
+ * in objective units (× n).
  * Stops when gap ≤ tol (absolute, objective units), checked as scikit-learn
  * does: after a sweep whose largest step is small next to the largest |x_j|.
  */
 export function lasso_cd_f64(
-  a: usize, n: i32, p: i32, b: usize, x: usize, r: usize, colSq: usize,
+  a: usize, n: i32, p: i32, b: usize, x: usize, r: usize,
   lambdaN: f64, maxIter: i32, tol: f64, stepTol: f64,
-  partials: usize, history: usize, historyCap: i32, out: usize,
+  history: usize, historyCap: i32, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
+  const colSq = work + workOffset(WORK_COLSQ, n, p), partials = work + workOffset(WORK_PARTIALS, n, p);
   const chunks = chunkCount(n);
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
   const i0 = c0 * CHUNK, i1 = min(n, c1 * CHUNK);
@@ -95,11 +109,10 @@ export function lasso_cd_f64(
   if (tid == 0) for (let j = 0; j < p; j++) store<f64>(at(colSq, j), sumPartials(at(grad, j * chunks), chunks));
   barrier(team, nthreads);
 
-  let reason = 1;
+  let reason = MAX_ITERATIONS;
   let iter = 0;
   let gap: f64 = Infinity;
   let step = 0, checks = 0, abort = false;
-  const stopSlots = out + (OUT_STOP << 3);
   while (iter < maxIter) {
     iter++;
     let stepMax: f64 = 0, xMax: f64 = 0;
@@ -112,9 +125,7 @@ export function lasso_cd_f64(
       const col = a + ((<usize>j * n) << 3);
       const buf = at(steps, (step & 1) * chunks);
       const old = load<f64>(at(x, j));
-      postAbort(team, stopSlots, checks, tid);
-      barrier(team, nthreads);
-      if (abortPosted(stopSlots, checks++)) { abort = true; break; }
+      if (abortAgreed(team, checks++, tid, nthreads)) { abort = true; break; }
       step++;
       const t = sumPartials(buf, chunks) + old * nj;
       // Soft threshold.
@@ -144,7 +155,7 @@ export function lasso_cd_f64(
       xMax = max(xMax, Math.abs(next));
       j = jn;
     }
-    if (abort) { reason = 4; break; }
+    if (abort) { reason = ABORTED; break; }
     if (tid == 0 && iter <= historyCap) store<f64>(at(history, iter - 1), NaN);
     if (xMax == 0 || stepMax / xMax < stepTol || iter == maxIter) {
       // Duality gap (as scikit-learn's enet_coordinate_descent, no L2 term):
@@ -174,7 +185,7 @@ export function lasso_cd_f64(
         if (iter <= historyCap) store<f64>(at(history, iter - 1), gap);
         reportProgress(team, iter, gap);
       }
-      if (gap <= tol) { reason = 0; break; }
+      if (gap <= tol) { reason = CONVERGED; break; }
       // Keep the next sweep's writes of `grad`/`rrP` behind everyone's reads.
       barrier(team, nthreads);
     } else if (tid == 0) {
@@ -182,8 +193,8 @@ export function lasso_cd_f64(
     }
   }
   if (tid == 0) {
-    store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);
-    store<f64>(out + (OUT_REASON << 3), <f64>reason);
-    store<f64>(out + (OUT_GAP << 3), gap);
+    store<f64>(at(out, LassoCdF64Out.iterations), <f64>iter);
+    store<f64>(at(out, LassoCdF64Out.reason), <f64>reason);
+    store<f64>(at(out, LassoCdF64Out.gap), gap);
   }
 }

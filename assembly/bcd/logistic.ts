@@ -5,11 +5,29 @@
 // Threads split the rows (fixed chunks); each step's reductions (gradient and
 // curvature, then the line search's loss change) are per-chunk partials summed
 // in chunk order by every thread, so every thread takes the same step.
-import { barrier, rangeStart, reportProgress } from "../core/team";
+import { abortAgreed, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
-import { abortPosted, at, postAbort } from "./params";
+import { at, padded } from "../core/memory";
+import { ABORTED, CONVERGED, LogisticCdnF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
-const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_VIOLATION = 2, OUT_STOP = 3, OUT_LOSS = 6; // STOP: slots 3, 4
+// The workspace ("work"), carved in this order, each region padded to 64 bytes.
+const WORK_Z = 0;        // z = A·w (n)
+const WORK_PARTIALS = 1; // per-chunk partials: gradient and curvature, two buffers each; the line search's loss change, two
+const WORK_END = 2;
+
+/** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
+function workOffset(region: i32, n: i32): usize {
+  let bytes: usize = 0;
+  if (region > WORK_Z) bytes += padded(<usize>n << 3);
+  if (region > WORK_PARTIALS) bytes += padded((6 * <usize>chunkCount(n)) << 3);
+  return bytes;
+}
+
+/** Bytes of logistic_cdn_f64's workspace. */
+export function logisticWorkspace(n: i32): usize {
+  return workOffset(WORK_END, n);
+}
+
 const SIGMA: f64 = 0.01;   // Armijo sufficient-decrease fraction
 const MAX_HALVINGS = 20;
 
@@ -22,25 +40,27 @@ const MAX_HALVINGS = 20;
 }
 
 /**
- * On entry w holds w0 and z = A·w0. `partials` holds 6·chunkCount(n) f64.
+ * On entry w holds zeros (z = A·w starts at 0).
  * Stops when the largest optimality violation of a sweep is ≤ tol times that
  * of the first sweep (LIBLINEAR's rule), when a whole sweep finds no step that
  * lowers the objective (the optimum to rounding), or after maxIter sweeps.
  */
 export function logistic_cdn_f64(
-  a: usize, n: i32, p: i32, y: usize, w: usize, z: usize, c: f64, l1: i32,
-  maxIter: i32, tol: f64, partials: usize, out: usize,
+  a: usize, n: i32, p: i32, y: usize, w: usize, c: f64, l1: i32,
+  maxIter: i32, tol: f64, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   const chunks = chunkCount(n);
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
   const i0 = c0 * CHUNK, i1 = min(n, c1 * CHUNK);
+  const z = work + workOffset(WORK_Z, n), partials = work + workOffset(WORK_PARTIALS, n);
+  // Each thread reads and writes only its own rows of z.
+  for (let i = i0; i < i1; i++) store<f64>(at(z, i), 0);
   // Two buffers per reduction, alternating by step: one is rewritten only two
   // steps later, after every thread has read it and passed another barrier.
   let step = 0;
   let first: f64 = -1, viol: f64 = 0;
-  let iter = 0, reason = 1;
-  const stopSlots = out + (OUT_STOP << 3);
+  let iter = 0, reason = MAX_ITERATIONS;
   let abort = false, checks = 0;
   while (iter < maxIter) {
     iter++;
@@ -66,9 +86,7 @@ export function logistic_cdn_f64(
         store<f64>(at(hp, cc), hs);
       }
       const wj = load<f64>(at(w, j));
-      postAbort(team, stopSlots, checks, tid);
-      barrier(team, nthreads);
-      if (abortPosted(stopSlots, checks++)) { abort = true; break; }
+      if (abortAgreed(team, checks++, tid, nthreads)) { abort = true; break; }
       let g = c * sumPartials(gp, chunks), h = c * sumPartials(hp, chunks);
       let d: f64;
       if (l1 != 0) {
@@ -116,13 +134,13 @@ export function logistic_cdn_f64(
       // Keep the next step's reads of w behind this write.
       barrier(team, nthreads);
     }
-    if (abort) { reason = 4; break; }
+    if (abort) { reason = ABORTED; break; }
     if (first < 0) first = viol;
     if (tid == 0) {
       reportProgress(team, iter, viol);
     }
     // Converged, or no step could lower the objective in floating point.
-    if (viol <= tol * first || !moved) { reason = 0; break; }
+    if (viol <= tol * first || !moved) { reason = CONVERGED; break; }
   }
   // Σ log(1 + exp(−y·z)) at the end, here so the reported objective is the
   // same in every runtime (JavaScript's exp/log1p differ between engines).
@@ -138,9 +156,9 @@ export function logistic_cdn_f64(
   }
   barrier(team, nthreads);
   if (tid == 0) {
-    store<f64>(out + (OUT_LOSS << 3), sumPartials(lossP, chunks));
-    store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);
-    store<f64>(out + (OUT_REASON << 3), <f64>reason);
-    store<f64>(out + (OUT_VIOLATION << 3), viol);
+    store<f64>(at(out, LogisticCdnF64Out.loss), sumPartials(lossP, chunks));
+    store<f64>(at(out, LogisticCdnF64Out.iterations), <f64>iter);
+    store<f64>(at(out, LogisticCdnF64Out.reason), <f64>reason);
+    store<f64>(at(out, LogisticCdnF64Out.violation), viol);
   }
 }

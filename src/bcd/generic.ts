@@ -8,13 +8,12 @@
 //   logistic       1/n·Σ log(1 + exp(−y_i·a_iᵀx)),  y ∈ {−1, 1}
 //   softmax        1/n·Σ [logsumexp(a_iᵀX) − a_iᵀx_{y_i}],  X p×classes, y ∈ 0..classes−1
 import { NumlaneError } from "../errors.js";
-import { chunkCount, CHUNK, HISTORY_CAP, type CallOptions, type Engine, type TurnScope } from "../engine.js";
+import { HISTORY_CAP, reasonName, type CallOptions, type Engine, type TurnScope } from "../engine.js";
 import { CsrMatrix, DenseMatrix, toMatrix } from "../matrix.js";
-import { CallScope } from "../runtime/heap.js";
-import { transpose_f64 } from "../generated/kernels.js";
 import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, integer, nonNegative, type OptionKeys } from "../validate.js";
 import { refuseUnsafeScale } from "../sketch.js";
 import { labelPropagation } from "./labelprop.js";
+import * as kernels from "../generated/kernels.js";
 
 export type BcdLoss = "least-squares" | "logistic" | "softmax" | "label-propagation";
 export type BcdPartition = "order" | "sort" | "avg" | "variable" | "red-black" | "forest";
@@ -94,55 +93,113 @@ export interface BcdResult {
   history: Float64Array;
 }
 
-const LOSS = { "least-squares": 0, logistic: 1, softmax: 2 } as const;
-const RULES: Record<BcdRule, number> = { cyclic: 0, random: 1, permutation: 2, lipschitz: 3, gs: 4, gsl: 5, gsd: 6, gsq: 7 };
-const UPDATES: Record<string, number> = { lipschitz: 0, "line-search": 1, newton: 2 };
+/** What the host needs to know of a block rule; its selection is kernel code (assembly/bcd/order.ts, block.ts). */
+interface RuleEntry {
+  /** Picks the best-scoring block after a scan of every block (the GS family): the only kind variable blocks take. */
+  readonly greedy: boolean;
+  /** Why it does not take variable blocks, if it does not (a greedy rule). */
+  readonly notVariable?: string;
+  /** Label propagation takes it. */
+  readonly labelPropagation?: boolean;
+}
+
+/**
+ * The block rules, one entry each: a new rule is its name in
+ * assembly/bcd/codes.json, an entry here and its selection in the kernel.
+ */
+export const RULES: { readonly [R in BcdRule]: RuleEntry } = {
+  cyclic: { greedy: false, labelPropagation: true },
+  random: { greedy: false, labelPropagation: true },
+  permutation: { greedy: false, labelPropagation: true },
+  lipschitz: { greedy: false },
+  gs: { greedy: true },
+  gsl: { greedy: true },
+  gsd: { greedy: true },
+  gsq: { greedy: true, notVariable: `rule "gsq" with variable blocks (a combinatorial choice) is not built; use "gsd" or a fixed partition` },
+};
+
+/**
+ * The block updates, one entry each: bcd_f64's (kernel: its name in
+ * assembly/bcd/codes.json, its step in block.ts) and the ones label
+ * propagation takes (its blocks are minimised exactly).
+ */
+export const UPDATES: { readonly [U in BcdUpdate]: { readonly kernel: boolean; readonly labelPropagation: boolean } } = {
+  lipschitz: { kernel: true, labelPropagation: false },
+  "line-search": { kernel: true, labelPropagation: false },
+  newton: { kernel: true, labelPropagation: true },
+  "message-passing": { kernel: false, labelPropagation: true },
+};
+
+/** The losses bcd_f64 fits: its curvature scale (the loss's second derivative bound) by name. */
+const LOSSES: { readonly [L in Exclude<BcdLoss, "label-propagation">]: { readonly hscale: number } } = {
+  "least-squares": { hscale: 1 },
+  logistic: { hscale: 0.25 },
+  softmax: { hscale: 0.5 },
+};
+
+/** A name's code in a generated code table. */
+export function code<T extends string>(table: readonly T[], name: T): number {
+  return table.indexOf(name);
+}
+
+// The public names are the kernels' (assembly/bcd/codes.json), checked by the
+// compiler both ways: a rule, update or loss added there must be named here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const namesMatch: [
+  Same<BcdRule, (typeof kernels.BcdRuleCode)[number]>,
+  Same<Exclude<BcdUpdate, "message-passing">, (typeof kernels.BcdUpdateCode)[number]>,
+  Same<Exclude<BcdLoss, "label-propagation">, (typeof kernels.BcdLossCode)[number]>,
+] = [true, true, true];
+void namesMatch;
 const PARTITIONS = ["order", "sort", "avg", "variable", "red-black", "forest"];
-const REASONS: Record<number, BcdReason> = { 0: "converged", 1: "max-iterations", 4: "aborted" };
 /** G = AᵀA is kept whole: p ≤ this. */
 const MAX_FEATURES = 4096;
 const MAX_BLOCK = 256;
 
-// Parameter block slots (assembly/bcd/block.ts, P_*).
-const P = {
-  LOSS: 0, N: 1, P: 2, K: 3, A: 4, TARGET: 5, G: 6, C: 7, X: 8, GRAD: 9, Z: 10, PSI: 11, NB: 12, BLOCK_PTR: 13,
-  BLOCK_IDX: 14, BLOCK_L: 15, BLOCK_LHAT: 16, COORD_L: 17, CUM_L: 18, PERM: 19, FACTORS: 20, FACTOR_PTR: 21,
-  ACTIVE: 22, SCRATCH: 23, SCRATCH_STRIDE: 24, PARTIALS: 25, SLOTS: 26, HISTORY: 27, HISTORY_CAP: 28, OUT: 29,
-  RULE: 30, UPDATE: 31, TAU: 32, L1: 33, L2: 34, NONNEG: 35, ACTIVE_SET: 36, TOL: 37, MAX_ITER: 38, SEED: 39,
-  HSCALE: 40, COUNT: 41,
-} as const;
+/** The result block every nl.bcd kernel writes (bcd_f64's and labelprop_f64's share these slots). */
+export type BcdOut = { iterations: number; reason: number; violation: number; objective: number; epochs: number };
 
-/** Bytes for the named f64 / i32 arrays (for CallScope's up-front check). */
-export function bytesFor(f64s: Record<string, number>, i32s: Record<string, number>): number {
-  let bytes = 0;
-  for (const v of Object.values(f64s)) bytes += 8 * v + 64;
-  for (const v of Object.values(i32s)) bytes += 4 * v + 64;
-  return bytes;
-}
-
-/** Allocates every named array in the scope; returns their addresses by name. */
-export function allocate(scope: CallScope, f64s: Record<string, number>, i32s: Record<string, number>): Record<string, number> {
-  const ptrs: Record<string, number> = {};
-  for (const [k, v] of Object.entries(f64s)) ptrs[k] = scope.alloc(8 * v);
-  for (const [k, v] of Object.entries(i32s)) ptrs[k] = scope.alloc(4 * v);
-  return ptrs;
-}
-
-/** Runs a BCD kernel on its parameter block and reads its result block (slots 0 iterations, 1 reason, 2 violation, 4 objective, 6 epochs). */
-export async function launch(scope: TurnScope, kernel: string, prm: Float64Array, ptrs: Record<string, number>, length: number, historyCap: number, threads: number, opts: BcdOptions): Promise<BcdResult> {
-  scope.heap.f64.set(prm, ptrs.PARAMS >> 3);
-  await scope.run(kernel, [ptrs.PARAMS], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
-  const h = scope.heap.f64, out = ptrs.OUT >> 3;
-  const reason = REASONS[h[out + 1]];
+/** A bcd kernel's result: x and the history from wasm memory, the rest from its result block. */
+export function result(e: Engine, r: BcdOut, x: number, length: number, history: number, historyCap: number): BcdResult {
+  const h = e.heap.f64;
+  const reason = bcdReason(r.reason);
   return {
-    x: h.slice(ptrs.X >> 3, (ptrs.X >> 3) + length),
-    objective: h[out + 4],
-    iterations: h[out],
+    x: h.slice(x >> 3, (x >> 3) + length),
+    objective: r.objective,
+    iterations: r.iterations,
     converged: reason === "converged",
     reason,
-    violation: h[out + 2],
-    history: h.slice(ptrs.HISTORY >> 3, (ptrs.HISTORY >> 3) + Math.min(h[out + 6], historyCap)),
+    violation: r.violation,
+    history: h.slice(history >> 3, (history >> 3) + Math.min(r.epochs, historyCap)),
   };
+}
+
+/** The reason a coordinate-descent kernel stopped, by its code (the shared table). */
+export function bcdReason(code: number): BcdReason {
+  return reasonName(code) as BcdReason;
+}
+
+/** Bytes columnMajor allocates for A: a row-major A's transposed copy, and the transpose's launch. */
+export function columnMajorBytes(e: Engine, D: DenseMatrix): number {
+  return D.layout === "row-major" ? 8 * D.rows * D.cols + 64 + e.launchBytes(kernels.transpose_f64, {}, 1) : 0;
+}
+
+/** A's address in the scope, columns contiguous as the kernels want them: a row-major A is transposed in wasm. */
+export async function columnMajor(e: Engine, scope: TurnScope, D: DenseMatrix, opts: CallOptions): Promise<number> {
+  const a = scope.input(D.data), n = D.rows, p = D.cols;
+  if (D.layout !== "row-major") return a;
+  const t = scope.alloc(8 * n * p);
+  await scope.launch(kernels.transpose_f64, { src: a, rows: n, cols: p, dst: t }, { signal: opts.signal, threads: e.threadsFor(16 * n * p, opts) });
+  return t;
+}
+
+/** opts.x0 checked: `length` finite entries (`which` says which, in the message). */
+export function startingPoint(x0: unknown, length: number, which = ""): Float64Array | undefined {
+  if (x0 === undefined) return undefined;
+  const v = float64Array("opts.x0", x0);
+  if (v.length !== length) throw new NumlaneError("invalid-shape", `expected ${length} entries${which}, got ${v.length}`, "opts.x0");
+  allFinite("opts.x0", v);
+  return v;
 }
 
 export function denseOf(name: string, A: unknown): DenseMatrix {
@@ -180,7 +237,7 @@ export function readOptions(opts: unknown) {
   return {
     partition: choice<BcdPartition>("opts.partition", o.partition, PARTITIONS, "order"),
     rule: choice<BcdRule>("opts.rule", o.rule, Object.keys(RULES), "cyclic"),
-    update: choice<BcdUpdate>("opts.update", o.update, ["lipschitz", "line-search", "newton", "message-passing"], "newton"),
+    update: choice<BcdUpdate>("opts.update", o.update, Object.keys(UPDATES), "newton"),
     activeSet,
     tol: nonNegative("opts.tol", o.tol ?? 1e-6),
     seed,
@@ -246,23 +303,21 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   }
   const m = p * K;
   if (o.partition === "red-black" || o.partition === "forest") unsupported(`partition "${o.partition}" is for label propagation (a graph's variables)`, "opts.partition");
-  if (o.update === "message-passing") unsupported(`update "message-passing" is for label propagation on forest-structured blocks`, "opts.update");
+  if (!UPDATES[o.update].kernel) unsupported(`update "${o.update}" is for label propagation on forest-structured blocks`, "opts.update");
   const variable = o.partition === "variable";
-  const greedy = ["gs", "gsl", "gsd", "gsq"].includes(o.rule);
-  if (variable && !greedy) unsupported(`variable blocks are chosen by a greedy rule; rule "${o.rule}" needs a fixed partition`, "opts.rule");
-  if (variable && o.rule === "gsq") unsupported(`rule "gsq" with variable blocks (a combinatorial choice) is not built; use "gsd" or a fixed partition`, "opts.rule");
+  const rule = RULES[o.rule];
+  if (variable && !rule.greedy) unsupported(`variable blocks are chosen by a greedy rule; rule "${o.rule}" needs a fixed partition`, "opts.rule");
+  if (variable && rule.notVariable !== undefined) unsupported(rule.notVariable, "opts.rule");
   if (o.activeSet && pen.l1 === 0 && !pen.nonnegative) unsupported("activeSet needs an l1 penalty or nonnegative: without them there is no active set to identify", "opts.activeSet");
   const tau = integer("opts.blockSize", (opts as BcdOptions).blockSize ?? 1, 1, Math.min(m, MAX_BLOCK));
   let x0: Float64Array | undefined;
   if (opts.x0 !== undefined) {
-    x0 = float64Array("opts.x0", opts.x0);
-    if (x0.length !== m) throw new NumlaneError("invalid-shape", `expected ${m} entries, got ${x0.length}`, "opts.x0");
-    allFinite("opts.x0", x0);
+    x0 = startingPoint(opts.x0, m)!;
     if (pen.nonnegative && x0.some((v) => v < 0)) throw new NumlaneError("invalid-value", "must be ≥ 0 with penalty.nonnegative", "opts.x0");
   }
 
   // Coordinate curvature bounds for the partition (the kernel recomputes them from AᵀA).
-  const hscale = loss === "least-squares" ? 1 : loss === "logistic" ? 0.25 : 0.5;
+  const hscale = LOSSES[loss].hscale;
   const coordL = new Float64Array(m);
   for (let j = 0; j < p; j++) {
     let s = 0;
@@ -276,50 +331,21 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   const historyCap = Math.min(Math.ceil(maxIter / epochLen) + 1, HISTORY_CAP);
 
   const threads = loss === "least-squares" ? e.threadsFor(8 * p * p * 8, opts) : e.threadsFor(8 * n * p * K, opts);
-  const chunks = chunkCount(n);
-  const scratchStride = 3 * tau * tau + 6 * tau + 2 * K + CHUNK * (1 + 2 * K) + 8;
-  const factorPtr = new Int32Array(nb + 1);
-  blocks.forEach((b, i) => (factorPtr[i + 1] = factorPtr[i] + (o.rule === "gsq" ? b.length * b.length : 0)));
-  const blockPtr = new Int32Array(nb + 1), blockIdx = new Int32Array(m);
+  const blockPtr = new Int32Array(nb + 1), blockIdx = new Int32Array(Math.max(m, 1));
   blocks.forEach((b, i) => { blockIdx.set(b, blockPtr[i]); blockPtr[i + 1] = blockPtr[i] + b.length; });
-  const zpath = loss !== "least-squares";
-  const f64s = {
-    G: p * p, C: p, X: m, GRAD: m, Z: zpath ? K * n : 1, PSI: zpath ? K * n : 1, BLOCK_L: Math.max(nb, 1), BLOCK_LHAT: Math.max(nb, 1),
-    COORD_L: m, CUM_L: Math.max(nb, 1), FACTORS: Math.max(factorPtr[nb], 1), ACTIVE: m, SCRATCH: threads * scratchStride,
-    PARTIALS: (tau + tau * tau + 2) * chunks + 2 * chunks, SLOTS: threads * (4 + 2 * tau) + 2, HISTORY: historyCap, OUT: 8, PARAMS: P.COUNT,
-  };
-  const i32s = { BLOCK_PTR: nb + 1, BLOCK_IDX: Math.max(m, 1), PERM: Math.max(nb, 1), FACTOR_PTR: nb + 1 };
-  const rowMajor = D.layout === "row-major";
-  const bytes = (rowMajor ? 8 * n * p + e.launchBytes(transpose_f64, {}, 1) : 0) + bytesFor(f64s, i32s);
-  const heap = e.heap;
-  const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, target], bytes);
+  const shape = { loss: code(kernels.BcdLossCode, loss), n, p, kk: K, nb, rule: code(kernels.BcdRuleCode, o.rule), tau };
+  const bytes = 8 * (m + historyCap) + 2 * 64 + columnMajorBytes(e, D) + e.launchBytes(kernels.bcd_f64, shape, threads);
+  const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, target, blockPtr, blockIdx], bytes);
   try {
-    let ap = scope.input(D.data);
-    if (rowMajor) {
-      const t = scope.alloc(8 * n * p);
-      await scope.launch(transpose_f64, { src: ap, rows: n, cols: p, dst: t }, { signal: opts.signal, threads: e.threadsFor(16 * n * p, opts) });
-      ap = t;
-    }
-    const tp = scope.input(target);
-    const ptrs = allocate(scope, f64s, i32s);
-    const f64 = heap.f64, i32 = heap.i32;
-    if (x0) f64.set(x0, ptrs.X >> 3); else f64.fill(0, ptrs.X >> 3, (ptrs.X >> 3) + m);
-    i32.set(blockPtr, ptrs.BLOCK_PTR >> 2);
-    i32.set(blockIdx, ptrs.BLOCK_IDX >> 2);
-    i32.set(factorPtr, ptrs.FACTOR_PTR >> 2);
-    f64.fill(0, ptrs.OUT >> 3, (ptrs.OUT >> 3) + 8);
-    const prm = new Float64Array(P.COUNT);
-    Object.assign(prm, {
-      [P.LOSS]: LOSS[loss], [P.N]: n, [P.P]: p, [P.K]: K, [P.A]: ap, [P.TARGET]: tp, [P.G]: ptrs.G, [P.C]: ptrs.C, [P.X]: ptrs.X,
-      [P.GRAD]: ptrs.GRAD, [P.Z]: ptrs.Z, [P.PSI]: ptrs.PSI, [P.NB]: nb, [P.BLOCK_PTR]: ptrs.BLOCK_PTR, [P.BLOCK_IDX]: ptrs.BLOCK_IDX,
-      [P.BLOCK_L]: ptrs.BLOCK_L, [P.BLOCK_LHAT]: ptrs.BLOCK_LHAT, [P.COORD_L]: ptrs.COORD_L, [P.CUM_L]: ptrs.CUM_L, [P.PERM]: ptrs.PERM,
-      [P.FACTORS]: ptrs.FACTORS, [P.FACTOR_PTR]: ptrs.FACTOR_PTR, [P.ACTIVE]: ptrs.ACTIVE, [P.SCRATCH]: ptrs.SCRATCH,
-      [P.SCRATCH_STRIDE]: scratchStride, [P.PARTIALS]: ptrs.PARTIALS, [P.SLOTS]: ptrs.SLOTS, [P.HISTORY]: ptrs.HISTORY,
-      [P.HISTORY_CAP]: historyCap, [P.OUT]: ptrs.OUT, [P.RULE]: RULES[o.rule], [P.UPDATE]: UPDATES[o.update], [P.TAU]: tau,
-      [P.L1]: pen.l1, [P.L2]: pen.l2, [P.NONNEG]: pen.nonnegative ? 1 : 0, [P.ACTIVE_SET]: o.activeSet ? 1 : 0, [P.TOL]: o.tol,
-      [P.MAX_ITER]: maxIter, [P.SEED]: o.seed, [P.HSCALE]: hscale,
-    });
-    return await launch(scope, "bcd_f64", prm, ptrs, m, historyCap, threads, opts);
+    const a = await columnMajor(e, scope, D, opts);
+    const x = scope.alloc(8 * m), history = scope.alloc(8 * historyCap);
+    if (x0) e.heap.f64.set(x0, x >> 3); else e.heap.f64.fill(0, x >> 3, (x >> 3) + m);
+    const r = await scope.launch(kernels.bcd_f64, {
+      ...shape, a, target: scope.input(target), x, blockPtr: scope.input(blockPtr), blockIdx: scope.input(blockIdx),
+      update: code(kernels.BcdUpdateCode, o.update as Exclude<BcdUpdate, "message-passing">), l1: pen.l1, l2: pen.l2, nonneg: pen.nonnegative ? 1 : 0, activeSet: o.activeSet ? 1 : 0,
+      hscale, tol: o.tol, maxIter, seed: o.seed, history, historyCap,
+    }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+    return result(e, r, x, m, history, historyCap);
   } finally {
     scope.free();
   }

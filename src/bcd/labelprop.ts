@@ -3,19 +3,14 @@
 // minimised exactly by message passing (assembly/bcd/labelprop.ts).
 //   f(x) = ½·Σ_{edges ij} w_ij·(x_i − x_j)² + ½·l2·Σ_{unlabelled} x_i²,  labelled x_i = labels[i].
 import { NumlaneError } from "../errors.js";
-import { chunkCount, HISTORY_CAP, type Engine } from "../engine.js";
+import { HISTORY_CAP, type Engine } from "../engine.js";
 import { checkCsr, csrInput, CsrMatrix } from "../matrix.js";
 import { allFinite, checkAttached, float64Array, integer } from "../validate.js";
-import { allocate, bytesFor, launch, type BcdOptions, type BcdResult, type Penalty } from "./generic.js";
+import { code, result, RULES, startingPoint, UPDATES, type BcdOptions, type BcdResult, type BcdRule, type BcdUpdate, type Penalty } from "./generic.js";
+import * as kernels from "../generated/kernels.js";
 
-const RULES: Record<string, number> = { cyclic: 0, random: 1, permutation: 2 };
-
-// Parameter block slots (assembly/bcd/labelprop.ts, LP_*).
-const LP = {
-  N: 0, INDPTR: 1, INDICES: 2, DATA: 3, X: 4, BLOCK_OF: 5, NB: 6, BLOCK_TREES: 7, TREE_PTR: 8, ORDER: 9, PARENT: 10,
-  PARENT_W: 11, HBUF: 12, DBUF: 13, RULE: 14, SEED: 15, TOL: 16, MAX_ITER: 17, L2: 18, PARTIALS: 19, HISTORY: 20,
-  HISTORY_CAP: 21, OUT: 22, PERM: 23, COUNT: 24,
-} as const;
+/** Names as "a", "b" or "c". */
+const said = (names: string[]) => names.map((r) => `"${r}"`).join(", ").replace(/, ([^,]*)$/, " or $1");
 
 interface Graph { n: number; indptr: Int32Array; indices: Int32Array; data: Float64Array }
 
@@ -88,17 +83,14 @@ export async function labelPropagation(e: Engine, problem: Record<string, unknow
   for (let i = 0; i < n; i++) if (labelled[i] && !Number.isFinite(labels[i])) throw new NumlaneError("invalid-value", `label ${i} is ${labels[i]}`, "problem.labels");
   if (pen.l1 !== 0 || pen.nonnegative) throw new NumlaneError("unsupported", "label propagation takes only an l2 penalty (its blocks are solved exactly as linear systems)", "problem.penalty");
   if (o.partition !== "forest" && o.partition !== "red-black") throw new NumlaneError("unsupported", `label propagation needs forest-structured blocks: partition "forest" or "red-black", not "${o.partition}"`, "opts.partition");
-  if (o.update !== "message-passing" && o.update !== "newton") throw new NumlaneError("unsupported", `label propagation minimises each block exactly (update "message-passing", or "newton" which is the same here), not "${o.update}"`, "opts.update");
-  if (!(o.rule in RULES)) throw new NumlaneError("unsupported", `label propagation takes rule "cyclic", "random" or "permutation", not "${o.rule}"`, "opts.rule");
+  if (!UPDATES[o.update as BcdUpdate].labelPropagation) throw new NumlaneError("unsupported", `label propagation minimises each block exactly (update "message-passing", or "newton" which is the same here), not "${o.update}"`, "opts.update");
+  // Read here, not at load: generic.ts, which holds the table, imports this module.
+  const rules = (Object.keys(RULES) as BcdRule[]).filter((r) => RULES[r].labelPropagation);
+  if (!rules.includes(o.rule as BcdRule)) throw new NumlaneError("unsupported", `label propagation takes rule ${said(rules)}, not "${o.rule}"`, "opts.rule");
   if (o.activeSet) throw new NumlaneError("unsupported", "activeSet needs an l1 penalty or nonnegative", "opts.activeSet");
   if (opts.blockSize !== undefined) throw new NumlaneError("unsupported", "blockSize does not apply to forest partitions (their blocks are as large as the graph allows)", "opts.blockSize");
   const free = Uint8Array.from(labelled, (v) => (v ? 0 : 1));
-  let x0: Float64Array | undefined;
-  if (opts.x0 !== undefined) {
-    x0 = float64Array("opts.x0", opts.x0);
-    if (x0.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries, got ${x0.length}`, "opts.x0");
-    allFinite("opts.x0", x0);
-  }
+  const x0 = startingPoint(opts.x0, n);
   // Every unlabelled component must touch a label (or l2 > 0): otherwise the minimiser is not unique.
   if (pen.l2 === 0) {
     const seen = new Uint8Array(n), stack: number[] = [];
@@ -145,35 +137,22 @@ export async function labelPropagation(e: Engine, problem: Record<string, unknow
   const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000 * Math.max(nb, 1), 1, 2 ** 31 - 1);
   const historyCap = Math.min(Math.ceil(maxIter / Math.max(nb, 1)) + 1, HISTORY_CAP);
   const threads = e.threadsFor(12 * g.indices.length + 16 * n, opts);
-  const nU = order.length, chunks = chunkCount(n);
   if (nb === 0) {
     return { x, objective: objectivePlain(g, x), iterations: 0, converged: true, reason: "converged", violation: 0, history: new Float64Array(0) };
   }
-  const f64s = { X: n, HBUF: n, DBUF: n, PARENT_W: Math.max(nU, 1), PARTIALS: 2 * chunks + 2 + threads, HISTORY: historyCap, OUT: 8, PARAMS: LP.COUNT };
-  const i32s = { BLOCK_OF: n, BLOCK_TREES: nb + 1, TREE_PTR: treePtr.length, ORDER: Math.max(nU, 1), PARENT: Math.max(nU, 1), PERM: nb };
-  const heap = e.heap;
-  const scope = await e.scope({ signal: opts.signal, long: true }, [g.indptr, g.indices, g.data], bytesFor(f64s, i32s));
+  const tree = { blockOf, blockTrees: Int32Array.from(blockTrees), treePtr: Int32Array.from(treePtr), order: Int32Array.from(order), parent: Int32Array.from(parent), parentW: Float64Array.from(parentW) };
+  const bytes = 8 * (n + historyCap) + 2 * 64 + e.launchBytes(kernels.labelprop_f64, { n, nb }, threads);
+  const scope = await e.scope({ signal: opts.signal, long: true }, [g.indptr, g.indices, g.data, ...Object.values(tree)], bytes);
   try {
-    const { indptr: ip, indices: ix, data: dp } = csrInput(scope, "problem.W", g, n, n);
-    const ptrs = allocate(scope, f64s, i32s);
-    const f64 = heap.f64, i32 = heap.i32;
-    f64.set(x, ptrs.X >> 3);
-    f64.set(parentW, ptrs.PARENT_W >> 3);
-    i32.set(blockOf, ptrs.BLOCK_OF >> 2);
-    i32.set(blockTrees, ptrs.BLOCK_TREES >> 2);
-    i32.set(treePtr, ptrs.TREE_PTR >> 2);
-    i32.set(order, ptrs.ORDER >> 2);
-    i32.set(parent, ptrs.PARENT >> 2);
-    f64.fill(0, ptrs.OUT >> 3, (ptrs.OUT >> 3) + 8);
-    const prm = new Float64Array(LP.COUNT);
-    Object.assign(prm, {
-      [LP.N]: n, [LP.INDPTR]: ip, [LP.INDICES]: ix, [LP.DATA]: dp, [LP.X]: ptrs.X, [LP.BLOCK_OF]: ptrs.BLOCK_OF, [LP.NB]: nb,
-      [LP.BLOCK_TREES]: ptrs.BLOCK_TREES, [LP.TREE_PTR]: ptrs.TREE_PTR, [LP.ORDER]: ptrs.ORDER, [LP.PARENT]: ptrs.PARENT,
-      [LP.PARENT_W]: ptrs.PARENT_W, [LP.HBUF]: ptrs.HBUF, [LP.DBUF]: ptrs.DBUF, [LP.RULE]: RULES[o.rule], [LP.SEED]: o.seed,
-      [LP.TOL]: o.tol, [LP.MAX_ITER]: maxIter, [LP.L2]: pen.l2, [LP.PARTIALS]: ptrs.PARTIALS, [LP.HISTORY]: ptrs.HISTORY,
-      [LP.HISTORY_CAP]: historyCap, [LP.OUT]: ptrs.OUT, [LP.PERM]: ptrs.PERM,
-    });
-    return await launch(scope, "labelprop_f64", prm, ptrs, n, historyCap, threads, opts);
+    const { indptr, indices, data } = csrInput(scope, "problem.W", g, n, n);
+    const xp = scope.alloc(8 * n), history = scope.alloc(8 * historyCap);
+    e.heap.f64.set(x, xp >> 3);
+    const r = await scope.launch(kernels.labelprop_f64, {
+      n, indptr, indices, data, x: xp, nb, blockOf: scope.input(tree.blockOf), blockTrees: scope.input(tree.blockTrees),
+      treePtr: scope.input(tree.treePtr), order: scope.input(tree.order), parent: scope.input(tree.parent), parentW: scope.input(tree.parentW),
+      rule: code(kernels.BcdRuleCode, o.rule as BcdRule), seed: o.seed, tol: o.tol, maxIter, l2: pen.l2, history, historyCap,
+    }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+    return result(e, r, xp, n, history, historyCap);
   } finally {
     scope.free();
   }
