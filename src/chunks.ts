@@ -10,7 +10,7 @@ import { abortError, NumlaneError } from "./errors.js";
 import type { Numlane } from "./context.js";
 import type { CgReason } from "./krylov.js";
 import { sequenceOptions, solverSettings, type DatasetMeta, type GenerateOptions, type GenerateResult, type SolverSettings } from "./generate.js";
-import { familyKeys, PROBLEM_FAMILIES, problemSet, type ProblemFamily } from "./problems.js";
+import { familyKeys, PROBLEM_FAMILIES, problemFeatures, problemSet, type ProblemFamily } from "./problems.js";
 import { featureRows, solveOrder } from "./sequence.js";
 import { MAXIMUM_BYTES } from "./runtime/heap.js";
 import { checkOptions, integer, type OptionKeys } from "./validate.js";
@@ -19,8 +19,6 @@ declare const __NUMLANE_VERSION__: string;
 
 /** Systems per chunk unless told: long enough for recycling and ω learning to pay, short enough that a lost chunk costs little. */
 export const DEFAULT_CHUNK = 100;
-/** The coordinator builds the family this many systems at a time (for their inputs and features). */
-const PLAN_BATCH = 1000;
 
 
 /** generate()'s options with the chunk size; the solve order is always the sorted tour. */
@@ -61,20 +59,30 @@ export interface ChunkFacts {
   seconds: number[];
 }
 /** A solved chunk: its facts and solutions (float64, C order, in the job's order). */
-export interface ChunkPayload extends ChunkFacts { solutions: Float64Array }
+export interface ChunkPayload extends ChunkFacts {
+  solutions: Float64Array;
+  /** The chunk's systems' inputs (fields or parameters), C order, in the job's order. */
+  inputs: Float64Array;
+}
 
 const CHUNKED_KEYS: OptionKeys<ChunkedOptions> = {
   family: true, dtype: true, method: true, preconditioner: true, omega: true, rtol: true, maxIter: true, restart: true,
   recycle: true, threads: true, signal: true, onProgress: true, chunk: true,
 } as OptionKeys<ChunkedOptions>;
 
-/** A run's plan: its family's inputs and facts, settings filled in, and the sorted tour cut into chunks. */
+/**
+ * A run's plan: its family's facts, settings filled in, and the sorted tour
+ * cut into chunks. Only the systems' features are drawn here (what the tour
+ * needs); their inputs come back with each chunk's solutions, from the
+ * worker that built the chunk's systems anyway.
+ */
 export interface Plan {
   family: ProblemFamily;
   /** The family's options, defaults filled in. */
   params: Record<string, unknown>;
-  inputs: Float64Array;
   inputShape: number[];
+  /** Input values per system (a field's N, or a few parameters). */
+  perInput: number;
   count: number;
   /** Unknowns per system. */
   N: number;
@@ -100,22 +108,15 @@ export function plan(opts: ChunkedOptions, check?: (shape: Pick<Plan, "chunk" | 
   const chunk = integer("opts.chunk", chunkOpt ?? DEFAULT_CHUNK, 1);
   const solver = solverSettings(family, { method, preconditioner, omega, rtol, maxIter, restart, recycle, order: "sorted" });
   const built = performance.now();
-  // The family in batches, keeping only inputs and features: the coordinator
-  // never holds every matrix at once (the family's own memory check applies to a batch).
+  // System 0 built for the family's parameters and shapes; the rest only drawn.
   const first = problemSet(family, familyOpts, [0]);
   const count = first.params.count as number, grid = first.params.grid as number, N = grid * grid, perInput = first.inputs.length;
   check?.({ chunk, N, solver });
-  const solutionBytes = count * N * (8 + (dtype === "float32" ? 4 : 0)) + count * perInput * 8;
+  const solutionBytes = count * (N + perInput) * (8 + (dtype === "float32" ? 4 : 0));
   if (solutionBytes > MAXIMUM_BYTES) {
     throw new NumlaneError("out-of-memory", `${count} inputs and solutions on a ${grid}×${grid} grid need ${(solutionBytes / 2 ** 30).toFixed(1)} GiB, more than numlane's ${MAXIMUM_BYTES / 2 ** 30} GiB; split the run (by seed) or use a smaller grid`, "opts.count");
   }
-  const inputs = new Float64Array(count * perInput);
-  const features = new Array<{ features: Float64Array }>(count);
-  for (let at = 0; at < count; at += PLAN_BATCH) {
-    const part = problemSet(family, familyOpts, Array.from({ length: Math.min(PLAN_BATCH, count - at) }, (_, i) => at + i));
-    inputs.set(part.inputs, at * perInput);
-    part.systems.forEach((sys, i) => { features[at + i] = { features: sys.features }; });
-  }
+  const features = problemFeatures(family, familyOpts).map((f) => ({ features: f }));
   const buildSeconds = (performance.now() - built) / 1e3;
   // The tour solveSequence's "sorted" takes: a short path through the systems' features.
   const ordered = performance.now();
@@ -124,7 +125,7 @@ export function plan(opts: ChunkedOptions, check?: (shape: Pick<Plan, "chunk" | 
   const chunks: number[][] = [];
   for (let at = 0; at < tour.length; at += chunk) chunks.push(tour.slice(at, at + chunk));
   return {
-    family, params: first.params, inputs, inputShape: [count, ...first.inputShape.slice(1)], count, N,
+    family, params: first.params, inputShape: [count, ...first.inputShape.slice(1)], perInput, count, N,
     solver, dtype, chunk, chunks, buildSeconds, orderSeconds,
   };
 }
@@ -143,7 +144,7 @@ export function chunkJobs(p: Plan): ChunkJob[] {
 export async function solveChunk(nl: Numlane, job: ChunkJob, opts: { threads?: number; signal?: AbortSignal; onSolved?: (solved: number) => void } = {}): Promise<ChunkPayload & { buildSeconds: number }> {
   if (!PROBLEM_FAMILIES.includes(job.family)) throw new NumlaneError("invalid-value", `unknown family ${JSON.stringify(job.family)}`, "job.family");
   const built = performance.now();
-  const { systems } = problemSet(job.family, job.params, job.systems);
+  const { systems, inputs } = problemSet(job.family, job.params, job.systems);
   const buildSeconds = (performance.now() - built) / 1e3;
   const seconds = new Array<number>(systems.length).fill(0);
   let solved = 0;
@@ -155,7 +156,15 @@ export async function solveChunk(nl: Numlane, job: ChunkJob, opts: { threads?: n
   });
   const N = systems[0].b.length, x = new Float64Array(systems.length * N);
   r.solutions.forEach((xi, i) => x.set(xi, i * N));
-  return { chunk: job.chunk, solutions: x, iterations: r.iterations, reasons: r.reasons, seconds, buildSeconds };
+  return { chunk: job.chunk, solutions: x, inputs, iterations: r.iterations, reasons: r.reasons, seconds, buildSeconds };
+}
+
+/** A chunk's solutions then inputs, as one array: how a worker hands them over (one Redis value, one R2 object). */
+export function packValues(r: Pick<ChunkPayload, "solutions" | "inputs">): Float64Array {
+  const v = new Float64Array(r.solutions.length + r.inputs.length);
+  v.set(r.solutions);
+  v.set(r.inputs, r.solutions.length);
+  return v;
 }
 
 /** Collects chunk results into the dataset, each chunk (so each system) once. */
@@ -163,6 +172,7 @@ export class Assembly {
   readonly count: number;
   readonly N: number;
   readonly solutions: Float64Array | Float32Array;
+  readonly inputs: Float64Array | Float32Array;
   readonly iterations: (number | null)[];
   readonly reasons: (CgReason | null)[];
   readonly seconds: (number | null)[];
@@ -174,10 +184,21 @@ export class Assembly {
   constructor(private readonly p: Plan) {
     this.count = p.count;
     this.N = p.N;
-    this.solutions = new (p.dtype === "float32" ? Float32Array : Float64Array)(this.count * this.N).fill(NaN);
+    const Type = p.dtype === "float32" ? Float32Array : Float64Array;
+    this.solutions = new Type(this.count * this.N).fill(NaN);
+    this.inputs = new Type(this.count * p.perInput).fill(NaN);
     this.iterations = new Array(this.count).fill(null);
     this.reasons = new Array(this.count).fill(null);
     this.seconds = new Array(this.count).fill(null);
+  }
+
+  /** A chunk's packed values (packValues) split back into solutions and inputs. */
+  unpack(chunk: number, values: Float64Array): Pick<ChunkPayload, "solutions" | "inputs"> {
+    const systems = this.p.chunks[chunk]?.length ?? 0, split = systems * this.N;
+    if (values.length !== systems * (this.N + this.p.perInput)) {
+      throw new NumlaneError("invalid-shape", `chunk ${chunk}'s values are ${values.length}, expected ${systems * (this.N + this.p.perInput)}`, "result");
+    }
+    return { solutions: values.subarray(0, split), inputs: values.subarray(split) };
   }
 
   /** Takes a chunk's result; false (and nothing written) if that chunk was taken already. */
@@ -185,12 +206,13 @@ export class Assembly {
     const systems = this.p.chunks[r.chunk];
     if (systems === undefined) throw new NumlaneError("invalid-value", `chunk ${r.chunk} is not in this run (${this.p.chunks.length} chunks)`, "result.chunk");
     if (this.done.has(r.chunk)) { this.duplicates++; return false; }
-    const x = r.solutions, N = this.N;
-    if (x.length !== systems.length * N || r.iterations.length !== systems.length) {
-      throw new NumlaneError("invalid-shape", `chunk ${r.chunk}'s result holds ${x.length} values for ${systems.length} systems of ${N}`, "result");
+    const x = r.solutions, N = this.N, P = this.p.perInput;
+    if (x.length !== systems.length * N || r.inputs.length !== systems.length * P || r.iterations.length !== systems.length) {
+      throw new NumlaneError("invalid-shape", `chunk ${r.chunk}'s result holds ${x.length} values and ${r.inputs.length} inputs for ${systems.length} systems of ${N}`, "result");
     }
     systems.forEach((s, i) => {
       this.solutions.set(x.subarray(i * N, (i + 1) * N), s * N);
+      this.inputs.set(r.inputs.subarray(i * P, (i + 1) * P), s * P);
       this.iterations[s] = r.iterations[i];
       this.reasons[s] = r.reasons[i];
       this.seconds[s] = r.seconds[i];
@@ -204,7 +226,6 @@ export class Assembly {
 
   result(): ChunkedResult {
     const { solver, dtype, chunk, chunks, buildSeconds, orderSeconds } = this.p;
-    const inputs = dtype === "float32" ? Float32Array.from(this.p.inputs) : this.p.inputs;
     const meta: ChunkedMeta = {
       family: this.p.family, params: this.p.params, seed: this.p.params.seed as number, dtype,
       inputShape: this.p.inputShape, solutionShape: [this.count, this.p.params.grid as number, this.p.params.grid as number],
@@ -214,7 +235,7 @@ export class Assembly {
       buildSeconds, solveSeconds: (performance.now() - this.started) / 1e3,
       numlaneVersion: __NUMLANE_VERSION__, chunk, chunks: chunks.length, orderSeconds,
     };
-    return { inputs, solutions: this.solutions, meta };
+    return { inputs: this.inputs, solutions: this.solutions, meta };
   }
 }
 
@@ -259,17 +280,17 @@ export function edgeChunkBytes(p: Pick<Plan, "chunk" | "N" | "solver">): number 
  * A run solved chunk by chunk elsewhere (the edge consumer), assembled: the
  * plan is made again from the same options (the same tour and chunks), and
  * `get(key)` returns the bytes the consumer stored under the run for
- * "chunk-<k>.json" (facts) and "chunk-<k>.f64" (solutions), or undefined
+ * "chunk-<k>.json" (facts) and "chunk-<k>.f64" (packValues), or undefined
  * while a chunk is missing (then this rejects naming it).
  */
 export async function collectChunks(opts: ChunkedOptions, get: (key: string) => Promise<ArrayBuffer | undefined>): Promise<ChunkedResult> {
   const p = plan(opts);
   const out = new Assembly(p);
   for (let chunk = 0; chunk < p.chunks.length; chunk++) {
-    const facts = await get(`chunk-${chunk}.json`), solutions = await get(`chunk-${chunk}.f64`);
-    if (facts === undefined || solutions === undefined) throw new NumlaneError("invalid-value", `chunk ${chunk} of ${p.chunks.length} has no result yet`, "run");
+    const facts = await get(`chunk-${chunk}.json`), values = await get(`chunk-${chunk}.f64`);
+    if (facts === undefined || values === undefined) throw new NumlaneError("invalid-value", `chunk ${chunk} of ${p.chunks.length} has no result yet`, "run");
     const f = JSON.parse(new TextDecoder().decode(facts)) as ChunkFacts;
-    out.accept({ ...f, chunk, solutions: new Float64Array(solutions) });
+    out.accept({ ...f, chunk, ...out.unpack(chunk, new Float64Array(values)) });
   }
   return out.result();
 }

@@ -404,20 +404,27 @@ function systemsToBuild(count: number, only: readonly number[] | undefined): rea
 // ---------------------------------------------------------------------------
 // The families.
 
+/**
+ * Set while problemFeatures runs: the families then draw each system's
+ * features into it and build nothing else (no field, no matrix).
+ */
+let featureSink: Float64Array[] | undefined;
+
 /** −Δu = f on the unit square, u = 0 on the boundary (five points, n × n interior nodes), f a random field per system. */
 export function poisson(opts: PoissonOptions, only?: readonly number[]): ProblemSet {
   requireOptions("opts", opts, POISSON_KEYS);
   const { n, count, seed } = gridOptions(opts);
   const picks = systemsToBuild(count, only), built = picks.length;
   const field = fieldOptions(opts);
-  checkFits(n, built, field.scales.length, 2, false);
+  if (!featureSink) checkFits(n, built, field.scales.length, 2, false);
   const pattern = fivePointPattern(n);
   const A = shiftedLaplacian(n, pattern, 0);
   const basis = field.basis(n, false);
-  const N = n * n, inputs = new Float64Array(built * N);
+  const N = n * n, inputs = new Float64Array(featureSink ? 0 : built * N);
   const systems: ProblemSystem[] = [];
   for (const [at, s] of picks.entries()) {
     const features = field.draw(new SeededStream(seed, s));
+    if (featureSink) { featureSink.push(features); continue; }
     const f = field.evaluate(features, basis, n, inputs.subarray(at * N, (at + 1) * N));
     systems.push({ A, b: f.slice(), features });
   }
@@ -443,14 +450,15 @@ export function darcy(opts: DarcyOptions, only?: readonly number[]): ProblemSet 
   if (coefficient !== "lognormal" && coefficient !== "piecewise") {
     throw new NumlaneError("invalid-value", `expected "lognormal" or "piecewise", got ${JSON.stringify(coefficient)}`, "opts.coefficient");
   }
-  checkFits(n, built, field.scales.length, 2, true);
+  if (!featureSink) checkFits(n, built, field.scales.length, 2, true);
   const base = opts.base === undefined ? undefined : baseMap(opts.base, n);
   const pattern = fivePointPattern(n);
   const basis = field.basis(n, true);
-  const N = n * n, inputs = new Float64Array(built * N), g = new Float64Array(N);
+  const N = n * n, inputs = new Float64Array(featureSink ? 0 : built * N), g = new Float64Array(N);
   const systems: ProblemSystem[] = [];
   for (const [at, s] of picks.entries()) {
     const features = field.draw(new SeededStream(seed, s));
+    if (featureSink) { featureSink.push(features); continue; }
     field.evaluate(features, basis, n, g);
     const a = inputs.subarray(at * N, (at + 1) * N);
     for (let p = 0; p < N; p++) a[p] = coefficient === "lognormal" ? expDeterministic(g[p]) : g[p] >= 0 ? 12 : 3;
@@ -509,13 +517,14 @@ export function helmholtz(opts: HelmholtzOptions, only?: readonly number[]): Pro
   const { n, count, seed } = gridOptions(opts);
   const picks = systemsToBuild(count, only), built = picks.length;
   const [lo, hi] = range("opts.wavenumbers", opts.wavenumbers, [2, 12], false);
-  checkFits(n, built, 2, 1, true);
+  if (!featureSink) checkFits(n, built, 2, 1, true);
   const pattern = fivePointPattern(n);
   const N = n * n, inputs = new Float64Array(built);
   const systems: ProblemSystem[] = [];
   const centre = (n >> 1) * n + (n >> 1);
   for (const [at, s] of picks.entries()) {
     const k = lo + (hi - lo) * new SeededStream(seed, s).uniform();
+    if (featureSink) { featureSink.push(Float64Array.of(k)); continue; }
     inputs[at] = k;
     const b = new Float64Array(N);
     b[centre] = (n + 1) * (n + 1);
@@ -537,7 +546,7 @@ export function convectionDiffusion(opts: ConvectionDiffusionOptions, only?: rea
   const eps = positive("opts.diffusion", opts.diffusion ?? 0.01);
   const speed = finiteNumber("opts.speed", opts.speed ?? 1);
   if (speed < 0) throw new NumlaneError("invalid-value", `expected a speed ≥ 0, got ${speed}`, "opts.speed");
-  checkFits(n, built, 4, 1, true);
+  if (!featureSink) checkFits(n, built, 4, 1, true);
   const pattern = fivePointPattern(n);
   const N = n * n, inputs = new Float64Array(2 * built);
   const h = 1 / (n + 1), d = eps / (h * h);
@@ -548,6 +557,7 @@ export function convectionDiffusion(opts: ConvectionDiffusionOptions, only?: rea
   for (const [at, s] of picks.entries()) {
     const m = 2 * (1024 * s + offset), den = 1024 * count;   // θ_s/π = m/den
     const wx = speed * cosPiRational(m, den), wy = speed * cosPiRational(2 * m - den, 2 * den);  // sin θ = cos(θ − π/2)
+    if (featureSink) { featureSink.push(Float64Array.of(wx, wy)); continue; }
     inputs[2 * at] = wx;
     inputs[2 * at + 1] = wy;
     const A = assemble(n, pattern, (_i, _j, w) => {
@@ -580,7 +590,7 @@ export function heat(opts: HeatOptions, only?: readonly number[]): ProblemSet {
   const picks = systemsToBuild(count, only), built = picks.length;
   const field = fieldOptions(opts);
   const [lo, hi] = range("opts.dt", opts.dt, [1e-4, 1e-1], true);
-  checkFits(n, built, 2, 0, true);
+  if (!featureSink) checkFits(n, built, 2, 0, true);
   const pattern = fivePointPattern(n);
   const u0 = field.evaluate(field.draw(new SeededStream(seed, INITIAL_FIELD_STREAM)), field.basis(n, false), n);
   const inputs = new Float64Array(built), logRatio = logDeterministic(hi / lo);
@@ -588,6 +598,7 @@ export function heat(opts: HeatOptions, only?: readonly number[]): ProblemSet {
   const systems: ProblemSystem[] = [];
   for (const [at, s] of picks.entries()) {
     const dt = lo * expDeterministic(new SeededStream(seed, s).uniform() * logRatio);
+    if (featureSink) { featureSink.push(Float64Array.of(dt)); continue; }
     inputs[at] = dt;
     const A = assemble(n, pattern, (_i, _j, w) => {
       w[0] = w[1] = w[3] = w[4] = -dt * h2;
@@ -620,6 +631,22 @@ export function isProblemFamily(v: unknown): v is ProblemFamily {
 /** A family's option keys. */
 export function familyKeys(family: ProblemFamily): Readonly<Record<string, true>> {
   return FAMILIES[family].keys;
+}
+
+/**
+ * Every system's features (what sorting needs), as problemSet(family, opts)
+ * would give them, without building the systems: for planning a run whose
+ * systems are built elsewhere, chunk by chunk.
+ */
+export function problemFeatures(family: ProblemFamily, opts: object): Float64Array[] {
+  const sink: Float64Array[] = [];
+  featureSink = sink;
+  try {
+    problemSet(family, opts);
+  } finally {
+    featureSink = undefined;
+  }
+  return sink;
 }
 
 /** The family named `family`, built from `opts` (which it validates); `only`: just those systems, in that order. */

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { abortError, NumlaneError } from "./errors.js";
 import type { Numlane } from "./context.js";
-import { Assembly, chunkJobs, plan, solveChunk, type ChunkFacts, type ChunkJob, type ChunkedOptions, type ChunkedResult } from "./chunks.js";
+import { Assembly, chunkJobs, packValues, plan, solveChunk, type ChunkFacts, type ChunkJob, type ChunkedOptions, type ChunkedResult } from "./chunks.js";
 
 export { collectChunks, DEFAULT_CHUNK, generateChunked, solveChunk } from "./chunks.js";
 export type { ChunkedMeta, ChunkedOptions, ChunkedResult, ChunkFacts, ChunkJob, ChunkPayload, EdgeChunkJob } from "./chunks.js";
@@ -38,7 +38,7 @@ export interface QueueRunStats {
 }
 
 /**
- * A chunk job's return value: its facts, and the Redis key of its solutions'
+ * A chunk job's return value: its facts, and the Redis key of its solutions' and inputs'
  * bytes. Kept out of the job (which BullMQ stores as JSON, and again in its
  * events stream): raw bytes are 3/4 of base64 and written once.
  */
@@ -115,7 +115,7 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
           const bytes = await redis.getBuffer(key);
           if (bytes === null) throw new NumlaneError("invalid-value", `chunk ${chunk}'s solutions are gone from Redis (key ${key})`, "queue");
           // Copied out: a Buffer need not sit on an 8-byte boundary.
-          out.accept({ ...facts, solutions: new Float64Array(new Uint8Array(bytes).buffer) });
+          out.accept({ ...facts, ...out.unpack(chunk, new Float64Array(new Uint8Array(bytes).buffer)) });
           await redis.del(key);
           await job.remove();
           report();
@@ -190,7 +190,7 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
   const worker = new Worker<ChunkJob, ChunkReceipt>(name, async (job) => {
     const started = performance.now();
     let reported = started;
-    const { buildSeconds, solutions, ...r } = await solveChunk(nl, job.data, {
+    const { buildSeconds, solutions, inputs, ...r } = await solveChunk(nl, job.data, {
       ...(opts.threads !== undefined && { threads: opts.threads }),
       // Progress at most every PROGRESS_MS (and at the end): each report is a Redis round trip and an event.
       onSolved: (n) => {
@@ -206,7 +206,8 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
       solveSeconds: r.seconds.reduce((a, b) => a + b, 0), startedAt: performance.timeOrigin + started, finishedAt: performance.timeOrigin + finished,
     });
     const key = resultKey(name, job.id!);
-    await (await results.client!).set(key, Buffer.from(solutions.buffer, solutions.byteOffset, solutions.byteLength), "EX", RESULT_TTL_SECONDS);
+    const values = packValues({ solutions, inputs });
+    await (await results.client!).set(key, Buffer.from(values.buffer, values.byteOffset, values.byteLength), "EX", RESULT_TTL_SECONDS);
     return { ...r, key };
   }, { connection, concurrency: 1, lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: CHUNK_ATTEMPTS - 1 });
   results.client = worker.backend.client;

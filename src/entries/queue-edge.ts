@@ -10,7 +10,7 @@
 import single from "./numlane-single.wasm";
 import { initWith, type Numlane } from "../context.js";
 import { edgePlatform } from "../runtime/edge.js";
-import { chunkJobs, edgeChunkBytes, plan, solveChunk, type ChunkedOptions, type EdgeChunkJob } from "../chunks.js";
+import { chunkJobs, edgeChunkBytes, packValues, plan, solveChunk, type ChunkedOptions, type EdgeChunkJob } from "../chunks.js";
 import { NumlaneError } from "../errors.js";
 
 /** The parts of the Workers runtime's types this module uses. */
@@ -87,7 +87,7 @@ export default {
   },
 
   /**
-   * One chunk per message: solved, then its solutions and then its facts
+   * One chunk per message: solved, then its solutions and inputs and then its facts
    * written under the run (a retry rewrites both with the same bits, so the
    * collector takes every system once). A failed chunk is retried by the Queue.
    */
@@ -96,8 +96,8 @@ export default {
     for (const message of batch.messages) {
       const { run, job } = message.body;
       try {
-        const { solutions, buildSeconds: _b, ...facts } = await solveChunk(nl, job, { threads: 1 });
-        await env.NUMLANE_RESULTS.put(`${run}/chunk-${job.chunk}.f64`, solutions);
+        const { solutions, inputs, buildSeconds: _b, ...facts } = await solveChunk(nl, job, { threads: 1 });
+        await env.NUMLANE_RESULTS.put(`${run}/chunk-${job.chunk}.f64`, packValues({ solutions, inputs }));
         if (env.NUMLANE_TEST_DIE_IN_CHUNK === String(job.chunk) && message.attempts === 1) throw new Error(`test: consumer died in chunk ${job.chunk}`);
         await env.NUMLANE_RESULTS.put(`${run}/chunk-${job.chunk}.json`, JSON.stringify({ ...facts, attempts: message.attempts }));
         message.ack();
