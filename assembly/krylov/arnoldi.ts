@@ -12,13 +12,9 @@
 import { barrier } from "../core/team";
 import { CHUNK, sumPartials } from "../core/chunks";
 import { dotContiguous, subtractScaled } from "../blas/level1";
+import { at } from "../core/memory";
 
 const REORTHOGONALISE_BELOW: f64 = 0.0009765625;
-
-// @ts-ignore: decorator
-@inline function at(v: usize, i: i32): usize {
-  return v + (<usize>i << 3);
-}
 
 /** Vector a of [C (s lines), V]. */
 // @ts-ignore: decorator

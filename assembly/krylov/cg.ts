@@ -40,9 +40,9 @@
 // eigenproblem runs on tid 0 (blas/symmetric-eigen.ts).
 import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
-import { csrRowDot, residualPartials } from "../blas/sparse";
+import { csrRowDot } from "../blas/sparse";
 import { symmetricEigen } from "../blas/symmetric-eigen";
-import { TRUE_RESIDUAL_RESTARTS } from "./reasons";
+import { GO_ON, trueResidualNorm, trueResidualVerdict } from "./reasons";
 import { ABORTED, BREAKDOWN, CONVERGED, CgF64Out, INDEFINITE, MAX_ITERATIONS, STAGNATED } from "../generated/layouts";
 import { at, padded } from "../core/memory";
 
@@ -674,14 +674,11 @@ export function cg_f64(
       }
     }
 
-    // The true residual of x (the recursive one drifts).
-    residualPartials(indptr, indices, data, n, b, x, tr, c0, c1);
-    barrier(team, nthreads);
-    trueNorm = Math.sqrt(sumPartials(tr, chunks));
-    if (reason != CONVERGED || trueNorm <= tol) break;
-    // x overflowed although the recursion did not notice: no restart helps.
-    if (!isFinite(trueNorm)) { reason = BREAKDOWN; break; }
-    if (restart == TRUE_RESIDUAL_RESTARTS) { reason = STAGNATED; break; }
+    // The true residual of x (the recursive one drifts) judges a claim of convergence.
+    trueNorm = trueResidualNorm(indptr, indices, data, n, b, x, tr, chunks, c0, c1, team, nthreads);
+    if (reason != CONVERGED) break;
+    const verdict = trueResidualVerdict(trueNorm, tol, true, restart);
+    if (verdict != GO_ON) { reason = verdict; break; }
   }
   let kn = -1;
   if (updating && (reason == CONVERGED || reason == MAX_ITERATIONS || reason == STAGNATED)) {

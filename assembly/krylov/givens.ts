@@ -4,12 +4,8 @@
 // by one more that zeroes its subdiagonal; g (the rotated β·e₁) then holds the
 // residual norm of the current iterate in its last entry.
 
-import { ABORTED, BREAKDOWN, CONVERGED, MAX_ITERATIONS } from "./reasons";
-
-// @ts-ignore: decorator
-@inline function at(v: usize, i: i32): usize {
-  return v + (<usize>i << 3);
-}
+import { ABORTED, BREAKDOWN, CONVERGED, MAX_ITERATIONS } from "../generated/layouts";
+import { at } from "../core/memory";
 
 /**
  * Column h, whose subdiagonal entry is h[row + 1] = hnext with row = r0 + count:
