@@ -10,6 +10,7 @@
 // 2⁻¹⁰ were those of CGS2 on every test and benchmark system.)
 // Deterministic: chunk-ordered partial sums, any thread count.
 import { barrier } from "../core/team";
+import { csrRowDot } from "../blas/sparse";
 import { CHUNK, sumPartials } from "../core/chunks";
 import { dotContiguous, subtractScaled } from "../blas/level1";
 import { at } from "../core/memory";
@@ -72,4 +73,23 @@ export function orthogonalise(
   projectOut(c, s, basis, nv, w, n, chunks, r, pn, c0, c1);
   barrier(team, nthreads);
   return Math.sqrt(sumPartials(pn, chunks));
+}
+
+/**
+ * w = A·M⁻¹·v on rows my0..my1 (M⁻¹ = diag(dinv), or none when dinv = 0;
+ * `t` holds M⁻¹·v). Every row of v must be in before the SpMV reads it: one
+ * barrier before the scaling, one before the product.
+ */
+export function arnoldiProduct(
+  indptr: usize, indices: usize, data: usize, dinv: usize, v: usize, t: usize, w: usize,
+  my0: i32, my1: i32, team: usize, nthreads: i32,
+): void {
+  let src = v;
+  if (dinv != 0) {
+    barrier(team, nthreads);
+    for (let i = my0; i < my1; i++) store<f64>(at(t, i), load<f64>(at(dinv, i)) * load<f64>(at(v, i)));
+    src = t;
+  }
+  barrier(team, nthreads);
+  for (let i = my0; i < my1; i++) store<f64>(at(w, i), csrRowDot(indptr, indices, data, src, i));
 }

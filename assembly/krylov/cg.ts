@@ -304,12 +304,17 @@ function massPartials(w: usize, mw: usize, dinv: usize, up: usize, ui: usize, uv
     left = mw;
     right = mw;
   }
+  packedPartials(left, right, n, k, i0, i1, wmp, chunks, c);
+}
+
+/** Chunk c's (rows i0..i1) partials of Lᵀ·R, packed upper (a ≤ b), for k lines of length n each. */
+function packedPartials(left: usize, right: usize, n: i32, k: i32, i0: i32, i1: i32, dst: usize, chunks: i32, c: i32): void {
   let g = 0;
   for (let a = 0; a < k; a++) {
     for (let bb = a; bb < k; bb++) {
       let s: f64 = 0;
       for (let i = i0; i < i1; i++) s += load<f64>(at(left, a * n + i)) * load<f64>(at(right, bb * n + i));
-      store<f64>(at(wmp, g * chunks + c), s);
+      store<f64>(at(dst, g * chunks + c), s);
       g++;
     }
   }
@@ -545,15 +550,7 @@ export function cg_f64(
         for (let j = 0; j < k; j++) {
           for (let i = i0; i < i1; i++) store<f64>(at(aw, j * n + i), csrRowDot(indptr, indices, data, at(w, j * n), i));
         }
-        let g = 0;
-        for (let a = 0; a < k; a++) {
-          for (let bb = a; bb < k; bb++) {
-            let s: f64 = 0;
-            for (let i = i0; i < i1; i++) s += load<f64>(at(w, a * n + i)) * load<f64>(at(aw, bb * n + i));
-            store<f64>(at(gp, g * chunks + c), s);
-            g++;
-          }
-        }
+        packedPartials(w, aw, n, k, i0, i1, gp, chunks, c);
         for (let i = i0; i < i1; i++) store<f64>(at(r, i), load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i));
         for (let j = 0; j < k; j++) {
           let s: f64 = 0;

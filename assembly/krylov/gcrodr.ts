@@ -24,14 +24,14 @@
 // claim; the next cycle's start checks ‖b − A·x‖ itself, before projecting,
 // and restarts from it at most TRUE_RESIDUAL_RESTARTS times (then STAGNATED).
 // A breakdown keeps the least-squares solution over the columns before it.
-import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
+import { aborted, barrier, rangeStart } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { at, padded } from "../core/memory";
 import { csrRowDot, residualPartials } from "../blas/sparse";
 import { dotContiguous } from "../blas/level1";
-import { orthogonalise } from "./arnoldi";
+import { arnoldiProduct, orthogonalise } from "./arnoldi";
 import { harmonicRitz, harmonicScratch } from "../blas/eigen";
-import { givensColumn, stepOutcome } from "./givens";
+import { backSubstitute, givensColumn, stepEstimate, stepOutcome } from "./givens";
 import { GO_ON, trueResidualNorm, trueResidualVerdict } from "./reasons";
 import { ABORTED, BREAKDOWN, CONVERGED, GcrodrF64Out, HarmonicRitzF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
@@ -231,14 +231,7 @@ export function gcrodr_f64(
     for (; j < steps; j++) {
       const col = s + j;  // Ḡ's column for this step
       const vj = at(basis, j * n), wj = at(basis, (j + 1) * n);
-      let src = vj;
-      if (dinv != 0) {
-        barrier(team, nthreads);
-        for (let i = my0; i < my1; i++) store<f64>(at(t, i), load<f64>(at(dinv, i)) * load<f64>(at(vj, i)));
-        src = t;
-      }
-      barrier(team, nthreads);
-      for (let i = my0; i < my1; i++) store<f64>(at(wj, i), csrRowDot(indptr, indices, data, src, i));
+      arnoldiProduct(indptr, indices, data, dinv, vj, t, wj, my0, my1, team, nthreads);
       // Gram–Schmidt against [C_0..C_{s−1}, v_0..v_j]: coefficient a lands in Ḡ's row a.
       const stop = out + (<usize>((step & 1) == 0 ? GcrodrF64Out.stop : GcrodrF64Out.stopOdd) << 3);
       step++;
@@ -250,12 +243,8 @@ export function gcrodr_f64(
       // The rotated copy: earlier rotations (rows s+l, s+l+1), then a new one.
       for (let i = 0; i <= m; i++) store<f64>(at(H, col * ld + i), load<f64>(at(G, col * ld + i)));
       const rho = givensColumn(at(H, col * ld), s, j, hnext, cs, sn, g);
-      resid = Math.abs(load<f64>(at(g, col + 1)));
       iter++;
-      if (tid == 0) {
-        if (iter < historyCap) store<f64>(at(history, iter), resid);
-        reportProgress(team, iter, resid);
-      }
+      resid = stepEstimate(g, col, iter, history, historyCap, team, tid);
       const outcome = stepOutcome(resid, rho, tol, load<f64>(stop), iter, maxIter, hnext);
       if (outcome == CONVERGED) { claimed = true; j++; break; }
       if (outcome >= 0) { reason = outcome; done = true; j++; break; }
@@ -264,11 +253,7 @@ export function gcrodr_f64(
     // x += M⁻¹·[U·D, V]·y (own rows).
     const used = done && reason == BREAKDOWN ? j - 1 : j;
     const mm = s + j, mmUsed = s + used;
-    for (let r = mmUsed - 1; r >= 0; r--) {
-      let acc = load<f64>(at(g, r));
-      for (let l = r + 1; l < mmUsed; l++) acc -= load<f64>(at(H, l * ld + r)) * load<f64>(at(y, l));
-      store<f64>(at(y, r), acc / load<f64>(at(H, r * ld + r)));
-    }
+    backSubstitute(H, ld, g, y, mmUsed);
     for (let i = my0; i < my1; i++) {
       let acc: f64 = 0;
       for (let a = 0; a < s; a++) acc += load<f64>(at(U, a * n + i)) * (load<f64>(at(D, a)) * load<f64>(at(y, a)));

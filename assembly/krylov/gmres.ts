@@ -16,12 +16,11 @@
 // STAGNATED). At a breakdown (ρ = 0: the new column lies in the span of the
 // earlier ones, or is not finite) x takes the least-squares solution over the
 // columns before it, which is the best the Krylov space offers (as SciPy).
-import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
+import { aborted, barrier, rangeStart } from "../core/team";
 import { CHUNK, chunkCount } from "../core/chunks";
 import { at, padded } from "../core/memory";
-import { csrRowDot } from "../blas/sparse";
-import { orthogonalise } from "./arnoldi";
-import { givensColumn, stepOutcome } from "./givens";
+import { arnoldiProduct, orthogonalise } from "./arnoldi";
+import { backSubstitute, givensColumn, stepEstimate, stepOutcome } from "./givens";
 import { GO_ON, trueResidualNorm, trueResidualVerdict } from "./reasons";
 import { BREAKDOWN, CONVERGED, GmresF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
@@ -110,15 +109,7 @@ export function gmres_f64(
     let j = 0;
     for (; j < m; j++) {
       const vj = at(basis, j * n), wj = at(basis, (j + 1) * n);
-      // t = M⁻¹·v_j needs every row of v_j before the SpMV reads it.
-      let src = vj;
-      if (dinv != 0) {
-        barrier(team, nthreads);  // v_j complete (its rows were just scaled)
-        for (let i = my0; i < my1; i++) store<f64>(at(t, i), load<f64>(at(dinv, i)) * load<f64>(at(vj, i)));
-        src = t;
-      }
-      barrier(team, nthreads);
-      for (let i = my0; i < my1; i++) store<f64>(at(wj, i), csrRowDot(indptr, indices, data, src, i));
+      arnoldiProduct(indptr, indices, data, dinv, vj, t, wj, my0, my1, team, nthreads);
       // The abort flag, broadcast through a slot per step parity (written
       // before orthogonalise's last barrier, read after it, rewritten two steps later).
       const stop = out + (<usize>((step & 1) == 0 ? GmresF64Out.stop : GmresF64Out.stopOdd) << 3);
@@ -129,23 +120,15 @@ export function gmres_f64(
       if (hnext > 0) for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) / hnext);
       // Earlier rotations on column j, then one that zeroes H[j+1][j].
       const rho = givensColumn(at(H, j * (m + 1)), 0, j, hnext, cs, sn, g);
-      resid = Math.abs(load<f64>(at(g, j + 1)));
       iter++;
-      if (tid == 0) {
-        if (iter < historyCap) store<f64>(at(history, iter), resid);
-        reportProgress(team, iter, resid);
-      }
+      resid = stepEstimate(g, j, iter, history, historyCap, team, tid);
       const outcome = stepOutcome(resid, rho, tol, load<f64>(stop), iter, maxIter, hnext);
       if (outcome == CONVERGED) { claimed = true; j++; break; }
       if (outcome >= 0) { reason = outcome; done = true; j++; break; }
     }
     // y = H⁻¹·g over the columns that count; x += M⁻¹·V·y (own rows).
     const cols = done && reason == BREAKDOWN ? j - 1 : j;
-    for (let k = cols - 1; k >= 0; k--) {
-      let s = load<f64>(at(g, k));
-      for (let l = k + 1; l < cols; l++) s -= load<f64>(at(H, l * (m + 1) + k)) * load<f64>(at(y, l));
-      store<f64>(at(y, k), s / load<f64>(at(H, k * (m + 1) + k)));
-    }
+    backSubstitute(H, m + 1, g, y, cols);
     for (let i = my0; i < my1; i++) {
       let s: f64 = 0;
       for (let k = 0; k < cols; k++) s += load<f64>(at(basis, k * n + i)) * load<f64>(at(y, k));
