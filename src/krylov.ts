@@ -9,7 +9,7 @@ import { allFinite, callback, callOptionKeys, checkOptions, float64Array, intege
 import { ic0Factor, ssorFactor, type TriangularFactor } from "./linalg/precond.js";
 import type { Progress } from "./pool/pool.js";
 import { contextValues, featureRows, OMEGA_GRID, RelaxationLearner, signatureRows, solveOrder } from "./sequence.js";
-import { PreparedMatrix, SequencePreparer, SymmetryChecker } from "./operator.js";
+import { MirrorCache, PreparedMatrix, SequencePreparer, surveyCsr } from "./operator.js";
 import { RecyclingJudge, type RecyclingVerdict } from "./recycle-policy.js";
 
 /** A matrix as the solvers take it: any of the three forms, or one prepared by nl.prepare. */
@@ -270,8 +270,8 @@ export class Krylov {
 
   async cg(A: SolverMatrix, b: Float64Array, opts: CgOptions = {}): Promise<CgResult> {
     checkOptions("opts", opts, CG_KEYS);
-    const { S, n, x0, prepared } = squareSystem("CG", A, b, opts.x0);
-    checkSymmetric((prepared ?? S).asymmetry(), "A");
+    const { S, n, x0, prepared, survey } = squareSystem("CG", A, b, opts.x0, "", { symmetry: true, diagonal: opts.preconditioner === "jacobi" });
+    checkSymmetric(prepared ? prepared.asymmetry() : survey!.asymmetry ?? S.asymmetry(), "A");
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
@@ -281,7 +281,7 @@ export class Krylov {
     const factor: TriangularFactor | undefined =
       pre === "ic0" ? ic0Factor(S) : pre === "ssor" ? ssorFactor(S, opts.omega ?? 1) : undefined;
     // A symmetric positive definite matrix has a positive diagonal.
-    const dinv = pre === "jacobi" ? inverseDiagonal(S, true) : undefined;
+    const dinv = pre === "jacobi" ? inverseDiagonal(S, true, "A", survey?.diagonal) : undefined;
 
     const recycle = opts.recycle;
     if (recycle !== undefined) checkSpace(recycle, "cg", n);
@@ -342,13 +342,13 @@ export class Krylov {
   /** Restarted GMRES for a general square (nonsymmetric) system, in one SPMD launch. */
   async gmres(A: SolverMatrix, b: Float64Array, opts: GmresOptions = {}): Promise<GmresResult> {
     checkOptions("opts", opts, GMRES_KEYS);
-    const { S, n, x0 } = squareSystem("GMRES", A, b, opts.x0);
+    const { S, n, x0, survey } = squareSystem("GMRES", A, b, opts.x0, "", { symmetry: false, diagonal: opts.preconditioner === "jacobi" });
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
     const restart = integer("opts.restart", opts.restart ?? Math.min(30, n), 1, 1000);
     const pre = preconditionerFor("gmres", opts.preconditioner);
-    const dinv = pre === "jacobi" ? inverseDiagonal(S, false) : undefined;
+    const dinv = pre === "jacobi" ? inverseDiagonal(S, false, "A", survey?.diagonal) : undefined;
     if (opts.recycle !== undefined) {
       checkSpace(opts.recycle, "gmres", n);
       checkRestart(restart, opts.recycle.k);
@@ -434,14 +434,16 @@ export class Krylov {
     nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     nonNegative("opts.atol", opts.atol ?? 0);
     if (opts.maxIter !== undefined) integer("opts.maxIter", opts.maxIter, 0, 2 ** 30);
-    // Symmetry is measured here, once; a system's matrix is copied into wasm
-    // memory once, when its turn comes (its pattern only when it differs from the last).
-    const symmetry = new SymmetryChecker();
+    // Symmetry is measured here, once (with finiteness and the diagonal, in
+    // one sweep per matrix); a system's matrix is copied into wasm memory
+    // once, when its turn comes (its pattern only when it differs from the last).
+    const mirrors = new MirrorCache();
     const asymmetries: (number | undefined)[] = new Array(systems.length);
     const mats = systems.map((sys, i) => {
-      const { S, prepared } = squareSystem(method === "cg" ? "CG" : "GMRES", sys.A, sys.b, undefined, `systems[${i}].`);
-      if (method === "cg") checkSymmetric(asymmetries[i] = prepared ? prepared.asymmetry() : symmetry.asymmetry(S), `systems[${i}].A`);
-      if (pre === "jacobi") inverseDiagonal(S, method === "cg", `systems[${i}].A`);
+      const want = { symmetry: method === "cg", diagonal: pre === "jacobi", mirrors };
+      const { S, prepared, survey } = squareSystem(method === "cg" ? "CG" : "GMRES", sys.A, sys.b, undefined, `systems[${i}].`, want);
+      if (method === "cg") checkSymmetric(asymmetries[i] = prepared ? prepared.asymmetry() : survey!.asymmetry ?? S.asymmetry(), `systems[${i}].A`);
+      if (pre === "jacobi") inverseDiagonal(S, method === "cg", `systems[${i}].A`, survey?.diagonal);
       return S;
     });
     const features = featureRows(systems), contexts = contextValues(systems);
@@ -532,8 +534,10 @@ function checkSpace(space: RecycleSpace, method: "cg" | "gmres", n: number): voi
 /**
  * A square CSR system A·x = b (and x0) checked: shapes, emptiness, NaN/∞.
  * `at` prefixes the names of A and b in errors (e.g. "systems[3].").
+ * Unless A is prepared, the sweep that checks its values for NaN/∞ also
+ * measures what `want` asks (surveyCsr), for the checks that follow.
  */
-function squareSystem(method: string, A: SolverMatrix, b: Float64Array, x0?: Float64Array, at = "") {
+function squareSystem(method: string, A: SolverMatrix, b: Float64Array, x0?: Float64Array, at = "", want: Parameters<typeof surveyCsr>[1] = { symmetry: false, diagonal: false }) {
   // A prepared matrix was checked when prepared, and cannot have changed since.
   const prepared = A instanceof PreparedMatrix ? A : undefined;
   const m = prepared ? prepared.matrix(`${at}A`) : toMatrix(`${at}A`, A);
@@ -541,7 +545,9 @@ function squareSystem(method: string, A: SolverMatrix, b: Float64Array, x0?: Flo
   if (S.rows !== S.cols) throw new NumlaneError("invalid-shape", `${method} needs a square matrix, got ${S.rows}×${S.cols}`, `${at}A`);
   const n = S.rows;
   if (n === 0) throw new NumlaneError("invalid-size", "the matrix is empty", `${at}A`);
-  if (!prepared) allFinite(`${at}A`, S.data);
+  const survey = prepared ? undefined : surveyCsr(S, want);
+  // The first entry that is not finite, reported as allFinite reports it.
+  if (survey && survey.nonFinite >= 0) allFinite(`${at}A`, S.data);
   float64Array(`${at}b`, b);
   if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${b.length}`, `${at}b`);
   allFinite(`${at}b`, b);
@@ -550,15 +556,19 @@ function squareSystem(method: string, A: SolverMatrix, b: Float64Array, x0?: Flo
     if (x0.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${x0.length}`, "opts.x0");
     allFinite("opts.x0", x0);
   }
-  return { S, n, x0, prepared };
+  return { S, n, x0, prepared, survey };
 }
 
-/** 1/a_ii for Jacobi; `positive`: the diagonal must be > 0 (SPD), else only ≠ 0. `name`: the matrix in errors. */
-function inverseDiagonal(S: CsrMatrix, positive: boolean, name = "A"): Float64Array {
+/**
+ * 1/a_ii for Jacobi; `positive`: the diagonal must be > 0 (SPD), else only ≠ 0.
+ * `name`: the matrix in errors; `diagonal`: the a_ii if a survey summed them.
+ */
+function inverseDiagonal(S: CsrMatrix, positive: boolean, name = "A", diagonal?: Float64Array): Float64Array {
   const n = S.rows, dinv = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let d = 0;
-    for (let k = S.indptr[i]; k < S.indptr[i + 1]; k++) if (S.indices[k] === i) d += S.data[k];
+    if (diagonal) d = diagonal[i];
+    else for (let k = S.indptr[i]; k < S.indptr[i + 1]; k++) if (S.indices[k] === i) d += S.data[k];
     if (positive ? !(d > 0) : d === 0) {
       throw new NumlaneError("invalid-value", `diagonal entry ${i} is ${d}: ${positive ? "not positive definite, so " : ""}Jacobi cannot scale it`, name);
     }

@@ -198,21 +198,137 @@ export class PreparedMatrix {
 }
 
 /**
- * Asymmetries of a sequence's matrices: while they share a pattern (the same
- * arrays, or equal ones) its mirror is found once and each matrix costs one
- * pass over its values instead of a transpose.
+ * The mirrors (see mirrorOf) of a sequence's patterns: while its matrices
+ * share one (the same arrays, or equal ones) it is found once, and each
+ * matrix's asymmetry costs no transpose (surveyCsr uses it).
  */
-export class SymmetryChecker {
+export class MirrorCache {
   private last?: { rows: number; indptr: Int32Array; indices: Int32Array; mirror: Int32Array | null };
 
-  asymmetry(S: CsrMatrix): number {
-    if (S.rows !== S.cols) return Infinity;
+  /** S's mirror; null when its rows are not strictly sorted or its pattern is not symmetric. */
+  mirror(S: CsrMatrix): Int32Array | null {
+    if (S.rows !== S.cols) return null;
     const last = this.last;
     const same = last !== undefined && last.rows === S.rows && (last.indptr === S.indptr || equal(last.indptr, S.indptr)) && (last.indices === S.indices || equal(last.indices, S.indices));
     if (!same) this.last = { rows: S.rows, indptr: S.indptr, indices: S.indices, mirror: mirrorOf(S.rows, S.indptr, S.indices) };
-    const mirror = this.last!.mirror;
-    return mirror ? asymmetryOf(S.data, mirror) : S.asymmetry();
+    return this.last!.mirror;
   }
+}
+
+/** What the solvers need to know of a CSR matrix's values, from one sweep over them (surveyCsr). */
+export interface CsrSurvey {
+  /** Position in data of the first entry that is not finite; −1 when all are. */
+  nonFinite: number;
+  /**
+   * max |a_ij − a_ji| / max |a_ij| (as CsrMatrix.asymmetry) when the sweep
+   * could pair every entry with its mirror; undefined when not asked for, or
+   * when the rows are not strictly sorted or the pattern is not symmetric
+   * (then CsrMatrix.asymmetry finds it through a transpose).
+   */
+  asymmetry?: number;
+  /** Each row's diagonal entries summed in entry order (Jacobi's a_ii), when asked for. */
+  diagonal?: Float64Array;
+}
+
+/**
+ * Finiteness, symmetry and the diagonal of a structurally valid CSR matrix,
+ * in one sweep over its entries instead of a pass each. With `mirrors` (a
+ * sequence's), the pattern's mirror pairs the entries; else the sweep pairs
+ * them itself as CsrMatrix.asymmetry's fast path does (one cursor per row;
+ * rows strictly sorted). Every number is the one the separate passes give:
+ * the same maxima, the same sums in the same order.
+ */
+export function surveyCsr(S: CsrMatrix, want: { symmetry: boolean; diagonal: boolean; mirrors?: MirrorCache }): CsrSurvey {
+  const n = S.rows, square = S.rows === S.cols;
+  // Filled by the sweep: each row's diagonal sum, or (empty) none asked for.
+  const diagonal = new Float64Array(want.diagonal ? n : 0);
+  const mirror = want.symmetry && square && want.mirrors ? want.mirrors.mirror(S) : null;
+  const sweep = !want.symmetry || !square || (want.mirrors && !mirror) ? sweepValues(S, diagonal)
+    : mirror ? sweepMirrored(S, diagonal, mirror) : sweepPaired(S, diagonal);
+  const asymmetry = !want.symmetry ? undefined : !square ? Infinity : sweep.asymmetry;
+  return { nonFinite: sweep.nonFinite, asymmetry, diagonal: want.diagonal ? diagonal : undefined };
+}
+
+// The sweeps, one loop each so that each stays simple for the JIT. `diagonal`
+// (n entries, or none) gets each row's diagonal entries summed in entry order.
+
+/** Finiteness (and the diagonal). */
+function sweepValues(S: CsrMatrix, diagonal: Float64Array): { nonFinite: number; asymmetry?: number } {
+  const { indptr, indices, data } = S, n = S.rows, diag = diagonal.length > 0;
+  let bad = 0;
+  if (diag) {
+    for (let i = 0; i < n; i++) {
+      for (let k = indptr[i]; k < indptr[i + 1]; k++) {
+        const v = data[k];
+        bad += v - v;
+        if (indices[k] === i) diagonal[i] += v;
+      }
+    }
+  } else {
+    for (let k = 0; k < data.length; k++) bad += data[k] - data[k];  // NaN once any entry is NaN or ±∞
+  }
+  return { nonFinite: bad === 0 ? -1 : firstNonFinite(data) };
+}
+
+/** Finiteness, the diagonal and the asymmetry through the pattern's mirror (as asymmetryOf). */
+function sweepMirrored(S: CsrMatrix, diagonal: Float64Array, mirror: Int32Array): { nonFinite: number; asymmetry?: number } {
+  const { indptr, indices, data } = S, n = S.rows, diag = diagonal.length > 0;
+  let bad = 0, diff = 0, scale = 0;
+  for (let i = 0; i < n; i++) {
+    for (let k = indptr[i]; k < indptr[i + 1]; k++) {
+      const v = data[k];
+      bad += v - v;
+      if (diag && indices[k] === i) diagonal[i] += v;
+      scale = Math.max(scale, Math.abs(v));
+      const d = Math.abs(v - data[mirror[k]]);
+      if (!(d <= diff)) diff = d;  // NaN propagates
+    }
+  }
+  return { nonFinite: bad === 0 ? -1 : firstNonFinite(data), asymmetry: relativeAsymmetry(diff, scale) };
+}
+
+/**
+ * Finiteness, the diagonal and the asymmetry by pairing each entry with its
+ * mirror as CsrMatrix.asymmetry's fast path does: rows strictly sorted, so
+ * for each row j the mirrors asked of it come in increasing i and one cursor
+ * per row finds them. Undefined asymmetry when the rows are not sorted or an
+ * entry has no mirror (CsrMatrix.asymmetry then transposes).
+ */
+function sweepPaired(S: CsrMatrix, diagonal: Float64Array): { nonFinite: number; asymmetry?: number } {
+  const { indptr, indices, data } = S, n = S.rows, diag = diagonal.length > 0;
+  const cursor = indptr.slice(0, n);
+  let bad = 0, diff = 0, scale = 0, lower = 0, matched = 0, paired = true;
+  for (let i = 0; i < n; i++) {
+    const start = indptr[i], end = indptr[i + 1];
+    for (let k = start; k < end; k++) {
+      const j = indices[k], v = data[k];
+      bad += v - v;
+      if (diag && j === i) diagonal[i] += v;
+      scale = Math.max(scale, Math.abs(v));
+      if (!paired) continue;
+      if (k > start && j <= indices[k - 1]) { paired = false; continue; }
+      if (j < i) { lower++; continue; }
+      let c = cursor[j];
+      const rowEnd = indptr[j + 1];
+      while (c < rowEnd && indices[c] < i) c++;
+      if (c === rowEnd || indices[c] !== i) { paired = false; continue; }
+      cursor[j] = c + 1;
+      if (j !== i) matched++;
+      const d = Math.abs(v - data[c]);
+      if (!(d <= diff)) diff = d;  // NaN propagates
+    }
+  }
+  return { nonFinite: bad === 0 ? -1 : firstNonFinite(data), asymmetry: paired && matched === lower ? relativeAsymmetry(diff, scale) : undefined };
+}
+
+function firstNonFinite(data: Float64Array): number {
+  for (let k = 0; k < data.length; k++) if (data[k] - data[k] !== 0) return k;
+  return -1;
+}
+
+/** max |a_ij − a_ji| / max |a_ij| from its two maxima (0 for a zero matrix, NaN stays NaN). */
+function relativeAsymmetry(diff: number, scale: number): number {
+  return scale === 0 ? (Number.isNaN(diff) ? NaN : 0) : diff / scale;
 }
 
 function equal(a: Int32Array, b: Int32Array): boolean {

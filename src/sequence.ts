@@ -64,21 +64,43 @@ function hash(i: number, salt: number): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
-/** The signature of one matrix (one pass over its entries), written into `out`. */
-function signatureOf(A: CsrLike, out: Float64Array): void {
+/**
+ * The probes' hashes, which depend on positions only, so one set serves every
+ * matrix of a sequence: per column, its sign in each probe (bit p set: +1 in
+ * probe p); per row and probe, the signature slot it lands in and whether
+ * it is subtracted.
+ */
+interface Probes { columnSigns: Uint8Array; rowSlots: Uint8Array; rowNegative: Uint8Array }
+
+function probesFor(rows: number, cols: number): Probes {
+  const columnSigns = new Uint8Array(cols), rowSlots = new Uint8Array(rows * PROBES), rowNegative = new Uint8Array(rows * PROBES);
+  for (let j = 0; j < cols; j++) columnSigns[j] = hash(j, 0x51ed27) & ((1 << PROBES) - 1);
+  for (let t = 0; t < rows * PROBES; t++) {
+    const h = hash(t, 0x2c1b3c6d);
+    rowSlots[t] = h % SIGNATURE_LENGTH;
+    rowNegative[t] = h & 0x80000000 ? 1 : 0;
+  }
+  return { columnSigns, rowSlots, rowNegative };
+}
+
+/** The signature of one matrix (one pass over its entries), written into `out`; PROBES = 4 lanes. */
+function signatureOf(A: CsrLike, out: Float64Array, probes: Probes): void {
   out.fill(0);
-  const { indptr, indices, data } = A;
-  const y = new Float64Array(PROBES);
+  const { indptr, indices, data } = A, { columnSigns, rowSlots, rowNegative } = probes;
   for (let i = 0; i < A.rows; i++) {
-    y.fill(0);
+    let y0 = 0, y1 = 0, y2 = 0, y3 = 0;
     for (let k = indptr[i]; k < indptr[i + 1]; k++) {
-      const h = hash(indices[k], 0x51ed27), v = data[k];
-      for (let p = 0; p < PROBES; p++) y[p] += (h >>> p) & 1 ? v : -v;
+      const signs = columnSigns[indices[k]], v = data[k];
+      y0 += signs & 1 ? v : -v;
+      y1 += signs & 2 ? v : -v;
+      y2 += signs & 4 ? v : -v;
+      y3 += signs & 8 ? v : -v;
     }
-    for (let p = 0; p < PROBES; p++) {
-      const h = hash(i * PROBES + p, 0x2c1b3c6d);
-      out[h % SIGNATURE_LENGTH] += h & 0x80000000 ? -y[p] : y[p];
-    }
+    const t = i * PROBES;
+    out[rowSlots[t]] += rowNegative[t] ? -y0 : y0;
+    out[rowSlots[t + 1]] += rowNegative[t + 1] ? -y1 : y1;
+    out[rowSlots[t + 2]] += rowNegative[t + 2] ? -y2 : y2;
+    out[rowSlots[t + 3]] += rowNegative[t + 3] ? -y3 : y3;
   }
 }
 
@@ -406,7 +428,8 @@ export function contextValues(systems: readonly { context?: number }[]): Float64
 /** Matrix signatures (see signatureOf), as the rows of one matrix. */
 export function signatureRows(mats: readonly CsrLike[]): { X: Float64Array; d: number } {
   const d = SIGNATURE_LENGTH, X = new Float64Array(mats.length * d);
-  mats.forEach((A, i) => signatureOf(A, X.subarray(i * d, (i + 1) * d)));
+  const probes = probesFor(mats.reduce((m, A) => Math.max(m, A.rows), 0), mats.reduce((m, A) => Math.max(m, A.cols), 0));
+  mats.forEach((A, i) => signatureOf(A, X.subarray(i * d, (i + 1) * d), probes));
   return { X, d };
 }
 
