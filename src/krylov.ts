@@ -281,7 +281,7 @@ export class Krylov {
     const factor: TriangularFactor | undefined =
       pre === "ic0" ? ic0Factor(S) : pre === "ssor" ? ssorFactor(S, opts.omega ?? 1) : undefined;
     // A symmetric positive definite matrix has a positive diagonal.
-    const dinv = pre === "jacobi" ? inverseDiagonal(S, true, "A", survey?.diagonal) : undefined;
+    const dinv = pre === "jacobi" ? inverseDiagonal(S, true, "A", prepared ? prepared.diagonal() : survey!.diagonal) : undefined;
 
     const recycle = opts.recycle;
     if (recycle !== undefined) checkSpace(recycle, "cg", n);
@@ -342,13 +342,13 @@ export class Krylov {
   /** Restarted GMRES for a general square (nonsymmetric) system, in one SPMD launch. */
   async gmres(A: SolverMatrix, b: Float64Array, opts: GmresOptions = {}): Promise<GmresResult> {
     checkOptions("opts", opts, GMRES_KEYS);
-    const { S, n, x0, survey } = squareSystem("GMRES", A, b, opts.x0, "", { symmetry: false, diagonal: opts.preconditioner === "jacobi" });
+    const { S, n, x0, prepared, survey } = squareSystem("GMRES", A, b, opts.x0, "", { symmetry: false, diagonal: opts.preconditioner === "jacobi" });
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
     const restart = integer("opts.restart", opts.restart ?? Math.min(30, n), 1, 1000);
     const pre = preconditionerFor("gmres", opts.preconditioner);
-    const dinv = pre === "jacobi" ? inverseDiagonal(S, false, "A", survey?.diagonal) : undefined;
+    const dinv = pre === "jacobi" ? inverseDiagonal(S, false, "A", prepared ? prepared.diagonal() : survey!.diagonal) : undefined;
     if (opts.recycle !== undefined) {
       checkSpace(opts.recycle, "gmres", n);
       checkRestart(restart, opts.recycle.k);
@@ -443,7 +443,7 @@ export class Krylov {
       const want = { symmetry: method === "cg", diagonal: pre === "jacobi", mirrors };
       const { S, prepared, survey } = squareSystem(method === "cg" ? "CG" : "GMRES", sys.A, sys.b, undefined, `systems[${i}].`, want);
       if (method === "cg") checkSymmetric(asymmetries[i] = prepared ? prepared.asymmetry() : survey!.asymmetry ?? S.asymmetry(), `systems[${i}].A`);
-      if (pre === "jacobi") inverseDiagonal(S, method === "cg", `systems[${i}].A`, survey?.diagonal);
+      if (pre === "jacobi") inverseDiagonal(S, method === "cg", `systems[${i}].A`, prepared ? prepared.diagonal() : survey!.diagonal);
       return S;
     });
     const features = featureRows(systems), contexts = contextValues(systems);

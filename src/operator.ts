@@ -116,6 +116,9 @@ export class PreparedMatrix {
   private callsUsing = 0;
   private state: "live" | "freeing" | "freed" = "live";
 
+  /** Each row's diagonal entries summed (Jacobi's a_ii), found once, when first asked for. */
+  private diag: Float64Array | undefined;
+
   /** @internal Use nl.prepare or withValues. `asym`: the values' asymmetry if already known. */
   constructor(private readonly pattern: Pattern, values: Float64Array, asym?: number) {
     this.rows = pattern.rows;
@@ -126,6 +129,12 @@ export class PreparedMatrix {
     heap.f64.set(values, this.data >> 3);
     pattern.use();
     this.asym = asym;
+  }
+
+  /** @internal Each row's diagonal entries summed in entry order (as surveyCsr), found once. */
+  diagonal(): Float64Array {
+    this.diag ??= surveyCsr(this.matrix("A"), { symmetry: false, diagonal: true }).diagonal!;
+    return this.diag;
   }
 
   /** max |a_ij − a_ji| / max |a_ij| (0: symmetric), measured once, when first asked for. */
