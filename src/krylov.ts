@@ -34,9 +34,8 @@ export interface RecycleOptions {
   /**
    * Preconditioned residuals (Lanczos vectors) kept from each CG solve to
    * build the next space from. Default max(4k, 40), lowered for big systems
-   * so the kept vectors take at most 128 MiB. More is better: measured on
-   * data/matrices (8 solves of one matrix, k = 8), ℓ = 16 saved 0–9 % of the
-   * iterations, ℓ = 40 saved 2–23 %.
+   * so the kept vectors take at most 128 MiB. More is better: a richer basis
+   * gives better Ritz vectors (figures: bench/results/krylov-notes.md).
    */
   ell?: number;
   /**
@@ -168,11 +167,11 @@ export interface GmresOptions extends CallOptions {
    * Recycle this space (GCRO-DR(m, k) with m = restart, k = the space's k):
    * the solve projects it out first and keeps it deflated through every
    * restart, and leaves in it the k harmonic Ritz vectors of the solve's last
-   * cycle for the next system. Needs restart > k. It saves iterations (32 %
-   * on bench/krylov.mjs's drifting convection–diffusion sequence) but each
-   * cycle also orthogonalises against C and renews U and C, O(k·m·n): on a
-   * 5-point stencil the sequence still took 1.2× GMRES(m)'s time. It pays
-   * when a matvec is dear (many nonzeros a row, costly preconditioning).
+   * cycle for the next system. Needs restart > k. It saves iterations but
+   * each cycle also orthogonalises against C and renews U and C, O(k·m·n),
+   * which a cheap matvec (a 5-point stencil) does not repay: it pays when a
+   * matvec is dear (many nonzeros a row, costly preconditioning). Figures:
+   * bench/results/krylov-notes.md.
    */
   recycle?: RecycleSpace;
 }
@@ -199,14 +198,12 @@ export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onP
   order?: "sorted" | "given";
   /**
    * Recycle a k-dimensional space from each solve to the next, e.g. { k: 8 };
-   * default false (plain CG). Recycling cuts iterations (−30 % on a shuffled
-   * family of gr_900_900_crg systems) but each deflated iteration reads 2k
-   * more vectors, and each update costs O(k·(k+ℓ)·n): on 5-point stencils
-   * with Jacobi that outweighs the saving (Darcy 128², k = 16: 0.57× the
-   * iterations, 2× the time), so by default (`deflate: "auto"`) CG
-   * sequences drop it when the first solves show it does not pay
-   * (bench/krylov-sequences.mjs). It pays when SpMV is dear next to 2k
-   * vector reads and the systems share a few small eigenvalues.
+   * default false (plain CG). Recycling cuts iterations but each deflated
+   * iteration reads 2k more vectors, and each update costs O(k·(k+ℓ)·n): on
+   * 5-point stencils with Jacobi that outweighs the saving, so by default
+   * (`deflate: "auto"`) CG sequences drop it when the first solves show it
+   * does not pay. It pays when SpMV is dear next to 2k vector reads and the
+   * systems share a few small eigenvalues. Figures: bench/results/krylov-notes.md.
    */
   recycle?: RecycleOptions | false;
   /** Progress of the solve in hand, with its index in the caller's order. */

@@ -4,7 +4,7 @@
 // share a sparsity pattern (withValues, or a sequence's systems) keep it in
 // wasm memory once and only their values each.
 import { NumlaneError } from "./errors.js";
-import { checkCsr, CsrMatrix, residentCsr, toMatrix } from "./matrix.js";
+import { checkCsr, CsrMatrix, firstNonFinite, pairedSweep, relativeAsymmetry, residentCsr, toMatrix } from "./matrix.js";
 import type { Heap } from "./runtime/heap.js";
 import { allFinite, float64Array } from "./validate.js";
 
@@ -47,7 +47,7 @@ export function asymmetryOf(data: Float64Array, mirror: Int32Array): number {
     if (!(d <= diff)) diff = d;
     scale = Math.max(scale, Math.abs(data[k]));
   }
-  return scale === 0 ? (Number.isNaN(diff) ? NaN : 0) : diff / scale;
+  return relativeAsymmetry(diff, scale);
 }
 
 /** A sparsity pattern in wasm memory, kept while a prepared matrix uses it. */
@@ -242,10 +242,9 @@ export interface CsrSurvey {
 /**
  * Finiteness, symmetry and the diagonal of a structurally valid CSR matrix,
  * in one sweep over its entries instead of a pass each. With `mirrors` (a
- * sequence's), the pattern's mirror pairs the entries; else the sweep pairs
- * them itself as CsrMatrix.asymmetry's fast path does (one cursor per row;
- * rows strictly sorted). Every number is the one the separate passes give:
- * the same maxima, the same sums in the same order.
+ * sequence's), the pattern's mirror pairs the entries; else pairedSweep,
+ * CsrMatrix.asymmetry's fast path, does. Every number is the one the
+ * separate passes give: the same maxima, the same sums in the same order.
  */
 export function surveyCsr(S: CsrMatrix, want: { symmetry: boolean; diagonal: boolean; mirrors?: MirrorCache }): CsrSurvey {
   const n = S.rows, square = S.rows === S.cols;
@@ -253,7 +252,7 @@ export function surveyCsr(S: CsrMatrix, want: { symmetry: boolean; diagonal: boo
   const diagonal = new Float64Array(want.diagonal ? n : 0);
   const mirror = want.symmetry && square && want.mirrors ? want.mirrors.mirror(S) : null;
   const sweep = !want.symmetry || !square || (want.mirrors && !mirror) ? sweepValues(S, diagonal)
-    : mirror ? sweepMirrored(S, diagonal, mirror) : sweepPaired(S, diagonal);
+    : mirror ? sweepMirrored(S, diagonal, mirror) : pairedSweep(S, diagonal);
   const asymmetry = !want.symmetry ? undefined : !square ? Infinity : sweep.asymmetry;
   return { nonFinite: sweep.nonFinite, asymmetry, diagonal: want.diagonal ? diagonal : undefined };
 }
@@ -294,50 +293,6 @@ function sweepMirrored(S: CsrMatrix, diagonal: Float64Array, mirror: Int32Array)
     }
   }
   return { nonFinite: bad === 0 ? -1 : firstNonFinite(data), asymmetry: relativeAsymmetry(diff, scale) };
-}
-
-/**
- * Finiteness, the diagonal and the asymmetry by pairing each entry with its
- * mirror as CsrMatrix.asymmetry's fast path does: rows strictly sorted, so
- * for each row j the mirrors asked of it come in increasing i and one cursor
- * per row finds them. Undefined asymmetry when the rows are not sorted or an
- * entry has no mirror (CsrMatrix.asymmetry then transposes).
- */
-function sweepPaired(S: CsrMatrix, diagonal: Float64Array): { nonFinite: number; asymmetry?: number } {
-  const { indptr, indices, data } = S, n = S.rows, diag = diagonal.length > 0;
-  const cursor = indptr.slice(0, n);
-  let bad = 0, diff = 0, scale = 0, lower = 0, matched = 0, paired = true;
-  for (let i = 0; i < n; i++) {
-    const start = indptr[i], end = indptr[i + 1];
-    for (let k = start; k < end; k++) {
-      const j = indices[k], v = data[k];
-      bad += v - v;
-      if (diag && j === i) diagonal[i] += v;
-      scale = Math.max(scale, Math.abs(v));
-      if (!paired) continue;
-      if (k > start && j <= indices[k - 1]) { paired = false; continue; }
-      if (j < i) { lower++; continue; }
-      let c = cursor[j];
-      const rowEnd = indptr[j + 1];
-      while (c < rowEnd && indices[c] < i) c++;
-      if (c === rowEnd || indices[c] !== i) { paired = false; continue; }
-      cursor[j] = c + 1;
-      if (j !== i) matched++;
-      const d = Math.abs(v - data[c]);
-      if (!(d <= diff)) diff = d;  // NaN propagates
-    }
-  }
-  return { nonFinite: bad === 0 ? -1 : firstNonFinite(data), asymmetry: paired && matched === lower ? relativeAsymmetry(diff, scale) : undefined };
-}
-
-function firstNonFinite(data: Float64Array): number {
-  for (let k = 0; k < data.length; k++) if (data[k] - data[k] !== 0) return k;
-  return -1;
-}
-
-/** max |a_ij − a_ji| / max |a_ij| from its two maxima (0 for a zero matrix, NaN stays NaN). */
-function relativeAsymmetry(diff: number, scale: number): number {
-  return scale === 0 ? (Number.isNaN(diff) ? NaN : 0) : diff / scale;
 }
 
 function equal(a: Int32Array, b: Int32Array): boolean {

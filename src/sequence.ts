@@ -304,10 +304,9 @@ function twoOpt(X: Float64Array, s: number, d: number, K: number, nbr: Int32Arra
 /** The ω arms: 10 points of (0, 2), where SSOR-preconditioned CG has its optimum for diffusion problems. */
 export const OMEGA_GRID: readonly number[] = [1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9];
 // Tsallis-INF's learning rate is LEARNING_RATE/√t on costs scaled to [0, 1]
-// by the most iterations seen. Tuned on 100-system Darcy sequences (every
-// ω's iteration counts tabulated at 32², 48², 64², 128²; 20 seeds each):
-// Zimmert & Seldin's 2/√t, made for thousands of rounds, ended 20–58 % above
-// the best fixed ω; 64 ended 3–5 % above (median; 8 % at worst).
+// by the most iterations seen: far above Zimmert & Seldin's 2/√t, which is
+// made for thousands of rounds, not a sequence's hundred (tuned on Darcy
+// sequences: bench/results/krylov-notes.md).
 const LEARNING_RATE = 64;
 
 /**
@@ -316,10 +315,9 @@ const LEARNING_RATE = 64;
  * contexts split into ⌊√s / 4⌋ bins of equal count, at least one, so systems
  * of similar context share what was learnt). Each arm's cumulative loss is
  * estimated as rounds × its mean cost so far rather than by importance
- * weighting: the costs of one ω barely vary across a family (±3 % on Darcy),
- * and in 100 rounds the importance-weighted sums' variance made the learner
- * settle on whichever good arm it met first (7–27 % above the best fixed ω,
- * median of 20 seeds; up to 54 %).
+ * weighting: the costs of one ω barely vary across a family, and in a
+ * hundred rounds the importance-weighted sums' variance made the learner
+ * settle on whichever good arm it met first (bench/results/krylov-notes.md).
  * Deterministic for a given seed.
  */
 export class RelaxationLearner {
@@ -381,9 +379,9 @@ export class RelaxationLearner {
     this.rounds[bin]++;
     if (this.swept[bin]) return;
     // Iterations grow away from the best ω, so the sweep stops at an arm
-    // costing twice the best so far (at 128² Darcy it would otherwise cost
-    // 16 % of the whole sequence on ω far below the best); the arms below it
-    // take its cost as their estimate.
+    // costing twice the best so far (else it spends a large share of a short
+    // sequence on ω far below the best); the arms below it take its cost as
+    // their estimate.
     let best = Infinity;
     for (let a = arm; a < sums.length; a++) best = Math.min(best, sums[a] / plays[a]);
     if (arm === 0 || iterations > 2 * best) {

@@ -4,10 +4,9 @@
 // one read of w's chunk, then w −= V·h and ‖w‖² with the chunk in cache).
 // A second pass runs only when the first cancelled nearly all of w (‖w‖
 // fell below REORTHOGONALISE_BELOW times its norm before): then w has lost
-// digits and its remainder need not be orthogonal to V. (With the classical
-// η = 1/√2 the second pass ran on almost every step of convection–diffusion
-// GMRES(40) and doubled the time; the steps, residuals and iterations at
-// 2⁻¹⁰ were those of CGS2 on every test and benchmark system.)
+// digits and its remainder need not be orthogonal to V. (The classical
+// η = 1/√2 runs the second pass on almost every step, at twice the cost, for
+// the same steps and residuals: bench/results/krylov-notes.md.)
 // Deterministic: chunk-ordered partial sums, any thread count.
 import { barrier } from "../core/team";
 import { csrRowDot } from "../blas/sparse";
