@@ -278,7 +278,7 @@ export class Krylov {
     const factor: TriangularFactor | undefined =
       pre === "ic0" ? ic0Factor(S) : pre === "ssor" ? ssorFactor(S, opts.omega ?? 1) : undefined;
     // A symmetric positive definite matrix has a positive diagonal.
-    const dinv = pre === "jacobi" ? inverseDiagonal(S, true, "A", prepared ? prepared.diagonal() : survey!.diagonal) : undefined;
+    const dinv = pre === "jacobi" ? inverseDiagonal(prepared ? prepared.diagonal() : survey!.diagonal!, true, "A") : undefined;
 
     const recycle = opts.recycle;
     if (recycle !== undefined) checkSpace(recycle, "cg", n);
@@ -345,7 +345,7 @@ export class Krylov {
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
     const restart = integer("opts.restart", opts.restart ?? Math.min(30, n), 1, 1000);
     const pre = preconditionerFor("gmres", opts.preconditioner);
-    const dinv = pre === "jacobi" ? inverseDiagonal(S, false, "A", prepared ? prepared.diagonal() : survey!.diagonal) : undefined;
+    const dinv = pre === "jacobi" ? inverseDiagonal(prepared ? prepared.diagonal() : survey!.diagonal!, false, "A") : undefined;
     if (opts.recycle !== undefined) {
       checkSpace(opts.recycle, "gmres", n);
       checkRestart(restart, opts.recycle.k);
@@ -440,7 +440,7 @@ export class Krylov {
       const want = { symmetry: method === "cg", diagonal: pre === "jacobi", mirrors };
       const { S, prepared, survey } = squareSystem(method === "cg" ? "CG" : "GMRES", sys.A, sys.b, undefined, `systems[${i}].`, want);
       if (method === "cg") checkSymmetric(asymmetries[i] = prepared ? prepared.asymmetry() : survey!.asymmetry ?? S.asymmetry(), `systems[${i}].A`);
-      if (pre === "jacobi") inverseDiagonal(S, method === "cg", `systems[${i}].A`, prepared ? prepared.diagonal() : survey!.diagonal);
+      if (pre === "jacobi") inverseDiagonal(prepared ? prepared.diagonal() : survey!.diagonal!, method === "cg", `systems[${i}].A`);
       return S;
     });
     const features = featureRows(systems), contexts = contextValues(systems);
@@ -557,15 +557,14 @@ function squareSystem(method: string, A: SolverMatrix, b: Float64Array, x0?: Flo
 }
 
 /**
- * 1/a_ii for Jacobi; `positive`: the diagonal must be > 0 (SPD), else only ≠ 0.
- * `name`: the matrix in errors; `diagonal`: the a_ii if a survey summed them.
+ * 1/a_ii for Jacobi from the a_ii (each row's diagonal entries summed: a
+ * survey's or a prepared matrix's); `positive`: they must be > 0 (SPD), else
+ * only ≠ 0. `name`: the matrix in errors.
  */
-function inverseDiagonal(S: CsrMatrix, positive: boolean, name = "A", diagonal?: Float64Array): Float64Array {
-  const n = S.rows, dinv = new Float64Array(n);
+function inverseDiagonal(diagonal: Float64Array, positive: boolean, name: string): Float64Array {
+  const n = diagonal.length, dinv = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    let d = 0;
-    if (diagonal) d = diagonal[i];
-    else for (let k = S.indptr[i]; k < S.indptr[i + 1]; k++) if (S.indices[k] === i) d += S.data[k];
+    const d = diagonal[i];
     if (positive ? !(d > 0) : d === 0) {
       throw new NumlaneError("invalid-value", `diagonal entry ${i} is ${d}: ${positive ? "not positive definite, so " : ""}Jacobi cannot scale it`, name);
     }

@@ -66,41 +66,46 @@ function hash(i: number, salt: number): number {
 
 /**
  * The probes' hashes, which depend on positions only, so one set serves every
- * matrix of a sequence: per column, its sign in each probe (bit p set: +1 in
- * probe p); per row and probe, the signature slot it lands in and whether
- * it is subtracted.
+ * matrix of a sequence: per column, its sign (±1) in each probe; per row and
+ * probe, the signature slot it lands in and its sign there. Signs are
+ * multiplied in, not branched on (a random branch per entry and probe cost
+ * more than the sweep): v·(±1) is exactly ±v, so the sums are those of adding
+ * ±v.
  */
-interface Probes { columnSigns: Uint8Array; rowSlots: Uint8Array; rowNegative: Uint8Array }
+interface Probes { columnSigns: Float64Array; rowSlots: Uint8Array; rowSigns: Float64Array }
 
 function probesFor(rows: number, cols: number): Probes {
-  const columnSigns = new Uint8Array(cols), rowSlots = new Uint8Array(rows * PROBES), rowNegative = new Uint8Array(rows * PROBES);
-  for (let j = 0; j < cols; j++) columnSigns[j] = hash(j, 0x51ed27) & ((1 << PROBES) - 1);
+  const columnSigns = new Float64Array(cols * PROBES), rowSlots = new Uint8Array(rows * PROBES), rowSigns = new Float64Array(rows * PROBES);
+  for (let j = 0; j < cols; j++) {
+    const h = hash(j, 0x51ed27);
+    for (let p = 0; p < PROBES; p++) columnSigns[j * PROBES + p] = (h >>> p) & 1 ? 1 : -1;
+  }
   for (let t = 0; t < rows * PROBES; t++) {
     const h = hash(t, 0x2c1b3c6d);
     rowSlots[t] = h % SIGNATURE_LENGTH;
-    rowNegative[t] = h & 0x80000000 ? 1 : 0;
+    rowSigns[t] = h & 0x80000000 ? -1 : 1;
   }
-  return { columnSigns, rowSlots, rowNegative };
+  return { columnSigns, rowSlots, rowSigns };
 }
 
 /** The signature of one matrix (one pass over its entries), written into `out`; PROBES = 4 lanes. */
 function signatureOf(A: CsrLike, out: Float64Array, probes: Probes): void {
   out.fill(0);
-  const { indptr, indices, data } = A, { columnSigns, rowSlots, rowNegative } = probes;
+  const { indptr, indices, data } = A, { columnSigns, rowSlots, rowSigns } = probes;
   for (let i = 0; i < A.rows; i++) {
     let y0 = 0, y1 = 0, y2 = 0, y3 = 0;
     for (let k = indptr[i]; k < indptr[i + 1]; k++) {
-      const signs = columnSigns[indices[k]], v = data[k];
-      y0 += signs & 1 ? v : -v;
-      y1 += signs & 2 ? v : -v;
-      y2 += signs & 4 ? v : -v;
-      y3 += signs & 8 ? v : -v;
+      const c = indices[k] * PROBES, v = data[k];
+      y0 += v * columnSigns[c];
+      y1 += v * columnSigns[c + 1];
+      y2 += v * columnSigns[c + 2];
+      y3 += v * columnSigns[c + 3];
     }
     const t = i * PROBES;
-    out[rowSlots[t]] += rowNegative[t] ? -y0 : y0;
-    out[rowSlots[t + 1]] += rowNegative[t + 1] ? -y1 : y1;
-    out[rowSlots[t + 2]] += rowNegative[t + 2] ? -y2 : y2;
-    out[rowSlots[t + 3]] += rowNegative[t + 3] ? -y3 : y3;
+    out[rowSlots[t]] += y0 * rowSigns[t];
+    out[rowSlots[t + 1]] += y1 * rowSigns[t + 1];
+    out[rowSlots[t + 2]] += y2 * rowSigns[t + 2];
+    out[rowSlots[t + 3]] += y3 * rowSigns[t + 3];
   }
 }
 
