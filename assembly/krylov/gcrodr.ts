@@ -372,6 +372,9 @@ export function gcrodr_f64(
     }
   }
 
+  // pt held the last cycle's projected β: a thread that left the loop at once
+  // (breakdown, the iteration limit) must not rewrite it while another still reads it.
+  barrier(team, nthreads);
   const trueNorm = trueResidualNorm(indptr, indices, data, n, b, x, pt, chunks, c0, c1, team, nthreads);
   if (tid == 0) {
     store<f64>(at(out, GcrodrF64Out.iterations), <f64>iter);
