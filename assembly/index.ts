@@ -4,10 +4,6 @@
 // entries (one parameter block each); the rest still take positional arguments.
 export * from "./generated/kernels";
 export { cg_phase_curvature, cg_phase_update, cg_phase_direction } from "./krylov/cg";
-export { symmetric_eigen_f64 } from "./blas/symmetric-eigen";
-export { gmres_f64 } from "./krylov/gmres";
-export { gcrodr_f64, gcrodr_sizes } from "./krylov/gcrodr";
-export { harmonic_ritz_f64 } from "./blas/eigen";
 
 /** End of the module's static data: the host's heap starts above it. */
 export function heap_base(): usize {

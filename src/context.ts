@@ -3,7 +3,7 @@
 // families. Runtime specifics come in through a Platform (runtime/*.ts).
 import { Blas } from "./blas.js";
 import { Softmax, type SoftmaxAlgorithm, type SoftmaxOptions } from "./softmax.js";
-import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions, type RecycleOptions, type LinearSystem, type SequenceOptions, type SequenceOrderOptions, type SequenceResult, type SolverMatrix } from "./krylov.js";
+import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions, type GmresResult, type RecycleOptions, type LinearSystem, type SequenceOptions, type SequenceOrderOptions, type SequenceResult, type SolverMatrix } from "./krylov.js";
 import type { CsrMatrix, DenseMatrix, MatrixLike } from "./matrix.js";
 import { holding, prepareMatrix, type PreparedMatrix } from "./operator.js";
 import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LogisticOptions } from "./bcd.js";
@@ -160,7 +160,7 @@ export class Numlane {
   }
 
   /** Restarted GMRES for a general (nonsymmetric) square system; the solve runs inside wasm. */
-  gmres(A: SolverMatrix, b: Float64Array, opts?: GmresOptions): Promise<CgResult> {
+  gmres(A: SolverMatrix, b: Float64Array, opts?: GmresOptions): Promise<GmresResult> {
     return holding([{ matrix: A, name: "A" }], () => this.krylov.gmres(A, b, opts));
   }
 

@@ -21,7 +21,7 @@ export { RecycleSpace } from "./krylov.js";
 export { PreparedMatrix } from "./operator.js";
 export type { BcdOptions, BcdProblem, BcdPenalty, BcdLoss, BcdPartition, BcdRule, BcdUpdate } from "./bcd/generic.js";
 export type { BcdResult, BcdReason, LassoOptions, LassoPathOptions, LassoPathResult, LogisticOptions } from "./bcd.js";
-export type { CgOptions, CgResult, CgReason, GmresOptions, Preconditioner, RecycleOptions, LinearSystem, SequenceOptions, SequenceOrderOptions, SequenceResult, SolverMatrix } from "./krylov.js";
+export type { CgOptions, CgResult, CgReason, GmresOptions, GmresResult, GmresReason, Preconditioner, RecycleOptions, LinearSystem, SequenceOptions, SequenceOrderOptions, SequenceResult, SolverMatrix } from "./krylov.js";
 export type { LeverageOptions, LstsqMethod, LstsqOptions, LstsqReason, LstsqResult, QrResult, SketchKind, SketchOptions } from "./sketch.js";
 export type { Progress } from "./pool/pool.js";
 export { problems, PROBLEM_FAMILIES, type Problems, type ProblemFamily, type ProblemSet, type ProblemSystem, type PoissonOptions, type DarcyOptions, type HelmholtzOptions, type ConvectionDiffusionOptions, type HeatOptions, type FieldOptions } from "./problems.js";

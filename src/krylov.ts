@@ -2,15 +2,14 @@
 // whole solve runs in one SPMD launch inside wasm (assembly/krylov/cg.ts):
 // JavaScript sets it up, then only relays progress and cancellation.
 import { NumlaneError } from "./errors.js";
-import { chunkCount, HISTORY_CAP, MAX_THREADS, reasonName, type CallOptions, type Engine } from "./engine.js";
+import { HISTORY_CAP, reasonName, type CallOptions, type Engine } from "./engine.js";
 import * as K from "./generated/kernels.js";
 import { csrInput, CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
-import { CallScope } from "./runtime/heap.js";
 import { allFinite, callback, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions, type OptionKeys } from "./validate.js";
 import { ic0Factor, ssorFactor, type TriangularFactor } from "./linalg/precond.js";
 import type { Progress } from "./pool/pool.js";
 import { contextValues, featureRows, OMEGA_GRID, RelaxationLearner, signatureRows, solveOrder } from "./sequence.js";
-import { PreparedMatrix, SequencePreparer, SymmetryChecker } from "./operator.js";
+import { MirrorCache, PreparedMatrix, SequencePreparer, surveyCsr } from "./operator.js";
 import { RecyclingJudge, type RecyclingVerdict } from "./recycle-policy.js";
 
 /** A matrix as the solvers take it: any of the three forms, or one prepared by nl.prepare. */
@@ -25,8 +24,8 @@ export type Preconditioner = "none" | "jacobi" | "ssor" | "ic0";
  * residual: the tolerance is below what rounding allows for this system.
  */
 export type CgReason = "converged" | "max-iterations" | "breakdown" | "indefinite" | "aborted" | "stagnated";
-// Indexed by the kernels' reason codes (assembly/krylov/reasons.ts).
-const REASONS: CgReason[] = ["converged", "max-iterations", "breakdown", "indefinite", "aborted", "stagnated"];
+/** Why a GMRES (or GCRO-DR) solve stopped: as CgReason, less "indefinite" (GMRES takes any nonsingular matrix). */
+export type GmresReason = Exclude<CgReason, "indefinite">;
 
 /** Options of nl.recycleSpace. */
 export interface RecycleOptions {
@@ -35,9 +34,8 @@ export interface RecycleOptions {
   /**
    * Preconditioned residuals (Lanczos vectors) kept from each CG solve to
    * build the next space from. Default max(4k, 40), lowered for big systems
-   * so the kept vectors take at most 128 MiB. More is better: measured on
-   * data/matrices (8 solves of one matrix, k = 8), ℓ = 16 saved 0–9 % of the
-   * iterations, ℓ = 40 saved 2–23 %.
+   * so the kept vectors take at most 128 MiB. More is better: a richer basis
+   * gives better Ritz vectors (figures: bench/results/krylov-notes.md).
    */
   ell?: number;
   /**
@@ -139,6 +137,17 @@ export interface CgResult {
   recycling?: { used: boolean; reason?: string };
 }
 
+export interface GmresResult {
+  x: Float64Array;
+  iterations: number;
+  converged: boolean;
+  reason: GmresReason;
+  /** ‖b − A·x‖ of the returned x, recomputed (not GMRES's estimate). */
+  residualNorm: number;
+  /** GMRES's residual estimates for k = 0..iterations (the first 2²⁰ of them). */
+  residualHistory: Float64Array;
+}
+
 // Relative asymmetry above this is not a symmetric matrix that rounding spoiled.
 const SYMMETRY_TOL = 1e-10;
 
@@ -158,11 +167,11 @@ export interface GmresOptions extends CallOptions {
    * Recycle this space (GCRO-DR(m, k) with m = restart, k = the space's k):
    * the solve projects it out first and keeps it deflated through every
    * restart, and leaves in it the k harmonic Ritz vectors of the solve's last
-   * cycle for the next system. Needs restart > k. It saves iterations (32 %
-   * on bench/krylov.mjs's drifting convection–diffusion sequence) but each
-   * cycle also orthogonalises against C and renews U and C, O(k·m·n): on a
-   * 5-point stencil the sequence still took 1.2× GMRES(m)'s time. It pays
-   * when a matvec is dear (many nonzeros a row, costly preconditioning).
+   * cycle for the next system. Needs restart > k. It saves iterations but
+   * each cycle also orthogonalises against C and renews U and C, O(k·m·n),
+   * which a cheap matvec (a 5-point stencil) does not repay: it pays when a
+   * matvec is dear (many nonzeros a row, costly preconditioning). Figures:
+   * bench/results/krylov-notes.md.
    */
   recycle?: RecycleSpace;
 }
@@ -189,14 +198,12 @@ export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onP
   order?: "sorted" | "given";
   /**
    * Recycle a k-dimensional space from each solve to the next, e.g. { k: 8 };
-   * default false (plain CG). Recycling cuts iterations (−30 % on a shuffled
-   * family of gr_900_900_crg systems) but each deflated iteration reads 2k
-   * more vectors, and each update costs O(k·(k+ℓ)·n): on 5-point stencils
-   * with Jacobi that outweighs the saving (Darcy 128², k = 16: 0.57× the
-   * iterations, 2× the time), so by default (`deflate: "auto"`) CG
-   * sequences drop it when the first solves show it does not pay
-   * (bench/krylov-sequences.mjs). It pays when SpMV is dear next to 2k
-   * vector reads and the systems share a few small eigenvalues.
+   * default false (plain CG). Recycling cuts iterations but each deflated
+   * iteration reads 2k more vectors, and each update costs O(k·(k+ℓ)·n): on
+   * 5-point stencils with Jacobi that outweighs the saving, so by default
+   * (`deflate: "auto"`) CG sequences drop it when the first solves show it
+   * does not pay. It pays when SpMV is dear next to 2k vector reads and the
+   * systems share a few small eigenvalues. Figures: bench/results/krylov-notes.md.
    */
   recycle?: RecycleOptions | false;
   /** Progress of the solve in hand, with its index in the caller's order. */
@@ -206,7 +213,7 @@ export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onP
    * the caller's order; `seconds`: that solve's wall time), so a caller can
    * stream solutions out, or know how far an aborted sequence got.
    */
-  onSolved?: (s: { system: number; result: CgResult; seconds: number }) => void;
+  onSolved?: (s: { system: number; result: CgResult | GmresResult; seconds: number }) => void;
 }
 const SEQUENCE_KEYS = callOptionKeys<SequenceOptions>({
   rtol: true, atol: true, maxIter: true, preconditioner: true, omega: true, method: true, restart: true, order: true, recycle: true, seed: true, onSolved: true,
@@ -245,7 +252,7 @@ export interface SequenceResult {
   /** Iterations of each solve, in the caller's order. */
   iterations: number[];
   /** Reason each solve stopped, in the caller's order. */
-  reasons: CgReason[];
+  reasons: (CgReason | GmresReason)[];
   /** The order the systems were solved in (indices into the caller's list). */
   order: number[];
   totalIterations: number;
@@ -260,8 +267,8 @@ export class Krylov {
 
   async cg(A: SolverMatrix, b: Float64Array, opts: CgOptions = {}): Promise<CgResult> {
     checkOptions("opts", opts, CG_KEYS);
-    const { S, n, x0, prepared } = squareSystem("CG", A, b, opts.x0);
-    checkSymmetric((prepared ?? S).asymmetry(), "A");
+    const { S, n, x0, prepared, survey } = squareSystem("CG", A, b, opts.x0, "", { symmetry: true, diagonal: opts.preconditioner === "jacobi" });
+    checkSymmetric(prepared ? prepared.asymmetry() : survey!.asymmetry ?? S.asymmetry(), "A");
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
@@ -271,7 +278,7 @@ export class Krylov {
     const factor: TriangularFactor | undefined =
       pre === "ic0" ? ic0Factor(S) : pre === "ssor" ? ssorFactor(S, opts.omega ?? 1) : undefined;
     // A symmetric positive definite matrix has a positive diagonal.
-    const dinv = pre === "jacobi" ? inverseDiagonal(S, true) : undefined;
+    const dinv = pre === "jacobi" ? inverseDiagonal(prepared ? prepared.diagonal() : survey!.diagonal!, true, "A") : undefined;
 
     const recycle = opts.recycle;
     if (recycle !== undefined) checkSpace(recycle, "cg", n);
@@ -330,15 +337,15 @@ export class Krylov {
   }
 
   /** Restarted GMRES for a general square (nonsymmetric) system, in one SPMD launch. */
-  async gmres(A: SolverMatrix, b: Float64Array, opts: GmresOptions = {}): Promise<CgResult> {
+  async gmres(A: SolverMatrix, b: Float64Array, opts: GmresOptions = {}): Promise<GmresResult> {
     checkOptions("opts", opts, GMRES_KEYS);
-    const { S, n, x0 } = squareSystem("GMRES", A, b, opts.x0);
+    const { S, n, x0, prepared, survey } = squareSystem("GMRES", A, b, opts.x0, "", { symmetry: false, diagonal: opts.preconditioner === "jacobi" });
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
     const restart = integer("opts.restart", opts.restart ?? Math.min(30, n), 1, 1000);
     const pre = preconditionerFor("gmres", opts.preconditioner);
-    const dinv = pre === "jacobi" ? inverseDiagonal(S, false) : undefined;
+    const dinv = pre === "jacobi" ? inverseDiagonal(prepared ? prepared.diagonal() : survey!.diagonal!, false, "A") : undefined;
     if (opts.recycle !== undefined) {
       checkSpace(opts.recycle, "gmres", n);
       checkRestart(restart, opts.recycle.k);
@@ -347,29 +354,24 @@ export class Krylov {
     const { rhs, start, scale, rhsSquared } = safelyScaled(b, x0);
     const tol = tolerance(rhsSquared, rtol, atol * scale);
     if (opts.recycle !== undefined) return unscaled(await this.gcrodr(S, rhs, start, dinv, tol, maxIter, restart, opts.recycle, opts), scale);
-    const chunks = chunkCount(n), m = restart, heap = this.e.heap;
+    const m = restart, heap = this.e.heap;
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
-    const scratchBytes = 8 * MAX_THREADS * ((m + 1) * m + 5 * (m + 1));
-    const work = 8 * ((m + 2) * n + n + (2 * (m + 1) + 2) * chunks + historyCap + 8) + scratchBytes + 8 * 64;
     const threads = this.e.threadsFor(12 * S.nnz + 8 * (2 * m + 6) * n, opts);
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : [])], work);
+    const outputs = 8 * (n + historyCap) + 2 * 64;
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : [])],
+      outputs + this.e.launchBytes(K.gmres_f64, { n, m }, threads));
     try {
       const { indptr, indices, data } = csrInput(scope, "A", S, n, n);
-      const bp = scope.input(rhs), dp = dinv ? scope.input(dinv) : 0;
-      const xp = scope.alloc(8 * n);
-      if (start) heap.f64.set(scope.live(start), xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
-      const basis = scope.alloc(8 * (m + 1) * n), t = scope.alloc(8 * n);
-      const pp = scope.alloc(8 * (2 * (m + 1) + 2) * chunks), scratch = scope.alloc(scratchBytes);
-      const hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
-      heap.f64.fill(0, out >> 3, (out >> 3) + 8);
-      await scope.run("gmres_f64", [indptr, indices, data, n, bp, xp, dp, m, basis, t, pp, scratch, hp, historyCap, maxIter, tol, out], {
-        signal: opts.signal, onProgress: opts.onProgress, long: true, threads,
-      });
-      const f64 = heap.f64, o = out >> 3;
-      const iterations = f64[o], reason = REASONS[f64[o + 1]];
+      const x = scope.alloc(8 * n);
+      if (start) heap.f64.set(scope.live(start), x >> 3); else heap.f64.fill(0, x >> 3, (x >> 3) + n);
+      const history = scope.alloc(8 * historyCap);
+      const r = await scope.launch(K.gmres_f64, {
+        indptr, indices, data, n, b: scope.input(rhs), x, dinv: dinv ? scope.input(dinv) : 0, m, history, historyCap, maxIter, tol,
+      }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+      const f64 = heap.f64, reason = reasonName(r.reason) as GmresReason;
       return unscaled({
-        x: this.e.copyOut(f64.subarray(xp >> 3, (xp >> 3) + n)), iterations, converged: reason === "converged", reason,
-        residualNorm: f64[o + 3], residualHistory: this.e.copyOut(f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap))),
+        x: this.e.copyOut(f64.subarray(x >> 3, (x >> 3) + n)), iterations: r.iterations, converged: reason === "converged", reason,
+        residualNorm: r.trueResidual, residualHistory: this.e.copyOut(f64.subarray(history >> 3, (history >> 3) + Math.min(r.iterations + 1, historyCap))),
       }, scale);
     } finally {
       scope.free();
@@ -380,62 +382,35 @@ export class Krylov {
   private async gcrodr(
     S: CsrMatrix, rhs: Float64Array, start: Float64Array | undefined, dinv: Float64Array | undefined,
     tol: number, maxIter: number, m: number, space: RecycleSpace, opts: GmresOptions,
-  ): Promise<CgResult> {
-    const n = S.rows, k = space.k, s0 = space.size, chunks = chunkCount(n), heap = this.e.heap;
+  ): Promise<GmresResult> {
+    const n = S.rows, k = space.k, s0 = space.size, heap = this.e.heap;
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
     const threads = this.e.threadsFor(12 * S.nnz + 8 * (2 * m + 2 * k + 6) * n, opts);
-    const sizes = await this.kernelSizes(m, k);
-    const work = 8 * (n + 2 * k * n + (m + 1) * n + n + sizes[0] * chunks + sizes[1] * threads + sizes[2] + historyCap + 8) + 10 * 64;
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : [])], work);
+    const outputs = 8 * (n + k * n + historyCap) + 3 * 64;
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : [])],
+      outputs + this.e.launchBytes(K.gcrodr_f64, { n, m, k }, threads));
     try {
       const { indptr, indices, data } = csrInput(scope, "A", S, n, n);
-      const bp = scope.input(rhs), dp = dinv ? scope.input(dinv) : 0;
-      const xp = scope.alloc(8 * n);
-      if (start) heap.f64.set(scope.live(start), xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + n);
-      const up = scope.alloc(8 * Math.max(1, k * n)), cp = scope.alloc(8 * Math.max(1, k * n));
-      if (s0 > 0) heap.f64.set(space.vectors.subarray(0, s0 * n), up >> 3);
-      const basis = scope.alloc(8 * (m + 1) * n), t = scope.alloc(8 * n);
-      const pp = scope.alloc(8 * sizes[0] * chunks), scratch = scope.alloc(8 * sizes[1] * threads), shared = scope.alloc(8 * sizes[2]);
-      const hp = scope.alloc(8 * historyCap), out = scope.alloc(64);
-      heap.f64.fill(0, out >> 3, (out >> 3) + 8);
-      await scope.run("gcrodr_f64", [
-        indptr, indices, data, n, bp, xp, dp, m, k, up, cp, s0, basis, t, pp, scratch, shared, hp, historyCap, maxIter, tol, out,
-      ], { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
-      const f64 = heap.f64, o = out >> 3;
-      const iterations = f64[o], reason = REASONS[f64[o + 1]], size = f64[o + 6];
+      const x = scope.alloc(8 * n);
+      if (start) heap.f64.set(scope.live(start), x >> 3); else heap.f64.fill(0, x >> 3, (x >> 3) + n);
+      const U = scope.alloc(8 * Math.max(1, k * n));
+      if (s0 > 0) heap.f64.set(space.vectors.subarray(0, s0 * n), U >> 3);
+      const history = scope.alloc(8 * historyCap);
+      const r = await scope.launch(K.gcrodr_f64, {
+        indptr, indices, data, n, b: scope.input(rhs), x, dinv: dinv ? scope.input(dinv) : 0, m, k, U, s0, history, historyCap, maxIter, tol,
+      }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+      const f64 = heap.f64, reason = reasonName(r.reason) as GmresReason;
       if (reason !== "aborted") {
-        space.vectors = this.e.copyOut(f64.subarray(up >> 3, (up >> 3) + size * n));
-        space.size = size;
+        space.vectors = this.e.copyOut(f64.subarray(U >> 3, (U >> 3) + r.size * n));
+        space.size = r.size;
         space.n = n;
         space.method = "gmres";
         space.ritzValues = new Float64Array(0);
       }
       return {
-        x: this.e.copyOut(f64.subarray(xp >> 3, (xp >> 3) + n)), iterations, converged: reason === "converged", reason,
-        residualNorm: f64[o + 3], residualHistory: this.e.copyOut(f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations + 1, historyCap))),
+        x: this.e.copyOut(f64.subarray(x >> 3, (x >> 3) + n)), iterations: r.iterations, converged: reason === "converged", reason,
+        residualNorm: r.trueResidual, residualHistory: this.e.copyOut(f64.subarray(history >> 3, (history >> 3) + Math.min(r.iterations + 1, historyCap))),
       };
-    } finally {
-      scope.free();
-    }
-  }
-
-  /** GCRO-DR's scratch sizes in f64 (partial rows, per thread, shared), from the kernel's own layout. */
-  private async kernelSizes(m: number, k: number): Promise<number[]> {
-    const key = m * 4096 + k, known = this.gcrodrSizes.get(key);
-    if (known) return known;
-    const sizes = await this.askKernelSizes("gcrodr_sizes", [m, k]);
-    this.gcrodrSizes.set(key, sizes);
-    return sizes;
-  }
-
-  private readonly gcrodrSizes = new Map<number, number[]>();
-
-  private async askKernelSizes(kernel: string, args: number[]): Promise<number[]> {
-    const scope = new CallScope(this.e.heap, [], 64);
-    try {
-      const out = scope.alloc(64);
-      await this.e.pool.run(kernel, [...args, out], { threads: 1 });
-      return Array.from(this.e.heap.f64.subarray(out >> 3, (out >> 3) + 3));
     } finally {
       scope.free();
     }
@@ -456,14 +431,16 @@ export class Krylov {
     nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     nonNegative("opts.atol", opts.atol ?? 0);
     if (opts.maxIter !== undefined) integer("opts.maxIter", opts.maxIter, 0, 2 ** 30);
-    // Symmetry is measured here, once; a system's matrix is copied into wasm
-    // memory once, when its turn comes (its pattern only when it differs from the last).
-    const symmetry = new SymmetryChecker();
+    // Symmetry is measured here, once (with finiteness and the diagonal, in
+    // one sweep per matrix); a system's matrix is copied into wasm memory
+    // once, when its turn comes (its pattern only when it differs from the last).
+    const mirrors = new MirrorCache();
     const asymmetries: (number | undefined)[] = new Array(systems.length);
     const mats = systems.map((sys, i) => {
-      const { S, prepared } = squareSystem(method === "cg" ? "CG" : "GMRES", sys.A, sys.b, undefined, `systems[${i}].`);
-      if (method === "cg") checkSymmetric(asymmetries[i] = prepared ? prepared.asymmetry() : symmetry.asymmetry(S), `systems[${i}].A`);
-      if (pre === "jacobi") inverseDiagonal(S, method === "cg", `systems[${i}].A`);
+      const want = { symmetry: method === "cg", diagonal: pre === "jacobi", mirrors };
+      const { S, prepared, survey } = squareSystem(method === "cg" ? "CG" : "GMRES", sys.A, sys.b, undefined, `systems[${i}].`, want);
+      if (method === "cg") checkSymmetric(asymmetries[i] = prepared ? prepared.asymmetry() : survey!.asymmetry ?? S.asymmetry(), `systems[${i}].A`);
+      if (pre === "jacobi") inverseDiagonal(prepared ? prepared.diagonal() : survey!.diagonal!, method === "cg", `systems[${i}].A`);
       return S;
     });
     const features = featureRows(systems), contexts = contextValues(systems);
@@ -487,7 +464,7 @@ export class Krylov {
     const omegas: number[] | undefined = learner ? new Array(mats.length) : undefined;
     const solutions: Float64Array[] = new Array(mats.length);
     const iterations: number[] = new Array(mats.length);
-    const reasons: CgReason[] = new Array(mats.length);
+    const reasons: (CgReason | GmresReason)[] = new Array(mats.length);
     const { onProgress, onSolved, order: _o, recycle: _r, method: _m, restart, omega: _w, seed: _s, ...cgOpts } = opts;
     if (onSolved !== undefined) callback("opts.onSolved", onSolved);
     if (method === "cg" && restart !== undefined) throw new NumlaneError("invalid-value", "restart is for method \"gmres\"", "opts.restart");
@@ -499,7 +476,7 @@ export class Krylov {
         const omega = learner ? OMEGA_GRID[learner.choose(i)] : opts.omega as number | undefined;
         const given = systems[i].A instanceof PreparedMatrix ? systems[i].A as PreparedMatrix : undefined;
         const A = given ?? preparer.prepare(mats[i], `systems[${i}].A`, asymmetries[i]);
-        let r: CgResult;
+        let r: CgResult | GmresResult;
         try {
           r = method === "gmres"
             ? await this.gmres(A, systems[i].b, { ...cgOpts, preconditioner: cgOpts.preconditioner as GmresOptions["preconditioner"], restart, recycle: space, onProgress: progress })
@@ -510,7 +487,7 @@ export class Krylov {
         solutions[i] = r.x;
         iterations[i] = r.iterations;
         reasons[i] = r.reason;
-        judge?.observe(r.iterations, r.recycling?.used === true);
+        judge?.observe(r.iterations, "recycling" in r && r.recycling?.used === true);
         if (learner) { learner.observe(r.iterations); omegas![i] = omega!; }
         onSolved?.({ system: i, result: r, seconds: (performance.now() - started) / 1e3 });
       }
@@ -554,8 +531,10 @@ function checkSpace(space: RecycleSpace, method: "cg" | "gmres", n: number): voi
 /**
  * A square CSR system A·x = b (and x0) checked: shapes, emptiness, NaN/∞.
  * `at` prefixes the names of A and b in errors (e.g. "systems[3].").
+ * Unless A is prepared, the sweep that checks its values for NaN/∞ also
+ * measures what `want` asks (surveyCsr), for the checks that follow.
  */
-function squareSystem(method: string, A: SolverMatrix, b: Float64Array, x0?: Float64Array, at = "") {
+function squareSystem(method: string, A: SolverMatrix, b: Float64Array, x0?: Float64Array, at = "", want: Parameters<typeof surveyCsr>[1] = { symmetry: false, diagonal: false }) {
   // A prepared matrix was checked when prepared, and cannot have changed since.
   const prepared = A instanceof PreparedMatrix ? A : undefined;
   const m = prepared ? prepared.matrix(`${at}A`) : toMatrix(`${at}A`, A);
@@ -563,7 +542,9 @@ function squareSystem(method: string, A: SolverMatrix, b: Float64Array, x0?: Flo
   if (S.rows !== S.cols) throw new NumlaneError("invalid-shape", `${method} needs a square matrix, got ${S.rows}×${S.cols}`, `${at}A`);
   const n = S.rows;
   if (n === 0) throw new NumlaneError("invalid-size", "the matrix is empty", `${at}A`);
-  if (!prepared) allFinite(`${at}A`, S.data);
+  const survey = prepared ? undefined : surveyCsr(S, want);
+  // The first entry that is not finite, reported as allFinite reports it.
+  if (survey && survey.nonFinite >= 0) allFinite(`${at}A`, S.data);
   float64Array(`${at}b`, b);
   if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${b.length}`, `${at}b`);
   allFinite(`${at}b`, b);
@@ -572,15 +553,18 @@ function squareSystem(method: string, A: SolverMatrix, b: Float64Array, x0?: Flo
     if (x0.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A, got ${x0.length}`, "opts.x0");
     allFinite("opts.x0", x0);
   }
-  return { S, n, x0, prepared };
+  return { S, n, x0, prepared, survey };
 }
 
-/** 1/a_ii for Jacobi; `positive`: the diagonal must be > 0 (SPD), else only ≠ 0. `name`: the matrix in errors. */
-function inverseDiagonal(S: CsrMatrix, positive: boolean, name = "A"): Float64Array {
-  const n = S.rows, dinv = new Float64Array(n);
+/**
+ * 1/a_ii for Jacobi from the a_ii (each row's diagonal entries summed: a
+ * survey's or a prepared matrix's); `positive`: they must be > 0 (SPD), else
+ * only ≠ 0. `name`: the matrix in errors.
+ */
+function inverseDiagonal(diagonal: Float64Array, positive: boolean, name: string): Float64Array {
+  const n = diagonal.length, dinv = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    let d = 0;
-    for (let k = S.indptr[i]; k < S.indptr[i + 1]; k++) if (S.indices[k] === i) d += S.data[k];
+    const d = diagonal[i];
     if (positive ? !(d > 0) : d === 0) {
       throw new NumlaneError("invalid-value", `diagonal entry ${i} is ${d}: ${positive ? "not positive definite, so " : ""}Jacobi cannot scale it`, name);
     }
@@ -619,7 +603,7 @@ function isZero(b: Float64Array): boolean {
 }
 
 /** b = 0: x = 0 exactly, whatever x0 (as SciPy), with no kernel run. */
-function zeroSolution(n: number): CgResult {
+function zeroSolution(n: number): GmresResult {
   return { x: new Float64Array(n), iterations: 0, converged: true, reason: "converged", residualNorm: 0, residualHistory: Float64Array.of(0) };
 }
 
@@ -656,7 +640,7 @@ function tolerance(bSquared: number, rtol: number, atol: number): number {
 }
 
 /** A result of a system solved scaled by `scale` (see safelyScaled), in the caller's units; exact. */
-function unscaled(r: CgResult, scale: number): CgResult {
+function unscaled<R extends CgResult | GmresResult>(r: R, scale: number): R {
   if (scale === 1) return r;
   const inv = 1 / scale;
   for (let i = 0; i < r.x.length; i++) r.x[i] *= inv;

@@ -131,7 +131,7 @@ export class CsrMatrix {
     if (this.rows !== this.cols) return Infinity;
     // Fast path, without forming Aᵀ: strictly sorted rows (as readMatrixMarket
     // and fromCoo make) with a symmetric pattern.
-    const paired = this.sortedRows() ? this.pairedAsymmetry() : undefined;
+    const paired = pairedSweep(this, NO_DIAGONAL).asymmetry;
     if (paired !== undefined) return paired;
     const t = this.transpose(), n = this.rows;
     const acc = new Float64Array(n), mark = new Int32Array(n).fill(-1);
@@ -155,45 +155,7 @@ export class CsrMatrix {
         if (!(d <= diff)) diff = d;  // NaN propagates
       }
     }
-    return scale === 0 ? (Number.isNaN(diff) ? NaN : 0) : diff / scale;
-  }
-
-  /**
-   * max |a_ij − a_ji| / max |a_ij| when every entry (i, j) has its mirror
-   * (j, i) stored, else undefined. Rows sorted: for each row j the mirrors
-   * asked of it come in increasing i, so one cursor per row finds them all in
-   * a single pass (no transpose: ~nnz reads, one rows-sized array).
-   */
-  private pairedAsymmetry(): number | undefined {
-    const { indptr, indices, data } = this, n = this.rows;
-    const cursor = indptr.slice(0, n);
-    let diff = 0, scale = 0, lower = 0, matched = 0;
-    for (let i = 0; i < n; i++) {
-      for (let k = indptr[i]; k < indptr[i + 1]; k++) {
-        const j = indices[k], v = data[k];
-        scale = Math.max(scale, Math.abs(v));
-        if (j < i) { lower++; continue; }
-        let c = cursor[j];
-        const end = indptr[j + 1];
-        while (c < end && indices[c] < i) c++;
-        if (c === end || indices[c] !== i) return undefined;
-        cursor[j] = c + 1;
-        if (j !== i) matched++;
-        const d = Math.abs(v - data[c]);
-        if (!(d <= diff)) diff = d;  // NaN propagates
-      }
-    }
-    if (matched !== lower) return undefined;
-    return scale === 0 ? (Number.isNaN(diff) ? NaN : 0) : diff / scale;
-  }
-
-  /** Columns strictly increasing within every row (so no duplicates). */
-  private sortedRows(): boolean {
-    const { indptr, indices } = this;
-    for (let i = 0; i < this.rows; i++) {
-      for (let k = indptr[i] + 1; k < indptr[i + 1]; k++) if (indices[k] <= indices[k - 1]) return false;
-    }
-    return true;
+    return relativeAsymmetry(diff, scale);
   }
 
   /**
@@ -230,6 +192,56 @@ export class CsrMatrix {
     }
     return new DenseMatrix(this.rows, this.cols, out);
   }
+}
+
+const NO_DIAGONAL = new Float64Array(0);
+
+/**
+ * One sweep over a CSR matrix's entries (structure valid): whether they are
+ * finite (nonFinite: the first position that is not, or −1), each row's
+ * diagonal entries summed in entry order into `diagonal` (n entries; none
+ * when empty), and max |a_ij − a_ji| / max |a_ij| by pairing each entry with
+ * its mirror: with strictly sorted rows the mirrors asked of row j come in
+ * increasing i, so one cursor per row finds them all (no transpose: ~nnz
+ * reads, one rows-sized array). Asymmetry undefined when the rows are not
+ * strictly sorted or an entry has no mirror stored.
+ */
+export function pairedSweep(A: CsrMatrix, diagonal: Float64Array): { nonFinite: number; asymmetry?: number } {
+  const { indptr, indices, data } = A, n = A.rows, diag = diagonal.length > 0;
+  const cursor = indptr.slice(0, n);
+  let bad = 0, diff = 0, scale = 0, lower = 0, matched = 0, paired = true;
+  for (let i = 0; i < n; i++) {
+    const start = indptr[i], end = indptr[i + 1];
+    for (let k = start; k < end; k++) {
+      const j = indices[k], v = data[k];
+      bad += v - v;  // NaN once any entry is NaN or ±∞
+      if (diag && j === i) diagonal[i] += v;
+      scale = Math.max(scale, Math.abs(v));
+      if (!paired) continue;
+      if (k > start && j <= indices[k - 1]) { paired = false; continue; }
+      if (j < i) { lower++; continue; }
+      let c = cursor[j];
+      const rowEnd = indptr[j + 1];
+      while (c < rowEnd && indices[c] < i) c++;
+      if (c === rowEnd || indices[c] !== i) { paired = false; continue; }
+      cursor[j] = c + 1;
+      if (j !== i) matched++;
+      const d = Math.abs(v - data[c]);
+      if (!(d <= diff)) diff = d;  // NaN propagates
+    }
+  }
+  return { nonFinite: bad === 0 ? -1 : firstNonFinite(data), asymmetry: paired && matched === lower ? relativeAsymmetry(diff, scale) : undefined };
+}
+
+/** Position of the first entry that is not finite, or −1. */
+export function firstNonFinite(data: Float64Array): number {
+  for (let k = 0; k < data.length; k++) if (data[k] - data[k] !== 0) return k;
+  return -1;
+}
+
+/** max |a_ij − a_ji| / max |a_ij| from its two maxima (0 for a zero matrix; NaN stays NaN). */
+export function relativeAsymmetry(diff: number, scale: number): number {
+  return scale === 0 ? (Number.isNaN(diff) ? NaN : 0) : diff / scale;
 }
 
 /**

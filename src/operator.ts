@@ -4,7 +4,7 @@
 // share a sparsity pattern (withValues, or a sequence's systems) keep it in
 // wasm memory once and only their values each.
 import { NumlaneError } from "./errors.js";
-import { checkCsr, CsrMatrix, residentCsr, toMatrix } from "./matrix.js";
+import { checkCsr, CsrMatrix, firstNonFinite, pairedSweep, relativeAsymmetry, residentCsr, toMatrix } from "./matrix.js";
 import type { Heap } from "./runtime/heap.js";
 import { allFinite, float64Array } from "./validate.js";
 
@@ -47,7 +47,7 @@ export function asymmetryOf(data: Float64Array, mirror: Int32Array): number {
     if (!(d <= diff)) diff = d;
     scale = Math.max(scale, Math.abs(data[k]));
   }
-  return scale === 0 ? (Number.isNaN(diff) ? NaN : 0) : diff / scale;
+  return relativeAsymmetry(diff, scale);
 }
 
 /** A sparsity pattern in wasm memory, kept while a prepared matrix uses it. */
@@ -116,6 +116,9 @@ export class PreparedMatrix {
   private callsUsing = 0;
   private state: "live" | "freeing" | "freed" = "live";
 
+  /** Each row's diagonal entries summed (Jacobi's a_ii), found once, when first asked for. */
+  private diag: Float64Array | undefined;
+
   /** @internal Use nl.prepare or withValues. `asym`: the values' asymmetry if already known. */
   constructor(private readonly pattern: Pattern, values: Float64Array, asym?: number) {
     this.rows = pattern.rows;
@@ -126,6 +129,12 @@ export class PreparedMatrix {
     heap.f64.set(values, this.data >> 3);
     pattern.use();
     this.asym = asym;
+  }
+
+  /** @internal Each row's diagonal entries summed in entry order (as surveyCsr), found once. */
+  diagonal(): Float64Array {
+    this.diag ??= surveyCsr(this.matrix("A"), { symmetry: false, diagonal: true }).diagonal!;
+    return this.diag;
   }
 
   /** max |a_ij − a_ji| / max |a_ij| (0: symmetric), measured once, when first asked for. */
@@ -198,21 +207,92 @@ export class PreparedMatrix {
 }
 
 /**
- * Asymmetries of a sequence's matrices: while they share a pattern (the same
- * arrays, or equal ones) its mirror is found once and each matrix costs one
- * pass over its values instead of a transpose.
+ * The mirrors (see mirrorOf) of a sequence's patterns: while its matrices
+ * share one (the same arrays, or equal ones) it is found once, and each
+ * matrix's asymmetry costs no transpose (surveyCsr uses it).
  */
-export class SymmetryChecker {
+export class MirrorCache {
   private last?: { rows: number; indptr: Int32Array; indices: Int32Array; mirror: Int32Array | null };
 
-  asymmetry(S: CsrMatrix): number {
-    if (S.rows !== S.cols) return Infinity;
+  /** S's mirror; null when its rows are not strictly sorted or its pattern is not symmetric. */
+  mirror(S: CsrMatrix): Int32Array | null {
+    if (S.rows !== S.cols) return null;
     const last = this.last;
     const same = last !== undefined && last.rows === S.rows && (last.indptr === S.indptr || equal(last.indptr, S.indptr)) && (last.indices === S.indices || equal(last.indices, S.indices));
     if (!same) this.last = { rows: S.rows, indptr: S.indptr, indices: S.indices, mirror: mirrorOf(S.rows, S.indptr, S.indices) };
-    const mirror = this.last!.mirror;
-    return mirror ? asymmetryOf(S.data, mirror) : S.asymmetry();
+    return this.last!.mirror;
   }
+}
+
+/** What the solvers need to know of a CSR matrix's values, from one sweep over them (surveyCsr). */
+export interface CsrSurvey {
+  /** Position in data of the first entry that is not finite; −1 when all are. */
+  nonFinite: number;
+  /**
+   * max |a_ij − a_ji| / max |a_ij| (as CsrMatrix.asymmetry) when the sweep
+   * could pair every entry with its mirror; undefined when not asked for, or
+   * when the rows are not strictly sorted or the pattern is not symmetric
+   * (then CsrMatrix.asymmetry finds it through a transpose).
+   */
+  asymmetry?: number;
+  /** Each row's diagonal entries summed in entry order (Jacobi's a_ii), when asked for. */
+  diagonal?: Float64Array;
+}
+
+/**
+ * Finiteness, symmetry and the diagonal of a structurally valid CSR matrix,
+ * in one sweep over its entries instead of a pass each. With `mirrors` (a
+ * sequence's), the pattern's mirror pairs the entries; else pairedSweep,
+ * CsrMatrix.asymmetry's fast path, does. Every number is the one the
+ * separate passes give: the same maxima, the same sums in the same order.
+ */
+export function surveyCsr(S: CsrMatrix, want: { symmetry: boolean; diagonal: boolean; mirrors?: MirrorCache }): CsrSurvey {
+  const n = S.rows, square = S.rows === S.cols;
+  // Filled by the sweep: each row's diagonal sum, or (empty) none asked for.
+  const diagonal = new Float64Array(want.diagonal ? n : 0);
+  const mirror = want.symmetry && square && want.mirrors ? want.mirrors.mirror(S) : null;
+  const sweep = !want.symmetry || !square || (want.mirrors && !mirror) ? sweepValues(S, diagonal)
+    : mirror ? sweepMirrored(S, diagonal, mirror) : pairedSweep(S, diagonal);
+  const asymmetry = !want.symmetry ? undefined : !square ? Infinity : sweep.asymmetry;
+  return { nonFinite: sweep.nonFinite, asymmetry, diagonal: want.diagonal ? diagonal : undefined };
+}
+
+// The sweeps, one loop each so that each stays simple for the JIT. `diagonal`
+// (n entries, or none) gets each row's diagonal entries summed in entry order.
+
+/** Finiteness (and the diagonal). */
+function sweepValues(S: CsrMatrix, diagonal: Float64Array): { nonFinite: number; asymmetry?: number } {
+  const { indptr, indices, data } = S, n = S.rows, diag = diagonal.length > 0;
+  let bad = 0;
+  if (diag) {
+    for (let i = 0; i < n; i++) {
+      for (let k = indptr[i]; k < indptr[i + 1]; k++) {
+        const v = data[k];
+        bad += v - v;
+        if (indices[k] === i) diagonal[i] += v;
+      }
+    }
+  } else {
+    for (let k = 0; k < data.length; k++) bad += data[k] - data[k];  // NaN once any entry is NaN or ±∞
+  }
+  return { nonFinite: bad === 0 ? -1 : firstNonFinite(data) };
+}
+
+/** Finiteness, the diagonal and the asymmetry through the pattern's mirror (as asymmetryOf). */
+function sweepMirrored(S: CsrMatrix, diagonal: Float64Array, mirror: Int32Array): { nonFinite: number; asymmetry?: number } {
+  const { indptr, indices, data } = S, n = S.rows, diag = diagonal.length > 0;
+  let bad = 0, diff = 0, scale = 0;
+  for (let i = 0; i < n; i++) {
+    for (let k = indptr[i]; k < indptr[i + 1]; k++) {
+      const v = data[k];
+      bad += v - v;
+      if (diag && indices[k] === i) diagonal[i] += v;
+      scale = Math.max(scale, Math.abs(v));
+      const d = Math.abs(v - data[mirror[k]]);
+      if (!(d <= diff)) diff = d;  // NaN propagates
+    }
+  }
+  return { nonFinite: bad === 0 ? -1 : firstNonFinite(data), asymmetry: relativeAsymmetry(diff, scale) };
 }
 
 function equal(a: Int32Array, b: Int32Array): boolean {

@@ -2,8 +2,7 @@
 // first solves. Deflation saves iterations but each deflated iteration reads
 // W and A·W (2k vectors) besides the iteration's own traffic, and every
 // solve pays the Ritz update. On cheap operators (a 5-point stencil with
-// Jacobi) that outweighs the iterations saved: measured on 20 lognormal Darcy
-// systems, 128², k = 16: 0.57× the iterations, 2.05× the CPU time of plain PCG.
+// Jacobi) that outweighs the iterations saved (figures: bench/results/krylov-notes.md).
 //
 // The judgement uses iteration counts and a memory-traffic model, never
 // clocks, so a sequence's results stay bit-identical across thread counts,

@@ -64,21 +64,48 @@ function hash(i: number, salt: number): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
-/** The signature of one matrix (one pass over its entries), written into `out`. */
-function signatureOf(A: CsrLike, out: Float64Array): void {
+/**
+ * The probes' hashes, which depend on positions only, so one set serves every
+ * matrix of a sequence: per column, its sign (±1) in each probe; per row and
+ * probe, the signature slot it lands in and its sign there. Signs are
+ * multiplied in, not branched on (a random branch per entry and probe cost
+ * more than the sweep): v·(±1) is exactly ±v, so the sums are those of adding
+ * ±v.
+ */
+interface Probes { columnSigns: Float64Array; rowSlots: Uint8Array; rowSigns: Float64Array }
+
+function probesFor(rows: number, cols: number): Probes {
+  const columnSigns = new Float64Array(cols * PROBES), rowSlots = new Uint8Array(rows * PROBES), rowSigns = new Float64Array(rows * PROBES);
+  for (let j = 0; j < cols; j++) {
+    const h = hash(j, 0x51ed27);
+    for (let p = 0; p < PROBES; p++) columnSigns[j * PROBES + p] = (h >>> p) & 1 ? 1 : -1;
+  }
+  for (let t = 0; t < rows * PROBES; t++) {
+    const h = hash(t, 0x2c1b3c6d);
+    rowSlots[t] = h % SIGNATURE_LENGTH;
+    rowSigns[t] = h & 0x80000000 ? -1 : 1;
+  }
+  return { columnSigns, rowSlots, rowSigns };
+}
+
+/** The signature of one matrix (one pass over its entries), written into `out`; PROBES = 4 lanes. */
+function signatureOf(A: CsrLike, out: Float64Array, probes: Probes): void {
   out.fill(0);
-  const { indptr, indices, data } = A;
-  const y = new Float64Array(PROBES);
+  const { indptr, indices, data } = A, { columnSigns, rowSlots, rowSigns } = probes;
   for (let i = 0; i < A.rows; i++) {
-    y.fill(0);
+    let y0 = 0, y1 = 0, y2 = 0, y3 = 0;
     for (let k = indptr[i]; k < indptr[i + 1]; k++) {
-      const h = hash(indices[k], 0x51ed27), v = data[k];
-      for (let p = 0; p < PROBES; p++) y[p] += (h >>> p) & 1 ? v : -v;
+      const c = indices[k] * PROBES, v = data[k];
+      y0 += v * columnSigns[c];
+      y1 += v * columnSigns[c + 1];
+      y2 += v * columnSigns[c + 2];
+      y3 += v * columnSigns[c + 3];
     }
-    for (let p = 0; p < PROBES; p++) {
-      const h = hash(i * PROBES + p, 0x2c1b3c6d);
-      out[h % SIGNATURE_LENGTH] += h & 0x80000000 ? -y[p] : y[p];
-    }
+    const t = i * PROBES;
+    out[rowSlots[t]] += y0 * rowSigns[t];
+    out[rowSlots[t + 1]] += y1 * rowSigns[t + 1];
+    out[rowSlots[t + 2]] += y2 * rowSigns[t + 2];
+    out[rowSlots[t + 3]] += y3 * rowSigns[t + 3];
   }
 }
 
@@ -282,10 +309,9 @@ function twoOpt(X: Float64Array, s: number, d: number, K: number, nbr: Int32Arra
 /** The ω arms: 10 points of (0, 2), where SSOR-preconditioned CG has its optimum for diffusion problems. */
 export const OMEGA_GRID: readonly number[] = [1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9];
 // Tsallis-INF's learning rate is LEARNING_RATE/√t on costs scaled to [0, 1]
-// by the most iterations seen. Tuned on 100-system Darcy sequences (every
-// ω's iteration counts tabulated at 32², 48², 64², 128²; 20 seeds each):
-// Zimmert & Seldin's 2/√t, made for thousands of rounds, ended 20–58 % above
-// the best fixed ω; 64 ended 3–5 % above (median; 8 % at worst).
+// by the most iterations seen: far above Zimmert & Seldin's 2/√t, which is
+// made for thousands of rounds, not a sequence's hundred (tuned on Darcy
+// sequences: bench/results/krylov-notes.md).
 const LEARNING_RATE = 64;
 
 /**
@@ -294,10 +320,9 @@ const LEARNING_RATE = 64;
  * contexts split into ⌊√s / 4⌋ bins of equal count, at least one, so systems
  * of similar context share what was learnt). Each arm's cumulative loss is
  * estimated as rounds × its mean cost so far rather than by importance
- * weighting: the costs of one ω barely vary across a family (±3 % on Darcy),
- * and in 100 rounds the importance-weighted sums' variance made the learner
- * settle on whichever good arm it met first (7–27 % above the best fixed ω,
- * median of 20 seeds; up to 54 %).
+ * weighting: the costs of one ω barely vary across a family, and in a
+ * hundred rounds the importance-weighted sums' variance made the learner
+ * settle on whichever good arm it met first (bench/results/krylov-notes.md).
  * Deterministic for a given seed.
  */
 export class RelaxationLearner {
@@ -359,9 +384,9 @@ export class RelaxationLearner {
     this.rounds[bin]++;
     if (this.swept[bin]) return;
     // Iterations grow away from the best ω, so the sweep stops at an arm
-    // costing twice the best so far (at 128² Darcy it would otherwise cost
-    // 16 % of the whole sequence on ω far below the best); the arms below it
-    // take its cost as their estimate.
+    // costing twice the best so far (else it spends a large share of a short
+    // sequence on ω far below the best); the arms below it take its cost as
+    // their estimate.
     let best = Infinity;
     for (let a = arm; a < sums.length; a++) best = Math.min(best, sums[a] / plays[a]);
     if (arm === 0 || iterations > 2 * best) {
@@ -406,7 +431,8 @@ export function contextValues(systems: readonly { context?: number }[]): Float64
 /** Matrix signatures (see signatureOf), as the rows of one matrix. */
 export function signatureRows(mats: readonly CsrLike[]): { X: Float64Array; d: number } {
   const d = SIGNATURE_LENGTH, X = new Float64Array(mats.length * d);
-  mats.forEach((A, i) => signatureOf(A, X.subarray(i * d, (i + 1) * d)));
+  const probes = probesFor(mats.reduce((m, A) => Math.max(m, A.rows), 0), mats.reduce((m, A) => Math.max(m, A.cols), 0));
+  mats.forEach((A, i) => signatureOf(A, X.subarray(i * d, (i + 1) * d), probes));
   return { X, d };
 }
 

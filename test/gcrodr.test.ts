@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CsrMatrix, init, readMatrixMarket, type Numlane } from "../dist/index.js";
 import { diff, matvec, norm, python, rng, sameBits, uniform } from "./helpers.js";
+import * as K from "../src/generated/kernels.js";
 
 let nl: Numlane;
 beforeAll(async () => { nl = await init({ threads: 2 }); });
@@ -45,7 +46,6 @@ const csrJson = (A: CsrMatrix) => ({ p: Array.from(A.indptr), j: Array.from(A.in
 
 describe("gcrodr: the harmonic Ritz eigen-solver (wasm) against scipy.linalg.eig", () => {
   it("Ḡᵀ·Ḡ·z = θ·Ḡᵀ·W·z: the eigenvalues, and the span of the k smallest |θ| vectors", async () => {
-    const heap = nl.engine.heap, pool = nl.engine.pool;
     const cases: { mm: number; k: number; G: number[]; W: number[]; wr: number[]; wi: number[]; P: number[]; kk: number }[] = [];
     for (const [mm, k, seed] of [[6, 2, 1], [12, 5, 2], [30, 8, 3], [40, 10, 4]]) {
       const r = rng(seed), N = mm + 1;
@@ -56,16 +56,19 @@ describe("gcrodr: the harmonic Ritz eigen-solver (wasm) against scipy.linalg.eig
         G[j * N + i] = i <= j + 1 ? r() - 0.5 + (i === j ? 1.5 : 0) : 0;
         W[j * N + i] = j < s ? r() - 0.5 : i === j ? 1 : 0;
       }
-      const gp = heap.alloc(8 * N * mm), wp = heap.alloc(8 * N * mm), out = heap.alloc(8 * (1 + 2 * mm + mm * k)), sc = heap.alloc(8 * (7 * N * N + 8 * N));
+      const engine = nl.engine, shape = { mm };
+      const scope = await engine.scope({}, [], 8 * (2 * N * mm + 2 * mm + mm * k) + 5 * 64 + engine.launchBytes(K.harmonic_ritz_f64, shape, 1));
       try {
+        const heap = scope.heap, gp = scope.alloc(8 * N * mm), wp = scope.alloc(8 * N * mm);
+        const wr = scope.alloc(8 * mm), wi = scope.alloc(8 * mm), P = scope.alloc(8 * mm * k);
         heap.f64.set(G, gp >> 3); heap.f64.set(W, wp >> 3);
-        await pool.run("harmonic_ritz_f64", [gp, wp, mm, k, out, sc], { threads: 1 });
-        const o = heap.f64.slice(out >> 3, (out >> 3) + 1 + 2 * mm + mm * k), kk = o[0];
+        const { kept: kk } = await scope.launch(K.harmonic_ritz_f64, { G: gp, W: wp, mm, k, wr, wi, P }, { threads: 1 });
         expect(kk).toBeGreaterThanOrEqual(k - 1);
         expect(kk).toBeLessThanOrEqual(k);
-        cases.push({ mm, k, kk, G: [...G], W: [...W], wr: [...o.slice(1, 1 + mm)], wi: [...o.slice(1 + mm, 1 + 2 * mm)], P: [...o.slice(1 + 2 * mm, 1 + 2 * mm + mm * kk)] });
+        const f64 = heap.f64;
+        cases.push({ mm, k, kk, G: [...G], W: [...W], wr: [...f64.slice(wr >> 3, (wr >> 3) + mm)], wi: [...f64.slice(wi >> 3, (wi >> 3) + mm)], P: [...f64.slice(P >> 3, (P >> 3) + mm * kk)] });
       } finally {
-        for (const p of [gp, wp, out, sc]) heap.free(p);
+        scope.free();
       }
     }
     const res = python(`

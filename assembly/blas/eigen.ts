@@ -11,13 +11,10 @@
 //                      and the real basis of the k vectors of smallest |θ|
 //
 // Matrices are row-major n×n with leading dimension n unless said otherwise.
+import { at } from "../core/memory";
 
 const EPS: f64 = 2.220446049250313e-16;
 
-// @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 3);
-}
 // @ts-ignore: decorator
 @inline function rm(p: usize, n: i32, i: i32, j: i32): usize {
   return p + (<usize>(i * n + j) << 3);
@@ -353,14 +350,4 @@ export function harmonicRitz(G: usize, W: usize, ld: i32, mm: i32, k: i32, P: us
     count += im != 0 ? 2 : 1;
   }
   return count;
-}
-
-/**
- * Test entry: harmonicRitz on Ḡ and W ((mm+1)×mm column-major, leading
- * dimension mm+1); out = [k', μ_re (mm), μ_im (mm), P (mm×k')].
- */
-export function harmonic_ritz_f64(G: usize, W: usize, mm: i32, k: i32, out: usize, scratch: usize): void {
-  const wr = at(out, 1), wi = at(wr, mm), P = at(wi, mm);
-  const kk = harmonicRitz(G, W, mm + 1, mm, k, P, wr, wi, scratch);
-  store<f64>(out, <f64>kk);
 }

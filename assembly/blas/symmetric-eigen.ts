@@ -4,11 +4,7 @@
 // per sweep times 8–10 sweeps: the projected problems of recycled CG
 // (m ≈ 80) take milliseconds instead of a whole solve's time.
 // Sequential and branch-for-branch the same on every runtime: bit-identical.
-
-// @ts-ignore: decorator
-@inline function at(v: usize, i: i32): usize {
-  return v + (<usize>i << 3);
-}
+import { at } from "../core/memory";
 
 /** QL sweeps allowed per eigenvalue before giving up (tql2 needs 1–3 on average). */
 const QL_ITERATIONS = 60;
@@ -184,9 +180,4 @@ function tridiagonalQl(v: usize, m: i32, d: usize, e: usize): bool {
     }
   }
   return true;
-}
-
-/** Kernel entry for tests: `a` (m×m) is overwritten by the eigenvectors, `d` the eigenvalues; out[0] = 1 if converged. */
-export function symmetric_eigen_f64(a: usize, m: i32, d: usize, e: usize, out: usize, team: usize, tid: i32, nthreads: i32): void {
-  if (tid == 0) store<f64>(out, symmetricEigen(a, m, d, e) ? 1 : 0);
 }

@@ -4,21 +4,17 @@
 // one read of w's chunk, then w −= V·h and ‖w‖² with the chunk in cache).
 // A second pass runs only when the first cancelled nearly all of w (‖w‖
 // fell below REORTHOGONALISE_BELOW times its norm before): then w has lost
-// digits and its remainder need not be orthogonal to V. (With the classical
-// η = 1/√2 the second pass ran on almost every step of convection–diffusion
-// GMRES(40) and doubled the time; the steps, residuals and iterations at
-// 2⁻¹⁰ were those of CGS2 on every test and benchmark system.)
+// digits and its remainder need not be orthogonal to V. (The classical
+// η = 1/√2 runs the second pass on almost every step, at twice the cost, for
+// the same steps and residuals: bench/results/krylov-notes.md.)
 // Deterministic: chunk-ordered partial sums, any thread count.
 import { barrier } from "../core/team";
+import { csrRowDot } from "../blas/sparse";
 import { CHUNK, sumPartials } from "../core/chunks";
 import { dotContiguous, subtractScaled } from "../blas/level1";
+import { at } from "../core/memory";
 
 const REORTHOGONALISE_BELOW: f64 = 0.0009765625;
-
-// @ts-ignore: decorator
-@inline function at(v: usize, i: i32): usize {
-  return v + (<usize>i << 3);
-}
 
 /** Vector a of [C (s lines), V]. */
 // @ts-ignore: decorator
@@ -76,4 +72,23 @@ export function orthogonalise(
   projectOut(c, s, basis, nv, w, n, chunks, r, pn, c0, c1);
   barrier(team, nthreads);
   return Math.sqrt(sumPartials(pn, chunks));
+}
+
+/**
+ * w = A·M⁻¹·v on rows my0..my1 (M⁻¹ = diag(dinv), or none when dinv = 0;
+ * `t` holds M⁻¹·v). Every row of v must be in before the SpMV reads it: one
+ * barrier before the scaling, one before the product.
+ */
+export function arnoldiProduct(
+  indptr: usize, indices: usize, data: usize, dinv: usize, v: usize, t: usize, w: usize,
+  my0: i32, my1: i32, team: usize, nthreads: i32,
+): void {
+  let src = v;
+  if (dinv != 0) {
+    barrier(team, nthreads);
+    for (let i = my0; i < my1; i++) store<f64>(at(t, i), load<f64>(at(dinv, i)) * load<f64>(at(v, i)));
+    src = t;
+  }
+  barrier(team, nthreads);
+  for (let i = my0; i < my1; i++) store<f64>(at(w, i), csrRowDot(indptr, indices, data, src, i));
 }

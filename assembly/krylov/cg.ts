@@ -40,11 +40,12 @@
 // eigenproblem runs on tid 0 (blas/symmetric-eigen.ts).
 import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
-import { csrRowDot, residualPartials } from "../blas/sparse";
+import { csrRowDot } from "../blas/sparse";
 import { symmetricEigen } from "../blas/symmetric-eigen";
-import { TRUE_RESIDUAL_RESTARTS } from "./reasons";
+import { GO_ON, trueResidualNorm, trueResidualVerdict } from "./reasons";
 import { ABORTED, BREAKDOWN, CONVERGED, CgF64Out, INDEFINITE, MAX_ITERATIONS, STAGNATED } from "../generated/layouts";
 import { at, padded } from "../core/memory";
+import { choleskyPacked, cholSolve } from "../core/small-dense";
 
 // Result block (kernels.json: cg_f64's "out"), written by tid 0; slot stop is
 // the abort broadcast, recycled −1 when no update was made, deflated 1 when W
@@ -65,38 +66,6 @@ const REC_RHO = 0, REC_CURVATURE = 1, REC_BETA = 2, REC_MU = 3;
 /** dst[j] = the chunk-ordered sum of partial array j, for j < count. */
 function sumEach(partials: usize, chunks: i32, count: i32, dst: usize): void {
   for (let j = 0; j < count; j++) store<f64>(at(dst, j), sumPartials(at(partials, j * chunks), chunks));
-}
-
-/** In place: packed upper triangle G (k(k+1)/2, row by row) → lower Cholesky factor L (k×k). */
-function cholesky(g: usize, l: usize, k: i32): bool {
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j <= i; j++) {
-      // G[j][i] from the packed upper triangle, row j.
-      let s = load<f64>(at(g, j * k - ((j * (j - 1)) >> 1) + (i - j)));
-      for (let t = 0; t < j; t++) s -= load<f64>(at(l, i * k + t)) * load<f64>(at(l, j * k + t));
-      if (i == j) {
-        if (!(s > 0)) return false;
-        store<f64>(at(l, i * k + i), Math.sqrt(s));
-      } else {
-        store<f64>(at(l, i * k + j), s / load<f64>(at(l, j * k + j)));
-      }
-    }
-  }
-  return true;
-}
-
-/** mu = (L·Lᵀ)⁻¹·rhs (rhs is overwritten). */
-function cholSolve(l: usize, k: i32, rhs: usize, mu: usize): void {
-  for (let i = 0; i < k; i++) {
-    let s = load<f64>(at(rhs, i));
-    for (let t = 0; t < i; t++) s -= load<f64>(at(l, i * k + t)) * load<f64>(at(rhs, t));
-    store<f64>(at(rhs, i), s / load<f64>(at(l, i * k + i)));
-  }
-  for (let i = k - 1; i >= 0; i--) {
-    let s = load<f64>(at(rhs, i));
-    for (let t = i + 1; t < k; t++) s -= load<f64>(at(l, t * k + i)) * load<f64>(at(mu, t));
-    store<f64>(at(mu, i), s / load<f64>(at(l, i * k + i)));
-  }
 }
 
 /** Σ_j line_j[i]·mu[j] over k lines of length n. */
@@ -304,12 +273,17 @@ function massPartials(w: usize, mw: usize, dinv: usize, up: usize, ui: usize, uv
     left = mw;
     right = mw;
   }
+  packedPartials(left, right, n, k, i0, i1, wmp, chunks, c);
+}
+
+/** Chunk c's (rows i0..i1) partials of Lᵀ·R, packed upper (a ≤ b), for k lines of length n each. */
+function packedPartials(left: usize, right: usize, n: i32, k: i32, i0: i32, i1: i32, dst: usize, chunks: i32, c: i32): void {
   let g = 0;
   for (let a = 0; a < k; a++) {
     for (let bb = a; bb < k; bb++) {
       let s: f64 = 0;
       for (let i = i0; i < i1; i++) s += load<f64>(at(left, a * n + i)) * load<f64>(at(right, bb * n + i));
-      store<f64>(at(wmp, g * chunks + c), s);
+      store<f64>(at(dst, g * chunks + c), s);
       g++;
     }
   }
@@ -545,15 +519,7 @@ export function cg_f64(
         for (let j = 0; j < k; j++) {
           for (let i = i0; i < i1; i++) store<f64>(at(aw, j * n + i), csrRowDot(indptr, indices, data, at(w, j * n), i));
         }
-        let g = 0;
-        for (let a = 0; a < k; a++) {
-          for (let bb = a; bb < k; bb++) {
-            let s: f64 = 0;
-            for (let i = i0; i < i1; i++) s += load<f64>(at(w, a * n + i)) * load<f64>(at(aw, bb * n + i));
-            store<f64>(at(gp, g * chunks + c), s);
-            g++;
-          }
-        }
+        packedPartials(w, aw, n, k, i0, i1, gp, chunks, c);
         for (let i = i0; i < i1; i++) store<f64>(at(r, i), load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i));
         for (let j = 0; j < k; j++) {
           let s: f64 = 0;
@@ -565,7 +531,7 @@ export function cg_f64(
       barrier(team, nthreads);
       // Every thread factors WᵀAW itself (same sums, same factor, same decision).
       sumEach(gp, chunks, kk, gk);
-      if (!cholesky(gk, lf, k)) kd = 0;
+      if (!choleskyPacked(gk, lf, k)) kd = 0;
     }
     {
       if (kd > 0) {
@@ -674,14 +640,11 @@ export function cg_f64(
       }
     }
 
-    // The true residual of x (the recursive one drifts).
-    residualPartials(indptr, indices, data, n, b, x, tr, c0, c1);
-    barrier(team, nthreads);
-    trueNorm = Math.sqrt(sumPartials(tr, chunks));
-    if (reason != CONVERGED || trueNorm <= tol) break;
-    // x overflowed although the recursion did not notice: no restart helps.
-    if (!isFinite(trueNorm)) { reason = BREAKDOWN; break; }
-    if (restart == TRUE_RESIDUAL_RESTARTS) { reason = STAGNATED; break; }
+    // The true residual of x (the recursive one drifts) judges a claim of convergence.
+    trueNorm = trueResidualNorm(indptr, indices, data, n, b, x, tr, chunks, c0, c1, team, nthreads);
+    if (reason != CONVERGED) break;
+    const verdict = trueResidualVerdict(trueNorm, tol, true, restart);
+    if (verdict != GO_ON) { reason = verdict; break; }
   }
   let kn = -1;
   if (updating && (reason == CONVERGED || reason == MAX_ITERATIONS || reason == STAGNATED)) {
@@ -691,7 +654,7 @@ export function cg_f64(
       if (s > 0) {
         const wm = at(rec, recMass(kNew, ell));
         sumEach(wmp, chunks, kk, wm);
-        if (!cholesky(wm, at(rec, recFactor(kNew, ell)), k)) s = 0;
+        if (!choleskyPacked(wm, at(rec, recFactor(kNew, ell)), k)) s = 0;
       }
       store<f64>(out + (OUT_RITZ_BASIS_W << 3), <f64>s);
       store<f64>(out + (OUT_RECYCLED << 3), <f64>rayleighRitz(rec, gk, s, k, ell, recorded, kNew));

@@ -24,21 +24,16 @@
 // claim; the next cycle's start checks ‖b − A·x‖ itself, before projecting,
 // and restarts from it at most TRUE_RESIDUAL_RESTARTS times (then STAGNATED).
 // A breakdown keeps the least-squares solution over the columns before it.
-import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
+import { aborted, barrier, rangeStart } from "../core/team";
 import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
+import { at, padded } from "../core/memory";
 import { csrRowDot, residualPartials } from "../blas/sparse";
 import { dotContiguous } from "../blas/level1";
-import { orthogonalise } from "./arnoldi";
+import { arnoldiProduct, orthogonalise } from "./arnoldi";
 import { harmonicRitz, harmonicScratch } from "../blas/eigen";
-import { givensColumn, stepOutcome } from "./givens";
-import { ABORTED, BREAKDOWN, CONVERGED, MAX_ITERATIONS, STAGNATED, TRUE_RESIDUAL_RESTARTS } from "./reasons";
-
-const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 3, OUT_STOP = 4, OUT_SIZE = 6, OUT_NEW = 7;
-
-// @ts-ignore: decorator
-@inline function at(v: usize, i: i32): usize {
-  return v + (<usize>i << 3);
-}
+import { backSubstitute, givensColumn, stepEstimate, stepOutcome } from "./givens";
+import { GO_ON, trueResidualNorm, trueResidualVerdict } from "./reasons";
+import { ABORTED, BREAKDOWN, CONVERGED, GcrodrF64Out, HarmonicRitzF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
 /** Rows of partials (each chunkCount(n) f64) the kernel needs. */
 // @ts-ignore: decorator
@@ -52,28 +47,61 @@ const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 
   return 2 * (m + 1) * m + 5 * (m + 1) + 2 * k * k + 18 * k + 8;
 }
 
-/** f64 sizes the host allocates: [partial rows, per-thread scratch, shared scratch]. */
-export function gcrodr_sizes(m: i32, k: i32, out: usize): void {
-  store<f64>(out, <f64>partialRows(m, k));
-  store<f64>(at(out, 1), <f64>threadScratch(m, k));
-  store<f64>(at(out, 2), <f64>(harmonicScratch(m) + (m + 1) * m + 2 * (m + 1) + 4 * (m + 1) * k + k + 8));
+/** Scratch shared with thread 0's eigen-solve (f64): coefU, coefC, W, Ḡ·P, norms, μ, P, the solver's own. */
+// @ts-ignore: decorator
+@inline function sharedScratch(m: i32, k: i32): i32 {
+  return harmonicScratch(m) + (m + 1) * m + 2 * (m + 1) + 4 * (m + 1) * k + k + 8;
+}
+
+// The workspace ("work"), carved in this order, each region padded to 64 bytes.
+const WORK_C = 0;        // C = A·M⁻¹·U, k lines of n
+const WORK_BASIS = 1;    // V: m + 1 lines of n
+const WORK_T = 2;        // M⁻¹·v_j: one line
+const WORK_PARTIALS = 3; // partialRows rows of chunkCount(n)
+const WORK_SCRATCH = 4;  // threadScratch per thread
+const WORK_SHARED = 5;   // sharedScratch
+const WORK_END = 6;
+
+/** f64 of workspace region `region` (WORK_*). */
+function workRegion(region: i32, n: i32, m: i32, k: i32, nthreads: i32): usize {
+  switch (region) {
+    case WORK_C: return <usize>k * <usize>n;
+    case WORK_BASIS: return <usize>(m + 1) * <usize>n;
+    case WORK_T: return <usize>n;
+    case WORK_PARTIALS: return <usize>partialRows(m, k) * <usize>chunkCount(n);
+    case WORK_SCRATCH: return <usize>threadScratch(m, k) * <usize>nthreads;
+    case WORK_SHARED: return <usize>sharedScratch(m, k);
+    default: return 0;
+  }
+}
+
+/** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
+function workOffset(region: i32, n: i32, m: i32, k: i32, nthreads: i32): usize {
+  let bytes: usize = 0;
+  for (let r = 0; r < region; r++) bytes += padded(workRegion(r, n, m, k, nthreads) << 3);
+  return bytes;
+}
+
+/** Bytes of gcrodr_f64's workspace. */
+export function gcrodrWorkspace(n: i32, m: i32, k: i32, nthreads: i32): f64 {
+  return <f64>workOffset(WORK_END, n, m, k, nthreads);
 }
 
 /**
  * Solves A·x = b; x holds x0 on entry. U holds s0 recycled vectors (k×n
- * room) and comes back with the updated ones (their count in out[6]); C is
- * k·n f64 of scratch. `basis` (m + 1)·n f64, `t` n f64, `partials`
- * partialRows·chunkCount(n) f64, `scratch` threadScratch·nthreads f64,
- * `shared` per gcrodr_sizes, `history` historyCap f64, `out` 8 f64.
+ * room) and comes back with the updated ones (their count in out.size).
+ * `dinv`: the inverse diagonal (Jacobi) or 0. `history` gets the residual
+ * estimates (historyCap f64); `work`: gcrodrWorkspace bytes.
  */
 export function gcrodr_f64(
   indptr: usize, indices: usize, data: usize, n: i32,
-  b: usize, x: usize, dinv: usize, m: i32, k: i32,
-  U: usize, C: usize, s0: i32,
-  basis: usize, t: usize, partials: usize, scratch: usize, shared: usize,
-  history: usize, historyCap: i32, maxIter: i32, tol: f64, out: usize,
+  b: usize, x: usize, dinv: usize, m: i32, k: i32, U: usize, s0: i32,
+  history: usize, historyCap: i32, maxIter: i32, tol: f64, out: usize, work: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
+  const C = work + workOffset(WORK_C, n, m, k, nthreads), basis = work + workOffset(WORK_BASIS, n, m, k, nthreads);
+  const t = work + workOffset(WORK_T, n, m, k, nthreads), partials = work + workOffset(WORK_PARTIALS, n, m, k, nthreads);
+  const scratch = work + workOffset(WORK_SCRATCH, n, m, k, nthreads), shared = work + workOffset(WORK_SHARED, n, m, k, nthreads);
   const chunks = chunkCount(n);
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
   const my0 = c0 * CHUNK, my1 = min(n, c1 * CHUNK);
@@ -148,8 +176,8 @@ export function gcrodr_f64(
     barrier(team, nthreads);
     if (claimed) {
       const trueNorm = Math.sqrt(sumPartials(pn, chunks));
-      if (trueNorm <= tol) { reason = CONVERGED; resid = trueNorm; break; }
-      if (restarts == TRUE_RESIDUAL_RESTARTS) { reason = STAGNATED; resid = trueNorm; break; }
+      const verdict = trueResidualVerdict(trueNorm, tol, true, restarts);
+      if (verdict != GO_ON) { reason = verdict; resid = trueNorm; break; }
       restarts++;
       claimed = false;
     }
@@ -203,16 +231,9 @@ export function gcrodr_f64(
     for (; j < steps; j++) {
       const col = s + j;  // Ḡ's column for this step
       const vj = at(basis, j * n), wj = at(basis, (j + 1) * n);
-      let src = vj;
-      if (dinv != 0) {
-        barrier(team, nthreads);
-        for (let i = my0; i < my1; i++) store<f64>(at(t, i), load<f64>(at(dinv, i)) * load<f64>(at(vj, i)));
-        src = t;
-      }
-      barrier(team, nthreads);
-      for (let i = my0; i < my1; i++) store<f64>(at(wj, i), csrRowDot(indptr, indices, data, src, i));
+      arnoldiProduct(indptr, indices, data, dinv, vj, t, wj, my0, my1, team, nthreads);
       // Gram–Schmidt against [C_0..C_{s−1}, v_0..v_j]: coefficient a lands in Ḡ's row a.
-      const stop = out + ((OUT_STOP + (step & 1)) << 3);
+      const stop = out + (<usize>((step & 1) == 0 ? GcrodrF64Out.stop : GcrodrF64Out.stopOdd) << 3);
       step++;
       const hnext = orthogonalise(C, s, basis, s + j + 1, wj, n, at(G, col * ld), R, p1, p2, pn, chunks, c0, c1,
         team, tid, nthreads, stop, tid == 0 && aborted(team) ? 1 : 0);
@@ -222,12 +243,8 @@ export function gcrodr_f64(
       // The rotated copy: earlier rotations (rows s+l, s+l+1), then a new one.
       for (let i = 0; i <= m; i++) store<f64>(at(H, col * ld + i), load<f64>(at(G, col * ld + i)));
       const rho = givensColumn(at(H, col * ld), s, j, hnext, cs, sn, g);
-      resid = Math.abs(load<f64>(at(g, col + 1)));
       iter++;
-      if (tid == 0) {
-        if (iter < historyCap) store<f64>(at(history, iter), resid);
-        reportProgress(team, iter, resid);
-      }
+      resid = stepEstimate(g, col, iter, history, historyCap, team, tid);
       const outcome = stepOutcome(resid, rho, tol, load<f64>(stop), iter, maxIter, hnext);
       if (outcome == CONVERGED) { claimed = true; j++; break; }
       if (outcome >= 0) { reason = outcome; done = true; j++; break; }
@@ -236,11 +253,7 @@ export function gcrodr_f64(
     // x += M⁻¹·[U·D, V]·y (own rows).
     const used = done && reason == BREAKDOWN ? j - 1 : j;
     const mm = s + j, mmUsed = s + used;
-    for (let r = mmUsed - 1; r >= 0; r--) {
-      let acc = load<f64>(at(g, r));
-      for (let l = r + 1; l < mmUsed; l++) acc -= load<f64>(at(H, l * ld + r)) * load<f64>(at(y, l));
-      store<f64>(at(y, r), acc / load<f64>(at(H, r * ld + r)));
-    }
+    backSubstitute(H, ld, g, y, mmUsed);
     for (let i = my0; i < my1; i++) {
       let acc: f64 = 0;
       for (let a = 0; a < s; a++) acc += load<f64>(at(U, a * n + i)) * (load<f64>(at(D, a)) * load<f64>(at(y, a)));
@@ -261,10 +274,10 @@ export function gcrodr_f64(
       }
       barrier(team, nthreads);
       if (tid == 0) {
-        store<f64>(at(out, OUT_NEW), <f64>renewRecycle(G, ld, mm, s, j, k, D, pEnd, chunks, coefU, coefC, Wt, GP, gpNorm, wr, wi, P, eig));
+        store<f64>(at(out, GcrodrF64Out.kept), <f64>renewRecycle(G, ld, mm, s, j, k, D, pEnd, chunks, coefU, coefC, Wt, GP, gpNorm, wr, wi, P, eig));
       }
       barrier(team, nthreads);
-      const kept = <i32>load<f64>(at(out, OUT_NEW));
+      const kept = <i32>load<f64>(at(out, GcrodrF64Out.kept));
       if (kept > 0) {
         // U ← [U, V_{0..j−1}]·coefU, C ← [C, V_{0..j}]·coefC, row by row
         // (two rows at a time in f64x2 lanes, and four such pairs at once for
@@ -359,14 +372,16 @@ export function gcrodr_f64(
     }
   }
 
-  residualPartials(indptr, indices, data, n, b, x, pt, c0, c1);
+  // pt held the last cycle's projected β: a thread that left the loop at once
+  // (breakdown, the iteration limit) must not rewrite it while another still reads it.
   barrier(team, nthreads);
+  const trueNorm = trueResidualNorm(indptr, indices, data, n, b, x, pt, chunks, c0, c1, team, nthreads);
   if (tid == 0) {
-    store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);
-    store<f64>(out + (OUT_REASON << 3), <f64>reason);
-    store<f64>(out + (OUT_RESIDUAL << 3), resid);
-    store<f64>(out + (OUT_TRUE_RESIDUAL << 3), Math.sqrt(sumPartials(pt, chunks)));
-    store<f64>(out + (OUT_SIZE << 3), <f64>s);
+    store<f64>(at(out, GcrodrF64Out.iterations), <f64>iter);
+    store<f64>(at(out, GcrodrF64Out.reason), <f64>reason);
+    store<f64>(at(out, GcrodrF64Out.residual), resid);
+    store<f64>(at(out, GcrodrF64Out.trueResidual), trueNorm);
+    store<f64>(at(out, GcrodrF64Out.size), <f64>s);
   }
 }
 
@@ -484,4 +499,21 @@ function applyRowwise(U: usize, C: usize, n: i32, s: i32, T: usize, kept: i32, m
       store<f64>(at(C, bb * n + i), load<f64>(at(tmp, s + bb)));
     }
   }
+}
+
+/** Bytes of harmonic_ritz_f64's workspace. */
+export function harmonicRitzWorkspace(mm: i32): f64 {
+  return <f64>(<usize>harmonicScratch(mm) << 3);
+}
+
+/**
+ * harmonicRitz alone (thread 0), for its test: Ḡ and W ((mm+1)×mm,
+ * column-major, leading dimension mm+1); μ = 1/θ into wr, wi (mm each), the
+ * vectors into P (mm×k); out.kept their count.
+ */
+export function harmonicRitzAlone(
+  G: usize, W: usize, mm: i32, k: i32, wr: usize, wi: usize, P: usize, out: usize, work: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  if (tid == 0) store<f64>(at(out, HarmonicRitzF64Out.kept), <f64>harmonicRitz(G, W, mm + 1, mm, k, P, wr, wi, work));
 }

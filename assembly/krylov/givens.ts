@@ -4,12 +4,9 @@
 // by one more that zeroes its subdiagonal; g (the rotated β·e₁) then holds the
 // residual norm of the current iterate in its last entry.
 
-import { ABORTED, BREAKDOWN, CONVERGED, MAX_ITERATIONS } from "./reasons";
-
-// @ts-ignore: decorator
-@inline function at(v: usize, i: i32): usize {
-  return v + (<usize>i << 3);
-}
+import { ABORTED, BREAKDOWN, CONVERGED, MAX_ITERATIONS } from "../generated/layouts";
+import { at } from "../core/memory";
+import { reportProgress } from "../core/team";
 
 /**
  * Column h, whose subdiagonal entry is h[row + 1] = hnext with row = r0 + count:
@@ -52,4 +49,26 @@ export function stepOutcome(resid: f64, rho: f64, tol: f64, stop: f64, iter: i32
   if (iter >= maxIter) return MAX_ITERATIONS;
   if (hnext == 0) return CONVERGED;
   return -1;
+}
+
+/**
+ * After step `iter`'s rotation: the residual estimate |g[row + 1]|, recorded
+ * by tid 0 in `history` (while iter < historyCap) and as progress.
+ */
+export function stepEstimate(g: usize, row: i32, iter: i32, history: usize, historyCap: i32, team: usize, tid: i32): f64 {
+  const resid = Math.abs(load<f64>(at(g, row + 1)));
+  if (tid == 0) {
+    if (iter < historyCap) store<f64>(at(history, iter), resid);
+    reportProgress(team, iter, resid);
+  }
+  return resid;
+}
+
+/** y = R⁻¹·g over the first `cols` columns of the rotated Hessenberg R (column-major, leading dimension ld). */
+export function backSubstitute(R: usize, ld: i32, g: usize, y: usize, cols: i32): void {
+  for (let k = cols - 1; k >= 0; k--) {
+    let s = load<f64>(at(g, k));
+    for (let l = k + 1; l < cols; l++) s -= load<f64>(at(R, l * ld + k)) * load<f64>(at(y, l));
+    store<f64>(at(y, k), s / load<f64>(at(R, k * ld + k)));
+  }
 }

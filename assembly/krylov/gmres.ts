@@ -16,39 +16,70 @@
 // STAGNATED). At a breakdown (ρ = 0: the new column lies in the span of the
 // earlier ones, or is not finite) x takes the least-squares solution over the
 // columns before it, which is the best the Krylov space offers (as SciPy).
-import { aborted, barrier, rangeStart, reportProgress } from "../core/team";
-import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
-import { csrRowDot, residualPartials } from "../blas/sparse";
-import { orthogonalise } from "./arnoldi";
-import { givensColumn, stepOutcome } from "./givens";
-import { BREAKDOWN, CONVERGED, MAX_ITERATIONS, STAGNATED, TRUE_RESIDUAL_RESTARTS } from "./reasons";
+import { aborted, barrier, rangeStart } from "../core/team";
+import { CHUNK, chunkCount } from "../core/chunks";
+import { at, padded } from "../core/memory";
+import { arnoldiProduct, orthogonalise } from "./arnoldi";
+import { backSubstitute, givensColumn, stepEstimate, stepOutcome } from "./givens";
+import { GO_ON, trueResidualNorm, trueResidualVerdict } from "./reasons";
+import { BREAKDOWN, CONVERGED, GmresF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
-const OUT_ITERATIONS = 0, OUT_REASON = 1, OUT_RESIDUAL = 2, OUT_TRUE_RESIDUAL = 3, OUT_STOP = 4;
+// The workspace ("work"), carved in this order, each region padded to 64 bytes.
+const WORK_BASIS = 0;    // V: m + 1 lines of n (the last doubles as w while it is built)
+const WORK_T = 1;        // M⁻¹·v_j: one line
+const WORK_PARTIALS = 2; // per-chunk partials: 2(m + 1) coefficient rows, ‖w‖², the true residual
+const WORK_SCRATCH = 3;  // per thread: H, cs, sn, g, y, R
+const WORK_END = 4;
 
+/** f64 per thread of the small dense work: H ((m+1)×m), then cs, sn, g, y, R (m + 1 each). */
 // @ts-ignore: decorator
-@inline function at(v: usize, i: i32): usize {
-  return v + (<usize>i << 3);
+@inline function threadScratch(m: i32): i32 {
+  return (m + 1) * m + 5 * (m + 1);
+}
+
+/** f64 of workspace region `region` (WORK_*). */
+function workRegion(region: i32, n: i32, m: i32, nthreads: i32): usize {
+  switch (region) {
+    case WORK_BASIS: return <usize>(m + 1) * <usize>n;
+    case WORK_T: return <usize>n;
+    case WORK_PARTIALS: return <usize>(2 * (m + 1) + 2) * <usize>chunkCount(n);
+    case WORK_SCRATCH: return <usize>threadScratch(m) * <usize>nthreads;
+    default: return 0;
+  }
+}
+
+/** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
+function workOffset(region: i32, n: i32, m: i32, nthreads: i32): usize {
+  let bytes: usize = 0;
+  for (let r = 0; r < region; r++) bytes += padded(workRegion(r, n, m, nthreads) << 3);
+  return bytes;
+}
+
+/** Bytes of gmres_f64's workspace. */
+export function gmresWorkspace(n: i32, m: i32, nthreads: i32): f64 {
+  return <f64>workOffset(WORK_END, n, m, nthreads);
 }
 
 /**
- * Solves A·x = b; x holds x0 on entry. `basis` holds (m + 1)·n f64 (V),
- * `t` n f64; `partials` (2(m + 1) + 2)·chunkCount(n) f64; `scratch`
- * ((m + 1)·m + 5(m + 1))·64 f64; `history` historyCap f64; `out` 8 f64.
+ * Solves A·x = b; x holds x0 on entry. `dinv`: the inverse diagonal (Jacobi)
+ * or 0. `history` gets the residual estimates (historyCap f64); `work`:
+ * gmresWorkspace bytes.
  */
 export function gmres_f64(
   indptr: usize, indices: usize, data: usize, n: i32,
   b: usize, x: usize, dinv: usize, m: i32,
-  basis: usize, t: usize, partials: usize, scratch: usize,
-  history: usize, historyCap: i32, maxIter: i32, tol: f64, out: usize,
+  history: usize, historyCap: i32, maxIter: i32, tol: f64, out: usize, work: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
+  const basis = work + workOffset(WORK_BASIS, n, m, nthreads), t = work + workOffset(WORK_T, n, m, nthreads);
+  const partials = work + workOffset(WORK_PARTIALS, n, m, nthreads), scratch = work + workOffset(WORK_SCRATCH, n, m, nthreads);
   const chunks = chunkCount(n);
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
   const my0 = c0 * CHUNK, my1 = min(n, c1 * CHUNK);
   const p1 = partials, p2 = at(partials, (m + 1) * chunks);
   const pn = at(partials, 2 * (m + 1) * chunks), pt = at(pn, chunks);
   // This thread's Hessenberg matrix H ((m+1)×m, column-major), rotations, g, y.
-  const stride = (m + 1) * m + 5 * (m + 1);
+  const stride = threadScratch(m);
   // R: the re-orthogonalisation pass's coefficients.
   const H = at(scratch, tid * stride), cs = at(H, (m + 1) * m), sn = at(cs, m + 1), g = at(sn, m + 1), y = at(g, m + 1), R = at(y, m + 1);
   const w = at(basis, m * n);  // the last basis slot doubles as w while it is built
@@ -61,15 +92,12 @@ export function gmres_f64(
   let restarts = 0;     // cycles begun because the true residual did not
   while (!done) {
     // r = b − A·x into v_0, β = ‖r‖.
-    residualPartials(indptr, indices, data, n, b, x, pn, c0, c1, basis);
-    barrier(team, nthreads);
-    const beta = Math.sqrt(sumPartials(pn, chunks));
+    const beta = trueResidualNorm(indptr, indices, data, n, b, x, pn, chunks, c0, c1, team, nthreads, basis);
     resid = beta;
     if (tid == 0 && iter == 0) store<f64>(history, beta);
-    if (beta <= tol) { reason = CONVERGED; break; }
-    if (!isFinite(beta)) { reason = BREAKDOWN; break; }
+    const verdict = trueResidualVerdict(beta, tol, claimed, restarts);
+    if (verdict != GO_ON) { reason = verdict; break; }
     if (claimed) {
-      if (restarts == TRUE_RESIDUAL_RESTARTS) { reason = STAGNATED; break; }
       restarts++;
       claimed = false;
     }
@@ -81,18 +109,10 @@ export function gmres_f64(
     let j = 0;
     for (; j < m; j++) {
       const vj = at(basis, j * n), wj = at(basis, (j + 1) * n);
-      // t = M⁻¹·v_j needs every row of v_j before the SpMV reads it.
-      let src = vj;
-      if (dinv != 0) {
-        barrier(team, nthreads);  // v_j complete (its rows were just scaled)
-        for (let i = my0; i < my1; i++) store<f64>(at(t, i), load<f64>(at(dinv, i)) * load<f64>(at(vj, i)));
-        src = t;
-      }
-      barrier(team, nthreads);
-      for (let i = my0; i < my1; i++) store<f64>(at(wj, i), csrRowDot(indptr, indices, data, src, i));
+      arnoldiProduct(indptr, indices, data, dinv, vj, t, wj, my0, my1, team, nthreads);
       // The abort flag, broadcast through a slot per step parity (written
       // before orthogonalise's last barrier, read after it, rewritten two steps later).
-      const stop = out + ((OUT_STOP + (step & 1)) << 3);
+      const stop = out + (<usize>((step & 1) == 0 ? GmresF64Out.stop : GmresF64Out.stopOdd) << 3);
       step++;
       const hnext = orthogonalise(0, 0, basis, j + 1, wj, n, at(H, j * (m + 1)), R, p1, p2, pn, chunks, c0, c1,
         team, tid, nthreads, stop, tid == 0 && aborted(team) ? 1 : 0);
@@ -100,23 +120,15 @@ export function gmres_f64(
       if (hnext > 0) for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) / hnext);
       // Earlier rotations on column j, then one that zeroes H[j+1][j].
       const rho = givensColumn(at(H, j * (m + 1)), 0, j, hnext, cs, sn, g);
-      resid = Math.abs(load<f64>(at(g, j + 1)));
       iter++;
-      if (tid == 0) {
-        if (iter < historyCap) store<f64>(at(history, iter), resid);
-        reportProgress(team, iter, resid);
-      }
+      resid = stepEstimate(g, j, iter, history, historyCap, team, tid);
       const outcome = stepOutcome(resid, rho, tol, load<f64>(stop), iter, maxIter, hnext);
       if (outcome == CONVERGED) { claimed = true; j++; break; }
       if (outcome >= 0) { reason = outcome; done = true; j++; break; }
     }
     // y = H⁻¹·g over the columns that count; x += M⁻¹·V·y (own rows).
     const cols = done && reason == BREAKDOWN ? j - 1 : j;
-    for (let k = cols - 1; k >= 0; k--) {
-      let s = load<f64>(at(g, k));
-      for (let l = k + 1; l < cols; l++) s -= load<f64>(at(H, l * (m + 1) + k)) * load<f64>(at(y, l));
-      store<f64>(at(y, k), s / load<f64>(at(H, k * (m + 1) + k)));
-    }
+    backSubstitute(H, m + 1, g, y, cols);
     for (let i = my0; i < my1; i++) {
       let s: f64 = 0;
       for (let k = 0; k < cols; k++) s += load<f64>(at(basis, k * n + i)) * load<f64>(at(y, k));
@@ -128,12 +140,11 @@ export function gmres_f64(
   }
 
   // The true residual of the returned x (the recursive one drifts).
-  residualPartials(indptr, indices, data, n, b, x, pt, c0, c1);
-  barrier(team, nthreads);
+  const trueNorm = trueResidualNorm(indptr, indices, data, n, b, x, pt, chunks, c0, c1, team, nthreads);
   if (tid == 0) {
-    store<f64>(out + (OUT_ITERATIONS << 3), <f64>iter);
-    store<f64>(out + (OUT_REASON << 3), <f64>reason);
-    store<f64>(out + (OUT_RESIDUAL << 3), resid);
-    store<f64>(out + (OUT_TRUE_RESIDUAL << 3), Math.sqrt(sumPartials(pt, chunks)));
+    store<f64>(at(out, GmresF64Out.iterations), <f64>iter);
+    store<f64>(at(out, GmresF64Out.reason), <f64>reason);
+    store<f64>(at(out, GmresF64Out.residual), resid);
+    store<f64>(at(out, GmresF64Out.trueResidual), trueNorm);
   }
 }
