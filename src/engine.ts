@@ -67,9 +67,6 @@ export class TurnScope extends CallScope {
     super(heap, inputs, extraBytes);
   }
 
-  run(kernel: string, args: number[], opts?: RunOptions): Promise<void> {
-    return this.turn.run(kernel, args, opts);
-  }
 
   /**
    * The one launch path: writes K's parameter block (every parameter by name;
@@ -97,7 +94,7 @@ export class TurnScope extends CallScope {
       throw new Error(`numlane: internal error: ${k.name} takes no parameter ${extra.join(", ")}`);
     }
     if (out !== 0) f64.fill(0, out >> 3, (out >> 3) + k.out.length);
-    await this.turn.run(k.name, [block], opts);
+    await this.turn.run(k.name, block, opts);
     const result = {} as Record<string, number>;
     const heap = this.heap.f64;
     for (let i = 0; i < k.out.length; i++) result[k.out[i]] = heap[(out >> 3) + i];

@@ -2,16 +2,17 @@
 // its mailbox word, acknowledge the launch, run its share of the kernel on its
 // own instance of the module over the shared memory, count itself done, repeat.
 import {
-  CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS, CTL_NWORKERS,
+  CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_NTHREADS, CTL_NWORKERS, CTL_PARAMS,
   CTL_STOP, CTL_TEAM_BYTE, EXIT_BEFORE_ACK, EXIT_IN_LAUNCH, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, MB_TID, SPIN, TEAM_JOINED_BYTE, kernelNames, mailboxWord,
   type WorkerApi, type WorkerSetup,
 } from "../src/pool/protocol.js";
 
-type Kernel = (...args: number[]) => void;
+/** A kernel's entry: its parameter block, then the team's. */
+type Kernel = (params: number, team: number, tid: number, nthreads: number) => void;
 
 /** `exit` ends this worker's thread at once (test-only deaths, MB_EXIT). */
 export function createWorkerApi(exit: () => void): WorkerApi {
-  let state: { fns: Kernel[]; ctl: Int32Array; args: Float64Array; team: number; index: number; epoch: number; seen: number } | undefined;
+  let state: { fns: Kernel[]; ctl: Int32Array; team: number; index: number; epoch: number; seen: number } | undefined;
   return {
     setup({ module, memory, ctl, index, epoch }: WorkerSetup) {
       const instance = new WebAssembly.Instance(module, { env: { memory } });
@@ -20,7 +21,6 @@ export function createWorkerApi(exit: () => void): WorkerApi {
       state = {
         fns: kernelNames(module).map((n) => exports[n]),
         ctl: words,
-        args: new Float64Array(memory.buffer, ctl + CTL_ARGS_BYTE, CTL_MAX_ARGS),
         team: ctl + CTL_TEAM_BYTE,
         index,
         epoch,
@@ -31,9 +31,8 @@ export function createWorkerApi(exit: () => void): WorkerApi {
     },
     serve() {
       if (!state) throw new Error("numlane worker: serve() before setup()");
-      const { fns, ctl, args, team, index, epoch } = state;
+      const { fns, ctl, team, index, epoch } = state;
       const box = mailboxWord(index), ack = mailboxWord(index, MB_ACK), done = mailboxWord(index, MB_DONE);
-      const argv: number[] = [];
       let seen = state.seen;
       for (;;) {
         let now = seen;
@@ -48,14 +47,8 @@ export function createWorkerApi(exit: () => void): WorkerApi {
         Atomics.store(ctl, ack, seen);
         Atomics.add(ctl, (CTL_TEAM_BYTE + TEAM_JOINED_BYTE) >> 2, 1);
         if (exitAt === EXIT_IN_LAUNCH) { exit(); return; }
-        const nargs = ctl[CTL_NARGS];
-        argv.length = nargs + 3;
-        for (let i = 0; i < nargs; i++) argv[i] = args[i];
-        argv[nargs] = team;
-        argv[nargs + 1] = ctl[mailboxWord(index, MB_TID)];
-        argv[nargs + 2] = ctl[CTL_NTHREADS];
         try {
-          fns[ctl[CTL_KERNEL]].apply(null, argv);
+          fns[ctl[CTL_KERNEL]](ctl[CTL_PARAMS], team, ctl[mailboxWord(index, MB_TID)], ctl[CTL_NTHREADS]);
         } catch {
           Atomics.add(ctl, CTL_FAILED, 1);
         }

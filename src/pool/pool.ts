@@ -9,13 +9,14 @@ import type { Heap } from "../runtime/heap.js";
 import type { KernelDescriptor } from "../generated/kernels.js";
 import { abortSignal, callback } from "../validate.js";
 import {
-  CTL_ARGS_BYTE, CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_MAX_ARGS, CTL_NARGS, CTL_NTHREADS,
+  CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_NTHREADS, CTL_PARAMS,
   CTL_NWORKERS, CTL_SOLO_TEAM_BYTE, CTL_STOP, CTL_TEAM_BYTE, EXIT_BEFORE_ACK, EXIT_IN_LAUNCH, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, MB_TID,
   SPIN, TEAM_ABORT_BYTE, TEAM_BROKEN, TEAM_COUNT_BYTE, TEAM_GENERATION_BYTE, TEAM_CALLER_BLOCKED_BYTE, TEAM_JOINED_BYTE, TEAM_MEMBERS_BYTE,
   TEAM_PROGRESS_ITER_BYTE, TEAM_PROGRESS_VALUE_BYTE, kernelNames, mailboxWord, type WorkerApi,
 } from "./protocol.js";
 
-type Kernel = (...args: number[]) => void;
+/** A kernel's entry (assembly/generated/kernels.ts): its parameter block, then the team's. */
+type Kernel = (params: number, team: number, tid: number, nthreads: number) => void;
 
 /** A started worker, whatever the runtime's worker API. */
 export interface WorkerHandle {
@@ -328,45 +329,45 @@ export class Pool {
     this.waiting.shift()?.grant();
   }
 
-  /** Runs `kernel(...args, team, tid, nthreads)` on every thread of the launch, in the pool's turn. */
-  async run(kernel: string, args: number[], opts: RunOptions = {}): Promise<void> {
+  /** Runs `kernel(params, team, tid, nthreads)` on every thread of the launch, in the pool's turn. */
+  async run(kernel: string, params: number, opts: RunOptions = {}): Promise<void> {
     const turn = await this.turn(opts);
     try {
-      await this.launch(kernel, args, opts, turn);
+      await this.launch(kernel, params, opts, turn);
     } finally {
       turn.release();
     }
   }
 
   /** @internal Turn.run(): one launch, the caller holding the pool's turn when it needs one. */
-  async launch(kernel: string, args: number[], opts: RunOptions, turn: Turn): Promise<void> {
+  async launch(kernel: string, params: number, opts: RunOptions, turn: Turn): Promise<void> {
     checkRunOptions(opts);
     if (this.closed) throw closedError();
     const k = this.index.get(kernel);
     if (k === undefined) throw new Error(`numlane: no kernel named ${kernel}`);
     if (opts.signal?.aborted) throw abortError(opts.signal);
     if (this.runsHere(opts)) {
-      this.runSolo(k, args);
+      this.runSolo(k, params);
       // Nothing can interrupt a kernel on the calling thread; the caller still
       // hears where a long one ended (single build, edge runtimes).
       if (opts.long && opts.onProgress) this.reportSolo(opts.onProgress);
       return;
     }
     // A turn taken for one-thread work cannot launch on the workers: queue.
-    if (this.holder !== turn) return this.run(kernel, args, opts);
+    if (this.holder !== turn) return this.run(kernel, params, opts);
     while (this.repairs.size > 0) await Promise.all(this.repairs);
     if (this.closed) throw closedError();
     if (opts.signal?.aborted) throw abortError(opts.signal);
     const threads = this.threadsOf(opts);
     if (!opts.long && this.canBlock) {
-      const pending = this.launchBlocking(k, args, threads);
+      const pending = this.launchBlocking(k, params, threads);
       if (pending) {
         await this.watchBlocking(pending.launch);
         this.finishBlocking(k, pending.launch, pending.failure);
       }
       return;
     }
-    const detached = this.launchDetached(k, args, threads, opts);
+    const detached = this.launchDetached(k, params, threads, opts);
     this.inFlight = detached;
     try {
       await detached;
@@ -411,12 +412,12 @@ export class Pool {
   }
 
   /** The whole kernel on the calling thread (nthreads = 1: barriers are no-ops). */
-  runSolo(k: number, args: number[]): void {
+  runSolo(k: number, params: number): void {
     const i32 = this.heap.i32;
     i32[(this.soloTeamPtr + TEAM_ABORT_BYTE) >> 2] = 0;
     i32[(this.soloTeamPtr + TEAM_PROGRESS_ITER_BYTE) >> 2] = 0;
     try {
-      this.fns[k](...args, this.soloTeamPtr, 0, 1);
+      this.fns[k](params, this.soloTeamPtr, 0, 1);
     } catch (e) {
       throw new NumlaneError("kernel-failed", `kernel ${this.nameOf(k)} trapped: ${(e as Error).message}`);
     }
@@ -429,17 +430,15 @@ export class Pool {
   }
 
   /** Posts a launch to the first `nworkers` workers (all alive: launches wait for repairs), as tids tidBase, tidBase + 1, … */
-  private prepare(k: number, args: number[], nthreads: number, tidBase: number, nworkers: number): Launch {
-    if (args.length > CTL_MAX_ARGS) throw new Error("numlane: too many kernel arguments");
+  private prepare(k: number, params: number, nthreads: number, tidBase: number, nworkers: number): Launch {
     const slots = this.slots.slice(0, nworkers);
     const lost = slots.find((s) => s.dead);
     if (lost) throw workerDied(`pool worker ${lost.index} died and could not be replaced`);
     const ctl = this.ctl;
     ctl[CTL_KERNEL] = k;
-    ctl[CTL_NARGS] = args.length;
+    ctl[CTL_PARAMS] = params;
     ctl[CTL_NTHREADS] = nthreads;
     ctl[CTL_NWORKERS] = nworkers;
-    this.heap.f64.set(args, (this.ctlPtr + CTL_ARGS_BYTE) >> 3);
     Atomics.store(ctl, CTL_DONE, 0);
     Atomics.store(ctl, CTL_FAILED, 0);
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2, 0);
@@ -495,14 +494,14 @@ export class Pool {
    * up after ACK_TIMEOUT_MS is dead (a barrier waiting on it breaks the team
    * itself after as long, so the caller's own share returns).
    */
-  private launchBlocking(k: number, args: number[], threads: number): { launch: Launch; failure: unknown } | undefined {
+  private launchBlocking(k: number, params: number, threads: number): { launch: Launch; failure: unknown } | undefined {
     const ctl = this.ctl;
     const nworkers = threads - 1;
-    const launch = this.prepare(k, args, threads, 1, nworkers);
+    const launch = this.prepare(k, params, threads, 1, nworkers);
     const deadline = performance.now() + ACK_TIMEOUT_MS;
     let failure: unknown;
     try {
-      this.fns[k](...args, this.teamPtr, 0, threads);
+      this.fns[k](params, this.teamPtr, 0, threads);
     } catch (e) {
       failure = e;
     }
@@ -574,12 +573,12 @@ export class Pool {
   }
 
   /** Workers do everything; the caller awaits without blocking, relaying progress and abort. */
-  private async launchDetached(k: number, args: number[], threads: number, opts: RunOptions): Promise<void> {
+  private async launchDetached(k: number, params: number, threads: number, opts: RunOptions): Promise<void> {
     const ctl = this.ctl;
     const abortWord = (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2;
     const onAbort = () => Atomics.compareExchange(ctl, abortWord, 0, 1);
     opts.signal?.addEventListener("abort", onAbort);
-    const launch = this.prepare(k, args, threads, 0, threads);
+    const launch = this.prepare(k, params, threads, 0, threads);
     // Awaited results must arrive even if nothing else keeps the process alive.
     for (const s of launch.slots) s.handle.ref?.();
     try {
@@ -678,8 +677,8 @@ export class Pool {
 export class Turn {
   constructor(private readonly pool: Pool, private readonly held: boolean) {}
 
-  run(kernel: string, args: number[], opts: RunOptions = {}): Promise<void> {
-    return this.pool.launch(kernel, args, opts, this);
+  run(kernel: string, params: number, opts: RunOptions = {}): Promise<void> {
+    return this.pool.launch(kernel, params, opts, this);
   }
 
   release(): void {

@@ -2,15 +2,13 @@
 // kernels on the workers: no postMessage on the hot path, only Atomics.
 // Offsets are in 32-bit words from the block's start unless named *_BYTE.
 export const CTL_KERNEL = 0;       // index into kernelNames(module)
-export const CTL_NARGS = 1;        // number of f64 argument slots used
+export const CTL_PARAMS = 1;       // address of the launch's parameter block (every kernel takes one)
 export const CTL_NTHREADS = 3;     // threads in this launch, the caller included
 export const CTL_NWORKERS = 4;     // workers taking part in this launch
 export const CTL_STOP = 5;         // 1: workers leave their serve loop
 export const CTL_DONE = 16;        // workers that finished this launch (own cache line)
 export const CTL_FAILED = 32;      // workers whose kernel threw
-export const CTL_ARGS_BYTE = 256;  // f64 argument slots, up to the team block
 export const CTL_TEAM_BYTE = 512;  // the kernels' team block (assembly/core/team.ts)
-export const CTL_MAX_ARGS = (CTL_TEAM_BYTE - CTL_ARGS_BYTE) / 8;
 export const CTL_SOLO_TEAM_BYTE = 768; // team block for calls on the caller alone
 export const CTL_MAILBOX_BYTE = 1024;  // one 64-byte line per worker (MB_* words)
 export const CTL_MAILBOX_STRIDE = 16;  // words
