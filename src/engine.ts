@@ -27,9 +27,12 @@ export function workspaceBytes(pool: Pool, k: KernelDescriptor, params: Readonly
   return pool.call(k.workspace.fn, k.workspace.args.map((a) => (a === "nthreads" ? threads : named[a])));
 }
 
+/** `bytes` rounded up to a 64-byte line (as the kernels' padded()). */
+const line = (bytes: number) => Math.ceil(bytes / 64) * 64;
+
 /** Bytes a launch of K allocates besides the caller's own arrays: parameter and result blocks, workspace. */
 export function launchBytes(pool: Pool, k: KernelDescriptor, params: Readonly<Record<string, number>>, threads: number): number {
-  return 8 * (k.params.length + k.out.length) + workspaceBytes(pool, k, params, threads) + 3 * 64;
+  return line(8 * k.params.length) + line(8 * k.out.length) + workspaceBytes(pool, k, params, threads) + 64;
 }
 
 /** Reductions are cut into chunks of this many elements (assembly/core/chunks.ts). */
@@ -75,31 +78,27 @@ export class TurnScope extends CallScope {
    * by slot name.
    */
   async launch<K extends KernelDescriptor>(k: K, params: KernelParams<K>, opts: RunOptions = {}): Promise<KernelOut<K>> {
-    const named = params as Record<string, number>;
-    const block = this.launchAlloc(8 * Math.max(1, k.params.length));
-    const out = k.out.length > 0 ? this.launchAlloc(8 * k.out.length) : 0;
-    const work = k.workspace ? this.launchAlloc(workspaceBytes(this.pool, k, named, opts.threads ?? 1)) : 0;
+    // One block: parameters, result slots, workspace, each from a 64-byte line.
+    const paramBytes = line(8 * k.params.length), outBytes = line(8 * k.out.length);
+    const workBytes = k.workspace ? workspaceBytes(this.pool, k, params, opts.threads ?? 1) : 0;
+    const block = this.launchAlloc(paramBytes + outBytes + workBytes);
+    const out = k.out.length > 0 ? block + paramBytes : 0, work = k.workspace ? block + paramBytes + outBytes : 0;
     const f64 = this.heap.f64, at = block >> 3;
-    let given = 0;
-    for (let i = 0; i < k.params.length; i++) {
-      const name = k.params[i];
-      const value = name === "out" ? out : name === "work" ? work : named[name];
-      if (name !== "out" && name !== "work") given++;
-      // A missing or mistyped parameter would reach the kernel as NaN → 0: a wrong address.
-      if (typeof value !== "number" || value !== value) throw new Error(`numlane: internal error: ${k.name} launched with ${name} = ${String(value)}`);
-      f64[at + i] = value;
+    // A missing or mistyped parameter would reach the kernel as NaN → 0: a wrong address.
+    if (!k.write(f64, at, k.workspace ? { ...params, work } : params)) {
+      const missing = k.params.filter((p) => p !== "out" && p !== "work" && !((params as Record<string, number>)[p] >= -Infinity));
+      throw new Error(`numlane: internal error: ${k.name} launched without a number for ${missing.join(", ")}`);
     }
-    if (given !== Object.keys(named).length) {
-      const extra = Object.keys(named).filter((p) => !k.params.includes(p));
-      throw new Error(`numlane: internal error: ${k.name} takes no parameter ${extra.join(", ")}`);
+    if (out !== 0) {
+      f64[at + k.params.indexOf("out")] = out;
+      f64.fill(0, out >> 3, (out >> 3) + k.out.length);
     }
-    if (out !== 0) f64.fill(0, out >> 3, (out >> 3) + k.out.length);
     await this.turn.run(k.name, block, opts);
     const result = {} as Record<string, number>;
     const heap = this.heap.f64;
     for (let i = 0; i < k.out.length; i++) result[k.out[i]] = heap[(out >> 3) + i];
     // A scope that launches again (a warm-started path) reuses this memory: launchBytes covers one launch.
-    for (const p of [block, out, work]) if (p !== 0) this.launchFree(p);
+    this.launchFree(block);
     return result as KernelOut<K>;
   }
 
