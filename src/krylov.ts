@@ -267,18 +267,15 @@ export class Krylov {
 
   async cg(A: SolverMatrix, b: Float64Array, opts: CgOptions = {}): Promise<CgResult> {
     checkOptions("opts", opts, CG_KEYS);
-    const { S, n, x0, prepared, survey } = squareSystem("CG", A, b, opts.x0, "", { symmetry: true, diagonal: opts.preconditioner === "jacobi" });
+    const { S, n, x0, prepared, survey } = squareSystem("CG", A, b, opts.x0, "", { symmetry: true, diagonal: needsDiagonal(opts.preconditioner) });
     checkSymmetric(prepared ? prepared.asymmetry() : survey!.asymmetry ?? S.asymmetry(), "A");
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
     const pre = preconditionerFor("cg", opts.preconditioner);
-    if (opts.omega !== undefined && pre !== "ssor") throw new NumlaneError("invalid-value", `omega is SSOR's relaxation factor; the preconditioner is "${pre}"`, "opts.omega");
-    // SSOR and IC(0) are M = L·Lᵀ, solved by triangular sweeps in wasm.
-    const factor: TriangularFactor | undefined =
-      pre === "ic0" ? ic0Factor(S) : pre === "ssor" ? ssorFactor(S, opts.omega ?? 1) : undefined;
+    if (opts.omega !== undefined && !PRECONDITIONERS[pre].omega) throw new NumlaneError("invalid-value", `omega is SSOR's relaxation factor; the preconditioner is "${pre}"`, "opts.omega");
     // A symmetric positive definite matrix has a positive diagonal.
-    const dinv = pre === "jacobi" ? inverseDiagonal(prepared ? prepared.diagonal() : survey!.diagonal!, true, "A") : undefined;
+    const { dinv, factor, shift } = PRECONDITIONERS[pre].setup(S, { diagonal: () => prepared ? prepared.diagonal() : survey!.diagonal!, spd: true, omega: opts.omega, name: "A" });
 
     const recycle = opts.recycle;
     if (recycle !== undefined) checkSpace(recycle, "cg", n);
@@ -328,7 +325,7 @@ export class Krylov {
         reason,
         residualNorm: r.trueResidual,
         residualHistory: this.e.copyOut(f64.subarray(history >> 3, (history >> 3) + Math.min(r.iterations + 1, historyCap))),
-        ...(factor && pre === "ic0" ? { preconditionerShift: factor.shift } : {}),
+        ...(shift !== undefined ? { preconditionerShift: shift } : {}),
         ...recycling,
       }, scale);
     } finally {
@@ -339,13 +336,13 @@ export class Krylov {
   /** Restarted GMRES for a general square (nonsymmetric) system, in one SPMD launch. */
   async gmres(A: SolverMatrix, b: Float64Array, opts: GmresOptions = {}): Promise<GmresResult> {
     checkOptions("opts", opts, GMRES_KEYS);
-    const { S, n, x0, prepared, survey } = squareSystem("GMRES", A, b, opts.x0, "", { symmetry: false, diagonal: opts.preconditioner === "jacobi" });
+    const { S, n, x0, prepared, survey } = squareSystem("GMRES", A, b, opts.x0, "", { symmetry: false, diagonal: needsDiagonal(opts.preconditioner) });
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
     const restart = integer("opts.restart", opts.restart ?? Math.min(30, n), 1, 1000);
     const pre = preconditionerFor("gmres", opts.preconditioner);
-    const dinv = pre === "jacobi" ? inverseDiagonal(prepared ? prepared.diagonal() : survey!.diagonal!, false, "A") : undefined;
+    const { dinv } = PRECONDITIONERS[pre].setup(S, { diagonal: () => prepared ? prepared.diagonal() : survey!.diagonal!, spd: false, name: "A" });
     if (opts.recycle !== undefined) {
       checkSpace(opts.recycle, "gmres", n);
       checkRestart(restart, opts.recycle.k);
@@ -437,15 +434,15 @@ export class Krylov {
     const mirrors = new MirrorCache();
     const asymmetries: (number | undefined)[] = new Array(systems.length);
     const mats = systems.map((sys, i) => {
-      const want = { symmetry: method === "cg", diagonal: pre === "jacobi", mirrors };
+      const want = { symmetry: method === "cg", diagonal: PRECONDITIONERS[pre].diagonal, mirrors };
       const { S, prepared, survey } = squareSystem(method === "cg" ? "CG" : "GMRES", sys.A, sys.b, undefined, `systems[${i}].`, want);
       if (method === "cg") checkSymmetric(asymmetries[i] = prepared ? prepared.asymmetry() : survey!.asymmetry ?? S.asymmetry(), `systems[${i}].A`);
-      if (pre === "jacobi") inverseDiagonal(prepared ? prepared.diagonal() : survey!.diagonal!, method === "cg", `systems[${i}].A`);
+      if (PRECONDITIONERS[pre].diagonal) inverseDiagonal(prepared ? prepared.diagonal() : survey!.diagonal!, method === "cg", `systems[${i}].A`);
       return S;
     });
     const features = featureRows(systems), contexts = contextValues(systems);
     const learn = opts.omega === "learn";
-    if (learn && (method !== "cg" || pre !== "ssor")) throw new NumlaneError("invalid-value", "\"learn\" chooses SSOR's ω: it needs method \"cg\" with preconditioner \"ssor\"", "opts.omega");
+    if (learn && (method !== "cg" || !PRECONDITIONERS[pre].omega)) throw new NumlaneError("invalid-value", "\"learn\" chooses SSOR's ω: it needs method \"cg\" with preconditioner \"ssor\"", "opts.omega");
     const learner = learn ? new RelaxationLearner(systems.length, contexts, integer("opts.seed", opts.seed ?? 0, 0, 2 ** 32 - 1)) : undefined;
     const order = opts.order ?? "sorted";
     if (order !== "sorted" && order !== "given") throw new NumlaneError("invalid-value", `expected "sorted" or "given", got ${String(order)}`, "opts.order");
@@ -458,7 +455,7 @@ export class Krylov {
       }
     }
     const space = recycleOpts === false ? undefined : new RecycleSpace(recycleOpts, "opts.recycle");
-    const judge = space && method === "cg" && space.deflate === "auto" ? new RecyclingJudge(space.k, space.keptFor(mats[0].rows), mats[0], pre === "ssor" || pre === "ic0") : undefined;
+    const judge = space && method === "cg" && space.deflate === "auto" ? new RecyclingJudge(space.k, space.keptFor(mats[0].rows), mats[0], PRECONDITIONERS[pre].triangular) : undefined;
     if (space && method === "gmres") checkRestart(integer("opts.restart", opts.restart ?? Math.min(30, mats[0].rows), 1, 1000), space.k);
     const sequence = order === "given" ? mats.map((_, i) => i) : solveOrder(features ?? signatureRows(mats));
     const omegas: number[] | undefined = learner ? new Array(mats.length) : undefined;
@@ -580,16 +577,52 @@ function checkSymmetric(asym: number, name: string): void {
   }
 }
 
-const PRECONDITIONERS = { cg: ["none", "jacobi", "ssor", "ic0"], gmres: ["none", "jacobi"] } as const;
+/** What a preconditioner hands the kernels: D⁻¹ (`dinv`), or M = L·Lᵀ (`factor`, solved by triangular sweeps in wasm), or neither. */
+interface PreconditionerSetup { dinv?: Float64Array; factor?: TriangularFactor; shift?: number }
+
+/** One preconditioner: who takes it, what it needs, and how it is made. */
+interface PreconditionerEntry {
+  methods: readonly ("cg" | "gmres")[];
+  /** Needs A's diagonal (found in the sweep that checks A). */
+  diagonal: boolean;
+  /** Solved by sequential triangular sweeps (one thread: the recycling cost model counts them). */
+  triangular: boolean;
+  /** Takes opts.omega. */
+  omega: boolean;
+  setup(S: CsrMatrix, from: { diagonal: () => Float64Array; spd: boolean; omega?: number; name: string }): PreconditionerSetup;
+}
+
+/**
+ * The preconditioners, in the order errors list them. A new one is an entry
+ * here; its kernel side is D⁻¹ or a factor L·Lᵀ, which cg_f64 (and, for
+ * D⁻¹, gmres_f64 and gcrodr_f64) already apply.
+ */
+const PRECONDITIONERS: Record<Preconditioner, PreconditionerEntry> = {
+  none: { methods: ["cg", "gmres"], diagonal: false, triangular: false, omega: false, setup: () => ({}) },
+  jacobi: {
+    methods: ["cg", "gmres"], diagonal: true, triangular: false, omega: false,
+    setup: (_S, from) => ({ dinv: inverseDiagonal(from.diagonal(), from.spd, from.name) }),
+  },
+  ssor: { methods: ["cg"], diagonal: false, triangular: true, omega: true, setup: (S, from) => ({ factor: ssorFactor(S, from.omega ?? 1) }) },
+  ic0: {
+    methods: ["cg"], diagonal: false, triangular: true, omega: false,
+    setup: (S) => { const factor = ic0Factor(S); return { factor, shift: factor.shift }; },
+  },
+};
+
+/** Whether opts.preconditioner (not yet checked) is one that needs A's diagonal. */
+function needsDiagonal(value: unknown): boolean {
+  return typeof value === "string" && Object.hasOwn(PRECONDITIONERS, value) && PRECONDITIONERS[value as Preconditioner].diagonal;
+}
 
 /** opts.preconditioner checked for `method` (default "none"). */
-function preconditionerFor<M extends keyof typeof PRECONDITIONERS>(method: M, value: unknown): (typeof PRECONDITIONERS)[M][number] {
-  const allowed: readonly string[] = PRECONDITIONERS[method];
+function preconditionerFor<M extends "cg" | "gmres">(method: M, value: unknown): M extends "gmres" ? "none" | "jacobi" : Preconditioner {
+  const allowed = (Object.keys(PRECONDITIONERS) as Preconditioner[]).filter((p) => PRECONDITIONERS[p].methods.includes(method));
   const pre = value ?? "none";
-  if (typeof pre !== "string" || !allowed.includes(pre)) {
+  if (typeof pre !== "string" || !(allowed as string[]).includes(pre)) {
     throw new NumlaneError("invalid-value", `expected ${allowed.map((p) => `"${p}"`).join(", ")}, got ${String(pre)}`, "opts.preconditioner");
   }
-  return pre as (typeof PRECONDITIONERS)[M][number];
+  return pre as M extends "gmres" ? "none" | "jacobi" : Preconditioner;
 }
 
 /** GCRO-DR keeps k vectors inside each cycle of `restart` steps. */
