@@ -72,6 +72,9 @@ try {
     if (n === 1) {
       one = row;
       row["overhead/chunk ms"] = (overhead / r.meta.chunks) * 1e3;
+      // Its two parts: inside a chunk beyond building and solves (solveSequence's own checks and copies), and between chunks.
+      row["in-chunk ms/chunk"] = ((span - solve - build) / r.meta.chunks) * 1e3;
+      row["between ms/chunk"] = (gaps / r.meta.chunks) * 1e3;
       row["overhead % of solve"] = (100 * overhead) / solve;
       // What the run took beyond its solves and builds, coordinator included (the tail: the last chunk's transfer).
       row["wall beyond solve+build s"] = wall - r.meta.buildSeconds - r.meta.orderSeconds - solve - build;
@@ -83,5 +86,5 @@ try {
 } finally {
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
 }
-printTable(rows.map((r) => ({ ...r, "overhead/chunk ms": r["overhead/chunk ms"] ?? "", "overhead % of solve": r["overhead % of solve"] ?? "", "wall beyond solve+build s": r["wall beyond solve+build s"] ?? "", "speed-up vs 1 worker": r["speed-up vs 1 worker"] ?? "" })));
+printTable(rows.map((r) => ({ ...r, "overhead/chunk ms": r["overhead/chunk ms"] ?? "", "overhead % of solve": r["overhead % of solve"] ?? "", "in-chunk ms/chunk": r["in-chunk ms/chunk"] ?? "", "between ms/chunk": r["between ms/chunk"] ?? "", "wall beyond solve+build s": r["wall beyond solve+build s"] ?? "", "speed-up vs 1 worker": r["speed-up vs 1 worker"] ?? "" })));
 writeResults("queue", { machine: machine(), loadAverage: loadavg(), count: COUNT, grid: GRID, chunk: CHUNK, rows });
