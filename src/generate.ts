@@ -66,6 +66,8 @@ export interface SolvedSystem {
   iterations: number;
   reason: CgReason;
   seconds: number;
+  /** ‖r_k‖ of the solve, k = 0..iterations (the first 2²⁰; as CgResult.residualHistory). */
+  residualHistory: Float64Array;
 }
 
 export interface DatasetMeta {
@@ -178,7 +180,7 @@ export async function generate(nl: Numlane, opts: GenerateOptions): Promise<Gene
     solveOrder.push(system);
     const solution = solutions ? solutions.subarray(system * N, (system + 1) * N) : new Out(N);
     solution.set(result.x);
-    sink?.({ system, input: inputs.subarray(system * perInput, (system + 1) * perInput), solution, iterations: result.iterations, reason: result.reason, seconds: s });
+    sink?.({ system, input: inputs.subarray(system * perInput, (system + 1) * perInput), solution, iterations: result.iterations, reason: result.reason, seconds: s, residualHistory: result.residualHistory });
     onProgress?.({ solved: solveOrder.length, count });
   };
   const started = performance.now();

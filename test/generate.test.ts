@@ -105,6 +105,11 @@ print(json.dumps([sl.spsolve(sp.csr_matrix((s["data"], s["indices"], s["indptr"]
       expect(sameBits(s.input, r64.inputs.subarray(s.system * 100, (s.system + 1) * 100))).toBe(true);
       expect(s.reason).toBe("converged");
       expect(s.iterations).toBe(r64.meta.iterations[s.system]);
+      // The solve's own residual history: ‖b‖ at x0 = 0 (Poisson's b is its input f), down past rtol·‖b‖ at the end.
+      const normB = Math.hypot(...s.input);
+      expect(s.residualHistory.length).toBe(s.iterations + 1);
+      expect(Math.abs(s.residualHistory[0] - normB) / normB).toBeLessThan(1e-12);
+      expect(s.residualHistory[s.iterations]).toBeLessThanOrEqual(1e-8 * normB);
     }
   });
 

@@ -169,6 +169,9 @@ describe.skipIf(!!missing && !process.env.CI)("the lab", () => {
           expect(seq.results[name].iterations, name).toEqual(mine.meta.iterations);
           expect(seq.results[name].solveOrder, name).toEqual(mine.meta.solveOrder);
           expect(seq.results[name].allConverged, name).toBe(true);
+          // The convergence plot's last curve: the last system solved, its whole residual history.
+          const last = mine.meta.solveOrder.at(-1)!;
+          expect(seq.results[name].lastHistory.length, name).toBe(mine.meta.iterations[last]! + 1);
         }
         const total = (name: string) => seq.results[name].iterations.reduce((s: number, v: number) => s + v, 0);
         expect(total("learned ω")).toBeLessThan(total("plain")); // SSOR with a learned ω needs fewer CG steps than Jacobi

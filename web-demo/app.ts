@@ -347,19 +347,38 @@ function sequencesPanel(nl: Numlane): void {
     charts = [
       plot($("seq-plots"), "CG iterations per system", "system (family order)", "iterations", names),
       plot($("seq-plots"), "cumulative solve time", "system (solve order)", "ms", names),
+      plot($("seq-plots"), "convergence of the system just solved", "iteration", "‖r‖", names, { y: true }),
     ];
+    // Each strategy's latest residual history, redrawn once a frame as systems are solved.
+    const histories: (Float64Array | undefined)[] = names.map(() => undefined);
+    let drawing = false;
+    const drawHistories = () => {
+      drawing = false;
+      const longest = Math.max(0, ...histories.map((h) => h?.length ?? 0));
+      const x = Array.from({ length: longest }, (_, i) => i);
+      charts[2].setData([x, ...histories.map((h) => x.map((i) => (h && i < h.length ? h[i] : null)))] as uPlot.AlignedData);
+    };
     // Untimed first: the first solves run before V8 has optimized the kernels (else "plain", run first, pays for it).
     await generate(nl, { family, grid, count: 2, seed, coefficient, ...base, signal });
     const x = Array.from({ length: count }, (_, i) => i);
     const iterations: (number | null)[][] = [], cumulative: (number | null)[][] = [];
-    const results: Record<string, { iterations: (number | null)[]; reasons: unknown[]; solveSeconds: number; allConverged: boolean; solveOrder: number[] }> = {};
+    const results: Record<string, { iterations: (number | null)[]; reasons: unknown[]; solveSeconds: number; allConverged: boolean; solveOrder: number[]; lastHistory: number[] }> = {};
     for (const [k, name] of names.entries()) {
+      let first: Float64Array | Float32Array | undefined;
       const r = await generate(nl, {
         family, grid, count, seed, coefficient, ...base, ...strategies[name], signal,
         onProgress: (p) => progress((k + p.solved / p.count) / names.length),
+        sink: (solved) => {
+          if (solved.system === 0) first = solved.solution;
+          histories[k] = solved.residualHistory;
+          if (!drawing) { drawing = true; requestAnimationFrame(drawHistories); }
+        },
       });
       const m = r.meta;
-      results[name] = { iterations: m.iterations, reasons: m.reasons, solveSeconds: m.solveSeconds, allConverged: m.allConverged, solveOrder: m.solveOrder };
+      results[name] = {
+        iterations: m.iterations, reasons: m.reasons, solveSeconds: m.solveSeconds, allConverged: m.allConverged, solveOrder: m.solveOrder,
+        lastHistory: Array.from(histories[k] ?? []),
+      };
       iterations.push(m.iterations);
       let t = 0;
       cumulative.push(m.solveOrder.map((i) => (t += 1e3 * (m.seconds[i] ?? 0))));
@@ -367,7 +386,7 @@ function sequencesPanel(nl: Numlane): void {
       charts[1].setData([x, ...cumulative, ...names.slice(k + 1).map(() => x.map(() => null))] as uPlot.AlignedData);
       if (k === 0) {
         heatMap($<HTMLCanvasElement>("seq-field"), r.inputs.subarray(0, grid * grid).map(Math.log), grid);
-        heatMap($<HTMLCanvasElement>("seq-solution"), r.solutions!.subarray(0, grid * grid), grid);
+        heatMap($<HTMLCanvasElement>("seq-solution"), first!, grid);
       }
       await nextFrame();
     }
