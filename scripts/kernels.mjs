@@ -167,22 +167,28 @@ export interface KernelDescriptor {
   readonly out: readonly string[];
   /** The exported function giving parameter "work"'s bytes, and the parameters it reads. */
   readonly workspace?: { readonly fn: string; readonly args: readonly string[] };
+  /** Slot of parameter "out" (−1: none), where the launch puts the result block's address. */
+  readonly outSlot: number;
   /**
    * Stores every parameter but "out" into the block at f64 index \`at\`, one
-   * named load per slot (lean callers, Pool.direct, need it cheap); false if
-   * one was missing or NaN (it would reach the kernel as 0: a wrong address).
+   * named load per slot (lean callers, Pool.direct, need it cheap); "work"
+   * from \`work\` when given, else from the parameters. False if one was
+   * missing or NaN (it would reach the kernel as 0: a wrong address).
    */
-  write(f64: Float64Array, at: number, params: Readonly<Record<string, number>>): boolean;
+  write(f64: Float64Array, at: number, params: Readonly<Record<string, number>>, work?: number): boolean;
 }
 `;
   for (const k of kernels) {
     const ws = k.workspace ? `, workspace: { fn: "${k.name}_workspace", args: ${JSON.stringify(k.workspace.args.map((a) => a.name))} }` : "";
     const stored = k.params.map((p, i) => [p.name, i]).filter(([p]) => p !== "out");
-    const type = `{ ${stored.map(([p]) => `readonly ${p}: number`).join("; ")} }`;
-    const body = stored.map(([p, i]) => `f64[at${i ? ` + ${i}` : ""}] = p.${p};`).join(" ");
-    const sum = stored.length ? `const s = ${stored.map(([p]) => `p.${p}`).join(" + ")}; ` : "";
-    const write = `, write(f64: Float64Array, at: number, p: ${stored.length ? type : "object"}): boolean { ${sum}${body} return ${stored.length ? "s === s" : "true"}; }`;
-    ts += `\n/** ${k.doc} */\nexport const ${k.name} = { name: "${k.name}", params: ${JSON.stringify(k.params.map((p) => p.name))}, out: ${JSON.stringify(k.out)}${ws}${write} } as const satisfies KernelDescriptor;\n`;
+    const value = (p) => (p === "work" ? "w" : `p.${p}`);
+    const type = `{ ${stored.map(([p]) => `readonly ${p}${p === "work" ? "?" : ""}: number`).join("; ")} }`;
+    const body = stored.map(([p, i]) => `f64[at${i ? ` + ${i}` : ""}] = ${value(p)};`).join(" ");
+    const hasWork = stored.some(([p]) => p === "work");
+    const sum = (hasWork ? "const w = work === undefined ? p.work! : work; " : "") + (stored.length ? `const s = ${stored.map(([p]) => value(p)).join(" + ")}; ` : "");
+    const write = `, write(f64: Float64Array, at: number, p: ${stored.length ? type : "object"}, work?: number): boolean { ${sum}${body} return ${stored.length ? "s === s" : "true"}; }`;
+    const outSlot = k.params.findIndex((p) => p.name === "out");
+    ts += `\n/** ${k.doc} */\nexport const ${k.name} = { name: "${k.name}", params: ${JSON.stringify(k.params.map((p) => p.name))}, out: ${JSON.stringify(k.out)}, outSlot: ${outSlot}${ws}${write} } as const satisfies KernelDescriptor;\n`;
   }
   write(join(ROOT, "src/generated/kernels.ts"), ts);
   return kernels;

@@ -85,12 +85,12 @@ export class TurnScope extends CallScope {
     const out = k.out.length > 0 ? block + paramBytes : 0, work = k.workspace ? block + paramBytes + outBytes : 0;
     const f64 = this.heap.f64, at = block >> 3;
     // A missing or mistyped parameter would reach the kernel as NaN → 0: a wrong address.
-    if (!k.write(f64, at, k.workspace ? { ...params, work } : params)) {
+    if (!k.write(f64, at, params, work)) {
       const missing = k.params.filter((p) => p !== "out" && p !== "work" && !((params as Record<string, number>)[p] >= -Infinity));
       throw new Error(`numlane: internal error: ${k.name} launched without a number for ${missing.join(", ")}`);
     }
     if (out !== 0) {
-      f64[at + k.params.indexOf("out")] = out;
+      f64[at + k.outSlot] = out;
       f64.fill(0, out >> 3, (out >> 3) + k.out.length);
     }
     await this.turn.run(k.name, block, opts);
