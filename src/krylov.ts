@@ -437,7 +437,7 @@ export class Krylov {
       const want = { symmetry: method === "cg", diagonal: PRECONDITIONERS[pre].diagonal, mirrors };
       const { S, prepared, survey } = squareSystem(method === "cg" ? "CG" : "GMRES", sys.A, sys.b, undefined, `systems[${i}].`, want);
       if (method === "cg") checkSymmetric(asymmetries[i] = prepared ? prepared.asymmetry() : survey!.asymmetry ?? S.asymmetry(), `systems[${i}].A`);
-      if (PRECONDITIONERS[pre].diagonal) inverseDiagonal(prepared ? prepared.diagonal() : survey!.diagonal!, method === "cg", `systems[${i}].A`);
+      if (PRECONDITIONERS[pre].diagonal) checkDiagonal(prepared ? prepared.diagonal() : survey!.diagonal!, method === "cg", `systems[${i}].A`);
       return S;
     });
     const features = featureRows(systems), contexts = contextValues(systems);
@@ -559,15 +559,20 @@ function squareSystem(method: string, A: SolverMatrix, b: Float64Array, x0?: Flo
  * only ≠ 0. `name`: the matrix in errors.
  */
 function inverseDiagonal(diagonal: Float64Array, positive: boolean, name: string): Float64Array {
+  checkDiagonal(diagonal, positive, name);
   const n = diagonal.length, dinv = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n; i++) dinv[i] = 1 / diagonal[i];
+  return dinv;
+}
+
+/** inverseDiagonal's check alone (solveSequence checks every system before the first solve, and inverts at its turn). */
+function checkDiagonal(diagonal: Float64Array, positive: boolean, name: string): void {
+  for (let i = 0; i < diagonal.length; i++) {
     const d = diagonal[i];
     if (positive ? !(d > 0) : d === 0) {
       throw new NumlaneError("invalid-value", `diagonal entry ${i} is ${d}: ${positive ? "not positive definite, so " : ""}Jacobi cannot scale it`, name);
     }
-    dinv[i] = 1 / d;
   }
-  return dinv;
 }
 
 /** CG's matrix must be symmetric up to rounding: `asym` is its asymmetry(); `name`: the matrix in errors. */
