@@ -7,43 +7,8 @@
 // lognormal Darcy systems against each fixed ω of its 10-point grid.
 import { init, problems } from "../dist/index.js";
 import { machine, median, printTable, writeResults } from "./lib.mjs";
-
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function points(s, d, kind, seed) {
-  const r = seeded(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  const centres = Array.from({ length: 20 }, () => Float64Array.from({ length: d }, () => 5 * gauss()));
-  return Array.from({ length: s }, () => {
-    const c = centres[Math.floor(r() * 20)];
-    return Float64Array.from({ length: d }, (_, j) => (kind === "gaussian" ? 0 : c[j]) + gauss());
-  });
-}
-
-const dist = (a, b) => { let s = 0; for (let j = 0; j < a.length; j++) s += (a[j] - b[j]) ** 2; return Math.sqrt(s); };
-const pathLength = (X, order) => { let s = 0; for (let t = 1; t < order.length; t++) s += dist(X[order[t - 1]], X[order[t]]); return s; };
-
-function greedyTour(X) {
-  const used = new Uint8Array(X.length), tour = [0];
-  used[0] = 1;
-  for (let n = 1; n < X.length; n++) {
-    const cur = X[tour[n - 1]];
-    let best = -1, bestD = Infinity;
-    for (let q = 0; q < X.length; q++) if (!used[q]) { const dd = dist(cur, X[q]); if (dd < bestD) { bestD = dd; best = q; } }
-    tour.push(best);
-    used[best] = 1;
-  }
-  return tour;
-}
+import { rng } from "../test/runtimes/vectors.mjs";
+import { greedyTour, pathLength, points } from "../test/tours.mjs";
 
 export default async function () {
   const nl = await init({ threads: 1 });
@@ -51,7 +16,7 @@ export default async function () {
 
   for (const s of [1e4, 1e5]) {
     for (const kind of ["gaussian", "clustered"]) {
-      const X = points(s, 64, kind, 7);
+      const X = points(s, 64, kind, rng(7));
       const systems = X.map((features) => ({ A: [[1]], b: Float64Array.of(1), features }));
       const cpu = process.cpuUsage(), t0 = performance.now();
       const order = nl.sequenceOrder(systems);

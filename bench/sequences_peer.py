@@ -7,6 +7,7 @@ import json, sys, time
 try:
     import numpy as np
     import scipy, scipy.sparse as sp, scipy.sparse.linalg as sl
+    from darcy_fv import darcy_matrix  # beside this file, so on sys.path
 except Exception as e:
     print(json.dumps({"ok": False, "error": repr(e)}), flush=True)
     sys.exit(0)
@@ -23,21 +24,6 @@ def cg(A, b, rtol):
 
 def residual(A, x, b):
     return float(np.linalg.norm(b - A @ x) / np.linalg.norm(b))
-
-def darcy_matrix(a):
-    # Cell-centred FV, harmonic-mean transmissibilities, half-cell Dirichlet (as src/problems.ts).
-    n = a.shape[0]
-    harm = lambda p, q: 2 * p * q / (p + q)
-    tx, ty = harm(a[:, :-1], a[:, 1:]), harm(a[:-1, :], a[1:, :])
-    d = np.zeros_like(a)
-    d[:, :-1] += tx; d[:, 1:] += tx; d[:-1, :] += ty; d[1:, :] += ty
-    d[:, 0] += 2 * a[:, 0]; d[:, -1] += 2 * a[:, -1]; d[0, :] += 2 * a[0, :]; d[-1, :] += 2 * a[-1, :]
-    idx = np.arange(n * n).reshape(n, n)
-    r = [idx, idx[:, :-1], idx[:, 1:], idx[:-1, :], idx[1:, :]]
-    c = [idx, idx[:, 1:], idx[:, :-1], idx[1:, :], idx[:-1, :]]
-    v = [d, -tx, -tx, -ty, -ty]
-    cat = lambda xs: np.concatenate([x.ravel() for x in xs])
-    return sp.csr_matrix((cat(v) * n * n, (cat(r), cat(c))), shape=(n * n, n * n))
 
 def generate_loop(n, count, seed, modes=8, alpha=2.0, tau=3.0, rtol=1e-8):
     # The same job as numlane's generate darcy: GRF by the truncated cosine

@@ -1,18 +1,10 @@
 // Test helpers: a seeded PRNG so failures reproduce, float comparisons, SciPy.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { seededRandom as rng } from "../src/sequence.js";
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the library's own seeded stream: small, fast, deterministic. */
+export { rng };
 
 /** n uniform values in [lo, hi). */
 export function uniform(n: number, seed: number, lo = -1, hi = 1): Float64Array {

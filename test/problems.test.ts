@@ -2,6 +2,7 @@
 // independent SciPy assembly from the same field values and parameters, the
 // Gaussian random field against NumPy's evaluation of its expansion and
 // against its analytic variance, determinism, bad input.
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { NumlaneError, problems, type ProblemSet } from "../dist/index.js";
 import { python, sameBits } from "./helpers.js";
@@ -9,8 +10,11 @@ import { python, sameBits } from "./helpers.js";
 // Assembles each case's matrix with scipy.sparse from the stencil's
 // definition (harmonic means, upwinding, shifts written out afresh), and
 // evaluates the random fields from their coefficients with NumPy's cos/exp.
+// Darcy's assembly is bench/darcy_fv.py's (the SciPy peer's own).
 const REFERENCE = String.raw`
 import sys, json, numpy as np, scipy.sparse as sp
+sys.path.insert(0, ${JSON.stringify(fileURLToPath(new URL("../bench/", import.meta.url)))})
+from darcy_fv import darcy_matrix as darcy
 cases = json.load(sys.stdin)
 def lap1(n):
     e = np.ones(n)
@@ -24,19 +28,6 @@ def field(c, K, x):
     C = np.concatenate([[0.0], c]).reshape(K, K)   # C[k2, k1], (0, 0) left out
     B = basis(K, x)
     return B.T @ C @ B                             # [i, j] = sum C[k2,k1] phi_k2(y_i) phi_k1(x_j)
-def darcy(a):
-    n = a.shape[0]
-    harm = lambda p, q: 2 * p * q / (p + q)
-    tx, ty = harm(a[:, :-1], a[:, 1:]), harm(a[:-1, :], a[1:, :])
-    d = np.zeros_like(a)
-    d[:, :-1] += tx; d[:, 1:] += tx; d[:-1, :] += ty; d[1:, :] += ty
-    d[:, 0] += 2 * a[:, 0]; d[:, -1] += 2 * a[:, -1]; d[0, :] += 2 * a[0, :]; d[-1, :] += 2 * a[-1, :]
-    idx = np.arange(n * n).reshape(n, n)
-    r = [idx, idx[:, :-1], idx[:, 1:], idx[:-1, :], idx[1:, :]]
-    c = [idx, idx[:, 1:], idx[:, :-1], idx[1:, :], idx[:-1, :]]
-    v = [d, -tx, -tx, -ty, -ty]
-    cat = lambda xs: np.concatenate([x.ravel() for x in xs])
-    return sp.csr_matrix((cat(v) * n * n, (cat(r), cat(c))), shape=(n * n, n * n))
 def convection(n, eps, wx, wy):
     h = 1 / (n + 1); e = np.ones(n); I = sp.identity(n)
     back = sp.diags([e, -e[1:]], [0, -1]) / h      # (u_j - u_{j-1}) / h

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CsrMatrix, init, NumlaneError, type Numlane } from "../dist/index.js";
 import { matvec, norm, rng, sameBits, uniform } from "./helpers.js";
+import { greedyTour, pathLength, points } from "./tours.mjs";
 
 let nl: Numlane, nl1: Numlane;
 beforeAll(async () => { [nl, nl1] = await Promise.all([init({ threads: 2 }), init({ threads: 1 })]); });
@@ -44,34 +45,6 @@ function darcyFamily(count: number, N: number, seed: number) {
     const features = Array.from({ length: 16 }, () => 4 * (r() - 0.5));
     return { A: darcy(N, features), b: new Float64Array(N * N).fill(1 / (N * N)), features };
   });
-}
-
-/** Gaussian (Box–Muller) or clustered (20 centres of spread 5, unit noise) points, s × d. */
-function points(s: number, d: number, kind: "gaussian" | "clustered", seed: number): number[][] {
-  const r = rng(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  const centres = Array.from({ length: 20 }, () => Array.from({ length: d }, () => 5 * gauss()));
-  return Array.from({ length: s }, () => {
-    const c = centres[Math.floor(r() * 20)];
-    return Array.from({ length: d }, (_, j) => (kind === "gaussian" ? 0 : c[j]) + gauss());
-  });
-}
-
-const dist = (a: number[], b: number[]) => Math.sqrt(a.reduce((s, v, j) => s + (v - b[j]) ** 2, 0));
-const pathLength = (X: number[][], order: number[]) => order.slice(1).reduce((s, p, t) => s + dist(X[order[t]], X[p]), 0);
-
-/** SKR's ordering: greedy nearest neighbour from point 0, exactly, O(s²). */
-function greedyTour(X: number[][]): number[] {
-  const used = new Uint8Array(X.length), tour = [0];
-  used[0] = 1;
-  for (let n = 1; n < X.length; n++) {
-    const cur = X[tour[n - 1]];
-    let best = -1, bestD = Infinity;
-    for (let q = 0; q < X.length; q++) if (!used[q]) { const dd = dist(cur, X[q]); if (dd < bestD) { bestD = dd; best = q; } }
-    tour.push(best);
-    used[best] = 1;
-  }
-  return tour;
 }
 
 const isPermutation = (order: number[], s: number) => order.length === s && new Set(order).size === s && order.every((i) => Number.isInteger(i) && i >= 0 && i < s);
@@ -191,7 +164,7 @@ describe("solveSequence's wasm memory", () => {
 describe("sequenceOrder", () => {
   for (const kind of ["gaussian", "clustered"] as const) {
     it(`is a deterministic permutation whose path is within 10% of the greedy nearest-neighbour tour (${kind}, 2000 × 64)`, () => {
-      const X = points(2000, 64, kind, kind === "gaussian" ? 11 : 12);
+      const X = points(2000, 64, kind, rng(kind === "gaussian" ? 11 : 12));
       const systems = X.map((features) => ({ A: [[1]], b: Float64Array.of(1), features }));
       const order = nl.sequenceOrder(systems);
       expect(isPermutation(order, X.length)).toBe(true);

@@ -3,8 +3,8 @@
 // bytes). Plain JavaScript with web APIs only, so Node, Deno, Bun, Chromium
 // and workerd all run this very file; every one must produce Node's hashes.
 
-/** mulberry32: a tiny deterministic generator, so no data files are needed. */
-function rng(seed) {
+/** mulberry32 (src/sequence.ts's seededRandom; this file imports nothing): a tiny deterministic generator, so no data files are needed. */
+export function rng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
