@@ -5,6 +5,7 @@ import json, sys, time
 try:
     import numpy as np
     import scipy, scipy.io, scipy.sparse as sp, scipy.sparse.linalg as sl
+    from scipy_cg import cg  # beside this file, so on sys.path
 except Exception as e:
     print(json.dumps({"ok": False, "error": repr(e)}), flush=True)
     sys.exit(0)
@@ -50,15 +51,6 @@ def gmres_sequence(family, rtol, restart, recycle_k):
         total += it[0]
     return total
 
-def cg(A, b, rtol, M):
-    it = [0]
-    def cb(xk): it[0] += 1
-    try:
-        x, info = sl.cg(A, b, rtol=rtol, atol=0.0, maxiter=100000, M=M, callback=cb)
-    except TypeError:  # SciPy < 1.12 calls rtol "tol"
-        x, info = sl.cg(A, b, tol=rtol, atol=0.0, maxiter=100000, M=M, callback=cb)
-    return it[0]
-
 for line in sys.stdin:
     msg = json.loads(line)
     op = msg["op"]
@@ -69,7 +61,7 @@ for line in sys.stdin:
         b = A @ np.ones(A.shape[0])
         M = sp.diags(1.0 / A.diagonal()) if msg.get("jacobi") else None
         problem.update(A=A, b=b, M=M, rtol=msg["rtol"])
-        print(json.dumps({"ok": True, "iterations": cg(A, b, msg["rtol"], M)}), flush=True)
+        print(json.dumps({"ok": True, "iterations": cg(A, b, msg["rtol"], M)[1]}), flush=True)
     elif op == "sequence":
         N = msg["N"]
         family = []
