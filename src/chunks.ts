@@ -13,7 +13,7 @@ import { sequenceOptions, solverSettings, type DatasetMeta, type GenerateOptions
 import { familyKeys, PROBLEM_FAMILIES, problemFeatures, problemSet, type ProblemFamily } from "./problems.js";
 import { featureRows, solveOrder } from "./sequence.js";
 import { MAXIMUM_BYTES } from "./runtime/heap.js";
-import { checkOptions, integer, type OptionKeys } from "./validate.js";
+import { callback, checkOptions, integer, type OptionKeys } from "./validate.js";
 
 declare const __NUMLANE_VERSION__: string;
 
@@ -284,6 +284,7 @@ export function edgeChunkBytes(p: Pick<Plan, "chunk" | "N" | "solver">): number 
  * while a chunk is missing (then this rejects naming it).
  */
 export async function collectChunks(opts: ChunkedOptions, get: (key: string) => Promise<ArrayBuffer | undefined>): Promise<ChunkedResult> {
+  callback("get", get);
   const p = plan(opts);
   const out = new Assembly(p);
   for (let chunk = 0; chunk < p.chunks.length; chunk++) {

@@ -73,5 +73,6 @@ describe("queue-edge (Cloudflare Queue consumer in workerd)", () => {
     expect((await call("/runs/none")).body).toEqual({ run: "none", done: 0 });
     // Collecting a run that is not there says which chunk is missing.
     await expect(collectChunks(RECIPE, async () => undefined)).rejects.toThrow(NumlaneError);
+    await expect(collectChunks(RECIPE, "bucket" as never)).rejects.toMatchObject({ code: "invalid-type", argument: "get" });
   }, 60_000);
 });
