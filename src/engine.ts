@@ -21,19 +21,14 @@ export function reasonName(code: number): KernelReason {
 }
 
 /** Bytes of K's workspace ("work") for these parameters on `threads` threads; 0 when it has none. */
-export function workspaceBytes(pool: Pool, k: KernelDescriptor, params: Readonly<Record<string, number>>, threads: number): number {
+function workspaceBytes(pool: Pool, k: KernelDescriptor, params: Readonly<Record<string, number>>, threads: number): number {
   if (k.workspace === undefined) return 0;
-  const named = params;
-  return pool.call(k.workspace.fn, k.workspace.args.map((a) => (a === "nthreads" ? threads : named[a])));
+  return pool.call(k.workspace.fn, k.workspace.args.map((a) => (a === "nthreads" ? threads : params[a])));
 }
 
 /** `bytes` rounded up to a 64-byte line (as the kernels' padded()). */
 const line = (bytes: number) => Math.ceil(bytes / 64) * 64;
 
-/** Bytes a launch of K allocates besides the caller's own arrays: parameter and result blocks, workspace. */
-export function launchBytes(pool: Pool, k: KernelDescriptor, params: Readonly<Record<string, number>>, threads: number): number {
-  return line(8 * k.params.length) + line(8 * k.out.length) + workspaceBytes(pool, k, params, threads) + 64;
-}
 
 /** Reductions are cut into chunks of this many elements (assembly/core/chunks.ts). */
 export const CHUNK = 2048;
@@ -229,7 +224,8 @@ export class Engine {
 
   /** Bytes a launch of K allocates in its scope: add to the scope's extraBytes. */
   launchBytes(k: KernelDescriptor, params: Readonly<Record<string, number>>, threads: number): number {
-    return launchBytes(this.pool, k, params, threads);
+    // TurnScope.launch's one block: parameters and result slots on their lines, then the workspace.
+    return line(8 * k.params.length) + line(8 * k.out.length) + workspaceBytes(this.pool, k, params, threads) + 64;
   }
 
   /** Threads for a call that touches `bytes` of memory, honouring opts.threads. */
