@@ -94,7 +94,7 @@ const HEAT_KEYS: OptionKeys<HeatOptions> = { ...GRID_KEYS, ...FIELD_KEYS, dt: tr
 const MASK64 = (1n << 64n) - 1n;
 
 /** SplitMix64's finaliser of seed + counter·golden ratio (assembly/core/rng.ts mix64). */
-function mix64(seed: bigint, counter: bigint): bigint {
+export function mix64(seed: bigint, counter: bigint): bigint {
   let z = (seed + counter * 0x9e3779b97f4a7c15n) & MASK64;
   z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
   z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DenseMatrix, init, NumlaneError, type Numlane } from "../dist/index.js";
 import { abortLatency, median, rng, sameBits } from "./helpers.js";
+import { mix64 } from "../src/problems.js";
 
 let nl: Numlane;
 beforeAll(async () => { nl = await init({ threads: 2 }); });
@@ -260,14 +261,7 @@ function coherent(seed: number, m = 3000, n = 10): DenseMatrix {
   return new DenseMatrix(m, n, a);
 }
 
-// SplitMix64 as assembly/core/rng.ts has it, in BigInt: the reference's signs and row sample.
-const M64 = (1n << 64n) - 1n;
-function mix64(seed: bigint, counter: bigint): bigint {
-  let z = (seed + counter * 0x9e3779b97f4a7c15n) & M64;
-  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M64;
-  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M64;
-  return z ^ (z >> 31n);
-}
+// SplitMix64 as assembly/core/rng.ts has it, in BigInt on the host (src/problems.ts): the reference's signs and row sample.
 const streamKey = (seed: number, stream: bigint) => mix64(BigInt(seed), 0x5bd1e9955bd1e995n ^ stream);
 
 describe("sketch kinds", () => {
