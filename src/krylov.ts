@@ -11,6 +11,7 @@ import type { Progress } from "./pool/pool.js";
 import { contextValues, featureRows, OMEGA_GRID, RelaxationLearner, signatureRows, solveOrder } from "./sequence.js";
 import { MirrorCache, PreparedMatrix, SequencePreparer, surveyCsr } from "./operator.js";
 import { RecyclingJudge, type RecyclingVerdict } from "./recycle-policy.js";
+import { COARSE_KEYS, CoarsePlan, type CoarseOptions } from "./coarse.js";
 
 /** A matrix as the solvers take it: any of the three forms, or one prepared by nl.prepare. */
 export type SolverMatrix = CsrMatrix | DenseMatrix | number[][] | PreparedMatrix;
@@ -114,8 +115,17 @@ export interface CgOptions extends CallOptions {
   omega?: number;
   /** Deflate this space, then update it from this solve for the next one. */
   recycle?: RecycleSpace;
+  /**
+   * Deflate a coarse space: Z's columns are indicator vectors of aggregates
+   * of A's graph (Nicolaides deflation), E = ZᵀAZ is factored once per
+   * solve, and each iteration projects with one sparse pass and one small
+   * solve. It removes the smooth slow modes of diffusion-type matrices
+   * (Darcy, Poisson, heat): on lognormal Darcy 128² with Jacobi, ~7× fewer
+   * iterations. `true` or { aggregateSize }. Not with `recycle`.
+   */
+  coarse?: boolean | CoarseOptions;
 }
-const CG_KEYS = callOptionKeys<CgOptions>({ x0: true, rtol: true, atol: true, maxIter: true, preconditioner: true, omega: true, recycle: true });
+const CG_KEYS = callOptionKeys<CgOptions>({ x0: true, rtol: true, atol: true, maxIter: true, preconditioner: true, omega: true, recycle: true, coarse: true });
 
 export interface CgResult {
   x: Float64Array;
@@ -135,6 +145,8 @@ export interface CgResult {
    * rebuilt from this solve alone.
    */
   recycling?: { used: boolean; reason?: string };
+  /** With `coarse`: the number of aggregates, and whether E = ZᵀAZ was positive definite (else the solve ran as plain PCG). */
+  coarse?: { aggregates: number; used: boolean };
 }
 
 export interface GmresResult {
@@ -216,7 +228,7 @@ export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onP
   onSolved?: (s: { system: number; result: CgResult | GmresResult; seconds: number }) => void;
 }
 const SEQUENCE_KEYS = callOptionKeys<SequenceOptions>({
-  rtol: true, atol: true, maxIter: true, preconditioner: true, omega: true, method: true, restart: true, order: true, recycle: true, seed: true, onSolved: true,
+  rtol: true, atol: true, maxIter: true, preconditioner: true, omega: true, method: true, restart: true, order: true, recycle: true, seed: true, onSolved: true, coarse: true,
 });
 
 /** One system of a sequence: A·x = b. */
@@ -266,6 +278,11 @@ export class Krylov {
   constructor(private readonly e: Engine) {}
 
   async cg(A: SolverMatrix, b: Float64Array, opts: CgOptions = {}): Promise<CgResult> {
+    return this.cgWith(A, b, opts);
+  }
+
+  /** nl.cg, with solveSequence's coarse plan for A's pattern when it has one. */
+  private async cgWith(A: SolverMatrix, b: Float64Array, opts: CgOptions, sequencePlan?: CoarsePlan): Promise<CgResult> {
     checkOptions("opts", opts, CG_KEYS);
     const { S, n, x0, prepared, survey } = squareSystem("CG", A, b, opts.x0, "", { symmetry: true, diagonal: needsDiagonal(opts.preconditioner) });
     checkSymmetric(prepared ? prepared.asymmetry() : survey!.asymmetry ?? S.asymmetry(), "A");
@@ -279,6 +296,8 @@ export class Krylov {
 
     const recycle = opts.recycle;
     if (recycle !== undefined) checkSpace(recycle, "cg", n);
+    const coarse = sequencePlan ?? coarsePlanFor(S, opts.coarse, "opts.coarse");
+    if (coarse && recycle !== undefined) throw new NumlaneError("invalid-value", "coarse deflation and a recycle space cannot be combined; give one", "opts.coarse");
     if (isZero(b)) return zeroSolution(n);
     const { rhs, start, scale, rhsSquared } = safelyScaled(b, x0);
     const tol = tolerance(rhsSquared, rtol, atol * scale);
@@ -289,14 +308,17 @@ export class Krylov {
     const s = recycle?.size ?? 0, ell = recycle ? recycle.keptFor(n) : 0, kNew = recycle?.k ?? 0;
     const nnz = S.nnz; // read before the scope, whose memory growth may detach nl.alloc arrays (single build)
     const threads = this.e.threadsFor(12 * nnz + 8 * (7 + 2 * s) * n, opts);
-    const shape = { n, k: s, kNew, ell };
+    const coarseShape = coarse ? { coarse: coarse.k, coarseCols: coarse.colPtr[coarse.k], coarseEnv: coarse.envStart[coarse.k] } : { coarse: 0, coarseCols: 0, coarseEnv: 0 };
+    const shape = { n, k: s, kNew, ell, ...coarseShape };
     const factorArrays = factor ? [factor.lower.indptr, factor.lower.indices, factor.lower.data, factor.upper.indptr, factor.upper.indices, factor.upper.data, factor.diag] : [];
+    const coarseArrays = coarse ? [coarse.agg, coarse.colPtr, coarse.colRows, coarse.colPos, coarse.envStart, coarse.envPos] : [];
     const outputs = 8 * (n + historyCap + s * n + kNew * n + kNew) + 5 * 64;
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : []), ...factorArrays],
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : []), ...factorArrays, ...coarseArrays],
       outputs + this.e.launchBytes(K.cg_f64, shape, threads));
     try {
       const { indptr, indices, data } = csrInput(scope, "A", S, n, n);
       const [lowerIndptr, lowerIndices, lowerData, upperIndptr, upperIndices, upperData, factorDiag] = factor ? factorArrays.map((a) => scope.input(a)) : [0, 0, 0, 0, 0, 0, 0];
+      const [coarseAgg, coarseColPtr, coarseColRows, coarseColPos, coarseEnvStart, coarseEnvPos] = coarse ? coarseArrays.map((a) => scope.input(a)) : [0, 0, 0, 0, 0, 0];
       const x = scope.alloc(8 * n);
       if (start) heap.f64.set(scope.live(start), x >> 3); else heap.f64.fill(0, x >> 3, (x >> 3) + n);
       const w = scope.alloc(8 * Math.max(1, s * n));
@@ -306,6 +328,7 @@ export class Krylov {
         indptr, indices, data, n, b: scope.input(rhs), x, dinv: dinv ? scope.input(dinv) : 0,
         lowerIndptr, lowerIndices, lowerData, upperIndptr, upperIndices, upperData, factorDiag,
         history, historyCap, maxIter, tol, w, k: s, wNew, kNew, ell, ritz,
+        coarseAgg, coarseColPtr, coarseColRows, coarseColPos, coarseEnvStart, coarseEnvPos, ...coarseShape,
       }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
       const f64 = heap.f64;
       const reason = reasonName(r.reason) as CgReason;
@@ -318,6 +341,7 @@ export class Krylov {
       }
       // A space that could not be deflated (WᵀAW not positive definite) was a fallback to plain CG.
       const recycling = recycle && s > 0 ? { recycling: r.deflated === 1 ? { used: true } : { used: false, reason: "projected matrix not positive definite" } } : {};
+      const coarseReport = coarse ? { coarse: { aggregates: coarse.k, used: r.deflated === 1 } } : {};
       return unscaled({
         x: this.e.copyOut(f64.subarray(x >> 3, (x >> 3) + n)),
         iterations: r.iterations,
@@ -327,6 +351,7 @@ export class Krylov {
         residualHistory: this.e.copyOut(f64.subarray(history >> 3, (history >> 3) + Math.min(r.iterations + 1, historyCap))),
         ...(shift !== undefined ? { preconditionerShift: shift } : {}),
         ...recycling,
+        ...coarseReport,
       }, scale);
     } finally {
       scope.free();
@@ -462,9 +487,21 @@ export class Krylov {
     const solutions: Float64Array[] = new Array(mats.length);
     const iterations: number[] = new Array(mats.length);
     const reasons: (CgReason | GmresReason)[] = new Array(mats.length);
-    const { onProgress, onSolved, order: _o, recycle: _r, method: _m, restart, omega: _w, seed: _s, ...cgOpts } = opts;
+    const { onProgress, onSolved, order: _o, recycle: _r, method: _m, restart, omega: _w, seed: _s, coarse: _c, ...cgOpts } = opts;
     if (onSolved !== undefined) callback("opts.onSolved", onSolved);
     if (method === "cg" && restart !== undefined) throw new NumlaneError("invalid-value", "restart is for method \"gmres\"", "opts.restart");
+    // One coarse plan per pattern: built from the first system of a pattern, kept while the next ones share it.
+    if (opts.coarse !== undefined && opts.coarse !== false) {
+      if (method !== "cg") throw new NumlaneError("invalid-value", "coarse deflation is for method \"cg\"", "opts.coarse");
+      if (space) throw new NumlaneError("invalid-value", "coarse deflation and recycle cannot be combined; give one", "opts.coarse");
+      if (opts.coarse !== true) checkOptions("opts.coarse", opts.coarse, COARSE_KEYS);
+    }
+    let plan: CoarsePlan | undefined;
+    const planFor = (S: CsrMatrix) => {
+      if (opts.coarse === undefined || opts.coarse === false) return undefined;
+      if (!plan || !plan.fits(S)) plan = coarsePlanFor(S, opts.coarse, "opts.coarse");
+      return plan;
+    };
     const preparer = new SequencePreparer(this.e.heap);
     try {
       for (const i of sequence) {
@@ -477,7 +514,7 @@ export class Krylov {
         try {
           r = method === "gmres"
             ? await this.gmres(A, systems[i].b, { ...cgOpts, preconditioner: cgOpts.preconditioner as GmresOptions["preconditioner"], restart, recycle: space, onProgress: progress })
-            : await this.cg(A, systems[i].b, { ...cgOpts, recycle: judge && !judge.recycling ? undefined : space, onProgress: progress, omega });
+            : await this.cgWith(A, systems[i].b, { ...cgOpts, recycle: judge && !judge.recycling ? undefined : space, onProgress: progress, omega }, planFor(mats[i]));
         } finally {
           if (!given) A.free();
         }
@@ -512,6 +549,13 @@ export class Krylov {
     const mats = systems.map((sys, i) => squareSystem("ordering", sys.A, sys.b, undefined, `systems[${i}].`).S);
     return solveOrder(signatureRows(mats));
   }
+}
+
+/** The coarse plan `value` (opts.coarse, unchecked) asks for on S's pattern, or undefined. */
+function coarsePlanFor(S: CsrMatrix, value: unknown, path: string): CoarsePlan | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value !== true) checkOptions(path, value as CoarseOptions, COARSE_KEYS);
+  return CoarsePlan.build(S, value as true | CoarseOptions, path);
 }
 
 /** A recycle space fit for `method` on n unknowns, else a typed error. */

@@ -46,6 +46,7 @@ import { GO_ON, trueResidualNorm, trueResidualVerdict } from "./reasons";
 import { ABORTED, BREAKDOWN, CONVERGED, CgF64Out, INDEFINITE, MAX_ITERATIONS, STAGNATED } from "../generated/layouts";
 import { at, padded } from "../core/memory";
 import { choleskyPacked, cholSolve } from "../core/small-dense";
+import { coarseAssemble, coarseColumnsDot, coarseDirection, coarseProlong, coarseRestrict, envelopeCholesky, envelopeSolve } from "./coarse";
 
 // Result block (kernels.json: cg_f64's "out"), written by tid 0; slot stop is
 // the abort broadcast, recycled −1 when no update was made, deflated 1 when W
@@ -313,10 +314,14 @@ const WORK_AW = 3;       // A·W, k lines
 const WORK_MW = 4;       // M·W (recycling with a preconditioner), k lines
 const WORK_KEEP = 5;     // the kept residuals z_j, ℓ lines
 const WORK_REC = 6;      // the shared recycle block (recycling)
-const WORK_END = 7;
+const WORK_COARSE_COLS = 7;  // (AZ)ᵀ's values (coarse deflation)
+const WORK_COARSE_ENV = 8;   // E = ZᵀAZ's lower envelope, then its Cholesky factor
+const WORK_COARSE_SUMS = 9;  // Zᵀr or (AZ)ᵀz, one per aggregate, shared
+const WORK_COARSE_MU = 10;   // per thread: the coarse solve's μ
+const WORK_END = 11;
 
 /** f64 of workspace region `region` (WORK_*) for k vectors deflated, kNew recycled, ℓ kept. */
-function workRegion(region: i32, n: i32, k: i32, kNew: i32, ell: i32, nthreads: i32): usize {
+function workRegion(region: i32, n: i32, k: i32, kNew: i32, ell: i32, nthreads: i32, coarse: i32, coarseCols: i32, coarseEnv: i32): usize {
   const kk = <usize>((k * (k + 1)) >> 1), updating = ell > 0, lines = <usize>n;
   switch (region) {
     case WORK_VECTORS: return 4 * lines;
@@ -326,20 +331,24 @@ function workRegion(region: i32, n: i32, k: i32, kNew: i32, ell: i32, nthreads: 
     case WORK_MW: return updating ? <usize>k * lines : 0;
     case WORK_KEEP: return updating ? <usize>ell * lines : 0;
     case WORK_REC: return updating ? <usize>(recMass(kNew, ell) + ((kNew * (kNew + 1)) >> 1)) : 0;
+    case WORK_COARSE_COLS: return <usize>coarseCols;
+    case WORK_COARSE_ENV: return <usize>coarseEnv;
+    case WORK_COARSE_SUMS: return <usize>coarse;
+    case WORK_COARSE_MU: return <usize>coarse * <usize>nthreads;
     default: return 0;
   }
 }
 
 /** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
-function workOffset(region: i32, n: i32, k: i32, kNew: i32, ell: i32, nthreads: i32): usize {
+function workOffset(region: i32, n: i32, k: i32, kNew: i32, ell: i32, nthreads: i32, coarse: i32, coarseCols: i32, coarseEnv: i32): usize {
   let bytes: usize = 0;
-  for (let r = 0; r < region; r++) bytes += padded(workRegion(r, n, k, kNew, ell, nthreads) << 3);
+  for (let r = 0; r < region; r++) bytes += padded(workRegion(r, n, k, kNew, ell, nthreads, coarse, coarseCols, coarseEnv) << 3);
   return bytes;
 }
 
 /** Bytes of cg_f64's workspace. */
-export function cgWorkspace(n: i32, k: i32, kNew: i32, ell: i32, nthreads: i32): f64 {
-  return <f64>workOffset(WORK_END, n, k, kNew, ell, nthreads);
+export function cgWorkspace(n: i32, k: i32, kNew: i32, ell: i32, nthreads: i32, coarse: i32, coarseCols: i32, coarseEnv: i32): f64 {
+  return <f64>workOffset(WORK_END, n, k, kNew, ell, nthreads, coarse, coarseCols, coarseEnv);
 }
 
 /** Packed upper-triangle entry (a ≤ b) of a k×k symmetric matrix. */
@@ -468,18 +477,43 @@ function formRitzVectors(y: usize, kMax: i32, kn: i32, w: usize, s: i32, keepZ: 
  * exit `wNew` (room for kNew lines) holds the new space, out.recycled lines,
  * their Ritz values in `ritz` (kNew). `work`: cgWorkspace bytes.
  */
+/**
+ * Phase C with coarse deflation: p = z + β·p − Z·μ, E·μ = (AZ)ᵀz. Each
+ * thread forms its aggregates' sums; after the barrier every thread solves
+ * for μ itself (same sums, same bits) and updates its rows.
+ */
+function coarseProjection(
+  colPtr: usize, colRows: usize, cols: usize, env: usize, envStart: usize, kc: i32, agg: usize, sums: usize, mu: usize,
+  p: usize, z: usize, beta: f64, ag0: i32, ag1: i32, my0: i32, my1: i32, team: usize, nthreads: i32,
+): void {
+  coarseColumnsDot(colPtr, colRows, cols, z, ag0, ag1, sums);
+  barrier(team, nthreads);
+  memory.copy(mu, sums, <usize>kc << 3);
+  envelopeSolve(env, envStart, kc, mu);
+  coarseDirection(p, z, beta, agg, mu, my0, my1);
+}
+
 export function cg_f64(
   indptr: usize, indices: usize, data: usize, n: i32,
   b: usize, x: usize, dinv: usize,
   lowerIndptr: usize, lowerIndices: usize, lowerData: usize, upperIndptr: usize, upperIndices: usize, upperData: usize, factorDiag: usize,
   history: usize, historyCap: i32, maxIter: i32, tol: f64, out: usize,
-  w: usize, k: i32, wNew: usize, kNew: i32, ell: i32, ritz: usize, work: usize,
+  w: usize, k: i32, wNew: usize, kNew: i32, ell: i32, ritz: usize,
+  coarse: i32, coarseAgg: usize, coarseColPtr: usize, coarseColRows: usize, coarseColPos: usize, coarseEnvStart: usize, coarseEnvPos: usize,
+  coarseCols: i32, coarseEnv: i32, work: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   const updating = ell > 0;
-  const aw = work + workOffset(WORK_AW, n, k, kNew, ell, nthreads), mw = work + workOffset(WORK_MW, n, k, kNew, ell, nthreads);
-  const keepZ = work + workOffset(WORK_KEEP, n, k, kNew, ell, nthreads), rec = work + workOffset(WORK_REC, n, k, kNew, ell, nthreads);
-  const partials = work + workOffset(WORK_PARTIALS, n, k, kNew, ell, nthreads), scratch = work + workOffset(WORK_SCRATCH, n, k, kNew, ell, nthreads);
+  const aw = work + workOffset(WORK_AW, n, k, kNew, ell, nthreads, coarse, coarseCols, coarseEnv);
+  const mw = work + workOffset(WORK_MW, n, k, kNew, ell, nthreads, coarse, coarseCols, coarseEnv);
+  const keepZ = work + workOffset(WORK_KEEP, n, k, kNew, ell, nthreads, coarse, coarseCols, coarseEnv);
+  const rec = work + workOffset(WORK_REC, n, k, kNew, ell, nthreads, coarse, coarseCols, coarseEnv);
+  const partials = work + workOffset(WORK_PARTIALS, n, k, kNew, ell, nthreads, coarse, coarseCols, coarseEnv);
+  const scratch = work + workOffset(WORK_SCRATCH, n, k, kNew, ell, nthreads, coarse, coarseCols, coarseEnv);
+  const cols = work + workOffset(WORK_COARSE_COLS, n, k, kNew, ell, nthreads, coarse, coarseCols, coarseEnv);
+  const env = work + workOffset(WORK_COARSE_ENV, n, k, kNew, ell, nthreads, coarse, coarseCols, coarseEnv);
+  const sums = work + workOffset(WORK_COARSE_SUMS, n, k, kNew, ell, nthreads, coarse, coarseCols, coarseEnv);
+  const cmu = work + workOffset(WORK_COARSE_MU, n, k, kNew, ell, nthreads, coarse, coarseCols, coarseEnv) + ((<usize>tid * <usize>coarse) << 3);
   const r = work, p = at(work, n), q = at(work, 2 * n);
   const z = dinv != 0 || factorDiag != 0 ? at(work, 3 * n) : r;  // without preconditioner z is r
   const local = factorDiag == 0;  // z_i from r_i alone (none, Jacobi): no barrier before z
@@ -506,6 +540,18 @@ export function cg_f64(
   let trueNorm: f64 = 0;
   let kd = k;          // vectors deflated: k, or 0 once WᵀAW proved not positive definite
   let recorded = 0;    // kept z_j whose scalars are all known (j < recorded)
+  // Coarse deflation (the host gives no W with it): E = ZᵀAZ assembled and
+  // factored once by tid 0; kc = 0 (none) when E is not numerically positive definite.
+  let kc = coarse;
+  const ag0 = rangeStart(kc, tid, nthreads), ag1 = rangeStart(kc, tid + 1, nthreads);
+  if (kc > 0) {
+    if (tid == 0) {
+      coarseAssemble(data, load<i32>(indptr + (<usize>n << 2)), coarseColPos, coarseEnvPos, cols, coarseCols, env, coarseEnv);
+      store<f64>(out + (OUT_DEFLATED << 3), envelopeCholesky(env, coarseEnvStart, kc) ? 1 : 0);
+    }
+    barrier(team, nthreads);
+    if (load<f64>(out + (OUT_DEFLATED << 3)) == 0) kc = 0;
+  }
   // Each pass starts from the true residual of x; a pass whose recursive
   // residual met the tolerance while the true one does not is followed by
   // another (residual replacement), at most TRUE_RESIDUAL_RESTARTS times.
@@ -532,6 +578,17 @@ export function cg_f64(
       // Every thread factors WᵀAW itself (same sums, same factor, same decision).
       sumEach(gp, chunks, kk, gk);
       if (!choleskyPacked(gk, lf, k)) kd = 0;
+    }
+    if (kc > 0) {
+      // x₀ = x₋₁ + Z·E⁻¹·Zᵀ(b − A·x₋₁), so that Zᵀr₀ = 0; r₀ is formed below.
+      for (let i = my0; i < my1; i++) store<f64>(at(r, i), load<f64>(at(b, i)) - csrRowDot(indptr, indices, data, x, i));
+      barrier(team, nthreads);
+      if (tid == 0) coarseRestrict(coarseAgg, r, n, sums, kc);
+      barrier(team, nthreads);
+      memory.copy(cmu, sums, <usize>kc << 3);
+      envelopeSolve(env, coarseEnvStart, kc, cmu);
+      coarseProlong(x, coarseAgg, cmu, my0, my1);
+      barrier(team, nthreads);
     }
     {
       if (kd > 0) {
@@ -580,8 +637,9 @@ export function cg_f64(
         cholSolve(lf, k, rhs, mu);
         deflatedDirection(p, z, 0, w, n, k, mu, my0, my1);
       }
+      if (kc > 0) coarseProjection(coarseColPtr, coarseColRows, cols, env, coarseEnvStart, kc, coarseAgg, sums, cmu, p, z, 0, ag0, ag1, my0, my1, team, nthreads);
       if (recording) keep(rec, kNew, 0, rho, mu, kd, z, keepZ, n, my0, my1, tid);
-      if (kd > 0) barrier(team, nthreads);
+      if (kd > 0 || kc > 0) barrier(team, nthreads);
 
       if (rnorm <= tol) reason = CONVERGED;
       else if (!isFinite(rnorm) || !(rho > 0)) reason = BREAKDOWN;
@@ -631,6 +689,8 @@ export function cg_f64(
             sumEach(azp, chunks, k, rhs);
             cholSolve(lf, k, rhs, mu);
             deflatedDirection(p, z, beta, w, n, k, mu, my0, my1);
+          } else if (kc > 0) {
+            coarseProjection(coarseColPtr, coarseColRows, cols, env, coarseEnvStart, kc, coarseAgg, sums, cmu, p, z, beta, ag0, ag1, my0, my1, team, nthreads);
           } else {
             cg_phase_direction(p, z, beta, my0, my1);
           }
@@ -671,6 +731,6 @@ export function cg_f64(
     store<f64>(out + (OUT_RESIDUAL << 3), rnorm);
     store<f64>(out + (OUT_TRUE_RESIDUAL << 3), trueNorm);
     store<f64>(out + (OUT_RECYCLED << 3), <f64>kn);
-    store<f64>(out + (OUT_DEFLATED << 3), kd > 0 ? 1 : 0);
+    store<f64>(out + (OUT_DEFLATED << 3), kd > 0 || kc > 0 ? 1 : 0);
   }
 }
