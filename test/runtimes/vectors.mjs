@@ -149,6 +149,9 @@ export async function runVectors(lib, nl) {
   for (let t = 0; t < 3; t++) recycled.push(await nl.cg(L, uniform(Float64Array, L.rows, 70 + t), { preconditioner: "jacobi", rtol: 1e-10, recycle: cgSpace }));
   results.recycled_cg_x = Float64Array.from(recycled.flatMap((r) => [r.iterations, ...r.x]));
   results.recycled_cg_space = Float64Array.from([...cgSpace.ritzValues, ...cgSpace.vectors]);
+  // Coarse-space deflation over a Darcy sequence (aggregation on the host, E's envelope Cholesky in wasm).
+  const coarseSeq = await nl.solveSequence(lib.problems.darcy({ grid: 20, count: 3, seed: 9 }).systems, { preconditioner: "jacobi", rtol: 1e-10, coarse: { aggregateSize: 12 } });
+  results.coarse_cg_x = Float64Array.from([...coarseSeq.order, ...coarseSeq.iterations, ...coarseSeq.solutions.flatMap((x) => [...x])]);
 
   const N = convection(lib, 60, 25), g = uniform(Float64Array, 60 * 60, 26);
   const gm = await nl.gmres(N, g, { preconditioner: "jacobi", rtol: 1e-10, restart: 20, maxIter: 500 });
