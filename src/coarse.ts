@@ -1,7 +1,9 @@
-// Coarse-space deflation for CG: the aggregates of A's graph and the maps
-// that let the kernel (assembly/krylov/coarse.ts) assemble A·Z and E = ZᵀAZ
-// from A's values in one pass. Everything here depends on A's pattern only,
-// so one plan serves every matrix of a sequence that shares it.
+// Coarse spaces: the aggregates of A's graph and the maps that let the
+// kernels assemble E = ZᵀAZ (and, for CG's deflation, A·Z) from A's values
+// in one pass: CG deflates Z (assembly/krylov/coarse.ts), GMRES and GCRO-DR
+// precondition with a coarse correction and Jacobi (assembly/krylov/two-level.ts).
+// Everything here depends on A's pattern only, so one plan serves every
+// matrix of a sequence that shares it.
 import { NumlaneError } from "./errors.js";
 import type { CsrMatrix } from "./matrix.js";
 import { integer } from "./validate.js";
@@ -20,24 +22,39 @@ export const COARSE_KEYS: { readonly [K in keyof Required<CoarseOptions>]: true 
 /** The coarse solve's envelope may hold this many entries per unknown before the aggregates are made coarser. */
 const ENVELOPE_PER_UNKNOWN = 2;
 
+/** Which kernel the plan is for: CG's deflation (A symmetric) or GMRES's two-level preconditioner. */
+export type CoarseKind = "cg" | "gmres";
+
 export class CoarsePlan {
   private constructor(
+    readonly kind: CoarseKind,
     /** Aggregates (Z's columns). */
     readonly k: number,
     /** Each unknown's aggregate. */
     readonly agg: Int32Array,
-    /** (AZ)ᵀ in CSR by aggregate: for aggregate c, the rows i of colRows[colPtr[c] .. colPtr[c+1]), ascending. */
+    /** E's envelope: row c of L (and column c of U) spans first(c)..c at envStart[c] ..; first(c) = c + 1 − (envStart[c+1] − envStart[c]). */
+    readonly envStart: Int32Array,
+    /**
+     * For each entry e of A, its place in E's envelope: CG, the lower one
+     * (−1 above the diagonal: the mirror entry adds it); GMRES, L's
+     * envelope then U's (envSize + …) for entries above the diagonal.
+     */
+    readonly envPos: Int32Array,
+    /** CG: (AZ)ᵀ in CSR by aggregate (rows ascending), and each entry of A's place in its values. */
     readonly colPtr: Int32Array,
     readonly colRows: Int32Array,
-    /** For each entry e of A, its place in (AZ)ᵀ's values. */
     readonly colPos: Int32Array,
-    /** E's lower envelope: row c holds columns first(c)..c at envStart[c] ..; first(c) = c + 1 − (envStart[c+1] − envStart[c]). */
-    readonly envStart: Int32Array,
-    /** For each entry e of A, its place in E's envelope (−1: above the diagonal, the mirror entry adds it). */
-    readonly envPos: Int32Array,
+    /** GMRES: each aggregate's members, ascending. */
+    readonly memberPtr: Int32Array,
+    readonly members: Int32Array,
     private readonly indptr: Int32Array,
     private readonly indices: Int32Array,
   ) {}
+
+  /** Entries of E's envelope (per triangle). */
+  get envSize(): number {
+    return this.envStart[this.k];
+  }
 
   /** Whether A has the pattern this plan was made for. */
   fits(A: CsrMatrix): boolean {
@@ -49,21 +66,50 @@ export class CoarsePlan {
   }
 
   /** A plan for A's pattern (A square, checked by the caller). */
-  static build(A: CsrMatrix, opts: true | CoarseOptions, path: string): CoarsePlan {
+  static build(A: CsrMatrix, opts: true | CoarseOptions, path: string, kind: CoarseKind): CoarsePlan {
     const n = A.rows;
     const given = opts === true ? undefined : opts.aggregateSize;
     let size = given === undefined ? Math.max(8, Math.ceil(Math.sqrt(n) / 4)) : integer(`${path}.aggregateSize`, given, 1, n);
     for (;;) {
       const { agg, k } = aggregates(A, size);
-      const plan = CoarsePlan.maps(A, agg, k);
+      const plan = CoarsePlan.maps(A, agg, k, kind);
       // A denser coarse graph than a 2D grid's makes the envelope grow; coarser aggregates bring its solve back to a few sweeps.
-      if (given !== undefined || plan.envStart[k] <= ENVELOPE_PER_UNKNOWN * n || size >= n) return plan;
+      if (given !== undefined || plan.envSize <= ENVELOPE_PER_UNKNOWN * n || size >= n) return plan;
       size *= 2;
     }
   }
 
-  private static maps(A: CsrMatrix, agg: Int32Array, k: number): CoarsePlan {
+  private static maps(A: CsrMatrix, agg: Int32Array, k: number, kind: CoarseKind): CoarsePlan {
     const { indptr, indices } = A, n = A.rows, nnz = indices.length;
+    // E's envelope: the smallest aggregate each aggregate meets (both ways for GMRES, whose A need not be symmetric).
+    const firstOf = Int32Array.from({ length: k }, (_, c) => c);
+    for (let i = 0; i < n; i++) {
+      for (let e = indptr[i]; e < indptr[i + 1]; e++) {
+        const ci = agg[i], cj = agg[indices[e]];
+        if (cj < ci) firstOf[ci] = Math.min(firstOf[ci], cj);
+        else if (kind === "gmres" && ci < cj) firstOf[cj] = Math.min(firstOf[cj], ci);
+      }
+    }
+    const envStart = new Int32Array(k + 1);
+    for (let c = 0; c < k; c++) envStart[c + 1] = envStart[c] + (c - firstOf[c] + 1);
+    const envSize = envStart[k], envPos = new Int32Array(nnz);
+    for (let i = 0; i < n; i++) {
+      const ci = agg[i];
+      for (let e = indptr[i]; e < indptr[i + 1]; e++) {
+        const cj = agg[indices[e]];
+        if (cj <= ci) envPos[e] = envStart[ci] + (cj - firstOf[ci]);
+        else envPos[e] = kind === "gmres" ? envSize + envStart[cj] + (ci - firstOf[cj]) : -1;
+      }
+    }
+    const none = new Int32Array(0);
+    if (kind === "gmres") {
+      const memberPtr = new Int32Array(k + 1);
+      for (let i = 0; i < n; i++) memberPtr[agg[i] + 1]++;
+      for (let c = 0; c < k; c++) memberPtr[c + 1] += memberPtr[c];
+      const members = new Int32Array(n), fill = memberPtr.slice(0, k);
+      for (let i = 0; i < n; i++) members[fill[agg[i]]++] = i;
+      return new CoarsePlan(kind, k, agg, envStart, envPos, none, none, none, memberPtr, members, indptr, indices);
+    }
     // (AZ)ᵀ: the distinct aggregates of each row's columns; rows visited in order, so each aggregate's rows ascend.
     const seen = new Int32Array(k).fill(-1), counts = new Int32Array(k + 1);
     for (let i = 0; i < n; i++) {
@@ -76,28 +122,14 @@ export class CoarsePlan {
     for (let c = 0; c < k; c++) colPtr[c + 1] = colPtr[c] + counts[c + 1];
     const colRows = new Int32Array(colPtr[k]), colPos = new Int32Array(nnz), fill = colPtr.slice(0, k), slot = new Int32Array(k);
     seen.fill(-1);
-    // E's envelope: the smallest aggregate each aggregate's rows reach.
-    const firstOf = Int32Array.from({ length: k }, (_, c) => c);
     for (let i = 0; i < n; i++) {
-      const ci = agg[i];
       for (let e = indptr[i]; e < indptr[i + 1]; e++) {
         const c = agg[indices[e]];
         if (seen[c] !== i) { seen[c] = i; slot[c] = fill[c]++; colRows[slot[c]] = i; }
         colPos[e] = slot[c];
-        if (c < firstOf[ci]) firstOf[ci] = c;
       }
     }
-    const envStart = new Int32Array(k + 1);
-    for (let c = 0; c < k; c++) envStart[c + 1] = envStart[c] + (c - firstOf[c] + 1);
-    const envPos = new Int32Array(nnz);
-    for (let i = 0; i < n; i++) {
-      const ci = agg[i];
-      for (let e = indptr[i]; e < indptr[i + 1]; e++) {
-        const c = agg[indices[e]];
-        envPos[e] = c <= ci ? envStart[ci] + (c - firstOf[ci]) : -1;
-      }
-    }
-    return new CoarsePlan(k, agg, colPtr, colRows, colPos, envStart, envPos, indptr, indices);
+    return new CoarsePlan(kind, k, agg, envStart, envPos, colPtr, colRows, colPos, none, none, indptr, indices);
   }
 }
 

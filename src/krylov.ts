@@ -11,7 +11,7 @@ import type { Progress } from "./pool/pool.js";
 import { contextValues, featureRows, OMEGA_GRID, RelaxationLearner, signatureRows, solveOrder } from "./sequence.js";
 import { MirrorCache, PreparedMatrix, SequencePreparer, surveyCsr } from "./operator.js";
 import { RecyclingJudge, type RecyclingVerdict } from "./recycle-policy.js";
-import { COARSE_KEYS, CoarsePlan, type CoarseOptions } from "./coarse.js";
+import { COARSE_KEYS, CoarsePlan, type CoarseKind, type CoarseOptions } from "./coarse.js";
 
 /** A matrix as the solvers take it: any of the three forms, or one prepared by nl.prepare. */
 export type SolverMatrix = CsrMatrix | DenseMatrix | number[][] | PreparedMatrix;
@@ -158,6 +158,8 @@ export interface GmresResult {
   residualNorm: number;
   /** GMRES's residual estimates for k = 0..iterations (the first 2²⁰ of them). */
   residualHistory: Float64Array;
+  /** With `coarse`: the number of aggregates, and whether E = ZᵀAZ had a usable LU (else the solve ran with Jacobi alone). */
+  coarse?: { aggregates: number; used: boolean };
 }
 
 // Relative asymmetry above this is not a symmetric matrix that rounding spoiled.
@@ -186,8 +188,17 @@ export interface GmresOptions extends CallOptions {
    * bench/results/krylov-notes.md.
    */
   recycle?: RecycleSpace;
+  /**
+   * A two-level right preconditioner: a coarse-space correction (Z the
+   * indicator vectors of aggregates of A's graph, E = ZᵀAZ factored by LU in
+   * its envelope) followed by a Jacobi sweep, M⁻¹v = q + D⁻¹(v − A·q) with
+   * q = Z·E⁻¹·Zᵀv. It cuts GMRES's steps several-fold on diffusion-type and
+   * Helmholtz-type grids. `true` or { aggregateSize }; the preconditioner is
+   * then "jacobi" (giving "none" is an error). Works with `recycle` (GCRO-DR).
+   */
+  coarse?: boolean | CoarseOptions;
 }
-const GMRES_KEYS = callOptionKeys<GmresOptions>({ x0: true, rtol: true, atol: true, maxIter: true, restart: true, preconditioner: true, recycle: true });
+const GMRES_KEYS = callOptionKeys<GmresOptions>({ x0: true, rtol: true, atol: true, maxIter: true, restart: true, preconditioner: true, recycle: true, coarse: true });
 
 export interface SequenceOptions extends Omit<CgOptions, "recycle" | "x0" | "onProgress" | "omega"> {
   /**
@@ -296,7 +307,7 @@ export class Krylov {
 
     const recycle = opts.recycle;
     if (recycle !== undefined) checkSpace(recycle, "cg", n);
-    const coarse = sequencePlan ?? coarsePlanFor(S, opts.coarse, "opts.coarse");
+    const coarse = sequencePlan ?? coarsePlanFor(S, opts.coarse, "opts.coarse", "cg");
     if (coarse && recycle !== undefined) throw new NumlaneError("invalid-value", "coarse deflation and a recycle space cannot be combined; give one", "opts.coarse");
     if (isZero(b)) return zeroSolution(n);
     const { rhs, start, scale, rhsSquared } = safelyScaled(b, x0);
@@ -360,28 +371,38 @@ export class Krylov {
 
   /** Restarted GMRES for a general square (nonsymmetric) system, in one SPMD launch. */
   async gmres(A: SolverMatrix, b: Float64Array, opts: GmresOptions = {}): Promise<GmresResult> {
+    return this.gmresWith(A, b, opts);
+  }
+
+  /** nl.gmres, with solveSequence's coarse plan for A's pattern when it has one. */
+  private async gmresWith(A: SolverMatrix, b: Float64Array, opts: GmresOptions, sequencePlan?: CoarsePlan): Promise<GmresResult> {
     checkOptions("opts", opts, GMRES_KEYS);
-    const { S, n, x0, prepared, survey } = squareSystem("GMRES", A, b, opts.x0, "", { symmetry: false, diagonal: needsDiagonal(opts.preconditioner) });
+    const wantsCoarse = sequencePlan !== undefined || (opts.coarse !== undefined && opts.coarse !== false);
+    if (wantsCoarse && opts.preconditioner === "none") throw new NumlaneError("invalid-value", "the coarse correction is followed by a Jacobi sweep: leave the preconditioner out or give \"jacobi\"", "opts.preconditioner");
+    const preconditioner = wantsCoarse ? "jacobi" : opts.preconditioner;
+    const { S, n, x0, prepared, survey } = squareSystem("GMRES", A, b, opts.x0, "", { symmetry: false, diagonal: needsDiagonal(preconditioner) });
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 10 * n, 0, 2 ** 30);
     const restart = integer("opts.restart", opts.restart ?? Math.min(30, n), 1, 1000);
-    const pre = preconditionerFor("gmres", opts.preconditioner);
+    const pre = preconditionerFor("gmres", preconditioner);
     const { dinv } = PRECONDITIONERS[pre].setup(S, { diagonal: () => prepared ? prepared.diagonal() : survey!.diagonal!, spd: false, name: "A" });
     if (opts.recycle !== undefined) {
       checkSpace(opts.recycle, "gmres", n);
       checkRestart(restart, opts.recycle.k);
     }
+    const plan = sequencePlan ?? coarsePlanFor(S, opts.coarse, "opts.coarse", "gmres");
     if (isZero(b)) return zeroSolution(n);
     const { rhs, start, scale, rhsSquared } = safelyScaled(b, x0);
     const tol = tolerance(rhsSquared, rtol, atol * scale);
-    if (opts.recycle !== undefined) return unscaled(await this.gcrodr(S, rhs, start, dinv, tol, maxIter, restart, opts.recycle, opts), scale);
+    if (opts.recycle !== undefined) return unscaled(await this.gcrodr(S, rhs, start, dinv, plan, tol, maxIter, restart, opts.recycle, opts), scale);
+    const coarse = twoLevelInputs(plan);
     const m = restart, heap = this.e.heap;
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
     const threads = this.e.threadsFor(12 * S.nnz + 8 * (2 * m + 6) * n, opts);
     const outputs = 8 * (n + historyCap) + 2 * 64;
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : [])],
-      outputs + this.e.launchBytes(K.gmres_f64, { n, m }, threads));
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : []), ...coarse.arrays],
+      outputs + this.e.launchBytes(K.gmres_f64, { n, m, ...coarse.shape }, threads));
     try {
       const { indptr, indices, data } = csrInput(scope, "A", S, n, n);
       const x = scope.alloc(8 * n);
@@ -389,11 +410,13 @@ export class Krylov {
       const history = scope.alloc(8 * historyCap);
       const r = await scope.launch(K.gmres_f64, {
         indptr, indices, data, n, b: scope.input(rhs), x, dinv: dinv ? scope.input(dinv) : 0, m, history, historyCap, maxIter, tol,
+        ...coarse.params(scope), ...coarse.shape,
       }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
       const f64 = heap.f64, reason = reasonName(r.reason) as GmresReason;
       return unscaled({
         x: this.e.copyOut(f64.subarray(x >> 3, (x >> 3) + n)), iterations: r.iterations, converged: reason === "converged", reason,
         residualNorm: r.trueResidual, residualHistory: this.e.copyOut(f64.subarray(history >> 3, (history >> 3) + Math.min(r.iterations + 1, historyCap))),
+        ...(plan ? { coarse: { aggregates: plan.k, used: r.coarse === 1 } } : {}),
       }, scale);
     } finally {
       scope.free();
@@ -402,15 +425,16 @@ export class Krylov {
 
   /** GCRO-DR(m, k) with the space `space` (checked), in one SPMD launch; updates the space. `rhs`, `start`: b and x0 as the kernel takes them. */
   private async gcrodr(
-    S: CsrMatrix, rhs: Float64Array, start: Float64Array | undefined, dinv: Float64Array | undefined,
+    S: CsrMatrix, rhs: Float64Array, start: Float64Array | undefined, dinv: Float64Array | undefined, plan: CoarsePlan | undefined,
     tol: number, maxIter: number, m: number, space: RecycleSpace, opts: GmresOptions,
   ): Promise<GmresResult> {
+    const coarse = twoLevelInputs(plan);
     const n = S.rows, k = space.k, s0 = space.size, heap = this.e.heap;
     const historyCap = Math.min(maxIter + 1, HISTORY_CAP);
     const threads = this.e.threadsFor(12 * S.nnz + 8 * (2 * m + 2 * k + 6) * n, opts);
     const outputs = 8 * (n + k * n + historyCap) + 3 * 64;
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : [])],
-      outputs + this.e.launchBytes(K.gcrodr_f64, { n, m, k }, threads));
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [S.indptr, S.indices, S.data, rhs, ...(start ? [start] : []), ...(dinv ? [dinv] : []), ...coarse.arrays],
+      outputs + this.e.launchBytes(K.gcrodr_f64, { n, m, k, ...coarse.shape }, threads));
     try {
       const { indptr, indices, data } = csrInput(scope, "A", S, n, n);
       const x = scope.alloc(8 * n);
@@ -420,6 +444,7 @@ export class Krylov {
       const history = scope.alloc(8 * historyCap);
       const r = await scope.launch(K.gcrodr_f64, {
         indptr, indices, data, n, b: scope.input(rhs), x, dinv: dinv ? scope.input(dinv) : 0, m, k, U, s0, history, historyCap, maxIter, tol,
+        ...coarse.params(scope), ...coarse.shape,
       }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
       const f64 = heap.f64, reason = reasonName(r.reason) as GmresReason;
       if (reason !== "aborted") {
@@ -432,6 +457,7 @@ export class Krylov {
       return {
         x: this.e.copyOut(f64.subarray(x >> 3, (x >> 3) + n)), iterations: r.iterations, converged: reason === "converged", reason,
         residualNorm: r.trueResidual, residualHistory: this.e.copyOut(f64.subarray(history >> 3, (history >> 3) + Math.min(r.iterations + 1, historyCap))),
+        ...(plan ? { coarse: { aggregates: plan.k, used: r.coarse === 1 } } : {}),
       };
     } finally {
       scope.free();
@@ -449,7 +475,9 @@ export class Krylov {
     const method = opts.method ?? "cg";
     if (method !== "cg" && method !== "gmres") throw new NumlaneError("invalid-value", `expected "cg" or "gmres", got ${String(method)}`, "opts.method");
     // Every system and option is checked before the first solve (and the ordering's SpMVs).
-    const pre = preconditionerFor(method, opts.preconditioner);
+    // GMRES's coarse correction is followed by Jacobi, whose diagonals are then checked here too.
+    const twoLevel = method === "gmres" && opts.coarse !== undefined && opts.coarse !== false;
+    const pre = preconditionerFor(method, twoLevel && opts.preconditioner === undefined ? "jacobi" : opts.preconditioner);
     nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     nonNegative("opts.atol", opts.atol ?? 0);
     if (opts.maxIter !== undefined) integer("opts.maxIter", opts.maxIter, 0, 2 ** 30);
@@ -492,14 +520,14 @@ export class Krylov {
     if (method === "cg" && restart !== undefined) throw new NumlaneError("invalid-value", "restart is for method \"gmres\"", "opts.restart");
     // One coarse plan per pattern: built from the first system of a pattern, kept while the next ones share it.
     if (opts.coarse !== undefined && opts.coarse !== false) {
-      if (method !== "cg") throw new NumlaneError("invalid-value", "coarse deflation is for method \"cg\"", "opts.coarse");
-      if (space) throw new NumlaneError("invalid-value", "coarse deflation and recycle cannot be combined; give one", "opts.coarse");
+      if (method === "cg" && space) throw new NumlaneError("invalid-value", "CG's coarse deflation and recycle cannot be combined; give one", "opts.coarse");
+      if (method === "gmres" && opts.preconditioner === "none") throw new NumlaneError("invalid-value", "the coarse correction is followed by a Jacobi sweep: leave the preconditioner out or give \"jacobi\"", "opts.preconditioner");
       if (opts.coarse !== true) checkOptions("opts.coarse", opts.coarse, COARSE_KEYS);
     }
     let plan: CoarsePlan | undefined;
     const planFor = (S: CsrMatrix) => {
       if (opts.coarse === undefined || opts.coarse === false) return undefined;
-      if (!plan || !plan.fits(S)) plan = coarsePlanFor(S, opts.coarse, "opts.coarse");
+      if (!plan || !plan.fits(S)) plan = coarsePlanFor(S, opts.coarse, "opts.coarse", method);
       return plan;
     };
     const preparer = new SequencePreparer(this.e.heap);
@@ -513,7 +541,7 @@ export class Krylov {
         let r: CgResult | GmresResult;
         try {
           r = method === "gmres"
-            ? await this.gmres(A, systems[i].b, { ...cgOpts, preconditioner: cgOpts.preconditioner as GmresOptions["preconditioner"], restart, recycle: space, onProgress: progress })
+            ? await this.gmresWith(A, systems[i].b, { ...cgOpts, preconditioner: cgOpts.preconditioner as GmresOptions["preconditioner"], restart, recycle: space, onProgress: progress }, planFor(mats[i]))
             : await this.cgWith(A, systems[i].b, { ...cgOpts, recycle: judge && !judge.recycling ? undefined : space, onProgress: progress, omega }, planFor(mats[i]));
         } finally {
           if (!given) A.free();
@@ -552,10 +580,23 @@ export class Krylov {
 }
 
 /** The coarse plan `value` (opts.coarse, unchecked) asks for on S's pattern, or undefined. */
-function coarsePlanFor(S: CsrMatrix, value: unknown, path: string): CoarsePlan | undefined {
+function coarsePlanFor(S: CsrMatrix, value: unknown, path: string, kind: CoarseKind): CoarsePlan | undefined {
   if (value === undefined || value === false) return undefined;
   if (value !== true) checkOptions(path, value as CoarseOptions, COARSE_KEYS);
-  return CoarsePlan.build(S, value as true | CoarseOptions, path);
+  return CoarsePlan.build(S, value as true | CoarseOptions, path, kind);
+}
+
+/** What gmres_f64 and gcrodr_f64 take for the two-level preconditioner (zeros without one). */
+function twoLevelInputs(plan: CoarsePlan | undefined) {
+  const arrays = plan ? [plan.agg, plan.memberPtr, plan.members, plan.envStart, plan.envPos] : [];
+  return {
+    arrays,
+    shape: { coarse: plan?.k ?? 0, coarseEnv: plan?.envSize ?? 0 },
+    params: (scope: { input(a: Int32Array): number }) => {
+      const [coarseAgg, coarseMemberPtr, coarseMembers, coarseEnvStart, coarseEnvPos] = plan ? arrays.map((a) => scope.input(a)) : [0, 0, 0, 0, 0];
+      return { coarseAgg, coarseMemberPtr, coarseMembers, coarseEnvStart, coarseEnvPos };
+    },
+  };
 }
 
 /** A recycle space fit for `method` on n unknowns, else a typed error. */

@@ -13,6 +13,7 @@ import { csrRowDot } from "../blas/sparse";
 import { CHUNK, sumPartials } from "../core/chunks";
 import { dotContiguous, subtractScaled } from "../blas/level1";
 import { at } from "../core/memory";
+import { CoarseView, twoLevelApply } from "./two-level";
 
 const REORTHOGONALISE_BELOW: f64 = 0.0009765625;
 
@@ -75,18 +76,22 @@ export function orthogonalise(
 }
 
 /**
- * w = A·M⁻¹·v on rows my0..my1 (M⁻¹ = diag(dinv), or none when dinv = 0;
- * `t` holds M⁻¹·v). Every row of v must be in before the SpMV reads it: one
- * barrier before the scaling, one before the product. Inlined: as a call of
- * its own, GMRES(30) steps on 32²–64² grids took 7 % longer.
+ * w = A·M⁻¹·v on rows my0..my1 (M⁻¹ = diag(dinv), or none when dinv = 0, or
+ * the two-level preconditioner when `coarse` is a CoarseView; `t` holds
+ * M⁻¹·v). Every row of v must be in before the SpMV reads it: one barrier
+ * before the scaling, one before the product. Inlined: as a call of its
+ * own, GMRES(30) steps on 32²–64² grids took 7 % longer.
  */
 // @ts-ignore: decorator
 @inline export function arnoldiProduct(
-  indptr: usize, indices: usize, data: usize, dinv: usize, v: usize, t: usize, w: usize,
+  indptr: usize, indices: usize, data: usize, dinv: usize, coarse: usize, v: usize, t: usize, w: usize,
   my0: i32, my1: i32, team: usize, nthreads: i32,
 ): void {
   let src = v;
-  if (dinv != 0) {
+  if (coarse != 0) {
+    twoLevelApply(changetype<CoarseView>(coarse), indptr, indices, data, dinv, v, t, my0, my1, team, nthreads);
+    src = t;
+  } else if (dinv != 0) {
     barrier(team, nthreads);
     for (let i = my0; i < my1; i++) store<f64>(at(t, i), load<f64>(at(dinv, i)) * load<f64>(at(v, i)));
     src = t;

@@ -30,6 +30,7 @@ import { at, padded } from "../core/memory";
 import { csrRowDot, residualPartials } from "../blas/sparse";
 import { dotContiguous } from "../blas/level1";
 import { arnoldiProduct, orthogonalise } from "./arnoldi";
+import { COARSE_VIEW_BYTES, CoarseView, twoLevelApply, twoLevelSetup, twoLevelWorkF64 } from "./two-level";
 import { harmonicRitz, harmonicScratch } from "../blas/eigen";
 import { backSubstitute, givensColumn, stepEstimate, stepOutcome } from "./givens";
 import { GO_ON, trueResidualNorm, trueResidualVerdict } from "./reasons";
@@ -60,11 +61,15 @@ const WORK_T = 2;        // M⁻¹·v_j: one line
 const WORK_PARTIALS = 3; // partialRows rows of chunkCount(n)
 const WORK_SCRATCH = 4;  // threadScratch per thread
 const WORK_SHARED = 5;   // sharedScratch
-const WORK_END = 6;
+const WORK_COARSE = 6;   // two-level preconditioner: E's factors, sums, μ per thread (two-level.ts)
+const WORK_VIEWS = 7;    // one CoarseView per thread
+const WORK_END = 8;
 
 /** f64 of workspace region `region` (WORK_*). */
-function workRegion(region: i32, n: i32, m: i32, k: i32, nthreads: i32): usize {
+function workRegion(region: i32, n: i32, m: i32, k: i32, nthreads: i32, coarse: i32, coarseEnv: i32): usize {
   switch (region) {
+    case WORK_COARSE: return coarse > 0 ? twoLevelWorkF64(coarse, coarseEnv, nthreads) : 0;
+    case WORK_VIEWS: return coarse > 0 ? (COARSE_VIEW_BYTES >> 3) * <usize>nthreads : 0;
     case WORK_C: return <usize>k * <usize>n;
     case WORK_BASIS: return <usize>(m + 1) * <usize>n;
     case WORK_T: return <usize>n;
@@ -76,15 +81,15 @@ function workRegion(region: i32, n: i32, m: i32, k: i32, nthreads: i32): usize {
 }
 
 /** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
-function workOffset(region: i32, n: i32, m: i32, k: i32, nthreads: i32): usize {
+function workOffset(region: i32, n: i32, m: i32, k: i32, nthreads: i32, coarse: i32, coarseEnv: i32): usize {
   let bytes: usize = 0;
-  for (let r = 0; r < region; r++) bytes += padded(workRegion(r, n, m, k, nthreads) << 3);
+  for (let r = 0; r < region; r++) bytes += padded(workRegion(r, n, m, k, nthreads, coarse, coarseEnv) << 3);
   return bytes;
 }
 
 /** Bytes of gcrodr_f64's workspace. */
-export function gcrodrWorkspace(n: i32, m: i32, k: i32, nthreads: i32): f64 {
-  return <f64>workOffset(WORK_END, n, m, k, nthreads);
+export function gcrodrWorkspace(n: i32, m: i32, k: i32, nthreads: i32, coarse: i32, coarseEnv: i32): f64 {
+  return <f64>workOffset(WORK_END, n, m, k, nthreads, coarse, coarseEnv);
 }
 
 /**
@@ -96,12 +101,14 @@ export function gcrodrWorkspace(n: i32, m: i32, k: i32, nthreads: i32): f64 {
 export function gcrodr_f64(
   indptr: usize, indices: usize, data: usize, n: i32,
   b: usize, x: usize, dinv: usize, m: i32, k: i32, U: usize, s0: i32,
-  history: usize, historyCap: i32, maxIter: i32, tol: f64, out: usize, work: usize,
+  history: usize, historyCap: i32, maxIter: i32, tol: f64,
+  coarse: i32, coarseAgg: usize, coarseMemberPtr: usize, coarseMembers: usize, coarseEnvStart: usize, coarseEnvPos: usize, coarseEnv: i32,
+  out: usize, work: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
-  const C = work + workOffset(WORK_C, n, m, k, nthreads), basis = work + workOffset(WORK_BASIS, n, m, k, nthreads);
-  const t = work + workOffset(WORK_T, n, m, k, nthreads), partials = work + workOffset(WORK_PARTIALS, n, m, k, nthreads);
-  const scratch = work + workOffset(WORK_SCRATCH, n, m, k, nthreads), shared = work + workOffset(WORK_SHARED, n, m, k, nthreads);
+  const C = work + workOffset(WORK_C, n, m, k, nthreads, coarse, coarseEnv), basis = work + workOffset(WORK_BASIS, n, m, k, nthreads, coarse, coarseEnv);
+  const t = work + workOffset(WORK_T, n, m, k, nthreads, coarse, coarseEnv), partials = work + workOffset(WORK_PARTIALS, n, m, k, nthreads, coarse, coarseEnv);
+  const scratch = work + workOffset(WORK_SCRATCH, n, m, k, nthreads, coarse, coarseEnv), shared = work + workOffset(WORK_SHARED, n, m, k, nthreads, coarse, coarseEnv);
   const chunks = chunkCount(n);
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
   const my0 = c0 * CHUNK, my1 = min(n, c1 * CHUNK);
@@ -122,6 +129,15 @@ export function gcrodr_f64(
   const coefU = shared, coefC = at(coefU, ld * k), Wt = at(coefC, ld * k), GP = at(Wt, ld * m);
   const gpNorm = at(GP, ld * k), wr = at(gpNorm, k), wi = at(wr, ld), P = at(wi, ld), eig = at(P, ld * k);
 
+  // The two-level preconditioner (this thread's view), or 0: Jacobi or none.
+  let cv: usize = 0;
+  if (coarse > 0) {
+    const view = work + workOffset(WORK_VIEWS, n, m, k, nthreads, coarse, coarseEnv) + <usize>tid * COARSE_VIEW_BYTES;
+    const ok = twoLevelSetup(changetype<CoarseView>(view), data, load<i32>(indptr + (<usize>n << 2)), coarse, coarseAgg, coarseMemberPtr, coarseMembers,
+      coarseEnvStart, coarseEnvPos, coarseEnv, work + workOffset(WORK_COARSE, n, m, k, nthreads, coarse, coarseEnv), at(out, GcrodrF64Out.coarse), team, tid, nthreads);
+    if (ok) cv = view;
+  }
+
   let s = s0, iter = 0, step = 0;
   let reason = MAX_ITERATIONS;
   let resid: f64 = 0;
@@ -133,6 +149,10 @@ export function gcrodr_f64(
     // C = A·M⁻¹·U (the basis slots hold M⁻¹·U while the SpMVs read it).
     for (let a = 0; a < s; a++) {
       const ua = at(U, a * n), va = at(basis, a * n);
+      if (cv != 0) {
+        twoLevelApply(changetype<CoarseView>(cv), indptr, indices, data, dinv, ua, va, my0, my1, team, nthreads);
+        continue;
+      }
       for (let i = my0; i < my1; i++) {
         const u = load<f64>(at(ua, i));
         store<f64>(at(va, i), dinv != 0 ? load<f64>(at(dinv, i)) * u : u);
@@ -197,12 +217,19 @@ export function gcrodr_f64(
             dx += load<f64>(at(U, a * n + i)) * ca;
             ri -= load<f64>(at(C, a * n + i)) * ca;
           }
-          if (dinv != 0) dx *= load<f64>(at(dinv, i));
-          store<f64>(at(x, i), load<f64>(at(x, i)) + dx);
+          if (cv != 0) store<f64>(at(t, i), dx);  // M⁻¹ mixes rows: applied below
+          else {
+            if (dinv != 0) dx *= load<f64>(at(dinv, i));
+            store<f64>(at(x, i), load<f64>(at(x, i)) + dx);
+          }
           store<f64>(at(basis, i), ri);
           sq += ri * ri;
         }
         store<f64>(at(pt, c), sq);
+      }
+      if (cv != 0) {
+        twoLevelApply(changetype<CoarseView>(cv), indptr, indices, data, dinv, t, t, my0, my1, team, nthreads);
+        for (let i = my0; i < my1; i++) store<f64>(at(x, i), load<f64>(at(x, i)) + load<f64>(at(t, i)));
       }
       barrier(team, nthreads);
     }
@@ -231,7 +258,7 @@ export function gcrodr_f64(
     for (; j < steps; j++) {
       const col = s + j;  // Ḡ's column for this step
       const vj = at(basis, j * n), wj = at(basis, (j + 1) * n);
-      arnoldiProduct(indptr, indices, data, dinv, vj, t, wj, my0, my1, team, nthreads);
+      arnoldiProduct(indptr, indices, data, dinv, cv, vj, t, wj, my0, my1, team, nthreads);
       // Gram–Schmidt against [C_0..C_{s−1}, v_0..v_j]: coefficient a lands in Ḡ's row a.
       const stop = out + (<usize>((step & 1) == 0 ? GcrodrF64Out.stop : GcrodrF64Out.stopOdd) << 3);
       step++;
@@ -258,8 +285,15 @@ export function gcrodr_f64(
       let acc: f64 = 0;
       for (let a = 0; a < s; a++) acc += load<f64>(at(U, a * n + i)) * (load<f64>(at(D, a)) * load<f64>(at(y, a)));
       for (let l = 0; l < used; l++) acc += load<f64>(at(basis, l * n + i)) * load<f64>(at(y, s + l));
-      if (dinv != 0) acc *= load<f64>(at(dinv, i));
-      store<f64>(at(x, i), load<f64>(at(x, i)) + acc);
+      if (cv != 0) store<f64>(at(t, i), acc);  // M⁻¹ mixes rows: applied below
+      else {
+        if (dinv != 0) acc *= load<f64>(at(dinv, i));
+        store<f64>(at(x, i), load<f64>(at(x, i)) + acc);
+      }
+    }
+    if (cv != 0) {
+      twoLevelApply(changetype<CoarseView>(cv), indptr, indices, data, dinv, t, t, my0, my1, team, nthreads);
+      for (let i = my0; i < my1; i++) store<f64>(at(x, i), load<f64>(at(x, i)) + load<f64>(at(t, i)));
     }
     if (k > 0 && j > 0 && reason != ABORTED && reason != BREAKDOWN) {
       // [C, V_{0..j}]ᵀ·U partials: W = [C, V]ᵀ·[U·D, V] needs only these.
@@ -382,6 +416,7 @@ export function gcrodr_f64(
     store<f64>(at(out, GcrodrF64Out.residual), resid);
     store<f64>(at(out, GcrodrF64Out.trueResidual), trueNorm);
     store<f64>(at(out, GcrodrF64Out.size), <f64>s);
+    store<f64>(at(out, GcrodrF64Out.coarse), cv != 0 ? 1 : 0);
   }
 }
 

@@ -20,6 +20,7 @@ import { aborted, barrier, rangeStart } from "../core/team";
 import { CHUNK, chunkCount } from "../core/chunks";
 import { at, padded } from "../core/memory";
 import { arnoldiProduct, orthogonalise } from "./arnoldi";
+import { COARSE_VIEW_BYTES, CoarseView, twoLevelApply, twoLevelSetup, twoLevelWorkF64 } from "./two-level";
 import { backSubstitute, givensColumn, stepEstimate, stepOutcome } from "./givens";
 import { GO_ON, trueResidualNorm, trueResidualVerdict } from "./reasons";
 import { BREAKDOWN, CONVERGED, GmresF64Out, MAX_ITERATIONS } from "../generated/layouts";
@@ -29,7 +30,9 @@ const WORK_BASIS = 0;    // V: m + 1 lines of n (the last doubles as w while it 
 const WORK_T = 1;        // M⁻¹·v_j: one line
 const WORK_PARTIALS = 2; // per-chunk partials: 2(m + 1) coefficient rows, ‖w‖², the true residual
 const WORK_SCRATCH = 3;  // per thread: H, cs, sn, g, y, R
-const WORK_END = 4;
+const WORK_COARSE = 4;   // two-level preconditioner: E's factors, sums, μ per thread (two-level.ts)
+const WORK_VIEWS = 5;    // one CoarseView per thread
+const WORK_END = 6;
 
 /** f64 per thread of the small dense work: H ((m+1)×m), then cs, sn, g, y, R (m + 1 each). */
 // @ts-ignore: decorator
@@ -38,8 +41,10 @@ const WORK_END = 4;
 }
 
 /** f64 of workspace region `region` (WORK_*). */
-function workRegion(region: i32, n: i32, m: i32, nthreads: i32): usize {
+function workRegion(region: i32, n: i32, m: i32, nthreads: i32, coarse: i32, coarseEnv: i32): usize {
   switch (region) {
+    case WORK_COARSE: return coarse > 0 ? twoLevelWorkF64(coarse, coarseEnv, nthreads) : 0;
+    case WORK_VIEWS: return coarse > 0 ? (COARSE_VIEW_BYTES >> 3) * <usize>nthreads : 0;
     case WORK_BASIS: return <usize>(m + 1) * <usize>n;
     case WORK_T: return <usize>n;
     case WORK_PARTIALS: return <usize>(2 * (m + 1) + 2) * <usize>chunkCount(n);
@@ -49,15 +54,15 @@ function workRegion(region: i32, n: i32, m: i32, nthreads: i32): usize {
 }
 
 /** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
-function workOffset(region: i32, n: i32, m: i32, nthreads: i32): usize {
+function workOffset(region: i32, n: i32, m: i32, nthreads: i32, coarse: i32, coarseEnv: i32): usize {
   let bytes: usize = 0;
-  for (let r = 0; r < region; r++) bytes += padded(workRegion(r, n, m, nthreads) << 3);
+  for (let r = 0; r < region; r++) bytes += padded(workRegion(r, n, m, nthreads, coarse, coarseEnv) << 3);
   return bytes;
 }
 
 /** Bytes of gmres_f64's workspace. */
-export function gmresWorkspace(n: i32, m: i32, nthreads: i32): f64 {
-  return <f64>workOffset(WORK_END, n, m, nthreads);
+export function gmresWorkspace(n: i32, m: i32, nthreads: i32, coarse: i32, coarseEnv: i32): f64 {
+  return <f64>workOffset(WORK_END, n, m, nthreads, coarse, coarseEnv);
 }
 
 /**
@@ -68,11 +73,22 @@ export function gmresWorkspace(n: i32, m: i32, nthreads: i32): f64 {
 export function gmres_f64(
   indptr: usize, indices: usize, data: usize, n: i32,
   b: usize, x: usize, dinv: usize, m: i32,
-  history: usize, historyCap: i32, maxIter: i32, tol: f64, out: usize, work: usize,
+  history: usize, historyCap: i32, maxIter: i32, tol: f64,
+  coarse: i32, coarseAgg: usize, coarseMemberPtr: usize, coarseMembers: usize, coarseEnvStart: usize, coarseEnvPos: usize, coarseEnv: i32,
+  out: usize, work: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
-  const basis = work + workOffset(WORK_BASIS, n, m, nthreads), t = work + workOffset(WORK_T, n, m, nthreads);
-  const partials = work + workOffset(WORK_PARTIALS, n, m, nthreads), scratch = work + workOffset(WORK_SCRATCH, n, m, nthreads);
+  const basis = work + workOffset(WORK_BASIS, n, m, nthreads, coarse, coarseEnv), t = work + workOffset(WORK_T, n, m, nthreads, coarse, coarseEnv);
+  const partials = work + workOffset(WORK_PARTIALS, n, m, nthreads, coarse, coarseEnv);
+  const scratch = work + workOffset(WORK_SCRATCH, n, m, nthreads, coarse, coarseEnv);
+  // The two-level preconditioner (this thread's view), or 0: Jacobi or none.
+  let cv: usize = 0;
+  if (coarse > 0) {
+    const view = work + workOffset(WORK_VIEWS, n, m, nthreads, coarse, coarseEnv) + <usize>tid * COARSE_VIEW_BYTES;
+    const ok = twoLevelSetup(changetype<CoarseView>(view), data, load<i32>(indptr + (<usize>n << 2)), coarse, coarseAgg, coarseMemberPtr, coarseMembers,
+      coarseEnvStart, coarseEnvPos, coarseEnv, work + workOffset(WORK_COARSE, n, m, nthreads, coarse, coarseEnv), at(out, GmresF64Out.coarse), team, tid, nthreads);
+    if (ok) cv = view;
+  }
   const chunks = chunkCount(n);
   const c0 = rangeStart(chunks, tid, nthreads), c1 = rangeStart(chunks, tid + 1, nthreads);
   const my0 = c0 * CHUNK, my1 = min(n, c1 * CHUNK);
@@ -109,7 +125,7 @@ export function gmres_f64(
     let j = 0;
     for (; j < m; j++) {
       const vj = at(basis, j * n), wj = at(basis, (j + 1) * n);
-      arnoldiProduct(indptr, indices, data, dinv, vj, t, wj, my0, my1, team, nthreads);
+      arnoldiProduct(indptr, indices, data, dinv, cv, vj, t, wj, my0, my1, team, nthreads);
       // The abort flag, broadcast through a slot per step parity (written
       // before orthogonalise's last barrier, read after it, rewritten two steps later).
       const stop = out + (<usize>((step & 1) == 0 ? GmresF64Out.stop : GmresF64Out.stopOdd) << 3);
@@ -129,11 +145,22 @@ export function gmres_f64(
     // y = H⁻¹·g over the columns that count; x += M⁻¹·V·y (own rows).
     const cols = done && reason == BREAKDOWN ? j - 1 : j;
     backSubstitute(H, m + 1, g, y, cols);
-    for (let i = my0; i < my1; i++) {
-      let s: f64 = 0;
-      for (let k = 0; k < cols; k++) s += load<f64>(at(basis, k * n + i)) * load<f64>(at(y, k));
-      if (dinv != 0) s *= load<f64>(at(dinv, i));
-      store<f64>(at(x, i), load<f64>(at(x, i)) + s);
+    if (cv != 0) {
+      // The two-level M⁻¹ mixes rows: V·y whole first, then M⁻¹ of it, then x.
+      for (let i = my0; i < my1; i++) {
+        let s: f64 = 0;
+        for (let k = 0; k < cols; k++) s += load<f64>(at(basis, k * n + i)) * load<f64>(at(y, k));
+        store<f64>(at(t, i), s);
+      }
+      twoLevelApply(changetype<CoarseView>(cv), indptr, indices, data, dinv, t, t, my0, my1, team, nthreads);
+      for (let i = my0; i < my1; i++) store<f64>(at(x, i), load<f64>(at(x, i)) + load<f64>(at(t, i)));
+    } else {
+      for (let i = my0; i < my1; i++) {
+        let s: f64 = 0;
+        for (let k = 0; k < cols; k++) s += load<f64>(at(basis, k * n + i)) * load<f64>(at(y, k));
+        if (dinv != 0) s *= load<f64>(at(dinv, i));
+        store<f64>(at(x, i), load<f64>(at(x, i)) + s);
+      }
     }
     // Every row of x must be in before the next cycle's (or the exit's) SpMV.
     barrier(team, nthreads);
@@ -146,5 +173,6 @@ export function gmres_f64(
     store<f64>(at(out, GmresF64Out.reason), <f64>reason);
     store<f64>(at(out, GmresF64Out.residual), resid);
     store<f64>(at(out, GmresF64Out.trueResidual), trueNorm);
+    store<f64>(at(out, GmresF64Out.coarse), cv != 0 ? 1 : 0);
   }
 }
