@@ -1,9 +1,11 @@
 // npm run bench -- sequences: sequences of related systems, the issue-10
 // table as far as it exists today. (1) 50 lognormal Darcy systems on 128²
 // cells (independent draws, so in no particular order), Jacobi, rtol 1e-8:
-// numlane's independent cg, solveSequence sorted + recycled (k 16), SciPy cg
-// one by one — interleaved rounds, medians, every solution's true residual
-// checked. (2) generate darcy --grid 64 --count 1000 (the library call the
+// numlane's independent cg (plain, and with coarse-space deflation),
+// solveSequence sorted + recycled (k 16) and sorted + coarse deflation, SciPy
+// cg one by one — interleaved rounds, medians of wall and of process CPU time
+// (steadier on a loaded host; it sums the threads, so compare 1t rows on it),
+// every solution's true residual checked. (2) generate darcy --grid 64 --count 1000 (the library call the
 // CLI makes) against a SciPy loop doing the same job (field, assembly, cg).
 // NUMLANE_BENCH_THREADS=1,2 picks thread counts (default 1 and 2).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -78,6 +80,24 @@ export default async function main() {
       },
     });
     cases.push({
+      name: `numlane cg independent+coarse ${t}t`,
+      run: async () => {
+        const xs = [], its = [];
+        for (const s of systems) {
+          const r = await nl.cg(s.A, s.b, { rtol: RTOL, preconditioner: "jacobi", coarse: true, threads: t });
+          xs.push(r.x); its.push(r.iterations);
+        }
+        return { solutions: xs, iterations: its.reduce((a, b) => a + b, 0) };
+      },
+    });
+    cases.push({
+      name: `numlane solveSequence sorted+coarse ${t}t`,
+      run: async () => {
+        const r = await nl.solveSequence(systems, { rtol: RTOL, preconditioner: "jacobi", order: "sorted", coarse: true, threads: t });
+        return { solutions: r.solutions, iterations: r.totalIterations };
+      },
+    });
+    cases.push({
       name: `numlane solveSequence sorted+recycle16 ${t}t`,
       run: async () => {
         const r = await nl.solveSequence(systems, { rtol: RTOL, preconditioner: "jacobi", order: "sorted", recycle: { k: 16 }, threads: t });
@@ -87,7 +107,7 @@ export default async function main() {
   }
   if (py) cases.push({ name: "SciPy cg one by one 1t", remote: () => py.ask({ op: "sequence" }) });
 
-  const samples = new Map(cases.map((c) => [c.name, []]));
+  const samples = new Map(cases.map((c) => [c.name, []])), cpuSamples = new Map(cases.map((c) => [c.name, []]));
   const facts = new Map();
   let seed = 2026;
   const order = [...cases];
@@ -99,32 +119,38 @@ export default async function main() {
       [order[i], order[j]] = [order[j], order[i]];
     }
     for (const c of order) {
-      let seconds, iterations, worst;
+      let seconds, cpuSeconds, iterations, worst;
       if (c.remote) {
         const r = await c.remote();
-        seconds = r.us / 1e6; iterations = r.iterations; worst = r.worstResidual;
+        seconds = r.us / 1e6; cpuSeconds = r.cpuUs / 1e6; iterations = r.iterations; worst = r.worstResidual;
       } else {
-        const t0 = performance.now();
+        const t0 = performance.now(), c0 = process.cpuUsage();
         const r = await c.run();
         seconds = (performance.now() - t0) / 1e3;
+        const cu = process.cpuUsage(c0);
+        cpuSeconds = (cu.user + cu.system) / 1e6;
         iterations = r.iterations;
         worst = worstResidual(systems, r.solutions);
       }
       samples.get(c.name).push(seconds);
+      cpuSamples.get(c.name).push(cpuSeconds);
       const prev = facts.get(c.name);
       facts.set(c.name, { iterations, worstResidual: Math.max(worst, prev?.worstResidual ?? 0) });
-      console.log(`  round ${round + 1}: ${c.name}: ${seconds.toFixed(2)} s, ${iterations} iterations, worst true residual ${worst.toExponential(2)}`);
+      console.log(`  round ${round + 1}: ${c.name}: ${seconds.toFixed(2)} s (CPU ${cpuSeconds.toFixed(2)} s), ${iterations} iterations, worst true residual ${worst.toExponential(2)}`);
     }
   }
   const rows = [];
   const base = (t) => median(samples.get(`numlane cg independent ${t}t`));
   const scipy = py ? median(samples.get("SciPy cg one by one 1t")) : undefined;
+  const baseCpu = (t) => median(cpuSamples.get(`numlane cg independent ${t}t`));
+  const scipyCpu = py ? median(cpuSamples.get("SciPy cg one by one 1t")) : undefined;
   for (const c of cases) {
-    const s = median(samples.get(c.name)), f = facts.get(c.name);
+    const s = median(samples.get(c.name)), cpu = median(cpuSamples.get(c.name)), f = facts.get(c.name);
     const t = Number(/(\d+)t$/.exec(c.name)[1]);
     const indep = facts.get(`numlane cg independent ${t}t`) ?? facts.get(`numlane cg independent ${threadCounts[0]}t`);
     rows.push({
       case: c.name, "median s": s, "vs independent": s / base(c.remote ? threadCounts[0] : t), "vs SciPy": scipy ? s / scipy : undefined,
+      "median CPU s": cpu, "CPU vs independent": cpu / baseCpu(c.remote ? threadCounts[0] : t), "CPU vs SciPy": scipyCpu ? cpu / scipyCpu : undefined,
       iterations: f.iterations, "iters vs indep": f.iterations / indep.iterations, "worst ‖r‖/‖b‖": f.worstResidual.toExponential(1),
       "meets rtol": f.worstResidual <= RTOL,
     });
@@ -159,7 +185,7 @@ export default async function main() {
 
   writeResults("sequences", {
     machine: machine(), peer: py ? { ...py.versions, ...env } : undefined,
-    sequence: { ...SEQUENCE, coefficient: "lognormal", preconditioner: "jacobi", rtol: RTOL, rounds: ROUNDS, samples: Object.fromEntries(samples), rows },
+    sequence: { ...SEQUENCE, coefficient: "lognormal", preconditioner: "jacobi", rtol: RTOL, rounds: ROUNDS, samples: Object.fromEntries(samples), cpuSamples: Object.fromEntries(cpuSamples), rows },
     generate: { ...GENERATE, rtol: RTOL, rows: gen },
   });
   py?.close();

@@ -8,7 +8,7 @@ import type { Numlane } from "./context.js";
 import type { CgReason, CgResult, SequenceOptions } from "./krylov.js";
 import { familyKeys, PROBLEM_FAMILIES, problemSet, type ProblemFamily } from "./problems.js";
 import { MAXIMUM_BYTES } from "./runtime/heap.js";
-import { callback, checkOptions, integer, requireOptions, type OptionKeys } from "./validate.js";
+import { boolean, callback, checkOptions, integer, requireOptions, type OptionKeys } from "./validate.js";
 
 declare const __NUMLANE_VERSION__: string;
 
@@ -32,6 +32,8 @@ export interface GenerateOptions {
   restart?: number;
   /** Recycle a space of this many vectors from each solve to the next; default 0 (none). */
   recycle?: number;
+  /** CG: deflate a coarse space of aggregates in every solve (SequenceOptions.coarse); default false. */
+  coarse?: boolean;
   /** "sorted" (default, solveSequence's similarity order) or "given". */
   order?: "sorted" | "given";
   threads?: number;
@@ -78,7 +80,7 @@ export interface DatasetMeta {
   dtype: Dtype;
   inputShape: number[];
   solutionShape: number[];
-  solver: { method: "cg" | "gmres"; preconditioner: string; omega?: unknown; rtol: number; maxIter?: number; restart?: number; recycle: number; order: "sorted" | "given" };
+  solver: { method: "cg" | "gmres"; preconditioner: string; omega?: unknown; rtol: number; maxIter?: number; restart?: number; recycle: number; coarse: boolean; order: "sorted" | "given" };
   /** "aborted": the signal fired; `solved` systems have solutions (the rest are NaN). */
   status: "complete" | "aborted";
   solved: number;
@@ -105,20 +107,21 @@ export interface GenerateResult {
 
 const GENERATE_KEYS: OptionKeys<Omit<GenerateOptions, "grid" | "count" | "seed">> = {
   family: true, dtype: true, method: true, preconditioner: true, omega: true, rtol: true, maxIter: true, restart: true,
-  recycle: true, order: true, threads: true, signal: true, onProgress: true, sink: true,
+  recycle: true, coarse: true, order: true, threads: true, signal: true, onProgress: true, sink: true,
 };
 const SPD_FAMILIES: readonly ProblemFamily[] = ["poisson", "darcy", "heat"];
 
 export type SolverSettings = DatasetMeta["solver"];
 
 /** The solver settings a run records, defaults filled in (generate's and the queue's one source for them). */
-export function solverSettings(family: ProblemFamily, opts: Pick<GenerateOptions, "method" | "preconditioner" | "omega" | "rtol" | "maxIter" | "restart" | "recycle" | "order">): SolverSettings {
+export function solverSettings(family: ProblemFamily, opts: Pick<GenerateOptions, "method" | "preconditioner" | "omega" | "rtol" | "maxIter" | "restart" | "recycle" | "coarse" | "order">): SolverSettings {
   const { omega, maxIter, restart } = opts;
   return {
     method: opts.method ?? (SPD_FAMILIES.includes(family) ? "cg" : "gmres"),
     preconditioner: opts.preconditioner ?? (omega !== undefined ? "ssor" : "jacobi"),
     rtol: opts.rtol ?? 1e-8,
     recycle: integer("opts.recycle", opts.recycle ?? 0, 0, 64),
+    coarse: boolean("opts.coarse", opts.coarse ?? false),
     order: opts.order ?? "sorted",
     ...(omega !== undefined && { omega }), ...(maxIter !== undefined && { maxIter }), ...(restart !== undefined && { restart }),
   };
@@ -126,13 +129,14 @@ export function solverSettings(family: ProblemFamily, opts: Pick<GenerateOptions
 
 /** solveSequence's options for those settings. */
 export function sequenceOptions(solver: SolverSettings): SequenceOptions {
-  const { method, preconditioner, rtol, order, omega, maxIter, restart, recycle } = solver;
+  const { method, preconditioner, rtol, order, omega, maxIter, restart, recycle, coarse } = solver;
   return {
     method, preconditioner: preconditioner as SequenceOptions["preconditioner"], rtol, order,
     ...(omega !== undefined && { omega: omega as SequenceOptions["omega"] }),
     ...(maxIter !== undefined && { maxIter }),
     ...(restart !== undefined && { restart }),
     ...(recycle > 0 && { recycle: { k: recycle } }),
+    ...(coarse && { coarse: true }),
   };
 }
 
@@ -147,10 +151,10 @@ export async function generate(nl: Numlane, opts: GenerateOptions): Promise<Gene
   // Every key is the generator's or the family's; checkOptions suggests among both.
   checkOptions("opts", opts, { ...GENERATE_KEYS, ...familyKeys(family) } as OptionKeys<GenerateOptions>);
   const { family: _f, dtype: dtypeOpt, method: methodOpt, preconditioner: preOpt, omega, rtol: rtolOpt, maxIter, restart,
-    recycle: recycleOpt, order: orderOpt, threads, signal, onProgress, sink, ...familyOpts } = opts;
+    recycle: recycleOpt, coarse: coarseOpt, order: orderOpt, threads, signal, onProgress, sink, ...familyOpts } = opts;
   const dtype = dtypeOpt ?? "float64";
   if (dtype !== "float64" && dtype !== "float32") throw new NumlaneError("invalid-value", `expected "float32" or "float64", got ${JSON.stringify(dtype)}`, "opts.dtype");
-  const solver = solverSettings(family, { method: methodOpt, preconditioner: preOpt, omega, rtol: rtolOpt, maxIter, restart, recycle: recycleOpt, order: orderOpt });
+  const solver = solverSettings(family, { method: methodOpt, preconditioner: preOpt, omega, rtol: rtolOpt, maxIter, restart, recycle: recycleOpt, coarse: coarseOpt, order: orderOpt });
   if (sink !== undefined) callback("opts.sink", sink);
   // The solutions array (and its float32 copy) must fit too; the family checks its own arrays.
   const grid = integer("opts.grid", opts.grid, 1), count = integer("opts.count", opts.count, 1);

@@ -32,6 +32,17 @@ function expectTrueResiduals(r: GenerateResult, rebuilt: ReturnType<typeof probl
 }
 
 describe("generate", () => {
+  it("darcy with coarse: every solution meets rtol in fewer iterations than without, and meta says coarse", async () => {
+    const opts = { family: "darcy", grid: 32, count: 4, seed: 6 } as const;
+    const [plain, coarse] = [await generate(nl, opts), await generate(nl, { ...opts, coarse: true })];
+    expect(coarse.meta.solver).toMatchObject({ method: "cg", coarse: true });
+    expect(plain.meta.solver).toMatchObject({ coarse: false });
+    expect(coarse.meta.allConverged).toBe(true);
+    expectTrueResiduals(coarse, problems.darcy(opts), 1e-8);
+    const total = (r: typeof plain) => r.meta.iterations.reduce((a, b) => a! + b!, 0)!;
+    expect(total(coarse)).toBeLessThan(0.5 * total(plain));
+  });
+
   it("darcy: solutions meet rtol (true residual) and match SciPy's direct solves; meta says what ran", async () => {
     const opts = { family: "darcy", grid: 20, count: 6, seed: 4 } as const;
     const r = await generate(nl, { ...opts, recycle: 4 });

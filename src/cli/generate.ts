@@ -30,6 +30,7 @@ export const generateSpec: CommandSpec = {
     "max-iter": { type: "string", value: "N", help: "iterations allowed per system" },
     restart: { type: "string", value: "M", help: "GMRES's steps per cycle" },
     recycle: { type: "string", value: "k", help: "recycle k vectors from each solve to the next (default 0)" },
+    coarse: { type: "boolean", help: "CG: deflate a coarse space (aggregates of the grid) in every solve" },
     order: { type: "string", value: "O", choices: ["sorted", "given"], help: "solve order (default sorted: similar systems in turn)" },
     modes: { type: "string", value: "M", help: "field: expansion modes per direction" },
     alpha: { type: "string", value: "α", help: "field: smoothness exponent" },
@@ -70,7 +71,7 @@ export async function generateCommand(nl: Numlane, args: Parsed): Promise<number
     dtype: args.values.dtype, method: args.values.method, preconditioner: args.values.preconditioner, omega,
     rtol: numberOption(args, "rtol", { min: 0 }), maxIter: numberOption(args, "max-iter", { integer: true, min: 1 }),
     restart: numberOption(args, "restart", { integer: true, min: 1 }), recycle: numberOption(args, "recycle", { integer: true, min: 0 }),
-    order: args.values.order, modes: numberOption(args, "modes", { integer: true, min: 1 }), alpha: numberOption(args, "alpha"),
+    coarse: args.values.coarse as boolean | undefined, order: args.values.order, modes: numberOption(args, "modes", { integer: true, min: 1 }), alpha: numberOption(args, "alpha"),
     tau: numberOption(args, "tau"), coefficient: args.values.coefficient, wavenumbers: range(args, "wavenumbers"),
     diffusion: numberOption(args, "diffusion"), speed: numberOption(args, "speed"), dt: range(args, "dt"),
   };
