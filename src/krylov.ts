@@ -10,7 +10,7 @@ import { ic0Factor, ssorFactor, type TriangularFactor } from "./linalg/precond.j
 import type { Progress } from "./pool/pool.js";
 import { contextValues, featureRows, OMEGA_GRID, RelaxationLearner, signatureRows, solveOrder } from "./sequence.js";
 import { MirrorCache, PreparedMatrix, SequencePreparer, surveyCsr } from "./operator.js";
-import { RecyclingJudge, type RecyclingVerdict } from "./recycle-policy.js";
+import { GmresRecyclingJudge, RecyclingJudge, type RecyclingVerdict } from "./recycle-policy.js";
 import { COARSE_KEYS, CoarsePlan, type CoarseKind, type CoarseOptions } from "./coarse.js";
 
 /** A matrix as the solvers take it: any of the three forms, or one prepared by nl.prepare. */
@@ -40,10 +40,12 @@ export interface RecycleOptions {
    */
   ell?: number;
   /**
-   * solveSequence with CG only. "auto" (default): after the first solves,
-   * keep deflating only if a memory-traffic model of its cost per iteration
-   * says the iterations saved pay for it, else finish the sequence with plain
-   * PCG (SequenceResult.recycling says which, and why). "always": deflate to the end.
+   * solveSequence only. "auto" (default): after the first solves, keep
+   * recycling only if a model of its cost per iteration says the iterations
+   * saved pay for it, else finish the sequence with plain PCG or plain
+   * GMRES(m) (SequenceResult.recycling says which, and why). GMRES's judge
+   * solves the second system by plain GMRES(m), capped where it would cost
+   * more than GCRO-DR did on the first. "always": recycle to the end.
    */
   deflate?: "auto" | "always";
 }
@@ -279,7 +281,7 @@ export interface SequenceResult {
   /** The order the systems were solved in (indices into the caller's list). */
   order: number[];
   totalIterations: number;
-  /** CG with recycle: whether deflation was kept to the end, or dropped (and why) when the first solves showed it costs more than it saves. */
+  /** With recycle (deflate "auto"): whether recycling was kept to the end, or dropped (and why) when the first solves showed it costs more than it saves. */
   recycling?: RecyclingVerdict;
   /** SSOR's ω for each system, in the caller's order (with omega "learn"). */
   omegas?: number[];
@@ -509,7 +511,11 @@ export class Krylov {
     }
     const space = recycleOpts === false ? undefined : new RecycleSpace(recycleOpts, "opts.recycle");
     const judge = space && method === "cg" && space.deflate === "auto" ? new RecyclingJudge(space.k, space.keptFor(mats[0].rows), mats[0], PRECONDITIONERS[pre].triangular) : undefined;
-    if (space && method === "gmres") checkRestart(integer("opts.restart", opts.restart ?? Math.min(30, mats[0].rows), 1, 1000), space.k);
+    const restartSteps = integer("opts.restart", opts.restart ?? Math.min(30, mats[0].rows), 1, 1000);
+    if (space && method === "gmres") checkRestart(restartSteps, space.k);
+    const twoLevelWanted = method === "gmres" && opts.coarse !== undefined && opts.coarse !== false;
+    const gmresJudge = space && method === "gmres" && space.deflate === "auto"
+      ? new GmresRecyclingJudge(space.k, restartSteps, mats[0], twoLevelWanted ? "two-level" : pre === "jacobi" ? "jacobi" : "none") : undefined;
     const sequence = order === "given" ? mats.map((_, i) => i) : solveOrder(features ?? signatureRows(mats));
     const omegas: number[] | undefined = learner ? new Array(mats.length) : undefined;
     const solutions: Float64Array[] = new Array(mats.length);
@@ -541,7 +547,7 @@ export class Krylov {
         let r: CgResult | GmresResult;
         try {
           r = method === "gmres"
-            ? await this.gmresWith(A, systems[i].b, { ...cgOpts, preconditioner: cgOpts.preconditioner as GmresOptions["preconditioner"], restart, recycle: space, onProgress: progress }, planFor(mats[i]))
+            ? await this.gmresInSequence(A, systems[i].b, { ...cgOpts, preconditioner: cgOpts.preconditioner as GmresOptions["preconditioner"], restart, onProgress: progress }, space, gmresJudge, planFor(mats[i]))
             : await this.cgWith(A, systems[i].b, { ...cgOpts, recycle: judge && !judge.recycling ? undefined : space, onProgress: progress, omega }, planFor(mats[i]));
         } finally {
           if (!given) A.free();
@@ -558,8 +564,33 @@ export class Krylov {
     }
     return {
       solutions, iterations, reasons, order: sequence, totalIterations: iterations.reduce((a, b) => a + b, 0),
-      ...(omegas ? { omegas } : {}), ...(judge ? { recycling: judge.verdict } : {}),
+      ...(omegas ? { omegas } : {}), ...(judge ? { recycling: judge.verdict } : {}), ...(gmresJudge ? { recycling: gmresJudge.verdict } : {}),
     };
+  }
+
+  /**
+   * One GMRES system of a sequence, as the judge asks: with the space
+   * (GCRO-DR), or plain GMRES(m) (capped when it is the judge's probe: a
+   * probe that stops at its cap has lost, and GCRO-DR finishes the system
+   * from its x; the steps of both count).
+   */
+  private async gmresInSequence(A: SolverMatrix, b: Float64Array, opts: GmresOptions, space: RecycleSpace | undefined, judge: GmresRecyclingJudge | undefined, plan: CoarsePlan | undefined): Promise<GmresResult> {
+    const how = judge?.next() ?? { recycle: true as const };
+    if (how.recycle) {
+      const r = await this.gmresWith(A, b, { ...opts, recycle: space }, plan);
+      judge?.observe(r.iterations, r.converged);
+      return r;
+    }
+    const maxIter = how.cap === undefined ? opts.maxIter : Math.min(opts.maxIter ?? Infinity, how.cap);
+    const plain = await this.gmresWith(A, b, { ...opts, ...(maxIter !== undefined && { maxIter }) }, plan);
+    judge!.observe(plain.iterations, plain.converged);
+    if (how.cap === undefined || plain.converged || plain.reason === "aborted") return plain;
+    const left = opts.maxIter === undefined ? undefined : Math.max(0, opts.maxIter - plain.iterations);
+    const rest = await this.gmresWith(A, b, { ...opts, recycle: space, x0: plain.x, ...(left !== undefined && { maxIter: left }) }, plan);
+    const history = new Float64Array(plain.residualHistory.length + rest.residualHistory.length);
+    history.set(plain.residualHistory);
+    history.set(rest.residualHistory, plain.residualHistory.length);
+    return { ...rest, iterations: plain.iterations + rest.iterations, residualHistory: history };
   }
 
   /**

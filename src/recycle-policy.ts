@@ -68,3 +68,76 @@ export class RecyclingJudge {
     return this.dropped === undefined ? { used: true } : { used: false, reason: this.dropped };
   }
 }
+
+/** What GMRES's preconditioner costs per step, in the units of the model below. */
+export type GmresPreconditioning = "none" | "jacobi" | "two-level";
+
+/**
+ * Whether GCRO-DR's recycled space pays in a GMRES sequence. GCRO-DR(m, k)
+ * saves steps, but each step also orthogonalises against the k vectors of
+ * C, and each cycle renews U and C (O((m + k)·k·n)) and solves an m×m
+ * harmonic Ritz problem. Restarted GMRES on its own may also stall (an
+ * indefinite Helmholtz matrix), where recycling is what converges. So the
+ * judge measures: the first system with the space, the second by plain
+ * GMRES(m) capped at the step count past which it would cost more than the
+ * first system's GCRO-DR solve (a plain solve that stops at the cap has lost,
+ * and the system is finished by GCRO-DR from where it stopped), the third
+ * with the space again; then the cheaper by the model runs to the end.
+ * Iteration counts and sizes only, never clocks: the same verdict on every
+ * thread count and runtime.
+ */
+export class GmresRecyclingJudge {
+  private phase: "first" | "probe" | "trial" | "decided" = "first";
+  private recycledFirst = 0;
+  private plainIterations = 0;
+  private dropped: string | undefined;
+  private readonly plainStep: number;
+  private readonly recycledStep: number;
+
+  /** k, m: GCRO-DR(m, k); A: the first system's matrix. */
+  constructor(private readonly k: number, private readonly m: number, A: CsrMatrix, preconditioning: GmresPreconditioning) {
+    const n = A.rows, spmv = 1.5 * (A.nnz / n);
+    const pre = preconditioning === "none" ? 0 : preconditioning === "jacobi" ? 2 : spmv + 4;
+    // Blocked classical Gram–Schmidt reads each earlier vector twice a step: m + 1 a step over a cycle of m.
+    this.plainStep = spmv + pre + (m + 1);
+    // A cycle has m − k steps against k + j + 1 vectors, then renews U and C (three (m + k)·k passes:
+    // the partials CᵀU and VᵀU and the two products) and solves the harmonic Ritz problem (~30 m³ flops, shared by the n rows).
+    const steps = Math.max(1, m - k);
+    this.recycledStep = spmv + pre + (m - k + 1) + 2 * k + (3 * (m + k) * k + (30 * m ** 3) / n) / steps;
+  }
+
+  /** How to solve the next system: with the space, or plain GMRES(m) capped at `cap` steps (the probe). */
+  next(): { recycle: true } | { recycle: false; cap?: number } {
+    if (this.phase === "probe") return { recycle: false, cap: Math.ceil((this.recycledFirst * this.recycledStep) / this.plainStep) };
+    return this.dropped === undefined ? { recycle: true } : { recycle: false };
+  }
+
+  /** Records the solve next() asked for: its steps, and whether it converged. */
+  observe(iterations: number, converged: boolean): void {
+    switch (this.phase) {
+      case "first":
+        this.recycledFirst = iterations;
+        this.phase = "probe";
+        break;
+      case "probe":
+        // A plain solve that did not converge within the cap lost to recycling (its system is finished with the space).
+        if (converged) { this.plainIterations = iterations; this.phase = "trial"; } else this.phase = "decided";
+        break;
+      case "trial": {
+        const recycled = iterations * this.recycledStep, plain = this.plainIterations * this.plainStep;
+        if (recycled >= plain) {
+          this.dropped = `GCRO-DR(${this.m}, ${this.k}) cost ${(recycled / plain).toFixed(2)}× plain GMRES(${this.m}) by the work model `
+            + `(${iterations} against ${this.plainIterations} steps, ${this.recycledStep.toFixed(0)} against ${this.plainStep.toFixed(0)} vector passes a step); `
+            + `the rest of the sequence ran plain GMRES(${this.m})`;
+        }
+        this.phase = "decided";
+        break;
+      }
+      default:
+    }
+  }
+
+  get verdict(): RecyclingVerdict {
+    return this.dropped === undefined ? { used: true } : { used: false, reason: this.dropped };
+  }
+}

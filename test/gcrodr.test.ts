@@ -168,9 +168,25 @@ describe("gcrodr: sequences", () => {
     b: Float64Array.from({ length: N * N }, (_, i) => 1 + Math.sin(i * 0.05 + 0.2 * t)),
   }));
 
+  it("deflate \"auto\": GCRO-DR is dropped where plain GMRES(m) is cheaper by the work model, kept where plain GMRES(m) stalls (Helmholtz); every answer meets rtol", async () => {
+    const cd = nl.problems.convectionDiffusion({ grid: 40, count: 6, seed: 2 }).systems;
+    const dropped = await nl.solveSequence(cd, { method: "gmres", order: "given", restart: 40, recycle: { k: 10 } });
+    expect(dropped.recycling).toEqual({ used: false, reason: expect.stringContaining("plain GMRES(40)") });
+    const hh = nl.problems.helmholtz({ grid: 40, count: 6, seed: 2 }).systems;
+    const kept = await nl.solveSequence(hh, { method: "gmres", order: "given", restart: 40, recycle: { k: 10 } });
+    expect(kept.recycling).toEqual({ used: true });
+    for (const [systems, r] of [[cd, dropped], [hh, kept]] as const) {
+      expect(r.reasons.every((reason) => reason === "converged")).toBe(true);
+      for (const [i, { A, b }] of systems.entries()) expect(diff(matvec(A, r.solutions[i]), b) / norm(b)).toBeLessThan(1.2e-8);
+    }
+    // Kept where it pays: plain GMRES(40) needs several times the steps on Helmholtz (the probe's included in kept's).
+    const plain = await nl.solveSequence(hh, { method: "gmres", order: "given", restart: 40 });
+    expect(kept.totalIterations).toBeLessThan(0.5 * plain.totalIterations);
+  });
+
   it("recycling cuts total iterations by over a third against GMRES(m); every solution checked", async () => {
     const plain = await nl.solveSequence(family, { method: "gmres", order: "given", restart: 30, rtol: 1e-8 });
-    const rec = await nl.solveSequence(family, { method: "gmres", order: "given", restart: 30, rtol: 1e-8, recycle: { k: 10 } });
+    const rec = await nl.solveSequence(family, { method: "gmres", order: "given", restart: 30, rtol: 1e-8, recycle: { k: 10, deflate: "always" } });
     console.log(`GCRO-DR(30, 10) iterations ${rec.iterations.join(" ")} = ${rec.totalIterations}; GMRES(30) ${plain.iterations.join(" ")} = ${plain.totalIterations}`);
     expect(rec.reasons.every((r) => r === "converged")).toBe(true);
     expect(plain.reasons.every((r) => r === "converged")).toBe(true);
