@@ -1,12 +1,16 @@
 // npm run bench -- sequences: sequences of related systems, the issue-10
-// table as far as it exists today. (1) 50 lognormal Darcy systems on 128²
-// cells (independent draws, so in no particular order), Jacobi, rtol 1e-8:
-// numlane's independent cg (plain, and with coarse-space deflation),
-// solveSequence sorted + recycled (k 16) and sorted + coarse deflation, SciPy
-// cg one by one — interleaved rounds, medians of wall and of process CPU time
-// (steadier on a loaded host; it sums the threads, so compare 1t rows on it),
-// every solution's true residual checked. (2) generate darcy --grid 64 --count 1000 (the library call the
-// CLI makes) against a SciPy loop doing the same job (field, assembly, cg).
+// table. (1) 50 lognormal Darcy systems on 128² cells (independent draws,
+// so in no particular order), Jacobi, rtol 1e-8: numlane's independent cg
+// (plain, and with coarse-space deflation), solveSequence sorted + recycled
+// (k 16) and sorted + coarse deflation, SciPy cg one by one. (2) 40
+// convection–diffusion and 40 Helmholtz systems on 48², rtol 1e-8:
+// numlane's GMRES(40) one by one (plain, and two-level), solveSequence
+// GCRO-DR(40, 10) sorted (plain, and two-level), SciPy gmres(restart=40) one
+// by one. Interleaved rounds, medians of wall and of process CPU time
+// (steadier on a loaded host; it sums the threads, so compare 1t rows on
+// it), every solution's true residual checked. (3) generate darcy --grid 64
+// --count 1000 (the library call the CLI makes) against a SciPy loop doing
+// the same job (field, assembly, cg).
 // NUMLANE_BENCH_THREADS=1,2 picks thread counts (default 1 and 2).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +22,7 @@ import { machine, median, printTable, pythonPeer, writeResults } from "./lib.mjs
 
 const RTOL = 1e-8;
 const SEQUENCE = { grid: 128, count: 50, seed: 1 };
+const NONSYMMETRIC = { grid: 48, count: 40, seed: 1, restart: 40, k: 10 };
 const GENERATE = { grid: 64, count: 1000, seed: 1 };
 const ROUNDS = 3;
 
@@ -47,66 +52,19 @@ function peerEnvironment() {
   return { OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS, OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? "(auto)" };
 }
 
-export default async function main() {
-  const env = peerEnvironment();
-  const threadCounts = (process.env.NUMLANE_BENCH_THREADS ?? "1,2").split(",").map(Number);
-  const nl = await init({ threads: Math.max(...threadCounts) });
-  const py = await pythonPeer(fileURLToPath(new URL("./sequences_peer.py", import.meta.url)));
-  if (py) console.log(`SciPy ${py.versions.scipy}, NumPy ${py.versions.numpy}, ${JSON.stringify(env)}`);
+/** Hands the peer a sequence (one pattern; every system's values and b) through temporary files. */
+async function loadPeer(py, name, systems) {
+  const dir = mkdtempSync(join(tmpdir(), "numlane-sequences-"));
+  const n = systems[0].A.rows, nnz = systems[0].A.nnz;
+  const values = new Float64Array(systems.length * nnz), rhs = new Float64Array(systems.length * n);
+  systems.forEach((s, i) => { values.set(s.A.data, i * nnz); rhs.set(s.b, i * n); });
+  const file = (f, a) => { const p = join(dir, f); writeFileSync(p, new Uint8Array(a.buffer, a.byteOffset, a.byteLength)); return p; };
+  await py.ask({ op: "load", name, n, count: systems.length, indptr: file("indptr", systems[0].A.indptr), indices: file("indices", systems[0].A.indices), values: file("values", values), rhs: file("rhs", rhs) });
+  rmSync(dir, { recursive: true, force: true });
+}
 
-  // (1) The Darcy sequence.
-  const set = problems.darcy(SEQUENCE);
-  const systems = set.systems;
-  const n = systems[0].A.rows;
-  if (py) {
-    const dir = mkdtempSync(join(tmpdir(), "numlane-sequences-"));
-    const values = new Float64Array(systems.length * systems[0].A.nnz);
-    systems.forEach((s, i) => values.set(s.A.data, i * s.A.nnz));
-    const file = (name, a) => { const p = join(dir, name); writeFileSync(p, new Uint8Array(a.buffer, a.byteOffset, a.byteLength)); return p; };
-    await py.ask({ op: "load", n, count: systems.length, rtol: RTOL, indptr: file("indptr", systems[0].A.indptr), indices: file("indices", systems[0].A.indices), values: file("values", values) });
-    rmSync(dir, { recursive: true, force: true });
-  }
-  const cases = [];
-  for (const t of threadCounts) {
-    cases.push({
-      name: `numlane cg independent ${t}t`,
-      run: async () => {
-        const xs = [], its = [];
-        for (const s of systems) {
-          const r = await nl.cg(s.A, s.b, { rtol: RTOL, preconditioner: "jacobi", threads: t });
-          xs.push(r.x); its.push(r.iterations);
-        }
-        return { solutions: xs, iterations: its.reduce((a, b) => a + b, 0) };
-      },
-    });
-    cases.push({
-      name: `numlane cg independent+coarse ${t}t`,
-      run: async () => {
-        const xs = [], its = [];
-        for (const s of systems) {
-          const r = await nl.cg(s.A, s.b, { rtol: RTOL, preconditioner: "jacobi", coarse: true, threads: t });
-          xs.push(r.x); its.push(r.iterations);
-        }
-        return { solutions: xs, iterations: its.reduce((a, b) => a + b, 0) };
-      },
-    });
-    cases.push({
-      name: `numlane solveSequence sorted+coarse ${t}t`,
-      run: async () => {
-        const r = await nl.solveSequence(systems, { rtol: RTOL, preconditioner: "jacobi", order: "sorted", coarse: true, threads: t });
-        return { solutions: r.solutions, iterations: r.totalIterations };
-      },
-    });
-    cases.push({
-      name: `numlane solveSequence sorted+recycle16 ${t}t`,
-      run: async () => {
-        const r = await nl.solveSequence(systems, { rtol: RTOL, preconditioner: "jacobi", order: "sorted", recycle: { k: 16 }, threads: t });
-        return { solutions: r.solutions, iterations: r.totalIterations };
-      },
-    });
-  }
-  if (py) cases.push({ name: "SciPy cg one by one 1t", remote: () => py.ask({ op: "sequence" }) });
-
+/** Runs every case ROUNDS times in a new seeded order each round: wall and CPU samples, iterations, the worst true residual, the recycling verdict. */
+async function interleaved(cases, systems) {
   const samples = new Map(cases.map((c) => [c.name, []])), cpuSamples = new Map(cases.map((c) => [c.name, []]));
   const facts = new Map();
   let seed = 2026;
@@ -119,7 +77,7 @@ export default async function main() {
       [order[i], order[j]] = [order[j], order[i]];
     }
     for (const c of order) {
-      let seconds, cpuSeconds, iterations, worst;
+      let seconds, cpuSeconds, iterations, worst, recycling;
       if (c.remote) {
         const r = await c.remote();
         seconds = r.us / 1e6; cpuSeconds = r.cpuUs / 1e6; iterations = r.iterations; worst = r.worstResidual;
@@ -130,35 +88,118 @@ export default async function main() {
         const cu = process.cpuUsage(c0);
         cpuSeconds = (cu.user + cu.system) / 1e6;
         iterations = r.iterations;
+        recycling = r.recycling;
         worst = worstResidual(systems, r.solutions);
       }
       samples.get(c.name).push(seconds);
       cpuSamples.get(c.name).push(cpuSeconds);
       const prev = facts.get(c.name);
-      facts.set(c.name, { iterations, worstResidual: Math.max(worst, prev?.worstResidual ?? 0) });
+      facts.set(c.name, { iterations, worstResidual: Math.max(worst, prev?.worstResidual ?? 0), recycling });
       console.log(`  round ${round + 1}: ${c.name}: ${seconds.toFixed(2)} s (CPU ${cpuSeconds.toFixed(2)} s), ${iterations} iterations, worst true residual ${worst.toExponential(2)}`);
     }
   }
-  const rows = [];
-  const base = (t) => median(samples.get(`numlane cg independent ${t}t`));
-  const scipy = py ? median(samples.get("SciPy cg one by one 1t")) : undefined;
-  const baseCpu = (t) => median(cpuSamples.get(`numlane cg independent ${t}t`));
-  const scipyCpu = py ? median(cpuSamples.get("SciPy cg one by one 1t")) : undefined;
-  for (const c of cases) {
+  return { samples, cpuSamples, facts };
+}
+
+/** One row per case: medians, ratios to `baseName` (same thread count; "<baseName> <t>t") and to the peer, iterations, residuals. */
+function tableRows(cases, { samples, cpuSamples, facts }, baseName, peerName, threadCounts) {
+  const base = (t, m) => median(m.get(`${baseName} ${t}t`));
+  const peer = samples.has(peerName) ? median(samples.get(peerName)) : undefined, peerCpu = peer !== undefined ? median(cpuSamples.get(peerName)) : undefined;
+  return cases.map((c) => {
     const s = median(samples.get(c.name)), cpu = median(cpuSamples.get(c.name)), f = facts.get(c.name);
-    const t = Number(/(\d+)t$/.exec(c.name)[1]);
-    const indep = facts.get(`numlane cg independent ${t}t`) ?? facts.get(`numlane cg independent ${threadCounts[0]}t`);
-    rows.push({
-      case: c.name, "median s": s, "vs independent": s / base(c.remote ? threadCounts[0] : t), "vs SciPy": scipy ? s / scipy : undefined,
-      "median CPU s": cpu, "CPU vs independent": cpu / baseCpu(c.remote ? threadCounts[0] : t), "CPU vs SciPy": scipyCpu ? cpu / scipyCpu : undefined,
-      iterations: f.iterations, "iters vs indep": f.iterations / indep.iterations, "worst ‖r‖/‖b‖": f.worstResidual.toExponential(1),
-      "meets rtol": f.worstResidual <= RTOL,
-    });
+    const t = c.remote ? threadCounts[0] : Number(/(\d+)t$/.exec(c.name)[1]);
+    const baseFacts = facts.get(`${baseName} ${t}t`);
+    return {
+      case: c.name, "median s": s, "vs base": s / base(t, samples), "vs peer": peer ? s / peer : undefined,
+      "median CPU s": cpu, "CPU vs base": cpu / base(t, cpuSamples), "CPU vs peer": peerCpu ? cpu / peerCpu : undefined,
+      iterations: f.iterations, "iters vs base": f.iterations / baseFacts.iterations, "worst ‖r‖/‖b‖": f.worstResidual.toExponential(1),
+      "meets rtol": f.worstResidual <= RTOL, ...(f.recycling && { recycling: f.recycling.used ? "kept" : "dropped" }),
+    };
+  });
+}
+
+export default async function main() {
+  const env = peerEnvironment();
+  const threadCounts = (process.env.NUMLANE_BENCH_THREADS ?? "1,2").split(",").map(Number);
+  const nl = await init({ threads: Math.max(...threadCounts) });
+  const py = await pythonPeer(fileURLToPath(new URL("./sequences_peer.py", import.meta.url)));
+  if (py) console.log(`SciPy ${py.versions.scipy}, NumPy ${py.versions.numpy}, ${JSON.stringify(env)}`);
+
+  // (1) The Darcy sequence.
+  const set = problems.darcy(SEQUENCE);
+  const systems = set.systems;
+  const n = systems[0].A.rows;
+  if (py) await loadPeer(py, "darcy", systems);
+  const cases = [];
+  const oneByOne = (name, t, solve) => ({
+    name: `${name} ${t}t`,
+    run: async () => {
+      const xs = [], its = [];
+      for (const s of systems) {
+        const r = await solve(s, t);
+        xs.push(r.x); its.push(r.iterations);
+      }
+      return { solutions: xs, iterations: its.reduce((a, b) => a + b, 0) };
+    },
+  });
+  const sequence = (name, t, opts) => ({
+    name: `${name} ${t}t`,
+    run: async () => {
+      const r = await nl.solveSequence(systems, { rtol: RTOL, preconditioner: "jacobi", order: "sorted", ...opts, threads: t });
+      return { solutions: r.solutions, iterations: r.totalIterations, recycling: r.recycling };
+    },
+  });
+  for (const t of threadCounts) {
+    cases.push(oneByOne("numlane cg independent", t, (s) => nl.cg(s.A, s.b, { rtol: RTOL, preconditioner: "jacobi", threads: t })));
+    cases.push(oneByOne("numlane cg independent+coarse", t, (s) => nl.cg(s.A, s.b, { rtol: RTOL, preconditioner: "jacobi", coarse: true, threads: t })));
+    cases.push(sequence("numlane solveSequence sorted+coarse", t, { coarse: true }));
+    cases.push(sequence("numlane solveSequence sorted+recycle16", t, { recycle: { k: 16 } }));
   }
+  if (py) cases.push({ name: "SciPy cg one by one 1t", remote: () => py.ask({ op: "sequence", name: "darcy", method: "cg", rtol: RTOL }) });
+  const darcy = await interleaved(cases, systems);
+  const rows = tableRows(cases, darcy, "numlane cg independent", "SciPy cg one by one 1t", threadCounts);
   console.log(`\n${SEQUENCE.count} lognormal Darcy systems, ${SEQUENCE.grid}² cells (n = ${n}), Jacobi, rtol ${RTOL}; medians of ${ROUNDS} interleaved rounds`);
   printTable(rows);
 
-  // (2) The generator against a SciPy loop.
+  // (2) Nonsymmetric and indefinite sequences: GMRES(40) against GCRO-DR(40, 10).
+  const { restart, k } = NONSYMMETRIC;
+  const nonsymmetric = {};
+  for (const [family, make] of [["convection-diffusion", problems.convectionDiffusion], ["helmholtz", problems.helmholtz]]) {
+    const fam = make({ grid: NONSYMMETRIC.grid, count: NONSYMMETRIC.count, seed: NONSYMMETRIC.seed }).systems;
+    if (py) await loadPeer(py, family, fam);
+    const gcases = [];
+    for (const t of threadCounts) {
+      for (const [label, extra] of [["", {}], ["+coarse", { coarse: true }]]) {
+        gcases.push({
+          name: `numlane GMRES(${restart}) one by one${label} ${t}t`,
+          run: async () => {
+            const xs = [], its = [];
+            for (const s of fam) {
+              const r = await nl.gmres(s.A, s.b, { rtol: RTOL, restart, ...extra, threads: t });
+              xs.push(r.x); its.push(r.iterations);
+            }
+            return { solutions: xs, iterations: its.reduce((a, b) => a + b, 0) };
+          },
+        });
+        gcases.push({
+          name: `numlane solveSequence GCRO-DR(${restart},${k}) sorted${label} ${t}t`,
+          run: async () => {
+            const r = await nl.solveSequence(fam, { method: "gmres", rtol: RTOL, restart, recycle: { k }, order: "sorted", ...extra, threads: t });
+            return { solutions: r.solutions, iterations: r.totalIterations, recycling: r.recycling };
+          },
+        });
+      }
+    }
+    const peerName = `SciPy gmres(${restart}) one by one 1t`;
+    if (py) gcases.push({ name: peerName, remote: () => py.ask({ op: "sequence", name: family, method: "gmres", restart, maxSteps: 10 * fam[0].A.rows, rtol: RTOL }) });
+    const measured = await interleaved(gcases, fam);
+    const grows = tableRows(gcases, measured, `numlane GMRES(${restart}) one by one`, peerName, threadCounts);
+    console.log(`\n${NONSYMMETRIC.count} ${family} systems, ${NONSYMMETRIC.grid}² (n = ${fam[0].A.rows}), rtol ${RTOL}; medians of ${ROUNDS} interleaved rounds`);
+    printTable(grows);
+    nonsymmetric[family] = { samples: Object.fromEntries(measured.samples), cpuSamples: Object.fromEntries(measured.cpuSamples), rows: grows };
+  }
+
+  // (3) The generator against a SciPy loop.
   const gen = [];
   const genCases = [{ name: "numlane generate darcy 1t", threads: 1 }, { name: "numlane generate darcy --recycle 16 1t", threads: 1, recycle: 16 }];
   if (py) genCases.push({ name: "SciPy loop (field, assemble, cg)", remote: true });
@@ -185,7 +226,8 @@ export default async function main() {
 
   writeResults("sequences", {
     machine: machine(), peer: py ? { ...py.versions, ...env } : undefined,
-    sequence: { ...SEQUENCE, coefficient: "lognormal", preconditioner: "jacobi", rtol: RTOL, rounds: ROUNDS, samples: Object.fromEntries(samples), cpuSamples: Object.fromEntries(cpuSamples), rows },
+    sequence: { ...SEQUENCE, coefficient: "lognormal", preconditioner: "jacobi", rtol: RTOL, rounds: ROUNDS, samples: Object.fromEntries(darcy.samples), cpuSamples: Object.fromEntries(darcy.cpuSamples), rows },
+    nonsymmetric: { ...NONSYMMETRIC, rtol: RTOL, rounds: ROUNDS, ...nonsymmetric },
     generate: { ...GENERATE, rtol: RTOL, rows: gen },
   });
   py?.close();

@@ -1,7 +1,8 @@
 # SciPy peer for bench/sequences.mjs (one JSON request per line): solves the
-# same Darcy sequence one system at a time with Jacobi-preconditioned cg, and
-# runs a SciPy data-generation loop (draw the field, assemble, cg) for the
-# generator's comparison. Every solution's true residual is checked here.
+# same sequences one system at a time (Darcy by Jacobi-preconditioned cg,
+# convection–diffusion and Helmholtz by gmres(restart)), and runs a SciPy
+# data-generation loop (draw the field, assemble, cg) for the generator's
+# comparison. Every solution's true residual is checked here.
 import json, sys, time
 
 try:
@@ -16,6 +17,17 @@ except Exception as e:
 def cg(A, b, rtol):
     # Jacobi-preconditioned, as numlane's sequence runs.
     return scipy_cg(A, b, rtol, sp.diags(1.0 / A.diagonal()))
+
+def gmres(A, b, rtol, restart, max_steps):
+    # Steps counted by callback (one per Arnoldi step); maxiter counts restart cycles.
+    it = [0]
+    def cb(r): it[0] += 1
+    cycles = -(-max_steps // restart)
+    try:
+        x, info = sl.gmres(A, b, rtol=rtol, atol=0.0, restart=restart, maxiter=cycles, callback=cb, callback_type="pr_norm")
+    except TypeError:  # SciPy < 1.12 calls rtol "tol"
+        x, info = sl.gmres(A, b, tol=rtol, atol=0.0, restart=restart, maxiter=cycles, callback=cb, callback_type="pr_norm")
+    return x, it[0]
 
 def residual(A, x, b):
     return float(np.linalg.norm(b - A @ x) / np.linalg.norm(b))
@@ -48,22 +60,23 @@ for line in sys.stdin:
     if op == "hello":
         print(json.dumps({"ok": True, "versions": {"numpy": np.__version__, "scipy": scipy.__version__}}), flush=True)
     elif op == "load":
-        # The sequence as numlane wrote it: one pattern, every system's values, b = 1.
+        # A sequence as numlane wrote it: one pattern, every system's values and right-hand side.
         n, count = msg["n"], msg["count"]
         indptr = np.fromfile(msg["indptr"], dtype="<i4")
         indices = np.fromfile(msg["indices"], dtype="<i4")
         values = np.fromfile(msg["values"], dtype="<f8").reshape(count, -1)
-        state["systems"] = [(sp.csr_matrix((values[s], indices, indptr), shape=(n, n)), np.ones(n)) for s in range(count)]
-        state["rtol"] = msg["rtol"]
+        rhs = np.fromfile(msg["rhs"], dtype="<f8").reshape(count, n)
+        state[msg["name"]] = [(sp.csr_matrix((values[s], indices, indptr), shape=(n, n)), rhs[s]) for s in range(count)]
         print(json.dumps({"ok": True}), flush=True)
     elif op == "sequence":
+        systems, rtol = state[msg["name"]], msg["rtol"]
         t0, c0 = time.perf_counter(), time.process_time()
         xs, total = [], 0
-        for A, b in state["systems"]:
-            x, it = cg(A, b, state["rtol"])
+        for A, b in systems:
+            x, it = cg(A, b, rtol) if msg["method"] == "cg" else gmres(A, b, rtol, msg["restart"], msg["maxSteps"])
             xs.append(x); total += it
         us, cpu_us = (time.perf_counter() - t0) * 1e6, (time.process_time() - c0) * 1e6
-        worst = max(residual(A, x, b) for (A, b), x in zip(state["systems"], xs))
+        worst = max(residual(A, x, b) for (A, b), x in zip(systems, xs))
         print(json.dumps({"us": us, "cpuUs": cpu_us, "iterations": total, "worstResidual": worst}), flush=True)
     elif op == "generate":
         t0, c0 = time.perf_counter(), time.process_time()

@@ -165,6 +165,10 @@ export async function runVectors(lib, nl) {
   results.gcrodr_iterations = Float64Array.of(gc1.iterations, gc2.iterations);
   results.gcrodr_x = Float64Array.from([...gc1.x, ...gc2.x]);
   results.gcrodr_space = space.vectors;
+  // The two-level preconditioner (coarse correction, then Jacobi): GMRES alone, and GCRO-DR over a Helmholtz sequence with the auto judge.
+  const twoLevel = await nl.gmres(N, g, { rtol: 1e-10, restart: 10, coarse: { aggregateSize: 10 } });
+  const helmholtz = await nl.solveSequence(lib.problems.helmholtz({ grid: 16, count: 4, seed: 3 }).systems, { method: "gmres", restart: 12, recycle: { k: 3 }, coarse: true, rtol: 1e-10 });
+  results.two_level_gmres_x = Float64Array.from([twoLevel.iterations, ...twoLevel.x, ...helmholtz.order, ...helmholtz.iterations, ...helmholtz.solutions.flatMap((x) => [...x])]);
 
   const lasso = await nl.lasso(D, d, { lambda: 0.01, tol: 1e-8 });
   results.lasso_x = lasso.x;
