@@ -201,7 +201,11 @@ export default async function main() {
 
   // (3) The generator against a SciPy loop.
   const gen = [];
-  const genCases = [{ name: "numlane generate darcy 1t", threads: 1 }, { name: "numlane generate darcy --recycle 16 1t", threads: 1, recycle: 16 }];
+  const genCases = [
+    { name: "numlane generate darcy 1t", threads: 1 },
+    { name: "numlane generate darcy --recycle 16 1t", threads: 1, recycle: 16 },
+    { name: "numlane generate darcy --coarse 1t", threads: 1, coarse: true },
+  ];
   if (py) genCases.push({ name: "SciPy loop (field, assemble, cg)", remote: true });
   for (const c of genCases) {
     let seconds, iterations, worst;
@@ -210,7 +214,7 @@ export default async function main() {
       seconds = r.us / 1e6; iterations = r.iterations; worst = r.worstResidual;
     } else {
       const t0 = performance.now();
-      const r = await generate(nl, { family: "darcy", ...GENERATE, threads: c.threads, ...(c.recycle && { recycle: c.recycle }) });
+      const r = await generate(nl, { family: "darcy", ...GENERATE, threads: c.threads, ...(c.recycle && { recycle: c.recycle }), ...(c.coarse && { coarse: true }) });
       seconds = (performance.now() - t0) / 1e3;
       iterations = r.meta.iterations.reduce((a, b) => a + b, 0);
       const N = GENERATE.grid ** 2;
