@@ -32,7 +32,7 @@ export interface GenerateOptions {
   restart?: number;
   /** Recycle a space of this many vectors from each solve to the next; default 0 (none). */
   recycle?: number;
-  /** CG: deflate a coarse space of aggregates in every solve (SequenceOptions.coarse); default false. */
+  /** A coarse space of aggregates in every solve (SequenceOptions.coarse: CG deflates it, GMRES preconditions with it); default false. */
   coarse?: boolean;
   /** "sorted" (default, solveSequence's similarity order) or "given". */
   order?: "sorted" | "given";

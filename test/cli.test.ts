@@ -169,6 +169,20 @@ A=scipy.sparse.csr_matrix(scipy.io.mmread('${ANI4}'));x=sl.spsolve(A.tocsc(),A@n
     expect(text.stderr).toBe(""); // not a terminal: no progress lines
   });
 
+  it("--coarse: CG deflates a coarse space (fewer iterations, the same x to the tolerance), and GMRES refuses it with --preconditioner none", async () => {
+    const plain = JSON.parse((await cli("solve", ANI4, "--rtol", "1e-10", "--json")).stdout);
+    const run = await cli("solve", ANI4, "--rtol", "1e-10", "--coarse", "--json");
+    expect(run.status, run.stderr).toBe(0);
+    const r = JSON.parse(run.stdout);
+    expect([r.method, r.reason, r.coarse.used]).toEqual(["cg", "converged", true]);
+    expect(r.relativeResidual).toBeLessThanOrEqual(1e-10);
+    expect(r.iterations).toBeLessThan(plain.iterations);
+    expect(maxRelDiff(r.x, plain.x)).toBeLessThan(1e-6);
+    const refused = await cli("solve", ANI4, "--method", "gmres", "--preconditioner", "none", "--coarse");
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/--coarse/);
+  });
+
   it("GMRES on a nonsymmetric matrix with b from a file, --restart, --max-iter, and exit 3 when it stops short", async () => {
     const A = join(tmp, "ns.mtx"), b = join(tmp, "b.mtx");
     writeFileSync(A, "%%MatrixMarket matrix coordinate real general\n3 3 7\n1 1 4\n1 2 1\n2 1 -1\n2 2 3\n2 3 1\n3 2 -2\n3 3 5\n");

@@ -30,7 +30,7 @@ export const generateSpec: CommandSpec = {
     "max-iter": { type: "string", value: "N", help: "iterations allowed per system" },
     restart: { type: "string", value: "M", help: "GMRES's steps per cycle" },
     recycle: { type: "string", value: "k", help: "recycle k vectors from each solve to the next (default 0)" },
-    coarse: { type: "boolean", help: "CG: deflate a coarse space (aggregates of the grid) in every solve" },
+    coarse: { type: "boolean", help: "a coarse space of aggregates in every solve: CG deflates it, GMRES preconditions with it" },
     order: { type: "string", value: "O", choices: ["sorted", "given"], help: "solve order (default sorted: similar systems in turn)" },
     modes: { type: "string", value: "M", help: "field: expansion modes per direction" },
     alpha: { type: "string", value: "α", help: "field: smoothness exponent" },

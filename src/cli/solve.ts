@@ -26,6 +26,7 @@ export const solveSpec: CommandSpec = {
     atol: { type: "string", value: "A", help: "absolute tolerance (default 0)" },
     "max-iter": { type: "string", value: "N", help: "iterations allowed (default 10·n)" },
     restart: { type: "string", value: "M", help: "GMRES: Krylov basis size per cycle (default min(30, n))" },
+    coarse: { type: "boolean", help: "a coarse space of aggregates: CG deflates it, GMRES preconditions with it (then Jacobi)" },
     out: { type: "string", short: "o", value: "x.mtx", help: "write the whole solution x there (Matrix Market, n×1)" },
     ...PROGRESS_OPTION,
   },
@@ -62,7 +63,9 @@ export async function solve(nl: Numlane, args: Parsed): Promise<number> {
   const normB = await nl.blas.nrm2(b);
   const bar = progressLine(args, method, (p) => `iteration ${p.iteration}  ‖r‖ = ${p.value.toExponential(3)}`,
     residualFraction(Math.max((rtol ?? 1e-8) * normB, atol ?? 0)));
-  const common = { rtol, atol, maxIter, onProgress: bar.onProgress };
+  const coarse = args.values.coarse === true;
+  if (coarse && method === "gmres" && preconditioner === "none") throw new UsageError("--coarse: GMRES's coarse correction is followed by Jacobi; drop --preconditioner none");
+  const common = { rtol, atol, maxIter, onProgress: bar.onProgress, ...(coarse && { coarse: true }) };
   const t0 = performance.now();
   const r = method === "cg"
     ? await nl.cg(A, b, { ...common, preconditioner })
@@ -73,14 +76,15 @@ export async function solve(nl: Numlane, args: Parsed): Promise<number> {
   const out = args.values.out as string | undefined;
   if (out) writeFileSync(out, writeMatrixMarket(new DenseMatrix(A.rows, 1, r.x)));
   const summary = {
-    matrix: fileA, rhs: fileB ?? "A·1", rows: A.rows, nnz: A.nnz, symmetric, method, preconditioner,
+    matrix: fileA, rhs: fileB ?? "A·1", rows: A.rows, nnz: A.nnz, symmetric, method, preconditioner, ...(r.coarse && { coarse: r.coarse }),
     reason: r.reason, converged: r.converged, iterations: r.iterations, residualNorm: r.residualNorm,
     relativeResidual: normB > 0 ? r.residualNorm / normB : r.residualNorm, ms: +ms.toFixed(3),
   };
   if (args.values.json) {
     console.log(JSON.stringify({ ...summary, x: out ? { file: out, entries: r.x.length } : Array.from(r.x) }, null, 2));
   } else {
-    console.log(`${fileA}: ${A.rows}×${A.cols}, ${A.nnz} nonzeros, ${symmetric ? "symmetric" : "nonsymmetric"}; ${method}, preconditioner ${preconditioner}`);
+    const coarseNote = r.coarse ? `, coarse space of ${r.coarse.aggregates} aggregates${r.coarse.used ? "" : " (not used: E = ZᵀAZ could not be factored)"}` : "";
+    console.log(`${fileA}: ${A.rows}×${A.cols}, ${A.nnz} nonzeros, ${symmetric ? "symmetric" : "nonsymmetric"}; ${method}, preconditioner ${preconditioner}${coarseNote}`);
     console.log(`${r.reason} after ${r.iterations} iterations: ‖b − A·x‖ = ${r.residualNorm.toExponential(3)} ` +
       `(relative ${summary.relativeResidual.toExponential(3)}), ${ms.toFixed(1)} ms`);
     if (out) console.log(`x (${r.x.length} entries) written to ${out}`);
