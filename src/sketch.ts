@@ -14,20 +14,29 @@ import { NumlaneError } from "./errors.js";
 import { reasonName, type CallOptions, type Engine, type KernelDescriptor, type KernelParams, type TurnScope } from "./engine.js";
 import type { Progress, RunOptions } from "./pool/pool.js";
 import * as K from "./generated/kernels.js";
-import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
+import { CsrMatrix, DenseMatrix, csrInput, toMatrix } from "./matrix.js";
 import { COPY_SLICE, yieldForAbort } from "./runtime/heap.js";
 import { minimumNormSolve } from "./linalg/svd.js";
+import { lsmr, lsqr, refinedCondition, type BidiagOptions, type BidiagStop, type StepOperator } from "./linalg/bidiag.js";
+import { MAXIMUM_BYTES } from "./runtime/heap.js";
 import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions } from "./validate.js";
 
 
-export type LstsqMethod = "auto" | "qr" | "sketch-and-solve" | "sketch-and-precondition" | "iterative-sketching";
-export type LstsqReason = "solved" | "converged" | "max-iterations" | "stagnated" | "rank-deficient" | "overflow" | "aborted";
+export type LstsqMethod = "auto" | "qr" | "sketch-and-solve" | "sketch-and-precondition" | "iterative-sketching" | "lsqr" | "lsmr";
+const METHODS: LstsqMethod[] = ["auto", "qr", "sketch-and-solve", "sketch-and-precondition", "iterative-sketching", "lsqr", "lsmr"];
+export type LstsqReason = "solved" | "converged" | "max-iterations" | "stagnated" | "rank-deficient" | "condition-limit" | "overflow" | "aborted";
 
 export interface LstsqOptions extends CallOptions {
   /**
    * Default "auto": sketch-and-precondition for tall problems (m ≥ 8n,
    * m·n ≥ 2e5), else qr; also qr when the sketch estimates cond(A) > 1e7
-   * (the result's `method` says which ran).
+   * (the result's `method` says which ran). A CsrMatrix A is never made
+   * dense by "auto", "lsqr", "lsmr", "sketch-and-precondition" or
+   * "sketch-and-solve" (sparse-sign or countsketch sketches, read in one
+   * pass over the nonzeros); "auto" takes sketch-and-precondition for it when
+   * m ≥ 8n, else lsqr. "lsqr" and "lsmr" are SciPy's scipy.sparse.linalg
+   * lsqr / lsmr (same recurrences and stopping tests: atol, btol, conlim,
+   * damp), for any shape of A (the minimum-norm x when m < n).
    */
   method?: LstsqMethod;
   /**
@@ -58,8 +67,18 @@ export interface LstsqOptions extends CallOptions {
    * of R: the minimum-norm x, and `rank`.
    */
   rcond?: number;
+  /** lsqr, lsmr: SciPy's atol (default 1e-6): stop when ‖Aᵀr‖ ≤ atol·‖A‖·‖r‖, or with btol when ‖r‖ ≤ btol·‖b‖ + atol·‖A‖·‖x‖. */
+  atol?: number;
+  /** lsqr, lsmr: SciPy's btol (default 1e-6). */
+  btol?: number;
+  /** lsqr, lsmr: stop when the method's estimate of cond(A) passes this (default 1e8, SciPy's; 0: never). */
+  conlim?: number;
+  /** lsqr, lsmr: solve min ‖A·x − b‖² + damp²·‖x‖² (default 0). */
+  damp?: number;
 }
-const LSTSQ_KEYS = callOptionKeys<LstsqOptions>({ method: true, sketch: true, sketchSize: true, seed: true, rtol: true, maxIter: true, rcond: true });
+const LSTSQ_KEYS = callOptionKeys<LstsqOptions>({ method: true, sketch: true, sketchSize: true, seed: true, rtol: true, maxIter: true, rcond: true, atol: true, btol: true, conlim: true, damp: true });
+/** The options only lsqr and lsmr take. */
+const BIDIAG_KEYS = ["atol", "btol", "conlim", "damp"] as const;
 
 export interface LstsqResult {
   x: Float64Array;
@@ -69,11 +88,33 @@ export interface LstsqResult {
   iterations: number;
   /** Rows of the sketch (0 for qr). */
   sketchSize: number;
-  /** Estimate of cond₂(A) from R (power iterations on RᵀR and its inverse). */
+  /**
+   * Estimate of cond₂(A): qr: from its R (power iterations on RᵀR and its
+   * inverse); sketched methods: the sketch's R refined on A itself
+   * (preconditioned inverse iteration with Rayleigh–Ritz, a few passes over
+   * A), within a few percent; lsqr and lsmr: the method's own estimate
+   * (SciPy's acond, a Frobenius-norm one, and condA: from below, rough).
+   */
   conditionEstimate: number;
   /** Numerical rank: singular values of R above rcond·σ_max (qr, sketch-and-solve); n when R passed the pivot test. */
   rank?: number;
   method: Exclude<LstsqMethod, "auto">;
+  /**
+   * The returned x meets the method's criterion, recomputed from r = b − A·x
+   * (rtol's for the sketched iterative methods; for lsqr and lsmr SciPy's
+   * tests with atol and btol, on the damped system when damp > 0). The direct
+   * methods (qr, sketch-and-solve) have no criterion: true when x is their
+   * answer (solved, or the minimum-norm x of a rank-deficient A).
+   */
+  converged: boolean;
+  /** ‖r‖ / ‖b‖ (0 when b = 0). */
+  relativeResidual: number;
+  /** ‖Aᵀr‖ / (‖A‖_F·‖r‖), recomputed (0 when r = 0): how far x is from the normal equations. */
+  normalResidual: number;
+  /** lsqr and lsmr: SciPy's istop (1, 2: the atol/btol tests; 3: conlim; 4, 5: the same at ε; 6: cond at 1/ε; 7: maxIter). */
+  stop?: BidiagStop;
+  /** Milliseconds of wall time in each phase: the sketch, the QR, the solve, the conditioning estimate, the final residual. */
+  times: { sketch: number; factor: number; solve: number; condition: number; residual: number };
   /**
    * "solved" (direct), "converged" (the criterion of `rtol` holds on the returned x, recomputed),
    * "max-iterations", "stagnated" (refinement stopped improving before the criterion held),
@@ -379,6 +420,147 @@ export class Sketch {
     return { met, gradient };
   }
 
+  /**
+   * A in wasm memory as the solvers read it (its CSR arrays, or the dense
+   * rows), a StepOperator over it, b, ‖A‖_F: the setting of lstsq's paths
+   * that never make a CsrMatrix dense. `extra`: the path's own bytes.
+   */
+  private async operands(M: DenseMatrix | CsrMatrix, b: Float64Array, opts: CallOptions, extra: number, what: string) {
+    const m = M.rows, n = M.cols, sparse = M instanceof CsrMatrix;
+    const bytes = sparse ? csrBytes(M) : 8 * m * n;
+    const threads = this.e.threadsFor(bytes, opts);
+    const kernel = sparse ? K.gk_step_csr_f64 : K.gk_step_dense_f64;
+    // Sized in float64 before anything is allocated: a 1 × (2³¹ − 1) A is refused here, at once.
+    const need = 8 * (m + 2 * n) + stepBytes(this.e, kernel, m, n, threads) + this.e.launchBytes(K.nrm2_f64, { n: sparse ? M.nnz : m * n }, threads) + extra + 16 * 64;
+    checkFits(need + bytes + 8 * m, what);
+    const inputs = sparse ? [M.indptr, M.indices, M.data, b] : [M.layout === "row-major" ? M.data : rowMajor(M), b];
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, inputs, need);
+    try {
+      const run: RunOptions = { signal: opts.signal, threads };
+      const call: Call = { scope, threads, opts: { ...run, long: true } };
+      let op: ReturnType<typeof csrStep>, data: number, count: number;
+      if (sparse) {
+        const A = csrInput(scope, "A", M, m, n);
+        op = csrStep(scope, run, A, m, n);
+        data = A.data;
+        count = M.nnz;
+      } else {
+        data = scope.input(inputs[0] as Float64Array);
+        op = denseStep(scope, run, data, n, m, n);
+        count = m * n;
+      }
+      const bp = scope.input(b);
+      const anorm = count > 0 ? (await scope.launch(K.nrm2_f64, { x: data, incx: 1, n: count }, run)).value : 0;
+      const f64 = () => scope.heap.f64;
+      /** ũ ← b (the solvers' start, and the residual's). */
+      const loadB = () => f64().copyWithin(op.u >> 3, bp >> 3, (bp >> 3) + m);
+      /** ‖b − A·x‖ and Aᵀ(b − A·x), in one pass. */
+      const residual = async (x: Float64Array) => {
+        loadB();
+        const q = await op.step(x, -1, -1);
+        return { rnorm: Math.sqrt(q.normsq), atr: q.s };
+      };
+      return { scope, call, op, bp, anorm, bnorm: norm2(b), loadB, residual };
+    } catch (e) {
+      scope.free();
+      throw e;
+    }
+  }
+
+  /** lstsq's "lsqr" and "lsmr", dense or CSR: SciPy's methods, then the criterion recomputed at x. */
+  private async lstsqBidiag(M: DenseMatrix | CsrMatrix, b: Float64Array, method: "lsqr" | "lsmr", o: Omit<BidiagOptions, "R" | "x0" | "bnorm" | "signal">, opts: LstsqOptions): Promise<LstsqResult> {
+    const m = M.rows, n = M.cols;
+    const { scope, op, anorm, bnorm, loadB, residual } = await this.operands(M, b, opts, 0, `${method} on a ${m}×${n} A`);
+    try {
+      const clock = new PhaseClock();
+      loadB();
+      const r = await (method === "lsqr" ? lsqr : lsmr)(op, { ...o, signal: opts.signal });
+      clock.lap("solve");
+      const { rnorm, atr } = await residual(r.x);
+      // With damp: the tests are on [A; damp·I]·x ≈ [b; 0], whose residual is [r; −damp·x].
+      const x2 = norm2(r.x) ** 2, d2 = o.damp * o.damp;
+      const rd = Math.sqrt(rnorm * rnorm + d2 * x2), ad = Math.sqrt(anorm * anorm + n * d2);
+      const grad = d2 > 0 ? atr.map((g, j) => g - d2 * r.x[j]) : atr;
+      const met = rd <= o.btol * bnorm + o.atol * ad * Math.sqrt(x2) || norm2(grad) <= o.atol * ad * rd;
+      const reason: LstsqReason = signalled(opts) ? "aborted" : r.stop === 7 ? "max-iterations" : r.stop === 3 || r.stop === 6 ? "condition-limit" : met ? "converged" : "stagnated";
+      const diag = diagnostics(rnorm, anorm, atr, bnorm);
+      clock.lap("residual");
+      return {
+        x: r.x, residualNorm: rnorm, iterations: r.iterations, sketchSize: 0, conditionEstimate: r.condA, method, reason,
+        converged: met, stop: r.stop, ...diag, times: clock.times,
+      };
+    } finally {
+      scope.free();
+    }
+  }
+
+  /**
+   * lstsq's sketched methods on a CsrMatrix, never dense: S·[A b] from one
+   * pass over the nonzeros (sketch_sparse_csr_f64), its QR; sketch-and-solve
+   * stops there, sketch-and-precondition runs LSQR on A·R⁻¹ from the
+   * sketch-and-solve point and refines (restarts at x) while the criterion,
+   * recomputed at x, fails. Memory: the CSR arrays, a few m-vectors, d×(n+1).
+   */
+  private async lstsqCsrSketched(
+    M: CsrMatrix, b: Float64Array, method: "sketch-and-precondition" | "sketch-and-solve", kind: "sparse-sign" | "countsketch",
+    d: number, seed: number, rtol: number, maxIter: number, rcond: number, opts: LstsqOptions,
+  ): Promise<LstsqResult> {
+    const m = M.rows, n = M.cols, w = n + 1;
+    const threads = this.e.threadsFor(csrBytes(M), opts);
+    const extra = 8 * d * w + factorBytes(this.e, d, w, n, threads) + this.e.launchBytes(K.sketch_sparse_csr_f64, {}, threads) + 8 * (n * n + 4 * n);
+    const { scope, call, op, bp, anorm, bnorm, loadB, residual } = await this.operands(M, b, opts, extra, `${method} on a ${m}×${n} A`);
+    try {
+      const clock = new PhaseClock();
+      const A = csrInput(scope, "A", M, m, n);
+      const sa = scope.alloc(8 * d * w);
+      await scope.launch(K.sketch_sparse_csr_f64, { ...A, m, n, b: bp, d, s: kind === "countsketch" ? 1 : Math.min(8, d), seed, sa }, call.opts);
+      clock.lap("sketch");
+      const f = await this.factor(call, sa, d, w, n);
+      clock.lap("factor");
+      const R = f.R;
+      let x: Float64Array, rank: number | undefined, iterations = 0, reason: LstsqReason = "solved";
+      if (method === "sketch-and-solve") {
+        if (opts.rcond !== undefined || rankDeficient(R, n, d)) {
+          ({ x, rank } = minimumNormSolve(R, n, f.c, rcond));
+          if (rank < n) reason = "rank-deficient";
+        } else {
+          x = backSolve(R, n, f.c);
+          rank = n;
+        }
+      } else if (rankDeficient(R, n, d)) {
+        x = new Float64Array(n).fill(NaN);
+        reason = "rank-deficient";
+      } else {
+        x = backSolve(R, n, f.c);
+        for (let step = 0; ; step++) {
+          loadB();
+          const r = await lsqr(op, { R, x0: x, bnorm, atol: rtol, btol: rtol, conlim: 0, damp: 0, maxIter: maxIter - iterations, signal: opts.signal });
+          iterations += r.iterations;
+          x = r.x;
+          if (signalled(opts)) { reason = "aborted"; break; }
+          const q = await residual(x);
+          const scale = bnorm + anorm * norm2(x);
+          if (q.rnorm <= rtol * scale || norm2(q.atr) <= anorm * Math.max(rtol * q.rnorm, ROUNDING_FLOOR * Number.EPSILON * scale)) { reason = "converged"; break; }
+          if (iterations >= maxIter) { reason = "max-iterations"; break; }
+          if (step + 1 >= MAX_REFINEMENTS) { reason = "stagnated"; break; }
+        }
+      }
+      clock.lap("solve");
+      let cond = reason === "rank-deficient" ? Infinity : conditionEstimate(R, n);
+      if (Number.isFinite(cond)) cond = await refinedCondition(op, R, n, cond);
+      clock.lap("condition");
+      const { rnorm, atr } = await residual(x);
+      const diag = diagnostics(rnorm, anorm, atr, bnorm);
+      clock.lap("residual");
+      return {
+        x, residualNorm: rnorm, iterations, sketchSize: d, rank, conditionEstimate: cond, method, reason,
+        converged: method === "sketch-and-solve" ? reason !== "aborted" : reason === "converged", ...diag, times: clock.times,
+      };
+    } finally {
+      scope.free();
+    }
+  }
+
   /** The R factor of a Householder QR of a tall A (what lstsq's "qr" uses; blocked from 64 columns on). */
   async qr(A: DenseMatrix | CsrMatrix | number[][], opts: CallOptions = {}): Promise<QrResult> {
     const D = denseInput(A);
@@ -409,32 +591,49 @@ export class Sketch {
   }
 
   async lstsq(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LstsqOptions = {}): Promise<LstsqResult> {
-    const D = denseInput(A);
-    const m = D.rows, n = D.cols;
+    const M = toMatrix("A", A);
+    const m = M.rows, n = M.cols;
     if (n === 0 || m === 0) throw new NumlaneError("invalid-size", `A is ${m}×${n}: nothing to solve`, "A");
-    if (m < n) throw new NumlaneError("invalid-shape", `A is ${m}×${n}: lstsq needs at least as many rows as columns`, "A");
     float64Array("b", b);
     if (b.length !== m) throw new NumlaneError("invalid-shape", `expected ${m} entries to match A's rows, got ${b.length}`, "b");
     allFinite("b", b);
     checkOptions("opts", opts, LSTSQ_KEYS);
     let method = opts.method ?? "auto";
-    if (!["auto", "qr", "sketch-and-solve", "sketch-and-precondition", "iterative-sketching"].includes(method)) {
-      throw new NumlaneError("invalid-value", `unknown method ${String(method)}`, "opts.method");
-    }
+    if (!METHODS.includes(method)) throw new NumlaneError("invalid-value", `unknown method ${String(method)}; expected one of ${METHODS.join(", ")}`, "opts.method");
+    const sparse = M instanceof CsrMatrix;
+    if (method === "auto" && sparse) method = m >= 8 * n ? "sketch-and-precondition" : "lsqr";
+    const bidiag = method === "lsqr" || method === "lsmr";
+    if (m < n && !bidiag) throw new NumlaneError("invalid-shape", `A is ${m}×${n}: lstsq needs at least as many rows as columns (or method "lsqr" / "lsmr")`, "A");
     const kind = checkKind(opts.sketch ?? "sparse-sign", "opts.sketch");
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-12);
-    const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
+    const maxIter = integer("opts.maxIter", opts.maxIter ?? Math.min(2 ** 30, method === "lsqr" ? 2 * n : method === "lsmr" ? Math.min(m, n) : 1000), 1, 2 ** 30);
     const rcond = opts.rcond === undefined ? Math.max(m, n) * Number.EPSILON : nonNegative("opts.rcond", opts.rcond);
-    if (method === "qr") for (const k of ["sketch", "sketchSize", "seed"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for the sketched methods, not "qr"`, `opts.${k}`);
+    if (method === "qr" || bidiag) for (const k of ["sketch", "sketchSize", "seed"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for the sketched methods, not "${method}"`, `opts.${k}`);
+    if (bidiag && opts.rtol !== undefined) throw new NumlaneError("invalid-value", `rtol is not for "${method}": give atol and btol (SciPy's)`, "opts.rtol");
+    if (!bidiag) for (const k of BIDIAG_KEYS) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for "lsqr" and "lsmr", not "${method}"`, `opts.${k}`);
     const auto = method === "auto";
     if (method === "auto") method = opts.rcond === undefined && m >= 8 * n && m * n >= 2e5 ? "sketch-and-precondition" : "qr";
     if (opts.rcond !== undefined && method !== "qr" && method !== "sketch-and-solve") throw new NumlaneError("invalid-value", `rcond is for "qr" and "sketch-and-solve", not "${method}"`, "opts.rcond");
+    if (sparse) allFinite("A", M.data);
+    if (bidiag) {
+      const bopts = {
+        atol: nonNegative("opts.atol", opts.atol ?? 1e-6), btol: nonNegative("opts.btol", opts.btol ?? 1e-6),
+        conlim: nonNegative("opts.conlim", opts.conlim ?? 1e8), damp: nonNegative("opts.damp", opts.damp ?? 0), maxIter,
+      };
+      return this.lstsqBidiag(M, b, method as "lsqr" | "lsmr", bopts, opts);
+    }
     const sizes = SKETCH_KINDS[kind];
     const sketchSizeMin = Math.max(n, sizes.minSize), sketchSizeMax = Math.min(m, sizes.maxSize(m));
     // A given size is checked even when "auto" then picks qr: a bad value is never silently ignored.
     if (opts.sketchSize !== undefined) integer("opts.sketchSize", opts.sketchSize, sketchSizeMin, sketchSizeMax);
     const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? Math.min(sketchSizeMax, sizes.defaultSize(m, n)), sketchSizeMin, sketchSizeMax);
+    if (sparse && (method === "sketch-and-precondition" || method === "sketch-and-solve")) {
+      if (kind !== "sparse-sign" && kind !== "countsketch") throw new NumlaneError("unsupported", `a CsrMatrix A is sketched by "sparse-sign" or "countsketch" (one pass over its nonzeros), not "${kind}"`, "opts.sketch");
+      return this.lstsqCsrSketched(M, b, method, kind, d, seed, rtol, maxIter, rcond, opts);
+    }
+    const D = sparse ? M.toDense() : M;
+    allFinite("A", D.data);
     // Entries past 2^±SAFE_EXPONENT: their sums of squares would overflow or
     // underflow. Solve for A·2^−ea and b·2^−eb (exact) and scale back.
     const ea = unsafeExponent(D.data), eb = unsafeExponent(b);
@@ -450,7 +649,7 @@ export class Sketch {
     const threads = this.e.threadsFor(8 * m * n, opts);
     // [A b], S·[A b], R, x and the residual's vectors; the QR of A or of the sketch (auto may factor both).
     const need = 8 * (m * w + d * w + n * n + 6 * n + 2 * m) + 32 * 64 + factorBytes(this.e, m, w, n, threads)
-      + this.e.launchBytes(K.gemv_rows_f64, {}, threads) + this.e.launchBytes(K.nrm2_f64, { n: m }, threads)
+      + this.e.launchBytes(K.lstsq_residual_f64, { m, n }, threads) + stepBytes(this.e, K.gk_step_dense_f64, m, n, threads)
       + (d ? factorBytes(this.e, d, w, n, threads) + this.solveBytes(kind, method, m, w, n, d, threads) : 0);
     // A reaches wasm memory only inside [A b] (below), unless it lives there already.
     const scope = await this.e.scope({ signal: opts.signal, long: true }, [...(heap.owns(D.data) ? [D.data] : []), b], need + 8 * m * n);
@@ -471,8 +670,15 @@ export class Sketch {
       }
       const bp = scope.input(b);
       let x: Float64Array<ArrayBufferLike>, iterations = 0, reason: LstsqReason = "solved", R: Float64Array, rank: number | undefined;
+      const clock = new PhaseClock();
       // Sketch-preconditioned methods: S·[A b] and R (with, for iterative sketching, the sketch-and-solve start) from its QR.
-      const sketched = method === "qr" || method === "sketch-and-solve" ? undefined : await this.factor(call, await this.apply(call, kind, ab, m, w, n, d, seed), d, w, n);
+      let sketched: { R: Float64Array; c: Float64Array } | undefined;
+      if (method !== "qr" && method !== "sketch-and-solve") {
+        const sa = await this.apply(call, kind, ab, m, w, n, d, seed);
+        clock.lap("sketch");
+        sketched = await this.factor(call, sa, d, w, n);
+        clock.lap("factor");
+      }
       // "auto" takes Householder QR of A itself when that R says A is ill-conditioned: see AUTO_QR_ABOVE_COND.
       if (auto && sketched && !rankDeficient(sketched.R, n, d) && conditionEstimate(sketched.R, n) > AUTO_QR_ABOVE_COND) method = "qr";
       if (method === "qr" || method === "sketch-and-solve") {
@@ -480,8 +686,10 @@ export class Sketch {
         if (method === "sketch-and-solve") {
           block = await this.apply(call, kind, ab, m, w, n, d, seed);
           rows = d;
+          clock.lap("sketch");
         }
         const f = await this.factor(call, block, rows, w, n);
+        clock.lap("factor");
         R = f.R;
         if (opts.rcond !== undefined || rankDeficient(R, n, rows)) {
           // A = Q·R with orthonormal Q: A⁺·b = R⁺·(Qᵀb), the minimum-norm solution.
@@ -516,21 +724,80 @@ export class Sketch {
           x = f64().slice(xp >> 3, (xp >> 3) + n);
         }
       }
-      // ‖b − A·x‖ in wasm: y = b − A·x with gemv over the [A b] rows.
-      const xp2 = scope.alloc(8 * n), y = scope.alloc(8 * m);
+      clock.lap("solve");
+      let cond = reason === "rank-deficient" ? Infinity : conditionEstimate(R, n);
+      // The sketch's R is off by the sketch's distortion (up to ~3× at d = 4n): refine on A itself.
+      if (method !== "qr" && Number.isFinite(cond)) cond = await refinedCondition(denseStep(scope, call.opts, ab, w, m, n), R, n, cond);
+      clock.lap("condition");
+      // ‖b − A·x‖, ‖A‖_F and Aᵀ(b − A·x) in wasm, in one pass over [A b].
+      const xp2 = scope.alloc(8 * n), g = scope.alloc(8 * n);
       f64().set(x, xp2 >> 3);
-      f64().copyWithin(y >> 3, bp >> 3, (bp >> 3) + m);
-      await scope.launch(K.gemv_rows_f64, { a: ab, lda: w, x: xp2, y, m, n, alpha: -1, beta: 1 }, call.opts);
-      const residualNorm = (await scope.launch(K.nrm2_f64, { x: y, incx: 1, n: m }, call.opts)).value;
+      const q = await scope.launch(K.lstsq_residual_f64, { a: ab, lda: w, m, n, b: bp, x: xp2, g }, call.opts);
+      const diag = diagnostics(q.residual, q.frobenius, f64().slice(g >> 3, (g >> 3) + n), norm2(b));
+      clock.lap("residual");
       return {
-        x, residualNorm, iterations, sketchSize: d, rank,
-        conditionEstimate: reason === "rank-deficient" ? Infinity : conditionEstimate(R, n), method, reason,
+        x, residualNorm: q.residual, iterations, sketchSize: d, rank, conditionEstimate: cond, method, reason,
+        converged: method === "qr" || method === "sketch-and-solve" ? reason === "solved" || reason === "rank-deficient" : reason === "converged",
+        ...diag, times: clock.times,
       };
     } finally {
       scope.free();
     }
   }
 }
+/** Wall-clock milliseconds of lstsq's phases: each lap() charges the time since the last to one. */
+class PhaseClock {
+  readonly times = { sketch: 0, factor: 0, solve: 0, condition: 0, residual: 0 };
+  private last = performance.now();
+  lap(phase: keyof PhaseClock["times"]): void {
+    const now = performance.now();
+    this.times[phase] += now - this.last;
+    this.last = now;
+  }
+}
+
+/** The relative and normal-equation residuals from ‖r‖, ‖A‖_F, Aᵀr and ‖b‖. */
+function diagnostics(rnorm: number, anorm: number, atr: Float64Array, bnorm: number): { relativeResidual: number; normalResidual: number } {
+  return { relativeResidual: bnorm > 0 ? rnorm / bnorm : 0, normalResidual: rnorm > 0 && anorm > 0 ? norm2(atr) / (anorm * rnorm) : 0 };
+}
+
+/** Bytes a StepOperator allocates: ũ (m), t and s (n), and its launch. */
+function stepBytes(e: Engine, k: typeof K.gk_step_dense_f64 | typeof K.gk_step_csr_f64, m: number, n: number, threads: number): number {
+  return 8 * (m + 2 * n) + 3 * 64 + e.launchBytes(k, { m, n }, threads);
+}
+
+/** A StepOperator over operands in the scope: u (m entries, ũ), t and s (n) allocated here. */
+function stepOperator(scope: TurnScope, m: number, n: number, launch: (t: number, alpha: number, u: number, ratio: number, s: number) => Promise<{ normsq: number }>): StepOperator & { u: number } {
+  const u = scope.alloc(8 * m), t = scope.alloc(8 * n), s = scope.alloc(8 * n);
+  const f64 = () => scope.heap.f64;
+  return {
+    rows: m, cols: n, u,
+    step: async (tv, alpha, ratio) => {
+      if (tv) f64().set(tv, t >> 3);
+      const { normsq } = await launch(t, alpha, u, ratio, s);
+      return { normsq, s: f64().slice(s >> 3, (s >> 3) + n) };
+    },
+  };
+}
+/** The step over the first n columns of a dense row-major block (row i at a + 8·i·lda). */
+function denseStep(scope: TurnScope, opts: RunOptions, a: number, lda: number, m: number, n: number) {
+  return stepOperator(scope, m, n, (t, alpha, u, ratio, s) => scope.launch(K.gk_step_dense_f64, { a, lda, m, n, t, alpha, u, ratio, s }, opts));
+}
+/** The step over a CSR A in wasm memory. */
+function csrStep(scope: TurnScope, opts: RunOptions, A: { indptr: number; indices: number; data: number }, m: number, n: number) {
+  return stepOperator(scope, m, n, (t, alpha, u, ratio, s) => scope.launch(K.gk_step_csr_f64, { ...A, m, n, t, alpha, u, ratio, s }, opts));
+}
+
+/** Bytes of A's CSR arrays in wasm memory. */
+const csrBytes = (A: CsrMatrix) => 12 * A.nnz + 4 * (A.rows + 1);
+
+const signalled = (opts: CallOptions) => opts.signal?.aborted === true;
+
+/** Refuses, before anything is allocated, a call whose wasm memory would pass numlane's limit. */
+function checkFits(bytes: number, what: string): void {
+  if (!(bytes <= MAXIMUM_BYTES)) throw new NumlaneError("out-of-memory", `${what} needs ${(bytes / 2 ** 30).toFixed(2)} GiB of wasm memory, more than numlane's ${MAXIMUM_BYTES / 2 ** 30} GiB`, "A");
+}
+
 function denseInput(A: DenseMatrix | CsrMatrix | number[][]): DenseMatrix {
   const m0 = toMatrix("A", A);
   const D = m0 instanceof CsrMatrix ? m0.toDense() : m0;
