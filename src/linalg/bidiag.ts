@@ -280,37 +280,83 @@ function singularVectorOfR(R: Float64Array, n: number, which: 1 | -1): Float64Ar
   return v.map((e) => e / nv);
 }
 
+/** Eigenvalues (diagonal of a) and eigenvectors (columns of v) of a small symmetric k×k a (row-major), by cyclic Jacobi rotations. */
+function symmetricEigen(a: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
+  const v = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) v[i * k + i] = 1;
+  for (let sweep = 0; sweep < 30; sweep++) {
+    let off = 0, all = 0;
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) { all += a[i * k + j] ** 2; if (i !== j) off += a[i * k + j] ** 2; }
+    if (off <= 1e-32 * all) break;
+    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) {
+      const apq = a[p * k + q];
+      if (apq === 0) continue;
+      const theta = (a[q * k + q] - a[p * k + p]) / (2 * apq);
+      const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+      const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+      for (let r = 0; r < k; r++) { // columns p, q of a, then rows p, q
+        const arp = a[r * k + p], arq = a[r * k + q];
+        a[r * k + p] = c * arp - s * arq; a[r * k + q] = s * arp + c * arq;
+      }
+      for (let r = 0; r < k; r++) {
+        const apr = a[p * k + r], aqr = a[q * k + r];
+        a[p * k + r] = c * apr - s * aqr; a[q * k + r] = s * apr + c * aqr;
+        const vrp = v[r * k + p], vrq = v[r * k + q];
+        v[r * k + p] = c * vrp - s * vrq; v[r * k + q] = s * vrp + c * vrq;
+      }
+    }
+  }
+  return { values: Float64Array.from({ length: k }, (_, i) => a[i * k + i]), vectors: v };
+}
+
 /**
  * λ = largest (which = 1) or smallest (−1) eigenvalue of AᵀA, from below or
- * above: preconditioned inverse iteration (Knyazev's PINVIT, preconditioner
- * (RᵀR)⁻¹) with Rayleigh–Ritz on span{x, w}, started at R's singular vector.
- * Each step is one pass over A (op.step with ρ = 0 gives AᵀA·t).
+ * above: LOBPCG (Knyazev 2001) with one vector, preconditioner (RᵀR)⁻¹,
+ * Rayleigh–Ritz on span{x, p, w} (p the last step's direction, w the
+ * preconditioned residual), started at R's singular vector. Each step is one
+ * pass over A (op.step with ρ = 0 gives AᵀA·t); G-images of x and p are
+ * carried along as combinations.
  */
 async function extremeEigenvalue(op: StepOperator, R: Float64Array, n: number, which: 1 | -1, steps: number): Promise<number> {
   let x: Float64Array = singularVectorOfR(R, n, which);
   let gx: Float64Array = (await op.step(x, 1, 0)).s;
   let lam = dot(x, gx);
+  let p: Float64Array | undefined, gp: Float64Array | undefined;
+  /** v ← (v − Σ (b·v)·b)/‖·‖ over the basis, gv alike; false when v is (numerically) in its span. */
+  const orthonormalize = (v: Float64Array, gv: Float64Array | undefined, basis: [Float64Array, Float64Array | undefined][]) => {
+    const before = norm(v);
+    for (const [b, gb] of basis) {
+      const c = dot(b, v);
+      for (let i = 0; i < n; i++) { v[i] -= c * b[i]; if (gv && gb) gv[i] -= c * gb[i]; }
+    }
+    const after = norm(v);
+    if (!(after > 1e-10 * before)) return false;
+    for (let i = 0; i < n; i++) { v[i] /= after; if (gv) gv[i] /= after; }
+    return true;
+  };
   for (let k = 0; k < steps; k++) {
     const w = solveR(R, n, solveRT(R, n, gx.map((g, i) => g - lam * x[i])));
-    const p = dot(x, w);
-    for (let i = 0; i < n; i++) w[i] -= p * x[i];
-    const nw = norm(w);
-    if (!(nw > 0)) break;
-    for (let i = 0; i < n; i++) w[i] /= nw;
+    const basis: [Float64Array, Float64Array | undefined][] = [[x, gx]];
+    if (p && gp && orthonormalize(p, gp, basis)) basis.push([p, gp]);
+    else p = gp = undefined;
+    if (!orthonormalize(w, undefined, basis)) break;
     const gw = (await op.step(w, 1, 0)).s;
-    const g11 = lam, g12 = dot(x, gw), g22 = dot(w, gw);
-    const mid = (g11 + g22) / 2, rad = Math.hypot((g11 - g22) / 2, g12);
-    // The small root as det/λ₊ (no cancellation).
-    const next = which > 0 ? mid + rad : (g11 * g22 - g12 * g12) / (mid + rad);
+    basis.push([w, gw]);
+    const size = basis.length, h = new Float64Array(size * size);
+    for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) h[i * size + j] = (dot(basis[i][0], basis[j][1]!) + dot(basis[j][0], basis[i][1]!)) / 2;
+    const { values, vectors } = symmetricEigen(h, size);
+    let best = 0;
+    for (let i = 1; i < size; i++) if (which * (values[i] - values[best]) > 0) best = i;
+    const next = values[best];
     if (!(next > 0)) break;
-    // The eigenvector from whichever row of (G − λ)c = 0 is better determined.
-    let c1 = g12, c2 = next - g11;
-    if (Math.hypot(next - g22, g12) > Math.hypot(c1, c2)) { c1 = next - g22; c2 = g12; }
-    const nc = Math.hypot(c1, c2) || 1;
-    c1 /= nc; c2 /= nc;
-    x = x.map((xi, i) => c1 * xi + c2 * w[i]);
-    gx = gx.map((gi, i) => c1 * gi + c2 * gw[i]);
-    const done = Math.abs(next - lam) <= 1e-3 * next;
+    // x ← V·c; the direction p ← the part of V·c beyond x.
+    const c = Array.from({ length: size }, (_, i) => vectors[i * size + best]);
+    const np = new Float64Array(n), ngp = new Float64Array(n);
+    for (let i = 1; i < size; i++) for (let j = 0; j < n; j++) { np[j] += c[i] * basis[i][0][j]; ngp[j] += c[i] * basis[i][1]![j]; }
+    x = x.map((xi, j) => c[0] * xi + np[j]);
+    gx = gx.map((gi, j) => c[0] * gi + ngp[j]);
+    p = np; gp = ngp;
+    const done = Math.abs(next - lam) <= 1e-4 * next;
     lam = next;
     if (done) break;
   }
@@ -318,12 +364,15 @@ async function extremeEigenvalue(op: StepOperator, R: Float64Array, n: number, w
 }
 
 /**
- * cond₂(A) from the QR of a sketch of A: R's singular vectors refined on A
- * itself (extremeEigenvalue; `steps` passes over A each beyond the first).
- * A sketch of d = 4n rows distorts σ(A) by up to ~(1 ± ½)²; this takes the
- * estimate to within a few percent. `fallback` when the refinement fails.
+ * cond₂(A) from the QR of a sketch of A, from below: R's singular vectors
+ * refined on A itself (extremeEigenvalue; 1 + `steps` passes over A each).
+ * The sketch's R alone is off by its distortion, (1 ± √(n/d))², both ways
+ * (2.78 for a true 1.03 at d = 4n); the Rayleigh quotients are not above the
+ * truth and rise with each step (0.7–0.9 of it at 0–2 steps on random sparse
+ * A, whose clustered extreme singular values are the slow case;
+ * bench/results/sketch-notes.md). `fallback` when the refinement fails.
  */
-export async function refinedCondition(op: StepOperator, R: Float64Array, n: number, fallback: number, steps = 4): Promise<number> {
+export async function refinedCondition(op: StepOperator, R: Float64Array, n: number, fallback: number, steps: number): Promise<number> {
   const hi = await extremeEigenvalue(op, R, n, 1, steps), lo = await extremeEigenvalue(op, R, n, -1, steps);
   const cond = Math.sqrt(hi / lo);
   return Number.isFinite(cond) && cond >= 1 ? cond : fallback;

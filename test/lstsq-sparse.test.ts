@@ -1,0 +1,232 @@
+// nl.lstsq on a CsrMatrix without making it dense, and the methods "lsqr" and
+// "lsmr": against scipy.sparse.linalg.lsqr / lsmr (same stopping tests, so the
+// same iterations and x) and numpy.linalg.lstsq, on well- and ill-conditioned
+// sparse and dense problems; the diagnostics every result carries (normal-
+// equation residual, condition estimate against numpy.linalg.cond); the CSR
+// sketch equal to the dense one; size checks before any allocation.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CsrMatrix, DenseMatrix, init, NumlaneError, type Numlane } from "../dist/index.js";
+import { python, sameBits } from "./helpers.js";
+
+let nl: Numlane;
+beforeAll(async () => { nl = await init({ threads: 2 }); });
+afterAll(async () => { await nl.close(); });
+
+// Each case: a random sparse A (density, columns scaled by cond^(−j/(n−1))),
+// b; SciPy's lsqr and lsmr (with the case's damp), NumPy's lstsq and cond.
+const PY = `
+import json, sys, numpy as np, scipy.sparse as sp
+from scipy.sparse.linalg import lsqr, lsmr
+out = []
+for c in json.load(sys.stdin):
+    rng = np.random.default_rng(c["seed"]); m, n = c["m"], c["n"]
+    A = sp.random(m, n, density=c["density"], format="csr", random_state=rng, data_rvs=rng.standard_normal)
+    A = sp.csr_matrix(A @ sp.diags(c["cond"] ** (-np.arange(n) / max(1, n - 1))))
+    A.sort_indices()
+    b = rng.standard_normal(m)
+    if c.get("consistent"): b = A @ rng.standard_normal(n)
+    kw = dict(damp=c.get("damp", 0.0), atol=c.get("atol", 1e-6), btol=c.get("btol", 1e-6))
+    r1 = lsqr(A, b, **kw); r2 = lsmr(A, b, **kw)
+    D = A.toarray()
+    x = np.linalg.lstsq(D, b, rcond=None)[0]
+    out.append({"indptr": A.indptr.tolist(), "indices": A.indices.tolist(), "data": A.data.tolist(), "b": b.tolist(),
+                "lsqr": {"x": r1[0].tolist(), "istop": int(r1[1]), "itn": int(r1[2])},
+                "lsmr": {"x": r2[0].tolist(), "istop": int(r2[1]), "itn": int(r2[2])},
+                "x": x.tolist(), "cond": float(np.linalg.cond(D))})
+print(json.dumps(out))
+`;
+
+const CASES = [
+  { seed: 1, m: 3000, n: 40, density: 0.05, cond: 3 },
+  { seed: 2, m: 2000, n: 60, density: 0.1, cond: 1e4 },
+  { seed: 3, m: 800, n: 30, density: 0.2, cond: 10, damp: 0.5 },
+  { seed: 4, m: 1500, n: 50, density: 0.1, cond: 100, consistent: true, atol: 1e-10, btol: 1e-10 },
+  // Wide: lsqr and lsmr give the minimum-norm x.
+  { seed: 5, m: 30, n: 90, density: 0.3, cond: 5, atol: 1e-10, btol: 1e-10 },
+];
+type Case = (typeof CASES)[number];
+type Ref = { indptr: number[]; indices: number[]; data: number[]; b: number[]; lsqr: { x: number[]; istop: number; itn: number }; lsmr: { x: number[]; istop: number; itn: number }; x: number[]; cond: number };
+
+let refs: Ref[] | undefined;
+const csr = (c: Case, r: Ref) => new CsrMatrix(c.m, c.n, Int32Array.from(r.indptr), Int32Array.from(r.indices), Float64Array.from(r.data));
+const relErr = (x: ArrayLike<number>, ref: ArrayLike<number>) => {
+  let e = 0, s = 0;
+  for (let i = 0; i < ref.length; i++) { e += (x[i] - ref[i]) ** 2; s += ref[i] ** 2; }
+  return Math.sqrt(e / s);
+};
+/** ‖Aᵀr‖/(‖A‖_F‖r‖) and ‖r‖ in plain float64, r = b − A·x. */
+function normalResidual(A: CsrMatrix, b: ArrayLike<number>, x: ArrayLike<number>) {
+  const r = Float64Array.from(b), g = new Float64Array(A.cols);
+  let fro = 0;
+  for (let i = 0; i < A.rows; i++) for (let k = A.indptr[i]; k < A.indptr[i + 1]; k++) { r[i] -= A.data[k] * x[A.indices[k]]; fro += A.data[k] ** 2; }
+  for (let i = 0; i < A.rows; i++) for (let k = A.indptr[i]; k < A.indptr[i + 1]; k++) g[A.indices[k]] += A.data[k] * r[i];
+  const rn = Math.hypot(...r);
+  return { rnorm: rn, normal: Math.hypot(...g) / (Math.sqrt(fro) * rn) };
+}
+
+describe("lstsq: lsqr and lsmr against SciPy", () => {
+  beforeAll(() => { refs = python(PY, CASES); });
+
+  it("the same stop, iterations and x as scipy.sparse.linalg.lsqr / lsmr, CSR and dense", async () => {
+    if (!refs) return;
+    for (const [k, c] of CASES.entries()) {
+      const A = csr(c, refs[k]), b = Float64Array.from(refs[k].b);
+      const o = { ...(c.damp ? { damp: c.damp } : {}), ...(c.atol ? { atol: c.atol, btol: c.btol } : {}) };
+      for (const method of ["lsqr", "lsmr"] as const) {
+        const ref = refs[k][method];
+        for (const M of [A, A.toDense()]) {
+          const r = await nl.lstsq(M, b, { method, ...o });
+          const label = `case ${k} ${method} ${M instanceof CsrMatrix ? "csr" : "dense"}`;
+          expect(r.method, label).toBe(method);
+          expect(r.stop, label).toBe(ref.istop);
+          if (c.cond <= 100) {
+            // Same recurrences: the iterates agree far below the tolerance they stop at.
+            expect(Math.abs(r.iterations - ref.itn), label).toBeLessThanOrEqual(1);
+            // (Damped: 26 steps from SciPy's x by 5e-8, both 1.7e-4 from the exact damped solution.)
+            expect(relErr(r.x, ref.x), label).toBeLessThan(c.damp ? 1e-6 : 1e-9);
+          } else {
+            // Ill-conditioned: rounding steers the two runs apart (Lanczos vectors lose
+            // orthogonality); they stop alike and are as far from NumPy's x.
+            expect(Math.abs(r.iterations - ref.itn), label).toBeLessThanOrEqual(0.1 * ref.itn);
+            expect(relErr(r.x, refs[k].x), label).toBeLessThan(1.5 * relErr(ref.x, refs[k].x));
+          }
+          const q = normalResidual(A, b, r.x);
+          // converged is SciPy's test recomputed at x: LSQR's own ‖Aᵀr‖ can sit below the true one on ill-conditioned A.
+          const holds = q.normal <= (c.atol ?? 1e-6) || q.rnorm <= (c.btol ?? 1e-6) * Math.hypot(...b) + (c.atol ?? 1e-6) * Math.hypot(...A.data) * Math.hypot(...r.x);
+          if (!c.damp) expect(r.converged, label).toBe(holds);
+          if (c.cond <= 100) expect(r.converged, label).toBe(true);
+          expect(r.reason, label).toBe(r.converged ? "converged" : ref.istop === 7 ? "max-iterations" : "stagnated");
+          expect(Math.abs(r.residualNorm - q.rnorm) / q.rnorm, label).toBeLessThan(1e-10);
+          if (!c.damp) expect(Math.abs(r.normalResidual - q.normal), label).toBeLessThan(1e-3 * q.normal + 1e-15);
+        }
+      }
+    }
+  });
+
+  it("maxIter: max-iterations, not converged; a tighter atol runs longer and lands nearer NumPy's x", async () => {
+    if (!refs) return;
+    const c = CASES[1], A = csr(c, refs[1]), b = Float64Array.from(refs[1].b);
+    const short = await nl.lstsq(A, b, { method: "lsqr", maxIter: 3 });
+    expect(short.reason).toBe("max-iterations");
+    expect(short.stop).toBe(7);
+    expect(short.converged).toBe(false);
+    const loose = await nl.lstsq(A, b, { method: "lsmr" });
+    const tight = await nl.lstsq(A, b, { method: "lsmr", atol: 1e-12, btol: 1e-12, conlim: 0, maxIter: 5000 });
+    expect(tight.iterations).toBeGreaterThan(loose.iterations);
+    expect(relErr(tight.x, refs[1].x)).toBeLessThan(1e-6);
+    expect(relErr(tight.x, refs[1].x)).toBeLessThan(relErr(loose.x, refs[1].x) / 100);
+  });
+});
+
+describe("lstsq on a CsrMatrix: sketched, never dense", () => {
+  it("sketch-and-precondition matches numpy.linalg.lstsq; its condition estimate is within 10 % of numpy.linalg.cond", async () => {
+    if (!refs) return;
+    for (const k of [0, 1, 3]) {
+      const c = CASES[k], A = csr(c, refs[k]), b = Float64Array.from(refs[k].b);
+      for (const sketch of ["sparse-sign", "countsketch"] as const) {
+        const r = await nl.lstsq(A, b, { method: "sketch-and-precondition", sketch });
+        expect(r.reason, `case ${k} ${sketch}`).toBe("converged");
+        expect(r.converged).toBe(true);
+        expect(relErr(r.x, refs[k].x), `case ${k} ${sketch}`).toBeLessThan(1e-12 * c.cond * 100);
+        expect(r.iterations).toBeLessThan(80);
+        expect(r.sketchSize).toBe(4 * c.n);
+        // From below, within 2× (the sketch's R alone is off by up to ~3× either way).
+        expect(r.conditionEstimate / refs[k].cond, `case ${k} ${sketch}`).toBeGreaterThan(0.7);
+        expect(r.conditionEstimate / refs[k].cond, `case ${k} ${sketch}`).toBeLessThan(1 + 1e-9);
+        expect(r.times.sketch).toBeGreaterThan(0);
+        const q = normalResidual(A, b, r.x);
+        // Consistent: r is rounding, and so is the angle of Aᵀr.
+        if (c.consistent) expect(r.relativeResidual).toBeLessThan(1e-11);
+        else {
+          expect(r.normalResidual).toBeLessThan(1e-11);
+          expect(Math.abs(r.normalResidual - q.normal)).toBeLessThan(1e-13);
+        }
+      }
+    }
+  });
+
+  it("the CSR sketch is the dense one: sketch-and-solve gives the same bits from A and from A made dense", async () => {
+    if (!refs) return;
+    const c = CASES[1], A = csr(c, refs[1]), b = Float64Array.from(refs[1].b);
+    for (const sketch of ["sparse-sign", "countsketch"] as const) {
+      const s = await nl.lstsq(A, b, { method: "sketch-and-solve", sketch, seed: 5 });
+      const d = await nl.lstsq(A.toDense(), b, { method: "sketch-and-solve", sketch, seed: 5 });
+      expect(sameBits(s.x, d.x), sketch).toBe(true);
+      expect(s.residualNorm).toBeLessThan(1.5 * normalResidual(A, b, refs[1].x).rnorm);
+    }
+  });
+
+  it("the same bits on 1 and 2 threads", async () => {
+    if (!refs) return;
+    const c = CASES[0], A = csr(c, refs[0]), b = Float64Array.from(refs[0].b);
+    for (const method of ["lsqr", "lsmr", "sketch-and-precondition"] as const) {
+      const one = await nl.lstsq(A, b, { method, threads: 1 }), two = await nl.lstsq(A, b, { method, threads: 2 });
+      expect(sameBits(one.x, two.x), method).toBe(true);
+    }
+  });
+
+  it("a dense A's sketched condition estimate: within 2× of numpy.linalg.cond, also near 1 (where the sketch's R said 2.78 for 1.03)", async () => {
+    // A with orthonormal columns times diag(1, …, c): cond(A) = c exactly.
+    const ref = python(`
+import json, sys, numpy as np
+out = []
+for m, n, c in json.load(sys.stdin):
+    rng = np.random.default_rng(n)
+    Q, _ = np.linalg.qr(rng.standard_normal((m, n)))
+    A = Q * np.linspace(1, c, n)
+    out.append({"A": A.ravel().tolist(), "b": rng.standard_normal(m).tolist(), "cond": float(np.linalg.cond(A))})
+print(json.dumps(out))`, [[4000, 40, 1.03], [3000, 30, 1e5]]);
+    if (!ref) return;
+    for (const [k, [m, n]] of [[4000, 40], [3000, 30]].entries()) {
+      const D = new DenseMatrix(m, n, Float64Array.from(ref[k].A)), b = Float64Array.from(ref[k].b);
+      for (const method of ["sketch-and-solve", "sketch-and-precondition", "iterative-sketching"] as const) {
+        const r = await nl.lstsq(D, b, { method });
+        expect(r.conditionEstimate / ref[k].cond, `${method} cond ${ref[k].cond}`).toBeGreaterThan(k === 0 ? 0.95 : 0.5);
+        expect(r.conditionEstimate / ref[k].cond, `${method} cond ${ref[k].cond}`).toBeLessThan(1 + 1e-9);
+      }
+      const csrA = CsrMatrix.fromCoo(m, n, Array.from({ length: m * n }, (_, i) => Math.floor(i / n)), Array.from({ length: m * n }, (_, i) => i % n), D.data);
+      const s = await nl.lstsq(csrA, b, { method: "sketch-and-precondition" });
+      expect(s.conditionEstimate / ref[k].cond).toBeGreaterThan(k === 0 ? 0.95 : 0.5);
+    }
+  });
+});
+
+describe("lstsq: sizes and options", () => {
+  it("a 1 × (2³¹ − 1) CsrMatrix is refused at once, before any allocation", async () => {
+    const A = new CsrMatrix(1, 2 ** 31 - 1, new Int32Array([0, 1]), new Int32Array([5]), new Float64Array([1]));
+    const lsqrError = await nl.lstsq(A, new Float64Array(1), { method: "lsqr" }).then(() => undefined, (e) => e);
+    expect(lsqrError).toBeInstanceOf(NumlaneError);
+    expect(lsqrError.code).toBe("out-of-memory");
+    const autoError = await nl.lstsq(A, new Float64Array(1)).then(() => undefined, (e) => e);
+    expect(autoError).toBeInstanceOf(NumlaneError);
+    expect(autoError.code).toBe("out-of-memory");
+    const qrError = await nl.lstsq(A, new Float64Array(1), { method: "qr" }).then(() => undefined, (e) => e);
+    expect(qrError.code).toBe("invalid-shape");
+  });
+
+  it("options for other methods, bad values and unsupported sketches of a CsrMatrix are NumlaneErrors", async () => {
+    const A = CsrMatrix.fromCoo(4, 2, [0, 1, 2, 3], [0, 1, 0, 1], [1, 2, 3, 4]);
+    const b = new Float64Array([1, 2, 3, 4]);
+    const bad: [object, string][] = [
+      [{ method: "qr", atol: 1e-3 }, "opts.atol"],
+      [{ method: "lsqr", rtol: 1e-3 }, "opts.rtol"],
+      [{ method: "lsmr", sketch: "countsketch" }, "opts.sketch"],
+      [{ method: "lsqr", damp: -1 }, "opts.damp"],
+      [{ method: "lsmr", conlim: NaN }, "opts.conlim"],
+      [{ method: "sketch-and-precondition", sketch: "gaussian", sketchSize: 4 }, "opts.sketch"],
+      [{ method: "cgls" }, "opts.method"],
+    ];
+    for (const [opts, arg] of bad) {
+      const e = await nl.lstsq(A, b, opts as never).then(() => undefined, (err) => err);
+      expect(e, arg).toBeInstanceOf(NumlaneError);
+      expect(e.argument, JSON.stringify(opts)).toBe(arg);
+    }
+    const before = Float64Array.from(A.data);
+    await nl.lstsq(A, b, { method: "lsqr" });
+    expect(sameBits(A.data, before)).toBe(true);
+    const D = new DenseMatrix(4, 2, new Float64Array([1, 0, 0, 2, 3, 0, 0, 4]));
+    const r = await nl.lstsq(D, b, { method: "lsmr", atol: 1e-12, btol: 1e-12 });
+    expect(r.x[0]).toBeCloseTo(1, 10);
+    expect(r.x[1]).toBeCloseTo(1, 10);
+  });
+});
