@@ -117,7 +117,9 @@ export interface LstsqResult {
   times: { sketch: number; factor: number; solve: number; condition: number; residual: number };
   /**
    * "solved" (direct), "converged" (the criterion of `rtol` holds on the returned x, recomputed),
-   * "max-iterations", "stagnated" (refinement stopped improving before the criterion held),
+   * "max-iterations", "stagnated" (refinement stopped improving before the criterion held;
+   * lsqr, lsmr: their recurrences met the tests, the recomputed residuals do not),
+   * "condition-limit" (lsqr, lsmr: the estimate of cond(A) passed conlim),
    * "rank-deficient" (x is not unique: qr and sketch-and-solve return the
    * minimum-norm x, the iterative methods NaN), or "overflow"
    * (some entry of x is beyond float64's range: it comes back ±Infinity).
