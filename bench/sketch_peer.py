@@ -5,7 +5,8 @@ import json, sys, time
 
 try:
     import numpy as np
-    import scipy, scipy.linalg
+    import scipy, scipy.linalg, scipy.sparse
+    from scipy.sparse.linalg import lsqr, lsmr
 except Exception as e:
     print(json.dumps({"ok": False, "error": repr(e)}), flush=True)
     sys.exit(0)
@@ -21,6 +22,25 @@ for line in sys.stdin:
     msg = json.loads(line)
     if msg["op"] == "hello":
         print(json.dumps({"ok": True, "versions": {"numpy": np.__version__, "scipy": scipy.__version__}}), flush=True)
+    elif msg["op"] == "setup_sparse":
+        # As sparseProblem() in bench/sketch.mjs: row i has one nonzero in each of
+        # k column blocks of n/k, at hash(i·k + t) within block t; values hashed, columns graded.
+        m, n, k, cond = msg["m"], msg["n"], msg["k"], msg["cond"]
+        ids = np.arange(m * k)
+        cols = (np.floor((hashes(ids) + 0.5) * (n // k)).astype(np.int64) + (ids % k) * (n // k)).astype(np.int32)
+        vals = hashes(ids + m * k) * cond ** (-cols / max(1, n - 1))
+        A = scipy.sparse.csr_matrix((vals, cols, np.arange(0, m * k + 1, k)), shape=(m, n))
+        b = hashes(np.arange(2 * m * k, 2 * m * k + m))
+        prob.update(A=A, b=b)
+        print(json.dumps({"ok": True}), flush=True)
+    elif msg["op"] in ("lsqr", "lsmr"):
+        A, b = prob["A"], prob["b"]
+        t0 = time.process_time()
+        r = lsqr(A, b, atol=msg["tol"], btol=msg["tol"], iter_lim=msg["maxiter"]) if msg["op"] == "lsqr" else lsmr(A, b, atol=msg["tol"], btol=msg["tol"], maxiter=msg["maxiter"])
+        us = (time.process_time() - t0) * 1e6
+        x = r[0]; res = b - A @ x
+        fro = float(np.sqrt((A.data ** 2).sum())); rn = float(np.linalg.norm(res))
+        print(json.dumps({"us": us, "iterations": int(r[2]), "res": rn, "normal": float(np.linalg.norm(A.T @ res) / (fro * rn))}), flush=True)
     elif msg["op"] == "setup":
         m, n, cond = msg["m"], msg["n"], msg["cond"]
         A = hashes(np.arange(m * n)).reshape(m, n) * cond ** (-np.arange(n) / max(1, n - 1))

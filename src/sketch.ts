@@ -549,7 +549,7 @@ export class Sketch {
       }
       clock.lap("solve");
       let cond = reason === "rank-deficient" ? Infinity : conditionEstimate(R, n);
-      if (Number.isFinite(cond)) cond = await refinedCondition(op, R, n, cond, conditionSteps(method));
+      if (Number.isFinite(cond) && !signalled(opts)) cond = await refinedCondition(op, R, n, cond, conditionSteps(method));
       clock.lap("condition");
       const { rnorm, atr } = await residual(x);
       const diag = diagnostics(rnorm, anorm, atr, bnorm);
@@ -729,7 +729,7 @@ export class Sketch {
       clock.lap("solve");
       let cond = reason === "rank-deficient" ? Infinity : conditionEstimate(R, n);
       // The sketch's R is off by the sketch's distortion (up to ~3× at d = 4n): refine on A itself.
-      if (method !== "qr" && Number.isFinite(cond)) cond = await refinedCondition(denseStep(scope, { signal: opts.signal, threads: call.threads }, ab, w, m, n), R, n, cond, conditionSteps(method));
+      if (method !== "qr" && Number.isFinite(cond) && !signalled(opts)) cond = await refinedCondition(denseStep(scope, { signal: opts.signal, threads: call.threads }, ab, w, m, n), R, n, cond, conditionSteps(method));
       clock.lap("condition");
       // ‖b − A·x‖, ‖A‖_F and Aᵀ(b − A·x) in wasm, in one pass over [A b].
       const xp2 = scope.alloc(8 * n), g = scope.alloc(8 * n);
