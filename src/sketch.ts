@@ -157,6 +157,15 @@ const ROUNDING_FLOOR = 4;
  */
 const AUTO_QR_ABOVE_COND = 1e7;
 
+/**
+ * Sketch-and-precondition on a CsrMatrix runs LSQR on A itself, without R,
+ * when the refined estimate says cond(A) is at most this: A·R⁻¹ has
+ * cond ≈ (1 + √(n/d))/(1 − √(n/d)) = 3 at d = 4n, so R cannot help there
+ * (10⁶×100 sparse at cond 1.1: 3 iterations without R, 24 with;
+ * bench/results/sketch-notes.md).
+ */
+const UNPRECONDITIONED_BELOW_COND = 3;
+
 /** Refinement steps of sketch-and-precondition at most (two suffice in theory and practice). */
 const MAX_REFINEMENTS = 6;
 
@@ -521,6 +530,10 @@ export class Sketch {
       clock.lap("factor");
       const R = f.R;
       let x: Float64Array, rank: number | undefined, iterations = 0, reason: LstsqReason = "solved";
+      const deficient = rankDeficient(R, n, d);
+      let cond = deficient ? Infinity : conditionEstimate(R, n);
+      if (Number.isFinite(cond) && !signalled(opts)) cond = await refinedCondition(op, R, n, cond, conditionSteps(method));
+      clock.lap("condition");
       if (method === "sketch-and-solve") {
         if (opts.rcond !== undefined || rankDeficient(R, n, d)) {
           ({ x, rank } = minimumNormSolve(R, n, f.c, rcond));
@@ -529,14 +542,16 @@ export class Sketch {
           x = backSolve(R, n, f.c);
           rank = n;
         }
-      } else if (rankDeficient(R, n, d)) {
+      } else if (deficient) {
         x = new Float64Array(n).fill(NaN);
         reason = "rank-deficient";
       } else {
         x = backSolve(R, n, f.c);
+        // A as well conditioned as A·R⁻¹ would be: R cannot cut LSQR's iterations, only add its O(n²) solves.
+        const precondition = cond > UNPRECONDITIONED_BELOW_COND ? R : undefined;
         for (let step = 0; ; step++) {
           loadB();
-          const r = await lsqr(op, { R, x0: x, bnorm, atol: rtol, btol: rtol, conlim: 0, damp: 0, maxIter: maxIter - iterations, signal: opts.signal });
+          const r = await lsqr(op, { R: precondition, x0: x, bnorm, atol: rtol, btol: rtol, conlim: 0, damp: 0, maxIter: maxIter - iterations, signal: opts.signal });
           iterations += r.iterations;
           x = r.x;
           if (signalled(opts)) { reason = "aborted"; break; }
@@ -548,9 +563,6 @@ export class Sketch {
         }
       }
       clock.lap("solve");
-      let cond = reason === "rank-deficient" ? Infinity : conditionEstimate(R, n);
-      if (Number.isFinite(cond) && !signalled(opts)) cond = await refinedCondition(op, R, n, cond, conditionSteps(method));
-      clock.lap("condition");
       const { rnorm, atr } = await residual(x);
       const diag = diagnostics(rnorm, anorm, atr, bnorm);
       clock.lap("residual");
