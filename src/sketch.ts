@@ -17,7 +17,7 @@ import * as K from "./generated/kernels.js";
 import { CsrMatrix, DenseMatrix, csrInput, toMatrix } from "./matrix.js";
 import { COPY_SLICE, yieldForAbort } from "./runtime/heap.js";
 import { minimumNormSolve } from "./linalg/svd.js";
-import { lsmr, lsqr, refinedCondition, type BidiagOptions, type BidiagStop, type StepOperator } from "./linalg/bidiag.js";
+import { lsmr, lsqr, refinedCondition, solveR, solveRT, type BidiagOptions, type BidiagStop, type StepOperator } from "./linalg/bidiag.js";
 import { MAXIMUM_BYTES } from "./runtime/heap.js";
 import { allFinite, callOptionKeys, checkOptions, float64Array, integer, nonNegative, requireOptions } from "./validate.js";
 
@@ -286,14 +286,17 @@ export class Sketch {
 
   /** S·A on its own (a size × n dense matrix, row-major). */
   async sketch(A: DenseMatrix | CsrMatrix | number[][], opts: SketchOptions): Promise<DenseMatrix> {
-    const D = denseInput(A);
-    const m = D.rows, n = D.cols;
+    const M = toMatrix("A", A);
+    const m = M.rows, n = M.cols;
     if (m === 0 || n === 0) throw new NumlaneError("invalid-size", `A is ${m}×${n}: nothing to sketch`, "A");
     requireOptions("opts", opts, SKETCH_KEYS);
     const kind = checkKind(opts.kind ?? "sparse-sign", "opts.kind");
     const entry = SKETCH_KINDS[kind];
     const d = integer("opts.size", opts.size, entry.minSize, entry.maxSize(m));
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
+    if (M instanceof CsrMatrix && (kind === "sparse-sign" || kind === "countsketch")) return this.sketchCsr(M, kind, d, seed, opts);
+    const D = M instanceof CsrMatrix ? M.toDense() : M;
+    allFinite("A", D.data);
     const threads = this.e.threadsFor(8 * m * n, opts);
     const scope = await this.e.scope(this.launches(opts, 8 * m * n), [D.data], 8 * d * n + entry.bytes(this.e, { rows: m, w: n, n, d }, threads) + 16 * 64);
     try {
@@ -301,6 +304,22 @@ export class Sketch {
       const ap = scope.input(D.layout === "row-major" ? D.data : rowMajor(D));
       const out = await this.apply(call, kind, ap, m, n, n, d, seed);
       return new DenseMatrix(d, n, this.e.copyOut(this.e.heap.f64.subarray(out >> 3, (out >> 3) + d * n)));
+    } finally {
+      scope.free();
+    }
+  }
+
+  /** S·A of a CsrMatrix by a sparse sign sketch, one pass over its nonzeros (the same S·A as of A made dense). */
+  private async sketchCsr(M: CsrMatrix, kind: "sparse-sign" | "countsketch", d: number, seed: number, opts: CallOptions): Promise<DenseMatrix> {
+    allFinite("A", M.data);
+    const n = M.cols, threads = this.e.threadsFor(csrBytes(M), opts);
+    const need = 8 * d * n + this.e.launchBytes(K.sketch_sparse_csr_f64, {}, threads) + 16 * 64;
+    checkFits(need + csrBytes(M), `a ${d}-row sketch of a ${M.rows}×${n} A`);
+    const scope = await this.e.scope(this.launches(opts, csrBytes(M)), [M.indptr, M.indices, M.data], need);
+    try {
+      const A = csrInput(scope, "A", M, M.rows, n), sa = scope.alloc(8 * d * n);
+      await scope.launch(K.sketch_sparse_csr_f64, { ...A, m: M.rows, n, b: 0, d, s: kind === "countsketch" ? 1 : Math.min(8, d), seed, sa }, { signal: opts.signal, threads, long: true });
+      return new DenseMatrix(d, n, this.e.copyOut(this.e.heap.f64.subarray(sa >> 3, (sa >> 3) + d * n)));
     } finally {
       scope.free();
     }
@@ -539,14 +558,14 @@ export class Sketch {
           ({ x, rank } = minimumNormSolve(R, n, f.c, rcond));
           if (rank < n) reason = "rank-deficient";
         } else {
-          x = backSolve(R, n, f.c);
+          x = solveR(R, n, f.c);
           rank = n;
         }
       } else if (deficient) {
         x = new Float64Array(n).fill(NaN);
         reason = "rank-deficient";
       } else {
-        x = backSolve(R, n, f.c);
+        x = solveR(R, n, f.c);
         // A as well conditioned as A·R⁻¹ would be: R cannot cut LSQR's iterations, only add its O(n²) solves.
         const precondition = cond > UNPRECONDITIONED_BELOW_COND ? R : undefined;
         for (let step = 0; ; step++) {
@@ -711,7 +730,7 @@ export class Sketch {
           x = s.x; rank = s.rank;
           if (rank < n) reason = "rank-deficient";
         } else {
-          x = backSolve(R, n, f.c);
+          x = solveR(R, n, f.c);
           rank = n;
         }
       } else {
@@ -727,7 +746,7 @@ export class Sketch {
           const long = { signal: opts.signal, onProgress: opts.onProgress, long: true, threads };
           const bnorm = norm2(b);
           // Both start at the sketch-and-solve point.
-          f64().set(backSolve(R, n, f.c), xp >> 3);
+          f64().set(solveR(R, n, f.c), xp >> 3);
           if (method === "sketch-and-precondition") {
             ({ iterations, reason } = await this.refine(call, { ab, w, m, n, bp, bnorm, rm, R, xp, maxIter, rtol }, long));
           } else {
@@ -885,9 +904,7 @@ export function ldexp(v: number, k: number): number {
 }
 /** ‖R⁻ᵀ·g‖ (g: Aᵀr; the gradient in the variables R·x, where A·R⁻¹ is near orthonormal). */
 function preconditionedNorm(R: Float64Array, n: number, g: Float64Array): number {
-  const z = Float64Array.from(g);
-  for (let i = 0; i < n; i++) { const zi = (z[i] /= R[i * n + i]); for (let j = i + 1; j < n; j++) z[j] -= R[i * n + j] * zi; }
-  return norm2(z);
+  return norm2(solveRT(R, n, Float64Array.from(g)));
 }
 /** ‖v‖₂, scaled so that no square overflows or underflows (as nrm2). */
 function norm2(v: Float64Array): number {
@@ -898,16 +915,6 @@ function norm2(v: Float64Array): number {
   for (let i = 0; i < v.length; i++) { const t = v[i] / big; s += t * t; }
   return big * Math.sqrt(s);
 }
-function backSolve(R: Float64Array, n: number, c: Float64Array): Float64Array {
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = c[i];
-    for (let j = i + 1; j < n; j++) s -= R[i * n + j] * x[j];
-    x[i] = s / R[i * n + i];
-  }
-  return x;
-}
-
 /** ‖R‖₂·‖R⁻¹‖₂ by power iterations on RᵀR and (RᵀR)⁻¹ (an estimate, from below). */
 function conditionEstimate(R: Float64Array, n: number): number {
   // Every loop walks rows of R (contiguous); buffers are reused.

@@ -162,6 +162,14 @@ describe("lstsq on a CsrMatrix: sketched, never dense", () => {
     }
   });
 
+  it("nl.sketch of a CsrMatrix: the same bits as of it made dense (sparse-sign, countsketch)", async () => {
+    const A = CsrMatrix.fromCoo(500, 7, Array.from({ length: 900 }, (_, k) => (k * 37) % 500), Array.from({ length: 900 }, (_, k) => (k * 11) % 7), Array.from({ length: 900 }, (_, k) => Math.sin(k)));
+    for (const kind of ["sparse-sign", "countsketch"] as const) {
+      const s = await nl.sketch(A, { kind, size: 40, seed: 9 }), d = await nl.sketch(A.toDense(), { kind, size: 40, seed: 9 });
+      expect(sameBits(s.data, d.data), kind).toBe(true);
+    }
+  });
+
   it("the same bits on 1 and 2 threads", async () => {
     if (!refs) return;
     const c = CASES[0], A = csr(c, refs[0]), b = Float64Array.from(refs[0].b);

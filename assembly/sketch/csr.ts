@@ -48,44 +48,16 @@ export function gkStepWorkspace(m: i32, n: i32): f64 {
 }
 
 /**
- * ũ ← α·A·t − ρ·ũ (m-vector, in place), s ← Aᵀũ (n-vector), out.normsq ← ‖ũ‖²,
- * A in CSR. α = 0 skips the product (ũ ← −ρ·ũ: the first step takes ũ = b).
+ * The step over A in CSR (csr: a = indptr) or dense rows (a + i·lda): each
+ * thread's groups, then Aᵀũ summed in group order. `csr` is a constant in
+ * each kernel below, so each compiles to its own loop.
  */
-export function gk_step_csr_f64(
-  indptr: usize, indices: usize, data: usize, m: i32, n: i32,
-  t: usize, alpha: f64, u: usize, ratio: f64, s: usize, work: usize, out: usize,
+// @ts-ignore: decorator
+@inline function step(
+  csr: bool, a: usize, lda: i32, indices: usize, data: usize, m: i32, n: i32,
+  t: usize, alpha: f64, u: usize, ratio: f64, s: usize, work: usize,
   team: usize, tid: i32, nthreads: i32,
-): void {
-  const groups = groupCount(m, n), rows = groupRows(m, n);
-  const norms = work + padded((<usize>groups * <usize>n) << 3);
-  const g1 = rangeStart(groups, tid + 1, nthreads);
-  for (let g = rangeStart(groups, tid, nthreads); g < g1; g++) {
-    const part = work + ((<usize>g * n) << 3);
-    memory.fill(part, 0, <usize>n << 3);
-    let nn: f64 = 0;
-    const i1 = min(m, (g + 1) * rows);
-    for (let i = g * rows; i < i1; i++) {
-      const ui = nextU(u, i, alpha, alpha != 0 ? csrRowDot(indptr, indices, data, t, i) : 0.0, ratio);
-      nn += ui * ui;
-      const k1 = load<i32>(indptr + (<usize>(i + 1) << 2));
-      for (let k = load<i32>(indptr + (<usize>i << 2)); k < k1; k++) {
-        const p = at(part, load<i32>(indices + (<usize>k << 2)));
-        store<f64>(p, load<f64>(p) + ui * load<f64>(at(data, k)));
-      }
-    }
-    store<f64>(at(norms, g), nn);
-  }
-  barrier(team, nthreads);
-  sumChunkColumns(work, groups, n, s, tid, nthreads);
-  if (tid == 0) store<f64>(at(out, GkStepCsrF64Out.normsq), sumPartials(norms, groups));
-}
-
-/** gk_step_csr_f64 for a dense row-major A (row i at a + i·lda). */
-export function gk_step_dense_f64(
-  a: usize, lda: i32, m: i32, n: i32,
-  t: usize, alpha: f64, u: usize, ratio: f64, s: usize, work: usize, out: usize,
-  team: usize, tid: i32, nthreads: i32,
-): void {
+): f64 {
   const groups = groupCount(m, n), rows = groupRows(m, n);
   const norms = work + padded((<usize>groups * <usize>n) << 3);
   const g1 = rangeStart(groups, tid + 1, nthreads);
@@ -96,15 +68,47 @@ export function gk_step_dense_f64(
     const i1 = min(m, (g + 1) * rows);
     for (let i = g * rows; i < i1; i++) {
       const row = a + ((<usize>i * lda) << 3);
-      const ui = nextU(u, i, alpha, alpha != 0 ? dotContiguous(row, t, n) : 0.0, ratio);
+      const dot = alpha == 0 ? 0.0 : csr ? csrRowDot(a, indices, data, t, i) : dotContiguous(row, t, n);
+      const ui = nextU(u, i, alpha, dot, ratio);
       nn += ui * ui;
-      addScaledRow(part, row, ui, n);
+      if (csr) {
+        const k1 = load<i32>(a + (<usize>(i + 1) << 2));
+        for (let k = load<i32>(a + (<usize>i << 2)); k < k1; k++) {
+          const p = at(part, load<i32>(indices + (<usize>k << 2)));
+          store<f64>(p, load<f64>(p) + ui * load<f64>(at(data, k)));
+        }
+      } else {
+        addScaledRow(part, row, ui, n);
+      }
     }
     store<f64>(at(norms, g), nn);
   }
   barrier(team, nthreads);
   sumChunkColumns(work, groups, n, s, tid, nthreads);
-  if (tid == 0) store<f64>(at(out, GkStepDenseF64Out.normsq), sumPartials(norms, groups));
+  return tid == 0 ? sumPartials(norms, groups) : 0.0;
+}
+
+/**
+ * ũ ← α·A·t − ρ·ũ (m-vector, in place), s ← Aᵀũ (n-vector), out.normsq ← ‖ũ‖²,
+ * A in CSR. α = 0 skips the product (ũ ← −ρ·ũ: the first step takes ũ = b).
+ */
+export function gk_step_csr_f64(
+  indptr: usize, indices: usize, data: usize, m: i32, n: i32,
+  t: usize, alpha: f64, u: usize, ratio: f64, s: usize, work: usize, out: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const normsq = step(true, indptr, 0, indices, data, m, n, t, alpha, u, ratio, s, work, team, tid, nthreads);
+  if (tid == 0) store<f64>(at(out, GkStepCsrF64Out.normsq), normsq);
+}
+
+/** gk_step_csr_f64 for a dense row-major A (row i at a + i·lda). */
+export function gk_step_dense_f64(
+  a: usize, lda: i32, m: i32, n: i32,
+  t: usize, alpha: f64, u: usize, ratio: f64, s: usize, work: usize, out: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const normsq = step(false, a, lda, 0, 0, m, n, t, alpha, u, ratio, s, work, team, tid, nthreads);
+  if (tid == 0) store<f64>(at(out, GkStepDenseF64Out.normsq), normsq);
 }
 
 /**
