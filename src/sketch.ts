@@ -75,8 +75,17 @@ export interface LstsqOptions extends CallOptions {
   conlim?: number;
   /** lsqr, lsmr: solve min ‖A·x − b‖² + damp²·‖x‖² (default 0). */
   damp?: number;
+  /**
+   * An entrywise (ℓ∞) guarantee for sketch-and-solve with a dense sketch
+   * (Gaussian, or SRHT): ‖x − x*‖∞ ≤ ε/√n·‖A·x* − b‖·‖A⁺‖ with probability
+   * 1 − δ at sketch size ε⁻²·n·ln³(m/δ) ("A Nearly-Optimal Bound for Fast
+   * Regression with ℓ∞ Guarantee", constant 1). Picks the method
+   * (sketch-and-solve), the sketch ("gaussian" unless "srht" is given) and
+   * its size; refused when that size passes m. Dense A only.
+   */
+  guarantee?: { norm: "inf"; epsilon: number; delta: number };
 }
-const LSTSQ_KEYS = callOptionKeys<LstsqOptions>({ method: true, sketch: true, sketchSize: true, seed: true, rtol: true, maxIter: true, rcond: true, atol: true, btol: true, conlim: true, damp: true });
+const LSTSQ_KEYS = callOptionKeys<LstsqOptions>({ method: true, sketch: true, sketchSize: true, seed: true, rtol: true, maxIter: true, rcond: true, atol: true, btol: true, conlim: true, damp: true, guarantee: true });
 /** The options only lsqr and lsmr take. */
 const BIDIAG_KEYS = ["atol", "btol", "conlim", "damp"] as const;
 
@@ -113,6 +122,13 @@ export interface LstsqResult {
   normalResidual: number;
   /** lsqr and lsmr: SciPy's istop (1, 2: the atol/btol tests; 3: conlim; 4, 5: the same at ε; 6: cond at 1/ε; 7: maxIter). */
   stop?: BidiagStop;
+  /**
+   * With opts.guarantee: the ℓ∞ bound it gives, ε/√n·‖r‖·‖A⁺‖, from the
+   * estimates it used: ‖r‖ of the returned x (≥ ‖A·x* − b‖) and ‖A⁺‖ =
+   * 1/σ_min from the refined condition estimate (σ_min from above, so ‖A⁺‖
+   * from below); holds with probability 1 − δ.
+   */
+  guarantee?: { norm: "inf"; epsilon: number; delta: number; bound: number; residualEstimate: number; pinvNormEstimate: number };
   /** Milliseconds of wall time in each phase: the sketch, the QR, the solve, the conditioning estimate, the final residual. */
   times: { sketch: number; factor: number; solve: number; condition: number; residual: number };
   /**
@@ -551,7 +567,7 @@ export class Sketch {
       let x: Float64Array, rank: number | undefined, iterations = 0, reason: LstsqReason = "solved";
       const deficient = rankDeficient(R, n, d);
       let cond = deficient ? Infinity : conditionEstimate(R, n);
-      if (Number.isFinite(cond) && !signalled(opts)) cond = await refinedCondition(op, R, n, cond, conditionSteps(method));
+      if (Number.isFinite(cond) && !signalled(opts)) ({ cond } = await refinedCondition(op, R, n, cond, conditionSteps(method)));
       clock.lap("condition");
       if (method === "sketch-and-solve") {
         if (opts.rcond !== undefined || rankDeficient(R, n, d)) {
@@ -637,7 +653,15 @@ export class Sketch {
     if (method === "auto" && sparse) method = m >= 8 * n ? "sketch-and-precondition" : "lsqr";
     const bidiag = method === "lsqr" || method === "lsmr";
     if (m < n && !bidiag) throw new NumlaneError("invalid-shape", `A is ${m}×${n}: lstsq needs at least as many rows as columns (or method "lsqr" / "lsmr")`, "A");
-    const kind = checkKind(opts.sketch ?? "sparse-sign", "opts.sketch");
+    const guarantee = opts.guarantee === undefined ? undefined : checkGuarantee(opts.guarantee, m, n);
+    if (guarantee) {
+      if (sparse) throw new NumlaneError("unsupported", "the ℓ∞ guarantee needs a dense sketch of A (Gaussian or SRHT): give a dense A", "opts.guarantee");
+      if (method !== "auto" && method !== "sketch-and-solve") throw new NumlaneError("invalid-value", `guarantee is for "sketch-and-solve" (with a dense sketch), not "${method}"`, "opts.guarantee");
+      if (opts.sketchSize !== undefined) throw new NumlaneError("invalid-value", "the guarantee picks the sketch size (ε⁻²·n·ln³(m/δ))", "opts.sketchSize");
+      method = "sketch-and-solve";
+    }
+    const kind = checkKind(opts.sketch ?? (guarantee ? "gaussian" : "sparse-sign"), "opts.sketch");
+    if (guarantee && kind !== "gaussian" && kind !== "srht") throw new NumlaneError("invalid-value", `the ℓ∞ guarantee needs a dense sketch ("gaussian" or "srht"), not "${kind}"`, "opts.sketch");
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-12);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? Math.min(2 ** 30, method === "lsqr" ? 2 * n : method === "lsmr" ? Math.min(m, n) : 1000), 1, 2 ** 30);
@@ -660,7 +684,7 @@ export class Sketch {
     const sketchSizeMin = Math.max(n, sizes.minSize), sketchSizeMax = Math.min(m, sizes.maxSize(m));
     // A given size is checked even when "auto" then picks qr: a bad value is never silently ignored.
     if (opts.sketchSize !== undefined) integer("opts.sketchSize", opts.sketchSize, sketchSizeMin, sketchSizeMax);
-    const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? Math.min(sketchSizeMax, sizes.defaultSize(m, n)), sketchSizeMin, sketchSizeMax);
+    const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? guarantee?.size ?? Math.min(sketchSizeMax, sizes.defaultSize(m, n)), sketchSizeMin, sketchSizeMax);
     if (sparse && (method === "sketch-and-precondition" || method === "sketch-and-solve")) {
       if (kind !== "sparse-sign" && kind !== "countsketch") throw new NumlaneError("unsupported", `a CsrMatrix A is sketched by "sparse-sign" or "countsketch" (one pass over its nonzeros), not "${kind}"`, "opts.sketch");
       return this.lstsqCsrSketched(M, b, method, kind, d, seed, rtol, maxIter, rcond, opts);
@@ -675,7 +699,8 @@ export class Sketch {
       const x = r.x.map((v) => ldexp(v, eb - ea));
       // An answer beyond float64's range is said so, never returned as Infinity silently.
       const reason = r.reason === "rank-deficient" || x.every(Number.isFinite) ? r.reason : "overflow";
-      return { ...r, x, residualNorm: ldexp(r.residualNorm, eb), reason };
+      const g = r.guarantee && { ...r.guarantee, bound: ldexp(r.guarantee.bound, eb - ea), residualEstimate: ldexp(r.guarantee.residualEstimate, eb), pinvNormEstimate: ldexp(r.guarantee.pinvNormEstimate, -ea) };
+      return { ...r, x, residualNorm: ldexp(r.residualNorm, eb), reason, ...(g ? { guarantee: g } : {}) };
     }
     const heap = this.e.heap;
     const w = n + 1; // columns of [A b]
@@ -758,9 +783,11 @@ export class Sketch {
         }
       }
       clock.lap("solve");
-      let cond = reason === "rank-deficient" ? Infinity : conditionEstimate(R, n);
+      let cond = reason === "rank-deficient" ? Infinity : conditionEstimate(R, n), sigmaMin: number | undefined;
       // The sketch's R is off by the sketch's distortion (up to ~3× at d = 4n): refine on A itself.
-      if (method !== "qr" && Number.isFinite(cond) && !signalled(opts)) cond = await refinedCondition(denseStep(scope, { signal: opts.signal, threads: call.threads }, ab, w, m, n), R, n, cond, conditionSteps(method));
+      if (method !== "qr" && Number.isFinite(cond) && !signalled(opts)) {
+        ({ cond, sigmaMin } = await refinedCondition(denseStep(scope, { signal: opts.signal, threads: call.threads }, ab, w, m, n), R, n, cond, conditionSteps(method)));
+      }
       clock.lap("condition");
       // ‖b − A·x‖, ‖A‖_F and Aᵀ(b − A·x) in wasm, in one pass over [A b].
       const xp2 = scope.alloc(8 * n), g = scope.alloc(8 * n);
@@ -768,10 +795,12 @@ export class Sketch {
       const q = await scope.launch(K.lstsq_residual_f64, { a: ab, lda: w, m, n, b: bp, x: xp2, g }, call.opts);
       const diag = diagnostics(q.residual, q.frobenius, f64().slice(g >> 3, (g >> 3) + n), norm2(b));
       clock.lap("residual");
+      const pinv = sigmaMin ? 1 / sigmaMin : Infinity;
       return {
         x, residualNorm: q.residual, iterations, sketchSize: d, rank, conditionEstimate: cond, method, reason,
         converged: method === "qr" || method === "sketch-and-solve" ? reason === "solved" || reason === "rank-deficient" : reason === "converged",
         ...diag, times: clock.times,
+        ...(guarantee ? { guarantee: { norm: "inf" as const, epsilon: guarantee.epsilon, delta: guarantee.delta, bound: (guarantee.epsilon / Math.sqrt(n)) * q.residual * pinv, residualEstimate: q.residual, pinvNormEstimate: pinv } } : {}),
       };
     } finally {
       scope.free();
@@ -826,6 +855,22 @@ const csrBytes = (A: CsrMatrix) => 12 * A.nnz + 4 * (A.rows + 1);
 
 /** Refinement steps of the sketched condition estimate: one for sketch-and-solve (whose solve is about a pass over A), two for the iterative methods (tens of passes). */
 const conditionSteps = (method: LstsqMethod) => (method === "sketch-and-solve" ? 1 : 2);
+
+/**
+ * opts.guarantee checked, with the sketch size it asks for: ε⁻²·n·ln³(m/δ)
+ * rows (the paper's bound with constant 1), refused past m.
+ */
+function checkGuarantee(g: unknown, m: number, n: number): { epsilon: number; delta: number; size: number } {
+  requireOptions("opts.guarantee", g as Record<string, unknown>, { norm: true, epsilon: true, delta: true });
+  const o = g as { norm: unknown; epsilon: unknown; delta: unknown };
+  if (o.norm !== "inf") throw new NumlaneError("invalid-value", `expected "inf", got ${String(o.norm)}`, "opts.guarantee.norm");
+  const epsilon = o.epsilon as number, delta = o.delta as number;
+  if (typeof epsilon !== "number" || !(epsilon > 0 && epsilon < Infinity)) throw new NumlaneError("invalid-value", `expected a number > 0, got ${String(epsilon)}`, "opts.guarantee.epsilon");
+  if (typeof delta !== "number" || !(delta > 0 && delta < 1)) throw new NumlaneError("invalid-value", `expected a number in (0, 1), got ${String(delta)}`, "opts.guarantee.delta");
+  const size = Math.max(n, Math.ceil((n * Math.log(m / delta) ** 3) / (epsilon * epsilon)));
+  if (size > m) throw new NumlaneError("invalid-value", `the bound needs a sketch of ${size} rows (ε⁻²·n·ln³(m/δ)), more than A's ${m}: a larger epsilon or delta, or method "qr" (exact)`, "opts.guarantee.epsilon");
+  return { epsilon, delta, size };
+}
 
 const signalled = (opts: CallOptions) => opts.signal?.aborted === true;
 

@@ -370,10 +370,11 @@ async function extremeEigenvalue(op: StepOperator, R: Float64Array, n: number, w
  * (2.78 for a true 1.03 at d = 4n); the Rayleigh quotients are not above the
  * truth and rise with each step (0.7–0.9 of it at 0–2 steps on random sparse
  * A, whose clustered extreme singular values are the slow case;
- * bench/results/sketch-notes.md). `fallback` when the refinement fails.
+ * bench/results/sketch-notes.md), and σ_min(A) (from above); `fallback`
+ * (and no σ_min) when the refinement fails.
  */
-export async function refinedCondition(op: StepOperator, R: Float64Array, n: number, fallback: number, steps: number): Promise<number> {
+export async function refinedCondition(op: StepOperator, R: Float64Array, n: number, fallback: number, steps: number): Promise<{ cond: number; sigmaMin?: number }> {
   const hi = await extremeEigenvalue(op, R, n, 1, steps), lo = await extremeEigenvalue(op, R, n, -1, steps);
   const cond = Math.sqrt(hi / lo);
-  return Number.isFinite(cond) && cond >= 1 ? cond : fallback;
+  return Number.isFinite(cond) && cond >= 1 ? { cond, sigmaMin: Math.sqrt(lo) } : { cond: fallback };
 }
