@@ -520,7 +520,7 @@ export class Sketch {
     try {
       const clock = new PhaseClock();
       loadB();
-      const r = await (method === "lsqr" ? lsqr : lsmr)(op, { ...o, signal: opts.signal });
+      const r = await (method === "lsqr" ? lsqr : lsmr)(op, { ...o, signal: opts.signal, onProgress: opts.onProgress });
       clock.lap("solve");
       const { rnorm, atr } = await residual(r.x);
       // With damp: the tests are on [A; damp·I]·x ≈ [b; 0], whose residual is [r; −damp·x].
@@ -586,7 +586,9 @@ export class Sketch {
         const precondition = cond > UNPRECONDITIONED_BELOW_COND ? R : undefined;
         for (let step = 0; ; step++) {
           loadB();
-          const r = await lsqr(op, { R: precondition, x0: x, bnorm, atol: rtol, btol: rtol, conlim: 0, damp: 0, maxIter: maxIter - iterations, signal: opts.signal });
+          const done = iterations, report = opts.onProgress;
+          const onProgress = report && ((q: Progress) => report({ iteration: done + q.iteration, value: q.value }));
+          const r = await lsqr(op, { R: precondition, x0: x, bnorm, atol: rtol, btol: rtol, conlim: 0, damp: 0, maxIter: maxIter - iterations, signal: opts.signal, onProgress });
           iterations += r.iterations;
           x = r.x;
           if (signalled(opts)) { reason = "aborted"; break; }

@@ -27,6 +27,8 @@ export interface BidiagOptions {
   /** Start at x0: ũ must hold b; the first step forms b − A·x0. */
   x0?: Float64Array;
   signal?: AbortSignal;
+  /** Called after each iteration with the recurrences' ‖r‖. */
+  onProgress?: (p: { iteration: number; value: number }) => void;
 }
 
 /** SciPy's istop: 0 x = 0 solves it, 1 ‖r‖ small, 2 ‖Aᵀr‖ small, 3 cond > conlim, 4–6 the same at ε, 7 iteration limit. */
@@ -189,6 +191,7 @@ export async function lsqr(op: StepOperator, o: BidiagOptions): Promise<BidiagRe
     res2 += psi * psi;
     rnorm = Math.sqrt(phibar * phibar + res2);
     arnorm = alpha * Math.abs(tau);
+    o.onProgress?.({ iteration: itn, value: rnorm });
     stop = stopTest(itn, o, rnorm, arnorm, anorm, acond, xnorm, bnorm, Number.EPSILON);
     if (stop !== 0) break;
   }
@@ -253,6 +256,7 @@ export async function lsmr(op: StepOperator, o: BidiagOptions): Promise<BidiagRe
     if (itn > 1) minrbar = Math.min(minrbar, rhobarold);
     condA = Math.max(maxrbar, rhotemp) / Math.min(minrbar, rhotemp);
     normar = Math.abs(zetabar);
+    o.onProgress?.({ iteration: itn, value: normr });
     stop = stopTest(itn, o, normr, normar, normA, condA, Math.sqrt(nx), bnorm, 0);
     if (stop !== 0) break;
   }
