@@ -1,6 +1,7 @@
 # NumPy/SciPy peer for bench/sketch.mjs: builds the same test problem and times
 # numpy.linalg.lstsq (LAPACK gelsd), scipy.linalg.lstsq (gelsy) and
-# numpy.linalg.qr(mode="r") (dgeqrf) on request.
+# numpy.linalg.qr(mode="r") (dgeqrf) on request; for the sparse problem,
+# scipy.sparse.linalg.lsqr / lsmr in process CPU time.
 import json, sys, time
 
 try:
