@@ -1,43 +1,16 @@
-// Coordinate descent family. nl.lasso: scikit-learn's Lasso objective
-// 1/(2n)‖b − A·x‖² + λ‖x‖₁, cyclic coordinate descent with the duality-gap
-// stopping rule, the whole fit in one SPMD launch (assembly/bcd/lasso.ts).
+// Coordinate descent family: nl.bcd (src/bcd/generic.ts), nl.lasso and
+// nl.lassoPath (src/bcd/lasso.ts), nl.logisticRegression.
 import { NumlaneError } from "./errors.js";
-import { HISTORY_CAP, reasonName, type CallOptions, type Engine } from "./engine.js";
+import { reasonName, type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, DenseMatrix } from "./matrix.js";
 import * as K from "./generated/kernels.js";
-import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, int32Array, integer, nonNegative, positive, requireOptions, type OptionKeys } from "./validate.js";
-import { ldexp, refuseUnsafeScale, unsafeExponent } from "./sketch.js";
-import { bcdReason, bcdSolve, columnMajor, columnMajorBytes, denseOf, startingPoint, type BcdOptions, type BcdProblem, type BcdReason, type BcdResult } from "./bcd/generic.js";
+import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, int32Array, integer, nonNegative, positive, type OptionKeys } from "./validate.js";
+import { refuseUnsafeScale } from "./sketch.js";
+import { lasso, lassoPath, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LassoResult } from "./bcd/lasso.js";
+import { bcdReason, bcdSolve, columnMajor, columnMajorBytes, denseOf, type BcdOptions, type BcdProblem, type BcdReason, type BcdResult } from "./bcd/generic.js";
 
 export type { BcdReason, BcdResult } from "./bcd/generic.js";
-
-export interface LassoOptions extends CallOptions {
-  /** The L1 weight λ ≥ 0 (scikit-learn's alpha). */
-  lambda: number;
-  /** Full sweeps over the coordinates; default 1000 (as scikit-learn). */
-  maxIter?: number;
-  /** Stop when the duality gap ≤ tol·‖b‖²/n (scikit-learn's rule); default 1e-4. */
-  tol?: number;
-  /** Starting point (default zeros). Never modified. */
-  x0?: Float64Array;
-}
-const LASSO_KEYS = callOptionKeys<LassoOptions>({ lambda: true, maxIter: true, tol: true, x0: true });
-
-export interface LassoPathOptions extends Omit<LassoOptions, "lambda"> {
-  /** The λ to fit, in the order given (best decreasing, for warm starts). */
-  lambdas?: ArrayLike<number>;
-  /** Without lambdas: how many, log-spaced from λ_max down to eps·λ_max; default 100. */
-  nLambdas?: number;
-  /** Default 1e-3 (scikit-learn's). */
-  eps?: number;
-}
-const LASSO_PATH_KEYS = callOptionKeys<LassoPathOptions>({ lambdas: true, nLambdas: true, eps: true, maxIter: true, tol: true, x0: true });
-
-export interface LassoPathResult {
-  lambdas: Float64Array;
-  /** One fit per λ, in the same order. */
-  fits: BcdResult[];
-}
+export type { LassoOptions, LassoPathOptions, LassoPathResult, LassoResult } from "./bcd/lasso.js";
 
 export interface LogisticOptions extends CallOptions {
   /** Inverse regularisation strength (scikit-learn's C); or give lambda = 1/(n·C). Default C = 1. */
@@ -79,50 +52,14 @@ export class Bcd {
     return bcdSolve(this.e, problem, opts);
   }
 
-  async lasso(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<BcdResult> {
-    requireOptions("opts", opts, LASSO_KEYS);
-    const lambda = nonNegative("opts.lambda", opts.lambda);
-    return (await this.fitScaled(this.fitInputs(A, b, opts), [lambda], opts))[0];
+  /** The lasso / elastic net (src/bcd/lasso.ts). */
+  lasso(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<LassoResult> {
+    return lasso(this.e, A, b, opts);
   }
 
-  /**
-   * The lasso along a decreasing sequence of λ (scikit-learn's lasso_path):
-   * by default nLambdas values log-spaced from λ_max = max|Aᵀb|/n, where
-   * x = 0, down to eps·λ_max; each fit starts from the previous solution.
-   */
-  async lassoPath(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoPathOptions = {}): Promise<LassoPathResult> {
-    checkOptions("opts", opts, LASSO_PATH_KEYS);
-    // Everything is checked before the grid's kernel runs.
-    const inputs = this.fitInputs(A, b, opts);
-    let lambdas: number[];
-    if (opts.lambdas !== undefined) {
-      for (const k of ["nLambdas", "eps"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} builds a grid; lambdas gives one`, `opts.${k}`);
-      if (!Array.isArray(opts.lambdas) && !ArrayBuffer.isView(opts.lambdas)) throw new NumlaneError("invalid-type", "expected an array of λ ≥ 0", "opts.lambdas");
-      lambdas = Array.from(opts.lambdas as ArrayLike<number>, (v, i) => nonNegative(`opts.lambdas[${i}]`, v));
-      if (lambdas.length === 0) throw new NumlaneError("invalid-size", "expected at least one λ", "opts.lambdas");
-    } else {
-      const count = integer("opts.nLambdas", opts.nLambdas ?? 100, 1, 10_000);
-      // eps = 0 would put λ = 0 (least squares) after λ_max: log-spacing needs eps > 0, as scikit-learn.
-      const eps = positive("opts.eps", opts.eps ?? 1e-3);
-      const { D } = inputs;
-      // Summed at safe scales (see fitScaled), then scaled back exactly.
-      const ea = unsafeExponent(D.data), eb = unsafeExponent(b);
-      let lmax = 0;
-      for (let j = 0; j < D.cols; j++) { let g = 0; for (let i = 0; i < D.rows; i++) g += ldexp(D.get(i, j), -ea) * ldexp(b[i], -eb); lmax = Math.max(lmax, Math.abs(g)); }
-      lmax = ldexp(lmax / D.rows, ea + eb);
-      // The grid comes from wasm: JavaScript's ** differs in the last bit between engines.
-      const shape = { hi: lmax, ratio: eps, count };
-      const scope = await this.e.scope({}, [], 8 * count + 64 + this.e.launchBytes(K.logspace_f64, shape, 1));
-      try {
-        const grid = scope.alloc(8 * count);
-        await scope.launch(K.logspace_f64, { ...shape, grid });
-        lambdas = Array.from(this.e.heap.f64.subarray(grid >> 3, (grid >> 3) + count));
-      } finally {
-        scope.free();
-      }
-    }
-    const fits = await this.fitScaled(inputs, lambdas, opts);
-    return { lambdas: Float64Array.from(lambdas), fits };
+  /** The lasso along a decreasing sequence of λ, warm-started (src/bcd/lasso.ts). */
+  lassoPath(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoPathOptions = {}): Promise<LassoPathResult> {
+    return lassoPath(this.e, A, b, opts);
   }
 
   /**
@@ -202,90 +139,4 @@ export class Bcd {
     );
     return { ...fit, objective: fit.objective * n * C };
   }
-
-  /** lasso's and lassoPath's A, b and fit options, checked (before any kernel runs). */
-  private fitInputs(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: Omit<LassoOptions, "lambda">) {
-    const D = toDense(A);
-    const n = D.rows, p = D.cols;
-    if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "A");
-    allFinite("A", D.data);
-    float64Array("b", b);
-    if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A's rows, got ${b.length}`, "b");
-    allFinite("b", b);
-    const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
-    const tol = nonNegative("opts.tol", opts.tol ?? 1e-4);
-    const x0 = startingPoint(opts.x0, p, " (A's columns)");
-    return { D, b, n, p, maxIter, tol, x0 };
-  }
-
-  /**
-   * fit, for A or b with entries past 2^±SAFE_EXPONENT (their sums of squares
-   * would overflow or underflow: NaN or 0 coefficients): A·2^−ea, b·2^−eb
-   * (exact) are fitted with λ·2^−(ea+eb), and x (×2^(eb−ea)), the objective,
-   * gap and history (×2^(2eb)) scaled back. The same fits otherwise.
-   */
-  private async fitScaled(inputs: ReturnType<Bcd["fitInputs"]>, lambdas: number[], opts: Omit<LassoOptions, "lambda">): Promise<BcdResult[]> {
-    const { D, b, x0 } = inputs;
-    const ea = unsafeExponent(D.data), eb = unsafeExponent(b);
-    if (ea === 0 && eb === 0) return this.fit(inputs, lambdas, opts);
-    const scaled = {
-      ...inputs,
-      D: new DenseMatrix(D.rows, D.cols, D.data.map((v) => ldexp(v, -ea)), D.layout),
-      b: b.map((v) => ldexp(v, -eb)),
-      x0: x0?.map((v) => ldexp(v, ea - eb)),
-    };
-    const fits = await this.fit(scaled, lambdas.map((l) => ldexp(l, -ea - eb)), opts);
-    return fits.map((f) => ({
-      ...f, x: f.x.map((v) => ldexp(v, eb - ea)), objective: ldexp(f.objective, 2 * eb),
-      gap: f.gap === undefined ? undefined : ldexp(f.gap, 2 * eb), history: f.history.map((v) => ldexp(v, 2 * eb)),
-    }));
-  }
-
-  /** Lasso fits for each λ in turn (inputs checked by fitInputs), warm-started, with A, b and the workspace in wasm memory once. */
-  private async fit(inputs: ReturnType<Bcd["fitInputs"]>, lambdas: number[], opts: Omit<LassoOptions, "lambda">): Promise<BcdResult[]> {
-    const { D, b, n, p, maxIter, tol, x0 } = inputs;
-    let bb = 0;
-    for (let i = 0; i < n; i++) bb += b[i] * b[i];
-
-    const historyCap = Math.min(maxIter, HISTORY_CAP);
-    const heap = this.e.heap;
-    const threads = this.e.threadsFor(8 * n * 16, opts);
-    const extra = 8 * (n + p + historyCap) + 3 * 64 + columnMajorBytes(this.e, D) + this.e.launchBytes(K.lasso_cd_f64, { n, p }, threads);
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, b], extra);
-    try {
-      const ap = await columnMajor(this.e, scope, D, opts);
-      const bp = scope.input(b);
-      const rp = scope.alloc(8 * n);
-      const xp = scope.alloc(8 * p);
-      if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + p);
-      const hp = scope.alloc(8 * historyCap);
-      const results: BcdResult[] = [];
-      for (const lambda of lambdas) {
-        // x stays in wasm memory: each fit starts where the previous one ended.
-        const out = await scope.launch(K.lasso_cd_f64, {
-          a: ap, n, p, b: bp, x: xp, r: rp, lambdaN: lambda * n, maxIter, tol: tol * bb, stepTol: tol, history: hp, historyCap,
-        }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
-        const f64 = heap.f64;
-        const iterations = out.iterations;
-        const reason = bcdReason(out.reason);
-        const x = this.e.copyOut(f64.subarray(xp >> 3, (xp >> 3) + p));
-        let rr = 0, l1 = 0;
-        for (let i = 0; i < n; i++) rr += f64[(rp >> 3) + i] ** 2;
-        for (let j = 0; j < p; j++) l1 += Math.abs(x[j]);
-        results.push({
-          x,
-          objective: rr / (2 * n) + lambda * l1,
-          iterations,
-          converged: reason === "converged",
-          reason,
-          gap: out.gap / n,
-          history: f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations, historyCap)).map((g) => g / n),
-        });
-      }
-      return results;
-    } finally {
-      scope.free();
-    }
-  }
 }
-

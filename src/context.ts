@@ -6,7 +6,7 @@ import { Softmax, type SoftmaxAlgorithm, type SoftmaxOptions } from "./softmax.j
 import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions, type GmresResult, type RecycleOptions, type LinearSystem, type SequenceOptions, type SequenceOrderOptions, type SequenceResult, type SolverMatrix } from "./krylov.js";
 import type { CsrMatrix, DenseMatrix, MatrixLike } from "./matrix.js";
 import { holding, prepareMatrix, type PreparedMatrix } from "./operator.js";
-import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LogisticOptions } from "./bcd.js";
+import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LassoResult, type LogisticOptions } from "./bcd.js";
 import type { BcdOptions, BcdProblem } from "./bcd/generic.js";
 import { Sketch, type LeverageOptions, type LstsqOptions, type LstsqResult, type QrResult, type SketchOptions } from "./sketch.js";
 import { Engine, MAX_THREADS, type CallOptions } from "./engine.js";
@@ -137,8 +137,8 @@ export class Numlane {
     return this.bcdFamily.bcd(problem, opts);
   }
 
-  /** Lasso (scikit-learn's objective 1/(2n)‖b − A·x‖² + λ‖x‖₁) by coordinate descent with a duality-gap stop. */
-  lasso(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<BcdResult> {
+  /** Lasso / elastic net (scikit-learn's ElasticNet objective, with an intercept by default) by coordinate descent with a duality-gap stop. */
+  lasso(A: CsrMatrix | DenseMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<LassoResult> {
     return this.bcdFamily.lasso(A, b, opts);
   }
 

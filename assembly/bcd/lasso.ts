@@ -1,5 +1,7 @@
-// Lasso by cyclic coordinate descent, scikit-learn's objective scaled by n:
-//   ½‖b − A·x‖² + λn·‖x‖₁        (A column-major n×p, columns contiguous)
+// Lasso and elastic net by cyclic coordinate descent, scikit-learn's
+// ElasticNet objective scaled by n:
+//   ½‖b − A·x‖² + l1·‖x‖₁ + ½·l2·‖x‖²   (A column-major n×p, columns contiguous;
+//   l1 = λρn, l2 = λ(1 − ρ)n; `positive` keeps x ≥ 0)
 // with its duality-gap stopping rule, the whole fit in one SPMD launch.
 //
 // Threads split the rows (fixed chunks). Each coordinate step needs one
@@ -84,7 +86,7 @@ function updateDot(col: usize, next: usize, r: usize, d: f64, len: i32): f64 {
  */
 export function lasso_cd_f64(
   a: usize, n: i32, p: i32, b: usize, x: usize, r: usize,
-  lambdaN: f64, maxIter: i32, tol: f64, stepTol: f64,
+  lambdaN: f64, l2N: f64, positive: bool, maxIter: i32, tol: f64, stepTol: f64,
   history: usize, historyCap: i32, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
@@ -128,9 +130,9 @@ export function lasso_cd_f64(
       if (abortAgreed(team, checks++, tid, nthreads)) { abort = true; break; }
       step++;
       const t = sumPartials(buf, chunks) + old * nj;
-      // Soft threshold.
+      // Soft threshold (clipped at 0 when positive), shrunk by the L2 term.
       const mag = Math.abs(t) - lambdaN;
-      const next = mag > 0 ? (t > 0 ? mag : -mag) / nj : 0.0;
+      const next = mag > 0 && (!positive || t > 0) ? (t > 0 ? mag : -mag) / (nj + l2N) : 0.0;
       const d = next - old;
       const jn = nextColumn(colSq, p, j + 1);
       if (jn < p) {
@@ -158,8 +160,8 @@ export function lasso_cd_f64(
     if (abort) { reason = ABORTED; break; }
     if (tid == 0 && iter <= historyCap) store<f64>(at(history, iter - 1), NaN);
     if (xMax == 0 || stepMax / xMax < stepTol || iter == maxIter) {
-      // Duality gap (as scikit-learn's enet_coordinate_descent, no L2 term):
-      // scale r into the dual feasible set, compare primal and dual objectives.
+      // Duality gap (as scikit-learn's enet_coordinate_descent): scale r into
+      // the dual feasible set, compare primal and dual objectives.
       for (let c = c0; c < c1; c++) {
         const s = c * CHUNK, len = min(CHUNK, n - s);
         for (let j = 0; j < p; j++) store<f64>(at(grad, j * chunks + c), dotContiguous(a + ((<usize>j * n + s) << 3), at(r, s), len));
@@ -167,10 +169,13 @@ export function lasso_cd_f64(
         store<f64>(at(rbP, c), dotContiguous(at(r, s), at(b, s), len));
       }
       barrier(team, nthreads);
-      let dualNorm: f64 = 0, l1: f64 = 0;
+      let dualNorm: f64 = 0, l1: f64 = 0, w2: f64 = 0;
       for (let j = 0; j < p; j++) {
-        dualNorm = max(dualNorm, Math.abs(sumPartials(at(grad, j * chunks), chunks)));
-        l1 += Math.abs(load<f64>(at(x, j)));
+        const xj = load<f64>(at(x, j));
+        const g = sumPartials(at(grad, j * chunks), chunks) - l2N * xj;
+        dualNorm = max(dualNorm, positive ? g : Math.abs(g));
+        l1 += Math.abs(xj);
+        w2 += xj * xj;
       }
       const rr = sumPartials(rrP, chunks), rb = sumPartials(rbP, chunks);
       let scale: f64 = 1;
@@ -181,6 +186,7 @@ export function lasso_cd_f64(
         gap = rr;
       }
       gap += lambdaN * l1 - scale * rb;
+      if (l2N != 0) gap += 0.5 * l2N * (1 + scale * scale) * w2;
       if (tid == 0) {
         if (iter <= historyCap) store<f64>(at(history, iter - 1), gap);
         reportProgress(team, iter, gap);

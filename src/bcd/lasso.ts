@@ -1,0 +1,339 @@
+// nl.lasso and nl.lassoPath: scikit-learn's ElasticNet objective
+//   1/(2n)‖b − c − A·x‖² + λρ‖x‖₁ + ½λ(1 − ρ)‖x‖²   (ρ = l1Ratio, 1: the lasso)
+// by cyclic coordinate descent with its duality-gap stopping rule. The host
+// folds sample weights and the intercept c into the design as scikit-learn
+// does (weights rescaled to sum to n; rows by √w; weighted means taken off),
+// then runs one of three kernels: over dense columns (assembly/bcd/lasso.ts),
+// over a sparse design's nonzeros by columns with the centring kept implicit
+// (lasso_csc.ts), or from the Gram matrix when samples outnumber features
+// (lasso_gram.ts).
+import { NumlaneError } from "../errors.js";
+import { HISTORY_CAP, type CallOptions, type Engine, type TurnScope } from "../engine.js";
+import { CsrMatrix, DenseMatrix, toMatrix } from "../matrix.js";
+import * as K from "../generated/kernels.js";
+import { allFinite, boolean, callOptionKeys, checkAttached, checkOptions, finiteNumber, float64Array, integer, nonNegative, positive, requireOptions } from "../validate.js";
+import { ldexp, unsafeExponent } from "../sketch.js";
+import { bcdReason, columnMajor, columnMajorBytes, startingPoint, type BcdResult } from "./generic.js";
+
+export interface LassoOptions extends CallOptions {
+  /** The penalty weight λ ≥ 0 (scikit-learn's alpha). */
+  lambda: number;
+  /** ρ ∈ [0, 1]: the L1 share of the penalty (scikit-learn's l1_ratio); below 1 the elastic net. Default 1. */
+  l1Ratio?: number;
+  /** Fit an unpenalized intercept c (scikit-learn's fit_intercept); default true. */
+  fitIntercept?: boolean;
+  /** Per-sample weights ≥ 0 (not all 0), rescaled to sum to n as scikit-learn does; default all 1. Never modified. */
+  sampleWeight?: Float64Array | number[];
+  /** Constrain x ≥ 0 (scikit-learn's positive); default false. */
+  positive?: boolean;
+  /**
+   * Work from the Gram matrix AᵀA (scikit-learn's precompute): a step costs
+   * O(p) instead of O(n) after forming it once. "auto" (default): for
+   * lassoPath when n > p (as scikit-learn's lasso_path), for lasso when
+   * n ≥ 4p (and p ≤ 4096 either way); dense designs only.
+   */
+  precompute?: "auto" | boolean;
+  /** Full sweeps over the coordinates; default 1000 (as scikit-learn). */
+  maxIter?: number;
+  /** Stop when the duality gap ≤ tol·‖b‖²/n (b weighted and centred; scikit-learn's rule); default 1e-4. */
+  tol?: number;
+  /** Starting point (default zeros). Never modified. */
+  x0?: Float64Array;
+}
+const FIT_KEYS = { l1Ratio: true, fitIntercept: true, sampleWeight: true, positive: true, precompute: true, maxIter: true, tol: true, x0: true } as const;
+const LASSO_KEYS = callOptionKeys<LassoOptions>({ lambda: true, ...FIT_KEYS });
+
+export interface LassoPathOptions extends Omit<LassoOptions, "lambda"> {
+  /** The λ to fit, in the order given (best decreasing, for warm starts). */
+  lambdas?: ArrayLike<number>;
+  /** Without lambdas: how many, log-spaced from λ_max (where x = 0) down to eps·λ_max; default 100. */
+  nLambdas?: number;
+  /** Default 1e-3 (scikit-learn's). */
+  eps?: number;
+}
+const LASSO_PATH_KEYS = callOptionKeys<LassoPathOptions>({ lambdas: true, nLambdas: true, eps: true, ...FIT_KEYS });
+
+/** A lasso fit: BcdResult plus the intercept (0 without fitIntercept). */
+export interface LassoResult extends BcdResult {
+  intercept: number;
+}
+
+export interface LassoPathResult {
+  lambdas: Float64Array;
+  /** One fit per λ, in the same order. */
+  fits: LassoResult[];
+}
+
+/** The design the kernels see, Ã = diag(s)·(A − 1·μᵀ): dense (formed), or sparse by columns (s and μ kept apart). */
+type Design =
+  | { kind: "dense"; D: DenseMatrix }
+  | { kind: "csc"; colptr: Int32Array; rows: Int32Array; vals: Float64Array; s: Float64Array; mu: Float64Array };
+
+interface Prepared {
+  design: Design;
+  /** The target the kernels see: s⊙(b − ȳ). */
+  b: Float64Array;
+  n: number;
+  p: number;
+  /** Column means and target mean taken off (undefined: no intercept). */
+  xMean?: Float64Array;
+  yMean: number;
+  /** Powers of two the raw A and b were scaled by (0: none; see prepare). */
+  ea: number;
+  eb: number;
+  x0?: Float64Array;
+  l1Ratio: number;
+  positive: boolean;
+  precompute: "auto" | boolean;
+  maxIter: number;
+  tol: number;
+}
+
+export async function lasso(e: Engine, A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoOptions): Promise<LassoResult> {
+  requireOptions("opts", opts, LASSO_KEYS);
+  const lambda = nonNegative("opts.lambda", opts.lambda);
+  const prep = prepare(A, b, opts);
+  return (await fitAll(e, prep, [lambda], opts))[0];
+}
+
+/**
+ * The fits along a decreasing sequence of λ (scikit-learn's lasso_path): by
+ * default nLambdas values log-spaced from λ_max = max|Ãᵀb̃|/(nρ), where x = 0,
+ * down to eps·λ_max; each fit starts from the previous solution.
+ */
+export async function lassoPath(e: Engine, A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: LassoPathOptions = {}): Promise<LassoPathResult> {
+  checkOptions("opts", opts, LASSO_PATH_KEYS);
+  // Everything is checked before the grid's kernel runs.
+  const prep = prepare(A, b, opts);
+  let lambdas: number[];
+  if (opts.lambdas !== undefined) {
+    for (const k of ["nLambdas", "eps"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} builds a grid; lambdas gives one`, `opts.${k}`);
+    if (!Array.isArray(opts.lambdas) && !ArrayBuffer.isView(opts.lambdas)) throw new NumlaneError("invalid-type", "expected an array of λ ≥ 0", "opts.lambdas");
+    lambdas = Array.from(opts.lambdas as ArrayLike<number>, (v, i) => nonNegative(`opts.lambdas[${i}]`, v));
+    if (lambdas.length === 0) throw new NumlaneError("invalid-size", "expected at least one λ", "opts.lambdas");
+  } else {
+    const count = integer("opts.nLambdas", opts.nLambdas ?? 100, 1, 10_000);
+    // eps = 0 would put λ = 0 (least squares) after λ_max: log-spacing needs eps > 0, as scikit-learn.
+    const eps = positive("opts.eps", opts.eps ?? 1e-3);
+    if (prep.l1Ratio === 0) throw new NumlaneError("invalid-value", "with l1Ratio 0 there is no λ_max to start a grid from: give lambdas", "opts.l1Ratio");
+    // Summed at the safe scale prepare chose, then scaled back exactly.
+    const lmax = ldexp(maxCorrelation(prep) / (prep.n * prep.l1Ratio), prep.ea + prep.eb);
+    // The grid comes from wasm: JavaScript's ** differs in the last bit between engines.
+    const shape = { hi: lmax, ratio: eps, count };
+    const scope = await e.scope({}, [], 8 * count + 64 + e.launchBytes(K.logspace_f64, shape, 1));
+    try {
+      const grid = scope.alloc(8 * count);
+      await scope.launch(K.logspace_f64, { ...shape, grid });
+      lambdas = Array.from(e.heap.f64.subarray(grid >> 3, (grid >> 3) + count));
+    } finally {
+      scope.free();
+    }
+  }
+  const fits = await fitAll(e, prep, lambdas, opts);
+  return { lambdas: Float64Array.from(lambdas), fits };
+}
+
+/** max_j |ã_jᵀb̃|: where the path's x leaves 0. */
+function maxCorrelation({ design, b, n, p }: Prepared): number {
+  let top = 0;
+  if (design.kind === "dense") {
+    const { D } = design;
+    for (let j = 0; j < p; j++) { let g = 0; for (let i = 0; i < n; i++) g += D.get(i, j) * b[i]; top = Math.max(top, Math.abs(g)); }
+  } else {
+    const { colptr, rows, vals, s, mu } = design;
+    let sb = 0;
+    for (let i = 0; i < n; i++) sb += s[i] * b[i];
+    for (let j = 0; j < p; j++) {
+      let g = 0;
+      for (let k = colptr[j]; k < colptr[j + 1]; k++) g += vals[k] * b[rows[k]];
+      top = Math.max(top, Math.abs(g - mu[j] * sb));
+    }
+  }
+  return top;
+}
+
+/** Sample weights checked and rescaled to sum to n (scikit-learn's); undefined: all 1. */
+function sampleWeights(w: unknown, n: number): Float64Array | undefined {
+  if (w === undefined) return undefined;
+  if (Array.isArray(w)) {
+    const bad = w.findIndex((v) => typeof v !== "number");
+    if (bad >= 0) throw new NumlaneError("invalid-type", `weights must be numbers; entry ${bad} is ${typeof w[bad]}`, "opts.sampleWeight");
+  }
+  const v = Array.isArray(w) ? Float64Array.from(w) : float64Array("opts.sampleWeight", w);
+  if (v.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} weights to match A's rows, got ${v.length}`, "opts.sampleWeight");
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    if (!(v[i] >= 0) || v[i] === Infinity) throw new NumlaneError("invalid-value", `weights must be finite and ≥ 0; entry ${i} is ${v[i]}`, "opts.sampleWeight");
+    sum += v[i];
+  }
+  if (!(sum > 0)) throw new NumlaneError("invalid-value", "the weights are all 0: nothing to fit", "opts.sampleWeight");
+  return v.map((x) => x * (n / sum));
+}
+
+/**
+ * A, b and the fit options checked (before any kernel runs) and turned into
+ * the kernels' problem. Entries of A or b past 2^±SAFE_EXPONENT (their sums of
+ * squares would overflow or underflow) are first scaled by exact powers of
+ * two, A·2^−ea and b·2^−eb; fitAll scales the answers back.
+ */
+function prepare(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts: Omit<LassoOptions, "lambda">): Prepared {
+  const M = toMatrix("A", A);
+  const n = M.rows, p = M.cols;
+  if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "A");
+  allFinite("A", M.data);
+  float64Array("b", b);
+  if (b.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} entries to match A's rows, got ${b.length}`, "b");
+  allFinite("b", b);
+  const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
+  const tol = nonNegative("opts.tol", opts.tol ?? 1e-4);
+  const x0 = startingPoint(opts.x0, p, " (A's columns)");
+  const l1Ratio = finiteNumber("opts.l1Ratio", opts.l1Ratio ?? 1);
+  if (!(l1Ratio >= 0 && l1Ratio <= 1)) throw new NumlaneError("invalid-value", `expected a number in [0, 1], got ${l1Ratio}`, "opts.l1Ratio");
+  const fitIntercept = boolean("opts.fitIntercept", opts.fitIntercept ?? true);
+  const pos = boolean("opts.positive", opts.positive ?? false);
+  const precompute = opts.precompute ?? "auto";
+  if (precompute !== "auto" && typeof precompute !== "boolean") throw new NumlaneError("invalid-value", `expected "auto", true or false, got ${String(precompute)}`, "opts.precompute");
+  if (precompute === true && M instanceof CsrMatrix) throw new NumlaneError("unsupported", "the Gram matrix is for dense designs", "opts.precompute");
+  const w = sampleWeights(opts.sampleWeight, n);
+  if (opts.sampleWeight !== undefined && ArrayBuffer.isView(opts.sampleWeight)) checkAttached("opts.sampleWeight", opts.sampleWeight);
+
+  const ea = unsafeExponent(M.data), eb = unsafeExponent(b);
+  const raw = ea === 0 ? M.data : M.data.map((v) => ldexp(v, -ea));
+  const rb = eb === 0 ? b : b.map((v) => ldexp(v, -eb));
+  const s = w?.map(Math.sqrt);
+  // Weighted means (the weights sum to n).
+  let yMean = 0;
+  if (fitIntercept) { for (let i = 0; i < n; i++) yMean += (w ? w[i] : 1) * rb[i]; yMean /= n; }
+  const bt = !fitIntercept && !s ? rb : rb.map((v, i) => (s ? s[i] : 1) * (v - yMean));
+  const xMean = fitIntercept ? new Float64Array(p) : undefined;
+  const common = { b: bt, n, p, xMean, yMean, ea, eb, x0: x0?.map((v) => ldexp(v, ea - eb)), l1Ratio, positive: pos, precompute, maxIter, tol };
+
+  if (M instanceof CsrMatrix) {
+    // CSR of Aᵀ: A's columns.
+    const T = new CsrMatrix(n, p, M.indptr, M.indices, raw).transpose();
+    const vals = s ? T.data.map((v, k) => s[T.indices[k]] * v) : T.data;
+    if (xMean) for (let j = 0; j < p; j++) { let m = 0; for (let k = T.indptr[j]; k < T.indptr[j + 1]; k++) m += (w ? w[T.indices[k]] : 1) * T.data[k]; xMean[j] = m / n; }
+    const design: Design = { kind: "csc", colptr: T.indptr, rows: T.indices, vals, s: s ?? new Float64Array(n).fill(1), mu: xMean ?? new Float64Array(p) };
+    return { design, ...common };
+  }
+  if (!fitIntercept && !s) return { design: { kind: "dense", D: ea === 0 ? M : new DenseMatrix(n, p, raw, M.layout) }, ...common };
+  // Ã formed column-major, as the kernels read it.
+  const D = new DenseMatrix(n, p, raw, M.layout);
+  const at = new Float64Array(n * p);
+  for (let j = 0; j < p; j++) {
+    let m = 0;
+    if (xMean) { for (let i = 0; i < n; i++) m += (w ? w[i] : 1) * D.get(i, j); m /= n; xMean[j] = m; }
+    for (let i = 0; i < n; i++) at[j * n + i] = (s ? s[i] : 1) * (D.get(i, j) - m);
+  }
+  return { design: { kind: "dense", D: new DenseMatrix(n, p, at, "column-major") }, ...common };
+}
+
+/** Fits for each λ in turn, warm-started, in the raw scale of A and b. */
+async function fitAll(e: Engine, prep: Prepared, lambdas: number[], opts: CallOptions): Promise<LassoResult[]> {
+  const { ea, eb, l1Ratio, xMean, yMean } = prep;
+  // At the safe scale: l1 by 2^−(ea+eb), l2 by 2^−2ea, so that x·2^(ea−eb) minimises the scaled objective (× 2^−2eb).
+  const pens = lambdas.map((l) => ({ l1: ldexp(l * l1Ratio, -ea - eb), l2: ldexp(l * (1 - l1Ratio), -2 * ea) }));
+  const fits = await fit(e, prep, pens, lambdas.length > 1, opts);
+  return fits.map((f) => {
+    const x = ea === eb ? f.x : f.x.map((v) => ldexp(v, eb - ea));
+    let c = 0;
+    if (xMean) { c = yMean; for (let j = 0; j < x.length; j++) c -= xMean[j] * f.x[j]; c = ldexp(c, eb); }
+    const k = 2 * eb;
+    return {
+      ...f, x, intercept: c, objective: ldexp(f.objective, k),
+      gap: f.gap === undefined ? undefined : ldexp(f.gap, k), history: k === 0 ? f.history : f.history.map((v) => ldexp(v, k)),
+    };
+  });
+}
+
+const GRAM_AUTO_MAX_P = 4096;
+
+/** Whether to fit from the Gram matrix (see LassoOptions.precompute). */
+function useGram(prep: Prepared, path: boolean): boolean {
+  if (prep.design.kind !== "dense" || prep.precompute === false) return false;
+  // "auto" keeps G (8p² bytes) within 128 MiB.
+  return prep.precompute === true || (prep.p <= GRAM_AUTO_MAX_P && (path ? prep.n > prep.p : prep.n >= 4 * prep.p));
+}
+
+/** The kernels' fits for each penalty in turn (x warm-started in wasm memory); A, b and the workspace in wasm memory once. */
+async function fit(e: Engine, prep: Prepared, pens: { l1: number; l2: number }[], path: boolean, opts: CallOptions): Promise<BcdResult[]> {
+  const { design, b, n, p, maxIter, tol, x0 } = prep;
+  let bb = 0;
+  for (let i = 0; i < n; i++) bb += b[i] * b[i];
+  const gram = useGram(prep, path);
+  const historyCap = Math.min(maxIter, HISTORY_CAP);
+  const heap = e.heap;
+  const threads = design.kind === "dense" && !gram ? e.threadsFor(8 * n * 16, opts) : 1;
+  const shape = { n, p };
+  let kernelBytes: number, inputs: ArrayBufferView[];
+  if (design.kind === "csc") {
+    kernelBytes = e.launchBytes(K.lasso_csc_f64, shape, 1);
+    inputs = [design.colptr, design.rows, design.vals, design.s, design.mu, b];
+  } else {
+    const { D } = design;
+    const buildThreads = e.threadsFor(8 * n * p, opts);
+    kernelBytes = columnMajorBytes(e, D) + (gram
+      ? 8 * (p * p + p) + 128 + Math.max(e.launchBytes(K.syrk_f64, { n: p }, buildThreads), e.launchBytes(K.gemv_rows_f64, {}, buildThreads)) + e.launchBytes(K.lasso_gram_f64, shape, 1)
+      : e.launchBytes(K.lasso_cd_f64, shape, threads));
+    inputs = [D.data, b];
+  }
+  const scope = await e.scope({ signal: opts.signal, long: true }, inputs, 8 * (n + p + historyCap) + 3 * 64 + kernelBytes);
+  try {
+    const bp = scope.input(b);
+    const rp = scope.alloc(8 * n);
+    const xp = scope.alloc(8 * p);
+    if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + p);
+    const hp = scope.alloc(8 * historyCap);
+    const common = { p, x: xp, maxIter, tol: tol * bb, stepTol: tol, history: hp, historyCap };
+    const run = { signal: opts.signal, onProgress: opts.onProgress, long: true, threads };
+    let step: (pen: { l1: number; l2: number }, first: boolean) => Promise<{ iterations: number; reason: number; gap: number; rr?: number }>;
+    if (design.kind === "csc") {
+      const csc = {
+        colptr: scope.input(design.colptr), rows: scope.input(design.rows), vals: scope.input(design.vals),
+        s: scope.input(design.s), mu: scope.input(design.mu), n, b: bp, r: rp,
+      };
+      step = (pen) => scope.launch(K.lasso_csc_f64, { ...csc, ...common, lambdaN: pen.l1 * n, l2N: pen.l2 * n, positive: +prep.positive }, run);
+    } else if (gram) {
+      const g = await gramOf(e, scope, design.D, bp, opts);
+      step = (pen, first) => scope.launch(K.lasso_gram_f64, { ...g, mirror: +first, bb, ...common, lambdaN: pen.l1 * n, l2N: pen.l2 * n, positive: +prep.positive }, run);
+    } else {
+      const a = await columnMajor(e, scope, design.D, opts);
+      step = (pen) => scope.launch(K.lasso_cd_f64, { a, n, b: bp, r: rp, ...common, lambdaN: pen.l1 * n, l2N: pen.l2 * n, positive: +prep.positive }, run);
+    }
+    const results: BcdResult[] = [];
+    for (const [k, pen] of pens.entries()) {
+      // x stays in wasm memory: each fit starts where the previous one ended.
+      const out = await step(pen, k === 0);
+      const f64 = heap.f64;
+      const iterations = out.iterations;
+      const reason = bcdReason(out.reason);
+      const x = e.copyOut(f64.subarray(xp >> 3, (xp >> 3) + p));
+      let rr = out.rr ?? 0, l1 = 0, w2 = 0;
+      if (out.rr === undefined) for (let i = 0; i < n; i++) rr += f64[(rp >> 3) + i] ** 2;
+      for (let j = 0; j < p; j++) { l1 += Math.abs(x[j]); w2 += x[j] * x[j]; }
+      results.push({
+        x,
+        objective: rr / (2 * n) + pen.l1 * l1 + 0.5 * pen.l2 * w2,
+        iterations,
+        converged: reason === "converged",
+        reason,
+        gap: out.gap / n,
+        history: f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations, historyCap)).map((v) => v / n),
+      });
+    }
+    return results;
+  } finally {
+    scope.free();
+  }
+}
+
+/** G = ÃᵀÃ (lower triangle) and q = Ãᵀb̃ in the scope. */
+async function gramOf(e: Engine, scope: TurnScope, D: DenseMatrix, bp: number, opts: CallOptions): Promise<{ g: number; q: number }> {
+  const n = D.rows, p = D.cols;
+  const a = await columnMajor(e, scope, D, opts);
+  const g = scope.alloc(8 * p * p), q = scope.alloc(8 * p);
+  const threads = e.threadsFor(8 * n * p, opts);
+  await scope.launch(K.syrk_f64, { transA: 1, lower: 1, a, lda: n, c: g, ldc: p, n: p, k: n, alpha: 1, beta: 0 }, { signal: opts.signal, threads });
+  await scope.launch(K.gemv_rows_f64, { a, lda: n, x: bp, y: q, m: p, n, alpha: 1, beta: 0 }, { signal: opts.signal, threads });
+  return { g, q };
+}
