@@ -58,7 +58,7 @@ print(json.dumps(out))`;
     const sk = JSON.parse(run.stdout.toString()) as { x: number[]; gap: number }[];
     const { A, b } = diabetes();
     for (const [k, lambda] of lambdas.entries()) {
-      const r = await nl.lasso(A, b, { lambda, tol: 1e-12, maxIter: 1_000_000 });
+      const r = await nl.lasso(A, b, { fitIntercept: false, lambda, tol: 1e-12, maxIter: 1_000_000 });
       expect(r.reason, `λ=${lambda}`).toBe("converged");
       const scale = Math.max(1, ...sk[k].x.map(Math.abs));
       for (let j = 0; j < A.cols; j++) expect(Math.abs(r.x[j] - sk[k].x[j]) / scale, `λ=${lambda}, x[${j}]`).toBeLessThan(1e-6);
@@ -71,7 +71,7 @@ print(json.dumps(out))`;
     for (const [n, p, seed] of [[200, 30, 1], [5000, 40, 2]]) {
       const { A, b, xs } = sparseProblem(n, p, seed);
       const lambda = 0.05;
-      const r = await nl.lasso(A, b, { lambda, tol: 1e-12, maxIter: 100_000 });
+      const r = await nl.lasso(A, b, { fitIntercept: false, lambda, tol: 1e-12, maxIter: 100_000 });
       expect(r.reason).toBe("converged");
       const g = correlations(A, b, r.x);
       for (let j = 0; j < p; j++) {
@@ -87,10 +87,10 @@ print(json.dumps(out))`;
   it("λ ≥ λ_max = max|Aᵀb|/n gives x = 0 at once; λ = 0 is least squares", async () => {
     const { A, b } = sparseProblem(300, 20, 3);
     const lmax = Math.max(...Array.from(correlations(A, b, new Float64Array(20)), Math.abs));
-    const r = await nl.lasso(A, b, { lambda: lmax * 1.0001 });
+    const r = await nl.lasso(A, b, { fitIntercept: false, lambda: lmax * 1.0001 });
     expect(r.x.every((v) => v === 0)).toBe(true);
     expect(r.reason).toBe("converged");
-    const ls = await nl.lasso(A, b, { lambda: 0, tol: 1e-14, maxIter: 100_000 });
+    const ls = await nl.lasso(A, b, { fitIntercept: false, lambda: 0, tol: 1e-14, maxIter: 100_000 });
     const g = correlations(A, b, ls.x);
     expect(Math.max(...Array.from(g, Math.abs))).toBeLessThan(1e-9); // normal equations hold
   });
@@ -113,7 +113,7 @@ print(json.dumps({"alphas": alphas.tolist(), "coefs": coefs.T.tolist()}))`;
     }
     const sk = JSON.parse(run.stdout.toString()) as { alphas: number[]; coefs: number[][] };
     const { A, b } = diabetes();
-    const path = await nl.lassoPath(A, b, { nLambdas: 30, eps: 1e-3, tol: 1e-12, maxIter: 1_000_000 });
+    const path = await nl.lassoPath(A, b, { fitIntercept: false, nLambdas: 30, eps: 1e-3, tol: 1e-12, maxIter: 1_000_000 });
     expect(path.lambdas.length).toBe(30);
     path.lambdas.forEach((l, k) => expect(Math.abs(l - sk.alphas[k]) / sk.alphas[k]).toBeLessThan(1e-12));
     path.fits.forEach((f, k) => {
@@ -128,16 +128,16 @@ print(json.dumps({"alphas": alphas.tolist(), "coefs": coefs.T.tolist()}))`;
 
   it("warm starts make the path cheaper than cold fits; explicit λ lists are refused when negative", async () => {
     const { A, b } = sparseProblem(2000, 40, 11);
-    const path = await nl.lassoPath(A, b, { nLambdas: 20, tol: 1e-8 });
+    const path = await nl.lassoPath(A, b, { fitIntercept: false, nLambdas: 20, tol: 1e-8 });
     let cold = 0;
     for (const [k, lambda] of path.lambdas.entries()) {
-      const r = await nl.lasso(A, b, { lambda, tol: 1e-8 });
+      const r = await nl.lasso(A, b, { fitIntercept: false, lambda, tol: 1e-8 });
       cold += r.iterations;
       expect(Math.max(...Array.from(r.x, (v, j) => Math.abs(v - path.fits[k].x[j])))).toBeLessThan(1e-4);
     }
     const warm = path.fits.reduce((s, f) => s + f.iterations, 0);
     expect(warm).toBeLessThan(cold);
-    await expect(nl.lassoPath(A, b, { lambdas: [0.1, -1] })).rejects.toMatchObject({ code: "invalid-value", argument: "opts.lambdas[1]" });
+    await expect(nl.lassoPath(A, b, { fitIntercept: false, lambdas: [0.1, -1] })).rejects.toMatchObject({ code: "invalid-value", argument: "opts.lambdas[1]" });
   });
 
   it("each λ's launch hands its blocks back: the peak memory does not grow with the number of λ, nothing is left after a path or an abort", async () => {
@@ -149,11 +149,11 @@ print(json.dumps({"alphas": alphas.tolist(), "coefs": coefs.T.tolist()}))`;
     try {
       const { A, b } = sparseProblem(3000, 30, 12);
       const base = heap.bytesInUse;
-      const peakOf = async (nLambdas: number) => { peak = 0; await nl.lassoPath(A, b, { nLambdas, threads: 2 }); return peak; };
+      const peakOf = async (nLambdas: number) => { peak = 0; await nl.lassoPath(A, b, { fitIntercept: false, nLambdas, threads: 2 }); return peak; };
       expect(await peakOf(40)).toBe(await peakOf(2));
       expect(heap.bytesInUse).toBe(base);
       const c = new AbortController();
-      const pending = nl.lasso(A, b, { lambda: 1e-6, tol: 0, maxIter: 2 ** 30, threads: 2, signal: c.signal, onProgress: () => c.abort() });
+      const pending = nl.lasso(A, b, { fitIntercept: false, lambda: 1e-6, tol: 0, maxIter: 2 ** 30, threads: 2, signal: c.signal, onProgress: () => c.abort() });
       await expect(pending).rejects.toMatchObject({ name: "AbortError" });
       expect(heap.bytesInUse).toBe(base);
     } finally {
@@ -236,14 +236,14 @@ print(json.dumps(out))`;
 describe("lasso: determinism, progress, abort", () => {
   it("bit-identical for threads 1, 2, 3 and the single build", async () => {
     const { A, b } = sparseProblem(9000, 12, 4);
-    const ref = await nl.lasso(A, b, { lambda: 0.02, threads: 1, tol: 1e-10 });
+    const ref = await nl.lasso(A, b, { fitIntercept: false, lambda: 0.02, threads: 1, tol: 1e-10 });
     const nl3 = await init({ threads: 3 });
     const single = await init({ build: "single" });
     try {
       for (const r of [
-        await nl.lasso(A, b, { lambda: 0.02, threads: 2, tol: 1e-10 }),
-        await nl3.lasso(A, b, { lambda: 0.02, threads: 3, tol: 1e-10 }),
-        await single.lasso(A, b, { lambda: 0.02, tol: 1e-10 }),
+        await nl.lasso(A, b, { fitIntercept: false, lambda: 0.02, threads: 2, tol: 1e-10 }),
+        await nl3.lasso(A, b, { fitIntercept: false, lambda: 0.02, threads: 3, tol: 1e-10 }),
+        await single.lasso(A, b, { fitIntercept: false, lambda: 0.02, tol: 1e-10 }),
       ]) {
         expect(r.iterations).toBe(ref.iterations);
         expect(sameBits(r.x, ref.x)).toBe(true);
@@ -259,10 +259,10 @@ describe("lasso: determinism, progress, abort", () => {
     const c = new AbortController();
     const seen: number[] = [];
     // tol = 0 is never met: only the abort (or maxIter) ends this fit.
-    const pending = nl.lasso(A, b, { lambda: 1e-6, tol: 0, maxIter: 2 ** 30, signal: c.signal, onProgress: (p) => { seen.push(p.value); c.abort(); } });
+    const pending = nl.lasso(A, b, { fitIntercept: false, lambda: 1e-6, tol: 0, maxIter: 2 ** 30, signal: c.signal, onProgress: (p) => { seen.push(p.value); c.abort(); } });
     await expect(pending).rejects.toMatchObject({ name: "AbortError" });
     expect(seen.length).toBeGreaterThan(0);
-    expect((await nl.lasso(A, b, { lambda: 0.1 })).reason).toBe("converged");
+    expect((await nl.lasso(A, b, { fitIntercept: false, lambda: 0.1 })).reason).toBe("converged");
   });
 });
 
@@ -272,17 +272,17 @@ describe("lasso on extreme scales", () => {
     const close = (x: ArrayLike<number>, y: ArrayLike<number>) => Array.from(y).every((v, i) => Math.abs(x[i] - v) <= 1e-12 * (Math.abs(v) + 1e-300) + 1e-9 * Math.max(...Array.from(y, Math.abs)));
     const { A, b } = sparseProblem(500, 20, 21);
     const tight = { tol: 1e-11, maxIter: 100_000 };
-    const ref = await nl.lasso(A, b, { lambda: 0.05, ...tight });
-    const path = await nl.lassoPath(A, b, { nLambdas: 5, ...tight });
+    const ref = await nl.lasso(A, b, { fitIntercept: false, lambda: 0.05, ...tight });
+    const path = await nl.lassoPath(A, b, { fitIntercept: false, nLambdas: 5, ...tight });
     for (const [ka, kb] of [[700, 0], [0, -900], [600, 300], [-600, 300]]) {
       const As = new DenseMatrix(A.rows, A.cols, A.data.map((v) => v * 2 ** ka)), bs = b.map((v) => v * 2 ** kb);
       // The same problem in scaled units: x → x·2^(kb−ka), λ → λ·2^(ka+kb), objective → ·2^(2kb).
-      const r = await nl.lasso(As, bs, { lambda: 0.05 * 2 ** (ka + kb), ...tight });
+      const r = await nl.lasso(As, bs, { fitIntercept: false, lambda: 0.05 * 2 ** (ka + kb), ...tight });
       expect(r.reason, `${ka} ${kb}`).toBe(ref.reason);
       expect(close(r.x.map((v) => v * 2 ** ka * 2 ** -kb), ref.x), `${ka} ${kb}`).toBe(true);
       // (The objective scales by 2^(2kb): at kb = −900 it is below float64's range, 0.)
       if (Math.abs(kb) < 500) expect(Math.abs(r.objective * 2 ** -kb * 2 ** -kb / ref.objective - 1)).toBeLessThan(1e-9);
-      const p = await nl.lassoPath(As, bs, { nLambdas: 5, ...tight });
+      const p = await nl.lassoPath(As, bs, { fitIntercept: false, nLambdas: 5, ...tight });
       expect(close(p.lambdas.map((l) => l * 2 ** -(ka + kb)), path.lambdas)).toBe(true);
       p.fits.forEach((f, k) => expect(close(f.x.map((v) => v * 2 ** ka * 2 ** -kb), path.fits[k].x), `path ${k}`).toBe(true));
     }
@@ -301,8 +301,8 @@ describe("abort latency of long calls: median of 5 ≤ 50 ms", () => {
   const Acorr = new DenseMatrix(8000, 300, A.data.map((v, k) => common[(k / 300) | 0] + 0.02 * v));
   const labels = Float64Array.from(t, (v) => (v > 0 ? 1 : -1)), classes = Float64Array.from(t, (v) => (v > 0.3 ? 2 : v > -0.3 ? 1 : 0));
   const cases: [string, (signal: AbortSignal) => Promise<unknown>][] = [
-    ["lasso", (signal) => nl.lasso(A, t, { lambda: 1e-6, tol: 0, maxIter: 2 ** 30, signal })],
-    ["lassoPath", (signal) => nl.lassoPath(A, t, { nLambdas: 100, tol: 0, maxIter: 2 ** 30, signal })],
+    ["lasso", (signal) => nl.lasso(A, t, { fitIntercept: false, lambda: 1e-6, tol: 0, maxIter: 2 ** 30, signal })],
+    ["lassoPath", (signal) => nl.lassoPath(A, t, { fitIntercept: false, nLambdas: 100, tol: 0, maxIter: 2 ** 30, signal })],
     ["logisticRegression l2", (signal) => nl.logisticRegression(A, labels, { C: 1e4, tol: 0, maxIter: 2 ** 30, signal })],
     ["logisticRegression l1", (signal) => nl.logisticRegression(A, labels, { C: 1e4, penalty: "l1", tol: 0, maxIter: 2 ** 30, signal })],
     ["logisticRegression multinomial", (signal) => nl.logisticRegression(A, classes, { C: 1e4, multiClass: "multinomial", tol: 0, maxIter: 2 ** 30, signal })],
@@ -320,7 +320,7 @@ describe("abort latency of long calls: median of 5 ≤ 50 ms", () => {
       for (const after of [40, 250, 40, 250, 250]) ms.push(await abortLatency(start, after));
       expect(median(ms), ms.map((v) => v.toFixed(1)).join(", ")).toBeLessThan(50);
       // The pool is usable afterwards.
-      expect((await nl.lasso(A, t, { lambda: 0.1 })).reason).toBe("converged");
+      expect((await nl.lasso(A, t, { fitIntercept: false, lambda: 0.1 })).reason).toBe("converged");
     });
   }
 });
@@ -329,13 +329,13 @@ describe("lasso: bad input", () => {
   const A = DenseMatrix.from([[1, 2], [3, 4], [5, 6]]);
   const b = Float64Array.of(1, 2, 3);
   const cases: [string, () => Promise<unknown>, string, string][] = [
-    ["b of the wrong length", () => nl.lasso(A, Float64Array.of(1, 2), { lambda: 1 }), "invalid-shape", "b"],
-    ["NaN in b", () => nl.lasso(A, Float64Array.of(1, NaN, 3), { lambda: 1 }), "invalid-value", "b"],
-    ["negative λ", () => nl.lasso(A, b, { lambda: -1 }), "invalid-value", "opts.lambda"],
+    ["b of the wrong length", () => nl.lasso(A, Float64Array.of(1, 2), { fitIntercept: false, lambda: 1 }), "invalid-shape", "b"],
+    ["NaN in b", () => nl.lasso(A, Float64Array.of(1, NaN, 3), { fitIntercept: false, lambda: 1 }), "invalid-value", "b"],
+    ["negative λ", () => nl.lasso(A, b, { fitIntercept: false, lambda: -1 }), "invalid-value", "opts.lambda"],
     ["missing λ", () => nl.lasso(A, b, {} as never), "invalid-value", "opts.lambda"],
-    ["x0 of the wrong length", () => nl.lasso(A, b, { lambda: 1, x0: new Float64Array(3) }), "invalid-shape", "opts.x0"],
-    ["zero maxIter", () => nl.lasso(A, b, { lambda: 1, maxIter: 0 }), "invalid-size", "opts.maxIter"],
-    ["Infinity in A", () => nl.lasso(DenseMatrix.from([[1, Infinity], [3, 4], [5, 6]]), b, { lambda: 1 }), "invalid-value", "A"],
+    ["x0 of the wrong length", () => nl.lasso(A, b, { fitIntercept: false, lambda: 1, x0: new Float64Array(3) }), "invalid-shape", "opts.x0"],
+    ["zero maxIter", () => nl.lasso(A, b, { fitIntercept: false, lambda: 1, maxIter: 0 }), "invalid-size", "opts.maxIter"],
+    ["Infinity in A", () => nl.lasso(DenseMatrix.from([[1, Infinity], [3, 4], [5, 6]]), b, { fitIntercept: false, lambda: 1 }), "invalid-value", "A"],
   ];
   for (const [what, call, code, argument] of cases) {
     it(`${what} → NumlaneError ${code} on ${argument}`, async () => {
@@ -348,7 +348,7 @@ describe("lasso: bad input", () => {
   it("inputs are never modified", async () => {
     const { A: M, b: y } = sparseProblem(100, 10, 6);
     const a0 = M.data.slice(), b0 = y.slice(), x0 = uniform(10, 7), x00 = x0.slice();
-    await nl.lasso(M, y, { lambda: 0.01, x0 });
+    await nl.lasso(M, y, { fitIntercept: false, lambda: 0.01, x0 });
     expect(sameBits(M.data, a0) && sameBits(y, b0) && sameBits(x0, x00)).toBe(true);
   });
 });

@@ -1,14 +1,14 @@
 // scikit-learn's own coordinate-descent cases (sklearn/linear_model/tests/
 // test_coordinate_descent.py, Debian's scikit-learn 1.2.1), ported to nl.lasso,
-// nl.lassoPath and nl.bcd with their expected values. numlane fits no
-// intercept: the toy data are centred (so scikit-learn's intercept is 0), and
-// the diabetes target is centred by hand. Elastic net is nl.bcd's least-squares
+// nl.lassoPath and nl.bcd with their expected values. These cases fit no
+// intercept (fitIntercept: false): the toy data are centred (so scikit-learn's
+// intercept is 0), and the diabetes target is centred by hand; the cases for
+// intercepts, sample weights, l1Ratio and positive are in
+// test/lasso-options.test.ts. Elastic net here is nl.bcd's least-squares
 // loss with l1 = α·ρ, l2 = α·(1 − ρ) (the same objective: 1/(2n)‖y − Xw‖² +
 // α·ρ‖w‖₁ + ½α·(1 − ρ)‖w‖²); "positive" is its `nonnegative` penalty.
 // "decimal = d" is NumPy's assert_array_almost_equal: |actual − expected| < 1.5·10^−d.
-// Not ported: CV estimators, multi-task models, sample weights, sparse input
-// and precompute/Gram/copy_X options (numlane has none of these), and
-// lasso_path(positive=True) (nl.lassoPath has no positive option).
+// Not ported: CV estimators, multi-task models and copy_X options.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,7 +73,7 @@ const matrix = (d: Dataset) => DenseMatrix.from(d.X);
 
 describe("scikit-learn test_coordinate_descent.py: lasso", () => {
   it("test_lasso_zero: zero data, α = 0.1 → coef [0], predictions 0, dual gap 0", async () => {
-    const r = await nl.lasso(DenseMatrix.from([[0], [0], [0]]), Float64Array.of(0, 0, 0), { lambda: 0.1 });
+    const r = await nl.lasso(DenseMatrix.from([[0], [0], [0]]), Float64Array.of(0, 0, 0), { fitIntercept: false, lambda: 0.1 });
     almostEqual(r.x, [0]);
     almostEqual(predict(DenseMatrix.from([[1], [2], [3]]), r.x), [0, 0, 0]);
     expect(Math.abs(r.gap!)).toBeLessThan(1.5e-7);
@@ -84,7 +84,7 @@ describe("scikit-learn test_coordinate_descent.py: lasso", () => {
     for (const [alpha, coef, pred] of [
       [1e-8, 1, [2, 3, 4]], [0.1, 0.85, [1.7, 2.55, 3.4]], [0.5, 0.25, [0.5, 0.75, 1.0]], [1, 0, [0, 0, 0]],
     ] as const) {
-      const r = await nl.lasso(X, Y, { lambda: alpha });
+      const r = await nl.lasso(X, Y, { fitIntercept: false, lambda: alpha });
       almostEqual(r.x, [coef], 6, `α ${alpha}`);
       almostEqual(predict(T, r.x), pred, 6, `α ${alpha} predictions`);
       expect(Math.abs(r.gap!), `α ${alpha}`).toBeLessThan(1.5e-7);
@@ -95,7 +95,7 @@ describe("scikit-learn test_coordinate_descent.py: lasso", () => {
   it("test_lasso_dual_gap: the reported gap is the primal − dual of the n-normalised objective; coef as scikit-learn's", async () => {
     if (!ref) return;
     const A = matrix(ref.small), y = Float64Array.from(ref.small.y), n = y.length, { alpha } = ref.gapLasso;
-    const r = await nl.lasso(A, y, { lambda: alpha });
+    const r = await nl.lasso(A, y, { fitIntercept: false, lambda: alpha });
     // primal = ½·mean(R²) + α‖w‖₁; θ = R scaled into ‖Xᵀθ‖∞ ≤ n·α; dual = ½(mean(y²) − mean((y − θ)²)).
     const R = y.map((v, i) => v - predict(A, r.x)[i]);
     const primal = 0.5 * R.reduce((s, v) => s + v * v, 0) / n + alpha * r.x.reduce((s, v) => s + Math.abs(v), 0);
@@ -105,14 +105,14 @@ describe("scikit-learn test_coordinate_descent.py: lasso", () => {
     const dual = 0.5 * (y.reduce((s, v) => s + v * v, 0) / n - y.reduce((s, v, i) => s + (v - theta[i]) ** 2, 0) / n);
     // assert_allclose's rtol 1e-7, with room for the kernel's running residual next to a fresh one.
     expect(Math.abs(r.gap! - (primal - dual))).toBeLessThan(1e-7 * Math.abs(primal - dual) + 1e-12 * primal);
-    const tight = await nl.lasso(A, y, { lambda: alpha, tol: 1e-12, maxIter: 100_000 });
+    const tight = await nl.lasso(A, y, { fitIntercept: false, lambda: alpha, tol: 1e-12, maxIter: 100_000 });
     almostEqual(tight.x, ref.gapLasso.coef, 6, "coef");
   });
 
   it("test_lasso_path_return_models_vs_new_return_gives_same_coefficients: lassoPath at α = 5, 1, 0.5 = LARS's lasso path (decimal 1)", async () => {
     if (!ref) return;
     const A = DenseMatrix.from([[1, 2.3], [2, 5.4], [3.1, 4.3]]), y = Float64Array.of(1, 2, 3.1);
-    const path = await nl.lassoPath(A, y, { lambdas: ref.lars.alphas });
+    const path = await nl.lassoPath(A, y, { fitIntercept: false, lambdas: ref.lars.alphas });
     expect(Array.from(path.lambdas)).toEqual(ref.lars.alphas);
     path.fits.forEach((f, k) => almostEqual(f.x, ref!.lars.coefs[k], 1, `α ${ref!.lars.alphas[k]}`));
   });
@@ -120,9 +120,9 @@ describe("scikit-learn test_coordinate_descent.py: lasso", () => {
   it("test_warm_start: 5 sweeps, then 5 more from there = 10 sweeps (decimal 6)", async () => {
     if (!ref) return;
     const A = matrix(ref.default), y = Float64Array.from(ref.default.y);
-    const first = await nl.lasso(A, y, { lambda: 0.1, maxIter: 5 });
-    const second = await nl.lasso(A, y, { lambda: 0.1, maxIter: 5, x0: first.x });
-    const ten = await nl.lasso(A, y, { lambda: 0.1, maxIter: 10 });
+    const first = await nl.lasso(A, y, { fitIntercept: false, lambda: 0.1, maxIter: 5 });
+    const second = await nl.lasso(A, y, { fitIntercept: false, lambda: 0.1, maxIter: 5, x0: first.x });
+    const ten = await nl.lasso(A, y, { fitIntercept: false, lambda: 0.1, maxIter: 10 });
     almostEqual(second.x, ten.x);
     // The same for elastic net (scikit-learn's case: α = 0.1, l1_ratio 0.5) by bcd's cyclic coordinate rule.
     const problem = { loss: "least-squares" as const, A, b: y, penalty: { l1: 0.05, l2: 0.05 } };
@@ -135,10 +135,10 @@ describe("scikit-learn test_coordinate_descent.py: lasso", () => {
   it("test_warm_start_convergence: a refit takes as many sweeps; warm-started at its answer, one", async () => {
     if (!ref) return;
     const A = matrix(ref.default), y = Float64Array.from(ref.default.y);
-    const model = await nl.lasso(A, y, { lambda: 1e-3, tol: 1e-3 });
+    const model = await nl.lasso(A, y, { fitIntercept: false, lambda: 1e-3, tol: 1e-3 });
     expect(model.iterations).toBeGreaterThan(2);
-    expect((await nl.lasso(A, y, { lambda: 1e-3, tol: 1e-3 })).iterations).toBe(model.iterations);
-    expect((await nl.lasso(A, y, { lambda: 1e-3, tol: 1e-3, x0: model.x })).iterations).toBe(1);
+    expect((await nl.lasso(A, y, { fitIntercept: false, lambda: 1e-3, tol: 1e-3 })).iterations).toBe(model.iterations);
+    expect((await nl.lasso(A, y, { fitIntercept: false, lambda: 1e-3, tol: 1e-3, x0: model.x })).iterations).toBe(1);
   });
 
   it("test_warm_start_convergence_with_regularizer_decrement: diabetes, α 1e-5 takes more sweeps than 1e-4, and fewer warm-started from 1e-4's answer", async () => {
@@ -147,10 +147,10 @@ describe("scikit-learn test_coordinate_descent.py: lasso", () => {
     const A = new DenseMatrix(rows.length, p, Float64Array.from(rows.flatMap((r) => r.slice(0, p))));
     const mean = rows.reduce((s, r) => s + r[p], 0) / rows.length;
     const y = Float64Array.from(rows, (r) => r[p] - mean); // the intercept scikit-learn would fit (X is centred already)
-    const low = await nl.lasso(A, y, { lambda: 1e-5 });
-    const high = await nl.lasso(A, y, { lambda: 1e-4 });
+    const low = await nl.lasso(A, y, { fitIntercept: false, lambda: 1e-5 });
+    const high = await nl.lasso(A, y, { fitIntercept: false, lambda: 1e-4 });
     expect(low.iterations).toBeGreaterThan(high.iterations);
-    const warm = await nl.lasso(A, y, { lambda: 1e-5, x0: high.x });
+    const warm = await nl.lasso(A, y, { fitIntercept: false, lambda: 1e-5, x0: high.x });
     expect(low.iterations).toBeGreaterThan(warm.iterations);
   });
 
@@ -159,7 +159,7 @@ describe("scikit-learn test_coordinate_descent.py: lasso", () => {
     const r = await nl.bcd({ loss: "least-squares", A: X, b: neg, penalty: { l1: 0.1, nonnegative: true } }, { tol: 1e-10 });
     expect(Math.min(...r.x)).toBeGreaterThanOrEqual(0);
     // Unconstrained, the same fit is negative: the constraint is what holds it at 0.
-    expect((await nl.lasso(X, neg, { lambda: 0.1 })).x[0]).toBeLessThan(-0.8);
+    expect((await nl.lasso(X, neg, { fitIntercept: false, lambda: 0.1 })).x[0]).toBeLessThan(-0.8);
   });
 });
 
@@ -204,7 +204,7 @@ describe("scikit-learn test_coordinate_descent.py: elastic net (nl.bcd, least sq
     const A = new DenseMatrix(10, 2, Float64Array.from({ length: 20 }, () => Number.MAX_VALUE * u()));
     const y = Float64Array.from({ length: 10 }, () => (u() < 0.5 ? 0 : 1));
     // lasso fits it scaled by a power of two: a finite answer, or a reason that says it is not one.
-    const r = await nl.lasso(A, y, { lambda: 0.1 });
+    const r = await nl.lasso(A, y, { fitIntercept: false, lambda: 0.1 });
     if (!r.x.every(Number.isFinite)) expect(r.reason).not.toBe("converged");
     if (r.reason === "converged") expect(Number.isFinite(r.objective)).toBe(true);
     // bcd does not rescale: it refuses before any kernel runs (scikit-learn raises too).

@@ -143,7 +143,8 @@ export async function lasso(nl: Numlane, args: Parsed): Promise<number> {
   const lambda = numberOption(args, "lambda", { min: 0 })!;
   const bar = progressLine(args, "lasso", (p) => `sweep ${p.iteration}  gap ${p.value.toExponential(2)}`);
   const t0 = performance.now();
-  const r = await nl.lasso(d.A, b, { lambda, tol: numberOption(args, "tol", { min: 0 }), maxIter: numberOption(args, "max-iter", { integer: true, min: 1 }), onProgress: bar.onProgress });
+  // Centred here (as lstsq is), so the fit itself takes no intercept.
+  const r = await nl.lasso(d.A, b, { lambda, fitIntercept: false, tol: numberOption(args, "tol", { min: 0 }), maxIter: numberOption(args, "max-iter", { integer: true, min: 1 }), onProgress: bar.onProgress });
   const ms = performance.now() - t0;
   bar.done();
   const c = withIntercept ? yMean - dot(d.mean, r.x) : undefined;
