@@ -28,9 +28,10 @@ export interface LassoOptions extends CallOptions {
   positive?: boolean;
   /**
    * Work from the Gram matrix AᵀA (scikit-learn's precompute): a step costs
-   * O(p) instead of O(n) after forming it once. "auto" (default): for
-   * lassoPath when n > p (as scikit-learn's lasso_path), for lasso when
-   * n ≥ 4p (and p ≤ 4096 either way); dense designs only.
+   * O(p) instead of O(n) after forming it once (n·p²/2 multiply-adds).
+   * "auto" (default): for lassoPath when n > p (as scikit-learn's
+   * lasso_path) and p ≤ 4096; never for one lasso fit (as scikit-learn's
+   * Lasso: a fit of a few sweeps does not repay G). Dense designs only.
    */
   precompute?: "auto" | boolean;
   /** Full sweeps over the coordinates; default 1000 (as scikit-learn). */
@@ -252,7 +253,7 @@ const GRAM_AUTO_MAX_P = 4096;
 function useGram(prep: Prepared, path: boolean): boolean {
   if (prep.design.kind !== "dense" || prep.precompute === false) return false;
   // "auto" keeps G (8p² bytes) within 128 MiB.
-  return prep.precompute === true || (prep.p <= GRAM_AUTO_MAX_P && (path ? prep.n > prep.p : prep.n >= 4 * prep.p));
+  return prep.precompute === true || (path && prep.p <= GRAM_AUTO_MAX_P && prep.n > prep.p);
 }
 
 /** The kernels' fits for each penalty in turn (x warm-started in wasm memory); A, b and the workspace in wasm memory once. */
