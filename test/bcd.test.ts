@@ -140,7 +140,7 @@ print(json.dumps({"alphas": alphas.tolist(), "coefs": coefs.T.tolist()}))`;
     await expect(nl.lassoPath(A, b, { fitIntercept: false, lambdas: [0.1, -1] })).rejects.toMatchObject({ code: "invalid-value", argument: "opts.lambdas[1]" });
   });
 
-  it("each λ's launch hands its blocks back: the peak memory does not grow with the number of λ, nothing is left after a path or an abort", async () => {
+  it("each λ's launch hands its blocks back: the peak memory does not grow with the number of λ (the Gram path's batch: by its answers), nothing is left after a path or an abort", async () => {
     type Heap = { bytesInUse: number; alloc(bytes: number): number };
     const heap = (nl as unknown as { engine: { heap: Heap } }).engine.heap;
     const alloc = heap.alloc;
@@ -149,8 +149,10 @@ print(json.dumps({"alphas": alphas.tolist(), "coefs": coefs.T.tolist()}))`;
     try {
       const { A, b } = sparseProblem(3000, 30, 12);
       const base = heap.bytesInUse;
-      const peakOf = async (nLambdas: number) => { peak = 0; await nl.lassoPath(A, b, { fitIntercept: false, nLambdas, threads: 2 }); return peak; };
-      expect(await peakOf(40)).toBe(await peakOf(2));
+      const peakOf = async (nLambdas: number, precompute: boolean) => { peak = 0; await nl.lassoPath(A, b, { fitIntercept: false, nLambdas, threads: 2, precompute }); return peak; };
+      expect(await peakOf(40, false)).toBe(await peakOf(2, false));
+      // The Gram path fits a batch of λ in one launch: each λ's answer, stats and history (maxIter 1000 sweeps) in memory, nothing more.
+      expect(await peakOf(40, true) - await peakOf(2, true)).toBeLessThanOrEqual(38 * 8 * (30 + 4 + 1000) + 6 * 64);
       expect(heap.bytesInUse).toBe(base);
       const c = new AbortController();
       const pending = nl.lasso(A, b, { fitIntercept: false, lambda: 1e-6, tol: 0, maxIter: 2 ** 30, threads: 2, signal: c.signal, onProgress: () => c.abort() });

@@ -16,16 +16,23 @@ export function lassoGramWorkspace(p: i32): usize {
   return padded(<usize>p << 3);
 }
 
+/** Stats per fit in lasso_gram_f64's `stats` (count × GRAM_STATS f64). */
+const STAT_ITERATIONS = 0, STAT_REASON = 1, STAT_GAP = 2, STAT_RR = 3;
+const GRAM_STATS = 4;
+
 /**
- * g: G column-major with its lower triangle filled (the upper is written
- * from it when `mirror`, as the first fit on a G does). On entry x holds x0;
- * on exit the fit. out: iterations, reason, gap (objective units, × n) and
- * rr = ‖b − Ã·x‖².
+ * Fits for each of `count` penalties (l1s[k], l2s[k]) in turn, each starting
+ * from the previous answer (a path in one launch). g: G column-major with its
+ * lower triangle filled (the upper is written from it when `mirror`). On entry
+ * x holds x0; fit k's answer is copied to xs[k·p ..], its iterations, reason,
+ * gap (objective units, × n) and rr = ‖b − Ã·x‖² to stats[4k ..], its gap
+ * after each checked sweep (else NaN) to history[k·historyCap ..]. out: the
+ * fits completed.
  */
 export function lasso_gram_f64(
   g: usize, mirror: bool, q: usize, bb: f64, p: i32, x: usize,
-  lambdaN: f64, l2N: f64, positive: bool, maxIter: i32, tol: f64, stepTol: f64,
-  history: usize, historyCap: i32, work: usize, out: usize,
+  l1s: usize, l2s: usize, count: i32, positive: bool, maxIter: i32, tol: f64, stepTol: f64,
+  xs: usize, stats: usize, history: usize, historyCap: i32, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   if (tid != 0) return;
@@ -38,7 +45,25 @@ export function lasso_gram_f64(
     const xj = load<f64>(at(x, j));
     if (xj != 0) subtractScaled(h, g + <usize>j * ld, -xj, p);
   }
+  let done = 0, sweeps = 0;
+  for (let k = 0; k < count; k++) {
+    const st = at(stats, k * GRAM_STATS);
+    const reason = fit(g, q, bb, p, x, h, load<f64>(at(l1s, k)), load<f64>(at(l2s, k)), positive, maxIter, tol, stepTol,
+      at(history, k * historyCap), historyCap, st, team, sweeps);
+    sweeps += <i32>load<f64>(at(st, STAT_ITERATIONS));
+    memory.copy(at(xs, k * p), x, ld);
+    if (reason == ABORTED) break;
+    done++;
+  }
+  store<f64>(at(out, LassoGramF64Out.fits), <f64>done);
+}
 
+/** One fit (see lasso_gram_f64), H = G·x kept; returns its reason. */
+function fit(
+  g: usize, q: usize, bb: f64, p: i32, x: usize, h: usize, lambdaN: f64, l2N: f64, positive: bool,
+  maxIter: i32, tol: f64, stepTol: f64, history: usize, historyCap: i32, st: usize, team: usize, sweepsBefore: i32,
+): i32 {
+  const ld = <usize>p << 3;
   let reason = MAX_ITERATIONS;
   let iter = 0;
   let gap: f64 = Infinity, rr: f64 = bb;
@@ -85,15 +110,16 @@ export function lasso_gram_f64(
       }
       gap += lambdaN * l1 - scale * rb + 0.5 * l2N * (1 + scale * scale) * w2;
       if (iter <= historyCap) store<f64>(at(history, iter - 1), gap);
-      reportProgress(team, iter, gap);
+      reportProgress(team, sweepsBefore + iter, gap);
       if (gap <= tol) { reason = CONVERGED; break; }
     } else {
-      reportProgress(team, iter, NaN);
+      reportProgress(team, sweepsBefore + iter, NaN);
     }
   }
-  if (reason == ABORTED || gap == Infinity) rr = max(0, bb - 2 * dotContiguous(x, q, p) + dotContiguous(x, h, p));
-  store<f64>(at(out, LassoGramF64Out.iterations), <f64>iter);
-  store<f64>(at(out, LassoGramF64Out.reason), <f64>reason);
-  store<f64>(at(out, LassoGramF64Out.gap), gap);
-  store<f64>(at(out, LassoGramF64Out.rr), rr);
+  if (reason == ABORTED) rr = max(0, bb - 2 * dotContiguous(x, q, p) + dotContiguous(x, h, p));
+  store<f64>(at(st, STAT_ITERATIONS), <f64>iter);
+  store<f64>(at(st, STAT_REASON), <f64>reason);
+  store<f64>(at(st, STAT_GAP), gap);
+  store<f64>(at(st, STAT_RR), rr);
+  return reason;
 }

@@ -138,8 +138,10 @@ export async function lassoPath(e: Engine, A: DenseMatrix | CsrMatrix | number[]
 function maxCorrelation({ design, b, n, p }: Prepared): number {
   let top = 0;
   if (design.kind === "dense") {
-    const { D } = design;
-    for (let j = 0; j < p; j++) { let g = 0; for (let i = 0; i < n; i++) g += D.get(i, j) * b[i]; top = Math.max(top, Math.abs(g)); }
+    const { D } = design, g = new Float64Array(p);
+    if (D.layout === "row-major") for (let i = 0, k = 0; i < n; i++) for (let j = 0; j < p; j++, k++) g[j] += D.data[k] * b[i];
+    else for (let j = 0, k = 0; j < p; j++) for (let i = 0; i < n; i++, k++) g[j] += D.data[k] * b[i];
+    for (let j = 0; j < p; j++) top = Math.max(top, Math.abs(g[j]));
   } else {
     const { colptr, rows, vals, s, mu } = design;
     let sb = 0;
@@ -218,15 +220,17 @@ function prepare(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts:
     return { design, ...common };
   }
   if (!fitIntercept && !s) return { design: { kind: "dense", D: ea === 0 ? M : new DenseMatrix(n, p, raw, M.layout) }, ...common };
-  // Ã formed column-major, as the kernels read it.
-  const D = new DenseMatrix(n, p, raw, M.layout);
-  const at = new Float64Array(n * p);
-  for (let j = 0; j < p; j++) {
-    let m = 0;
-    if (xMean) { for (let i = 0; i < n; i++) m += (w ? w[i] : 1) * D.get(i, j); m /= n; xMean[j] = m; }
-    for (let i = 0; i < n; i++) at[j * n + i] = (s ? s[i] : 1) * (D.get(i, j) - m);
+  // Ã formed in A's layout, in sequential passes (a row-major one is transposed in wasm, as any).
+  const rowMajor = M.layout === "row-major", at = new Float64Array(n * p);
+  const stride = rowMajor ? [p, 1] : [1, n];
+  if (xMean) {
+    for (let i = 0; i < n; i++) { const wi = w ? w[i] : 1; for (let j = 0; j < p; j++) xMean[j] += wi * raw[i * stride[0] + j * stride[1]]; }
+    for (let j = 0; j < p; j++) xMean[j] /= n;
   }
-  return { design: { kind: "dense", D: new DenseMatrix(n, p, at, "column-major") }, ...common };
+  const mu = xMean ?? new Float64Array(p);
+  if (rowMajor) for (let i = 0, k = 0; i < n; i++) { const si = s ? s[i] : 1; for (let j = 0; j < p; j++, k++) at[k] = si * (raw[k] - mu[j]); }
+  else for (let j = 0, k = 0; j < p; j++) for (let i = 0; i < n; i++, k++) at[k] = (s ? s[i] : 1) * (raw[k] - mu[j]);
+  return { design: { kind: "dense", D: new DenseMatrix(n, p, at, M.layout) }, ...common };
 }
 
 /** Fits for each λ in turn, warm-started, in the raw scale of A and b. */
@@ -248,6 +252,8 @@ async function fitAll(e: Engine, prep: Prepared, lambdas: number[], opts: CallOp
 }
 
 const GRAM_AUTO_MAX_P = 4096;
+/** f64 per fit in lasso_gram_f64's stats: iterations, reason, gap, ‖r‖². */
+const GRAM_STATS = 4;
 
 /** Whether to fit from the Gram matrix (see LassoOptions.precompute). */
 function useGram(prep: Prepared, path: boolean): boolean {
@@ -256,16 +262,25 @@ function useGram(prep: Prepared, path: boolean): boolean {
   return prep.precompute === true || (path && prep.p <= GRAM_AUTO_MAX_P && prep.n > prep.p);
 }
 
+/** One fit as a kernel left it: x, ‖b − Ã·x‖², the gap (objective units, × n) and the history. */
+interface RawFit { x: Float64Array; rr: number; iterations: number; reason: number; gap: number; history: Float64Array }
+
+/** Gram-path launches take at most this many f64 of answers (λs × p) at once. */
+const GRAM_BATCH_VALUES = 1 << 22;
+
 /** The kernels' fits for each penalty in turn (x warm-started in wasm memory); A, b and the workspace in wasm memory once. */
 async function fit(e: Engine, prep: Prepared, pens: { l1: number; l2: number }[], path: boolean, opts: CallOptions): Promise<BcdResult[]> {
   const { design, b, n, p, maxIter, tol, x0 } = prep;
   let bb = 0;
   for (let i = 0; i < n; i++) bb += b[i] * b[i];
   const gram = useGram(prep, path);
-  const historyCap = Math.min(maxIter, HISTORY_CAP);
   const heap = e.heap;
   const threads = design.kind === "dense" && !gram ? e.threadsFor(8 * n * 16, opts) : 1;
   const shape = { n, p };
+  // A Gram-path launch fits a batch of λ; the others one λ each.
+  const batch = gram ? Math.max(1, Math.min(pens.length, Math.floor(GRAM_BATCH_VALUES / p))) : 1;
+  // The Gram path keeps every fit's history in one launch: HISTORY_CAP in all.
+  const historyCap = Math.min(maxIter, Math.max(1, Math.floor(HISTORY_CAP / batch)));
   let kernelBytes: number, inputs: ArrayBufferView[];
   if (design.kind === "csc") {
     kernelBytes = e.launchBytes(K.lasso_csc_f64, shape, 1);
@@ -274,53 +289,68 @@ async function fit(e: Engine, prep: Prepared, pens: { l1: number; l2: number }[]
     const { D } = design;
     const buildThreads = e.threadsFor(8 * n * p, opts);
     kernelBytes = columnMajorBytes(e, D) + (gram
-      ? 8 * (p * p + p) + 128 + Math.max(e.launchBytes(K.syrk_f64, { n: p }, buildThreads), e.launchBytes(K.gemv_rows_f64, {}, buildThreads)) + e.launchBytes(K.lasso_gram_f64, shape, 1)
+      ? 8 * (p * p + p + batch * (p + GRAM_STATS + 2)) + 6 * 64 + Math.max(e.launchBytes(K.syrk_f64, { n: p }, buildThreads), e.launchBytes(K.gemv_rows_f64, {}, buildThreads)) + e.launchBytes(K.lasso_gram_f64, shape, 1)
       : e.launchBytes(K.lasso_cd_f64, shape, threads));
     inputs = [D.data, b];
   }
-  const scope = await e.scope({ signal: opts.signal, long: true }, inputs, 8 * (n + p + historyCap) + 3 * 64 + kernelBytes);
+  const scope = await e.scope({ signal: opts.signal, long: true }, inputs, 8 * (n + p + batch * historyCap) + 3 * 64 + kernelBytes);
   try {
     const bp = scope.input(b);
     const rp = scope.alloc(8 * n);
     const xp = scope.alloc(8 * p);
     if (x0) heap.f64.set(x0, xp >> 3); else heap.f64.fill(0, xp >> 3, (xp >> 3) + p);
-    const hp = scope.alloc(8 * historyCap);
-    const common = { p, x: xp, maxIter, tol: tol * bb, stepTol: tol, history: hp, historyCap };
+    const hp = scope.alloc(8 * batch * historyCap);
+    const common = { p, x: xp, maxIter, tol: tol * bb, stepTol: tol, historyCap, positive: +prep.positive };
     const run = { signal: opts.signal, onProgress: opts.onProgress, long: true, threads };
-    let step: (pen: { l1: number; l2: number }, first: boolean) => Promise<{ iterations: number; reason: number; gap: number; rr?: number }>;
+    const f64 = () => heap.f64;
+    const copy = (at: number, length: number) => e.copyOut(f64().subarray(at >> 3, (at >> 3) + length));
+    /** The fit one launch of the residual-based kernels left. */
+    const single = (out: { iterations: number; reason: number; gap: number }): RawFit => {
+      let rr = 0;
+      const v = f64();
+      for (let i = 0; i < n; i++) rr += v[(rp >> 3) + i] ** 2;
+      return { x: copy(xp, p), rr, ...out, history: copy(hp, Math.min(out.iterations, historyCap)) };
+    };
+    let fits: (first: number, count: number) => Promise<RawFit[]>;
     if (design.kind === "csc") {
       const csc = {
         colptr: scope.input(design.colptr), rows: scope.input(design.rows), vals: scope.input(design.vals),
-        s: scope.input(design.s), mu: scope.input(design.mu), n, b: bp, r: rp,
+        s: scope.input(design.s), mu: scope.input(design.mu), n, b: bp, r: rp, history: hp,
       };
-      step = (pen) => scope.launch(K.lasso_csc_f64, { ...csc, ...common, lambdaN: pen.l1 * n, l2N: pen.l2 * n, positive: +prep.positive }, run);
+      fits = async (k) => [single(await scope.launch(K.lasso_csc_f64, { ...csc, ...common, lambdaN: pens[k].l1 * n, l2N: pens[k].l2 * n }, run))];
     } else if (gram) {
       const g = await gramOf(e, scope, design.D, bp, opts);
-      step = (pen, first) => scope.launch(K.lasso_gram_f64, { ...g, mirror: +first, bb, ...common, lambdaN: pen.l1 * n, l2N: pen.l2 * n, positive: +prep.positive }, run);
+      const l1s = scope.alloc(8 * batch), l2s = scope.alloc(8 * batch), xs = scope.alloc(8 * batch * p), stats = scope.alloc(8 * GRAM_STATS * batch);
+      fits = async (first, count) => {
+        for (let k = 0; k < count; k++) { f64()[(l1s >> 3) + k] = pens[first + k].l1 * n; f64()[(l2s >> 3) + k] = pens[first + k].l2 * n; }
+        await scope.launch(K.lasso_gram_f64, { ...g, mirror: +(first === 0), bb, ...common, l1s, l2s, count, xs, stats, history: hp }, run);
+        return Array.from({ length: count }, (_, k) => {
+          const st = f64().subarray((stats >> 3) + GRAM_STATS * k, (stats >> 3) + GRAM_STATS * (k + 1));
+          const [iterations, reason, gap, rr] = st;
+          return { x: copy(xs + 8 * k * p, p), rr, iterations, reason, gap, history: copy(hp + 8 * k * historyCap, Math.min(iterations, historyCap)) };
+        });
+      };
     } else {
       const a = await columnMajor(e, scope, design.D, opts);
-      step = (pen) => scope.launch(K.lasso_cd_f64, { a, n, b: bp, r: rp, ...common, lambdaN: pen.l1 * n, l2N: pen.l2 * n, positive: +prep.positive }, run);
+      fits = async (k) => [single(await scope.launch(K.lasso_cd_f64, { a, n, b: bp, r: rp, ...common, history: hp, lambdaN: pens[k].l1 * n, l2N: pens[k].l2 * n }, run))];
     }
     const results: BcdResult[] = [];
-    for (const [k, pen] of pens.entries()) {
+    for (let first = 0; first < pens.length; first += batch) {
       // x stays in wasm memory: each fit starts where the previous one ended.
-      const out = await step(pen, k === 0);
-      const f64 = heap.f64;
-      const iterations = out.iterations;
-      const reason = bcdReason(out.reason);
-      const x = e.copyOut(f64.subarray(xp >> 3, (xp >> 3) + p));
-      let rr = out.rr ?? 0, l1 = 0, w2 = 0;
-      if (out.rr === undefined) for (let i = 0; i < n; i++) rr += f64[(rp >> 3) + i] ** 2;
-      for (let j = 0; j < p; j++) { l1 += Math.abs(x[j]); w2 += x[j] * x[j]; }
-      results.push({
-        x,
-        objective: rr / (2 * n) + pen.l1 * l1 + 0.5 * pen.l2 * w2,
-        iterations,
-        converged: reason === "converged",
-        reason,
-        gap: out.gap / n,
-        history: f64.subarray(hp >> 3, (hp >> 3) + Math.min(iterations, historyCap)).map((v) => v / n),
-      });
+      for (const [k, f] of (await fits(first, Math.min(batch, pens.length - first))).entries()) {
+        const pen = pens[first + k], reason = bcdReason(f.reason);
+        let l1 = 0, w2 = 0;
+        for (let j = 0; j < p; j++) { l1 += Math.abs(f.x[j]); w2 += f.x[j] * f.x[j]; }
+        results.push({
+          x: f.x,
+          objective: f.rr / (2 * n) + pen.l1 * l1 + 0.5 * pen.l2 * w2,
+          iterations: f.iterations,
+          converged: reason === "converged",
+          reason,
+          gap: f.gap / n,
+          history: f.history.map((v) => v / n),
+        });
+      }
     }
     return results;
   } finally {
