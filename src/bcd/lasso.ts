@@ -65,9 +65,12 @@ export interface LassoPathResult {
   fits: LassoResult[];
 }
 
-/** The design the kernels see, Ã = diag(s)·(A − 1·μᵀ): dense (formed), or sparse by columns (s and μ kept apart). */
+/**
+ * The design the kernels see, Ã = diag(s)·(A − 1·μᵀ): dense (formed in wasm
+ * memory by the fit when s or μ is given), or sparse by columns (s and μ kept apart).
+ */
 type Design =
-  | { kind: "dense"; D: DenseMatrix }
+  | { kind: "dense"; D: DenseMatrix; s?: Float64Array; mu?: Float64Array }
   | { kind: "csc"; colptr: Int32Array; rows: Int32Array; vals: Float64Array; s: Float64Array; mu: Float64Array };
 
 interface Prepared {
@@ -138,10 +141,13 @@ export async function lassoPath(e: Engine, A: DenseMatrix | CsrMatrix | number[]
 function maxCorrelation({ design, b, n, p }: Prepared): number {
   let top = 0;
   if (design.kind === "dense") {
-    const { D } = design, g = new Float64Array(p);
-    if (D.layout === "row-major") for (let i = 0, k = 0; i < n; i++) for (let j = 0; j < p; j++, k++) g[j] += D.data[k] * b[i];
-    else for (let j = 0, k = 0; j < p; j++) for (let i = 0; i < n; i++, k++) g[j] += D.data[k] * b[i];
-    for (let j = 0; j < p; j++) top = Math.max(top, Math.abs(g[j]));
+    // ã_jᵀb̃ = Σ_i a_ij·s_i·b̃_i − μ_j·sᵀb̃.
+    const { D, s, mu } = design, g = new Float64Array(p), sb = s ? b.map((v, i) => s[i] * v) : b;
+    if (D.layout === "row-major") for (let i = 0, k = 0; i < n; i++) for (let j = 0; j < p; j++, k++) g[j] += D.data[k] * sb[i];
+    else for (let j = 0, k = 0; j < p; j++) for (let i = 0; i < n; i++, k++) g[j] += D.data[k] * sb[i];
+    let total = 0;
+    if (mu) for (let i = 0; i < n; i++) total += sb[i];
+    for (let j = 0; j < p; j++) top = Math.max(top, Math.abs(mu ? g[j] - mu[j] * total : g[j]));
   } else {
     const { colptr, rows, vals, s, mu } = design;
     let sb = 0;
@@ -219,18 +225,37 @@ function prepare(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts:
     const design: Design = { kind: "csc", colptr: T.indptr, rows: T.indices, vals, s: s ?? new Float64Array(n).fill(1), mu: xMean ?? new Float64Array(p) };
     return { design, ...common };
   }
-  if (!fitIntercept && !s) return { design: { kind: "dense", D: ea === 0 ? M : new DenseMatrix(n, p, raw, M.layout) }, ...common };
-  // Ã formed in A's layout, in sequential passes (a row-major one is transposed in wasm, as any).
-  const rowMajor = M.layout === "row-major", at = new Float64Array(n * p);
-  const stride = rowMajor ? [p, 1] : [1, n];
+  const D = ea === 0 ? M : new DenseMatrix(n, p, raw, M.layout);
   if (xMean) {
-    for (let i = 0; i < n; i++) { const wi = w ? w[i] : 1; for (let j = 0; j < p; j++) xMean[j] += wi * raw[i * stride[0] + j * stride[1]]; }
+    const [si, sj] = M.layout === "row-major" ? [p, 1] : [1, n];
+    for (let i = 0; i < n; i++) { const wi = w ? w[i] : 1; for (let j = 0; j < p; j++) xMean[j] += wi * raw[i * si + j * sj]; }
     for (let j = 0; j < p; j++) xMean[j] /= n;
   }
-  const mu = xMean ?? new Float64Array(p);
-  if (rowMajor) for (let i = 0, k = 0; i < n; i++) { const si = s ? s[i] : 1; for (let j = 0; j < p; j++, k++) at[k] = si * (raw[k] - mu[j]); }
-  else for (let j = 0, k = 0; j < p; j++) for (let i = 0; i < n; i++, k++) at[k] = (s ? s[i] : 1) * (raw[k] - mu[j]);
-  return { design: { kind: "dense", D: new DenseMatrix(n, p, at, M.layout) }, ...common };
+  return { design: { kind: "dense", D, s, mu: xMean }, ...common };
+}
+
+/**
+ * A dense design's address in the scope, columns contiguous: A as is (or
+ * transposed in wasm), or Ã = diag(s)·(A − 1·μᵀ) written straight into wasm
+ * memory (a fresh JavaScript array of that size costs more than the fit's sweeps).
+ */
+async function denseDesign(e: Engine, scope: TurnScope, design: Extract<Design, { kind: "dense" }>, opts: CallOptions): Promise<number> {
+  const { D, s, mu } = design;
+  if (!s && !mu) return columnMajor(e, scope, D, opts);
+  const n = D.rows, p = D.cols, raw = D.data, rowMajor = D.layout === "row-major";
+  const t = scope.alloc(8 * n * p), dst = rowMajor ? scope.alloc(8 * n * p) : t;
+  const at = e.heap.f64.subarray(t >> 3, (t >> 3) + n * p), m = mu ?? new Float64Array(p);
+  if (rowMajor) for (let i = 0, k = 0; i < n; i++) { const si = s ? s[i] : 1; for (let j = 0; j < p; j++, k++) at[k] = si * (raw[k] - m[j]); }
+  else for (let j = 0, k = 0; j < p; j++) { const mj = m[j]; for (let i = 0; i < n; i++, k++) at[k] = (s ? s[i] : 1) * (raw[k] - mj); }
+  if (rowMajor) await scope.launch(K.transpose_f64, { src: t, rows: n, cols: p, dst }, { signal: opts.signal, threads: e.threadsFor(16 * n * p, opts) });
+  return dst;
+}
+
+/** Bytes denseDesign allocates. */
+function denseDesignBytes(e: Engine, design: Extract<Design, { kind: "dense" }>): number {
+  const { D, s, mu } = design;
+  if (!s && !mu) return columnMajorBytes(e, D);
+  return (D.layout === "row-major" ? 2 : 1) * (8 * D.rows * D.cols + 64) + e.launchBytes(K.transpose_f64, {}, 1);
 }
 
 /** Fits for each λ in turn, warm-started, in the raw scale of A and b. */
@@ -286,12 +311,12 @@ async function fit(e: Engine, prep: Prepared, pens: { l1: number; l2: number }[]
     kernelBytes = e.launchBytes(K.lasso_csc_f64, shape, 1);
     inputs = [design.colptr, design.rows, design.vals, design.s, design.mu, b];
   } else {
-    const { D } = design;
     const buildThreads = e.threadsFor(8 * n * p, opts);
-    kernelBytes = columnMajorBytes(e, D) + (gram
+    kernelBytes = denseDesignBytes(e, design) + (gram
       ? 8 * (p * p + p + batch * (p + GRAM_STATS + 2)) + 6 * 64 + Math.max(e.launchBytes(K.syrk_f64, { n: p }, buildThreads), e.launchBytes(K.gemv_rows_f64, {}, buildThreads)) + e.launchBytes(K.lasso_gram_f64, shape, 1)
       : e.launchBytes(K.lasso_cd_f64, shape, threads));
-    inputs = [D.data, b];
+    // Without s and μ, A goes in as it is; with them Ã is written in place (denseDesign).
+    inputs = design.s || design.mu ? [b] : [design.D.data, b];
   }
   const scope = await e.scope({ signal: opts.signal, long: true }, inputs, 8 * (n + p + batch * historyCap) + 3 * 64 + kernelBytes);
   try {
@@ -319,7 +344,7 @@ async function fit(e: Engine, prep: Prepared, pens: { l1: number; l2: number }[]
       };
       fits = async (k) => [single(await scope.launch(K.lasso_csc_f64, { ...csc, ...common, lambdaN: pens[k].l1 * n, l2N: pens[k].l2 * n }, run))];
     } else if (gram) {
-      const g = await gramOf(e, scope, design.D, bp, opts);
+      const g = await gramOf(e, scope, await denseDesign(e, scope, design, opts), n, p, bp, opts);
       const l1s = scope.alloc(8 * batch), l2s = scope.alloc(8 * batch), xs = scope.alloc(8 * batch * p), stats = scope.alloc(8 * GRAM_STATS * batch);
       fits = async (first, count) => {
         for (let k = 0; k < count; k++) { f64()[(l1s >> 3) + k] = pens[first + k].l1 * n; f64()[(l2s >> 3) + k] = pens[first + k].l2 * n; }
@@ -331,7 +356,7 @@ async function fit(e: Engine, prep: Prepared, pens: { l1: number; l2: number }[]
         });
       };
     } else {
-      const a = await columnMajor(e, scope, design.D, opts);
+      const a = await denseDesign(e, scope, design, opts);
       fits = async (k) => [single(await scope.launch(K.lasso_cd_f64, { a, n, b: bp, r: rp, ...common, history: hp, lambdaN: pens[k].l1 * n, l2N: pens[k].l2 * n }, run))];
     }
     const results: BcdResult[] = [];
@@ -359,9 +384,7 @@ async function fit(e: Engine, prep: Prepared, pens: { l1: number; l2: number }[]
 }
 
 /** G = ÃᵀÃ (lower triangle) and q = Ãᵀb̃ in the scope. */
-async function gramOf(e: Engine, scope: TurnScope, D: DenseMatrix, bp: number, opts: CallOptions): Promise<{ g: number; q: number }> {
-  const n = D.rows, p = D.cols;
-  const a = await columnMajor(e, scope, D, opts);
+async function gramOf(e: Engine, scope: TurnScope, a: number, n: number, p: number, bp: number, opts: CallOptions): Promise<{ g: number; q: number }> {
   const g = scope.alloc(8 * p * p), q = scope.alloc(8 * p);
   const threads = e.threadsFor(8 * n * p, opts);
   await scope.launch(K.syrk_f64, { transA: 1, lower: 1, a, lda: n, c: g, ldc: p, n: p, k: n, alpha: 1, beta: 0 }, { signal: opts.signal, threads });
