@@ -35,6 +35,25 @@ export function lassoWorkspace(n: i32, p: i32): usize {
   return workOffset(WORK_END, n, p);
 }
 
+/**
+ * The duality gap of ½‖r‖² + l1·‖x‖₁ + ½·l2·‖x‖² (scikit-learn's
+ * enet_coordinate_descent): r scaled into the dual feasible set, primal minus
+ * dual. rr = ‖r‖², rb = rᵀb, dualNorm = max_j |ã_jᵀr − l2·x_j| (without the
+ * absolute value when x ≥ 0 is imposed), l1 = ‖x‖₁, w2 = ‖x‖².
+ */
+export function enetGap(rr: f64, rb: f64, dualNorm: f64, lambdaN: f64, l1: f64, l2N: f64, w2: f64): f64 {
+  let scale: f64 = 1, gap: f64;
+  if (dualNorm > lambdaN) {
+    scale = lambdaN / dualNorm;
+    gap = 0.5 * (rr + rr * scale * scale);
+  } else {
+    gap = rr;
+  }
+  gap += lambdaN * l1 - scale * rb;
+  if (l2N != 0) gap += 0.5 * l2N * (1 + scale * scale) * w2;
+  return gap;
+}
+
 /** The first column from j on with a nonzero norm (p if none). */
 function nextColumn(colSq: usize, p: i32, j: i32): i32 {
   while (j < p && load<f64>(at(colSq, j)) == 0) j++;
@@ -177,16 +196,7 @@ export function lasso_cd_f64(
         l1 += Math.abs(xj);
         w2 += xj * xj;
       }
-      const rr = sumPartials(rrP, chunks), rb = sumPartials(rbP, chunks);
-      let scale: f64 = 1;
-      if (dualNorm > lambdaN) {
-        scale = lambdaN / dualNorm;
-        gap = 0.5 * (rr + rr * scale * scale);
-      } else {
-        gap = rr;
-      }
-      gap += lambdaN * l1 - scale * rb;
-      if (l2N != 0) gap += 0.5 * l2N * (1 + scale * scale) * w2;
+      gap = enetGap(sumPartials(rrP, chunks), sumPartials(rbP, chunks), dualNorm, lambdaN, l1, l2N, w2);
       if (tid == 0) {
         if (iter <= historyCap) store<f64>(at(history, iter - 1), gap);
         reportProgress(team, iter, gap);

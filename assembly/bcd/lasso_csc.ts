@@ -11,6 +11,7 @@
 // One thread: a sparse column's few nonzeros are too little work to share.
 import { aborted, reportProgress } from "../core/team";
 import { at, padded } from "../core/memory";
+import { enetGap } from "./lasso";
 import { ABORTED, CONVERGED, LassoCscF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
 // The workspace: ‖ã_j‖² (p), then q_j = (diag(s)·a_j)ᵀs (p).
@@ -126,14 +127,7 @@ export function lasso_csc_f64(
         l1 += Math.abs(xj);
         w2 += xj * xj;
       }
-      let scale: f64 = 1;
-      if (dualNorm > lambdaN) {
-        scale = lambdaN / dualNorm;
-        gap = 0.5 * (rr + rr * scale * scale);
-      } else {
-        gap = rr;
-      }
-      gap += lambdaN * l1 - scale * rb + 0.5 * l2N * (1 + scale * scale) * w2;
+      gap = enetGap(rr, rb, dualNorm, lambdaN, l1, l2N, w2);
       if (iter <= historyCap) store<f64>(at(history, iter - 1), gap);
       reportProgress(team, iter, gap);
       if (gap <= tol) { reason = CONVERGED; break; }

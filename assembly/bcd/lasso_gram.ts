@@ -8,6 +8,7 @@
 // One thread: a step is one axpy of length p.
 import { aborted, reportProgress } from "../core/team";
 import { at, padded } from "../core/memory";
+import { enetGap } from "./lasso";
 import { dotContiguous, subtractScaled } from "../blas/level1";
 import { ABORTED, CONVERGED, LassoGramF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
@@ -101,14 +102,7 @@ function fit(
       const xq = dotContiguous(x, q, p);
       rr = max(0, bb - 2 * xq + dotContiguous(x, h, p));
       const rb = bb - xq;
-      let scale: f64 = 1;
-      if (dualNorm > lambdaN) {
-        scale = lambdaN / dualNorm;
-        gap = 0.5 * (rr + rr * scale * scale);
-      } else {
-        gap = rr;
-      }
-      gap += lambdaN * l1 - scale * rb + 0.5 * l2N * (1 + scale * scale) * w2;
+      gap = enetGap(rr, rb, dualNorm, lambdaN, l1, l2N, w2);
       if (iter <= historyCap) store<f64>(at(history, iter - 1), gap);
       reportProgress(team, sweepsBefore + iter, gap);
       if (gap <= tol) { reason = CONVERGED; break; }
