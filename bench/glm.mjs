@@ -16,12 +16,13 @@ import { init, DenseMatrix } from "../dist/index.js";
 import { machine, median, printTable, pythonPeer, writeResults } from "./lib.mjs";
 
 const TOL = 1e-4;
-const ROUNDS = Number(process.env.GLM_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.GLM_ROUNDS ?? 5); // GLM_ROUNDS=n
+// GLM_SETS=name,name picks some.
 const SETS = [
   { name: "gaussian", lambda: 0.05, path: 100 },
   { name: "ar1", lambda: 0.2, path: 100 },
   { name: "breast_cancer", path: 100 },
-];
+].filter((s) => !process.env.GLM_SETS || process.env.GLM_SETS.split(",").includes(s.name));
 
 /** CPU µs (all of this process's threads: the caller and the pool's worker) of one call. */
 async function cpu(fn) {
