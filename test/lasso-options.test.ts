@@ -187,6 +187,26 @@ describe("scikit-learn's own cases for these options", () => {
   });
 });
 
+describe("the CSR and Gram kernels: progress and abort", () => {
+  it("a signal stops a CSR fit and a Gram path mid-run (AbortError); the pool is usable after", async () => {
+    let seed = 9;
+    const u = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const n = 400, p = 60, I: number[] = [], J: number[] = [], V: number[] = [];
+    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) if (u() < 0.2) { I.push(i); J.push(j); V.push(u() - 0.3); }
+    const S = CsrMatrix.fromCoo(n, p, I, J, V), y = Float64Array.from({ length: n }, () => u());
+    for (const run of [
+      (signal: AbortSignal, onProgress: () => void) => nl.lasso(S, y, { lambda: 1e-6, tol: 0, maxIter: 2 ** 30, signal, onProgress }),
+      (signal: AbortSignal, onProgress: () => void) => nl.lassoPath(S.toDense(), y, { nLambdas: 50, tol: 0, maxIter: 2 ** 30, precompute: true, signal, onProgress }),
+    ]) {
+      const c = new AbortController();
+      let calls = 0;
+      await expect(run(c.signal, () => { calls++; c.abort(); })).rejects.toMatchObject({ name: "AbortError" });
+      expect(calls).toBeGreaterThan(0);
+    }
+    expect((await nl.lasso(S, y, { lambda: 0.01 })).reason).toBe("converged");
+  });
+});
+
 describe("lasso options: bad input", () => {
   const A = DenseMatrix.from([[1, 2], [3, 4], [5, 7]]), b = Float64Array.of(1, 2, 3);
   const cases: [string, () => Promise<unknown>, string, string][] = [
