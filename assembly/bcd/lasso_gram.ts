@@ -9,7 +9,8 @@
 // still too large, one Newton step on that sign pattern is tried: on the
 // support S with signs σ the optimum solves (G_SS + l2·I)·x_S = q_S − l1·σ
 // (a Cholesky solve); the step is kept only if its signs agree and its
-// recomputed duality gap is smaller, so the stopping rule is untouched. Along
+// recomputed duality gap is smaller, so the stopping rule is untouched (when
+// signs move, once more without the columns whose signs did). Along
 // a path of an ill-conditioned design this replaces most sweeps.
 //
 // One thread: a step is one axpy of length p.
@@ -89,15 +90,57 @@ function gapAt(q: usize, h: usize, x: usize, bb: f64, p: i32, lambdaN: f64, l2N:
   return enetGap(rr, bb - xq, dualNorm, lambdaN, l1, l2N, w2);
 }
 
+// solvePattern's outcomes.
+const SOLVED = 0, NOT_DEFINITE = 1, SIGNS_MOVED = 2;
+
+/**
+ * z_S = (G_SS + l2·I)⁻¹(q_S − l1·σ_S) into rhs (σ: x's signs on the k
+ * columns listed in `support`), by a Cholesky factor L in `factor`.
+ * SIGNS_MOVED when some z_a's sign (or NaN) disagrees with x's.
+ */
+function solvePattern(g: usize, q: usize, p: i32, x: usize, support: usize, k: i32, rhs: usize, factor: usize, lambdaN: f64, l2N: f64): i32 {
+  const ld = <usize>p << 3;
+  // L·Lᵀ = G_SS + l2·I, L row-major (row a: k f64), so each inner sum is contiguous.
+  for (let a = 0; a < k; a++) {
+    const ja = load<i32>(support + (<usize>a << 2)), la = factor + ((<usize>a * k) << 3), ca = g + <usize>ja * ld;
+    for (let b = 0; b <= a; b++) {
+      const jb = load<i32>(support + (<usize>b << 2)), lb = factor + ((<usize>b * k) << 3);
+      const v = load<f64>(at(ca, jb)) + (a == b ? l2N : 0) - dotContiguous(la, lb, b);
+      if (a == b) {
+        if (!(v > 1e-13 * (load<f64>(at(ca, ja)) + l2N))) return NOT_DEFINITE;
+        store<f64>(at(la, a), Math.sqrt(v));
+      } else {
+        store<f64>(at(la, b), v / load<f64>(at(lb, b)));
+      }
+    }
+    store<f64>(at(rhs, a), load<f64>(at(q, ja)) - lambdaN * (load<f64>(at(x, ja)) > 0 ? 1 : -1));
+  }
+  // Forward then backward substitution, in rhs.
+  for (let a = 0; a < k; a++) {
+    const la = factor + ((<usize>a * k) << 3);
+    store<f64>(at(rhs, a), (load<f64>(at(rhs, a)) - dotContiguous(la, rhs, a)) / load<f64>(at(la, a)));
+  }
+  let outcome = SOLVED;
+  for (let a = k - 1; a >= 0; a--) {
+    let v = load<f64>(at(rhs, a));
+    for (let b = a + 1; b < k; b++) v -= load<f64>(at(factor + ((<usize>b * k) << 3), a)) * load<f64>(at(rhs, b));
+    v /= load<f64>(at(factor + ((<usize>a * k) << 3), a));
+    store<f64>(at(rhs, a), v);
+    if (!(v * load<f64>(at(x, load<i32>(support + (<usize>a << 2)))) > 0)) outcome = SIGNS_MOVED;
+  }
+  return outcome;
+}
+
 /**
  * The Newton step on x's sign pattern (see the top): x and H replaced and
  * the new gap returned if it is below `gap`; else both left as they were
- * and `gap` returned.
+ * and `gap` returned. When some signs move, the step is tried once more on
+ * the columns whose signs held (a variable CD is still walking to 0).
  */
 function newton(g: usize, q: usize, bb: f64, p: i32, x: usize, work: usize, lambdaN: f64, l2N: f64, positive: bool, gap: f64, st: usize): f64 {
   const ld = <usize>p << 3, line = padded(ld);
   const h = work + WORK_H * line, xSave = work + WORK_XSAVE * line, hSave = work + WORK_HSAVE * line;
-  const support = work + WORK_SUPPORT * line, rhs = work + WORK_RHS * line, L = work + WORK_FACTOR * line;
+  const support = work + WORK_SUPPORT * line, rhs = work + WORK_RHS * line, factor = work + WORK_FACTOR * line;
   let k = 0;
   for (let j = 0; j < p; j++) {
     if (load<f64>(at(x, j)) == 0) continue;
@@ -105,42 +148,33 @@ function newton(g: usize, q: usize, bb: f64, p: i32, x: usize, work: usize, lamb
     k++;
   }
   if (k == 0 || k > NEWTON_MAX) return gap;
-  // L·Lᵀ = G_SS + l2·I, L row-major (row i: k f64), so each inner sum is contiguous.
-  for (let a = 0; a < k; a++) {
-    const ja = load<i32>(support + (<usize>a << 2)), la = L + ((<usize>a * k) << 3), ca = g + <usize>ja * ld;
-    for (let b = 0; b <= a; b++) {
-      const jb = load<i32>(support + (<usize>b << 2)), lb = L + ((<usize>b * k) << 3);
-      let v = load<f64>(at(ca, jb)) + (a == b ? l2N : 0) - dotContiguous(la, lb, b);
-      if (a == b) {
-        // Not numerically positive definite: no step.
-        if (!(v > 1e-13 * (load<f64>(at(ca, ja)) + l2N))) return gap;
-        store<f64>(at(la, a), Math.sqrt(v));
-      } else {
-        store<f64>(at(la, b), v / load<f64>(at(lb, b)));
-      }
+  let outcome = solvePattern(g, q, p, x, support, k, rhs, factor, lambdaN, l2N);
+  if (outcome == SIGNS_MOVED) {
+    let kept = 0;
+    for (let a = 0; a < k; a++) {
+      const j = load<i32>(support + (<usize>a << 2));
+      if (!(load<f64>(at(rhs, a)) * load<f64>(at(x, j)) > 0)) continue;
+      store<i32>(support + (<usize>kept << 2), j);
+      kept++;
     }
-    const xa = load<f64>(at(x, ja));
-    store<f64>(at(rhs, a), load<f64>(at(q, ja)) - lambdaN * (xa > 0 ? 1 : -1));
+    if (kept == 0) return gap;
+    k = kept;
+    outcome = solvePattern(g, q, p, x, support, k, rhs, factor, lambdaN, l2N);
   }
-  // Forward then backward substitution, in rhs.
-  for (let a = 0; a < k; a++) {
-    const la = L + ((<usize>a * k) << 3);
-    store<f64>(at(rhs, a), (load<f64>(at(rhs, a)) - dotContiguous(la, rhs, a)) / load<f64>(at(la, a)));
-  }
-  for (let a = k - 1; a >= 0; a--) {
-    let v = load<f64>(at(rhs, a));
-    for (let b = a + 1; b < k; b++) v -= load<f64>(at(L + ((<usize>b * k) << 3), a)) * load<f64>(at(rhs, b));
-    v /= load<f64>(at(L + ((<usize>a * k) << 3), a));
-    const xa = load<f64>(at(x, load<i32>(support + (<usize>a << 2))));
-    if (!(v * xa > 0)) return gap; // the signs moved (or NaN): not this pattern's optimum
-    store<f64>(at(rhs, a), v);
-  }
+  if (outcome != SOLVED) return gap;
   memory.copy(xSave, x, ld);
   memory.copy(hSave, h, ld);
+  // Every nonzero to 0, then the support to z.
+  for (let j = 0; j < p; j++) {
+    const xj = load<f64>(at(x, j));
+    if (xj == 0) continue;
+    subtractScaled(h, g + <usize>j * ld, xj, p);
+    store<f64>(at(x, j), 0);
+  }
   for (let a = 0; a < k; a++) {
-    const j = load<i32>(support + (<usize>a << 2)), d = load<f64>(at(rhs, a)) - load<f64>(at(x, j));
-    if (d != 0) subtractScaled(h, g + <usize>j * ld, -d, p);
-    store<f64>(at(x, j), load<f64>(at(rhs, a)));
+    const j = load<i32>(support + (<usize>a << 2)), z = load<f64>(at(rhs, a));
+    subtractScaled(h, g + <usize>j * ld, -z, p);
+    store<f64>(at(x, j), z);
   }
   const rrBefore = load<f64>(at(st, STAT_RR));
   const next = gapAt(q, h, x, bb, p, lambdaN, l2N, positive, st);
