@@ -278,8 +278,11 @@ add("lasso", [
   ["out-of-range option", (nl) => nl.lasso(tall, fx.bt, { lambda: -1 }), "invalid-value", "opts.lambda"],
   ["negative size", (nl) => nl.lasso(tall, fx.bt, { lambda: 0.1, maxIter: -5 }), "invalid-size", "opts.maxIter"],
   ["non-integer size", (nl) => nl.lasso(tall, fx.bt, { lambda: 0.1, maxIter: 1.5 }), "invalid-size", "opts.maxIter"],
+  ["wrong length or shape", (nl) => nl.lasso(tall, fx.bt, { lambda: 0.1, sampleWeight: fx.b }), "invalid-shape", "opts.sampleWeight"],
+  ["out-of-range option", (nl) => nl.lasso(tall, fx.bt, { lambda: 0.1, l1Ratio: 2 }), "invalid-value", "opts.l1Ratio"],
+  ["wrong type", (nl) => nl.lasso(tall, fx.bt, { lambda: 0.1, fitIntercept: any(1) }), "invalid-type", "opts.fitIntercept"],
 ]);
-cases.push(...optionCases("lasso", (nl, o) => nl.lasso(tall, fx.bt, any(o)), "fitIntercept", lassoOpts));
+cases.push(...optionCases("lasso", (nl, o) => nl.lasso(tall, fx.bt, any(o)), "normalize", lassoOpts));
 add("lassoPath", [
   ["wrong type", (nl) => nl.lassoPath(any({}), fx.bt), "invalid-type", "A"],
   ["Float32Array for Float64Array", (nl) => nl.lassoPath(tall, any(fx.bt32)), "invalid-type", "b"],
@@ -512,8 +515,9 @@ describe("bad-input table", () => {
     expect(await message(() => nl2.cg(A, fx.b, { tol: 1e-8 } as never))).toMatch(/did you mean rtol or atol\?/);
     expect(await message(() => nl2.cg(A, fx.b, { maxiter: 5 } as never))).toMatch(/did you mean maxIter\?/);
     expect(await message(() => nl2.blas.dot(fx.x, fx.y, { thread: 1 } as never))).toMatch(/did you mean threads\?/);
-    const lasso = await message(() => nl2.lasso(tall, fx.bt, { lambda: 0.1, fitIntercept: true } as never));
-    expect(lasso).toMatch(/unknown option fitIntercept; valid options are lambda, maxIter, tol, x0, signal, onProgress, threads/);
+    const lasso = await message(() => nl2.lasso(tall, fx.bt, { lambda: 0.1, normalize: true } as never));
+    expect(lasso).toMatch(/unknown option normalize; valid options are lambda, l1Ratio, fitIntercept, sampleWeight, positive, precompute, maxIter, tol, x0, signal, onProgress, threads/);
+    expect(await message(() => nl2.lasso(tall, fx.bt, { lambda: 0.1, fit_intercept: true } as never))).toMatch(/did you mean fitIntercept\?/);
   });
 
   it("init refuses unknown and bad options before starting anything", async () => {
