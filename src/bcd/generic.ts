@@ -337,7 +337,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   const hscale = LOSSES[loss].hscale;
   const nb = variable ? 0 : Math.ceil(m / tau);
   const epochLen = variable ? Math.ceil(m / tau) : nb;
-  const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000 * epochLen, 1, 2 ** 31 - 1);
+  const maxIter = integer("opts.maxIter", opts.maxIter ?? Math.min(1000 * epochLen, 2 ** 31 - 1), 1, 2 ** 31 - 1);
   const historyCap = Math.min(Math.ceil(maxIter / epochLen) + 1, HISTORY_CAP);
 
   // What the call needs in wasm memory, checked before anything that size is allocated.
