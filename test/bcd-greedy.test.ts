@@ -55,8 +55,8 @@ const SETTINGS: BcdOptions[] = [
 const label = (o: BcdOptions) => `${o.partition ?? "order"}/${o.blockSize ?? 1} ${o.rule} ${o.update ?? "newton"}${o.activeSet ? " activeSet" : ""}`;
 
 describe("bcd: sparse and wide least squares", () => {
-  it("a CsrMatrix design (120×3000, 4 % nonzero) is solved sparse: scikit-learn's Lasso optimum, the dense matrix's answer, the same bits on 1 and 2 threads", async () => {
-    const { A, b } = sparseProblem(120, 3000, 0.04, 11);
+  it("a CsrMatrix design (80×1500, 4 % nonzero) is solved sparse: scikit-learn's Lasso optimum, the dense matrix's answer, the same bits on 1 and 2 threads", async () => {
+    const { A, b } = sparseProblem(80, 1500, 0.04, 11);
     const atb = new Float64Array(A.cols);
     for (let r = 0; r < A.rows; r++) for (let k = A.indptr[r]; k < A.indptr[r + 1]; k++) atb[A.indices[k]] += A.data[k] * b[r];
     const l1 = (0.1 * Math.max(...atb.map(Math.abs))) / A.rows;
@@ -79,10 +79,10 @@ describe("bcd: sparse and wide least squares", () => {
     const { A, b } = sparseProblem(40, 7000, 0.02, 5);
     const atb = new Float64Array(A.cols);
     for (let r = 0; r < A.rows; r++) for (let k = A.indptr[r]; k < A.indptr[r + 1]; k++) atb[A.indices[k]] += A.data[k] * b[r];
-    const l1 = (0.2 * Math.max(...atb.map(Math.abs))) / A.rows;
+    const l1 = (0.3 * Math.max(...atb.map(Math.abs))) / A.rows;
     const ref = sklearnLasso(A, b, l1);
-    for (const o of [{ rule: "cyclic" }, { partition: "variable", blockSize: 3, rule: "gsd" }] as BcdOptions[]) {
-      const r = await nl.bcd({ loss: "least-squares", A, b, penalty: { l1 } }, { ...o, tol: 1e-10, maxIter: 10_000_000 });
+    for (const o of [{ rule: "cyclic" }, { partition: "variable", blockSize: 3, rule: "gsd", activeSet: true }] as BcdOptions[]) {
+      const r = await nl.bcd({ loss: "least-squares", A, b, penalty: { l1 } }, { ...o, tol: 1e-9, maxIter: 10_000_000 });
       expect(r.reason, label(o)).toBe("converged");
       if (ref) expectOptimum(r.x, r.objective, ref, label(o));
     }

@@ -68,7 +68,7 @@ import { choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper } from "../
   sparse: bool; rowPtr: usize; rowIdx: usize; rowVal: usize; colPtr: usize; colIdx: usize; colVal: usize;
   blockPtr: usize; blockIdx: usize;
   cache: usize; cacheCols: i32; slotOf: usize; colOf: usize; stamp: usize; hand: i32;
-  grad: usize; z: usize; psi: usize; score: usize; scoreQ: usize; blockM: usize;
+  grad: usize; z: usize; psi: usize; score: usize; scoreQ: usize; blockM: usize; list: usize;
   blockL: usize; blockLhat: usize; cumL: usize; coordL: usize; active: usize; factors: usize;
   partials: usize; perm: usize;
 
@@ -98,7 +98,8 @@ const WORK_CONTEXT = 15;   // per thread: its Bcd
 const WORK_SCORE_Q = 16;   // the curvature each coordinate's greedy score divides by (m)
 const WORK_BLOCK_M = 17;   // fixed block b's curvature matrix at b·τ² (nb·τ²)
 const WORK_SLOT_MAP = 18;  // per thread, its own copy of the cache's map: slotOf (p), colOf and stamp (cacheCols) i32
-const WORK_END = 19;
+const WORK_LIST = 19;      // the active coordinates in increasing order, their count at [m] (m + 1 i32)
+const WORK_END = 20;
 
 /** Shared slots per thread: [best score, best index, max violation, list length, list (2τ)]. */
 // @ts-ignore: decorator
@@ -133,6 +134,7 @@ function workRegion(region: i32, loss: i32, n: i32, p: i32, kk: i32, nb: i32, ru
     case WORK_SLOTS: f64s = threads * <u64>slotStride(tau); break;
     case WORK_PERM: return <u64>nb << 2;
     case WORK_SLOT_MAP: return (threads * slotMapStride(p, cacheCols)) << 2;
+    case WORK_LIST: return (m + 1) << 2;
     case WORK_SCRATCH: f64s = threads * scratchStride(tau, kk); break;
     case WORK_CONTEXT: return threads * <u64>padded(offsetof<Bcd>());
   }
@@ -217,6 +219,50 @@ function scanScores(ctx: Bcd, c0: i32, c1: i32): f64 {
     vm = max(vm, violation(xc, gc, l1, nonneg));
   }
   return vm;
+}
+
+/** Active set: coordinates [c0, c1) at zero strictly inside their optimality interval sit out (0), the rest take part (1). */
+function markActive(ctx: Bcd, c0: i32, c1: i32): void {
+  const x = ctx.x, g = ctx.grad, active = ctx.active, l1 = ctx.l1, nonneg = ctx.nonneg;
+  for (let c = c0; c < c1; c++) {
+    const gc = load<f64>(at(g, c));
+    const inside = load<f64>(at(x, c)) == 0 && (nonneg ? gc + l1 > 0 : Math.abs(gc) < l1);
+    store<f64>(at(active, c), inside ? 0 : 1);
+  }
+}
+
+/** The working-set form (see bcd_f64): marks the active set from an exact gradient and lists it, in increasing order. */
+function listActive(ctx: Bcd, c0: i32, c1: i32, team: usize, tid: i32, nthreads: i32): void {
+  markActive(ctx, c0, c1);
+  barrier(team, nthreads);
+  const m = ctx.p * ctx.kk, list = ctx.list, active = ctx.active;
+  if (tid == 0) {
+    let len = 0;
+    for (let c = 0; c < m; c++) if (load<f64>(at(active, c)) != 0) store<i32>(ati(list, len++), c);
+    store<i32>(ati(list, m), len);
+  }
+  barrier(team, nthreads);
+}
+
+/**
+ * The working-set form's scan of list positions [q0, q1): the violation of
+ * each listed coordinate (returned, the largest) and the τ best scores into
+ * the thread's slot list (its length at slot 3).
+ */
+function scanActiveList(ctx: Bcd, q0: i32, q1: i32, tau: i32, mySlot: usize): f64 {
+  const x = ctx.x, g = ctx.grad, qs = ctx.scoreQ, list = ctx.list, l1 = ctx.l1, nonneg = ctx.nonneg;
+  const top = at(mySlot, 4);
+  let v: f64 = 0, len = 0, floor: f64 = 0;
+  for (let q = q0; q < q1; q++) {
+    const c = load<i32>(ati(list, q)), xc = load<f64>(at(x, c)), gc = load<f64>(at(g, c));
+    v = max(v, violation(xc, gc, l1, nonneg));
+    const sc = coordScore(xc, gc, load<f64>(at(qs, c)), l1, nonneg);
+    if (sc <= floor) continue;
+    len = topInsert(top, len, tau, sc, <f64>c);
+    if (len == tau) floor = load<f64>(at(top, 2 * (tau - 1)));
+  }
+  store<f64>(at(mySlot, 3), <f64>len);
+  return v;
 }
 
 // ---- the model: f's pieces for each loss --------------------------------
@@ -657,7 +703,7 @@ export function bcd_f64(
   ctx.slotOf = ctx.region(WORK_SLOT_MAP) + ((<usize>tid * <usize>mapStride) << 2);
   ctx.colOf = ati(ctx.slotOf, p); ctx.stamp = ati(ctx.colOf, cacheCols);
   ctx.grad = ctx.region(WORK_GRAD); ctx.z = ctx.region(WORK_Z); ctx.psi = ctx.region(WORK_PSI);
-  ctx.score = ctx.region(WORK_SCORE); ctx.scoreQ = ctx.region(WORK_SCORE_Q); ctx.blockM = ctx.region(WORK_BLOCK_M);
+  ctx.list = ctx.region(WORK_LIST); ctx.score = ctx.region(WORK_SCORE); ctx.scoreQ = ctx.region(WORK_SCORE_Q); ctx.blockM = ctx.region(WORK_BLOCK_M);
   ctx.blockL = ctx.region(WORK_BLOCK_L); ctx.blockLhat = ctx.region(WORK_BLOCK_LHAT); ctx.cumL = ctx.region(WORK_CUM_L);
   ctx.coordL = ctx.region(WORK_COORD_L); ctx.active = ctx.region(WORK_ACTIVE); ctx.factors = ctx.region(WORK_FACTORS);
   ctx.partials = ctx.region(WORK_PARTIALS); ctx.perm = ctx.region(WORK_PERM);
@@ -741,9 +787,24 @@ export function bcd_f64(
   let v0: f64 = -1, viol: f64 = Infinity;
   // gFresh: g is exact (just recomputed, no step since); stalled: the last greedy step rounded to nothing.
   let movedEpoch = false, gFresh = true, rechecking = false, stalled = false;
+  // The working-set form (least squares, greedy variable blocks, activeSet): between epoch checks the
+  // gradient is kept, scanned and updated on the active list only (this thread's share: positions [q0, q1)),
+  // and at each epoch check, or when the list looks converged, recomputed whole from the residual.
+  const workingSet = gramPath && greedy && variable && activeSet;
+  let q0 = 0, q1 = 0;
   while (true) {
     const epochStart = iter % epochLen == 0;
     const check = greedy || epochStart;
+    if (workingSet && epochStart && !rechecking) {
+      if (!gFresh) {
+        barrier(team, nthreads);
+        gradientFromResidual(ctx, r0, r1, c0, c1, team, nthreads);
+        gFresh = true;
+      }
+      listActive(ctx, c0, c1, team, tid, nthreads);
+      const len = load<i32>(ati(ctx.list, m));
+      q0 = rangeStart(len, tid, nthreads); q1 = rangeStart(len, tid + 1, nthreads);
+    }
     // ψ for this thread's rows every iteration (the block passes read it); the full gradient when needed.
     if (!gramPath) {
       psiRows(ctx, r0, r1, probs);
@@ -758,10 +819,12 @@ export function bcd_f64(
     let stop = false, chosen = -1, t = 0;
     if (check) {
       let v: f64 = 0;
-      if (greedy) v = scanScores(ctx, c0, c1);
+      const listScan = workingSet && !gFresh;
+      if (listScan) v = scanActiveList(ctx, q0, q1, tau, mySlot);
+      else if (greedy) v = scanScores(ctx, c0, c1);
       else for (let c = c0; c < c1; c++) v = max(v, violation(load<f64>(at(x, c)), load<f64>(at(g, c)), l1, nonneg));
       store<f64>(at(mySlot, 2), v);
-      if (greedy && variable) {
+      if (greedy && variable && !listScan) {
         // The τ best of this thread's share: a list insert only for a score above the list's last.
         let len = 0, floor: f64 = 0;
         const list = at(mySlot, 4), score = ctx.score;
@@ -829,6 +892,11 @@ export function bcd_f64(
         // The incrementally kept gradient has drifted by rounding: recompute it and look again.
         barrier(team, nthreads);
         gradientFromResidual(ctx, r0, r1, c0, c1, team, nthreads);
+        if (workingSet) {
+          listActive(ctx, c0, c1, team, tid, nthreads);
+          const len = load<i32>(ati(ctx.list, m));
+          q0 = rangeStart(len, tid, nthreads); q1 = rangeStart(len, tid + 1, nthreads);
+        }
         gFresh = true;
         stalled = false;
         rechecking = true;
@@ -840,12 +908,8 @@ export function bcd_f64(
       if (stop) { reason = ABORTED; break; }
       if (epochStart) movedEpoch = false;
       // Active set: coordinates at zero strictly inside their optimality interval sit out until the next check.
-      if (activeSet && epochStart) {
-        for (let c = c0; c < c1; c++) {
-          const gc = load<f64>(at(g, c));
-          const inside = load<f64>(at(x, c)) == 0 && (nonneg ? gc + l1 > 0 : Math.abs(gc) < l1);
-          store<f64>(at(active, c), inside ? 0 : 1);
-        }
+      if (activeSet && epochStart && !workingSet) {
+        markActive(ctx, c0, c1);
         barrier(team, nthreads);
       }
     }
@@ -953,12 +1017,22 @@ export function bcd_f64(
       }
       if (gramPath) {
         // g += (hscale·G[:, block]/n + l2·I[:, block])·d, this thread's share of each cached column at a time.
+        const list = ctx.list;
         for (let e = 0; e < t; e++) {
           const de = load<f64>(at(d, e)), c = <i32>load<f64>(at(cur, e));
           if (de == 0) continue;
-          const col = cacheColumn(ctx, load<i32>(ati(ctx.slotOf, c)));
-          subtractScaled(at(g, c0), at(col, c0), -(hscale * de / <f64>n), c1 - c0);
-          if (c >= c0 && c < c1) store<f64>(at(g, c), load<f64>(at(g, c)) + l2 * de);
+          const col = cacheColumn(ctx, load<i32>(ati(ctx.slotOf, c))), alpha = -(hscale * de / <f64>n);
+          if (!workingSet) {
+            subtractScaled(at(g, c0), at(col, c0), alpha, c1 - c0);
+            if (c >= c0 && c < c1) store<f64>(at(g, c), load<f64>(at(g, c)) + l2 * de);
+            continue;
+          }
+          // The listed coordinates only (c is one: it scored, so it is active).
+          for (let q = q0; q < q1; q++) {
+            const k = load<i32>(ati(list, q)), o = at(g, k);
+            store<f64>(o, load<f64>(o) - alpha * load<f64>(at(col, k)));
+          }
+          if (q1 > q0 && c >= load<i32>(ati(list, q0)) && c <= load<i32>(ati(list, q1 - 1))) store<f64>(at(g, c), load<f64>(at(g, c)) + l2 * de);
         }
       } else {
         for (let e = 0; e < t; e++) {
@@ -972,6 +1046,17 @@ export function bcd_f64(
     }
   }
 
+  // The working-set form stopped on the list's violation (out of iterations): report the whole one.
+  if (workingSet && !gFresh && reason == MAX_ITERATIONS) {
+    barrier(team, nthreads);
+    gradientFromResidual(ctx, r0, r1, c0, c1, team, nthreads);
+    let v: f64 = 0;
+    for (let c = c0; c < c1; c++) v = max(v, violation(load<f64>(at(x, c)), load<f64>(at(g, c)), l1, nonneg));
+    store<f64>(at(mySlot, 2), v);
+    barrier(team, nthreads);
+    viol = 0;
+    for (let q = 0; q < nthreads; q++) viol = max(viol, load<f64>(at(slots, q * stride + 2)));
+  }
   // -- the objective, summed here so it is the same in every runtime.
   if (gramPath) residualRows(ctx, r0, r1);
   for (let cc = cc0; cc < cc1; cc++) {
