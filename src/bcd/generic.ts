@@ -63,7 +63,10 @@ export interface BcdOptions extends CallOptions {
    * Label propagation: "message-passing" (default; exact minimisation over each forest block).
    */
   update?: BcdUpdate;
-  /** Skip coordinates at zero that are strictly optimal there, re-examined at each epoch (needs l1 or nonnegative). */
+  /**
+   * Skip coordinates at zero that are strictly optimal there, re-examined at each epoch (needs l1 or nonnegative).
+   * Least squares with a greedy rule on variable blocks: a working set, whose gradient alone is kept between epochs.
+   */
   activeSet?: boolean;
   /** Starting point (default zeros); for softmax x[k·p + j]. Never modified. */
   x0?: Float64Array;
