@@ -61,7 +61,7 @@ import { choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper } from "../
 
 /** The problem and the shared arrays the helpers read: each thread fills its own copy at entry. */
 @unmanaged class Bcd {
-  loss: i32; n: i32; p: i32; kk: i32; nb: i32; rule: i32; tau: i32; nthreads: i32; work: usize;
+  loss: i32; n: i32; p: i32; kk: i32; nb: i32; rule: i32; tau: i32; nthreads: i32; tid: i32; work: usize;
   nonneg: bool; activeSet: bool;
   l1: f64; l2: f64; hscale: f64;
   a: usize; target: usize; x: usize;
@@ -109,7 +109,12 @@ const WORK_END = 20;
 
 /** Private scratch per thread (see bcd_f64's carving). */
 function scratchStride(tau: i32, kk: i32): u64 {
-  return <u64>(3 * tau * tau + 6 * tau + 2 * kk + 8) + <u64>CHUNK * <u64>(1 + 2 * kk);
+  return <u64>(3 * tau * tau + 9 * tau + 2 * kk + 8) + <u64>CHUNK * <u64>(1 + 2 * kk);
+}
+
+/** blockQP's 3τ of private scratch: the last of the thread's scratch (bcd_f64's carving ends before it). */
+function qpAux(ctx: Bcd): usize {
+  return ctx.region(WORK_SCRATCH) + ((<usize>(ctx.tid + 1) * <usize>scratchStride(ctx.tau, ctx.kk) - <usize>(3 * ctx.tau)) << 3);
 }
 
 /** i32s of one thread's cache map. */
@@ -653,7 +658,7 @@ function blockScore(ctx: Bcd, b: i32, cur: usize, gb: usize, xb: usize, mb: usiz
     return 0.5 * cholQuadInverse(fp, t, gb, d);
   }
   blockMatrix(ctx, b, cur, t, mb);
-  return -blockQP(mb, gb, xb, t, l1, nonneg, d, md);
+  return -blockQP(mb, gb, xb, t, l1, nonneg, d, md, lf, at(lf, ctx.tau * ctx.tau), qpAux(ctx));
 }
 
 /** Inserts (score, c) into a list of at most tau entries sorted by score desc, index asc. */
@@ -694,7 +699,7 @@ export function bcd_f64(
   team: usize, tid: i32, nthreads: i32,
 ): void {
   const ctx = changetype<Bcd>(work + <usize>workOffset(WORK_CONTEXT, loss, n, p, kk, nb, rule, tau, cacheCols, nthreads) + <usize>tid * padded(offsetof<Bcd>()));
-  ctx.loss = loss; ctx.n = n; ctx.p = p; ctx.kk = kk; ctx.nb = nb; ctx.rule = rule; ctx.tau = tau; ctx.nthreads = nthreads; ctx.work = work;
+  ctx.loss = loss; ctx.n = n; ctx.p = p; ctx.kk = kk; ctx.nb = nb; ctx.rule = rule; ctx.tau = tau; ctx.nthreads = nthreads; ctx.tid = tid; ctx.work = work;
   ctx.nonneg = nonneg; ctx.activeSet = activeSet; ctx.l1 = l1; ctx.l2 = l2; ctx.hscale = hscale;
   ctx.a = a; ctx.target = target; ctx.x = x; ctx.blockPtr = blockPtr; ctx.blockIdx = blockIdx;
   ctx.sparse = sparse; ctx.rowPtr = rowPtr; ctx.rowIdx = rowIdx; ctx.rowVal = rowVal; ctx.colPtr = colPtr; ctx.colIdx = colIdx; ctx.colVal = colVal;
@@ -949,7 +954,7 @@ export function bcd_f64(
           for (let e = 0; e < t; e++) store<f64>(at(d, e), -load<f64>(at(gb, e)));
           cholSolve(lf, t, d, d);
         } else {
-          blockQP(mb, gb, xb, t, l1, nonneg, d, md);
+          blockQP(mb, gb, xb, t, l1, nonneg, d, md, lf, w2, qpAux(ctx));
         }
         if (!gramPath) {
           // Armijo backtracking on the true objective (the Hessian is not a bound).
