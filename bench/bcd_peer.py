@@ -83,6 +83,20 @@ for line in sys.stdin:
         t0 = time.perf_counter()
         fit_problem(problem)
         print(json.dumps({"us": (time.perf_counter() - t0) * 1e6}), flush=True)
+    elif msg["op"] == "setup-csr":
+        # A CSR design and target written by bench/bcd.mjs as raw little-endian arrays.
+        base, n, p = msg["base"], msg["n"], msg["p"]
+        X = sp.csr_matrix((np.fromfile(base + ".data", dtype="<f8"), np.fromfile(base + ".indices", dtype="<i4"),
+                           np.fromfile(base + ".indptr", dtype="<i4")), shape=(n, p))
+        data.update(csr=X, b=np.fromfile(base + ".b", dtype="<f8"), csrLam=msg["lambda"], csrTol=msg["tol"])
+        m = Lasso(alpha=data["csrLam"], fit_intercept=False, tol=data["csrTol"], max_iter=1000000).fit(data["csr"], data["b"])
+        w = m.coef_
+        obj = float(((X @ w - data["b"]) ** 2).sum() / (2 * n) + data["csrLam"] * np.abs(w).sum())
+        print(json.dumps({"ok": True, "iterations": int(m.n_iter_), "objective": obj, "x": w.tolist()}), flush=True)
+    elif msg["op"] == "fit-csr":
+        t0 = time.process_time()
+        Lasso(alpha=data["csrLam"], fit_intercept=False, tol=data["csrTol"], max_iter=1000000).fit(data["csr"], data["b"])
+        print(json.dumps({"us": (time.process_time() - t0) * 1e6}), flush=True)
     elif msg["op"] == "setup":
         if "csv" in msg:
             d = np.loadtxt(msg["csv"], delimiter=",", skiprows=1)

@@ -6,10 +6,14 @@
 // coordinate c = k·p + j is feature j of class k).
 //
 // Two ways to keep the gradient:
-//  - least squares: the Gram matrix G = AᵀA is formed once and the full
-//    gradient g = (G·x − Aᵀb)/n + l2·x is updated incrementally after each
-//    block step (g += M[:, b]·d_b, O(m·τ)), so greedy rules see every
-//    coordinate's gradient each iteration without touching A again;
+//  - least squares: the full gradient g = Aᵀ(A·x − b)/n + l2·x is computed
+//    once from the residual and then updated incrementally after each block
+//    step (g += M[:, b]·d_b, one contiguous SIMD axpy per moved coordinate),
+//    so greedy rules see every coordinate's gradient each iteration without
+//    touching A again. G = AᵀA is never formed whole: the columns of moved
+//    coordinates are computed on first use (dense: p dots; sparse A, kept as
+//    CSR by rows and columns: its column's rows scattered, nonzeros only) and
+//    kept in a cache of cacheCols columns;
 //  - logistic / softmax: z = A·X is kept and updated per step (row-parallel);
 //    a block's gradient (and Hessian for Newton steps) is a row reduction
 //    (per-chunk partials), and the full gradient, when a greedy rule or a
@@ -25,7 +29,7 @@ import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { at, padded } from "../core/memory";
 import { ati, nextBlock } from "./order";
 import { ABORTED, BcdF64Out, BcdLossCode, BcdRuleCode, BcdUpdateCode, CONVERGED, MAX_ITERATIONS } from "../generated/layouts";
-import { dotContiguous } from "../blas/level1";
+import { dotContiguous, subtractScaled } from "../blas/level1";
 import { blockQP, penaltyChange, proxScalar } from "./small";
 import { choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper } from "../core/small-dense";
 
@@ -57,26 +61,28 @@ import { choleskyShifted, cholQuadInverse, cholSolve, lambdaMaxUpper } from "../
 
 /** The problem and the shared arrays the helpers read: each thread fills its own copy at entry. */
 @unmanaged class Bcd {
-  loss: i32; n: i32; p: i32; kk: i32; nb: i32; rule: i32; tau: i32; nthreads: i32; work: usize;
+  loss: i32; n: i32; p: i32; kk: i32; nb: i32; rule: i32; tau: i32; nthreads: i32; tid: i32; work: usize;
   nonneg: bool; activeSet: bool;
   l1: f64; l2: f64; hscale: f64;
   a: usize; target: usize; x: usize;
+  sparse: bool; rowPtr: usize; rowIdx: usize; rowVal: usize; colPtr: usize; colIdx: usize; colVal: usize;
   blockPtr: usize; blockIdx: usize;
-  gram: usize; atb: usize; grad: usize; z: usize; psi: usize;
+  cache: usize; cacheCols: i32; slotOf: usize; colOf: usize; stamp: usize; hand: i32;
+  grad: usize; z: usize; psi: usize; score: usize; scoreQ: usize; blockM: usize; list: usize;
   blockL: usize; blockLhat: usize; cumL: usize; coordL: usize; active: usize; factors: usize;
   partials: usize; perm: usize;
 
   /** Address of workspace region `r` (WORK_*). */
   region(r: i32): usize {
-    return this.work + <usize>workOffset(r, this.loss, this.n, this.p, this.kk, this.nb, this.rule, this.tau, this.nthreads);
+    return this.work + <usize>workOffset(r, this.loss, this.n, this.p, this.kk, this.nb, this.rule, this.tau, this.cacheCols, this.nthreads);
   }
 }
 
 // The workspace ("work"), carved in this order, each region padded to 64 bytes.
-const WORK_GRAM = 0;       // G = AᵀA (p²)
-const WORK_ATB = 1;        // Aᵀb (p)
+const WORK_CACHE = 0;      // least squares: cached columns of G = AᵀA, p each (cacheCols·p)
+const WORK_SCORE = 1;      // greedy rules: each coordinate's score this iteration (m)
 const WORK_GRAD = 2;       // the gradient (m)
-const WORK_Z = 3;          // z = A·X (K·n; logistic and softmax)
+const WORK_Z = 3;          // z = A·X (K·n; least squares: the residual A·x − b, n)
 const WORK_PSI = 4;        // ψ (K·n; logistic and softmax)
 const WORK_BLOCK_L = 5;    // each block's curvature bound (nb, at least 1)
 const WORK_BLOCK_LHAT = 6; // the line search's last accepted L (nb, at least 1)
@@ -89,7 +95,11 @@ const WORK_SLOTS = 12;     // per thread: slotStride(τ) shared slots
 const WORK_PERM = 13;      // the permutation rule's order (nb i32)
 const WORK_SCRATCH = 14;   // per thread: scratchStride(τ, K) private f64
 const WORK_CONTEXT = 15;   // per thread: its Bcd
-const WORK_END = 16;
+const WORK_SCORE_Q = 16;   // the curvature each coordinate's greedy score divides by (m)
+const WORK_BLOCK_M = 17;   // fixed block b's curvature matrix at b·τ² (nb·τ²)
+const WORK_SLOT_MAP = 18;  // per thread, its own copy of the cache's map: slotOf (p), colOf and stamp (cacheCols) i32
+const WORK_LIST = 19;      // the active coordinates in increasing order, their count at [m] (m + 1 i32)
+const WORK_END = 20;
 
 /** Shared slots per thread: [best score, best index, max violation, list length, list (2τ)]. */
 // @ts-ignore: decorator
@@ -99,24 +109,37 @@ const WORK_END = 16;
 
 /** Private scratch per thread (see bcd_f64's carving). */
 function scratchStride(tau: i32, kk: i32): u64 {
-  return <u64>(3 * tau * tau + 6 * tau + 2 * kk + 8) + <u64>CHUNK * <u64>(1 + 2 * kk);
+  return <u64>(3 * tau * tau + 9 * tau + 2 * kk + 8) + <u64>CHUNK * <u64>(1 + 2 * kk);
+}
+
+/** blockQP's 3τ of private scratch: the last of the thread's scratch (bcd_f64's carving ends before it). */
+function qpAux(ctx: Bcd): usize {
+  return ctx.region(WORK_SCRATCH) + ((<usize>(ctx.tid + 1) * <usize>scratchStride(ctx.tau, ctx.kk) - <usize>(3 * ctx.tau)) << 3);
+}
+
+/** i32s of one thread's cache map. */
+function slotMapStride(p: i32, cacheCols: i32): u64 {
+  return cacheCols > 0 ? <u64>p + 2 * <u64>cacheCols + 16 : 0;
 }
 
 /** Bytes of workspace region `region` (WORK_*); u64, so that no size wraps before the host checks it. */
-function workRegion(region: i32, loss: i32, n: i32, p: i32, kk: i32, nb: i32, rule: i32, tau: i32, nthreads: i32): u64 {
-  const m = <u64>p * <u64>kk, rows = loss == BcdLossCode.least_squares ? 0 : <u64>kk * <u64>n, blocks = <u64>max(nb, 1), chunks = <u64>chunkCount(n);
+function workRegion(region: i32, loss: i32, n: i32, p: i32, kk: i32, nb: i32, rule: i32, tau: i32, cacheCols: i32, nthreads: i32): u64 {
+  const m = <u64>p * <u64>kk, rows = loss == BcdLossCode.least_squares ? <u64>n : <u64>kk * <u64>n, blocks = <u64>max(nb, 1), chunks = <u64>chunkCount(n);
   const t = <u64>tau, threads = <u64>nthreads;
   let f64s: u64 = 0;
   switch (region) {
-    case WORK_GRAM: f64s = <u64>p * <u64>p; break;
-    case WORK_ATB: f64s = <u64>p; break;
-    case WORK_GRAD: case WORK_COORD_L: case WORK_ACTIVE: f64s = m; break;
-    case WORK_Z: case WORK_PSI: f64s = rows; break;
+    case WORK_CACHE: f64s = <u64>cacheCols * <u64>p; break;
+    case WORK_GRAD: case WORK_COORD_L: case WORK_ACTIVE: case WORK_SCORE: case WORK_SCORE_Q: f64s = m; break;
+    case WORK_Z: f64s = rows; break;
+    case WORK_PSI: f64s = loss == BcdLossCode.least_squares ? 0 : rows; break;
     case WORK_BLOCK_L: case WORK_BLOCK_LHAT: case WORK_CUM_L: f64s = blocks; break;
     case WORK_FACTORS: f64s = rule == BcdRuleCode.gsq ? <u64>nb * t * t : 0; break;
+    case WORK_BLOCK_M: f64s = <u64>nb * t * t; break;
     case WORK_PARTIALS: f64s = (t + t * t + 4) * chunks; break;
     case WORK_SLOTS: f64s = threads * <u64>slotStride(tau); break;
     case WORK_PERM: return <u64>nb << 2;
+    case WORK_SLOT_MAP: return (threads * slotMapStride(p, cacheCols)) << 2;
+    case WORK_LIST: return (m + 1) << 2;
     case WORK_SCRATCH: f64s = threads * scratchStride(tau, kk); break;
     case WORK_CONTEXT: return threads * <u64>padded(offsetof<Bcd>());
   }
@@ -124,15 +147,15 @@ function workRegion(region: i32, loss: i32, n: i32, p: i32, kk: i32, nb: i32, ru
 }
 
 /** Byte offset of workspace region `region` (WORK_END: the workspace's size). */
-function workOffset(region: i32, loss: i32, n: i32, p: i32, kk: i32, nb: i32, rule: i32, tau: i32, nthreads: i32): u64 {
+function workOffset(region: i32, loss: i32, n: i32, p: i32, kk: i32, nb: i32, rule: i32, tau: i32, cacheCols: i32, nthreads: i32): u64 {
   let bytes: u64 = 0;
-  for (let r = 0; r < region; r++) bytes += (workRegion(r, loss, n, p, kk, nb, rule, tau, nthreads) + 63) & ~<u64>63;
+  for (let r = 0; r < region; r++) bytes += (workRegion(r, loss, n, p, kk, nb, rule, tau, cacheCols, nthreads) + 63) & ~<u64>63;
   return bytes;
 }
 
 /** Bytes of bcd_f64's workspace. */
-export function bcdWorkspace(loss: i32, n: i32, p: i32, kk: i32, nb: i32, rule: i32, tau: i32, nthreads: i32): f64 {
-  return <f64>workOffset(WORK_END, loss, n, p, kk, nb, rule, tau, nthreads);
+export function bcdWorkspace(loss: i32, n: i32, p: i32, kk: i32, nb: i32, rule: i32, tau: i32, cacheCols: i32, nthreads: i32): f64 {
+  return <f64>workOffset(WORK_END, loss, n, p, kk, nb, rule, tau, cacheCols, nthreads);
 }
 
 /** Block b's Cholesky factor (GS-q without a penalty). */
@@ -142,6 +165,7 @@ export function bcdWorkspace(loss: i32, n: i32, p: i32, kk: i32, nb: i32, rule: 
 }
 
 const ARMIJO: f64 = 0.01;
+const ABORT_EVERY = 8;
 const MAX_BACKTRACKS = 50;
 
 
@@ -161,6 +185,91 @@ const MAX_BACKTRACKS = 50;
   return -(g * d + 0.5 * q * d * d + penaltyChange(x, d, l1));
 }
 
+/**
+ * The greedy scan of coordinates [c0, c1), two at a time: each one's score
+ * (coordScore with q = scoreQ, 0 when it sits out) into ctx.score, the same
+ * bits as coordScore gives; returns their largest violation.
+ */
+function scanScores(ctx: Bcd, c0: i32, c1: i32): f64 {
+  const x = ctx.x, g = ctx.grad, qs = ctx.scoreQ, act = ctx.active, out = ctx.score;
+  const l1 = ctx.l1, nonneg = ctx.nonneg;
+  const L1 = f64x2.splat(l1), NL1 = f64x2.splat(-l1), ZERO = f64x2.splat(0), HALF = f64x2.splat(0.5);
+  let vmax = ZERO;
+  let c = c0;
+  for (; c + 2 <= c1; c += 2) {
+    const o = <usize>c << 3;
+    const xv = v128.load(x + o), gv = v128.load(g + o), qv = v128.load(qs + o);
+    // proxScalar(x − g/q, q, l1, nonneg) − x, as u − clamp(u, −k, k).
+    const u = f64x2.sub(xv, f64x2.div(gv, qv)), k = f64x2.div(L1, qv);
+    let v = f64x2.sub(u, f64x2.min(f64x2.max(u, f64x2.neg(k)), k));
+    if (nonneg) v = v128.bitselect(ZERO, v, f64x2.lt(v, ZERO));
+    const d = f64x2.sub(v, xv), y = f64x2.add(xv, d);
+    // penaltyChange(x, d, l1)
+    const same = f64x2.mul(L1, d), flip = f64x2.mul(NL1, d);
+    const cross = f64x2.mul(L1, f64x2.sub(f64x2.abs(y), f64x2.abs(xv)));
+    const pos = v128.and(f64x2.gt(xv, ZERO), f64x2.ge(y, ZERO)), neg = v128.and(f64x2.lt(xv, ZERO), f64x2.le(y, ZERO));
+    const pc = v128.bitselect(same, v128.bitselect(flip, cross, neg), pos);
+    const model = f64x2.add(f64x2.add(f64x2.mul(gv, d), f64x2.mul(f64x2.mul(f64x2.mul(HALF, qv), d), d)), pc);
+    const keep = v128.and(f64x2.gt(qv, ZERO), f64x2.ne(v128.load(act + o), ZERO));
+    v128.store(out + o, v128.bitselect(f64x2.neg(model), ZERO, keep));
+    // violation(x, g, l1, nonneg)
+    const atZero = nonneg ? f64x2.max(f64x2.neg(f64x2.add(gv, L1)), ZERO) : f64x2.max(f64x2.sub(f64x2.abs(gv), L1), ZERO);
+    const vio = v128.bitselect(f64x2.abs(f64x2.add(gv, L1)), v128.bitselect(f64x2.abs(f64x2.sub(gv, L1)), atZero, f64x2.lt(xv, ZERO)), f64x2.gt(xv, ZERO));
+    vmax = f64x2.max(vmax, vio);
+  }
+  let vm = max(f64x2.extract_lane(vmax, 0), f64x2.extract_lane(vmax, 1));
+  for (; c < c1; c++) {
+    const xc = load<f64>(at(x, c)), gc = load<f64>(at(g, c));
+    store<f64>(at(out, c), load<f64>(at(act, c)) != 0 ? coordScore(xc, gc, load<f64>(at(qs, c)), l1, nonneg) : 0);
+    vm = max(vm, violation(xc, gc, l1, nonneg));
+  }
+  return vm;
+}
+
+/** Active set: coordinates [c0, c1) at zero strictly inside their optimality interval sit out (0), the rest take part (1). */
+function markActive(ctx: Bcd, c0: i32, c1: i32): void {
+  const x = ctx.x, g = ctx.grad, active = ctx.active, l1 = ctx.l1, nonneg = ctx.nonneg;
+  for (let c = c0; c < c1; c++) {
+    const gc = load<f64>(at(g, c));
+    const inside = load<f64>(at(x, c)) == 0 && (nonneg ? gc + l1 > 0 : Math.abs(gc) < l1);
+    store<f64>(at(active, c), inside ? 0 : 1);
+  }
+}
+
+/** The working-set form (see bcd_f64): marks the active set from an exact gradient and lists it, in increasing order. */
+function listActive(ctx: Bcd, c0: i32, c1: i32, team: usize, tid: i32, nthreads: i32): void {
+  markActive(ctx, c0, c1);
+  barrier(team, nthreads);
+  const m = ctx.p * ctx.kk, list = ctx.list, active = ctx.active;
+  if (tid == 0) {
+    let len = 0;
+    for (let c = 0; c < m; c++) if (load<f64>(at(active, c)) != 0) store<i32>(ati(list, len++), c);
+    store<i32>(ati(list, m), len);
+  }
+  barrier(team, nthreads);
+}
+
+/**
+ * The working-set form's scan of list positions [q0, q1): the violation of
+ * each listed coordinate (returned, the largest) and the τ best scores into
+ * the thread's slot list (its length at slot 3).
+ */
+function scanActiveList(ctx: Bcd, q0: i32, q1: i32, tau: i32, mySlot: usize): f64 {
+  const x = ctx.x, g = ctx.grad, qs = ctx.scoreQ, list = ctx.list, l1 = ctx.l1, nonneg = ctx.nonneg;
+  const top = at(mySlot, 4);
+  let v: f64 = 0, len = 0, floor: f64 = 0;
+  for (let q = q0; q < q1; q++) {
+    const c = load<i32>(ati(list, q)), xc = load<f64>(at(x, c)), gc = load<f64>(at(g, c));
+    v = max(v, violation(xc, gc, l1, nonneg));
+    const sc = coordScore(xc, gc, load<f64>(at(qs, c)), l1, nonneg);
+    if (sc <= floor) continue;
+    len = topInsert(top, len, tau, sc, <f64>c);
+    if (len == tau) floor = load<f64>(at(top, 2 * (tau - 1)));
+  }
+  store<f64>(at(mySlot, 3), <f64>len);
+  return v;
+}
+
 // ---- the model: f's pieces for each loss --------------------------------
 
 /** Coordinate c's feature column of A (column-major n×p). */
@@ -170,11 +279,114 @@ const MAX_BACKTRACKS = 50;
   return ctx.a + ((<usize>(c % p) * n) << 3);
 }
 
+/** Address of cache slot s: one column of G = AᵀA (p entries). */
+// @ts-ignore: decorator
+@inline function cacheColumn(ctx: Bcd, s: i32): usize {
+  return ctx.cache + ((<usize>s * <usize>ctx.p) << 3);
+}
+
+/** a_jᵀv for feature j, v of n entries (dense or sparse A). */
+function colDot(ctx: Bcd, j: i32, v: usize): f64 {
+  if (!ctx.sparse) return dotContiguous(ctx.a + ((<usize>j * <usize>ctx.n) << 3), v, ctx.n);
+  const cp = ctx.colPtr, ci = ctx.colIdx, cv = ctx.colVal;
+  const e = load<i32>(ati(cp, j + 1));
+  let s: f64 = 0;
+  for (let q = load<i32>(ati(cp, j)); q < e; q++) s += load<f64>(at(cv, q)) * load<f64>(at(v, load<i32>(ati(ci, q))));
+  return s;
+}
+
+/** a_jᵀa_k computed from A: dense, a SIMD dot; sparse, a merge of the two columns' rows (ascending, as fillGramColumn sums). */
+function pairDot(ctx: Bcd, j: i32, k: i32): f64 {
+  if (!ctx.sparse) return colDot(ctx, j, ctx.a + ((<usize>k * <usize>ctx.n) << 3));
+  const cp = ctx.colPtr, ci = ctx.colIdx, cv = ctx.colVal;
+  let q = load<i32>(ati(cp, j)), r = load<i32>(ati(cp, k));
+  const qe = load<i32>(ati(cp, j + 1)), re = load<i32>(ati(cp, k + 1));
+  let s: f64 = 0;
+  while (q < qe && r < re) {
+    const iq = load<i32>(ati(ci, q)), ir = load<i32>(ati(ci, r));
+    if (iq < ir) q++;
+    else if (ir < iq) r++;
+    else { s += load<f64>(at(cv, r)) * load<f64>(at(cv, q)); q++; r++; }
+  }
+  return s;
+}
+
+/** G_jk = a_jᵀa_k: read from the cache when either column is in it, else computed (the same bits either way). */
+function gramEntry(ctx: Bcd, j: i32, k: i32): f64 {
+  if (ctx.cacheCols > 0) {
+    let s = load<i32>(ati(ctx.slotOf, k));
+    if (s >= 0) return load<f64>(at(cacheColumn(ctx, s), j));
+    s = load<i32>(ati(ctx.slotOf, j));
+    if (s >= 0) return load<f64>(at(cacheColumn(ctx, s), k));
+  }
+  return pairDot(ctx, j, k);
+}
+
+/** Entries [k0, k1) of G's column c into dst (contiguous): dense, one dot each; sparse, a_c's rows scattered. */
+function fillGramColumn(ctx: Bcd, c: i32, dst: usize, k0: i32, k1: i32): void {
+  if (!ctx.sparse) {
+    const n = ctx.n, ac = ctx.a + ((<usize>c * <usize>n) << 3);
+    for (let k = k0; k < k1; k++) store<f64>(at(dst, k), dotContiguous(ctx.a + ((<usize>k * <usize>n) << 3), ac, n));
+    return;
+  }
+  for (let k = k0; k < k1; k++) store<f64>(at(dst, k), 0);
+  const cp = ctx.colPtr, ci = ctx.colIdx, cv = ctx.colVal, rp = ctx.rowPtr, ri = ctx.rowIdx, rv = ctx.rowVal;
+  const whole = k0 == 0 && k1 == ctx.p;
+  const e = load<i32>(ati(cp, c + 1));
+  for (let q = load<i32>(ati(cp, c)); q < e; q++) {
+    const i = load<i32>(ati(ci, q)), v = load<f64>(at(cv, q));
+    let r = load<i32>(ati(rp, i));
+    const re = load<i32>(ati(rp, i + 1));
+    if (!whole) {
+      // This thread's share of the row: the first entry at or after k0.
+      let hi = re;
+      while (r < hi) { const mid = (r + hi) >>> 1; if (load<i32>(ati(ri, mid)) < k0) r = mid + 1; else hi = mid; }
+    }
+    for (; r < re; r++) {
+      const k = load<i32>(ati(ri, r));
+      if (k >= k1) break;
+      const o = at(dst, k);
+      store<f64>(o, load<f64>(o) + v * load<f64>(at(rv, r)));
+    }
+  }
+}
+
+/**
+ * Puts the block's G columns in the cache (least squares), each thread
+ * filling its own share [k0, k1) of a new column. Every thread keeps the same
+ * map, so all make the same choices: a miss takes the clock hand's next slot
+ * not used at `now` (cacheCols > τ, so there is one).
+ */
+function ensureColumns(ctx: Bcd, cur: usize, t: i32, now: i32, k0: i32, k1: i32, team: usize, nthreads: i32): void {
+  const slotOf = ctx.slotOf, colOf = ctx.colOf, stamp = ctx.stamp, cap = ctx.cacheCols;
+  let missing = false;
+  for (let e = 0; e < t; e++) {
+    const s = load<i32>(ati(slotOf, <i32>load<f64>(at(cur, e))));
+    if (s >= 0) store<i32>(ati(stamp, s), now); else missing = true;
+  }
+  if (!missing) return;
+  barrier(team, nthreads);  // nobody still reads a slot about to be refilled
+  for (let e = 0; e < t; e++) {
+    const c = <i32>load<f64>(at(cur, e));
+    if (load<i32>(ati(slotOf, c)) >= 0) continue;
+    let s = ctx.hand;
+    while (load<i32>(ati(stamp, s)) == now) s = s + 1 == cap ? 0 : s + 1;
+    ctx.hand = s + 1 == cap ? 0 : s + 1;
+    const old = load<i32>(ati(colOf, s));
+    if (old >= 0) store<i32>(ati(slotOf, old), -1);
+    store<i32>(ati(colOf, s), c);
+    store<i32>(ati(slotOf, c), s);
+    store<i32>(ati(stamp, s), now);
+    fillGramColumn(ctx, c, cacheColumn(ctx, s), k0, k1);
+  }
+  barrier(team, nthreads);
+}
+
 /** M_ab: the block curvature bound hscale·[same class]·G_jj'/n + l2·[a = b]. */
 function curvature(ctx: Bcd, c: i32, e: i32): f64 {
   const p = ctx.p, n = <f64>ctx.n;
   let v: f64 = 0;
-  if (c / p == e / p) v = ctx.hscale * load<f64>(at(ctx.gram, (c % p) * p + (e % p))) / n;
+  if (c / p == e / p) v = ctx.hscale * gramEntry(ctx, c % p, e % p) / n;
   if (c == e) v += ctx.l2;
   return v;
 }
@@ -184,6 +396,14 @@ function buildM(ctx: Bcd, cur: usize, t: i32, mb: usize): void {
     const ca = <i32>load<f64>(at(cur, a));
     for (let b = 0; b < t; b++) store<f64>(at(mb, a * t + b), curvature(ctx, ca, <i32>load<f64>(at(cur, b))));
   }
+}
+
+/** Fixed block b's curvature matrix for its coordinates in cur (t of them): the stored one when none sits out, else built. */
+function blockMatrix(ctx: Bcd, b: i32, cur: usize, t: i32, mb: usize): void {
+  const full = load<i32>(ati(ctx.blockPtr, b + 1)) - load<i32>(ati(ctx.blockPtr, b));
+  if (t != full) { buildM(ctx, cur, t, mb); return; }
+  const src = ctx.blockM + ((<usize>b * <usize>(ctx.tau * ctx.tau)) << 3);
+  for (let q = 0; q < t * t; q++) store<f64>(at(mb, q), load<f64>(at(src, q)));
 }
 
 /** Class probabilities (softmax) or σ for row i into probs; returns the row's loss. */
@@ -231,13 +451,34 @@ function gradientFromPsi(ctx: Bcd, c0: i32, c1: i32, team: usize): void {
   }
 }
 
-/** Least squares: g_c = (G·x − Aᵀb)_c/n + l2·x_c for c in [c0, c1). */
-function gradientFromGram(ctx: Bcd, c0: i32, c1: i32): void {
-  const p = ctx.p, n = <f64>ctx.n, l2 = ctx.l2;
-  const gram = ctx.gram, x = ctx.x, g = ctx.grad, cvec = ctx.atb;
+/** Least squares: the residual z = A·x − b for rows [r0, r1). */
+function residualRows(ctx: Bcd, r0: i32, r1: i32): void {
+  const n = ctx.n, p = ctx.p, z = ctx.z, b = ctx.target, x = ctx.x;
+  if (ctx.sparse) {
+    const rp = ctx.rowPtr, ri = ctx.rowIdx, rv = ctx.rowVal;
+    for (let i = r0; i < r1; i++) {
+      let s = -load<f64>(at(b, i));
+      const e = load<i32>(ati(rp, i + 1));
+      for (let q = load<i32>(ati(rp, i)); q < e; q++) s += load<f64>(at(rv, q)) * load<f64>(at(x, load<i32>(ati(ri, q))));
+      store<f64>(at(z, i), s);
+    }
+    return;
+  }
+  for (let i = r0; i < r1; i++) store<f64>(at(z, i), -load<f64>(at(b, i)));
+  for (let j = 0; j < p; j++) {
+    const xv = load<f64>(at(x, j));
+    if (xv != 0) subtractScaled(at(z, r0), at(ctx.a + ((<usize>j * <usize>n) << 3), r0), -xv, r1 - r0);
+  }
+}
+
+/** Least squares: g_c = a_cᵀ(A·x − b)/n + l2·x_c for c in [c0, c1), from the residual (rows [r0, r1) this thread's). */
+function gradientFromResidual(ctx: Bcd, r0: i32, r1: i32, c0: i32, c1: i32, team: usize, nthreads: i32): void {
+  residualRows(ctx, r0, r1);
+  barrier(team, nthreads);
+  const n = <f64>ctx.n, l2 = ctx.l2, x = ctx.x, g = ctx.grad, z = ctx.z;
   for (let c = c0; c < c1; c++) {
-    const s = dotContiguous(gram + ((<usize>c * p) << 3), x, p);
-    store<f64>(at(g, c), (s - load<f64>(at(cvec, c))) / n + l2 * load<f64>(at(x, c)));
+    if (aborted(team)) return; // as in gradientFromPsi
+    store<f64>(at(g, c), colDot(ctx, c, z) / n + l2 * load<f64>(at(x, c)));
   }
 }
 
@@ -399,28 +640,25 @@ function gatherBlock(ctx: Bcd, cur: usize, t: i32, gb: usize, xb: usize): void {
   }
 }
 
-/** The greedy score of fixed block b (GS, GSL, GSD, GSQ; GS-q forms with a penalty). */
-function blockScore(ctx: Bcd, b: i32, lmax: f64, cur: usize, gb: usize, xb: usize, mb: usize, lf: usize, d: usize, md: usize): f64 {
+/** The greedy score of fixed block b: GS, GSL and GSD sum its coordinates' scores (after scanScores), GS-q minimises its model. */
+function blockScore(ctx: Bcd, b: i32, cur: usize, gb: usize, xb: usize, mb: usize, lf: usize, d: usize, md: usize): f64 {
+  const rule = ctx.rule, l1 = ctx.l1, nonneg = ctx.nonneg;
+  if (rule != BcdRuleCode.gsq) {
+    const bp = ctx.blockPtr, bi = ctx.blockIdx, score = ctx.score;
+    const e = load<i32>(ati(bp, b + 1));
+    let s: f64 = 0;
+    for (let q = load<i32>(ati(bp, b)); q < e; q++) s += load<f64>(at(score, load<i32>(ati(bi, q))));
+    return s;
+  }
   const t = loadBlock(ctx, b, cur);
   if (t == 0) return 0;
   gatherBlock(ctx, cur, t, gb, xb);
-  const rule = ctx.rule, l1 = ctx.l1, nonneg = ctx.nonneg;
-  const coordL = ctx.coordL;
-  if (rule == BcdRuleCode.gsq) {
-    if (l1 == 0 && !nonneg && !ctx.activeSet) {
-      const fp = factorOf(ctx, b);
-      return 0.5 * cholQuadInverse(fp, t, gb, d);
-    }
-    buildM(ctx, cur, t, mb);
-    return -blockQP(mb, gb, xb, t, l1, nonneg, d, md);
+  if (l1 == 0 && !nonneg && !ctx.activeSet) {
+    const fp = factorOf(ctx, b);
+    return 0.5 * cholQuadInverse(fp, t, gb, d);
   }
-  let s: f64 = 0;
-  const lb = load<f64>(at(ctx.blockL, b));
-  for (let a = 0; a < t; a++) {
-    const qa = scoreCurvature(rule, lmax, lb, load<f64>(at(coordL, <i32>load<f64>(at(cur, a)))));
-    s += coordScore(load<f64>(at(xb, a)), load<f64>(at(gb, a)), qa, l1, nonneg);
-  }
-  return s;
+  blockMatrix(ctx, b, cur, t, mb);
+  return -blockQP(mb, gb, xb, t, l1, nonneg, d, md, lf, at(lf, ctx.tau * ctx.tau), qpAux(ctx));
 }
 
 /** Inserts (score, c) into a list of at most tau entries sorted by score desc, index asc. */
@@ -454,22 +692,28 @@ function topInsert(list: usize, len: i32, tau: i32, score: f64, c: f64): i32 {
  */
 export function bcd_f64(
   loss: i32, n: i32, p: i32, kk: i32, a: usize, target: usize, x: usize,
+  sparse: bool, rowPtr: usize, rowIdx: usize, rowVal: usize, colPtr: usize, colIdx: usize, colVal: usize, cacheCols: i32,
   nb: i32, blockPtr: usize, blockIdx: usize, rule: i32, update: i32, tau: i32,
   l1: f64, l2: f64, nonneg: bool, activeSet: bool, hscale: f64, tol: f64, maxIter: i32, seed: f64,
   history: usize, historyCap: i32, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
-  const ctx = changetype<Bcd>(work + <usize>workOffset(WORK_CONTEXT, loss, n, p, kk, nb, rule, tau, nthreads) + <usize>tid * padded(offsetof<Bcd>()));
-  ctx.loss = loss; ctx.n = n; ctx.p = p; ctx.kk = kk; ctx.nb = nb; ctx.rule = rule; ctx.tau = tau; ctx.nthreads = nthreads; ctx.work = work;
+  const ctx = changetype<Bcd>(work + <usize>workOffset(WORK_CONTEXT, loss, n, p, kk, nb, rule, tau, cacheCols, nthreads) + <usize>tid * padded(offsetof<Bcd>()));
+  ctx.loss = loss; ctx.n = n; ctx.p = p; ctx.kk = kk; ctx.nb = nb; ctx.rule = rule; ctx.tau = tau; ctx.nthreads = nthreads; ctx.tid = tid; ctx.work = work;
   ctx.nonneg = nonneg; ctx.activeSet = activeSet; ctx.l1 = l1; ctx.l2 = l2; ctx.hscale = hscale;
   ctx.a = a; ctx.target = target; ctx.x = x; ctx.blockPtr = blockPtr; ctx.blockIdx = blockIdx;
-  ctx.gram = ctx.region(WORK_GRAM); ctx.atb = ctx.region(WORK_ATB); ctx.grad = ctx.region(WORK_GRAD);
-  ctx.z = ctx.region(WORK_Z); ctx.psi = ctx.region(WORK_PSI);
+  ctx.sparse = sparse; ctx.rowPtr = rowPtr; ctx.rowIdx = rowIdx; ctx.rowVal = rowVal; ctx.colPtr = colPtr; ctx.colIdx = colIdx; ctx.colVal = colVal;
+  ctx.cache = ctx.region(WORK_CACHE); ctx.cacheCols = cacheCols; ctx.hand = 0;
+  const mapStride = slotMapStride(p, cacheCols);
+  ctx.slotOf = ctx.region(WORK_SLOT_MAP) + ((<usize>tid * <usize>mapStride) << 2);
+  ctx.colOf = ati(ctx.slotOf, p); ctx.stamp = ati(ctx.colOf, cacheCols);
+  ctx.grad = ctx.region(WORK_GRAD); ctx.z = ctx.region(WORK_Z); ctx.psi = ctx.region(WORK_PSI);
+  ctx.list = ctx.region(WORK_LIST); ctx.score = ctx.region(WORK_SCORE); ctx.scoreQ = ctx.region(WORK_SCORE_Q); ctx.blockM = ctx.region(WORK_BLOCK_M);
   ctx.blockL = ctx.region(WORK_BLOCK_L); ctx.blockLhat = ctx.region(WORK_BLOCK_LHAT); ctx.cumL = ctx.region(WORK_CUM_L);
   ctx.coordL = ctx.region(WORK_COORD_L); ctx.active = ctx.region(WORK_ACTIVE); ctx.factors = ctx.region(WORK_FACTORS);
   ctx.partials = ctx.region(WORK_PARTIALS); ctx.perm = ctx.region(WORK_PERM);
   const m = p * kk, chunks = chunkCount(n);
-  const g = ctx.grad, z = ctx.z, gram = ctx.gram;
+  const g = ctx.grad, z = ctx.z;
   const variable = nb == 0;
   const rseed = <u64>seed;
   const coordL = ctx.coordL, blockL = ctx.blockL, blockLhat = ctx.blockLhat, active = ctx.active;
@@ -488,16 +732,9 @@ export function bcd_f64(
   const b0 = rangeStart(nb, tid, nthreads), b1 = rangeStart(nb, tid + 1, nthreads);
   const stride = slotStride(tau), mySlot = at(slots, tid * stride);
 
-  // -- set-up: G = AᵀA (rows of G by thread), Aᵀb, z = A·X.
-  const j0 = rangeStart(p, tid, nthreads), j1 = rangeStart(p, tid + 1, nthreads);
-  // The set-up can be the longest phase (G is p²·n): a thread that sees the
-  // abort flag skips the rest of its share; the first check below ends the launch.
-  for (let j = j0; j < j1; j++) {
-    if (aborted(team)) break;
-    const cj = a + ((<usize>j * n) << 3);
-    for (let e = 0; e < p; e++) store<f64>(at(gram, j * p + e), dotContiguous(cj, a + ((<usize>e * n) << 3), n));
-    if (gramPath) store<f64>(at(ctx.atb, j), dotContiguous(cj, target, n));
-  }
+  // -- set-up: an empty Gram cache, z = A·X (logistic, softmax), each coordinate's and block's curvature, the gradient.
+  for (let j = 0; j < p && cacheCols > 0; j++) store<i32>(ati(ctx.slotOf, j), -1);
+  for (let q = 0; q < cacheCols; q++) { store<i32>(ati(ctx.colOf, q), -1); store<i32>(ati(ctx.stamp, q), -1); }
   if (!gramPath) {
     for (let k = 0; k < kk; k++) {
       const zk = z + ((<usize>k * n) << 3);
@@ -511,16 +748,20 @@ export function bcd_f64(
       }
     }
   }
-  barrier(team, nthreads);
   for (let c = c0; c < c1; c++) {
     store<f64>(at(coordL, c), curvature(ctx, c, c));
     store<f64>(at(active, c), 1);
   }
-  if (gramPath) gradientFromGram(ctx, c0, c1);
+  if (gramPath) gradientFromResidual(ctx, r0, r1, c0, c1, team, nthreads);
+  barrier(team, nthreads);
   const factorize = rule == BcdRuleCode.gsq && l1 == 0 && !nonneg && !activeSet;
   for (let b = b0; b < b1; b++) {
+    // The set-up's longest phase on wide problems (τ² column dots a block): as in gradientFromPsi.
+    if (aborted(team)) break;
     const t = loadBlock(ctx, b, cur);
     buildM(ctx, cur, t, mb);
+    const stored = ctx.blockM + ((<usize>b * <usize>t2) << 3);
+    for (let q = 0; q < t * t; q++) store<f64>(at(stored, q), load<f64>(at(mb, q)));
     const lb = lambdaMaxUpper(mb, t, w2, lf);
     store<f64>(at(blockL, b), lb);
     store<f64>(at(blockLhat, b), lb);
@@ -530,6 +771,15 @@ export function bcd_f64(
   let lmax: f64 = 0;
   for (let c = 0; c < m; c++) lmax = max(lmax, load<f64>(at(coordL, c)));
   if (variable) store<f64>(blockLhat, lmax);
+  // The curvature each coordinate's greedy score divides by (scoreCurvature).
+  if (rule == BcdRuleCode.gsl && !variable) {
+    for (let b = b0; b < b1; b++) {
+      const lb = load<f64>(at(blockL, b)), e = load<i32>(ati(blockPtr, b + 1));
+      for (let q = load<i32>(ati(blockPtr, b)); q < e; q++) store<f64>(at(ctx.scoreQ, load<i32>(ati(blockIdx, q))), lb);
+    }
+  } else {
+    for (let c = c0; c < c1; c++) { const lc = load<f64>(at(coordL, c)); store<f64>(at(ctx.scoreQ, c), scoreCurvature(rule, lmax, lc, lc)); }
+  }
   let lsum: f64 = 0;
   if (tid == 0 && rule == BcdRuleCode.lipschitz) {
     for (let b = 0; b < nb; b++) { lsum += load<f64>(at(blockL, b)); store<f64>(at(ctx.cumL, b), lsum); }
@@ -542,9 +792,24 @@ export function bcd_f64(
   let v0: f64 = -1, viol: f64 = Infinity;
   // gFresh: g is exact (just recomputed, no step since); stalled: the last greedy step rounded to nothing.
   let movedEpoch = false, gFresh = true, rechecking = false, stalled = false;
+  // The working-set form (least squares, greedy variable blocks, activeSet): between epoch checks the
+  // gradient is kept, scanned and updated on the active list only (this thread's share: positions [q0, q1)),
+  // and at each epoch check, or when the list looks converged, recomputed whole from the residual.
+  const workingSet = gramPath && greedy && variable && activeSet;
+  let q0 = 0, q1 = 0;
   while (true) {
     const epochStart = iter % epochLen == 0;
     const check = greedy || epochStart;
+    if (workingSet && epochStart && !rechecking) {
+      if (!gFresh) {
+        barrier(team, nthreads);
+        gradientFromResidual(ctx, r0, r1, c0, c1, team, nthreads);
+        gFresh = true;
+      }
+      listActive(ctx, c0, c1, team, tid, nthreads);
+      const len = load<i32>(ati(ctx.list, m));
+      q0 = rangeStart(len, tid, nthreads); q1 = rangeStart(len, tid + 1, nthreads);
+    }
     // ψ for this thread's rows every iteration (the block passes read it); the full gradient when needed.
     if (!gramPath) {
       psiRows(ctx, r0, r1, probs);
@@ -559,22 +824,27 @@ export function bcd_f64(
     let stop = false, chosen = -1, t = 0;
     if (check) {
       let v: f64 = 0;
-      for (let c = c0; c < c1; c++) v = max(v, violation(load<f64>(at(x, c)), load<f64>(at(g, c)), l1, nonneg));
+      const listScan = workingSet && !gFresh;
+      if (listScan) v = scanActiveList(ctx, q0, q1, tau, mySlot);
+      else if (greedy) v = scanScores(ctx, c0, c1);
+      else for (let c = c0; c < c1; c++) v = max(v, violation(load<f64>(at(x, c)), load<f64>(at(g, c)), l1, nonneg));
       store<f64>(at(mySlot, 2), v);
-      if (greedy && variable) {
-        let len = 0;
-        const list = at(mySlot, 4);
+      if (greedy && variable && !listScan) {
+        // The τ best of this thread's share: a list insert only for a score above the list's last.
+        let len = 0, floor: f64 = 0;
+        const list = at(mySlot, 4), score = ctx.score;
         for (let c = c0; c < c1; c++) {
-          if (activeSet && load<f64>(at(active, c)) == 0) continue;
-          const qc = scoreCurvature(rule, lmax, load<f64>(at(coordL, c)), load<f64>(at(coordL, c)));
-          const sc = coordScore(load<f64>(at(x, c)), load<f64>(at(g, c)), qc, l1, nonneg);
-          if (sc > 0) len = topInsert(list, len, tau, sc, <f64>c);
+          const sc = load<f64>(at(score, c));
+          if (sc <= floor) continue;
+          len = topInsert(list, len, tau, sc, <f64>c);
+          if (len == tau) floor = load<f64>(at(list, 2 * (tau - 1)));
         }
         store<f64>(at(mySlot, 3), <f64>len);
       } else if (greedy) {
+        if (rule != BcdRuleCode.gsq) barrier(team, nthreads);  // block sums read other threads' scores
         let best: f64 = 0, bi = -1;
         for (let b = b0; b < b1; b++) {
-          const sc = blockScore(ctx, b, lmax, cur, gb, xb, mb, lf, d, md);
+          const sc = blockScore(ctx, b, cur, gb, xb, mb, lf, d, md);
           if (sc > best) { best = sc; bi = b; }
         }
         store<f64>(mySlot, best);
@@ -626,7 +896,12 @@ export function bcd_f64(
       if (done && gramPath && !gFresh) {
         // The incrementally kept gradient has drifted by rounding: recompute it and look again.
         barrier(team, nthreads);
-        gradientFromGram(ctx, c0, c1);
+        gradientFromResidual(ctx, r0, r1, c0, c1, team, nthreads);
+        if (workingSet) {
+          listActive(ctx, c0, c1, team, tid, nthreads);
+          const len = load<i32>(ati(ctx.list, m));
+          q0 = rangeStart(len, tid, nthreads); q1 = rangeStart(len, tid + 1, nthreads);
+        }
         gFresh = true;
         stalled = false;
         rechecking = true;
@@ -638,21 +913,21 @@ export function bcd_f64(
       if (stop) { reason = ABORTED; break; }
       if (epochStart) movedEpoch = false;
       // Active set: coordinates at zero strictly inside their optimality interval sit out until the next check.
-      if (activeSet && epochStart) {
-        for (let c = c0; c < c1; c++) {
-          const gc = load<f64>(at(g, c));
-          const inside = load<f64>(at(x, c)) == 0 && (nonneg ? gc + l1 > 0 : Math.abs(gc) < l1);
-          store<f64>(at(active, c), inside ? 0 : 1);
-        }
+      if (activeSet && epochStart && !workingSet) {
+        markActive(ctx, c0, c1);
         barrier(team, nthreads);
       }
     }
+    // Between epoch checks, an abort is heard every few steps (a step can cost a G column or a row pass).
+    if (!check && iter % ABORT_EVERY == 0 && abortAgreed(team, checks++, tid, nthreads)) { reason = ABORTED; break; }
     if (iter >= maxIter) break;
     if (!greedy) chosen = nextBlock(rule, iter, nb, rseed, ctx.perm, ctx.cumL, lsum, team, tid, nthreads);
     iter++;
     if (chosen < 0) continue;
     if (!variable) t = loadBlock(ctx, chosen, cur);
     const lslot = variable ? 0 : chosen;
+    // Least squares: the block's G columns, for its curvature and the gradient's update.
+    if (gramPath && t > 0) ensureColumns(ctx, cur, t, iter, c0, c1, team, nthreads);
     // Block gradient (and Hessian for Newton on the z-path).
     const zHessian = !gramPath && update == BcdUpdateCode.newton;
     if (!gramPath && (!greedy || zHessian)) {
@@ -673,13 +948,13 @@ export function bcd_f64(
         else lip = load<f64>(at(blockL, chosen));
         proxStep(xb, gb, t, lip, l1, nonneg, d);
       } else if (update == BcdUpdateCode.newton) {
-        if (gramPath) buildM(ctx, cur, t, mb);
+        if (gramPath) { if (variable) buildM(ctx, cur, t, mb); else blockMatrix(ctx, chosen, cur, t, mb); }
         if (l1 == 0 && !nonneg) {
           choleskyShifted(mb, lf, t, w2);
           for (let e = 0; e < t; e++) store<f64>(at(d, e), -load<f64>(at(gb, e)));
           cholSolve(lf, t, d, d);
         } else {
-          blockQP(mb, gb, xb, t, l1, nonneg, d, md);
+          blockQP(mb, gb, xb, t, l1, nonneg, d, md, lf, w2, qpAux(ctx));
         }
         if (!gramPath) {
           // Armijo backtracking on the true objective (the Hessian is not a bound).
@@ -701,7 +976,7 @@ export function bcd_f64(
         // Lipschitz line search: from half the last accepted L, doubling until
         // f(x + d) ≤ f(x) + gᵀd + L/2‖d‖².
         let lip = max(0.5 * load<f64>(at(blockLhat, lslot)), 1e-300);
-        if (gramPath) buildM(ctx, cur, t, mb);
+        if (gramPath) { if (variable) buildM(ctx, cur, t, mb); else blockMatrix(ctx, chosen, cur, t, mb); }
         for (let bt = 0; bt < 200; bt++) {
           proxStep(xb, gb, t, lip, l1, nonneg, d);
           let gd: f64 = 0, dd: f64 = 0;
@@ -746,10 +1021,23 @@ export function bcd_f64(
         store<f64>(at(x, c), load<f64>(at(xb, e)) + load<f64>(at(d, e)));
       }
       if (gramPath) {
-        for (let c = c0; c < c1; c++) {
-          let s2: f64 = 0;
-          for (let e = 0; e < t; e++) s2 += curvature(ctx, c, <i32>load<f64>(at(cur, e))) * load<f64>(at(d, e));
-          store<f64>(at(g, c), load<f64>(at(g, c)) + s2);
+        // g += (hscale·G[:, block]/n + l2·I[:, block])·d, this thread's share of each cached column at a time.
+        const list = ctx.list;
+        for (let e = 0; e < t; e++) {
+          const de = load<f64>(at(d, e)), c = <i32>load<f64>(at(cur, e));
+          if (de == 0) continue;
+          const col = cacheColumn(ctx, load<i32>(ati(ctx.slotOf, c))), alpha = -(hscale * de / <f64>n);
+          if (!workingSet) {
+            subtractScaled(at(g, c0), at(col, c0), alpha, c1 - c0);
+            if (c >= c0 && c < c1) store<f64>(at(g, c), load<f64>(at(g, c)) + l2 * de);
+            continue;
+          }
+          // The listed coordinates only (c is one: it scored, so it is active).
+          for (let q = q0; q < q1; q++) {
+            const k = load<i32>(ati(list, q)), o = at(g, k);
+            store<f64>(o, load<f64>(o) - alpha * load<f64>(at(col, k)));
+          }
+          if (q1 > q0 && c >= load<i32>(ati(list, q0)) && c <= load<i32>(ati(list, q1 - 1))) store<f64>(at(g, c), load<f64>(at(g, c)) + l2 * de);
         }
       } else {
         for (let e = 0; e < t; e++) {
@@ -763,20 +1051,24 @@ export function bcd_f64(
     }
   }
 
+  // The working-set form stopped on the list's violation (out of iterations): report the whole one.
+  if (workingSet && !gFresh && reason == MAX_ITERATIONS) {
+    barrier(team, nthreads);
+    gradientFromResidual(ctx, r0, r1, c0, c1, team, nthreads);
+    let v: f64 = 0;
+    for (let c = c0; c < c1; c++) v = max(v, violation(load<f64>(at(x, c)), load<f64>(at(g, c)), l1, nonneg));
+    store<f64>(at(mySlot, 2), v);
+    barrier(team, nthreads);
+    viol = 0;
+    for (let q = 0; q < nthreads; q++) viol = max(viol, load<f64>(at(slots, q * stride + 2)));
+  }
   // -- the objective, summed here so it is the same in every runtime.
+  if (gramPath) residualRows(ctx, r0, r1);
   for (let cc = cc0; cc < cc1; cc++) {
     const s0 = cc * CHUNK, s1 = min(n, s0 + CHUNK);
     let sum: f64 = 0;
     if (gramPath) {
-      const b = target;
-      for (let i = s0; i < s1; i++) store<f64>(at(rowBuf, i - s0), -load<f64>(at(b, i)));
-      for (let j = 0; j < p; j++) {
-        const xv = load<f64>(at(x, j));
-        if (xv == 0) continue;
-        const cj = a + ((<usize>j * n) << 3);
-        for (let i = s0; i < s1; i++) store<f64>(at(rowBuf, i - s0), load<f64>(at(rowBuf, i - s0)) + xv * load<f64>(at(cj, i)));
-      }
-      for (let i = s0; i < s1; i++) { const r = load<f64>(at(rowBuf, i - s0)); sum += 0.5 * r * r; }
+      for (let i = s0; i < s1; i++) { const r = load<f64>(at(z, i)); sum += 0.5 * r * r; }
     } else {
       for (let i = s0; i < s1; i++) sum += rowModel(ctx, i, probs);
     }

@@ -14,6 +14,7 @@ import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, i
 import { refuseUnsafeScale } from "../sketch.js";
 import { labelPropagation } from "./labelprop.js";
 import * as kernels from "../generated/kernels.js";
+import { MAXIMUM_BYTES } from "../runtime/heap.js";
 
 export type BcdLoss = "least-squares" | "logistic" | "softmax" | "label-propagation";
 export type BcdPartition = "order" | "sort" | "avg" | "variable" | "red-black" | "forest";
@@ -62,7 +63,10 @@ export interface BcdOptions extends CallOptions {
    * Label propagation: "message-passing" (default; exact minimisation over each forest block).
    */
   update?: BcdUpdate;
-  /** Skip coordinates at zero that are strictly optimal there, re-examined at each epoch (needs l1 or nonnegative). */
+  /**
+   * Skip coordinates at zero that are strictly optimal there, re-examined at each epoch (needs l1 or nonnegative).
+   * Least squares with a greedy rule on variable blocks: a working set, whose gradient alone is kept between epochs.
+   */
   activeSet?: boolean;
   /** Starting point (default zeros); for softmax x[k·p + j]. Never modified. */
   x0?: Float64Array;
@@ -152,9 +156,13 @@ const namesMatch: [
 ] = [true, true, true];
 void namesMatch;
 const PARTITIONS = ["order", "sort", "avg", "variable", "red-black", "forest"];
-/** G = AᵀA is kept whole: p ≤ this. */
-const MAX_FEATURES = 4096;
 const MAX_BLOCK = 256;
+/**
+ * Least squares keeps columns of G = AᵀA in a cache of at most this many
+ * bytes (every column when they fit; at least a block's worth, else the call
+ * is refused): the gradient update reads one contiguous column per moved coordinate.
+ */
+const GRAM_CACHE_BYTES = 256 * 2 ** 20;
 
 /** The result block every nl.bcd kernel writes (bcd_f64's and labelprop_f64's share these slots). */
 export type BcdOut = { iterations: number; reason: number; violation: number; objective: number; epochs: number };
@@ -200,6 +208,17 @@ export function startingPoint(x0: unknown, length: number, which = ""): Float64A
   if (v.length !== length) throw new NumlaneError("invalid-shape", `expected ${length} entries${which}, got ${v.length}`, "opts.x0");
   allFinite("opts.x0", v);
   return v;
+}
+
+/** Each column's sum of squares. */
+function columnSquares(A: DenseMatrix | CsrMatrix): Float64Array {
+  const out = new Float64Array(A.cols);
+  if (A instanceof CsrMatrix) {
+    for (let k = 0; k < A.nnz; k++) out[A.indices[k]] += A.data[k] ** 2;
+    return out;
+  }
+  for (let j = 0; j < A.cols; j++) for (let i = 0; i < A.rows; i++) out[j] += A.get(i, j) ** 2;
+  return out;
 }
 
 export function denseOf(name: string, A: unknown): DenseMatrix {
@@ -272,12 +291,14 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
     const lo = { ...o, partition: opts.partition ?? "forest", update: opts.update ?? "message-passing" };
     return labelPropagation(e, problem as Record<string, unknown>, pen, lo, opts);
   }
-  const D = denseOf("problem.A", pr.A);
-  const n = D.rows, p = D.cols;
+  // Least squares takes a CsrMatrix as it is (its kernel works over the nonzeros); the other losses densify it.
+  const given = toMatrix("problem.A", pr.A);
+  const S = loss === "least-squares" && given instanceof CsrMatrix ? given : undefined;
+  const D = S ? undefined : given instanceof CsrMatrix ? given.toDense() : given;
+  const n = given.rows, p = given.cols;
   if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "problem.A");
-  if (p > MAX_FEATURES) unsupported(`A has ${p} columns; nl.bcd keeps AᵀA whole and takes at most ${MAX_FEATURES}`, "problem.A");
-  allFinite("problem.A", D.data);
-  refuseUnsafeScale("problem.A", D.data);
+  allFinite("problem.A", (S ?? D!).data);
+  refuseUnsafeScale("problem.A", (S ?? D!).data);
   let target: Float64Array, K = 1;
   if (loss === "least-squares") {
     target = float64Array("problem.b", pr.b);
@@ -316,32 +337,40 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
     if (pen.nonnegative && x0.some((v) => v < 0)) throw new NumlaneError("invalid-value", "must be ≥ 0 with penalty.nonnegative", "opts.x0");
   }
 
-  // Coordinate curvature bounds for the partition (the kernel recomputes them from AᵀA).
   const hscale = LOSSES[loss].hscale;
-  const coordL = new Float64Array(m);
-  for (let j = 0; j < p; j++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += D.get(i, j) ** 2;
-    for (let k = 0; k < K; k++) coordL[k * p + j] = (hscale * s) / n + pen.l2;
-  }
-  const blocks = variable ? [] : partitionBlocks(o.partition as "order" | "sort" | "avg", coordL, tau);
-  const nb = blocks.length;
+  const nb = variable ? 0 : Math.ceil(m / tau);
   const epochLen = variable ? Math.ceil(m / tau) : nb;
-  const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000 * epochLen, 1, 2 ** 31 - 1);
+  const maxIter = integer("opts.maxIter", opts.maxIter ?? Math.min(1000 * epochLen, 2 ** 31 - 1), 1, 2 ** 31 - 1);
   const historyCap = Math.min(Math.ceil(maxIter / epochLen) + 1, HISTORY_CAP);
 
-  const threads = loss === "least-squares" ? e.threadsFor(8 * p * p * 8, opts) : e.threadsFor(8 * n * p * K, opts);
+  // What the call needs in wasm memory, checked before anything that size is allocated.
+  const threads = e.threadsFor(8 * (S ? S.nnz : n * p) * K, opts);
+  const cacheCols = loss === "least-squares" ? Math.min(p, Math.max(tau, Math.floor(GRAM_CACHE_BYTES / (8 * p)))) : 0;
+  const shape = { loss: code(kernels.BcdLossCode, loss), n, p, kk: K, nb, rule: code(kernels.BcdRuleCode, o.rule), tau, cacheCols };
+  // A sparse A goes in by rows and by columns (CSR of A and of Aᵀ).
+  const inputBytes = (S ? 4 * (n + p + 2) + 24 * S.nnz + 6 * 64 : 8 * n * p + 64) + 8 * n + 4 * (nb + 1) + 4 * Math.max(m, 1) + 3 * 64;
+  const bytes = 8 * (m + historyCap) + 2 * 64 + (D ? columnMajorBytes(e, D) : 0) + e.launchBytes(kernels.bcd_f64, shape, threads);
+  if (inputBytes + bytes > MAXIMUM_BYTES) {
+    throw new NumlaneError("out-of-memory", `A is ${n}×${p}${S ? ` with ${S.nnz} nonzeros` : ""}: nl.bcd needs ${((inputBytes + bytes) / 2 ** 30).toFixed(2)} GiB, more than wasm's ${MAXIMUM_BYTES / 2 ** 30} GiB${S ? "" : "; a sparse A (CsrMatrix) needs only its nonzeros"}`, "problem.A");
+  }
+
+  // Coordinate curvature bounds for the partition (the kernel recomputes them from A).
+  const coordL = new Float64Array(m), norms = columnSquares(S ?? D!);
+  for (let j = 0; j < p; j++) for (let k = 0; k < K; k++) coordL[k * p + j] = (hscale * norms[j]) / n + pen.l2;
+  const blocks = variable ? [] : partitionBlocks(o.partition as "order" | "sort" | "avg", coordL, tau);
   const blockPtr = new Int32Array(nb + 1), blockIdx = new Int32Array(Math.max(m, 1));
   blocks.forEach((b, i) => { blockIdx.set(b, blockPtr[i]); blockPtr[i + 1] = blockPtr[i] + b.length; });
-  const shape = { loss: code(kernels.BcdLossCode, loss), n, p, kk: K, nb, rule: code(kernels.BcdRuleCode, o.rule), tau };
-  const bytes = 8 * (m + historyCap) + 2 * 64 + columnMajorBytes(e, D) + e.launchBytes(kernels.bcd_f64, shape, threads);
-  const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, target, blockPtr, blockIdx], bytes);
+  const T = S?.transpose();
+  const inputs: ArrayBufferView[] = S && T ? [S.indptr, S.indices, S.data, T.indptr, T.indices, T.data] : [D!.data];
+  const scope = await e.scope({ signal: opts.signal, long: true }, [...inputs, target, blockPtr, blockIdx], bytes);
   try {
-    const a = await columnMajor(e, scope, D, opts);
+    const a = D ? await columnMajor(e, scope, D, opts) : 0;
+    const csr = S && T ? { sparse: 1, rowPtr: scope.input(S.indptr), rowIdx: scope.input(S.indices), rowVal: scope.input(S.data), colPtr: scope.input(T.indptr), colIdx: scope.input(T.indices), colVal: scope.input(T.data) }
+      : { sparse: 0, rowPtr: 0, rowIdx: 0, rowVal: 0, colPtr: 0, colIdx: 0, colVal: 0 };
     const x = scope.alloc(8 * m), history = scope.alloc(8 * historyCap);
     if (x0) e.heap.f64.set(x0, x >> 3); else e.heap.f64.fill(0, x >> 3, (x >> 3) + m);
     const r = await scope.launch(kernels.bcd_f64, {
-      ...shape, a, target: scope.input(target), x, blockPtr: scope.input(blockPtr), blockIdx: scope.input(blockIdx),
+      ...shape, ...csr, a, target: scope.input(target), x, blockPtr: scope.input(blockPtr), blockIdx: scope.input(blockIdx),
       update: code(kernels.BcdUpdateCode, o.update as Exclude<BcdUpdate, "message-passing">), l1: pen.l1, l2: pen.l2, nonneg: pen.nonnegative ? 1 : 0, activeSet: o.activeSet ? 1 : 0,
       hscale, tol: o.tol, maxIter, seed: o.seed, history, historyCap,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
