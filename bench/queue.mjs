@@ -2,9 +2,11 @@
 // Systems per second on 1,000 Darcy 64² systems (COUNT to change), chunks of
 // the default size: the local chunked run (1 thread), and 1 and 2 `numlane
 // worker` processes (1 thread each) on a redis-server of our own on loopback;
-// the queue's overhead per chunk on a worker's critical path (its time
-// beyond building and solving: encoding the result, BullMQ's completion,
-// fetching the next job), and a 1-worker run's wall time beyond solves and builds. Writes bench/results/queue.json.
+// the queue's overhead per chunk on a worker's critical path, its solver
+// thread (its time beyond building and solving, and its idle time between
+// chunks: whatever of storing a result, BullMQ's completion and fetching the
+// next job the prefetch did not hide), and a 1-worker run's wall time beyond
+// solves and builds. Writes bench/results/queue.json.
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -63,16 +65,16 @@ try {
     await w.stop();
     const solve = w.reports.reduce((a, c) => a + c.solveSeconds, 0), build = w.reports.reduce((a, c) => a + c.buildSeconds, 0);
     const row = { run: `queue, ${n} worker${n > 1 ? "s" : ""} (1 thread each)`, workers: n, seconds: wall, "systems/s": COUNT / wall, "solve s": solve, "build s": r.meta.buildSeconds + build, "tour s": r.meta.orderSeconds, load: loadavg()[0] };
-    // The queue's cost on a worker's critical path: its time from its first
-    // chunk's start to its last chunk's end beyond building and solving
-    // (encoding results, BullMQ's completion and fetching the next job).
+    // The queue's cost on a worker's critical path (its solver thread): its
+    // time from its first chunk's start to its last chunk's end beyond
+    // building and solving.
     const span = w.reports.reduce((a, c) => a + (c.finishedAt - c.startedAt) / 1e3, 0);
     const gaps = w.reports.slice(1).reduce((a, c, i) => a + Math.max(0, c.startedAt - w.reports[i].finishedAt) / 1e3, 0);
     const overhead = (n === 1 ? gaps : NaN) + span - solve - build;
     if (n === 1) {
       one = row;
       row["overhead/chunk ms"] = (overhead / r.meta.chunks) * 1e3;
-      // Its two parts: inside a chunk beyond building and solves (solveSequence's own checks and copies), and between chunks.
+      // Its two parts: inside a chunk beyond building and solves (solveSequence's own checks and copies), and the thread idle between chunks.
       row["in-chunk ms/chunk"] = ((span - solve - build) / r.meta.chunks) * 1e3;
       row["between ms/chunk"] = (gaps / r.meta.chunks) * 1e3;
       row["overhead % of solve"] = (100 * overhead) / solve;

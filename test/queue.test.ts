@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeNpy, generate, init, NumlaneError, problems, type Numlane } from "../dist/index.js";
-import { enqueueSequence, generateChunked, type ChunkedResult } from "../dist/queue.js";
+import { Queue } from "bullmq";
+import { enqueueSequence, generateChunked, runWorker, type ChunkedResult } from "../dist/queue.js";
 import { matvec, norm } from "./helpers.js";
 
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -224,6 +225,34 @@ withRedis("on BullMQ + Redis (loopback)", () => {
     await expect(run).rejects.toMatchObject({ name: "AbortError" });
     expect(await redisCommand(port, "LLEN bull:numlane:wait")).toBe(":0\r\n");
   }, 60_000);
+
+  it("a worker closed mid-run finishes the chunk it is solving and gives back the one it fetched ahead; another finishes the run, each chunk once", async () => {
+    // A queue of its own, so that the CLI workers above take none of these jobs.
+    const queue = "give-back", opts = { family: "darcy" as const, grid: 48, count: 600, seed: 7, chunk: 100 };
+    const first: { chunk: number; startedAt: number }[] = [], second: { chunk: number }[] = [];
+    const one = await runWorker({ connection: url, queue, threads: 1, onChunk: (c) => first.push(c) });
+    const run = enqueueSequence(opts, { connection: url, queue });
+    const jobs = new Queue(queue, { connection: { host: "127.0.0.1", port } });
+    try {
+      // Once it holds two jobs (one solving, one fetched ahead), it is told to stop.
+      while ((await jobs.getActiveCount()) < 2) await new Promise((r) => setTimeout(r, 2));
+      const stoppedAt = performance.timeOrigin + performance.now();
+      await one.close();
+      expect(await jobs.getActiveCount()).toBe(0);
+      expect(first.length).toBeLessThan(6);
+      // The chunk fetched ahead was not started: no chunk of the first worker started after close().
+      expect(first.filter((c) => c.startedAt > stoppedAt)).toEqual([]);
+      const two = await runWorker({ connection: url, queue, threads: 1, onChunk: (c) => second.push(c) });
+      const queued = await run;
+      await two.close();
+      expect([...first, ...second].map((c) => c.chunk).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(queued.stats).toEqual({ stalled: 0, duplicates: 0, retried: 0 });
+      expect(fingerprint(queued)).toEqual(fingerprint(await generateChunked(nl, opts)));
+    } finally {
+      await jobs.obliterate({ force: true });
+      await jobs.close();
+    }
+  }, 120_000);
 
   it("the CLI refuses --chunk without --queue; a worker stops cleanly on SIGTERM (exit 0)", async () => {
     const r = spawnSync(process.execPath, [CLI, "generate", "darcy", "--grid", "8", "--count", "4", "--chunk", "2", "--out", dir], { encoding: "utf8" });
