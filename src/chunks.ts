@@ -23,7 +23,7 @@ export const DEFAULT_CHUNK = 100;
 
 /** generate()'s options with the chunk size; the solve order is always the sorted tour. */
 export type ChunkedOptions = Pick<GenerateOptions, "family" | "dtype" | "method" | "preconditioner" | "omega" | "rtol" | "maxIter" | "restart" | "recycle"
-  | "threads" | "signal" | "grid" | "count" | "seed"> & {
+  | "coarse" | "threads" | "signal" | "grid" | "count" | "seed"> & {
   /** Systems per chunk (default DEFAULT_CHUNK). */
   chunk?: number;
   onProgress?: (p: { solved: number; count: number }) => void;
@@ -67,7 +67,7 @@ export interface ChunkPayload extends ChunkFacts {
 
 const CHUNKED_KEYS: OptionKeys<ChunkedOptions> = {
   family: true, dtype: true, method: true, preconditioner: true, omega: true, rtol: true, maxIter: true, restart: true,
-  recycle: true, threads: true, signal: true, onProgress: true, chunk: true,
+  recycle: true, coarse: true, threads: true, signal: true, onProgress: true, chunk: true,
 } as OptionKeys<ChunkedOptions>;
 
 /**
@@ -101,12 +101,12 @@ export function plan(opts: ChunkedOptions, check?: (shape: Pick<Plan, "chunk" | 
     throw new NumlaneError("invalid-value", `unknown family ${JSON.stringify(family)}; expected ${PROBLEM_FAMILIES.join(", ")}`, "opts.family");
   }
   checkOptions("opts", opts, { ...CHUNKED_KEYS, ...familyKeys(family) } as OptionKeys<ChunkedOptions>);
-  const { family: _f, dtype: dtypeOpt, method, preconditioner, omega, rtol, maxIter, restart, recycle, threads: _t, signal: _s, onProgress: _p,
+  const { family: _f, dtype: dtypeOpt, method, preconditioner, omega, rtol, maxIter, restart, recycle, coarse, threads: _t, signal: _s, onProgress: _p,
     chunk: chunkOpt, ...familyOpts } = opts;
   const dtype = dtypeOpt ?? "float64";
   if (dtype !== "float64" && dtype !== "float32") throw new NumlaneError("invalid-value", `expected "float32" or "float64", got ${JSON.stringify(dtype)}`, "opts.dtype");
   const chunk = integer("opts.chunk", chunkOpt ?? DEFAULT_CHUNK, 1);
-  const solver = solverSettings(family, { method, preconditioner, omega, rtol, maxIter, restart, recycle, order: "sorted" });
+  const solver = solverSettings(family, { method, preconditioner, omega, rtol, maxIter, restart, recycle, coarse, order: "sorted" });
   const built = performance.now();
   // System 0 built for the family's parameters and shapes; the rest only drawn.
   const first = problemSet(family, familyOpts, [0]);

@@ -43,6 +43,11 @@ describe("generateChunked (the local run a queued one must equal)", () => {
     const whole = await generate(nl, opts);
     expect(fingerprint(one)).toEqual(fingerprint(whole));
     expect(one.meta.chunks).toBe(1);
+    // Coarse-space deflation travels in the recipe too.
+    const coarse = { family: "darcy" as const, grid: 20, count: 12, seed: 3, coarse: true };
+    const chunked = await generateChunked(nl, { ...coarse, chunk: 12 });
+    expect(chunked.meta.solver.coarse).toBe(true);
+    expect(fingerprint(chunked)).toEqual(fingerprint(await generate(nl, coarse)));
   });
 
   it("the coordinator's family, built 1,000 systems at a time, is generate()'s: inputs, solutions and order, 3 families", async () => {
