@@ -11,7 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { init } from "../dist/index.js";
-import { DEFAULT_CHUNK, enqueueSequence, generateChunked } from "../dist/queue.js";
+import { DEFAULT_CHUNK, enqueueSequence, generateChunked, solveChunk } from "../dist/queue.js";
 import { machine, printTable, writeResults } from "./lib.mjs";
 import { loadavg } from "node:os";
 
@@ -53,9 +53,20 @@ try {
   const t0 = performance.now();
   const local = await generateChunked(nl, { ...opts, threads: 1 });
   const localWall = (performance.now() - t0) / 1e3;
+  // The same chunks again, one after the other as the local run solves them
+  // (solveChunk, what a worker's solver thread runs): each chunk's time
+  // beyond its build and solves, which a local chunked run pays as well.
+  let localInChunk = 0;
+  for (let k = 0; k < local.meta.chunks; k++) {
+    const job = { family: "darcy", params: local.meta.params, solver: local.meta.solver, chunk: k, systems: local.meta.solveOrder.slice(k * CHUNK, (k + 1) * CHUNK) };
+    const t = performance.now();
+    const r = await solveChunk(nl, job, { threads: 1 });
+    localInChunk += (performance.now() - t) / 1e3 - r.buildSeconds - r.seconds.reduce((a, b) => a + b, 0);
+  }
   await nl.close();
   const solveLocal = local.meta.seconds.reduce((a, b) => a + b, 0);
-  rows.push({ run: "local, chunked (1 thread)", workers: 0, seconds: localWall, "systems/s": COUNT / localWall, "solve s": solveLocal, "build s": local.meta.buildSeconds, "tour s": local.meta.orderSeconds, load: loadavg()[0] });
+  const localInChunkMs = (localInChunk / local.meta.chunks) * 1e3;
+  rows.push({ run: "local, chunked (1 thread)", workers: 0, seconds: localWall, "systems/s": COUNT / localWall, "solve s": solveLocal, "build s": local.meta.buildSeconds, "tour s": local.meta.orderSeconds, load: loadavg()[0], "in-chunk ms/chunk": localInChunkMs });
   let one;
   for (const n of [1, 2]) {
     const w = await startWorkers(n);
@@ -78,6 +89,9 @@ try {
       row["in-chunk ms/chunk"] = ((span - solve - build) / r.meta.chunks) * 1e3;
       row["between ms/chunk"] = (gaps / r.meta.chunks) * 1e3;
       row["overhead % of solve"] = (100 * overhead) / solve;
+      // The queue's own part: beyond what the same chunks cost inside a local run.
+      row["queue's own ms/chunk"] = row["overhead/chunk ms"] - localInChunkMs;
+      row["queue's own % of solve"] = (100 * row["queue's own ms/chunk"] * r.meta.chunks) / 1e3 / solve;
       // What the run took beyond its solves and builds, coordinator included (the tail: the last chunk's transfer).
       row["wall beyond solve+build s"] = wall - r.meta.buildSeconds - r.meta.orderSeconds - solve - build;
     } else {
@@ -88,5 +102,6 @@ try {
 } finally {
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
 }
-printTable(rows.map((r) => ({ ...r, "overhead/chunk ms": r["overhead/chunk ms"] ?? "", "overhead % of solve": r["overhead % of solve"] ?? "", "in-chunk ms/chunk": r["in-chunk ms/chunk"] ?? "", "between ms/chunk": r["between ms/chunk"] ?? "", "wall beyond solve+build s": r["wall beyond solve+build s"] ?? "", "speed-up vs 1 worker": r["speed-up vs 1 worker"] ?? "" })));
+const columns = ["overhead/chunk ms", "overhead % of solve", "in-chunk ms/chunk", "between ms/chunk", "queue's own ms/chunk", "queue's own % of solve", "wall beyond solve+build s", "speed-up vs 1 worker"];
+printTable(rows.map((r) => ({ ...r, ...Object.fromEntries(columns.map((c) => [c, r[c] ?? ""])) })));
 writeResults("queue", { machine: machine(), loadAverage: loadavg(), count: COUNT, grid: GRID, chunk: CHUNK, rows });

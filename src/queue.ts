@@ -22,7 +22,7 @@ const CHUNK_ATTEMPTS = 3;
 // LOCK_MS) at the next stall check (every STALL_CHECK_MS); a live worker
 // renews its lock every LOCK_MS / 2 between systems.
 const LOCK_MS = 15_000, STALL_CHECK_MS = 5_000;
-/** A worker reports a chunk's progress at most this often. */
+/** A worker reports a chunk's progress at most this often: each report is a Redis round trip and an event. */
 const PROGRESS_MS = 250;
 
 /** Where Redis is: "redis://[:password@]host:port[/db]", or ioredis options. */
@@ -115,8 +115,10 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
           const redis = await queue.backend.client as unknown as { getBuffer(key: string): Promise<Buffer | null>; del(key: string): Promise<unknown> };
           const bytes = await redis.getBuffer(key);
           if (bytes === null) throw new NumlaneError("invalid-value", `chunk ${chunk}'s solutions are gone from Redis (key ${key})`, "queue");
-          // Copied out: a Buffer need not sit on an 8-byte boundary.
-          out.accept({ ...facts, ...out.unpack(chunk, new Float64Array(new Uint8Array(bytes).buffer)) });
+          // Read in place when the Buffer sits on an 8-byte boundary, else copied out.
+          const aligned = bytes.byteOffset % 8 === 0 && bytes.length % 8 === 0;
+          const values = aligned ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8) : new Float64Array(new Uint8Array(bytes).buffer);
+          out.accept({ ...facts, ...out.unpack(chunk, values) });
           await redis.del(key);
           await job.remove();
           report();
@@ -192,8 +194,11 @@ export type SolverReply =
   | { id: number; result: ChunkResult }
   | { id: number; declined: true }
   | { id?: number; error: { message: string; code?: NumlaneError["code"]; argument?: string } };
-/** The solver thread's options (workerData); `stop`: an Int32Array word set to 1 when the worker stops. */
-export interface SolverData { threads?: number; stop: SharedArrayBuffer }
+/**
+ * The solver thread's options (workerData); `stop`: an Int32Array word set
+ * to 1 when the worker stops; progress at most every `progressMs` (and at a chunk's end).
+ */
+export interface SolverData { threads?: number; stop: SharedArrayBuffer; progressMs: number }
 type ChunkResult = Omit<Awaited<ReturnType<typeof solveChunk>>, "solutions" | "inputs"> & { startedAt: number; finishedAt: number };
 
 /**
@@ -243,7 +248,7 @@ class SolverThread {
     const { Worker } = await import("node:worker_threads");
     // As the pool's workers: --input-type (node -e scripts) is refused for a file entry.
     const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
-    const workerData: SolverData = { threads: this.threads, stop: this.stopWord };
+    const workerData: SolverData = { threads: this.threads, stop: this.stopWord, progressMs: PROGRESS_MS };
     const thread: Thread = new Worker(new URL("./queue-node.js", import.meta.url), { execArgv, workerData });
     return new Promise((resolve, reject) => {
       const died = (e: Error) => {
@@ -287,14 +292,7 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
   // The worker's own Redis client, for the results (set once the worker exists).
   const results: { client?: Promise<{ set(...args: unknown[]): Promise<unknown> }> } = {};
   const worker = new Worker<ChunkJob, ChunkReceipt>(name, async (job, token) => {
-    let reported = 0;
-    const r = await solver.solve(job.data, (n) => {
-      // Progress at most every PROGRESS_MS (and at the end): each report is a Redis round trip and an event.
-      const now = performance.now();
-      if (now - reported < PROGRESS_MS && n < job.data.systems.length) return;
-      reported = now;
-      void job.updateProgress(n);
-    });
+    const r = await solver.solve(job.data, (n) => void job.updateProgress(n));
     // Fetched ahead, then the worker was told to stop: back to the queue for another worker.
     if (r === undefined) {
       await job.moveToWait(token);

@@ -233,7 +233,7 @@ withRedis("on BullMQ + Redis (loopback)", () => {
 
   it("a worker closed mid-run finishes the chunk it is solving and gives back the one it fetched ahead; another finishes the run, each chunk once", async () => {
     // A queue of its own, so that the CLI workers above take none of these jobs.
-    const queue = "give-back", opts = { family: "darcy" as const, grid: 48, count: 600, seed: 7, chunk: 100 };
+    const queue = "give-back", opts = { family: "darcy" as const, grid: 32, count: 300, seed: 7, chunk: 50 };
     const first: { chunk: number; startedAt: number }[] = [], second: { chunk: number }[] = [];
     const one = await runWorker({ connection: url, queue, threads: 1, onChunk: (c) => first.push(c) });
     const run = enqueueSequence(opts, { connection: url, queue });

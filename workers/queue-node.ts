@@ -11,7 +11,7 @@ import { NumlaneError } from "../src/errors.js";
 import type { SolverData, SolverReply, SolverRequest } from "../src/queue.js";
 
 const port = parentPort!;
-const { threads, stop } = workerData as SolverData;
+const { threads, stop, progressMs } = workerData as SolverData;
 const stopping = new Int32Array(stop);
 const reply = (m: SolverReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 const failure = (e: unknown, id?: number): SolverReply => ({
@@ -32,7 +32,14 @@ try {
     if (Atomics.load(stopping, 0) === 1) return reply({ id, declined: true });
     try {
       const startedAt = epochMs();
-      const { solutions: _x, inputs: _i, ...r } = await solveChunk(nl, job, { ...(threads !== undefined && { threads }), onSolved: (solved) => reply({ id, solved }) });
+      let reported = startedAt;
+      const onSolved = (solved: number) => {
+        const now = epochMs();
+        if (now - reported < progressMs && solved < job.systems.length) return;
+        reported = now;
+        reply({ id, solved });
+      };
+      const { solutions: _x, inputs: _i, ...r } = await solveChunk(nl, job, { ...(threads !== undefined && { threads }), onSolved });
       // The values' buffer moves to the main thread: no copy.
       reply({ id, result: { ...r, startedAt, finishedAt: epochMs() } }, [r.values.buffer as ArrayBuffer]);
     } catch (e) {
