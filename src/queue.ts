@@ -180,10 +180,10 @@ export interface QueueWorker {
   close(): Promise<void>;
 }
 
-/** What runWorker tells its solver thread (workers/queue-node.ts): a chunk to solve (`id` names its replies), or to close. */
+/** @internal What runWorker tells its solver thread (workers/queue-node.ts): a chunk to solve (`id` names its replies), or to close. */
 export type SolverRequest = { id: number; job: ChunkJob } | { close: true };
 /**
- * What the solver thread answers about chunk `id`: progress, its result
+ * @internal What the solver thread answers about chunk `id`: progress, its result
  * (the values transferred, not copied; when the thread started and finished
  * it, ms since the epoch), declined (the worker is stopping: not started),
  * or an error. Without an id: the thread is up, or failed to start.
@@ -195,7 +195,7 @@ export type SolverReply =
   | { id: number; declined: true }
   | { id?: number; error: { message: string; code?: NumlaneError["code"]; argument?: string } };
 /**
- * The solver thread's options (workerData); `stop`: an Int32Array word set
+ * @internal The solver thread's options (workerData); `stop`: an Int32Array word set
  * to 1 when the worker stops; progress at most every `progressMs` (and at a chunk's end).
  */
 export interface SolverData { threads?: number; stop: SharedArrayBuffer; progressMs: number }
