@@ -259,6 +259,27 @@ withRedis("on BullMQ + Redis (loopback)", () => {
     }
   }, 120_000);
 
+  it("a chunk that throws on the solver thread fails its job with the thread's error, and the worker serves on", async () => {
+    const queue = "bad-recipe", jobs = new Queue(queue, { connection: { host: "127.0.0.1", port } });
+    const worker = await runWorker({ connection: url, queue, threads: 1 });
+    try {
+      const solver = { method: "cg", preconditioner: "jacobi", rtol: 1e-8, recycle: 0, coarse: false, order: "sorted" };
+      const bad = await jobs.add("chunk", { family: "lava", params: {}, solver, chunk: 0, systems: [0] }, { attempts: 1 });
+      const good = await jobs.add("chunk", { family: "darcy", params: problems.darcy({ grid: 8, count: 3, seed: 1 }, [0]).params, solver, chunk: 0, systems: [2, 0] }, { attempts: 1 });
+      while (!["failed", "completed"].includes(await bad.getState()) || !["failed", "completed"].includes(await good.getState())) await new Promise((r) => setTimeout(r, 10));
+      expect(await bad.getState()).toBe("failed");
+      expect((await jobs.getJob(bad.id!))!.failedReason).toMatch(/^job\.family: unknown family "lava"/);
+      expect(await good.getState()).toBe("completed");
+      const { iterations, key } = (await jobs.getJob(good.id!))!.returnvalue;
+      expect(iterations).toHaveLength(2);
+      expect(await redisCommand(port, `DEL ${key}`)).toBe(":1\r\n");
+    } finally {
+      await worker.close();
+      await jobs.obliterate({ force: true });
+      await jobs.close();
+    }
+  }, 60_000);
+
   it("the CLI refuses --chunk without --queue; a worker stops cleanly on SIGTERM (exit 0)", async () => {
     const r = spawnSync(process.execPath, [CLI, "generate", "darcy", "--grid", "8", "--count", "4", "--chunk", "2", "--out", dir], { encoding: "utf8" });
     expect(r.status).toBe(2);
