@@ -7,9 +7,7 @@
 // Node only (tested on Node 20); bullmq and ioredis are optional peers, imported when first used.
 import { randomUUID } from "node:crypto";
 import { abortError, NumlaneError } from "./errors.js";
-import { Assembly, chunkJobs, plan, type ChunkFacts, type ChunkJob, type ChunkedOptions, type ChunkedResult } from "./chunks.js";
-
-import type { solveChunk } from "./chunks.js";
+import { Assembly, chunkJobs, plan, type ChunkFacts, type ChunkJob, type ChunkedOptions, type ChunkedResult, type solveChunk } from "./chunks.js";
 
 export { collectChunks, DEFAULT_CHUNK, generateChunked, solveChunk } from "./chunks.js";
 export type { ChunkedMeta, ChunkedOptions, ChunkedResult, ChunkFacts, ChunkJob, ChunkPayload, EdgeChunkJob } from "./chunks.js";
@@ -19,8 +17,8 @@ export const DEFAULT_QUEUE = "numlane";
 /** Tries per chunk (a worker's error or its death): then the run fails naming the chunk. */
 const CHUNK_ATTEMPTS = 3;
 // A dead worker's chunk is taken back once its lock lapses (not renewed for
-// LOCK_MS) at the next stall check (every STALL_CHECK_MS); a live worker
-// renews its lock every LOCK_MS / 2 between systems.
+// LOCK_MS) at the next stall check (every STALL_CHECK_MS); a live worker's
+// main thread renews its locks every LOCK_MS / 2, while its solver thread solves.
 const LOCK_MS = 15_000, STALL_CHECK_MS = 5_000;
 /** A worker reports a chunk's progress at most this often: each report is a Redis round trip and an event. */
 const PROGRESS_MS = 250;
