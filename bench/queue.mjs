@@ -2,14 +2,16 @@
 // Systems per second on 1,000 Darcy 64² systems (COUNT to change), chunks of
 // the default size: the local chunked run (1 thread), and 1 and 2 `numlane
 // worker` processes (1 thread each) on a redis-server of our own on loopback;
-// the queue's overhead per chunk on a worker's critical path (its time
-// beyond building and solving: encoding the result, BullMQ's completion,
-// fetching the next job), and a 1-worker run's wall time beyond solves and builds. Writes bench/results/queue.json.
+// the queue's overhead per chunk on a worker's critical path, its solver
+// thread (its time beyond building and solving, and its idle time between
+// chunks: whatever of storing a result, BullMQ's completion and fetching the
+// next job the prefetch did not hide), and a 1-worker run's wall time beyond
+// solves and builds. Writes bench/results/queue.json.
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { init } from "../dist/index.js";
-import { DEFAULT_CHUNK, enqueueSequence, generateChunked } from "../dist/queue.js";
+import { DEFAULT_CHUNK, enqueueSequence, generateChunked, solveChunk } from "../dist/queue.js";
 import { machine, printTable, writeResults } from "./lib.mjs";
 import { loadavg } from "node:os";
 
@@ -51,9 +53,20 @@ try {
   const t0 = performance.now();
   const local = await generateChunked(nl, { ...opts, threads: 1 });
   const localWall = (performance.now() - t0) / 1e3;
+  // The same chunks again, one after the other as the local run solves them
+  // (solveChunk, what a worker's solver thread runs): each chunk's time
+  // beyond its build and solves, which a local chunked run pays as well.
+  let localInChunk = 0;
+  for (let k = 0; k < local.meta.chunks; k++) {
+    const job = { family: "darcy", params: local.meta.params, solver: local.meta.solver, chunk: k, systems: local.meta.solveOrder.slice(k * CHUNK, (k + 1) * CHUNK) };
+    const t = performance.now();
+    const r = await solveChunk(nl, job, { threads: 1 });
+    localInChunk += (performance.now() - t) / 1e3 - r.buildSeconds - r.seconds.reduce((a, b) => a + b, 0);
+  }
   await nl.close();
   const solveLocal = local.meta.seconds.reduce((a, b) => a + b, 0);
-  rows.push({ run: "local, chunked (1 thread)", workers: 0, seconds: localWall, "systems/s": COUNT / localWall, "solve s": solveLocal, "build s": local.meta.buildSeconds, "tour s": local.meta.orderSeconds, load: loadavg()[0] });
+  const localInChunkMs = (localInChunk / local.meta.chunks) * 1e3;
+  rows.push({ run: "local, chunked (1 thread)", workers: 0, seconds: localWall, "systems/s": COUNT / localWall, "solve s": solveLocal, "build s": local.meta.buildSeconds, "tour s": local.meta.orderSeconds, load: loadavg()[0], "in-chunk ms/chunk": localInChunkMs });
   let one;
   for (const n of [1, 2]) {
     const w = await startWorkers(n);
@@ -63,19 +76,22 @@ try {
     await w.stop();
     const solve = w.reports.reduce((a, c) => a + c.solveSeconds, 0), build = w.reports.reduce((a, c) => a + c.buildSeconds, 0);
     const row = { run: `queue, ${n} worker${n > 1 ? "s" : ""} (1 thread each)`, workers: n, seconds: wall, "systems/s": COUNT / wall, "solve s": solve, "build s": r.meta.buildSeconds + build, "tour s": r.meta.orderSeconds, load: loadavg()[0] };
-    // The queue's cost on a worker's critical path: its time from its first
-    // chunk's start to its last chunk's end beyond building and solving
-    // (encoding results, BullMQ's completion and fetching the next job).
+    // The queue's cost on a worker's critical path (its solver thread): its
+    // time from its first chunk's start to its last chunk's end beyond
+    // building and solving.
     const span = w.reports.reduce((a, c) => a + (c.finishedAt - c.startedAt) / 1e3, 0);
     const gaps = w.reports.slice(1).reduce((a, c, i) => a + Math.max(0, c.startedAt - w.reports[i].finishedAt) / 1e3, 0);
     const overhead = (n === 1 ? gaps : NaN) + span - solve - build;
     if (n === 1) {
       one = row;
       row["overhead/chunk ms"] = (overhead / r.meta.chunks) * 1e3;
-      // Its two parts: inside a chunk beyond building and solves (solveSequence's own checks and copies), and between chunks.
+      // Its two parts: inside a chunk beyond building and solves (solveSequence's own checks and copies), and the thread idle between chunks.
       row["in-chunk ms/chunk"] = ((span - solve - build) / r.meta.chunks) * 1e3;
       row["between ms/chunk"] = (gaps / r.meta.chunks) * 1e3;
       row["overhead % of solve"] = (100 * overhead) / solve;
+      // The queue's own part: beyond what the same chunks cost inside a local run.
+      row["queue's own ms/chunk"] = row["overhead/chunk ms"] - localInChunkMs;
+      row["queue's own % of solve"] = (100 * row["queue's own ms/chunk"] * r.meta.chunks) / 1e3 / solve;
       // What the run took beyond its solves and builds, coordinator included (the tail: the last chunk's transfer).
       row["wall beyond solve+build s"] = wall - r.meta.buildSeconds - r.meta.orderSeconds - solve - build;
     } else {
@@ -86,5 +102,6 @@ try {
 } finally {
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
 }
-printTable(rows.map((r) => ({ ...r, "overhead/chunk ms": r["overhead/chunk ms"] ?? "", "overhead % of solve": r["overhead % of solve"] ?? "", "in-chunk ms/chunk": r["in-chunk ms/chunk"] ?? "", "between ms/chunk": r["between ms/chunk"] ?? "", "wall beyond solve+build s": r["wall beyond solve+build s"] ?? "", "speed-up vs 1 worker": r["speed-up vs 1 worker"] ?? "" })));
+const columns = ["overhead/chunk ms", "overhead % of solve", "in-chunk ms/chunk", "between ms/chunk", "queue's own ms/chunk", "queue's own % of solve", "wall beyond solve+build s", "speed-up vs 1 worker"];
+printTable(rows.map((r) => ({ ...r, ...Object.fromEntries(columns.map((c) => [c, r[c] ?? ""])) })));
 writeResults("queue", { machine: machine(), loadAverage: loadavg(), count: COUNT, grid: GRID, chunk: CHUNK, rows });

@@ -48,7 +48,7 @@ await esbuild.build({
   ...common,
   platform: "node",
   splitting: true,
-  entryPoints: { index: "src/index.ts", "worker-node": "workers/node.ts", cli: "src/cli.ts", queue: "src/queue.ts" },
+  entryPoints: { index: "src/index.ts", "worker-node": "workers/node.ts", cli: "src/cli.ts", queue: "src/queue.ts", "queue-node": "workers/queue-node.ts" },
   outdir: "dist",
   // An optional peer, imported only by numlane/queue and `numlane worker` / `generate --queue`.
   external: ["bullmq", "ioredis"],

@@ -23,7 +23,7 @@ export const DEFAULT_CHUNK = 100;
 
 /** generate()'s options with the chunk size; the solve order is always the sorted tour. */
 export type ChunkedOptions = Pick<GenerateOptions, "family" | "dtype" | "method" | "preconditioner" | "omega" | "rtol" | "maxIter" | "restart" | "recycle"
-  | "threads" | "signal" | "grid" | "count" | "seed"> & {
+  | "coarse" | "threads" | "signal" | "grid" | "count" | "seed"> & {
   /** Systems per chunk (default DEFAULT_CHUNK). */
   chunk?: number;
   onProgress?: (p: { solved: number; count: number }) => void;
@@ -67,7 +67,7 @@ export interface ChunkPayload extends ChunkFacts {
 
 const CHUNKED_KEYS: OptionKeys<ChunkedOptions> = {
   family: true, dtype: true, method: true, preconditioner: true, omega: true, rtol: true, maxIter: true, restart: true,
-  recycle: true, threads: true, signal: true, onProgress: true, chunk: true,
+  recycle: true, coarse: true, threads: true, signal: true, onProgress: true, chunk: true,
 } as OptionKeys<ChunkedOptions>;
 
 /**
@@ -101,12 +101,12 @@ export function plan(opts: ChunkedOptions, check?: (shape: Pick<Plan, "chunk" | 
     throw new NumlaneError("invalid-value", `unknown family ${JSON.stringify(family)}; expected ${PROBLEM_FAMILIES.join(", ")}`, "opts.family");
   }
   checkOptions("opts", opts, { ...CHUNKED_KEYS, ...familyKeys(family) } as OptionKeys<ChunkedOptions>);
-  const { family: _f, dtype: dtypeOpt, method, preconditioner, omega, rtol, maxIter, restart, recycle, threads: _t, signal: _s, onProgress: _p,
+  const { family: _f, dtype: dtypeOpt, method, preconditioner, omega, rtol, maxIter, restart, recycle, coarse, threads: _t, signal: _s, onProgress: _p,
     chunk: chunkOpt, ...familyOpts } = opts;
   const dtype = dtypeOpt ?? "float64";
   if (dtype !== "float64" && dtype !== "float32") throw new NumlaneError("invalid-value", `expected "float32" or "float64", got ${JSON.stringify(dtype)}`, "opts.dtype");
   const chunk = integer("opts.chunk", chunkOpt ?? DEFAULT_CHUNK, 1);
-  const solver = solverSettings(family, { method, preconditioner, omega, rtol, maxIter, restart, recycle, order: "sorted" });
+  const solver = solverSettings(family, { method, preconditioner, omega, rtol, maxIter, restart, recycle, coarse, order: "sorted" });
   const built = performance.now();
   // System 0 built for the family's parameters and shapes; the rest only drawn.
   const first = problemSet(family, familyOpts, [0]);
@@ -139,32 +139,30 @@ export function chunkJobs(p: Plan): ChunkJob[] {
  * Solves one chunk: builds just its systems from the recipe and solves them
  * in the job's order with the run's solver settings (recycle space and ω
  * learned afresh). What a worker does with a job, and what the local chunked
- * run does chunk after chunk.
+ * run does chunk after chunk. `values` is how a worker hands the chunk over
+ * (one Redis value, one R2 object): its solutions then its inputs, one array
+ * of which `solutions` and `inputs` are views, each solution written once, as it comes.
  */
-export async function solveChunk(nl: Numlane, job: ChunkJob, opts: { threads?: number; signal?: AbortSignal; onSolved?: (solved: number) => void } = {}): Promise<ChunkPayload & { buildSeconds: number }> {
+export async function solveChunk(nl: Numlane, job: ChunkJob, opts: { threads?: number; signal?: AbortSignal; onSolved?: (solved: number) => void } = {}): Promise<ChunkPayload & { values: Float64Array; buildSeconds: number }> {
   if (!PROBLEM_FAMILIES.includes(job.family)) throw new NumlaneError("invalid-value", `unknown family ${JSON.stringify(job.family)}`, "job.family");
   const built = performance.now();
   const { systems, inputs } = problemSet(job.family, job.params, job.systems);
   const buildSeconds = (performance.now() - built) / 1e3;
+  const N = systems[0].b.length, split = systems.length * N;
+  const values = new Float64Array(split + inputs.length);
+  values.set(inputs, split);
   const seconds = new Array<number>(systems.length).fill(0);
   let solved = 0;
   const r = await nl.solveSequence(systems, {
     ...sequenceOptions({ ...job.solver, order: "given" }),
     ...(opts.threads !== undefined && { threads: opts.threads }),
     ...(opts.signal && { signal: opts.signal }),
-    onSolved: ({ system, seconds: s }) => { seconds[system] = s; opts.onSolved?.(++solved); },
+    onSolved: ({ system, result, seconds: s }) => { values.set(result.x, system * N); seconds[system] = s; opts.onSolved?.(++solved); },
   });
-  const N = systems[0].b.length, x = new Float64Array(systems.length * N);
-  r.solutions.forEach((xi, i) => x.set(xi, i * N));
-  return { chunk: job.chunk, solutions: x, inputs, iterations: r.iterations, reasons: r.reasons, seconds, buildSeconds };
-}
-
-/** A chunk's solutions then inputs, as one array: how a worker hands them over (one Redis value, one R2 object). */
-export function packValues(r: Pick<ChunkPayload, "solutions" | "inputs">): Float64Array {
-  const v = new Float64Array(r.solutions.length + r.inputs.length);
-  v.set(r.solutions);
-  v.set(r.inputs, r.solutions.length);
-  return v;
+  return {
+    chunk: job.chunk, values, solutions: values.subarray(0, split), inputs: values.subarray(split),
+    iterations: r.iterations, reasons: r.reasons, seconds, buildSeconds,
+  };
 }
 
 /** Collects chunk results into the dataset, each chunk (so each system) once. */
@@ -192,7 +190,7 @@ export class Assembly {
     this.seconds = new Array(this.count).fill(null);
   }
 
-  /** A chunk's packed values (packValues) split back into solutions and inputs. */
+  /** A chunk's values (solveChunk's: solutions then inputs) split back into solutions and inputs. */
   unpack(chunk: number, values: Float64Array): Pick<ChunkPayload, "solutions" | "inputs"> {
     const systems = this.p.chunks[chunk]?.length ?? 0, split = systems * this.N;
     if (values.length !== systems * (this.N + this.p.perInput)) {
@@ -280,7 +278,7 @@ export function edgeChunkBytes(p: Pick<Plan, "chunk" | "N" | "solver">): number 
  * A run solved chunk by chunk elsewhere (the edge consumer), assembled: the
  * plan is made again from the same options (the same tour and chunks), and
  * `get(key)` returns the bytes the consumer stored under the run for
- * "chunk-<k>.json" (facts) and "chunk-<k>.f64" (packValues), or undefined
+ * "chunk-<k>.json" (facts) and "chunk-<k>.f64" (solveChunk's values), or undefined
  * while a chunk is missing (then this rejects naming it).
  */
 export async function collectChunks(opts: ChunkedOptions, get: (key: string) => Promise<ArrayBuffer | undefined>): Promise<ChunkedResult> {

@@ -29,7 +29,10 @@ const benchSpec: CommandSpec = {
   options: {},
 };
 
-interface Command { spec: CommandSpec; run: (nl: Numlane, args: Parsed) => Promise<number> }
+type Command = { spec: CommandSpec } & (
+  | { run: (nl: Numlane, args: Parsed) => Promise<number> }
+  /** A command that makes its own context (numlane worker: on its solver thread): main makes none. */
+  | { runAlone: (args: Parsed) => Promise<number> });
 const COMMANDS: Record<string, Command> = {
   tour: { spec: tourSpec, run: tour },
   info: { spec: infoSpec, run: async (nl) => { console.log(JSON.stringify(nl.info, null, 2)); return 0; } },
@@ -38,7 +41,7 @@ const COMMANDS: Record<string, Command> = {
   lasso: { spec: lassoSpec, run: lasso },
   logistic: { spec: logisticSpec, run: logistic },
   generate: { spec: generateSpec, run: generateCommand },
-  worker: { spec: workerSpec, run: workerCommand },
+  worker: { spec: workerSpec, runAlone: workerCommand },
 };
 
 const HELP = `numlane ${version} — WebAssembly SIMD numerics
@@ -82,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const args = parseCommand(command.spec, argv.slice(1));
   if (args.values.help) { process.stdout.write(usage(command.spec)); return 0; }
+  if ("runAlone" in command) return command.runAlone(args);
   const nl = await init({ threads: threadsOption(args) });
   try {
     return await command.run(nl, args);

@@ -7,8 +7,7 @@
 // Node only (tested on Node 20); bullmq and ioredis are optional peers, imported when first used.
 import { randomUUID } from "node:crypto";
 import { abortError, NumlaneError } from "./errors.js";
-import type { Numlane } from "./context.js";
-import { Assembly, chunkJobs, packValues, plan, solveChunk, type ChunkFacts, type ChunkJob, type ChunkedOptions, type ChunkedResult } from "./chunks.js";
+import { Assembly, chunkJobs, plan, type ChunkFacts, type ChunkJob, type ChunkedOptions, type ChunkedResult, type solveChunk } from "./chunks.js";
 
 export { collectChunks, DEFAULT_CHUNK, generateChunked, solveChunk } from "./chunks.js";
 export type { ChunkedMeta, ChunkedOptions, ChunkedResult, ChunkFacts, ChunkJob, ChunkPayload, EdgeChunkJob } from "./chunks.js";
@@ -18,10 +17,10 @@ export const DEFAULT_QUEUE = "numlane";
 /** Tries per chunk (a worker's error or its death): then the run fails naming the chunk. */
 const CHUNK_ATTEMPTS = 3;
 // A dead worker's chunk is taken back once its lock lapses (not renewed for
-// LOCK_MS) at the next stall check (every STALL_CHECK_MS); a live worker
-// renews its lock every LOCK_MS / 2 between systems.
+// LOCK_MS) at the next stall check (every STALL_CHECK_MS); a live worker's
+// main thread renews its locks every LOCK_MS / 2, while its solver thread solves.
 const LOCK_MS = 15_000, STALL_CHECK_MS = 5_000;
-/** A worker reports a chunk's progress at most this often. */
+/** A worker reports a chunk's progress at most this often: each report is a Redis round trip and an event. */
 const PROGRESS_MS = 250;
 
 /** Where Redis is: "redis://[:password@]host:port[/db]", or ioredis options. */
@@ -114,8 +113,10 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
           const redis = await queue.backend.client as unknown as { getBuffer(key: string): Promise<Buffer | null>; del(key: string): Promise<unknown> };
           const bytes = await redis.getBuffer(key);
           if (bytes === null) throw new NumlaneError("invalid-value", `chunk ${chunk}'s solutions are gone from Redis (key ${key})`, "queue");
-          // Copied out: a Buffer need not sit on an 8-byte boundary.
-          out.accept({ ...facts, ...out.unpack(chunk, new Float64Array(new Uint8Array(bytes).buffer)) });
+          // Read in place when the Buffer sits on an 8-byte boundary, else copied out.
+          const aligned = bytes.byteOffset % 8 === 0 && bytes.length % 8 === 0;
+          const values = aligned ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8) : new Float64Array(new Uint8Array(bytes).buffer);
+          out.accept({ ...facts, ...out.unpack(chunk, values) });
           await redis.del(key);
           await job.remove();
           report();
@@ -161,61 +162,156 @@ export interface WorkerOptions {
   connection: Connection;
   /** Default DEFAULT_QUEUE. */
   queue?: string;
-  /** Threads of the worker's own context (when `nl` is not given), and of each solve. */
+  /** Threads of the worker's context (on its solver thread) and of each solve; default: every core. */
   threads?: number;
-  /** A context to solve with (else one is made, and closed with the worker). */
-  nl?: Numlane;
   /**
-   * Called as each chunk is done: its time beyond building its systems from
-   * the recipe (buildSeconds), of which solveSeconds in the solves proper;
-   * when it started and finished (ms since the epoch, fractional).
+   * Called as each chunk is done: its time on the solver thread beyond
+   * building its systems from the recipe (buildSeconds), of which solveSeconds
+   * in the solves proper; when the thread started and finished it (ms since
+   * the epoch, fractional).
    */
   onChunk?: (r: { chunk: number; systems: number; seconds: number; buildSeconds: number; solveSeconds: number; startedAt: number; finishedAt: number }) => void;
 }
 
 export interface QueueWorker {
-  /** Finishes the chunk in hand (its result is delivered), then stops. */
+  /** Finishes the chunk being solved (its result is delivered), gives back the one fetched ahead, then stops. */
   close(): Promise<void>;
 }
 
-/** Serves chunk jobs until closed: builds each chunk's systems (those only) from its recipe and solves them. */
+/** @internal What runWorker tells its solver thread (workers/queue-node.ts): a chunk to solve (`id` names its replies), or to close. */
+export type SolverRequest = { id: number; job: ChunkJob } | { close: true };
+/**
+ * @internal What the solver thread answers about chunk `id`: progress, its result
+ * (the values transferred, not copied; when the thread started and finished
+ * it, ms since the epoch), declined (the worker is stopping: not started),
+ * or an error. Without an id: the thread is up, or failed to start.
+ */
+export type SolverReply =
+  | { ready: true }
+  | { id: number; solved: number }
+  | { id: number; result: ChunkResult }
+  | { id: number; declined: true }
+  | { id?: number; error: { message: string; code?: NumlaneError["code"]; argument?: string } };
+/**
+ * @internal The solver thread's options (workerData); `stop`: an Int32Array word set
+ * to 1 when the worker stops; progress at most every `progressMs` (and at a chunk's end).
+ */
+export interface SolverData { threads?: number; stop: SharedArrayBuffer; progressMs: number }
+type ChunkResult = Omit<Awaited<ReturnType<typeof solveChunk>>, "solutions" | "inputs"> & { startedAt: number; finishedAt: number };
+
+/**
+ * A worker's solver thread. Chunks are handed to it as soon as they are
+ * fetched and it solves them one after the other, so it never waits for the
+ * main thread, which meanwhile stores the last chunk's result in Redis and
+ * fetches the next job. Started again for the next chunk if it dies.
+ */
+class SolverThread {
+  private thread?: Promise<Thread>;
+  private readonly stopWord = new SharedArrayBuffer(4);
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (r: ChunkResult | undefined) => void; reject: (e: Error) => void; onSolved: (n: number) => void }>();
+
+  constructor(private readonly threads: number | undefined) {}
+
+  /** Resolves once the thread's context is up (rejects with its error). */
+  ready(): Promise<Thread> {
+    this.thread ??= this.start();
+    return this.thread;
+  }
+
+  /** Solves `job` after the chunks handed over before it; undefined if declined (stop() came first). */
+  async solve(job: ChunkJob, onSolved: (n: number) => void): Promise<ChunkResult | undefined> {
+    const thread = await this.ready(), id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onSolved });
+      thread.postMessage({ id, job } satisfies SolverRequest);
+    });
+  }
+
+  /** From now on the thread starts no chunk: it declines those waiting. */
+  stop(): void {
+    Atomics.store(new Int32Array(this.stopWord), 0, 1);
+  }
+
+  async close(): Promise<void> {
+    const thread = this.thread && await this.thread.catch(() => undefined);
+    this.thread = undefined;
+    if (!thread) return;
+    const exited = new Promise((resolve) => thread.once("exit", resolve));
+    thread.postMessage({ close: true } satisfies SolverRequest);
+    await exited;
+  }
+
+  private async start(): Promise<Thread> {
+    const { Worker } = await import("node:worker_threads");
+    // As the pool's workers: --input-type (node -e scripts) is refused for a file entry.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
+    const workerData: SolverData = { threads: this.threads, stop: this.stopWord, progressMs: PROGRESS_MS };
+    const thread: Thread = new Worker(new URL("./queue-node.js", import.meta.url), { execArgv, workerData });
+    return new Promise((resolve, reject) => {
+      const died = (e: Error) => {
+        this.thread = undefined;
+        reject(e);
+        for (const p of this.pending.values()) p.reject(e);
+        this.pending.clear();
+      };
+      thread.on("message", (m: SolverReply) => {
+        if ("ready" in m) return resolve(thread);
+        const p = m.id === undefined ? undefined : this.pending.get(m.id);
+        if ("solved" in m) return p?.onSolved(m.solved);
+        if (m.id !== undefined) this.pending.delete(m.id);
+        if ("result" in m) p?.resolve(m.result);
+        else if ("declined" in m) p?.resolve(undefined);
+        else {
+          const { message, code, argument } = m.error;
+          const e = code ? new NumlaneError(code, argument ? message.slice(argument.length + 2) : message, argument) : new Error(message);
+          if (p) p.reject(e); else died(e);
+        }
+      });
+      thread.once("error", died);
+      thread.once("exit", (code) => died(new NumlaneError("worker-died", `the solver thread exited (code ${code})`, "worker")));
+    });
+  }
+}
+type Thread = import("node:worker_threads").Worker;
+
+/**
+ * Serves chunk jobs until closed: builds each chunk's systems (those only)
+ * from its recipe and solves them on the worker's solver thread. It holds
+ * two jobs: the one solving, and the next, fetched ahead and started as soon
+ * as the thread is free; the last one's result goes to Redis meanwhile.
+ */
 export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
-  const { Worker } = await loadBullMQ();
+  const { Worker, WaitingError } = await loadBullMQ();
   const connection = connectionOptions(opts?.connection);
-  const own = opts.nl === undefined;
-  const nl = opts.nl ?? await (await import("./index.js")).init(opts.threads !== undefined ? { threads: opts.threads } : {});
   const name = opts.queue ?? DEFAULT_QUEUE;
+  const solver = new SolverThread(opts.threads);
+  await solver.ready();
   // The worker's own Redis client, for the results (set once the worker exists).
   const results: { client?: Promise<{ set(...args: unknown[]): Promise<unknown> }> } = {};
-  const worker = new Worker<ChunkJob, ChunkReceipt>(name, async (job) => {
-    const started = performance.now();
-    let reported = started;
-    const { buildSeconds, solutions, inputs, ...r } = await solveChunk(nl, job.data, {
-      ...(opts.threads !== undefined && { threads: opts.threads }),
-      // Progress at most every PROGRESS_MS (and at the end): each report is a Redis round trip and an event.
-      onSolved: (n) => {
-        const now = performance.now();
-        if (now - reported < PROGRESS_MS && n < job.data.systems.length) return;
-        reported = now;
-        void job.updateProgress(n);
-      },
-    });
-    const finished = performance.now();
+  const worker = new Worker<ChunkJob, ChunkReceipt>(name, async (job, token) => {
+    const r = await solver.solve(job.data, (n) => void job.updateProgress(n));
+    // Fetched ahead, then the worker was told to stop: back to the queue for another worker.
+    if (r === undefined) {
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    const { values, buildSeconds, startedAt, finishedAt, ...facts } = r;
     opts.onChunk?.({
-      chunk: job.data.chunk, systems: job.data.systems.length, seconds: (finished - started) / 1e3 - buildSeconds, buildSeconds,
-      solveSeconds: r.seconds.reduce((a, b) => a + b, 0), startedAt: performance.timeOrigin + started, finishedAt: performance.timeOrigin + finished,
+      chunk: job.data.chunk, systems: job.data.systems.length, seconds: (finishedAt - startedAt) / 1e3 - buildSeconds, buildSeconds,
+      solveSeconds: facts.seconds.reduce((a, b) => a + b, 0), startedAt, finishedAt,
     });
     const key = resultKey(name, job.id!);
-    const values = packValues({ solutions, inputs });
     await (await results.client!).set(key, Buffer.from(values.buffer, values.byteOffset, values.byteLength), "EX", RESULT_TTL_SECONDS);
-    return { ...r, key };
-  }, { connection, concurrency: 1, lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: CHUNK_ATTEMPTS - 1 });
+    return { ...facts, key };
+  }, { connection, concurrency: 2, lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: CHUNK_ATTEMPTS - 1 });
   results.client = worker.backend.client;
   await worker.waitUntilReady();
   return {
     async close() {
+      solver.stop();
       await worker.close();
-      if (own) await nl.close();
+      await solver.close();
     },
   };
 }

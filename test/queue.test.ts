@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeNpy, generate, init, NumlaneError, problems, type Numlane } from "../dist/index.js";
-import { enqueueSequence, generateChunked, type ChunkedResult } from "../dist/queue.js";
+import { Queue } from "bullmq";
+import { enqueueSequence, generateChunked, runWorker, type ChunkedResult } from "../dist/queue.js";
 import { matvec, norm } from "./helpers.js";
 
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -42,6 +43,11 @@ describe("generateChunked (the local run a queued one must equal)", () => {
     const whole = await generate(nl, opts);
     expect(fingerprint(one)).toEqual(fingerprint(whole));
     expect(one.meta.chunks).toBe(1);
+    // Coarse-space deflation travels in the recipe too.
+    const coarse = { family: "darcy" as const, grid: 20, count: 12, seed: 3, coarse: true };
+    const chunked = await generateChunked(nl, { ...coarse, chunk: 12 });
+    expect(chunked.meta.solver.coarse).toBe(true);
+    expect(fingerprint(chunked)).toEqual(fingerprint(await generate(nl, coarse)));
   });
 
   it("the coordinator's family, built 1,000 systems at a time, is generate()'s: inputs, solutions and order, 3 families", async () => {
@@ -223,6 +229,55 @@ withRedis("on BullMQ + Redis (loopback)", () => {
     }, { connection: url });
     await expect(run).rejects.toMatchObject({ name: "AbortError" });
     expect(await redisCommand(port, "LLEN bull:numlane:wait")).toBe(":0\r\n");
+  }, 60_000);
+
+  it("a worker closed mid-run finishes the chunk it is solving and gives back the one it fetched ahead; another finishes the run, each chunk once", async () => {
+    // A queue of its own, so that the CLI workers above take none of these jobs.
+    const queue = "give-back", opts = { family: "darcy" as const, grid: 32, count: 300, seed: 7, chunk: 50 };
+    const first: { chunk: number; startedAt: number }[] = [], second: { chunk: number }[] = [];
+    const one = await runWorker({ connection: url, queue, threads: 1, onChunk: (c) => first.push(c) });
+    const run = enqueueSequence(opts, { connection: url, queue });
+    const jobs = new Queue(queue, { connection: { host: "127.0.0.1", port } });
+    try {
+      // Once it holds two jobs (one solving, one fetched ahead), it is told to stop.
+      while ((await jobs.getActiveCount()) < 2) await new Promise((r) => setTimeout(r, 2));
+      const stoppedAt = performance.timeOrigin + performance.now();
+      await one.close();
+      expect(await jobs.getActiveCount()).toBe(0);
+      expect(first.length).toBeLessThan(6);
+      // The chunk fetched ahead was not started: no chunk of the first worker started after close().
+      expect(first.filter((c) => c.startedAt > stoppedAt)).toEqual([]);
+      const two = await runWorker({ connection: url, queue, threads: 1, onChunk: (c) => second.push(c) });
+      const queued = await run;
+      await two.close();
+      expect([...first, ...second].map((c) => c.chunk).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(queued.stats).toEqual({ stalled: 0, duplicates: 0, retried: 0 });
+      expect(fingerprint(queued)).toEqual(fingerprint(await generateChunked(nl, opts)));
+    } finally {
+      await jobs.obliterate({ force: true });
+      await jobs.close();
+    }
+  }, 120_000);
+
+  it("a chunk that throws on the solver thread fails its job with the thread's error, and the worker serves on", async () => {
+    const queue = "bad-recipe", jobs = new Queue(queue, { connection: { host: "127.0.0.1", port } });
+    const worker = await runWorker({ connection: url, queue, threads: 1 });
+    try {
+      const solver = { method: "cg", preconditioner: "jacobi", rtol: 1e-8, recycle: 0, coarse: false, order: "sorted" };
+      const bad = await jobs.add("chunk", { family: "lava", params: {}, solver, chunk: 0, systems: [0] }, { attempts: 1 });
+      const good = await jobs.add("chunk", { family: "darcy", params: problems.darcy({ grid: 8, count: 3, seed: 1 }, [0]).params, solver, chunk: 0, systems: [2, 0] }, { attempts: 1 });
+      while (!["failed", "completed"].includes(await bad.getState()) || !["failed", "completed"].includes(await good.getState())) await new Promise((r) => setTimeout(r, 10));
+      expect(await bad.getState()).toBe("failed");
+      expect((await jobs.getJob(bad.id!))!.failedReason).toMatch(/^job\.family: unknown family "lava"/);
+      expect(await good.getState()).toBe("completed");
+      const { iterations, key } = (await jobs.getJob(good.id!))!.returnvalue;
+      expect(iterations).toHaveLength(2);
+      expect(await redisCommand(port, `DEL ${key}`)).toBe(":1\r\n");
+    } finally {
+      await worker.close();
+      await jobs.obliterate({ force: true });
+      await jobs.close();
+    }
   }, 60_000);
 
   it("the CLI refuses --chunk without --queue; a worker stops cleanly on SIGTERM (exit 0)", async () => {

@@ -3,8 +3,7 @@
 // workers, and `numlane worker --queue redis://HOST:PORT` is one of them.
 import { DEFAULT_CHUNK, enqueueSequence, runWorker, type ChunkedOptions, type ChunkedResult } from "../queue.js";
 import type { GenerateOptions } from "../generate.js";
-import type { Numlane } from "../context.js";
-import { numberOption, UsageError, type CommandSpec, type OptionSpec, type Parsed } from "./args.js";
+import { numberOption, threadsOption, UsageError, type CommandSpec, type OptionSpec, type Parsed } from "./args.js";
 
 /** generate's flags for a queued run. */
 export const QUEUE_GENERATE_OPTIONS: Record<string, OptionSpec> = {
@@ -30,18 +29,20 @@ export const workerSpec: CommandSpec = {
   name: "worker",
   positionals: [],
   summary: "Serves `numlane generate --queue` runs: solves chunk jobs from the queue until SIGINT or SIGTERM.",
-  notes: "Finishes the chunk in hand on SIGINT/SIGTERM, then exits 0. A worker killed outright loses nothing: its chunk\n" +
-    "is taken back within about 20 s and re-run by another worker.",
+  notes: "Solves on a thread of its own and fetches the next chunk while one solves. On SIGINT/SIGTERM it finishes the chunk\n" +
+    "being solved, gives back the one fetched ahead, and exits 0. A worker killed outright loses nothing: its chunks\n" +
+    "are taken back within about 20 s and re-run by another worker.",
   options: {
     queue: { type: "string", value: "URL", help: "the queue's Redis (redis://HOST:PORT)" },
   },
 };
 
-export async function workerCommand(nl: Numlane, args: Parsed): Promise<number> {
+export async function workerCommand(args: Parsed): Promise<number> {
   if (args.values.queue === undefined) throw new UsageError("numlane worker: --queue redis://HOST:PORT is required");
   const json = Boolean(args.values.json);
+  const threads = threadsOption(args);
   const worker = await runWorker({
-    connection: String(args.values.queue), nl,
+    connection: String(args.values.queue), ...(threads !== "auto" && { threads }),
     onChunk: (c) => {
       if (json) console.log(JSON.stringify(c));
       else console.log(`chunk ${c.chunk}: ${c.systems} systems built in ${c.buildSeconds.toFixed(2)} s, solved in ${c.seconds.toFixed(2)} s`);

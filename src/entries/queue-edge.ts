@@ -10,7 +10,7 @@
 import single from "./numlane-single.wasm";
 import { initWith, type Numlane } from "../context.js";
 import { edgePlatform } from "../runtime/edge.js";
-import { chunkJobs, edgeChunkBytes, packValues, plan, solveChunk, type ChunkedOptions, type EdgeChunkJob } from "../chunks.js";
+import { chunkJobs, edgeChunkBytes, plan, solveChunk, type ChunkedOptions, type EdgeChunkJob } from "../chunks.js";
 import { NumlaneError } from "../errors.js";
 
 /** The parts of the Workers runtime's types this module uses. */
@@ -96,8 +96,8 @@ export default {
     for (const message of batch.messages) {
       const { run, job } = message.body;
       try {
-        const { solutions, inputs, buildSeconds: _b, ...facts } = await solveChunk(nl, job, { threads: 1 });
-        await env.NUMLANE_RESULTS.put(`${run}/chunk-${job.chunk}.f64`, packValues({ solutions, inputs }));
+        const { values, solutions: _x, inputs: _i, buildSeconds: _b, ...facts } = await solveChunk(nl, job, { threads: 1 });
+        await env.NUMLANE_RESULTS.put(`${run}/chunk-${job.chunk}.f64`, values);
         if (env.NUMLANE_TEST_DIE_IN_CHUNK === String(job.chunk) && message.attempts === 1) throw new Error(`test: consumer died in chunk ${job.chunk}`);
         await env.NUMLANE_RESULTS.put(`${run}/chunk-${job.chunk}.json`, JSON.stringify({ ...facts, attempts: message.attempts }));
         message.ack();

@@ -1,0 +1,52 @@
+// numlane/queue's solver thread (worker_threads): a worker's chunks are
+// solved here, one after the other in the order handed over, so that its
+// main thread stays free for Redis while a chunk solves (storing the last
+// chunk's result, BullMQ's completion, lock renewals, the next fetch): a
+// one-thread context runs its kernels on the calling thread, and a chunk's
+// solveSequence yields to no event until it ends.
+import { parentPort, workerData } from "node:worker_threads";
+import { init } from "../src/index.js";
+import { solveChunk } from "../src/chunks.js";
+import { NumlaneError } from "../src/errors.js";
+import type { SolverData, SolverReply, SolverRequest } from "../src/queue.js";
+
+const port = parentPort!;
+const { threads, stop, progressMs } = workerData as SolverData;
+const stopping = new Int32Array(stop);
+const reply = (m: SolverReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+const failure = (e: unknown, id?: number): SolverReply => ({
+  ...(id !== undefined && { id }),
+  error: { message: e instanceof Error ? e.message : String(e), ...(e instanceof NumlaneError && { code: e.code, argument: e.argument }) },
+});
+const epochMs = () => performance.timeOrigin + performance.now();
+
+try {
+  const nl = await init(threads !== undefined ? { threads } : {});
+  // One chunk at a time, in order (with a pool of several threads a solve
+  // lets the next message in before it ends).
+  let queue = Promise.resolve();
+  port.on("message", (m: SolverRequest) => { queue = queue.then(() => handle(m)); });
+  const handle = async (m: SolverRequest): Promise<void> => {
+    if ("close" in m) { await nl.close(); port.close(); return; }
+    const { id, job } = m;
+    if (Atomics.load(stopping, 0) === 1) return reply({ id, declined: true });
+    try {
+      const startedAt = epochMs();
+      let reported = startedAt;
+      const onSolved = (solved: number) => {
+        const now = epochMs();
+        if (now - reported < progressMs && solved < job.systems.length) return;
+        reported = now;
+        reply({ id, solved });
+      };
+      const { solutions: _x, inputs: _i, ...r } = await solveChunk(nl, job, { ...(threads !== undefined && { threads }), onSolved });
+      // The values' buffer moves to the main thread: no copy.
+      reply({ id, result: { ...r, startedAt, finishedAt: epochMs() } }, [r.values.buffer as ArrayBuffer]);
+    } catch (e) {
+      reply(failure(e, id));
+    }
+  };
+  reply({ ready: true });
+} catch (e) {
+  reply(failure(e));
+}
