@@ -4,45 +4,68 @@ import { NumlaneError } from "./errors.js";
 import { reasonName, type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, DenseMatrix } from "./matrix.js";
 import * as K from "./generated/kernels.js";
-import { allFinite, callOptionKeys, checkAttached, checkOptions, float64Array, int32Array, integer, nonNegative, positive, type OptionKeys } from "./validate.js";
+import { allFinite, boolean, callOptionKeys, checkAttached, checkOptions, integer, nonNegative, type OptionKeys } from "./validate.js";
 import { refuseUnsafeScale } from "./sketch.js";
 import { lasso, lassoPath, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LassoResult } from "./bcd/lasso.js";
-import { bcdReason, bcdSolve, columnMajor, columnMajorBytes, denseOf, type BcdOptions, type BcdProblem, type BcdReason, type BcdResult } from "./bcd/generic.js";
+import { bcdSolve, columnMajor, columnMajorBytes, denseOf, type BcdOptions, type BcdProblem, type BcdResult } from "./bcd/generic.js";
+import { classLabels, labelArray, newtonLogistic, sampleWeights, type LogisticReason, type LogisticResult } from "./glm/logistic.js";
 
 export type { BcdReason, BcdResult } from "./bcd/generic.js";
 export type { LassoOptions, LassoPathOptions, LassoPathResult, LassoResult } from "./bcd/lasso.js";
+export type { LogisticReason, LogisticResult } from "./glm/logistic.js";
 
 export interface LogisticOptions extends CallOptions {
   /** Inverse regularisation strength (scikit-learn's C); or give lambda = 1/(n·C). Default C = 1. */
   C?: number;
   lambda?: number;
-  /** "l2" (default): ½‖w‖² + C·Σ loss; "l1": ‖w‖₁ + C·Σ loss (sparse w). */
+  /** "l2" (default): ½‖w‖² + C·Σ loss; "l1": ‖w‖₁ + C·Σ loss (sparse w). The intercepts are not penalised. */
   penalty?: "l2" | "l1";
-  /** Stop when the largest optimality violation of a sweep ≤ tol × the first sweep's; default 1e-6. */
+  /**
+   * L2: stop when ‖∇f‖ ≤ tol·‖∇f(0)‖ (LIBLINEAR's rule). L1: when the largest
+   * optimality violation of a sweep ≤ tol × the first sweep's. Default 1e-6.
+   */
   tol?: number;
-  /** Sweeps over the coordinates; default 1000. */
+  /** L2: Newton steps; L1: sweeps over the coordinates. Default 1000. */
   maxIter?: number;
   /**
    * "multinomial": labels 0..classes−1 (y as Float64Array, Int32Array or
    * number[]), the softmax loss, ½‖W‖² (or ‖W‖₁) + C·Σ loss; the result's x is
-   * classes×p (class k's coefficients at x[k·p ..]). Fitted by nl.bcd with
-   * Newton steps on greedy (GSD) variable blocks unless `bcd` says otherwise.
+   * classes×p (class k's coefficients at x[k·p ..]), intercept one per class.
+   * L2 is fitted by the trust-region Newton method; L1 (or L2 given `bcd`
+   * settings) by nl.bcd with Newton steps on greedy (GSD) variable blocks.
    * Default false: binary, labels −1/1.
    */
   multiClass?: false | "multinomial";
-  /** Multinomial only: the nl.bcd settings (partition, blockSize, rule, update, seed, x0). */
+  /** Multinomial only: fit by nl.bcd with these settings (partition, blockSize, rule, update, seed, x0). */
   bcd?: Pick<BcdOptions, "partition" | "blockSize" | "rule" | "update" | "seed" | "x0" | "activeSet">;
   /** Multinomial only: the number of classes (default max(y) + 1). */
   classes?: number;
+  /**
+   * Fit unpenalised intercepts (scikit-learn's default; result.intercept).
+   * Default true. The multinomial L1 fit and nl.bcd settings take false only.
+   */
+  fitIntercept?: boolean;
+  /** Per-sample weights s_i ≥ 0 (n of them): the loss is C·Σ s_i·loss_i. Default all 1. */
+  sampleWeight?: Float64Array | number[];
 }
 const LOGISTIC_KEYS = callOptionKeys<LogisticOptions>({
-  C: true, lambda: true, penalty: true, tol: true, maxIter: true, multiClass: true, bcd: true, classes: true,
+  C: true, lambda: true, penalty: true, tol: true, maxIter: true, multiClass: true, bcd: true, classes: true, fitIntercept: true, sampleWeight: true,
 });
 const LOGISTIC_BCD_KEYS: OptionKeys<NonNullable<LogisticOptions["bcd"]>> = {
   partition: true, blockSize: true, rule: true, update: true, seed: true, x0: true, activeSet: true,
 };
 
 const toDense = (A: unknown): DenseMatrix => denseOf("A", A);
+
+/** The multinomial fit's class count: opts.classes, or max(2, max(y) + 1); y checked to be an array. */
+function classCount(y: unknown, classes: unknown): number {
+  if (y === null || typeof y !== "object" || typeof (y as ArrayLike<number>).length !== "number") throw new NumlaneError("invalid-type", "expected an array of class indices", "y");
+  if (ArrayBuffer.isView(y)) checkAttached("y", y);
+  const v = y as ArrayLike<number>;
+  let top = 0;
+  for (let i = 0; i < v.length; i++) if (Number.isInteger(v[i]) && v[i] > top) top = v[i];
+  return classes !== undefined ? integer("opts.classes", classes, 2, 1 << 16) : Math.max(2, top + 1);
+}
 
 export class Bcd {
   constructor(private readonly e: Engine) {}
@@ -63,11 +86,14 @@ export class Bcd {
   }
 
   /**
-   * Binary logistic regression (no intercept: add a column of ones to A for
-   * one), labels y ∈ {−1, 1}, by coordinate descent with Newton steps and an
-   * Armijo line search (LIBLINEAR's primal CDN), one SPMD launch.
+   * Logistic regression, binary (labels −1/1) or multinomial, with
+   * unpenalised intercepts (fitIntercept, default true) and sample weights.
+   * L2: a trust-region Newton method (LIBLINEAR's TRON), one SPMD launch
+   * (src/glm/logistic.ts). L1, binary: newGLMNET (LIBLINEAR's primal L1
+   * solver: coordinate descent on quadratic models, line searches), one
+   * launch; multinomial: nl.bcd (without intercepts).
    */
-  async logisticRegression(A: DenseMatrix | CsrMatrix | number[][], labels: Float64Array | Int32Array | number[], opts: LogisticOptions = {}): Promise<BcdResult> {
+  async logisticRegression(A: DenseMatrix | CsrMatrix | number[][], labels: Float64Array | Int32Array | number[], opts: LogisticOptions = {}): Promise<LogisticResult> {
     const D = toDense(A);
     const n = D.rows, p = D.cols;
     if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "A");
@@ -80,37 +106,50 @@ export class Bcd {
     if (!(C > 0) || C === Infinity) throw new NumlaneError("invalid-value", `the regularisation must be positive and finite (C = ${C})`, opts.lambda !== undefined ? "opts.lambda" : "opts.C");
     const penalty = opts.penalty ?? "l2";
     if (penalty !== "l2" && penalty !== "l1") throw new NumlaneError("invalid-value", `expected "l2" or "l1", got ${String(penalty)}`, "opts.penalty");
-    if (opts.multiClass === "multinomial") return this.multinomial(D, labels, C, penalty, opts);
+    const fitIntercept = opts.fitIntercept === undefined ? true : boolean("opts.fitIntercept", opts.fitIntercept);
+    const sw = sampleWeights(opts.sampleWeight, n);
+    const tol = nonNegative("opts.tol", opts.tol ?? 1e-6);
+    const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
+    if (opts.multiClass === "multinomial") {
+      const classes = classCount(labels, opts.classes);
+      if (penalty === "l1" || opts.bcd !== undefined) {
+        checkOptions("opts.bcd", opts.bcd, LOGISTIC_BCD_KEYS);
+        // nl.bcd's softmax loss has neither intercepts nor weights.
+        if (fitIntercept) throw new NumlaneError("invalid-value", `the multinomial ${opts.bcd !== undefined ? "fit with bcd settings" : "L1 fit"} has no intercept: pass fitIntercept: false`, "opts.fitIntercept");
+        if (opts.sampleWeight !== undefined) throw new NumlaneError("invalid-value", `the multinomial ${opts.bcd !== undefined ? "fit with bcd settings" : "L1 fit"} takes no sample weights`, "opts.sampleWeight");
+        return this.multinomial(D, labels, classes, C, penalty, opts);
+      }
+      const y = classLabels(labels, n, classes);
+      allFinite("A", D.data);
+      refuseUnsafeScale("A", D.data);
+      return newtonLogistic(this.e, D, y, sw, { classes, C, fitIntercept, tol, maxIter }, opts);
+    }
     for (const k of ["bcd", "classes"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for multiClass: "multinomial"`, `opts.${k}`);
     allFinite("A", D.data);
     refuseUnsafeScale("A", D.data);
-    // Int32Array and number[] labels are taken as the signature says (copied to f64).
-    if (Array.isArray(labels)) {
-      const bad = labels.findIndex((v) => typeof v !== "number");
-      if (bad >= 0) throw new NumlaneError("invalid-type", `labels must be numbers; y[${bad}] is ${typeof labels[bad]}`, "y");
-    }
-    const y = labels instanceof Int32Array ? Float64Array.from(int32Array("y", labels)) : Array.isArray(labels) ? Float64Array.from(labels) : float64Array("y", labels);
-    if (y.length !== n) throw new NumlaneError("invalid-shape", `expected ${n} labels to match A's rows, got ${y.length}`, "y");
+    const y = labelArray(labels, n);
     for (let i = 0; i < n; i++) if (y[i] !== 1 && y[i] !== -1) throw new NumlaneError("invalid-value", `labels must be −1 or 1; y[${i}] is ${y[i]}`, "y");
-    const tol = nonNegative("opts.tol", opts.tol ?? 1e-6);
-    const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
+    if (penalty === "l2") return newtonLogistic(this.e, D, y, sw, { classes: 1, C, fitIntercept, tol, maxIter }, opts);
     const heap = this.e.heap;
-    const threads = this.e.threadsFor(8 * n * 16, opts);
-    const launchBytes = this.e.launchBytes(K.logistic_cdn_f64, { n }, threads);
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, y], 8 * p + 64 + columnMajorBytes(this.e, D) + launchBytes);
+    const fi = fitIntercept ? 1 : 0;
+    // One thread: newGLMNET's passes are single columns, too short to share.
+    const threads = 1;
+    const launchBytes = this.e.launchBytes(K.logistic_glmnet_f64, { n, p }, threads);
+    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, y, sw], 8 * (p + fi) + 64 + columnMajorBytes(this.e, D) + launchBytes);
     try {
       const ap = await columnMajor(this.e, scope, D, opts);
-      const w = scope.alloc(8 * p);
-      heap.f64.fill(0, w >> 3, (w >> 3) + p);
-      const r = await scope.launch(K.logistic_cdn_f64, {
-        a: ap, n, p, y: scope.input(y), w, c: C, l1: penalty === "l1" ? 1 : 0, maxIter, tol,
+      const w = scope.alloc(8 * (p + fi));
+      heap.f64.fill(0, w >> 3, (w >> 3) + p + fi);
+      const r = await scope.launch(K.logistic_glmnet_f64, {
+        a: ap, n, p, y: scope.input(y), sw: scope.input(sw), w, fitIntercept: fi, c: C, maxIter, tol,
       }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
       const x = this.e.copyOut(heap.f64.subarray(w >> 3, (w >> 3) + p));
+      const intercept = Float64Array.of(fi ? heap.f64[(w >> 3) + p] : 0);
       let pen = 0;
-      for (let j = 0; j < p; j++) pen += penalty === "l1" ? Math.abs(x[j]) : 0.5 * x[j] * x[j];
+      for (let j = 0; j < p; j++) pen += Math.abs(x[j]);
       // The loss is summed in wasm: the same bits in every runtime.
-      const reason = bcdReason(r.reason);
-      return { x, objective: pen + C * r.loss, iterations: r.iterations, converged: reason === "converged", reason, history: new Float64Array(0) };
+      const reason = reasonName(r.reason) as LogisticReason;
+      return { x, intercept, objective: pen + C * r.loss, iterations: r.iterations, converged: reason === "converged", reason, violation: r.violation, history: new Float64Array(0) };
     } finally {
       scope.free();
     }
@@ -121,13 +160,8 @@ export class Bcd {
    * mean-loss scaling (penalty weight 1/(n·C)); the objective is reported in
    * this method's own scaling, penalty + C·Σ loss, as for the binary fit.
    */
-  private async multinomial(D: DenseMatrix, y: ArrayLike<number>, C: number, penalty: "l1" | "l2", opts: LogisticOptions): Promise<BcdResult> {
+  private async multinomial(D: DenseMatrix, y: ArrayLike<number>, classes: number, C: number, penalty: "l1" | "l2", opts: LogisticOptions): Promise<LogisticResult> {
     const n = D.rows, p = D.cols;
-    if (y === null || typeof y !== "object" || typeof (y as ArrayLike<number>).length !== "number") throw new NumlaneError("invalid-type", "expected an array of class indices", "y");
-    if (ArrayBuffer.isView(y)) checkAttached("y", y);
-    let top = 0;
-    for (let i = 0; i < y.length; i++) if (Number.isInteger(y[i]) && y[i] > top) top = y[i];
-    const classes = opts.classes !== undefined ? integer("opts.classes", opts.classes, 2, 1 << 16) : Math.max(2, top + 1);
     const o = checkOptions("opts.bcd", opts.bcd, LOGISTIC_BCD_KEYS) ?? {};
     const m = p * classes;
     const fit = await this.bcd(
@@ -137,6 +171,6 @@ export class Bcd {
         tol: opts.tol ?? 1e-6, maxIter: opts.maxIter, signal: opts.signal, onProgress: opts.onProgress, threads: opts.threads,
       },
     );
-    return { ...fit, objective: fit.objective * n * C };
+    return { ...fit, intercept: new Float64Array(classes), objective: fit.objective * n * C };
   }
 }

@@ -6,7 +6,7 @@ import { Softmax, type SoftmaxAlgorithm, type SoftmaxOptions } from "./softmax.j
 import { Krylov, RecycleSpace, type CgOptions, type CgResult, type GmresOptions, type GmresResult, type RecycleOptions, type LinearSystem, type SequenceOptions, type SequenceOrderOptions, type SequenceResult, type SolverMatrix } from "./krylov.js";
 import type { CsrMatrix, DenseMatrix, MatrixLike } from "./matrix.js";
 import { holding, prepareMatrix, type PreparedMatrix } from "./operator.js";
-import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LassoResult, type LogisticOptions } from "./bcd.js";
+import { Bcd, type BcdResult, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LassoResult, type LogisticOptions, type LogisticResult } from "./bcd.js";
 import type { BcdOptions, BcdProblem } from "./bcd/generic.js";
 import { Sketch, type LeverageOptions, type LstsqOptions, type LstsqResult, type QrResult, type SketchOptions } from "./sketch.js";
 import { Engine, MAX_THREADS, type CallOptions } from "./engine.js";
@@ -142,8 +142,8 @@ export class Numlane {
     return this.bcdFamily.lasso(A, b, opts);
   }
 
-  /** Binary logistic regression (labels −1/1), L2 or L1 penalty, by coordinate Newton descent. */
-  logisticRegression(A: CsrMatrix | DenseMatrix | number[][], y: Float64Array | Int32Array | number[], opts?: LogisticOptions): Promise<BcdResult> {
+  /** Logistic regression, binary (labels −1/1) or multinomial, L2 (trust-region Newton) or L1 (newGLMNET), with intercepts and sample weights. */
+  logisticRegression(A: CsrMatrix | DenseMatrix | number[][], y: Float64Array | Int32Array | number[], opts?: LogisticOptions): Promise<LogisticResult> {
     return this.bcdFamily.logisticRegression(A, y, opts);
   }
 

@@ -20,7 +20,7 @@ export type { SoftmaxOptions, SoftmaxAlgorithm } from "./softmax.js";
 export { RecycleSpace } from "./krylov.js";
 export { PreparedMatrix } from "./operator.js";
 export type { BcdOptions, BcdProblem, BcdPenalty, BcdLoss, BcdPartition, BcdRule, BcdUpdate } from "./bcd/generic.js";
-export type { BcdResult, BcdReason, LassoOptions, LassoPathOptions, LassoPathResult, LassoResult, LogisticOptions } from "./bcd.js";
+export type { BcdResult, BcdReason, LassoOptions, LassoPathOptions, LassoPathResult, LassoResult, LogisticOptions, LogisticReason, LogisticResult } from "./bcd.js";
 export type { CgOptions, CgResult, CgReason, GmresOptions, GmresResult, GmresReason, Preconditioner, RecycleOptions, LinearSystem, SequenceOptions, SequenceOrderOptions, SequenceResult, SolverMatrix } from "./krylov.js";
 export type { LeverageOptions, LstsqMethod, LstsqOptions, LstsqReason, LstsqResult, QrResult, SketchKind, SketchOptions } from "./sketch.js";
 export type { Progress } from "./pool/pool.js";

@@ -323,8 +323,16 @@ add("logisticRegression", [
   ["non-integer size", (nl) => nl.logisticRegression(tall, fx.classes, { multiClass: "multinomial", classes: 2.5 }), "invalid-size", "opts.classes"],
   ["unknown option key", (nl) => nl.logisticRegression(tall, fx.classes, { multiClass: "multinomial", bcd: any({ rules: "gs" }) }), "invalid-value", "opts.bcd.rules"],
   ["options null", (nl) => nl.logisticRegression(tall, fx.classes, { multiClass: "multinomial", bcd: any(null) }), "invalid-type", "opts.bcd"],
+  ["wrong length or shape", (nl) => nl.logisticRegression(tall, fx.labels, { sampleWeight: new Float64Array(23).fill(1) }), "invalid-shape", "opts.sampleWeight"],
+  ["out-of-range option", (nl) => nl.logisticRegression(tall, fx.labels, { sampleWeight: Float64Array.from({ length: 24 }, (_, i) => (i === 5 ? -1 : 1)) }), "invalid-value", "opts.sampleWeight"],
+  ["NaN entry", (nl) => nl.logisticRegression(tall, fx.labels, { sampleWeight: Float64Array.from({ length: 24 }, (_, i) => (i === 5 ? NaN : 1)) }), "invalid-value", "opts.sampleWeight"],
+  ["wrong type", (nl) => nl.logisticRegression(tall, fx.labels, { sampleWeight: any("ones") }), "invalid-type", "opts.sampleWeight"],
+  ["wrong type", (nl) => nl.logisticRegression(tall, fx.labels, { fitIntercept: any(1) }), "invalid-type", "opts.fitIntercept"],
+  ["bad labels", (nl) => nl.logisticRegression(tall, fx.classes, { multiClass: "multinomial", classes: 2 }), "invalid-value", "y"],
+  ["bad labels", (nl) => nl.logisticRegression(tall, Float64Array.from(fx.classes, (v, i) => (i === 2 ? 0.5 : v)), { multiClass: "multinomial" }), "invalid-value", "y"],
+  ["out-of-range option", (nl) => nl.logisticRegression(tall, fx.classes, { multiClass: "multinomial", penalty: "l1" }), "invalid-value", "opts.fitIntercept"],
 ]);
-cases.push(...optionCases("logisticRegression", (nl, o) => nl.logisticRegression(tall, fx.labels, any(o)), "fitIntercept"));
+cases.push(...optionCases("logisticRegression", (nl, o) => nl.logisticRegression(tall, fx.labels, any(o)), "intercept"));
 const ls = () => ({ loss: "least-squares" as const, A: tall, b: fx.bt });
 // A path 0–1–2–3 with its ends labelled.
 const graph = () => ({ loss: "label-propagation" as const, W: fx.path, labels: fx.pathLabels, labelled: fx.pathLabelled });

@@ -6,9 +6,11 @@
 // the target, fit w to the centered data and report c = ȳ − x̄·w: the exact
 // minimizer over (w, c), since for any w the best c makes the residual's mean
 // zero. The logistic loss has no such closed form: the features are centered
-// and a constant column of height s is added, whose coefficient w₀ gives
-// c = s·w₀ − x̄·w; its penalty (w₀²/2 = c²/(2s²), or |c|/s) fades as s grows,
-// so s is INTERCEPT_SCALE times the largest feature's root mean square.
+// and nl.logisticRegression fits its unpenalized intercept b to them, so
+// c = b − x̄·w. Its multinomial L1 fit has none: there a constant column of
+// height s is added, whose coefficient w₀ gives c = s·w₀ − x̄·w; its penalty
+// (|c|/s) fades as s grows, so s is INTERCEPT_SCALE times the largest
+// feature's root mean square.
 import { performance } from "node:perf_hooks";
 import { DenseMatrix } from "../matrix.js";
 import { readRegressionCsv } from "../io/csv.js";
@@ -18,7 +20,7 @@ import { numberOption, readFile, UsageError, type CommandSpec, type OptionSpec, 
 import { PROGRESS_OPTION, progressLine } from "./progress.js";
 import { KINDS as SKETCH_KIND_NAMES } from "../sketch.js";
 
-/** The logistic intercept column's height over the largest feature RMS: its penalty is 1/INTERCEPT_SCALE² of a feature's. */
+/** The multinomial L1 intercept column's height over the largest feature RMS: its penalty is 1/INTERCEPT_SCALE of a feature's. */
 export const INTERCEPT_SCALE = 1000;
 /** More distinct targets than this is not a classification problem. */
 const MAX_CLASSES = 1000;
@@ -58,15 +60,15 @@ export const lassoSpec: CommandSpec = {
 export const logisticSpec: CommandSpec = {
   name: "logistic",
   positionals: ["data.csv"],
-  summary: "Logistic regression by coordinate descent: w minimizing ½‖w‖² (or ‖w‖₁) + C·Σ log-loss.\n" +
+  summary: "Logistic regression: w minimizing ½‖w‖² (or ‖w‖₁) + C·Σ log-loss (L2: trust-region Newton; L1: coordinate descent).\n" +
     "Two classes in the target: binary; more: multinomial (softmax loss). Labels may be any numbers.",
-  notes: csvNote + `\nThe intercept is the coefficient of a constant column ${INTERCEPT_SCALE}× the largest feature's RMS high,\n` +
-    `so its penalty is negligible (1/${INTERCEPT_SCALE}² of a feature's), not zero.`,
+  notes: csvNote + "\nThe intercept is unpenalized; for the multinomial L1 fit only, it is the coefficient of a constant column\n" +
+    `${INTERCEPT_SCALE}× the largest feature's RMS high, so its penalty is negligible (1/${INTERCEPT_SCALE} of a feature's), not zero.`,
   options: {
     C: { type: "string", value: "C", default: "1", help: "inverse regularization strength (scikit-learn's C)" },
     penalty: { type: "string", value: "P", choices: ["l2", "l1"], default: "l2", help: "the penalty" },
-    tol: { type: "string", value: "T", help: "stop when a sweep's largest optimality violation ≤ tol × the first's (default 1e-6)" },
-    "max-iter": { type: "string", value: "N", help: "sweeps allowed (default 1000)" },
+    tol: { type: "string", value: "T", help: "L2: stop when ‖gradient‖ ≤ tol × its first; L1: a sweep's largest optimality violation ≤ tol × the first's (default 1e-6)" },
+    "max-iter": { type: "string", value: "N", help: "Newton steps (L2) or sweeps (L1) allowed (default 1000)" },
     intercept,
     ...PROGRESS_OPTION,
   },
@@ -171,13 +173,16 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
   if (classes.length < 2) throw new UsageError(`${d.file}: the target "${d.target}" holds one value only; logistic regression needs two classes or more`);
   if (classes.length > MAX_CLASSES) throw new UsageError(`${d.file}: the target "${d.target}" holds ${classes.length} distinct values; logistic regression needs class labels (lstsq or lasso fit a continuous target)`);
   const binary = classes.length === 2;
-  // The features, centered, with the constant column last when fitting an intercept.
+  const penalty = args.values.penalty as "l1" | "l2";
+  // The fit's own intercept, except for the multinomial L1 fit (which has none): a constant column there.
+  const column = withIntercept && !binary && penalty === "l1";
+  // The features, centered, with the constant column last when it is used.
   let rms = 0;
   for (let j = 0; j < p; j++) { let s = 0; for (let i = 0; i < m; i++) s += d.A.data[i * p + j] ** 2; rms = Math.max(rms, Math.sqrt(s / m)); }
   const height = INTERCEPT_SCALE * (rms > 0 ? rms : 1);
-  const q = withIntercept ? p + 1 : p;
+  const q = column ? p + 1 : p;
   const a = new Float64Array(m * q);
-  for (let i = 0; i < m; i++) { a.set(d.A.data.subarray(i * p, i * p + p), i * q); if (withIntercept) a[i * q + p] = height; }
+  for (let i = 0; i < m; i++) { a.set(d.A.data.subarray(i * p, i * p + p), i * q); if (column) a[i * q + p] = height; }
   const A = new DenseMatrix(m, q, a);
   const index = new Map(classes.map((c, k) => [c, k]));
   const y = binary ? d.b.map((v) => (v === classes[1] ? 1 : -1)) : d.b.map((v) => index.get(v)!);
@@ -186,7 +191,7 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
   const bar = progressLine(args, "logistic", (pr) => `sweep ${pr.iteration}  ${pr.value.toExponential(2)}`);
   const t0 = performance.now();
   const r = await nl.logisticRegression(A, y, {
-    C, penalty: args.values.penalty as "l1" | "l2", tol: numberOption(args, "tol", { min: 0 }),
+    C, penalty, fitIntercept: withIntercept && !column, tol: numberOption(args, "tol", { min: 0 }),
     maxIter: numberOption(args, "max-iter", { integer: true, min: 1 }), onProgress: bar.onProgress,
     ...(binary ? {} : { multiClass: "multinomial" as const, classes: classes.length }),
   });
@@ -198,7 +203,7 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
   for (let c = 0; c < k; c++) {
     const w = r.x.subarray(c * q, c * q + q);
     coefficients.push(w.slice(0, p));
-    intercepts.push(withIntercept ? height * w[p] - dot(d.mean, w.subarray(0, p)) : 0);
+    intercepts.push(!withIntercept ? 0 : (column ? height * w[p] : r.intercept[c]) - dot(d.mean, w.subarray(0, p)));
   }
   // Training accuracy from the fitted model (uncentered features).
   let correct = 0;
@@ -210,7 +215,7 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
   }
   const result = {
     file: d.file, rows: m, features: d.features, target: d.target, classes, multinomial: !binary, C, penalty: args.values.penalty,
-    intercepts: withIntercept ? intercepts : null, coefficients: coefficients.map((w) => Array.from(w)), interceptColumnHeight: withIntercept ? height : null,
+    intercepts: withIntercept ? intercepts : null, coefficients: coefficients.map((w) => Array.from(w)), interceptColumnHeight: column ? height : null,
     trainingAccuracy: correct / m, objective: r.objective, reason: r.reason, converged: r.converged, iterations: r.iterations, ms: +ms.toFixed(3),
   };
   if (args.values.json) {
@@ -225,6 +230,6 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
     printCoefficients(d.features, coefficients[c], withIntercept ? intercepts[c] : undefined);
   }
   console.log(`training accuracy ${(100 * result.trainingAccuracy).toFixed(2)}%; objective ${r.objective.toPrecision(10)}`);
-  console.log(`${r.reason} after ${r.iterations} ${binary ? "sweeps" : "block updates"}, ${ms.toFixed(2)} ms`);
+  console.log(`${r.reason} after ${r.iterations} ${penalty === "l2" ? "Newton steps" : binary ? "sweeps" : "block updates"}, ${ms.toFixed(2)} ms`);
   return r.converged ? 0 : 3;
 }

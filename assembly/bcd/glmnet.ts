@@ -1,0 +1,205 @@
+// Binary L1 logistic regression by newGLMNET (Yuan, Ho & Lin 2012; LIBLINEAR's
+// primal L1 solver): minimise
+//   ‖w‖₁ + C·Σ_i s_i·log(1 + exp(−y_i·(a_iᵀw + b))),
+// A column-major n×p, y_i ∈ {−1, 1}, s the sample weights, b an unpenalised
+// intercept (w[p], with fitIntercept). Each outer step builds the loss's
+// quadratic model at w (gradient g, Hessian AᵀDA), minimises model + ‖·‖₁ by
+// cyclic coordinate descent over the coordinates that may move (A·d kept, no
+// exp or log per coordinate: what makes it cheaper than a Newton step per
+// coordinate on the loss itself), then a backtracking line search on the true
+// objective. One thread: the passes are per column and short.
+import { aborted, reportProgress } from "../core/team";
+import { at, padded } from "../core/memory";
+import { madd_f64x2 } from "../core/vexp";
+import { dot, dotSq } from "../core/dots";
+import { ABORTED, BREAKDOWN, CONVERGED, LogisticGlmnetF64Out, MAX_ITERATIONS } from "../generated/layouts";
+
+// Workspace regions, each padded to 64 bytes: n-vectors, then (p+1)-vectors.
+const W_Z = 0, W_XD = 1, W_D = 2, W_R = 3, W_DXD = 4;  // n each
+const W_G = 5, W_H = 6, W_DIR = 7, W_ACTIVE = 8;         // p + 1 each
+const W_END = 9;
+
+function workOffset(region: i32, n: i32, p: i32): usize {
+  let bytes: usize = 0;
+  for (let r = 0; r < region; r++) bytes += r < W_G ? padded(<usize>n << 3) : padded(<usize>(p + 1) << 3);
+  return bytes;
+}
+
+/** Bytes of logistic_glmnet_f64's workspace. */
+export function glmnetWorkspace(n: i32, p: i32): usize {
+  return workOffset(W_END, n, p);
+}
+
+const SIGMA: f64 = 0.01;     // Armijo sufficient-decrease fraction (LIBLINEAR's)
+const MAX_HALVINGS = 30;
+const INNER_PASSES = 100;    // coordinate passes over the model per outer step, at most
+const INNER_FRACTION: f64 = 0.1;  // the model is minimised until its violation ≤ this × the loss's
+const SHRINK_MARGIN: f64 = 1e-2;  // a zero coordinate with |g| ≤ 1 − margin sits out the inner passes
+
+/** argmin_δ G·δ + ½H·δ² + |w + δ|. */
+// @ts-ignore: decorator
+@inline function l1Step(w: f64, g: f64, h: f64): f64 {
+  if (g + 1 <= h * w) return -(g + 1) / h;
+  if (g - 1 >= h * w) return -(g - 1) / h;
+  return -w;
+}
+
+/** The minimum-norm subgradient's size at coordinate value w with loss gradient g (penalised). */
+// @ts-ignore: decorator
+@inline function violation(w: f64, g: f64): f64 {
+  return w > 0 ? Math.abs(g + 1) : w < 0 ? Math.abs(g - 1) : max(Math.abs(g) - 1, 0);
+}
+
+function sum(v: usize, n: i32): f64 {
+  let t: f64 = 0;
+  for (let i = 0; i < n; i++) t += load<f64>(at(v, i));
+  return t;
+}
+
+/** y += δ·x. */
+function axpy(delta: f64, x: usize, y: usize, n: i32): void {
+  const dv = f64x2.splat(delta);
+  let i = 0;
+  for (; i + 1 < n; i += 2) v128.store(at(y, i), madd_f64x2(dv, v128.load(at(x, i)), v128.load(at(y, i))));
+  for (; i < n; i++) store<f64>(at(y, i), load<f64>(at(y, i)) + delta * load<f64>(at(x, i)));
+}
+
+/** xd += δ·a_j and dxd += δ·D·a_j in one read of the column (col 0: the intercept's ones). */
+function modelStep(delta: f64, col: usize, dd: usize, xd: usize, dxd: usize, n: i32): void {
+  const dv = f64x2.splat(delta);
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const v = col == 0 ? dv : f64x2.mul(dv, v128.load(at(col, i)));
+    v128.store(at(xd, i), f64x2.add(v128.load(at(xd, i)), v));
+    v128.store(at(dxd, i), madd_f64x2(v, v128.load(at(dd, i)), v128.load(at(dxd, i))));
+  }
+  for (; i < n; i++) {
+    const v = col == 0 ? delta : delta * load<f64>(at(col, i));
+    store<f64>(at(xd, i), load<f64>(at(xd, i)) + v);
+    store<f64>(at(dxd, i), load<f64>(at(dxd, i)) + v * load<f64>(at(dd, i)));
+  }
+}
+
+/** Σ s_i·log(1 + exp(−y_i·(z_i + λ·xd_i))). */
+function loss(z: usize, xd: usize, lambda: f64, y: usize, sw: usize, n: i32): f64 {
+  let t: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const u = -load<f64>(at(y, i)) * (load<f64>(at(z, i)) + lambda * load<f64>(at(xd, i)));
+    t += (u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u))) * load<f64>(at(sw, i));
+  }
+  return t;
+}
+
+/**
+ * On entry w (p entries, +1 with the intercept) holds zeros. Stops when the
+ * largest optimality violation at w is ≤ tol × that at the start (checked on
+ * every coordinate, after each step), when no step lowers the objective in
+ * floating point (breakdown), or after maxIter outer steps.
+ */
+export function logistic_glmnet_f64(
+  a: usize, n: i32, p: i32, y: usize, sw: usize, w: usize, fitIntercept: i32, c: f64,
+  maxIter: i32, tol: f64, work: usize, out: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  if (tid != 0) return;
+  const coords = p + (fitIntercept != 0 ? 1 : 0);
+  const z = work + workOffset(W_Z, n, p), xd = work + workOffset(W_XD, n, p);
+  const dd = work + workOffset(W_D, n, p), r = work + workOffset(W_R, n, p), dxd = work + workOffset(W_DXD, n, p);
+  const g = work + workOffset(W_G, n, p), h = work + workOffset(W_H, n, p);
+  const dir = work + workOffset(W_DIR, n, p), active = work + workOffset(W_ACTIVE, n, p);
+  for (let i = 0; i < n; i++) store<f64>(at(z, i), 0);
+  let l1: f64 = 0;
+  let f = c * loss(z, z, 0, y, sw, n);
+  let first: f64 = -1, viol: f64 = 0;
+  let iter = 0, reason = MAX_ITERATIONS;
+  while (true) {
+    // The quadratic model at w: r = C·s·∂loss/∂z, D = C·s·∂²loss/∂z², g = Aᵀr, diag(AᵀDA).
+    for (let i = 0; i < n; i++) {
+      const yi = load<f64>(at(y, i)), cs = c * load<f64>(at(sw, i));
+      const t = 1.0 / (1.0 + Math.exp(-yi * load<f64>(at(z, i))));  // σ(y·z)
+      store<f64>(at(r, i), cs * (t - 1.0) * yi);
+      // D > 0 keeps every coordinate's curvature positive.
+      store<f64>(at(dd, i), max(cs * t * (1.0 - t), 1e-12 * cs));
+    }
+    viol = 0;
+    let nActive = 0;
+    for (let j = 0; j < coords; j++) {
+      const col = a + ((<usize>j * n) << 3);
+      const gj = j < p ? dot(col, r, n) : sum(r, n);
+      const hj = (j < p ? dotSq(col, dd, n) : sum(dd, n)) + 1e-12;
+      store<f64>(at(g, j), gj);
+      store<f64>(at(h, j), hj);
+      const wj = load<f64>(at(w, j));
+      viol = max(viol, j < p ? violation(wj, gj) : Math.abs(gj));
+      if (j == p || wj != 0 || Math.abs(gj) > 1 - SHRINK_MARGIN) store<i32>(active + (<usize>(nActive++) << 2), j);
+    }
+    if (first < 0) first = viol;
+    reportProgress(team, iter, viol);
+    if (viol <= tol * first) { reason = CONVERGED; break; }
+    if (iter >= maxIter) break;
+    if (aborted(team)) { reason = ABORTED; break; }
+    iter++;
+
+    // Coordinate descent on g·d + ½dᵀAᵀDA·d + ‖w + d‖₁ over the active coordinates; A·d in xd.
+    for (let i = 0; i < n; i++) { store<f64>(at(xd, i), 0); store<f64>(at(dxd, i), 0); }
+    for (let k = 0; k < nActive; k++) store<f64>(at(dir, load<i32>(active + (<usize>k << 2))), 0);
+    let stop = false;
+    for (let pass = 0; pass < INNER_PASSES; pass++) {
+      if (aborted(team)) { stop = true; break; }
+      let inner: f64 = 0;
+      for (let k = 0; k < nActive; k++) {
+        const j = load<i32>(active + (<usize>k << 2));
+        const col = j < p ? a + ((<usize>j * n) << 3) : 0;
+        // The model's gradient along j: g_j + (AᵀD·A·d)_j, with D·(A·d) kept in dxd.
+        const G = load<f64>(at(g, j)) + (j < p ? dot(col, dxd, n) : sum(dxd, n));
+        const H = load<f64>(at(h, j));
+        const dj = load<f64>(at(dir, j)), wd = load<f64>(at(w, j)) + dj;
+        let delta: f64;
+        if (j == p) { delta = -G / H; inner = max(inner, Math.abs(G)); }
+        else { delta = l1Step(wd, G, H); inner = max(inner, violation(wd, G)); }
+        if (delta == 0) continue;
+        store<f64>(at(dir, j), dj + delta);
+        modelStep(delta, col, dd, xd, dxd, n);
+      }
+      if (inner <= INNER_FRACTION * viol) break;
+    }
+
+    if (stop) { reason = ABORTED; break; }
+    // Backtracking on the true objective along d.
+    // The model's decrease at the full step: g·d + ‖w + d‖₁ − ‖w‖₁ (< 0).
+    let decrease: f64 = 0, l1New: f64 = 0;
+    for (let k = 0; k < nActive; k++) {
+      const j = load<i32>(active + (<usize>k << 2));
+      const wj = load<f64>(at(w, j)), dj = load<f64>(at(dir, j));
+      decrease += load<f64>(at(g, j)) * dj;
+      if (j != p) decrease += Math.abs(wj + dj) - Math.abs(wj);
+    }
+    let lambda: f64 = 1, accepted = false, fNew: f64 = f;
+    for (let t = 0; t < MAX_HALVINGS; t++) {
+      l1New = l1;
+      for (let k = 0; k < nActive; k++) {
+        const j = load<i32>(active + (<usize>k << 2));
+        if (j == p) continue;
+        const wj = load<f64>(at(w, j));
+        l1New += Math.abs(wj + lambda * load<f64>(at(dir, j))) - Math.abs(wj);
+      }
+      fNew = c * loss(z, xd, lambda, y, sw, n) + l1New;
+      if (fNew - f <= SIGMA * lambda * decrease) { accepted = true; break; }
+      lambda *= 0.5;
+    }
+    if (!accepted) { reason = BREAKDOWN; break; }
+    for (let k = 0; k < nActive; k++) {
+      const j = load<i32>(active + (<usize>k << 2));
+      store<f64>(at(w, j), load<f64>(at(w, j)) + lambda * load<f64>(at(dir, j)));
+    }
+    axpy(lambda, xd, z, n);
+    f = fNew;
+    // ‖w‖₁ afresh: no drift from the running differences.
+    l1 = 0;
+    for (let j = 0; j < p; j++) l1 += Math.abs(load<f64>(at(w, j)));
+  }
+  store<f64>(at(out, LogisticGlmnetF64Out.loss), loss(z, z, 0, y, sw, n));
+  store<f64>(at(out, LogisticGlmnetF64Out.iterations), <f64>iter);
+  store<f64>(at(out, LogisticGlmnetF64Out.reason), <f64>reason);
+  store<f64>(at(out, LogisticGlmnetF64Out.violation), viol);
+}

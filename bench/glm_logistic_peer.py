@@ -1,0 +1,69 @@
+# scikit-learn peer for bench/glm-logistic.mjs, one JSON request per line.
+# "data": loads a dataset (scikit-learn's breast_cancer or digits, or the
+# synthetic Gaussian set, seeded), writes X (row-major f64) and y (f64) to the
+# given files for the JavaScript side, and keeps them. "fit": one
+# LogisticRegression fit, timed in CPU seconds, with its objective in numlane's
+# scaling: ½‖W‖² (or ‖W‖₁) + C·Σ loss.
+import json, sys, time
+
+try:
+    import numpy as np
+    import sklearn
+    from scipy.special import logsumexp
+    from sklearn.datasets import load_breast_cancer, load_digits
+    from sklearn.linear_model import LogisticRegression
+except Exception as e:
+    print(json.dumps({"ok": False, "error": repr(e)}), flush=True)
+    sys.exit(0)
+
+data = {}
+
+def load(msg):
+    name = msg["name"]
+    if name == "breast_cancer":
+        X, y = load_breast_cancer(return_X_y=True)
+    elif name == "digits":
+        X, y = load_digits(return_X_y=True)
+    else:  # synthetic: Gaussian design, labels from a 10%-sparse plane plus noise
+        rs = np.random.RandomState(msg["seed"])
+        n, p = msg["n"], msg["p"]
+        X = rs.randn(n, p)
+        w = rs.randn(p) * (rs.uniform(size=p) < 0.1)
+        y = (X @ w + 0.5 * rs.randn(n) > 0).astype(float)
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    data[name] = (X, y)
+    X.tofile(msg["xfile"])
+    np.asarray(y, dtype=np.float64).tofile(msg["yfile"])
+    return {"n": X.shape[0], "p": X.shape[1]}
+
+def objective(X, y, m, C, penalty):
+    W, b = m.coef_, m.intercept_
+    Z = X @ W.T + b
+    if W.shape[0] == 1:
+        loss = np.logaddexp(0, -np.where(y == 1, 1, -1) * Z[:, 0]).sum()
+    else:
+        loss = (logsumexp(Z, axis=1) - Z[np.arange(len(y)), y.astype(int)]).sum()
+    pen = np.abs(W).sum() if penalty == "l1" else 0.5 * (W * W).sum()
+    return float(pen + C * loss)
+
+def fit(msg):
+    X, y = data[msg["name"]]
+    m = LogisticRegression(penalty=msg["penalty"], C=msg["C"], solver=msg["solver"], tol=msg["tol"],
+                           max_iter=msg["maxIter"], fit_intercept=msg["fitIntercept"])
+    t0 = time.process_time()
+    m.fit(X, y)
+    t = time.process_time() - t0
+    return {"seconds": t, "objective": objective(X, y, m, msg["C"], msg["penalty"]), "iterations": int(np.max(m.n_iter_))}
+
+for line in sys.stdin:
+    msg = json.loads(line)
+    try:
+        if msg["op"] == "hello":
+            out = {"ok": True, "versions": {"sklearn": sklearn.__version__, "numpy": np.__version__}}
+        elif msg["op"] == "data":
+            out = load(msg)
+        else:
+            out = fit(msg)
+    except Exception as e:
+        out = {"error": repr(e)}
+    print(json.dumps(out), flush=True)
