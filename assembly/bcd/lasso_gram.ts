@@ -24,7 +24,7 @@ import { ABORTED, CONVERGED, LassoGramF64Out, MAX_ITERATIONS } from "../generate
 const NEWTON_MAX: i32 = 512;
 
 // The workspace: H, then for the Newton step x and H saved, S, the right-hand side (p each), the factor.
-const WORK_H = 0, WORK_XSAVE = 1, WORK_HSAVE = 2, WORK_SUPPORT = 3, WORK_RHS = 4, WORK_FACTOR = 5;
+const WORK_H: usize = 0, WORK_XSAVE: usize = 1, WORK_HSAVE: usize = 2, WORK_SUPPORT: usize = 3, WORK_RHS: usize = 4, WORK_FACTOR: usize = 5;
 
 /** Bytes of lasso_gram_f64's workspace. */
 export function lassoGramWorkspace(p: i32): usize {

@@ -242,8 +242,9 @@ function prepare(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts:
 async function denseDesign(e: Engine, scope: TurnScope, design: Extract<Design, { kind: "dense" }>, opts: CallOptions): Promise<number> {
   const { D, s, mu } = design;
   if (!s && !mu) return columnMajor(e, scope, D, opts);
-  const n = D.rows, p = D.cols, raw = D.data, rowMajor = D.layout === "row-major";
+  const n = D.rows, p = D.cols, rowMajor = D.layout === "row-major";
   const t = scope.alloc(8 * n * p), dst = rowMajor ? scope.alloc(8 * n * p) : t;
+  const raw = scope.live(D.data);  // after the allocations, which may have grown the memory
   const at = e.heap.f64.subarray(t >> 3, (t >> 3) + n * p), m = mu ?? new Float64Array(p);
   if (rowMajor) for (let i = 0, k = 0; i < n; i++) { const si = s ? s[i] : 1; for (let j = 0; j < p; j++, k++) at[k] = si * (raw[k] - m[j]); }
   else for (let j = 0, k = 0; j < p; j++) { const mj = m[j]; for (let i = 0; i < n; i++, k++) at[k] = (s ? s[i] : 1) * (raw[k] - mj); }
@@ -315,8 +316,10 @@ async function fit(e: Engine, prep: Prepared, pens: { l1: number; l2: number }[]
     kernelBytes = denseDesignBytes(e, design) + (gram
       ? 8 * (p * p + p + batch * (p + GRAM_STATS + 2)) + 6 * 64 + Math.max(e.launchBytes(K.syrk_f64, { n: p }, buildThreads), e.launchBytes(K.gemv_rows_f64, {}, buildThreads)) + e.launchBytes(K.lasso_gram_f64, shape, 1)
       : e.launchBytes(K.lasso_cd_f64, shape, threads));
-    // Without s and μ, A goes in as it is; with them Ã is written in place (denseDesign).
-    inputs = design.s || design.mu ? [b] : [design.D.data, b];
+    // Without s and μ, A goes in as it is; with them Ã is written in place (denseDesign), from A
+    // read where it is: a view of wasm memory is registered (not copied) so that it can be re-made
+    // should the scope's allocations grow the memory.
+    inputs = design.s || design.mu ? (e.heap.owns(design.D.data) ? [design.D.data, b] : [b]) : [design.D.data, b];
   }
   const scope = await e.scope({ signal: opts.signal, long: true }, inputs, 8 * (n + p + batch * historyCap) + 3 * 64 + kernelBytes);
   try {
