@@ -234,19 +234,18 @@ withRedis("on BullMQ + Redis (loopback)", () => {
   it("a worker closed mid-run finishes the chunk it is solving and gives back the one it fetched ahead; another finishes the run, each chunk once", async () => {
     // A queue of its own, so that the CLI workers above take none of these jobs.
     const queue = "give-back", opts = { family: "darcy" as const, grid: 32, count: 300, seed: 7, chunk: 50 };
-    const first: { chunk: number; startedAt: number }[] = [], second: { chunk: number }[] = [];
+    const first: { chunk: number }[] = [], second: { chunk: number }[] = [];
     const one = await runWorker({ connection: url, queue, threads: 1, onChunk: (c) => first.push(c) });
     const run = enqueueSequence(opts, { connection: url, queue });
     const jobs = new Queue(queue, { connection: { host: "127.0.0.1", port } });
     try {
       // Once it holds two jobs (one solving, one fetched ahead), it is told to stop.
       while ((await jobs.getActiveCount()) < 2) await new Promise((r) => setTimeout(r, 2));
-      const stoppedAt = performance.timeOrigin + performance.now();
       await one.close();
       expect(await jobs.getActiveCount()).toBe(0);
+      // It finished what it held and gave the job fetched ahead back: not every chunk, and (below) each exactly once, none retried.
+      // (When a chunk starts on the solver thread is not what close() promises: the one being handed over may start just after.)
       expect(first.length).toBeLessThan(6);
-      // The chunk fetched ahead was not started: no chunk of the first worker started after close().
-      expect(first.filter((c) => c.startedAt > stoppedAt)).toEqual([]);
       const two = await runWorker({ connection: url, queue, threads: 1, onChunk: (c) => second.push(c) });
       const queued = await run;
       await two.close();
