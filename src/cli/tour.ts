@@ -145,10 +145,10 @@ export async function tour(nl: Numlane, args: Parsed): Promise<number> {
     us = await time(() => nl.logisticRegression(A, b, { multiClass: "multinomial", classes }), 5);
     let correct = 0;
     for (let i = 0; i < A.rows; i++) {
-      const scores = Array.from({ length: classes }, (_, k) => { let s = 0; for (let j = 0; j < p; j++) s += r.x[k * p + j] * A.data[i * p + j]; return s; });
+      const scores = Array.from({ length: classes }, (_, k) => { let s = r.intercept[k]; for (let j = 0; j < p; j++) s += r.x[k * p + j] * A.data[i * p + j]; return s; });
       if (scores.indexOf(Math.max(...scores)) === b[i]) correct++;
     }
-    say("logistic", `  ${r.reason} in ${r.iterations} block updates, objective ${r.objective.toPrecision(10)}, ` +
+    say("logistic", `  ${r.reason} in ${r.iterations} Newton iterations (intercepts fitted), objective ${r.objective.toPrecision(10)}, ` +
       `training accuracy ${(100 * correct / A.rows).toFixed(1)}%  median ${(us / 1e3).toFixed(1)} ms`,
       { case: "iris multinomial", reason: r.reason, iterations: r.iterations, objective: r.objective, accuracy: correct / A.rows, us });
   }
