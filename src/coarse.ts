@@ -6,7 +6,7 @@
 // matrix of a sequence that shares it.
 import { NumlaneError } from "./errors.js";
 import type { CsrMatrix } from "./matrix.js";
-import { integer } from "./validate.js";
+import { checkOptions, integer } from "./validate.js";
 
 /** Options of `coarse` (nl.cg and solveSequence). */
 export interface CoarseOptions {
@@ -17,7 +17,17 @@ export interface CoarseOptions {
    */
   aggregateSize?: number;
 }
-export const COARSE_KEYS: { readonly [K in keyof Required<CoarseOptions>]: true } = { aggregateSize: true };
+const COARSE_KEYS: { readonly [K in keyof Required<CoarseOptions>]: true } = { aggregateSize: true };
+
+/** opts.coarse checked (an options object's keys, aggregateSize an integer ≥ 1): undefined when it asks for none. */
+export function coarseOption(value: unknown, path: string): true | CoarseOptions | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return true;
+  checkOptions(path, value as CoarseOptions, COARSE_KEYS);
+  const size = (value as CoarseOptions).aggregateSize;
+  if (size !== undefined) integer(`${path}.aggregateSize`, size, 1);
+  return value as CoarseOptions;
+}
 
 /** The coarse solve's envelope may hold this many entries per unknown before the aggregates are made coarser. */
 const ENVELOPE_PER_UNKNOWN = 2;

@@ -11,7 +11,7 @@ import type { Progress } from "./pool/pool.js";
 import { contextValues, featureRows, OMEGA_GRID, RelaxationLearner, signatureRows, solveOrder } from "./sequence.js";
 import { MirrorCache, PreparedMatrix, SequencePreparer, surveyCsr } from "./operator.js";
 import { GmresRecyclingJudge, RecyclingJudge, type RecyclingVerdict } from "./recycle-policy.js";
-import { COARSE_KEYS, CoarsePlan, type CoarseKind, type CoarseOptions } from "./coarse.js";
+import { coarseOption, CoarsePlan, type CoarseOptions } from "./coarse.js";
 
 /** A matrix as the solvers take it: any of the three forms, or one prepared by nl.prepare. */
 export type SolverMatrix = CsrMatrix | DenseMatrix | number[][] | PreparedMatrix;
@@ -309,7 +309,8 @@ export class Krylov {
 
     const recycle = opts.recycle;
     if (recycle !== undefined) checkSpace(recycle, "cg", n);
-    const coarse = sequencePlan ?? coarsePlanFor(S, opts.coarse, "opts.coarse", "cg");
+    const wanted = coarseOption(opts.coarse, "opts.coarse");
+    const coarse = sequencePlan ?? (wanted && CoarsePlan.build(S, wanted, "opts.coarse", "cg"));
     if (coarse && recycle !== undefined) throw new NumlaneError("invalid-value", "coarse deflation and a recycle space cannot be combined; give one", "opts.coarse");
     if (isZero(b)) return zeroSolution(n);
     const { rhs, start, scale, rhsSquared } = safelyScaled(b, x0);
@@ -379,9 +380,10 @@ export class Krylov {
   /** nl.gmres, with solveSequence's coarse plan for A's pattern when it has one. */
   private async gmresWith(A: SolverMatrix, b: Float64Array, opts: GmresOptions, sequencePlan?: CoarsePlan): Promise<GmresResult> {
     checkOptions("opts", opts, GMRES_KEYS);
-    const wantsCoarse = sequencePlan !== undefined || (opts.coarse !== undefined && opts.coarse !== false);
-    if (wantsCoarse && opts.preconditioner === "none") throw new NumlaneError("invalid-value", "the coarse correction is followed by a Jacobi sweep: leave the preconditioner out or give \"jacobi\"", "opts.preconditioner");
-    const preconditioner = wantsCoarse ? "jacobi" : opts.preconditioner;
+    const wanted = coarseOption(opts.coarse, "opts.coarse");
+    const twoLevel = sequencePlan !== undefined || wanted !== undefined;
+    if (twoLevel) checkTwoLevelPreconditioner(opts.preconditioner);
+    const preconditioner = twoLevel ? "jacobi" : opts.preconditioner;
     const { S, n, x0, prepared, survey } = squareSystem("GMRES", A, b, opts.x0, "", { symmetry: false, diagonal: needsDiagonal(preconditioner) });
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     const atol = nonNegative("opts.atol", opts.atol ?? 0);
@@ -393,7 +395,7 @@ export class Krylov {
       checkSpace(opts.recycle, "gmres", n);
       checkRestart(restart, opts.recycle.k);
     }
-    const plan = sequencePlan ?? coarsePlanFor(S, opts.coarse, "opts.coarse", "gmres");
+    const plan = sequencePlan ?? (wanted && CoarsePlan.build(S, wanted, "opts.coarse", "gmres"));
     if (isZero(b)) return zeroSolution(n);
     const { rhs, start, scale, rhsSquared } = safelyScaled(b, x0);
     const tol = tolerance(rhsSquared, rtol, atol * scale);
@@ -477,8 +479,9 @@ export class Krylov {
     const method = opts.method ?? "cg";
     if (method !== "cg" && method !== "gmres") throw new NumlaneError("invalid-value", `expected "cg" or "gmres", got ${String(method)}`, "opts.method");
     // Every system and option is checked before the first solve (and the ordering's SpMVs).
+    const coarse = coarseOption(opts.coarse, "opts.coarse");
     // GMRES's coarse correction is followed by Jacobi, whose diagonals are then checked here too.
-    const twoLevel = method === "gmres" && opts.coarse !== undefined && opts.coarse !== false;
+    const twoLevel = method === "gmres" && coarse !== undefined;
     const pre = preconditionerFor(method, twoLevel && opts.preconditioner === undefined ? "jacobi" : opts.preconditioner);
     nonNegative("opts.rtol", opts.rtol ?? 1e-8);
     nonNegative("opts.atol", opts.atol ?? 0);
@@ -513,9 +516,8 @@ export class Krylov {
     const judge = space && method === "cg" && space.deflate === "auto" ? new RecyclingJudge(space.k, space.keptFor(mats[0].rows), mats[0], PRECONDITIONERS[pre].triangular) : undefined;
     const restartSteps = integer("opts.restart", opts.restart ?? Math.min(30, mats[0].rows), 1, 1000);
     if (space && method === "gmres") checkRestart(restartSteps, space.k);
-    const twoLevelWanted = method === "gmres" && opts.coarse !== undefined && opts.coarse !== false;
     const gmresJudge = space && method === "gmres" && space.deflate === "auto"
-      ? new GmresRecyclingJudge(space.k, restartSteps, mats[0], twoLevelWanted ? "two-level" : pre === "jacobi" ? "jacobi" : "none") : undefined;
+      ? new GmresRecyclingJudge(space.k, restartSteps, mats[0], twoLevel ? "two-level" : pre === "jacobi" ? "jacobi" : "none") : undefined;
     const sequence = order === "given" ? mats.map((_, i) => i) : solveOrder(features ?? signatureRows(mats));
     const omegas: number[] | undefined = learner ? new Array(mats.length) : undefined;
     const solutions: Float64Array[] = new Array(mats.length);
@@ -525,15 +527,12 @@ export class Krylov {
     if (onSolved !== undefined) callback("opts.onSolved", onSolved);
     if (method === "cg" && restart !== undefined) throw new NumlaneError("invalid-value", "restart is for method \"gmres\"", "opts.restart");
     // One coarse plan per pattern: built from the first system of a pattern, kept while the next ones share it.
-    if (opts.coarse !== undefined && opts.coarse !== false) {
-      if (method === "cg" && space) throw new NumlaneError("invalid-value", "CG's coarse deflation and recycle cannot be combined; give one", "opts.coarse");
-      if (method === "gmres" && opts.preconditioner === "none") throw new NumlaneError("invalid-value", "the coarse correction is followed by a Jacobi sweep: leave the preconditioner out or give \"jacobi\"", "opts.preconditioner");
-      if (opts.coarse !== true) checkOptions("opts.coarse", opts.coarse, COARSE_KEYS);
-    }
+    if (coarse && method === "cg" && space) throw new NumlaneError("invalid-value", "CG's coarse deflation and recycle cannot be combined; give one", "opts.coarse");
+    if (twoLevel) checkTwoLevelPreconditioner(opts.preconditioner);
     let plan: CoarsePlan | undefined;
     const planFor = (S: CsrMatrix) => {
-      if (opts.coarse === undefined || opts.coarse === false) return undefined;
-      if (!plan || !plan.fits(S)) plan = coarsePlanFor(S, opts.coarse, "opts.coarse", method);
+      if (!coarse) return undefined;
+      if (!plan || !plan.fits(S)) plan = CoarsePlan.build(S, coarse, "opts.coarse", method);
       return plan;
     };
     const preparer = new SequencePreparer(this.e.heap);
@@ -610,11 +609,9 @@ export class Krylov {
   }
 }
 
-/** The coarse plan `value` (opts.coarse, unchecked) asks for on S's pattern, or undefined. */
-function coarsePlanFor(S: CsrMatrix, value: unknown, path: string, kind: CoarseKind): CoarsePlan | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value !== true) checkOptions(path, value as CoarseOptions, COARSE_KEYS);
-  return CoarsePlan.build(S, value as true | CoarseOptions, path, kind);
+/** GMRES's coarse correction is followed by a Jacobi sweep: preconditioner "none" cannot go with it. */
+function checkTwoLevelPreconditioner(preconditioner: unknown): void {
+  if (preconditioner === "none") throw new NumlaneError("invalid-value", "the coarse correction is followed by a Jacobi sweep: leave the preconditioner out or give \"jacobi\"", "opts.preconditioner");
 }
 
 /** What gmres_f64 and gcrodr_f64 take for the two-level preconditioner (zeros without one). */

@@ -9,12 +9,13 @@
 // assembled in one pass over A's values.
 import { at } from "../core/memory";
 
+/** Element i of the i32 array at v. */
 // @ts-ignore: decorator
-@inline function i32At(v: usize, i: i32): i32 { return load<i32>(v + (<usize>i << 2)); }
+@inline export function i32At(v: usize, i: i32): i32 { return load<i32>(v + (<usize>i << 2)); }
 
-/** Row i of the envelope starts at column first(i) = i − (start[i+1] − start[i]) + 1. */
+/** Row i of an envelope (E's lower one here; two-level.ts's L and U too) spans columns first(i)..i: first(i) = i + 1 − (start[i+1] − start[i]). */
 // @ts-ignore: decorator
-@inline function first(start: usize, i: i32): i32 { return i + 1 - (i32At(start, i + 1) - i32At(start, i)); }
+@inline export function first(start: usize, i: i32): i32 { return i + 1 - (i32At(start, i + 1) - i32At(start, i)); }
 
 /** (AZ)ᵀ's values (m) and E's lower envelope (size) from A's values, in A's entry order. */
 export function coarseAssemble(data: usize, nnz: i32, colPos: usize, envPos: usize, cols: usize, m: i32, env: usize, size: i32): void {

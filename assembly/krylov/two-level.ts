@@ -13,13 +13,7 @@
 // order on one thread, and every thread solves with the same sums.
 import { barrier, rangeStart } from "../core/team";
 import { at } from "../core/memory";
-
-// @ts-ignore: decorator
-@inline function i32At(v: usize, i: i32): i32 { return load<i32>(v + (<usize>i << 2)); }
-
-/** Row i of the envelope spans columns first(i)..i: first(i) = i + 1 − (start[i+1] − start[i]). */
-// @ts-ignore: decorator
-@inline function first(start: usize, i: i32): i32 { return i + 1 - (i32At(start, i + 1) - i32At(start, i)); }
+import { first, i32At } from "./coarse";
 
 /**
  * One thread's view of the coarse space: the host's maps, the factored E
