@@ -52,6 +52,21 @@ function peerEnvironment() {
   return { OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS, OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? "(auto)" };
 }
 
+/** A case solving each system of `systems` by its own call. */
+function oneByOne(systems, name, t, solve) {
+  return {
+    name: `${name} ${t}t`,
+    run: async () => {
+      const xs = [], its = [];
+      for (const s of systems) {
+        const r = await solve(s);
+        xs.push(r.x); its.push(r.iterations);
+      }
+      return { solutions: xs, iterations: its.reduce((a, b) => a + b, 0) };
+    },
+  };
+}
+
 /** Hands the peer a sequence (one pattern; every system's values and b) through temporary files. */
 async function loadPeer(py, name, systems) {
   const dir = mkdtempSync(join(tmpdir(), "numlane-sequences-"));
@@ -131,17 +146,6 @@ export default async function main() {
   const n = systems[0].A.rows;
   if (py) await loadPeer(py, "darcy", systems);
   const cases = [];
-  const oneByOne = (name, t, solve) => ({
-    name: `${name} ${t}t`,
-    run: async () => {
-      const xs = [], its = [];
-      for (const s of systems) {
-        const r = await solve(s, t);
-        xs.push(r.x); its.push(r.iterations);
-      }
-      return { solutions: xs, iterations: its.reduce((a, b) => a + b, 0) };
-    },
-  });
   const sequence = (name, t, opts) => ({
     name: `${name} ${t}t`,
     run: async () => {
@@ -150,8 +154,8 @@ export default async function main() {
     },
   });
   for (const t of threadCounts) {
-    cases.push(oneByOne("numlane cg independent", t, (s) => nl.cg(s.A, s.b, { rtol: RTOL, preconditioner: "jacobi", threads: t })));
-    cases.push(oneByOne("numlane cg independent+coarse", t, (s) => nl.cg(s.A, s.b, { rtol: RTOL, preconditioner: "jacobi", coarse: true, threads: t })));
+    cases.push(oneByOne(systems, "numlane cg independent", t, (s) => nl.cg(s.A, s.b, { rtol: RTOL, preconditioner: "jacobi", threads: t })));
+    cases.push(oneByOne(systems, "numlane cg independent+coarse", t, (s) => nl.cg(s.A, s.b, { rtol: RTOL, preconditioner: "jacobi", coarse: true, threads: t })));
     cases.push(sequence("numlane solveSequence sorted+coarse", t, { coarse: true }));
     cases.push(sequence("numlane solveSequence sorted+recycle16", t, { recycle: { k: 16 } }));
   }
@@ -170,17 +174,7 @@ export default async function main() {
     const gcases = [];
     for (const t of threadCounts) {
       for (const [label, extra] of [["", {}], ["+coarse", { coarse: true }]]) {
-        gcases.push({
-          name: `numlane GMRES(${restart}) one by one${label} ${t}t`,
-          run: async () => {
-            const xs = [], its = [];
-            for (const s of fam) {
-              const r = await nl.gmres(s.A, s.b, { rtol: RTOL, restart, ...extra, threads: t });
-              xs.push(r.x); its.push(r.iterations);
-            }
-            return { solutions: xs, iterations: its.reduce((a, b) => a + b, 0) };
-          },
-        });
+        gcases.push(oneByOne(fam, `numlane GMRES(${restart}) one by one${label}`, t, (s) => nl.gmres(s.A, s.b, { rtol: RTOL, restart, ...extra, threads: t })));
         gcases.push({
           name: `numlane solveSequence GCRO-DR(${restart},${k}) sorted${label} ${t}t`,
           run: async () => {
