@@ -227,6 +227,36 @@ describe("a worker that dies", () => {
   });
 });
 
+describe("threads that disagree at a barrier", () => {
+  // A barrier count the threads disagree on (a bug, or a stale arrival) would
+  // leave every thread asleep for ever. The barrier sees that all of them
+  // sleep on one generation, so the launch fails and the pool goes on.
+  it("every thread asleep in one barrier: kernel-failed promptly, not a hang; then calls are right", async () => {
+    const ctx = await init({ threads: 2 });
+    try {
+      const A = laplacian(100), b = uniform(10_000, 21);
+      const P = await import("../src/pool/protocol.js");
+      const pool = ctx.engine.pool as unknown as { ctl: Int32Array };
+      const right = (await ctx.cg(A, b, { rtol: 1e-10, threads: 2 })).x;
+      for (let round = 0; round < 2; round++) {
+        const call = await runningCg(ctx, A, b, 2);
+        const t0 = performance.now();
+        // As if a thread had arrived at a barrier it never reached: no arrival can now complete the count.
+        Atomics.store(pool.ctl, (P.CTL_TEAM_BYTE + P.TEAM_COUNT_BYTE) >> 2, 1000);
+        const e = await call.result;
+        expect(e).toBeInstanceOf(NumlaneError);
+        expect(e).toMatchObject({ code: "kernel-failed", message: expect.stringContaining("different barriers") });
+        expect(performance.now() - t0).toBeLessThan(2000);
+        const again = await ctx.cg(A, b, { rtol: 1e-10, threads: 2 });
+        expect(again.reason).toBe("converged");
+        expect(sameBits(again.x, right)).toBe(true);
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
 describe("close()", () => {
   it("with calls in flight and queued: they reject with closed, then close resolves; every later call rejects with closed", async () => {
     const ctx = await init({ threads: 2 });

@@ -97,7 +97,7 @@ describe("launch protocol", () => {
       ["TEAM_COUNT", P.TEAM_COUNT_BYTE], ["TEAM_GENERATION", P.TEAM_GENERATION_BYTE], ["TEAM_ABORT", P.TEAM_ABORT_BYTE],
       ["TEAM_PROGRESS_ITER", P.TEAM_PROGRESS_ITER_BYTE], ["TEAM_PROGRESS_VALUE", P.TEAM_PROGRESS_VALUE_BYTE],
       ["TEAM_JOINED", P.TEAM_JOINED_BYTE], ["TEAM_MEMBERS", P.TEAM_MEMBERS_BYTE], ["TEAM_CALLER_BLOCKED", P.TEAM_CALLER_BLOCKED_BYTE],
-      ["TEAM_BROKEN", P.TEAM_BROKEN],
+      ["TEAM_ASLEEP", P.TEAM_ASLEEP_BYTE], ["TEAM_BROKEN", P.TEAM_BROKEN], ["TEAM_DEADLOCK", P.TEAM_DEADLOCK],
     ];
     for (const [name, host] of pairs) expect(host, name).toBe(kernel(name));
     const bytes = kernel("TEAM_BYTES");
@@ -107,5 +107,37 @@ describe("launch protocol", () => {
     const constant = (source: string, name: string) => Number(new RegExp(`const ${name}(?:: \\w+)? = ([\\d_]+);`).exec(source)![1].replace(/_/g, ""));
     const pool = readFileSync(fileURLToPath(new URL("../src/pool/pool.ts", import.meta.url)), "utf8");
     expect(constant(team, "NAP_NS") / 1e6 * constant(team, "DEAD_AFTER_NAPS")).toBe(constant(pool, "ACK_TIMEOUT_MS"));
+  });
+
+  // The host counts a worker it gave up before the worker acknowledged the
+  // launch out of that launch; a worker that wakes late must then leave it
+  // alone (it would otherwise run against the next launch's team block).
+  it("a worker whose acknowledgement the host refused does not take the launch up", async () => {
+    const P = await import("../src/pool/protocol.js");
+    const { createWorkerApi } = await import("../workers/serve.js");
+    const ctx = await init({ threads: 1 });
+    try {
+      const pool = ctx.engine.pool as unknown as { module: WebAssembly.Module };
+      const heap = ctx.engine.heap;
+      const ctlPtr = heap.alloc(P.CTL_BYTES);
+      const ctl = new Int32Array(heap.memory.buffer, ctlPtr, P.CTL_BYTES >> 2);
+      ctl.fill(0);
+      let exited = false;
+      const api = createWorkerApi(() => { exited = true; });
+      api.setup({ module: pool.module, memory: heap.memory, ctl: ctlPtr, index: 0, epoch: 0 });
+      // A launch is posted, then the worker is given up before it wakes: the host claims its acknowledgement.
+      ctl[P.mailboxWord(0, P.MB_TID)] = 1;
+      Atomics.add(ctl, P.mailboxWord(0), 1);
+      Atomics.store(ctl, P.mailboxWord(0, P.MB_ACK), P.ACK_REFUSED);
+      api.serve(); // returns instead of running the launch (or waiting for another)
+      expect(exited).toBe(false);
+      expect(ctl[P.mailboxWord(0, P.MB_ACK)]).toBe(P.ACK_REFUSED);
+      expect(ctl[P.mailboxWord(0, P.MB_DONE)]).toBe(0);
+      expect(ctl[P.CTL_DONE]).toBe(0);
+      expect(ctl[(P.CTL_TEAM_BYTE + P.TEAM_JOINED_BYTE) >> 2]).toBe(0);
+      heap.free(ctlPtr);
+    } finally {
+      await ctx.close();
+    }
   });
 });

@@ -12,7 +12,7 @@ type Kernel = (params: number, team: number, tid: number, nthreads: number) => v
 
 /** `exit` ends this worker's thread at once (test-only deaths, MB_EXIT). */
 export function createWorkerApi(exit: () => void): WorkerApi {
-  let state: { fns: Kernel[]; ctl: Int32Array; team: number; index: number; epoch: number; seen: number } | undefined;
+  let state: { fns: Kernel[]; ctl: Int32Array; team: number; index: number; epoch: number; seen: number; acked: number } | undefined;
   return {
     setup({ module, memory, ctl, index, epoch }: WorkerSetup) {
       const instance = new WebAssembly.Instance(module, { env: { memory } });
@@ -27,13 +27,14 @@ export function createWorkerApi(exit: () => void): WorkerApi {
         // Read the mailbox now, while the host awaits setup() and launches
         // nothing: serve() starts later, after launches may have been posted.
         seen: Atomics.load(words, mailboxWord(index)),
+        acked: Atomics.load(words, mailboxWord(index, MB_ACK)),
       };
     },
     serve() {
       if (!state) throw new Error("numlane worker: serve() before setup()");
       const { fns, ctl, team, index, epoch } = state;
       const box = mailboxWord(index), ack = mailboxWord(index, MB_ACK), done = mailboxWord(index, MB_DONE);
-      let seen = state.seen;
+      let seen = state.seen, acked = state.acked;
       for (;;) {
         let now = seen;
         for (let i = 0; i < SPIN && (now = Atomics.load(ctl, box)) === seen; i++);
@@ -44,7 +45,10 @@ export function createWorkerApi(exit: () => void): WorkerApi {
         if (Atomics.load(ctl, mailboxWord(index, MB_EPOCH)) !== epoch) return;
         const exitAt = Atomics.load(ctl, mailboxWord(index, MB_EXIT));
         if (exitAt === EXIT_BEFORE_ACK) { exit(); return; }
-        Atomics.store(ctl, ack, seen);
+        // The host may have given this worker up and counted it out of the
+        // launch (its MB_ACK is then ACK_REFUSED): then it must not take the launch up.
+        if (Atomics.compareExchange(ctl, ack, acked, seen) !== acked) return;
+        acked = seen;
         Atomics.add(ctl, (CTL_TEAM_BYTE + TEAM_JOINED_BYTE) >> 2, 1);
         if (exitAt === EXIT_IN_LAUNCH) { exit(); return; }
         try {

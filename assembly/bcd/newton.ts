@@ -283,7 +283,7 @@ export function logistic_newton_f64(
     // Serve thread 0's commands until it posts CMD_DONE (or the team breaks).
     while (true) {
       barrier(team, nthreads);
-      if (load<i32>(team + TEAM_ABORT) == TEAM_BROKEN) return;
+      if (load<i32>(team + TEAM_ABORT) >= TEAM_BROKEN) return;
       const cmd = load<i32>(ctl);
       if (cmd == CMD_DONE) return;
       run(cmd, <usize>load<u64>(ctl + 8), nthreads, team);

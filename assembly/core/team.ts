@@ -13,6 +13,8 @@
 //   228 members               (i32)  workers in the launch (set by the host)
 //   232 caller blocked        (i32)  1: the host's thread is a member, blocked in the launch
 //   240 abort as agreed       (i32 × 2) tid 0's reading of the abort flag, by step parity (abortAgreed)
+//   248 asleep                (i32)  threads asleep in a barrier: the generation they wait on
+//                                    (low 24 bits) << 8 | their number (see barrier)
 export const TEAM_COUNT: usize = 0;
 export const TEAM_GENERATION: usize = 64;
 export const TEAM_ABORT: usize = 128;
@@ -22,9 +24,16 @@ export const TEAM_JOINED: usize = 224;
 export const TEAM_MEMBERS: usize = 228;
 export const TEAM_CALLER_BLOCKED: usize = 232;
 export const TEAM_ABORT_AGREED: usize = 240;
+export const TEAM_ASLEEP: usize = 248;
 export const TEAM_BYTES: usize = 256;
 /** Abort flag value the host sets when a team member died: barriers no longer wait. */
 export const TEAM_BROKEN: i32 = 2;
+/**
+ * Abort flag value a barrier sets when every thread of the team sleeps in a
+ * barrier of the same generation: none can arrive to release it (the threads
+ * disagree on the barrier count, a bug), so the launch fails instead of hanging.
+ */
+export const TEAM_DEADLOCK: i32 = 3;
 
 // Busy-wait this many polls before sleeping: a barrier phase on idle cores
 // then costs well under a microsecond instead of a futex round trip.
@@ -55,21 +64,51 @@ export function barrier(team: usize, nthreads: i32): void {
   // Breaking the team bumps the generation, waking this wait; later barriers
   // of the broken launch return here without sleeping.
   let naps = 0;
+  let registered = false;
   while (atomic.load<i32>(team + TEAM_GENERATION) == gen) {
-    if (atomic.load<i32>(team + TEAM_ABORT) == TEAM_BROKEN) return;
+    if (atomic.load<i32>(team + TEAM_ABORT) >= TEAM_BROKEN) return;
     if (atomic.wait<i32>(team + TEAM_GENERATION, gen, NAP_NS) != AtomicWaitResult.TIMED_OUT) continue;
+    naps++;
+    // Asleep a whole nap: count this thread among those waiting on `gen`.
+    // When all nthreads are, nobody is left to arrive and release them.
+    if (!registered) {
+      registered = true;
+      const tag = (gen & 0xFFFFFF) << 8;
+      let word = atomic.load<i32>(team + TEAM_ASLEEP);
+      for (;;) {
+        const next = (word & ~0xFF) == tag ? word + 1 : tag | 1;
+        const seen = atomic.cmpxchg<i32>(team + TEAM_ASLEEP, word, next);
+        if (seen == word) break;
+        word = seen;
+      }
+    }
+    if (atomic.load<i32>(team + TEAM_ASLEEP) == (((gen & 0xFFFFFF) << 8) | nthreads)
+      && atomic.load<i32>(team + TEAM_GENERATION) == gen) {
+      breakTeam(team, TEAM_DEADLOCK);
+      return;
+    }
     // The host, blocked in its own share of the launch, cannot break the team
     // itself: a member that never took the launch up is dead, and when the host
     // is a member, so may be one that did (it cannot hear a worker's exit) —
     // it then hears it once this barrier, and so its share, returns.
-    if (++naps >= DEAD_AFTER_NAPS && (atomic.load<i32>(team + TEAM_JOINED) < atomic.load<i32>(team + TEAM_MEMBERS)
+    if (naps >= DEAD_AFTER_NAPS && (atomic.load<i32>(team + TEAM_JOINED) < atomic.load<i32>(team + TEAM_MEMBERS)
       || atomic.load<i32>(team + TEAM_CALLER_BLOCKED) != 0)) {
-      atomic.store<i32>(team + TEAM_ABORT, TEAM_BROKEN);
-      atomic.add<i32>(team + TEAM_GENERATION, 1);
-      atomic.notify(team + TEAM_GENERATION, -1);
+      breakTeam(team, TEAM_BROKEN);
       return;
     }
   }
+}
+
+/** Ends the launch with abort value `why` (TEAM_BROKEN or TEAM_DEADLOCK; the first break's stays) and releases every barrier. */
+function breakTeam(team: usize, why: i32): void {
+  let flag = atomic.load<i32>(team + TEAM_ABORT);
+  while (flag < TEAM_BROKEN) {
+    const seen = atomic.cmpxchg<i32>(team + TEAM_ABORT, flag, why);
+    if (seen == flag) break;
+    flag = seen;
+  }
+  atomic.add<i32>(team + TEAM_GENERATION, 1);
+  atomic.notify(team + TEAM_GENERATION, -1);
 }
 
 /** Publishes a long kernel's progress (tid 0): the value first, then the iteration the host polls. */

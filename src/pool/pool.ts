@@ -11,7 +11,7 @@ import { abortSignal, callback } from "../validate.js";
 import {
   CTL_BYTES, CTL_DONE, CTL_FAILED, CTL_KERNEL, CTL_NTHREADS, CTL_PARAMS,
   CTL_NWORKERS, CTL_SOLO_TEAM_BYTE, CTL_STOP, CTL_TEAM_BYTE, EXIT_BEFORE_ACK, EXIT_IN_LAUNCH, MB_ACK, MB_DONE, MB_EPOCH, MB_EXIT, MB_TID,
-  SPIN, TEAM_ABORT_BYTE, TEAM_BROKEN, TEAM_COUNT_BYTE, TEAM_GENERATION_BYTE, TEAM_CALLER_BLOCKED_BYTE, TEAM_JOINED_BYTE, TEAM_MEMBERS_BYTE,
+  ACK_REFUSED, SPIN, TEAM_ABORT_BYTE, TEAM_ASLEEP_BYTE, TEAM_BROKEN, TEAM_DEADLOCK, TEAM_COUNT_BYTE, TEAM_GENERATION_BYTE, TEAM_CALLER_BLOCKED_BYTE, TEAM_JOINED_BYTE, TEAM_MEMBERS_BYTE,
   TEAM_PROGRESS_ITER_BYTE, TEAM_PROGRESS_VALUE_BYTE, kernelNames, mailboxWord, type WorkerApi,
 } from "./protocol.js";
 
@@ -198,6 +198,9 @@ export class Pool {
   private async join(slot: Slot): Promise<void> {
     Atomics.store(this.ctl, mailboxWord(slot.index, MB_EPOCH), slot.epoch);
     Atomics.store(this.ctl, mailboxWord(slot.index, MB_EXIT), 0);
+    // A fresh incarnation starts with every launch so far acknowledged (its
+    // predecessor's may have been refused, giveUp).
+    Atomics.store(this.ctl, mailboxWord(slot.index, MB_ACK), Atomics.load(this.ctl, mailboxWord(slot.index)));
     await slot.handle.api.setup({ module: this.module, memory: this.heap.memory, ctl: this.ctlPtr, index: slot.index, epoch: slot.epoch });
     slot.handle.onExit?.(() => {
       slot.gone = true;
@@ -224,6 +227,12 @@ export class Pool {
     if (slot.dead || this.closed) return;
     slot.dead = true;
     const ctl = this.ctl;
+    // A worker given up before it acknowledged the launch posted to it is
+    // counted out of that launch (settled()), so it must never take it up:
+    // claim its acknowledgement. If it acknowledged first, the claim fails and
+    // the launch waits for it to finish or end.
+    const ack = mailboxWord(slot.index, MB_ACK), acked = Atomics.load(ctl, ack);
+    if (acked !== Atomics.load(ctl, mailboxWord(slot.index))) Atomics.compareExchange(ctl, ack, acked, ACK_REFUSED);
     // Should it still be alive after all, it leaves at its next launch.
     Atomics.store(ctl, mailboxWord(slot.index, MB_EPOCH), slot.epoch + 1);
     Atomics.notify(ctl, CTL_DONE); // wakes a detached launch waiting on it
@@ -445,6 +454,7 @@ export class Pool {
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_PROGRESS_ITER_BYTE) >> 2, 0);
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_COUNT_BYTE) >> 2, 0); // a broken launch may have left arrivals behind
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_JOINED_BYTE) >> 2, 0);
+    Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_ASLEEP_BYTE) >> 2, 0);
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_MEMBERS_BYTE) >> 2, nworkers);
     Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_CALLER_BLOCKED_BYTE) >> 2, tidBase === 1 ? 1 : 0);
     const seqs = slots.map((s, i) => {
@@ -482,7 +492,13 @@ export class Pool {
     if (launch.broken) return;
     launch.broken = true;
     const ctl = this.ctl;
-    Atomics.store(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2, TEAM_BROKEN);
+    // A deadlock the kernels found themselves stays the reason.
+    const abort = (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2;
+    for (let flag = Atomics.load(ctl, abort); flag < TEAM_BROKEN;) {
+      const seen = Atomics.compareExchange(ctl, abort, flag, TEAM_BROKEN);
+      if (seen === flag) break;
+      flag = seen;
+    }
     const generation = (CTL_TEAM_BYTE + TEAM_GENERATION_BYTE) >> 2;
     Atomics.add(ctl, generation, 1);
     Atomics.notify(ctl, generation);
@@ -506,7 +522,7 @@ export class Pool {
       failure = e;
     }
     // A barrier that waited ACK_TIMEOUT_MS broke the team: find out why where exit events are heard.
-    if (Atomics.load(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2) === TEAM_BROKEN) return { launch, failure };
+    if (Atomics.load(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2) >= TEAM_BROKEN) return { launch, failure };
     // Every worker took the launch up, yet one may still die in it, which this
     // blocked thread cannot hear: past BLOCKING_WAIT_MS, watch asynchronously.
     const blockUntil = performance.now() + BLOCKING_WAIT_MS;
@@ -537,7 +553,7 @@ export class Pool {
     let brokenAt = 0;
     while (!this.settled(launch)) {
       await waitChange(ctl, CTL_DONE, Atomics.load(ctl, CTL_DONE), DETACHED_POLL_MS);
-      const brokenByBarrier = Atomics.load(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2) === TEAM_BROKEN;
+      const brokenByBarrier = Atomics.load(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2) >= TEAM_BROKEN;
       brokenAt = this.supervise(launch, brokenAt, STALL_GRACE_MS, brokenByBarrier);
     }
   }
@@ -565,7 +581,10 @@ export class Pool {
       // The survivors pass their barriers at once; wait for them to be out of the kernel.
       while (!this.settled(launch)) Atomics.wait(ctl, CTL_DONE, Atomics.load(ctl, CTL_DONE), 1);
       const dead = launch.slots.find((s) => s.dead);
-      throw workerDied(dead ? `pool worker ${dead.index} died during ${this.nameOf(k)}` : `a pool worker took up the launch of ${this.nameOf(k)} too late`);
+      if (dead || Atomics.load(ctl, (CTL_TEAM_BYTE + TEAM_ABORT_BYTE) >> 2) !== TEAM_DEADLOCK) {
+        throw workerDied(dead ? `pool worker ${dead.index} died during ${this.nameOf(k)}` : `a pool worker took up the launch of ${this.nameOf(k)} too late`);
+      }
+      throw deadlocked(this.nameOf(k));
     }
     if (failure !== undefined || Atomics.load(ctl, CTL_FAILED) !== 0) {
       throw new NumlaneError("kernel-failed", `kernel ${this.nameOf(k)} trapped${failure ? `: ${(failure as Error).message}` : ""}`);
@@ -612,6 +631,7 @@ export class Pool {
       report(); // a launch that ended before the first poll still reports where it ended
       if (this.closed) throw closedError();
       if (launch.broken) throw workerDied(`pool worker ${launch.slots.find((s) => s.dead)!.index} died during ${this.nameOf(k)}`);
+      if (Atomics.load(ctl, abortWord) === TEAM_DEADLOCK) throw deadlocked(this.nameOf(k));
       if (callbackFailure) throw callbackFailure.error;
       if (Atomics.load(ctl, CTL_FAILED) !== 0) {
         throw new NumlaneError("kernel-failed", `kernel ${this.nameOf(k)} trapped`);
@@ -687,6 +707,8 @@ export class Turn {
 }
 
 const closedError = () => new NumlaneError("closed", "this numlane context was closed");
+const deadlocked = (kernel: string) => new NumlaneError("kernel-failed",
+  `the threads of kernel ${kernel} stopped at different barriers, a bug in numlane (please report it); the call is abandoned, later calls run as before`);
 const workerDied = (message: string) => new NumlaneError("worker-died", `${message}; it is being replaced, later calls run as before`);
 
 /** The options every call hands the pool, checked before anything runs. */

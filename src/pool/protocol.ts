@@ -15,13 +15,15 @@ export const CTL_MAILBOX_STRIDE = 16;  // words
 
 // A worker's mailbox line, in words from its start.
 export const MB_LAUNCH = 0; // bumped by the host for each launch the worker takes part in
-export const MB_ACK = 1;    // the launch (MB_LAUNCH value) the worker last picked up
+export const MB_ACK = 1;    // the launch (MB_LAUNCH value) the worker last picked up, or ACK_REFUSED
 export const MB_DONE = 2;   // the launch the worker last finished
 export const MB_EPOCH = 3;  // the worker's incarnation: one whose epoch is not this one leaves
 export const MB_EXIT = 4;   // test only: EXIT_BEFORE_ACK / EXIT_IN_LAUNCH make the worker exit at its next launch
 export const EXIT_BEFORE_ACK = 1; // as it picks the launch up, before acknowledging it
 export const EXIT_IN_LAUNCH = 2;  // after taking the launch up, before finishing it (a death mid-kernel)
 export const MB_TID = 5;    // the worker's thread id in the launch
+/** MB_ACK claimed by the host for a worker it gave up before the worker acknowledged: it may no longer. */
+export const ACK_REFUSED = -1;
 
 /** The most threads a context may have (init's `threads`): one worker each, one mailbox line each. */
 export const MAX_THREADS = 64;
@@ -34,8 +36,11 @@ export const TEAM_ABORT_BYTE = 128;
 export const TEAM_JOINED_BYTE = 224;  // workers that took the launch up
 export const TEAM_MEMBERS_BYTE = 228; // workers in the launch
 export const TEAM_CALLER_BLOCKED_BYTE = 232; // 1: the host's thread is a member, blocked in the launch
+export const TEAM_ASLEEP_BYTE = 248;  // threads asleep in a barrier (the kernels' own bookkeeping; reset per launch)
 /** Abort flag value that also releases every barrier: a team member died. */
 export const TEAM_BROKEN = 2;
+/** Abort flag value a barrier sets when every thread sleeps in it: the launch fails instead of hanging. */
+export const TEAM_DEADLOCK = 3;
 export const TEAM_PROGRESS_ITER_BYTE = 192;
 export const TEAM_PROGRESS_VALUE_BYTE = 200;
 
