@@ -29,7 +29,7 @@ import { CHUNK, chunkCount, sumPartials } from "../core/chunks";
 import { at, padded } from "../core/memory";
 import { csrRowDot, residualPartials } from "../blas/sparse";
 import { dotContiguous } from "../blas/level1";
-import { arnoldiProduct, orthogonalise } from "./arnoldi";
+import { arnoldiProduct, divideRows, orthogonalise } from "./arnoldi";
 import { COARSE_VIEW_BYTES, CoarseView, twoLevelApply, twoLevelSetup, twoLevelWorkF64 } from "./two-level";
 import { harmonicRitz, harmonicScratch } from "../blas/eigen";
 import { backSubstitute, givensColumn, stepEstimate, stepOutcome } from "./givens";
@@ -244,7 +244,7 @@ export function gcrodr_f64(
     }
     if (!isFinite(beta)) { reason = BREAKDOWN; break; }
     if (iter >= maxIter) { reason = MAX_ITERATIONS; break; }
-    for (let i = my0; i < my1; i++) store<f64>(at(basis, i), load<f64>(at(basis, i)) / beta);
+    divideRows(basis, my0, my1, beta);
     // Ḡ's first s columns: D on the diagonal. g = β·e_s.
     for (let j = 0; j < s; j++) for (let i = 0; i <= m; i++) {
       const v = i == j ? load<f64>(at(D, j)) : 0.0;
@@ -266,7 +266,7 @@ export function gcrodr_f64(
         team, tid, nthreads, stop, tid == 0 && aborted(team) ? 1 : 0);
       store<f64>(at(G, col * ld + col + 1), hnext);
       for (let i = col + 2; i <= m; i++) store<f64>(at(G, col * ld + i), 0);
-      if (hnext > 0) for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) / hnext);
+      if (hnext > 0) divideRows(wj, my0, my1, hnext);
       // The rotated copy: earlier rotations (rows s+l, s+l+1), then a new one.
       for (let i = 0; i <= m; i++) store<f64>(at(H, col * ld + i), load<f64>(at(G, col * ld + i)));
       const rho = givensColumn(at(H, col * ld), s, j, hnext, cs, sn, g);

@@ -19,7 +19,7 @@
 import { aborted, barrier, rangeStart } from "../core/team";
 import { CHUNK, chunkCount } from "../core/chunks";
 import { at, padded } from "../core/memory";
-import { arnoldiProduct, orthogonalise } from "./arnoldi";
+import { arnoldiProduct, divideRows, orthogonalise } from "./arnoldi";
 import { COARSE_VIEW_BYTES, CoarseView, twoLevelApply, twoLevelSetup, twoLevelWorkF64 } from "./two-level";
 import { backSubstitute, givensColumn, stepEstimate, stepOutcome } from "./givens";
 import { GO_ON, trueResidualNorm, trueResidualVerdict } from "./reasons";
@@ -118,7 +118,7 @@ export function gmres_f64(
       claimed = false;
     }
     if (iter >= maxIter) { reason = MAX_ITERATIONS; break; }
-    for (let i = my0; i < my1; i++) store<f64>(at(basis, i), load<f64>(at(basis, i)) / beta);
+    divideRows(basis, my0, my1, beta);
     store<f64>(g, beta);
     for (let i = 1; i <= m; i++) store<f64>(at(g, i), 0);
 
@@ -133,7 +133,7 @@ export function gmres_f64(
       const hnext = orthogonalise(0, 0, basis, j + 1, wj, n, at(H, j * (m + 1)), R, p1, p2, pn, chunks, c0, c1,
         team, tid, nthreads, stop, tid == 0 && aborted(team) ? 1 : 0);
       store<f64>(at(H, j * (m + 1) + j + 1), hnext);
-      if (hnext > 0) for (let i = my0; i < my1; i++) store<f64>(at(wj, i), load<f64>(at(wj, i)) / hnext);
+      if (hnext > 0) divideRows(wj, my0, my1, hnext);
       // Earlier rotations on column j, then one that zeroes H[j+1][j].
       const rho = givensColumn(at(H, j * (m + 1)), 0, j, hnext, cs, sn, g);
       iter++;
