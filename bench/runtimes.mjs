@@ -4,6 +4,9 @@
 // (Node, Deno, Bun), a fresh browser context (Chromium, with and without
 // COOP/COEP), and for workerd from spawn to the first answer of a request that
 // runs init(), next to a worker without numlane (workerd's own start-up).
+// First solves: in the same fresh processes and browser contexts, the first
+// SOLVES CG solves (Darcy 128², Jacobi, one thread) in µs per iteration: the
+// first against the warm ones (the median of the third onwards).
 // Medians of REPS; writes bench/results/runtimes.json.
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -15,6 +18,7 @@ import {
 import { machine, median, printTable, writeResults } from "./lib.mjs";
 
 const REPS = 7;
+const SOLVES = 6;
 
 function sizes() {
   const files = ["numlane-threads.wasm", "numlane-single.wasm", "index.js", "web.js", "workerd.js", "edge-light.js"];
@@ -29,13 +33,22 @@ const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.m
 export default async function bench() {
   const project = makeProject();
   const rows = [];
+  const solveRows = [];
+  /** µs per iteration of solve i in each run, then the first against the warm ones. */
+  const addSolves = (runtime, note, runs) => {
+    const perIt = (i) => runs.map((r) => (1000 * r.cold.solves[i].ms) / r.cold.solves[i].iterations);
+    const first = median(perIt(0)), second = median(perIt(1));
+    const warm = median(runs.flatMap((r) => r.cold.solves.slice(2).map((s) => (1000 * s.ms) / s.iterations)));
+    solveRows.push({ runtime, note, "1st µs/it": first, "2nd µs/it": second, "warm µs/it": warm, "1st/warm": first / warm, "2nd/warm": second / warm });
+  };
   const add = (runtime, entry, info, importMs, initMs, totalMs, note = "") =>
     rows.push({ runtime, entry, build: info?.build, threads: String(info?.threads ?? ""), importMs: importMs?.median, initMs: initMs?.median, "cold ms": totalMs.median, note, _samples: { importMs, initMs, totalMs } });
   try {
     for (const rt of ["node", "deno", "bun"]) {
       if (binary(rt).missing) { console.warn(`skipping ${rt}: ${binary(rt).missing}`); continue; }
       const runs = [];
-      for (let i = 0; i < REPS; i++) runs.push(await runCli(rt, project, []));
+      for (let i = 0; i < REPS; i++) runs.push(await runCli(rt, project, [], SOLVES));
+      addSolves(rt, "", runs);
       add(rt, runs[0].entry.replace(/.*\/dist\//, "dist/"), runs[0].cold.info,
         summary(runs.map((r) => r.cold.importMs)), summary(runs.map((r) => r.cold.initMs)), summary(runs.map((r) => r.cold.totalMs)),
         `process start→exit ${median(runs.map((r) => r.wallMs)).toFixed(0)} ms`);
@@ -48,8 +61,9 @@ export default async function bench() {
           const runs = [];
           for (let i = 0; i < REPS; i++) {
             const context = await browser.newContext(); // empty cache: a first visit
-            try { runs.push(await runPage(context, `${server.origin}${prefix}${PAGE}?configs=[]`)); } finally { await context.close(); }
+            try { runs.push(await runPage(context, `${server.origin}${prefix}${PAGE}?configs=[]&solves=${SOLVES}`)); } finally { await context.close(); }
           }
+          addSolves("chromium", note, runs);
           add("chromium", "dist/web.js", runs[0].cold.info, summary(runs.map((r) => r.cold.importMs)),
             summary(runs.map((r) => r.cold.initMs)), summary(runs.map((r) => r.cold.totalMs)), note);
         }
@@ -79,7 +93,9 @@ export default async function bench() {
   printTable(size);
   console.log(`\ncold start: import + init(), median of ${REPS} fresh starts (ms)`);
   printTable(rows.map(({ _samples, ...r }) => r));
-  writeResults("runtimes", { machine: { ...machine(), loadavg: loadavg() }, reps: REPS, sizes: size, coldStart: rows.map(({ _samples, ...r }) => ({ ...r, ..._samples })) });
+  console.log(`\nfirst solves: CG on Darcy 128² (Jacobi, one thread) in a fresh process or context, µs per iteration (wall), median of ${REPS}`);
+  printTable(solveRows);
+  writeResults("runtimes", { machine: { ...machine(), loadavg: loadavg() }, reps: REPS, sizes: size, coldStart: rows.map(({ _samples, ...r }) => ({ ...r, ..._samples })), firstSolves: solveRows });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await bench();

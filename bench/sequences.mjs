@@ -12,13 +12,14 @@
 // --count 1000 (the library call the CLI makes) against a SciPy loop doing
 // the same job (field, assembly, cg).
 // NUMLANE_BENCH_THREADS=1,2 picks thread counts (default 1 and 2).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { generate, init, problems } from "../dist/index.js";
 import { machine, median, printTable, pythonPeer, writeResults } from "./lib.mjs";
+const RESULTS = new URL("./results/sequences.json", import.meta.url);
 
 const RTOL = 1e-8;
 const SEQUENCE = { grid: 128, count: 50, seed: 1 };
@@ -140,7 +141,14 @@ export default async function main() {
   const py = await pythonPeer(fileURLToPath(new URL("./sequences_peer.py", import.meta.url)));
   if (py) console.log(`SciPy ${py.versions.scipy}, NumPy ${py.versions.numpy}, ${JSON.stringify(env)}`);
 
+  // NUMLANE_SEQUENCES_PART=darcy,nonsymmetric,generate (any of them; default all) runs those
+  // parts; the results file keeps the previous run's figures for the others.
+  const parts = new Set((process.env.NUMLANE_SEQUENCES_PART ?? "darcy,nonsymmetric,generate").split(","));
+  const previous = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, "utf8")) : {};
+  let darcyResult = previous.sequence, nonsymmetricResult = previous.nonsymmetric, generateResult = previous.generate;
+
   // (1) The Darcy sequence.
+  if (parts.has("darcy")) {
   const set = problems.darcy(SEQUENCE);
   const systems = set.systems;
   const n = systems[0].A.rows;
@@ -165,7 +173,11 @@ export default async function main() {
   console.log(`\n${SEQUENCE.count} lognormal Darcy systems, ${SEQUENCE.grid}² cells (n = ${n}), Jacobi, rtol ${RTOL}; medians of ${ROUNDS} interleaved rounds`);
   printTable(rows);
 
+  darcyResult = { ...SEQUENCE, coefficient: "lognormal", preconditioner: "jacobi", rtol: RTOL, rounds: ROUNDS, samples: Object.fromEntries(darcy.samples), cpuSamples: Object.fromEntries(darcy.cpuSamples), rows };
+  }
+
   // (2) Nonsymmetric and indefinite sequences: GMRES(40) against GCRO-DR(40, 10).
+  if (parts.has("nonsymmetric")) {
   const { restart, k } = NONSYMMETRIC;
   const nonsymmetric = {};
   for (const [family, make] of [["convection-diffusion", problems.convectionDiffusion], ["helmholtz", problems.helmholtz]]) {
@@ -193,7 +205,11 @@ export default async function main() {
     nonsymmetric[family] = { samples: Object.fromEntries(measured.samples), cpuSamples: Object.fromEntries(measured.cpuSamples), rows: grows };
   }
 
+  nonsymmetricResult = { ...NONSYMMETRIC, rtol: RTOL, rounds: ROUNDS, ...nonsymmetric };
+  }
+
   // (3) The generator against a SciPy loop.
+  if (parts.has("generate")) {
   const gen = [];
   const genCases = [
     { name: "numlane generate darcy 1t", threads: 1 },
@@ -221,12 +237,12 @@ export default async function main() {
   }
   console.log(`\ngenerate darcy --grid ${GENERATE.grid} --count ${GENERATE.count} (one run each; numlane: order sorted, Jacobi cg)`);
   printTable(gen);
+  generateResult = { ...GENERATE, rtol: RTOL, rows: gen };
+  }
 
   writeResults("sequences", {
     machine: machine(), peer: py ? { ...py.versions, ...env } : undefined,
-    sequence: { ...SEQUENCE, coefficient: "lognormal", preconditioner: "jacobi", rtol: RTOL, rounds: ROUNDS, samples: Object.fromEntries(darcy.samples), cpuSamples: Object.fromEntries(darcy.cpuSamples), rows },
-    nonsymmetric: { ...NONSYMMETRIC, rtol: RTOL, rounds: ROUNDS, ...nonsymmetric },
-    generate: { ...GENERATE, rtol: RTOL, rows: gen },
+    sequence: darcyResult, nonsymmetric: nonsymmetricResult, generate: generateResult,
   });
   py?.close();
   await nl.close();

@@ -234,9 +234,20 @@ export function cg_phase_update(
   }
 }
 
-/** Phase C, rows i0..i1: p = z + β·p (no deflation). */
+/**
+ * Phase C, rows i0..i1: p = z + β·p (no deflation), two lanes at a time
+ * (each element as the scalar expression gives it). Long enough that
+ * binaryen keeps it out of line: inlined, it ran baseline code for the
+ * whole first solve.
+ */
 export function cg_phase_direction(p: usize, z: usize, beta: f64, i0: i32, i1: i32): void {
-  for (let i = i0; i < i1; i++) store<f64>(at(p, i), load<f64>(at(z, i)) + beta * load<f64>(at(p, i)));
+  const bv = f64x2.splat(beta);
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    v128.store(at(p, i), f64x2.add(v128.load(at(z, i)), f64x2.mul(bv, v128.load(at(p, i)))));
+    v128.store(at(p, i + 2), f64x2.add(v128.load(at(z, i + 2)), f64x2.mul(bv, v128.load(at(p, i + 2)))));
+  }
+  for (; i < i1; i++) store<f64>(at(p, i), load<f64>(at(z, i)) + beta * load<f64>(at(p, i)));
 }
 
 // ---- recycle-space update -------------------------------------------------

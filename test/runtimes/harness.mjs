@@ -54,12 +54,13 @@ export function exec(cmd, args, { cwd, timeoutMs = 120_000, env } = {}) {
 
 /**
  * Runs the vectors under `configs` (init options) in node, deno or bun inside
- * `project`; resolves to { cold, runs, entry, wallMs } (wallMs: process start to exit).
+ * `project`; resolves to { cold, runs, entry, wallMs } (wallMs: process start to exit);
+ * `solves` > 0 adds the process's first CG solves to `cold` (vectors.mjs).
  */
-export async function runCli(runtime, project, configs) {
+export async function runCli(runtime, project, configs, solves = 0) {
   const args = { node: ["runner.mjs"], bun: ["runner.mjs"], deno: ["run", "--allow-read", "runner.mjs"] }[runtime];
   const t0 = performance.now();
-  const { code, stdout, stderr } = await exec(BINARIES[runtime], [...args, JSON.stringify(configs)], {
+  const { code, stdout, stderr } = await exec(BINARIES[runtime], [...args, JSON.stringify(configs), String(solves)], {
     cwd: project.dir, env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
   });
   const wallMs = performance.now() - t0;

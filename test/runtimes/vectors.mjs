@@ -272,11 +272,32 @@ export async function runControls(lib, nl) {
 }
 
 /**
+ * The first `count` CG solves of the process (Darcy 128², Jacobi, rtol 1e-8,
+ * one thread): wall ms and iterations each, so the first solve's speed can
+ * be set against a warm one's (bench/runtimes.mjs).
+ */
+async function firstSolves(lib, count) {
+  const systems = lib.problems.darcy({ grid: 128, count, seed: 3 }).systems;
+  const nl = await lib.init({ threads: 1 });
+  try {
+    const out = [];
+    for (const s of systems) {
+      const t = performance.now();
+      const r = await nl.cg(s.A, s.b, { rtol: 1e-8, preconditioner: "jacobi" });
+      out.push({ ms: performance.now() - t, iterations: r.iterations });
+    }
+    return out;
+  } finally {
+    await nl.close();
+  }
+}
+
+/**
  * What each runtime's runner does: cold start (import + init) of the entry,
  * then the vectors under every configuration the runtime supports.
  * `load` imports numlane; `configs` are init() options to try in turn.
  */
-export async function runMatrix(load, configs) {
+export async function runMatrix(load, configs, solves = 0) {
   const t0 = performance.now();
   const lib = await load();
   const t1 = performance.now();
@@ -284,6 +305,7 @@ export async function runMatrix(load, configs) {
   const t2 = performance.now();
   const cold = { importMs: t1 - t0, initMs: t2 - t1, totalMs: t2 - t0, info: first.info };
   await first.close();
+  if (solves > 0) cold.solves = await firstSolves(lib, solves);
   const runs = [];
   for (const opts of configs) {
     const nl = await lib.init(opts);
