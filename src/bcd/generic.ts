@@ -15,6 +15,7 @@ import { refuseUnsafeScale } from "../sketch.js";
 import { labelPropagation } from "./labelprop.js";
 import * as kernels from "../generated/kernels.js";
 import { MAXIMUM_BYTES } from "../runtime/heap.js";
+import { checkWorkingSet, workingSetLasso } from "./workingset.js";
 
 export type BcdLoss = "least-squares" | "logistic" | "softmax" | "label-propagation";
 export type BcdPartition = "order" | "sort" | "avg" | "variable" | "red-black" | "forest";
@@ -68,6 +69,14 @@ export interface BcdOptions extends CallOptions {
    * Least squares with a greedy rule on variable blocks: a working set, whose gradient alone is kept between epochs.
    */
   activeSet?: boolean;
+  /**
+   * The lasso (least squares, l1 > 0) by greedy working sets grown geometrically (celer, skglm): the support and
+   * the zeros with the best greedy score (rule "gs": |gradient|; "gsl" (default) or "gsd": |gradient| / ‖a_j‖, the
+   * gap-safe distance), at least twice the support, solved by coordinate sweeps with Anderson extrapolation, then
+   * the full duality gap recomputed. tol then bounds the duality gap by tol·‖b‖²/n (scikit-learn's rule), maxIter
+   * the coordinate steps (default 1000·p); gap and violation are reported, history holds each outer step's gap.
+   */
+  workingSet?: boolean;
   /** Starting point (default zeros); for softmax x[k·p + j]. Never modified. */
   x0?: Float64Array;
   /** Stop when the largest optimality violation ≤ tol × the one at x0 (default 1e-6). */
@@ -78,7 +87,7 @@ export interface BcdOptions extends CallOptions {
   seed?: number;
 }
 const BCD_KEYS = callOptionKeys<BcdOptions>({
-  partition: true, blockSize: true, rule: true, update: true, activeSet: true, x0: true, tol: true, maxIter: true, seed: true,
+  partition: true, blockSize: true, rule: true, update: true, activeSet: true, workingSet: true, x0: true, tol: true, maxIter: true, seed: true,
 });
 
 export interface BcdResult {
@@ -252,12 +261,15 @@ export function readOptions(opts: unknown) {
   const o = checkOptions("opts", opts as BcdOptions, BCD_KEYS) ?? {};
   const activeSet = o.activeSet ?? false;
   if (typeof activeSet !== "boolean") throw new NumlaneError("invalid-type", "expected a boolean", "opts.activeSet");
+  const workingSet = o.workingSet ?? false;
+  if (typeof workingSet !== "boolean") throw new NumlaneError("invalid-type", "expected a boolean", "opts.workingSet");
   const seed = integer("opts.seed", o.seed ?? 0, 0, Number.MAX_SAFE_INTEGER);
   return {
     partition: choice<BcdPartition>("opts.partition", o.partition, PARTITIONS, "order"),
     rule: choice<BcdRule>("opts.rule", o.rule, Object.keys(RULES), "cyclic"),
     update: choice<BcdUpdate>("opts.update", o.update, Object.keys(UPDATES), "newton"),
     activeSet,
+    workingSet,
     tol: nonNegative("opts.tol", o.tol ?? 1e-6),
     seed,
   };
@@ -287,6 +299,7 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
   const pen = readPenalty(pr.penalty);
   const o = readOptions(opts);
   if (loss === "label-propagation") {
+    if (o.workingSet) checkWorkingSet(loss, pen, opts);
     // Its own defaults: forest blocks minimised exactly by message passing.
     const lo = { ...o, partition: opts.partition ?? "forest", update: opts.update ?? "message-passing" };
     return labelPropagation(e, problem as Record<string, unknown>, pen, lo, opts);
@@ -321,6 +334,12 @@ export async function bcdSolve(e: Engine, problem: unknown, opts: BcdOptions = {
       if (!Number.isInteger(v) || v < 0 || v >= K) throw new NumlaneError("invalid-value", `labels must be integers in 0..${K - 1}; y[${i}] is ${v}`, "problem.y");
       target[i] = v;
     }
+  }
+  if (o.workingSet) {
+    const rule = checkWorkingSet(loss, pen, opts);
+    const x0 = startingPoint(opts.x0, p);
+    const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000 * p, 1, Number.MAX_SAFE_INTEGER);
+    return workingSetLasso(e, (S ?? D)!, target, pen, rule, o, x0, maxIter, opts);
   }
   const m = p * K;
   if (o.partition === "red-black" || o.partition === "forest") unsupported(`partition "${o.partition}" is for label propagation (a graph's variables)`, "opts.partition");
