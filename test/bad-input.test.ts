@@ -356,6 +356,7 @@ add("bcd", [
   ["non-integer size", (nl) => nl.bcd(ls(), { maxIter: 2.5 }), "invalid-size", "opts.maxIter"],
   ["out-of-range option", (nl) => nl.bcd(ls(), { rule: any("steepest") }), "invalid-value", "opts.rule"],
   ["out-of-range option", (nl) => nl.bcd(ls(), { activeSet: any("yes") }), "invalid-type", "opts.activeSet"],
+  ["out-of-range option", (nl) => nl.bcd(ls(), { workingSet: any("yes") }), "invalid-type", "opts.workingSet"],
   ["wrong length or shape", (nl) => nl.bcd(ls(), { x0: fx.b }), "invalid-shape", "opts.x0"],
   ["wrong type", (nl) => nl.bcd(any({ ...graph(), labelled: new Int32Array(4) })), "invalid-type", "problem.labelled"],
   ["detached buffer", (nl) => nl.bcd({ ...graph(), labelled: detached(Uint8Array.of(1, 0, 0, 1)) }), "detached", "problem.labelled"],
