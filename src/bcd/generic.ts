@@ -72,7 +72,7 @@ export interface BcdOptions extends CallOptions {
   /**
    * The lasso (least squares, l1 > 0) by greedy working sets grown geometrically (celer, skglm): the support and
    * the zeros with the best greedy score (rule "gs": |gradient|; "gsl" (default) or "gsd": |gradient| / ‖a_j‖, the
-   * gap-safe distance), at least twice the support, solved by coordinate sweeps with Anderson extrapolation, then
+   * gap-safe distance), at least 1.5 × the support, solved by coordinate sweeps with Anderson extrapolation, then
    * the full duality gap recomputed. tol then bounds the duality gap by tol·‖b‖²/n (scikit-learn's rule), maxIter
    * the coordinate steps (default 1000·p); gap and violation are reported, history holds each outer step's gap.
    */
