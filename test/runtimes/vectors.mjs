@@ -188,11 +188,12 @@ export async function runVectors(lib, nl) {
     results[`logistic_${penalty}_objective`] = lr.objective;
   }
 
-  // nl.bcd: greedy scans (fixed and variable blocks), a seeded random rule, Newton and line-search steps, the softmax loss, and message passing.
+  // nl.bcd: greedy scans (fixed and variable blocks), greedy working sets, a seeded random rule, Newton and line-search steps, the softmax loss, and message passing.
   const bcdRuns = [
     ["ls_gsq", { loss: "least-squares", A: D, b: d, penalty: { l1: 0.01 } }, { partition: "order", blockSize: 4, rule: "gsq", tol: 1e-8 }],
     ["ls_random", { loss: "least-squares", A: D, b: d, penalty: { l1: 0.01, l2: 0.01 } }, { partition: "avg", blockSize: 3, rule: "random", update: "line-search", seed: 5, tol: 1e-8 }],
     ["logistic_gsl", { loss: "logistic", A: G, y: Y, penalty: { l1: 1e-3 } }, { partition: "variable", blockSize: 4, rule: "gsl", tol: 1e-7 }],
+    ["ls_workingset", { loss: "least-squares", A: D, b: d, penalty: { l1: 0.01 } }, { workingSet: true, rule: "gsl", tol: 1e-10 }],
     ["softmax", { loss: "softmax", A: G, y: Float64Array.from(Y, (v, i) => (v > 0 ? 1 : 0) + (i % 3 === 0 ? 1 : 0)), classes: 3, penalty: { l2: 1e-2 } }, { partition: "variable", blockSize: 6, rule: "gsd", tol: 1e-7 }],
   ];
   const grid = laplacian(lib, 40, 31);
