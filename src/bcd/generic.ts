@@ -79,9 +79,9 @@ export interface BcdOptions extends CallOptions {
   workingSet?: boolean;
   /** Starting point (default zeros); for softmax x[k·p + j]. Never modified. */
   x0?: Float64Array;
-  /** Stop when the largest optimality violation ≤ tol × the one at x0 (default 1e-6). */
+  /** Stop when the largest optimality violation ≤ tol × the one at x0 (default 1e-6); with workingSet, the duality gap ≤ tol·‖b‖²/n. */
   tol?: number;
-  /** Most block updates (default 1000 epochs: 1000 × the number of blocks). */
+  /** Most block updates (default 1000 epochs: 1000 × the number of blocks); with workingSet, coordinate steps (default 1000·p). */
   maxIter?: number;
   /** Seed for the random and permutation rules (default 0): same seed, same bits on any thread count. */
   seed?: number;
@@ -241,7 +241,7 @@ function choice<T extends string>(name: string, v: unknown, allowed: readonly st
   return v as T;
 }
 
-function unsupported(message: string, argument: string): never {
+export function unsupported(message: string, argument: string): never {
   throw new NumlaneError("unsupported", message, argument);
 }
 
