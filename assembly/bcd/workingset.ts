@@ -41,11 +41,16 @@ const GROW: f64 = 1.5;
 // quickselect's scratch (p), the extrapolated x_W (p), W (p i32), the
 // unscreened columns (p i32), the last K+1 sweeps' x_W ((K+1)·p), r and the
 // extrapolation's residual (n each), C and z (K² + K), one f64 (the violation).
-/** Bytes of lasso_ws_f64's workspace. */
+/** Bytes of lasso_ws_f64's workspace, in f64 so that no size wraps before the host checks it. */
 export function lassoWsWorkspace(n: i32, p: i32, nnz: i32): f64 {
-  const P = padded(<usize>p << 3), N = padded(<usize>n << 3), I = padded(<usize>p << 2);
-  const csc = padded(<usize>(p + 1) << 2) + padded(<usize>nnz << 2) + padded(<usize>nnz << 3);
-  return <f64>(csc + 5 * P + 2 * I + <usize>(K + 1) * P + 2 * N + padded(<usize>(K * K + K + 1) << 3));
+  const P = line(8 * <f64>p), N = line(8 * <f64>n), I = line(4 * <f64>p);
+  const csc = line(4 * (<f64>p + 1)) + line(4 * <f64>nnz) + line(8 * <f64>nnz);
+  return csc + 5 * P + 2 * I + <f64>(K + 1) * P + 2 * N + line(8 * <f64>(K * K + K + 1));
+}
+
+/** bytes rounded up to a 64-byte line (padded's twin for sizes). */
+function line(bytes: f64): f64 {
+  return Math.ceil(bytes / 64) * 64;
 }
 
 /** A's columns from its rows (CSR): a counting sort, rows ascending within each column. */
