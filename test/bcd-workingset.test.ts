@@ -3,7 +3,7 @@
 // and for each greedy rule, the duality gap recomputed here from the returned
 // x (converged only when it meets tol), a dense design, warm starts, the
 // iteration limit, bit-identity across thread counts, inputs never modified,
-// and the options it refuses before any kernel runs.
+// and the options and sizes it refuses before any kernel runs.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CsrMatrix, init, NumlaneError, type BcdOptions, type Numlane } from "../dist/index.js";
 import { python, rng, sameBits } from "./helpers.js";
@@ -148,6 +148,9 @@ describe("bcd workingSet: the lasso by greedy working sets", () => {
       [ls, { workingSet: true, activeSet: true }, "unsupported", "opts.activeSet"],
       [ls, { workingSet: "yes" as unknown as boolean }, "invalid-type", "opts.workingSet"],
       [ls, { workingSet: true, maxIter: 0 }, "invalid-size", "opts.maxIter"],
+      // 2²⁷ columns: its per-column workspace cannot fit in wasm memory, refused before anything that size is allocated.
+      [{ loss: "least-squares", A: new CsrMatrix(2, 2 ** 27, Int32Array.of(0, 1, 2), Int32Array.of(0, 2 ** 27 - 1), Float64Array.of(1, 2)), b: Float64Array.of(1, 1), penalty: { l1: 0.1 } },
+        { workingSet: true }, "out-of-memory", "problem.A"],
     ];
     for (const [problem, opts, code, argument] of cases) {
       const err = await nl.bcd(problem as never, opts).catch((e) => e);
