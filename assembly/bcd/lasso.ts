@@ -54,6 +54,18 @@ export function enetGap(rr: f64, rb: f64, dualNorm: f64, lambdaN: f64, l1: f64, 
   return gap;
 }
 
+/**
+ * The gap-safe rule (Fercoq, Gramfort & Salmon 2015): with θ = r/scale the
+ * dual point (scale = max(λ, the dual norm)) and radius = √(2·gap)/λ, the
+ * optimum's x_j is 0 when |ã_jᵀθ| + radius·‖ã_j‖ < 1 (ã_jᵀθ for x ≥ 0).
+ * g = ã_jᵀr − l2·x_j; norm2 = ‖ã_j‖² + l2 (the elastic net as a lasso on
+ * [Ã; √l2·I]).
+ */
+export function safeToDrop(g: f64, scale: f64, radius: f64, norm2: f64, positive: bool): bool {
+  // The margin keeps columns on the boundary (|ã_jᵀθ| = 1 up to rounding, radius ~0) in.
+  return (positive ? g : Math.abs(g)) / scale + radius * Math.sqrt(norm2) < 1 - 1e-9;
+}
+
 /** The first column from j on with a nonzero norm (p if none). */
 function nextColumn(colSq: usize, p: i32, j: i32): i32 {
   while (j < p && load<f64>(at(colSq, j)) == 0) j++;

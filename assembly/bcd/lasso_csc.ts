@@ -11,13 +11,13 @@
 // One thread: a sparse column's few nonzeros are too little work to share.
 import { aborted, reportProgress } from "../core/team";
 import { at, padded } from "../core/memory";
-import { enetGap } from "./lasso";
+import { enetGap, safeToDrop } from "./lasso";
 import { ABORTED, CONVERGED, LassoCscF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
-// The workspace: ‖ã_j‖² (p), then q_j = (diag(s)·a_j)ᵀs (p).
+// The workspace: ‖ã_j‖² (p), q_j = (diag(s)·a_j)ᵀs (p), the gradient at the last gap (p), the screened flags (p bytes).
 /** Bytes of lasso_csc_f64's workspace. */
 export function lassoCscWorkspace(p: i32): usize {
-  return 2 * padded(<usize>p << 3);
+  return 3 * padded(<usize>p << 3) + padded(<usize>p);
 }
 
 // @ts-ignore: decorator
@@ -44,12 +44,14 @@ function columnDot(rows: usize, vals: usize, r: usize, s: usize, c: f64, k0: i32
  */
 export function lasso_csc_f64(
   colptr: usize, rows: usize, vals: usize, n: i32, p: i32, b: usize, s: usize, mu: usize,
-  x: usize, r: usize, lambdaN: f64, l2N: f64, positive: bool, maxIter: i32, tol: f64, stepTol: f64,
+  x: usize, r: usize, lambdaN: f64, l2N: f64, positive: bool, screen: bool, maxIter: i32, tol: f64, stepTol: f64,
   history: usize, historyCap: i32, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   if (tid != 0) return;
-  const colSq = work, q = work + padded(<usize>p << 3);
+  const colSq = work, q = work + padded(<usize>p << 3), grad = q + padded(<usize>p << 3), screened = grad + padded(<usize>p << 3);
+  memory.fill(screened, 0, <usize>p);
+  let nScreened = 0;
   let ss: f64 = 0;
   for (let i = 0; i < n; i++) {
     const si = load<f64>(at(s, i));
@@ -85,7 +87,7 @@ export function lasso_csc_f64(
     let stepMax: f64 = 0, xMax: f64 = 0;
     for (let j = 0; j < p; j++) {
       const nj = load<f64>(at(colSq, j));
-      if (nj == 0) continue;
+      if (nj == 0 || load<u8>(screened + <usize>j) != 0) continue;
       const k0 = idx(colptr, j), k1 = idx(colptr, j + 1), mj = load<f64>(at(mu, j)), qj = load<f64>(at(q, j));
       const old = load<f64>(at(x, j));
       let dot: f64 = 0;
@@ -123,6 +125,7 @@ export function lasso_csc_f64(
       for (let j = 0; j < p; j++) {
         const xj = load<f64>(at(x, j));
         const g = columnDot(rows, vals, r, s, c, idx(colptr, j), idx(colptr, j + 1)) - load<f64>(at(mu, j)) * srTrue - l2N * xj;
+        store<f64>(at(grad, j), g);
         dualNorm = max(dualNorm, positive ? g : Math.abs(g));
         l1 += Math.abs(xj);
         w2 += xj * xj;
@@ -131,6 +134,26 @@ export function lasso_csc_f64(
       if (iter <= historyCap) store<f64>(at(history, iter - 1), gap);
       reportProgress(team, iter, gap);
       if (gap <= tol) { reason = CONVERGED; break; }
+      if (screen && lambdaN > 0 && nScreened < p && iter < maxIter) {
+        // Gap-safe rule: columns whose x_j is 0 at the optimum leave the sweeps (zeroed if they are not).
+        const scale = max(lambdaN, dualNorm), radius = Math.sqrt(2 * max(gap, 0)) / lambdaN;
+        for (let j = 0; j < p; j++) {
+          if (load<u8>(screened + <usize>j) != 0) continue;
+          if (!safeToDrop(load<f64>(at(grad, j)), scale, radius, load<f64>(at(colSq, j)) + l2N, positive)) continue;
+          const xj = load<f64>(at(x, j));
+          store<u8>(screened + <usize>j, 1);
+          nScreened++;
+          if (xj == 0) continue;
+          const k0 = idx(colptr, j), k1 = idx(colptr, j + 1);
+          for (let k = k0; k < k1; k++) {
+            const i = idx(rows, k);
+            store<f64>(at(r, i), load<f64>(at(r, i)) + xj * load<f64>(at(vals, k)));
+          }
+          sr += xj * load<f64>(at(q, j));
+          c -= xj * load<f64>(at(mu, j));
+          store<f64>(at(x, j), 0);
+        }
+      }
     } else {
       reportProgress(team, iter, NaN);
     }

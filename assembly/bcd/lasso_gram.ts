@@ -16,7 +16,7 @@
 // One thread: a step is one axpy of length p.
 import { aborted, reportProgress } from "../core/team";
 import { at, padded } from "../core/memory";
-import { enetGap } from "./lasso";
+import { enetGap, safeToDrop } from "./lasso";
 import { dotContiguous, subtractScaled } from "../blas/level1";
 import { ABORTED, CONVERGED, LassoGramF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
@@ -29,7 +29,13 @@ const WORK_H: usize = 0, WORK_XSAVE: usize = 1, WORK_HSAVE: usize = 2, WORK_SUPP
 /** Bytes of lasso_gram_f64's workspace. */
 export function lassoGramWorkspace(p: i32): usize {
   const k = <usize>min(p, NEWTON_MAX);
-  return WORK_FACTOR * padded(<usize>p << 3) + padded((k * k) << 3);
+  return WORK_FACTOR * padded(<usize>p << 3) + padded((k * k) << 3) + padded(<usize>p);
+}
+
+/** The screened flags (p bytes), after the factor. */
+function screenedFlags(work: usize, p: i32): usize {
+  const k = <usize>min(p, NEWTON_MAX);
+  return work + WORK_FACTOR * padded(<usize>p << 3) + padded((k * k) << 3);
 }
 
 /** Stats per fit in lasso_gram_f64's `stats` (count × GRAM_STATS f64). */
@@ -47,7 +53,7 @@ const GRAM_STATS = 4;
  */
 export function lasso_gram_f64(
   g: usize, mirror: bool, q: usize, bb: f64, p: i32, x: usize,
-  l1s: usize, l2s: usize, count: i32, positive: bool, maxIter: i32, tol: f64, stepTol: f64,
+  l1s: usize, l2s: usize, count: i32, positive: bool, screen: bool, maxIter: i32, tol: f64, stepTol: f64,
   xs: usize, stats: usize, history: usize, historyCap: i32, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
@@ -64,7 +70,7 @@ export function lasso_gram_f64(
   let done = 0, sweeps = 0;
   for (let k = 0; k < count; k++) {
     const st = at(stats, k * GRAM_STATS);
-    const reason = fit(g, q, bb, p, x, work, load<f64>(at(l1s, k)), load<f64>(at(l2s, k)), positive, maxIter, tol, stepTol,
+    const reason = fit(g, q, bb, p, x, work, load<f64>(at(l1s, k)), load<f64>(at(l2s, k)), positive, screen, maxIter, tol, stepTol,
       at(history, k * historyCap), historyCap, st, team, sweeps);
     sweeps += <i32>load<f64>(at(st, STAT_ITERATIONS));
     memory.copy(at(xs, k * p), x, ld);
@@ -88,6 +94,37 @@ function gapAt(q: usize, h: usize, x: usize, bb: f64, p: i32, lambdaN: f64, l2N:
   const rr = max(0, bb - 2 * xq + dotContiguous(x, h, p));
   store<f64>(at(st, STAT_RR), rr);
   return enetGap(rr, bb - xq, dualNorm, lambdaN, l1, l2N, w2);
+}
+
+/**
+ * The gap-safe rule (safeToDrop) at x: newly safe columns flagged, those
+ * still nonzero set to 0 (H updated); returns how many were flagged. Every
+ * ã_jᵀr is read before any x_j moves.
+ */
+function screenAt(g: usize, q: usize, h: usize, x: usize, p: i32, lambdaN: f64, l2N: f64, positive: bool, gap: f64, screened: usize): i32 {
+  const ld = <usize>p << 3;
+  let dualNorm: f64 = 0;
+  for (let j = 0; j < p; j++) {
+    const gj = load<f64>(at(q, j)) - load<f64>(at(h, j)) - l2N * load<f64>(at(x, j));
+    dualNorm = max(dualNorm, positive ? gj : Math.abs(gj));
+  }
+  const scale = max(lambdaN, dualNorm), radius = Math.sqrt(2 * max(gap, 0)) / lambdaN;
+  let flagged = 0;
+  for (let j = 0; j < p; j++) {
+    if (load<u8>(screened + <usize>j) != 0) continue;
+    const xj = load<f64>(at(x, j)), gj = load<f64>(at(q, j)) - load<f64>(at(h, j)) - l2N * xj;
+    if (!safeToDrop(gj, scale, radius, load<f64>(at(g + <usize>j * ld, j)) + l2N, positive)) continue;
+    // 2: to be zeroed once every column has been judged at this x.
+    store<u8>(screened + <usize>j, xj != 0 ? 2 : 1);
+    flagged++;
+  }
+  for (let j = 0; j < p; j++) {
+    if (load<u8>(screened + <usize>j) != 2) continue;
+    subtractScaled(h, g + <usize>j * ld, load<f64>(at(x, j)), p);
+    store<f64>(at(x, j), 0);
+    store<u8>(screened + <usize>j, 1);
+  }
+  return flagged;
 }
 
 // solvePattern's outcomes.
@@ -187,10 +224,12 @@ function newton(g: usize, q: usize, bb: f64, p: i32, x: usize, work: usize, lamb
 
 /** One fit (see lasso_gram_f64), H = G·x kept; returns its reason. */
 function fit(
-  g: usize, q: usize, bb: f64, p: i32, x: usize, work: usize, lambdaN: f64, l2N: f64, positive: bool,
+  g: usize, q: usize, bb: f64, p: i32, x: usize, work: usize, lambdaN: f64, l2N: f64, positive: bool, screen: bool,
   maxIter: i32, tol: f64, stepTol: f64, history: usize, historyCap: i32, st: usize, team: usize, sweepsBefore: i32,
 ): i32 {
-  const ld = <usize>p << 3, h = work + WORK_H * padded(ld);
+  const ld = <usize>p << 3, h = work + WORK_H * padded(ld), screened = screenedFlags(work, p);
+  memory.fill(screened, 0, <usize>p);
+  let nScreened = 0;
   let reason = MAX_ITERATIONS;
   let iter = 0;
   let gap: f64 = Infinity;
@@ -202,7 +241,7 @@ function fit(
     for (let j = 0; j < p; j++) {
       const col = g + <usize>j * ld;
       const nj = load<f64>(at(col, j));
-      if (nj == 0) continue;
+      if (nj == 0 || load<u8>(screened + <usize>j) != 0) continue;
       const old = load<f64>(at(x, j));
       const t = load<f64>(at(q, j)) - load<f64>(at(h, j)) + old * nj;
       const mag = Math.abs(t) - lambdaN;
@@ -228,6 +267,7 @@ function fit(
       if (iter <= historyCap) store<f64>(at(history, iter - 1), gap);
       reportProgress(team, sweepsBefore + iter, gap);
       if (gap <= tol) { reason = CONVERGED; break; }
+      if (screen && lambdaN > 0 && nScreened < p && iter < maxIter) nScreened += screenAt(g, q, h, x, p, lambdaN, l2N, positive, gap, screened);
     } else {
       reportProgress(team, sweepsBefore + iter, NaN);
     }

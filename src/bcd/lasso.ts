@@ -34,6 +34,23 @@ export interface LassoOptions extends CallOptions {
    * Lasso: a fit of a few sweeps does not repay G). Dense designs only.
    */
   precompute?: "auto" | boolean;
+  /**
+   * With the Gram matrix: form and sweep it only over a working set of
+   * columns (default false). The set starts from the sequential strong rule
+   * (Tibshirani et al. 2012: |ã_jᵀr| ≥ 2λ − λ_prev at the last checked fit)
+   * and each fit is checked against every column (Ãᵀr): a column that breaks
+   * the optimality conditions joins the set and the fit is redone, so every
+   * answer is the one the whole Gram matrix would give, within tol. Pays when
+   * the answers stay sparse (G costs n·|W|²/2 instead of n·p²/2).
+   */
+  workingSet?: boolean;
+  /**
+   * Gap-safe screening (Fercoq, Gramfort & Salmon 2015) in the sparse and
+   * Gram kernels (default true): at each duality-gap check, columns whose
+   * coefficient the gap proves to be 0 at the optimum are set to 0 and left
+   * out of the following sweeps. The answer is the same within tol.
+   */
+  screening?: boolean;
   /** Full sweeps over the coordinates; default 1000 (as scikit-learn). */
   maxIter?: number;
   /** Stop when the duality gap ≤ tol·‖b‖²/n (b weighted and centred; scikit-learn's rule); default 1e-4. */
@@ -41,7 +58,7 @@ export interface LassoOptions extends CallOptions {
   /** Starting point (default zeros). Never modified. */
   x0?: Float64Array;
 }
-const FIT_KEYS = { l1Ratio: true, fitIntercept: true, sampleWeight: true, positive: true, precompute: true, maxIter: true, tol: true, x0: true } as const;
+const FIT_KEYS = { l1Ratio: true, fitIntercept: true, sampleWeight: true, positive: true, precompute: true, workingSet: true, screening: true, maxIter: true, tol: true, x0: true } as const;
 const LASSO_KEYS = callOptionKeys<LassoOptions>({ lambda: true, ...FIT_KEYS });
 
 export interface LassoPathOptions extends Omit<LassoOptions, "lambda"> {
@@ -89,6 +106,8 @@ interface Prepared {
   l1Ratio: number;
   positive: boolean;
   precompute: "auto" | boolean;
+  workingSet: boolean;
+  screening: boolean;
   maxIter: number;
   tol: number;
 }
@@ -202,6 +221,8 @@ function prepare(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts:
   const pos = boolean("opts.positive", opts.positive ?? false);
   const precompute = opts.precompute ?? "auto";
   if (precompute !== "auto" && typeof precompute !== "boolean") throw new NumlaneError("invalid-value", `expected "auto", true or false, got ${String(precompute)}`, "opts.precompute");
+  const workingSet = boolean("opts.workingSet", opts.workingSet ?? false);
+  const screening = boolean("opts.screening", opts.screening ?? true);
   if (precompute === true && M instanceof CsrMatrix) throw new NumlaneError("unsupported", "the Gram matrix is for dense designs", "opts.precompute");
   const w = sampleWeights(opts.sampleWeight, n);
   if (opts.sampleWeight !== undefined && ArrayBuffer.isView(opts.sampleWeight)) checkAttached("opts.sampleWeight", opts.sampleWeight);
@@ -215,7 +236,7 @@ function prepare(A: DenseMatrix | CsrMatrix | number[][], b: Float64Array, opts:
   if (fitIntercept) { for (let i = 0; i < n; i++) yMean += (w ? w[i] : 1) * rb[i]; yMean /= n; }
   const bt = !fitIntercept && !s ? rb : rb.map((v, i) => (s ? s[i] : 1) * (v - yMean));
   const xMean = fitIntercept ? new Float64Array(p) : undefined;
-  const common = { b: bt, n, p, xMean, yMean, ea, eb, x0: x0?.map((v) => ldexp(v, ea - eb)), l1Ratio, positive: pos, precompute, maxIter, tol };
+  const common = { b: bt, n, p, xMean, yMean, ea, eb, x0: x0?.map((v) => ldexp(v, ea - eb)), l1Ratio, positive: pos, precompute, workingSet, screening, maxIter, tol };
 
   if (M instanceof CsrMatrix) {
     // CSR of Aᵀ: A's columns.
@@ -299,12 +320,12 @@ async function fit(e: Engine, prep: Prepared, pens: { l1: number; l2: number }[]
   const { design, b, n, p, maxIter, tol, x0 } = prep;
   let bb = 0;
   for (let i = 0; i < n; i++) bb += b[i] * b[i];
-  const gram = useGram(prep, path);
+  const gram = useGram(prep, path), ws = gram && prep.workingSet;
   const heap = e.heap;
   const threads = design.kind === "dense" && !gram ? e.threadsFor(8 * n * 16, opts) : 1;
   const shape = { n, p };
   // A Gram-path launch fits a batch of λ; the others one λ each.
-  const batch = gram ? Math.max(1, Math.min(pens.length, Math.floor(GRAM_BATCH_VALUES / p))) : 1;
+  const batch = ws ? Math.min(pens.length, WS_BATCH) : gram ? Math.max(1, Math.min(pens.length, Math.floor(GRAM_BATCH_VALUES / p))) : 1;
   // The Gram path keeps every fit's history in one launch: HISTORY_CAP in all.
   const historyCap = Math.min(maxIter, Math.max(1, Math.floor(HISTORY_CAP / batch)));
   let kernelBytes: number, inputs: ArrayBufferView[];
@@ -313,8 +334,8 @@ async function fit(e: Engine, prep: Prepared, pens: { l1: number; l2: number }[]
     inputs = [design.colptr, design.rows, design.vals, design.s, design.mu, b];
   } else {
     const buildThreads = e.threadsFor(8 * n * p, opts);
-    kernelBytes = denseDesignBytes(e, design) + (gram
-      ? 8 * (p * p + p + batch * (p + GRAM_STATS + 2)) + 6 * 64 + Math.max(e.launchBytes(K.syrk_f64, { n: p }, buildThreads), e.launchBytes(K.gemv_rows_f64, {}, buildThreads)) + e.launchBytes(K.lasso_gram_f64, shape, 1)
+    kernelBytes = denseDesignBytes(e, design) + (ws ? workingSetBytes(e, n, p, buildThreads)
+      : gram ? 8 * (p * p + p + batch * (p + GRAM_STATS + 2)) + 6 * 64 + Math.max(e.launchBytes(K.syrk_f64, { n: p }, buildThreads), e.launchBytes(K.gemv_rows_f64, {}, buildThreads)) + e.launchBytes(K.lasso_gram_f64, shape, 1)
       : e.launchBytes(K.lasso_cd_f64, shape, threads));
     // Without s and μ, A goes in as it is; with them Ã is written in place (denseDesign), from A
     // read where it is: a view of wasm memory is registered (not copied) so that it can be re-made
@@ -345,13 +366,17 @@ async function fit(e: Engine, prep: Prepared, pens: { l1: number; l2: number }[]
         colptr: scope.input(design.colptr), rows: scope.input(design.rows), vals: scope.input(design.vals),
         s: scope.input(design.s), mu: scope.input(design.mu), n, b: bp, r: rp, history: hp,
       };
-      fits = async (k) => [single(await scope.launch(K.lasso_csc_f64, { ...csc, ...common, lambdaN: pens[k].l1 * n, l2N: pens[k].l2 * n }, run))];
+      fits = async (k) => [single(await scope.launch(K.lasso_csc_f64, { ...csc, ...common, screen: +prep.screening, lambdaN: pens[k].l1 * n, l2N: pens[k].l2 * n }, run))];
+    } else if (ws) {
+      const a = await denseDesign(e, scope, design, opts);
+      const all = await workingSetFits(e, scope, { a, b: bp, x: xp, n, p, bb, positive: prep.positive, screen: +prep.screening, pens, historyCap, history: hp, common, run }, opts);
+      fits = async (first, count) => all.slice(first, first + count);
     } else if (gram) {
       const g = await gramOf(e, scope, await denseDesign(e, scope, design, opts), n, p, bp, opts);
       const l1s = scope.alloc(8 * batch), l2s = scope.alloc(8 * batch), xs = scope.alloc(8 * batch * p), stats = scope.alloc(8 * GRAM_STATS * batch);
       fits = async (first, count) => {
         for (let k = 0; k < count; k++) { f64()[(l1s >> 3) + k] = pens[first + k].l1 * n; f64()[(l2s >> 3) + k] = pens[first + k].l2 * n; }
-        await scope.launch(K.lasso_gram_f64, { ...g, mirror: +(first === 0), bb, ...common, l1s, l2s, count, xs, stats, history: hp }, run);
+        await scope.launch(K.lasso_gram_f64, { ...g, mirror: +(first === 0), bb, ...common, screen: +prep.screening, l1s, l2s, count, xs, stats, history: hp }, run);
         return Array.from({ length: count }, (_, k) => {
           const st = f64().subarray((stats >> 3) + GRAM_STATS * k, (stats >> 3) + GRAM_STATS * (k + 1));
           const [iterations, reason, gap, rr] = st;
@@ -393,4 +418,144 @@ async function gramOf(e: Engine, scope: TurnScope, a: number, n: number, p: numb
   await scope.launch(K.syrk_f64, { transA: 1, lower: 1, a, lda: n, c: g, ldc: p, n: p, k: n, alpha: 1, beta: 0 }, { signal: opts.signal, threads });
   await scope.launch(K.gemv_rows_f64, { a, lda: n, x: bp, y: q, m: p, n, alpha: 1, beta: 0 }, { signal: opts.signal, threads });
   return { g, q };
+}
+
+/** Most λ a working-set launch fits before their check (the first launches fit fewer, see workingSetFits). */
+const WS_BATCH = 16;
+/** The strong rule is taken at the WS_AHEAD-th λ of a batch (later ones may add violators). */
+const WS_AHEAD = 4;
+/** A working set past this share of the columns takes them all. */
+const WS_ALL = 0.5;
+
+/** Bytes workingSetFits allocates beyond x, b̃, Ã and the history. */
+function workingSetBytes(e: Engine, n: number, p: number, threads: number): number {
+  const lines = 12 * 64;
+  return 8 * (n * p + 2 * p * p + 3 * p + WS_BATCH * (p + GRAM_STATS + 2) + WS_BATCH * (n + p)) + lines
+    + Math.max(e.launchBytes(K.gemm_f64, {}, threads), e.launchBytes(K.syrk_f64, { n: p }, threads), e.launchBytes(K.gemv_rows_f64, {}, threads), e.launchBytes(K.lasso_gram_f64, { n, p }, 1));
+}
+
+interface WorkingSetProblem {
+  /** Ã (n×p, columns contiguous), b̃ and x (x0 on entry) in the scope. */
+  a: number; b: number; x: number; n: number; p: number; bb: number; positive: boolean; screen: number;
+  pens: { l1: number; l2: number }[]; historyCap: number; history: number;
+  common: { maxIter: number; tol: number; stepTol: number; historyCap: number; positive: number };
+  run: { signal?: AbortSignal; onProgress?: CallOptions["onProgress"]; long: boolean; threads: number };
+}
+
+/**
+ * The Gram path over a working set W (LassoOptions.workingSet). G_WW is kept
+ * packed in W's order and grown by one GEMM per batch of new columns (the new
+ * columns against all of W's: n·|W|·m multiply-adds); a batch of λ is fitted
+ * by lasso_gram_f64 on (G_WW, Ã_Wᵀb̃), then checked against every column by
+ * two GEMMs (R = b̃ − Ã_W·X_W, C = ÃᵀR). A fit is kept when no column
+ * outside W has |ã_jᵀr| > λ (x ≥ 0: ã_jᵀr > λ): then its dual norm, hence its
+ * gap, is the whole problem's. Otherwise the violators join W and the fits
+ * from there are redone from the last kept one. The batch doubles after a
+ * clean check and halves after a failed one.
+ */
+async function workingSetFits(e: Engine, scope: TurnScope, P: WorkingSetProblem, opts: CallOptions): Promise<RawFit[]> {
+  const { a, n, p, bb, positive, pens } = P;
+  const f64 = () => e.heap.f64;
+  const blas = { signal: opts.signal, threads: e.threadsFor(8 * n * p, opts) };
+  const qp = scope.alloc(8 * p);
+  await scope.launch(K.gemv_rows_f64, { a, lda: n, x: P.b, y: qp, m: p, n, alpha: 1, beta: 0 }, blas);
+  const q = f64().slice(qp >> 3, (qp >> 3) + p);
+  const aw = scope.alloc(8 * n * p), gBuf = [scope.alloc(8 * p * p), scope.alloc(8 * p * p)];
+  const qw = scope.alloc(8 * p), l1s = scope.alloc(8 * WS_BATCH), l2s = scope.alloc(8 * WS_BATCH);
+  const xs = scope.alloc(8 * WS_BATCH * p), stats = scope.alloc(8 * GRAM_STATS * WS_BATCH);
+  const R = scope.alloc(8 * n * WS_BATCH), C = scope.alloc(8 * p * WS_BATCH);
+  const x = f64().slice(P.x >> 3, (P.x >> 3) + p);
+  /** W in order, and each column's place in it (−1: outside). */
+  const W: number[] = [], place = new Int32Array(p).fill(-1);
+  let g = gBuf[0];
+
+  /** Columns `add` join W: gathered into aw, G_WW grown into the other buffer. */
+  const extend = async (add: number[]) => {
+    if (add.length === 0) return;
+    const k = W.length, m = add.length, k2 = k + m;
+    for (const [t, j] of add.entries()) { f64().copyWithin((aw >> 3) + (k + t) * n, (a >> 3) + j * n, (a >> 3) + (j + 1) * n); place[j] = k + t; W.push(j); }
+    const next = gBuf[g === gBuf[0] ? 1 : 0];
+    // Columns k.. of the new G: Ã_Wᵀ·Ã_add by GEMM, the new block's lower triangle by SYRK; the rest mirrored.
+    if (k > 0) await scope.launch(K.gemm_f64, { transA: 1, a: aw, lda: n, transB: 0, b: aw + 8 * k * n, ldb: n, c: next + 8 * k * k2, ldc: k2, m: k, n: m, k: n, alpha: 1, beta: 0 }, blas);
+    await scope.launch(K.syrk_f64, { transA: 1, lower: 1, a: aw + 8 * k * n, lda: n, c: next + 8 * (k * k2 + k), ldc: k2, n: m, k: n, alpha: 1, beta: 0 }, blas);
+    const v = f64(), o = g >> 3, d = next >> 3;
+    for (let c = k; c < k2; c++) for (let r = k; r < c; r++) v[d + c * k2 + r] = v[d + r * k2 + c];
+    for (let c = 0; c < k; c++) {
+      v.copyWithin(d + c * k2, o + c * k, o + (c + 1) * k);
+      for (let r = k; r < k2; r++) v[d + c * k2 + r] = v[d + r * k2 + c];
+    }
+    g = next;
+  };
+  /** R = b̃ − Ã_W·X_W and C = ÃᵀR for the `count` fits in xs (W's order, stride |W|). */
+  const correlate = async (count: number) => {
+    const k = W.length, v = f64();
+    for (let t = 0; t < count; t++) v.copyWithin((R >> 3) + t * n, P.b >> 3, (P.b >> 3) + n);
+    if (k > 0) await scope.launch(K.gemm_f64, { transA: 0, a: aw, lda: n, transB: 0, b: xs, ldb: k, c: R, ldc: n, m: n, n: count, k, alpha: -1, beta: 1 }, blas);
+    await scope.launch(K.gemm_f64, { transA: 1, a, lda: n, transB: 0, b: R, ldb: n, c: C, ldc: p, m: p, n: count, k: n, alpha: 1, beta: 0 }, blas);
+  };
+  /** Columns outside W whose |c_j| (c_j if x ≥ 0) is above `level`. */
+  const above = (c: Float64Array, level: number) => {
+    const out: number[] = [];
+    for (let j = 0; j < p; j++) if (place[j] < 0 && (positive ? c[j] : Math.abs(c[j])) > level) out.push(j);
+    return out;
+  };
+
+  // ã_jᵀr at the last kept fit, and its λ (at the start: x0's, or λ_max's for x0 = 0).
+  const start = [];
+  for (let j = 0; j < p; j++) if (x[j] !== 0) start.push(j);
+  await extend(start);
+  let c: Float64Array;
+  if (W.length > 0) {
+    for (const [t, j] of W.entries()) f64()[(xs >> 3) + t] = x[j];
+    await correlate(1);
+    c = f64().slice(C >> 3, (C >> 3) + p);
+  } else {
+    c = q.slice();
+  }
+  let lambdaPrev = 0;
+  for (let j = 0; j < p; j++) lambdaPrev = Math.max(lambdaPrev, positive ? c[j] : Math.abs(c[j]));
+
+  const fits: RawFit[] = [];
+  let batch = 2, pending: number[] = [];
+  while (fits.length < pens.length) {
+    const first = fits.length, count = Math.min(batch, pens.length - first);
+    // The sequential strong rule for the batch's last λ, plus the last check's violators.
+    // Past WS_ALL·p columns every column joins: no more checks, and G costs what the whole one would.
+    const ahead = Math.min(count, WS_AHEAD) - 1;
+    const add = W.length >= WS_ALL * p ? above(c, -Infinity) : above(c, 2 * pens[first + ahead].l1 * n - lambdaPrev);
+    for (const j of pending) if (place[j] < 0 && !add.includes(j)) add.push(j);
+    pending = [];
+    if (W.length + add.length === 0) {
+      let best = 0;
+      for (let j = 1; j < p; j++) if (Math.abs(c[j]) > Math.abs(c[best])) best = j;
+      add.push(best);
+    }
+    await extend(add);
+    const k = W.length, v = f64();
+    for (const [t, j] of W.entries()) { v[(qw >> 3) + t] = q[j]; v[(P.x >> 3) + t] = x[j]; }
+    for (let t = 0; t < count; t++) { v[(l1s >> 3) + t] = pens[first + t].l1 * n; v[(l2s >> 3) + t] = pens[first + t].l2 * n; }
+    const out = await scope.launch(K.lasso_gram_f64, {
+      ...P.common, screen: P.screen, g, mirror: 0, q: qw, bb, p: k, x: P.x, l1s, l2s, count, xs, stats, history: P.history,
+    }, P.run);
+    const ran = Math.min(count, out.fits + 1);
+    if (W.length < p) await correlate(ran);
+    let kept = 0;
+    for (let t = 0; t < ran; t++) {
+      const ct = f64().slice((C >> 3) + t * p, (C >> 3) + (t + 1) * p);
+      const lambdaN = pens[first + t].l1 * n;
+      const violators = W.length < p ? above(ct, lambdaN) : [];
+      if (violators.length > 0) { pending = violators; break; }
+      const st = f64().subarray((stats >> 3) + GRAM_STATS * t, (stats >> 3) + GRAM_STATS * (t + 1));
+      const [iterations, reason, gap, rr] = st;
+      x.fill(0);
+      for (const [i, j] of W.entries()) x[j] = f64()[(xs >> 3) + t * k + i];
+      fits.push({ x: x.slice(), rr, iterations, reason, gap, history: e.copyOut(f64().subarray((P.history >> 3) + t * P.historyCap, (P.history >> 3) + t * P.historyCap + Math.min(iterations, P.historyCap))) });
+      c = ct;
+      lambdaPrev = lambdaN;
+      kept++;
+    }
+    if (ran < count) { opts.signal?.throwIfAborted(); break; }
+    batch = pending.length > 0 ? Math.max(1, batch >> 1) : Math.min(WS_BATCH, 2 * batch);
+  }
+  return fits;
 }
