@@ -8,11 +8,16 @@
 // an intercept (both defaults), lasso_path none (nl.lassoPath: fitIntercept
 // false). The objective reached and the sweep counts are reported beside the
 // times, so equal work can be checked.
+//
+// GLM_PART=sparse runs only the long sparse part: a 10⁵×10⁵ CSR design at
+// 0.1% density (text-like: 10⁷ nonzeros) and a GLM_SPARSE_LAMBDAS-λ path
+// (default 20, down to 1e-2·λ_max) on each side once, numlane with and
+// without screening, with each process's peak resident memory.
 import { readFileSync, rmSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { init, DenseMatrix } from "../dist/index.js";
+import { init, CsrMatrix, DenseMatrix } from "../dist/index.js";
 import { machine, median, printTable, pythonPeer, writeResults } from "./lib.mjs";
 
 const TOL = 1e-4;
@@ -33,6 +38,7 @@ async function cpu(fn) {
 }
 
 export default async function glm() {
+  if (process.env.GLM_PART === "sparse") return sparsePath();
   const py = await pythonPeer(fileURLToPath(new URL("./glm_peer.py", import.meta.url)));
   if (!py) return;
   const nl = await init({ threads: 1 });
@@ -85,4 +91,43 @@ export default async function glm() {
   console.log("\nnumlane / scikit-learn, CPU time, one thread each, medians of", ROUNDS, "interleaved rounds:");
   printTable(rows);
   writeResults("glm", { machine: machine(), peers: py.versions, tol: TOL, rounds: ROUNDS, clock: "CPU time", rows });
+}
+
+/** The 10⁵×10⁵ CSR path (GLM_PART=sparse): one run a side, CPU time and peak RSS. */
+async function sparsePath() {
+  const py = await pythonPeer(fileURLToPath(new URL("./glm_peer.py", import.meta.url)));
+  if (!py) return;
+  const size = Number(process.env.GLM_SPARSE_N ?? 100_000), count = Number(process.env.GLM_SPARSE_LAMBDAS ?? 20), eps = 1e-2;
+  const nl = await init({ threads: 1 });
+  const dir = mkdtempSync(join(tmpdir(), "numlane-glm-"));
+  const rows = [];
+  try {
+    const { n, p, nnz } = await py.ask({ op: "sparse_data", n: size, p: size, density: 1e-3, out: join(dir, "sparse") });
+    const file = (ext) => readFileSync(join(dir, `sparse.${ext}`));
+    const typed = (b, T) => new T(b.buffer, b.byteOffset, b.byteLength / T.BYTES_PER_ELEMENT).slice();
+    const S = new CsrMatrix(n, p, typed(file("indptr"), Int32Array), typed(file("indices"), Int32Array), typed(file("data"), Float64Array));
+    const y = typed(file("y"), Float64Array);
+    rmSync(dir, { recursive: true, force: true });
+    const data = `CSR ${n}×${p}, ${nnz} nonzeros`;
+    for (const screening of [true, false]) {
+      const { us, r } = await cpu(() => nl.lassoPath(S, y, { nLambdas: count, eps, tol: TOL, fitIntercept: false, screening }));
+      const last = r.fits[r.fits.length - 1];
+      rows.push({
+        data, fit: `nl.lassoPath, ${count} λ, screening ${screening}`, ms: us / 1e3, sweeps: r.fits.reduce((s, f) => s + f.iterations, 0),
+        objective: last.objective, nonzero: last.x.reduce((s, v) => s + (v !== 0 ? 1 : 0), 0), converged: r.fits.every((f) => f.converged),
+        maxrss_mb: process.resourceUsage().maxRSS / 1024,
+      });
+      printTable(rows.slice(-1));
+    }
+    const sk = await py.ask({ op: "sparse_path", n: count, eps, tol: TOL });
+    rows.push({ data, fit: `lasso_path, ${count} λ`, ms: sk.us / 1e3, sweeps: sk.sweeps, objective: sk.objective, nonzero: sk.nonzero, converged: "", maxrss_mb: sk.maxrss_mb });
+    printTable(rows.slice(-1));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    py.close();
+    await nl.close();
+  }
+  console.log("\nCPU time, one thread each, one run each; peak RSS of each process:");
+  printTable(rows);
+  writeResults("glm-sparse", { machine: machine(), peers: py.versions, tol: TOL, clock: "CPU time", rows });
 }

@@ -1,7 +1,7 @@
 # scikit-learn peer for bench/glm.mjs, one JSON request per line: builds the
 # benchmark's data sets (written as raw float64 for the JavaScript side, so
 # both fit the same numbers) and times Lasso fits and lasso_path in CPU time.
-import json, sys, time
+import json, resource, sys, time
 
 try:
     import numpy as np
@@ -13,6 +13,17 @@ except Exception as e:
     sys.exit(0)
 
 sets = {}
+
+def sparse_text(n, p, density, seed=0):
+    """A text-like CSR design: n×p, `density` of it nonzero (uniform positions, values 1 + Exp(1)), y from 100 columns plus noise."""
+    import scipy.sparse as sp
+    rs = np.random.RandomState(seed)
+    k = int(density * n * p)  # positions drawn with replacement (sp.random would draw from all n·p cells); repeats summed
+    X = sp.csr_matrix((1 + rs.exponential(size=k), (rs.randint(0, n, k), rs.randint(0, p, k))), shape=(n, p))
+    X.sum_duplicates()
+    w = np.zeros(p)
+    w[rs.choice(p, 100, replace=False)] = rs.randn(100)
+    return X, X @ w + 0.1 * rs.randn(n)
 
 def make(name):
     """The data set `name`: X (n×p, C order) and y."""
@@ -49,6 +60,22 @@ for line in sys.stdin:
         X.tofile(msg["out"] + ".X")
         y.tofile(msg["out"] + ".y")
         print(json.dumps({"n": X.shape[0], "p": X.shape[1]}), flush=True)
+    elif op == "sparse_data":
+        X, y = sparse_text(msg["n"], msg["p"], msg["density"])
+        sets["sparse"] = (X, y)
+        X.indptr.astype(np.int32).tofile(msg["out"] + ".indptr")
+        X.indices.astype(np.int32).tofile(msg["out"] + ".indices")
+        X.data.tofile(msg["out"] + ".data")
+        y.tofile(msg["out"] + ".y")
+        print(json.dumps({"n": X.shape[0], "p": X.shape[1], "nnz": int(X.nnz)}), flush=True)
+    elif op == "sparse_path":
+        X, y = sets["sparse"]
+        us, (alphas, coefs, gaps, iters) = cpu(lambda: lasso_path(X, y, n_alphas=msg["n"], eps=msg["eps"], tol=msg["tol"], return_n_iter=True))
+        n = len(y)
+        r = y - X @ coefs[:, -1]
+        obj = r @ r / (2 * n) + alphas[-1] * np.abs(coefs[:, -1]).sum()
+        print(json.dumps({"us": us, "sweeps": int(np.sum(iters)), "objective": float(obj), "nonzero": int((coefs[:, -1] != 0).sum()),
+                          "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
     elif op == "lasso":
         X, y = sets[msg["name"]]
         us, m = cpu(lambda: Lasso(alpha=msg["alpha"], tol=msg["tol"]).fit(X, y))
