@@ -57,14 +57,18 @@ export default async function glm() {
           sk: () => py.ask({ op: "lasso", name: set.name, alpha: set.lambda, tol: TOL }),
         });
       }
-      cases.push({
-        what: `path, ${set.path} λ`,
-        nl: async () => {
-          const { us, r } = await cpu(() => nl.lassoPath(A, y, { nLambdas: set.path, tol: TOL, fitIntercept: false }));
-          return { us, sweeps: r.fits.reduce((s, f) => s + f.iterations, 0), objective: r.fits[r.fits.length - 1].objective };
-        },
-        sk: () => py.ask({ op: "path", name: set.name, n: set.path, tol: TOL }),
-      });
+      // The path by default (Gram matrix, screening), without screening (the method before it), and over a working set.
+      for (const variant of [{}, { screening: false }, { workingSet: true }]) {
+        const label = Object.entries(variant).map(([k, v]) => `${k} ${v}`).join(", ");
+        cases.push({
+          what: `path, ${set.path} λ${label ? `, ${label}` : ""}`,
+          nl: async () => {
+            const { us, r } = await cpu(() => nl.lassoPath(A, y, { nLambdas: set.path, tol: TOL, fitIntercept: false, ...variant }));
+            return { us, sweeps: r.fits.reduce((s, f) => s + f.iterations, 0), objective: r.fits[r.fits.length - 1].objective };
+          },
+          sk: () => py.ask({ op: "path", name: set.name, n: set.path, tol: TOL }),
+        });
+      }
       for (const c of cases) {
         const samples = { nl: [], sk: [] };
         let last = {};

@@ -525,7 +525,7 @@ describe("bad-input table", () => {
     expect(await message(() => nl2.cg(A, fx.b, { maxiter: 5 } as never))).toMatch(/did you mean maxIter\?/);
     expect(await message(() => nl2.blas.dot(fx.x, fx.y, { thread: 1 } as never))).toMatch(/did you mean threads\?/);
     const lasso = await message(() => nl2.lasso(tall, fx.bt, { lambda: 0.1, normalize: true } as never));
-    expect(lasso).toMatch(/unknown option normalize; valid options are lambda, l1Ratio, fitIntercept, sampleWeight, positive, precompute, maxIter, tol, x0, signal, onProgress, threads/);
+    expect(lasso).toMatch(/unknown option normalize; valid options are lambda, l1Ratio, fitIntercept, sampleWeight, positive, precompute, workingSet, screening, maxIter, tol, x0, signal, onProgress, threads/);
     expect(await message(() => nl2.lasso(tall, fx.bt, { lambda: 0.1, fit_intercept: true } as never))).toMatch(/did you mean fitIntercept\?/);
   });
 
