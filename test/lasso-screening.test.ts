@@ -1,4 +1,4 @@
-// Gap-safe screening (the CSR and Gram kernels) and the working-set Gram
+// Gap-safe screening (the dense, CSR and Gram kernels) and the working-set Gram
 // path leave the answers as they were, within the gap tolerance: a 2000×5000
 // CSR path against scikit-learn's lasso_path on the same CSR, and working-set
 // Gram paths (intercept, weights, elastic net, positive) against
@@ -115,7 +115,7 @@ describe("gap-safe screening and working sets leave the answers unchanged", () =
     }
   }, 120_000);
 
-  it("working-set Gram paths (intercept, weights, elastic net, positive) against scikit-learn's ElasticNet along the grid", async () => {
+  it("working-set Gram paths and the dense kernel (intercept, weights, elastic net, positive) against scikit-learn's ElasticNet along the grid", async () => {
     if (!ref) return;
     const d = ref.dense;
     const A = DenseMatrix.from(d.X), y = Float64Array.from(d.y), w = Float64Array.from(d.w);
@@ -126,7 +126,8 @@ describe("gap-safe screening and working sets leave the answers unchanged", () =
         lambdas: sk.alphas, l1Ratio: c.l1Ratio, fitIntercept: c.fitIntercept, positive: c.positive, sampleWeight: c.weighted ? w : undefined,
         precompute: true, tol: 1e-13, maxIter: 1_000_000,
       };
-      for (const opts of [{ workingSet: true }, { workingSet: true, screening: false }, { workingSet: false }]) {
+      // The Gram path over a working set (screened and not), the whole Gram matrix, and the dense residual kernel (screened and not).
+      for (const opts of [{ workingSet: true }, { workingSet: true, screening: false }, { workingSet: false }, { precompute: false }, { precompute: false, screening: false }]) {
         const path = await nl.lassoPath(A, y, { ...base, ...opts });
         path.fits.forEach((f, t) => {
           const label = `${JSON.stringify(c)} ${JSON.stringify(opts)} λ #${t}`;
@@ -141,15 +142,17 @@ describe("gap-safe screening and working sets leave the answers unchanged", () =
     expect([A.data, y, w]).toEqual(before);
   }, 120_000);
 
-  it("the working-set path gives the same bits on 1 and 2 threads", async () => {
+  it("the working-set path and the screened dense kernel give the same bits on 1 and 2 threads", async () => {
     const u = (() => { let s = 5; return () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5; })();
-    const A = new DenseMatrix(500, 80, Float64Array.from({ length: 500 * 80 }, u));
-    const y = Float64Array.from({ length: 500 }, (_, i) => 2 * A.data[i * 80 + 3] - A.data[i * 80 + 40] + 0.1 * u());
+    // 5000 rows: three chunks, so two threads split the dense kernel's rows.
+    const A = new DenseMatrix(5000, 80, Float64Array.from({ length: 5000 * 80 }, u));
+    const y = Float64Array.from({ length: 5000 }, (_, i) => 2 * A.data[i * 80 + 3] - A.data[i * 80 + 40] + 0.1 * u());
     const one = await init({ threads: 1 });
     try {
-      const opts: LassoPathOptions = { nLambdas: 20, tol: 1e-10, workingSet: true };
-      const [a, b] = [await one.lassoPath(A, y, opts), await nl.lassoPath(A, y, opts)];
-      a.fits.forEach((f, k) => { expect(f.x).toEqual(b.fits[k].x); expect(f.intercept).toBe(b.fits[k].intercept); });
+      for (const opts of [{ nLambdas: 20, tol: 1e-10, workingSet: true }, { nLambdas: 20, tol: 1e-10, precompute: false }] as LassoPathOptions[]) {
+        const [a, b] = [await one.lassoPath(A, y, opts), await nl.lassoPath(A, y, { ...opts, threads: 2 })];
+        a.fits.forEach((f, k) => { expect(f.x).toEqual(b.fits[k].x); expect(f.intercept).toBe(b.fits[k].intercept); });
+      }
     } finally {
       await one.close();
     }

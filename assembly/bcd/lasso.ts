@@ -66,9 +66,9 @@ export function safeToDrop(g: f64, scale: f64, radius: f64, norm2: f64, positive
   return (positive ? g : Math.abs(g)) / scale + radius * Math.sqrt(norm2) < 1 - 1e-9;
 }
 
-/** The first column from j on with a nonzero norm (p if none). */
+/** The first column from j on with a positive entry in colSq (p if none): 0 for a zero column, −‖a_j‖² once screened. */
 function nextColumn(colSq: usize, p: i32, j: i32): i32 {
-  while (j < p && load<f64>(at(colSq, j)) == 0) j++;
+  while (j < p && !(load<f64>(at(colSq, j)) > 0)) j++;
   return j;
 }
 
@@ -117,7 +117,7 @@ function updateDot(col: usize, next: usize, r: usize, d: f64, len: i32): f64 {
  */
 export function lasso_cd_f64(
   a: usize, n: i32, p: i32, b: usize, x: usize, r: usize,
-  lambdaN: f64, l2N: f64, positive: bool, maxIter: i32, tol: f64, stepTol: f64,
+  lambdaN: f64, l2N: f64, positive: bool, screen: bool, maxIter: i32, tol: f64, stepTol: f64,
   history: usize, historyCap: i32, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
@@ -214,6 +214,30 @@ export function lasso_cd_f64(
         reportProgress(team, iter, gap);
       }
       if (gap <= tol) { reason = CONVERGED; break; }
+      if (screen && lambdaN > 0 && iter < maxIter) {
+        // Gap-safe rule (safeToDrop), decided alike by every thread from the summed partials:
+        // each takes a dropped nonzero x_j off its own rows of r, then tid 0 zeroes x_j and
+        // flags the column (−‖a_j‖²: nextColumn skips it) once everyone has read both.
+        const scale = max(lambdaN, dualNorm), radius = Math.sqrt(2 * max(gap, 0)) / lambdaN;
+        for (let pass = 0; pass < 2 && (pass == 0 || tid == 0); pass++) {
+          for (let j = 0; j < p; j++) {
+            const nj = load<f64>(at(colSq, j));
+            if (!(nj > 0)) continue;
+            const xj = load<f64>(at(x, j));
+            if (!safeToDrop(sumPartials(at(grad, j * chunks), chunks) - l2N * xj, scale, radius, nj + l2N, positive)) continue;
+            if (pass == 0) {
+              if (xj != 0) {
+                const col = a + ((<usize>j * n) << 3);
+                for (let i = i0; i < i1; i++) store<f64>(at(r, i), load<f64>(at(r, i)) + xj * load<f64>(at(col, i)));
+              }
+            } else if (tid == 0) {
+              store<f64>(at(x, j), 0);
+              store<f64>(at(colSq, j), -nj);
+            }
+          }
+          if (pass == 0) barrier(team, nthreads);
+        }
+      }
       // Keep the next sweep's writes of `grad`/`rrP` behind everyone's reads.
       barrier(team, nthreads);
     } else if (tid == 0) {

@@ -45,8 +45,8 @@ export interface LassoOptions extends CallOptions {
    */
   workingSet?: boolean;
   /**
-   * Gap-safe screening (Fercoq, Gramfort & Salmon 2015) in the sparse and
-   * Gram kernels (default true): at each duality-gap check, columns whose
+   * Gap-safe screening (Fercoq, Gramfort & Salmon 2015) in every kernel
+   * (default true): at each duality-gap check, columns whose
    * coefficient the gap proves to be 0 at the optimum are set to 0 and left
    * out of the following sweeps. The answer is the same within tol.
    */
@@ -385,7 +385,7 @@ async function fit(e: Engine, prep: Prepared, pens: { l1: number; l2: number }[]
       };
     } else {
       const a = await denseDesign(e, scope, design, opts);
-      fits = async (k) => [single(await scope.launch(K.lasso_cd_f64, { a, n, b: bp, r: rp, ...common, history: hp, lambdaN: pens[k].l1 * n, l2N: pens[k].l2 * n }, run))];
+      fits = async (k) => [single(await scope.launch(K.lasso_cd_f64, { a, n, b: bp, r: rp, ...common, screen: +prep.screening, history: hp, lambdaN: pens[k].l1 * n, l2N: pens[k].l2 * n }, run))];
     }
     const results: BcdResult[] = [];
     for (let first = 0; first < pens.length; first += batch) {
