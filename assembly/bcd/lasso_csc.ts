@@ -8,6 +8,9 @@
 // and the centring as one scalar c = μᵀx, so the true residual is r + c·s; a
 // step on column j costs its nonzeros plus O(1).
 //
+// With `screen`, each gap check also drops the columns the gap-safe rule
+// (safeToDrop) proves to be 0 at the optimum.
+//
 // One thread: a sparse column's few nonzeros are too little work to share.
 import { aborted, reportProgress } from "../core/team";
 import { at, padded } from "../core/memory";

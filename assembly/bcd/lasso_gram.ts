@@ -13,6 +13,8 @@
 // signs move, once more without the columns whose signs did). Along
 // a path of an ill-conditioned design this replaces most sweeps.
 //
+// With `screen`, each gap check also applies the gap-safe rule (screenAt).
+//
 // One thread: a step is one axpy of length p.
 import { aborted, reportProgress } from "../core/team";
 import { at, padded } from "../core/memory";
