@@ -54,6 +54,11 @@ export function enetGap(rr: f64, rb: f64, dualNorm: f64, lambdaN: f64, l1: f64, 
   return gap;
 }
 
+/** The gap-safe sphere's radius in θ's units: √(2·gap)/λ. */
+export function safeRadius(gap: f64, lambdaN: f64): f64 {
+  return Math.sqrt(2 * max(gap, 0)) / lambdaN;
+}
+
 /**
  * The gap-safe rule (Fercoq, Gramfort & Salmon 2015): with θ = r/scale the
  * dual point (scale = max(λ, the dual norm)) and radius = √(2·gap)/λ, the
@@ -218,7 +223,7 @@ export function lasso_cd_f64(
         // Gap-safe rule (safeToDrop), decided alike by every thread from the summed partials:
         // each takes a dropped nonzero x_j off its own rows of r, then tid 0 zeroes x_j and
         // flags the column (−‖a_j‖²: nextColumn skips it) once everyone has read both.
-        const scale = max(lambdaN, dualNorm), radius = Math.sqrt(2 * max(gap, 0)) / lambdaN;
+        const scale = max(lambdaN, dualNorm), radius = safeRadius(gap, lambdaN);
         for (let pass = 0; pass < 2 && (pass == 0 || tid == 0); pass++) {
           for (let j = 0; j < p; j++) {
             const nj = load<f64>(at(colSq, j));

@@ -14,7 +14,7 @@
 // One thread: a sparse column's few nonzeros are too little work to share.
 import { aborted, reportProgress } from "../core/team";
 import { at, padded } from "../core/memory";
-import { enetGap, safeToDrop } from "./lasso";
+import { enetGap, safeRadius, safeToDrop } from "./lasso";
 import { ABORTED, CONVERGED, LassoCscF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
 // The workspace: ‖ã_j‖² (p), q_j = (diag(s)·a_j)ᵀs (p), the gradient at the last gap (p), the screened flags (p bytes).
@@ -139,7 +139,7 @@ export function lasso_csc_f64(
       if (gap <= tol) { reason = CONVERGED; break; }
       if (screen && lambdaN > 0 && nScreened < p && iter < maxIter) {
         // Gap-safe rule: columns whose x_j is 0 at the optimum leave the sweeps (zeroed if they are not).
-        const scale = max(lambdaN, dualNorm), radius = Math.sqrt(2 * max(gap, 0)) / lambdaN;
+        const scale = max(lambdaN, dualNorm), radius = safeRadius(gap, lambdaN);
         for (let j = 0; j < p; j++) {
           if (load<u8>(screened + <usize>j) != 0) continue;
           if (!safeToDrop(load<f64>(at(grad, j)), scale, radius, load<f64>(at(colSq, j)) + l2N, positive)) continue;

@@ -18,7 +18,7 @@
 // One thread: a step is one axpy of length p.
 import { aborted, reportProgress } from "../core/team";
 import { at, padded } from "../core/memory";
-import { enetGap, safeToDrop } from "./lasso";
+import { enetGap, safeRadius, safeToDrop } from "./lasso";
 import { dotContiguous, subtractScaled } from "../blas/level1";
 import { ABORTED, CONVERGED, LassoGramF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
@@ -110,7 +110,7 @@ function screenAt(g: usize, q: usize, h: usize, x: usize, p: i32, lambdaN: f64, 
     const gj = load<f64>(at(q, j)) - load<f64>(at(h, j)) - l2N * load<f64>(at(x, j));
     dualNorm = max(dualNorm, positive ? gj : Math.abs(gj));
   }
-  const scale = max(lambdaN, dualNorm), radius = Math.sqrt(2 * max(gap, 0)) / lambdaN;
+  const scale = max(lambdaN, dualNorm), radius = safeRadius(gap, lambdaN);
   let flagged = 0;
   for (let j = 0; j < p; j++) {
     if (load<u8>(screened + <usize>j) != 0) continue;
