@@ -8,11 +8,11 @@ import { allFinite, boolean, callOptionKeys, checkAttached, checkOptions, intege
 import { refuseUnsafeScale } from "./sketch.js";
 import { lasso, lassoPath, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LassoResult } from "./bcd/lasso.js";
 import { bcdSolve, columnMajor, columnMajorBytes, denseOf, type BcdOptions, type BcdProblem, type BcdResult } from "./bcd/generic.js";
-import { classLabels, labelArray, newtonLogistic, sampleWeights, type LogisticReason, type LogisticResult } from "./glm/logistic.js";
+import { classLabels, labelArray, newtonLogistic, sampleWeights, type LogisticReason, type LogisticResult, type LogisticSolver } from "./glm/logistic.js";
 
 export type { BcdReason, BcdResult } from "./bcd/generic.js";
 export type { LassoOptions, LassoPathOptions, LassoPathResult, LassoResult } from "./bcd/lasso.js";
-export type { LogisticReason, LogisticResult } from "./glm/logistic.js";
+export type { LogisticReason, LogisticResult, LogisticSolver } from "./glm/logistic.js";
 
 export interface LogisticOptions extends CallOptions {
   /** Inverse regularisation strength (scikit-learn's C); or give lambda = 1/(n·C). Default C = 1. */
@@ -45,11 +45,16 @@ export interface LogisticOptions extends CallOptions {
    * Default true. The multinomial L1 fit and nl.bcd settings take false only.
    */
   fitIntercept?: boolean;
+  /**
+   * L2 only: "newton" (a trust-region Newton method, LIBLINEAR's TRON) or
+   * "lbfgs" (L-BFGS, diagonally preconditioned). Default "newton".
+   */
+  solver?: LogisticSolver;
   /** Per-sample weights s_i ≥ 0 (n of them): the loss is C·Σ s_i·loss_i. Default all 1. */
   sampleWeight?: Float64Array | number[];
 }
 const LOGISTIC_KEYS = callOptionKeys<LogisticOptions>({
-  C: true, lambda: true, penalty: true, tol: true, maxIter: true, multiClass: true, bcd: true, classes: true, fitIntercept: true, sampleWeight: true,
+  C: true, lambda: true, penalty: true, tol: true, maxIter: true, multiClass: true, bcd: true, classes: true, fitIntercept: true, sampleWeight: true, solver: true,
 });
 const LOGISTIC_BCD_KEYS: OptionKeys<NonNullable<LogisticOptions["bcd"]>> = {
   partition: true, blockSize: true, rule: true, update: true, seed: true, x0: true, activeSet: true,
@@ -110,6 +115,11 @@ export class Bcd {
     const sw = sampleWeights(opts.sampleWeight, n);
     const tol = nonNegative("opts.tol", opts.tol ?? 1e-6);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
+    const solver = opts.solver ?? "newton";
+    if (solver !== "newton" && solver !== "lbfgs") throw new NumlaneError("invalid-value", `expected "newton" or "lbfgs", got ${String(solver)}`, "opts.solver");
+    if (opts.solver !== undefined && (penalty !== "l2" || opts.bcd !== undefined)) {
+      throw new NumlaneError("invalid-value", `solver is for the L2 fits without bcd settings (this fit is ${penalty !== "l2" ? "L1" : "nl.bcd's"})`, "opts.solver");
+    }
     if (opts.multiClass === "multinomial") {
       const classes = classCount(labels, opts.classes);
       if (penalty === "l1" || opts.bcd !== undefined) {
@@ -122,14 +132,14 @@ export class Bcd {
       const y = classLabels(labels, n, classes);
       allFinite("A", D.data);
       refuseUnsafeScale("A", D.data);
-      return newtonLogistic(this.e, D, y, sw, { classes, C, fitIntercept, tol, maxIter }, opts);
+      return newtonLogistic(this.e, D, y, sw, { classes, C, fitIntercept, tol, maxIter, solver }, opts);
     }
     for (const k of ["bcd", "classes"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for multiClass: "multinomial"`, `opts.${k}`);
     allFinite("A", D.data);
     refuseUnsafeScale("A", D.data);
     const y = labelArray(labels, n);
     for (let i = 0; i < n; i++) if (y[i] !== 1 && y[i] !== -1) throw new NumlaneError("invalid-value", `labels must be −1 or 1; y[${i}] is ${y[i]}`, "y");
-    if (penalty === "l2") return newtonLogistic(this.e, D, y, sw, { classes: 1, C, fitIntercept, tol, maxIter }, opts);
+    if (penalty === "l2") return newtonLogistic(this.e, D, y, sw, { classes: 1, C, fitIntercept, tol, maxIter, solver }, opts);
     const heap = this.e.heap;
     const fi = fitIntercept ? 1 : 0;
     // One thread: newGLMNET's passes are single columns, too short to share.

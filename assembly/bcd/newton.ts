@@ -1,6 +1,8 @@
 // L2-regularised logistic regression, binary or multinomial, by a trust-region
 // Newton method (LIBLINEAR's TRON: Newton steps solved by preconditioned CG
-// inside a trust region, Hessian-vector products Xᵀ·D·X·v, never the Hessian):
+// inside a trust region, Hessian-vector products Xᵀ·D·X·v, never the Hessian)
+// or by L-BFGS (solver 1: one function and gradient evaluation a step, the
+// Hessian's diagonal at the start as its initial matrix):
 //   min ½‖W‖² + C·Σ_i s_i·ℓ(y_i, X_i·W + b),
 // ℓ the logistic loss (k = 1, y_i ∈ {−1, 1}) or the softmax loss (k ≥ 2
 // classes, y_i the class index), s the sample weights, b the intercepts
@@ -33,7 +35,11 @@ const W_D = 9;     // m: CG direction
 const W_HD = 10;   // m: H·d
 const W_XT = 11;   // m: trial point
 const W_CTL = 12;  // command words
-const W_END = 13;
+const W_HS = 13;   // L-BFGS only: MEM·m, the last steps s; MEM: 1/(sᵀy)
+const W_HY = 14;   // L-BFGS only: MEM·m, their gradient changes y; MEM: the two-loop's α
+const W_END = 15;
+
+const MEM = 10;  // L-BFGS pairs kept (SciPy's maxcor, scikit-learn's lbfgs)
 
 function workOffset(region: i32, n: i32, m: i32, k: i32): usize {
   let bytes: usize = 0;
@@ -41,14 +47,15 @@ function workOffset(region: i32, n: i32, m: i32, k: i32): usize {
     if (r < W_L) bytes += padded((<usize>k * n) << 3);
     else if (r == W_L) bytes += padded(<usize>n << 3);
     else if (r < W_CTL) bytes += padded(<usize>m << 3);
-    else bytes += 64;
+    else if (r == W_CTL) bytes += 64;
+    else bytes += padded((<usize>MEM * (m + 1)) << 3);  // MEM vectors, then MEM scalars
   }
   return bytes;
 }
 
 /** Bytes of logistic_newton_f64's workspace. */
-export function newtonWorkspace(n: i32, p: i32, k: i32, fitIntercept: i32): usize {
-  return workOffset(W_END, n, k * (p + (fitIntercept != 0 ? 1 : 0)), k);
+export function newtonWorkspace(n: i32, p: i32, k: i32, fitIntercept: i32, solver: i32): usize {
+  return workOffset(solver == 1 ? W_END : W_HS, n, k * (p + (fitIntercept != 0 ? 1 : 0)), k);
 }
 
 // Commands thread 0 posts (CTL word 0; word 1: the vector's address).
@@ -56,6 +63,8 @@ const CMD_DONE = 0;
 const CMD_LOSS = 1;  // z, per-row losses at the point
 const CMD_GRAD = 2;  // R, P and the gradient and diagonal at the point whose z is current
 const CMD_HESS = 3;  // H·v into HD
+const CMD_GRAD_COLS = 4;  // the gradient from R (L-BFGS: after CMD_EVAL at the same point)
+const CMD_EVAL = 5;  // CMD_LOSS and R, P at the point
 
 const TILE = 256;  // rows of z kept in cache while the columns stream past
 
@@ -72,7 +81,12 @@ let gG: usize = 0, gMd: usize = 0, gHd: usize = 0;
 // This thread's rows and columns (the intercept is column p).
 let gR0: i32 = 0, gR1: i32 = 0, gJ0: i32 = 0, gJ1: i32 = 0;
 
-/** out[c][i] = Σ_j X[i][j]·v[c·pp + j] (+ v's intercept) for this thread's rows. */
+/**
+ * out[c][i] = Σ_j X[i][j]·v[c·pp + j] (+ v's intercept) for this thread's rows,
+ * summed over j in order. Four columns at a time: one load and store of out
+ * per four products (a block of zero weights is skipped; a lone zero adds an
+ * exact ±0).
+ */
 function forward(v: usize, out: usize): void {
   const n = gN, p = gP, k = gK, pp = gPP;
   for (let t0 = gR0; t0 < gR1; t0 += TILE) {
@@ -82,7 +96,36 @@ function forward(v: usize, out: usize): void {
       const oc = out + ((<usize>c * n) << 3);
       for (let i = t0; i < t1; i++) store<f64>(at(oc, i), b);
     }
-    for (let j = 0; j < p; j++) {
+    let j = 0;
+    for (; j + 3 < p; j += 4) {
+      const c0 = gA + ((<usize>j * n) << 3), c1 = c0 + ((<usize>n) << 3), c2 = c1 + ((<usize>n) << 3), c3 = c2 + ((<usize>n) << 3);
+      for (let c = 0; c < k; c++) {
+        const e = c * pp + j;
+        const w0 = load<f64>(at(v, e)), w1 = load<f64>(at(v, e + 1)), w2 = load<f64>(at(v, e + 2)), w3 = load<f64>(at(v, e + 3));
+        if (w0 == 0 && w1 == 0 && w2 == 0 && w3 == 0) continue;
+        const oc = out + ((<usize>c * n) << 3);
+        const v0 = f64x2.splat(w0), v1 = f64x2.splat(w1), v2 = f64x2.splat(w2), v3 = f64x2.splat(w3);
+        let i = t0;
+        // Rows start even (see rows()), so pairs stay aligned with every column's.
+        for (; i + 1 < t1; i += 2) {
+          let acc = v128.load(at(oc, i));
+          acc = madd_f64x2(v0, v128.load(at(c0, i)), acc);
+          acc = madd_f64x2(v1, v128.load(at(c1, i)), acc);
+          acc = madd_f64x2(v2, v128.load(at(c2, i)), acc);
+          acc = madd_f64x2(v3, v128.load(at(c3, i)), acc);
+          v128.store(at(oc, i), acc);
+        }
+        if (i < t1) {
+          let a = load<f64>(at(oc, i));
+          a += w0 * load<f64>(at(c0, i));
+          a += w1 * load<f64>(at(c1, i));
+          a += w2 * load<f64>(at(c2, i));
+          a += w3 * load<f64>(at(c3, i));
+          store<f64>(at(oc, i), a);
+        }
+      }
+    }
+    for (; j < p; j++) {
       const col = gA + ((<usize>j * n) << 3);
       for (let c = 0; c < k; c++) {
         const wj = load<f64>(at(v, c * pp + j));
@@ -90,13 +133,53 @@ function forward(v: usize, out: usize): void {
         const oc = out + ((<usize>c * n) << 3);
         const wv = f64x2.splat(wj);
         let i = t0;
-        // Rows start even (see rows()), so pairs stay aligned with every column's.
         for (; i + 1 < t1; i += 2) {
           v128.store(at(oc, i), madd_f64x2(wv, v128.load(at(col, i)), v128.load(at(oc, i))));
         }
         if (i < t1) store<f64>(at(oc, i), load<f64>(at(oc, i)) + wj * load<f64>(at(col, i)));
       }
     }
+  }
+}
+
+let gD0: f64 = 0, gD1: f64 = 0;
+
+/** dot(x, y0, n) and dot(x, y1, n) (core/dots: the same lanes, the same order) into gD0 and gD1, reading x once. */
+function dot2(x: usize, y0: usize, y1: usize, n: i32): void {
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0), b0 = f64x2.splat(0), b1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const x0 = v128.load(at(x, i)), x1 = v128.load(at(x, i), 16);
+    a0 = madd_f64x2(x0, v128.load(at(y0, i)), a0);
+    a1 = madd_f64x2(x1, v128.load(at(y0, i), 16), a1);
+    b0 = madd_f64x2(x0, v128.load(at(y1, i)), b0);
+    b1 = madd_f64x2(x1, v128.load(at(y1, i), 16), b1);
+  }
+  const s = f64x2.add(a0, a1), r = f64x2.add(b0, b1);
+  let t = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  let u = f64x2.extract_lane(r, 0) + f64x2.extract_lane(r, 1);
+  for (; i < n; i++) {
+    const xi = load<f64>(at(x, i));
+    t += xi * load<f64>(at(y0, i));
+    u += xi * load<f64>(at(y1, i));
+  }
+  gD0 = t; gD1 = u;
+}
+
+/** dst[c·pp + j] = base[c·pp + j] (0 when base is 0) + Xⱼᵀ·src_c for every class c: column j read once per two classes. */
+function colDots(j: i32, src: usize, base: usize, dst: usize): void {
+  const n = gN, k = gK, pp = gPP;
+  const col = gA + ((<usize>j * n) << 3);
+  let c = 0;
+  for (; c + 1 < k; c += 2) {
+    dot2(col, src + ((<usize>c * n) << 3), src + ((<usize>(c + 1) * n) << 3), n);
+    const e = c * pp + j;
+    store<f64>(at(dst, e), load<f64>(at(base, e)) + gD0);
+    store<f64>(at(dst, e + pp), load<f64>(at(base, e + pp)) + gD1);
+  }
+  if (c < k) {
+    const e = c * pp + j;
+    store<f64>(at(dst, e), load<f64>(at(base, e)) + dot(col, src + ((<usize>c * n) << 3), n));
   }
 }
 
@@ -116,7 +199,7 @@ function sum(v: usize, n: i32): f64 {
 }
 
 /** CMD_LOSS: z at the point v and each of this thread's rows' C·s·loss. */
-function lossRows(v: usize): void {
+function lossRows(v: usize, grad: bool): void {
   forward(v, gZ);
   const n = gN, k = gK;
   for (let i = gR0; i < gR1; i++) {
@@ -124,62 +207,82 @@ function lossRows(v: usize): void {
     let li: f64;
     if (k == 1) {
       li = softplus(-load<f64>(at(gY, i)) * load<f64>(at(gZ, i)));
+      if (grad) gradRow(i, cs, false);
     } else {
       let zmax = -Infinity;
       for (let c = 0; c < k; c++) zmax = max(zmax, load<f64>(at(gZ, c * n + i)));
       let e: f64 = 0;
-      for (let c = 0; c < k; c++) e += Math.exp(load<f64>(at(gZ, c * n + i)) - zmax);
+      if (grad) {
+        // gradRow's exponentials, kept: the same values in the same order.
+        for (let c = 0; c < k; c++) {
+          const q = Math.exp(load<f64>(at(gZ, c * n + i)) - zmax);
+          store<f64>(at(gPr, c * n + i), q);
+          e += q;
+        }
+        softmaxRow(i, cs, e, false);
+      } else {
+        for (let c = 0; c < k; c++) e += Math.exp(load<f64>(at(gZ, c * n + i)) - zmax);
+      }
       li = zmax + Math.log(e) - load<f64>(at(gZ, <i32>load<f64>(at(gY, i)) * n + i));
     }
     store<f64>(at(gL, i), cs * li);
   }
 }
 
-/** CMD_GRAD, rows: R = C·s·∂ℓ/∂z and the Hessian's middle factors at the current z. */
-function gradRows(): void {
+/** Row i's R = C·s·∂ℓ/∂z and P (and with diag the diagonal's weights in u), cs = C·s_i. */
+// @ts-ignore: decorator
+@inline function gradRow(i: i32, cs: f64, diag: bool): void {
   const n = gN, k = gK;
-  for (let i = gR0; i < gR1; i++) {
-    const cs = gC * load<f64>(at(gSw, i));
-    if (k == 1) {
-      const yi = load<f64>(at(gY, i));
-      const s = 1.0 / (1.0 + Math.exp(-yi * load<f64>(at(gZ, i))));  // σ(y·z)
-      store<f64>(at(gR, i), cs * (s - 1.0) * yi);
-      store<f64>(at(gPr, i), s);
-      // The diagonal's weights, C·s·σ(1 − σ), in u (free until the next H·v).
-      store<f64>(at(gU, i), cs * s * (1.0 - s));
-    } else {
-      let zmax = -Infinity;
-      for (let c = 0; c < k; c++) zmax = max(zmax, load<f64>(at(gZ, c * n + i)));
-      let e: f64 = 0;
-      for (let c = 0; c < k; c++) {
-        const q = Math.exp(load<f64>(at(gZ, c * n + i)) - zmax);
-        store<f64>(at(gPr, c * n + i), q);
-        e += q;
-      }
-      const inv = 1.0 / e, yc = <i32>load<f64>(at(gY, i));
-      for (let c = 0; c < k; c++) {
-        const q = load<f64>(at(gPr, c * n + i)) * inv;
-        store<f64>(at(gPr, c * n + i), q);
-        store<f64>(at(gR, c * n + i), cs * (q - (c == yc ? 1.0 : 0.0)));
-        store<f64>(at(gU, c * n + i), cs * q * (1.0 - q));
-      }
+  if (k == 1) {
+    const yi = load<f64>(at(gY, i));
+    const s = 1.0 / (1.0 + Math.exp(-yi * load<f64>(at(gZ, i))));  // σ(y·z)
+    store<f64>(at(gR, i), cs * (s - 1.0) * yi);
+    store<f64>(at(gPr, i), s);
+    // The diagonal's weights, C·s·σ(1 − σ), in u (free until the next H·v).
+    if (diag) store<f64>(at(gU, i), cs * s * (1.0 - s));
+  } else {
+    let zmax = -Infinity;
+    for (let c = 0; c < k; c++) zmax = max(zmax, load<f64>(at(gZ, c * n + i)));
+    let e: f64 = 0;
+    for (let c = 0; c < k; c++) {
+      const q = Math.exp(load<f64>(at(gZ, c * n + i)) - zmax);
+      store<f64>(at(gPr, c * n + i), q);
+      e += q;
     }
+    softmaxRow(i, cs, e, diag);
   }
 }
 
+/** Softmax row i from P's exponentials summing to e: P normalised, R, and with diag u. */
+// @ts-ignore: decorator
+@inline function softmaxRow(i: i32, cs: f64, e: f64, diag: bool): void {
+  const n = gN, k = gK;
+  const inv = 1.0 / e, yc = <i32>load<f64>(at(gY, i));
+  for (let c = 0; c < k; c++) {
+    const q = load<f64>(at(gPr, c * n + i)) * inv;
+    store<f64>(at(gPr, c * n + i), q);
+    store<f64>(at(gR, c * n + i), cs * (q - (c == yc ? 1.0 : 0.0)));
+    if (diag) store<f64>(at(gU, c * n + i), cs * q * (1.0 - q));
+  }
+}
+
+/** CMD_GRAD, rows: R = C·s·∂ℓ/∂z and the Hessian's middle factors at the current z. */
+function gradRows(diag: bool): void {
+  for (let i = gR0; i < gR1; i++) gradRow(i, gC * load<f64>(at(gSw, i)), diag);
+}
+
 /** CMD_GRAD, columns: g = x + Xᵀ·R (intercept: Σ R) and the Hessian's diagonal. */
-function gradCols(x: usize): void {
+function gradCols(x: usize, diag: bool): void {
   const n = gN, p = gP, pp = gPP;
   for (let j = gJ0; j < gJ1; j++) {
+    if (j < p) colDots(j, gR, x, gG);
     for (let c = 0; c < gK; c++) {
       const rc = gR + ((<usize>c * n) << 3), uc = gU + ((<usize>c * n) << 3), e = c * pp + j;
       if (j < p) {
-        const col = gA + ((<usize>j * n) << 3);
-        store<f64>(at(gG, e), load<f64>(at(x, e)) + dot(col, rc, n));
-        store<f64>(at(gMd, e), 1.0 + dotSq(col, uc, n));
+        if (diag) store<f64>(at(gMd, e), 1.0 + dotSq(gA + ((<usize>j * n) << 3), uc, n));
       } else {
         store<f64>(at(gG, e), sum(rc, n));
-        store<f64>(at(gMd, e), sum(uc, n));
+        if (diag) store<f64>(at(gMd, e), sum(uc, n));
       }
     }
   }
@@ -209,22 +312,21 @@ function hessRows(v: usize): void {
 function hessCols(v: usize): void {
   const n = gN, p = gP, pp = gPP;
   for (let j = gJ0; j < gJ1; j++) {
-    for (let c = 0; c < gK; c++) {
-      const uc = gU + ((<usize>c * n) << 3), e = c * pp + j;
-      if (j < p) store<f64>(at(gHd, e), load<f64>(at(v, e)) + dot(gA + ((<usize>j * n) << 3), uc, n));
-      else store<f64>(at(gHd, e), sum(uc, n));
-    }
+    if (j < p) colDots(j, gU, v, gHd);
+    else for (let c = 0; c < gK; c++) store<f64>(at(gHd, c * pp + j), sum(gU + ((<usize>c * n) << 3), n));
   }
 }
 
 /** Runs command `cmd` on vector `v`, this thread's share, between the barriers that make it whole. */
 function run(cmd: i32, v: usize, nthreads: i32, team: usize): void {
-  if (cmd == CMD_LOSS) {
-    lossRows(v);
+  if (cmd == CMD_LOSS || cmd == CMD_EVAL) {
+    lossRows(v, cmd == CMD_EVAL);
   } else if (cmd == CMD_GRAD) {
-    gradRows();
+    gradRows(true);
     barrier(team, nthreads);
-    gradCols(v);
+    gradCols(v, true);
+  } else if (cmd == CMD_GRAD_COLS) {
+    gradCols(v, false);
   } else {
     hessRows(v);
     barrier(team, nthreads);
@@ -233,8 +335,11 @@ function run(cmd: i32, v: usize, nthreads: i32, team: usize): void {
   barrier(team, nthreads);
 }
 
+let gEvals: i32 = 0;  // thread 0: function evaluations (CMD_LOSS) so far
+
 /** Thread 0: posts a command; every thread runs it. */
 function command(ctl: usize, cmd: i32, v: usize, nthreads: i32, team: usize): void {
+  if (cmd == CMD_LOSS || cmd == CMD_EVAL) gEvals++;
   store<i32>(ctl, cmd);
   store<u64>(ctl + 8, <u64>v);
   barrier(team, nthreads);
@@ -265,7 +370,7 @@ function normM(a: usize, w: usize, m: i32, inverse: bool): f64 {
  */
 export function logistic_newton_f64(
   a: usize, n: i32, p: i32, k: i32, y: usize, sw: usize, x: usize, c: f64, fitIntercept: i32,
-  maxIter: i32, tol: f64, work: usize, out: usize,
+  maxIter: i32, tol: f64, solver: i32, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   const fi = fitIntercept != 0, pp = p + (fi ? 1 : 0), m = k * pp;
@@ -290,6 +395,11 @@ export function logistic_newton_f64(
     }
   }
 
+  gEvals = 0;
+  if (solver == 1) {
+    lbfgs(x, m, p, pp, fi, c, maxIter, tol, work, out, ctl, team, nthreads);
+    return;
+  }
   const g = gG, md = gMd, hd = gHd;
   const s = work + workOffset(W_S, n, m, k), res = work + workOffset(W_RES, n, m, k);
   const d = work + workOffset(W_D, n, m, k), xt = work + workOffset(W_XT, n, m, k);
@@ -407,6 +517,127 @@ export function logistic_newton_f64(
   store<f64>(at(out, LogisticNewtonF64Out.objective), f);
   store<f64>(at(out, LogisticNewtonF64Out.loss), loss / c);
   store<f64>(at(out, LogisticNewtonF64Out.cgIterations), <f64>cgTotal);
+  store<f64>(at(out, LogisticNewtonF64Out.evaluations), <f64>gEvals);
+}
+
+const ARMIJO: f64 = 1e-4;
+const LINE_STEPS = 40;
+
+/**
+ * L-BFGS on thread 0, from x, with the same stopping rule as TRON (the
+ * gradient of the returned x). The initial inverse Hessian is γ·D⁻¹, D the
+ * Hessian's diagonal at x₀ (TRON's preconditioner: on raw features such as
+ * digits' pixels it evens out the columns' scales), γ = sᵀy / yᵀD⁻¹y of the
+ * newest pair. Steps by backtracking from t = 1 (Armijo, quadratic
+ * interpolation); pairs without positive curvature are skipped.
+ */
+function lbfgs(x: usize, m: i32, p: i32, pp: i32, fi: bool, c: f64, maxIter: i32, tol: f64, work: usize, out: usize, ctl: usize, team: usize, nthreads: i32): void {
+  const n = gN, k = gK, g = gG, md = gMd;
+  const d = work + workOffset(W_D, n, m, k), xt = work + workOffset(W_XT, n, m, k);
+  const gOld = work + workOffset(W_RES, n, m, k), q = work + workOffset(W_S, n, m, k);
+  const hs = work + workOffset(W_HS, n, m, k), hy = work + workOffset(W_HY, n, m, k);
+  const rho = hs + ((<usize>MEM * m) << 3), alpha = hy + ((<usize>MEM * m) << 3);
+
+  command(ctl, CMD_LOSS, x, nthreads, team);
+  let loss = sum(gL, n);
+  let f = loss + 0.5 * penaltySq(x, m, pp, p, fi);
+  command(ctl, CMD_GRAD, x, nthreads, team);
+  for (let i = 0; i < m; i++) {
+    // An intercept's diagonal is 0 when every weight's probability saturates.
+    const v = load<f64>(at(md, i));
+    if (!(v > 0) || !isFinite(v)) store<f64>(at(md, i), 1.0);
+  }
+  let gnorm = Math.sqrt(dotM(g, g, m));
+  const gnorm0 = gnorm;
+  let iter = 0, pairs = 0, newest = MEM - 1, reason = MAX_ITERATIONS;
+  let gamma = 1.0;
+  reportProgress(team, 0, f);
+  if (gnorm <= tol * gnorm0 || gnorm == 0) reason = CONVERGED;
+  else {
+    while (iter < maxIter) {
+      if (aborted(team)) { reason = ABORTED; break; }
+      // Two-loop recursion: q = H·g, newest pair first.
+      for (let i = 0; i < m; i++) store<f64>(at(q, i), load<f64>(at(g, i)));
+      for (let j = 0; j < pairs; j++) {
+        const slot = (newest - j + MEM) % MEM;
+        const sj = hs + ((<usize>slot * m) << 3), yj = hy + ((<usize>slot * m) << 3);
+        const a = load<f64>(at(rho, slot)) * dotM(sj, q, m);
+        store<f64>(at(alpha, slot), a);
+        for (let i = 0; i < m; i++) store<f64>(at(q, i), load<f64>(at(q, i)) - a * load<f64>(at(yj, i)));
+      }
+      for (let i = 0; i < m; i++) store<f64>(at(q, i), gamma * load<f64>(at(q, i)) / load<f64>(at(md, i)));
+      for (let j = pairs - 1; j >= 0; j--) {
+        const slot = (newest - j + MEM) % MEM;
+        const sj = hs + ((<usize>slot * m) << 3), yj = hy + ((<usize>slot * m) << 3);
+        const b = load<f64>(at(rho, slot)) * dotM(yj, q, m);
+        const a = load<f64>(at(alpha, slot));
+        for (let i = 0; i < m; i++) store<f64>(at(q, i), load<f64>(at(q, i)) + (a - b) * load<f64>(at(sj, i)));
+      }
+      for (let i = 0; i < m; i++) store<f64>(at(d, i), -load<f64>(at(q, i)));
+      let gd = dotM(g, d, m);
+      if (!(gd < 0)) {
+        // Not a descent direction (rounding): forget the pairs, step along −D⁻¹g.
+        pairs = 0; gamma = 1.0;
+        for (let i = 0; i < m; i++) store<f64>(at(d, i), -load<f64>(at(g, i)) / load<f64>(at(md, i)));
+        gd = dotM(g, d, m);
+      }
+      for (let i = 0; i < m; i++) store<f64>(at(gOld, i), load<f64>(at(g, i)));
+      let t = 1.0, accepted = false, gradDone = false, fnew = 0.0, lossNew = 0.0;
+      for (let ls = 0; ls < LINE_STEPS; ls++) {
+        for (let i = 0; i < m; i++) store<f64>(at(xt, i), load<f64>(at(x, i)) + t * load<f64>(at(d, i)));
+        command(ctl, CMD_EVAL, xt, nthreads, team);
+        lossNew = sum(gL, n);
+        fnew = lossNew + 0.5 * penaltySq(xt, m, pp, p, fi);
+        if (fnew <= f + ARMIJO * t * gd) { accepted = true; break; }
+        if (-t * gd <= 1e-12 * Math.abs(f)) {
+          // A decrease this small is below f's rounding: the gradient judges the step.
+          command(ctl, CMD_GRAD_COLS, xt, nthreads, team);
+          if (Math.sqrt(dotM(g, g, m)) < gnorm) accepted = gradDone = true;
+          break;
+        }
+        // The minimiser of the quadratic through f, f'(0) and fnew, kept in [t/10, t/2].
+        const curv = fnew - f - t * gd;
+        t = min(0.5 * t, max(0.1 * t, -gd * t * t / (2 * curv)));
+      }
+      if (!accepted) { reason = BREAKDOWN; break; }
+      iter++;
+      for (let i = 0; i < m; i++) store<f64>(at(x, i), load<f64>(at(xt, i)));
+      f = fnew;
+      loss = lossNew;
+      // R holds xt's (the last evaluated): it is now x's.
+      if (!gradDone) command(ctl, CMD_GRAD_COLS, x, nthreads, team);
+      gnorm = Math.sqrt(dotM(g, g, m));
+      reportProgress(team, iter, f);
+      // The new pair: s = t·d, y = g − g_old.
+      const slot = (newest + 1) % MEM;
+      const sj = hs + ((<usize>slot * m) << 3), yj = hy + ((<usize>slot * m) << 3);
+      let sy = 0.0, yDy = 0.0;
+      for (let i = 0; i < m; i++) {
+        const si = t * load<f64>(at(d, i)), yi = load<f64>(at(g, i)) - load<f64>(at(gOld, i));
+        store<f64>(at(sj, i), si);
+        store<f64>(at(yj, i), yi);
+        sy += si * yi;
+        yDy += yi * yi / load<f64>(at(md, i));
+      }
+      if (sy > 1e-12 * yDy) {
+        newest = slot;
+        if (pairs < MEM) pairs++;
+        store<f64>(at(rho, slot), 1.0 / sy);
+        gamma = sy / yDy;
+      }
+      if (gnorm <= tol * gnorm0) { reason = CONVERGED; break; }
+    }
+  }
+  store<i32>(ctl, CMD_DONE);
+  barrier(team, nthreads);
+  store<f64>(at(out, LogisticNewtonF64Out.iterations), <f64>iter);
+  store<f64>(at(out, LogisticNewtonF64Out.reason), <f64>reason);
+  store<f64>(at(out, LogisticNewtonF64Out.gradNorm), gnorm);
+  store<f64>(at(out, LogisticNewtonF64Out.gradNorm0), gnorm0);
+  store<f64>(at(out, LogisticNewtonF64Out.objective), f);
+  store<f64>(at(out, LogisticNewtonF64Out.loss), loss / c);
+  store<f64>(at(out, LogisticNewtonF64Out.cgIterations), 0);
+  store<f64>(at(out, LogisticNewtonF64Out.evaluations), <f64>gEvals);
 }
 
 /** ‖W‖² without the intercepts. */

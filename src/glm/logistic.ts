@@ -19,6 +19,8 @@ export interface LogisticResult extends Omit<BcdResult, "reason"> {
   gradNorm?: number;
   /** Hessian-vector products done (the Newton solver's inner CG iterations). */
   cgIterations?: number;
+  /** L2: evaluations of the objective (each L-BFGS line-search trial, each TRON trial step, and the start). */
+  evaluations?: number;
 }
 
 /** Labels as f64: y as the signature says (Float64Array, Int32Array or number[]), `n` of them. */
@@ -67,7 +69,11 @@ export interface NewtonFit {
   fitIntercept: boolean;
   tol: number;
   maxIter: number;
+  solver: LogisticSolver;
 }
+
+/** The L2 fits' methods: a trust-region Newton method (TRON) or L-BFGS. */
+export type LogisticSolver = "newton" | "lbfgs";
 
 /**
  * ½‖W‖² + C·Σ s_i·ℓ_i by TRON in one launch; A dense, y and s checked.
@@ -76,14 +82,15 @@ export interface NewtonFit {
 export async function newtonLogistic(e: Engine, D: DenseMatrix, y: Float64Array, sw: Float64Array, fit: NewtonFit, opts: CallOptions): Promise<LogisticResult> {
   const n = D.rows, p = D.cols, k = fit.classes, fi = fit.fitIntercept ? 1 : 0, pp = p + fi, m = k * pp;
   const threads = e.threadsFor(8 * n * p, opts);
-  const launchBytes = e.launchBytes(K.logistic_newton_f64, { n, p, k, fitIntercept: fi }, threads);
+  const solver = fit.solver === "lbfgs" ? 1 : 0;
+  const launchBytes = e.launchBytes(K.logistic_newton_f64, { n, p, k, fitIntercept: fi, solver }, threads);
   const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, y, sw], 8 * m + 64 + columnMajorBytes(e, D) + launchBytes);
   try {
     const a = await columnMajor(e, scope, D, opts);
     const x = scope.alloc(8 * m);
     e.heap.f64.fill(0, x >> 3, (x >> 3) + m);
     const r = await scope.launch(K.logistic_newton_f64, {
-      a, n, p, k, y: scope.input(y), sw: scope.input(sw), x, c: fit.C, fitIntercept: fi, maxIter: fit.maxIter, tol: fit.tol,
+      a, n, p, k, y: scope.input(y), sw: scope.input(sw), x, c: fit.C, fitIntercept: fi, maxIter: fit.maxIter, tol: fit.tol, solver,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
     const all = e.heap.f64.subarray(x >> 3, (x >> 3) + m);
     const coef = new Float64Array(k * p), intercept = new Float64Array(k);
@@ -100,7 +107,8 @@ export async function newtonLogistic(e: Engine, D: DenseMatrix, y: Float64Array,
     const reason = reasonName(r.reason) as LogisticReason;
     return {
       x: coef, intercept, objective: r.objective, iterations: r.iterations,
-      converged: reason === "converged", reason, gradNorm: r.gradNorm, cgIterations: r.cgIterations, history: new Float64Array(0),
+      converged: reason === "converged", reason, gradNorm: r.gradNorm, evaluations: r.evaluations,
+      ...(solver === 0 ? { cgIterations: r.cgIterations } : {}), history: new Float64Array(0),
     };
   } finally {
     scope.free();
