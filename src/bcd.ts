@@ -115,7 +115,7 @@ export class Bcd {
     const sw = sampleWeights(opts.sampleWeight, n);
     const tol = nonNegative("opts.tol", opts.tol ?? 1e-6);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
-    const solver = opts.solver ?? "newton";
+    const solver = opts.solver ?? "lbfgs";
     if (solver !== "newton" && solver !== "lbfgs") throw new NumlaneError("invalid-value", `expected "newton" or "lbfgs", got ${String(solver)}`, "opts.solver");
     if (opts.solver !== undefined && (penalty !== "l2" || opts.bcd !== undefined)) {
       throw new NumlaneError("invalid-value", `solver is for the L2 fits without bcd settings (this fit is ${penalty !== "l2" ? "L1" : "nl.bcd's"})`, "opts.solver");
