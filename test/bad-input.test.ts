@@ -331,6 +331,8 @@ add("logisticRegression", [
   ["bad labels", (nl) => nl.logisticRegression(tall, fx.classes, { multiClass: "multinomial", classes: 2 }), "invalid-value", "y"],
   ["bad labels", (nl) => nl.logisticRegression(tall, Float64Array.from(fx.classes, (v, i) => (i === 2 ? 0.5 : v)), { multiClass: "multinomial" }), "invalid-value", "y"],
   ["out-of-range option", (nl) => nl.logisticRegression(tall, fx.classes, { multiClass: "multinomial", penalty: "l1" }), "invalid-value", "opts.fitIntercept"],
+  ["out-of-range option", (nl) => nl.logisticRegression(tall, fx.labels, { solver: any("sag") }), "invalid-value", "opts.solver"],
+  ["out-of-range option", (nl) => nl.logisticRegression(tall, fx.labels, { penalty: "l1", solver: "lbfgs" }), "invalid-value", "opts.solver"],
 ]);
 cases.push(...optionCases("logisticRegression", (nl, o) => nl.logisticRegression(tall, fx.labels, any(o)), "intercept"));
 const ls = () => ({ loss: "least-squares" as const, A: tall, b: fx.bt });

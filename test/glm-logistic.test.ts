@@ -1,7 +1,7 @@
-// nl.logisticRegression with intercepts and sample weights against
+// nl.logisticRegression (L2: both solvers) with intercepts and sample weights against
 // scikit-learn's LogisticRegression (lbfgs, then polished by full Newton steps
 // in NumPy: lbfgs stops 1e-7–1e-3 above the optimum here) on breast_cancer,
-// wine, iris and digits, binary and multinomial; the objective ½‖W‖² + C·Σ s_i·loss_i is recomputed in float64
+// wine, iris, digits and a 400×300 Gaussian set, binary and multinomial; the objective ½‖W‖² + C·Σ s_i·loss_i is recomputed in float64
 // here from each side's coefficients, and the L1 fit is checked by its
 // optimality conditions, computed plainly.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,6 +64,9 @@ Xi, yi = load_iris(return_X_y=True)
 case("iris", Xi, yi, 10.0)
 Xd, yd = load_digits(return_X_y=True)
 case("digits", Xd, yd, 1.0)
+# Over 256 columns: L-BFGS starts from the Hessian's diagonal, not the Gram preconditioner.
+Xg = rs.randn(400, 300); yg = (Xg[:, :30].sum(1) + 2 * rs.randn(400) > 0).astype(int)
+case("gaussian 400x300", Xg, yg, 0.1)
 print(json.dumps(out))`;
   return python(script, {});
 }
@@ -109,12 +112,12 @@ async function fit(c: Case, extra: object = {}) {
   return { A, r, W: rows(r.x, k), b: Array.from(r.intercept) };
 }
 
-describe("logisticRegression L2 with intercepts and sample weights against scikit-learn + NumPy Newton", () => {
-  for (const name of ["breast_cancer", "breast_cancer weighted", "wine", "wine weighted", "iris", "digits"]) {
+describe.each(["lbfgs", "newton"] as const)("logisticRegression L2 (solver %s) with intercepts and sample weights against scikit-learn + NumPy Newton", (solver) => {
+  for (const name of ["breast_cancer", "breast_cancer weighted", "wine", "wine weighted", "iris", "digits", "gaussian 400x300"]) {
     it(name, async () => {
       if (!ref) return;
       const c = ref[name];
-      const { r, W, b } = await fit(c);
+      const { r, W, b } = await fit(c, { solver });
       expect(r.reason).toBe("converged");
       const mine = objective(c.X, c.y, c.sw, c.C, W, b), theirs = objective(c.X, c.y, c.sw, c.C, c.fit.W, c.fit.b);
       // The same optimum: objectives to 1e-10, the kernel's own objective to the float64 one.
@@ -140,8 +143,8 @@ describe("logisticRegression L2 with intercepts and sample weights against sciki
     const sw = idx.map((i) => (i % 2 === 0 ? 2 : 0));
     const twice = idx.filter((i) => i % 2 === 0).flatMap((i) => [i, i]);
     const labels = (ix: number[]) => ix.map((i) => (c.y[i] % 2 === 1 ? 1 : -1));
-    const weighted = await nl.logisticRegression(DenseMatrix.from(X), labels(idx), { sampleWeight: sw, tol: 1e-12 });
-    const doubled = await nl.logisticRegression(DenseMatrix.from(twice.map((i) => c.X[i])), labels(twice), { tol: 1e-12 });
+    const weighted = await nl.logisticRegression(DenseMatrix.from(X), labels(idx), { sampleWeight: sw, tol: 1e-12, solver });
+    const doubled = await nl.logisticRegression(DenseMatrix.from(twice.map((i) => c.X[i])), labels(twice), { tol: 1e-12, solver });
     for (let j = 0; j < 4; j++) expect(weighted.x[j]).toBeCloseTo(doubled.x[j], 7);
     expect(weighted.intercept[0]).toBeCloseTo(doubled.intercept[0], 7);
     const none = await nl.logisticRegression(DenseMatrix.from(X), labels(idx), { fitIntercept: false });
@@ -150,8 +153,8 @@ describe("logisticRegression L2 with intercepts and sample weights against sciki
 
   it("bit-identical on 1 and 2 threads", async () => {
     if (!ref) return;
-    for (const name of ["breast_cancer weighted", "digits"]) {
-      const one = await fit(ref[name], { threads: 1 }), two = await fit(ref[name], { threads: 2 });
+    for (const name of ["breast_cancer weighted", "digits", "gaussian 400x300"]) {
+      const one = await fit(ref[name], { threads: 1, solver }), two = await fit(ref[name], { threads: 2, solver });
       expect(sameBits(one.r.x, two.r.x), name).toBe(true);
       expect(sameBits(one.r.intercept, two.r.intercept), name).toBe(true);
       expect(one.r.objective).toBe(two.r.objective);
