@@ -4,9 +4,9 @@
 // of CPU time (process.cpuUsage here, time.process_time there), each side's
 // objective in numlane's scaling (½‖W‖² or ‖W‖₁, + C·Σ loss) beside it.
 // Binary fits have no intercept (liblinear penalises its own). The peers run at
-// scikit-learn's tol (1e-4); ours is the loosest of 1000× LIBLINEAR's
-// effective one, tol·max(min(#pos, #neg), 1)/n, and tenths of it whose
-// objective is within 1e-8 of every peer's. Results: bench/results/glm-logistic.json.
+// scikit-learn's tol (1e-4); ours (L2: each solver, L-BFGS and TRON) is the
+// loosest of 1000× LIBLINEAR's effective one, tol·max(min(#pos, #neg), 1)/n,
+// and half-decades below it whose objective is within 1e-8 of every peer's. Results: bench/results/glm-logistic.json.
 import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,21 +63,30 @@ export default async function main() {
       const pos = labels.filter((v) => v > 0).length;
       tol = (TOL * Math.max(Math.min(pos, d.n - pos), 1)) / d.n;
     }
-    const fitOurs = (t) => nl.logisticRegression(d.A, labels, {
-      C, penalty: pr.penalty, tol: t, fitIntercept, maxIter: 100000, ...(pr.multinomial ? { multiClass: "multinomial" } : {}),
+    // L2: both solvers, each at its own tol; L1: newGLMNET.
+    const solvers = pr.penalty === "l2" ? ["lbfgs", "newton"] : [undefined];
+    const fitOurs = (solver, t) => nl.logisticRegression(d.A, labels, {
+      C, penalty: pr.penalty, tol: t, fitIntercept, maxIter: 100000, ...(solver ? { solver } : {}), ...(pr.multinomial ? { multiClass: "multinomial" } : {}),
     });
-    // Equal objective: our loosest tol (from 1000× LIBLINEAR's effective one down by tens)
-    // that reaches every peer's objective to 1e-8 (relative).
     // A peer "solver@k" runs with max_iter k (default 10000).
     const peerFit = (peer) => py.ask({ op: "fit", name: pr.data, solver: peer.split("@")[0], penalty: pr.penalty, C, tol: TOL, maxIter: +(peer.split("@")[1] ?? 10000), fitIntercept });
     const peerFits = await Promise.all(pr.peers.map(peerFit));
+    // Equal objective: our loosest tol (from 1000× LIBLINEAR's effective one down by
+    // half-decades) that reaches every peer's objective to 1e-8 (relative).
     const target = Math.min(...peerFits.map((f) => f.objective)) * (1 + 1e-8);
-    tol = Math.min(0.5, tol * 1000);
-    for (let k = 0; k < 9 && (await fitOurs(tol)).objective > target; k++) tol /= 10;
-    const ours = () => fitOurs(tol);
-    const cases = [{ name: "numlane", run: async () => { const { r, seconds } = await cpu(ours); return { seconds, objective: r.objective, iterations: r.iterations }; } }];
+    const tols = {};
+    for (const solver of solvers) {
+      let t = Math.min(0.5, tol * 1000);
+      for (let k = 0; k < 18 && (await fitOurs(solver, t)).objective > target; k++) t /= Math.sqrt(10);
+      tols[solver ?? "glmnet"] = t;
+    }
+    const cases = solvers.map((solver) => ({
+      name: `numlane${solver ? " " + solver : ""}`,
+      run: async () => { const { r, seconds } = await cpu(() => fitOurs(solver, tols[solver ?? "glmnet"])); return { seconds, objective: r.objective, iterations: r.iterations, evaluations: r.evaluations }; },
+    }));
+    const ours = cases.map((c) => c.name);
     for (const peer of pr.peers) cases.push({ name: peer, run: () => peerFit(peer) });
-    await cases[0].run();  // warm-up: compile, first allocations
+    for (const c of cases.slice(0, solvers.length)) await c.run();  // warm-up: compile, first allocations
     const samples = new Map(cases.map((c) => [c.name, []]));
     const last = {};
     let seed = 7;
@@ -88,13 +97,22 @@ export default async function main() {
     }
     const ms = Object.fromEntries([...samples].map(([k, v]) => [k, median(v) * 1e3]));
     const label = `${pr.data} ${d.n}×${d.p} ${pr.multinomial ? "multinomial " : "binary "}${pr.penalty} C=1`;
-    const entry = { problem: label, ourTol: tol, ms, objective: Object.fromEntries(Object.entries(last).map(([k, v]) => [k, v.objective])), iterations: Object.fromEntries(Object.entries(last).map(([k, v]) => [k, v.iterations])) };
+    const entry = {
+      problem: label, ourTol: tols, ms,
+      // CPU seconds of every round, per case: the ranges behind the medians.
+      samples: Object.fromEntries([...samples].map(([k, v]) => [k, v.map((x) => x * 1e3)])),
+      objective: Object.fromEntries(Object.entries(last).map(([k, v]) => [k, v.objective])),
+      iterations: Object.fromEntries(Object.entries(last).map(([k, v]) => [k, v.iterations])),
+      evaluations: Object.fromEntries(ours.map((k) => [k, last[k].evaluations])),
+    };
     results.push(entry);
     for (const solver of pr.peers) {
-      rows.push({
-        problem: label, peer: solver, "numlane ms": ms.numlane, "peer ms": ms[solver], ratio: ms.numlane / ms[solver],
-        "objective rel. diff": (entry.objective.numlane - entry.objective[solver]) / Math.abs(entry.objective[solver]),
-      });
+      for (const o of ours) {
+        rows.push({
+          problem: label, ours: o, peer: solver, "numlane ms": ms[o], "peer ms": ms[solver], ratio: ms[o] / ms[solver],
+          "objective rel. diff": (entry.objective[o] - entry.objective[solver]) / Math.abs(entry.objective[solver]),
+        });
+      }
     }
     console.log(`${label}: ${JSON.stringify(entry.ms)} objectives ${JSON.stringify(entry.objective)}`);
   }

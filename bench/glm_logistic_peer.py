@@ -4,7 +4,8 @@
 # given files for the JavaScript side, and keeps them. "fit": one
 # LogisticRegression fit, timed in CPU seconds, with its objective in numlane's
 # scaling: ½‖W‖² (or ‖W‖₁) + C·Σ loss.
-import json, sys, time
+import json, sys, time, warnings
+warnings.filterwarnings("ignore")  # lbfgs@100 stops at max_iter on purpose: its ConvergenceWarning each round
 
 try:
     import numpy as np

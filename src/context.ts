@@ -142,7 +142,7 @@ export class Numlane {
     return this.bcdFamily.lasso(A, b, opts);
   }
 
-  /** Logistic regression, binary (labels −1/1) or multinomial, L2 (trust-region Newton) or L1 (newGLMNET), with intercepts and sample weights. */
+  /** Logistic regression, binary (labels −1/1) or multinomial, L2 (L-BFGS or trust-region Newton) or L1 (newGLMNET), with intercepts and sample weights. */
   logisticRegression(A: CsrMatrix | DenseMatrix | number[][], y: Float64Array | Int32Array | number[], opts?: LogisticOptions): Promise<LogisticResult> {
     return this.bcdFamily.logisticRegression(A, y, opts);
   }

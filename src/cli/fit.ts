@@ -60,7 +60,7 @@ export const lassoSpec: CommandSpec = {
 export const logisticSpec: CommandSpec = {
   name: "logistic",
   positionals: ["data.csv"],
-  summary: "Logistic regression: w minimizing ½‖w‖² (or ‖w‖₁) + C·Σ log-loss (L2: trust-region Newton; L1: coordinate descent).\n" +
+  summary: "Logistic regression: w minimizing ½‖w‖² (or ‖w‖₁) + C·Σ log-loss (L2: L-BFGS; L1: coordinate descent).\n" +
     "Two classes in the target: binary; more: multinomial (softmax loss). Labels may be any numbers.",
   notes: csvNote + "\nThe intercept is unpenalized; for the multinomial L1 fit only, it is the coefficient of a constant column\n" +
     `${INTERCEPT_SCALE}× the largest feature's RMS high, so its penalty is negligible (1/${INTERCEPT_SCALE} of a feature's), not zero.`,
@@ -68,7 +68,7 @@ export const logisticSpec: CommandSpec = {
     C: { type: "string", value: "C", default: "1", help: "inverse regularization strength (scikit-learn's C)" },
     penalty: { type: "string", value: "P", choices: ["l2", "l1"], default: "l2", help: "the penalty" },
     tol: { type: "string", value: "T", help: "L2: stop when ‖gradient‖ ≤ tol × its first; L1: a sweep's largest optimality violation ≤ tol × the first's (default 1e-6)" },
-    "max-iter": { type: "string", value: "N", help: "Newton steps (L2) or sweeps (L1) allowed (default 1000)" },
+    "max-iter": { type: "string", value: "N", help: "L-BFGS steps (L2) or sweeps (L1) allowed (default 1000)" },
     intercept,
     ...PROGRESS_OPTION,
   },
@@ -230,6 +230,6 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
     printCoefficients(d.features, coefficients[c], withIntercept ? intercepts[c] : undefined);
   }
   console.log(`training accuracy ${(100 * result.trainingAccuracy).toFixed(2)}%; objective ${r.objective.toPrecision(10)}`);
-  console.log(`${r.reason} after ${r.iterations} ${penalty === "l2" ? "Newton steps" : binary ? "sweeps" : "block updates"}, ${ms.toFixed(2)} ms`);
+  console.log(`${r.reason} after ${r.iterations} ${penalty === "l2" ? "L-BFGS steps" : binary ? "sweeps" : "block updates"}, ${ms.toFixed(2)} ms`);
   return r.converged ? 0 : 3;
 }

@@ -1,4 +1,4 @@
-// L2 logistic regression by a trust-region Newton method (assembly/bcd/newton.ts),
+// L2 logistic regression by L-BFGS or a trust-region Newton method (assembly/bcd/newton.ts),
 // binary or multinomial, with intercepts and sample weights: the shared checks
 // of labels and weights, and the launch.
 import { NumlaneError } from "../errors.js";
@@ -76,7 +76,7 @@ export interface NewtonFit {
 export type LogisticSolver = "newton" | "lbfgs";
 
 /**
- * ½‖W‖² + C·Σ s_i·ℓ_i by TRON in one launch; A dense, y and s checked.
+ * ½‖W‖² + C·Σ s_i·ℓ_i by L-BFGS or TRON in one launch; A dense, y and s checked.
  * x: classes×p (class k at x[k·p ..]); intercept: one per class.
  */
 export async function newtonLogistic(e: Engine, D: DenseMatrix, y: Float64Array, sw: Float64Array, fit: NewtonFit, opts: CallOptions): Promise<LogisticResult> {
