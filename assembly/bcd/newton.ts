@@ -1,8 +1,8 @@
 // L2-regularised logistic regression, binary or multinomial, by a trust-region
 // Newton method (LIBLINEAR's TRON: Newton steps solved by preconditioned CG
 // inside a trust region, Hessian-vector products Xᵀ·D·X·v, never the Hessian)
-// or by L-BFGS (solver 1: one function and gradient evaluation a step, the
-// Hessian's diagonal at the start as its initial matrix):
+// or by L-BFGS (solver 1: about one function and gradient evaluation a step,
+// each one pass over X; a Gram or diagonal preconditioner as its initial matrix):
 //   min ½‖W‖² + C·Σ_i s_i·ℓ(y_i, X_i·W + b),
 // ℓ the logistic loss (k = 1, y_i ∈ {−1, 1}) or the softmax loss (k ≥ 2
 // classes, y_i the class index), s the sample weights, b the intercepts
@@ -13,8 +13,9 @@
 // Thread 0 runs the method; the wide passes (X·v over rows, Xᵀ·r over
 // columns) are shared: thread 0 posts a command, a barrier starts it, every
 // thread does its rows or columns. Every entry of X·v sums over j in order and
-// every entry of Xᵀ·r is one thread's whole dot, so the results are the same
-// bits for any thread count.
+// every entry of Xᵀ·r is one thread's whole dot (L-BFGS's fused pass: a sum
+// in block order of per-block dots, the blocks fixed by n), so the results are
+// the same bits for any thread count.
 import { aborted, barrier, rangeStart, reportProgress, TEAM_ABORT, TEAM_BROKEN } from "../core/team";
 import { at, padded } from "../core/memory";
 import { madd_f64x2 } from "../core/vexp";
@@ -38,7 +39,8 @@ const W_CTL = 12;  // command words
 const W_HS = 13;   // L-BFGS only: MEM·m, the last steps s; MEM: 1/(sᵀy)
 const W_HY = 14;   // L-BFGS only: MEM·m, their gradient changes y; MEM: the two-loop's α
 const W_GRAM = 15; // L-BFGS only, pp ≤ GRAM_MAX: pp×pp, the preconditioner's Cholesky factor
-const W_END = 16;
+const W_PART = 16; // L-BFGS only: blocks(n)·m, each row block's share of Xᵀ·R
+const W_END = 17;
 
 const MEM = 10;  // L-BFGS pairs kept (SciPy's maxcor, scikit-learn's lbfgs)
 // Up to this many columns (with the intercept) L-BFGS starts from the Gram
@@ -54,7 +56,8 @@ function workOffset(region: i32, n: i32, m: i32, k: i32): usize {
     else if (r < W_CTL) bytes += padded(<usize>m << 3);
     else if (r == W_CTL) bytes += 64;
     else if (r < W_GRAM) bytes += padded((<usize>MEM * (m + 1)) << 3);  // MEM vectors, then MEM scalars
-    else { const pp = m / k; if (pp <= GRAM_MAX) bytes += padded((<usize>pp * pp) << 3); }
+    else if (r == W_GRAM) { const pp = m / k; if (pp <= GRAM_MAX) bytes += padded((<usize>pp * pp) << 3); }
+    else bytes += padded((<usize>blockCount(n) * m) << 3);
   }
   return bytes;
 }
@@ -69,9 +72,8 @@ const CMD_DONE = 0;
 const CMD_LOSS = 1;  // z, per-row losses at the point
 const CMD_GRAD = 2;  // R, P and the gradient and diagonal at the point whose z is current
 const CMD_HESS = 3;  // H·v into HD
-const CMD_GRAD_COLS = 4;  // the gradient from R (L-BFGS: after CMD_EVAL at the same point)
-const CMD_EVAL = 5;  // CMD_LOSS and R, P at the point
-const CMD_GRAM = 6;  // the lower triangle of [X 1]ᵀ·S·[X 1] into the Gram region
+const CMD_FG = 4;    // f's rows and ∇f in one pass over X (L-BFGS)
+const CMD_GRAM = 5;  // the lower triangle of [X 1]ᵀ·S·[X 1] into the Gram region
 
 const TILE = 256;  // rows of z kept in cache while the columns stream past
 
@@ -84,7 +86,7 @@ const CG_TOL: f64 = 0.1;  // inner stop: ‖r‖_{M⁻¹} ≤ CG_TOL·‖g‖_{M
 let gA: usize = 0, gN: i32 = 0, gP: i32 = 0, gK: i32 = 0, gPP: i32 = 0, gFi: bool = false;
 let gY: usize = 0, gSw: usize = 0, gC: f64 = 0;
 let gZ: usize = 0, gR: usize = 0, gPr: usize = 0, gU: usize = 0, gL: usize = 0;
-let gG: usize = 0, gMd: usize = 0, gHd: usize = 0;
+let gG: usize = 0, gMd: usize = 0, gHd: usize = 0, gPart: usize = 0;
 // This thread's rows and columns (the intercept is column p).
 let gR0: i32 = 0, gR1: i32 = 0, gJ0: i32 = 0, gJ1: i32 = 0;
 
@@ -94,10 +96,10 @@ let gR0: i32 = 0, gR1: i32 = 0, gJ0: i32 = 0, gJ1: i32 = 0;
  * per four products (a block of zero weights is skipped; a lone zero adds an
  * exact ±0).
  */
-function forward(v: usize, out: usize): void {
+function forward(v: usize, out: usize, r0: i32, r1: i32): void {
   const n = gN, p = gP, k = gK, pp = gPP;
-  for (let t0 = gR0; t0 < gR1; t0 += TILE) {
-    const t1 = min(gR1, t0 + TILE);
+  for (let t0 = r0; t0 < r1; t0 += TILE) {
+    const t1 = min(r1, t0 + TILE);
     for (let c = 0; c < k; c++) {
       const b = gFi ? load<f64>(at(v, c * pp + p)) : 0.0;
       const oc = out + ((<usize>c * n) << 3);
@@ -206,10 +208,15 @@ function sum(v: usize, n: i32): f64 {
 }
 
 /** CMD_LOSS: z at the point v and each of this thread's rows' C·s·loss. */
-function lossRows(v: usize, grad: bool): void {
-  forward(v, gZ);
+function lossRows(v: usize): void {
+  forward(v, gZ, gR0, gR1);
+  lossRange(gR0, gR1, false);
+}
+
+/** Rows r0..r1's C·s·loss at the current z (with grad, R and P too). */
+function lossRange(r0: i32, r1: i32, grad: bool): void {
   const n = gN, k = gK;
-  for (let i = gR0; i < gR1; i++) {
+  for (let i = r0; i < r1; i++) {
     const cs = gC * load<f64>(at(gSw, i));
     let li: f64;
     if (k == 1) {
@@ -274,22 +281,22 @@ function lossRows(v: usize, grad: bool): void {
 }
 
 /** CMD_GRAD, rows: R = C·s·∂ℓ/∂z and the Hessian's middle factors at the current z. */
-function gradRows(diag: bool): void {
-  for (let i = gR0; i < gR1; i++) gradRow(i, gC * load<f64>(at(gSw, i)), diag);
+function gradRows(): void {
+  for (let i = gR0; i < gR1; i++) gradRow(i, gC * load<f64>(at(gSw, i)), true);
 }
 
 /** CMD_GRAD, columns: g = x + Xᵀ·R (intercept: Σ R) and the Hessian's diagonal. */
-function gradCols(x: usize, diag: bool): void {
+function gradCols(x: usize): void {
   const n = gN, p = gP, pp = gPP;
   for (let j = gJ0; j < gJ1; j++) {
     if (j < p) colDots(j, gR, x, gG);
     for (let c = 0; c < gK; c++) {
       const rc = gR + ((<usize>c * n) << 3), uc = gU + ((<usize>c * n) << 3), e = c * pp + j;
       if (j < p) {
-        if (diag) store<f64>(at(gMd, e), 1.0 + dotSq(gA + ((<usize>j * n) << 3), uc, n));
+        store<f64>(at(gMd, e), 1.0 + dotSq(gA + ((<usize>j * n) << 3), uc, n));
       } else {
         store<f64>(at(gG, e), sum(rc, n));
-        if (diag) store<f64>(at(gMd, e), sum(uc, n));
+        store<f64>(at(gMd, e), sum(uc, n));
       }
     }
   }
@@ -297,7 +304,7 @@ function gradCols(x: usize, diag: bool): void {
 
 /** CMD_HESS, rows: u = D·(X·v), D the loss's Hessian in z (per row: a scalar, or k×k for softmax). */
 function hessRows(v: usize): void {
-  forward(v, gU);
+  forward(v, gU, gR0, gR1);
   const n = gN, k = gK;
   for (let i = gR0; i < gR1; i++) {
     const cs = gC * load<f64>(at(gSw, i));
@@ -321,6 +328,77 @@ function hessCols(v: usize): void {
   for (let j = gJ0; j < gJ1; j++) {
     if (j < p) colDots(j, gU, v, gHd);
     else for (let c = 0; c < gK; c++) store<f64>(at(gHd, c * pp + j), sum(gU + ((<usize>c * n) << 3), n));
+  }
+}
+
+// Row blocks of the fused pass: fixed by n (not by the thread count), so each
+// block's partial gradient, and their sum in block order, are the same bits
+// for any number of threads. At most MAX_BLOCKS of them, at least TILE rows.
+const MAX_BLOCKS = 64;
+function blockRows(n: i32): i32 {
+  const b = (n + MAX_BLOCKS - 1) / MAX_BLOCKS;
+  return max(TILE, b + (b & 1));
+}
+function blockCount(n: i32): i32 {
+  const b = blockRows(n);
+  return (n + b - 1) / b;
+}
+// Rows of X kept in cache (≈ 256 KiB) between X·v and Xᵀ·r of the fused pass.
+function fusedTile(p: i32): i32 {
+  const t = min(TILE, max(16, 32768 / max(1, p)));
+  return t & ~1;
+}
+
+let gTid: i32 = 0;
+
+/**
+ * CMD_FG, this thread's row blocks: z, the rows' losses, R, and each block's
+ * share of Xᵀ·R (tile by tile, in order, while the tile is in cache).
+ */
+function fusedBlocks(v: usize, nthreads: i32, me: i32): void {
+  const n = gN, p = gP, k = gK, pp = gPP, m = k * pp;
+  const nb = blockCount(n), br = blockRows(n), tile = fusedTile(p);
+  const b0 = rangeStart(nb, me, nthreads), b1 = rangeStart(nb, me + 1, nthreads);
+  for (let b = b0; b < b1; b++) {
+    const part = gPart + ((<usize>b * m) << 3);
+    for (let e = 0; e < m; e++) store<f64>(at(part, e), 0);
+    const r1 = min(n, (b + 1) * br);
+    for (let t0 = b * br; t0 < r1; t0 += tile) {
+      const t1 = min(r1, t0 + tile), len = t1 - t0;
+      forward(v, gZ, t0, t1);
+      lossRange(t0, t1, true);
+      for (let j = 0; j < p; j++) {
+        const col = gA + ((<usize>j * n + t0) << 3);
+        let c = 0;
+        for (; c + 1 < k; c += 2) {
+          dot2(col, gR + ((<usize>c * n + t0) << 3), gR + ((<usize>(c + 1) * n + t0) << 3), len);
+          const e = c * pp + j;
+          store<f64>(at(part, e), load<f64>(at(part, e)) + gD0);
+          store<f64>(at(part, e + pp), load<f64>(at(part, e + pp)) + gD1);
+        }
+        if (c < k) {
+          const e = c * pp + j;
+          store<f64>(at(part, e), load<f64>(at(part, e)) + dot(col, gR + ((<usize>c * n + t0) << 3), len));
+        }
+      }
+      if (gFi) {
+        for (let c = 0; c < k; c++) {
+          const e = c * pp + p;
+          store<f64>(at(part, e), load<f64>(at(part, e)) + sum(gR + ((<usize>c * n + t0) << 3), len));
+        }
+      }
+    }
+  }
+}
+
+/** CMD_FG, this thread's entries of g = x (coefficients) + Σ_blocks their shares, in block order. */
+function fusedSum(x: usize, nthreads: i32): void {
+  const n = gN, p = gP, pp = gPP, m = gK * pp, nb = blockCount(n);
+  const e0 = rangeStart(m, gTid, nthreads), e1 = rangeStart(m, gTid + 1, nthreads);
+  for (let e = e0; e < e1; e++) {
+    let t = e % pp < p ? load<f64>(at(x, e)) : 0.0;
+    for (let b = 0; b < nb; b++) t += load<f64>(at(gPart, b * m + e));
+    store<f64>(at(gG, e), t);
   }
 }
 
@@ -352,16 +430,18 @@ function gramRows(g: usize): void {
 
 /** Runs command `cmd` on vector `v`, this thread's share, between the barriers that make it whole. */
 function run(cmd: i32, v: usize, nthreads: i32, team: usize): void {
-  if (cmd == CMD_LOSS || cmd == CMD_EVAL) {
-    lossRows(v, cmd == CMD_EVAL);
+  if (cmd == CMD_LOSS) {
+    lossRows(v);
   } else if (cmd == CMD_GRAD) {
-    gradRows(true);
+    gradRows();
     barrier(team, nthreads);
-    gradCols(v, true);
-  } else if (cmd == CMD_GRAD_COLS) {
-    gradCols(v, false);
+    gradCols(v);
   } else if (cmd == CMD_GRAM) {
     gramRows(v);
+  } else if (cmd == CMD_FG) {
+    fusedBlocks(v, nthreads, gTid);
+    barrier(team, nthreads);
+    fusedSum(v, nthreads);
   } else {
     hessRows(v);
     barrier(team, nthreads);
@@ -374,7 +454,7 @@ let gEvals: i32 = 0;  // thread 0: function evaluations (CMD_LOSS) so far
 
 /** Thread 0: posts a command; every thread runs it. */
 function command(ctl: usize, cmd: i32, v: usize, nthreads: i32, team: usize): void {
-  if (cmd == CMD_LOSS || cmd == CMD_EVAL) gEvals++;
+  if (cmd == CMD_LOSS || cmd == CMD_FG) gEvals++;
   store<i32>(ctl, cmd);
   store<u64>(ctl + 8, <u64>v);
   barrier(team, nthreads);
@@ -414,6 +494,8 @@ export function logistic_newton_f64(
   gPr = work + workOffset(W_P, n, m, k); gU = work + workOffset(W_U, n, m, k);
   gL = work + workOffset(W_L, n, m, k); gG = work + workOffset(W_G, n, m, k);
   gMd = work + workOffset(W_M, n, m, k); gHd = work + workOffset(W_HD, n, m, k);
+  gPart = solver == 1 ? work + workOffset(W_PART, n, m, k) : 0;
+  gTid = tid;
   const pairs = (n + 1) >> 1;
   gR0 = min(n, 2 * rangeStart(pairs, tid, nthreads)); gR1 = min(n, 2 * rangeStart(pairs, tid + 1, nthreads));
   gJ0 = rangeStart(pp, tid, nthreads); gJ1 = rangeStart(pp, tid + 1, nthreads);
@@ -609,11 +691,11 @@ const LINE_STEPS = 40;
 
 /**
  * L-BFGS on thread 0, from x, with the same stopping rule as TRON (the
- * gradient of the returned x). The initial inverse Hessian is γ·D⁻¹, D the
- * Hessian's diagonal at x₀ (TRON's preconditioner: on raw features such as
- * digits' pixels it evens out the columns' scales), γ = sᵀy / yᵀD⁻¹y of the
- * newest pair. Steps by backtracking from t = 1 (Armijo, quadratic
- * interpolation); pairs without positive curvature are skipped.
+ * gradient of the returned x). The initial inverse Hessian is γ·P⁻¹, P the
+ * Gram preconditioner below (up to GRAM_MAX columns) or the Hessian's
+ * diagonal at x₀ (TRON's), γ = sᵀy / yᵀP⁻¹y of the newest pair. Steps by
+ * backtracking from t = 1 (Armijo, quadratic interpolation), each trial one
+ * fused evaluation of f and ∇f; pairs without positive curvature are skipped.
  */
 function lbfgs(x: usize, m: i32, p: i32, pp: i32, fi: bool, c: f64, maxIter: i32, tol: f64, work: usize, out: usize, ctl: usize, team: usize, nthreads: i32): void {
   const n = gN, k = gK, g = gG, md = gMd;
@@ -684,10 +766,10 @@ function lbfgs(x: usize, m: i32, p: i32, pp: i32, fi: bool, c: f64, maxIter: i32
       // Without pairs, a unit step in P's norm (L-BFGS-B's first step): the first
       // pair then sets γ; t = 1 there overshoots by P's error in scale.
       let t = pairs == 0 ? 1.0 / Math.sqrt(-gd) : 1.0;
-      let accepted = false, gradDone = false, fnew = 0.0, lossNew = 0.0;
+      let accepted = false, fnew = 0.0, lossNew = 0.0;
       for (let ls = 0; ls < LINE_STEPS; ls++) {
         for (let i = 0; i < m; i++) store<f64>(at(xt, i), load<f64>(at(x, i)) + t * load<f64>(at(d, i)));
-        command(ctl, CMD_EVAL, xt, nthreads, team);
+        command(ctl, CMD_FG, xt, nthreads, team);
         lossNew = sum(gL, n);
         fnew = lossNew + 0.5 * penaltySq(xt, m, pp, p, fi);
         if (fnew <= f + ARMIJO * t * gd) { accepted = true; break; }
@@ -695,8 +777,7 @@ function lbfgs(x: usize, m: i32, p: i32, pp: i32, fi: bool, c: f64, maxIter: i32
           // f's change is within its rounding: the slopes judge the step
           // (Hager & Zhang's approximate Wolfe condition): the trapezoid
           // t·(φ'(0) + φ'(t))/2 must be a decrease of at least APPROX·t·|φ'(0)|.
-          command(ctl, CMD_GRAD_COLS, xt, nthreads, team);
-          if (0.5 * (gd + dotM(g, d, m)) <= APPROX * gd) { accepted = gradDone = true; break; }
+          if (0.5 * (gd + dotM(g, d, m)) <= APPROX * gd) { accepted = true; break; }
         }
         // The minimiser of the quadratic through f, f'(0) and fnew, kept in [t/10, t/2].
         const curv = fnew - f - t * gd;
@@ -707,8 +788,7 @@ function lbfgs(x: usize, m: i32, p: i32, pp: i32, fi: bool, c: f64, maxIter: i32
       for (let i = 0; i < m; i++) store<f64>(at(x, i), load<f64>(at(xt, i)));
       f = fnew;
       loss = lossNew;
-      // R holds xt's (the last evaluated): it is now x's.
-      if (!gradDone) command(ctl, CMD_GRAD_COLS, x, nthreads, team);
+      // g is xt's (the last evaluated): now x's.
       gnorm = Math.sqrt(dotM(g, g, m));
       reportProgress(team, iter, f);
       // The new pair: s = t·d, y = g − g_old.
