@@ -295,6 +295,61 @@ describe("lstsq: the ℓ∞ guarantee of dense sketches", () => {
     }
   });
 
+  // The paper's lower bound, on an instance built for the sketch: A is n
+  // identity rows (leverage 1 each) over m − n rows of η·Gaussian, and two of
+  // the identity rows sit where the CountSketch of the guarantee's size (seed
+  // 1) hashes them into one bucket. That bucket holds s₁e₁ + s₂e₂, so S·A sees
+  // x along u = (e₁ − s₁s₂e₂)/√2 through the η rows alone: the sketched x̃
+  // misses x* along u by about ‖noise‖-per-row/(η·√m), against the bound
+  // ε/√n·‖r*‖·‖A⁺‖ ≈ ε·√(m/n) (‖A⁺‖ ≈ 1, ‖r*‖ ≈ √m): a ratio of order
+  // √n/(ε·η·m) = 1000 here. A dense sketch spreads every heavy row over all d
+  // rows and stays inside the bound (its error ~ ‖r*‖/√d).
+  it("a CountSketch of the guarantee's size misses the ℓ∞ bound on a coherent design where heavy rows collide; the dense sketches meet it", async () => {
+    const [m, n, epsilon, delta, eta] = [20000, 4, 1, 0.1, 1e-7];
+    const d = Math.ceil(n * Math.log(m / delta) ** 3 / epsilon ** 2);
+    // Which bucket CountSketch (seed 1) sends each of the first K rows to: sketch K indicator columns.
+    const K = 400;
+    const probe = new CsrMatrix(m, K, Int32Array.from({ length: m + 1 }, (_, i) => Math.min(i, K)), Int32Array.from({ length: K }, (_, i) => i), new Float64Array(K).fill(1));
+    const S = await nl.sketch(probe, { kind: "countsketch", size: d, seed: 1 });
+    const bucket = Array.from({ length: K }, (_, j) => {
+      let at = -1;
+      for (let k = 0; k < d; k++) if (S.get(k, j) !== 0) { expect(at, "one nonzero a column").toBe(-1); at = k; }
+      return at;
+    });
+    const seen = new Map<number, number>();
+    let pair: [number, number] | undefined;
+    for (let i = 0; i < K && !pair; i++) {
+      if (seen.has(bucket[i])) pair = [seen.get(bucket[i])!, i];
+      seen.set(bucket[i], i);
+    }
+    expect(pair, "two of the first 400 rows share a bucket (birthday: ~11 pairs expected)").toBeDefined();
+    const lone = [...Array(K).keys()].filter((i) => bucket.filter((b) => b === bucket[i]).length === 1);
+    const heavy = [pair![0], pair![1], lone[0], lone[1]];
+    const ref = python(`
+import json, sys, numpy as np
+c = json.load(sys.stdin)
+rng = np.random.default_rng(3); m, n = c["m"], c["n"]
+A = c["eta"] * rng.standard_normal((m, n))
+for j, i in enumerate(c["heavy"]):
+    A[i] = 0; A[i, j] = 1
+b = A @ (10 * rng.standard_normal(n)) + rng.standard_normal(m)
+x = np.linalg.lstsq(A, b, rcond=None)[0]
+pinv = float(1 / np.linalg.svd(A, compute_uv=False)[-1])
+print(json.dumps({"A": A.ravel().tolist(), "b": b.tolist(), "x": x.tolist(), "bound": c["epsilon"] / np.sqrt(n) * float(np.linalg.norm(b - A @ x)) * pinv}))
+`, { m, n, eta, epsilon, heavy });
+    if (!ref) return;
+    const A = new DenseMatrix(m, n, Float64Array.from(ref.A)), b = Float64Array.from(ref.b);
+    const errOf = (x: Float64Array) => Math.max(...Array.from(x, (v, i) => Math.abs(v - ref.x[i])));
+    for (const sketch of ["gaussian", "srht"] as const) {
+      const r = await nl.lstsq(A, b, { guarantee: { norm: "inf", epsilon, delta }, sketch });
+      expect(r.sketchSize).toBe(d);
+      expect(errOf(r.x), sketch).toBeLessThan(ref.bound);
+      expect(errOf(r.x), sketch).toBeLessThanOrEqual(r.guarantee!.bound);
+    }
+    const cs = await nl.lstsq(A, b, { method: "sketch-and-solve", sketch: "countsketch", sketchSize: d, seed: 1 });
+    expect(errOf(cs.x) / ref.bound, "CountSketch misses the bound by far").toBeGreaterThan(20);
+  });
+
   it("bad guarantees are NumlaneErrors before any kernel runs", async () => {
     const A = new DenseMatrix(200, 2, Float64Array.from({ length: 400 }, (_, i) => Math.sin(i))), b = Float64Array.from({ length: 200 }, (_, i) => Math.cos(i));
     const bad: [object, string][] = [
