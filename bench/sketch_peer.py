@@ -1,7 +1,7 @@
 # NumPy/SciPy peer for bench/sketch.mjs: builds the same test problem and times
 # numpy.linalg.lstsq (LAPACK gelsd), scipy.linalg.lstsq (gelsy) and
 # numpy.linalg.qr(mode="r") (dgeqrf) on request; for the sparse problem,
-# scipy.sparse.linalg.lsqr / lsmr in process CPU time.
+# scipy.sparse.linalg.lsqr / lsmr; all in process CPU time.
 import json, sys, time
 
 try:
@@ -50,11 +50,11 @@ for line in sys.stdin:
         x = np.linalg.lstsq(A, b, rcond=None)[0]
         print(json.dumps({"ok": True, "res": float(np.linalg.norm(b - A @ x))}), flush=True)
     else:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         if msg["op"] == "numpy":
             np.linalg.lstsq(prob["A"], prob["b"], rcond=None)
         elif msg["op"] == "qr":
             np.linalg.qr(prob["A"], mode="r")
         else:
             scipy.linalg.lstsq(prob["A"], prob["b"], lapack_driver="gelsy", check_finite=False)
-        print(json.dumps({"us": (time.perf_counter() - t0) * 1e6}), flush=True)
+        print(json.dumps({"us": (time.process_time() - t0) * 1e6}), flush=True)
