@@ -32,7 +32,7 @@ export interface LstsqOptions extends CallOptions {
    * m·n ≥ 2e5), else qr; also qr when the sketch estimates cond(A) > 1e7
    * (the result's `method` says which ran). A CsrMatrix A is never made
    * dense by "auto", "lsqr", "lsmr", "sketch-and-precondition" or
-   * "sketch-and-solve" (sparse-sign or countsketch sketches, read in one
+   * "sketch-and-solve" (sparse-sign, countsketch or srht sketches, read in one
    * pass over the nonzeros); "auto" takes sketch-and-precondition for it when
    * m ≥ 8n, else lsqr. "lsqr" and "lsmr" are SciPy's scipy.sparse.linalg
    * lsqr / lsmr (same recurrences and stopping tests: atol, btol, conlim,
@@ -310,7 +310,7 @@ export class Sketch {
     const entry = SKETCH_KINDS[kind];
     const d = integer("opts.size", opts.size, entry.minSize, entry.maxSize(m));
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
-    if (M instanceof CsrMatrix && (kind === "sparse-sign" || kind === "countsketch")) return this.sketchCsr(M, kind, d, seed, opts);
+    if (M instanceof CsrMatrix && isCsrKind(kind)) return this.sketchCsr(M, kind, d, seed, opts);
     const D = M instanceof CsrMatrix ? M.toDense() : M;
     allFinite("A", D.data);
     const threads = this.e.threadsFor(8 * m * n, opts);
@@ -325,16 +325,16 @@ export class Sketch {
     }
   }
 
-  /** S·A of a CsrMatrix by a sparse sign sketch, one pass over its nonzeros (the same S·A as of A made dense). */
-  private async sketchCsr(M: CsrMatrix, kind: "sparse-sign" | "countsketch", d: number, seed: number, opts: CallOptions): Promise<DenseMatrix> {
+  /** S·A of a CsrMatrix by a sparse sign sketch or SRHT, one pass over its nonzeros (the same S·A as of A made dense). */
+  private async sketchCsr(M: CsrMatrix, kind: CsrKind, d: number, seed: number, opts: CallOptions): Promise<DenseMatrix> {
     allFinite("A", M.data);
     const n = M.cols, threads = this.e.threadsFor(csrBytes(M), opts);
-    const need = 8 * d * n + this.e.launchBytes(K.sketch_sparse_csr_f64, {}, threads) + 16 * 64;
+    const need = 8 * d * n + csrSketchBytes(this.e, kind, M.rows, n, 0, threads) + 16 * 64;
     checkFits(need + csrBytes(M), `a ${d}-row sketch of a ${M.rows}×${n} A`);
     const scope = await this.e.scope(this.launches(opts, csrBytes(M)), [M.indptr, M.indices, M.data], need);
     try {
       const A = csrInput(scope, "A", M, M.rows, n), sa = scope.alloc(8 * d * n);
-      await scope.launch(K.sketch_sparse_csr_f64, { ...A, m: M.rows, n, b: 0, d, s: kind === "countsketch" ? 1 : Math.min(8, d), seed, sa }, { signal: opts.signal, threads, long: true });
+      await launchCsrSketch(scope, kind, { ...A, m: M.rows, n, b: 0, d, seed, sa }, { signal: opts.signal, threads, long: true });
       return new DenseMatrix(d, n, this.e.copyOut(this.e.heap.f64.subarray(sa >> 3, (sa >> 3) + d * n)));
     } finally {
       scope.free();
@@ -548,18 +548,18 @@ export class Sketch {
    * recomputed at x, fails. Memory: the CSR arrays, a few m-vectors, d×(n+1).
    */
   private async lstsqCsrSketched(
-    M: CsrMatrix, b: Float64Array, method: "sketch-and-precondition" | "sketch-and-solve", kind: "sparse-sign" | "countsketch",
+    M: CsrMatrix, b: Float64Array, method: "sketch-and-precondition" | "sketch-and-solve", kind: CsrKind,
     d: number, seed: number, rtol: number, maxIter: number, rcond: number, opts: LstsqOptions,
   ): Promise<LstsqResult> {
     const m = M.rows, n = M.cols, w = n + 1;
     const threads = this.e.threadsFor(csrBytes(M), opts);
-    const extra = 8 * d * w + factorBytes(this.e, d, w, n, threads) + this.e.launchBytes(K.sketch_sparse_csr_f64, {}, threads) + 8 * (n * n + 4 * n);
+    const extra = 8 * d * w + factorBytes(this.e, d, w, n, threads) + csrSketchBytes(this.e, kind, m, n, 1, threads) + 8 * (n * n + 4 * n);
     const { scope, call, op, bp, anorm, bnorm, loadB, residual } = await this.operands(M, b, opts, extra, `${method} on a ${m}×${n} A`);
     try {
       const clock = new PhaseClock();
       const A = csrInput(scope, "A", M, m, n);
       const sa = scope.alloc(8 * d * w);
-      await scope.launch(K.sketch_sparse_csr_f64, { ...A, m, n, b: bp, d, s: kind === "countsketch" ? 1 : Math.min(8, d), seed, sa }, call.opts);
+      await launchCsrSketch(scope, kind, { ...A, m, n, b: bp, d, seed, sa }, call.opts);
       clock.lap("sketch");
       const f = await this.factor(call, sa, d, w, n);
       clock.lap("factor");
@@ -688,7 +688,7 @@ export class Sketch {
     if (opts.sketchSize !== undefined) integer("opts.sketchSize", opts.sketchSize, sketchSizeMin, sketchSizeMax);
     const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? guarantee?.size ?? Math.min(sketchSizeMax, sizes.defaultSize(m, n)), sketchSizeMin, sketchSizeMax);
     if (sparse && (method === "sketch-and-precondition" || method === "sketch-and-solve")) {
-      if (kind !== "sparse-sign" && kind !== "countsketch") throw new NumlaneError("unsupported", `a CsrMatrix A is sketched by "sparse-sign" or "countsketch" (one pass over its nonzeros), not "${kind}"`, "opts.sketch");
+      if (!isCsrKind(kind)) throw new NumlaneError("unsupported", `a CsrMatrix A is sketched by ${CSR_KINDS.map((k) => `"${k}"`).join(", ")} (one pass over its nonzeros), not "${kind}"`, "opts.sketch");
       return this.lstsqCsrSketched(M, b, method, kind, d, seed, rtol, maxIter, rcond, opts);
     }
     const D = sparse ? M.toDense() : M;
@@ -890,6 +890,19 @@ function denseInput(A: DenseMatrix | CsrMatrix | number[][]): DenseMatrix {
 function checkKind(kind: unknown, name: string): SketchKind {
   if (!KINDS.includes(kind as SketchKind)) throw new NumlaneError("invalid-value", `unknown sketch ${String(kind)}; expected one of ${KINDS.join(", ")}`, name);
   return kind as SketchKind;
+}
+/** The kinds a CsrMatrix is sketched by in one pass over its nonzeros, never made dense. */
+const CSR_KINDS = ["sparse-sign", "countsketch", "srht"] as const;
+type CsrKind = (typeof CSR_KINDS)[number];
+const isCsrKind = (kind: SketchKind): kind is CsrKind => (CSR_KINDS as readonly string[]).includes(kind);
+/** S·[A b] of CSR arrays A into sa (b 0: A alone). */
+function launchCsrSketch(scope: TurnScope, kind: CsrKind, a: { indptr: number; indices: number; data: number; m: number; n: number; b: number; d: number; seed: number; sa: number }, opts: RunOptions): Promise<unknown> {
+  if (kind === "srht") return scope.launch(K.sketch_srht_csr_f64, a, opts);
+  return scope.launch(K.sketch_sparse_csr_f64, { ...a, s: kind === "countsketch" ? 1 : Math.min(8, a.d) }, opts);
+}
+/** Bytes launchCsrSketch's launch allocates (withB: 1 when b rides along). */
+function csrSketchBytes(e: Engine, kind: CsrKind, m: number, n: number, withB: number, threads: number): number {
+  return kind === "srht" ? e.launchBytes(K.sketch_srht_csr_f64, { m, n, b: withB }, threads) : e.launchBytes(K.sketch_sparse_csr_f64, {}, threads);
 }
 /** Rows of the sparse sketch whose R gives the leverage estimates: distortion (1 ± √(n/d₁))² ≈ [0.4, 1.8] at 8n. */
 const leveragePresketch = (rows: number, n: number) => Math.min(rows, Math.max(8 * n, n + 8));

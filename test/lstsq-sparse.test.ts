@@ -132,7 +132,7 @@ describe("lstsq on a CsrMatrix: sketched, never dense", () => {
     if (!refs) return;
     for (const k of [0, 1, 3]) {
       const c = CASES[k], A = csr(c, refs[k]), b = Float64Array.from(refs[k].b);
-      for (const sketch of ["sparse-sign", "countsketch"] as const) {
+      for (const sketch of ["sparse-sign", "countsketch", "srht"] as const) {
         const r = await nl.lstsq(A, b, { method: "sketch-and-precondition", sketch });
         expect(r.reason, `case ${k} ${sketch}`).toBe("converged");
         expect(r.converged).toBe(true);
@@ -157,7 +157,7 @@ describe("lstsq on a CsrMatrix: sketched, never dense", () => {
   it("the CSR sketch is the dense one: sketch-and-solve gives the same bits from A and from A made dense", async () => {
     if (!refs) return;
     const c = CASES[1], A = csr(c, refs[1]), b = Float64Array.from(refs[1].b);
-    for (const sketch of ["sparse-sign", "countsketch"] as const) {
+    for (const sketch of ["sparse-sign", "countsketch", "srht"] as const) {
       const s = await nl.lstsq(A, b, { method: "sketch-and-solve", sketch, seed: 5 });
       const d = await nl.lstsq(A.toDense(), b, { method: "sketch-and-solve", sketch, seed: 5 });
       expect(sameBits(s.x, d.x), sketch).toBe(true);
@@ -165,11 +165,15 @@ describe("lstsq on a CsrMatrix: sketched, never dense", () => {
     }
   });
 
-  it("nl.sketch of a CsrMatrix: the same bits as of it made dense (sparse-sign, countsketch)", async () => {
-    const A = CsrMatrix.fromCoo(500, 7, Array.from({ length: 900 }, (_, k) => (k * 37) % 500), Array.from({ length: 900 }, (_, k) => (k * 11) % 7), Array.from({ length: 900 }, (_, k) => Math.sin(k)));
-    for (const kind of ["sparse-sign", "countsketch"] as const) {
-      const s = await nl.sketch(A, { kind, size: 40, seed: 9 }), d = await nl.sketch(A.toDense(), { kind, size: 40, seed: 9 });
-      expect(sameBits(s.data, d.data), kind).toBe(true);
+  it("nl.sketch of a CsrMatrix: the same bits as of it made dense (sparse-sign, countsketch, srht), on 1 and 2 threads", async () => {
+    // Column 7 is empty: SRHT sums only D's signed zeros there, as the dense kernel does.
+    const A = CsrMatrix.fromCoo(500, 8, Array.from({ length: 900 }, (_, k) => (k * 37) % 500), Array.from({ length: 900 }, (_, k) => (k * 11) % 7), Array.from({ length: 900 }, (_, k) => Math.sin(k)));
+    for (const kind of ["sparse-sign", "countsketch", "srht"] as const) {
+      const d = await nl.sketch(A.toDense(), { kind, size: 40, seed: 9 });
+      for (const threads of [1, 2]) {
+        const s = await nl.sketch(A, { kind, size: 40, seed: 9, threads });
+        expect(sameBits(s.data, d.data), `${kind} ${threads}t`).toBe(true);
+      }
     }
   });
 

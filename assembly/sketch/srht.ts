@@ -77,6 +77,40 @@ export function srhtWorkspace(m: i32, n: i32): f64 {
   return <f64>(padded((p * <usize>n) << 3) + padded(p << 2));
 }
 
+/** The first d steps of a Fisher–Yates shuffle of 0..p−1 into perm (thread 0): d distinct rows. */
+function drawSample(perm: usize, p: i32, d: i32, seed: f64): void {
+  const rows = streamKey(<u64>seed, 3);
+  for (let i = 0; i < p; i++) store<i32>(perm + (<usize>i << 2), i);
+  for (let k = 0; k < d; k++) {
+    const j = k + <i32>(mix64(rows, <u64>k) % <u64>(p - k));
+    const pk = perm + (<usize>k << 2), pj = perm + (<usize>j << 2);
+    const t = load<i32>(pk);
+    store<i32>(pk, load<i32>(pj));
+    store<i32>(pj, t);
+  }
+}
+
+/**
+ * Zero padding below row m and H on this thread's columns j0..j1 of the p×w
+ * buffer, then (all threads) the sampled rows, scaled, into sa (d×w row-major).
+ */
+function transformAndGather(buf: usize, perm: usize, m: i32, p: i32, w: i32, d: i32, j0: i32, j1: i32, sa: usize, team: usize, tid: i32, nthreads: i32): void {
+  const colBytes = <usize>p << 3, rowBytes = <usize>w << 3;
+  for (let j = j0; j < j1; j++) {
+    const col = buf + <usize>j * colBytes;
+    memory.fill(col + (<usize>m << 3), 0, <usize>(p - m) << 3);
+    fwht(col, p);
+  }
+  barrier(team, nthreads);
+  // Gather the sampled rows, scaled: threads split the output rows.
+  const scale = 1.0 / Math.sqrt(<f64>d);
+  const k1 = rangeStart(d, tid + 1, nthreads);
+  for (let k = rangeStart(d, tid, nthreads); k < k1; k++) {
+    const src = buf + (<usize>load<i32>(perm + (<usize>k << 2)) << 3), dst = sa + <usize>k * rowBytes;
+    for (let j = 0; j < w; j++) store<f64>(dst + (<usize>j << 3), scale * load<f64>(src + <usize>j * colBytes));
+  }
+}
+
 /**
  * S·A into sa (d×n row-major, d ≤ the padded row count p). `work`:
  * srhtWorkspace bytes, the p×n column-major buffer and p i32 whose first d
@@ -88,18 +122,8 @@ export function sketch_srht_f64(
 ): void {
   const p = paddedRows(m);
   const buf = work, perm = work + padded((<usize>p * <usize>n) << 3);
-  const signs = streamKey(<u64>seed, 2), rows = streamKey(<u64>seed, 3);
-  if (tid == 0) {
-    // The first d steps of a Fisher–Yates shuffle of 0..p−1: d distinct rows.
-    for (let i = 0; i < p; i++) store<i32>(perm + (<usize>i << 2), i);
-    for (let k = 0; k < d; k++) {
-      const j = k + <i32>(mix64(rows, <u64>k) % <u64>(p - k));
-      const pk = perm + (<usize>k << 2), pj = perm + (<usize>j << 2);
-      const t = load<i32>(pk);
-      store<i32>(pk, load<i32>(pj));
-      store<i32>(pj, t);
-    }
-  }
+  const signs = streamKey(<u64>seed, 2);
+  if (tid == 0) drawSample(perm, p, d, seed);
   // This thread's columns: D·A into the buffer (zero padding below), then H.
   const j0 = rangeStart(n, tid, nthreads), j1 = rangeStart(n, tid + 1, nthreads);
   const rowBytes = <usize>n << 3, colBytes = <usize>p << 3;
@@ -117,17 +141,46 @@ export function sketch_srht_f64(
       }
     }
   }
-  for (let j = j0; j < j1; j++) {
-    const col = buf + <usize>j * colBytes;
-    memory.fill(col + (<usize>m << 3), 0, <usize>(p - m) << 3);
-    fwht(col, p);
+  transformAndGather(buf, perm, m, p, n, d, j0, j1, sa, team, tid, nthreads);
+}
+
+/** Bytes of sketch_srht_csr_f64's workspace: srhtWorkspace's for the n (+1 with b) columns, and a column of D's signed zeros. */
+export function srhtCsrWorkspace(m: i32, n: i32, b: usize): f64 {
+  return srhtWorkspace(m, b != 0 ? n + 1 : n) + <f64>padded(<usize>m << 3);
+}
+
+/**
+ * S·[A b] (b optional, 0 for none) of a CSR A into sa (d×w row-major, w = n
+ * or n + 1), one pass over its nonzeros: the same S and the same bits as
+ * sketch_srht_f64 on [A b] made dense. Each of this thread's columns starts as
+ * D·0 (signed zeros, as the dense kernel's ±1·0), then takes D·A's nonzeros.
+ */
+export function sketch_srht_csr_f64(
+  indptr: usize, indices: usize, data: usize, m: i32, n: i32, b: usize,
+  d: i32, seed: f64, sa: usize, work: usize,
+  team: usize, tid: i32, nthreads: i32,
+): void {
+  const w = b != 0 ? n + 1 : n;
+  const p = paddedRows(m);
+  const buf = work, perm = buf + padded((<usize>p * <usize>w) << 3), zeros = perm + padded(<usize>p << 2);
+  const signs = streamKey(<u64>seed, 2);
+  if (tid == 0) drawSample(perm, p, d, seed);
+  const j0 = rangeStart(w, tid, nthreads), j1 = rangeStart(w, tid + 1, nthreads);
+  if (j0 < j1) {
+    const colBytes = <usize>p << 3;
+    // D's signs as signed zeros; a nonzero v of row i is then copysign(1, zero)·v.
+    for (let i = 0; i < m; i++) store<f64>(zeros + (<usize>i << 3), (mix64(signs, <u64>i) & 1) != 0 ? -0.0 : 0.0);
+    for (let j = j0; j < j1; j++) memory.copy(buf + <usize>j * colBytes, zeros, <usize>m << 3);
+    for (let i = 0; i < m; i++) {
+      const s = copysign<f64>(1.0, load<f64>(zeros + (<usize>i << 3)));
+      const q0 = load<i32>(indptr + (<usize>i << 2)), q1 = load<i32>(indptr + (<usize>(i + 1) << 2));
+      for (let q = q0; q < q1; q++) {
+        const j = load<i32>(indices + (<usize>q << 2));
+        if (j < j0 || j >= j1) continue;
+        store<f64>(buf + <usize>j * colBytes + (<usize>i << 3), s * load<f64>(data + (<usize>q << 3)));
+      }
+      if (b != 0 && n >= j0 && n < j1) store<f64>(buf + <usize>n * colBytes + (<usize>i << 3), s * load<f64>(b + (<usize>i << 3)));
+    }
   }
-  barrier(team, nthreads);
-  // Gather the sampled rows, scaled: threads split the output rows.
-  const scale = 1.0 / Math.sqrt(<f64>d);
-  const k1 = rangeStart(d, tid + 1, nthreads);
-  for (let k = rangeStart(d, tid, nthreads); k < k1; k++) {
-    const src = buf + (<usize>load<i32>(perm + (<usize>k << 2)) << 3), dst = sa + <usize>k * rowBytes;
-    for (let j = 0; j < n; j++) store<f64>(dst + (<usize>j << 3), scale * load<f64>(src + <usize>j * colBytes));
-  }
+  transformAndGather(buf, perm, m, p, w, d, j0, j1, sa, team, tid, nthreads);
 }
