@@ -1,7 +1,8 @@
 // npm run bench -- sketch: least squares, in process CPU time (process.cpuUsage;
 // the peer's time.process_time), medians of interleaved rounds with their
 // ranges, OpenBLAS on one thread. Parts (SKETCH_BENCH=part[,part]; all by
-// default; one part alone writes bench/results/sketch-<part>.json):
+// default, written to bench/results/sketch.json; a selection to
+// bench/results/sketch-<part>[-<part>…].json):
 // - dense: tall problems (columns graded to a chosen condition number):
 //   Householder QR on 1 thread and all threads, every sketch kind (sparse
 //   sign, CountSketch, Gaussian, SRHT, leverage sampling; d = 4n) in every
@@ -245,7 +246,7 @@ export default async function main() {
   if (parts.includes("sparse")) await sparse(nl, py, rows);
   py?.close();
   printTable(rows);
-  // A part run alone writes sketch-<part>.json; the whole family sketch.json.
-  writeResults(parts.length === 1 ? `sketch-${parts[0]}` : "sketch", { machine: machine(), parts, peers: { numpy: py?.versions }, results: rows });
+  // Every part writes sketch.json; a selection sketch-<part>[-<part>…].json.
+  writeResults(PARTS.every((p) => parts.includes(p)) ? "sketch" : `sketch-${parts.join("-")}`, { machine: machine(), parts, peers: { numpy: py?.versions }, results: rows });
   await nl.close();
 }
