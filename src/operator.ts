@@ -345,15 +345,16 @@ function sweepValues(S: CsrMatrix, diagonal: Float64Array): { nonFinite: number;
  */
 function sweepMirrored(S: CsrMatrix, diagonal: Float64Array, plan: MirrorPlan): { nonFinite: number; asymmetry?: number } {
   const data = S.data, nnz = data.length, { upper, mirror } = plan;
-  // Four of each accumulator: one chain each would wait on every add.
-  let b0 = 0, b1 = 0, b2 = 0, b3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
+  // max |a_ij| over four chains (one would wait on every max); it is finite
+  // exactly when every entry is (Math.max keeps a NaN, |±∞| is ∞).
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
   for (; k + 3 < nnz; k += 4) {
-    const v0 = data[k], v1 = data[k + 1], v2 = data[k + 2], v3 = data[k + 3];
-    b0 += v0 - v0; b1 += v1 - v1; b2 += v2 - v2; b3 += v3 - v3;  // NaN once any entry is NaN or ±∞
-    s0 = Math.max(s0, Math.abs(v0)); s1 = Math.max(s1, Math.abs(v1)); s2 = Math.max(s2, Math.abs(v2)); s3 = Math.max(s3, Math.abs(v3));
+    s0 = Math.max(s0, Math.abs(data[k])); s1 = Math.max(s1, Math.abs(data[k + 1]));
+    s2 = Math.max(s2, Math.abs(data[k + 2])); s3 = Math.max(s3, Math.abs(data[k + 3]));
   }
-  for (; k < nnz; k++) { const v = data[k]; b0 += v - v; s0 = Math.max(s0, Math.abs(v)); }
-  if ((b0 + b1) + (b2 + b3) !== 0) return { nonFinite: firstNonFinite(data), asymmetry: NaN };
+  for (; k < nnz; k++) s0 = Math.max(s0, Math.abs(data[k]));
+  const scale = Math.max(s0, s1, s2, s3);
+  if (scale - scale !== 0) return { nonFinite: firstNonFinite(data), asymmetry: NaN };
   let d0 = 0, d1 = 0, t = 0;
   for (; t + 1 < upper.length; t += 2) {
     d0 = Math.max(d0, Math.abs(data[upper[t]] - data[mirror[t]]));
@@ -362,7 +363,7 @@ function sweepMirrored(S: CsrMatrix, diagonal: Float64Array, plan: MirrorPlan): 
   if (t < upper.length) d0 = Math.max(d0, Math.abs(data[upper[t]] - data[mirror[t]]));
   const at = plan.diagonal;
   for (let i = 0; i < diagonal.length; i++) if (at[i] >= 0) diagonal[i] += data[at[i]];
-  return { nonFinite: -1, asymmetry: relativeAsymmetry(Math.max(d0, d1), Math.max(s0, s1, s2, s3)) };
+  return { nonFinite: -1, asymmetry: relativeAsymmetry(Math.max(d0, d1), scale) };
 }
 
 function equal(a: Int32Array, b: Int32Array): boolean {
