@@ -234,7 +234,7 @@ class SolverThread {
     });
   }
 
-  /** Reports the progress word's count to its chunk when it grew (the thread stores the count after the id: a count read between two equal ids is that chunk's). */
+  /** Reports the progress word's count to its chunk when it grew (the thread zeroes the count before it stores a new id: a count read between two equal ids is that chunk's). */
   private poll(): void {
     const id = Atomics.load(this.progress, 0), solved = Atomics.load(this.progress, 1);
     const p = this.pending.get(id);
