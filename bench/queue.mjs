@@ -6,16 +6,21 @@
 // thread (its time beyond building and solving, and its idle time between
 // chunks: whatever of storing a result, BullMQ's completion and fetching the
 // next job the prefetch did not hide), and a 1-worker run's wall time beyond
-// solves and builds. Writes bench/results/queue.json.
+// solves and builds. CPU seconds of each process (Linux: /proc), which the
+// other users of a shared machine do not inflate: the local chunks', the
+// workers', the coordinator's and redis-server's. ROUNDS (default 3) rounds,
+// each local then 1 then 2 workers; the table gives each round's rows, then
+// per run the median and range over rounds. Writes bench/results/queue.json.
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { init } from "../dist/index.js";
 import { DEFAULT_CHUNK, enqueueSequence, generateChunked, solveChunk } from "../dist/queue.js";
 import { machine, printTable, writeResults } from "./lib.mjs";
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 
-const COUNT = Number(process.env.COUNT ?? 1000), GRID = 64, CHUNK = Number(process.env.CHUNK ?? DEFAULT_CHUNK);
+const COUNT = Number(process.env.COUNT ?? 1000), GRID = 64, CHUNK = Number(process.env.CHUNK ?? DEFAULT_CHUNK), ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const opts = { family: "darcy", grid: GRID, count: COUNT, seed: 0, chunk: CHUNK };
 if (spawnSync("redis-server", ["--version"]).error) { console.error("bench queue: needs redis-server on PATH"); process.exit(1); }
@@ -26,6 +31,15 @@ const started = [];
 const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
 started.push(redis);
 await new Promise((r) => setTimeout(r, 500));
+
+/** A process's CPU seconds so far (user + system; its threads and reaped children included), NaN off Linux. */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;  // utime, stime in clock ticks (USER_HZ = 100)
+  } catch { return NaN; }
+}
+const ownCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 
 /** Starts n workers; resolves with their per-chunk reports (filled as they come) once all serve. */
 async function startWorkers(n) {
@@ -44,64 +58,89 @@ async function startWorkers(n) {
     // --json prints no banner: give it time to connect (BullMQ waits for Redis anyway).
     setTimeout(resolve, 1500);
   })));
-  return { reports, stop: () => Promise.all(procs.map((p) => new Promise((r) => { p.removeAllListeners("exit"); p.once("exit", r); p.kill("SIGTERM"); }))) };
+  return { reports, cpu: () => procs.reduce((a, p) => a + cpuSeconds(p.pid), 0), stop: () => Promise.all(procs.map((p) => new Promise((r) => { p.removeAllListeners("exit"); p.once("exit", r); p.kill("SIGTERM"); }))) };
 }
 
 const rows = [];
 try {
   const nl = await init({ threads: 1 });
-  const t0 = performance.now();
-  const local = await generateChunked(nl, { ...opts, threads: 1 });
-  const localWall = (performance.now() - t0) / 1e3;
-  // The same chunks again, one after the other as the local run solves them
-  // (solveChunk, what a worker's solver thread runs): each chunk's time
-  // beyond its build and solves, which a local chunked run pays as well.
-  let localInChunk = 0;
-  for (let k = 0; k < local.meta.chunks; k++) {
-    const job = { family: "darcy", params: local.meta.params, solver: local.meta.solver, chunk: k, systems: local.meta.solveOrder.slice(k * CHUNK, (k + 1) * CHUNK) };
-    const t = performance.now();
-    const r = await solveChunk(nl, job, { threads: 1 });
-    localInChunk += (performance.now() - t) / 1e3 - r.buildSeconds - r.seconds.reduce((a, b) => a + b, 0);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const t0 = performance.now(), load0 = loadavg()[0];
+    const local = await generateChunked(nl, { ...opts, threads: 1 });
+    const localWall = (performance.now() - t0) / 1e3;
+    // The same chunks again, one after the other as the local run solves them
+    // (solveChunk, what a worker's solver thread runs): each chunk's time
+    // beyond its build and solves, which a local chunked run pays as well,
+    // and their CPU time (this process runs nothing else meanwhile).
+    let localInChunk = 0;
+    const c0 = ownCpu();
+    for (let k = 0; k < local.meta.chunks; k++) {
+      const job = { family: "darcy", params: local.meta.params, solver: local.meta.solver, chunk: k, systems: local.meta.solveOrder.slice(k * CHUNK, (k + 1) * CHUNK) };
+      const t = performance.now();
+      const r = await solveChunk(nl, job, { threads: 1 });
+      localInChunk += (performance.now() - t) / 1e3 - r.buildSeconds - r.seconds.reduce((a, b) => a + b, 0);
+    }
+    const localChunksCpu = ownCpu() - c0;
+    const solveLocal = local.meta.seconds.reduce((a, b) => a + b, 0);
+    const localInChunkMs = (localInChunk / local.meta.chunks) * 1e3;
+    rows.push({
+      round, run: "local, chunked (1 thread)", workers: 0, load: (load0 + loadavg()[0]) / 2, seconds: localWall, "systems/s": COUNT / localWall, "solve s": solveLocal,
+      "build s": local.meta.buildSeconds, "tour s": local.meta.orderSeconds, "in-chunk ms/chunk": localInChunkMs, "chunks' CPU s": localChunksCpu,
+    });
+    let one;
+    for (const n of [1, 2]) {
+      const w = await startWorkers(n);
+      const t = performance.now(), l0 = loadavg()[0], coordinator0 = ownCpu(), redis0 = cpuSeconds(redis.pid), workers0 = w.cpu();
+      const r = await enqueueSequence(opts, { connection: url });
+      const wall = (performance.now() - t) / 1e3;
+      const workersCpu = w.cpu() - workers0, coordinatorCpu = ownCpu() - coordinator0, redisCpu = cpuSeconds(redis.pid) - redis0;
+      await w.stop();
+      const solve = w.reports.reduce((a, c) => a + c.solveSeconds, 0), build = w.reports.reduce((a, c) => a + c.buildSeconds, 0);
+      const row = {
+        round, run: `queue, ${n} worker${n > 1 ? "s" : ""} (1 thread each)`, workers: n, load: (l0 + loadavg()[0]) / 2, seconds: wall, "systems/s": COUNT / wall,
+        "solve s": solve, "build s": r.meta.buildSeconds + build, "tour s": r.meta.orderSeconds,
+        "workers' CPU s": workersCpu, "coordinator CPU s": coordinatorCpu, "redis CPU s": redisCpu,
+        // The workers' CPU beyond what the same chunks cost in one process.
+        "workers' CPU vs local %": (100 * (workersCpu - localChunksCpu)) / localChunksCpu,
+      };
+      // The queue's cost on a worker's critical path (its solver thread): its
+      // time from its first chunk's start to its last chunk's end beyond
+      // building and solving.
+      const span = w.reports.reduce((a, c) => a + (c.finishedAt - c.startedAt) / 1e3, 0);
+      const gaps = w.reports.slice(1).reduce((a, c, i) => a + Math.max(0, c.startedAt - w.reports[i].finishedAt) / 1e3, 0);
+      const overhead = (n === 1 ? gaps : NaN) + span - solve - build;
+      if (n === 1) {
+        one = row;
+        row["overhead/chunk ms"] = (overhead / r.meta.chunks) * 1e3;
+        // Its two parts: inside a chunk beyond building and solves (solveSequence's own checks and copies), and the thread idle between chunks.
+        row["in-chunk ms/chunk"] = ((span - solve - build) / r.meta.chunks) * 1e3;
+        row["between ms/chunk"] = (gaps / r.meta.chunks) * 1e3;
+        row["overhead % of solve"] = (100 * overhead) / solve;
+        // The queue's own part: beyond what the same chunks cost inside a local run.
+        row["queue's own ms/chunk"] = row["overhead/chunk ms"] - localInChunkMs;
+        row["queue's own % of solve"] = (100 * row["queue's own ms/chunk"] * r.meta.chunks) / 1e3 / solve;
+        // What the run took beyond its solves and builds, coordinator included (the tail: the last chunk's transfer).
+        row["wall beyond solve+build s"] = wall - r.meta.buildSeconds - r.meta.orderSeconds - solve - build;
+      } else {
+        row["speed-up vs 1 worker"] = row["systems/s"] / one["systems/s"];
+      }
+      rows.push(row);
+    }
   }
   await nl.close();
-  const solveLocal = local.meta.seconds.reduce((a, b) => a + b, 0);
-  const localInChunkMs = (localInChunk / local.meta.chunks) * 1e3;
-  rows.push({ run: "local, chunked (1 thread)", workers: 0, seconds: localWall, "systems/s": COUNT / localWall, "solve s": solveLocal, "build s": local.meta.buildSeconds, "tour s": local.meta.orderSeconds, load: loadavg()[0], "in-chunk ms/chunk": localInChunkMs });
-  let one;
-  for (const n of [1, 2]) {
-    const w = await startWorkers(n);
-    const t = performance.now();
-    const r = await enqueueSequence(opts, { connection: url });
-    const wall = (performance.now() - t) / 1e3;
-    await w.stop();
-    const solve = w.reports.reduce((a, c) => a + c.solveSeconds, 0), build = w.reports.reduce((a, c) => a + c.buildSeconds, 0);
-    const row = { run: `queue, ${n} worker${n > 1 ? "s" : ""} (1 thread each)`, workers: n, seconds: wall, "systems/s": COUNT / wall, "solve s": solve, "build s": r.meta.buildSeconds + build, "tour s": r.meta.orderSeconds, load: loadavg()[0] };
-    // The queue's cost on a worker's critical path (its solver thread): its
-    // time from its first chunk's start to its last chunk's end beyond
-    // building and solving.
-    const span = w.reports.reduce((a, c) => a + (c.finishedAt - c.startedAt) / 1e3, 0);
-    const gaps = w.reports.slice(1).reduce((a, c, i) => a + Math.max(0, c.startedAt - w.reports[i].finishedAt) / 1e3, 0);
-    const overhead = (n === 1 ? gaps : NaN) + span - solve - build;
-    if (n === 1) {
-      one = row;
-      row["overhead/chunk ms"] = (overhead / r.meta.chunks) * 1e3;
-      // Its two parts: inside a chunk beyond building and solves (solveSequence's own checks and copies), and the thread idle between chunks.
-      row["in-chunk ms/chunk"] = ((span - solve - build) / r.meta.chunks) * 1e3;
-      row["between ms/chunk"] = (gaps / r.meta.chunks) * 1e3;
-      row["overhead % of solve"] = (100 * overhead) / solve;
-      // The queue's own part: beyond what the same chunks cost inside a local run.
-      row["queue's own ms/chunk"] = row["overhead/chunk ms"] - localInChunkMs;
-      row["queue's own % of solve"] = (100 * row["queue's own ms/chunk"] * r.meta.chunks) / 1e3 / solve;
-      // What the run took beyond its solves and builds, coordinator included (the tail: the last chunk's transfer).
-      row["wall beyond solve+build s"] = wall - r.meta.buildSeconds - r.meta.orderSeconds - solve - build;
-    } else {
-      row["speed-up vs 1 worker"] = row["systems/s"] / one["systems/s"];
-    }
-    rows.push(row);
-  }
 } finally {
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
 }
-const columns = ["overhead/chunk ms", "overhead % of solve", "in-chunk ms/chunk", "between ms/chunk", "queue's own ms/chunk", "queue's own % of solve", "wall beyond solve+build s", "speed-up vs 1 worker"];
-printTable(rows.map((r) => ({ ...r, ...Object.fromEntries(columns.map((c) => [c, r[c] ?? ""])) })));
-writeResults("queue", { machine: machine(), loadAverage: loadavg(), count: COUNT, grid: GRID, chunk: CHUNK, rows });
+// Per run over the rounds: the median, and the range when there are several.
+const numeric = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => !["round", "run", "workers"].includes(k));
+const median = (v) => { const s = [...v].sort((a, b) => a - b), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const summary = [...new Set(rows.map((r) => r.run))].map((run) => {
+  const of = rows.filter((r) => r.run === run);
+  return { round: "median", run, workers: of[0].workers, ...Object.fromEntries(numeric.filter((k) => of.every((r) => typeof r[k] === "number")).map((k) => [k, median(of.map((r) => r[k]))])),
+    ...(of.length > 1 && { ranges: Object.fromEntries(numeric.filter((k) => of.every((r) => typeof r[k] === "number")).map((k) => [k, [Math.min(...of.map((r) => r[k])), Math.max(...of.map((r) => r[k]))]])) }) };
+});
+const columns = ["round", "run", "load", "seconds", "systems/s", "speed-up vs 1 worker", "solve s", "build s", "tour s", "overhead/chunk ms", "overhead % of solve", "in-chunk ms/chunk", "between ms/chunk",
+  "queue's own ms/chunk", "queue's own % of solve", "wall beyond solve+build s", "chunks' CPU s", "workers' CPU s", "workers' CPU vs local %", "coordinator CPU s", "redis CPU s"];
+printTable([...rows, ...summary].map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? ""]))));
+for (const s of summary) if (s.ranges) console.log(`${s.run}: systems/s ${s.ranges["systems/s"].map((v) => v.toFixed(1)).join("–")}${s.ranges["overhead % of solve"] ? `, overhead % of solve ${s.ranges["overhead % of solve"].map((v) => v.toFixed(2)).join("–")}` : ""}${s.ranges["speed-up vs 1 worker"] ? `, speed-up ${s.ranges["speed-up vs 1 worker"].map((v) => v.toFixed(2)).join("–")}` : ""}`);
+writeResults("queue", { machine: machine(), loadAverage: loadavg(), count: COUNT, grid: GRID, chunk: CHUNK, rounds: ROUNDS, rows, summary });

@@ -9,7 +9,7 @@ import { allFinite, callback, callOptionKeys, checkOptions, float64Array, intege
 import { ic0Factor, ssorFactor, type TriangularFactor } from "./linalg/precond.js";
 import type { Progress } from "./pool/pool.js";
 import { contextValues, featureRows, OMEGA_GRID, RelaxationLearner, signatureRows, solveOrder } from "./sequence.js";
-import { MirrorCache, PreparedMatrix, SequencePreparer, surveyCsr } from "./operator.js";
+import { PatternMemo, PreparedMatrix, SequencePreparer, surveyCsr } from "./operator.js";
 import { GmresRecyclingJudge, RecyclingJudge, type RecyclingVerdict } from "./recycle-policy.js";
 import { coarseOption, CoarsePlan, type CoarseOptions } from "./coarse.js";
 
@@ -487,12 +487,13 @@ export class Krylov {
     nonNegative("opts.atol", opts.atol ?? 0);
     if (opts.maxIter !== undefined) integer("opts.maxIter", opts.maxIter, 0, 2 ** 30);
     // Symmetry is measured here, once (with finiteness and the diagonal, in
-    // one sweep per matrix); a system's matrix is copied into wasm memory
+    // one sweep per matrix's values; a pattern the systems share is checked
+    // and planned once); a system's matrix is copied into wasm memory
     // once, when its turn comes (its pattern only when it differs from the last).
-    const mirrors = new MirrorCache();
+    const patterns = new PatternMemo();
     const asymmetries: (number | undefined)[] = new Array(systems.length);
     const mats = systems.map((sys, i) => {
-      const want = { symmetry: method === "cg", diagonal: PRECONDITIONERS[pre].diagonal, mirrors };
+      const want = { symmetry: method === "cg", diagonal: PRECONDITIONERS[pre].diagonal, patterns };
       const { S, prepared, survey } = squareSystem(method === "cg" ? "CG" : "GMRES", sys.A, sys.b, undefined, `systems[${i}].`, want);
       if (method === "cg") checkSymmetric(asymmetries[i] = prepared ? prepared.asymmetry() : survey!.asymmetry ?? S.asymmetry(), `systems[${i}].A`);
       if (PRECONDITIONERS[pre].diagonal) checkDiagonal(prepared ? prepared.diagonal() : survey!.diagonal!, method === "cg", `systems[${i}].A`);
@@ -647,7 +648,7 @@ function checkSpace(space: RecycleSpace, method: "cg" | "gmres", n: number): voi
 function squareSystem(method: string, A: SolverMatrix, b: Float64Array, x0?: Float64Array, at = "", want: Parameters<typeof surveyCsr>[1] = { symmetry: false, diagonal: false }) {
   // A prepared matrix was checked when prepared, and cannot have changed since.
   const prepared = A instanceof PreparedMatrix ? A : undefined;
-  const m = prepared ? prepared.matrix(`${at}A`) : toMatrix(`${at}A`, A);
+  const m = prepared ? prepared.matrix(`${at}A`) : want.patterns ? want.patterns.toMatrix(`${at}A`, A) : toMatrix(`${at}A`, A);
   const S = m instanceof CsrMatrix ? m : CsrMatrix.fromDense(m);
   if (S.rows !== S.cols) throw new NumlaneError("invalid-shape", `${method} needs a square matrix, got ${S.rows}×${S.cols}`, `${at}A`);
   const n = S.rows;
@@ -680,6 +681,15 @@ function inverseDiagonal(diagonal: Float64Array, positive: boolean, name: string
 
 /** inverseDiagonal's check alone (solveSequence checks every system before the first solve, and inverts at its turn). */
 function checkDiagonal(diagonal: Float64Array, positive: boolean, name: string): void {
+  if (positive) {
+    // The least entry over four chains (NaN propagates); the bad entry is found only when there is one.
+    let m0 = Infinity, m1 = Infinity, m2 = Infinity, m3 = Infinity, i = 0;
+    for (; i + 3 < diagonal.length; i += 4) {
+      m0 = Math.min(m0, diagonal[i]); m1 = Math.min(m1, diagonal[i + 1]); m2 = Math.min(m2, diagonal[i + 2]); m3 = Math.min(m3, diagonal[i + 3]);
+    }
+    for (; i < diagonal.length; i++) m0 = Math.min(m0, diagonal[i]);
+    if (Math.min(m0, m1, m2, m3) > 0) return;
+  }
   for (let i = 0; i < diagonal.length; i++) {
     const d = diagonal[i];
     if (positive ? !(d > 0) : d === 0) {

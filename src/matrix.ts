@@ -277,6 +277,12 @@ function checkCsrParts(name: string, rows: unknown, cols: unknown, indptr: unkno
   }
 }
 
+/** checkCsr's checks of A's values array alone, for a structure checked already (PatternMemo). */
+export function checkCsrData(name: string, A: CsrMatrix): void {
+  const data = float64Array(`${name}.data`, A.data), nnz = A.indptr[A.rows];
+  if (data.length !== nnz) throw new NumlaneError("invalid-shape", `indptr says ${nnz} nonzeros; indices has ${A.indices.length}, data ${data.length}`, `${name}.indices`);
+}
+
 /**
  * Re-checks a CsrMatrix's structure where it is about to be used: its fields
  * are the caller's arrays and may have been changed since construction.

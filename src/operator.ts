@@ -4,7 +4,7 @@
 // share a sparsity pattern (withValues, or a sequence's systems) keep it in
 // wasm memory once and only their values each.
 import { NumlaneError } from "./errors.js";
-import { checkCsr, CsrMatrix, firstNonFinite, pairedSweep, relativeAsymmetry, residentCsr, toMatrix } from "./matrix.js";
+import { checkCsr, checkCsrData, CsrMatrix, type DenseMatrix, firstNonFinite, pairedSweep, relativeAsymmetry, residentCsr, toMatrix } from "./matrix.js";
 import type { Heap } from "./runtime/heap.js";
 import { allFinite, float64Array } from "./validate.js";
 
@@ -207,22 +207,81 @@ export class PreparedMatrix {
 }
 
 /**
- * The mirrors (see mirrorOf) of a sequence's patterns: while its matrices
- * share one (the same arrays, or equal ones) it is found once, and each
- * matrix's asymmetry costs no transpose (surveyCsr uses it).
+ * What a sequence's up-front sweep (one synchronous pass over its systems,
+ * nothing running between them) remembers of the last sparsity pattern it
+ * met, so that matrices sharing it (the same arrays, as a problem family's
+ * systems do) pay for their values only: the pattern's structure checked
+ * once, and its mirror (see mirrorOf), upper-triangle pairs and diagonal
+ * positions found once, for surveyCsr's sweep of each matrix's values.
  */
-export class MirrorCache {
-  private last?: { rows: number; indptr: Int32Array; indices: Int32Array; mirror: Int32Array | null };
+export class PatternMemo {
+  private structure?: { rows: number; cols: number; indptr: Int32Array; indices: Int32Array };
+  private last?: { rows: number; indptr: Int32Array; indices: Int32Array; mirror: MirrorPlan | null };
 
-  /** S's mirror; null when its rows are not strictly sorted or its pattern is not symmetric. */
-  mirror(S: CsrMatrix): Int32Array | null {
+  /**
+   * toMatrix(name, A), except that a CsrMatrix over the very arrays of the
+   * last one checked here has only its values' array checked: the sweep is
+   * synchronous, so those arrays cannot have changed since (a pattern is
+   * checked again anyway as it is copied into wasm memory: SequencePreparer).
+   */
+  toMatrix(name: string, A: unknown): CsrMatrix | DenseMatrix {
+    const s = this.structure;
+    if (s && A instanceof CsrMatrix && A.indptr === s.indptr && A.indices === s.indices && A.rows === s.rows && A.cols === s.cols) {
+      checkCsrData(name, A);
+      return A;
+    }
+    const m = toMatrix(name, A);
+    if (m instanceof CsrMatrix) this.structure = { rows: m.rows, cols: m.cols, indptr: m.indptr, indices: m.indices };
+    return m;
+  }
+
+  /** n zeros, the same array each time: a survey's diagonal with `patterns` lasts until the next survey. */
+  scratch(n: number): Float64Array {
+    if (this.diagonal.length !== n) this.diagonal = new Float64Array(n);
+    else this.diagonal.fill(0);
+    return this.diagonal;
+  }
+
+  private diagonal = new Float64Array(0);
+
+  /** S's mirror plan; null when its rows are not strictly sorted or its pattern is not symmetric. */
+  mirror(S: CsrMatrix): MirrorPlan | null {
     if (S.rows !== S.cols) return null;
     const last = this.last;
     const same = last !== undefined && last.rows === S.rows && (last.indptr === S.indptr || equal(last.indptr, S.indptr)) && (last.indices === S.indices || equal(last.indices, S.indices));
-    if (!same) this.last = { rows: S.rows, indptr: S.indptr, indices: S.indices, mirror: mirrorOf(S.rows, S.indptr, S.indices) };
+    if (!same) this.last = { rows: S.rows, indptr: S.indptr, indices: S.indices, mirror: mirrorPlan(S.rows, S.indptr, S.indices) };
     return this.last!.mirror;
   }
 }
+
+/**
+ * A symmetric pattern's entries as sweepMirrored reads them: `upper`, the
+ * position k of each entry above the diagonal (so each off-diagonal pair
+ * once), `mirror` its partner's; `diagonal`, each row's diagonal position
+ * (−1: none; strictly sorted rows hold at most one).
+ */
+interface MirrorPlan { upper: Int32Array; mirror: Int32Array; diagonal: Int32Array }
+
+function mirrorPlan(rows: number, indptr: Int32Array, indices: Int32Array): MirrorPlan | null {
+  const mirror = mirrorOf(rows, indptr, indices);
+  if (!mirror) return null;
+  const diagonal = new Int32Array(rows).fill(-1);
+  let pairs = 0;
+  for (let i = 0; i < rows; i++) {
+    for (let k = indptr[i]; k < indptr[i + 1]; k++) {
+      if (indices[k] === i) diagonal[i] = k;
+      else if (indices[k] > i) pairs++;
+    }
+  }
+  const upper = new Int32Array(pairs), partner = new Int32Array(pairs);
+  let t = 0;
+  for (let i = 0; i < rows; i++) {
+    for (let k = indptr[i]; k < indptr[i + 1]; k++) if (indices[k] > i) { upper[t] = k; partner[t++] = mirror[k]; }
+  }
+  return { upper, mirror: partner, diagonal };
+}
+
+const NO_DIAGONAL = new Float64Array(0);
 
 /** What the solvers need to know of a CSR matrix's values, from one sweep over them (surveyCsr). */
 export interface CsrSurvey {
@@ -235,7 +294,7 @@ export interface CsrSurvey {
    * (then CsrMatrix.asymmetry finds it through a transpose).
    */
   asymmetry?: number;
-  /** Each row's diagonal entries summed in entry order (Jacobi's a_ii), when asked for. */
+  /** Each row's diagonal entries summed in entry order (Jacobi's a_ii), when asked for (with `patterns`, its scratch array). */
   diagonal?: Float64Array;
 }
 
@@ -246,12 +305,12 @@ export interface CsrSurvey {
  * CsrMatrix.asymmetry's fast path, does. Every number is the one the
  * separate passes give: the same maxima, the same sums in the same order.
  */
-export function surveyCsr(S: CsrMatrix, want: { symmetry: boolean; diagonal: boolean; mirrors?: MirrorCache }): CsrSurvey {
+export function surveyCsr(S: CsrMatrix, want: { symmetry: boolean; diagonal: boolean; patterns?: PatternMemo }): CsrSurvey {
   const n = S.rows, square = S.rows === S.cols;
   // Filled by the sweep: each row's diagonal sum, or (empty) none asked for.
-  const diagonal = new Float64Array(want.diagonal ? n : 0);
-  const mirror = want.symmetry && square && want.mirrors ? want.mirrors.mirror(S) : null;
-  const sweep = !want.symmetry || !square || (want.mirrors && !mirror) ? sweepValues(S, diagonal)
+  const diagonal = !want.diagonal ? NO_DIAGONAL : want.patterns ? want.patterns.scratch(n) : new Float64Array(n);
+  const mirror = want.symmetry && square && want.patterns ? want.patterns.mirror(S) : null;
+  const sweep = !want.symmetry || !square || (want.patterns && !mirror) ? sweepValues(S, diagonal)
     : mirror ? sweepMirrored(S, diagonal, mirror) : pairedSweep(S, diagonal);
   const asymmetry = !want.symmetry ? undefined : !square ? Infinity : sweep.asymmetry;
   return { nonFinite: sweep.nonFinite, asymmetry, diagonal: want.diagonal ? diagonal : undefined };
@@ -278,21 +337,33 @@ function sweepValues(S: CsrMatrix, diagonal: Float64Array): { nonFinite: number;
   return { nonFinite: bad === 0 ? -1 : firstNonFinite(data) };
 }
 
-/** Finiteness, the diagonal and the asymmetry through the pattern's mirror (as asymmetryOf). */
-function sweepMirrored(S: CsrMatrix, diagonal: Float64Array, mirror: Int32Array): { nonFinite: number; asymmetry?: number } {
-  const { indptr, indices, data } = S, n = S.rows, diag = diagonal.length > 0;
-  let bad = 0, diff = 0, scale = 0;
-  for (let i = 0; i < n; i++) {
-    for (let k = indptr[i]; k < indptr[i + 1]; k++) {
-      const v = data[k];
-      bad += v - v;
-      if (diag && indices[k] === i) diagonal[i] += v;
-      scale = Math.max(scale, Math.abs(v));
-      const d = Math.abs(v - data[mirror[k]]);
-      if (!(d <= diff)) diff = d;  // NaN propagates
-    }
+/**
+ * Finiteness, the diagonal and the asymmetry through the pattern's mirror
+ * plan (the maxima asymmetryOf finds: |a − b| = |b − a|, so each pair once;
+ * |v − v| = 0 on the diagonal; with a non-finite entry the asymmetry is moot,
+ * the matrix is refused). Three simple loops rather than one branchy one.
+ */
+function sweepMirrored(S: CsrMatrix, diagonal: Float64Array, plan: MirrorPlan): { nonFinite: number; asymmetry?: number } {
+  const data = S.data, nnz = data.length, { upper, mirror } = plan;
+  // max |a_ij| over four chains (one would wait on every max); it is finite
+  // exactly when every entry is (Math.max keeps a NaN, |±∞| is ∞).
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
+  for (; k + 3 < nnz; k += 4) {
+    s0 = Math.max(s0, Math.abs(data[k])); s1 = Math.max(s1, Math.abs(data[k + 1]));
+    s2 = Math.max(s2, Math.abs(data[k + 2])); s3 = Math.max(s3, Math.abs(data[k + 3]));
   }
-  return { nonFinite: bad === 0 ? -1 : firstNonFinite(data), asymmetry: relativeAsymmetry(diff, scale) };
+  for (; k < nnz; k++) s0 = Math.max(s0, Math.abs(data[k]));
+  const scale = Math.max(s0, s1, s2, s3);
+  if (scale - scale !== 0) return { nonFinite: firstNonFinite(data), asymmetry: NaN };
+  let d0 = 0, d1 = 0, t = 0;
+  for (; t + 1 < upper.length; t += 2) {
+    d0 = Math.max(d0, Math.abs(data[upper[t]] - data[mirror[t]]));
+    d1 = Math.max(d1, Math.abs(data[upper[t + 1]] - data[mirror[t + 1]]));
+  }
+  if (t < upper.length) d0 = Math.max(d0, Math.abs(data[upper[t]] - data[mirror[t]]));
+  const at = plan.diagonal;
+  for (let i = 0; i < diagonal.length; i++) if (at[i] >= 0) diagonal[i] += data[at[i]];
+  return { nonFinite: -1, asymmetry: relativeAsymmetry(Math.max(d0, d1), scale) };
 }
 
 function equal(a: Int32Array, b: Int32Array): boolean {

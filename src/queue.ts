@@ -181,22 +181,25 @@ export interface QueueWorker {
 /** @internal What runWorker tells its solver thread (workers/queue-node.ts): a chunk to solve (`id` names its replies), or to close. */
 export type SolverRequest = { id: number; job: ChunkJob } | { close: true };
 /**
- * @internal What the solver thread answers about chunk `id`: progress, its result
+ * @internal What the solver thread answers about chunk `id`: its result
  * (the values transferred, not copied; when the thread started and finished
  * it, ms since the epoch), declined (the worker is stopping: not started),
- * or an error. Without an id: the thread is up, or failed to start.
+ * or an error. Without an id: the thread is up, or failed to start. (Progress
+ * goes through SolverData.progress.)
  */
 export type SolverReply =
   | { ready: true }
-  | { id: number; solved: number }
   | { id: number; result: ChunkResult }
   | { id: number; declined: true }
   | { id?: number; error: { message: string; code?: NumlaneError["code"]; argument?: string } };
 /**
  * @internal The solver thread's options (workerData); `stop`: an Int32Array word set
- * to 1 when the worker stops; progress at most every `progressMs` (and at a chunk's end).
+ * to 1 when the worker stops; `progress`: two Int32Array words, the id of the
+ * chunk being solved and its systems solved so far, which the main thread
+ * reads every PROGRESS_MS (stored, not posted: a message per report could
+ * hold the solver thread for milliseconds on a busy machine).
  */
-export interface SolverData { threads?: number; stop: SharedArrayBuffer; progressMs: number }
+export interface SolverData { threads?: number; stop: SharedArrayBuffer; progress: SharedArrayBuffer }
 type ChunkResult = Omit<Awaited<ReturnType<typeof solveChunk>>, "solutions" | "inputs"> & { startedAt: number; finishedAt: number };
 
 /**
@@ -208,8 +211,10 @@ type ChunkResult = Omit<Awaited<ReturnType<typeof solveChunk>>, "solutions" | "i
 class SolverThread {
   private thread?: Promise<Thread>;
   private readonly stopWord = new SharedArrayBuffer(4);
+  private readonly progress = new Int32Array(new SharedArrayBuffer(8)).fill(-1);
+  private poller?: ReturnType<typeof setInterval>;
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (r: ChunkResult | undefined) => void; reject: (e: Error) => void; onSolved: (n: number) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: ChunkResult | undefined) => void; reject: (e: Error) => void; onSolved: (n: number) => void; reported: number }>();
 
   constructor(private readonly threads: number | undefined) {}
 
@@ -223,9 +228,25 @@ class SolverThread {
   async solve(job: ChunkJob, onSolved: (n: number) => void): Promise<ChunkResult | undefined> {
     const thread = await this.ready(), id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onSolved });
+      this.pending.set(id, { resolve, reject, onSolved, reported: 0 });
+      this.poller ??= setInterval(() => this.poll(), PROGRESS_MS).unref();
       thread.postMessage({ id, job } satisfies SolverRequest);
     });
+  }
+
+  /** Reports the progress word's count to its chunk when it grew (the thread zeroes the count before it stores a new id: a count read between two equal ids is that chunk's). */
+  private poll(): void {
+    const id = Atomics.load(this.progress, 0), solved = Atomics.load(this.progress, 1);
+    const p = this.pending.get(id);
+    if (p && Atomics.load(this.progress, 0) === id && solved > p.reported) {
+      p.reported = solved;
+      p.onSolved(solved);
+    }
+  }
+
+  private settled(id: number | undefined): void {
+    if (id !== undefined) this.pending.delete(id);
+    if (this.pending.size === 0 && this.poller) { clearInterval(this.poller); this.poller = undefined; }
   }
 
   /** From now on the thread starts no chunk: it declines those waiting. */
@@ -246,7 +267,7 @@ class SolverThread {
     const { Worker } = await import("node:worker_threads");
     // As the pool's workers: --input-type (node -e scripts) is refused for a file entry.
     const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
-    const workerData: SolverData = { threads: this.threads, stop: this.stopWord, progressMs: PROGRESS_MS };
+    const workerData: SolverData = { threads: this.threads, stop: this.stopWord, progress: this.progress.buffer as SharedArrayBuffer };
     const thread: Thread = new Worker(new URL("./queue-node.js", import.meta.url), { execArgv, workerData });
     return new Promise((resolve, reject) => {
       const died = (e: Error) => {
@@ -254,12 +275,12 @@ class SolverThread {
         reject(e);
         for (const p of this.pending.values()) p.reject(e);
         this.pending.clear();
+        this.settled(undefined);
       };
       thread.on("message", (m: SolverReply) => {
         if ("ready" in m) return resolve(thread);
         const p = m.id === undefined ? undefined : this.pending.get(m.id);
-        if ("solved" in m) return p?.onSolved(m.solved);
-        if (m.id !== undefined) this.pending.delete(m.id);
+        this.settled(m.id);
         if ("result" in m) p?.resolve(m.result);
         else if ("declined" in m) p?.resolve(undefined);
         else {

@@ -161,6 +161,53 @@ describe("solveSequence's wasm memory", () => {
   });
 });
 
+describe("systems sharing one pattern's arrays", () => {
+  // The up-front checks take the pattern once and each system's values in
+  // full: every refusal names the system and says what a lone check says.
+  const family = () => Array.from({ length: 6 }, (_, s) => darcy(8, uniform(4, 40 + s)));
+  const shared = () => {
+    const [first, ...rest] = family();
+    return [first, ...rest.map((M) => new CsrMatrix(M.rows, M.cols, first.indptr, first.indices, M.data))];
+  };
+  const b = new Float64Array(64).fill(1);
+  const refusal = async (p: Promise<unknown>) => {
+    const e = await p.then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(NumlaneError);
+    const { code, argument, message } = e as NumlaneError;
+    return { code, argument, message: message.slice(message.indexOf(": ") + 2) };
+  };
+
+  it("give the bits of the same systems with a pattern each", async () => {
+    const mats = shared(), own = mats.map((M) => new CsrMatrix(M.rows, M.cols, M.indptr.slice(), M.indices.slice(), M.data));
+    expect(mats[3].indptr).toBe(mats[0].indptr);
+    for (const opts of [{ preconditioner: "jacobi" as const }, { preconditioner: "jacobi" as const, recycle: { k: 4 } }]) {
+      const one = await nl.solveSequence(mats.map((A) => ({ A, b })), opts), two = await nl.solveSequence(own.map((A) => ({ A, b })), opts);
+      expect(one.order).toEqual(two.order);
+      expect(one.solutions.every((x, i) => sameBits(x, two.solutions[i]) && norm(Array.from(matvec(mats[i], x), (v, r) => v - b[r])) <= 1e-8 * norm(b))).toBe(true);
+    }
+  });
+
+  it("are each checked in full: asymmetry, NaN, a diagonal Jacobi cannot scale, a values array of the wrong type or length", async () => {
+    const row = (A: CsrMatrix, k: number) => { let i = 0; while (A.indptr[i + 1] <= k) i++; return i; };
+    const cases: [string, (A: CsrMatrix) => CsrMatrix][] = [
+      ["asymmetric", (A) => { const d = A.data.slice(); const k = A.indices.findIndex((j, k) => j !== row(A, k)); d[k] *= 1.5; return new CsrMatrix(A.rows, A.cols, A.indptr, A.indices, d); }],
+      ["NaN", (A) => { const d = A.data.slice(); d[17] = NaN; return new CsrMatrix(A.rows, A.cols, A.indptr, A.indices, d); }],
+      ["zero diagonal", (A) => { const d = A.data.slice(); for (let k = A.indptr[9]; k < A.indptr[10]; k++) d[k] = 0; return new CsrMatrix(A.rows, A.cols, A.indptr, A.indices, d); }],
+      ["short data", (A) => Object.assign(new CsrMatrix(A.rows, A.cols, A.indptr, A.indices, A.data), { data: A.data.subarray(1) })],
+      ["float32 data", (A) => Object.assign(new CsrMatrix(A.rows, A.cols, A.indptr, A.indices, A.data), { data: Float32Array.from(A.data) })],
+    ];
+    for (const [what, spoil] of cases) {
+      const mats = shared();
+      mats[4] = spoil(mats[4]);
+      const bad = await refusal(nl.solveSequence(mats.map((A) => ({ A, b })), { preconditioner: "jacobi" }));
+      expect(bad.argument, what).toMatch(/^systems\[4\]\.A/);
+      // What nl.cg says of that matrix alone (its own sweep: no pattern shared).
+      const alone = await refusal(nl.cg(mats[4], b, { preconditioner: "jacobi" }));
+      expect({ ...bad, argument: bad.argument!.replace("systems[4].", "") }, what).toEqual(alone);
+    }
+  });
+});
+
 describe("sequenceOrder", () => {
   for (const kind of ["gaussian", "clustered"] as const) {
     it(`is a deterministic permutation whose path is within 10% of the greedy nearest-neighbour tour (${kind}, 2000 × 64)`, () => {

@@ -11,8 +11,8 @@ import { NumlaneError } from "../src/errors.js";
 import type { SolverData, SolverReply, SolverRequest } from "../src/queue.js";
 
 const port = parentPort!;
-const { threads, stop, progressMs } = workerData as SolverData;
-const stopping = new Int32Array(stop);
+const { threads, stop, progress: progressBuffer } = workerData as SolverData;
+const stopping = new Int32Array(stop), progress = new Int32Array(progressBuffer);
 const reply = (m: SolverReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 const failure = (e: unknown, id?: number): SolverReply => ({
   ...(id !== undefined && { id }),
@@ -32,13 +32,10 @@ try {
     if (Atomics.load(stopping, 0) === 1) return reply({ id, declined: true });
     try {
       const startedAt = epochMs();
-      let reported = startedAt;
-      const onSolved = (solved: number) => {
-        const now = epochMs();
-        if (now - reported < progressMs && solved < job.systems.length) return;
-        reported = now;
-        reply({ id, solved });
-      };
+      // The count first, then the id (SolverData.progress).
+      Atomics.store(progress, 1, 0);
+      Atomics.store(progress, 0, id);
+      const onSolved = (solved: number) => { Atomics.store(progress, 1, solved); };
       const { solutions: _x, inputs: _i, ...r } = await solveChunk(nl, job, { ...(threads !== undefined && { threads }), onSolved });
       // The values' buffer moves to the main thread: no copy.
       reply({ id, result: { ...r, startedAt, finishedAt: epochMs() } }, [r.values.buffer as ArrayBuffer]);
