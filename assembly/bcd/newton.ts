@@ -624,7 +624,11 @@ export function logistic_newton_f64(
       // (Rejected: z is the trial's, but only an accepted point's z is read.)
     }
   }
-  // Post CMD_DONE: the other threads leave.
+  finish(out, ctl, team, nthreads, iter, reason, gnorm, gnorm0, f, loss / c, cgTotal, gEvals);
+}
+
+/** Posts CMD_DONE (the other threads leave), then tid 0 writes the result block. */
+function finish(out: usize, ctl: usize, team: usize, nthreads: i32, iter: i32, reason: i32, gnorm: f64, gnorm0: f64, f: f64, loss: f64, cgIterations: i32, evaluations: i32): void {
   store<i32>(ctl, CMD_DONE);
   barrier(team, nthreads);
   store<f64>(at(out, LogisticNewtonF64Out.iterations), <f64>iter);
@@ -632,9 +636,9 @@ export function logistic_newton_f64(
   store<f64>(at(out, LogisticNewtonF64Out.gradNorm), gnorm);
   store<f64>(at(out, LogisticNewtonF64Out.gradNorm0), gnorm0);
   store<f64>(at(out, LogisticNewtonF64Out.objective), f);
-  store<f64>(at(out, LogisticNewtonF64Out.loss), loss / c);
-  store<f64>(at(out, LogisticNewtonF64Out.cgIterations), <f64>cgTotal);
-  store<f64>(at(out, LogisticNewtonF64Out.evaluations), <f64>gEvals);
+  store<f64>(at(out, LogisticNewtonF64Out.loss), loss);
+  store<f64>(at(out, LogisticNewtonF64Out.cgIterations), <f64>cgIterations);
+  store<f64>(at(out, LogisticNewtonF64Out.evaluations), <f64>evaluations);
 }
 
 /**
@@ -813,16 +817,7 @@ function lbfgs(x: usize, m: i32, p: i32, pp: i32, fi: bool, c: f64, maxIter: i32
       if (gnorm <= tol * gnorm0) { reason = CONVERGED; break; }
     }
   }
-  store<i32>(ctl, CMD_DONE);
-  barrier(team, nthreads);
-  store<f64>(at(out, LogisticNewtonF64Out.iterations), <f64>iter);
-  store<f64>(at(out, LogisticNewtonF64Out.reason), <f64>reason);
-  store<f64>(at(out, LogisticNewtonF64Out.gradNorm), gnorm);
-  store<f64>(at(out, LogisticNewtonF64Out.gradNorm0), gnorm0);
-  store<f64>(at(out, LogisticNewtonF64Out.objective), f);
-  store<f64>(at(out, LogisticNewtonF64Out.loss), loss / c);
-  store<f64>(at(out, LogisticNewtonF64Out.cgIterations), 0);
-  store<f64>(at(out, LogisticNewtonF64Out.evaluations), <f64>gEvals);
+  finish(out, ctl, team, nthreads, iter, reason, gnorm, gnorm0, f, loss / c, 0, gEvals);
 }
 
 /** ‖W‖² without the intercepts. */

@@ -6,7 +6,7 @@ import { HISTORY_CAP, type Engine } from "../engine.js";
 import { CsrMatrix, type DenseMatrix } from "../matrix.js";
 import { MAXIMUM_BYTES } from "../runtime/heap.js";
 import * as kernels from "../generated/kernels.js";
-import { bcdReason, unsupported, type BcdOptions, type BcdResult, type BcdRule, type Penalty } from "./generic.js";
+import { result, unsupported, type BcdOptions, type BcdResult, type BcdRule, type Penalty } from "./generic.js";
 
 /** The rules a working set is picked by: GS ranks the zeros by |gradient|, GSL and GSD by |gradient| over ‖a_j‖ (coordinate curvatures). */
 const WORKING_SET_RULES: readonly BcdRule[] = ["gs", "gsl", "gsd"];
@@ -61,17 +61,8 @@ export async function workingSetLasso(e: Engine, A: CsrMatrix | DenseMatrix, b: 
       ...shape, rowPtr: scope.input(S.indptr), rowIdx: scope.input(S.indices), rowVal: scope.input(S.data), b: scope.input(b), x,
       lambdaN: pen.l1 * n, tol: o.tol * bb, maxIter, normalize: rule === "gs" ? 0 : 1, history, historyCap,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads: 1 });
-    const h = e.heap.f64, reason = bcdReason(r.reason);
-    return {
-      x: h.slice(x >> 3, (x >> 3) + p),
-      objective: r.objective,
-      iterations: r.iterations,
-      converged: reason === "converged",
-      reason,
-      gap: r.gap,
-      violation: r.violation,
-      history: h.slice(history >> 3, (history >> 3) + Math.min(r.outer, historyCap)),
-    };
+    // The history has one entry per outer round (a working set solved).
+    return { ...result(e, { ...r, epochs: r.outer }, x, p, history, historyCap), gap: r.gap };
   } finally {
     scope.free();
   }
