@@ -5,7 +5,7 @@
 // for wasm memory refused before anything is allocated.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CsrMatrix, init, NumlaneError, type BcdOptions, type Numlane } from "../dist/index.js";
-import { python, rng, sameBits } from "./helpers.js";
+import { rng, sameBits, sklearnLassoCsr } from "./helpers.js";
 
 let nl: Numlane;
 beforeAll(async () => { nl = await init({ threads: 2 }); });
@@ -31,18 +31,6 @@ function lambdaMax(A: CsrMatrix, b: Float64Array): number {
   return Math.max(...atb.map(Math.abs)) / A.rows;
 }
 
-/** scikit-learn's Lasso on the same CSR (tight tolerance): coefficients and objective in nl.bcd's scaling. */
-function sklearnLasso(A: CsrMatrix, b: Float64Array, alpha: number): { w: number[]; obj: number } | undefined {
-  return python(`
-import json, sys, numpy as np, scipy.sparse as sp
-from sklearn.linear_model import Lasso
-d = json.load(sys.stdin)
-A = sp.csr_matrix((np.array(d["data"]), np.array(d["indices"]), np.array(d["indptr"])), shape=(d["n"], d["p"]))
-b = np.array(d["b"])
-w = Lasso(alpha=d["alpha"], fit_intercept=False, tol=1e-14, max_iter=1000000).fit(A, b).coef_
-print(json.dumps({"w": w.tolist(), "obj": float(((A @ w - b) ** 2).sum() / (2 * d["n"]) + d["alpha"] * np.abs(w).sum())}))
-`, { data: Array.from(A.data), indices: Array.from(A.indices), indptr: Array.from(A.indptr), n: A.rows, p: A.cols, b: Array.from(b), alpha });
-}
 
 function expectOptimum(x: Float64Array, objective: number, ref: { w: number[]; obj: number }, what: string): void {
   expect(Math.abs(objective - ref.obj) / Math.abs(ref.obj), `${what}: objective`).toBeLessThan(1e-9);
@@ -65,7 +53,7 @@ describe("bcd: sparse and wide least squares", () => {
   it("a CsrMatrix design (80×1500, 4 % nonzero) is solved sparse: scikit-learn's Lasso optimum, the dense matrix's answer, the same bits on 1 and 2 threads", async () => {
     const { A, b } = sparseProblem(80, 1500, 0.04, 11);
     const l1 = 0.1 * lambdaMax(A, b);
-    const ref = sklearnLasso(A, b, l1);
+    const ref = sklearnLassoCsr(A, b, l1);
     const problem = { loss: "least-squares" as const, A, b, penalty: { l1 } };
     for (const o of SETTINGS) {
       const r = await nl.bcd(problem, { ...o, tol: 1e-9, maxIter: 10_000_000 });
@@ -83,7 +71,7 @@ describe("bcd: sparse and wide least squares", () => {
   it("more columns than the Gram cache holds (40×7000: cyclic sweeps evict and recompute columns) reach scikit-learn's optimum", async () => {
     const { A, b } = sparseProblem(40, 7000, 0.02, 5);
     const l1 = 0.3 * lambdaMax(A, b);
-    const ref = sklearnLasso(A, b, l1);
+    const ref = sklearnLassoCsr(A, b, l1);
     for (const o of [{ rule: "cyclic" }, { partition: "variable", blockSize: 3, rule: "gsd", activeSet: true }] as BcdOptions[]) {
       const r = await nl.bcd({ loss: "least-squares", A, b, penalty: { l1 } }, { ...o, tol: 1e-9, maxIter: 10_000_000 });
       expect(r.reason, label(o)).toBe("converged");

@@ -6,7 +6,7 @@
 // and the options and sizes it refuses before any kernel runs.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CsrMatrix, init, NumlaneError, type BcdOptions, type Numlane } from "../dist/index.js";
-import { python, rng, sameBits } from "./helpers.js";
+import { rng, sameBits, sklearnLassoCsr } from "./helpers.js";
 
 let nl: Numlane;
 beforeAll(async () => { nl = await init({ threads: 2 }); });
@@ -47,18 +47,6 @@ function gapAt(A: CsrMatrix, b: Float64Array, x: Float64Array, l1: number): { ga
 
 const bb = (b: Float64Array) => b.reduce((s, v) => s + v * v, 0);
 
-/** scikit-learn's Lasso on the same CSR to a tight tolerance: its coefficients and objective (÷ n). */
-function sklearnLasso(A: CsrMatrix, b: Float64Array, alpha: number): { w: number[]; obj: number } | undefined {
-  return python(`
-import json, sys, numpy as np, scipy.sparse as sp
-from sklearn.linear_model import Lasso
-d = json.load(sys.stdin)
-A = sp.csr_matrix((np.array(d["data"]), np.array(d["indices"]), np.array(d["indptr"])), shape=(d["n"], d["p"]))
-b = np.array(d["b"])
-w = Lasso(alpha=d["alpha"], fit_intercept=False, tol=1e-15, max_iter=10000000).fit(A, b).coef_
-print(json.dumps({"w": w.tolist(), "obj": float(((A @ w - b) ** 2).sum() / (2 * d["n"]) + d["alpha"] * np.abs(w).sum())}))
-`, { data: Array.from(A.data), indices: Array.from(A.indices), indptr: Array.from(A.indptr), n: A.rows, p: A.cols, b: Array.from(b), alpha });
-}
 
 describe("bcd workingSet: the lasso by greedy working sets", () => {
   const { A, b } = sparseProblem(150, 2000, 0.07, 3);
@@ -67,7 +55,7 @@ describe("bcd workingSet: the lasso by greedy working sets", () => {
   for (const ratio of [0.1, 0.01]) {
     it(`λ = ${ratio}·λmax: gs, gsl and gsd reach scikit-learn's optimum on the same CSR; the gap, recomputed from x, meets tol`, async () => {
       const l1 = ratio * lmax, tol = 1e-10;
-      const ref = sklearnLasso(A, b, l1);
+      const ref = sklearnLassoCsr(A, b, l1, 1e-15);
       const problem = { loss: "least-squares" as const, A, b, penalty: { l1 } };
       for (const rule of ["gs", "gsl", "gsd"] as const) {
         const r = await nl.bcd(problem, { workingSet: true, rule, tol });

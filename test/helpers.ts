@@ -67,3 +67,22 @@ export async function abortLatency(start: (signal: AbortSignal) => Promise<unkno
 
 /** The median of some numbers. */
 export const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+
+/**
+ * scikit-learn's Lasso (no intercept) on the same CSR to tolerance `tol`: its
+ * coefficients and objective (‖Aw − b‖²/2n + α‖w‖₁, nl.bcd's scaling).
+ */
+export function sklearnLassoCsr(
+  A: { data: ArrayLike<number>; indices: ArrayLike<number>; indptr: ArrayLike<number>; rows: number; cols: number },
+  b: Float64Array, alpha: number, tol = 1e-14,
+): { w: number[]; obj: number } | undefined {
+  return python(`
+import json, sys, numpy as np, scipy.sparse as sp
+from sklearn.linear_model import Lasso
+d = json.load(sys.stdin)
+A = sp.csr_matrix((np.array(d["data"]), np.array(d["indices"]), np.array(d["indptr"])), shape=(d["n"], d["p"]))
+b = np.array(d["b"])
+w = Lasso(alpha=d["alpha"], fit_intercept=False, tol=d["tol"], max_iter=10000000).fit(A, b).coef_
+print(json.dumps({"w": w.tolist(), "obj": float(((A @ w - b) ** 2).sum() / (2 * d["n"]) + d["alpha"] * np.abs(w).sum())}))
+`, { data: Array.from(A.data), indices: Array.from(A.indices), indptr: Array.from(A.indptr), n: A.rows, p: A.cols, b: Array.from(b), alpha, tol });
+}
