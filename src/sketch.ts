@@ -80,8 +80,8 @@ export interface LstsqOptions extends CallOptions {
    * (Gaussian, or SRHT): ‖x − x*‖∞ ≤ ε/√n·‖A·x* − b‖·‖A⁺‖ with probability
    * 1 − δ at sketch size ε⁻²·n·ln³(m/δ) ("A Nearly-Optimal Bound for Fast
    * Regression with ℓ∞ Guarantee", constant 1). Picks the method
-   * (sketch-and-solve), the sketch ("gaussian" unless "srht" is given) and
-   * its size; refused when that size passes m. Dense A only.
+   * (sketch-and-solve), the sketch ("gaussian" unless "srht" is given;
+   * "srht" for a CsrMatrix A) and its size; refused when that size passes m.
    */
   guarantee?: { norm: "inf"; epsilon: number; delta: number };
 }
@@ -550,6 +550,7 @@ export class Sketch {
   private async lstsqCsrSketched(
     M: CsrMatrix, b: Float64Array, method: "sketch-and-precondition" | "sketch-and-solve", kind: CsrKind,
     d: number, seed: number, rtol: number, maxIter: number, rcond: number, opts: LstsqOptions,
+    guarantee?: Guarantee,
   ): Promise<LstsqResult> {
     const m = M.rows, n = M.cols, w = n + 1;
     const threads = this.e.threadsFor(csrBytes(M), opts);
@@ -566,8 +567,8 @@ export class Sketch {
       const R = f.R;
       let x: Float64Array, rank: number | undefined, iterations = 0, reason: LstsqReason = "solved";
       const deficient = rankDeficient(R, n, d);
-      let cond = deficient ? Infinity : conditionEstimate(R, n);
-      if (Number.isFinite(cond) && !signalled(opts)) ({ cond } = await refinedCondition(op, R, n, cond, conditionSteps(method)));
+      let cond = deficient ? Infinity : conditionEstimate(R, n), sigmaMin: number | undefined;
+      if (Number.isFinite(cond) && !signalled(opts)) ({ cond, sigmaMin } = await refinedCondition(op, R, n, cond, conditionSteps(method)));
       clock.lap("condition");
       if (method === "sketch-and-solve") {
         if (opts.rcond !== undefined || rankDeficient(R, n, d)) {
@@ -606,6 +607,7 @@ export class Sketch {
       return {
         x, residualNorm: rnorm, iterations, sketchSize: d, rank, conditionEstimate: cond, method, reason,
         converged: method === "sketch-and-solve" ? reason !== "aborted" : reason === "converged", ...diag, times: clock.times,
+        ...(guarantee ? { guarantee: guaranteeReport(guarantee, n, rnorm, sigmaMin) } : {}),
       };
     } finally {
       scope.free();
@@ -652,17 +654,17 @@ export class Sketch {
     let method = opts.method ?? "auto";
     if (!METHODS.includes(method)) throw new NumlaneError("invalid-value", `unknown method ${String(method)}; expected one of ${METHODS.join(", ")}`, "opts.method");
     const sparse = M instanceof CsrMatrix;
-    if (method === "auto" && sparse) method = m >= 8 * n ? "sketch-and-precondition" : "lsqr";
+    if (method === "auto" && sparse && opts.guarantee === undefined) method = m >= 8 * n ? "sketch-and-precondition" : "lsqr";
     const bidiag = method === "lsqr" || method === "lsmr";
     if (m < n && !bidiag) throw new NumlaneError("invalid-shape", `A is ${m}×${n}: lstsq needs at least as many rows as columns (or method "lsqr" / "lsmr")`, "A");
     const guarantee = opts.guarantee === undefined ? undefined : checkGuarantee(opts.guarantee, m, n);
     if (guarantee) {
-      if (sparse) throw new NumlaneError("unsupported", "the ℓ∞ guarantee needs a dense sketch of A (Gaussian or SRHT): give a dense A", "opts.guarantee");
       if (method !== "auto" && method !== "sketch-and-solve") throw new NumlaneError("invalid-value", `guarantee is for "sketch-and-solve" (with a dense sketch), not "${method}"`, "opts.guarantee");
       if (opts.sketchSize !== undefined) throw new NumlaneError("invalid-value", "the guarantee picks the sketch size (ε⁻²·n·ln³(m/δ))", "opts.sketchSize");
       method = "sketch-and-solve";
     }
-    const kind = checkKind(opts.sketch ?? (guarantee ? "gaussian" : "sparse-sign"), "opts.sketch");
+    // A CsrMatrix gets its dense sketch from SRHT, applied in one pass over its nonzeros.
+    const kind = checkKind(opts.sketch ?? (guarantee ? (sparse ? "srht" : "gaussian") : "sparse-sign"), "opts.sketch");
     if (guarantee && kind !== "gaussian" && kind !== "srht") throw new NumlaneError("invalid-value", `the ℓ∞ guarantee needs a dense sketch ("gaussian" or "srht"), not "${kind}"`, "opts.sketch");
     const seed = integer("opts.seed", opts.seed ?? 1, 0, 2 ** 52);
     const rtol = nonNegative("opts.rtol", opts.rtol ?? 1e-12);
@@ -689,7 +691,7 @@ export class Sketch {
     const d = method === "qr" ? 0 : integer("opts.sketchSize", opts.sketchSize ?? guarantee?.size ?? Math.min(sketchSizeMax, sizes.defaultSize(m, n)), sketchSizeMin, sketchSizeMax);
     if (sparse && (method === "sketch-and-precondition" || method === "sketch-and-solve")) {
       if (!isCsrKind(kind)) throw new NumlaneError("unsupported", `a CsrMatrix A is sketched by ${CSR_KINDS.map((k) => `"${k}"`).join(", ")} (one pass over its nonzeros), not "${kind}"`, "opts.sketch");
-      return this.lstsqCsrSketched(M, b, method, kind, d, seed, rtol, maxIter, rcond, opts);
+      return this.lstsqCsrSketched(M, b, method, kind, d, seed, rtol, maxIter, rcond, opts, guarantee);
     }
     const D = sparse ? M.toDense() : M;
     allFinite("A", D.data);
@@ -797,12 +799,11 @@ export class Sketch {
       const q = await scope.launch(K.lstsq_residual_f64, { a: ab, lda: w, m, n, b: bp, x: xp2, g }, call.opts);
       const diag = diagnostics(q.residual, q.frobenius, f64().slice(g >> 3, (g >> 3) + n), norm2(b));
       clock.lap("residual");
-      const pinv = sigmaMin ? 1 / sigmaMin : Infinity;
       return {
         x, residualNorm: q.residual, iterations, sketchSize: d, rank, conditionEstimate: cond, method, reason,
         converged: method === "qr" || method === "sketch-and-solve" ? reason === "solved" || reason === "rank-deficient" : reason === "converged",
         ...diag, times: clock.times,
-        ...(guarantee ? { guarantee: { norm: "inf" as const, epsilon: guarantee.epsilon, delta: guarantee.delta, bound: (guarantee.epsilon / Math.sqrt(n)) * q.residual * pinv, residualEstimate: q.residual, pinvNormEstimate: pinv } } : {}),
+        ...(guarantee ? { guarantee: guaranteeReport(guarantee, n, q.residual, sigmaMin) } : {}),
       };
     } finally {
       scope.free();
@@ -862,7 +863,9 @@ const conditionSteps = (method: LstsqMethod) => (method === "sketch-and-solve" ?
  * opts.guarantee checked, with the sketch size it asks for: ε⁻²·n·ln³(m/δ)
  * rows (the paper's bound with constant 1), refused past m.
  */
-function checkGuarantee(g: unknown, m: number, n: number): { epsilon: number; delta: number; size: number } {
+type Guarantee = { epsilon: number; delta: number; size: number };
+
+function checkGuarantee(g: unknown, m: number, n: number): Guarantee {
   requireOptions("opts.guarantee", g as Record<string, unknown>, { norm: true, epsilon: true, delta: true });
   const o = g as { norm: unknown; epsilon: unknown; delta: unknown };
   if (o.norm !== "inf") throw new NumlaneError("invalid-value", `expected "inf", got ${String(o.norm)}`, "opts.guarantee.norm");
@@ -872,6 +875,12 @@ function checkGuarantee(g: unknown, m: number, n: number): { epsilon: number; de
   const size = Math.max(n, Math.ceil((n * Math.log(m / delta) ** 3) / (epsilon * epsilon)));
   if (size > m) throw new NumlaneError("invalid-value", `the bound needs a sketch of ${size} rows (ε⁻²·n·ln³(m/δ)), more than A's ${m}: a larger epsilon or delta, or method "qr" (exact)`, "opts.guarantee.epsilon");
   return { epsilon, delta, size };
+}
+
+/** What the guarantee gives: |x − x*|∞ ≤ ε/√n·‖r‖·‖A⁺‖, with ‖A⁺‖ = 1/σ_min refined on A (∞ without one). */
+function guaranteeReport(g: Guarantee, n: number, residual: number, sigmaMin: number | undefined) {
+  const pinv = sigmaMin ? 1 / sigmaMin : Infinity;
+  return { norm: "inf" as const, epsilon: g.epsilon, delta: g.delta, bound: (g.epsilon / Math.sqrt(n)) * residual * pinv, residualEstimate: residual, pinvNormEstimate: pinv };
 }
 
 const signalled = (opts: CallOptions) => opts.signal?.aborted === true;

@@ -296,6 +296,18 @@ describe("lstsq: the ℓ∞ guarantee of dense sketches", () => {
         // Not vacuous on the Gaussian design: a small fraction of x*'s entries.
         if (!c.coherent) expect(g.bound, label).toBeLessThan(0.2 * Math.max(...ref[k].x.map(Math.abs)));
       }
+      // The same design as a CsrMatrix: SRHT applied to its nonzeros, the same sketch size and the same guarantee.
+      const r = await nl.lstsq(CsrMatrix.fromDense(A), b, { guarantee: { norm: "inf", epsilon, delta } });
+      const label = `${c.coherent ? "coherent" : "gaussian"} CSR`;
+      expect(r.method, label).toBe("sketch-and-solve");
+      expect(r.sketchSize, label).toBe(Math.ceil(c.n * Math.log(c.m / delta) ** 3 / epsilon ** 2));
+      expect(r.guarantee!.pinvNormEstimate / ref[k].pinv, label).toBeGreaterThan(0.5);
+      expect(r.guarantee!.pinvNormEstimate / ref[k].pinv, label).toBeLessThan(1 + 1e-9);
+      const err = Math.max(...Array.from(r.x, (v, i) => Math.abs(v - ref[k].x[i])));
+      expect(err, label).toBeGreaterThan(0);
+      expect(err, label).toBeLessThanOrEqual(r.guarantee!.bound);
+      const dense = await nl.lstsq(A, b, { guarantee: { norm: "inf", epsilon, delta }, sketch: "srht" });
+      for (let i = 0; i < c.n; i++) expect(Math.abs(r.x[i] - dense.x[i]), label).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(dense.x[i])));
     }
   });
 
@@ -370,7 +382,9 @@ print(json.dumps({"A": A.ravel().tolist(), "b": b.tolist(), "x": x.tolist(), "bo
       expect(e, JSON.stringify(opts)).toBeInstanceOf(NumlaneError);
       expect(e.argument, JSON.stringify(opts)).toContain(arg);
     }
-    const e = await nl.lstsq(CsrMatrix.fromDense(A), b, { guarantee: { norm: "inf", epsilon: 50, delta: 0.1 } }).then(() => undefined, (err) => err);
+    // A CsrMatrix has no Gaussian sketch: its dense sketch is SRHT's.
+    const e = await nl.lstsq(CsrMatrix.fromDense(A), b, { guarantee: { norm: "inf", epsilon: 50, delta: 0.1 }, sketch: "gaussian" }).then(() => undefined, (err) => err);
     expect(e.code).toBe("unsupported");
+    expect(e.argument).toBe("opts.sketch");
   });
 });
