@@ -148,7 +148,8 @@ export async function tour(nl: Numlane, args: Parsed): Promise<number> {
       const scores = Array.from({ length: classes }, (_, k) => { let s = r.intercept[k]; for (let j = 0; j < p; j++) s += r.x[k * p + j] * A.data[i * p + j]; return s; });
       if (scores.indexOf(Math.max(...scores)) === b[i]) correct++;
     }
-    say("logistic", `  ${r.reason} in ${r.iterations} Newton iterations (intercepts fitted), objective ${r.objective.toPrecision(10)}, ` +
+    const solver = r.cgIterations === undefined ? "L-BFGS" : "Newton";
+    say("logistic", `  ${r.reason} in ${r.iterations} ${solver} iterations (intercepts fitted), objective ${r.objective.toPrecision(10)}, ` +
       `training accuracy ${(100 * correct / A.rows).toFixed(1)}%  median ${(us / 1e3).toFixed(1)} ms`,
       { case: "iris multinomial", reason: r.reason, iterations: r.iterations, objective: r.objective, accuracy: correct / A.rows, us });
   }
