@@ -5,7 +5,7 @@
 // for wasm memory refused before anything is allocated.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CsrMatrix, init, NumlaneError, type BcdOptions, type Numlane } from "../dist/index.js";
-import { rng, sameBits, sklearnLassoCsr } from "./helpers.js";
+import { lassoLambdaMax, rng, sameBits, sklearnLassoCsr } from "./helpers.js";
 
 let nl: Numlane;
 beforeAll(async () => { nl = await init({ threads: 2 }); });
@@ -24,12 +24,6 @@ function sparseProblem(n: number, p: number, density: number, seed: number): { A
   return { A, b };
 }
 
-/** The smallest l1 weight with the solution 0: max|Aᵀb|/n. */
-function lambdaMax(A: CsrMatrix, b: Float64Array): number {
-  const atb = new Float64Array(A.cols);
-  for (let r = 0; r < A.rows; r++) for (let k = A.indptr[r]; k < A.indptr[r + 1]; k++) atb[A.indices[k]] += A.data[k] * b[r];
-  return Math.max(...atb.map(Math.abs)) / A.rows;
-}
 
 
 function expectOptimum(x: Float64Array, objective: number, ref: { w: number[]; obj: number }, what: string): void {
@@ -52,7 +46,7 @@ const label = (o: BcdOptions) => `${o.partition ?? "order"}/${o.blockSize ?? 1} 
 describe("bcd: sparse and wide least squares", () => {
   it("a CsrMatrix design (80×1500, 4 % nonzero) is solved sparse: scikit-learn's Lasso optimum, the dense matrix's answer, the same bits on 1 and 2 threads", async () => {
     const { A, b } = sparseProblem(80, 1500, 0.04, 11);
-    const l1 = 0.1 * lambdaMax(A, b);
+    const l1 = 0.1 * lassoLambdaMax(A, b);
     const ref = sklearnLassoCsr(A, b, l1);
     const problem = { loss: "least-squares" as const, A, b, penalty: { l1 } };
     for (const o of SETTINGS) {
@@ -70,7 +64,7 @@ describe("bcd: sparse and wide least squares", () => {
 
   it("more columns than the Gram cache holds (40×7000: cyclic sweeps evict and recompute columns) reach scikit-learn's optimum", async () => {
     const { A, b } = sparseProblem(40, 7000, 0.02, 5);
-    const l1 = 0.3 * lambdaMax(A, b);
+    const l1 = 0.3 * lassoLambdaMax(A, b);
     const ref = sklearnLassoCsr(A, b, l1);
     for (const o of [{ rule: "cyclic" }, { partition: "variable", blockSize: 3, rule: "gsd", activeSet: true }] as BcdOptions[]) {
       const r = await nl.bcd({ loss: "least-squares", A, b, penalty: { l1 } }, { ...o, tol: 1e-9, maxIter: 10_000_000 });

@@ -6,7 +6,7 @@
 // and the options and sizes it refuses before any kernel runs.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CsrMatrix, init, NumlaneError, type BcdOptions, type Numlane } from "../dist/index.js";
-import { rng, sameBits, sklearnLassoCsr } from "./helpers.js";
+import { lassoLambdaMax, rng, sameBits, sklearnLassoCsr } from "./helpers.js";
 
 let nl: Numlane;
 beforeAll(async () => { nl = await init({ threads: 2 }); });
@@ -25,12 +25,6 @@ function sparseProblem(n: number, p: number, density: number, seed: number): { A
   return { A, b };
 }
 
-/** max|Aᵀb|/n: the smallest l1 weight with the solution 0. */
-function lambdaMax(A: CsrMatrix, b: Float64Array): number {
-  const atb = new Float64Array(A.cols);
-  for (let r = 0; r < A.rows; r++) for (let k = A.indptr[r]; k < A.indptr[r + 1]; k++) atb[A.indices[k]] += A.data[k] * b[r];
-  return Math.max(...atb.map(Math.abs)) / A.rows;
-}
 
 /** The lasso's duality gap at x (scikit-learn's dual point), in nl.bcd's units (÷ n), and the objective. */
 function gapAt(A: CsrMatrix, b: Float64Array, x: Float64Array, l1: number): { gap: number; objective: number } {
@@ -50,7 +44,7 @@ const bb = (b: Float64Array) => b.reduce((s, v) => s + v * v, 0);
 
 describe("bcd workingSet: the lasso by greedy working sets", () => {
   const { A, b } = sparseProblem(150, 2000, 0.07, 3);
-  const lmax = lambdaMax(A, b);
+  const lmax = lassoLambdaMax(A, b);
 
   for (const ratio of [0.1, 0.01]) {
     it(`λ = ${ratio}·λmax: gs, gsl and gsd reach scikit-learn's optimum on the same CSR; the gap, recomputed from x, meets tol`, async () => {
@@ -113,7 +107,7 @@ describe("bcd workingSet: the lasso by greedy working sets", () => {
     const i: number[] = [], j: number[] = [], v: number[] = [];
     for (let r = 0; r < n; r++) for (let c = 1; c < p; c++) if (u() < 0.3) { i.push(r); j.push(c); v.push(u() - 0.5); }
     const Z = CsrMatrix.fromCoo(n, p, i, j, v), y = Float64Array.from({ length: n }, () => u() - 0.5);
-    const l1 = 0.05 * lambdaMax(Z, y);
+    const l1 = 0.05 * lassoLambdaMax(Z, y);
     const x0 = new Float64Array(p); x0[0] = 3;
     const r = await nl.bcd({ loss: "least-squares", A: Z, b: y, penalty: { l1 } }, { workingSet: true, tol: 1e-12, x0 });
     expect(r.reason).toBe("converged");

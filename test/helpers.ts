@@ -86,3 +86,10 @@ w = Lasso(alpha=d["alpha"], fit_intercept=False, tol=d["tol"], max_iter=10000000
 print(json.dumps({"w": w.tolist(), "obj": float(((A @ w - b) ** 2).sum() / (2 * d["n"]) + d["alpha"] * np.abs(w).sum())}))
 `, { data: Array.from(A.data), indices: Array.from(A.indices), indptr: Array.from(A.indptr), n: A.rows, p: A.cols, b: Array.from(b), alpha, tol });
 }
+
+/** max|Aᵀb|/n for a CSR A: the smallest l1 weight whose lasso solution (no intercept) is 0. */
+export function lassoLambdaMax(A: { data: ArrayLike<number>; indices: ArrayLike<number>; indptr: ArrayLike<number>; rows: number; cols: number }, b: ArrayLike<number>): number {
+  const atb = new Float64Array(A.cols);
+  for (let r = 0; r < A.rows; r++) for (let k = A.indptr[r]; k < A.indptr[r + 1]; k++) atb[A.indices[k]] += A.data[k] * b[r];
+  return Math.max(...Array.from(atb, Math.abs)) / A.rows;
+}

@@ -65,6 +65,7 @@ export function barrier(team: usize, nthreads: i32): void {
   // of the broken launch return here without sleeping.
   let naps = 0;
   let registered = false;
+  const tag = (gen & 0xFFFFFF) << 8; // TEAM_ASLEEP's generation field for `gen`
   while (atomic.load<i32>(team + TEAM_GENERATION) == gen) {
     if (atomic.load<i32>(team + TEAM_ABORT) >= TEAM_BROKEN) return;
     if (atomic.wait<i32>(team + TEAM_GENERATION, gen, NAP_NS) != AtomicWaitResult.TIMED_OUT) continue;
@@ -73,7 +74,6 @@ export function barrier(team: usize, nthreads: i32): void {
     // When all nthreads are, nobody is left to arrive and release them.
     if (!registered) {
       registered = true;
-      const tag = (gen & 0xFFFFFF) << 8;
       let word = atomic.load<i32>(team + TEAM_ASLEEP);
       for (;;) {
         const next = (word & ~0xFF) == tag ? word + 1 : tag | 1;
@@ -82,7 +82,7 @@ export function barrier(team: usize, nthreads: i32): void {
         word = seen;
       }
     }
-    if (atomic.load<i32>(team + TEAM_ASLEEP) == (((gen & 0xFFFFFF) << 8) | nthreads)
+    if (atomic.load<i32>(team + TEAM_ASLEEP) == (tag | nthreads)
       && atomic.load<i32>(team + TEAM_GENERATION) == gen) {
       breakTeam(team, TEAM_DEADLOCK);
       return;

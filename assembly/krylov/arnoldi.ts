@@ -11,7 +11,7 @@
 import { barrier } from "../core/team";
 import { csrRowDot } from "../blas/sparse";
 import { CHUNK, sumPartials } from "../core/chunks";
-import { dotContiguous, subtractScaled } from "../blas/level1";
+import { dotContiguous, dotPair, subtractScaled, subtractScaled4 } from "../blas/level1";
 import { at } from "../core/memory";
 import { CoarseView, twoLevelApply } from "./two-level";
 
@@ -21,67 +21,6 @@ const REORTHOGONALISE_BELOW: f64 = 0.0009765625;
 // @ts-ignore: decorator
 @inline function line(c: usize, s: i32, basis: usize, a: i32, n: i32): usize {
   return a < s ? at(c, a * n) : at(basis, (a - s) * n);
-}
-
-/**
- * x0·y and x1·y into out0, out1, each summed exactly as dotContiguous sums it
- * (same accumulators, same order: the same bits), y read once for both.
- */
-function dotPair(x0: usize, x1: usize, y: usize, len: i32, out0: usize, out1: usize): void {
-  let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
-  let b0 = f64x2.splat(0), b1 = f64x2.splat(0), b2 = f64x2.splat(0), b3 = f64x2.splat(0);
-  let i = 0;
-  for (; i + 8 <= len; i += 8) {
-    const o = <usize>i << 3;
-    const y0 = v128.load(y + o), y1 = v128.load(y + o, 16), y2 = v128.load(y + o, 32), y3 = v128.load(y + o, 48);
-    a0 = f64x2.add(a0, f64x2.mul(v128.load(x0 + o), y0));
-    b0 = f64x2.add(b0, f64x2.mul(v128.load(x1 + o), y0));
-    a1 = f64x2.add(a1, f64x2.mul(v128.load(x0 + o, 16), y1));
-    b1 = f64x2.add(b1, f64x2.mul(v128.load(x1 + o, 16), y1));
-    a2 = f64x2.add(a2, f64x2.mul(v128.load(x0 + o, 32), y2));
-    b2 = f64x2.add(b2, f64x2.mul(v128.load(x1 + o, 32), y2));
-    a3 = f64x2.add(a3, f64x2.mul(v128.load(x0 + o, 48), y3));
-    b3 = f64x2.add(b3, f64x2.mul(v128.load(x1 + o, 48), y3));
-  }
-  for (; i + 2 <= len; i += 2) {
-    const o = <usize>i << 3;
-    const y0 = v128.load(y + o);
-    a0 = f64x2.add(a0, f64x2.mul(v128.load(x0 + o), y0));
-    b0 = f64x2.add(b0, f64x2.mul(v128.load(x1 + o), y0));
-  }
-  const a = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
-  const b = f64x2.add(f64x2.add(b0, b1), f64x2.add(b2, b3));
-  let sa = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
-  let sb = f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1);
-  if (i < len) {
-    const yi = load<f64>(y + (<usize>i << 3));
-    sa += load<f64>(x0 + (<usize>i << 3)) * yi;
-    sb += load<f64>(x1 + (<usize>i << 3)) * yi;
-  }
-  store<f64>(out0, sa);
-  store<f64>(out1, sb);
-}
-
-/**
- * y −= h0·x0, h1·x1, h2·x2, h3·x3 in that order, element by element as four
- * subtractScaled calls would leave it (the same bits), y loaded and stored once.
- */
-function subtractScaled4(y: usize, x0: usize, x1: usize, x2: usize, x3: usize, h0: f64, h1: f64, h2: f64, h3: f64, len: i32): void {
-  const v0 = f64x2.splat(h0), v1 = f64x2.splat(h1), v2 = f64x2.splat(h2), v3 = f64x2.splat(h3);
-  let i = 0;
-  for (; i + 2 <= len; i += 2) {
-    const o = <usize>i << 3;
-    let t = v128.load(y + o);
-    t = f64x2.sub(t, f64x2.mul(v0, v128.load(x0 + o)));
-    t = f64x2.sub(t, f64x2.mul(v1, v128.load(x1 + o)));
-    t = f64x2.sub(t, f64x2.mul(v2, v128.load(x2 + o)));
-    t = f64x2.sub(t, f64x2.mul(v3, v128.load(x3 + o)));
-    v128.store(y + o, t);
-  }
-  if (i < len) {
-    const o = <usize>i << 3;
-    store<f64>(y + o, load<f64>(y + o) - h0 * load<f64>(x0 + o) - h1 * load<f64>(x1 + o) - h2 * load<f64>(x2 + o) - h3 * load<f64>(x3 + o));
-  }
 }
 
 /** Partials of every coefficient (into `coef`) and, if normPartials ≠ 0, of ‖w‖², chunks c0..c1−1. */
@@ -173,10 +112,3 @@ export function orthogonalise(
   for (let i = my0; i < my1; i++) store<f64>(at(w, i), csrRowDot(indptr, indices, data, src, i));
 }
 
-/** v[i0..i1) /= d, two lanes at a time (each element as the scalar division gives it). */
-export function divideRows(v: usize, i0: i32, i1: i32, d: f64): void {
-  const dv = f64x2.splat(d);
-  let i = i0;
-  for (; i + 2 <= i1; i += 2) v128.store(at(v, i), f64x2.div(v128.load(at(v, i)), dv));
-  if (i < i1) store<f64>(at(v, i), load<f64>(at(v, i)) / d);
-}

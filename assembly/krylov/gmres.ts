@@ -19,7 +19,8 @@
 import { aborted, barrier, rangeStart } from "../core/team";
 import { CHUNK, chunkCount } from "../core/chunks";
 import { at, padded } from "../core/memory";
-import { arnoldiProduct, divideRows, orthogonalise } from "./arnoldi";
+import { arnoldiProduct, orthogonalise } from "./arnoldi";
+import { divideRows } from "../blas/level1";
 import { COARSE_VIEW_BYTES, CoarseView, twoLevelApply, twoLevelSetup, twoLevelWorkF64 } from "./two-level";
 import { backSubstitute, givensColumn, stepEstimate, stepOutcome } from "./givens";
 import { GO_ON, trueResidualNorm, trueResidualVerdict } from "./reasons";
