@@ -176,6 +176,7 @@ export async function tour(nl: Numlane, args: Parsed): Promise<number> {
   say(undefined, "\nsoftmax (f32, SIMD, rows split across threads):");
   const rows = 1000, cols = 1000;
   const logits = Float32Array.from({ length: rows * cols }, (_, i) => 20 * Math.sin(i * 0.618));
+  const out = new Float32Array(rows * cols);
   for (const algorithm of ["auto", "two-pass", "three-pass", "online", "blocked"] as const) {
     const p = await nl.softmax(logits, { rows, algorithm });
     let worst = 0;
@@ -185,8 +186,11 @@ export async function tour(nl: Numlane, args: Parsed): Promise<number> {
       worst = Math.max(worst, Math.abs(s - 1));
     }
     // Short calls: V8 optimizes a kernel after it has run for a while (~20 of these).
-    us = await time(() => nl.softmax(logits, { rows, algorithm }), 21, 30);
-    say("softmax", `  ${algorithm.padEnd(10)} ${rows}×${cols}: max |Σp − 1| = ${worst.toExponential(1)}  median ${us.toFixed(0)} µs`,
+    // Timed into one preallocated `out`: a fresh 4 MB result is new memory each
+    // time glibc hands out a new mapping, and faulting it in cost 10–15 ms here
+    // (977 page faults), ten times the kernel, at random (softmax-notes.md).
+    us = await time(() => nl.softmax(logits, { rows, algorithm, out }), 21, 30);
+    say("softmax", `  ${algorithm.padEnd(10)} ${rows}×${cols}: max |Σp − 1| = ${worst.toExponential(1)}  median ${us.toFixed(0)} µs into out`,
       { case: algorithm, maxSumError: worst, us });
   }
 
