@@ -264,11 +264,9 @@ class SolverThread {
   }
 
   private async start(): Promise<Thread> {
-    const { Worker } = await import("node:worker_threads");
-    // As the pool's workers: --input-type (node -e scripts) is refused for a file entry.
-    const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
+    const { startNodeWorker } = await import("./runtime/node.js");
     const workerData: SolverData = { threads: this.threads, stop: this.stopWord, progress: this.progress.buffer as SharedArrayBuffer };
-    const thread: Thread = new Worker(new URL("./queue-node.js", import.meta.url), { execArgv, workerData });
+    const thread: Thread = startNodeWorker(new URL("./queue-node.js", import.meta.url), { workerData });
     return new Promise((resolve, reject) => {
       const died = (e: Error) => {
         this.thread = undefined;

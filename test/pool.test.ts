@@ -1,7 +1,9 @@
 // The worker pool: concurrency, recovery after bad calls, cancellation,
 // closing (Node must exit on its own), and the barrier inside wasm.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, NumlaneError, type Numlane } from "../dist/index.js";
@@ -79,6 +81,32 @@ describe("pool", () => {
     expect(r.status).toBe(0);
     expect(r.stdout.trim().split("\n")).toEqual(["500000", "closed"]);
     expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});
+
+describe("worker threads under Node's command-line options", () => {
+  // V8 options (as Node 20 needs for relaxed SIMD) pass to a worker only by
+  // inheritance, and --input-type (node -e) not at all: with either, and with
+  // both, the pool must still start its workers.
+  it("starts workers with a V8 option given, from a file and from node -e", async () => {
+    const entry = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+    const script = `
+      const { init } = await import(${JSON.stringify(entry)});
+      const nl = await init({ threads: 2 });
+      console.log(JSON.stringify({ workers: nl.info.workers, reason: nl.info.reason ?? null }));
+      await nl.close();`;
+    const dir = mkdtempSync(join(tmpdir(), "numlane-argv-"));
+    const file = join(dir, "start.mjs");
+    writeFileSync(file, script);
+    try {
+      for (const argv of [["--no-liftoff", file], ["--no-liftoff", "--input-type=module", "-e", script], ["--input-type=module", "-e", script]]) {
+        const r = spawnSync(process.execPath, argv, { encoding: "utf8", timeout: 20_000 });
+        expect(r.stderr).toBe("");
+        expect(JSON.parse(r.stdout), argv.slice(0, 2).join(" ")).toEqual({ workers: 2, reason: null });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
