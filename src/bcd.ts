@@ -1,14 +1,13 @@
 // Coordinate descent family: nl.bcd (src/bcd/generic.ts), nl.lasso and
 // nl.lassoPath (src/bcd/lasso.ts), nl.logisticRegression.
 import { NumlaneError } from "./errors.js";
-import { reasonName, type CallOptions, type Engine } from "./engine.js";
+import { type CallOptions, type Engine } from "./engine.js";
 import { CsrMatrix, DenseMatrix } from "./matrix.js";
-import * as K from "./generated/kernels.js";
 import { allFinite, boolean, callOptionKeys, checkAttached, checkOptions, integer, nonNegative, type OptionKeys } from "./validate.js";
 import { refuseUnsafeScale } from "./sketch.js";
 import { lasso, lassoPath, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LassoResult } from "./bcd/lasso.js";
-import { bcdSolve, columnMajor, columnMajorBytes, denseOf, type BcdOptions, type BcdProblem, type BcdResult } from "./bcd/generic.js";
-import { classLabels, labelArray, newtonLogistic, sampleWeights, type LogisticReason, type LogisticResult, type LogisticSolver } from "./glm/logistic.js";
+import { bcdSolve, denseOf, type BcdOptions, type BcdProblem, type BcdResult } from "./bcd/generic.js";
+import { classLabels, glmnetLogistic, labelArray, newtonLogistic, sampleWeights, warmStart, type LogisticResult, type LogisticSolver } from "./glm/logistic.js";
 
 export type { BcdReason, BcdResult } from "./bcd/generic.js";
 export type { LassoOptions, LassoPathOptions, LassoPathResult, LassoResult } from "./bcd/lasso.js";
@@ -18,11 +17,33 @@ export interface LogisticOptions extends CallOptions {
   /** Inverse regularisation strength (scikit-learn's C); or give lambda = 1/(n·C). Default C = 1. */
   C?: number;
   lambda?: number;
-  /** "l2" (default): ½‖w‖² + C·Σ loss; "l1": ‖w‖₁ + C·Σ loss (sparse w). The intercepts are not penalised. */
-  penalty?: "l2" | "l1";
   /**
-   * L2: stop when ‖∇f‖ ≤ tol·‖∇f(0)‖ (LIBLINEAR's rule). L1: when the largest
-   * optimality violation of a sweep ≤ tol × the first sweep's. Default 1e-6.
+   * "l2" (default): ½‖w‖² + C·Σ loss; "l1": ‖w‖₁ + C·Σ loss (sparse w);
+   * "elasticnet" (binary): l1Ratio·‖w‖₁ + (1 − l1Ratio)/2·‖w‖² + C·Σ loss
+   * (scikit-learn's). The intercepts are not penalised.
+   */
+  penalty?: "l2" | "l1" | "elasticnet";
+  /** penalty "elasticnet" only (and required there): the L1 share, in [0, 1]. */
+  l1Ratio?: number;
+  /**
+   * Binary only: constrain w ≥ 0 (not the intercept). L1 and elastic net clip
+   * in the coordinate step; L2 is then fitted by newGLMNET (the L-BFGS/TRON
+   * solvers are unconstrained), so tol is the L1 rule's. Default false.
+   */
+  positive?: boolean;
+  /**
+   * A warm start (binary L1/L2/elastic net, multinomial L2): the coefficients,
+   * p of them (multinomial: classes×p, class k at x0[k·p ..]); the missing
+   * part of a start (x0 or intercept0) is zeros. The stopping rule is the cold
+   * fit's (relative to the measure at 0), so a start at the answer stops at once.
+   */
+  x0?: Float64Array | number[];
+  /** The intercepts' warm start: a number or one entry (binary), one per class (multinomial). */
+  intercept0?: number | Float64Array | number[];
+  /**
+   * L2: stop when ‖∇f‖ ≤ tol·‖∇f(0)‖ (LIBLINEAR's rule). L1 and elastic net
+   * (and L2 with positive): when the largest optimality violation ≤ tol × the
+   * one at w = 0. Default 1e-6.
    */
   tol?: number;
   /** L2: L-BFGS or Newton steps; L1: sweeps over the coordinates. Default 1000. */
@@ -56,6 +77,7 @@ export interface LogisticOptions extends CallOptions {
 }
 const LOGISTIC_KEYS = callOptionKeys<LogisticOptions>({
   C: true, lambda: true, penalty: true, tol: true, maxIter: true, multiClass: true, bcd: true, classes: true, fitIntercept: true, sampleWeight: true, solver: true,
+  l1Ratio: true, positive: true, x0: true, intercept0: true,
 });
 const LOGISTIC_BCD_KEYS: OptionKeys<NonNullable<LogisticOptions["bcd"]>> = {
   partition: true, blockSize: true, rule: true, update: true, seed: true, x0: true, activeSet: true,
@@ -71,6 +93,18 @@ function classCount(y: unknown, classes: unknown): number {
   let top = 0;
   for (let i = 0; i < v.length; i++) if (Number.isInteger(v[i]) && v[i] > top) top = v[i];
   return classes !== undefined ? integer("opts.classes", classes, 2, 1 << 16) : Math.max(2, top + 1);
+}
+
+/** The L1 share of the penalty: l1Ratio with "elasticnet" (required, in [0, 1]; refused with any other penalty), 1 for "l1", 0 for "l2". */
+function elasticMix(penalty: string, l1Ratio: unknown): number {
+  if (penalty !== "elasticnet") {
+    if (l1Ratio !== undefined) throw new NumlaneError("invalid-value", `l1Ratio is for penalty "elasticnet" (penalty is "${penalty}")`, "opts.l1Ratio");
+    return penalty === "l1" ? 1 : 0;
+  }
+  if (l1Ratio === undefined) throw new NumlaneError("invalid-value", `penalty "elasticnet" needs l1Ratio in [0, 1]`, "opts.l1Ratio");
+  if (typeof l1Ratio !== "number") throw new NumlaneError("invalid-type", `expected a number in [0, 1], got ${typeof l1Ratio}`, "opts.l1Ratio");
+  if (!(l1Ratio >= 0 && l1Ratio <= 1)) throw new NumlaneError("invalid-value", `must be in [0, 1], got ${l1Ratio}`, "opts.l1Ratio");
+  return l1Ratio;
 }
 
 export class Bcd {
@@ -111,19 +145,26 @@ export class Bcd {
     const C = opts.lambda !== undefined ? 1 / (n * nonNegative("opts.lambda", opts.lambda)) : nonNegative("opts.C", opts.C ?? 1);
     if (!(C > 0) || C === Infinity) throw new NumlaneError("invalid-value", `the regularisation must be positive and finite (C = ${C})`, opts.lambda !== undefined ? "opts.lambda" : "opts.C");
     const penalty = opts.penalty ?? "l2";
-    if (penalty !== "l2" && penalty !== "l1") throw new NumlaneError("invalid-value", `expected "l2" or "l1", got ${String(penalty)}`, "opts.penalty");
+    if (penalty !== "l2" && penalty !== "l1" && penalty !== "elasticnet") throw new NumlaneError("invalid-value", `expected "l2", "l1" or "elasticnet", got ${String(penalty)}`, "opts.penalty");
+    const l1Ratio = elasticMix(penalty, opts.l1Ratio);
+    const positive = opts.positive === undefined ? false : boolean("opts.positive", opts.positive);
     const fitIntercept = opts.fitIntercept === undefined ? true : boolean("opts.fitIntercept", opts.fitIntercept);
     const sw = sampleWeights(opts.sampleWeight, n);
     const tol = nonNegative("opts.tol", opts.tol ?? 1e-6);
     const maxIter = integer("opts.maxIter", opts.maxIter ?? 1000, 1, 2 ** 30);
     const solver = opts.solver ?? "lbfgs";
     if (solver !== "newton" && solver !== "lbfgs") throw new NumlaneError("invalid-value", `expected "newton" or "lbfgs", got ${String(solver)}`, "opts.solver");
-    if (opts.solver !== undefined && (penalty !== "l2" || opts.bcd !== undefined)) {
-      throw new NumlaneError("invalid-value", `solver is for the L2 fits without bcd settings (this fit is ${penalty !== "l2" ? "L1" : "nl.bcd's"})`, "opts.solver");
+    if (opts.solver !== undefined && (penalty !== "l2" || opts.bcd !== undefined || positive)) {
+      throw new NumlaneError("invalid-value", `solver is for the L2 fits without bcd settings or positive (this fit is ${penalty !== "l2" ? penalty : positive ? "newGLMNET's" : "nl.bcd's"})`, "opts.solver");
     }
     if (opts.multiClass === "multinomial") {
       const classes = classCount(labels, opts.classes);
+      if (penalty === "elasticnet") throw new NumlaneError("invalid-value", "the multinomial fit takes \"l2\" or \"l1\"; elastic net is binary only", "opts.penalty");
+      if (positive) throw new NumlaneError("invalid-value", "positive is for the binary fit", "opts.positive");
       if (penalty === "l1" || opts.bcd !== undefined) {
+        for (const k of ["x0", "intercept0"] as const) {
+          if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `the multinomial ${opts.bcd !== undefined ? "fit with bcd settings takes bcd.x0" : "L1 fit takes no warm start"}`, `opts.${k}`);
+        }
         checkOptions("opts.bcd", opts.bcd, LOGISTIC_BCD_KEYS);
         // nl.bcd's softmax loss has neither intercepts nor weights.
         if (fitIntercept) throw new NumlaneError("invalid-value", `the multinomial ${opts.bcd !== undefined ? "fit with bcd settings" : "L1 fit"} has no intercept: pass fitIntercept: false`, "opts.fitIntercept");
@@ -133,37 +174,18 @@ export class Bcd {
       const y = classLabels(labels, n, classes);
       allFinite("A", D.data);
       refuseUnsafeScale("A", D.data);
-      return newtonLogistic(this.e, D, y, sw, { classes, C, fitIntercept, tol, maxIter, solver }, opts);
+      const warm = warmStart(opts.x0, opts.intercept0, p, classes, fitIntercept, false);
+      return newtonLogistic(this.e, D, y, sw, { classes, C, fitIntercept, tol, maxIter, solver, warm }, opts);
     }
     for (const k of ["bcd", "classes"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for multiClass: "multinomial"`, `opts.${k}`);
     allFinite("A", D.data);
     refuseUnsafeScale("A", D.data);
     const y = labelArray(labels, n);
     for (let i = 0; i < n; i++) if (y[i] !== 1 && y[i] !== -1) throw new NumlaneError("invalid-value", `labels must be −1 or 1; y[${i}] is ${y[i]}`, "y");
-    if (penalty === "l2") return newtonLogistic(this.e, D, y, sw, { classes: 1, C, fitIntercept, tol, maxIter, solver }, opts);
-    const heap = this.e.heap;
-    const fi = fitIntercept ? 1 : 0;
-    // One thread: newGLMNET's passes are single columns, too short to share.
-    const threads = 1;
-    const launchBytes = this.e.launchBytes(K.logistic_glmnet_f64, { n, p }, threads);
-    const scope = await this.e.scope({ signal: opts.signal, long: true }, [D.data, y, sw], 8 * (p + fi) + 64 + columnMajorBytes(this.e, D) + launchBytes);
-    try {
-      const ap = await columnMajor(this.e, scope, D, opts);
-      const w = scope.alloc(8 * (p + fi));
-      heap.f64.fill(0, w >> 3, (w >> 3) + p + fi);
-      const r = await scope.launch(K.logistic_glmnet_f64, {
-        a: ap, n, p, y: scope.input(y), sw: scope.input(sw), w, fitIntercept: fi, c: C, maxIter, tol,
-      }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
-      const x = this.e.copyOut(heap.f64.subarray(w >> 3, (w >> 3) + p));
-      const intercept = Float64Array.of(fi ? heap.f64[(w >> 3) + p] : 0);
-      let pen = 0;
-      for (let j = 0; j < p; j++) pen += Math.abs(x[j]);
-      // The loss is summed in wasm: the same bits in every runtime.
-      const reason = reasonName(r.reason) as LogisticReason;
-      return { x, intercept, objective: pen + C * r.loss, iterations: r.iterations, converged: reason === "converged", reason, violation: r.violation, history: new Float64Array(0) };
-    } finally {
-      scope.free();
-    }
+    const warm = warmStart(opts.x0, opts.intercept0, p, 1, fitIntercept, positive);
+    if (penalty === "l2" && !positive) return newtonLogistic(this.e, D, y, sw, { classes: 1, C, fitIntercept, tol, maxIter, solver, warm }, opts);
+    // newGLMNET: α‖w‖₁ + β/2·‖w‖² (L1: α = 1, β = 0; L2 with positive: α = 0, β = 1).
+    return glmnetLogistic(this.e, D, y, sw, { C, alpha: l1Ratio, beta: 1 - l1Ratio, positive, fitIntercept, tol, maxIter, warm }, opts);
   }
 
   /**

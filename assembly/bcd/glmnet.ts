@@ -1,9 +1,10 @@
-// Binary L1 logistic regression by newGLMNET (Yuan, Ho & Lin 2012; LIBLINEAR's
-// primal L1 solver): minimise
-//   ‖w‖₁ + C·Σ_i s_i·log(1 + exp(−y_i·(a_iᵀw + b))),
+// Binary L1 / elastic-net logistic regression by newGLMNET (Yuan, Ho & Lin
+// 2012; LIBLINEAR's primal L1 solver): minimise
+//   α‖w‖₁ + β/2·‖w‖² + C·Σ_i s_i·log(1 + exp(−y_i·(a_iᵀw + b))),  w ≥ 0 with positive,
 // A column-major n×p, y_i ∈ {−1, 1}, s the sample weights, b an unpenalised
-// intercept (w[p], with fitIntercept). Each outer step builds the loss's
-// quadratic model at w (gradient g, Hessian AᵀDA), minimises model + ‖·‖₁ by
+// intercept (w[p], with fitIntercept). Each outer step builds the smooth part's
+// quadratic model at w (gradient g + βw, Hessian AᵀDA + βI: the L2 term is a
+// diagonal shift), minimises model + α‖·‖₁ by
 // cyclic coordinate descent over the coordinates that may move (A·d kept, no
 // exp or log per coordinate: what makes it cheaper than a Newton step per
 // coordinate on the loss itself), then a backtracking line search on the true
@@ -36,18 +37,27 @@ const INNER_PASSES = 100;    // coordinate passes over the model per outer step,
 const INNER_FRACTION: f64 = 0.1;  // the model is minimised until its violation ≤ this × the loss's
 const SHRINK_MARGIN: f64 = 1e-2;  // a zero coordinate with |g| ≤ 1 − margin sits out the inner passes
 
-/** argmin_δ G·δ + ½H·δ² + |w + δ|. */
+/** argmin_δ G·δ + ½H·δ² + α|w + δ| (over w + δ ≥ 0 when pos). */
 // @ts-ignore: decorator
-@inline function l1Step(w: f64, g: f64, h: f64): f64 {
-  if (g + 1 <= h * w) return -(g + 1) / h;
-  if (g - 1 >= h * w) return -(g - 1) / h;
+@inline function l1Step(w: f64, g: f64, h: f64, alpha: f64, pos: bool): f64 {
+  if (pos) return max(-(g + alpha) / h, -w);
+  if (g + alpha <= h * w) return -(g + alpha) / h;
+  if (g - alpha >= h * w) return -(g - alpha) / h;
   return -w;
 }
 
-/** The minimum-norm subgradient's size at coordinate value w with loss gradient g (penalised). */
+/** The minimum-norm subgradient's size at coordinate value w with smooth gradient g (α|w|, and w ≥ 0 with pos). */
 // @ts-ignore: decorator
-@inline function violation(w: f64, g: f64): f64 {
-  return w > 0 ? Math.abs(g + 1) : w < 0 ? Math.abs(g - 1) : max(Math.abs(g) - 1, 0);
+@inline function violation(w: f64, g: f64, alpha: f64, pos: bool): f64 {
+  if (w > 0) return Math.abs(g + alpha);
+  if (w < 0) return Math.abs(g - alpha);
+  return pos ? max(-(g + alpha), 0) : max(Math.abs(g) - alpha, 0);
+}
+
+/** Whether a zero coordinate with gradient g may move (outside the margin of its optimality condition). */
+// @ts-ignore: decorator
+@inline function mayMove(g: f64, alpha: f64, pos: bool): bool {
+  return (pos ? -g : Math.abs(g)) > alpha * (1 - SHRINK_MARGIN);
 }
 
 function sum(v: usize, n: i32): f64 {
@@ -91,13 +101,34 @@ function loss(z: usize, xd: usize, lambda: f64, y: usize, sw: usize, n: i32): f6
 }
 
 /**
- * On entry w (p entries, +1 with the intercept) holds zeros. Stops when the
- * largest optimality violation at w is ≤ tol × that at the start (checked on
- * every coordinate, after each step), when no step lowers the objective in
+ * The largest optimality violation at w = 0 (z = 0): the reference of the
+ * stopping rule, whatever the start; computed as the first step of a cold
+ * start computes it (the same bits).
+ */
+function violationAtZero(a: usize, n: i32, p: i32, coords: i32, y: usize, sw: usize, c: f64, alpha: f64, pos: bool, r: usize): f64 {
+  for (let i = 0; i < n; i++) {
+    const yi = load<f64>(at(y, i)), cs = c * load<f64>(at(sw, i));
+    const t = 1.0 / (1.0 + Math.exp(-yi * 0.0));
+    store<f64>(at(r, i), cs * (t - 1.0) * yi);
+  }
+  let v: f64 = 0;
+  for (let j = 0; j < coords; j++) {
+    const gj = j < p ? dot(a + ((<usize>j * n) << 3), r, n) : sum(r, n);
+    v = max(v, j < p ? violation(0, gj, alpha, pos) : Math.abs(gj));
+  }
+  return v;
+}
+
+/**
+ * On entry w (p entries, +1 with the intercept) holds the start: zeros, or
+ * a warm start (warm ≠ 0; w ≥ 0 with positive). Stops when the largest
+ * optimality violation at w is ≤ tol × that at w = 0 (checked on every
+ * coordinate, after each step), when no step lowers the objective in
  * floating point (breakdown), or after maxIter outer steps.
  */
 export function logistic_glmnet_f64(
   a: usize, n: i32, p: i32, y: usize, sw: usize, w: usize, fitIntercept: i32, c: f64,
+  alpha: f64, beta: f64, positive: i32, warm: i32,
   maxIter: i32, tol: f64, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
@@ -107,13 +138,29 @@ export function logistic_glmnet_f64(
   const dd = work + workOffset(W_D, n, p), r = work + workOffset(W_R, n, p), dxd = work + workOffset(W_DXD, n, p);
   const g = work + workOffset(W_G, n, p), h = work + workOffset(W_H, n, p);
   const dir = work + workOffset(W_DIR, n, p), active = work + workOffset(W_ACTIVE, n, p);
-  for (let i = 0; i < n; i++) store<f64>(at(z, i), 0);
-  let l1: f64 = 0;
-  let f = c * loss(z, z, 0, y, sw, n);
+  const pos = positive != 0;
   let first: f64 = -1, viol: f64 = 0;
+  for (let i = 0; i < n; i++) store<f64>(at(z, i), 0);
+  let l1: f64 = 0, sq: f64 = 0;
+  if (warm != 0) {
+    first = violationAtZero(a, n, p, coords, y, sw, c, alpha, pos, r);
+    // z = A·w + b, ‖w‖₁ and ‖w‖² at the start.
+    for (let j = 0; j < p; j++) {
+      const wj = load<f64>(at(w, j));
+      if (wj == 0) continue;
+      axpy(wj, a + ((<usize>j * n) << 3), z, n);
+      l1 += Math.abs(wj);
+      sq += wj * wj;
+    }
+    if (fitIntercept != 0) {
+      const b = load<f64>(at(w, p));
+      for (let i = 0; i < n; i++) store<f64>(at(z, i), load<f64>(at(z, i)) + b);
+    }
+  }
+  let f = c * loss(z, z, 0, y, sw, n) + alpha * l1 + 0.5 * beta * sq;
   let iter = 0, reason = MAX_ITERATIONS;
   while (true) {
-    // The quadratic model at w: r = C·s·∂loss/∂z, D = C·s·∂²loss/∂z², g = Aᵀr, diag(AᵀDA).
+    // The quadratic model at w: r = C·s·∂loss/∂z, D = C·s·∂²loss/∂z², g = Aᵀr + βw, diag(AᵀDA) + β.
     for (let i = 0; i < n; i++) {
       const yi = load<f64>(at(y, i)), cs = c * load<f64>(at(sw, i));
       const t = 1.0 / (1.0 + Math.exp(-yi * load<f64>(at(z, i))));  // σ(y·z)
@@ -125,13 +172,14 @@ export function logistic_glmnet_f64(
     let nActive = 0;
     for (let j = 0; j < coords; j++) {
       const col = a + ((<usize>j * n) << 3);
-      const gj = j < p ? dot(col, r, n) : sum(r, n);
-      const hj = (j < p ? dotSq(col, dd, n) : sum(dd, n)) + 1e-12;
+      const wj = load<f64>(at(w, j));
+      let gj = j < p ? dot(col, r, n) : sum(r, n);
+      let hj = (j < p ? dotSq(col, dd, n) : sum(dd, n)) + 1e-12;
+      if (beta != 0 && j < p) { gj += beta * wj; hj += beta; }
       store<f64>(at(g, j), gj);
       store<f64>(at(h, j), hj);
-      const wj = load<f64>(at(w, j));
-      viol = max(viol, j < p ? violation(wj, gj) : Math.abs(gj));
-      if (j == p || wj != 0 || Math.abs(gj) > 1 - SHRINK_MARGIN) store<i32>(active + (<usize>(nActive++) << 2), j);
+      viol = max(viol, j < p ? violation(wj, gj, alpha, pos) : Math.abs(gj));
+      if (j == p || wj != 0 || mayMove(gj, alpha, pos)) store<i32>(active + (<usize>(nActive++) << 2), j);
     }
     if (first < 0) first = viol;
     reportProgress(team, iter, viol);
@@ -140,7 +188,7 @@ export function logistic_glmnet_f64(
     if (aborted(team)) { reason = ABORTED; break; }
     iter++;
 
-    // Coordinate descent on g·d + ½dᵀAᵀDA·d + ‖w + d‖₁ over the active coordinates; A·d in xd.
+    // Coordinate descent on g·d + ½dᵀ(AᵀDA + βI)·d + α‖w + d‖₁ over the active coordinates; A·d in xd.
     for (let i = 0; i < n; i++) { store<f64>(at(xd, i), 0); store<f64>(at(dxd, i), 0); }
     for (let k = 0; k < nActive; k++) store<f64>(at(dir, load<i32>(active + (<usize>k << 2))), 0);
     let stop = false;
@@ -150,13 +198,14 @@ export function logistic_glmnet_f64(
       for (let k = 0; k < nActive; k++) {
         const j = load<i32>(active + (<usize>k << 2));
         const col = j < p ? a + ((<usize>j * n) << 3) : 0;
-        // The model's gradient along j: g_j + (AᵀD·A·d)_j, with D·(A·d) kept in dxd.
-        const G = load<f64>(at(g, j)) + (j < p ? dot(col, dxd, n) : sum(dxd, n));
-        const H = load<f64>(at(h, j));
+        // The model's gradient along j: g_j + (AᵀD·A·d)_j + β·d_j, with D·(A·d) kept in dxd.
         const dj = load<f64>(at(dir, j)), wd = load<f64>(at(w, j)) + dj;
+        let G = load<f64>(at(g, j)) + (j < p ? dot(col, dxd, n) : sum(dxd, n));
+        if (beta != 0 && j < p) G += beta * dj;
+        const H = load<f64>(at(h, j));
         let delta: f64;
         if (j == p) { delta = -G / H; inner = max(inner, Math.abs(G)); }
-        else { delta = l1Step(wd, G, H); inner = max(inner, violation(wd, G)); }
+        else { delta = l1Step(wd, G, H, alpha, pos); inner = max(inner, violation(wd, G, alpha, pos)); }
         if (delta == 0) continue;
         store<f64>(at(dir, j), dj + delta);
         modelStep(delta, col, dd, xd, dxd, n);
@@ -166,24 +215,25 @@ export function logistic_glmnet_f64(
 
     if (stop) { reason = ABORTED; break; }
     // Backtracking on the true objective along d.
-    // The model's decrease at the full step: g·d + ‖w + d‖₁ − ‖w‖₁ (< 0).
-    let decrease: f64 = 0, l1New: f64 = 0;
+    // The model's decrease at the full step: g·d + α(‖w + d‖₁ − ‖w‖₁) (< 0; g holds βw).
+    let decrease: f64 = 0, l1New: f64 = 0, sqNew: f64 = 0;
     for (let k = 0; k < nActive; k++) {
       const j = load<i32>(active + (<usize>k << 2));
       const wj = load<f64>(at(w, j)), dj = load<f64>(at(dir, j));
       decrease += load<f64>(at(g, j)) * dj;
-      if (j != p) decrease += Math.abs(wj + dj) - Math.abs(wj);
+      if (j != p) decrease += alpha * (Math.abs(wj + dj) - Math.abs(wj));
     }
     let lambda: f64 = 1, accepted = false, fNew: f64 = f;
     for (let t = 0; t < MAX_HALVINGS; t++) {
-      l1New = l1;
+      l1New = l1; sqNew = sq;
       for (let k = 0; k < nActive; k++) {
         const j = load<i32>(active + (<usize>k << 2));
         if (j == p) continue;
-        const wj = load<f64>(at(w, j));
-        l1New += Math.abs(wj + lambda * load<f64>(at(dir, j))) - Math.abs(wj);
+        const wj = load<f64>(at(w, j)), wt = wj + lambda * load<f64>(at(dir, j));
+        l1New += Math.abs(wt) - Math.abs(wj);
+        if (beta != 0) sqNew += wt * wt - wj * wj;
       }
-      fNew = c * loss(z, xd, lambda, y, sw, n) + l1New;
+      fNew = c * loss(z, xd, lambda, y, sw, n) + alpha * l1New + 0.5 * beta * sqNew;
       if (fNew - f <= SIGMA * lambda * decrease) { accepted = true; break; }
       lambda *= 0.5;
     }
@@ -194,9 +244,9 @@ export function logistic_glmnet_f64(
     }
     axpy(lambda, xd, z, n);
     f = fNew;
-    // ‖w‖₁ afresh: no drift from the running differences.
-    l1 = 0;
-    for (let j = 0; j < p; j++) l1 += Math.abs(load<f64>(at(w, j)));
+    // ‖w‖₁ and ‖w‖² afresh: no drift from the running differences.
+    l1 = 0; sq = 0;
+    for (let j = 0; j < p; j++) { const wj = load<f64>(at(w, j)); l1 += Math.abs(wj); sq += wj * wj; }
   }
   store<f64>(at(out, LogisticGlmnetF64Out.loss), loss(z, z, 0, y, sw, n));
   store<f64>(at(out, LogisticGlmnetF64Out.iterations), <f64>iter);

@@ -451,6 +451,7 @@ function run(cmd: i32, v: usize, nthreads: i32, team: usize): void {
 }
 
 let gEvals: i32 = 0;  // thread 0: function evaluations (CMD_LOSS) so far
+let gRef: f64 = -1;   // thread 0: ‖∇f(0)‖ for a warm start (−1: the start is 0)
 
 /** Thread 0: posts a command; every thread runs it. */
 function command(ctl: usize, cmd: i32, v: usize, nthreads: i32, team: usize): void {
@@ -478,14 +479,15 @@ function normM(a: usize, w: usize, m: i32, inverse: bool): f64 {
 }
 
 /**
- * Starts from x (any point: a warm start). Stops when ‖∇f(x)‖ ≤ tol·‖∇f(x₀)‖
- * (LIBLINEAR's rule; the gradient of the returned x, computed after its last
- * step), after maxIter Newton steps, on an abort, or when no step lowers f in
- * floating point (breakdown).
+ * Starts from x: zeros, or a warm start (warm ≠ 0). Stops when ‖∇f(x)‖ ≤
+ * tol·‖∇f(0)‖ (LIBLINEAR's rule, against the gradient at 0 whatever the
+ * start; the gradient of the returned x, computed after its last step), after
+ * maxIter Newton steps, on an abort, or when no step lowers f in floating
+ * point (breakdown).
  */
 export function logistic_newton_f64(
   a: usize, n: i32, p: i32, k: i32, y: usize, sw: usize, x: usize, c: f64, fitIntercept: i32,
-  maxIter: i32, tol: f64, solver: i32, work: usize, out: usize,
+  maxIter: i32, tol: f64, solver: i32, warm: i32, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   const fi = fitIntercept != 0, pp = p + (fi ? 1 : 0), m = k * pp;
@@ -513,6 +515,15 @@ export function logistic_newton_f64(
   }
 
   gEvals = 0;
+  gRef = -1;
+  if (warm != 0) {
+    // The stopping rule's reference, ‖∇f(0)‖: one evaluation at 0 (in the trial point's region, free until the first step).
+    const xt = work + workOffset(W_XT, n, m, k);
+    for (let i = 0; i < m; i++) store<f64>(at(xt, i), 0);
+    command(ctl, CMD_LOSS, xt, nthreads, team);
+    command(ctl, CMD_GRAD, xt, nthreads, team);
+    gRef = Math.sqrt(dotM(gG, gG, m));
+  }
   if (solver == 1) {
     lbfgs(x, m, p, pp, fi, c, maxIter, tol, work, out, ctl, team, nthreads);
     return;
@@ -526,7 +537,7 @@ export function logistic_newton_f64(
   let f = loss + 0.5 * penaltySq(x, m, pp, p, fi);
   command(ctl, CMD_GRAD, x, nthreads, team);
   let gnorm = Math.sqrt(dotM(g, g, m));
-  const gnorm0 = gnorm;
+  const gnorm0 = gRef >= 0 ? gRef : gnorm;
   let delta = normM(g, md, m, true);
   let iter = 0, cgTotal = 0, reason = MAX_ITERATIONS;
   reportProgress(team, 0, f);
@@ -732,7 +743,7 @@ function lbfgs(x: usize, m: i32, p: i32, pp: i32, fi: bool, c: f64, maxIter: i32
     useGram = cholesky(gram, pp, 0.1 * q * (1.0 - q) * c, p);
   }
   let gnorm = Math.sqrt(dotM(g, g, m));
-  const gnorm0 = gnorm;
+  const gnorm0 = gRef >= 0 ? gRef : gnorm;
   let iter = 0, pairs = 0, newest = MEM - 1, reason = MAX_ITERATIONS;
   let gamma = 1.0;
   reportProgress(team, 0, f);

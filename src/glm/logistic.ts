@@ -1,6 +1,8 @@
-// L2 logistic regression by L-BFGS or a trust-region Newton method (assembly/bcd/newton.ts),
-// binary or multinomial, with intercepts and sample weights: the shared checks
-// of labels and weights, and the launch.
+// Logistic regression's launches: L2 by L-BFGS or a trust-region Newton method
+// (assembly/bcd/newton.ts), binary or multinomial; binary L1 / elastic net (and
+// L2 with positive) by newGLMNET (assembly/bcd/glmnet.ts); with intercepts,
+// sample weights and warm starts: the shared checks of labels, weights and
+// starting points, and the launches.
 import { NumlaneError } from "../errors.js";
 import { reasonName, type CallOptions, type Engine } from "../engine.js";
 import type { DenseMatrix } from "../matrix.js";
@@ -62,6 +64,49 @@ export function sampleWeights(w: unknown, n: number): Float64Array {
   return v;
 }
 
+/** A numeric array option (Float64Array or number[]) as f64, `length` finite entries; `what` names them in the message. */
+function numbers(name: string, v: unknown, length: number, what: string): Float64Array {
+  let out: Float64Array;
+  if (Array.isArray(v)) {
+    const bad = v.findIndex((x) => typeof x !== "number");
+    if (bad >= 0) throw new NumlaneError("invalid-type", `expected numbers; ${name.slice(5)}[${bad}] is ${typeof v[bad]}`, name);
+    out = Float64Array.from(v);
+  } else {
+    out = Float64Array.from(float64Array(name, v));
+  }
+  if (out.length !== length) throw new NumlaneError("invalid-shape", `expected ${length} entries (${what}), got ${out.length}`, name);
+  allFinite(name, out);
+  return out;
+}
+
+/** A warm start: coefficients (classes×p, class k at k·p) and intercepts (one per class). */
+export interface WarmStart {
+  x: Float64Array;
+  intercept: Float64Array;
+}
+
+/**
+ * opts.x0 and opts.intercept0 checked (lengths, finite; x0 ≥ 0 with positive;
+ * intercept0 only with fitIntercept): undefined when neither is given, else the
+ * start with zeros for the one left out.
+ */
+export function warmStart(x0: unknown, intercept0: unknown, p: number, classes: number, fitIntercept: boolean, positive: boolean): WarmStart | undefined {
+  if (x0 === undefined && intercept0 === undefined) return undefined;
+  const shape = classes === 1 ? `A's ${p} columns` : `${classes} classes × ${p} columns, class k at k·p`;
+  const x = x0 === undefined ? new Float64Array(classes * p) : numbers("opts.x0", x0, classes * p, shape);
+  if (positive) {
+    const bad = x.findIndex((v) => v < 0);
+    if (bad >= 0) throw new NumlaneError("invalid-value", `must be ≥ 0 with positive; x0[${bad}] is ${x[bad]}`, "opts.x0");
+  }
+  let intercept: Float64Array = new Float64Array(classes);
+  if (intercept0 !== undefined) {
+    if (!fitIntercept) throw new NumlaneError("invalid-value", "there is no intercept to start: fitIntercept is false", "opts.intercept0");
+    intercept = typeof intercept0 === "number" && classes === 1 ? numbers("opts.intercept0", [intercept0], 1, "one")
+      : numbers("opts.intercept0", intercept0, classes, classes === 1 ? "one, or a number" : "one per class");
+  }
+  return { x, intercept };
+}
+
 export interface NewtonFit {
   /** 1 (binary, y ∈ {−1, 1}) or the number of classes (y class indices). */
   classes: number;
@@ -70,6 +115,7 @@ export interface NewtonFit {
   tol: number;
   maxIter: number;
   solver: LogisticSolver;
+  warm?: WarmStart;
 }
 
 /** The L2 fits' methods: a trust-region Newton method (TRON) or L-BFGS. */
@@ -89,8 +135,14 @@ export async function newtonLogistic(e: Engine, D: DenseMatrix, y: Float64Array,
     const a = await columnMajor(e, scope, D, opts);
     const x = scope.alloc(8 * m);
     e.heap.f64.fill(0, x >> 3, (x >> 3) + m);
+    if (fit.warm) {
+      for (let c = 0; c < k; c++) {
+        e.heap.f64.set(fit.warm.x.subarray(c * p, (c + 1) * p), (x >> 3) + c * pp);
+        if (fi) e.heap.f64[(x >> 3) + c * pp + p] = fit.warm.intercept[c];
+      }
+    }
     const r = await scope.launch(K.logistic_newton_f64, {
-      a, n, p, k, y: scope.input(y), sw: scope.input(sw), x, c: fit.C, fitIntercept: fi, maxIter: fit.maxIter, tol: fit.tol, solver,
+      a, n, p, k, y: scope.input(y), sw: scope.input(sw), x, c: fit.C, fitIntercept: fi, maxIter: fit.maxIter, tol: fit.tol, solver, warm: fit.warm ? 1 : 0,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
     const all = e.heap.f64.subarray(x >> 3, (x >> 3) + m);
     const coef = new Float64Array(k * p), intercept = new Float64Array(k);
@@ -110,6 +162,54 @@ export async function newtonLogistic(e: Engine, D: DenseMatrix, y: Float64Array,
       converged: reason === "converged", reason, gradNorm: r.gradNorm, evaluations: r.evaluations,
       ...(solver === 0 ? { cgIterations: r.cgIterations } : {}), history: new Float64Array(0),
     };
+  } finally {
+    scope.free();
+  }
+}
+
+export interface GlmnetFit {
+  C: number;
+  /** The penalty α‖w‖₁ + β/2·‖w‖². */
+  alpha: number;
+  beta: number;
+  positive: boolean;
+  fitIntercept: boolean;
+  tol: number;
+  maxIter: number;
+  warm?: WarmStart;
+}
+
+/**
+ * Binary α‖w‖₁ + β/2·‖w‖² + C·Σ s_i·ℓ_i (w ≥ 0 with positive) by newGLMNET in
+ * one launch, on one thread (its passes are single columns, too short to
+ * share); A dense, y (−1/1) and s checked.
+ */
+export async function glmnetLogistic(e: Engine, D: DenseMatrix, y: Float64Array, sw: Float64Array, fit: GlmnetFit, opts: CallOptions): Promise<LogisticResult> {
+  const n = D.rows, p = D.cols, fi = fit.fitIntercept ? 1 : 0;
+  const heap = e.heap;
+  const threads = 1;
+  const launchBytes = e.launchBytes(K.logistic_glmnet_f64, { n, p }, threads);
+  const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, y, sw], 8 * (p + fi) + 64 + columnMajorBytes(e, D) + launchBytes);
+  try {
+    const ap = await columnMajor(e, scope, D, opts);
+    const w = scope.alloc(8 * (p + fi));
+    heap.f64.fill(0, w >> 3, (w >> 3) + p + fi);
+    if (fit.warm) {
+      heap.f64.set(fit.warm.x, w >> 3);
+      if (fi) heap.f64[(w >> 3) + p] = fit.warm.intercept[0];
+    }
+    const r = await scope.launch(K.logistic_glmnet_f64, {
+      a: ap, n, p, y: scope.input(y), sw: scope.input(sw), w, fitIntercept: fi, c: fit.C,
+      alpha: fit.alpha, beta: fit.beta, positive: fit.positive ? 1 : 0, warm: fit.warm ? 1 : 0, maxIter: fit.maxIter, tol: fit.tol,
+    }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+    const x = e.copyOut(heap.f64.subarray(w >> 3, (w >> 3) + p));
+    const intercept = Float64Array.of(fi ? heap.f64[(w >> 3) + p] : 0);
+    let l1 = 0, sq = 0;
+    for (let j = 0; j < p; j++) { l1 += Math.abs(x[j]); sq += x[j] * x[j]; }
+    // The loss is summed in wasm: the same bits in every runtime.
+    const pen = fit.beta === 0 ? fit.alpha * l1 : fit.alpha * l1 + 0.5 * fit.beta * sq;
+    const reason = reasonName(r.reason) as LogisticReason;
+    return { x, intercept, objective: pen + fit.C * r.loss, iterations: r.iterations, converged: reason === "converged", reason, violation: r.violation, history: new Float64Array(0) };
   } finally {
     scope.free();
   }
