@@ -16,9 +16,9 @@ import { dot, dotSq } from "../core/dots";
 import { ABORTED, BREAKDOWN, CONVERGED, LogisticGlmnetF64Out, MAX_ITERATIONS } from "../generated/layouts";
 
 // Workspace regions, each padded to 64 bytes: n-vectors, then (p+1)-vectors.
-const W_Z = 0, W_XD = 1, W_D = 2, W_R = 3, W_DXD = 4;  // n each
-const W_G = 5, W_H = 6, W_DIR = 7, W_ACTIVE = 8;         // p + 1 each
-const W_END = 9;
+const W_Z = 0, W_XD = 1, W_D = 2, W_R = 3, W_DXD = 4, W_Q = 5;  // n each
+const W_G = 6, W_H = 7, W_DIR = 8, W_ACTIVE = 9;                // p + 1 each
+const W_END = 10;
 
 function workOffset(region: i32, n: i32, p: i32): usize {
   let bytes: usize = 0;
@@ -90,6 +90,26 @@ function modelStep(delta: f64, col: usize, dd: usize, xd: usize, dxd: usize, n: 
   }
 }
 
+/**
+ * C·Σ s_i·(ℓ_i(z + λ·xd) − ℓ_i(z)), each term as log1p(q_i·expm1(δ_i)), q_i =
+ * σ(−y_i·z_i), δ_i = −y_i·λ·xd_i: accurate to the change itself, where the
+ * difference of the two sums is lost in f's rounding near the optimum.
+ */
+function lossChange(z: usize, xd: usize, lambda: f64, q: usize, y: usize, sw: usize, c: f64, n: i32): f64 {
+  let t: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const yi = load<f64>(at(y, i)), dl = -yi * lambda * load<f64>(at(xd, i));
+    let d: f64;
+    if (dl < 700) d = Math.log1p(load<f64>(at(q, i)) * Math.expm1(dl));
+    else {  // expm1 would overflow: the plain difference (δ dominates)
+      const u = -yi * load<f64>(at(z, i)), v = u + dl;
+      d = (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v))) - (u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u)));
+    }
+    t += c * load<f64>(at(sw, i)) * d;
+  }
+  return t;
+}
+
 /** Σ s_i·log(1 + exp(−y_i·(z_i + λ·xd_i))). */
 function loss(z: usize, xd: usize, lambda: f64, y: usize, sw: usize, n: i32): f64 {
   let t: f64 = 0;
@@ -136,28 +156,24 @@ export function logistic_glmnet_f64(
   const coords = p + (fitIntercept != 0 ? 1 : 0);
   const z = work + workOffset(W_Z, n, p), xd = work + workOffset(W_XD, n, p);
   const dd = work + workOffset(W_D, n, p), r = work + workOffset(W_R, n, p), dxd = work + workOffset(W_DXD, n, p);
+  const q = work + workOffset(W_Q, n, p);
   const g = work + workOffset(W_G, n, p), h = work + workOffset(W_H, n, p);
   const dir = work + workOffset(W_DIR, n, p), active = work + workOffset(W_ACTIVE, n, p);
   const pos = positive != 0;
   let first: f64 = -1, viol: f64 = 0;
   for (let i = 0; i < n; i++) store<f64>(at(z, i), 0);
-  let l1: f64 = 0, sq: f64 = 0;
   if (warm != 0) {
     first = violationAtZero(a, n, p, coords, y, sw, c, alpha, pos, r);
-    // z = A·w + b, ‖w‖₁ and ‖w‖² at the start.
+    // z = A·w + b at the start.
     for (let j = 0; j < p; j++) {
       const wj = load<f64>(at(w, j));
-      if (wj == 0) continue;
-      axpy(wj, a + ((<usize>j * n) << 3), z, n);
-      l1 += Math.abs(wj);
-      sq += wj * wj;
+      if (wj != 0) axpy(wj, a + ((<usize>j * n) << 3), z, n);
     }
     if (fitIntercept != 0) {
       const b = load<f64>(at(w, p));
       for (let i = 0; i < n; i++) store<f64>(at(z, i), load<f64>(at(z, i)) + b);
     }
   }
-  let f = c * loss(z, z, 0, y, sw, n) + alpha * l1 + 0.5 * beta * sq;
   let iter = 0, reason = MAX_ITERATIONS;
   while (true) {
     // The quadratic model at w: r = C·s·∂loss/∂z, D = C·s·∂²loss/∂z², g = Aᵀr + βw, diag(AᵀDA) + β.
@@ -165,6 +181,7 @@ export function logistic_glmnet_f64(
       const yi = load<f64>(at(y, i)), cs = c * load<f64>(at(sw, i));
       const t = 1.0 / (1.0 + Math.exp(-yi * load<f64>(at(z, i))));  // σ(y·z)
       store<f64>(at(r, i), cs * (t - 1.0) * yi);
+      store<f64>(at(q, i), 1.0 - t);  // σ(−y·z), for the line search
       // D > 0 keeps every coordinate's curvature positive.
       store<f64>(at(dd, i), max(cs * t * (1.0 - t), 1e-12 * cs));
     }
@@ -214,27 +231,27 @@ export function logistic_glmnet_f64(
     }
 
     if (stop) { reason = ABORTED; break; }
-    // Backtracking on the true objective along d.
+    // Backtracking on the true objective along d, by its change (terms accurate to the change).
     // The model's decrease at the full step: g·d + α(‖w + d‖₁ − ‖w‖₁) (< 0; g holds βw).
-    let decrease: f64 = 0, l1New: f64 = 0, sqNew: f64 = 0;
+    let decrease: f64 = 0;
     for (let k = 0; k < nActive; k++) {
       const j = load<i32>(active + (<usize>k << 2));
       const wj = load<f64>(at(w, j)), dj = load<f64>(at(dir, j));
       decrease += load<f64>(at(g, j)) * dj;
       if (j != p) decrease += alpha * (Math.abs(wj + dj) - Math.abs(wj));
     }
-    let lambda: f64 = 1, accepted = false, fNew: f64 = f;
+    let lambda: f64 = 1, accepted = false, change: f64 = 0;
     for (let t = 0; t < MAX_HALVINGS; t++) {
-      l1New = l1; sqNew = sq;
+      let dl1: f64 = 0, dsq: f64 = 0;
       for (let k = 0; k < nActive; k++) {
         const j = load<i32>(active + (<usize>k << 2));
         if (j == p) continue;
         const wj = load<f64>(at(w, j)), wt = wj + lambda * load<f64>(at(dir, j));
-        l1New += Math.abs(wt) - Math.abs(wj);
-        if (beta != 0) sqNew += wt * wt - wj * wj;
+        dl1 += Math.abs(wt) - Math.abs(wj);
+        if (beta != 0) dsq += wt * wt - wj * wj;
       }
-      fNew = c * loss(z, xd, lambda, y, sw, n) + alpha * l1New + 0.5 * beta * sqNew;
-      if (fNew - f <= SIGMA * lambda * decrease) { accepted = true; break; }
+      change = lossChange(z, xd, lambda, q, y, sw, c, n) + alpha * dl1 + 0.5 * beta * dsq;
+      if (change <= SIGMA * lambda * decrease) { accepted = true; break; }
       lambda *= 0.5;
     }
     if (!accepted) { reason = BREAKDOWN; break; }
@@ -243,10 +260,6 @@ export function logistic_glmnet_f64(
       store<f64>(at(w, j), load<f64>(at(w, j)) + lambda * load<f64>(at(dir, j)));
     }
     axpy(lambda, xd, z, n);
-    f = fNew;
-    // ‖w‖₁ and ‖w‖² afresh: no drift from the running differences.
-    l1 = 0; sq = 0;
-    for (let j = 0; j < p; j++) { const wj = load<f64>(at(w, j)); l1 += Math.abs(wj); sq += wj * wj; }
   }
   store<f64>(at(out, LogisticGlmnetF64Out.loss), loss(z, z, 0, y, sw, n));
   store<f64>(at(out, LogisticGlmnetF64Out.iterations), <f64>iter);
