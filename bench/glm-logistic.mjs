@@ -1,12 +1,14 @@
 // npm run bench -- glm-logistic: nl.logisticRegression against scikit-learn's
-// LogisticRegression (liblinear and lbfgs), one thread each side
+// LogisticRegression (liblinear, lbfgs; saga for the elastic net), one thread each side
 // (OPENBLAS_NUM_THREADS=1 for the peer), interleaved round by round, medians
 // of CPU time (process.cpuUsage here, time.process_time there), each side's
-// objective in numlane's scaling (½‖W‖² or ‖W‖₁, + C·Σ loss) beside it.
-// Binary fits have no intercept (liblinear penalises its own). The peers run at
+// objective in numlane's scaling (½‖W‖², ‖W‖₁ or ρ‖w‖₁ + (1 − ρ)/2‖w‖², + C·Σ
+// loss) beside it. Binary L1/L2 fits have no intercept (liblinear penalises its
+// own); the elastic net (saga: standardised columns, which saga needs) has one. The peers run at
 // scikit-learn's tol (1e-4); ours (L2: each solver, L-BFGS and TRON) is the
 // loosest of 1000× LIBLINEAR's effective one, tol·max(min(#pos, #neg), 1)/n,
-// and half-decades below it whose objective is within 1e-8 of every peer's. Results: bench/results/glm-logistic.json.
+// and half-decades below it whose objective is within 1e-8 of every peer's. Results: bench/results/glm-logistic.json
+// (GLM_LOGISTIC_PENALTIES=elasticnet,l1 runs those penalties only, into glm-logistic-<penalties>.json).
 import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +20,7 @@ const TOL = 1e-4;  // scikit-learn's default
 
 const datasets = [
   { name: "breast_cancer", rounds: 15 },
+  { name: "breast_cancer_scaled", rounds: 15 },
   { name: "synthetic", n: 10000, p: 1000, seed: 0, rounds: 3 },
   { name: "digits", rounds: 9 },
 ];
@@ -30,7 +33,11 @@ const problems = [
   // lbfgs@100: scikit-learn's default max_iter, where lbfgs stops before its tol on digits.
   { data: "digits", penalty: "l2", multinomial: true, peers: ["lbfgs"] },
   { data: "digits", penalty: "l2", multinomial: true, peers: ["lbfgs@100"] },
-];
+  // saga is scikit-learn's one elastic-net solver (67 s a fit on the 10000×1000 set: not run).
+  { data: "breast_cancer_scaled", penalty: "elasticnet", l1Ratio: 0.5, fitIntercept: true, peers: ["saga"] },
+  // saga at its default tol stops ~1e-4 above the optimum: also to a tight objective (peer tol 1e-8).
+  { data: "breast_cancer_scaled", penalty: "elasticnet", l1Ratio: 0.5, fitIntercept: true, peers: ["saga"], peerTol: 1e-8 },
+].filter((pr) => !process.env.GLM_LOGISTIC_PENALTIES || process.env.GLM_LOGISTIC_PENALTIES.split(",").includes(pr.penalty));
 
 function cpu(fn) {
   const c0 = process.cpuUsage();
@@ -44,7 +51,7 @@ export default async function main() {
   if (!py) return;
   const nl = await init({ threads: 1 });
   const loaded = {};
-  for (const d of datasets) {
+  for (const d of datasets.filter((d) => problems.some((pr) => pr.data === d.name))) {
     const xfile = join(tmpdir(), `glm-logistic-${d.name}-X.f64`), yfile = join(tmpdir(), `glm-logistic-${d.name}-y.f64`);
     const { n, p } = await py.ask({ op: "data", ...d, xfile, yfile });
     const X = new Float64Array(readFileSync(xfile).buffer.slice(0));
@@ -55,7 +62,7 @@ export default async function main() {
   const rows = [], results = [];
   for (const pr of problems) {
     const d = loaded[pr.data], C = 1;
-    const fitIntercept = !!pr.multinomial;
+    const fitIntercept = pr.fitIntercept ?? !!pr.multinomial;
     let labels, tol;
     if (pr.multinomial) { labels = Int32Array.from(d.y); tol = TOL; }
     else {
@@ -66,10 +73,10 @@ export default async function main() {
     // L2: both solvers, each at its own tol; L1: newGLMNET.
     const solvers = pr.penalty === "l2" ? ["lbfgs", "newton"] : [undefined];
     const fitOurs = (solver, t) => nl.logisticRegression(d.A, labels, {
-      C, penalty: pr.penalty, tol: t, fitIntercept, maxIter: 100000, ...(solver ? { solver } : {}), ...(pr.multinomial ? { multiClass: "multinomial" } : {}),
+      C, penalty: pr.penalty, ...(pr.l1Ratio !== undefined ? { l1Ratio: pr.l1Ratio } : {}), tol: t, fitIntercept, maxIter: 100000, ...(solver ? { solver } : {}), ...(pr.multinomial ? { multiClass: "multinomial" } : {}),
     });
     // A peer "solver@k" runs with max_iter k (default 10000).
-    const peerFit = (peer) => py.ask({ op: "fit", name: pr.data, solver: peer.split("@")[0], penalty: pr.penalty, C, tol: TOL, maxIter: +(peer.split("@")[1] ?? 10000), fitIntercept });
+    const peerFit = (peer) => py.ask({ op: "fit", name: pr.data, solver: peer.split("@")[0], penalty: pr.penalty, l1Ratio: pr.l1Ratio, C, tol: pr.peerTol ?? TOL, maxIter: +(peer.split("@")[1] ?? 10000), fitIntercept });
     const peerFits = await Promise.all(pr.peers.map(peerFit));
     // Equal objective: our loosest tol (from 1000× LIBLINEAR's effective one down by
     // half-decades) that reaches every peer's objective to 1e-8 (relative).
@@ -96,7 +103,7 @@ export default async function main() {
       for (const c of order) { const out = await c.run(); samples.get(c.name).push(out.seconds); last[c.name] = out; }
     }
     const ms = Object.fromEntries([...samples].map(([k, v]) => [k, median(v) * 1e3]));
-    const label = `${pr.data} ${d.n}×${d.p} ${pr.multinomial ? "multinomial " : "binary "}${pr.penalty} C=1`;
+    const label = `${pr.data} ${d.n}×${d.p} ${pr.multinomial ? "multinomial " : "binary "}${pr.penalty}${pr.l1Ratio !== undefined ? ` ρ=${pr.l1Ratio}` : ""}${!pr.multinomial && fitIntercept ? " +intercept" : ""} C=1${pr.peerTol ? `, peer tol ${pr.peerTol}` : ""}`;
     const entry = {
       problem: label, ourTol: tols, ms,
       // CPU seconds of every round, per case: the ranges behind the medians.
@@ -117,7 +124,8 @@ export default async function main() {
     console.log(`${label}: ${JSON.stringify(entry.ms)} objectives ${JSON.stringify(entry.objective)}`);
   }
   printTable(rows);
-  writeResults("glm-logistic", { machine: machine(), peer: py.versions, threads: 1, timing: "median CPU seconds, interleaved", rows, results });
+  const only = process.env.GLM_LOGISTIC_PENALTIES;
+  writeResults(only ? `glm-logistic-${only.split(",").join("-")}` : "glm-logistic", { machine: machine(), peer: py.versions, threads: 1, timing: "median CPU seconds, interleaved", rows, results });
   py.close();
   await nl.close();
 }

@@ -1,9 +1,10 @@
 # scikit-learn peer for bench/glm-logistic.mjs, one JSON request per line.
-# "data": loads a dataset (scikit-learn's breast_cancer or digits, or the
+# "data": loads a dataset (scikit-learn's breast_cancer, also with standardised
+# columns as breast_cancer_scaled, or digits, or the
 # synthetic Gaussian set, seeded), writes X (row-major f64) and y (f64) to the
 # given files for the JavaScript side, and keeps them. "fit": one
 # LogisticRegression fit, timed in CPU seconds, with its objective in numlane's
-# scaling: ½‖W‖² (or ‖W‖₁) + C·Σ loss.
+# scaling: ½‖W‖², ‖W‖₁ or ρ‖w‖₁ + (1 − ρ)/2‖w‖², + C·Σ loss.
 import json, sys, time, warnings
 warnings.filterwarnings("ignore")  # lbfgs@100 stops at max_iter on purpose: its ConvergenceWarning each round
 
@@ -13,6 +14,7 @@ try:
     from scipy.special import logsumexp
     from sklearn.datasets import load_breast_cancer, load_digits
     from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
 except Exception as e:
     print(json.dumps({"ok": False, "error": repr(e)}), flush=True)
     sys.exit(0)
@@ -23,6 +25,9 @@ def load(msg):
     name = msg["name"]
     if name == "breast_cancer":
         X, y = load_breast_cancer(return_X_y=True)
+    elif name == "breast_cancer_scaled":
+        X, y = load_breast_cancer(return_X_y=True)
+        X = StandardScaler().fit_transform(X)
     elif name == "digits":
         X, y = load_digits(return_X_y=True)
     else:  # synthetic: Gaussian design, labels from a 10%-sparse plane plus noise
@@ -37,24 +42,25 @@ def load(msg):
     np.asarray(y, dtype=np.float64).tofile(msg["yfile"])
     return {"n": X.shape[0], "p": X.shape[1]}
 
-def objective(X, y, m, C, penalty):
+def objective(X, y, m, C, penalty, l1_ratio=None):
     W, b = m.coef_, m.intercept_
     Z = X @ W.T + b
     if W.shape[0] == 1:
         loss = np.logaddexp(0, -np.where(y == 1, 1, -1) * Z[:, 0]).sum()
     else:
         loss = (logsumexp(Z, axis=1) - Z[np.arange(len(y)), y.astype(int)]).sum()
-    pen = np.abs(W).sum() if penalty == "l1" else 0.5 * (W * W).sum()
+    rho = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
+    pen = rho * np.abs(W).sum() + (1 - rho) / 2 * (W * W).sum()
     return float(pen + C * loss)
 
 def fit(msg):
     X, y = data[msg["name"]]
     m = LogisticRegression(penalty=msg["penalty"], C=msg["C"], solver=msg["solver"], tol=msg["tol"],
-                           max_iter=msg["maxIter"], fit_intercept=msg["fitIntercept"])
+                           max_iter=msg["maxIter"], fit_intercept=msg["fitIntercept"], l1_ratio=msg.get("l1Ratio"))
     t0 = time.process_time()
     m.fit(X, y)
     t = time.process_time() - t0
-    return {"seconds": t, "objective": objective(X, y, m, msg["C"], msg["penalty"]), "iterations": int(np.max(m.n_iter_))}
+    return {"seconds": t, "objective": objective(X, y, m, msg["C"], msg["penalty"], msg.get("l1Ratio")), "iterations": int(np.max(m.n_iter_))}
 
 for line in sys.stdin:
     msg = json.loads(line)
