@@ -2,7 +2,7 @@
 // nl.lassoPath (src/bcd/lasso.ts), nl.logisticRegression.
 import { NumlaneError } from "./errors.js";
 import { type CallOptions, type Engine } from "./engine.js";
-import { CsrMatrix, DenseMatrix } from "./matrix.js";
+import { CsrMatrix, DenseMatrix, toMatrix } from "./matrix.js";
 import { allFinite, boolean, callOptionKeys, checkAttached, checkOptions, integer, nonNegative, type OptionKeys } from "./validate.js";
 import { refuseUnsafeScale } from "./sketch.js";
 import { lasso, lassoPath, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LassoResult } from "./bcd/lasso.js";
@@ -95,6 +95,11 @@ function classCount(y: unknown, classes: unknown): number {
   return classes !== undefined ? integer("opts.classes", classes, 2, 1 << 16) : Math.max(2, top + 1);
 }
 
+/** Whether the fit is binary by newGLMNET (L1, elastic net or positive), which reads a CsrMatrix by columns. */
+function readsColumns(opts: LogisticOptions | undefined): boolean {
+  return typeof opts === "object" && opts !== null && opts.multiClass !== "multinomial" && (opts.penalty === "l1" || opts.penalty === "elasticnet" || opts.positive === true);
+}
+
 /** The L1 share of the penalty: l1Ratio with "elasticnet" (required, in [0, 1]; refused with any other penalty), 1 for "l1", 0 for "l2". */
 function elasticMix(penalty: string, l1Ratio: unknown): number {
   if (penalty !== "elasticnet") {
@@ -134,7 +139,8 @@ export class Bcd {
    * launch; multinomial: nl.bcd (without intercepts).
    */
   async logisticRegression(A: DenseMatrix | CsrMatrix | number[][], labels: Float64Array | Int32Array | number[], opts: LogisticOptions = {}): Promise<LogisticResult> {
-    const D = toDense(A);
+    // The binary newGLMNET fits (L1, elastic net, positive) read a CsrMatrix by columns; the others densify it.
+    const D = readsColumns(opts) ? toMatrix("A", A) : toDense(A);
     const n = D.rows, p = D.cols;
     if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "A");
     checkOptions("opts", opts, LOGISTIC_KEYS);
@@ -157,7 +163,7 @@ export class Bcd {
     if (opts.solver !== undefined && (penalty !== "l2" || opts.bcd !== undefined || positive)) {
       throw new NumlaneError("invalid-value", `solver is for the L2 fits without bcd settings or positive (this fit is ${penalty !== "l2" ? penalty : positive ? "newGLMNET's" : "nl.bcd's"})`, "opts.solver");
     }
-    if (opts.multiClass === "multinomial") {
+    if (opts.multiClass === "multinomial" && !(D instanceof CsrMatrix)) {
       const classes = classCount(labels, opts.classes);
       if (penalty === "elasticnet") throw new NumlaneError("invalid-value", "the multinomial fit takes \"l2\" or \"l1\"; elastic net is binary only", "opts.penalty");
       if (positive) throw new NumlaneError("invalid-value", "positive is for the binary fit", "opts.positive");
@@ -183,7 +189,7 @@ export class Bcd {
     const y = labelArray(labels, n);
     for (let i = 0; i < n; i++) if (y[i] !== 1 && y[i] !== -1) throw new NumlaneError("invalid-value", `labels must be −1 or 1; y[${i}] is ${y[i]}`, "y");
     const warm = warmStart(opts.x0, opts.intercept0, p, 1, fitIntercept, positive);
-    if (penalty === "l2" && !positive) return newtonLogistic(this.e, D, y, sw, { classes: 1, C, fitIntercept, tol, maxIter, solver, warm }, opts);
+    if (penalty === "l2" && !positive) return newtonLogistic(this.e, D instanceof CsrMatrix ? D.toDense() : D, y, sw, { classes: 1, C, fitIntercept, tol, maxIter, solver, warm }, opts);
     // newGLMNET: α‖w‖₁ + β/2·‖w‖² (L1: α = 1, β = 0; L2 with positive: α = 0, β = 1).
     return glmnetLogistic(this.e, D, y, sw, { C, alpha: l1Ratio, beta: 1 - l1Ratio, positive, fitIntercept, tol, maxIter, warm }, opts);
   }

@@ -6,9 +6,10 @@
 // w ≥ 0, α‖w‖₁ = α·Σw: smooth, so a bound-constrained quasi-Newton method
 // solves it exactly), labels flipped so that many coefficients are positive.
 // Objectives are recomputed here in float64 from each side's coefficients, and
-// the optimality conditions at ours.
+// the optimality conditions at ours. A CsrMatrix (read by columns, never
+// densified) against saga on the same scipy.sparse matrix.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DenseMatrix, init, type LogisticOptions, type Numlane } from "../dist/index.js";
+import { CsrMatrix, DenseMatrix, init, type LogisticOptions, type Numlane } from "../dist/index.js";
 import { python, sameBits } from "./helpers.js";
 
 let nl: Numlane;
@@ -16,7 +17,8 @@ beforeAll(async () => { nl = await init({ threads: 2 }); });
 afterAll(async () => { await nl.close(); });
 
 type Case = { C: number; l1Ratio: number; fitIntercept: boolean; weighted: boolean; flip: boolean; w: number[]; b: number };
-type Reference = { X: number[][]; y: number[]; sw: number[]; cases: Record<string, Case>; iris: { X: number[][]; y: number[] } };
+type Sparse = { n: number; p: number; indptr: number[]; indices: number[]; data: number[]; y: number[]; C: number; l1Ratio: number; w: number[]; b: number };
+type Reference = { X: number[][]; y: number[]; sw: number[]; cases: Record<string, Case>; iris: { X: number[][]; y: number[] }; sparse: Sparse };
 
 function reference(): Reference | undefined {
   return python(`
@@ -50,6 +52,13 @@ bounded("positive L1", 1.0, 1.0, True)
 bounded("positive elasticnet, weighted, no intercept", 0.5, 0.5, False, sw)
 Xi, yi = load_iris(return_X_y=True)
 out["iris"] = {"X": Xi.tolist(), "y": yi.tolist()}
+import scipy.sparse as sp
+rs = np.random.RandomState(1); n, p = 800, 300
+S = sp.random(n, p, density=0.03, random_state=rs, format="csr", data_rvs=rs.randn)
+wt = rs.randn(p) * (rs.uniform(size=p) < 0.2); ys = (S @ wt + 0.3 * rs.randn(n) > 0).astype(int)
+m = LogisticRegression(penalty="elasticnet", solver="saga", l1_ratio=0.7, C=2.0, tol=1e-12, max_iter=1000000).fit(S, ys)
+out["sparse"] = {"n": n, "p": p, "indptr": S.indptr.tolist(), "indices": S.indices.tolist(), "data": S.data.tolist(), "y": ys.tolist(),
+                 "C": 2.0, "l1Ratio": 0.7, "w": m.coef_[0].tolist(), "b": float(m.intercept_[0])}
 print(json.dumps(out))`, {});
 }
 let ref: Reference | undefined;
@@ -188,5 +197,48 @@ describe("logisticRegression warm starts (x0, intercept0)", () => {
       expect(r.reason).toBe("converged");
       expect(Math.abs(r.objective - cold.objective) / cold.objective).toBeLessThan(1e-10);
     }
+  }, 60_000);
+});
+
+describe("logisticRegression on a CsrMatrix (newGLMNET by sparse columns)", () => {
+  it("800×300 at 3% density, elastic net with an intercept, against saga on the same sparse matrix; the dense fit's answer", async () => {
+    if (!ref) return;
+    const c = ref.sparse;
+    const S = new CsrMatrix(c.n, c.p, Int32Array.from(c.indptr), Int32Array.from(c.indices), Float64Array.from(c.data));
+    const before = Float64Array.from(S.data);
+    const y = c.y.map((v) => (v === 1 ? 1 : -1));
+    const o: LogisticOptions = { penalty: "elasticnet", l1Ratio: c.l1Ratio, C: c.C, tol: 1e-10, maxIter: 10_000 };
+    const r = await nl.logisticRegression(S, y, o);
+    expect(r.reason).toBe("converged");
+    expect(sameBits(S.data, before)).toBe(true);
+    // The objective, recomputed from the nonzeros.
+    const objective = (w: ArrayLike<number>, b: number) => {
+      let loss = 0, l1 = 0, sq = 0;
+      for (let i = 0; i < c.n; i++) {
+        let z = b;
+        for (let k = c.indptr[i]; k < c.indptr[i + 1]; k++) z += c.data[k] * w[c.indices[k]];
+        const u = -y[i] * z;
+        loss += u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u));
+      }
+      for (let j = 0; j < c.p; j++) { l1 += Math.abs(w[j]); sq += w[j] * w[j]; }
+      return c.C * loss + c.l1Ratio * l1 + 0.5 * (1 - c.l1Ratio) * sq;
+    };
+    const mine = objective(r.x, r.intercept[0]), theirs = objective(c.w, c.b);
+    expect(Math.abs(mine - theirs) / theirs, `${mine} vs ${theirs}`).toBeLessThan(1e-10);
+    expect(Math.abs(r.objective - mine) / mine).toBeLessThan(1e-12);
+    const scale = Math.max(...c.w.map(Math.abs));
+    r.x.forEach((v, j) => expect(Math.abs(v - c.w[j]) / scale, `w[${j}]`).toBeLessThan(1e-5));
+    expect(r.x.filter((v) => v === 0).length).toBe(c.w.filter((v) => v === 0).length);
+    // The same fit on the dense matrix: the same answer (sums in another order: not the same bits).
+    const dense = await nl.logisticRegression(S.toDense(), y, o);
+    expect(Math.abs(dense.objective - r.objective) / r.objective).toBeLessThan(1e-13);
+    r.x.forEach((v, j) => expect(Math.abs(v - dense.x[j]) / scale).toBeLessThan(1e-9));
+    // Positive and a warm start take the sparse path too.
+    const pos = await nl.logisticRegression(S, y, { ...o, positive: true });
+    const posDense = await nl.logisticRegression(S.toDense(), y, { ...o, positive: true });
+    expect(pos.reason).toBe("converged");
+    expect(Math.abs(pos.objective - posDense.objective) / posDense.objective).toBeLessThan(1e-13);
+    const warm = await nl.logisticRegression(S, y, { ...o, x0: r.x, intercept0: r.intercept[0] });
+    expect(warm.iterations).toBe(0);
   }, 60_000);
 });

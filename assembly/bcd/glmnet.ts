@@ -1,7 +1,8 @@
 // Binary L1 / elastic-net logistic regression by newGLMNET (Yuan, Ho & Lin
 // 2012; LIBLINEAR's primal L1 solver): minimise
 //   α‖w‖₁ + β/2·‖w‖² + C·Σ_i s_i·log(1 + exp(−y_i·(a_iᵀw + b))),  w ≥ 0 with positive,
-// A column-major n×p, y_i ∈ {−1, 1}, s the sample weights, b an unpenalised
+// A column-major n×p (or sparse by columns, CSC: only the nonzeros are
+// touched), y_i ∈ {−1, 1}, s the sample weights, b an unpenalised
 // intercept (w[p], with fitIntercept). Each outer step builds the smooth part's
 // quadratic model at w (gradient g + βw, Hessian AᵀDA + βI: the L2 term is a
 // diagonal shift), minimises model + α‖·‖₁ by
@@ -58,6 +59,50 @@ const SHRINK_MARGIN: f64 = 1e-2;  // a zero coordinate with |g| ≤ 1 − margin
 // @ts-ignore: decorator
 @inline function mayMove(g: f64, alpha: f64, pos: bool): bool {
   return (pos ? -g : Math.abs(g)) > alpha * (1 - SHRINK_MARGIN);
+}
+
+// A sparse design (CSC): column j's nonzeros are a[k], rows[k] for k in colptr[j]..colptr[j+1].
+// gColptr = 0: a dense column-major design.
+let gColptr: usize = 0, gRows: usize = 0;
+
+// @ts-ignore: decorator
+@inline function nz(j: i32): i32 {
+  return load<i32>(gColptr + (<usize>j << 2));
+}
+// @ts-ignore: decorator
+@inline function row(k: i32): i32 {
+  return load<i32>(gRows + (<usize>k << 2));
+}
+
+/** a_jᵀv. */
+function colDot(a: usize, j: i32, v: usize, n: i32): f64 {
+  if (gColptr == 0) return dot(a + ((<usize>j * n) << 3), v, n);
+  let t: f64 = 0;
+  for (let k = nz(j), k1 = nz(j + 1); k < k1; k++) t += load<f64>(at(a, k)) * load<f64>(at(v, row(k)));
+  return t;
+}
+
+/** Σ_i a_ij²·d_i. */
+function colDotSq(a: usize, j: i32, d: usize, n: i32): f64 {
+  if (gColptr == 0) return dotSq(a + ((<usize>j * n) << 3), d, n);
+  let t: f64 = 0;
+  for (let k = nz(j), k1 = nz(j + 1); k < k1; k++) { const v = load<f64>(at(a, k)); t += v * v * load<f64>(at(d, row(k))); }
+  return t;
+}
+
+/** y += δ·a_j. */
+function colAxpy(delta: f64, a: usize, j: i32, y: usize, n: i32): void {
+  if (gColptr == 0) { axpy(delta, a + ((<usize>j * n) << 3), y, n); return; }
+  for (let k = nz(j), k1 = nz(j + 1); k < k1; k++) { const i = row(k); store<f64>(at(y, i), load<f64>(at(y, i)) + delta * load<f64>(at(a, k))); }
+}
+
+/** modelStep on sparse column j. */
+function modelStepSparse(delta: f64, a: usize, j: i32, dd: usize, xd: usize, dxd: usize): void {
+  for (let k = nz(j), k1 = nz(j + 1); k < k1; k++) {
+    const i = row(k), v = delta * load<f64>(at(a, k));
+    store<f64>(at(xd, i), load<f64>(at(xd, i)) + v);
+    store<f64>(at(dxd, i), load<f64>(at(dxd, i)) + v * load<f64>(at(dd, i)));
+  }
 }
 
 function sum(v: usize, n: i32): f64 {
@@ -133,26 +178,29 @@ function violationAtZero(a: usize, n: i32, p: i32, coords: i32, y: usize, sw: us
   }
   let v: f64 = 0;
   for (let j = 0; j < coords; j++) {
-    const gj = j < p ? dot(a + ((<usize>j * n) << 3), r, n) : sum(r, n);
+    const gj = j < p ? colDot(a, j, r, n) : sum(r, n);
     v = max(v, j < p ? violation(0, gj, alpha, pos) : Math.abs(gj));
   }
   return v;
 }
 
 /**
- * On entry w (p entries, +1 with the intercept) holds the start: zeros, or
+ * a: A column-major, or with colptr ≠ 0 the nonzeros of A by columns (CSC:
+ * colptr p + 1 offsets, rows their row indices). On entry w (p entries, +1
+ * with the intercept) holds the start: zeros, or
  * a warm start (warm ≠ 0; w ≥ 0 with positive). Stops when the largest
  * optimality violation at w is ≤ tol × that at w = 0 (checked on every
  * coordinate, after each step), when no step lowers the objective in
  * floating point (breakdown), or after maxIter outer steps.
  */
 export function logistic_glmnet_f64(
-  a: usize, n: i32, p: i32, y: usize, sw: usize, w: usize, fitIntercept: i32, c: f64,
+  a: usize, colptr: usize, rows: usize, n: i32, p: i32, y: usize, sw: usize, w: usize, fitIntercept: i32, c: f64,
   alpha: f64, beta: f64, positive: i32, warm: i32,
   maxIter: i32, tol: f64, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   if (tid != 0) return;
+  gColptr = colptr; gRows = rows;
   const coords = p + (fitIntercept != 0 ? 1 : 0);
   const z = work + workOffset(W_Z, n, p), xd = work + workOffset(W_XD, n, p);
   const dd = work + workOffset(W_D, n, p), r = work + workOffset(W_R, n, p), dxd = work + workOffset(W_DXD, n, p);
@@ -167,7 +215,7 @@ export function logistic_glmnet_f64(
     // z = A·w + b at the start.
     for (let j = 0; j < p; j++) {
       const wj = load<f64>(at(w, j));
-      if (wj != 0) axpy(wj, a + ((<usize>j * n) << 3), z, n);
+      if (wj != 0) colAxpy(wj, a, j, z, n);
     }
     if (fitIntercept != 0) {
       const b = load<f64>(at(w, p));
@@ -188,10 +236,9 @@ export function logistic_glmnet_f64(
     viol = 0;
     let nActive = 0;
     for (let j = 0; j < coords; j++) {
-      const col = a + ((<usize>j * n) << 3);
       const wj = load<f64>(at(w, j));
-      let gj = j < p ? dot(col, r, n) : sum(r, n);
-      let hj = (j < p ? dotSq(col, dd, n) : sum(dd, n)) + 1e-12;
+      let gj = j < p ? colDot(a, j, r, n) : sum(r, n);
+      let hj = (j < p ? colDotSq(a, j, dd, n) : sum(dd, n)) + 1e-12;
       if (beta != 0 && j < p) { gj += beta * wj; hj += beta; }
       store<f64>(at(g, j), gj);
       store<f64>(at(h, j), hj);
@@ -214,10 +261,9 @@ export function logistic_glmnet_f64(
       let inner: f64 = 0;
       for (let k = 0; k < nActive; k++) {
         const j = load<i32>(active + (<usize>k << 2));
-        const col = j < p ? a + ((<usize>j * n) << 3) : 0;
         // The model's gradient along j: g_j + (AᵀD·A·d)_j + β·d_j, with D·(A·d) kept in dxd.
         const dj = load<f64>(at(dir, j)), wd = load<f64>(at(w, j)) + dj;
-        let G = load<f64>(at(g, j)) + (j < p ? dot(col, dxd, n) : sum(dxd, n));
+        let G = load<f64>(at(g, j)) + (j < p ? colDot(a, j, dxd, n) : sum(dxd, n));
         if (beta != 0 && j < p) G += beta * dj;
         const H = load<f64>(at(h, j));
         let delta: f64;
@@ -225,7 +271,8 @@ export function logistic_glmnet_f64(
         else { delta = l1Step(wd, G, H, alpha, pos); inner = max(inner, violation(wd, G, alpha, pos)); }
         if (delta == 0) continue;
         store<f64>(at(dir, j), dj + delta);
-        modelStep(delta, col, dd, xd, dxd, n);
+        if (j < p && gColptr != 0) modelStepSparse(delta, a, j, dd, xd, dxd);
+        else modelStep(delta, j < p ? a + ((<usize>j * n) << 3) : 0, dd, xd, dxd, n);
       }
       if (inner <= INNER_FRACTION * viol) break;
     }

@@ -5,7 +5,7 @@
 // starting points, and the launches.
 import { NumlaneError } from "../errors.js";
 import { reasonName, type CallOptions, type Engine } from "../engine.js";
-import type { DenseMatrix } from "../matrix.js";
+import { CsrMatrix, type DenseMatrix } from "../matrix.js";
 import * as K from "../generated/kernels.js";
 import { allFinite, checkAttached, float64Array, int32Array } from "../validate.js";
 import { columnMajor, columnMajorBytes, type BcdResult } from "../bcd/generic.js";
@@ -182,16 +182,21 @@ export interface GlmnetFit {
 /**
  * Binary α‖w‖₁ + β/2·‖w‖² + C·Σ s_i·ℓ_i (w ≥ 0 with positive) by newGLMNET in
  * one launch, on one thread (its passes are single columns, too short to
- * share); A dense, y (−1/1) and s checked.
+ * share); A dense or CSR (read by columns, never densified), checked and
+ * finite, y (−1/1) and s checked.
  */
-export async function glmnetLogistic(e: Engine, D: DenseMatrix, y: Float64Array, sw: Float64Array, fit: GlmnetFit, opts: CallOptions): Promise<LogisticResult> {
-  const n = D.rows, p = D.cols, fi = fit.fitIntercept ? 1 : 0;
+export async function glmnetLogistic(e: Engine, A: DenseMatrix | CsrMatrix, y: Float64Array, sw: Float64Array, fit: GlmnetFit, opts: CallOptions): Promise<LogisticResult> {
+  const n = A.rows, p = A.cols, fi = fit.fitIntercept ? 1 : 0;
   const heap = e.heap;
   const threads = 1;
+  // A CSR design goes in by columns: the CSR of Aᵀ.
+  const M = A instanceof CsrMatrix ? A.transpose() : A;
+  const inputs = M instanceof CsrMatrix ? [M.data, M.indptr, M.indices, y, sw] : [M.data, y, sw];
   const launchBytes = e.launchBytes(K.logistic_glmnet_f64, { n, p }, threads);
-  const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, y, sw], 8 * (p + fi) + 64 + columnMajorBytes(e, D) + launchBytes);
+  const scope = await e.scope({ signal: opts.signal, long: true }, inputs, 8 * (p + fi) + 64 + (M instanceof CsrMatrix ? 0 : columnMajorBytes(e, M)) + launchBytes);
   try {
-    const ap = await columnMajor(e, scope, D, opts);
+    const ap = M instanceof CsrMatrix ? scope.input(M.data) : await columnMajor(e, scope, M, opts);
+    const T = M instanceof CsrMatrix ? M : undefined;
     const w = scope.alloc(8 * (p + fi));
     heap.f64.fill(0, w >> 3, (w >> 3) + p + fi);
     if (fit.warm) {
@@ -199,7 +204,7 @@ export async function glmnetLogistic(e: Engine, D: DenseMatrix, y: Float64Array,
       if (fi) heap.f64[(w >> 3) + p] = fit.warm.intercept[0];
     }
     const r = await scope.launch(K.logistic_glmnet_f64, {
-      a: ap, n, p, y: scope.input(y), sw: scope.input(sw), w, fitIntercept: fi, c: fit.C,
+      a: ap, colptr: T ? scope.input(T.indptr) : 0, rows: T ? scope.input(T.indices) : 0, n, p, y: scope.input(y), sw: scope.input(sw), w, fitIntercept: fi, c: fit.C,
       alpha: fit.alpha, beta: fit.beta, positive: fit.positive ? 1 : 0, warm: fit.warm ? 1 : 0, maxIter: fit.maxIter, tol: fit.tol,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
     const x = e.copyOut(heap.f64.subarray(w >> 3, (w >> 3) + p));
