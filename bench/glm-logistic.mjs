@@ -8,12 +8,13 @@
 // scikit-learn's tol (1e-4); ours (L2: each solver, L-BFGS and TRON) is the
 // loosest of 1000× LIBLINEAR's effective one, tol·max(min(#pos, #neg), 1)/n,
 // and half-decades below it whose objective is within 1e-8 of every peer's. Results: bench/results/glm-logistic.json
-// (GLM_LOGISTIC_PENALTIES=elasticnet,l1 runs those penalties only, into glm-logistic-<penalties>.json).
+// (GLM_LOGISTIC_PENALTIES=elasticnet,l1 and GLM_LOGISTIC_SETS=sparse,digits run those penalties and data sets
+// only, into glm-logistic-<sets>-<penalties>.json).
 import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DenseMatrix, init } from "../dist/index.js";
+import { CsrMatrix, DenseMatrix, init } from "../dist/index.js";
 import { machine, median, printTable, pythonPeer, writeResults } from "./lib.mjs";
 
 const TOL = 1e-4;  // scikit-learn's default
@@ -23,6 +24,8 @@ const datasets = [
   { name: "breast_cancer_scaled", rounds: 15 },
   { name: "synthetic", n: 10000, p: 1000, seed: 0, rounds: 3 },
   { name: "digits", rounds: 9 },
+  // Text-like: 10⁵ × 10⁵ at 0.1% (10⁷ nonzeros), a CsrMatrix (binary L1 reads it by columns).
+  { name: "sparse", n: 100000, p: 100000, density: 0.001, seed: 0, rounds: 3 },
 ];
 
 const problems = [
@@ -30,6 +33,7 @@ const problems = [
   { data: "breast_cancer", penalty: "l1", peers: ["liblinear"] },
   { data: "synthetic", penalty: "l2", peers: ["liblinear", "lbfgs"] },
   { data: "synthetic", penalty: "l1", peers: ["liblinear"] },
+  { data: "sparse", penalty: "l1", peers: ["liblinear"] },
   // lbfgs@100: scikit-learn's default max_iter, where lbfgs stops before its tol on digits.
   { data: "digits", penalty: "l2", multinomial: true, peers: ["lbfgs"] },
   { data: "digits", penalty: "l2", multinomial: true, peers: ["lbfgs@100"] },
@@ -37,7 +41,8 @@ const problems = [
   { data: "breast_cancer_scaled", penalty: "elasticnet", l1Ratio: 0.5, fitIntercept: true, peers: ["saga"] },
   // saga at its default tol stops ~1e-4 above the optimum: also to a tight objective (peer tol 1e-8).
   { data: "breast_cancer_scaled", penalty: "elasticnet", l1Ratio: 0.5, fitIntercept: true, peers: ["saga"], peerTol: 1e-8 },
-].filter((pr) => !process.env.GLM_LOGISTIC_PENALTIES || process.env.GLM_LOGISTIC_PENALTIES.split(",").includes(pr.penalty));
+].filter((pr) => (!process.env.GLM_LOGISTIC_PENALTIES || process.env.GLM_LOGISTIC_PENALTIES.split(",").includes(pr.penalty))
+  && (!process.env.GLM_LOGISTIC_SETS || process.env.GLM_LOGISTIC_SETS.split(",").includes(pr.data)));
 
 function cpu(fn) {
   const c0 = process.cpuUsage();
@@ -53,11 +58,16 @@ export default async function main() {
   const loaded = {};
   for (const d of datasets.filter((d) => problems.some((pr) => pr.data === d.name))) {
     const xfile = join(tmpdir(), `glm-logistic-${d.name}-X.f64`), yfile = join(tmpdir(), `glm-logistic-${d.name}-y.f64`);
-    const { n, p } = await py.ask({ op: "data", ...d, xfile, yfile });
+    const { n, p, nnz } = await py.ask({ op: "data", ...d, xfile, yfile });
     const X = new Float64Array(readFileSync(xfile).buffer.slice(0));
     const y = new Float64Array(readFileSync(yfile).buffer.slice(0));
+    let A;
+    if (nnz !== undefined) {
+      A = new CsrMatrix(n, p, new Int32Array(readFileSync(xfile + ".indptr").buffer.slice(0)), new Int32Array(readFileSync(xfile + ".indices").buffer.slice(0)), X);
+      rmSync(xfile + ".indptr"); rmSync(xfile + ".indices");
+    } else A = new DenseMatrix(n, p, X);
     rmSync(xfile); rmSync(yfile);
-    loaded[d.name] = { A: new DenseMatrix(n, p, X), y, n, p, rounds: d.rounds };
+    loaded[d.name] = { A, y, n, p, rounds: d.rounds };
   }
   const rows = [], results = [];
   for (const pr of problems) {
@@ -103,7 +113,7 @@ export default async function main() {
       for (const c of order) { const out = await c.run(); samples.get(c.name).push(out.seconds); last[c.name] = out; }
     }
     const ms = Object.fromEntries([...samples].map(([k, v]) => [k, median(v) * 1e3]));
-    const label = `${pr.data} ${d.n}×${d.p} ${pr.multinomial ? "multinomial " : "binary "}${pr.penalty}${pr.l1Ratio !== undefined ? ` ρ=${pr.l1Ratio}` : ""}${!pr.multinomial && fitIntercept ? " +intercept" : ""} C=1${pr.peerTol ? `, peer tol ${pr.peerTol}` : ""}`;
+    const label = `${pr.data} ${d.n}×${d.p}${d.A instanceof CsrMatrix ? ` CSR (${d.A.nnz} nonzeros)` : ""} ${pr.multinomial ? "multinomial " : "binary "}${pr.penalty}${pr.l1Ratio !== undefined ? ` ρ=${pr.l1Ratio}` : ""}${!pr.multinomial && fitIntercept ? " +intercept" : ""} C=1${pr.peerTol ? `, peer tol ${pr.peerTol}` : ""}`;
     const entry = {
       problem: label, ourTol: tols, ms,
       // CPU seconds of every round, per case: the ranges behind the medians.
@@ -124,8 +134,8 @@ export default async function main() {
     console.log(`${label}: ${JSON.stringify(entry.ms)} objectives ${JSON.stringify(entry.objective)}`);
   }
   printTable(rows);
-  const only = process.env.GLM_LOGISTIC_PENALTIES;
-  writeResults(only ? `glm-logistic-${only.split(",").join("-")}` : "glm-logistic", { machine: machine(), peer: py.versions, threads: 1, timing: "median CPU seconds, interleaved", rows, results });
+  const only = [process.env.GLM_LOGISTIC_SETS, process.env.GLM_LOGISTIC_PENALTIES].filter(Boolean).flatMap((v) => v.split(","));
+  writeResults(["glm-logistic", ...only].join("-"), { machine: machine(), peer: py.versions, threads: 1, timing: "median CPU seconds, interleaved", rows, results });
   py.close();
   await nl.close();
 }

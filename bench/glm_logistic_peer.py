@@ -1,6 +1,7 @@
 # scikit-learn peer for bench/glm-logistic.mjs, one JSON request per line.
 # "data": loads a dataset (scikit-learn's breast_cancer, also with standardised
-# columns as breast_cancer_scaled, or digits, or the
+# columns as breast_cancer_scaled, or digits, or a sparse Gaussian set (CSR:
+# data to xfile, indptr and indices as int32 to xfile.indptr, .indices), or the
 # synthetic Gaussian set, seeded), writes X (row-major f64) and y (f64) to the
 # given files for the JavaScript side, and keeps them. "fit": one
 # LogisticRegression fit, timed in CPU seconds, with its objective in numlane's
@@ -30,6 +31,21 @@ def load(msg):
         X = StandardScaler().fit_transform(X)
     elif name == "digits":
         X, y = load_digits(return_X_y=True)
+    elif name == "sparse":  # n×p, `density` of entries N(0, 1) at uniform positions; labels from a 5%-sparse plane
+        import scipy.sparse as sp
+        rs = np.random.RandomState(msg["seed"])
+        n, p = msg["n"], msg["p"]
+        k = int(n * p * msg["density"])
+        X = sp.csr_matrix((rs.randn(k), (rs.randint(0, n, k), rs.randint(0, p, k))), shape=(n, p))
+        X.sum_duplicates()
+        w = rs.randn(p) * (rs.uniform(size=p) < 0.05)
+        y = (X @ w + 0.3 * rs.randn(n) > 0).astype(float)
+        data[name] = (X, y)
+        X.data.tofile(msg["xfile"])
+        X.indptr.astype(np.int32).tofile(msg["xfile"] + ".indptr")
+        X.indices.astype(np.int32).tofile(msg["xfile"] + ".indices")
+        np.asarray(y, dtype=np.float64).tofile(msg["yfile"])
+        return {"n": n, "p": p, "nnz": int(X.nnz)}
     else:  # synthetic: Gaussian design, labels from a 10%-sparse plane plus noise
         rs = np.random.RandomState(msg["seed"])
         n, p = msg["n"], msg["p"]
