@@ -95,9 +95,9 @@ function classCount(y: unknown, classes: unknown): number {
   return classes !== undefined ? integer("opts.classes", classes, 2, 1 << 16) : Math.max(2, top + 1);
 }
 
-/** Whether the fit is binary by newGLMNET (L1, elastic net or positive), which reads a CsrMatrix by columns. */
-function readsColumns(opts: LogisticOptions | undefined): boolean {
-  return typeof opts === "object" && opts !== null && opts.multiClass !== "multinomial" && (opts.penalty === "l1" || opts.penalty === "elasticnet" || opts.positive === true);
+/** Whether the fit reads a CsrMatrix as it is: every fit but the multinomial one by nl.bcd (L1, or bcd settings). */
+function keepsCsr(opts: LogisticOptions | undefined): boolean {
+  return typeof opts !== "object" || opts === null || opts.multiClass !== "multinomial" || (opts.penalty !== "l1" && opts.bcd === undefined);
 }
 
 /** The L1 share of the penalty: l1Ratio with "elasticnet" (required, in [0, 1]; refused with any other penalty), 1 for "l1", 0 for "l2". */
@@ -139,8 +139,8 @@ export class Bcd {
    * launch; multinomial: nl.bcd (without intercepts).
    */
   async logisticRegression(A: DenseMatrix | CsrMatrix | number[][], labels: Float64Array | Int32Array | number[], opts: LogisticOptions = {}): Promise<LogisticResult> {
-    // The binary newGLMNET fits (L1, elastic net, positive) read a CsrMatrix by columns; the others densify it.
-    const D = readsColumns(opts) ? toMatrix("A", A) : toDense(A);
+    // A CsrMatrix is read by its nonzeros (newGLMNET by columns, L-BFGS/TRON by rows and columns); nl.bcd densifies it.
+    const D = keepsCsr(opts) ? toMatrix("A", A) : toDense(A);
     const n = D.rows, p = D.cols;
     if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "A");
     checkOptions("opts", opts, LOGISTIC_KEYS);
@@ -163,7 +163,7 @@ export class Bcd {
     if (opts.solver !== undefined && (penalty !== "l2" || opts.bcd !== undefined || positive)) {
       throw new NumlaneError("invalid-value", `solver is for the L2 fits without bcd settings or positive (this fit is ${penalty !== "l2" ? penalty : positive ? "newGLMNET's" : "nl.bcd's"})`, "opts.solver");
     }
-    if (opts.multiClass === "multinomial" && !(D instanceof CsrMatrix)) {
+    if (opts.multiClass === "multinomial") {
       const classes = classCount(labels, opts.classes);
       if (penalty === "elasticnet") throw new NumlaneError("invalid-value", "the multinomial fit takes \"l2\" or \"l1\"; elastic net is binary only", "opts.penalty");
       if (positive) throw new NumlaneError("invalid-value", "positive is for the binary fit", "opts.positive");
@@ -175,7 +175,7 @@ export class Bcd {
         // nl.bcd's softmax loss has neither intercepts nor weights.
         if (fitIntercept) throw new NumlaneError("invalid-value", `the multinomial ${opts.bcd !== undefined ? "fit with bcd settings" : "L1 fit"} has no intercept: pass fitIntercept: false`, "opts.fitIntercept");
         if (opts.sampleWeight !== undefined) throw new NumlaneError("invalid-value", `the multinomial ${opts.bcd !== undefined ? "fit with bcd settings" : "L1 fit"} takes no sample weights`, "opts.sampleWeight");
-        return this.multinomial(D, labels, classes, C, penalty, opts);
+        return this.multinomial(toDense(D), labels, classes, C, penalty, opts);
       }
       const y = classLabels(labels, n, classes);
       allFinite("A", D.data);
@@ -189,7 +189,7 @@ export class Bcd {
     const y = labelArray(labels, n);
     for (let i = 0; i < n; i++) if (y[i] !== 1 && y[i] !== -1) throw new NumlaneError("invalid-value", `labels must be −1 or 1; y[${i}] is ${y[i]}`, "y");
     const warm = warmStart(opts.x0, opts.intercept0, p, 1, fitIntercept, positive);
-    if (penalty === "l2" && !positive) return newtonLogistic(this.e, D instanceof CsrMatrix ? D.toDense() : D, y, sw, { classes: 1, C, fitIntercept, tol, maxIter, solver, warm }, opts);
+    if (penalty === "l2" && !positive) return newtonLogistic(this.e, D, y, sw, { classes: 1, C, fitIntercept, tol, maxIter, solver, warm }, opts);
     // newGLMNET: α‖w‖₁ + β/2·‖w‖² (L1: α = 1, β = 0; L2 with positive: α = 0, β = 1).
     return glmnetLogistic(this.e, D, y, sw, { C, alpha: l1Ratio, beta: 1 - l1Ratio, positive, fitIntercept, tol, maxIter, warm }, opts);
   }

@@ -6,7 +6,10 @@
 //   min ½‖W‖² + C·Σ_i s_i·ℓ(y_i, X_i·W + b),
 // ℓ the logistic loss (k = 1, y_i ∈ {−1, 1}) or the softmax loss (k ≥ 2
 // classes, y_i the class index), s the sample weights, b the intercepts
-// (unpenalised; only with fitIntercept). X is column-major n×p. The unknowns
+// (unpenalised; only with fitIntercept). X is column-major n×p, or sparse
+// (sparse ≠ 0): its nonzeros by rows (CSR) for X·v and by columns (CSC) for
+// Xᵀ·r, so each pass touches the nonzeros once and every entry is still one
+// sum in a fixed order (no scatter, no per-thread partial vectors). The unknowns
 // are k blocks of pp = p (+1 with an intercept) entries: class c's
 // coefficients at x[c·pp ..], its intercept last.
 //
@@ -14,8 +17,8 @@
 // columns) are shared: thread 0 posts a command, a barrier starts it, every
 // thread does its rows or columns. Every entry of X·v sums over j in order and
 // every entry of Xᵀ·r is one thread's whole dot (L-BFGS's fused pass: a sum
-// in block order of per-block dots, the blocks fixed by n), so the results are
-// the same bits for any thread count.
+// in block order of per-block dots, the blocks fixed by n; sparse: the rows'
+// pass, then the columns'), so the results are the same bits for any thread count.
 import { aborted, barrier, rangeStart, reportProgress, TEAM_ABORT, TEAM_BROKEN } from "../core/team";
 import { at, padded } from "../core/memory";
 import { madd_f64x2 } from "../core/vexp";
@@ -50,6 +53,7 @@ const GRAM_MAX = 256;
 
 function workOffset(region: i32, n: i32, m: i32, k: i32): usize {
   let bytes: usize = 0;
+  // (W_PART, the last region, is the dense fused pass's only: a sparse workspace ends before it.)
   for (let r = 0; r < region; r++) {
     if (r < W_L) bytes += padded((<usize>k * n) << 3);
     else if (r == W_L) bytes += padded(<usize>n << 3);
@@ -63,8 +67,8 @@ function workOffset(region: i32, n: i32, m: i32, k: i32): usize {
 }
 
 /** Bytes of logistic_newton_f64's workspace. */
-export function newtonWorkspace(n: i32, p: i32, k: i32, fitIntercept: i32, solver: i32): usize {
-  return workOffset(solver == 1 ? W_END : W_HS, n, k * (p + (fitIntercept != 0 ? 1 : 0)), k);
+export function newtonWorkspace(n: i32, p: i32, k: i32, fitIntercept: i32, solver: i32, sparse: i32): usize {
+  return workOffset(solver == 1 ? (sparse != 0 ? W_PART : W_END) : W_HS, n, k * (p + (fitIntercept != 0 ? 1 : 0)), k);
 }
 
 // Commands thread 0 posts (CTL word 0; word 1: the vector's address).
@@ -89,6 +93,65 @@ let gZ: usize = 0, gR: usize = 0, gPr: usize = 0, gU: usize = 0, gL: usize = 0;
 let gG: usize = 0, gMd: usize = 0, gHd: usize = 0, gPart: usize = 0;
 // This thread's rows and columns (the intercept is column p).
 let gR0: i32 = 0, gR1: i32 = 0, gJ0: i32 = 0, gJ1: i32 = 0;
+// A sparse design: gA the values by rows (CSR: row i's at gRp[i]..gRp[i+1],
+// columns gCi), gAt the values by columns (CSC: gCp, rows gRi).
+let gSp: bool = false, gRp: usize = 0, gCi: usize = 0, gAt: usize = 0, gCp: usize = 0, gRi: usize = 0;
+
+// @ts-ignore: decorator
+@inline function idx(base: usize, k: i32): i32 {
+  return load<i32>(base + (<usize>k << 2));
+}
+
+/** forward() on a sparse design: each row's nonzeros in column order, after the intercept. */
+function forwardSparse(v: usize, out: usize, r0: i32, r1: i32): void {
+  const n = gN, p = gP, k = gK, pp = gPP;
+  for (let i = r0; i < r1; i++) {
+    const k0 = idx(gRp, i), k1 = idx(gRp, i + 1);
+    for (let c = 0; c < k; c++) {
+      const vc = v + ((<usize>c * pp) << 3);
+      let t = gFi ? load<f64>(at(vc, p)) : 0.0;
+      for (let q = k0; q < k1; q++) t += load<f64>(at(gA, q)) * load<f64>(at(vc, idx(gCi, q)));
+      store<f64>(at(out, c * n + i), t);
+    }
+  }
+}
+
+/** colDots() on a sparse design: column j's nonzeros in row order. */
+function colDotsSparse(j: i32, src: usize, base: usize, dst: usize): void {
+  const n = gN, k = gK, pp = gPP;
+  const k0 = idx(gCp, j), k1 = idx(gCp, j + 1);
+  for (let c = 0; c < k; c++) {
+    const sc = src + ((<usize>c * n) << 3);
+    let t: f64 = 0;
+    for (let q = k0; q < k1; q++) t += load<f64>(at(gAt, q)) * load<f64>(at(sc, idx(gRi, q)));
+    const e = c * pp + j;
+    store<f64>(at(dst, e), load<f64>(at(base, e)) + t);
+  }
+}
+
+/** Σ_i X[i][j]²·u_i over column j's nonzeros. */
+function colSqSparse(j: i32, u: usize): f64 {
+  let t: f64 = 0;
+  for (let q = idx(gCp, j), q1 = idx(gCp, j + 1); q < q1; q++) {
+    const v = load<f64>(at(gAt, q));
+    t += v * v * load<f64>(at(u, idx(gRi, q)));
+  }
+  return t;
+}
+
+/** The first of `count` rows (or columns) whose nonzeros (offsets ptr) start at or after share t of them. */
+function nnzStart(ptr: usize, count: i32, t: i32, nthreads: i32): i32 {
+  if (t >= nthreads) return count;
+  const total = idx(ptr, count);
+  const goal = <i64>total * t / nthreads;
+  let lo = 0, hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (<i64>idx(ptr, mid) < goal) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 /**
  * out[c][i] = Σ_j X[i][j]·v[c·pp + j] (+ v's intercept) for this thread's rows,
@@ -97,6 +160,7 @@ let gR0: i32 = 0, gR1: i32 = 0, gJ0: i32 = 0, gJ1: i32 = 0;
  * exact ±0).
  */
 function forward(v: usize, out: usize, r0: i32, r1: i32): void {
+  if (gSp) { forwardSparse(v, out, r0, r1); return; }
   const n = gN, p = gP, k = gK, pp = gPP;
   for (let t0 = r0; t0 < r1; t0 += TILE) {
     const t1 = min(r1, t0 + TILE);
@@ -177,6 +241,7 @@ function dot2(x: usize, y0: usize, y1: usize, n: i32): void {
 
 /** dst[c·pp + j] = base[c·pp + j] (0 when base is 0) + Xⱼᵀ·src_c for every class c: column j read once per two classes. */
 function colDots(j: i32, src: usize, base: usize, dst: usize): void {
+  if (gSp) { colDotsSparse(j, src, base, dst); return; }
   const n = gN, k = gK, pp = gPP;
   const col = gA + ((<usize>j * n) << 3);
   let c = 0;
@@ -293,12 +358,21 @@ function gradCols(x: usize): void {
     for (let c = 0; c < gK; c++) {
       const rc = gR + ((<usize>c * n) << 3), uc = gU + ((<usize>c * n) << 3), e = c * pp + j;
       if (j < p) {
-        store<f64>(at(gMd, e), 1.0 + dotSq(gA + ((<usize>j * n) << 3), uc, n));
+        store<f64>(at(gMd, e), 1.0 + (gSp ? colSqSparse(j, uc) : dotSq(gA + ((<usize>j * n) << 3), uc, n)));
       } else {
         store<f64>(at(gG, e), sum(rc, n));
         store<f64>(at(gMd, e), sum(uc, n));
       }
     }
+  }
+}
+
+/** CMD_FG on a sparse design, columns: g = x + Xᵀ·R (intercept: Σ R). */
+function gradOnlyCols(x: usize): void {
+  const n = gN, p = gP, pp = gPP;
+  for (let j = gJ0; j < gJ1; j++) {
+    if (j < p) colDots(j, gR, x, gG);
+    else for (let c = 0; c < gK; c++) store<f64>(at(gG, c * pp + j), sum(gR + ((<usize>c * n) << 3), n));
   }
 }
 
@@ -438,6 +512,12 @@ function run(cmd: i32, v: usize, nthreads: i32, team: usize): void {
     gradCols(v);
   } else if (cmd == CMD_GRAM) {
     gramRows(v);
+  } else if (cmd == CMD_FG && gSp) {
+    // Sparse: the rows' pass (z, losses, R), then the columns' (g = x + Xᵀ·R).
+    forward(v, gZ, gR0, gR1);
+    lossRange(gR0, gR1, true);
+    barrier(team, nthreads);
+    gradOnlyCols(v);
   } else if (cmd == CMD_FG) {
     fusedBlocks(v, nthreads, gTid);
     barrier(team, nthreads);
@@ -479,6 +559,9 @@ function normM(a: usize, w: usize, m: i32, inverse: bool): f64 {
 }
 
 /**
+ * a: X column-major; or with sparse ≠ 0, X's nonzeros by rows (values a,
+ * offsets rowptr (n + 1), column indices cols) and by columns (values csc,
+ * offsets colptr (p + 1), row indices rows).
  * Starts from x: zeros, or a warm start (warm ≠ 0). Stops when ‖∇f(x)‖ ≤
  * tol·‖∇f(0)‖ (LIBLINEAR's rule, against the gradient at 0 whatever the
  * start; the gradient of the returned x, computed after its last step), after
@@ -486,21 +569,27 @@ function normM(a: usize, w: usize, m: i32, inverse: bool): f64 {
  * point (breakdown).
  */
 export function logistic_newton_f64(
-  a: usize, n: i32, p: i32, k: i32, y: usize, sw: usize, x: usize, c: f64, fitIntercept: i32,
+  a: usize, sparse: i32, rowptr: usize, cols: usize, csc: usize, colptr: usize, rows: usize, n: i32, p: i32, k: i32, y: usize, sw: usize, x: usize, c: f64, fitIntercept: i32,
   maxIter: i32, tol: f64, solver: i32, warm: i32, work: usize, out: usize,
   team: usize, tid: i32, nthreads: i32,
 ): void {
   const fi = fitIntercept != 0, pp = p + (fi ? 1 : 0), m = k * pp;
   gA = a; gN = n; gP = p; gK = k; gPP = pp; gFi = fi; gY = y; gSw = sw; gC = c;
+  gSp = sparse != 0; gRp = rowptr; gCi = cols; gAt = csc; gCp = colptr; gRi = rows;
   gZ = work + workOffset(W_Z, n, m, k); gR = work + workOffset(W_R, n, m, k);
   gPr = work + workOffset(W_P, n, m, k); gU = work + workOffset(W_U, n, m, k);
   gL = work + workOffset(W_L, n, m, k); gG = work + workOffset(W_G, n, m, k);
   gMd = work + workOffset(W_M, n, m, k); gHd = work + workOffset(W_HD, n, m, k);
-  gPart = solver == 1 ? work + workOffset(W_PART, n, m, k) : 0;
+  gPart = solver == 1 && !gSp ? work + workOffset(W_PART, n, m, k) : 0;
   gTid = tid;
   const pairs = (n + 1) >> 1;
   gR0 = min(n, 2 * rangeStart(pairs, tid, nthreads)); gR1 = min(n, 2 * rangeStart(pairs, tid + 1, nthreads));
   gJ0 = rangeStart(pp, tid, nthreads); gJ1 = rangeStart(pp, tid + 1, nthreads);
+  if (gSp) {
+    // Shares of the nonzeros (the intercept's column, a sum over n, with the last thread's).
+    gR0 = nnzStart(rowptr, n, tid, nthreads); gR1 = nnzStart(rowptr, n, tid + 1, nthreads);
+    gJ0 = nnzStart(colptr, p, tid, nthreads); gJ1 = tid + 1 == nthreads ? pp : nnzStart(colptr, p, tid + 1, nthreads);
+  }
   const ctl = work + workOffset(W_CTL, n, m, k);
 
   if (tid != 0) {
@@ -736,7 +825,9 @@ function lbfgs(x: usize, m: i32, p: i32, pp: i32, fi: bool, c: f64, maxIter: i32
   // digits: 31 evaluations to lbfgs@100's objective against 63 at the full
   // q(1 − q) and 108 with none or the diagonal).
   const gram = work + workOffset(W_GRAM, n, m, k);
-  let useGram = pp <= GRAM_MAX;
+  // Sparse designs start from the diagonal: they are the wide ones (text-like, p ≫ GRAM_MAX), and
+  // the Gram's pairwise column products would cost p·nnz.
+  let useGram = pp <= GRAM_MAX && !gSp;
   if (useGram) {
     command(ctl, CMD_GRAM, gram, nthreads, team);
     const q = k == 1 ? 0.5 : 1.0 / k;

@@ -122,17 +122,22 @@ export interface NewtonFit {
 export type LogisticSolver = "newton" | "lbfgs";
 
 /**
- * ½‖W‖² + C·Σ s_i·ℓ_i by L-BFGS or TRON in one launch; A dense, y and s checked.
+ * ½‖W‖² + C·Σ s_i·ℓ_i by L-BFGS or TRON in one launch; A dense or CSR (its
+ * nonzeros go in by rows and, transposed, by columns: never densified),
+ * checked and finite, y and s checked.
  * x: classes×p (class k at x[k·p ..]); intercept: one per class.
  */
-export async function newtonLogistic(e: Engine, D: DenseMatrix, y: Float64Array, sw: Float64Array, fit: NewtonFit, opts: CallOptions): Promise<LogisticResult> {
-  const n = D.rows, p = D.cols, k = fit.classes, fi = fit.fitIntercept ? 1 : 0, pp = p + fi, m = k * pp;
-  const threads = e.threadsFor(8 * n * p, opts);
-  const solver = fit.solver === "lbfgs" ? 1 : 0;
-  const launchBytes = e.launchBytes(K.logistic_newton_f64, { n, p, k, fitIntercept: fi, solver }, threads);
-  const scope = await e.scope({ signal: opts.signal, long: true }, [D.data, y, sw], 8 * m + 64 + columnMajorBytes(e, D) + launchBytes);
+export async function newtonLogistic(e: Engine, A: DenseMatrix | CsrMatrix, y: Float64Array, sw: Float64Array, fit: NewtonFit, opts: CallOptions): Promise<LogisticResult> {
+  const n = A.rows, p = A.cols, k = fit.classes, fi = fit.fitIntercept ? 1 : 0, pp = p + fi, m = k * pp;
+  const S = A instanceof CsrMatrix ? A : undefined, T = S?.transpose();
+  // A pass reads each nonzero's value and index (dense: each entry).
+  const threads = e.threadsFor(S ? 12 * S.nnz : 8 * n * p, opts);
+  const solver = fit.solver === "lbfgs" ? 1 : 0, sparse = S ? 1 : 0;
+  const launchBytes = e.launchBytes(K.logistic_newton_f64, { n, p, k, fitIntercept: fi, solver, sparse }, threads);
+  const inputs = S && T ? [S.data, S.indptr, S.indices, T.data, T.indptr, T.indices, y, sw] : [A.data, y, sw];
+  const scope = await e.scope({ signal: opts.signal, long: true }, inputs, 8 * m + 64 + (S ? 0 : columnMajorBytes(e, A as DenseMatrix)) + launchBytes);
   try {
-    const a = await columnMajor(e, scope, D, opts);
+    const a = S ? scope.input(S.data) : await columnMajor(e, scope, A as DenseMatrix, opts);
     const x = scope.alloc(8 * m);
     e.heap.f64.fill(0, x >> 3, (x >> 3) + m);
     if (fit.warm) {
@@ -142,7 +147,9 @@ export async function newtonLogistic(e: Engine, D: DenseMatrix, y: Float64Array,
       }
     }
     const r = await scope.launch(K.logistic_newton_f64, {
-      a, n, p, k, y: scope.input(y), sw: scope.input(sw), x, c: fit.C, fitIntercept: fi, maxIter: fit.maxIter, tol: fit.tol, solver, warm: fit.warm ? 1 : 0,
+      a, sparse, rowptr: S ? scope.input(S.indptr) : 0, cols: S ? scope.input(S.indices) : 0,
+      csc: T ? scope.input(T.data) : 0, colptr: T ? scope.input(T.indptr) : 0, rows: T ? scope.input(T.indices) : 0,
+      n, p, k, y: scope.input(y), sw: scope.input(sw), x, c: fit.C, fitIntercept: fi, maxIter: fit.maxIter, tol: fit.tol, solver, warm: fit.warm ? 1 : 0,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
     const all = e.heap.f64.subarray(x >> 3, (x >> 3) + m);
     const coef = new Float64Array(k * p), intercept = new Float64Array(k);
