@@ -24,7 +24,7 @@ const datasets = [
   { name: "breast_cancer_scaled", rounds: 15 },
   { name: "synthetic", n: 10000, p: 1000, seed: 0, rounds: 3 },
   { name: "digits", rounds: 9 },
-  // Text-like: 10⁵ × 10⁵ at 0.1% (10⁷ nonzeros), a CsrMatrix (binary L1 reads it by columns).
+  // Text-like: 10⁵ × 10⁵ at 0.1% (10⁷ nonzeros), a CsrMatrix (read by its nonzeros, never densified).
   { name: "sparse", n: 100000, p: 100000, density: 0.001, seed: 0, rounds: 3 },
 ];
 
@@ -34,6 +34,7 @@ const problems = [
   { data: "synthetic", penalty: "l2", peers: ["liblinear", "lbfgs"] },
   { data: "synthetic", penalty: "l1", peers: ["liblinear"] },
   { data: "sparse", penalty: "l1", peers: ["liblinear"] },
+  { data: "sparse", penalty: "l2", peers: ["liblinear", "lbfgs"] },
   // lbfgs@100: scikit-learn's default max_iter, where lbfgs stops before its tol on digits.
   { data: "digits", penalty: "l2", multinomial: true, peers: ["lbfgs"] },
   { data: "digits", penalty: "l2", multinomial: true, peers: ["lbfgs@100"] },
@@ -121,6 +122,8 @@ export default async function main() {
       objective: Object.fromEntries(Object.entries(last).map(([k, v]) => [k, v.objective])),
       iterations: Object.fromEntries(Object.entries(last).map(([k, v]) => [k, v.iterations])),
       evaluations: Object.fromEntries(ours.map((k) => [k, last[k].evaluations])),
+      // Each process's high-water mark so far (data, every fit before): run one set alone to read it as that set's.
+      peakRssMB: { numlane: process.resourceUsage().maxRSS / 1024, peer: (await py.ask({ op: "rss" })).maxRssKB / 1024 },
     };
     results.push(entry);
     for (const solver of pr.peers) {

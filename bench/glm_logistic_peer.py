@@ -83,6 +83,9 @@ for line in sys.stdin:
     try:
         if msg["op"] == "hello":
             out = {"ok": True, "versions": {"sklearn": sklearn.__version__, "numpy": np.__version__}}
+        elif msg["op"] == "rss":  # this process's peak resident set so far
+            import resource
+            out = {"maxRssKB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
         elif msg["op"] == "data":
             out = load(msg)
         else:

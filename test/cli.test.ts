@@ -137,6 +137,41 @@ print(json.dumps({'c':m.intercept_.tolist(),'w':m.coef_.tolist(),'classes':m.cla
     expect(text.stdout).toMatch(/class 7 against 5:/);
   });
 
+  it("logistic --penalty elasticnet --l1-ratio R: scikit-learn's saga with its unpenalized intercept; the flags checked", async () => {
+    const rows = readFileSync(join(root, IRIS), "utf8").trim().split("\n");
+    const binary = join(tmp, "iris-enet.csv");
+    writeFileSync(binary, [rows[0], ...rows.slice(1).filter((l) => !l.endsWith(",0"))].join("\n"));
+    for (const ratio of [0.5, 0.9]) {
+      const ref = (await python(`from sklearn.linear_model import LogisticRegression
+d=np.loadtxt('${binary}',delimiter=',',skiprows=1)
+m=LogisticRegression(penalty='elasticnet',solver='saga',l1_ratio=${ratio},C=1,tol=1e-12,max_iter=10000000).fit(d[:,:-1],d[:,-1])
+print(json.dumps({'c':m.intercept_.tolist(),'w':m.coef_.tolist()}))`));
+      if (!ref) return;
+      const run = (await cli("logistic", binary, "--penalty", "elasticnet", "--l1-ratio", String(ratio), "--tol", "1e-12", "--max-iter", "100000", "--json"));
+      expect(run.status, run.stderr).toBe(0);
+      const out = JSON.parse(run.stdout);
+      expect([out.reason, out.penalty, out.l1Ratio]).toEqual(["converged", "elasticnet", ratio]);
+      // L2 (ρ = 0) or L1 (ρ = 1) alone, or a penalized intercept, is off by 1e-2 or more.
+      expect(maxRelDiff(out.coefficients.flat(), ref.w.flat()), `ρ=${ratio}`).toBeLessThan(1e-6);
+      expect(maxRelDiff(out.intercepts, ref.c), `ρ=${ratio}`).toBeLessThan(1e-6);
+    }
+    const text = (await cli("logistic", binary, "--penalty", "elasticnet", "--l1-ratio", "0.5"));
+    expect(text.stdout).toMatch(/binary, C = 1, elasticnet \(l1 ratio 0\.5\)/);
+    const refused: [string[], RegExp][] = [
+      [["--penalty", "elasticnet"], /--penalty elasticnet needs --l1-ratio R/],
+      [["--penalty", "elasticnet", "--l1-ratio", "1.5"], /--l1-ratio: expected a number in \[0, 1\], got 1\.5/],
+      [["--penalty", "elasticnet", "--l1-ratio", "-0.1"], /--l1-ratio: expected a number ≥ 0/],
+      [["--penalty", "elasticnet", "--l1-ratio", "x"], /--l1-ratio: expected a number/],
+      [["--penalty", "l1", "--l1-ratio", "0.5"], /--l1-ratio is for --penalty elasticnet \(the penalty is l1\)/],
+    ];
+    for (const [flags, message] of refused) {
+      const r = await cli("logistic", binary, ...flags);
+      expect([r.status, r.stderr], flags.join(" ")).toEqual([2, expect.stringMatching(message)]);
+    }
+    const multi = (await cli("logistic", IRIS, "--penalty", "elasticnet", "--l1-ratio", "0.5"));
+    expect([multi.status, multi.stderr]).toEqual([2, expect.stringMatching(/holds 3 classes; the elastic net is binary only/)]);
+  });
+
   it("refuses a target that is not class labels, or one class only", async () => {
     const one = join(tmp, "one-class.csv");
     writeFileSync(one, "a,y\n1,3\n2,3\n");

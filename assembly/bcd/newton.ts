@@ -9,7 +9,8 @@
 // (unpenalised; only with fitIntercept). X is column-major n×p, or sparse
 // (sparse ≠ 0): its nonzeros by rows (CSR) for X·v and by columns (CSC) for
 // Xᵀ·r, so each pass touches the nonzeros once and every entry is still one
-// sum in a fixed order (no scatter, no per-thread partial vectors). The unknowns
+// sum in a fixed order (no per-thread partial vectors); one thread may do
+// without the CSC, scattering Xᵀ·r from the rows: the same sums, the same order. The unknowns
 // are k blocks of pp = p (+1 with an intercept) entries: class c's
 // coefficients at x[c·pp ..], its intercept last.
 //
@@ -95,7 +96,8 @@ let gG: usize = 0, gMd: usize = 0, gHd: usize = 0, gPart: usize = 0;
 let gR0: i32 = 0, gR1: i32 = 0, gJ0: i32 = 0, gJ1: i32 = 0;
 // A sparse design: gA the values by rows (CSR: row i's at gRp[i]..gRp[i+1],
 // columns gCi), gAt the values by columns (CSC: gCp, rows gRi).
-let gSp: bool = false, gRp: usize = 0, gCi: usize = 0, gAt: usize = 0, gCp: usize = 0, gRi: usize = 0;
+// gScatter: one thread and no CSC (colptr 0): Xᵀ·r scattered from the rows (scatterCols).
+let gSp: bool = false, gScatter: bool = false, gRp: usize = 0, gCi: usize = 0, gAt: usize = 0, gCp: usize = 0, gRi: usize = 0;
 
 // @ts-ignore: decorator
 @inline function idx(base: usize, k: i32): i32 {
@@ -126,6 +128,48 @@ function colDotsSparse(j: i32, src: usize, base: usize, dst: usize): void {
     for (let q = k0; q < k1; q++) t += load<f64>(at(gAt, q)) * load<f64>(at(sc, idx(gRi, q)));
     const e = c * pp + j;
     store<f64>(at(dst, e), load<f64>(at(base, e)) + t);
+  }
+}
+
+/**
+ * One thread without the CSC (gScatter): colDots() for every coefficient at
+ * once from the rows, scattering into dst, and with u ≠ 0 the Hessian's
+ * diagonal 1 + Σ_i X[i][j]²·u_i into gMd. Each entry gets the gather's
+ * products in the gather's (row) order, from 0, then base: the same bits.
+ */
+function scatterCols(src: usize, base: usize, dst: usize, u: usize): void {
+  const n = gN, p = gP, k = gK, pp = gPP;
+  for (let c = 0; c < k; c++) {
+    for (let j = 0; j < p; j++) {
+      store<f64>(at(dst, c * pp + j), 0);
+      if (u != 0) store<f64>(at(gMd, c * pp + j), 0);
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const q0 = idx(gRp, i), q1 = idx(gRp, i + 1);
+    for (let c = 0; c < k; c++) {
+      const r = load<f64>(at(src, c * n + i)), dc = dst + ((<usize>c * pp) << 3);
+      if (u == 0) {
+        for (let q = q0; q < q1; q++) {
+          const e = at(dc, idx(gCi, q));
+          store<f64>(e, load<f64>(e) + load<f64>(at(gA, q)) * r);
+        }
+      } else {
+        const ui = load<f64>(at(u, c * n + i)), mc = gMd + ((<usize>c * pp) << 3);
+        for (let q = q0; q < q1; q++) {
+          const j = idx(gCi, q), v = load<f64>(at(gA, q));
+          store<f64>(at(dc, j), load<f64>(at(dc, j)) + v * r);
+          store<f64>(at(mc, j), load<f64>(at(mc, j)) + v * v * ui);
+        }
+      }
+    }
+  }
+  for (let c = 0; c < k; c++) {
+    for (let j = 0; j < p; j++) {
+      const e = c * pp + j;
+      store<f64>(at(dst, e), load<f64>(at(base, e)) + load<f64>(at(dst, e)));
+      if (u != 0) store<f64>(at(gMd, e), 1.0 + load<f64>(at(gMd, e)));
+    }
   }
 }
 
@@ -353,7 +397,9 @@ function gradRows(): void {
 /** CMD_GRAD, columns: g = x + Xᵀ·R (intercept: Σ R) and the Hessian's diagonal. */
 function gradCols(x: usize): void {
   const n = gN, p = gP, pp = gPP;
+  if (gScatter) scatterCols(gR, x, gG, gU);
   for (let j = gJ0; j < gJ1; j++) {
+    if (j < p && gScatter) continue;
     if (j < p) colDots(j, gR, x, gG);
     for (let c = 0; c < gK; c++) {
       const rc = gR + ((<usize>c * n) << 3), uc = gU + ((<usize>c * n) << 3), e = c * pp + j;
@@ -370,7 +416,9 @@ function gradCols(x: usize): void {
 /** CMD_FG on a sparse design, columns: g = x + Xᵀ·R (intercept: Σ R). */
 function gradOnlyCols(x: usize): void {
   const n = gN, p = gP, pp = gPP;
+  if (gScatter) scatterCols(gR, x, gG, 0);
   for (let j = gJ0; j < gJ1; j++) {
+    if (j < p && gScatter) continue;
     if (j < p) colDots(j, gR, x, gG);
     else for (let c = 0; c < gK; c++) store<f64>(at(gG, c * pp + j), sum(gR + ((<usize>c * n) << 3), n));
   }
@@ -399,7 +447,9 @@ function hessRows(v: usize): void {
 /** CMD_HESS, columns: hd = v + Xᵀ·u on the coefficients, Σ u on the intercepts. */
 function hessCols(v: usize): void {
   const n = gN, p = gP, pp = gPP;
+  if (gScatter) scatterCols(gU, v, gHd, 0);
   for (let j = gJ0; j < gJ1; j++) {
+    if (j < p && gScatter) continue;
     if (j < p) colDots(j, gU, v, gHd);
     else for (let c = 0; c < gK; c++) store<f64>(at(gHd, c * pp + j), sum(gU + ((<usize>c * n) << 3), n));
   }
@@ -561,7 +611,8 @@ function normM(a: usize, w: usize, m: i32, inverse: bool): f64 {
 /**
  * a: X column-major; or with sparse ≠ 0, X's nonzeros by rows (values a,
  * offsets rowptr (n + 1), column indices cols) and by columns (values csc,
- * offsets colptr (p + 1), row indices rows).
+ * offsets colptr (p + 1), row indices rows); on one thread colptr may be 0
+ * (no CSC: Xᵀ·r is scattered from the rows, the same bits).
  * Starts from x: zeros, or a warm start (warm ≠ 0). Stops when ‖∇f(x)‖ ≤
  * tol·‖∇f(0)‖ (LIBLINEAR's rule, against the gradient at 0 whatever the
  * start; the gradient of the returned x, computed after its last step), after
@@ -575,7 +626,7 @@ export function logistic_newton_f64(
 ): void {
   const fi = fitIntercept != 0, pp = p + (fi ? 1 : 0), m = k * pp;
   gA = a; gN = n; gP = p; gK = k; gPP = pp; gFi = fi; gY = y; gSw = sw; gC = c;
-  gSp = sparse != 0; gRp = rowptr; gCi = cols; gAt = csc; gCp = colptr; gRi = rows;
+  gSp = sparse != 0; gScatter = gSp && colptr == 0; gRp = rowptr; gCi = cols; gAt = csc; gCp = colptr; gRi = rows;
   gZ = work + workOffset(W_Z, n, m, k); gR = work + workOffset(W_R, n, m, k);
   gPr = work + workOffset(W_P, n, m, k); gU = work + workOffset(W_U, n, m, k);
   gL = work + workOffset(W_L, n, m, k); gG = work + workOffset(W_G, n, m, k);
@@ -585,7 +636,7 @@ export function logistic_newton_f64(
   const pairs = (n + 1) >> 1;
   gR0 = min(n, 2 * rangeStart(pairs, tid, nthreads)); gR1 = min(n, 2 * rangeStart(pairs, tid + 1, nthreads));
   gJ0 = rangeStart(pp, tid, nthreads); gJ1 = rangeStart(pp, tid + 1, nthreads);
-  if (gSp) {
+  if (gSp && !gScatter) {
     // Shares of the nonzeros (the intercept's column, a sum over n, with the last thread's).
     gR0 = nnzStart(rowptr, n, tid, nthreads); gR1 = nnzStart(rowptr, n, tid + 1, nthreads);
     gJ0 = nnzStart(colptr, p, tid, nthreads); gJ1 = tid + 1 == nthreads ? pp : nnzStart(colptr, p, tid + 1, nthreads);

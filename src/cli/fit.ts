@@ -60,15 +60,17 @@ export const lassoSpec: CommandSpec = {
 export const logisticSpec: CommandSpec = {
   name: "logistic",
   positionals: ["data.csv"],
-  summary: "Logistic regression: w minimizing ½‖w‖² (or ‖w‖₁) + C·Σ log-loss (L2: L-BFGS; L1: coordinate descent).\n" +
-    "Two classes in the target: binary; more: multinomial (softmax loss). Labels may be any numbers.",
+  summary: "Logistic regression: w minimizing ½‖w‖², ‖w‖₁ or ρ‖w‖₁ + (1 − ρ)/2·‖w‖² (elastic net) + C·Σ log-loss\n" +
+    "(L2: L-BFGS; L1, elastic net: coordinate descent). Two classes in the target: binary; more: multinomial (softmax loss,\n" +
+    "L2 or L1). Labels may be any numbers.",
   notes: csvNote + "\nThe intercept is unpenalized; for the multinomial L1 fit only, it is the coefficient of a constant column\n" +
     `${INTERCEPT_SCALE}× the largest feature's RMS high, so its penalty is negligible (1/${INTERCEPT_SCALE} of a feature's), not zero.`,
   options: {
     C: { type: "string", value: "C", default: "1", help: "inverse regularization strength (scikit-learn's C)" },
-    penalty: { type: "string", value: "P", choices: ["l2", "l1"], default: "l2", help: "the penalty" },
-    tol: { type: "string", value: "T", help: "L2: stop when ‖gradient‖ ≤ tol × its first; L1: a sweep's largest optimality violation ≤ tol × the first's (default 1e-6)" },
-    "max-iter": { type: "string", value: "N", help: "L-BFGS steps (L2) or sweeps (L1) allowed (default 1000)" },
+    penalty: { type: "string", value: "P", choices: ["l2", "l1", "elasticnet"], default: "l2", help: "the penalty (elasticnet: binary, with --l1-ratio)" },
+    "l1-ratio": { type: "string", value: "R", help: "--penalty elasticnet only, and required there: the L1 share ρ in [0, 1] (scikit-learn's l1_ratio)" },
+    tol: { type: "string", value: "T", help: "L2: stop when ‖gradient‖ ≤ tol × its first; L1, elastic net: a sweep's largest optimality violation ≤ tol × the first's (default 1e-6)" },
+    "max-iter": { type: "string", value: "N", help: "L-BFGS steps (L2) or sweeps (L1, elastic net) allowed (default 1000)" },
     intercept,
     ...PROGRESS_OPTION,
   },
@@ -167,13 +169,18 @@ export async function lasso(nl: Numlane, args: Parsed): Promise<number> {
 
 export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
   const withIntercept = args.values.intercept as boolean;
+  const penalty = args.values.penalty as "l1" | "l2" | "elasticnet";
+  const l1Ratio = numberOption(args, "l1-ratio", { min: 0 });
+  if (penalty !== "elasticnet" && l1Ratio !== undefined) throw new UsageError(`--l1-ratio is for --penalty elasticnet (the penalty is ${penalty})`);
+  if (penalty === "elasticnet" && l1Ratio === undefined) throw new UsageError("--penalty elasticnet needs --l1-ratio R, the L1 share in [0, 1]");
+  if (l1Ratio !== undefined && l1Ratio > 1) throw new UsageError(`--l1-ratio: expected a number in [0, 1], got ${l1Ratio}`);
   const d = readData(args.positionals[0], withIntercept);
   const m = d.A.rows, p = d.A.cols;
   const classes = [...new Set(d.b)].sort((u, v) => u - v);
   if (classes.length < 2) throw new UsageError(`${d.file}: the target "${d.target}" holds one value only; logistic regression needs two classes or more`);
   if (classes.length > MAX_CLASSES) throw new UsageError(`${d.file}: the target "${d.target}" holds ${classes.length} distinct values; logistic regression needs class labels (lstsq or lasso fit a continuous target)`);
   const binary = classes.length === 2;
-  const penalty = args.values.penalty as "l1" | "l2";
+  if (penalty === "elasticnet" && !binary) throw new UsageError(`${d.file}: the target "${d.target}" holds ${classes.length} classes; the elastic net is binary only (--penalty l2 or l1 for a multinomial fit)`);
   // The fit's own intercept, except for the multinomial L1 fit (which has none): a constant column there.
   const column = withIntercept && !binary && penalty === "l1";
   // The features, centered, with the constant column last when it is used.
@@ -191,7 +198,7 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
   const bar = progressLine(args, "logistic", (pr) => `sweep ${pr.iteration}  ${pr.value.toExponential(2)}`);
   const t0 = performance.now();
   const r = await nl.logisticRegression(A, y, {
-    C, penalty, fitIntercept: withIntercept && !column, tol: numberOption(args, "tol", { min: 0 }),
+    C, penalty, ...(l1Ratio !== undefined ? { l1Ratio } : {}), fitIntercept: withIntercept && !column, tol: numberOption(args, "tol", { min: 0 }),
     maxIter: numberOption(args, "max-iter", { integer: true, min: 1 }), onProgress: bar.onProgress,
     ...(binary ? {} : { multiClass: "multinomial" as const, classes: classes.length }),
   });
@@ -214,7 +221,7 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
     if (predicted === d.b[i]) correct++;
   }
   const result = {
-    file: d.file, rows: m, features: d.features, target: d.target, classes, multinomial: !binary, C, penalty: args.values.penalty,
+    file: d.file, rows: m, features: d.features, target: d.target, classes, multinomial: !binary, C, penalty: args.values.penalty, l1Ratio: l1Ratio ?? null,
     intercepts: withIntercept ? intercepts : null, coefficients: coefficients.map((w) => Array.from(w)), interceptColumnHeight: column ? height : null,
     trainingAccuracy: correct / m, objective: r.objective, reason: r.reason, converged: r.converged, iterations: r.iterations, ms: +ms.toFixed(3),
   };
@@ -223,7 +230,7 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
     return r.converged ? 0 : 3;
   }
   console.log(`${d.file}: ${m} rows, ${p} features, target "${d.target}" with classes ${classes.join(", ")}; ` +
-    `${binary ? "binary" : "multinomial"}, C = ${C}, ${args.values.penalty}${withIntercept ? ", with an intercept" : ""}`);
+    `${binary ? "binary" : "multinomial"}, C = ${C}, ${args.values.penalty}${l1Ratio !== undefined ? ` (l1 ratio ${l1Ratio})` : ""}${withIntercept ? ", with an intercept" : ""}`);
   for (let c = 0; c < k; c++) {
     if (!binary || classes.length > 2) console.log(`class ${classes[c]}:`);
     else console.log(`class ${classes[1]} against ${classes[0]}:`);

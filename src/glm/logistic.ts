@@ -123,18 +123,20 @@ export type LogisticSolver = "newton" | "lbfgs";
 
 /**
  * ½‖W‖² + C·Σ s_i·ℓ_i by L-BFGS or TRON in one launch; A dense or CSR (its
- * nonzeros go in by rows and, transposed, by columns: never densified),
+ * nonzeros go in by rows and, on more than one thread, transposed, by columns: never densified),
  * checked and finite, y and s checked.
  * x: classes×p (class k at x[k·p ..]); intercept: one per class.
  */
 export async function newtonLogistic(e: Engine, A: DenseMatrix | CsrMatrix, y: Float64Array, sw: Float64Array, fit: NewtonFit, opts: CallOptions): Promise<LogisticResult> {
   const n = A.rows, p = A.cols, k = fit.classes, fi = fit.fitIntercept ? 1 : 0, pp = p + fi, m = k * pp;
-  const S = A instanceof CsrMatrix ? A : undefined, T = S?.transpose();
+  const S = A instanceof CsrMatrix ? A : undefined;
   // A pass reads each nonzero's value and index (dense: each entry).
   const threads = e.threadsFor(S ? 12 * S.nnz : 8 * n * p, opts);
+  // Threads share Xᵀ·r by columns (the CSC, a transpose); one thread scatters it from the rows (the same bits, no copy).
+  const T = S && threads > 1 ? S.transpose() : undefined;
   const solver = fit.solver === "lbfgs" ? 1 : 0, sparse = S ? 1 : 0;
   const launchBytes = e.launchBytes(K.logistic_newton_f64, { n, p, k, fitIntercept: fi, solver, sparse }, threads);
-  const inputs = S && T ? [S.data, S.indptr, S.indices, T.data, T.indptr, T.indices, y, sw] : [A.data, y, sw];
+  const inputs = S ? [S.data, S.indptr, S.indices, ...(T ? [T.data, T.indptr, T.indices] : []), y, sw] : [A.data, y, sw];
   const scope = await e.scope({ signal: opts.signal, long: true }, inputs, 8 * m + 64 + (S ? 0 : columnMajorBytes(e, A as DenseMatrix)) + launchBytes);
   try {
     const a = S ? scope.input(S.data) : await columnMajor(e, scope, A as DenseMatrix, opts);
