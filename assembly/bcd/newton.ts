@@ -173,6 +173,32 @@ function scatterCols(src: usize, base: usize, dst: usize, u: usize): void {
   }
 }
 
+/**
+ * CMD_FG on one thread without the CSC: row by row, z, the loss and R, then
+ * R's share of Xᵀ·R scattered while the row's nonzeros are in cache (one
+ * read of them an evaluation); the same bits as the two passes.
+ */
+function fusedScatter(x: usize): void {
+  const n = gN, p = gP, k = gK, pp = gPP;
+  for (let e = 0; e < k * pp; e++) store<f64>(at(gG, e), 0);
+  for (let i = 0; i < n; i++) {
+    forwardSparse(x, gZ, i, i + 1);
+    lossRange(i, i + 1, true);
+    const q0 = idx(gRp, i), q1 = idx(gRp, i + 1);
+    for (let c = 0; c < k; c++) {
+      const r = load<f64>(at(gR, c * n + i)), gc = gG + ((<usize>c * pp) << 3);
+      for (let q = q0; q < q1; q++) {
+        const e = at(gc, idx(gCi, q));
+        store<f64>(e, load<f64>(e) + load<f64>(at(gA, q)) * r);
+      }
+    }
+  }
+  for (let c = 0; c < k; c++) {
+    for (let j = 0; j < p; j++) { const e = c * pp + j; store<f64>(at(gG, e), load<f64>(at(x, e)) + load<f64>(at(gG, e))); }
+    if (gFi) store<f64>(at(gG, c * pp + p), sum(gR + ((<usize>c * n) << 3), n));
+  }
+}
+
 /** Σ_i X[i][j]²·u_i over column j's nonzeros. */
 function colSqSparse(j: i32, u: usize): f64 {
   let t: f64 = 0;
@@ -562,6 +588,8 @@ function run(cmd: i32, v: usize, nthreads: i32, team: usize): void {
     gradCols(v);
   } else if (cmd == CMD_GRAM) {
     gramRows(v);
+  } else if (cmd == CMD_FG && gScatter) {
+    fusedScatter(v);
   } else if (cmd == CMD_FG && gSp) {
     // Sparse: the rows' pass (z, losses, R), then the columns' (g = x + Xᵀ·R).
     forward(v, gZ, gR0, gR1);
