@@ -160,7 +160,7 @@ print(json.dumps({'c':m.intercept_.tolist(),'w':m.coef_.tolist()}))`));
     const refused: [string[], RegExp][] = [
       [["--penalty", "elasticnet"], /--penalty elasticnet needs --l1-ratio R/],
       [["--penalty", "elasticnet", "--l1-ratio", "1.5"], /--l1-ratio: expected a number in \[0, 1\], got 1\.5/],
-      [["--penalty", "elasticnet", "--l1-ratio", "-0.1"], /--l1-ratio: expected a number ≥ 0/],
+      [["--penalty", "elasticnet", "--l1-ratio=-0.1"], /--l1-ratio: expected a number ≥ 0/],
       [["--penalty", "elasticnet", "--l1-ratio", "x"], /--l1-ratio: expected a number/],
       [["--penalty", "l1", "--l1-ratio", "0.5"], /--l1-ratio is for --penalty elasticnet \(the penalty is l1\)/],
     ];
