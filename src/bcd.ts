@@ -136,7 +136,8 @@ export class Bcd {
    * L2: L-BFGS (default) or a trust-region Newton method (LIBLINEAR's TRON), one SPMD launch
    * (src/glm/logistic.ts). L1, binary: newGLMNET (LIBLINEAR's primal L1
    * solver: coordinate descent on quadratic models, line searches), one
-   * launch; multinomial: nl.bcd (without intercepts).
+   * launch; multinomial: nl.bcd (without intercepts). A CsrMatrix is read by
+   * its nonzeros, never densified, except by the nl.bcd fits.
    */
   async logisticRegression(A: DenseMatrix | CsrMatrix | number[][], labels: Float64Array | Int32Array | number[], opts: LogisticOptions = {}): Promise<LogisticResult> {
     // A CsrMatrix is read by its nonzeros (newGLMNET by columns, L-BFGS/TRON by rows and columns); nl.bcd densifies it.

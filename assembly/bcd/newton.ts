@@ -654,7 +654,9 @@ export function logistic_newton_f64(
 ): void {
   const fi = fitIntercept != 0, pp = p + (fi ? 1 : 0), m = k * pp;
   gA = a; gN = n; gP = p; gK = k; gPP = pp; gFi = fi; gY = y; gSw = sw; gC = c;
-  gSp = sparse != 0; gScatter = gSp && colptr == 0; gRp = rowptr; gCi = cols; gAt = csc; gCp = colptr; gRi = rows;
+  gSp = sparse != 0; gScatter = gSp && colptr == 0; gRp = rowptr;
+  // Every thread would scatter into the same ∇f: the host gives the CSC to more than one thread.
+  if (gScatter && nthreads > 1) unreachable(); gCi = cols; gAt = csc; gCp = colptr; gRi = rows;
   gZ = work + workOffset(W_Z, n, m, k); gR = work + workOffset(W_R, n, m, k);
   gPr = work + workOffset(W_P, n, m, k); gU = work + workOffset(W_U, n, m, k);
   gL = work + workOffset(W_L, n, m, k); gG = work + workOffset(W_G, n, m, k);
