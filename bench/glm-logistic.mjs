@@ -1,10 +1,10 @@
 // npm run bench -- glm-logistic: nl.logisticRegression against scikit-learn's
-// LogisticRegression (liblinear, lbfgs; saga for the elastic net), one thread each side
+// LogisticRegression (liblinear, lbfgs; saga for the elastic net and multinomial L1), one thread each side
 // (OPENBLAS_NUM_THREADS=1 for the peer), interleaved round by round, medians
 // of CPU time (process.cpuUsage here, time.process_time there), each side's
 // objective in numlane's scaling (½‖W‖², ‖W‖₁ or ρ‖w‖₁ + (1 − ρ)/2‖w‖², + C·Σ
 // loss) beside it. Binary L1/L2 fits have no intercept (liblinear penalises its
-// own); the elastic net (saga: standardised columns, which saga needs) has one. The peers run at
+// own); the elastic net and multinomial L1 (saga: standardised columns, which saga needs) have them. The peers run at
 // scikit-learn's tol (1e-4); ours (L2: each solver, L-BFGS and TRON) is the
 // loosest of 1000× LIBLINEAR's effective one, tol·max(min(#pos, #neg), 1)/n,
 // and half-decades below it whose objective is within 1e-8 of every peer's. Results: bench/results/glm-logistic.json
@@ -26,6 +26,8 @@ const datasets = [
   { name: "digits", rounds: 9 },
   // Text-like: 10⁵ × 10⁵ at 0.1% (10⁷ nonzeros), a CsrMatrix (read by its nonzeros, never densified).
   { name: "sparse", n: 100000, p: 100000, density: 0.001, seed: 0, rounds: 3 },
+  { name: "wine_scaled", rounds: 9 },
+  { name: "digits_scaled", rounds: 3 },
 ];
 
 const problems = [
@@ -42,6 +44,12 @@ const problems = [
   { data: "breast_cancer_scaled", penalty: "elasticnet", l1Ratio: 0.5, fitIntercept: true, peers: ["saga"] },
   // saga at its default tol stops ~1e-4 above the optimum: also to a tight objective (peer tol 1e-8).
   { data: "breast_cancer_scaled", penalty: "elasticnet", l1Ratio: 0.5, fitIntercept: true, peers: ["saga"], peerTol: 1e-8 },
+  // Multinomial L1 with intercepts: saga is scikit-learn's only solver for it.
+  { data: "wine_scaled", penalty: "l1", multinomial: true, peers: ["saga"] },
+  { data: "wine_scaled", penalty: "l1", multinomial: true, peers: ["saga"], peerTol: 1e-8 },
+  { data: "wine_scaled", penalty: "elasticnet", l1Ratio: 0.5, multinomial: true, peers: ["saga"] },
+  { data: "digits_scaled", penalty: "l1", multinomial: true, peers: ["saga"] },
+  { data: "digits_scaled", penalty: "elasticnet", l1Ratio: 0.5, multinomial: true, peers: ["saga"] },
 ].filter((pr) => (!process.env.GLM_LOGISTIC_PENALTIES || process.env.GLM_LOGISTIC_PENALTIES.split(",").includes(pr.penalty))
   && (!process.env.GLM_LOGISTIC_SETS || process.env.GLM_LOGISTIC_SETS.split(",").includes(pr.data)));
 
@@ -60,11 +68,12 @@ export default async function main() {
   for (const d of datasets.filter((d) => problems.some((pr) => pr.data === d.name))) {
     const xfile = join(tmpdir(), `glm-logistic-${d.name}-X.f64`), yfile = join(tmpdir(), `glm-logistic-${d.name}-y.f64`);
     const { n, p, nnz } = await py.ask({ op: "data", ...d, xfile, yfile });
-    const X = new Float64Array(readFileSync(xfile).buffer.slice(0));
-    const y = new Float64Array(readFileSync(yfile).buffer.slice(0));
+    // A small file's Buffer is a view into a shared pool: copy its own bytes.
+    const bytes = (file) => { const b = readFileSync(file); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); };
+    const X = new Float64Array(bytes(xfile)), y = new Float64Array(bytes(yfile));
     let A;
     if (nnz !== undefined) {
-      A = new CsrMatrix(n, p, new Int32Array(readFileSync(xfile + ".indptr").buffer.slice(0)), new Int32Array(readFileSync(xfile + ".indices").buffer.slice(0)), X);
+      A = new CsrMatrix(n, p, new Int32Array(bytes(xfile + ".indptr")), new Int32Array(bytes(xfile + ".indices")), X);
       rmSync(xfile + ".indptr"); rmSync(xfile + ".indices");
     } else A = new DenseMatrix(n, p, X);
     rmSync(xfile); rmSync(yfile);

@@ -1,6 +1,6 @@
 # scikit-learn peer for bench/glm-logistic.mjs, one JSON request per line.
 # "data": loads a dataset (scikit-learn's breast_cancer, also with standardised
-# columns as breast_cancer_scaled, or digits, or a sparse Gaussian set (CSR:
+# columns as breast_cancer_scaled, or digits, or wine_scaled / digits_scaled, or a sparse Gaussian set (CSR:
 # data to xfile, indptr and indices as int32 to xfile.indptr, .indices), or the
 # synthetic Gaussian set, seeded), writes X (row-major f64) and y (f64) to the
 # given files for the JavaScript side, and keeps them. "fit": one
@@ -13,7 +13,7 @@ try:
     import numpy as np
     import sklearn
     from scipy.special import logsumexp
-    from sklearn.datasets import load_breast_cancer, load_digits
+    from sklearn.datasets import load_breast_cancer, load_digits, load_wine
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 except Exception as e:
@@ -31,6 +31,9 @@ def load(msg):
         X = StandardScaler().fit_transform(X)
     elif name == "digits":
         X, y = load_digits(return_X_y=True)
+    elif name in ("wine_scaled", "digits_scaled"):
+        X, y = (load_wine if name == "wine_scaled" else load_digits)(return_X_y=True)
+        X = StandardScaler().fit_transform(X)
     elif name == "sparse":  # n×p, `density` of entries N(0, 1) at uniform positions; labels from a 5%-sparse plane
         import scipy.sparse as sp
         rs = np.random.RandomState(msg["seed"])

@@ -8,6 +8,7 @@ import { refuseUnsafeScale } from "./sketch.js";
 import { lasso, lassoPath, type LassoOptions, type LassoPathOptions, type LassoPathResult, type LassoResult } from "./bcd/lasso.js";
 import { bcdSolve, denseOf, type BcdOptions, type BcdProblem, type BcdResult } from "./bcd/generic.js";
 import { classLabels, glmnetLogistic, labelArray, newtonLogistic, sampleWeights, warmStart, type LogisticResult, type LogisticSolver } from "./glm/logistic.js";
+import { multinomialL1 } from "./glm/multinomial-l1.js";
 
 export type { BcdReason, BcdResult } from "./bcd/generic.js";
 export type { LassoOptions, LassoPathOptions, LassoPathResult, LassoResult } from "./bcd/lasso.js";
@@ -19,7 +20,7 @@ export interface LogisticOptions extends CallOptions {
   lambda?: number;
   /**
    * "l2" (default): ½‖w‖² + C·Σ loss; "l1": ‖w‖₁ + C·Σ loss (sparse w);
-   * "elasticnet" (binary): l1Ratio·‖w‖₁ + (1 − l1Ratio)/2·‖w‖² + C·Σ loss
+   * "elasticnet": l1Ratio·‖w‖₁ + (1 − l1Ratio)/2·‖w‖² + C·Σ loss
    * (scikit-learn's). The intercepts are not penalised.
    */
   penalty?: "l2" | "l1" | "elasticnet";
@@ -32,7 +33,7 @@ export interface LogisticOptions extends CallOptions {
    */
   positive?: boolean;
   /**
-   * A warm start (binary L1/L2/elastic net, multinomial L2): the coefficients,
+   * A warm start (binary L1/L2/elastic net; multinomial without bcd settings): the coefficients,
    * p of them (multinomial: classes×p, class k at x0[k·p ..]); the missing
    * part of a start (x0 or intercept0) is zeros. The stopping rule is the cold
    * fit's (relative to the measure at 0), so a start at the answer stops at once.
@@ -46,14 +47,15 @@ export interface LogisticOptions extends CallOptions {
    * one at w = 0. Default 1e-6.
    */
   tol?: number;
-  /** L2: L-BFGS or Newton steps; L1: sweeps over the coordinates. Default 1000. */
+  /** L2: L-BFGS or Newton steps; L1: newGLMNET's outer steps (multinomial: cycles over the classes). Default 1000. */
   maxIter?: number;
   /**
    * "multinomial": labels 0..classes−1 (y as Float64Array, Int32Array or
-   * number[]), the softmax loss, ½‖W‖² (or ‖W‖₁) + C·Σ loss; the result's x is
+   * number[]), the softmax loss, the penalty + C·Σ loss; the result's x is
    * classes×p (class k's coefficients at x[k·p ..]), intercept one per class.
-   * L2 is fitted by `solver`; L1 (or L2 given `bcd`
-   * settings) by nl.bcd with Newton steps on greedy (GSD) variable blocks.
+   * L2 is fitted by `solver`; L1 and elastic net by glmnet's multinomial scheme (newGLMNET
+   * steps a class at a time, src/glm/multinomial-l1.ts); either, given `bcd`
+   * settings, by nl.bcd with Newton steps on greedy (GSD) variable blocks.
    * Default false: binary, labels −1/1.
    */
   multiClass?: false | "multinomial";
@@ -63,7 +65,7 @@ export interface LogisticOptions extends CallOptions {
   classes?: number;
   /**
    * Fit unpenalised intercepts (scikit-learn's default; result.intercept).
-   * Default true. The multinomial L1 fit and nl.bcd settings take false only.
+   * Default true. The multinomial fit with nl.bcd settings takes false only.
    */
   fitIntercept?: boolean;
   /**
@@ -95,9 +97,9 @@ function classCount(y: unknown, classes: unknown): number {
   return classes !== undefined ? integer("opts.classes", classes, 2, 1 << 16) : Math.max(2, top + 1);
 }
 
-/** Whether the fit reads a CsrMatrix as it is: every fit but the multinomial one by nl.bcd (L1, or bcd settings). */
+/** Whether the fit reads a CsrMatrix as it is: every fit but the multinomial one by nl.bcd (bcd settings). */
 function keepsCsr(opts: LogisticOptions | undefined): boolean {
-  return typeof opts !== "object" || opts === null || opts.multiClass !== "multinomial" || (opts.penalty !== "l1" && opts.bcd === undefined);
+  return typeof opts !== "object" || opts === null || opts.multiClass !== "multinomial" || opts.bcd === undefined;
 }
 
 /** The L1 share of the penalty: l1Ratio with "elasticnet" (required, in [0, 1]; refused with any other penalty), 1 for "l1", 0 for "l2". */
@@ -136,11 +138,12 @@ export class Bcd {
    * L2: L-BFGS (default) or a trust-region Newton method (LIBLINEAR's TRON), one SPMD launch
    * (src/glm/logistic.ts). L1, binary: newGLMNET (LIBLINEAR's primal L1
    * solver: coordinate descent on quadratic models, line searches), one
-   * launch; multinomial: nl.bcd (without intercepts). A CsrMatrix is read by
-   * its nonzeros, never densified, except by the nl.bcd fits.
+   * launch; multinomial L1 and elastic net: glmnet's scheme, one launch
+   * (src/glm/multinomial-l1.ts). A CsrMatrix is read by its nonzeros, never
+   * densified, except by the nl.bcd fits (bcd settings).
    */
   async logisticRegression(A: DenseMatrix | CsrMatrix | number[][], labels: Float64Array | Int32Array | number[], opts: LogisticOptions = {}): Promise<LogisticResult> {
-    // A CsrMatrix is read by its nonzeros (newGLMNET by columns, L-BFGS/TRON by rows and columns); nl.bcd densifies it.
+    // A CsrMatrix is read by its nonzeros (newGLMNET and the multinomial L1 fit by columns, L-BFGS/TRON by rows and columns); nl.bcd densifies it.
     const D = keepsCsr(opts) ? toMatrix("A", A) : toDense(A);
     const n = D.rows, p = D.cols;
     if (n === 0 || p === 0) throw new NumlaneError("invalid-size", `A is ${n}×${p}: nothing to fit`, "A");
@@ -166,22 +169,23 @@ export class Bcd {
     }
     if (opts.multiClass === "multinomial") {
       const classes = classCount(labels, opts.classes);
-      if (penalty === "elasticnet") throw new NumlaneError("invalid-value", "the multinomial fit takes \"l2\" or \"l1\"; elastic net is binary only", "opts.penalty");
       if (positive) throw new NumlaneError("invalid-value", "positive is for the binary fit", "opts.positive");
-      if (penalty === "l1" || opts.bcd !== undefined) {
+      if (opts.bcd !== undefined) {
+        if (penalty === "elasticnet") throw new NumlaneError("invalid-value", "the multinomial fit with bcd settings takes \"l2\" or \"l1\"", "opts.penalty");
         for (const k of ["x0", "intercept0"] as const) {
-          if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `the multinomial ${opts.bcd !== undefined ? "fit with bcd settings takes bcd.x0" : "L1 fit takes no warm start"}`, `opts.${k}`);
+          if (opts[k] !== undefined) throw new NumlaneError("invalid-value", "the multinomial fit with bcd settings takes bcd.x0", `opts.${k}`);
         }
         checkOptions("opts.bcd", opts.bcd, LOGISTIC_BCD_KEYS);
         // nl.bcd's softmax loss has neither intercepts nor weights.
-        if (fitIntercept) throw new NumlaneError("invalid-value", `the multinomial ${opts.bcd !== undefined ? "fit with bcd settings" : "L1 fit"} has no intercept: pass fitIntercept: false`, "opts.fitIntercept");
-        if (opts.sampleWeight !== undefined) throw new NumlaneError("invalid-value", `the multinomial ${opts.bcd !== undefined ? "fit with bcd settings" : "L1 fit"} takes no sample weights`, "opts.sampleWeight");
+        if (fitIntercept) throw new NumlaneError("invalid-value", "the multinomial fit with bcd settings has no intercept: pass fitIntercept: false", "opts.fitIntercept");
+        if (opts.sampleWeight !== undefined) throw new NumlaneError("invalid-value", "the multinomial fit with bcd settings takes no sample weights", "opts.sampleWeight");
         return this.multinomial(toDense(D), labels, classes, C, penalty, opts);
       }
       const y = classLabels(labels, n, classes);
       allFinite("A", D.data);
       refuseUnsafeScale("A", D.data);
       const warm = warmStart(opts.x0, opts.intercept0, p, classes, fitIntercept, false);
+      if (penalty !== "l2") return multinomialL1(this.e, D, y, sw, { classes, C, l1Ratio, fitIntercept, tol, maxIter, warm }, opts);
       return newtonLogistic(this.e, D, y, sw, { classes, C, fitIntercept, tol, maxIter, solver, warm }, opts);
     }
     for (const k of ["bcd", "classes"] as const) if (opts[k] !== undefined) throw new NumlaneError("invalid-value", `${k} is for multiClass: "multinomial"`, `opts.${k}`);

@@ -312,6 +312,7 @@ describe("abort latency of long calls: median of 5 ≤ 50 ms", () => {
     ["logisticRegression l2", (signal) => nl.logisticRegression(A, separable, { C: 1e4, tol: 0, maxIter: 2 ** 30, signal })],
     ["logisticRegression l1", (signal) => nl.logisticRegression(A, separable, { C: 1e4, penalty: "l1", tol: 0, maxIter: 2 ** 30, signal })],
     ["logisticRegression multinomial", (signal) => nl.logisticRegression(A, separableClasses, { C: 1e4, multiClass: "multinomial", tol: 0, maxIter: 2 ** 30, signal })],
+    ["logisticRegression multinomial l1", (signal) => nl.logisticRegression(A, separableClasses, { C: 1e4, multiClass: "multinomial", penalty: "l1", tol: 0, maxIter: 2 ** 30, signal })],
     ["bcd least-squares cyclic", (signal) => nl.bcd({ loss: "least-squares", A: Acorr, b: t }, { rule: "cyclic", tol: 0, maxIter: 2 ** 30, signal })],
     ["bcd least-squares l1 gs", (signal) => nl.bcd({ loss: "least-squares", A: Acorr, b: t, penalty: { l1: 1e-7 } }, { rule: "gs", tol: 0, maxIter: 2 ** 30, signal })],
     ["bcd logistic random line-search", (signal) => nl.bcd({ loss: "logistic", A, y: labels }, { rule: "random", update: "line-search", tol: 0, maxIter: 2 ** 30, signal })],

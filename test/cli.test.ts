@@ -168,8 +168,25 @@ print(json.dumps({'c':m.intercept_.tolist(),'w':m.coef_.tolist()}))`));
       const r = await cli("logistic", binary, ...flags);
       expect([r.status, r.stderr], flags.join(" ")).toEqual([2, expect.stringMatching(message)]);
     }
-    const multi = (await cli("logistic", IRIS, "--penalty", "elasticnet", "--l1-ratio", "0.5"));
-    expect([multi.status, multi.stderr]).toEqual([2, expect.stringMatching(/holds 3 classes; the elastic net is binary only/)]);
+    const multi = (await cli("logistic", IRIS, "--penalty", "elasticnet", "--l1-ratio", "0.5", "--json"));
+    expect(multi.status, multi.stderr).toBe(0);
+    expect([JSON.parse(multi.stdout).multinomial, JSON.parse(multi.stdout).intercepts.length]).toEqual([true, 3]);
+  });
+
+  it("logistic --penalty l1, multinomial: the fit's own unpenalized intercepts, as scikit-learn's saga", async () => {
+    const ref = (await python(`from sklearn.linear_model import LogisticRegression
+d=np.loadtxt('${join(root, IRIS)}',delimiter=',',skiprows=1)
+m=LogisticRegression(penalty='l1',solver='saga',C=1,tol=1e-10,max_iter=1000000).fit(d[:,:-1],d[:,-1])
+print(json.dumps({'c':m.intercept_.tolist(),'w':m.coef_.tolist()}))`));
+    if (!ref) return;
+    const run = (await cli("logistic", join(root, IRIS), "--penalty", "l1", "--tol", "1e-12", "--max-iter", "100000", "--json"));
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.reason).toBe("converged");
+    // Intercepts up to a common shift; a penalized or missing one is off by 1e-2 or more.
+    const shift = (v: number[]) => v.map((u) => u - v[0]);
+    expect(maxRelDiff(shift(out.intercepts), shift(ref.c))).toBeLessThan(1e-5);
+    expect(maxRelDiff(out.coefficients.flat(), ref.w.flat())).toBeLessThan(1e-5);
   });
 
   it("refuses a target that is not class labels, or one class only", async () => {

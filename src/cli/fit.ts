@@ -7,10 +7,7 @@
 // minimizer over (w, c), since for any w the best c makes the residual's mean
 // zero. The logistic loss has no such closed form: the features are centered
 // and nl.logisticRegression fits its unpenalized intercept b to them, so
-// c = b − x̄·w. Its multinomial L1 fit has none: there a constant column of
-// height s is added, whose coefficient w₀ gives c = s·w₀ − x̄·w; its penalty
-// (|c|/s) fades as s grows, so s is INTERCEPT_SCALE times the largest
-// feature's root mean square.
+// c = b − x̄·w.
 import { performance } from "node:perf_hooks";
 import { DenseMatrix } from "../matrix.js";
 import { readRegressionCsv } from "../io/csv.js";
@@ -20,8 +17,6 @@ import { numberOption, readFile, UsageError, type CommandSpec, type OptionSpec, 
 import { PROGRESS_OPTION, progressLine } from "./progress.js";
 import { KINDS as SKETCH_KIND_NAMES } from "../sketch.js";
 
-/** The multinomial L1 intercept column's height over the largest feature RMS: its penalty is 1/INTERCEPT_SCALE of a feature's. */
-export const INTERCEPT_SCALE = 1000;
 /** More distinct targets than this is not a classification problem. */
 const MAX_CLASSES = 1000;
 
@@ -62,12 +57,11 @@ export const logisticSpec: CommandSpec = {
   positionals: ["data.csv"],
   summary: "Logistic regression: w minimizing ½‖w‖², ‖w‖₁ or ρ‖w‖₁ + (1 − ρ)/2·‖w‖² (elastic net) + C·Σ log-loss\n" +
     "(L2: L-BFGS; L1, elastic net: coordinate descent). Two classes in the target: binary; more: multinomial (softmax loss,\n" +
-    "L2 or L1). Labels may be any numbers.",
-  notes: csvNote + "\nThe intercept is unpenalized; for the multinomial L1 fit only, it is the coefficient of a constant column\n" +
-    `${INTERCEPT_SCALE}× the largest feature's RMS high, so its penalty is negligible (1/${INTERCEPT_SCALE} of a feature's), not zero.`,
+    "L2, L1 or elastic net). Labels may be any numbers.",
+  notes: csvNote + "\nThe intercept (one per class) is unpenalized.",
   options: {
     C: { type: "string", value: "C", default: "1", help: "inverse regularization strength (scikit-learn's C)" },
-    penalty: { type: "string", value: "P", choices: ["l2", "l1", "elasticnet"], default: "l2", help: "the penalty (elasticnet: binary, with --l1-ratio)" },
+    penalty: { type: "string", value: "P", choices: ["l2", "l1", "elasticnet"], default: "l2", help: "the penalty (elasticnet: with --l1-ratio)" },
     "l1-ratio": { type: "string", value: "R", help: "--penalty elasticnet only, and required there: the L1 share ρ in [0, 1] (scikit-learn's l1_ratio)" },
     tol: { type: "string", value: "T", help: "L2: stop when ‖gradient‖ ≤ tol × its first; L1, elastic net: a sweep's largest optimality violation ≤ tol × the first's (default 1e-6)" },
     "max-iter": { type: "string", value: "N", help: "L-BFGS steps (L2) or sweeps (L1, elastic net) allowed (default 1000)" },
@@ -180,17 +174,8 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
   if (classes.length < 2) throw new UsageError(`${d.file}: the target "${d.target}" holds one value only; logistic regression needs two classes or more`);
   if (classes.length > MAX_CLASSES) throw new UsageError(`${d.file}: the target "${d.target}" holds ${classes.length} distinct values; logistic regression needs class labels (lstsq or lasso fit a continuous target)`);
   const binary = classes.length === 2;
-  if (penalty === "elasticnet" && !binary) throw new UsageError(`${d.file}: the target "${d.target}" holds ${classes.length} classes; the elastic net is binary only (--penalty l2 or l1 for a multinomial fit)`);
-  // The fit's own intercept, except for the multinomial L1 fit (which has none): a constant column there.
-  const column = withIntercept && !binary && penalty === "l1";
-  // The features, centered, with the constant column last when it is used.
-  let rms = 0;
-  for (let j = 0; j < p; j++) { let s = 0; for (let i = 0; i < m; i++) s += d.A.data[i * p + j] ** 2; rms = Math.max(rms, Math.sqrt(s / m)); }
-  const height = INTERCEPT_SCALE * (rms > 0 ? rms : 1);
-  const q = column ? p + 1 : p;
-  const a = new Float64Array(m * q);
-  for (let i = 0; i < m; i++) { a.set(d.A.data.subarray(i * p, i * p + p), i * q); if (column) a[i * q + p] = height; }
-  const A = new DenseMatrix(m, q, a);
+  // The features, centered.
+  const A = d.A;
   const index = new Map(classes.map((c, k) => [c, k]));
   const y = binary ? d.b.map((v) => (v === classes[1] ? 1 : -1)) : d.b.map((v) => index.get(v)!);
   const C = numberOption(args, "C", { min: 0 })!;
@@ -198,7 +183,7 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
   const bar = progressLine(args, "logistic", (pr) => `sweep ${pr.iteration}  ${pr.value.toExponential(2)}`);
   const t0 = performance.now();
   const r = await nl.logisticRegression(A, y, {
-    C, penalty, ...(l1Ratio !== undefined ? { l1Ratio } : {}), fitIntercept: withIntercept && !column, tol: numberOption(args, "tol", { min: 0 }),
+    C, penalty, ...(l1Ratio !== undefined ? { l1Ratio } : {}), fitIntercept: withIntercept, tol: numberOption(args, "tol", { min: 0 }),
     maxIter: numberOption(args, "max-iter", { integer: true, min: 1 }), onProgress: bar.onProgress,
     ...(binary ? {} : { multiClass: "multinomial" as const, classes: classes.length }),
   });
@@ -208,9 +193,9 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
   const k = binary ? 1 : classes.length;
   const coefficients: Float64Array[] = [], intercepts: number[] = [];
   for (let c = 0; c < k; c++) {
-    const w = r.x.subarray(c * q, c * q + q);
-    coefficients.push(w.slice(0, p));
-    intercepts.push(!withIntercept ? 0 : (column ? height * w[p] : r.intercept[c]) - dot(d.mean, w.subarray(0, p)));
+    const w = r.x.subarray(c * p, c * p + p);
+    coefficients.push(w.slice());
+    intercepts.push(!withIntercept ? 0 : r.intercept[c] - dot(d.mean, w));
   }
   // Training accuracy from the fitted model (uncentered features).
   let correct = 0;
@@ -222,7 +207,7 @@ export async function logistic(nl: Numlane, args: Parsed): Promise<number> {
   }
   const result = {
     file: d.file, rows: m, features: d.features, target: d.target, classes, multinomial: !binary, C, penalty: args.values.penalty, l1Ratio: l1Ratio ?? null,
-    intercepts: withIntercept ? intercepts : null, coefficients: coefficients.map((w) => Array.from(w)), interceptColumnHeight: column ? height : null,
+    intercepts: withIntercept ? intercepts : null, coefficients: coefficients.map((w) => Array.from(w)),
     trainingAccuracy: correct / m, objective: r.objective, reason: r.reason, converged: r.converged, iterations: r.iterations, ms: +ms.toFixed(3),
   };
   if (args.values.json) {

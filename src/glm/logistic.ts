@@ -122,6 +122,26 @@ export interface NewtonFit {
 export type LogisticSolver = "newton" | "lbfgs";
 
 /**
+ * The kernels' k blocks of p coefficients (+ the intercept) apart: x is k×p,
+ * the intercepts one per class.
+ */
+export function classBlocks(all: Float64Array, k: number, p: number, fitIntercept: boolean): { coef: Float64Array; intercept: Float64Array } {
+  const pp = p + (fitIntercept ? 1 : 0);
+  const coef = new Float64Array(k * p), intercept = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    coef.set(all.subarray(c * pp, c * pp + p), c * p);
+    if (fitIntercept) intercept[c] = all[c * pp + p];
+  }
+  if (k > 1) {
+    // The softmax is the same for intercepts shifted together: report the ones summing to 0 (scikit-learn's).
+    let mean = 0;
+    for (let c = 0; c < k; c++) mean += intercept[c] / k;
+    for (let c = 0; c < k; c++) intercept[c] -= mean;
+  }
+  return { coef, intercept };
+}
+
+/**
  * ½‖W‖² + C·Σ s_i·ℓ_i by L-BFGS or TRON in one launch; A dense or CSR (its
  * nonzeros go in by rows and, on more than one thread, transposed, by columns: never densified),
  * checked and finite, y and s checked.
@@ -153,18 +173,7 @@ export async function newtonLogistic(e: Engine, A: DenseMatrix | CsrMatrix, y: F
       csc: T ? scope.input(T.data) : 0, colptr: T ? scope.input(T.indptr) : 0, rows: T ? scope.input(T.indices) : 0,
       n, p, k, y: scope.input(y), sw: scope.input(sw), x, c: fit.C, fitIntercept: fi, maxIter: fit.maxIter, tol: fit.tol, solver, warm: fit.warm ? 1 : 0,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
-    const all = e.heap.f64.subarray(x >> 3, (x >> 3) + m);
-    const coef = new Float64Array(k * p), intercept = new Float64Array(k);
-    for (let c = 0; c < k; c++) {
-      coef.set(all.subarray(c * pp, c * pp + p), c * p);
-      if (fi) intercept[c] = all[c * pp + p];
-    }
-    if (k > 1) {
-      // The softmax is the same for intercepts shifted together: report the ones summing to 0 (scikit-learn's).
-      let mean = 0;
-      for (let c = 0; c < k; c++) mean += intercept[c] / k;
-      for (let c = 0; c < k; c++) intercept[c] -= mean;
-    }
+    const { coef, intercept } = classBlocks(e.heap.f64.subarray(x >> 3, (x >> 3) + m), k, p, fit.fitIntercept);
     const reason = reasonName(r.reason) as LogisticReason;
     return {
       x: coef, intercept, objective: r.objective, iterations: r.iterations,

@@ -187,6 +187,13 @@ export async function runVectors(lib, nl) {
     results[`logistic_${penalty}_x`] = lr.x;
     results[`logistic_${penalty}_objective`] = lr.objective;
   }
+  // Multinomial L1 and elastic net (glmnet's class-at-a-time steps) with intercepts and sample weights.
+  const Yc = Float64Array.from(Y, (v, i) => (v > 0 ? 1 : 0) + (i % 3 === 0 ? 1 : 0)), Sw = Float64Array.from(Y, (_, i) => 0.5 + (i % 7) / 7);
+  for (const [name, o] of [["l1", { penalty: "l1" }], ["enet", { penalty: "elasticnet", l1Ratio: 0.5 }]]) {
+    const lr = await nl.logisticRegression(G, Yc, { multiClass: "multinomial", ...o, C: 0.5, sampleWeight: Sw, tol: 1e-7 });
+    results[`logistic_multinomial_${name}_x`] = Float64Array.from([...lr.x, ...lr.intercept]);
+    results[`logistic_multinomial_${name}_objective`] = lr.objective;
+  }
 
   // nl.bcd: greedy scans (fixed and variable blocks), greedy working sets, a seeded random rule, Newton and line-search steps, the softmax loss, and message passing.
   const bcdRuns = [

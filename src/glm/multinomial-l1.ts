@@ -1,0 +1,56 @@
+// Multinomial logistic regression with an L1 (or elastic-net) penalty, per-class
+// unpenalised intercepts and sample weights (assembly/bcd/multinomial_l1.ts):
+// the launch and the result.
+import { reasonName, type CallOptions, type Engine } from "../engine.js";
+import { CsrMatrix, type DenseMatrix } from "../matrix.js";
+import * as K from "../generated/kernels.js";
+import { columnMajor, columnMajorBytes } from "../bcd/generic.js";
+import { classBlocks, type LogisticReason, type LogisticResult, type WarmStart } from "./logistic.js";
+
+export interface MultinomialL1Fit {
+  classes: number;
+  C: number;
+  /** The penalty l1Ratio·‖W‖₁ + ½(1 − l1Ratio)·‖W‖² (scikit-learn's elastic net); 1: the L1 penalty alone. */
+  l1Ratio: number;
+  fitIntercept: boolean;
+  tol: number;
+  maxIter: number;
+  warm?: WarmStart;
+}
+
+/**
+ * l1Ratio·‖W‖₁ + ½(1 − l1Ratio)·‖W‖² + C·Σ s_i·ℓ_i in one launch, one
+ * thread; A dense or CSR (read by columns, never densified), y (class
+ * indices) and s checked. x: classes×p (class k at x[k·p ..]); intercept: one
+ * per class, summing to 0.
+ */
+export async function multinomialL1(e: Engine, A: DenseMatrix | CsrMatrix, y: Float64Array, sw: Float64Array, fit: MultinomialL1Fit, opts: CallOptions): Promise<LogisticResult> {
+  const n = A.rows, p = A.cols, k = fit.classes, fi = fit.fitIntercept ? 1 : 0, m = k * (p + fi);
+  // One thread: a class step's passes are single columns, too short to share.
+  const threads = 1;
+  // A CSR design goes in by columns: the CSR of Aᵀ.
+  const T = A instanceof CsrMatrix ? A.transpose() : undefined;
+  const inputs = T ? [T.data, T.indptr, T.indices, y, sw] : [(A as DenseMatrix).data, y, sw];
+  const launchBytes = e.launchBytes(K.multinomial_l1_f64, { n, p, k }, threads);
+  const scope = await e.scope({ signal: opts.signal, long: true }, inputs, 8 * m + 64 + (T ? 0 : columnMajorBytes(e, A as DenseMatrix)) + launchBytes);
+  try {
+    const a = T ? scope.input(T.data) : await columnMajor(e, scope, A as DenseMatrix, opts);
+    const x = scope.alloc(8 * m);
+    e.heap.f64.fill(0, x >> 3, (x >> 3) + m);
+    if (fit.warm) {
+      for (let c = 0; c < k; c++) {
+        e.heap.f64.set(fit.warm.x.subarray(c * p, (c + 1) * p), (x >> 3) + c * (p + fi));
+        if (fi) e.heap.f64[(x >> 3) + c * (p + fi) + p] = fit.warm.intercept[c];
+      }
+    }
+    const r = await scope.launch(K.multinomial_l1_f64, {
+      a, colptr: T ? scope.input(T.indptr) : 0, rows: T ? scope.input(T.indices) : 0, n, p, k, y: scope.input(y), sw: scope.input(sw), x, fitIntercept: fi, c: fit.C, l1: fit.l1Ratio, l2: 1 - fit.l1Ratio, warm: fit.warm ? 1 : 0, maxIter: fit.maxIter, tol: fit.tol,
+    }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
+    const { coef, intercept } = classBlocks(e.heap.f64.subarray(x >> 3, (x >> 3) + m), k, p, fit.fitIntercept);
+    const reason = reasonName(r.reason) as LogisticReason;
+    // The objective is summed in wasm: the same bits in every runtime.
+    return { x: coef, intercept, objective: r.objective, iterations: r.iterations, converged: reason === "converged", reason, violation: r.violation, history: new Float64Array(0) };
+  } finally {
+    scope.free();
+  }
+}
