@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { init } from "../dist/index.js";
 import { DEFAULT_CHUNK, enqueueSequence, generateChunked, solveChunk } from "../dist/queue.js";
 import { machine, printTable, writeResults } from "./lib.mjs";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 
 const COUNT = Number(process.env.COUNT ?? 1000), GRID = 64, CHUNK = Number(process.env.CHUNK ?? DEFAULT_CHUNK), ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -39,6 +39,40 @@ function cpuSeconds(pid) {
     return (Number(fields[11]) + Number(fields[12])) / 100;  // utime, stime in clock ticks (USER_HZ = 100)
   } catch { return NaN; }
 }
+/** A process's minor page faults so far, in MB of 4 KB pages (first touches of fresh memory: ~3 ms a MB on this VM), NaN off Linux. */
+function faultMB(pid) {
+  try { return (Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[7]) * 4) / 1024; } catch { return NaN; }
+}
+/** CPU seconds and minor faults (MB) of each live thread of a process, by thread id (Linux: /proc/<pid>/task). */
+function threadCpu(pid) {
+  const out = new Map();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1].split(" ");
+        out.set(Number(tid), { cpu: (Number(f[11]) + Number(f[12])) / 100, faults: (Number(f[7]) * 4) / 1024 });
+      } catch { /* the thread ended */ }
+    }
+  } catch { /* not Linux, or the process ended */ }
+  return out;
+}
+/**
+ * A worker process's CPU seconds and faults (MB) between two threadCpu
+ * snapshots, by thread: its main thread (Redis, BullMQ), its solver thread
+ * (the busiest other one: builds, checks, solves) and the rest (V8's
+ * compiler and GC helpers, libuv's pool).
+ */
+function splitWorkerCpu(pid, before, after) {
+  const z = () => ({ cpu: 0, faults: 0 });
+  let main = z(), solver = z(), rest = z();
+  for (const [tid, s] of after) {
+    const b = before.get(tid), d = { cpu: s.cpu - (b?.cpu ?? 0), faults: s.faults - (b?.faults ?? 0) };
+    if (tid === pid) main = d;
+    else if (d.cpu > solver.cpu) { rest = { cpu: rest.cpu + solver.cpu, faults: rest.faults + solver.faults }; solver = d; }
+    else rest = { cpu: rest.cpu + d.cpu, faults: rest.faults + d.faults };
+  }
+  return { main, solver, rest };
+}
 const ownCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 
 /** Starts n workers; resolves with their per-chunk reports (filled as they come) once all serve. */
@@ -58,7 +92,7 @@ async function startWorkers(n) {
     // --json prints no banner: give it time to connect (BullMQ waits for Redis anyway).
     setTimeout(resolve, 1500);
   })));
-  return { reports, cpu: () => procs.reduce((a, p) => a + cpuSeconds(p.pid), 0), stop: () => Promise.all(procs.map((p) => new Promise((r) => { p.removeAllListeners("exit"); p.once("exit", r); p.kill("SIGTERM"); }))) };
+  return { reports, cpu: () => procs.reduce((a, p) => a + cpuSeconds(p.pid), 0), faults: () => procs.reduce((a, p) => a + faultMB(p.pid), 0), threads: () => procs.map((p) => [p.pid, threadCpu(p.pid)]), stop: () => Promise.all(procs.map((p) => new Promise((r) => { p.removeAllListeners("exit"); p.once("exit", r); p.kill("SIGTERM"); }))) };
 }
 
 const rows = [];
@@ -90,8 +124,11 @@ try {
     let one;
     for (const n of [1, 2]) {
       const w = await startWorkers(n);
-      const t = performance.now(), l0 = loadavg()[0], coordinator0 = ownCpu(), redis0 = cpuSeconds(redis.pid), workers0 = w.cpu();
+      const t = performance.now(), l0 = loadavg()[0], coordinator0 = ownCpu(), redis0 = cpuSeconds(redis.pid), workers0 = w.cpu(), threads0 = w.threads();
+      const faults0 = [w.faults(), faultMB(process.pid), faultMB(redis.pid)];
       const r = await enqueueSequence(opts, { connection: url });
+      const faults = [w.faults(), faultMB(process.pid), faultMB(redis.pid)].map((f, i) => f - faults0[i]);
+      const split = w.threads().map(([pid, t], i) => splitWorkerCpu(pid, threads0[i][1], t));
       const wall = (performance.now() - t) / 1e3;
       const workersCpu = w.cpu() - workers0, coordinatorCpu = ownCpu() - coordinator0, redisCpu = cpuSeconds(redis.pid) - redis0;
       await w.stop();
@@ -100,6 +137,9 @@ try {
         round, run: `queue, ${n} worker${n > 1 ? "s" : ""} (1 thread each)`, workers: n, load: (l0 + loadavg()[0]) / 2, seconds: wall, "systems/s": COUNT / wall,
         "solve s": solve, "build s": r.meta.buildSeconds + build, "tour s": r.meta.orderSeconds,
         "workers' CPU s": workersCpu, "coordinator CPU s": coordinatorCpu, "redis CPU s": redisCpu,
+        // Σ over the workers, by thread (splitWorkerCpu).
+        ...Object.fromEntries(["solver", "main", "rest"].flatMap((t) => ["cpu", "faults"].map((m) => [`${t} ${m}`, split.reduce((a, c) => a + c[t][m], 0)]))),
+        "workers' faults MB": faults[0], "coordinator faults MB": faults[1], "redis faults MB": faults[2],
         // The workers' CPU beyond what the same chunks cost in one process.
         "workers' CPU vs local %": (100 * (workersCpu - localChunksCpu)) / localChunksCpu,
       };
@@ -140,7 +180,7 @@ const summary = [...new Set(rows.map((r) => r.run))].map((run) => {
     ...(of.length > 1 && { ranges: Object.fromEntries(numeric.filter((k) => of.every((r) => typeof r[k] === "number")).map((k) => [k, [Math.min(...of.map((r) => r[k])), Math.max(...of.map((r) => r[k]))]])) }) };
 });
 const columns = ["round", "run", "load", "seconds", "systems/s", "speed-up vs 1 worker", "solve s", "build s", "tour s", "overhead/chunk ms", "overhead % of solve", "in-chunk ms/chunk", "between ms/chunk",
-  "queue's own ms/chunk", "queue's own % of solve", "wall beyond solve+build s", "chunks' CPU s", "workers' CPU s", "workers' CPU vs local %", "coordinator CPU s", "redis CPU s"];
+  "queue's own ms/chunk", "queue's own % of solve", "wall beyond solve+build s", "chunks' CPU s", "workers' CPU s", "workers' CPU vs local %", "solver cpu", "main cpu", "rest cpu", "solver faults", "main faults", "rest faults", "coordinator CPU s", "redis CPU s", "workers' faults MB", "coordinator faults MB", "redis faults MB"];
 printTable([...rows, ...summary].map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? ""]))));
 for (const s of summary) if (s.ranges) console.log(`${s.run}: systems/s ${s.ranges["systems/s"].map((v) => v.toFixed(1)).join("–")}${s.ranges["overhead % of solve"] ? `, overhead % of solve ${s.ranges["overhead % of solve"].map((v) => v.toFixed(2)).join("–")}` : ""}${s.ranges["speed-up vs 1 worker"] ? `, speed-up ${s.ranges["speed-up vs 1 worker"].map((v) => v.toFixed(2)).join("–")}` : ""}`);
 writeResults("queue", { machine: machine(), loadAverage: loadavg(), count: COUNT, grid: GRID, chunk: CHUNK, rounds: ROUNDS, rows, summary });

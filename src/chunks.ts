@@ -135,6 +135,20 @@ export function chunkJobs(p: Plan): ChunkJob[] {
   return p.chunks.map((systems, chunk) => ({ family: p.family, params: p.params, solver: p.solver, chunk, systems }));
 }
 
+export interface SolveChunkOptions {
+  threads?: number;
+  signal?: AbortSignal;
+  onSolved?: (solved: number) => void;
+  /**
+   * Memory for the chunk's values, used when large enough (else fresh
+   * memory): a worker hands the last chunks' buffers back in, since first
+   * touches of fresh memory cost ~3 ms a MB on a VM (the values of 100
+   * Darcy 64² systems are 6.6 MB).
+   */
+  into?: ArrayBuffer;
+}
+const SOLVE_CHUNK_KEYS: OptionKeys<SolveChunkOptions> = { threads: true, signal: true, onSolved: true, into: true };
+
 /**
  * Solves one chunk: builds just its systems from the recipe and solves them
  * in the job's order with the run's solver settings (recycle space and ω
@@ -143,13 +157,15 @@ export function chunkJobs(p: Plan): ChunkJob[] {
  * (one Redis value, one R2 object): its solutions then its inputs, one array
  * of which `solutions` and `inputs` are views, each solution written once, as it comes.
  */
-export async function solveChunk(nl: Numlane, job: ChunkJob, opts: { threads?: number; signal?: AbortSignal; onSolved?: (solved: number) => void } = {}): Promise<ChunkPayload & { values: Float64Array; buildSeconds: number }> {
+export async function solveChunk(nl: Numlane, job: ChunkJob, opts: SolveChunkOptions = {}): Promise<ChunkPayload & { values: Float64Array; buildSeconds: number }> {
   if (!PROBLEM_FAMILIES.includes(job.family)) throw new NumlaneError("invalid-value", `unknown family ${JSON.stringify(job.family)}`, "job.family");
+  checkOptions("opts", opts, SOLVE_CHUNK_KEYS);
+  if (opts.into !== undefined && !(opts.into instanceof ArrayBuffer)) throw new NumlaneError("invalid-type", "expected an ArrayBuffer", "opts.into");
   const built = performance.now();
   const { systems, inputs } = problemSet(job.family, job.params, job.systems);
   const buildSeconds = (performance.now() - built) / 1e3;
-  const N = systems[0].b.length, split = systems.length * N;
-  const values = new Float64Array(split + inputs.length);
+  const N = systems[0].b.length, split = systems.length * N, length = split + inputs.length;
+  const values = opts.into && opts.into.byteLength >= 8 * length ? new Float64Array(opts.into, 0, length) : new Float64Array(length);
   values.set(inputs, split);
   const seconds = new Array<number>(systems.length).fill(0);
   let solved = 0;

@@ -7,10 +7,11 @@
 // Node only (tested on Node 20); bullmq and ioredis are optional peers, imported when first used.
 import { randomUUID } from "node:crypto";
 import { abortError, NumlaneError } from "./errors.js";
+import { linkOptions, ResultLink } from "./result-link.js";
 import { Assembly, chunkJobs, plan, type ChunkFacts, type ChunkJob, type ChunkedOptions, type ChunkedResult, type solveChunk } from "./chunks.js";
 
 export { collectChunks, DEFAULT_CHUNK, generateChunked, solveChunk } from "./chunks.js";
-export type { ChunkedMeta, ChunkedOptions, ChunkedResult, ChunkFacts, ChunkJob, ChunkPayload, EdgeChunkJob } from "./chunks.js";
+export type { ChunkedMeta, ChunkedOptions, ChunkedResult, ChunkFacts, ChunkJob, ChunkPayload, EdgeChunkJob, SolveChunkOptions } from "./chunks.js";
 
 /** The BullMQ queue's name unless told. */
 export const DEFAULT_QUEUE = "numlane";
@@ -39,7 +40,7 @@ export interface QueueRunStats {
 /**
  * A chunk job's return value: its facts, and the Redis key of its solutions' and inputs'
  * bytes. Kept out of the job (which BullMQ stores as JSON, and again in its
- * events stream): raw bytes are 3/4 of base64 and written once.
+ * events stream): raw bytes are 3/4 of base64 and written once (src/result-link.ts).
  */
 export interface ChunkReceipt extends ChunkFacts { key: string }
 /** A result nobody collects (its run died) leaves Redis after this long. */
@@ -98,6 +99,30 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
   const stats: QueueRunStats = { stalled: 0, duplicates: 0, retried: 0 };
   const inChunk = new Map<number, number>();
   const report = () => opts.onProgress?.({ solved: out.solved + [...inChunk.values()].reduce((a, b) => a + b, 0), count: out.count });
+  // A chunk's bytes: read through the result link into one buffer reused chunk after chunk (so one chunk at a time), else through ioredis.
+  const link = linkOptions(connection), results = link && new ResultLink(link);
+  let scratch: Float64Array | undefined, collecting = Promise.resolve();
+  const collect = (chunk: number, key: string, facts: ChunkFacts) => collecting = collecting.then(async () => {
+    const redis = await queue.backend.client as unknown as { getBuffer(key: string): Promise<Buffer | null>; del(key: string): Promise<unknown> };
+    let values: Float64Array | undefined;
+    if (results) {
+      const length = (out.N + p.perInput) * (p.chunks[chunk]?.length ?? 0);
+      if (!scratch || scratch.length < length) scratch = new Float64Array(length);
+      const bytes = new Uint8Array(scratch.buffer, 0, 8 * length);
+      const got = await results.get(key, (b, at) => {
+        if (at + b.byteLength > bytes.byteLength) throw new NumlaneError("invalid-shape", `chunk ${chunk}'s result is longer than its ${length} values`, "result");
+        bytes.set(b, at);
+      });
+      if (got !== null) values = scratch.subarray(0, got / 8);
+    } else {
+      const bytes = await redis.getBuffer(key);
+      // Read in place when the Buffer sits on an 8-byte boundary, else copied out.
+      if (bytes !== null) values = bytes.byteOffset % 8 === 0 && bytes.length % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8) : new Float64Array(new Uint8Array(bytes).buffer);
+    }
+    if (values === undefined) throw new NumlaneError("invalid-value", `chunk ${chunk}'s solutions are gone from Redis (key ${key})`, "queue");
+    out.accept({ ...facts, ...out.unpack(chunk, values) });
+    await (results ? results.del(key) : redis.del(key));
+  });
   try {
     await events.waitUntilReady();
     const finished = new Promise<void>((resolve, reject) => {
@@ -110,14 +135,7 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
           if (!job) return;
           inChunk.delete(chunk);
           const { key, ...facts } = job.returnvalue;
-          const redis = await queue.backend.client as unknown as { getBuffer(key: string): Promise<Buffer | null>; del(key: string): Promise<unknown> };
-          const bytes = await redis.getBuffer(key);
-          if (bytes === null) throw new NumlaneError("invalid-value", `chunk ${chunk}'s solutions are gone from Redis (key ${key})`, "queue");
-          // Read in place when the Buffer sits on an 8-byte boundary, else copied out.
-          const aligned = bytes.byteOffset % 8 === 0 && bytes.length % 8 === 0;
-          const values = aligned ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8) : new Float64Array(new Uint8Array(bytes).buffer);
-          out.accept({ ...facts, ...out.unpack(chunk, values) });
-          await redis.del(key);
+          await collect(chunk, key, facts);
           await job.remove();
           report();
           if (out.complete) resolve();
@@ -151,6 +169,7 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
   } finally {
     // An abandoned run leaves no work behind for the workers.
     if (!out.complete) await Promise.all([...jobIds.keys()].map((id) => queue.remove(id).catch(() => 0)));
+    results?.close();
     await events.close();
     await queue.close();
   }
@@ -178,8 +197,12 @@ export interface QueueWorker {
   close(): Promise<void>;
 }
 
-/** @internal What runWorker tells its solver thread (workers/queue-node.ts): a chunk to solve (`id` names its replies), or to close. */
-export type SolverRequest = { id: number; job: ChunkJob } | { close: true };
+/**
+ * @internal What runWorker tells its solver thread (workers/queue-node.ts): a
+ * chunk to solve (`id` names its replies), a chunk's values buffer handed back
+ * once stored (for a later chunk's values: SolveChunkOptions.into), or to close.
+ */
+export type SolverRequest = { id: number; job: ChunkJob } | { recycle: ArrayBuffer } | { close: true };
 /**
  * @internal What the solver thread answers about chunk `id`: its result
  * (the values transferred, not copied; when the thread started and finished
@@ -249,6 +272,11 @@ class SolverThread {
     if (this.pending.size === 0 && this.poller) { clearInterval(this.poller); this.poller = undefined; }
   }
 
+  /** Hands a chunk's values buffer back (moved, not copied) once its bytes are stored. */
+  recycle(buffer: ArrayBuffer): void {
+    void this.thread?.then((t) => t.postMessage({ recycle: buffer } satisfies SolverRequest, [buffer]), () => undefined);
+  }
+
   /** From now on the thread starts no chunk: it declines those waiting. */
   stop(): void {
     Atomics.store(new Int32Array(this.stopWord), 0, 1);
@@ -306,7 +334,8 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
   const name = opts.queue ?? DEFAULT_QUEUE;
   const solver = new SolverThread(opts.threads);
   await solver.ready();
-  // The worker's own Redis client, for the results (set once the worker exists).
+  // The results' connection: the result link, else the worker's own ioredis client (set once the worker exists).
+  const link = linkOptions(connection), direct = link && new ResultLink(link);
   const results: { client?: Promise<{ set(...args: unknown[]): Promise<unknown> }> } = {};
   const worker = new Worker<ChunkJob, ChunkReceipt>(name, async (job, token) => {
     const r = await solver.solve(job.data, (n) => void job.updateProgress(n));
@@ -320,8 +349,10 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
       chunk: job.data.chunk, systems: job.data.systems.length, seconds: (finishedAt - startedAt) / 1e3 - buildSeconds, buildSeconds,
       solveSeconds: facts.seconds.reduce((a, b) => a + b, 0), startedAt, finishedAt,
     });
-    const key = resultKey(name, job.id!);
-    await (await results.client!).set(key, Buffer.from(values.buffer, values.byteOffset, values.byteLength), "EX", RESULT_TTL_SECONDS);
+    const key = resultKey(name, job.id!), bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+    if (direct) await direct.set(key, bytes, RESULT_TTL_SECONDS);
+    else await (await results.client!).set(key, bytes, "EX", RESULT_TTL_SECONDS);
+    solver.recycle(values.buffer as ArrayBuffer);
     return { ...facts, key };
   }, { connection, concurrency: 2, lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: CHUNK_ATTEMPTS - 1 });
   results.client = worker.backend.client;
@@ -331,6 +362,7 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
       solver.stop();
       await worker.close();
       await solver.close();
+      direct?.close();
     },
   };
 }

@@ -25,9 +25,12 @@ try {
   // One chunk at a time, in order (with a pool of several threads a solve
   // lets the next message in before it ends).
   let queue = Promise.resolve();
+  // The last values buffer handed back (SolverRequest): the next chunk's values go there when they fit.
+  let spare: ArrayBuffer | undefined;
   port.on("message", (m: SolverRequest) => { queue = queue.then(() => handle(m)); });
   const handle = async (m: SolverRequest): Promise<void> => {
     if ("close" in m) { await nl.close(); port.close(); return; }
+    if ("recycle" in m) { spare = m.recycle; return; }
     const { id, job } = m;
     if (Atomics.load(stopping, 0) === 1) return reply({ id, declined: true });
     try {
@@ -36,8 +39,10 @@ try {
       Atomics.store(progress, 1, 0);
       Atomics.store(progress, 0, id);
       const onSolved = (solved: number) => { Atomics.store(progress, 1, solved); };
-      const { solutions: _x, inputs: _i, ...r } = await solveChunk(nl, job, { ...(threads !== undefined && { threads }), onSolved });
-      // The values' buffer moves to the main thread: no copy.
+      const into = spare;
+      spare = undefined;
+      const { solutions: _x, inputs: _i, ...r } = await solveChunk(nl, job, { ...(threads !== undefined && { threads }), onSolved, ...(into && { into }) });
+      // The values' buffer moves to the main thread (no copy), and comes back once stored.
       reply({ id, result: { ...r, startedAt, finishedAt: epochMs() } }, [r.values.buffer as ArrayBuffer]);
     } catch (e) {
       reply(failure(e, id));
