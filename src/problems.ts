@@ -101,19 +101,51 @@ export function mix64(seed: bigint, counter: bigint): bigint {
   return z ^ (z >> 31n);
 }
 
+/**
+ * mix64(key, counter)'s top 53 bits as a number, the key given as its 32-bit
+ * halves: the same integer arithmetic in 32-bit pieces (exact), ~10× faster
+ * than BigInt's, which was a tenth of a Darcy chunk's build.
+ */
+function mix64Top53(keyHi: number, keyLo: number, counter: number): number {
+  // z = key + counter · golden ratio (mod 2^64), counter < 2^53.
+  mul64(Math.floor(counter / 2 ** 32) >>> 0, counter >>> 0, 0x9e3779b9, 0x7f4a7c15);
+  let lo = keyLo + mulLo, hi = (keyHi + mulHi + (lo >= 2 ** 32 ? 1 : 0)) >>> 0;
+  lo >>>= 0;
+  // z = (z ^ z >> 30) · 0xbf58476d1ce4e5b9; z = (z ^ z >> 27) · 0x94d049bb133111eb; z ^ z >> 31.
+  mul64(hi ^ (hi >>> 30), (lo ^ ((lo >>> 30) | (hi << 2))) >>> 0, 0xbf58476d, 0x1ce4e5b9);
+  hi = mulHi; lo = mulLo;
+  mul64(hi ^ (hi >>> 27), (lo ^ ((lo >>> 27) | (hi << 5))) >>> 0, 0x94d049bb, 0x133111eb);
+  hi = mulHi; lo = mulLo;
+  lo = (lo ^ ((lo >>> 31) | (hi << 1))) >>> 0;
+  hi = (hi ^ (hi >>> 31)) >>> 0;
+  return hi * 2 ** 21 + (lo >>> 11);
+}
+let mulHi = 0, mulLo = 0;
+/** (ah·2^32 + al)·(bh·2^32 + bl) mod 2^64 into mulHi, mulLo (unsigned 32-bit halves): al·bl in 16-bit pieces, the cross terms mod 2^32. */
+function mul64(ah: number, al: number, bh: number, bl: number): void {
+  const a0 = al & 0xffff, a1 = al >>> 16, b0 = bl & 0xffff, b1 = bl >>> 16;
+  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  mulLo = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
+  mulHi = (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16) + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
+}
+
 /** A stream of draws for (seed, stream): system s of a family always uses stream s, whatever the count. */
 export class SeededStream {
-  private readonly key: bigint;
-  private counter = 0n;
+  private readonly keyHi: number;
+  private readonly keyLo: number;
+  private counter = 0;
   private spare: number | undefined;
 
   constructor(seed: number, stream: number) {
-    this.key = mix64(BigInt(seed), 0x5bd1e9955bd1e995n ^ BigInt(stream));
+    const key = mix64(BigInt(seed), 0x5bd1e9955bd1e995n ^ BigInt(stream));
+    this.keyHi = Number(key >> 32n);
+    this.keyLo = Number(key & 0xffffffffn);
   }
 
-  /** Uniform in [0, 1), 53 bits. */
+  /** Uniform in [0, 1), 53 bits: mix64(key, counter) >> 11, scaled. */
   uniform(): number {
-    return Number(mix64(this.key, this.counter++) >> 11n) * 2 ** -53;
+    return mix64Top53(this.keyHi, this.keyLo, this.counter++) * 2 ** -53;
   }
 
   /** A standard normal (Marsaglia's polar method, with the deterministic log below). */

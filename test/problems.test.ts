@@ -5,6 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { NumlaneError, problems, type ProblemSet } from "../dist/index.js";
+import { mix64, SeededStream } from "../src/problems.js";
 import { python, sameBits } from "./helpers.js";
 
 // Assembles each case's matrix with scipy.sparse from the stencil's
@@ -249,6 +250,13 @@ describe("determinism", () => {
         expect(sameBits(s.b, many.systems[i].b)).toBe(true);
         expect(sameBits(s.features, many.systems[i].features)).toBe(true);
       });
+    }
+  });
+
+  it("a stream's uniforms are SplitMix64's top 53 bits, computed with BigInt (the 32-bit-piece arithmetic is exact)", () => {
+    for (const [seed, stream] of [[0, 0], [1, 7], [2026, 999], [2 ** 31 - 1, 2 ** 30 + 5], [123456789, 3]]) {
+      const key = mix64(BigInt(seed), 0x5bd1e9955bd1e995n ^ BigInt(stream)), s = new SeededStream(seed, stream);
+      for (let c = 0; c < 3000; c++) expect(s.uniform()).toBe(Number(mix64(key, BigInt(c)) >> 11n) * 2 ** -53);
     }
   });
 
