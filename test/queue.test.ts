@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeNpy, generate, init, NumlaneError, problems, type Numlane } from "../dist/index.js";
 import { Queue } from "bullmq";
-import { enqueueSequence, generateChunked, runWorker, type ChunkedResult } from "../dist/queue.js";
+import { enqueueSequence, generateChunked, runWorker, solveChunk, type ChunkedResult } from "../dist/queue.js";
 import { matvec, norm } from "./helpers.js";
 
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -70,6 +70,22 @@ describe("generateChunked (the local run a queued one must equal)", () => {
       expect(norm(matvec(s.A, x).map((v, k) => s.b[k] - v))).toBeLessThanOrEqual(1e-8 * norm(s.b));
     });
     expect(r.meta.allConverged).toBe(true);
+  });
+
+  it("solveChunk's `into`: the values land in the given buffer (stale contents and all) with the same bits as in fresh memory; too small, fresh memory; bad, refused", async () => {
+    const params = problems.darcy({ grid: 12, count: 9, seed: 4 }, [0]).params;
+    const solver = { method: "cg", preconditioner: "jacobi", rtol: 1e-8, recycle: 0, coarse: false, order: "sorted" } as const;
+    const job = { family: "darcy" as const, params, solver, chunk: 0, systems: [5, 1, 7] };
+    const fresh = await solveChunk(nl, job, { threads: 1 });
+    const into = new Float64Array(fresh.values.length + 10).fill(12345).buffer;
+    const reused = await solveChunk(nl, job, { threads: 1, into });
+    expect(reused.values.buffer).toBe(into);
+    expect(Buffer.from(reused.values.buffer, 0, reused.values.byteLength).equals(Buffer.from(fresh.values.buffer, 0, fresh.values.byteLength))).toBe(true);
+    const small = new ArrayBuffer(8);
+    expect((await solveChunk(nl, job, { threads: 1, into: small })).values.buffer).not.toBe(small);
+    for (const [opts, argument] of [[{ into: new Float64Array(4) }, "opts.into"], [{ into: new SharedArrayBuffer(1024) }, "opts.into"], [{ recycle: true }, "opts.recycle"]] as const) {
+      await expect(solveChunk(nl, job, opts as never)).rejects.toMatchObject({ name: "NumlaneError", argument });
+    }
   });
 
   it("a worker builds just its chunk's systems: each the same bits as in the whole family, for every family", () => {
@@ -257,6 +273,26 @@ withRedis("on BullMQ + Redis (loopback)", () => {
       await jobs.close();
     }
   }, 120_000);
+
+  it("results travel the same bits through the result link with a database (SELECT) and through ioredis (an option only ioredis knows)", async () => {
+    const opts = { family: "darcy" as const, grid: 12, count: 30, seed: 11, chunk: 10 };
+    const local = fingerprint(await generateChunked(nl, opts));
+    for (const [queue, connection] of [["link-db", `redis://127.0.0.1:${port}/3`], ["ioredis", { host: "127.0.0.1", port, connectTimeout: 10_000 }]] as const) {
+      const worker = await runWorker({ connection, queue, threads: 1 });
+      try {
+        const queued = await enqueueSequence(opts, { connection, queue });
+        expect(fingerprint(queued), queue).toEqual(local);
+        expect(queued.stats).toEqual({ stalled: 0, duplicates: 0, retried: 0 });
+      } finally {
+        await worker.close();
+        const jobs = new Queue(queue, { connection: typeof connection === "string" ? { host: "127.0.0.1", port, db: 3 } : connection });
+        await jobs.obliterate({ force: true });
+        await jobs.close();
+      }
+    }
+    // Every result read and deleted (database 0: the ioredis run).
+    expect(await redisCommand(port, "KEYS numlane:ioredis:*")).toBe("*0\r\n");
+  }, 60_000);
 
   it("a chunk that throws on the solver thread fails its job with the thread's error, and the worker serves on", async () => {
     const queue = "bad-recipe", jobs = new Queue(queue, { connection: { host: "127.0.0.1", port } });
