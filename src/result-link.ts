@@ -114,6 +114,8 @@ export class ResultLink {
         this.line = ""; this.bulkLeft = -1; this.kept = undefined;
         for (const p of this.pending.splice(0)) p.reject(e);
       };
+      // Never what keeps a process alive: its callers' BullMQ connections do that while they run.
+      socket.unref();
       socket.on("error", broken);
       socket.on("close", () => broken(new Error("the result connection to Redis closed")));
       // Sent first on the new connection; their replies are read in order before any command's.
