@@ -157,7 +157,7 @@ export class ResultLink {
       }
       const end = buf.indexOf(10, at);
       if (end < 0 || end >= n) { this.line += Buffer.from(buf.buffer, buf.byteOffset + at, n - at).toString("latin1"); break; }
-      const line = this.line + Buffer.from(buf.buffer, buf.byteOffset + at, end - at).toString("latin1").replace(/\r$/, "");
+      const line = (this.line + Buffer.from(buf.buffer, buf.byteOffset + at, end - at).toString("latin1")).replace(/\r$/, "");
       this.line = "";
       at = end + 1;
       const type = line[0], rest = line.slice(1);
