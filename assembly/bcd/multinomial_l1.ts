@@ -26,8 +26,7 @@
 // One thread: a class step's passes are single columns, too short to share.
 import { aborted, reportProgress } from "../core/team";
 import { at, padded } from "../core/memory";
-import { madd_f64x2 } from "../core/vexp";
-import { dot, dotSq } from "../core/dots";
+import { axpy, colAxpy, colDot, colDotSq, modelStep, modelStepSparse, sparseColumns, sum, useColumns } from "./columns";
 import { ABORTED, BREAKDOWN, CONVERGED, MAX_ITERATIONS, MultinomialL1F64Out } from "../generated/layouts";
 
 // Workspace regions, each padded to 64 bytes: n×K, then n, then K·(p+1), then p+1.
@@ -61,52 +60,11 @@ const INNER_PASSES = 100;         // coordinate passes over a class's model per 
 const INNER_FRACTION: f64 = 0.3;  // the model is minimised until its violation ≤ this × the class's (0.1–0.5 measured on digits: 0.3 the fastest)
 const SHRINK_MARGIN: f64 = 1e-2;  // a zero coordinate with |g| ≤ (1 − margin)·l1 sits out the passes
 
-// A sparse design (CSC): column j's nonzeros are a[k], rows[k] for k in colptr[j]..colptr[j+1].
-// gColptr = 0: a dense column-major design.
-let gColptr: usize = 0, gRows: usize = 0;
-
-// @ts-ignore: decorator
-@inline function nz(j: i32): i32 {
-  return load<i32>(gColptr + (<usize>j << 2));
-}
-// @ts-ignore: decorator
-@inline function row(k: i32): i32 {
-  return load<i32>(gRows + (<usize>k << 2));
-}
-
-/** a_jᵀv. */
-// @ts-ignore: decorator
-@inline function colDot(a: usize, j: i32, v: usize, n: i32): f64 {
-  if (gColptr == 0) return dot(a + ((<usize>j * n) << 3), v, n);
-  let t: f64 = 0;
-  for (let k = nz(j), k1 = nz(j + 1); k < k1; k++) t += load<f64>(at(a, k)) * load<f64>(at(v, row(k)));
-  return t;
-}
-
-/** Σ_i a_ij²·d_i. */
-// @ts-ignore: decorator
-@inline function colDotSq(a: usize, j: i32, d: usize, n: i32): f64 {
-  if (gColptr == 0) return dotSq(a + ((<usize>j * n) << 3), d, n);
-  let t: f64 = 0;
-  for (let k = nz(j), k1 = nz(j + 1); k < k1; k++) { const v = load<f64>(at(a, k)); t += v * v * load<f64>(at(d, row(k))); }
-  return t;
-}
-
-/** y += δ·a_j. */
-function colAxpy(delta: f64, a: usize, j: i32, y: usize, n: i32): void {
-  if (gColptr == 0) { axpy(delta, a + ((<usize>j * n) << 3), y, n); return; }
-  for (let k = nz(j), k1 = nz(j + 1); k < k1; k++) { const i = row(k); store<f64>(at(y, i), load<f64>(at(y, i)) + delta * load<f64>(at(a, k))); }
-}
-
 /** xd += δ·a_j and dxd += δ·D·a_j (j = p: the intercept's ones). */
 // @ts-ignore: decorator
 @inline function colModelStep(delta: f64, a: usize, j: i32, p: i32, dd: usize, xd: usize, dxd: usize, n: i32): void {
-  if (gColptr == 0 || j == p) { modelStep(delta, j < p ? a + ((<usize>j * n) << 3) : 0, dd, xd, dxd, n); return; }
-  for (let k = nz(j), k1 = nz(j + 1); k < k1; k++) {
-    const i = row(k), v = delta * load<f64>(at(a, k));
-    store<f64>(at(xd, i), load<f64>(at(xd, i)) + v);
-    store<f64>(at(dxd, i), load<f64>(at(dxd, i)) + v * load<f64>(at(dd, i)));
-  }
+  if (!sparseColumns() || j == p) { modelStep(delta, j < p ? a + ((<usize>j * n) << 3) : 0, dd, xd, dxd, n); return; }
+  modelStepSparse(delta, a, j, dd, xd, dxd);
 }
 
 /** argmin_δ G·δ + ½H·δ² + l1·|w + δ|. */
@@ -121,36 +79,6 @@ function colAxpy(delta: f64, a: usize, j: i32, y: usize, n: i32): void {
 // @ts-ignore: decorator
 @inline function violation(w: f64, g: f64, l1: f64): f64 {
   return w > 0 ? Math.abs(g + l1) : w < 0 ? Math.abs(g - l1) : max(Math.abs(g) - l1, 0);
-}
-
-function sum(v: usize, n: i32): f64 {
-  let t: f64 = 0;
-  for (let i = 0; i < n; i++) t += load<f64>(at(v, i));
-  return t;
-}
-
-/** y += δ·x. */
-function axpy(delta: f64, x: usize, y: usize, n: i32): void {
-  const dv = f64x2.splat(delta);
-  let i = 0;
-  for (; i + 1 < n; i += 2) v128.store(at(y, i), madd_f64x2(dv, v128.load(at(x, i)), v128.load(at(y, i))));
-  for (; i < n; i++) store<f64>(at(y, i), load<f64>(at(y, i)) + delta * load<f64>(at(x, i)));
-}
-
-/** xd += δ·a_j and dxd += δ·D·a_j in one read of the column (col 0: the intercept's ones). */
-function modelStep(delta: f64, col: usize, dd: usize, xd: usize, dxd: usize, n: i32): void {
-  const dv = f64x2.splat(delta);
-  let i = 0;
-  for (; i + 1 < n; i += 2) {
-    const v = col == 0 ? dv : f64x2.mul(dv, v128.load(at(col, i)));
-    v128.store(at(xd, i), f64x2.add(v128.load(at(xd, i)), v));
-    v128.store(at(dxd, i), madd_f64x2(v, v128.load(at(dd, i)), v128.load(at(dxd, i))));
-  }
-  for (; i < n; i++) {
-    const v = col == 0 ? delta : delta * load<f64>(at(col, i));
-    store<f64>(at(xd, i), load<f64>(at(xd, i)) + v);
-    store<f64>(at(dxd, i), load<f64>(at(dxd, i)) + v * load<f64>(at(dd, i)));
-  }
 }
 
 /**
@@ -299,7 +227,7 @@ export function multinomial_l1_f64(
   team: usize, tid: i32, nthreads: i32,
 ): void {
   if (tid != 0) return;
-  gColptr = colptr; gRows = rows;
+  useColumns(colptr, rows);
   const fi = fitIntercept != 0 ? 1 : 0, pp = p + fi;
   const z = work + workOffset(W_Z, n, p, k), pr = work + workOffset(W_P, n, p, k);
   const lse = work + workOffset(W_LSE, n, p, k), r = work + workOffset(W_R, n, p, k);

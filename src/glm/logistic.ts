@@ -79,6 +79,21 @@ function numbers(name: string, v: unknown, length: number, what: string): Float6
   return out;
 }
 
+/**
+ * The kernels' start in wasm memory at byte x: zeros, or the warm start laid
+ * out class by class, each class's p coefficients then, with an intercept
+ * (fi = 1), its intercept.
+ */
+export function writeStart(f64: Float64Array, x: number, warm: WarmStart | undefined, classes: number, p: number, fi: number): void {
+  const stride = p + fi, at = x >> 3;
+  f64.fill(0, at, at + classes * stride);
+  if (!warm) return;
+  for (let c = 0; c < classes; c++) {
+    f64.set(warm.x.subarray(c * p, (c + 1) * p), at + c * stride);
+    if (fi) f64[at + c * stride + p] = warm.intercept[c];
+  }
+}
+
 /** A warm start: coefficients (classes×p, class k at k·p) and intercepts (one per class). */
 export interface WarmStart {
   x: Float64Array;
@@ -161,13 +176,7 @@ export async function newtonLogistic(e: Engine, A: DenseMatrix | CsrMatrix, y: F
   try {
     const a = S ? scope.input(S.data) : await columnMajor(e, scope, A as DenseMatrix, opts);
     const x = scope.alloc(8 * m);
-    e.heap.f64.fill(0, x >> 3, (x >> 3) + m);
-    if (fit.warm) {
-      for (let c = 0; c < k; c++) {
-        e.heap.f64.set(fit.warm.x.subarray(c * p, (c + 1) * p), (x >> 3) + c * pp);
-        if (fi) e.heap.f64[(x >> 3) + c * pp + p] = fit.warm.intercept[c];
-      }
-    }
+    writeStart(e.heap.f64, x, fit.warm, k, p, fi);
     const r = await scope.launch(K.logistic_newton_f64, {
       a, sparse, rowptr: S ? scope.input(S.indptr) : 0, cols: S ? scope.input(S.indices) : 0,
       csc: T ? scope.input(T.data) : 0, colptr: T ? scope.input(T.indptr) : 0, rows: T ? scope.input(T.indices) : 0,
@@ -216,11 +225,7 @@ export async function glmnetLogistic(e: Engine, A: DenseMatrix | CsrMatrix, y: F
     const ap = M instanceof CsrMatrix ? scope.input(M.data) : await columnMajor(e, scope, M, opts);
     const T = M instanceof CsrMatrix ? M : undefined;
     const w = scope.alloc(8 * (p + fi));
-    heap.f64.fill(0, w >> 3, (w >> 3) + p + fi);
-    if (fit.warm) {
-      heap.f64.set(fit.warm.x, w >> 3);
-      if (fi) heap.f64[(w >> 3) + p] = fit.warm.intercept[0];
-    }
+    writeStart(heap.f64, w, fit.warm, 1, p, fi);
     const r = await scope.launch(K.logistic_glmnet_f64, {
       a: ap, colptr: T ? scope.input(T.indptr) : 0, rows: T ? scope.input(T.indices) : 0, n, p, y: scope.input(y), sw: scope.input(sw), w, fitIntercept: fi, c: fit.C,
       alpha: fit.alpha, beta: fit.beta, positive: fit.positive ? 1 : 0, warm: fit.warm ? 1 : 0, maxIter: fit.maxIter, tol: fit.tol,

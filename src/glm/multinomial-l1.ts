@@ -5,7 +5,7 @@ import { reasonName, type CallOptions, type Engine } from "../engine.js";
 import { CsrMatrix, type DenseMatrix } from "../matrix.js";
 import * as K from "../generated/kernels.js";
 import { columnMajor, columnMajorBytes } from "../bcd/generic.js";
-import { classBlocks, type LogisticReason, type LogisticResult, type WarmStart } from "./logistic.js";
+import { classBlocks, writeStart, type LogisticReason, type LogisticResult, type WarmStart } from "./logistic.js";
 
 export interface MultinomialL1Fit {
   classes: number;
@@ -36,13 +36,7 @@ export async function multinomialL1(e: Engine, A: DenseMatrix | CsrMatrix, y: Fl
   try {
     const a = T ? scope.input(T.data) : await columnMajor(e, scope, A as DenseMatrix, opts);
     const x = scope.alloc(8 * m);
-    e.heap.f64.fill(0, x >> 3, (x >> 3) + m);
-    if (fit.warm) {
-      for (let c = 0; c < k; c++) {
-        e.heap.f64.set(fit.warm.x.subarray(c * p, (c + 1) * p), (x >> 3) + c * (p + fi));
-        if (fi) e.heap.f64[(x >> 3) + c * (p + fi) + p] = fit.warm.intercept[c];
-      }
-    }
+    writeStart(e.heap.f64, x, fit.warm, k, p, fi);
     const r = await scope.launch(K.multinomial_l1_f64, {
       a, colptr: T ? scope.input(T.indptr) : 0, rows: T ? scope.input(T.indices) : 0, n, p, k, y: scope.input(y), sw: scope.input(sw), x, fitIntercept: fi, c: fit.C, l1: fit.l1Ratio, l2: 1 - fit.l1Ratio, warm: fit.warm ? 1 : 0, maxIter: fit.maxIter, tol: fit.tol,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
