@@ -165,7 +165,7 @@ export class ResultLink {
         const length = Number(rest);
         if (length < 0) this.pending.shift()?.resolve(null);
         else { this.bulkLeft = length + 2; this.bulkAt = 0; }
-      } else if (type === "-") this.pending.shift()?.reject(new Error(rest));
+      } else if (type === "-") this.pending.shift()?.reject(new ReplyError(rest));
       else if (type === ":") this.pending.shift()?.resolve(Number(rest));
       else this.pending.shift()?.resolve(rest);
     }

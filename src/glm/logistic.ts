@@ -4,7 +4,7 @@
 // sample weights and warm starts: the shared checks of labels, weights and
 // starting points, and the launches.
 import { NumlaneError } from "../errors.js";
-import { reasonName, type CallOptions, type Engine } from "../engine.js";
+import { reasonName, type CallOptions, type Engine, type TurnScope } from "../engine.js";
 import { CsrMatrix, type DenseMatrix } from "../matrix.js";
 import * as K from "../generated/kernels.js";
 import { allFinite, checkAttached, float64Array, int32Array } from "../validate.js";
@@ -194,6 +194,26 @@ export async function newtonLogistic(e: Engine, A: DenseMatrix | CsrMatrix, y: F
   }
 }
 
+/**
+ * A design as the column-reading kernels (newGLMNET, the multinomial L1 fit)
+ * take it: a CsrMatrix by its nonzeros column by column (the CSR of Aᵀ, never
+ * densified), a dense one column-major. `arrays` go into the scope, `bytes` is
+ * the room a dense transpose may need there, `place` gives the launch's a,
+ * colptr and rows (colptr = 0: dense).
+ */
+export function byColumns(e: Engine, A: DenseMatrix | CsrMatrix) {
+  const T = A instanceof CsrMatrix ? A.transpose() : undefined;
+  return {
+    arrays: T ? [T.data, T.indptr, T.indices] : [(A as DenseMatrix).data],
+    bytes: T ? 0 : columnMajorBytes(e, A as DenseMatrix),
+    place: async (scope: TurnScope, opts: CallOptions) => ({
+      a: T ? scope.input(T.data) : await columnMajor(e, scope, A as DenseMatrix, opts),
+      colptr: T ? scope.input(T.indptr) : 0,
+      rows: T ? scope.input(T.indices) : 0,
+    }),
+  };
+}
+
 export interface GlmnetFit {
   C: number;
   /** The penalty α‖w‖₁ + β/2·‖w‖². */
@@ -216,18 +236,15 @@ export async function glmnetLogistic(e: Engine, A: DenseMatrix | CsrMatrix, y: F
   const n = A.rows, p = A.cols, fi = fit.fitIntercept ? 1 : 0;
   const heap = e.heap;
   const threads = 1;
-  // A CSR design goes in by columns: the CSR of Aᵀ.
-  const M = A instanceof CsrMatrix ? A.transpose() : A;
-  const inputs = M instanceof CsrMatrix ? [M.data, M.indptr, M.indices, y, sw] : [M.data, y, sw];
+  const columns = byColumns(e, A);
   const launchBytes = e.launchBytes(K.logistic_glmnet_f64, { n, p }, threads);
-  const scope = await e.scope({ signal: opts.signal, long: true }, inputs, 8 * (p + fi) + 64 + (M instanceof CsrMatrix ? 0 : columnMajorBytes(e, M)) + launchBytes);
+  const scope = await e.scope({ signal: opts.signal, long: true }, [...columns.arrays, y, sw], 8 * (p + fi) + 64 + columns.bytes + launchBytes);
   try {
-    const ap = M instanceof CsrMatrix ? scope.input(M.data) : await columnMajor(e, scope, M, opts);
-    const T = M instanceof CsrMatrix ? M : undefined;
+    const design = await columns.place(scope, opts);
     const w = scope.alloc(8 * (p + fi));
     writeStart(heap.f64, w, fit.warm, 1, p, fi);
     const r = await scope.launch(K.logistic_glmnet_f64, {
-      a: ap, colptr: T ? scope.input(T.indptr) : 0, rows: T ? scope.input(T.indices) : 0, n, p, y: scope.input(y), sw: scope.input(sw), w, fitIntercept: fi, c: fit.C,
+      ...design, n, p, y: scope.input(y), sw: scope.input(sw), w, fitIntercept: fi, c: fit.C,
       alpha: fit.alpha, beta: fit.beta, positive: fit.positive ? 1 : 0, warm: fit.warm ? 1 : 0, maxIter: fit.maxIter, tol: fit.tol,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
     const x = e.copyOut(heap.f64.subarray(w >> 3, (w >> 3) + p));

@@ -2,10 +2,9 @@
 // unpenalised intercepts and sample weights (assembly/bcd/multinomial_l1.ts):
 // the launch and the result.
 import { reasonName, type CallOptions, type Engine } from "../engine.js";
-import { CsrMatrix, type DenseMatrix } from "../matrix.js";
+import type { CsrMatrix, DenseMatrix } from "../matrix.js";
 import * as K from "../generated/kernels.js";
-import { columnMajor, columnMajorBytes } from "../bcd/generic.js";
-import { classBlocks, writeStart, type LogisticReason, type LogisticResult, type WarmStart } from "./logistic.js";
+import { byColumns, classBlocks, writeStart, type LogisticReason, type LogisticResult, type WarmStart } from "./logistic.js";
 
 export interface MultinomialL1Fit {
   classes: number;
@@ -28,17 +27,15 @@ export async function multinomialL1(e: Engine, A: DenseMatrix | CsrMatrix, y: Fl
   const n = A.rows, p = A.cols, k = fit.classes, fi = fit.fitIntercept ? 1 : 0, m = k * (p + fi);
   // One thread: a class step's passes are single columns, too short to share.
   const threads = 1;
-  // A CSR design goes in by columns: the CSR of Aᵀ.
-  const T = A instanceof CsrMatrix ? A.transpose() : undefined;
-  const inputs = T ? [T.data, T.indptr, T.indices, y, sw] : [(A as DenseMatrix).data, y, sw];
+  const columns = byColumns(e, A);
   const launchBytes = e.launchBytes(K.multinomial_l1_f64, { n, p, k }, threads);
-  const scope = await e.scope({ signal: opts.signal, long: true }, inputs, 8 * m + 64 + (T ? 0 : columnMajorBytes(e, A as DenseMatrix)) + launchBytes);
+  const scope = await e.scope({ signal: opts.signal, long: true }, [...columns.arrays, y, sw], 8 * m + 64 + columns.bytes + launchBytes);
   try {
-    const a = T ? scope.input(T.data) : await columnMajor(e, scope, A as DenseMatrix, opts);
+    const design = await columns.place(scope, opts);
     const x = scope.alloc(8 * m);
     writeStart(e.heap.f64, x, fit.warm, k, p, fi);
     const r = await scope.launch(K.multinomial_l1_f64, {
-      a, colptr: T ? scope.input(T.indptr) : 0, rows: T ? scope.input(T.indices) : 0, n, p, k, y: scope.input(y), sw: scope.input(sw), x, fitIntercept: fi, c: fit.C, l1: fit.l1Ratio, l2: 1 - fit.l1Ratio, warm: fit.warm ? 1 : 0, maxIter: fit.maxIter, tol: fit.tol,
+      ...design, n, p, k, y: scope.input(y), sw: scope.input(sw), x, fitIntercept: fi, c: fit.C, l1: fit.l1Ratio, l2: 1 - fit.l1Ratio, warm: fit.warm ? 1 : 0, maxIter: fit.maxIter, tol: fit.tol,
     }, { signal: opts.signal, onProgress: opts.onProgress, long: true, threads });
     const { coef, intercept } = classBlocks(e.heap.f64.subarray(x >> 3, (x >> 3) + m), k, p, fit.fitIntercept);
     const reason = reasonName(r.reason) as LogisticReason;
