@@ -80,10 +80,10 @@ function splitWorkerCpu(pid, before, after) {
 }
 const ownCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 
-/** Starts n workers; resolves with their per-chunk reports (filled as they come) once all serve. */
+/** Starts n workers; resolves with their per-chunk reports (filled as they come) once all serve (each has printed its {"serving"} line). */
 async function startWorkers(n) {
   const reports = [], procs = [];
-  await Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
+  await Promise.all(Array.from({ length: n }, (_, worker) => new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [CLI, "worker", "--queue", url, "--threads", "1", "--json"], { stdio: ["ignore", "pipe", "inherit"] });
     procs.push(p); started.push(p);
     let buf = "";
@@ -91,11 +91,14 @@ async function startWorkers(n) {
       buf += d;
       const lines = buf.split("\n");
       buf = lines.pop();
-      for (const l of lines) if (l.startsWith("{")) reports.push(JSON.parse(l));
+      for (const l of lines) {
+        if (!l.startsWith("{")) continue;
+        const m = JSON.parse(l);
+        if ("serving" in m) resolve();
+        else reports.push({ ...m, worker });
+      }
     });
     p.once("exit", (code) => reject(new Error(`worker exited ${code}`)));
-    // --json prints no banner: give it time to connect (BullMQ waits for Redis anyway).
-    setTimeout(resolve, 1500);
   })));
   return { reports, cpu: () => procs.reduce((a, p) => a + cpuSeconds(p.pid), 0), faults: () => procs.reduce((a, p) => a + faultMB(p.pid), 0), threads: () => procs.map((p) => [p.pid, threadCpu(p.pid)]), stop: () => Promise.all(procs.map((p) => new Promise((r) => { p.removeAllListeners("exit"); p.once("exit", r); p.kill("SIGTERM"); }))) };
 }
@@ -134,7 +137,7 @@ try {
       // "warm" the next, as a long-running worker serves a run.
       for (const phase of ["cold", "warm"]) {
       const first = w.reports.length;
-      const t = performance.now(), l0 = loadavg()[0], coordinator0 = ownCpu(), redis0 = cpuSeconds(redis.pid), workers0 = w.cpu(), threads0 = w.threads();
+      const t0ms = Date.now(), t = performance.now(), l0 = loadavg()[0], coordinator0 = ownCpu(), redis0 = cpuSeconds(redis.pid), workers0 = w.cpu(), threads0 = w.threads();
       const faults0 = [w.faults(), faultMB(process.pid), faultMB(redis.pid)];
       const r = await enqueueSequence(opts, { connection: url });
       const faults = [w.faults(), faultMB(process.pid), faultMB(redis.pid)].map((f, i) => f - faults0[i]);
@@ -142,7 +145,7 @@ try {
       const wall = (performance.now() - t) / 1e3;
       const workersCpu = w.cpu() - workers0, coordinatorCpu = ownCpu() - coordinator0, redisCpu = cpuSeconds(redis.pid) - redis0;
       const reports = w.reports.slice(first);
-      if (process.env.QUEUE_BENCH_DEBUG) console.error(phase, n, reports.length, JSON.stringify(reports.map((c) => [c.chunk, c.buildSeconds.toFixed(3), c.solveSeconds.toFixed(3), ((c.finishedAt - c.startedAt) / 1e3).toFixed(3)])));
+      if (process.env.QUEUE_BENCH_DEBUG) console.error(phase, n, reports.length, JSON.stringify(reports.map((c) => [c.worker, c.chunk, c.buildSeconds.toFixed(3), c.solveSeconds.toFixed(3), ((c.startedAt - t0ms) / 1e3).toFixed(3), ((c.finishedAt - t0ms) / 1e3).toFixed(3)])));
       const solve = reports.reduce((a, c) => a + c.solveSeconds, 0), build = reports.reduce((a, c) => a + c.buildSeconds, 0);
       const row = {
         round, run: `queue, ${n} worker${n > 1 ? "s" : ""} (1 thread each), ${phase}`, workers: n, phase, load: (l0 + loadavg()[0]) / 2, seconds: wall, "systems/s": COUNT / wall,

@@ -95,18 +95,22 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
   // Results travel in the events stream too: keep it short (the coordinator reads it live).
   const queue = new Queue<ChunkJob, ChunkReceipt>(name, { connection, streams: { events: { maxLen: 1000 } } });
   const events = new QueueEvents(name, { connection });
-  const out = new Assembly(p);
+  // Made once the jobs are queued: the first touch of its arrays (~0.2 s for
+  // 1,000 Darcy 64² systems on a VM) then overlaps the workers' first chunks
+  // instead of holding them up. Results are collected only after it is made.
+  let out: Assembly | undefined, made!: () => void;
   const stats: QueueRunStats = { stalled: 0, duplicates: 0, retried: 0 };
   const inChunk = new Map<number, number>();
-  const report = () => opts.onProgress?.({ solved: out.solved + [...inChunk.values()].reduce((a, b) => a + b, 0), count: out.count });
+  const report = () => out && opts.onProgress?.({ solved: out.solved + [...inChunk.values()].reduce((a, b) => a + b, 0), count: p.count });
   // A chunk's bytes: read through the result link into one buffer reused chunk after chunk (so one chunk at a time), else through ioredis.
   const link = linkOptions(connection), results = link && new ResultLink(link);
-  let scratch: Float64Array | undefined, collecting = Promise.resolve();
+  let scratch: Float64Array | undefined, collecting = new Promise<void>((resolve) => made = resolve);
   const collect = (chunk: number, key: string, facts: ChunkFacts) => collecting = collecting.then(async () => {
+    const assembly = out!;
     const redis = await queue.backend.client as unknown as { getBuffer(key: string): Promise<Buffer | null>; del(key: string): Promise<unknown> };
     let values: Float64Array | undefined;
     if (results) {
-      const length = (out.N + p.perInput) * (p.chunks[chunk]?.length ?? 0);
+      const length = (p.N + p.perInput) * (p.chunks[chunk]?.length ?? 0);
       if (!scratch || scratch.length < length) scratch = new Float64Array(length);
       const bytes = new Uint8Array(scratch.buffer, 0, 8 * length);
       const got = await results.get(key, (b, at) => {
@@ -120,7 +124,7 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
       if (bytes !== null) values = bytes.byteOffset % 8 === 0 && bytes.length % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8) : new Float64Array(new Uint8Array(bytes).buffer);
     }
     if (values === undefined) throw new NumlaneError("invalid-value", `chunk ${chunk}'s solutions are gone from Redis (key ${key})`, "queue");
-    out.accept({ ...facts, ...out.unpack(chunk, values) });
+    assembly.accept({ ...facts, ...assembly.unpack(chunk, values) });
     await (results ? results.del(key) : redis.del(key));
   });
   try {
@@ -138,7 +142,7 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
           await collect(chunk, key, facts);
           await job.remove();
           report();
-          if (out.complete) resolve();
+          if (out!.complete) resolve();
         }).catch(fail);
       });
       events.on("progress", ({ jobId, data }) => {
@@ -165,16 +169,18 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
     });
     if (opts.signal?.aborted) throw abortError(opts.signal);
     await queue.addBulk(jobs);
+    out = new Assembly(p);
+    made();
     await finished;
   } finally {
     // An abandoned run leaves no work behind for the workers.
-    if (!out.complete) await Promise.all([...jobIds.keys()].map((id) => queue.remove(id).catch(() => 0)));
+    if (!out?.complete) await Promise.all([...jobIds.keys()].map((id) => queue.remove(id).catch(() => 0)));
     results?.close();
     await events.close();
     await queue.close();
   }
-  stats.duplicates = out.duplicates;
-  return { ...out.result(), stats };
+  stats.duplicates = out!.duplicates;
+  return { ...out!.result(), stats };
 }
 
 export interface WorkerOptions {
@@ -193,7 +199,7 @@ export interface WorkerOptions {
 }
 
 export interface QueueWorker {
-  /** Finishes the chunk being solved (its result is delivered), gives back the one fetched ahead, then stops. */
+  /** Finishes the chunk being solved (its result is delivered), gives back any job fetched for after it, then stops. */
   close(): Promise<void>;
 }
 
@@ -204,7 +210,8 @@ export interface QueueWorker {
  */
 export type SolverRequest = { id: number; job: ChunkJob } | { recycle: ArrayBuffer } | { close: true };
 /**
- * @internal What the solver thread answers about chunk `id`: its result
+ * @internal What the solver thread answers about chunk `id`: that it is
+ * about to end (time to fetch the next job: SolverData.progress), its result
  * (the values transferred, not copied; when the thread started and finished
  * it, ms since the epoch), declined (the worker is stopping: not started),
  * or an error. Without an id: the thread is up, or failed to start. (Progress
@@ -212,15 +219,17 @@ export type SolverRequest = { id: number; job: ChunkJob } | { recycle: ArrayBuff
  */
 export type SolverReply =
   | { ready: true }
+  | { id: number; ending: true }
   | { id: number; result: ChunkResult }
   | { id: number; declined: true }
   | { id?: number; error: { message: string; code?: NumlaneError["code"]; argument?: string } };
 /**
  * @internal The solver thread's options (workerData); `stop`: an Int32Array word set
- * to 1 when the worker stops; `progress`: two Int32Array words, the id of the
+ * to 1 when the worker stops; `progress`: three Int32Array words, the id of the
  * chunk being solved and its systems solved so far, which the main thread
  * reads every PROGRESS_MS (stored, not posted: a message per report could
- * hold the solver thread for milliseconds on a busy machine).
+ * hold the solver thread for milliseconds on a busy machine), and the lead
+ * (µs) the main thread wants before a chunk's end to fetch the next job.
  */
 export interface SolverData { threads?: number; stop: SharedArrayBuffer; progress: SharedArrayBuffer }
 type ChunkResult = Omit<Awaited<ReturnType<typeof solveChunk>>, "solutions" | "inputs"> & { startedAt: number; finishedAt: number };
@@ -234,10 +243,10 @@ type ChunkResult = Omit<Awaited<ReturnType<typeof solveChunk>>, "solutions" | "i
 class SolverThread {
   private thread?: Promise<Thread>;
   private readonly stopWord = new SharedArrayBuffer(4);
-  private readonly progress = new Int32Array(new SharedArrayBuffer(8)).fill(-1);
+  private readonly progress = new Int32Array(new SharedArrayBuffer(12)).fill(-1);
   private poller?: ReturnType<typeof setInterval>;
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (r: ChunkResult | undefined) => void; reject: (e: Error) => void; onSolved: (n: number) => void; reported: number }>();
+  private readonly pending = new Map<number, { resolve: (r: ChunkResult | undefined) => void; reject: (e: Error) => void; onSolved: (n: number) => void; onEnding: () => void; reported: number }>();
 
   constructor(private readonly threads: number | undefined) {}
 
@@ -247,11 +256,15 @@ class SolverThread {
     return this.thread;
   }
 
-  /** Solves `job` after the chunks handed over before it; undefined if declined (stop() came first). */
-  async solve(job: ChunkJob, onSolved: (n: number) => void): Promise<ChunkResult | undefined> {
+  /**
+   * Solves `job` after the chunks handed over before it; undefined if
+   * declined (stop() came first). `onEnding`: once, when its time left is
+   * within the lead (setLead).
+   */
+  async solve(job: ChunkJob, onSolved: (n: number) => void, onEnding: () => void): Promise<ChunkResult | undefined> {
     const thread = await this.ready(), id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onSolved, reported: 0 });
+      this.pending.set(id, { resolve, reject, onSolved, onEnding, reported: 0 });
       this.poller ??= setInterval(() => this.poll(), PROGRESS_MS).unref();
       thread.postMessage({ id, job } satisfies SolverRequest);
     });
@@ -270,6 +283,11 @@ class SolverThread {
   private settled(id: number | undefined): void {
     if (id !== undefined) this.pending.delete(id);
     if (this.pending.size === 0 && this.poller) { clearInterval(this.poller); this.poller = undefined; }
+  }
+
+  /** How long (ms) before a chunk's estimated end its onEnding is wanted. */
+  setLead(ms: number): void {
+    Atomics.store(this.progress, 2, Math.round(ms * 1000));
   }
 
   /** Hands a chunk's values buffer back (moved, not copied) once its bytes are stored. */
@@ -306,6 +324,7 @@ class SolverThread {
       thread.on("message", (m: SolverReply) => {
         if ("ready" in m) return resolve(thread);
         const p = m.id === undefined ? undefined : this.pending.get(m.id);
+        if ("ending" in m) return p?.onEnding();
         this.settled(m.id);
         if ("result" in m) p?.resolve(m.result);
         else if ("declined" in m) p?.resolve(undefined);
@@ -324,45 +343,114 @@ type Thread = import("node:worker_threads").Worker;
 
 /**
  * Serves chunk jobs until closed: builds each chunk's systems (those only)
- * from its recipe and solves them on the worker's solver thread. It holds
- * two jobs: the one solving, and the next, fetched ahead and started as soon
- * as the thread is free; the last one's result goes to Redis meanwhile.
+ * from its recipe and solves them on the worker's solver thread. The next
+ * job is fetched only as the chunk being solved is about to end (within a
+ * few fetch round trips of its estimated end), and handed to the thread at
+ * once: the hand-over stays hidden, and no job waits behind a chunk here
+ * while another worker idles (BullMQ's own loop fetches a job ahead as soon
+ * as one starts). The last chunk's result goes to Redis meanwhile.
  */
 export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
-  const { Worker, WaitingError } = await loadBullMQ();
+  const { Worker } = await loadBullMQ();
   const connection = connectionOptions(opts?.connection);
   const name = opts.queue ?? DEFAULT_QUEUE;
   const solver = new SolverThread(opts.threads);
   await solver.ready();
-  // The results' connection: the result link, else the worker's own ioredis client (set once the worker exists).
+  // The results' connection: the result link, else the worker's own ioredis client.
   const link = linkOptions(connection), direct = link && new ResultLink(link);
-  const results: { client?: Promise<{ set(...args: unknown[]): Promise<unknown> }> } = {};
-  const worker = new Worker<ChunkJob, ChunkReceipt>(name, async (job, token) => {
-    const r = await solver.solve(job.data, (n) => void job.updateProgress(n));
-    // Fetched ahead, then the worker was told to stop: back to the queue for another worker.
-    if (r === undefined) {
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
-    const { values, buildSeconds, startedAt, finishedAt, ...facts } = r;
-    opts.onChunk?.({
-      chunk: job.data.chunk, systems: job.data.systems.length, seconds: (finishedAt - startedAt) / 1e3 - buildSeconds, buildSeconds,
-      solveSeconds: facts.seconds.reduce((a, b) => a + b, 0), startedAt, finishedAt,
-    });
-    const key = resultKey(name, job.id!), bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-    if (direct) await direct.set(key, bytes, RESULT_TTL_SECONDS);
-    else await (await results.client!).set(key, bytes, "EX", RESULT_TTL_SECONDS);
-    solver.recycle(values.buffer as ArrayBuffer);
-    return { ...facts, key };
-  }, { connection, concurrency: 2, lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: CHUNK_ATTEMPTS - 1 });
-  results.client = worker.backend.client;
+  // Fetched by hand (BullMQ's manual mode): no processor, so no loop of its own; we renew the locks and run the stall checks.
+  const worker = new Worker<ChunkJob, ChunkReceipt>(name, null, { connection, autorun: false, lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: CHUNK_ATTEMPTS - 1 });
   await worker.waitUntilReady();
+  await worker.startStalledCheckTimer();
+  type Held = { job: Job; token: string };
+  const held = new Set<Held>(), lives = new Set<Promise<void>>();
+  let closing = false, solving = 0, tokens = 0;
+  let fetching: { block: boolean; done: Promise<void> } | undefined;
+  // A fetch's round trip (ms), smoothed: the lead asked of the solver thread is a few of them.
+  let fetchMs = 2;
+  solver.setLead(4 * fetchMs);
+  const renewal = setInterval(() => {
+    for (const { job, token } of held) job.extendLock(token, LOCK_MS).catch(() => undefined);
+  }, LOCK_MS / 2);
+
+  /** One job's life here: solved, its result stored and the job completed; or failed (BullMQ retries it); or, declined as the worker stops, given back. */
+  const serve = (h: Held) => {
+    const { job, token } = h;
+    held.add(h);
+    solving++;
+    const life = (async () => {
+      let r: ChunkResult | undefined;
+      try {
+        r = await solver.solve(job.data, (n) => void job.updateProgress(n).catch(() => undefined), () => { if (solving === 1) fetchNext(false); });
+      } catch (e) {
+        await job.moveToFailed(e as Error, token, false).catch(() => undefined);
+        return;
+      } finally {
+        if (--solving === 0) fetchNext(true);
+      }
+      if (r === undefined) {
+        await job.moveToWait(token).catch(() => undefined);
+        return;
+      }
+      const { values, buildSeconds, startedAt, finishedAt, ...facts } = r;
+      opts.onChunk?.({
+        chunk: job.data.chunk, systems: job.data.systems.length, seconds: (finishedAt - startedAt) / 1e3 - buildSeconds, buildSeconds,
+        solveSeconds: facts.seconds.reduce((a, b) => a + b, 0), startedAt, finishedAt,
+      });
+      try {
+        const key = resultKey(name, job.id!), bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+        if (direct) await direct.set(key, bytes, RESULT_TTL_SECONDS);
+        else await (await worker.backend.client as unknown as { set(...args: unknown[]): Promise<unknown> }).set(key, bytes, "EX", RESULT_TTL_SECONDS);
+        solver.recycle(values.buffer as ArrayBuffer);
+        // A job whose lock lapsed (this worker stalled) is refused here: another worker re-runs it, and the coordinator takes the first result.
+        await job.moveToCompleted({ ...facts, key }, token, false);
+      } catch (e) {
+        await job.moveToFailed(e as Error, token, false).catch(() => undefined);
+      }
+    })().finally(() => { held.delete(h); lives.delete(life); });
+    lives.add(life);
+  };
+
+  /**
+   * Fetches a job and hands it over: without blocking when one is about to
+   * end (none waiting: the next try is when the thread is idle), else
+   * waiting for one (BullMQ's block, ~5 s at a time) until closed.
+   */
+  const fetchNext = (block: boolean) => {
+    if (closing || fetching) return;
+    const done = (async () => {
+      const token = `${worker.id}:${tokens++}`, t = performance.now();
+      try {
+        const job = await worker.getNextJob(token, { block });
+        if (!block) { fetchMs = 0.75 * fetchMs + 0.25 * (performance.now() - t); solver.setLead(Math.min(4 * fetchMs + 1, 1000)); }
+        if (job && closing) await job.moveToWait(token).catch(() => undefined);
+        else if (job) serve({ job, token });
+      } catch {
+        // Redis unreachable: ioredis reconnects; try again shortly.
+        if (!closing) await new Promise((r) => setTimeout(r, 1000));
+      }
+    })().finally(() => {
+      fetching = undefined;
+      if (solving === 0) fetchNext(true);
+    });
+    fetching = { block, done };
+  };
+  fetchNext(true);
+
   return {
     async close() {
+      closing = true;
       solver.stop();
-      await worker.close();
+      // A fetch without blocking ends in a round trip (its job is given back); a blocking one ends as the worker closes.
+      if (fetching && !fetching.block) await fetching.done;
+      while (lives.size > 0) await Promise.all([...lives]);
+      clearInterval(renewal);
+      // Forced: what it would wait for is only the blocking fetch (every job here is settled).
+      await worker.close(true);
+      await fetching?.done;
       await solver.close();
       direct?.close();
     },
   };
 }
+type Job = import("bullmq").Job<ChunkJob, ChunkReceipt>;

@@ -29,8 +29,9 @@ export const workerSpec: CommandSpec = {
   name: "worker",
   positionals: [],
   summary: "Serves `numlane generate --queue` runs: solves chunk jobs from the queue until SIGINT or SIGTERM.",
-  notes: "Solves on a thread of its own and fetches the next chunk while one solves. On SIGINT/SIGTERM it finishes the chunk\n" +
-    "being solved, gives back the one fetched ahead, and exits 0. A worker killed outright loses nothing: its chunks\n" +
+  notes: "Solves on a thread of its own, and fetches the next chunk as one is about to end. Prints a line once it serves\n" +
+    "(with --json: {\"serving\": URL, \"pid\": N}), then one per chunk. On SIGINT/SIGTERM it finishes the chunk\n" +
+    "being solved, gives back one fetched for after it, and exits 0. A worker killed outright loses nothing: its chunks\n" +
     "are taken back within about 20 s and re-run by another worker.",
   options: {
     queue: { type: "string", value: "URL", help: "the queue's Redis (redis://HOST:PORT)" },
@@ -48,7 +49,7 @@ export async function workerCommand(args: Parsed): Promise<number> {
       else console.log(`chunk ${c.chunk}: ${c.systems} systems built in ${c.buildSeconds.toFixed(2)} s, solved in ${c.seconds.toFixed(2)} s`);
     },
   });
-  if (!json) console.log(`numlane worker: serving ${args.values.queue} (pid ${process.pid})`);
+  console.log(json ? JSON.stringify({ serving: String(args.values.queue), pid: process.pid }) : `numlane worker: serving ${args.values.queue} (pid ${process.pid})`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
