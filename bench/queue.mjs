@@ -160,6 +160,11 @@ try {
       // The queue's cost on a worker's critical path (its solver thread): its
       // time from its first chunk's start to its last chunk's end beyond
       // building and solving.
+      // Where a run's wall time goes besides solving: until the first chunk starts (the plan, enqueueing, the fetch),
+      // and the workers' idle time at the end (each one's last chunk done before the run's last: Σ over the workers).
+      row["first start s"] = (Math.min(...reports.map((c) => c.startedAt)) - t0ms) / 1e3;
+      const lastDone = (w) => Math.max(...reports.filter((c) => c.worker === w).map((c) => c.finishedAt), t0ms);
+      row["idle at end s"] = Array.from({ length: n }, (_, w) => lastDone(w)).reduce((a, d, _, all) => a + (Math.max(...all) - d) / 1e3, 0);
       const span = reports.reduce((a, c) => a + (c.finishedAt - c.startedAt) / 1e3, 0);
       const gaps = reports.slice(1).reduce((a, c, i) => a + Math.max(0, c.startedAt - reports[i].finishedAt) / 1e3, 0);
       const overhead = (n === 1 ? gaps : NaN) + span - solve - build;
@@ -195,7 +200,7 @@ const summary = [...new Set(rows.map((r) => r.run))].map((run) => {
   return { round: "median", run, workers: of[0].workers, phase: of[0].phase, ...Object.fromEntries(numeric.filter((k) => of.every((r) => typeof r[k] === "number")).map((k) => [k, median(of.map((r) => r[k]))])),
     ...(of.length > 1 && { ranges: Object.fromEntries(numeric.filter((k) => of.every((r) => typeof r[k] === "number")).map((k) => [k, [Math.min(...of.map((r) => r[k])), Math.max(...of.map((r) => r[k]))]])) }) };
 });
-const columns = ["round", "run", "load", "seconds", "systems/s", "speed-up vs 1 worker", "solve s", "build s", "tour s", "overhead/chunk ms", "overhead % of solve", "in-chunk ms/chunk", "between ms/chunk",
+const columns = ["round", "run", "load", "seconds", "systems/s", "speed-up vs 1 worker", "first start s", "idle at end s", "solve s", "build s", "tour s", "overhead/chunk ms", "overhead % of solve", "in-chunk ms/chunk", "between ms/chunk",
   "queue's own ms/chunk", "queue's own % of solve", "wall beyond solve+build s"];
 printTable([...rows, ...summary].map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? ""]))));
 // CPU seconds and page faults by process (workers: Σ over them, by thread).
