@@ -23,6 +23,8 @@ const CHUNK_ATTEMPTS = 3;
 const LOCK_MS = 15_000, STALL_CHECK_MS = 5_000;
 /** A worker reports a chunk's progress at most this often: each report is a Redis round trip and an event. */
 const PROGRESS_MS = 250;
+/** How often the coordinator also asks Redis which of its jobs are done (enqueueSequence). */
+const SWEEP_MS = 5_000;
 
 /** Where Redis is: "redis://[:password@]host:port[/db]", or ioredis options. */
 export type Connection = string | { host?: string; port?: number; password?: string; db?: number; [option: string]: unknown };
@@ -35,6 +37,8 @@ export interface QueueRunStats {
   duplicates: number;
   /** Jobs that failed an attempt and were retried. */
   retried: number;
+  /** Jobs whose completion or failure was found by the coordinator's periodic check, their event having been missed (the events stream is capped). */
+  missedEvents: number;
 }
 
 /**
@@ -99,11 +103,12 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
   // 1,000 Darcy 64² systems on a VM) then overlaps the workers' first chunks
   // instead of holding them up. Results are collected only after it is made.
   let out: Assembly | undefined, made!: () => void;
-  const stats: QueueRunStats = { stalled: 0, duplicates: 0, retried: 0 };
+  const stats: QueueRunStats = { stalled: 0, duplicates: 0, retried: 0, missedEvents: 0 };
   const inChunk = new Map<number, number>();
   const report = () => out && opts.onProgress?.({ solved: out.solved + [...inChunk.values()].reduce((a, b) => a + b, 0), count: p.count });
   // A chunk's bytes: read through the result link into one buffer reused chunk after chunk (so one chunk at a time), else through ioredis.
   const link = linkOptions(connection), results = link && new ResultLink(link);
+  let sweep: ReturnType<typeof setInterval> | undefined;
   let scratch: Float64Array | undefined, collecting = new Promise<void>((resolve) => made = resolve);
   const collect = (chunk: number, key: string, facts: ChunkFacts) => collecting = collecting.then(async () => {
     const assembly = out!;
@@ -129,12 +134,19 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
   });
   try {
     await events.waitUntilReady();
+    // Events are how chunks are noticed, but the events stream is capped and a
+    // coordinator that falls behind or reconnects can miss some: every
+    // SWEEP_MS it also lists the queue's completed and failed jobs and takes
+    // those of this run it has not heard of, so a missed event delays a chunk
+    // by seconds instead of leaving the run waiting for ever.
+    const heard = new Set<string>();
     const finished = new Promise<void>((resolve, reject) => {
       const fail = (e: unknown) => reject(e);
       opts.signal?.addEventListener("abort", () => fail(abortError(opts.signal!)), { once: true });
-      events.on("completed", ({ jobId }) => {
+      const completed = (jobId: string) => {
         const chunk = jobIds.get(jobId);
-        if (chunk === undefined) return;
+        if (chunk === undefined || heard.has(jobId)) return;
+        heard.add(jobId);
         queue.getJob(jobId).then(async (job) => {
           if (!job) return;
           inChunk.delete(chunk);
@@ -144,13 +156,8 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
           report();
           if (out!.complete) resolve();
         }).catch(fail);
-      });
-      events.on("progress", ({ jobId, data }) => {
-        const chunk = jobIds.get(jobId);
-        if (chunk !== undefined && typeof data === "number") { inChunk.set(chunk, data); report(); }
-      });
-      events.on("stalled", ({ jobId }) => { if (jobIds.has(jobId)) { stats.stalled++; inChunk.delete(jobIds.get(jobId)!); } });
-      events.on("failed", ({ jobId, failedReason }) => {
+      };
+      const failed = (jobId: string, failedReason: string) => {
         const chunk = jobIds.get(jobId);
         if (chunk === undefined) return;
         inChunk.delete(chunk);
@@ -160,7 +167,27 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
           if (state !== "failed") { stats.retried++; return; }
           fail(new NumlaneError("worker-died", `chunk ${chunk} failed: ${failedReason}`, "queue"));
         }).catch(fail);
+      };
+      events.on("completed", ({ jobId }) => completed(jobId));
+      events.on("progress", ({ jobId, data }) => {
+        const chunk = jobIds.get(jobId);
+        if (chunk !== undefined && typeof data === "number") { inChunk.set(chunk, data); report(); }
       });
+      events.on("stalled", ({ jobId }) => { if (jobIds.has(jobId)) { stats.stalled++; inChunk.delete(jobIds.get(jobId)!); } });
+      events.on("failed", ({ jobId, failedReason }) => failed(jobId, failedReason));
+      let sweeping = false;
+      sweep = setInterval(() => {
+        if (sweeping) return;
+        sweeping = true;
+        Promise.all([queue.getRanges(["completed"]), queue.getRanges(["failed"])]).then(async ([done, failures]) => {
+          for (const id of done) if (jobIds.has(id) && !heard.has(id)) { stats.missedEvents++; completed(id); }
+          for (const id of failures) {
+            if (!jobIds.has(id)) continue;
+            stats.missedEvents++;
+            failed(id, (await queue.getJob(id))?.failedReason ?? "unknown");
+          }
+        }).catch(() => undefined).finally(() => { sweeping = false; });
+      }, SWEEP_MS);
     });
     const jobs = chunkJobs(p).map((data) => {
       const jobId = `${run}-${data.chunk}`;
@@ -173,6 +200,7 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
     made();
     await finished;
   } finally {
+    clearInterval(sweep);
     // An abandoned run leaves no work behind for the workers.
     if (!out?.complete) await Promise.all([...jobIds.keys()].map((id) => queue.remove(id).catch(() => 0)));
     results?.close();

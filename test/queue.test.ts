@@ -266,7 +266,7 @@ withRedis("on BullMQ + Redis (loopback)", () => {
       const queued = await run;
       await two.close();
       expect([...first, ...second].map((c) => c.chunk).sort()).toEqual([0, 1, 2, 3, 4, 5]);
-      expect(queued.stats).toEqual({ stalled: 0, duplicates: 0, retried: 0 });
+      expect(queued.stats).toEqual({ stalled: 0, duplicates: 0, retried: 0, missedEvents: 0 });
       expect(fingerprint(queued)).toEqual(fingerprint(await generateChunked(nl, opts)));
     } finally {
       await jobs.obliterate({ force: true });
@@ -282,7 +282,7 @@ withRedis("on BullMQ + Redis (loopback)", () => {
       try {
         const queued = await enqueueSequence(opts, { connection, queue });
         expect(fingerprint(queued), queue).toEqual(local);
-        expect(queued.stats).toEqual({ stalled: 0, duplicates: 0, retried: 0 });
+        expect(queued.stats).toEqual({ stalled: 0, duplicates: 0, retried: 0, missedEvents: 0 });
       } finally {
         await worker.close();
         const jobs = new Queue(queue, { connection: typeof connection === "string" ? { host: "127.0.0.1", port, db: 3 } : connection });
@@ -314,6 +314,41 @@ withRedis("on BullMQ + Redis (loopback)", () => {
       await jobs.close();
     }
   }, 60_000);
+
+  it("chunks whose events the coordinator missed (its events connection dropped while the stream was trimmed) are found by its periodic check: the run ends, the same bits", async () => {
+    const opts = { family: "darcy" as const, grid: 16, count: 240, seed: 13, chunk: 6 };
+    const trimmer = new Socket();
+    await new Promise<void>((resolve) => trimmer.connect(port, "127.0.0.1", resolve));
+    trimmer.on("data", () => undefined);
+    // (The aborted run above may have left results of its in-flight chunks: only this run's must be gone.)
+    const before = (await redisCommand(port, "KEYS numlane:*")).split("\r\n").filter((l) => l.startsWith("numlane:")).sort();
+    let done = false;
+    const run = enqueueSequence(opts, { connection: url }).finally(() => { done = true; });
+    // Now and then the coordinator's blocked XREAD connection is killed (ioredis reconnects it), and the
+    // events stream is emptied every 2 ms meanwhile: completions in those windows are never read.
+    const sabotage = (async () => {
+      while (!done) {
+        for (const line of (await redisCommand(port, "CLIENT LIST")).split("\n")) {
+          const id = /^id=(\d+) .*cmd=xread/.exec(line)?.[1];
+          if (id) await redisCommand(port, `CLIENT KILL ID ${id}`);
+        }
+        for (let i = 0; i < 100 && !done; i++) {
+          trimmer.write("XTRIM bull:numlane:events MAXLEN 0\r\n");
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      }
+    })();
+    try {
+      const queued = await run;
+      expect(queued.stats.missedEvents).toBeGreaterThan(0);
+      expect(queued.meta.solved).toBe(240);
+      expect(fingerprint(queued)).toEqual(fingerprint(await generateChunked(nl, opts)));
+      expect((await redisCommand(port, "KEYS numlane:*")).split("\r\n").filter((l) => l.startsWith("numlane:")).sort()).toEqual(before);
+    } finally {
+      await sabotage;
+      trimmer.destroy();
+    }
+  }, 120_000);
 
   it("the CLI refuses --chunk without --queue; a worker stops cleanly on SIGTERM (exit 0)", async () => {
     const r = spawnSync(process.execPath, [CLI, "generate", "darcy", "--grid", "8", "--count", "4", "--chunk", "2", "--out", dir], { encoding: "utf8" });
