@@ -274,6 +274,32 @@ withRedis("on BullMQ + Redis (loopback)", () => {
     }
   }, 120_000);
 
+  it("a worker takes its next job only as its chunk is about to end: it holds one job, two only briefly (BullMQ's own loop holds two throughout)", async () => {
+    const queue = "no-hoard", opts = { family: "darcy" as const, grid: 32, count: 300, seed: 17, chunk: 50 };
+    const worker = await runWorker({ connection: url, queue, threads: 1 });
+    const jobs = new Queue(queue, { connection: { host: "127.0.0.1", port } });
+    try {
+      let done = false;
+      const run = enqueueSequence(opts, { connection: url, queue }).finally(() => { done = true; });
+      const held: number[] = [];
+      while (!done) {
+        const active = await jobs.getActiveCount();
+        if (active > 0) held.push(active);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      const queued = await run;
+      expect(Math.max(...held)).toBeLessThanOrEqual(2);
+      // Two jobs are held only from a chunk's "ending" (a few ms before its end) to its completion.
+      expect(held.filter((a) => a === 2).length / held.length).toBeLessThan(0.3);
+      expect(held.length).toBeGreaterThan(20);
+      expect(fingerprint(queued)).toEqual(fingerprint(await generateChunked(nl, opts)));
+    } finally {
+      await worker.close();
+      await jobs.obliterate({ force: true });
+      await jobs.close();
+    }
+  }, 60_000);
+
   it("results travel the same bits through the result link with a database (SELECT) and through ioredis (an option only ioredis knows)", async () => {
     const opts = { family: "darcy" as const, grid: 12, count: 30, seed: 11, chunk: 10 };
     const local = fingerprint(await generateChunked(nl, opts));
