@@ -390,21 +390,21 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
   const worker = new Worker<ChunkJob, ChunkReceipt>(name, null, { connection, autorun: false, lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: CHUNK_ATTEMPTS - 1 });
   await worker.waitUntilReady();
   await worker.startStalledCheckTimer();
-  type Held = { job: Job; token: string };
-  const held = new Set<Held>(), lives = new Set<Promise<void>>();
+  // The jobs held here (their locks renewed), each with its life's promise (close() waits for them).
+  const held = new Map<{ job: Job; token: string }, Promise<void>>();
   let closing = false, solving = 0, tokens = 0;
   let fetching: { block: boolean; done: Promise<void> } | undefined;
   // A fetch's round trip (ms), smoothed: the lead asked of the solver thread is a few of them.
   let fetchMs = 2;
-  solver.setLead(4 * fetchMs);
+  const lead = () => Math.min(4 * fetchMs + 1, 1000);
+  solver.setLead(lead());
   const renewal = setInterval(() => {
-    for (const { job, token } of held) job.extendLock(token, LOCK_MS).catch(() => undefined);
+    for (const { job, token } of held.keys()) job.extendLock(token, LOCK_MS).catch(() => undefined);
   }, LOCK_MS / 2);
 
   /** One job's life here: solved, its result stored and the job completed; or failed (BullMQ retries it); or, declined as the worker stops, given back. */
-  const serve = (h: Held) => {
+  const serve = (h: { job: Job; token: string }) => {
     const { job, token } = h;
-    held.add(h);
     solving++;
     const life = (async () => {
       let r: ChunkResult | undefined;
@@ -421,11 +421,12 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
         return;
       }
       const { values, buildSeconds, startedAt, finishedAt, ...facts } = r;
-      opts.onChunk?.({
-        chunk: job.data.chunk, systems: job.data.systems.length, seconds: (finishedAt - startedAt) / 1e3 - buildSeconds, buildSeconds,
-        solveSeconds: facts.seconds.reduce((a, b) => a + b, 0), startedAt, finishedAt,
-      });
       try {
+        // A throwing onChunk fails the job (BullMQ retries it), as any error here does.
+        opts.onChunk?.({
+          chunk: job.data.chunk, systems: job.data.systems.length, seconds: (finishedAt - startedAt) / 1e3 - buildSeconds, buildSeconds,
+          solveSeconds: facts.seconds.reduce((a, b) => a + b, 0), startedAt, finishedAt,
+        });
         const key = resultKey(name, job.id!), bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
         if (direct) await direct.set(key, bytes, RESULT_TTL_SECONDS);
         else await (await worker.backend.client as unknown as { set(...args: unknown[]): Promise<unknown> }).set(key, bytes, "EX", RESULT_TTL_SECONDS);
@@ -435,8 +436,8 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
       } catch (e) {
         await job.moveToFailed(e as Error, token, false).catch(() => undefined);
       }
-    })().finally(() => { held.delete(h); lives.delete(life); });
-    lives.add(life);
+    })().finally(() => held.delete(h));
+    held.set(h, life);
   };
 
   /**
@@ -450,7 +451,7 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
       const token = `${worker.id}:${tokens++}`, t = performance.now();
       try {
         const job = await worker.getNextJob(token, { block });
-        if (!block) { fetchMs = 0.75 * fetchMs + 0.25 * (performance.now() - t); solver.setLead(Math.min(4 * fetchMs + 1, 1000)); }
+        if (!block) { fetchMs = 0.75 * fetchMs + 0.25 * (performance.now() - t); solver.setLead(lead()); }
         if (job && closing) await job.moveToWait(token).catch(() => undefined);
         else if (job) serve({ job, token });
       } catch {
@@ -471,7 +472,7 @@ export async function runWorker(opts: WorkerOptions): Promise<QueueWorker> {
       solver.stop();
       // A fetch without blocking ends in a round trip (its job is given back); a blocking one ends as the worker closes.
       if (fetching && !fetching.block) await fetching.done;
-      while (lives.size > 0) await Promise.all([...lives]);
+      while (held.size > 0) await Promise.all(held.values());
       clearInterval(renewal);
       // Forced: what it would wait for is only the blocking fetch (every job here is settled).
       await worker.close(true);

@@ -197,6 +197,19 @@ withRedis("on BullMQ + Redis (loopback)", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A queue of its own, served by one in-process worker (1 thread, `onChunk` as given): `body` gets its jobs' handle; after it, the worker is closed and the queue emptied. */
+  async function withOwnQueue(queue: string, body: (jobs: Queue) => Promise<void>, onChunk?: Parameters<typeof runWorker>[0]["onChunk"]): Promise<void> {
+    const jobs = new Queue(queue, { connection: { host: "127.0.0.1", port } });
+    const worker = await runWorker({ connection: url, queue, threads: 1, ...(onChunk && { onChunk }) });
+    try {
+      await body(jobs);
+    } finally {
+      await worker.close();
+      await jobs.obliterate({ force: true });
+      await jobs.close();
+    }
+  }
+
   it("1,000 Darcy 32² systems, one worker SIGKILLed mid-run: every system once, arrays equal the local chunked run's", async () => {
     const opts = { family: "darcy" as const, grid: 32, count: 1000, seed: 1, chunk: 50 };
     let killedAt = -1;
@@ -276,9 +289,7 @@ withRedis("on BullMQ + Redis (loopback)", () => {
 
   it("a worker takes its next job only as its chunk is about to end: it holds one job, two only briefly (BullMQ's own loop holds two throughout)", async () => {
     const queue = "no-hoard", opts = { family: "darcy" as const, grid: 32, count: 300, seed: 17, chunk: 50 };
-    const worker = await runWorker({ connection: url, queue, threads: 1 });
-    const jobs = new Queue(queue, { connection: { host: "127.0.0.1", port } });
-    try {
+    await withOwnQueue(queue, async (jobs) => {
       let done = false;
       const run = enqueueSequence(opts, { connection: url, queue }).finally(() => { done = true; });
       const held: number[] = [];
@@ -293,11 +304,7 @@ withRedis("on BullMQ + Redis (loopback)", () => {
       expect(held.filter((a) => a === 2).length / held.length).toBeLessThan(0.3);
       expect(held.length).toBeGreaterThan(20);
       expect(fingerprint(queued)).toEqual(fingerprint(await generateChunked(nl, opts)));
-    } finally {
-      await worker.close();
-      await jobs.obliterate({ force: true });
-      await jobs.close();
-    }
+    });
   }, 60_000);
 
   it("results travel the same bits through the result link with a database (SELECT) and through ioredis (an option only ioredis knows)", async () => {
@@ -321,9 +328,7 @@ withRedis("on BullMQ + Redis (loopback)", () => {
   }, 60_000);
 
   it("a chunk that throws on the solver thread fails its job with the thread's error, and the worker serves on", async () => {
-    const queue = "bad-recipe", jobs = new Queue(queue, { connection: { host: "127.0.0.1", port } });
-    const worker = await runWorker({ connection: url, queue, threads: 1 });
-    try {
+    await withOwnQueue("bad-recipe", async (jobs) => {
       const solver = { method: "cg", preconditioner: "jacobi", rtol: 1e-8, recycle: 0, coarse: false, order: "sorted" };
       const bad = await jobs.add("chunk", { family: "lava", params: {}, solver, chunk: 0, systems: [0] }, { attempts: 1 });
       const good = await jobs.add("chunk", { family: "darcy", params: problems.darcy({ grid: 8, count: 3, seed: 1 }, [0]).params, solver, chunk: 0, systems: [2, 0] }, { attempts: 1 });
@@ -334,11 +339,26 @@ withRedis("on BullMQ + Redis (loopback)", () => {
       const { iterations, key } = (await jobs.getJob(good.id!))!.returnvalue;
       expect(iterations).toHaveLength(2);
       expect(await redisCommand(port, `DEL ${key}`)).toBe(":1\r\n");
-    } finally {
-      await worker.close();
-      await jobs.obliterate({ force: true });
-      await jobs.close();
-    }
+    });
+  }, 60_000);
+
+  it("an onChunk that throws fails that attempt (retried, not stalled) and the worker serves on", async () => {
+    let calls = 0;
+    await withOwnQueue("throwing-callback", async (jobs) => {
+      const solver = { method: "cg", preconditioner: "jacobi", rtol: 1e-8, recycle: 0, coarse: false, order: "sorted" };
+      const params = problems.darcy({ grid: 8, count: 3, seed: 1 }, [0]).params;
+      const first = await jobs.add("chunk", { family: "darcy", params, solver, chunk: 0, systems: [1, 2] }, { attempts: 2 });
+      while ((await first.getState()) !== "completed") await new Promise((r) => setTimeout(r, 10));
+      const done = (await jobs.getJob(first.id!))!;
+      // The first attempt failed with the callback's error, the second completed; the job never stalled.
+      expect(done.attemptsMade).toBe(2);
+      expect(done.stalledCounter).toBe(0);
+      expect(done.stacktrace?.[0]).toMatch(/onChunk failed/);
+      const next = await jobs.add("chunk", { family: "darcy", params, solver, chunk: 1, systems: [0] }, { attempts: 1 });
+      while ((await next.getState()) !== "completed") await new Promise((r) => setTimeout(r, 10));
+      expect(calls).toBe(3);
+      for (const j of [done, (await jobs.getJob(next.id!))!]) expect(await redisCommand(port, `DEL ${j.returnvalue.key}`)).toBe(":1\r\n");
+    }, () => { if (++calls === 1) throw new Error("onChunk failed"); });
   }, 60_000);
 
   it("chunks whose events the coordinator missed (its events connection dropped while the stream was trimmed) are found by its periodic check: the run ends, the same bits", async () => {
