@@ -171,7 +171,10 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
       events.on("completed", ({ jobId }) => completed(jobId));
       events.on("progress", ({ jobId, data }) => {
         const chunk = jobIds.get(jobId);
-        if (chunk !== undefined && typeof data === "number") { inChunk.set(chunk, data); report(); }
+        if (chunk === undefined || typeof data !== "number") return;
+        inChunk.set(chunk, data);
+        // A throwing onProgress fails the run, as it does from a completion (BullMQ would log and drop it).
+        try { report(); } catch (e) { fail(e); }
       });
       events.on("stalled", ({ jobId }) => { if (jobIds.has(jobId)) { stats.stalled++; inChunk.delete(jobIds.get(jobId)!); } });
       events.on("failed", ({ jobId, failedReason }) => failed(jobId, failedReason));

@@ -396,6 +396,16 @@ withRedis("on BullMQ + Redis (loopback)", () => {
     }
   }, 120_000);
 
+  it("an onProgress that throws fails the run with its error, from a chunk's progress as from its completion", async () => {
+    // Chunks of ~0.4 s: the first report is a progress event (every 250 ms), before any chunk completes.
+    let calls = 0;
+    const run = enqueueSequence({
+      family: "darcy", grid: 64, count: 200, seed: 19, chunk: 100,
+      onProgress: () => { if (++calls === 1) throw new Error("onProgress failed"); },
+    }, { connection: url });
+    await expect(run).rejects.toThrow("onProgress failed");
+  }, 60_000);
+
   it("the CLI refuses --chunk without --queue; a worker stops cleanly on SIGTERM (exit 0)", async () => {
     const r = spawnSync(process.execPath, [CLI, "generate", "darcy", "--grid", "8", "--count", "4", "--chunk", "2", "--out", dir], { encoding: "utf8" });
     expect(r.status).toBe(2);
