@@ -439,14 +439,17 @@ function gradCols(x: usize): void {
   }
 }
 
-/** CMD_FG on a sparse design, columns: g = x + Xᵀ·R (intercept: Σ R). */
-function gradOnlyCols(x: usize): void {
+/**
+ * out = x + Xᵀ·r by columns (this thread's), Σ r on the intercepts: CMD_FG's
+ * g from R on a sparse design, CMD_HESS's hd from u.
+ */
+function xtCols(r: usize, x: usize, out: usize): void {
   const n = gN, p = gP, pp = gPP;
-  if (gScatter) scatterCols(gR, x, gG, 0);
+  if (gScatter) scatterCols(r, x, out, 0);
   for (let j = gJ0; j < gJ1; j++) {
     if (j < p && gScatter) continue;
-    if (j < p) colDots(j, gR, x, gG);
-    else for (let c = 0; c < gK; c++) store<f64>(at(gG, c * pp + j), sum(gR + ((<usize>c * n) << 3), n));
+    if (j < p) colDots(j, r, x, out);
+    else for (let c = 0; c < gK; c++) store<f64>(at(out, c * pp + j), sum(r + ((<usize>c * n) << 3), n));
   }
 }
 
@@ -467,17 +470,6 @@ function hessRows(v: usize): void {
         store<f64>(at(gU, c * n + i), cs * q * (load<f64>(at(gU, c * n + i)) - pu));
       }
     }
-  }
-}
-
-/** CMD_HESS, columns: hd = v + Xᵀ·u on the coefficients, Σ u on the intercepts. */
-function hessCols(v: usize): void {
-  const n = gN, p = gP, pp = gPP;
-  if (gScatter) scatterCols(gU, v, gHd, 0);
-  for (let j = gJ0; j < gJ1; j++) {
-    if (j < p && gScatter) continue;
-    if (j < p) colDots(j, gU, v, gHd);
-    else for (let c = 0; c < gK; c++) store<f64>(at(gHd, c * pp + j), sum(gU + ((<usize>c * n) << 3), n));
   }
 }
 
@@ -595,7 +587,7 @@ function run(cmd: i32, v: usize, nthreads: i32, team: usize): void {
     forward(v, gZ, gR0, gR1);
     lossRange(gR0, gR1, true);
     barrier(team, nthreads);
-    gradOnlyCols(v);
+    xtCols(gR, v, gG);
   } else if (cmd == CMD_FG) {
     fusedBlocks(v, nthreads, gTid);
     barrier(team, nthreads);
@@ -603,7 +595,7 @@ function run(cmd: i32, v: usize, nthreads: i32, team: usize): void {
   } else {
     hessRows(v);
     barrier(team, nthreads);
-    hessCols(v);
+    xtCols(gU, v, gHd);
   }
   barrier(team, nthreads);
 }
