@@ -182,7 +182,7 @@ export async function enqueueSequence(opts: ChunkedOptions, queueOpts: EnqueueOp
       sweep = setInterval(() => {
         if (sweeping) return;
         sweeping = true;
-        Promise.all([queue.getRanges(["completed"]), queue.getRanges(["failed"])]).then(async ([done, failures]) => {
+        Promise.all([queue.getRanges(["completed"], 0, -1), queue.getRanges(["failed"], 0, -1)]).then(async ([done, failures]) => {
           for (const id of done) if (jobIds.has(id) && !heard.has(id)) { stats.missedEvents++; completed(id); }
           for (const id of failures) {
             if (!jobIds.has(id)) continue;
